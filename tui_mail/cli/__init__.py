@@ -1,0 +1,64 @@
+"""The `tui-mail` command: the TUI by default, and subcommands for scripts and for checking things.
+
+Each subcommand lives in its own module with `register(subparsers)` and a `run(args, ctx) -> int`
+set as the parser's `func`. Heavy imports (protocol libraries, Textual) stay inside `run`, so
+`tui-mail --help` and the first paint stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tui_mail import __version__
+from tui_mail.cli import accounts
+from tui_mail.cli.context import CliContext
+from tui_mail.errors import TuiMailError
+
+SUBCOMMAND_MODULES = (accounts,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tui-mail",
+        description="A terminal mail client: IMAP, POP3 and SMTP, with an offline cache and instant search.",
+    )
+    parser.add_argument("--version", action="version", version=f"tui-mail {__version__}")
+    parser.add_argument(
+        "--config", metavar="PATH",
+        help="config file (default: $TUI_MAIL_CONFIG or $XDG_CONFIG_HOME/tui-mail/config.toml)",
+    )
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="cache and outbox folder (default: $XDG_DATA_HOME/tui-mail)"
+    )
+    parser.add_argument("--demo", action="store_true", help="open the built-in offline demo account")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in SUBCOMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
+    print(
+        "tui-mail: the interactive interface is not built yet. Available now: "
+        "`tui-mail accounts list`, `tui-mail accounts check`, `tui-mail accounts set-password` "
+        "(see `tui-mail --help`).",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = CliContext.from_args(args)
+    func = getattr(args, "func", None) or _run_tui
+    try:
+        return int(func(args, ctx) or 0)
+    except TuiMailError as exc:
+        print(f"tui-mail: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("tui-mail: interrupted", file=sys.stderr)
+        return 130

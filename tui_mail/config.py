@@ -1,0 +1,351 @@
+"""The configuration file: located, read and validated once, at load.
+
+Every error names the file, the account and the key, says what was expected and what was
+found, and suggests the nearest valid key for a typo. Nothing after load re-validates.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tui_mail.errors import ConfigError
+from tui_mail.model import (
+    DEFAULT_PORTS,
+    Account,
+    Address,
+    FolderRole,
+    Identity,
+    Protocol,
+    Security,
+    ServerConfig,
+)
+
+T = TypeVar("T")
+
+APP_NAME = "tui-mail"
+DEFAULT_THEME = "tui-mail-dark"
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    value = os.environ.get(var)
+    return Path(value) if value else Path.home() / fallback
+
+
+def config_dir() -> Path:
+    return _xdg("XDG_CONFIG_HOME", ".config") / APP_NAME
+
+
+def default_config_path() -> Path:
+    """`TUI_MAIL_CONFIG` if set, else `$XDG_CONFIG_HOME/tui-mail/config.toml`."""
+    override = os.environ.get("TUI_MAIL_CONFIG")
+    return Path(override) if override else config_dir() / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return _xdg("XDG_DATA_HOME", ".local/share") / APP_NAME
+
+
+def default_state_dir() -> Path:
+    return _xdg("XDG_STATE_HOME", ".local/state") / APP_NAME
+
+
+@dataclass(frozen=True)
+class UISettings:
+    mark_read_on_open: bool = True
+    attachments_dir: Path = field(default_factory=lambda: Path.home() / "Downloads")
+    threaded: bool = False
+    prefer_html: bool = False
+    preview_pane: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration."""
+
+    path: Path
+    accounts: tuple[Account, ...]
+    theme: str = DEFAULT_THEME
+    keys: Mapping[str, str] = field(default_factory=dict)
+    ui: UISettings = field(default_factory=UISettings)
+    warnings: tuple[str, ...] = ()
+
+    def account(self, name: str) -> Account:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        known = ", ".join(a.name for a in self.accounts) or "none"
+        raise ConfigError(f"{self.path}: no account named {name!r} (accounts: {known})")
+
+
+class _Where:
+    """Builds error messages that name the file, the account and the key."""
+
+    def __init__(self, path: Path, account: str | None = None, prefix: str = "") -> None:
+        self.path = path
+        self.account = account
+        self.prefix = prefix
+
+    def sub(self, table: str) -> _Where:
+        return _Where(self.path, self.account, f"{self.prefix}{table}.")
+
+    def error(self, key: str, message: str) -> ConfigError:
+        where = f"{self.path}: "
+        if self.account is not None:
+            where += f"account {self.account!r}: "
+        return ConfigError(f"{where}key {self.prefix}{key!r}: {message}")
+
+
+def _describe(value: object) -> str:
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number",
+             list: "a list", dict: "a table"}
+    return f"{names.get(type(value), type(value).__name__)} ({value!r})"
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: _Where) -> None:
+    for key in table:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            valid = ", ".join(sorted(allowed))
+            raise where.error(key, f"unknown key{hint}; valid keys here: {valid}")
+
+
+def _get(
+    table: Mapping[str, Any], key: str, kind: type[T], where: _Where, *, required: bool = False,
+    default: T | None = None,
+) -> T | None:
+    if key not in table:
+        if required:
+            raise where.error(key, f"missing; expected {_describe_kind(kind)}")
+        return default
+    value = table[key]
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise where.error(key, f"expected {_describe_kind(kind)}, found {_describe(value)}")
+    return value  # type: ignore[no-any-return]
+
+
+def _describe_kind(kind: type) -> str:
+    return {str: "a string", bool: "true or false", int: "an integer", float: "a number",
+            list: "a list", dict: "a table"}[kind]
+
+
+def _choice(value: str | None, choices: type[Any], key: str, where: _Where) -> Any:
+    try:
+        return choices(value)
+    except ValueError:
+        valid = ", ".join(repr(c.value) for c in choices if c.value)
+        raise where.error(key, f"expected one of {valid}, found {value!r}") from None
+
+
+def _address(text: str, key: str, where: _Where) -> Address:
+    from email.utils import parseaddr
+
+    name, email = parseaddr(text)
+    if "@" not in email or any(c in text for c in "\r\n"):
+        raise where.error(key, f"expected an address like 'Name <you@example.com>', found {text!r}")
+    return Address(name, email)
+
+
+_SERVER_KEYS = {
+    "protocol", "host", "port", "security", "username", "ca_file", "tls_verify",
+    "password_command", "password", "oauth2_token_command", "timeout",
+}
+
+
+def _server(
+    table: Mapping[str, Any], where: _Where, *, incoming: bool, warnings: list[str],
+    default_user: str,
+) -> ServerConfig:
+    _check_keys(table, _SERVER_KEYS, where)
+    if incoming:
+        proto_text = _get(table, "protocol", str, where, required=True)
+        protocol = _choice(proto_text, Protocol, "protocol", where)
+        if protocol is Protocol.SMTP:
+            raise where.error("protocol", "expected 'imap' or 'pop3' for the incoming server, found 'smtp'")
+    else:
+        proto_text = _get(table, "protocol", str, where, default="smtp")
+        if proto_text != "smtp":
+            raise where.error("protocol", f"expected 'smtp' for the outgoing server, found {proto_text!r}")
+        protocol = Protocol.SMTP
+    host = _get(table, "host", str, where, required=True)
+    assert host is not None
+    if not host.strip() or any(c.isspace() for c in host):
+        raise where.error("host", f"expected a host name or address, found {host!r}")
+    security = _choice(_get(table, "security", str, where, required=True), Security, "security", where)
+    port = _get(table, "port", int, where, default=DEFAULT_PORTS[(protocol, security)])
+    assert port is not None
+    if not 1 <= port <= 65535:
+        raise where.error("port", f"expected an integer from 1 to 65535, found {port}")
+    username = _get(table, "username", str, where, default=default_user) or default_user
+    ca_text = _get(table, "ca_file", str, where)
+    ca_file = None
+    if ca_text is not None:
+        ca_file = Path(ca_text).expanduser()
+        if not ca_file.is_absolute():
+            ca_file = (where.path.parent / ca_file).resolve()
+        if not ca_file.is_file():
+            raise where.error("ca_file", f"expected a readable PEM file, found no file at {ca_file}")
+    tls_verify = _get(table, "tls_verify", bool, where, default=True)
+    label = "incoming" if incoming else "smtp"
+    if tls_verify is False:
+        warnings.append(
+            f"{where.path}: account {where.account!r}: {label}.tls_verify = false: the server's "
+            "certificate is not checked; anyone on the network path can read your mail"
+        )
+    if security is Security.NONE:
+        warnings.append(
+            f"{where.path}: account {where.account!r}: {label}.security = 'none': password and "
+            "mail travel unencrypted"
+        )
+    password = _get(table, "password", str, where)
+    if password is not None:
+        warnings.append(
+            f"{where.path}: account {where.account!r}: {label}.password is written in the config "
+            "file; prefer the keyring (tui-mail accounts set-password) or password_command"
+        )
+    timeout = _get(table, "timeout", float, where, default=30.0)
+    assert timeout is not None
+    if timeout <= 0:
+        raise where.error("timeout", f"expected a positive number of seconds, found {timeout}")
+    return ServerConfig(
+        protocol=protocol,
+        host=host.strip(),
+        port=port,
+        security=security,
+        username=username,
+        ca_file=ca_file,
+        tls_verify=bool(tls_verify),
+        password_command=_get(table, "password_command", str, where),
+        oauth2_token_command=_get(table, "oauth2_token_command", str, where),
+        password=password,
+        timeout=timeout,
+    )
+
+
+_ACCOUNT_KEYS = {
+    "address", "display_name", "identities", "signature", "incoming", "smtp", "folders",
+    "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
+}
+_FOLDER_KEYS = {role.value for role in FolderRole if role.value}
+
+
+def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
+    where = _Where(path, name)
+    if not isinstance(table, dict):
+        raise _Where(path).error(f"accounts.{name}", f"expected a table, found {_describe(table)}")
+    _check_keys(table, _ACCOUNT_KEYS, where)
+    address_text = _get(table, "address", str, where, required=True)
+    assert address_text is not None
+    address = _address(address_text, "address", where)
+    display = _get(table, "display_name", str, where, default="") or address.name
+    address = Address(display, address.email)
+    signature = _get(table, "signature", str, where, default="") or ""
+    identities = []
+    for i, item in enumerate(_get(table, "identities", list, where, default=[]) or []):
+        if not isinstance(item, str):
+            raise where.error(f"identities[{i}]", f"expected a string address, found {_describe(item)}")
+        identities.append(Identity(_address(item, f"identities[{i}]", where), signature))
+    incoming_table = _get(table, "incoming", dict, where, required=True)
+    assert incoming_table is not None
+    incoming = _server(incoming_table, where.sub("incoming"), incoming=True, warnings=warnings,
+                       default_user=address.email)
+    smtp_table = _get(table, "smtp", dict, where)
+    sendmail = _get(table, "sendmail_command", str, where)
+    smtp = None
+    if smtp_table is not None:
+        smtp = _server(smtp_table, where.sub("smtp"), incoming=False, warnings=warnings,
+                       default_user=incoming.username)
+    folder_table = _get(table, "folders", dict, where, default={}) or {}
+    fwhere = where.sub("folders")
+    _check_keys(folder_table, _FOLDER_KEYS, fwhere)
+    folders = {FolderRole(k): _get(folder_table, k, str, fwhere) for k in folder_table}
+    delete_after = _get(table, "pop3_delete_after_days", int, where)
+    if delete_after is not None and delete_after < 0:
+        raise where.error("pop3_delete_after_days", f"expected 0 or more days, found {delete_after}")
+    if delete_after is not None and incoming.protocol is not Protocol.POP3:
+        raise where.error("pop3_delete_after_days", "only applies to a pop3 incoming server")
+    cap = _get(table, "body_size_cap", int, where, default=2_000_000)
+    return Account(
+        name=name,
+        address=address,
+        incoming=incoming,
+        smtp=smtp,
+        identities=tuple(identities),
+        signature=signature,
+        folders={k: v for k, v in folders.items() if v},
+        server_saves_sent=bool(_get(table, "server_saves_sent", bool, where, default=False)),
+        sendmail_command=sendmail,
+        pop3_delete_after_days=delete_after,
+        body_size_cap=cap or 0,
+    )
+
+
+_TOP_KEYS = {"theme", "accounts", "keys", "ui"}
+_UI_KEYS = {"mark_read_on_open", "attachments_dir", "threaded", "prefer_html", "preview_pane"}
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate TOML text as a tui-mail config. Raises ConfigError naming file, account and key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    top = _Where(path)
+    _check_keys(data, _TOP_KEYS, top)
+    warnings: list[str] = []
+    accounts_table = _get(data, "accounts", dict, top, default={}) or {}
+    accounts = tuple(_account(name, t, path, warnings) for name, t in accounts_table.items())
+    keys_table = _get(data, "keys", dict, top, default={}) or {}
+    kwhere = top.sub("keys")
+    keys: dict[str, str] = {}
+    for action, binding in keys_table.items():
+        if not isinstance(binding, str) or not binding.strip():
+            raise kwhere.error(action, f"expected a key or comma-separated keys, found {_describe(binding)}")
+        keys[action] = binding
+    ui_table = _get(data, "ui", dict, top, default={}) or {}
+    uwhere = top.sub("ui")
+    _check_keys(ui_table, _UI_KEYS, uwhere)
+    defaults = UISettings()
+    attach = _get(ui_table, "attachments_dir", str, uwhere)
+    ui = UISettings(
+        mark_read_on_open=bool(_get(ui_table, "mark_read_on_open", bool, uwhere, default=True)),
+        attachments_dir=Path(attach).expanduser() if attach else defaults.attachments_dir,
+        threaded=bool(_get(ui_table, "threaded", bool, uwhere, default=False)),
+        prefer_html=bool(_get(ui_table, "prefer_html", bool, uwhere, default=False)),
+        preview_pane=bool(_get(ui_table, "preview_pane", bool, uwhere, default=True)),
+    )
+    theme = _get(data, "theme", str, top, default=DEFAULT_THEME) or DEFAULT_THEME
+    return Config(path=path, accounts=accounts, theme=theme, keys=keys, ui=ui,
+                  warnings=tuple(warnings))
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read and validate the config file. A missing file is a ConfigError saying where it looked."""
+    path = path or default_config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no config file. Run `tui-mail --demo` to try the app, or create it "
+            "(see the example in the README)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, path)
+
+
+def print_warnings(config: Config, out: Callable[[str], object] | None = None) -> None:
+    """Show load-time warnings (insecure settings, passwords in the file) on stderr."""
+    write = out or (lambda line: print(line, file=sys.stderr))
+    for warning in config.warnings:
+        write(f"warning: {warning}")

@@ -1,0 +1,247 @@
+"""The domain vocabulary of tui-mail, defined once.
+
+Every layer (config, mail, store, remote, sync, ui) speaks in these types. They are frozen
+dataclasses with no behaviour that needs I/O, so any layer may import this module.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+class Security(enum.StrEnum):
+    """How a connection to a server is protected."""
+
+    TLS = "tls"  # implicit TLS from the first byte (993, 995, 465)
+    STARTTLS = "starttls"  # plaintext greeting, then STARTTLS/STLS, required
+    NONE = "none"  # plaintext; only when written explicitly in the config
+
+
+class Protocol(enum.StrEnum):
+    IMAP = "imap"
+    POP3 = "pop3"
+    SMTP = "smtp"
+
+
+DEFAULT_PORTS: dict[tuple[Protocol, Security], int] = {
+    (Protocol.IMAP, Security.TLS): 993,
+    (Protocol.IMAP, Security.STARTTLS): 143,
+    (Protocol.IMAP, Security.NONE): 143,
+    (Protocol.POP3, Security.TLS): 995,
+    (Protocol.POP3, Security.STARTTLS): 110,
+    (Protocol.POP3, Security.NONE): 110,
+    (Protocol.SMTP, Security.TLS): 465,
+    (Protocol.SMTP, Security.STARTTLS): 587,
+    (Protocol.SMTP, Security.NONE): 587,
+}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """One server of an account: incoming (IMAP or POP3) or outgoing (SMTP)."""
+
+    protocol: Protocol
+    host: str
+    port: int
+    security: Security
+    username: str
+    ca_file: Path | None = None
+    tls_verify: bool = True
+    password_command: str | None = None
+    oauth2_token_command: str | None = None
+    # A password written in the config file by the user. Works, but draws a warning.
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+
+
+class FolderRole(enum.StrEnum):
+    """What a folder is for (RFC 6154 SPECIAL-USE, or guessed from its name)."""
+
+    INBOX = "inbox"
+    SENT = "sent"
+    DRAFTS = "drafts"
+    TRASH = "trash"
+    JUNK = "junk"
+    ARCHIVE = "archive"
+    NONE = ""
+
+
+@dataclass(frozen=True)
+class Address:
+    """A mailbox: display name (may be empty) and addr-spec."""
+
+    name: str
+    email: str
+
+    def display(self) -> str:
+        """The name if there is one, else the address (what a list column shows)."""
+        return self.name or self.email
+
+    def __str__(self) -> str:
+        if self.name:
+            return f"{self.name} <{self.email}>"
+        return self.email
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A From address an account may send as."""
+
+    address: Address
+    signature: str = ""
+
+
+@dataclass(frozen=True)
+class Account:
+    """One configured mail account."""
+
+    name: str
+    address: Address
+    incoming: ServerConfig
+    smtp: ServerConfig | None
+    identities: tuple[Identity, ...] = ()
+    signature: str = ""
+    folders: dict[FolderRole, str] = field(default_factory=dict)
+    # SMTP server stores sent mail itself (Gmail): do not APPEND to Sent.
+    server_saves_sent: bool = False
+    sendmail_command: str | None = None
+    # POP3: keep mail on the server (None), or delete after N days (0 = after download).
+    pop3_delete_after_days: int | None = None
+    body_size_cap: int = 2_000_000
+
+    @property
+    def all_identities(self) -> tuple[Identity, ...]:
+        return (Identity(self.address, self.signature), *self.identities)
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The IMAP system flags a mail client shows and changes."""
+
+    seen: bool = False
+    answered: bool = False
+    flagged: bool = False
+    deleted: bool = False
+    draft: bool = False
+    forwarded: bool = False  # $Forwarded keyword
+
+    _IMAP = (
+        ("seen", "\\Seen"),
+        ("answered", "\\Answered"),
+        ("flagged", "\\Flagged"),
+        ("deleted", "\\Deleted"),
+        ("draft", "\\Draft"),
+        ("forwarded", "$Forwarded"),
+    )
+
+    def to_imap(self) -> tuple[str, ...]:
+        return tuple(name for attr, name in self._IMAP if getattr(self, attr))
+
+    @classmethod
+    def from_imap(cls, flags: object) -> Flags:
+        """Build from an iterable of flag strings or bytes, case-insensitively."""
+        names: set[str] = set()
+        for f in flags or ():  # type: ignore[attr-defined]
+            text = f.decode("ascii", "replace") if isinstance(f, bytes) else str(f)
+            names.add(text.lower())
+        return cls(**{attr: name.lower() in names for attr, name in cls._IMAP})
+
+    def to_bits(self) -> int:
+        """A compact integer form for the cache."""
+        bits = 0
+        for i, (attr, _) in enumerate(self._IMAP):
+            if getattr(self, attr):
+                bits |= 1 << i
+        return bits
+
+    @classmethod
+    def from_bits(cls, bits: int) -> Flags:
+        return cls(**{attr: bool(bits & (1 << i)) for i, (attr, _) in enumerate(cls._IMAP)})
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder of an account as the cache knows it."""
+
+    account: str
+    name: str  # full server name, e.g. "INBOX" or "Archive/2024"
+    role: FolderRole = FolderRole.NONE
+    delimiter: str = "/"
+    total: int = 0
+    unread: int = 0
+    id: int = 0  # cache row id
+
+    @property
+    def display_name(self) -> str:
+        return self.name.rsplit(self.delimiter, 1)[-1] if self.delimiter else self.name
+
+
+@dataclass(frozen=True)
+class MessageSummary:
+    """What one row of a message list shows; read from the cache."""
+
+    id: int  # cache row id (stable for the life of the cached message)
+    account: str
+    folder: str
+    uid: int | None
+    message_id: str
+    subject: str
+    sender: Address
+    date: datetime
+    flags: Flags
+    has_attachment: bool
+    size: int
+    thread_id: int = 0
+    depth: int = 0  # indentation in a threaded view
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One attachment of a parsed message."""
+
+    filename: str  # sanitized for display; never a path
+    content_type: str
+    size: int
+    index: int  # position among the message's attachments, used to fetch its bytes
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class Message:
+    """A parsed message, everything the viewer needs. Text fields are already sanitized."""
+
+    subject: str
+    from_: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    bcc: tuple[Address, ...]
+    reply_to: tuple[Address, ...]
+    date: datetime | None
+    message_id: str
+    in_reply_to: str
+    references: tuple[str, ...]
+    text_body: str | None
+    html_body: str | None
+    attachments: tuple[Attachment, ...]
+    list_post: str = ""
+    defects: tuple[str, ...] = ()  # what was wrong with the input, in words
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message being written."""
+
+    identity: Address
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    bcc: tuple[Address, ...] = ()
+    subject: str = ""
+    body: str = ""
+    attachments: tuple[Path, ...] = ()
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    # Whole messages attached as message/rfc822 (forward as attachment).
+    attached_messages: tuple[bytes, ...] = ()

@@ -1,0 +1,121 @@
+"""What every protocol adapter shares: TLS contexts and turning low-level failures into
+user-facing errors that say what to do next.
+
+Rules: TLS is verified by default; `ca_file` trusts a private CA; `tls_verify = false` only when
+written in the config. STARTTLS, when configured, is required: a server that does not offer it
+is an error (the adapters call `starttls_missing`), never a silent plaintext fallback.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tui_mail.errors import AuthError, ConnectError, TLSError, TuiMailError
+from tui_mail.model import Security, ServerConfig
+
+
+def describe(server: ServerConfig) -> str:
+    """`imap://mail.example.com:993 (tls)`: how errors name a server."""
+    return f"{server.protocol.value}://{server.host}:{server.port} ({server.security.value})"
+
+
+def ssl_context(server: ServerConfig) -> ssl.SSLContext:
+    """A client TLS context following the account's settings."""
+    if not server.tls_verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    try:
+        return ssl.create_default_context(cafile=str(server.ca_file) if server.ca_file else None)
+    except (OSError, ssl.SSLError) as exc:
+        raise TLSError(f"{describe(server)}: cannot load ca_file {server.ca_file}: {exc}") from None
+
+
+def starttls_missing(server: ServerConfig) -> TLSError:
+    return TLSError(
+        f"{describe(server)}: the server does not offer STARTTLS, so the connection would be "
+        "unencrypted; refusing to continue. Use security = 'tls' with the server's TLS port if "
+        "it has one, or security = 'none' only if you accept sending your password in clear"
+    )
+
+
+def _untrusted(server: ServerConfig, reason: str) -> TLSError:
+    return TLSError(
+        f"{describe(server)}: the server's certificate is not trusted ({reason}). If the server "
+        "uses a private or self-signed CA, set ca_file = \"/path/to/ca.pem\" for this server in "
+        "the config; tls_verify = false turns checking off (insecure)"
+    )
+
+
+def translate(exc: BaseException, server: ServerConfig) -> TuiMailError:
+    """Map a socket/SSL/timeout exception to the user-facing error for `server`."""
+    where = describe(server)
+    if isinstance(exc, TuiMailError):
+        return exc
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _untrusted(server, exc.verify_message or str(exc))
+    if isinstance(exc, ssl.SSLError):
+        text = str(exc)
+        if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
+            hint = (
+                "the server does not speak TLS on this port; try security = 'starttls' or the TLS port"
+                if server.security is Security.TLS
+                else "TLS negotiation failed"
+            )
+            return TLSError(f"{where}: {hint} ({exc.reason or text})")
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            return _untrusted(server, text)
+        return TLSError(f"{where}: TLS failure: {exc.reason or text}")
+    if isinstance(exc, socket.gaierror):
+        return ConnectError(f"{where}: cannot resolve host {server.host!r}: {exc.strerror or exc}")
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(
+            f"{where}: connection refused: nothing accepts connections on port {server.port} "
+            "(check host, port and security)"
+        )
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return ConnectError(
+            f"{where}: no answer within {server.timeout:.0f} s (timed out); the server may be "
+            "down or a firewall drops the connection"
+        )
+    if isinstance(exc, ConnectionError | EOFError):
+        return ConnectError(f"{where}: the connection was closed by the server ({exc or type(exc).__name__})")
+    if isinstance(exc, OSError):
+        return ConnectError(f"{where}: cannot connect: {exc.strerror or exc}")
+    return ConnectError(f"{where}: {type(exc).__name__}: {exc}")
+
+
+def auth_failed(server: ServerConfig, server_words: str) -> AuthError:
+    words = server_words.strip() or "no reason given"
+    return AuthError(
+        f"{describe(server)}: login as {server.username!r} failed; the server said: {words}"
+    )
+
+
+@contextmanager
+def translated(server: ServerConfig) -> Iterator[None]:
+    """Run a block of blocking network code, re-raising failures as user-facing errors."""
+    try:
+        yield
+    except TuiMailError:
+        raise
+    except (OSError, EOFError, ssl.SSLError) as exc:
+        raise translate(exc, server) from exc
+
+
+class Credentials:
+    """What a login needs. The secret is kept out of repr() so it never reaches a log."""
+
+    __slots__ = ("username", "password", "oauth2_token")
+
+    def __init__(self, username: str, password: str | None = None, oauth2_token: str | None = None):
+        self.username = username
+        self.password = password
+        self.oauth2_token = oauth2_token
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, secret=<hidden>)"
