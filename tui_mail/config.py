@@ -99,7 +99,7 @@ class _Where:
         where = f"{self.path}: "
         if self.account is not None:
             where += f"account {self.account!r}: "
-        return ConfigError(f"{where}key {self.prefix}{key!r}: {message}")
+        return ConfigError(f"{where}key '{self.prefix}{key}': {message}")
 
 
 def _describe(value: object) -> str:

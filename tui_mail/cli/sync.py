@@ -1,0 +1,102 @@
+"""`tui-mail sync [--account A] [--folder F] [--bodies]`: bring the cache up to date once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any, TextIO
+
+from tui_mail.cli.context import CliContext
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("sync", help="fetch new mail and changes into the local cache")
+    parser.add_argument("--account", metavar="NAME", help="only this account")
+    parser.add_argument(
+        "--folder", metavar="FOLDER", action="append",
+        help="only this folder (repeatable; default: every folder)",
+    )
+    parser.add_argument(
+        "--bodies", action="store_true",
+        help="also download message bodies (up to the account's body_size_cap)",
+    )
+    parser.set_defaults(func=run)
+
+
+class ProgressLine:
+    """A `\\r`-updated line with counts and rate on a terminal; silent otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.started = time.monotonic()
+        self._last = 0.0
+        self._width = 0
+
+    def __call__(self, event: object) -> None:
+        from tui_mail.sync.events import SyncProgress
+
+        if not self.live or not isinstance(event, SyncProgress):
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and event.done != event.total:
+            return
+        self._last = now
+        rate = event.done / max(now - self.started, 1e-6)
+        text = (
+            f"{event.account}/{event.folder}: {event.phase} {event.done}/{event.total}"
+            f" ({rate:,.0f}/s)"
+        )
+        self.stream.write("\r" + text.ljust(self._width))
+        self._width = len(text)
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.live and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tui_mail.cli.accounts import credentials
+    from tui_mail.store import Store
+    from tui_mail.sync.actions import ActionQueue
+    from tui_mail.sync.engine import SyncEngine, connector
+
+    accounts = ctx.accounts(args.account)
+    ctx.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(ctx.cache_path)
+    progress = ProgressLine(sys.stderr)
+    failures: list[str] = []
+    totals = {"folders": 0, "new": 0, "changed": 0, "vanished": 0, "bodies": 0}
+    started = time.monotonic()
+    try:
+        for account in accounts:
+            connect = connector(account, lambda a=account: credentials(a, "incoming"))
+            engine = SyncEngine(account, store, connect, progress)
+            try:
+                replayed = ActionQueue(store, account).replay(engine)
+                failures.extend(f"{account.name}: {e}" for e in replayed.errors)
+                result = engine.sync(args.folder, bodies=args.bodies)
+            finally:
+                engine.close()
+            totals["folders"] += result.folders
+            totals["new"] += result.new
+            totals["changed"] += result.flag_changes
+            totals["vanished"] += result.vanished
+            totals["bodies"] += result.bodies
+            failures.extend(f"{account.name}: {e}" for e in result.errors)
+    finally:
+        progress.clear()
+        store.close()
+    elapsed = time.monotonic() - started
+    print(
+        f"Synced {totals['folders']} folder(s) of {len(accounts)} account(s) in {elapsed:.1f} s: "
+        f"{totals['new']} new, {totals['changed']} flag change(s), {totals['vanished']} removed"
+        + (f", {totals['bodies']} bodies" if args.bodies else "")
+        + (f"; {len(failures)} error(s)" if failures else "")
+    )
+    for failure in failures:
+        print(f"tui-mail: {failure}", file=sys.stderr)
+    return 1 if failures else 0
