@@ -1,0 +1,264 @@
+"""Header decoding that never raises, and a fast header-only summary for list rows.
+
+Header values are handled as strings in which raw 8-bit bytes are kept as surrogate escapes
+(what `email` produces from bytes). They are decoded here by hand: RFC 2047 encoded words in
+any charset, raw UTF-8 or Windows-1252 bytes, then sanitized.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import getaddresses, parsedate_to_datetime
+
+from tui_mail.mail.charset import decode_bytes, decode_guess
+from tui_mail.mail.sanitize import sanitize_line
+from tui_mail.model import Address
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([QqBb])\?([^?\s]*)\?=")
+_MSG_ID = re.compile(r"<([^<>\s]+)>")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def to_bytes(value: str) -> bytes:
+    """Recover the original bytes of a header string decoded with surrogateescape."""
+    return value.encode("utf-8", "surrogateescape")
+
+
+def decode_raw(value: str) -> str:
+    """Decode raw 8-bit bytes in a header value (UTF-8, else Windows-1252)."""
+    if value.isascii():
+        return value
+    try:
+        data = value.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return decode_guess(data)
+
+
+def _decode_word(encoding: str, payload: str) -> bytes:
+    if encoding in "Qq":
+        return binascii.a2b_qp(payload.encode("ascii", "replace"), header=True)
+    data = payload.encode("ascii", "replace").rstrip(b"=")
+    data = data[: len(data) - len(data) % 4] if len(data) % 4 == 1 else data
+    try:
+        return binascii.a2b_base64(data + b"=" * (-len(data) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def decode_words(value: str, notes: list[str] | None = None) -> str:
+    """Decode RFC 2047 encoded words; adjacent words of one charset are joined before decoding.
+
+    Broken words are left as they are; unknown charsets are guessed with a note.
+    """
+    text = decode_raw(value)
+    if "=?" not in text:
+        return text
+    out: list[str] = []
+    pos = 0
+    pending: list[bytes] = []
+    pending_charset = ""
+
+    def flush() -> None:
+        nonlocal pending, pending_charset
+        if pending:
+            decoded, note = decode_bytes(b"".join(pending), pending_charset)
+            out.append(decoded)
+            if note and notes is not None and note not in notes:
+                notes.append(note)
+        pending, pending_charset = [], ""
+
+    for m in _ENCODED_WORD.finditer(text):
+        gap = text[pos : m.start()]
+        if gap and not (pending and gap.isspace()):  # space between two words is dropped
+            flush()
+            out.append(gap)
+        charset = m.group(1).lower()
+        if pending and charset != pending_charset:
+            flush()
+        pending_charset = charset
+        pending.append(_decode_word(m.group(2), m.group(3)))
+        pos = m.end()
+    flush()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def unfold(value: str) -> str:
+    return _FOLD.sub("", value)
+
+
+def decode_header_text(value: str | None, notes: list[str] | None = None) -> str:
+    """A display-ready single-line header value."""
+    if not value:
+        return ""
+    return sanitize_line(decode_words(unfold(str(value)), notes))
+
+
+def parse_addresses(values: list[str], notes: list[str] | None = None) -> tuple[Address, ...]:
+    """Addresses from raw header values; garbage degrades to a name-only Address."""
+    result: list[Address] = []
+    for raw in values:
+        # Escape sequences go first: an OSC payload's ";" would split the address list.
+        value = sanitize_line(decode_raw(unfold(str(raw))))
+        try:
+            pairs = getaddresses([value])
+        except Exception:
+            pairs = []
+        if "@" not in value and "<" not in value and not value.rstrip().endswith(";"):
+            pairs = [(value, "")] if value.strip() else []
+        found = False
+        for name, email in pairs:
+            name = decode_header_text(name, notes)
+            email = sanitize_line(email).strip("<>")
+            if not email and not name:
+                continue
+            if not email and "@" in name and " " not in name:
+                name, email = "", name
+            if email.endswith(":;") or (not email and name.endswith(":")):
+                continue  # an empty group, e.g. "undisclosed-recipients:;"
+            result.append(Address(name, email))
+            found = True
+        if not found and value.strip() and not value.strip().endswith(";"):
+            result.append(Address(decode_header_text(value, notes), ""))
+    return tuple(result)
+
+
+def parse_date(value: str | None, notes: list[str] | None = None) -> datetime | None:
+    """An aware datetime, or None with a note when the Date header cannot be understood."""
+    if not value or not value.strip():
+        return None
+    text = sanitize_line(decode_raw(unfold(value)))
+    try:
+        date = parsedate_to_datetime(text)
+    except Exception:
+        date = None
+    if date is None or not 1 <= date.year <= 9999:
+        if notes is not None:
+            notes.append(f"unreadable date {text[:60]!r}")
+        return None
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    return date
+
+
+def normalize_ids(value: str | None, *, require_at: bool = True) -> tuple[str, ...]:
+    """Message-IDs in a header, each as "<id>", in order, without repeats.
+
+    A value without angle brackets (seen in the wild) is taken as one id with spaces removed.
+    With `require_at`, ids without "@" are dropped: git send-email once wrote
+    "In-Reply-To: <yes>", which would join unrelated threads.
+    """
+    if not value:
+        return ()
+    text = sanitize_line(decode_raw(unfold(value)))
+    ids = _MSG_ID.findall(text)
+    if not ids:
+        bare = "".join(text.split())
+        ids = [bare] if bare and ("@" in bare or not require_at) else []
+    if require_at:
+        ids = [i for i in ids if "@" in i]
+    return tuple(dict.fromkeys(f"<{i}>" for i in ids))
+
+
+def normalize_id(value: str | None, *, require_at: bool = True) -> str:
+    """The first Message-ID in a header as "<id>", or ""."""
+    ids = normalize_ids(value, require_at=require_at)
+    return ids[0] if ids else ""
+
+
+@dataclass(frozen=True)
+class HeaderSummary:
+    """What a message-list row needs, read from the header block alone."""
+
+    subject: str
+    from_: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    date: datetime | None
+    message_id: str
+    in_reply_to: str
+    references: tuple[str, ...]
+    has_attachment: bool
+    list_post: str = ""
+
+
+_WANTED = {
+    "subject",
+    "from",
+    "to",
+    "cc",
+    "date",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "content-type",
+    "x-ms-has-attach",
+    "list-post",
+}
+
+
+def split_headers(raw: bytes) -> dict[str, list[str]]:
+    """The wanted header fields of a header block (or whole message), unfolded, in order."""
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    end = _HEADER_END.search(raw)
+    block = raw[: end.start()] if end else raw
+    fields: dict[str, list[str]] = {}
+    name = ""
+    for line in block.decode("ascii", "surrogateescape").splitlines():
+        if line[:1] in (" ", "\t"):
+            if name in _WANTED and fields.get(name):
+                fields[name][-1] += line
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            name = ""
+            continue
+        name = key.strip().lower()
+        if name in _WANTED:
+            fields.setdefault(name, []).append(value.strip())
+    return fields
+
+
+def guess_has_attachment(content_type: str, ms_has_attach: str = "") -> bool:
+    """Heuristic from the top-level headers only (no BODYSTRUCTURE)."""
+    if ms_has_attach.strip().lower() == "yes":
+        return True
+    ctype = content_type.strip().lower()
+    if ctype.startswith("multipart/mixed"):
+        return True
+    maintype = ctype.split("/", 1)[0]
+    return maintype in ("application", "image", "audio", "video")
+
+
+def parse_headers(raw: bytes) -> HeaderSummary:
+    """Fast summary from a header block (or a whole message); never raises."""
+    f = split_headers(raw)
+
+    def first(name: str) -> str:
+        values = f.get(name)
+        return values[0] if values else ""
+
+    return HeaderSummary(
+        subject=decode_header_text(first("subject")),
+        from_=parse_addresses(f.get("from", [])[:1]),
+        to=parse_addresses(f.get("to", [])),
+        cc=parse_addresses(f.get("cc", [])),
+        date=parse_date(first("date")),
+        message_id=normalize_id(first("message-id"), require_at=False),
+        in_reply_to=normalize_id(first("in-reply-to")),
+        references=normalize_ids(" ".join(f.get("references", []))),
+        has_attachment=guess_has_attachment(first("content-type"), first("x-ms-has-attach")),
+        list_post=list_post_address(first("list-post")),
+    )
+
+
+def list_post_address(value: str | None) -> str:
+    """The mailto: address of a List-Post header ("" for NO or none)."""
+    text = sanitize_line(decode_raw(unfold(value or "")))
+    m = re.search(r"<mailto:([^>?]+)", text, re.IGNORECASE)
+    return m.group(1) if m else ""

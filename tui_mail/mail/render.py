@@ -1,0 +1,104 @@
+"""Turn a parsed Message into display text: sanitized, tabs expanded, quotes marked."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import Literal
+
+from tui_mail.mail.html import html_to_text
+from tui_mail.mail.sanitize import sanitize_line, sanitize_text
+from tui_mail.model import Address, Message
+
+_QUOTE = re.compile(r"^(?:> ?)+")
+_MAX_RAW_CHARS = 5_000_000
+
+
+def quote_depth(line: str) -> int:
+    """How many levels of "> " quoting a line has (0 for none)."""
+    m = _QUOTE.match(line)
+    return m.group(0).count(">") if m else 0
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    """A message body ready for a widget that shows plain text (no markup)."""
+
+    text: str
+    links: tuple[str, ...]
+    source: Literal["text", "html"]
+    quote_depths: tuple[int, ...]  # one per line of `text`
+
+    @property
+    def quoted_lines(self) -> tuple[int, ...]:
+        """Indices of the lines that are quotes."""
+        return tuple(i for i, d in enumerate(self.quote_depths) if d)
+
+
+def _wrap(text: str, width: int) -> str:
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        prefix = _QUOTE.match(line)
+        indent = prefix.group(0) if prefix else ""
+        out.extend(
+            textwrap.wrap(
+                line,
+                width,
+                subsequent_indent=indent if len(indent) < width // 2 else "",
+                break_on_hyphens=False,
+                drop_whitespace=True,
+            )
+            or [""]
+        )
+    return "\n".join(out)
+
+
+def render_message(
+    msg: Message, *, prefer_html: bool = False, width: int | None = None
+) -> RenderedBody:
+    """The body to show: text/plain unless HTML is preferred or is all there is.
+
+    `width`, when given, hard-wraps longer lines (quote markers repeated); otherwise lines are
+    left for the widget to wrap.
+    """
+    links: tuple[str, ...] = ()
+    use_html = msg.html_body is not None and (prefer_html or msg.text_body is None)
+    if use_html:
+        body, links = html_to_text(msg.html_body or "")
+        links = tuple(sanitize_line(u) for u in links)
+        source: Literal["text", "html"] = "html"
+    else:
+        body = msg.text_body or ""
+        source = "text"
+    text = sanitize_text(body).rstrip("\n")
+    if width is not None and width > 8:
+        text = _wrap(text, width)
+    depths = tuple(quote_depth(line) for line in text.split("\n"))
+    return RenderedBody(text=text, links=links, source=source, quote_depths=depths)
+
+
+def _addresses(addrs: tuple[Address, ...]) -> str:
+    return sanitize_line(", ".join(str(a) for a in addrs))
+
+
+def render_headers(msg: Message) -> list[tuple[str, str]]:
+    """(label, value) pairs for the viewer's header block; empty To/Cc are left out."""
+    rows = [("From", _addresses(msg.from_))]
+    if msg.to:
+        rows.append(("To", _addresses(msg.to)))
+    if msg.cc:
+        rows.append(("Cc", _addresses(msg.cc)))
+    date = msg.date.strftime("%a, %d %b %Y %H:%M %z") if msg.date else ""
+    rows.append(("Date", date))
+    rows.append(("Subject", sanitize_line(msg.subject)))
+    return rows
+
+
+def render_raw(raw: bytes) -> str:
+    """The raw source, decoded as UTF-8 with replacement and sanitized (tabs expanded)."""
+    text = raw[:_MAX_RAW_CHARS].decode("utf-8", "replace")
+    return sanitize_text(text)
