@@ -2,56 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
+import socket
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-class TuiMail:
-    """Runs `python -m tui_mail` with an isolated HOME, XDG dirs and a file keyring."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.config = home / "config.toml"
-        self.outputs: list[str] = []
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "TUI_MAIL"))}
-        env.update(
-            HOME=str(self.home),
-            XDG_CONFIG_HOME=str(self.home / "config"),
-            XDG_DATA_HOME=str(self.home / "data"),
-            XDG_STATE_HOME=str(self.home / "state"),
-            PYTHONPATH=str(REPO),
-            PYTHON_KEYRING_BACKEND="tests.support.filekeyring.FileKeyring",
-            TUI_MAIL_TEST_KEYRING=str(self.home / "keyring.json"),
-        )
-        return env
-
-    def __call__(self, *args: str, stdin: str = "") -> Run:
-        done = subprocess.run(
-            [sys.executable, "-m", "tui_mail", "--config", str(self.config), *args],
-            input=stdin, capture_output=True, text=True, env=self.env(), timeout=120, check=False,
-        )
-        self.outputs.append(done.stdout + done.stderr)
-        return Run(done.returncode, done.stdout, done.stderr)
+from tests.support.cli import Run, TuiMail
 
 
 @pytest.fixture
@@ -171,8 +127,6 @@ def test_unknown_host(tui_mail, tmp_path) -> None:
 
 
 def test_closed_port(tui_mail, tmp_path) -> None:
-    import socket
-
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

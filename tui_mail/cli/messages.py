@@ -117,5 +117,8 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:
         store.close()
     if tty:
         print(file=sys.stderr)
-    print(f"{path}: {result} into {args.account}/{folder}")
-    return 0
+    print(
+        f"{path}: {result.added} imported, {result.skipped} already in the cache, "
+        f"{result.failed} unreadable, into {args.account}/{folder}"
+    )
+    return 1 if result.failed else 0

@@ -122,6 +122,13 @@ def _compose(args: argparse.Namespace, account: Account) -> Any:
 
 
 def _report(delivery: Any, label: str) -> int:
+    """Print what happened (server words are untrusted text: control characters removed)."""
+    from dataclasses import replace
+
+    from tui_mail.mail.sanitize import sanitize_line
+
+    delivery = replace(delivery, error=sanitize_line(delivery.error),
+                       warning=sanitize_line(delivery.warning))
     if delivery.sent and not delivery.refused:
         if delivery.already_sent:
             print(f"{label}: already sent (found in the Sent folder); removed from the outbox")

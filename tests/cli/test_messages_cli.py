@@ -1,0 +1,93 @@
+"""`tui-mail show`, `import` and `search` work from the command line with no network."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import TuiMail
+
+HOSTILE_SUBJECT = "Invoice \x1b]52;c;ZWNobyBwd25lZA==\x07 [bold]due[/] \x1b[2J\u202eexe.pdf"
+
+
+def message(subject: str, sender: str, body: str, date: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "me@example.com"
+    msg["Subject"] = subject
+    msg["Date"] = date
+    msg["Message-ID"] = f"<{abs(hash((subject, date)))}@example.com>"
+    msg.set_content(body)
+    return msg
+
+
+@pytest.fixture
+def tui_mail(tmp_path: Path) -> TuiMail:
+    tool = TuiMail(tmp_path)
+    tool.config.write_text("")  # no accounts: the cache commands need none
+    return tool
+
+
+@pytest.fixture
+def mbox(tmp_path: Path) -> Path:
+    path = tmp_path / "Archive.mbox"
+    box = mailbox.mbox(path)
+    box.add(message("Quarterly report", "Alice <alice@example.com>", "Numbers for the quarter.", "Mon, 05 Feb 2024 10:00:00 +0000"))
+    box.add(message("Lunch on Friday?", "Bob <bob@example.com>", "Pizza or sushi, the usual quarrel.", "Tue, 06 Feb 2024 12:30:00 +0000"))
+    box.add(message(HOSTILE_SUBJECT, "Mallory <m@example.net>", "pay now \x1b[31mred\x1b[0m", "Wed, 07 Feb 2024 08:00:00 +0000"))
+    box.flush()
+    box.close()
+    return path
+
+
+def test_show_prints_headers_body_and_attachments_of_a_corpus_message(tui_mail: TuiMail) -> None:
+    sample = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
+    eml = next(p for p in sorted(sample.rglob("*.eml")) if b"Subject:" in p.read_bytes())
+    run = tui_mail("show", str(eml))
+    assert run.returncode == 0, run.output
+    assert run.stdout.startswith("From: ")
+    assert "\nSubject: " in run.stdout
+
+
+def test_show_reads_standard_input_and_strips_escape_sequences(tui_mail: TuiMail) -> None:
+    raw = message(HOSTILE_SUBJECT, "x@example.com", "body \x1b[2J text", "Mon, 05 Feb 2024 10:00:00 +0000")
+    run = tui_mail("show", "-", stdin=raw.as_string())
+    assert run.returncode == 0, run.output
+    assert "\x1b" not in run.stdout and "\x07" not in run.stdout and "\u202e" not in run.stdout
+    assert "[bold]due[/]" in run.stdout  # shown literally
+    assert "body" in run.stdout and "text" in run.stdout
+
+
+def test_show_missing_file_is_a_clear_error(tui_mail: TuiMail, tmp_path: Path) -> None:
+    run = tui_mail("show", str(tmp_path / "nope.eml"))
+    assert run.returncode == 1
+    assert "cannot read" in run.stderr and "No such file" in run.stderr
+
+
+def test_import_then_search_offline(tui_mail: TuiMail, mbox: Path) -> None:
+    run = tui_mail("import", str(mbox))
+    assert run.returncode == 0, run.output
+    assert "3 imported" in run.stdout and "local/Archive" in run.stdout
+    again = tui_mail("import", str(mbox))
+    assert "0 imported, 3 already in the cache" in again.stdout
+
+    run = tui_mail("search", "--json", "quarrel")
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [r["subject"] for r in rows] == ["Lunch on Friday?"]
+
+    run = tui_mail("search", "from:alice", "quarter*")
+    assert "Quarterly report" in run.stdout and "Lunch" not in run.stdout
+
+    run = tui_mail("search", "invoice")
+    assert "\x1b" not in run.stdout and "\x07" not in run.stdout and "[bold]due[/]" in run.stdout
+
+
+def test_a_malformed_query_is_a_clear_message_not_a_crash(tui_mail: TuiMail, mbox: Path) -> None:
+    tui_mail("import", str(mbox))
+    run = tui_mail("search", 'subject:"unclosed')
+    assert run.returncode != 0
+    assert "quote" in run.stderr and "Traceback" not in run.output

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.gen_messages import generate, write_maildir, write_mbox
+from tui_mail.errors import CacheError
+from tui_mail.model import Flags
+from tui_mail.store import Store
+from tui_mail.store.importer import import_path, maildir_flags
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_maildir_flags_come_from_the_info_suffix() -> None:
+    assert maildir_flags("123.host:2,FRS") == Flags(seen=True, answered=True, flagged=True)
+    assert maildir_flags("123.host:2,") == Flags()
+    assert maildir_flags("123.host") == Flags()
+
+
+def test_maildir_import_keeps_flags_and_rerun_adds_nothing(store: Store, tmp_path: Path) -> None:
+    write_maildir(tmp_path / "md", generate(30, seed=3))
+    seen: list[int] = []
+    result = import_path(store, tmp_path / "md", "local", "Old", progress=seen.append)
+    assert (result.added, result.skipped, result.failed) == (30, 0, 0)
+    assert seen[-1] == 30
+    assert store.folder("local", "Old").unread == 10  # type: ignore[union-attr]
+    again = import_path(store, tmp_path / "md", "local", "Old")
+    assert (again.added, again.skipped) == (0, 30)
+
+
+def test_mbox_import_reads_every_message(store: Store, tmp_path: Path) -> None:
+    write_mbox(tmp_path / "m.mbox", generate(40, seed=4))
+    assert import_path(store, tmp_path / "m.mbox", "local", "Box").added == 40
+    assert len(store.search("", limit=100)) == 40
+
+
+def test_something_else_is_refused_with_its_path(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(CacheError, match="neither a Maildir"):
+        import_path(store, tmp_path / "notes.txt", "local", "X")
+
+
+IMPORTER = """
+import sys
+from pathlib import Path
+from tui_mail.store import Store
+from tui_mail.store.importer import import_path
+store = Store.open(Path(sys.argv[1]))
+import_path(store, Path(sys.argv[2]), "local", "Big", batch_size=50,
+            progress=lambda n: print(n, flush=True))
+"""
+
+
+@pytest.mark.timeout(120)
+def test_sigkill_during_import_leaves_a_consistent_cache_and_rerun_completes(
+    tmp_path: Path,
+) -> None:
+    count = 1000  # re-import parses only the missing ones
+    mbox = tmp_path / "big.mbox"
+    write_mbox(mbox, generate(count, seed=5))
+    db = tmp_path / "mail.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", IMPORTER, str(db), str(mbox)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait until some batches are committed, then kill mid-way
+        if int(line) >= 150:
+            break
+    time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    with Store.open(db) as store:
+        assert store.integrity_ok()
+        conn = store._conn
+        done = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        assert 0 < done < count
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM messages m WHERE NOT EXISTS"
+                " (SELECT 1 FROM search_text s WHERE s.id = m.id)"
+                " OR NOT EXISTS (SELECT 1 FROM bodies b WHERE b.id = m.id AND b.raw IS NOT NULL)"
+            ).fetchone()[0]
+            == 0
+        )
+        assert conn.execute("SELECT count(*) FROM fts").fetchone()[0] == done
+        assert conn.execute("INSERT INTO fts(fts) VALUES ('integrity-check')") is not None
+        result = import_path(store, mbox, "local", "Big")
+        assert result.added == count - done
+        total = conn.execute("SELECT count(*), count(DISTINCT local_key) FROM messages").fetchone()
+        assert total == (count, count)
+        assert store.folder("local", "Big").total == count  # type: ignore[union-attr]

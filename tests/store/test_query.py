@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+import pytest
+
+from tests.store.builders import make_raw
+from tui_mail.errors import QueryError
+from tui_mail.model import Flags
+from tui_mail.store import NewMessage, Store
+from tui_mail.store.query import compile_query
+
+
+@pytest.fixture
+def mail(store: Store) -> Store:
+    """Six messages with known words, senders, flags, dates and folders."""
+    rows = [
+        (
+            1,
+            "Alice <alice@example.com>",
+            "Quarterly report",
+            "numbers for q3 report attached",
+            "Wed, 10 Jan 2024 09:00:00 +0000",
+            Flags(seen=True),
+            "INBOX",
+            "work",
+        ),
+        (
+            2,
+            "Bob <bob@example.org>",
+            "Lunch",
+            "pizza or sushi today",
+            "Sat, 10 Feb 2024 09:00:00 +0000",
+            Flags(),
+            "INBOX",
+            "work",
+        ),
+        (
+            3,
+            "Carol <carol@example.net>",
+            "Report draft",
+            "the report is late, reporting soon",
+            "Sun, 10 Mar 2024 09:00:00 +0000",
+            Flags(flagged=True, seen=True),
+            "INBOX",
+            "work",
+        ),
+        (
+            4,
+            "Alice <alice@example.com>",
+            "Holiday",
+            "photos from the beach",
+            "Wed, 10 Apr 2024 09:00:00 +0000",
+            Flags(answered=True, seen=True),
+            "Archive",
+            "work",
+        ),
+        (
+            5,
+            "Dave <dave@home.example>",
+            "Re: Lunch",
+            "sushi it is",
+            "Fri, 10 May 2024 09:00:00 +0000",
+            Flags(),
+            "INBOX",
+            "home",
+        ),
+        (
+            6,
+            "Eve <eve@example.com>",
+            "Invoice",
+            "see attachment",
+            "Mon, 10 Jun 2024 09:00:00 +0000",
+            Flags(seen=True),
+            "INBOX",
+            "home",
+        ),
+    ]
+    for n, sender, subject, body, date, flags, folder, account in rows:
+        extra = "Content-Type: multipart/mixed; boundary=x" if n == 6 else ""
+        raw = make_raw(
+            n,
+            sender=sender,
+            subject=subject,
+            body=body,
+            date=date,
+            extra=extra,
+            to="Team <team@example.com>" if n != 2 else "Zed <zed@example.com>",
+        )
+        if n == 6:
+            raw = raw.replace(
+                b"\r\n\r\nsee attachment\r\n",
+                b"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n--x\r\n"
+                b"Content-Type: application/pdf\r\nContent-Disposition: attachment;"
+                b' filename="bill.pdf"\r\n\r\nPDF\r\n--x--\r\n',
+            )
+        store.add_messages(account, folder, [NewMessage(uid=n, flags=flags, raw=raw)])
+    return store
+
+
+def subjects(store: Store, query: str) -> list[str]:
+    return [m.subject for m in store.search(query)]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("report", ["Report draft", "Quarterly report"]),
+        ('"q3 report"', ["Quarterly report"]),
+        ("report*", ["Report draft", "Quarterly report"]),
+        ("report -late", ["Quarterly report"]),
+        ("report not late", ["Quarterly report"]),
+        ("pizza or beach", ["Holiday", "Lunch"]),
+        ("(pizza OR beach) alice", ["Holiday"]),
+        ("from:alice", ["Holiday", "Quarterly report"]),
+        ("from:alice@example.com report", ["Quarterly report"]),
+        ("to:zed", ["Lunch"]),
+        ("subject:report", ["Report draft", "Quarterly report"]),
+        ("body:sushi", ["Re: Lunch", "Lunch"]),
+        ("has:attachment", ["Invoice"]),
+        ("attachment:bill", ["Invoice"]),
+        ("is:unread", ["Re: Lunch", "Lunch"]),
+        ("is:read -is:flagged", ["Invoice", "Holiday", "Quarterly report"]),
+        ("is:flagged", ["Report draft"]),
+        ("is:unflagged is:unread", ["Re: Lunch", "Lunch"]),
+        ("is:replied", ["Holiday"]),
+        ("date:2024-02..2024-03", ["Report draft", "Lunch"]),
+        ("date:2024-02-01..2024-03-31 report", ["Report draft"]),
+        ("date:2024-04", ["Holiday"]),
+        ("before:2024-02-01", ["Quarterly report"]),
+        ("after:2024-06-01", ["Invoice"]),
+        ("folder:archive", ["Holiday"]),
+        ("in:INBOX from:alice", ["Quarterly report"]),
+        ("account:home", ["Invoice", "Re: Lunch"]),
+        ("account:home or is:flagged", ["Invoice", "Re: Lunch", "Report draft"]),
+        ("-from:alice -from:bob is:read", ["Invoice", "Report draft"]),
+        ("", ["Invoice", "Re: Lunch", "Holiday", "Report draft", "Lunch", "Quarterly report"]),
+    ],
+)
+def test_each_operator_finds_what_it_says(mail: Store, query: str, expected: list[str]) -> None:
+    assert subjects(mail, query) == expected
+
+
+def test_relative_dates_count_back_from_now() -> None:
+    now = datetime(2024, 6, 30).timestamp()
+    q = compile_query("date:7d..", now=now)
+    assert q.match is None and q.params == [int(now - 7 * 86400) * 1024]
+    older = compile_query("date:..2w", now=now)
+    assert older.where == ["(m.id < ?)"] and older.params == [int(now - 14 * 86400) * 1024]
+
+
+def test_results_page_newest_first_with_before_key(mail: Store) -> None:
+    first = mail.search("", limit=4)
+    rest = mail.search("", limit=4, before_key=first[-1].id)
+    assert [m.subject for m in rest] == ["Lunch", "Quarterly report"]
+
+
+def test_account_and_folder_arguments_narrow_the_search(mail: Store) -> None:
+    assert [m.subject for m in mail.search("sushi", account="home")] == ["Re: Lunch"]
+    assert [m.subject for m in mail.search("alice", folder="Archive")] == ["Holiday"]
+
+
+def test_fts_syntax_typed_by_the_user_is_searched_as_text(mail: Store) -> None:
+    assert subjects(mail, "NEAR(report late)") == []  # "near" is a word, "(" groups
+    assert subjects(mail, "report NEAR") == []
+    assert subjects(mail, "subject:AND") == []
+    assert subjects(mail, '"report" AND') == ["Report draft", "Quarterly report"]
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ('subject:"q3', "unclosed quote at column 9"),
+        ("(report", "add a ')'"),
+        ("report)", "unbalanced parenthesis at column 7"),
+        ("is:sleepy", "unknown is:sleepy"),
+        ("has:cats", "unknown has:cats"),
+        ("date:2024-13", "bad date '2024-13'"),
+        ("date:yesterdayish", "bad date"),
+        ("report or", "a search term is missing at the end"),
+        ("from:", "from: at column 1 needs a value"),
+        ("not", "needs a term after it"),
+        ("^^^", "no letters or digits"),
+    ],
+)
+def test_malformed_queries_say_where_and_why(mail: Store, query: str, words: str) -> None:
+    with pytest.raises(QueryError) as err:
+        mail.search(query)
+    assert words in str(err.value)
+
+
+NASTY = [
+    '"; DROP TABLE messages; --',
+    "'; DROP TABLE messages; --",
+    'report" OR 1=1 --',
+    "NEAR(report late, 2)",
+    "{subject body}: report",
+    "subject : report",
+    "^report",
+    "report*:",
+    "* * *",
+    "-",
+    "--report",
+    "((((((((report))))))))",
+    ")))(((",
+    '""""',
+    "\x00\x1b[31m",
+    'from:""',
+    "date:..",
+    "date:9999-12..",
+    "date:0000-01",
+    'in:"; DELETE FROM folders',
+    "report NOT",
+    "OR OR OR",
+    "AND report",
+    "body:*",
+    "rep\u202ert",
+    "a" * 5000,
+    "x:y:z",
+    "is:",
+    "%_%",
+    "\\",
+]
+
+
+@pytest.mark.parametrize("query", NASTY)
+def test_hostile_queries_give_results_or_a_query_error_never_sql_errors(
+    mail: Store, query: str
+) -> None:
+    try:
+        mail.search(query)
+    except QueryError:
+        pass
+    except sqlite3.Error as exc:  # pragma: no cover - the failure being tested for
+        pytest.fail(f"SQL error for {query!r}: {exc}")
+    assert len(mail.search("")) == 6  # nothing was dropped or changed

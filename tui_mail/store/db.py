@@ -1,0 +1,614 @@
+"""The SQLite cache: `Store.open(path)` and the methods every other layer calls.
+
+Connections: SQLite in WAL mode, one writer and any number of readers. The sync side owns
+the writer `Store`; the UI opens its own `Store.open(path, readonly=True)` (reads never wait
+for the writer in WAL mode). A `Store` may be created in one thread and used in another, but
+is never used by two threads at once. Every write is one short transaction (a batch of at
+most `batch_size` messages), so a kill at any instant leaves a consistent cache.
+
+API (account and folder are names; message ids are cache row ids, see schema.py):
+
+folders
+    ensure_folder(account, name, role=FolderRole.NONE, delimiter="/") -> Folder
+    folders(account=None) -> list[Folder]          (with total/unread, kept by triggers)
+    folder(account, name) -> Folder | None;  folder_by_id(id) -> Folder | None
+    delete_folder(account, name);  reset_folder(account, name)   (drops its messages)
+    sync_state(account, name) -> FolderSyncState;  set_sync_state(account, name, state)
+messages
+    add_messages(account, folder, items: Iterable[NewMessage], batch_size=500) -> list[int]
+    set_body(id, raw);  raw_message(id) -> bytes | None;  raw_headers(id) -> bytes | None
+    update_flags(account, folder, {uid: Flags});  remove_uids(account, folder, uids)
+    uid_flags(account, folder) -> dict[int, Flags]
+    uids_without_body(account, folder, max_size) -> list[int]
+    message_row(id) -> MessageSummary | None;  ids_for_uids(account, folder, uids) -> dict
+    set_flags_local(ids, **changes);  move_local(ids, account, folder);  delete_local(ids)
+lists and search (listing.py)
+    count(view) -> int;  page(view, start, limit) -> list[MessageSummary]
+    search(query, *, account=None, folder=None, limit=50, before_key=None)
+    addresses(prefix, limit=10) -> list[Address]
+queues (queues.py)
+    outbox_add / outbox_list / outbox_get / outbox_set_state / outbox_remove
+    enqueue_action / pending_actions / actions / action_done / action_failed
+    pop3_known_uidls / pop3_record / pop3_mark_deleted / pop3_forget
+    save_draft / drafts / delete_draft
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+
+from tui_mail.errors import CacheError
+from tui_mail.model import Address, Flags, Folder, FolderRole, MessageSummary
+from tui_mail.store import extract
+from tui_mail.store.keys import allocate_key
+from tui_mail.store.listing import ListingMixin
+from tui_mail.store.queues import QueueMixin
+from tui_mail.store.schema import migrate
+from tui_mail.store.types import FolderSyncState, NewMessage
+
+BODY_NONE, BODY_HEADERS, BODY_FULL = 0, 1, 2
+
+SUMMARY_COLUMNS = (
+    "m.id, a.name, f.name, m.uid, m.message_id, m.subject, m.from_name, m.from_email, "
+    "m.date, m.flags, m.has_attachment, m.size, m.thread_id"
+)
+SUMMARY_FROM = (
+    "messages m JOIN folders f ON f.id = m.folder_id JOIN accounts a ON a.id = m.account_id"
+)
+
+
+def summary_of(row: tuple, depth: int = 0) -> MessageSummary:
+    return MessageSummary(
+        id=row[0],
+        account=row[1],
+        folder=row[2],
+        uid=row[3],
+        message_id=row[4],
+        subject=row[5],
+        sender=Address(row[6], row[7]),
+        date=datetime.fromtimestamp(row[8], UTC),
+        flags=Flags.from_bits(row[9]),
+        has_attachment=bool(row[10]),
+        size=row[11],
+        thread_id=row[12],
+        depth=depth,
+    )
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+class Store(ListingMixin, QueueMixin):
+    """The cache. Open with `Store.open(path)`; see the module docstring for the API."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._account_ids: dict[str, int] = {}
+        self._id_lists: dict[object, tuple[tuple[int, int], list[tuple[int, int]]]] = {}
+
+    # ---- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+        """Open (creating and migrating if needed) the cache at `path`."""
+        path = Path(path)
+        what = "open"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+            what = "read"
+            conn.execute("PRAGMA busy_timeout = 10000")
+            if not readonly:
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA cache_size = -32000")
+            if readonly:
+                conn.execute("PRAGMA query_only = ON")
+            else:
+                what = "migrate"
+                migrate(conn)
+            conn.execute("SELECT count(*) FROM folders").fetchone()
+        except OSError as exc:
+            raise CacheError(
+                f"cannot create the cache folder {path.parent}: {exc.strerror}"
+            ) from exc
+        except (sqlite3.Error, ValueError) as exc:
+            raise CacheError(_open_advice(path, what, exc)) from exc
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise CacheError(f"the cache {self.path} is locked by another program: {exc}") from exc
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._conn.execute("ROLLBACK")
+                raise CacheError(f"could not write the cache {self.path}: {exc}") from exc
+
+    def integrity_ok(self) -> bool:
+        return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    # ---- accounts and folders ----------------------------------------------------------
+
+    def _account_id(self, account: str, create: bool = True) -> int | None:
+        if account in self._account_ids:
+            return self._account_ids[account]
+        row = self._conn.execute("SELECT id FROM accounts WHERE name = ?", (account,)).fetchone()
+        if row is None:
+            if not create:
+                return None
+            cur = self._conn.execute("INSERT INTO accounts(name) VALUES (?)", (account,))
+            row = (cur.lastrowid,)
+        self._account_ids[account] = row[0]
+        return row[0]
+
+    def _folder_row(self, account: str, name: str) -> tuple | None:
+        return self._conn.execute(
+            "SELECT f.id, a.name, f.name, f.role, f.delimiter, f.total, f.unread FROM folders f"
+            " JOIN accounts a ON a.id = f.account_id WHERE a.name = ? AND f.name = ?",
+            (account, name),
+        ).fetchone()
+
+    @staticmethod
+    def _folder_of(row: tuple) -> Folder:
+        try:
+            role = FolderRole(row[3])
+        except ValueError:
+            role = FolderRole.NONE
+        return Folder(
+            account=row[1],
+            name=row[2],
+            role=role,
+            delimiter=row[4],
+            total=row[5],
+            unread=row[6],
+            id=row[0],
+        )
+
+    def _folder_id(self, account: str, name: str) -> int:
+        row = self._folder_row(account, name)
+        if row is None:
+            return self.ensure_folder(account, name).id
+        return row[0]
+
+    def ensure_folder(
+        self, account: str, name: str, role: FolderRole = FolderRole.NONE, delimiter: str = "/"
+    ) -> Folder:
+        """The folder, created if missing; role and delimiter are updated when given."""
+        with self._tx() as c:
+            account_id = self._account_id(account)
+            c.execute(
+                "INSERT INTO folders(account_id, name, role, delimiter) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(account_id, name) DO UPDATE SET delimiter = excluded.delimiter,"
+                " role = CASE WHEN excluded.role != '' THEN excluded.role ELSE role END",
+                (account_id, name, str(role), delimiter),
+            )
+        row = self._folder_row(account, name)
+        assert row is not None
+        return self._folder_of(row)
+
+    def folders(self, account: str | None = None) -> list[Folder]:
+        sql = (
+            "SELECT f.id, a.name, f.name, f.role, f.delimiter, f.total, f.unread FROM folders f"
+            " JOIN accounts a ON a.id = f.account_id"
+        )
+        params: tuple = ()
+        if account is not None:
+            sql += " WHERE a.name = ?"
+            params = (account,)
+        rows = self._conn.execute(sql + " ORDER BY a.name, f.name", params).fetchall()
+        return [self._folder_of(r) for r in rows]
+
+    def folder(self, account: str, name: str) -> Folder | None:
+        row = self._folder_row(account, name)
+        return self._folder_of(row) if row else None
+
+    def folder_by_id(self, folder_id: int) -> Folder | None:
+        row = self._conn.execute(
+            "SELECT f.id, a.name, f.name, f.role, f.delimiter, f.total, f.unread FROM folders f"
+            " JOIN accounts a ON a.id = f.account_id WHERE f.id = ?",
+            (folder_id,),
+        ).fetchone()
+        return self._folder_of(row) if row else None
+
+    def delete_folder(self, account: str, name: str) -> None:
+        """Forget a folder and its messages (it was deleted on the server)."""
+        row = self._folder_row(account, name)
+        if row is None:
+            return
+        with self._tx() as c:
+            c.execute("DELETE FROM messages WHERE folder_id = ?", (row[0],))
+            c.execute("DELETE FROM folders WHERE id = ?", (row[0],))
+
+    def reset_folder(self, account: str, name: str) -> None:
+        """Drop a folder's messages and sync state (e.g. UIDVALIDITY changed)."""
+        row = self._folder_row(account, name)
+        if row is None:
+            return
+        with self._tx() as c:
+            c.execute("DELETE FROM messages WHERE folder_id = ?", (row[0],))
+            c.execute(
+                "UPDATE folders SET uidvalidity = NULL, uidnext = NULL, highestmodseq = NULL"
+                " WHERE id = ?",
+                (row[0],),
+            )
+
+    def sync_state(self, account: str, name: str) -> FolderSyncState:
+        row = self._conn.execute(
+            "SELECT f.uidvalidity, f.uidnext, f.highestmodseq FROM folders f"
+            " JOIN accounts a ON a.id = f.account_id WHERE a.name = ? AND f.name = ?",
+            (account, name),
+        ).fetchone()
+        return FolderSyncState(*row) if row else FolderSyncState()
+
+    def set_sync_state(self, account: str, name: str, state: FolderSyncState) -> None:
+        folder_id = self._folder_id(account, name)
+        with self._tx() as c:
+            c.execute(
+                "UPDATE folders SET uidvalidity = ?, uidnext = ?, highestmodseq = ?,"
+                " last_sync_at = ? WHERE id = ?",
+                (
+                    state.uidvalidity,
+                    state.uidnext,
+                    state.highestmodseq,
+                    int(time.time()),
+                    folder_id,
+                ),
+            )
+
+    # ---- writing messages ------------------------------------------------------------
+
+    def add_messages(
+        self, account: str, folder: str, items: Iterable[NewMessage], batch_size: int = 500
+    ) -> list[int]:
+        """Cache messages, one transaction per batch; returns each item's row id.
+
+        A message already cached in this folder (same UID, or for uid=None the same bytes)
+        is not added again: its existing id is returned. So a resumed sync or import never
+        duplicates.
+        """
+        ids: list[int] = []
+        for chunk in _chunks(items, batch_size):
+            known = self.cached_ids(account, folder, chunk)
+            fresh = [item for item, known_id in zip(chunk, known, strict=True) if known_id is None]
+            # Parse outside the transaction, and only what is new (a resumed run is cheap).
+            added = iter(self.add_prepared(account, folder, [prepare(i) for i in fresh]))
+            ids.extend(k if k is not None else next(added) for k in known)
+        return ids
+
+    def cached_ids(self, account: str, folder: str, items: list[NewMessage]) -> list[int | None]:
+        """For each item, the id of the same message already cached in the folder, or None."""
+        folder_id = self._folder_id(account, folder)
+        out: list[int | None] = []
+        for item in items:
+            if item.uid is not None:
+                row = self._conn.execute(
+                    "SELECT id FROM messages WHERE folder_id = ? AND uid = ?", (folder_id, item.uid)
+                ).fetchone()
+            else:
+                row = self._conn.execute(
+                    "SELECT id FROM messages WHERE folder_id = ? AND local_key = ?",
+                    (folder_id, local_key(item)),
+                ).fetchone()
+            out.append(row[0] if row else None)
+        return out
+
+    def add_prepared(self, account: str, folder: str, prepared: list[Prepared]) -> list[int]:
+        """Insert already parsed messages (see `prepare`) in one transaction."""
+        folder_id = self._folder_id(account, folder)
+        with self._tx():
+            account_id = self._account_id(account)
+            assert account_id is not None
+            return [self._insert(account_id, folder_id, p) for p in prepared]
+
+    def _insert(self, account_id: int, folder_id: int, p: Prepared) -> int:
+        c = self._conn
+        if p.item.uid is not None:
+            row = c.execute(
+                "SELECT id FROM messages WHERE folder_id = ? AND uid = ?", (folder_id, p.item.uid)
+            ).fetchone()
+        else:
+            row = c.execute(
+                "SELECT id FROM messages WHERE folder_id = ? AND local_key = ?",
+                (folder_id, p.local_key),
+            ).fetchone()
+        if row:
+            return row[0]
+        h = p.headers
+        new_id = allocate_key(c, p.seconds)
+        thread_id, parent_id = self._thread_of(account_id, h, new_id)
+        sender = h.from_[0] if h.from_ else Address("", "")
+        c.execute(
+            "INSERT INTO messages(id, account_id, folder_id, uid, local_key, message_id, subject,"
+            " from_name, from_email, to_text, cc_text, date, flags, size, has_attachment,"
+            " in_reply_to, refs, thread_id, parent_id, body_state, preview, sender_sort,"
+            " subject_sort) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                new_id,
+                account_id,
+                folder_id,
+                p.item.uid,
+                p.local_key,
+                h.message_id,
+                h.subject,
+                sender.name,
+                sender.email,
+                extract.addresses_text(h.to),
+                extract.addresses_text(h.cc),
+                p.seconds,
+                p.item.flags.to_bits(),
+                p.size,
+                int(p.has_attachment),
+                h.in_reply_to,
+                " ".join(h.references),
+                thread_id,
+                parent_id,
+                BODY_FULL if p.item.raw is not None else BODY_HEADERS,
+                p.preview,
+                extract.sender_sort_key(h),
+                extract.subject_sort_key(h.subject),
+            ),
+        )
+        c.execute(
+            "INSERT INTO bodies(id, raw, headers) VALUES (?, ?, ?)",
+            (new_id, p.item.raw, None if p.item.raw is not None else p.item.raw_headers),
+        )
+        s = p.search
+        c.execute(
+            "INSERT INTO search_text(id, subject, sender, to_addr, cc_addr, body, attachments)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (new_id, s.subject, s.sender, s.to_addr, s.cc_addr, s.body, s.attachments),
+        )
+        if h.message_id:
+            self._adopt_children(account_id, h.message_id, new_id, thread_id)
+        return new_id
+
+    def _thread_of(self, account_id: int, h: object, new_id: int) -> tuple[int, int | None]:
+        """(thread_id, parent row id) from the nearest cached ancestor, else a new thread."""
+        candidates = [h.in_reply_to] if h.in_reply_to else []  # type: ignore[attr-defined]
+        candidates += list(reversed(h.references))  # type: ignore[attr-defined]
+        for mid in candidates:
+            row = self._conn.execute(
+                "SELECT id, thread_id FROM messages WHERE account_id = ? AND message_id = ?"
+                " LIMIT 1",
+                (account_id, mid),
+            ).fetchone()
+            if row:
+                return row[1], row[0]
+        return new_id, None
+
+    def _adopt_children(self, account_id: int, message_id: str, new_id: int, thread: int) -> None:
+        """Replies cached before their parent join the parent's thread."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT thread_id FROM messages WHERE account_id = ? AND in_reply_to = ?"
+            " AND thread_id != ?",
+            (account_id, message_id, thread),
+        ).fetchall()
+        for (old_thread,) in rows:
+            self._conn.execute(
+                "UPDATE messages SET thread_id = ? WHERE thread_id = ?", (thread, old_thread)
+            )
+        self._conn.execute(
+            "UPDATE messages SET parent_id = ? WHERE account_id = ? AND in_reply_to = ?"
+            " AND parent_id IS NULL AND id != ?",
+            (new_id, account_id, message_id, new_id),
+        )
+
+    def set_body(self, message_row_id: int, raw: bytes) -> None:
+        """Store the full message of a headers-only row and index its text."""
+        body = extract.body_text(raw)
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO bodies(id, raw, headers) VALUES (?, ?, NULL)"
+                " ON CONFLICT(id) DO UPDATE SET raw = excluded.raw, headers = NULL",
+                (message_row_id, raw),
+            )
+            c.execute(
+                "UPDATE messages SET body_state = ?, preview = ?, size = max(size, ?),"
+                " has_attachment = ? WHERE id = ?",
+                (BODY_FULL, body.preview, len(raw), int(body.has_attachment), message_row_id),
+            )
+            c.execute(
+                "UPDATE search_text SET body = ?, attachments = ? WHERE id = ?",
+                (body.text, body.attachment_names, message_row_id),
+            )
+
+    def raw_message(self, message_row_id: int) -> bytes | None:
+        row = self._conn.execute(
+            "SELECT raw FROM bodies WHERE id = ?", (message_row_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def raw_headers(self, message_row_id: int) -> bytes | None:
+        """The header block of a headers-only row (None once the body is cached)."""
+        row = self._conn.execute(
+            "SELECT headers FROM bodies WHERE id = ?", (message_row_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def update_flags(self, account: str, folder: str, flags: dict[int, Flags]) -> None:
+        """Server flags by UID (from a sync)."""
+        folder_id = self._folder_id(account, folder)
+        for chunk in _chunks(flags.items(), 500):
+            with self._tx() as c:
+                c.executemany(
+                    "UPDATE messages SET flags = ? WHERE folder_id = ? AND uid = ?",
+                    [(f.to_bits(), folder_id, uid) for uid, f in chunk],
+                )
+
+    def remove_uids(self, account: str, folder: str, uids: Iterable[int]) -> None:
+        """Forget messages expunged on the server."""
+        folder_id = self._folder_id(account, folder)
+        for chunk in _chunks(uids, 500):
+            with self._tx() as c:
+                c.executemany(
+                    "DELETE FROM messages WHERE folder_id = ? AND uid = ?",
+                    [(folder_id, uid) for uid in chunk],
+                )
+
+    def uid_flags(self, account: str, folder: str) -> dict[int, Flags]:
+        folder_id = self._folder_id(account, folder)
+        rows = self._conn.execute(
+            "SELECT uid, flags FROM messages WHERE folder_id = ? AND uid IS NOT NULL", (folder_id,)
+        )
+        return {uid: Flags.from_bits(bits) for uid, bits in rows}
+
+    def ids_for_uids(self, account: str, folder: str, uids: Iterable[int]) -> dict[int, int]:
+        """{uid: row id} for the UIDs cached in the folder."""
+        folder_id = self._folder_id(account, folder)
+        out: dict[int, int] = {}
+        for chunk in _chunks(uids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT uid, id FROM messages WHERE folder_id = ? AND uid IN ({marks})",
+                (folder_id, *chunk),
+            )
+            out.update(dict(rows.fetchall()))
+        return out
+
+    def uids_without_body(self, account: str, folder: str, max_size: int) -> list[int]:
+        """UIDs whose body is not cached yet and whose size is within the cap, newest first."""
+        folder_id = self._folder_id(account, folder)
+        rows = self._conn.execute(
+            "SELECT uid FROM messages WHERE folder_id = ? AND uid IS NOT NULL"
+            " AND body_state != ? AND size <= ? ORDER BY id DESC",
+            (folder_id, BODY_FULL, max_size),
+        )
+        return [r[0] for r in rows]
+
+    def message_row(self, message_row_id: int) -> MessageSummary | None:
+        row = self._conn.execute(
+            f"SELECT {SUMMARY_COLUMNS} FROM {SUMMARY_FROM} WHERE m.id = ?", (message_row_id,)
+        ).fetchone()
+        return summary_of(row) if row else None
+
+    def set_flags_local(self, ids: Iterable[int], **changes: bool) -> None:
+        """Change flags of cached messages, e.g. `set_flags_local([id], seen=True)`."""
+        set_mask = clear_mask = 0
+        for name, value in changes.items():
+            bit = Flags(**{name: True}).to_bits()
+            if value:
+                set_mask |= bit
+            else:
+                clear_mask |= bit
+        for chunk in _chunks(ids, 500):
+            with self._tx() as c:
+                c.executemany(
+                    "UPDATE messages SET flags = (flags | ?) & ~? WHERE id = ?",
+                    [(set_mask, clear_mask, i) for i in chunk],
+                )
+
+    def move_local(self, ids: Iterable[int], account: str, folder: str) -> None:
+        """Move cached messages to another folder; their UID is unknown until the next sync."""
+        folder_id = self._folder_id(account, folder)
+        account_id = self._account_id(account)
+        for chunk in _chunks(ids, 500):
+            with self._tx() as c:
+                c.executemany(
+                    "UPDATE messages SET folder_id = ?, account_id = ?, uid = NULL WHERE id = ?",
+                    [(folder_id, account_id, i) for i in chunk],
+                )
+
+    def delete_local(self, ids: Iterable[int]) -> None:
+        for chunk in _chunks(ids, 500):
+            with self._tx() as c:
+                c.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in chunk])
+
+
+def local_key(item: NewMessage) -> str:
+    """The dedupe key of a message without a UID: a hash of its bytes."""
+    return hashlib.sha256(item.raw if item.raw is not None else item.raw_headers or b"").hexdigest()
+
+
+def prepare(item: NewMessage) -> Prepared:
+    """Parse a NewMessage into the values to insert (CPU-bound; picklable for a process pool)."""
+    return Prepared.of(item)
+
+
+class Prepared:
+    """A NewMessage parsed (outside any transaction) into the values to insert."""
+
+    __slots__ = (
+        "item",
+        "headers",
+        "seconds",
+        "size",
+        "local_key",
+        "preview",
+        "has_attachment",
+        "search",
+    )
+
+    @classmethod
+    def of(cls, item: NewMessage) -> Prepared:
+        self = cls()
+        self.item = item
+        source = item.raw if item.raw is not None else (item.raw_headers or b"")
+        self.headers = extract.headers_of(source)
+        self.seconds = extract.date_seconds(self.headers.date, item.internaldate, time.time())
+        self.size = item.size or len(source)
+        self.local_key = None if item.uid is not None else local_key(item)
+        search = extract.header_search_text(self.headers)
+        self.preview = ""
+        self.has_attachment = self.headers.has_attachment
+        if item.raw is not None:
+            body = extract.body_text(item.raw)
+            self.preview = body.preview
+            self.has_attachment = body.has_attachment
+            search = extract.SearchText(
+                search.subject,
+                search.sender,
+                search.to_addr,
+                search.cc_addr,
+                body.text,
+                body.attachment_names,
+            )
+        self.search = search
+        return self
+
+
+def _open_advice(path: Path, what: str, exc: Exception) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return (
+            f"the cache {path} is locked by another program (another tui-mail?): close it"
+            " and try again"
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (
+            f"the cache {path} is damaged ({text}): move it aside and run `tui-mail sync`"
+            " to rebuild it (mail not yet sent is in its outbox table)"
+        )
+    return f"could not {what} the cache {path}: {text}"

@@ -1,0 +1,238 @@
+"""Outbox, offline action queue, POP3 UIDL state and local drafts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+
+from tui_mail.store.types import Action, ActionState, OutboxItem, OutboxState, StoredDraft
+
+
+def _ts(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _epoch(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+_OUTBOX_COLUMNS = (
+    "id, account, raw, mail_from, rcpts, message_id, state, attempts, last_error,"
+    " next_attempt_at, created_at"
+)
+
+
+def _outbox_item(row: tuple) -> OutboxItem:
+    return OutboxItem(
+        id=row[0],
+        account=row[1],
+        raw=row[2],
+        mail_from=row[3],
+        rcpts=tuple(json.loads(row[4])),
+        message_id=row[5],
+        state=row[6],
+        attempts=row[7],
+        last_error=row[8],
+        next_attempt_at=_ts(row[9]),
+        created_at=_ts(row[10]) or datetime.now(UTC),
+    )
+
+
+def _action(row: tuple) -> Action:
+    return Action(
+        id=row[0],
+        account=row[1],
+        kind=row[2],
+        payload=json.loads(row[3]),
+        state=row[4],
+        error=row[5],
+        created_at=_ts(row[6]) or datetime.now(UTC),
+    )
+
+
+class QueueMixin:
+    _conn: sqlite3.Connection
+
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:  # provided by Store
+        raise NotImplementedError
+
+    # ---- outbox ----------------------------------------------------------------------
+
+    def outbox_add(
+        self, account: str, raw: bytes, mail_from: str, rcpts: Iterable[str], message_id: str
+    ) -> int:
+        """Queue a composed message for sending (written before any network attempt)."""
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO outbox(account, raw, mail_from, rcpts, message_id, state, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    account,
+                    raw,
+                    mail_from,
+                    json.dumps(list(rcpts)),
+                    message_id,
+                    str(OutboxState.QUEUED),
+                    int(time.time()),
+                ),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    def outbox_list(self, account: str | None = None) -> list[OutboxItem]:
+        if account is None:
+            rows = self._conn.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox ORDER BY id")
+        else:
+            rows = self._conn.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE account = ? ORDER BY id", (account,)
+            )
+        return [_outbox_item(r) for r in rows]
+
+    def outbox_get(self, item_id: int) -> OutboxItem | None:
+        row = self._conn.execute(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ?", (item_id,)
+        ).fetchone()
+        return _outbox_item(row) if row else None
+
+    def outbox_set_state(
+        self,
+        item_id: int,
+        state: str,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        """Record a state change; FAILED and HELD count an attempt and keep the error."""
+        attempt = 1 if state in (OutboxState.FAILED, OutboxState.HELD) else 0
+        with self._tx() as c:
+            c.execute(
+                "UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ?,"
+                " attempts = attempts + ? WHERE id = ?",
+                (str(state), error, _epoch(next_attempt_at), attempt, item_id),
+            )
+
+    def outbox_remove(self, item_id: int) -> None:
+        with self._tx() as c:
+            c.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+
+    # ---- action queue ----------------------------------------------------------------
+
+    def enqueue_action(self, account: str, kind: str, payload: dict[str, object]) -> int:
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO actions(account, kind, payload, state, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (account, kind, json.dumps(payload), str(ActionState.PENDING), int(time.time())),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    def actions(
+        self, account: str | None = None, states: Iterable[str] = tuple(ActionState)
+    ) -> list[Action]:
+        states = [str(s) for s in states]
+        marks = ",".join("?" * len(states))
+        sql = (
+            "SELECT id, account, kind, payload, state, error, created_at FROM actions"
+            f" WHERE state IN ({marks})"
+        )
+        params: list[object] = list(states)
+        if account is not None:
+            sql += " AND account = ?"
+            params.append(account)
+        return [_action(r) for r in self._conn.execute(sql + " ORDER BY id", params)]
+
+    def pending_actions(self, account: str) -> list[Action]:
+        """Actions to replay to the server, oldest first."""
+        return self.actions(account, (ActionState.PENDING,))
+
+    def action_done(self, action_id: int) -> None:
+        with self._tx() as c:
+            c.execute(
+                "UPDATE actions SET state = ?, error = NULL WHERE id = ?",
+                (str(ActionState.DONE), action_id),
+            )
+
+    def action_failed(self, action_id: int, error: str) -> None:
+        with self._tx() as c:
+            c.execute(
+                "UPDATE actions SET state = ?, error = ? WHERE id = ?",
+                (str(ActionState.FAILED), error, action_id),
+            )
+
+    def action_retry(self, action_id: int) -> None:
+        """Put a failed action back in the queue (the user asked to retry)."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE actions SET state = ?, error = NULL WHERE id = ?",
+                (str(ActionState.PENDING), action_id),
+            )
+
+    def purge_done_actions(self) -> None:
+        with self._tx() as c:
+            c.execute("DELETE FROM actions WHERE state = ?", (str(ActionState.DONE),))
+
+    # ---- POP3 --------------------------------------------------------------------------
+
+    def pop3_known_uidls(self, account: str) -> set[str]:
+        rows = self._conn.execute("SELECT uidl FROM pop3_uidl WHERE account = ?", (account,))
+        return {r[0] for r in rows}
+
+    def pop3_record(self, account: str, uidl: str, message_row_id: int | None) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO pop3_uidl(account, uidl, message_row, fetched_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(account, uidl) DO UPDATE SET message_row = excluded.message_row",
+                (account, uidl, message_row_id, int(time.time())),
+            )
+
+    def pop3_fetched(self, account: str) -> Iterator[tuple[str, datetime, bool]]:
+        """(uidl, fetched_at, deleted_on_server) for every UIDL downloaded."""
+        rows = self._conn.execute(
+            "SELECT uidl, fetched_at, deleted_on_server FROM pop3_uidl WHERE account = ?",
+            (account,),
+        ).fetchall()
+        for uidl, fetched, deleted in rows:
+            yield uidl, datetime.fromtimestamp(fetched, UTC), bool(deleted)
+
+    def pop3_mark_deleted(self, account: str, uidls: Iterable[str]) -> None:
+        with self._tx() as c:
+            c.executemany(
+                "UPDATE pop3_uidl SET deleted_on_server = 1 WHERE account = ? AND uidl = ?",
+                [(account, u) for u in uidls],
+            )
+
+    def pop3_forget(self, account: str, uidls: Iterable[str]) -> None:
+        """Drop UIDLs no longer on the server (keeps the table from growing forever)."""
+        with self._tx() as c:
+            c.executemany(
+                "DELETE FROM pop3_uidl WHERE account = ? AND uidl = ?",
+                [(account, u) for u in uidls],
+            )
+
+    # ---- drafts ------------------------------------------------------------------------
+
+    def save_draft(self, account: str, key: str, raw: bytes) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO drafts(account, key, raw, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET account = excluded.account, raw = excluded.raw,"
+                " updated_at = excluded.updated_at",
+                (account, key, raw, int(time.time())),
+            )
+
+    def drafts(self, account: str | None = None) -> list[StoredDraft]:
+        sql = "SELECT account, key, raw, updated_at FROM drafts"
+        params: tuple = ()
+        if account is not None:
+            sql += " WHERE account = ?"
+            params = (account,)
+        rows = self._conn.execute(sql + " ORDER BY updated_at DESC, key", params)
+        return [StoredDraft(a, k, r, datetime.fromtimestamp(u, UTC)) for a, k, r, u in rows]
+
+    def delete_draft(self, key: str) -> None:
+        with self._tx() as c:
+            c.execute("DELETE FROM drafts WHERE key = ?", (key,))

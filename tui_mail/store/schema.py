@@ -1,0 +1,221 @@
+"""The cache schema and its migrations.
+
+The schema version is `PRAGMA user_version`. `MIGRATIONS[i]` takes a database from version `i`
+to `i + 1`; each runs in its own transaction together with the version bump, so a kill during
+a migration leaves the previous version intact.
+
+Key choice: `messages.id` is the *sort key*, not a counter. It is
+`unix_seconds(date) * 1024 + tiebreak` (see `keys.py`), so id order is date order. The FTS
+table uses the same number as its rowid, which makes "newest first" the order FTS5 walks its
+index in: `... MATCH ? ORDER BY rowid DESC LIMIT 50` stops after 50 hits instead of sorting
+every match (DESIGN.md, "Search"). An id never changes while the message stays cached, a move
+between folders keeps it.
+
+FTS is an external-content FTS5 table over `search_text` (SQLite 3.40 cannot delete from a
+contentless table), kept in step by triggers; `search_text` rows are removed with their
+message by a trigger, and so is the body.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_V1 = """
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE folders (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT '',
+    delimiter TEXT NOT NULL DEFAULT '/',
+    subscribed INTEGER NOT NULL DEFAULT 1,
+    uidvalidity INTEGER,
+    uidnext INTEGER,
+    highestmodseq INTEGER,
+    last_sync_at INTEGER,
+    sync_error TEXT,
+    total INTEGER NOT NULL DEFAULT 0,   -- kept by triggers on messages
+    unread INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account_id, name)
+);
+
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,            -- the sort key: date seconds * 1024 + tiebreak
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    uid INTEGER,                       -- server UID (IMAP); NULL for local and POP3 messages
+    local_key TEXT,                    -- content hash for imported / POP3 messages
+    message_id TEXT NOT NULL DEFAULT '',
+    subject TEXT NOT NULL DEFAULT '',
+    from_name TEXT NOT NULL DEFAULT '',
+    from_email TEXT NOT NULL DEFAULT '',
+    to_text TEXT NOT NULL DEFAULT '',
+    cc_text TEXT NOT NULL DEFAULT '',
+    date INTEGER NOT NULL,             -- unix seconds (UTC)
+    flags INTEGER NOT NULL DEFAULT 0,  -- model.Flags.to_bits()
+    size INTEGER NOT NULL DEFAULT 0,
+    has_attachment INTEGER NOT NULL DEFAULT 0,
+    in_reply_to TEXT NOT NULL DEFAULT '',
+    refs TEXT NOT NULL DEFAULT '',     -- space-separated "<id>" list
+    thread_id INTEGER NOT NULL DEFAULT 0,
+    parent_id INTEGER,
+    body_state INTEGER NOT NULL DEFAULT 0,  -- 0 none, 1 headers only, 2 full
+    preview TEXT NOT NULL DEFAULT '',
+    sender_sort TEXT NOT NULL DEFAULT '',
+    subject_sort TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX messages_folder_uid ON messages(folder_id, uid) WHERE uid IS NOT NULL;
+CREATE UNIQUE INDEX messages_folder_local ON messages(folder_id, local_key)
+    WHERE local_key IS NOT NULL;
+CREATE INDEX messages_folder_date ON messages(folder_id, id, flags);
+CREATE INDEX messages_folder_sender ON messages(folder_id, sender_sort, id);
+CREATE INDEX messages_folder_subject ON messages(folder_id, subject_sort, id);
+CREATE INDEX messages_msgid ON messages(account_id, message_id);
+CREATE INDEX messages_reply ON messages(account_id, in_reply_to);
+CREATE INDEX messages_thread ON messages(thread_id);
+
+CREATE TABLE bodies (
+    id INTEGER PRIMARY KEY,            -- = messages.id
+    raw BLOB,                          -- the whole message, when fetched
+    headers BLOB                       -- the header block, for headers-only rows
+);
+
+CREATE TABLE search_text (
+    id INTEGER PRIMARY KEY,            -- = messages.id = fts rowid
+    subject TEXT NOT NULL DEFAULT '',
+    sender TEXT NOT NULL DEFAULT '',
+    to_addr TEXT NOT NULL DEFAULT '',
+    cc_addr TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL DEFAULT '',
+    attachments TEXT NOT NULL DEFAULT ''
+);
+
+CREATE VIRTUAL TABLE fts USING fts5(
+    subject, sender, to_addr, cc_addr, body, attachments,
+    content='search_text', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER search_text_ai AFTER INSERT ON search_text BEGIN
+    INSERT INTO fts(rowid, subject, sender, to_addr, cc_addr, body, attachments)
+    VALUES (new.id, new.subject, new.sender, new.to_addr, new.cc_addr, new.body, new.attachments);
+END;
+CREATE TRIGGER search_text_ad AFTER DELETE ON search_text BEGIN
+    INSERT INTO fts(fts, rowid, subject, sender, to_addr, cc_addr, body, attachments)
+    VALUES ('delete', old.id, old.subject, old.sender, old.to_addr, old.cc_addr, old.body,
+            old.attachments);
+END;
+CREATE TRIGGER search_text_au AFTER UPDATE ON search_text BEGIN
+    INSERT INTO fts(fts, rowid, subject, sender, to_addr, cc_addr, body, attachments)
+    VALUES ('delete', old.id, old.subject, old.sender, old.to_addr, old.cc_addr, old.body,
+            old.attachments);
+    INSERT INTO fts(rowid, subject, sender, to_addr, cc_addr, body, attachments)
+    VALUES (new.id, new.subject, new.sender, new.to_addr, new.cc_addr, new.body, new.attachments);
+END;
+CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+    DELETE FROM search_text WHERE id = old.id;
+    DELETE FROM bodies WHERE id = old.id;
+    UPDATE folders SET total = total - 1, unread = unread - (1 - (old.flags & 1))
+        WHERE id = old.folder_id;
+END;
+CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+    UPDATE folders SET total = total + 1, unread = unread + (1 - (new.flags & 1))
+        WHERE id = new.folder_id;
+END;
+CREATE TRIGGER messages_au AFTER UPDATE OF folder_id, flags ON messages
+WHEN old.folder_id != new.folder_id OR (old.flags & 1) != (new.flags & 1) BEGIN
+    UPDATE folders SET total = total - 1, unread = unread - (1 - (old.flags & 1))
+        WHERE id = old.folder_id;
+    UPDATE folders SET total = total + 1, unread = unread + (1 - (new.flags & 1))
+        WHERE id = new.folder_id;
+END;
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    mail_from TEXT NOT NULL,
+    rcpts TEXT NOT NULL,               -- JSON list
+    message_id TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE actions (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,             -- JSON object
+    state TEXT NOT NULL DEFAULT 'pending',
+    error TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX actions_account_state ON actions(account, state, id);
+
+CREATE TABLE pop3_uidl (
+    account TEXT NOT NULL,
+    uidl TEXT NOT NULL,
+    message_row INTEGER,
+    fetched_at INTEGER NOT NULL,
+    deleted_on_server INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account, uidl)
+);
+
+CREATE TABLE drafts (
+    account TEXT NOT NULL,
+    key TEXT NOT NULL PRIMARY KEY,
+    raw BLOB NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [_V1]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the missing migrations, one transaction each; returns the final version.
+
+    The connection must be in autocommit mode (isolation_level=None).
+    """
+    version = schema_version(conn)
+    if version > len(MIGRATIONS):
+        raise ValueError(
+            f"the cache has schema version {version}, newer than this tui-mail ({len(MIGRATIONS)})"
+        )
+    for target in range(version + 1, len(MIGRATIONS) + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[target - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {target:d}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return len(MIGRATIONS)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into complete statements (triggers contain semicolons)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

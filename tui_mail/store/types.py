@@ -1,0 +1,117 @@
+"""Values the store takes and gives besides the domain types of `model.py`."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from tui_mail.model import Flags, Folder, FolderRole
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to cache: the whole `raw` message, or only `raw_headers` (body fetched later).
+
+    `uid` is the server UID (IMAP); None for local, imported and POP3 messages, which are keyed
+    by a hash of their bytes instead so that a resumed import never duplicates them.
+    """
+
+    uid: int | None
+    flags: Flags = Flags()
+    raw: bytes | None = None
+    raw_headers: bytes | None = None
+    size: int = 0
+    internaldate: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FolderSyncState:
+    uidvalidity: int | None = None
+    uidnext: int | None = None
+    highestmodseq: int | None = None
+
+
+class SortBy(enum.StrEnum):
+    DATE = "date"
+    SENDER = "sender"
+    SUBJECT = "subject"
+
+
+@dataclass(frozen=True)
+class View:
+    """What a message list shows: one folder, or every folder of a role (all inboxes).
+
+    Build with `View.of(folder)` or `View.role(FolderRole.INBOX)`.
+    """
+
+    folder_id: int | None = None
+    folder_role: FolderRole | None = None
+    account: str | None = None
+    sort: SortBy = SortBy.DATE
+    descending: bool = True
+    threaded: bool = False
+
+    @classmethod
+    def of(cls, folder: Folder, **options: object) -> View:
+        return cls(folder_id=folder.id, **options)  # type: ignore[arg-type]
+
+    @classmethod
+    def role(cls, role: FolderRole, account: str | None = None, **options: object) -> View:
+        return cls(folder_role=role, account=account, **options)  # type: ignore[arg-type]
+
+
+class OutboxState(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    FAILED = "failed"  # will be retried at next_attempt_at
+    HELD = "held"  # permanent failure, waits for the user
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    account: str
+    raw: bytes
+    mail_from: str
+    rcpts: tuple[str, ...]
+    message_id: str
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+
+
+class ActionState(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One entry of the offline action queue (kind: flag, move, copy, delete, expunge...)."""
+
+    id: int
+    account: str
+    kind: str
+    payload: dict[str, object]
+    state: str
+    error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredDraft:
+    account: str
+    key: str
+    raw: bytes
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    skipped: int  # already in the cache (a re-run, or duplicates in the source)
+    failed: int  # unreadable files
