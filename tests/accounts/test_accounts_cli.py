@@ -153,11 +153,15 @@ def test_untrusted_certificate_names_ca_file_as_the_fix(mail_servers, tui_mail, 
 
 
 @pytest.mark.servers
-def test_starttls_account_at_a_server_without_starttls_refuses_plaintext(plaintext_dovecot, tui_mail, tmp_path) -> None:
-    pw = password_file(tmp_path, "x", plaintext_dovecot.password)
-    run = check_fails(
-        tui_mail, server_table("imap", plaintext_dovecot.imap_port, "starttls", plaintext_dovecot.login, password_file=pw)
-    )
+@pytest.mark.parametrize("protocol", ["imap", "pop3"])
+def test_starttls_account_at_a_server_without_starttls_refuses_plaintext(
+    dovecot_variant, tui_mail, tmp_path, protocol
+) -> None:
+    plain = dovecot_variant({"ssl": "no"})
+    login, password, _ = plain.users["alice"]
+    pw = password_file(tmp_path, "x", password)
+    port = plain.ports.imap_starttls if protocol == "imap" else plain.ports.pop3_starttls
+    run = check_fails(tui_mail, server_table(protocol, port, "starttls", login, password_file=pw))
     assert "does not offer STARTTLS" in run.stdout
     assert "refusing" in run.stdout
 

@@ -1,0 +1,51 @@
+"""Pytest fixtures for the real mail servers; registered in tests/conftest.py.
+
+Under pytest-xdist every worker process starts its own servers (own temp dir and ports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+import pytest
+
+from .dovecot import Dovecot
+from .mailservers import MailServers, start_mail_servers
+
+
+@pytest.fixture(scope="session")
+def mail_servers_session() -> Iterator[MailServers]:
+    """The servers for this session (or xdist worker), as started; for session-scoped fixtures."""
+    servers = start_mail_servers()
+    try:
+        yield servers
+    finally:
+        servers.close()
+
+
+@pytest.fixture
+def mail_servers(mail_servers_session: MailServers) -> MailServers:
+    """The session's servers, restarted first if an earlier test left one stopped."""
+    mail_servers_session.ensure_running()
+    return mail_servers_session
+
+
+DovecotVariantFactory = Callable[..., Dovecot]
+
+
+@pytest.fixture
+def dovecot_variant(mail_servers_session: MailServers) -> Iterator[DovecotVariantFactory]:
+    """Start extra Dovecots: `dovecot_variant(settings={"ssl": "no"}, extra_config="")`.
+
+    Each has its own ports and Maildirs and the same base users; all stop after the test.
+    """
+    started: list[Dovecot] = []
+
+    def start(settings: Mapping[str, str] | None = None, extra_config: str = "") -> Dovecot:
+        instance = mail_servers_session.start_dovecot_variant(settings, extra_config)
+        started.append(instance)
+        return instance
+
+    yield start
+    for instance in started:
+        instance.stop()

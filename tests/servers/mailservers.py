@@ -1,0 +1,235 @@
+"""The mail servers the test suite talks to: one Dovecot, one Postfix, one set of certificates.
+
+`start_mail_servers()` brings everything up in a fresh temp dir on random loopback ports and
+returns a `MailServers`; `MailServers.close()` stops it all and removes the dir.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from subprocess import CompletedProcess
+
+from .certs import TestCertificates, write_certificates
+from .dovecot import BASE_USERS, Dovecot, DovecotSettings, MailUser
+from .netutil import HOST, ServerStartError
+from .postfix import MESSAGE_SIZE_LIMIT, REJECTED_RECIPIENT, Postfix
+
+_START_ATTEMPTS = 3  # a random free port can be taken by someone else before we bind it
+
+
+@dataclass
+class MailServers:
+    """Running servers plus the credentials and files a test needs to reach them."""
+
+    root: Path
+    certs: TestCertificates
+    dovecot: Dovecot
+    postfix: Postfix
+    host: str = HOST
+    message_size_limit: int = MESSAGE_SIZE_LIMIT
+    rejected_recipient: str = REJECTED_RECIPIENT
+    _variants: list[Dovecot] = field(default_factory=list)
+
+    # ----- where to connect --------------------------------------------------------------
+
+    @property
+    def imap_tls_port(self) -> int:
+        assert self.dovecot.ports.imap_tls is not None
+        return self.dovecot.ports.imap_tls
+
+    @property
+    def imap_starttls_port(self) -> int:
+        return self.dovecot.ports.imap_starttls
+
+    @property
+    def pop3_tls_port(self) -> int:
+        assert self.dovecot.ports.pop3_tls is not None
+        return self.dovecot.ports.pop3_tls
+
+    @property
+    def pop3_starttls_port(self) -> int:
+        return self.dovecot.ports.pop3_starttls
+
+    @property
+    def lmtp_port(self) -> int:
+        return self.dovecot.ports.lmtp
+
+    @property
+    def smtp_starttls_port(self) -> int:
+        return self.postfix.ports.starttls
+
+    @property
+    def smtp_tls_port(self) -> int:
+        return self.postfix.ports.tls
+
+    @property
+    def ca_file(self) -> Path:
+        return self.certs.ca_file
+
+    @property
+    def wrong_ca_file(self) -> Path:
+        return self.certs.wrong_ca_file
+
+    @property
+    def users(self) -> dict[str, MailUser]:
+        return self.dovecot.users
+
+    @property
+    def maildir_root(self) -> Path:
+        return self.dovecot.maildir_root
+
+    # ----- mailbox contents --------------------------------------------------------------
+
+    def new_user(self) -> MailUser:
+        return self.dovecot.new_user()
+
+    def deliver(self, user: str | MailUser, raw: bytes, folder: str = "INBOX",
+                flags: Iterable[str] = (), received: datetime | None = None) -> int:
+        return self.dovecot.deliver(user, raw, folder, flags, received)
+
+    def deliver_many(self, user: str | MailUser, messages: Sequence[bytes],
+                     folder: str = "INBOX", flags: Iterable[str] = ()) -> None:
+        self.dovecot.deliver_many(user, messages, folder, flags)
+
+    def doveadm(self, *args: str, input: bytes | None = None,
+                check: bool = True) -> CompletedProcess[str]:
+        return self.dovecot.doveadm(*args, input=input, check=check)
+
+    def uids(self, user: str | MailUser, folder: str = "INBOX") -> list[int]:
+        return self.dovecot.uids(user, folder)
+
+    def message_count(self, user: str | MailUser, folder: str = "INBOX") -> int:
+        return self.dovecot.message_count(user, folder)
+
+    # ----- outages -----------------------------------------------------------------------
+
+    def stop_dovecot(self) -> None:
+        self.dovecot.stop()
+
+    def start_dovecot(self) -> None:
+        self.dovecot.start()
+
+    def kill_imap_processes(self) -> int:
+        return self.dovecot.kill_imap_processes()
+
+    def stop_postfix(self) -> None:
+        self.postfix.stop()
+
+    def start_postfix(self) -> None:
+        self.postfix.start()
+
+    @contextmanager
+    def dovecot_stopped(self) -> Iterator[None]:
+        """Dovecot is down inside the block and running again after it, even on failure."""
+        self.stop_dovecot()
+        try:
+            yield
+        finally:
+            self.start_dovecot()
+
+    @contextmanager
+    def postfix_stopped(self) -> Iterator[None]:
+        """Postfix is down inside the block and running again after it, even on failure."""
+        self.stop_postfix()
+        try:
+            yield
+        finally:
+            self.start_postfix()
+
+    def ensure_running(self) -> None:
+        """Restart whatever a test left stopped."""
+        self.dovecot.start()
+        self.postfix.start()
+
+    # ----- variants ----------------------------------------------------------------------
+
+    def start_dovecot_variant(self, settings: Mapping[str, str] | None = None,
+                              extra_config: str = "") -> Dovecot:
+        """Start another Dovecot with its own ports and Maildirs and the same users/passwords.
+
+        E.g. `settings={"ssl": "no"}` (plain ports, no STARTTLS offered) or
+        `settings={"imap_capability": CAPABILITY_WITHOUT_CONDSTORE}`. Stop it with `.stop()`
+        (it is stopped at `close()` anyway).
+        """
+        variant = DovecotSettings(settings=dict(settings or {}), extra_config=extra_config)
+        base_users = {name: self.users[name] for name in BASE_USERS}
+        directory = Path(tempfile.mkdtemp(prefix="dovecot-variant-", dir=self.root))
+        directory.chmod(0o755)
+        instance = _start_with_retries(
+            lambda attempt: Dovecot(directory / f"try{attempt}", self.certs.cert_file,
+                                    self.certs.key_file, variant, base_users)
+        )
+        self._variants.append(instance)
+        return instance
+
+    # ----- teardown ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop every server started here and delete the temp dir. Safe to call twice."""
+        errors: list[BaseException] = []
+        for server in [*self._variants, self.dovecot]:
+            try:
+                server.stop()
+            except Exception as exc:  # noqa: BLE001 - keep stopping the others
+                errors.append(exc)
+        try:
+            self.postfix.stop()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        self._variants.clear()
+        shutil.rmtree(self.root, ignore_errors=True)
+        if errors:
+            raise errors[0]
+
+
+def _start_with_retries(make):
+    last: ServerStartError | None = None
+    for attempt in range(_START_ATTEMPTS):
+        server = make(attempt)
+        try:
+            server.start()
+            return server
+        except ServerStartError as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+def _fast_temp_dir() -> Path | None:
+    """/dev/shm when usable: creating thousands of Maildir files on a busy disk takes seconds."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return None
+
+
+def start_mail_servers(parent: Path | None = None) -> MailServers:
+    """Start Dovecot and Postfix in a fresh temp dir; everything is stopped if any part fails."""
+    root = Path(tempfile.mkdtemp(prefix="tui-mail-servers-", dir=parent or _fast_temp_dir()))
+    # The servers drop privileges to dovenull/postfix, which must be able to walk into it.
+    root.chmod(0o755)
+    dovecot: Dovecot | None = None
+    postfix: Postfix | None = None
+    try:
+        certs = write_certificates(root / "tls")
+        dovecot = _start_with_retries(
+            lambda attempt: Dovecot(root / f"dovecot{attempt}", certs.cert_file, certs.key_file)
+        )
+        postfix = _start_with_retries(
+            lambda attempt: Postfix(root / f"postfix{attempt}", certs.cert_file, certs.key_file,
+                                    sasl_port=dovecot.ports.auth, lmtp_port=dovecot.ports.lmtp)
+        )
+    except BaseException:
+        for server in (postfix, dovecot):
+            if server is not None:
+                server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return MailServers(root=root, certs=certs, dovecot=dovecot, postfix=postfix)
