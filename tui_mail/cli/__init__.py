@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from tui_mail import __version__
-from tui_mail.cli import accounts, messages
+from tui_mail.cli import accounts, messages, send
 from tui_mail.cli.context import CliContext
 from tui_mail.errors import TuiMailError
 
-SUBCOMMAND_MODULES = (accounts, messages)
+SUBCOMMAND_MODULES = (accounts, messages, send)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -58,14 +58,8 @@ def register(sub: Any) -> None:
 def _store(ctx: CliContext) -> Iterator[Any]:
     from tui_mail.store import Store
 
-    ctx.cache_path.parent.mkdir(parents=True, exist_ok=True)
-    store = Store.open(ctx.cache_path)
-    try:
+    with Store.open(ctx.cache_path) as store:
         yield store
-    finally:
-        close = getattr(store, "close", None)
-        if close is not None:
-            close()
 
 
 def _outbox(store: Any, account: Account) -> Any:
@@ -189,7 +183,7 @@ def run_outbox_list(args: argparse.Namespace, ctx: CliContext) -> int:
             print("The outbox is empty.")
             return 0
         for entry in entries:
-            rcpts = ", ".join(_rcpt_list(entry))
+            rcpts = ", ".join(entry.rcpts)
             state = entry.state
             if state == "failed":
                 state += f", will retry at {_when(entry.next_attempt_at)}"
@@ -200,13 +194,6 @@ def run_outbox_list(args: argparse.Namespace, ctx: CliContext) -> int:
             if entry.last_error:
                 print(f"    {sanitize_line(entry.last_error)}")
     return 0
-
-
-def _rcpt_list(entry: Any) -> list[str]:
-    import json
-
-    value = entry.rcpts
-    return list(json.loads(value) if isinstance(value, str) else value)
 
 
 def _deliver_all(ctx: CliContext, pick: Any) -> int:

@@ -1,0 +1,144 @@
+"""`tui-mail send` and `tui-mail outbox` run as real commands against Postfix and Dovecot."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.send.conftest import User, fetch_all, wait_for, wait_for_subject
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.servers
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Cli:
+    def __init__(self, home: Path, servers, user: User) -> None:
+        self.home = home
+        self.config = home / "config.toml"
+        pw = home / "pw"
+        pw.write_text(user.password + "\n")
+        self.config.write_text(
+            f'[accounts.alice]\naddress = "Alice Ünder <{user.address}>"\nsignature = "Alice"\n\n'
+            f'[accounts.alice.incoming]\nprotocol = "imap"\nhost = "127.0.0.1"\n'
+            f'port = {servers.imap_tls_port}\nsecurity = "tls"\nusername = "{user.login}"\n'
+            f'ca_file = "{servers.ca_file}"\npassword_command = "cat {pw}"\n\n'
+            f'[accounts.alice.smtp]\nhost = "127.0.0.1"\nport = {servers.smtp_starttls_port}\n'
+            f'security = "starttls"\nusername = "{user.login}"\nca_file = "{servers.ca_file}"\n'
+            f'password_command = "cat {pw}"\ntimeout = 20\n'
+        )
+
+    def __call__(self, *args: str, stdin: str = "") -> Run:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "TUI_MAIL"))}
+        env.update(HOME=str(self.home), XDG_DATA_HOME=str(self.home / "data"),
+                   XDG_CONFIG_HOME=str(self.home / "config"), PYTHONPATH=str(REPO))
+        done = subprocess.run(
+            [sys.executable, "-m", "tui_mail", "--config", str(self.config), *args],
+            input=stdin, capture_output=True, text=True, env=env, timeout=120, check=False,
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def alice_cli(tmp_path: Path, mail_servers, fresh):
+    alice = fresh("alice")
+    return alice, Cli(tmp_path, mail_servers, alice)
+
+
+def test_send_mutt_style_with_cc_bcc_and_attachment(mail_servers, fresh, alice_cli, tmp_path) -> None:
+    alice, cli = alice_cli
+    bob, carol, dave = fresh("bob"), fresh("carol"), fresh("dave")
+    attachment = tmp_path / "report.pdf"
+    attachment.write_bytes(b"%PDF-1.4\n" + os.urandom(2000))
+    run = cli("send", "-s", "Bericht für dich", "-c", carol.address, "-b", dave.address,
+              "-a", str(attachment), f"Bob <{bob.address}>", stdin="Hier ist er.\n")
+    assert run.returncode == 0, run.output
+    assert "sent" in run.stdout
+    for user in (bob, carol, dave):
+        [got] = wait_for(mail_servers, user)
+        assert got["Subject"] == "Bericht für dich"
+        assert got["Bcc"] is None
+        [part] = got.iter_attachments()
+        assert part.get_content_type() == "application/pdf"
+        assert part.get_payload(decode=True) == attachment.read_bytes()
+        assert got.get_body(("plain",)).get_content().replace("\r\n", "\n") == "Hier ist er.\n-- \nAlice\n"
+    assert dave.login.encode() not in fetch_all(mail_servers, bob)[0]
+    assert len(fetch_all(mail_servers, alice, "Sent")) == 1
+    assert "empty" in cli("outbox").stdout
+
+
+def test_send_message_file_takes_recipients_from_headers(mail_servers, fresh, alice_cli, tmp_path) -> None:
+    alice, cli = alice_cli
+    bob, dave = fresh("bob"), fresh("dave")
+    eml = tmp_path / "ready.eml"
+    eml.write_bytes(f"From: {alice.address}\nTo: {bob.address}\nBcc: {dave.address}\n"
+                    "Subject: ready made\n\nbody\n".encode())
+    run = cli("send", "--message", str(eml))
+    assert run.returncode == 0, run.output
+    for user in (bob, dave):
+        [got] = wait_for(mail_servers, user)
+        assert got["Subject"] == "ready made" and got["Bcc"] is None and got["Message-ID"]
+    assert dave.login.encode() not in fetch_all(mail_servers, bob)[0]
+
+
+def test_header_injection_is_refused_and_nothing_is_queued(fresh, alice_cli) -> None:
+    _, cli = alice_cli
+    bob = fresh("bob")
+    run = cli("send", "-s", "hi\nBcc: victim@evil.test", bob.address, stdin="x\n")
+    assert run.returncode != 0
+    assert "line breaks are not allowed" in run.stderr
+    assert "Traceback" not in run.output
+    assert "empty" in cli("outbox", "list").stdout
+
+
+def test_rejected_recipient_is_named_and_kept(mail_servers, fresh, alice_cli) -> None:
+    _, cli = alice_cli
+    bob = fresh("bob")
+    run = cli("send", "-s", "some refused", bob.address, "rejected@example.test", stdin="x\n")
+    assert run.returncode == 1, run.output
+    assert "rejected@example.test: 550" in run.stderr
+    listing = cli("outbox", "list").stdout
+    assert "held" in listing and "rejected@example.test" in listing and bob.address not in listing
+    assert wait_for_subject(mail_servers, bob, "some refused")
+    entry = listing.split()[0].lstrip("#")
+    again = cli("outbox", "retry", entry)
+    assert again.returncode == 1
+    assert "every recipient was refused: rejected@example.test: 550" in again.stderr
+    assert "held" in cli("outbox", "list").stdout
+    assert "no message #999" in cli("outbox", "retry", "999").stderr
+
+
+def test_postfix_down_then_outbox_flush_delivers_exactly_once(mail_servers, fresh, alice_cli) -> None:
+    _, cli = alice_cli
+    bob = fresh("bob")
+    mail_servers.stop_postfix()
+    try:
+        run = cli("send", "-s", "queued while down", bob.address, stdin="x\n")
+        assert run.returncode == 75, run.output
+        assert "kept in the outbox" in run.stderr and "connection refused" in run.stderr
+        listing = cli("outbox", "list").stdout
+        assert "failed, will retry" in listing and bob.address in listing
+    finally:
+        mail_servers.start_postfix()
+    run = cli("outbox", "flush")
+    assert run.returncode == 0, run.output
+    assert "sent" in run.stdout
+    assert cli("outbox", "flush").returncode == 0
+    cli("send", "-s", "marker", bob.address, stdin="x\n")
+    got = wait_for_subject(mail_servers, bob, "marker")
+    assert [m["Subject"] for m in got].count("queued while down") == 1

@@ -1,0 +1,120 @@
+"""How smtp.send reads replies Postfix here cannot be made to give (XOAUTH2, 4xx), using a
+tiny scripted SMTP peer on loopback. The real-server behaviour is in test_send_servers.py."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from tui_mail.errors import AuthError
+from tui_mail.model import Protocol, Security, ServerConfig
+from tui_mail.remote import smtp
+from tui_mail.remote.connection import Credentials
+
+Reply = Callable[[str], str | None]
+
+
+class Peer:
+    """Answers each command line with `replies(line)` (None: the default 250)."""
+
+    def __init__(self, replies: Reply) -> None:
+        self.replies = replies
+        self.lines: list[str] = []
+        self.server: asyncio.base_events.Server | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 peer ESMTP\r\n")
+        in_data = False
+        while line := await reader.readline():
+            text = line.decode().rstrip("\r\n")
+            if in_data:
+                if text == ".":
+                    in_data = False
+                    writer.write(((self.replies("<end of data>") or "250 2.0.0 queued") + "\r\n").encode())
+                continue
+            self.lines.append(text)
+            verb = text.split(" ", 1)[0].upper()
+            if verb == "EHLO":
+                writer.write(b"250-peer\r\n250-AUTH PLAIN LOGIN XOAUTH2\r\n250-8BITMIME\r\n250 SIZE 1000\r\n")
+            elif verb == "DATA" and self.replies(text) is None:
+                writer.write(b"354 go ahead\r\n")
+                in_data = True
+            elif verb == "QUIT":
+                writer.write(b"221 bye\r\n")
+                break
+            else:
+                default = "235 2.7.0 accepted" if verb == "AUTH" else "250 2.0.0 ok"
+                writer.write(((self.replies(text) or default) + "\r\n").encode())
+            await writer.drain()
+        writer.close()
+
+    def server_config(self) -> ServerConfig:
+        assert self.server is not None
+        port = self.server.sockets[0].getsockname()[1]
+        return ServerConfig(Protocol.SMTP, "127.0.0.1", port, Security.NONE, "alice", timeout=5)
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[Callable[[Reply], Peer]]:
+    peers: list[Peer] = []
+
+    async def start(replies: Reply) -> Peer:
+        p = Peer(replies)
+        p.server = await asyncio.start_server(p.handle, "127.0.0.1", 0)
+        peers.append(p)
+        return p
+
+    yield start  # type: ignore[misc]
+    for p in peers:
+        assert p.server is not None
+        p.server.close()
+
+
+async def test_xoauth2_sends_the_bearer_token(peer) -> None:
+    p = await peer(lambda line: "235 2.7.0 ok" if line.startswith("AUTH") else None)
+    result = await smtp.send(p.server_config(), Credentials("alice", oauth2_token="tok123"),
+                             "alice@x.test", ["bob@x.test"], b"Subject: x\r\n\r\nhi\r\n")
+    assert result.accepted == ("bob@x.test",)
+    [auth] = [line for line in p.lines if line.startswith("AUTH")]
+    verb, mechanism, blob = auth.split(" ")
+    assert mechanism == "XOAUTH2"
+    assert base64.b64decode(blob) == b"user=alice\x01auth=Bearer tok123\x01\x01"
+
+
+async def test_a_wrong_password_is_tried_once(peer) -> None:
+    p = await peer(lambda line: "535 5.7.8 bad credentials" if line.startswith("AUTH") else None)
+    with pytest.raises(AuthError, match="535 5.7.8 bad credentials"):
+        await smtp.send(p.server_config(), Credentials("alice", "nope"), "a@x.test", ["b@x.test"], b"x\r\n")
+    assert len([line for line in p.lines if line.startswith("AUTH")]) == 1
+
+
+async def test_4xx_for_every_recipient_is_temporary_and_names_them(peer) -> None:
+    p = await peer(lambda line: "451 4.3.0 try later" if line.startswith("RCPT") else None)
+    with pytest.raises(smtp.SendFailed) as caught:
+        await smtp.send(p.server_config(), Credentials("alice", "pw"), "a@x.test",
+                        ["b@x.test", "c@x.test"], b"x\r\n")
+    assert caught.value.temporary
+    assert caught.value.refused == {"b@x.test": "451 4.3.0 try later", "c@x.test": "451 4.3.0 try later"}
+
+
+async def test_5xx_after_data_is_permanent(peer) -> None:
+    p = await peer(lambda line: "554 5.7.1 spam" if line == "<end of data>" else None)
+    with pytest.raises(smtp.SendFailed, match="refused the message: 554 5.7.1 spam") as caught:
+        await smtp.send(p.server_config(), Credentials("alice", "pw"), "a@x.test", ["b@x.test"], b"x\r\n")
+    assert not caught.value.temporary
+
+
+async def test_size_announced_by_the_server_is_checked_before_mail_from(peer) -> None:
+    p = await peer(lambda line: None)
+    with pytest.raises(smtp.MessageTooLarge, match="at most 0.0 MB \\(1000 bytes\\)"):
+        await smtp.send(p.server_config(), Credentials("alice", "pw"), "a@x.test", ["b@x.test"], b"x" * 2000)
+    assert not [line for line in p.lines if line.startswith("MAIL")]
+
+
+async def test_552_at_end_of_data_is_too_large(peer) -> None:
+    p = await peer(lambda line: "552 5.3.4 message size exceeds limit" if line == "<end of data>" else None)
+    with pytest.raises(smtp.MessageTooLarge, match="552 5.3.4"):
+        await smtp.send(p.server_config(), Credentials("alice", "pw"), "a@x.test", ["b@x.test"], b"x\r\n")
