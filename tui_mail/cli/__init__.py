@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from tui_mail import __version__
-from tui_mail.cli import accounts, messages, send
+from tui_mail.cli import accounts, messages, send, sync
 from tui_mail.cli.context import CliContext
 from tui_mail.errors import TuiMailError
 
-SUBCOMMAND_MODULES = (accounts, messages, send)
+SUBCOMMAND_MODULES = (accounts, messages, send, sync)
 
 
 def build_parser() -> argparse.ArgumentParser:

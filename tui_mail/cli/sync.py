@@ -8,6 +8,7 @@ import time
 from typing import Any, TextIO
 
 from tui_mail.cli.context import CliContext
+from tui_mail.model import Protocol
 
 
 def register(sub: Any) -> None:
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.store import Store
     from tui_mail.sync.actions import ActionQueue
     from tui_mail.sync.engine import SyncEngine, connector
+    from tui_mail.sync.pop3_sync import sync_pop3_account
 
     accounts = ctx.accounts(args.account)
     ctx.data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,6 +75,17 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     started = time.monotonic()
     try:
         for account in accounts:
+            if account.incoming.protocol is Protocol.POP3:
+                pop = sync_pop3_account(
+                    store, account, credentials(account, "incoming"), progress
+                )
+                totals["folders"] += 1
+                totals["new"] += pop.fetched
+                totals["vanished"] += pop.deleted
+                failures.extend(f"{account.name}: {e}" for e in pop.errors)
+                for warning in pop.warnings:
+                    print(f"tui-mail: warning: {account.name}: {warning}", file=sys.stderr)
+                continue
             connect = connector(account, lambda a=account: credentials(a, "incoming"))
             engine = SyncEngine(account, store, connect, progress)
             try:

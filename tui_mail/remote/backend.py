@@ -1,0 +1,161 @@
+"""The one interface the sync engine talks to: a mail source that has folders of numbered messages.
+
+IMAP implements it. The engine has one code path: ask `changes_since`, fetch the new summaries
+newest first, apply flags and vanished UIDs, save the new state.
+
+POP3 does not go through this interface: its mail is keyed by UIDL strings, and delete-after-
+download needs whole messages committed to the cache before DELE, which a headers-first engine
+cannot promise. `tui_mail.sync.pop3_sync` fetches POP3 accounts into a local INBOX instead.
+
+Every method is blocking and may take seconds: call it from a worker thread, never the UI thread.
+A backend instance is not thread-safe; use one per thread.
+
+Failures are user-facing errors from `tui_mail.errors`: `ConnectError` when the connection is
+lost or times out (the caller may reconnect), `AuthError` at login, `ServerRefused` (or one of the
+subclasses below) when the server answers NO/BAD; its text carries the server's words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from tui_mail.errors import ServerRefused
+from tui_mail.model import Flags, FolderRole
+
+# The header fields a summary needs (list columns, threading, attachment hint).
+SUMMARY_HEADER_FIELDS: tuple[str, ...] = (
+    "DATE",
+    "FROM",
+    "TO",
+    "CC",
+    "SUBJECT",
+    "MESSAGE-ID",
+    "IN-REPLY-TO",
+    "REFERENCES",
+    "CONTENT-TYPE",
+)
+
+
+class FolderMissing(ServerRefused):
+    """The folder named in a command does not exist (any more) on the server."""
+
+
+class MessagesGone(ServerRefused):
+    """None of the messages a command names exist (any more) on the server."""
+
+
+class NotSupported(ServerRefused):
+    """The backend cannot do this at all (e.g. folders on POP3)."""
+
+
+@dataclass(frozen=True)
+class RemoteFolder:
+    """A folder as the server lists it."""
+
+    name: str
+    delimiter: str = "/"
+    role: FolderRole = FolderRole.NONE
+    selectable: bool = True
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    """Cheap counters (IMAP STATUS) used to decide whether a folder needs a sync at all."""
+
+    messages: int
+    unseen: int
+    uidnext: int
+    uidvalidity: int
+    highestmodseq: int = 0
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """What the engine remembers about a folder between syncs."""
+
+    uidvalidity: int = 0
+    uidnext: int = 0
+    highestmodseq: int = 0
+
+
+@dataclass
+class FolderChanges:
+    """What happened in a folder since `FolderState` was saved.
+
+    `reset` means UIDVALIDITY changed (or the cache knew nothing): the engine drops the cached
+    folder and treats every UID in `new_uids` as new. `flags` holds the server flags of messages
+    the cache already knows that may have changed (with CONDSTORE only the changed ones; without
+    it all of them, and the engine compares). `state` is to be saved once everything is applied.
+    """
+
+    state: FolderState
+    reset: bool = False
+    new_uids: list[int] = field(default_factory=list)  # ascending
+    flags: dict[int, Flags] = field(default_factory=dict)
+    vanished: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RemoteSummary:
+    """What the list needs of one message: the raw summary header fields, flags, size, date."""
+
+    uid: int
+    flags: Flags
+    size: int
+    internaldate: datetime | None
+    header: bytes
+
+
+@runtime_checkable
+class FetchBackend(Protocol):
+    """A connected, logged-in mail source. See the module docstring for the rules."""
+
+    @property
+    def has_folders(self) -> bool:
+        """False for POP3: only "INBOX", no move/copy/append/flags on the server."""
+        ...
+
+    def list_folders(self) -> list[RemoteFolder]: ...
+
+    def status(self, folder: str) -> FolderStatus: ...
+
+    def changes_since(
+        self, folder: str, state: FolderState, known_uids: Sequence[int]
+    ) -> FolderChanges:
+        """Compare the server with what the cache knows (`state`, and the UIDs it holds)."""
+        ...
+
+    def fetch_summaries(
+        self, folder: str, uids: Sequence[int], batch: int = 1000
+    ) -> Iterator[list[RemoteSummary]]:
+        """Summaries in batches, in the order of `uids` (pass newest first for the list)."""
+        ...
+
+    def fetch_bodies(self, folder: str, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+        """Whole messages, without marking them read (\\Seen is never set by fetching)."""
+        ...
+
+    def set_flags(self, folder: str, uids: Sequence[int], flags: Iterable[str], add: bool) -> None:
+        """Add or remove IMAP flags (e.g. "\\Seen", "\\Flagged")."""
+        ...
+
+    def copy(self, folder: str, uids: Sequence[int], target: str) -> None: ...
+
+    def move(self, folder: str, uids: Sequence[int], target: str) -> None: ...
+
+    def delete(self, folder: str, uids: Sequence[int]) -> None:
+        """Remove permanently (\\Deleted + UID EXPUNGE of only these UIDs; DELE on POP3)."""
+        ...
+
+    def append(
+        self, folder: str, raw: bytes, flags: Iterable[str] = (), when: datetime | None = None
+    ) -> int | None:
+        """Store a message; returns its UID when the server says (APPENDUID), else None."""
+        ...
+
+    def close(self) -> None:
+        """Log out and close; never raises."""
+        ...

@@ -1,0 +1,503 @@
+"""IMAP adapter on imapclient. Blocking: one client per thread, never shared."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from typing import Any
+
+import imapclient
+import imapclient.exceptions
+from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.response_parser import parse_fetch_response
+
+from tui_mail.errors import AuthError, ConnectError, ServerRefused
+from tui_mail.model import Flags, FolderRole, Security, ServerConfig
+from tui_mail.remote.backend import (
+    SUMMARY_HEADER_FIELDS,
+    FolderChanges,
+    FolderMissing,
+    FolderState,
+    FolderStatus,
+    MessagesGone,
+    RemoteFolder,
+    RemoteSummary,
+)
+from tui_mail.remote.connection import (
+    Credentials,
+    auth_failed,
+    describe,
+    ssl_context,
+    starttls_missing,
+    translated,
+)
+
+
+def _words(exc: BaseException) -> str:
+    text = str(exc)
+    return text[2:-1] if text.startswith(("b'", 'b"')) else text
+
+
+def connect(server: ServerConfig, creds: Credentials) -> imapclient.IMAPClient:
+    """Open, secure and log in. Raises ConnectError, TLSError, AuthError or ServerRefused."""
+    with translated(server):
+        client = imapclient.IMAPClient(
+            server.host,
+            port=server.port,
+            ssl=server.security is Security.TLS,
+            ssl_context=ssl_context(server) if server.security is Security.TLS else None,
+            timeout=server.timeout,
+        )
+        try:
+            if server.security is Security.STARTTLS:
+                if not client.has_capability("STARTTLS"):
+                    raise starttls_missing(server)
+                client.starttls(ssl_context(server))
+            try:
+                if creds.oauth2_token and (
+                    client.has_capability("AUTH=OAUTHBEARER")
+                    and not client.has_capability("AUTH=XOAUTH2")
+                ):
+                    client.oauthbearer_login(creds.username, creds.oauth2_token)
+                elif creds.oauth2_token:
+                    client.oauth2_login(creds.username, creds.oauth2_token)
+                else:
+                    client.login(creds.username, creds.password or "")
+            except LoginError as exc:
+                raise auth_failed(server, _words(exc)) from None
+            except IMAPClientError as exc:
+                raise ServerRefused(f"{describe(server)}: {_words(exc)}") from None
+        except BaseException:
+            _close_quietly(client)
+            raise
+    return client
+
+
+def _close_quietly(client: imapclient.IMAPClient) -> None:
+    # Closing a broken connection must not mask the real error.
+    with suppress(Exception):
+        client.shutdown()
+
+
+def probe(server: ServerConfig, creds: Credentials) -> list[str]:
+    """Log in and return the capabilities the server announces after login."""
+    client = connect(server, creds)
+    try:
+        with translated(server):
+            caps = sorted(c.decode("ascii", "replace") for c in client.capabilities())
+            with suppress(IMAPClientError, OSError):
+                client.logout()
+        return caps
+    except AuthError:
+        raise
+    finally:
+        _close_quietly(client)
+
+
+# --------------------------------------------------------------------------------------------
+# The sync backend: `FetchBackend` (tui_mail.remote.backend) on one IMAPClient.
+# --------------------------------------------------------------------------------------------
+
+_GUESSED_ROLES: dict[str, FolderRole] = {
+    "inbox": FolderRole.INBOX,
+    "sent": FolderRole.SENT,
+    "sent items": FolderRole.SENT,
+    "sent messages": FolderRole.SENT,
+    "sent mail": FolderRole.SENT,
+    "drafts": FolderRole.DRAFTS,
+    "draft": FolderRole.DRAFTS,
+    "trash": FolderRole.TRASH,
+    "deleted items": FolderRole.TRASH,
+    "deleted messages": FolderRole.TRASH,
+    "bin": FolderRole.TRASH,
+    "junk": FolderRole.JUNK,
+    "spam": FolderRole.JUNK,
+    "junk e-mail": FolderRole.JUNK,
+    "archive": FolderRole.ARCHIVE,
+    "archives": FolderRole.ARCHIVE,
+    "all mail": FolderRole.ARCHIVE,
+}
+
+_SPECIAL_USE: dict[bytes, FolderRole] = {
+    b"\\sent": FolderRole.SENT,
+    b"\\drafts": FolderRole.DRAFTS,
+    b"\\trash": FolderRole.TRASH,
+    b"\\junk": FolderRole.JUNK,
+    b"\\archive": FolderRole.ARCHIVE,
+    b"\\all": FolderRole.ARCHIVE,
+}
+
+_APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
+_FOLDER_MISSING = re.compile(r"TRYCREATE|NONEXISTENT|doesn't exist|does not exist|no such", re.I)
+
+
+def folder_role(name: str, delimiter: str, flags: Iterable[bytes]) -> FolderRole:
+    """SPECIAL-USE flags first; else guess from the last component of the name."""
+    for flag in flags:
+        role = _SPECIAL_USE.get(flag.lower())
+        if role:
+            return role
+    if name.upper() == "INBOX":
+        return FolderRole.INBOX
+    leaf = name.rsplit(delimiter, 1)[-1] if delimiter else name
+    return _GUESSED_ROLES.get(leaf.strip().lower(), FolderRole.NONE)
+
+
+def parse_uid_set(text: str) -> list[int]:
+    """`1:3,7,9:10` -> [1, 2, 3, 7, 9, 10] (as in VANISHED responses)."""
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if ":" in part:
+            a, b = (int(x) for x in part.split(":", 1))
+            lo, hi = min(a, b), max(a, b)
+            out.extend(range(lo, hi + 1))
+        else:
+            out.append(int(part))
+    return out
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """[1, 2, 3, 7] -> `1:3,7`: compact UID sets keep commands short."""
+    ordered = sorted(set(uids))
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}:{ordered[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class ImapBackend:
+    """`FetchBackend` over IMAP. Blocking; one instance per thread.
+
+    Uses QRESYNC when offered (flag changes and vanished UIDs in the SELECT answer), else
+    CONDSTORE (FETCH ... CHANGEDSINCE for flags, a UID SEARCH diff for vanished), else a full
+    UID+FLAGS listing compared by the engine.
+    """
+
+    has_folders = True
+
+    def __init__(self, server: ServerConfig, client: imapclient.IMAPClient) -> None:
+        self.server = server
+        self._client = client
+        self._selected: tuple[str, bool] | None = None
+        with self._guard("CAPABILITY"):
+            self.capabilities = frozenset(
+                c.decode("ascii", "replace").upper() for c in client.capabilities()
+            )
+            self.qresync = False
+            if "QRESYNC" in self.capabilities and "ENABLE" in self.capabilities:
+                enabled = client.enable("QRESYNC")
+                self.qresync = any(e.upper() == b"QRESYNC" for e in enabled)
+        self.condstore = self.qresync or "CONDSTORE" in self.capabilities
+
+    @classmethod
+    def open(cls, server: ServerConfig, creds: Credentials) -> ImapBackend:
+        return cls(server, connect(server, creds))
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        """Turn protocol and socket failures into user-facing errors naming the server."""
+        try:
+            with translated(self.server):
+                yield
+        except imapclient.exceptions.IMAPClientAbortError as exc:
+            self._selected = None
+            raise ConnectError(
+                f"{describe(self.server)}: the connection broke during {what}: {_words(exc)}"
+            ) from None
+        except IMAPClientError as exc:
+            words = _words(exc)
+            if _FOLDER_MISSING.search(words):
+                raise FolderMissing(f"{describe(self.server)}: {what}: {words}") from None
+            raise ServerRefused(f"{describe(self.server)}: {what} refused: {words}") from None
+        except ConnectError:
+            self._selected = None
+            raise
+
+    def _select(self, folder: str, readonly: bool) -> dict[bytes, Any]:
+        if self._selected == (folder, readonly):
+            return {}
+        with self._guard(f"selecting {folder!r}"):
+            info = self._client.select_folder(folder, readonly=readonly)
+        self._selected = (folder, readonly)
+        return info
+
+    def _raw(self, name: str, *args: bytes | str) -> tuple[str, list[Any]]:
+        """Send a command imapclient cannot phrase (ranges, QRESYNC) and wait for its end."""
+        imap = self._client._imap
+        tag = imap._command(name, *args)
+        typ, data = imap._command_complete(name, tag)
+        if typ != "OK":
+            raise IMAPClientError(f"{name} failed: {_words(data[0] if data else b'')}")
+        return typ, data
+
+    def _fetch_range(self, uid_range: str, items: str, modifiers: str = "") -> dict[int, Any]:
+        """UID FETCH over a range string like `1:*` (imapclient's fetch() rejects those)."""
+        args = [uid_range, items] + ([modifiers] if modifiers else [])
+        typ, data = self._raw("UID", "FETCH", *args)
+        typ, data = self._client._imap._untagged_response(typ, data, "FETCH")
+        parsed = parse_fetch_response([d for d in data if d is not None], True, True)
+        return {uid: v for uid, v in parsed.items() if isinstance(uid, int)}
+
+    def _existing(self, uids: Sequence[int]) -> list[int]:
+        if not uids:
+            return []
+        with self._guard("UID SEARCH"):
+            return list(self._client.search(["UID", uid_set(uids)]))
+
+    # -- FetchBackend -------------------------------------------------------------------------
+
+    def list_folders(self) -> list[RemoteFolder]:
+        with self._guard("LIST"):
+            listing = self._client.list_folders()
+        out = []
+        for flags, delimiter, name in listing:
+            delim = delimiter.decode() if isinstance(delimiter, bytes) else (delimiter or "")
+            name = name.decode() if isinstance(name, bytes) else name
+            selectable = not any(f.lower() in (b"\\noselect", b"\\nonexistent") for f in flags)
+            out.append(RemoteFolder(name, delim, folder_role(name, delim, flags), selectable))
+        return out
+
+    def status(self, folder: str) -> FolderStatus:
+        what = ["MESSAGES", "UNSEEN", "UIDNEXT", "UIDVALIDITY"]
+        if self.condstore:
+            what.append("HIGHESTMODSEQ")
+        with self._guard(f"STATUS {folder!r}"):
+            st = self._client.folder_status(folder, what)
+        return FolderStatus(
+            messages=int(st.get(b"MESSAGES", 0)),
+            unseen=int(st.get(b"UNSEEN", 0)),
+            uidnext=int(st.get(b"UIDNEXT", 0)),
+            uidvalidity=int(st.get(b"UIDVALIDITY", 0)),
+            highestmodseq=int(st.get(b"HIGHESTMODSEQ", 0)),
+        )
+
+    def _select_qresync(
+        self, folder: str, state: FolderState
+    ) -> tuple[dict[bytes, Any], list[int], dict[int, Any]]:
+        """EXAMINE folder (QRESYNC (uidvalidity modseq)): select info, vanished UIDs, FETCHes."""
+        imap = self._client._imap
+        imap.untagged_responses = {}
+        self._selected = None
+        arg = f"(QRESYNC ({state.uidvalidity} {state.highestmodseq}))"
+        with self._guard(f"selecting {folder!r}"):
+            self._raw("EXAMINE", self._client._normalise_folder(folder), arg)
+            imap.state = "SELECTED"
+            untagged = imap.untagged_responses
+            vanished_raw = untagged.pop("VANISHED", [])
+            fetch_raw = untagged.pop("FETCH", [])
+            info = self._client._process_select_response(untagged)
+            imap.untagged_responses = {}
+        self._selected = (folder, True)
+        vanished: list[int] = []
+        for item in vanished_raw:
+            text = item.decode("ascii", "replace") if isinstance(item, bytes) else str(item)
+            vanished.extend(parse_uid_set(text.replace("(EARLIER)", "").strip()))
+        fetched = parse_fetch_response([d for d in fetch_raw if d is not None], True, True)
+        return info, vanished, fetched
+
+    def changes_since(
+        self, folder: str, state: FolderState, known_uids: Sequence[int]
+    ) -> FolderChanges:
+        known = set(known_uids)
+        use_qresync = (
+            self.qresync and state.uidvalidity and state.highestmodseq and known
+        )
+        vanished: list[int] = []
+        fetched: dict[int, Any] = {}
+        if use_qresync:
+            info, vanished, fetched = self._select_qresync(folder, state)
+        else:
+            self._selected = None
+            info = self._select(folder, readonly=True)
+        uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        uidnext = int(info.get(b"UIDNEXT", 0))
+        modseq = int(info.get(b"HIGHESTMODSEQ", 0)) if self.condstore else 0
+        new_state = FolderState(uidvalidity, uidnext, modseq)
+        exists = int(info.get(b"EXISTS", 0))
+        reset = bool(state.uidvalidity) and state.uidvalidity != uidvalidity
+        if reset:
+            known = set()
+        changes = FolderChanges(state=new_state, reset=reset)
+        if exists == 0:
+            changes.vanished = sorted(known)
+            return changes
+
+        if use_qresync and not reset:
+            # The SELECT answer carried every flag change and expunge since our modseq.
+            changes.vanished = sorted(set(vanished) & known)
+            changes.flags = {
+                uid: Flags.from_imap(v.get(b"FLAGS", ()))
+                for uid, v in fetched.items()
+                if uid in known and b"FLAGS" in v
+            }
+            since = max(state.uidnext, 1)
+            with self._guard("UID SEARCH"):
+                recent = self._client.search(["UID", f"{since}:*"]) if uidnext > since else []
+            changes.new_uids = sorted(set(recent) - known)
+            return changes
+
+        if self.condstore and state.highestmodseq and known and not reset:
+            with self._guard("UID SEARCH"):
+                server_uids = set(self._client.search(["ALL"]))
+            with self._guard("UID FETCH CHANGEDSINCE"):
+                changed = self._fetch_range(
+                    "1:*", "(UID FLAGS)", f"(CHANGEDSINCE {state.highestmodseq})"
+                )
+            changes.flags = {
+                uid: Flags.from_imap(v.get(b"FLAGS", ()))
+                for uid, v in changed.items()
+                if uid in known and b"FLAGS" in v
+            }
+        else:
+            # No CONDSTORE (or nothing known yet): one listing of every UID and its flags.
+            with self._guard("UID FETCH FLAGS"):
+                listing = self._fetch_range("1:*", "(UID FLAGS)")
+            server_uids = set(listing)
+            changes.flags = {
+                uid: Flags.from_imap(v.get(b"FLAGS", ()))
+                for uid, v in listing.items()
+                if uid in known
+            }
+        changes.vanished = sorted(known - server_uids)
+        changes.new_uids = sorted(server_uids - known)
+        return changes
+
+    def fetch_summaries(
+        self, folder: str, uids: Sequence[int], batch: int = 1000
+    ) -> Iterator[list[RemoteSummary]]:
+        self._select(folder, readonly=True)
+        fields = " ".join(SUMMARY_HEADER_FIELDS)
+        items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", f"BODY.PEEK[HEADER.FIELDS ({fields})]"]
+        for chunk in _chunks(list(uids), batch):
+            with self._guard("FETCH summaries"):
+                data = self._client.fetch(list(chunk), items)
+            out = []
+            for uid in chunk:
+                item = data.get(uid)
+                if item is None:
+                    continue  # expunged meanwhile
+                header = next((v for k, v in item.items() if k.startswith(b"BODY[HEADER")), b"")
+                out.append(
+                    RemoteSummary(
+                        uid=uid,
+                        flags=Flags.from_imap(item.get(b"FLAGS", ())),
+                        size=int(item.get(b"RFC822.SIZE", 0)),
+                        internaldate=item.get(b"INTERNALDATE"),
+                        header=header or b"",
+                    )
+                )
+            yield out
+
+    def fetch_bodies(self, folder: str, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+        self._select(folder, readonly=True)
+        for chunk in _chunks(list(uids), 50):
+            with self._guard("FETCH bodies"):
+                data = self._client.fetch(list(chunk), ["BODY.PEEK[]"])
+            for uid in chunk:
+                item = data.get(uid)
+                if item is not None and b"BODY[]" in item:
+                    yield uid, item[b"BODY[]"]
+
+    def _writable(self, folder: str, uids: Sequence[int], what: str) -> list[int]:
+        """Select read-write; return the UIDs that still exist, or raise MessagesGone."""
+        self._select(folder, readonly=False)
+        present = self._existing(uids)
+        if not present:
+            raise MessagesGone(
+                f"{describe(self.server)}: {what}: the message is no longer in {folder!r} on the server"
+            )
+        return present
+
+    def set_flags(self, folder: str, uids: Sequence[int], flags: Iterable[str], add: bool) -> None:
+        present = self._writable(folder, uids, "changing flags")
+        with self._guard("STORE"):
+            if add:
+                self._client.add_flags(present, list(flags), silent=True)
+            else:
+                self._client.remove_flags(present, list(flags), silent=True)
+
+    def _require_folder(self, target: str) -> None:
+        with self._guard("LIST"):
+            if not self._client.folder_exists(target):
+                raise FolderMissing(
+                    f"{describe(self.server)}: the folder {target!r} does not exist on the server"
+                )
+
+    def copy(self, folder: str, uids: Sequence[int], target: str) -> None:
+        present = self._writable(folder, uids, "copying")
+        self._require_folder(target)
+        with self._guard(f"COPY to {target!r}"):
+            self._client.copy(present, target)
+
+    def move(self, folder: str, uids: Sequence[int], target: str) -> None:
+        present = self._writable(folder, uids, "moving")
+        self._require_folder(target)
+        with self._guard(f"MOVE to {target!r}"):
+            if "MOVE" in self.capabilities:
+                self._client.move(present, target)
+                return
+            self._client.copy(present, target)
+        self._expunge_uids(present)
+
+    def delete(self, folder: str, uids: Sequence[int]) -> None:
+        present = self._writable(folder, uids, "deleting")
+        self._expunge_uids(present)
+
+    def _expunge_uids(self, uids: Sequence[int]) -> None:
+        with self._guard("EXPUNGE"):
+            self._client.add_flags(list(uids), [imapclient.DELETED], silent=True)
+            if "UIDPLUS" in self.capabilities:
+                self._client.uid_expunge(list(uids))
+            else:
+                self._client.expunge()
+
+    def append(
+        self, folder: str, raw: bytes, flags: Iterable[str] = (), when: datetime | None = None
+    ) -> int | None:
+        with self._guard(f"APPEND to {folder!r}"):
+            answer = self._client.append(folder, raw, tuple(flags), when)
+        match = _APPENDUID.search(answer if isinstance(answer, bytes) else str(answer).encode())
+        return int(match.group(2)) if match else None
+
+    def create_folder(self, name: str) -> None:
+        with self._guard(f"CREATE {name!r}"):
+            self._client.create_folder(name)
+
+    def close(self) -> None:
+        with suppress(Exception):  # a dead connection is being closed anyway
+            self._client.logout()
+        _close_quietly(self._client)
+
+    # -- IDLE (used by sync.watcher on its own connection) --------------------------------------
+
+    def idle_start(self, folder: str) -> None:
+        self._select(folder, readonly=True)
+        with self._guard("IDLE"):
+            self._client.idle()
+
+    def idle_wait(self, timeout: float) -> list[Any]:
+        """Responses received while idling, waiting at most `timeout` seconds."""
+        with self._guard("IDLE"):
+            return list(self._client.idle_check(timeout=timeout))
+
+    def idle_stop(self) -> list[Any]:
+        with self._guard("IDLE DONE"):
+            _text, responses = self._client.idle_done()
+        return list(responses)

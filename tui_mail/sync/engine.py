@@ -1,0 +1,303 @@
+"""The sync engine: backend -> store, one code path for IMAP and POP3.
+
+Blocking code meant for a worker thread (never the UI thread). It talks to the server through a
+`FetchBackend` made by `connect()` and writes what it learns through the store in short
+transactions (one per batch), so a kill at any instant leaves a consistent cache and the next
+run resumes: the folder's saved state only advances once a folder is fully applied, and new
+messages are found as "on the server, not in the cache", never by counting.
+
+Usage from a UI (Textual): run `SyncEngine(...).sync()` in a thread worker and pass an
+`on_event` that forwards events with `app.call_from_thread`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from tui_mail.errors import ConnectError, TuiMailError
+from tui_mail.model import Account, Protocol
+from tui_mail.remote.backend import FetchBackend, FolderState, MessagesGone, RemoteFolder
+from tui_mail.remote.connection import Credentials
+from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress, ignore
+from tui_mail.sync.storeio import StoreIO
+
+HEADER_BATCH = 1000
+T = TypeVar("T")
+
+
+@dataclass
+class SyncResult:
+    """What one `sync()` did; `errors` hold user-facing texts (empty when all went well)."""
+
+    folders: int = 0
+    new: int = 0
+    flag_changes: int = 0
+    vanished: int = 0
+    bodies: int = 0
+    resets: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class SyncEngine:
+    """Synchronise one account's folders into the cache.
+
+    `connect` opens a logged-in backend; it is called again (with backoff) when the connection
+    drops. `retries` bounds how often one folder is retried after a dropped connection.
+    """
+
+    def __init__(
+        self,
+        account: Account,
+        store: object,
+        connect: Callable[[], FetchBackend],
+        on_event: EventSink = ignore,
+        *,
+        retries: int = 4,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.account = account
+        self.io = StoreIO(store, account.name)
+        self._connect = connect
+        self._emit = on_event
+        self._retries = retries
+        self._backoff = backoff
+        self._sleep = sleep
+        self._backend: FetchBackend | None = None
+        self.header_batch = HEADER_BATCH
+
+    # -- connection -------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> FetchBackend:
+        if self._backend is None:
+            self._backend = self._connect()
+        return self._backend
+
+    def _drop(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    def close(self) -> None:
+        self._drop()
+
+    def _with_retry(self, what: Callable[[], object]) -> object:
+        """Run `what`, reconnecting with exponential backoff on a dropped connection."""
+        delay = self._backoff
+        for attempt in range(self._retries + 1):
+            try:
+                return what()
+            except ConnectError:
+                self._drop()
+                if attempt == self._retries:
+                    raise
+                self._sleep(delay)
+                delay = min(delay * 2, 30.0)
+        raise AssertionError("unreachable")
+
+    # -- public API -------------------------------------------------------------------------
+
+    def list_folders(self) -> list[RemoteFolder]:
+        """Refresh the folder list in the cache (roles from SPECIAL-USE, names or config)."""
+        folders: list[RemoteFolder] = self._with_retry(self.backend.list_folders)  # type: ignore[assignment]
+        configured = {name: role for role, name in self.account.folders.items()}
+        for f in folders:
+            role = configured.get(f.name, f.role)
+            if f.selectable:
+                self.io.ensure_folder(f.name, role, f.delimiter)
+        return folders
+
+    def sync(
+        self,
+        folders: Sequence[str] | None = None,
+        *,
+        bodies: bool = False,
+    ) -> SyncResult:
+        """Sync the named folders (default: every selectable folder). Never raises a
+        TuiMailError: failures are in the result and reported as SyncError events."""
+        result = SyncResult()
+        try:
+            if folders is None:
+                listed = self.list_folders()
+                names = [f.name for f in listed if f.selectable]
+                names.sort(key=lambda n: (n.upper() != "INBOX", n))
+            else:
+                names = list(folders)
+                for name in names:
+                    self.io.ensure_known(name)
+        except TuiMailError as exc:
+            self._fail(result, str(exc))
+            return result
+        for name in names:
+            try:
+                self._with_retry(lambda name=name: self._sync_folder(name, result))
+                result.folders += 1
+            except TuiMailError as exc:
+                self._fail(result, str(exc), name)
+        if bodies:
+            for name in names:
+                try:
+                    self._with_retry(lambda name=name: self._fetch_bodies(name, result))
+                except TuiMailError as exc:
+                    self._fail(result, str(exc), name)
+        return result
+
+    def sync_folder(self, folder: str, *, bodies: bool = False) -> SyncResult:
+        return self.sync([folder], bodies=bodies)
+
+    def fetch_bodies(self, folder: str) -> SyncResult:
+        """Background body download for one folder, up to the account's body_size_cap."""
+        result = SyncResult()
+        try:
+            self._with_retry(lambda: self._fetch_bodies(folder, result))
+        except TuiMailError as exc:
+            self._fail(result, str(exc), folder)
+        return result
+
+    def fetch_body(self, message_row_id: int) -> bytes:
+        """The whole message for one cached row, from the cache or else the server (on demand,
+        whatever its size). Raises a TuiMailError if it cannot be had."""
+        cached = self.io.body(message_row_id)
+        if cached is not None:
+            return cached
+        folder, uid = self.io.locate(message_row_id)
+
+        def fetch() -> bytes:
+            for got_uid, raw in self.backend.fetch_bodies(folder, [uid]):
+                if got_uid == uid:
+                    self.io.set_body(folder, uid, raw)
+                    return raw
+            raise MessagesGone(f"the message is no longer in {folder!r} on the server")
+
+        return self._with_retry(fetch)  # type: ignore[return-value]
+
+    # -- one folder -------------------------------------------------------------------------
+
+    def _fail(self, result: SyncResult, message: str, folder: str = "") -> None:
+        result.errors.append(message)
+        self._emit(SyncError(self.account.name, message, folder))
+
+    def _sync_folder(self, folder: str, result: SyncResult) -> None:
+        state = self.io.sync_state(folder)
+        known = self.io.uid_flags(folder)
+        changes = self.backend.changes_since(folder, state, sorted(known))
+        touched = False
+        if changes.reset:
+            self.io.reset_folder(folder)
+            known = {}
+            result.resets += 1
+            touched = True
+        if changes.reset or not state.uidvalidity:
+            # Remember the UIDVALIDITY now (not the UIDNEXT/MODSEQ): a run killed during the
+            # first fetch resumes against the same UIDs instead of resetting again.
+            self.io.set_sync_state(
+                folder, FolderState(changes.state.uidvalidity, 0, 0)
+            )
+        if changes.vanished:
+            self.io.remove_uids(folder, changes.vanished)
+            result.vanished += len(changes.vanished)
+            touched = True
+        changed = {
+            uid: flags
+            for uid, flags in changes.flags.items()
+            if uid in known and known[uid] != flags
+        }
+        if changed:
+            self.io.update_flags(folder, changed)
+            result.flag_changes += len(changed)
+            touched = True
+        if touched:
+            self._emit(FolderChanged(self.account.name, folder))
+        new = sorted(set(changes.new_uids) - set(known), reverse=True)  # newest first
+        done = 0
+        for batch in prefetched(self.backend.fetch_summaries(folder, new, self.header_batch)):
+            self.io.add_summaries(folder, batch)
+            done += len(batch)
+            result.new += len(batch)
+            self._emit(SyncProgress(self.account.name, folder, done, len(new), "headers"))
+            self._emit(FolderChanged(self.account.name, folder))
+        self.io.set_sync_state(folder, changes.state)
+
+    def _fetch_bodies(self, folder: str, result: SyncResult) -> None:
+        wanted = self.io.uids_without_body(folder, self.account.body_size_cap)
+        wanted.sort(reverse=True)
+        done = 0
+        for uid, raw in prefetched(self.backend.fetch_bodies(folder, wanted), depth=50):
+            self.io.set_body(folder, uid, raw)
+            done += 1
+            result.bodies += 1
+            if done % 50 == 0 or done == len(wanted):
+                self._emit(SyncProgress(self.account.name, folder, done, len(wanted), "bodies"))
+        if done:
+            self._emit(FolderChanged(self.account.name, folder))
+
+
+
+def prefetched(source: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Run `source` in a helper thread, `depth` items ahead, so that the network fetch and
+    response parsing of the next batch overlap with writing this one into the cache.
+
+    The backend is used by the helper thread only while this generator is being consumed, and
+    the consumer waits for the helper to finish (or stop) before returning, so the connection
+    is never used by two threads at once.
+    """
+    items: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for item in source:
+                while not stop.is_set():
+                    try:
+                        items.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer and re-raised there
+            items.put(("error", exc))
+
+    worker = threading.Thread(target=pump, name="sync-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        while worker.is_alive():
+            with contextlib.suppress(queue.Empty):
+                items.get(timeout=0.1)
+        worker.join()
+
+
+def connector(account: Account, credentials: Callable[[], Credentials]) -> Callable[[], FetchBackend]:
+    """A `connect()` for the account's IMAP server. Credentials are asked for on each connect,
+    so a token command runs again after a reconnect. POP3 accounts use `sync.pop3_sync`."""
+    server = account.incoming
+    if server.protocol is Protocol.POP3:
+        raise ValueError(f"account {account.name!r} is POP3: use tui_mail.sync.pop3_sync")
+
+    def connect() -> FetchBackend:
+        from tui_mail.remote.imap import ImapBackend
+
+        return ImapBackend.open(server, credentials())
+
+    return connect

@@ -1,0 +1,158 @@
+"""The sync side's view of the store: the few calls the engine and the action queue make,
+phrased for one account, translating between the store's types and the backend's.
+
+Keeping this seam in one place means the engine does not care how the store spells things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from tui_mail.model import Flags, FolderRole
+from tui_mail.remote.backend import FolderState, RemoteSummary
+from tui_mail.store import FolderSyncState, NewMessage, Store
+
+
+class StoreIO:
+    def __init__(self, store: object, account: str) -> None:
+        assert isinstance(store, Store)
+        self.store: Store = store
+        self.account = account
+
+    # -- folders and state ------------------------------------------------------------------
+
+    def ensure_folder(self, name: str, role: FolderRole, delimiter: str) -> None:
+        self.store.ensure_folder(self.account, name, role, delimiter)
+
+    def ensure_known(self, name: str) -> None:
+        """Create the folder row if the cache does not know it yet (keeps a known one as is)."""
+        if self.store.folder(self.account, name) is None:
+            role = FolderRole.INBOX if name.upper() == "INBOX" else FolderRole.NONE
+            self.store.ensure_folder(self.account, name, role)
+
+    def folder_with_role(self, role: FolderRole) -> str | None:
+        for folder in self.store.folders(self.account):
+            if folder.role is role:
+                return folder.name
+        return None
+
+    def has_folders(self) -> bool:
+        """False when the account's only folder is INBOX (POP3): nothing to move to."""
+        return any(f.name.upper() != "INBOX" for f in self.store.folders(self.account))
+
+    def sync_state(self, folder: str) -> FolderState:
+        s = self.store.sync_state(self.account, folder)
+        return FolderState(s.uidvalidity or 0, s.uidnext or 0, s.highestmodseq or 0)
+
+    def set_sync_state(self, folder: str, state: FolderState) -> None:
+        self.store.set_sync_state(
+            self.account,
+            folder,
+            FolderSyncState(
+                uidvalidity=state.uidvalidity or None,
+                uidnext=state.uidnext or None,
+                highestmodseq=state.highestmodseq or None,
+            ),
+        )
+
+    def reset_folder(self, folder: str) -> None:
+        self.store.reset_folder(self.account, folder)
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def uid_flags(self, folder: str) -> dict[int, Flags]:
+        return self.store.uid_flags(self.account, folder)
+
+    def remove_uids(self, folder: str, uids: Iterable[int]) -> None:
+        self.store.remove_uids(self.account, folder, uids)
+
+    def update_flags(self, folder: str, flags: dict[int, Flags]) -> None:
+        self.store.update_flags(self.account, folder, flags)
+
+    def add_summaries(self, folder: str, batch: Sequence[RemoteSummary]) -> None:
+        self.store.add_messages(
+            self.account,
+            folder,
+            (
+                NewMessage(
+                    uid=s.uid, flags=s.flags, raw_headers=s.header, size=s.size,
+                    internaldate=s.internaldate,
+                )
+                for s in batch
+            ),
+            batch_size=len(batch) or 1,
+        )
+
+    def uids_without_body(self, folder: str, cap: int) -> list[int]:
+        return self.store.uids_without_body(self.account, folder, cap)
+
+    def set_body(self, folder: str, uid: int, raw: bytes) -> None:
+        row = self.store.ids_for_uids(self.account, folder, [uid]).get(uid)
+        if row is not None:
+            self.store.set_body(row, raw)
+
+    def body(self, row_id: int) -> bytes | None:
+        return self.store.raw_message(row_id)
+
+    def locate(self, row_id: int) -> tuple[str, int]:
+        """(folder, uid) of a cached row; a clear error when it has no server copy yet."""
+        from tui_mail.remote.backend import MessagesGone
+
+        row = self.store.message_row(row_id)
+        if row is None:
+            raise MessagesGone("the message is no longer in the cache")
+        if row.uid is None:
+            raise MessagesGone(
+                f"the message in {row.folder!r} has no server copy known yet; sync first"
+            )
+        return row.folder, row.uid
+
+    def group_by_folder(self, ids: Iterable[int]) -> list[tuple[str, list[int], list[int]]]:
+        """[(folder, server UIDs, row ids)] for cached rows; rows with no UID yet (moved
+        locally, not synced since) are changed locally but have nothing to replay."""
+        groups: dict[str, tuple[list[int], list[int]]] = {}
+        for row_id in ids:
+            row = self.store.message_row(row_id)
+            if row is None or row.account != self.account:
+                continue
+            uids, rows = groups.setdefault(row.folder, ([], []))
+            rows.append(row_id)
+            if row.uid is not None:
+                uids.append(row.uid)
+        return [(folder, uids, rows) for folder, (uids, rows) in groups.items()]
+
+    # -- local changes and the queue --------------------------------------------------------
+
+    def set_flag_local(self, rows: Sequence[int], attr: str, on: bool) -> None:
+        self.store.set_flags_local(rows, **{attr: on})
+
+    def move_local(self, rows: Sequence[int], target: str) -> None:
+        self.store.move_local(rows, self.account, target)
+
+    def remove_rows(self, rows: Sequence[int]) -> None:
+        self.store.delete_local(rows)
+
+    def remove_placeholders(self, rows: Iterable[object]) -> None:
+        """Delete rows that were moved locally and still have no server UID."""
+        stale = []
+        for row_id in rows:
+            row = self.store.message_row(int(row_id))  # type: ignore[call-overload]
+            if row is not None and row.uid is None:
+                stale.append(row.id)
+        if stale:
+            self.store.delete_local(stale)
+
+    def enqueue(self, kind: str, payload: dict[str, object]) -> int:
+        return self.store.enqueue_action(self.account, kind, payload)
+
+    def pending_actions(self) -> list:
+        return self.store.pending_actions(self.account)
+
+    def failed_actions(self) -> list:
+        return self.store.actions(self.account, ("failed",))
+
+    def action_done(self, action_id: int) -> None:
+        self.store.action_done(action_id)
+
+    def action_failed(self, action_id: int, error: str) -> None:
+        self.store.action_failed(action_id, error)
