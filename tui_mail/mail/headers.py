@@ -3,6 +3,10 @@
 Header values are handled as strings in which raw 8-bit bytes are kept as surrogate escapes
 (what `email` produces from bytes). They are decoded here by hand: RFC 2047 encoded words in
 any charset, raw UTF-8 or Windows-1252 bytes, then sanitized.
+
+`parse_headers` runs once per message on sync and import, so the common shapes take fast
+paths (plain ASCII values, plain address lists, RFC 5322 dates, a regex over the header block)
+that give exactly what the general code gives; anything unusual goes the general way.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 import binascii
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 
+from tui_mail.mail.addresses import plain_addresses
 from tui_mail.mail.charset import decode_bytes, decode_guess
 from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import Address
@@ -20,7 +25,7 @@ from tui_mail.model import Address
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([QqBb])\?([^?\s]*)\?=")
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_LIST_POST = re.compile(r"<mailto:([^>?]+)", re.IGNORECASE)
 
 
 def to_bytes(value: str) -> bytes:
@@ -92,11 +97,42 @@ def unfold(value: str) -> str:
     return _FOLD.sub("", value)
 
 
+def _plain_line(value: str) -> str | None:
+    """`sanitize_line(value)` for printable ASCII (tabs allowed), else None.
+
+    Such text has nothing to decode, unfold or remove: only its whitespace is squeezed.
+    """
+    if not value.isascii():
+        return None
+    if not value.isprintable():
+        if "\t" not in value:
+            return None
+        value = value.replace("\t", " ")
+        if not value.isprintable():
+            return None
+    if "  " in value:
+        return " ".join(value.split())
+    return value.strip(" ")
+
+
+def clean_value(value: str) -> str:
+    """A raw header value unfolded, with raw 8-bit bytes decoded, as one sanitized line."""
+    plain = _plain_line(value)
+    if plain is not None:
+        return plain
+    return sanitize_line(decode_raw(unfold(value)))
+
+
 def decode_header_text(value: str | None, notes: list[str] | None = None) -> str:
     """A display-ready single-line header value."""
     if not value:
         return ""
-    return sanitize_line(decode_words(unfold(str(value)), notes))
+    value = str(value)
+    if "=?" not in value:
+        plain = _plain_line(value)
+        if plain is not None:
+            return plain
+    return sanitize_line(decode_words(unfold(value), notes))
 
 
 def parse_addresses(values: list[str], notes: list[str] | None = None) -> tuple[Address, ...]:
@@ -104,7 +140,12 @@ def parse_addresses(values: list[str], notes: list[str] | None = None) -> tuple[
     result: list[Address] = []
     for raw in values:
         # Escape sequences go first: an OSC payload's ";" would split the address list.
-        value = sanitize_line(decode_raw(unfold(str(raw))))
+        value = clean_value(str(raw))
+        plain = plain_addresses(value)
+        if plain is not None:
+            # Plain addr-specs are printable ASCII without "<>:;": none of the repairs below apply.
+            result.extend(Address(decode_header_text(n, notes), e) for n, e in plain)
+            continue
         try:
             pairs = getaddresses([value])
         except Exception:
@@ -132,7 +173,10 @@ def parse_date(value: str | None, notes: list[str] | None = None) -> datetime | 
     """An aware datetime, or None with a note when the Date header cannot be understood."""
     if not value or not value.strip():
         return None
-    text = sanitize_line(decode_raw(unfold(value)))
+    text = clean_value(value)
+    date = _rfc5322_date(text)
+    if date is not None:
+        return date
     try:
         date = parsedate_to_datetime(text)
     except Exception:
@@ -146,6 +190,36 @@ def parse_date(value: str | None, notes: list[str] | None = None) -> datetime | 
     return date
 
 
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+_DATE = re.compile(
+    rf"(?:[A-Za-z]{{3}}, )?(\d\d?) ({'|'.join(_MONTH_NAMES)}) "
+    r"([1-9]\d\d\d) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)(?: |\Z)"
+)
+_ZONES: dict[int, timezone] = {}
+
+
+def _rfc5322_date(text: str) -> datetime | None:
+    """The common `Mon, 2 Jan 2006 15:04:05 -0700` form read exactly as `parsedate_to_datetime`
+    reads it (weekday ignored, anything after the zone too; -0000 means UTC), or None."""
+    m = _DATE.match(text)
+    if m is None:
+        return None
+    day, month, year, hour, minute, second, sign, zh, zm = m.groups()
+    offset = int(zh) * 3600 + int(zm) * 60
+    if sign == "-":
+        offset = -offset
+    try:
+        zone = _ZONES.get(offset)
+        if zone is None:
+            zone = _ZONES[offset] = timezone(timedelta(seconds=offset))
+        return datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=zone
+        )
+    except ValueError:
+        return None  # out of range: the general path writes the note
+
+
 def normalize_ids(value: str | None, *, require_at: bool = True) -> tuple[str, ...]:
     """Message-IDs in a header, each as "<id>", in order, without repeats.
 
@@ -155,7 +229,7 @@ def normalize_ids(value: str | None, *, require_at: bool = True) -> tuple[str, .
     """
     if not value:
         return ()
-    text = sanitize_line(decode_raw(unfold(value)))
+    text = clean_value(value)
     ids = _MSG_ID.findall(text)
     if not ids:
         bare = "".join(text.split())
@@ -202,11 +276,53 @@ _WANTED = {
 }
 
 
+# A wanted field with its continuation lines, in a block whose only line break is LF.
+_WANTED_FIELD = re.compile(
+    rb"\n(" + "|".join(sorted(_WANTED)).encode() + rb")[ \t]*:([^\n]*)((?:\n[ \t][^\n]*)*)",
+    re.IGNORECASE,
+)
+# Bytes that str.splitlines() breaks lines at or str.strip() removes, besides LF, space, TAB
+# (also NUL and DEL, rare enough to leave to the general code).
+_ODD_CONTROL = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
+
+
+def _header_block(raw: bytes) -> bytes:
+    """`raw` up to its first empty line (LF or CRLF endings, even mixed)."""
+    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i >= 0]
+    if not ends:
+        return raw
+    end = min(ends)
+    return raw[: end - 1] if end and raw[end - 1] == 13 else raw[:end]
+
+
 def split_headers(raw: bytes) -> dict[str, list[str]]:
     """The wanted header fields of a header block (or whole message), unfolded, in order."""
-    raw = raw.removeprefix(b"\xef\xbb\xbf")
-    end = _HEADER_END.search(raw)
-    block = raw[: end.start()] if end else raw
+    block = _header_block(raw.removeprefix(b"\xef\xbb\xbf"))
+    lf_block = block.replace(b"\r\n", b"\n") if b"\r" in block else block
+    if len(lf_block.translate(None, _ODD_CONTROL)) == len(lf_block):
+        return _split_lf_block(b"\n" + lf_block)
+    return _split_any_block(block)
+
+
+def _split_lf_block(block: bytes) -> dict[str, list[str]]:
+    """`_split_any_block` for LF + a block without CR or other odd control bytes, by one regex."""
+    fields: dict[str, list[str]] = {}
+    for m in _WANTED_FIELD.finditer(block):
+        name, first, rest = m.groups()
+        value = first.strip(b" \t")
+        if rest:
+            value += rest.replace(b"\n", b"")
+        key = name.decode("ascii").lower()
+        text = value.decode("ascii", "surrogateescape")
+        if key in fields:
+            fields[key].append(text)
+        else:
+            fields[key] = [text]
+    return fields
+
+
+def _split_any_block(block: bytes) -> dict[str, list[str]]:
+    """Line by line, with every line break `str.splitlines` knows."""
     fields: dict[str, list[str]] = {}
     name = ""
     for line in block.decode("ascii", "surrogateescape").splitlines():
@@ -259,6 +375,7 @@ def parse_headers(raw: bytes) -> HeaderSummary:
 
 def list_post_address(value: str | None) -> str:
     """The mailto: address of a List-Post header ("" for NO or none)."""
-    text = sanitize_line(decode_raw(unfold(value or "")))
-    m = re.search(r"<mailto:([^>?]+)", text, re.IGNORECASE)
+    if not value:
+        return ""
+    m = _LIST_POST.search(clean_value(value))
     return m.group(1) if m else ""
