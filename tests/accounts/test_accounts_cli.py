@@ -167,6 +167,17 @@ def test_starttls_account_at_a_server_without_starttls_refuses_plaintext(
 
 
 @pytest.mark.servers
+def test_starttls_smtp_at_a_server_without_starttls_refuses_plaintext(mail_servers, tui_mail, tmp_path) -> None:
+    s = mail_servers
+    login, password, _ = s.users["alice"]
+    pw = password_file(tmp_path, "alice", password)
+    incoming = server_table("imap", s.imap_tls_port, "tls", login, ca_file=s.ca_file, password_file=pw)
+    smtp = server_table("smtp", s.smtp_plaintext_port, "starttls", login, password_file=pw)
+    run = check_fails(tui_mail, incoming, smtp=smtp)
+    assert "does not offer STARTTLS" in run.stdout and "smtp://" in run.stdout
+
+
+@pytest.mark.servers
 def test_no_secret_in_any_log_file(mail_servers, tui_mail, tmp_path) -> None:
     s = mail_servers
     login, password, address = s.users["carol"]

@@ -70,6 +70,11 @@ class MailServers:
         return self.postfix.ports.tls
 
     @property
+    def smtp_plaintext_port(self) -> int:
+        """A submission port that offers no STARTTLS (to test that clients refuse it)."""
+        return self.postfix.ports.plaintext
+
+    @property
     def ca_file(self) -> Path:
         return self.certs.ca_file
 

@@ -62,9 +62,10 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 class PostfixPorts:
     starttls: int
     tls: int
+    plaintext: int  # offers no STARTTLS at all: for "starttls required" client tests
 
     def listening(self) -> list[int]:
-        return [self.starttls, self.tls]
+        return [self.starttls, self.tls, self.plaintext]
 
 
 class Postfix:
@@ -84,8 +85,8 @@ class Postfix:
         self.lmtp_port = lmtp_port
         self.message_size_limit = message_size_limit
         self.binary = require_binary("postfix", "postfix")
-        a, b = free_ports(2)
-        self.ports = PostfixPorts(starttls=a, tls=b)
+        a, b, c = free_ports(3)
+        self.ports = PostfixPorts(starttls=a, tls=b, plaintext=c)
         self._running = False
         self._prepare()
 
@@ -163,7 +164,12 @@ class Postfix:
             "  -o syslog_name=postfix-test/smtps\n"
             "  -o smtpd_tls_wrappermode=yes\n"
         )
-        return submission + smtps + _MASTER_SERVICES
+        plaintext = (
+            f"{HOST}:{self.ports.plaintext} inet n - n - - smtpd\n"
+            "  -o syslog_name=postfix-test/plaintext\n"
+            "  -o smtpd_tls_security_level=none\n"
+        )
+        return submission + smtps + plaintext + _MASTER_SERVICES
 
     def _postfix(self, command: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
