@@ -88,7 +88,8 @@ def test_store_does_not_reach_up_into_sync_ui_or_network(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", modules("sync"), ids=module_name)
-def test_sync_never_draws(path: Path) -> None:
+def test_sync_never_draws_and_speaks_protocols_only_through_remote(path: Path) -> None:
     names = imported_names(path)
     assert not {first_party_layer(n) for n in names} & {"ui", "cli"}
-    assert not {n.split(".")[0] for n in names} & {"textual", "rich"}
+    protocol_libraries = {"imapclient", "poplib", "aiosmtplib", "imaplib", "smtplib"}
+    assert not {n.split(".")[0] for n in names} & ({"textual", "rich"} | protocol_libraries)

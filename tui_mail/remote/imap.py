@@ -40,6 +40,16 @@ def _words(exc: BaseException) -> str:
     return text[2:-1] if text.startswith(("b'", 'b"')) else text
 
 
+_DEFAULT_ROLE_NAMES = {
+    FolderRole.INBOX: "INBOX",
+    FolderRole.SENT: "Sent",
+    FolderRole.DRAFTS: "Drafts",
+    FolderRole.TRASH: "Trash",
+    FolderRole.JUNK: "Junk",
+    FolderRole.ARCHIVE: "Archive",
+}
+
+
 def connect(server: ServerConfig, creds: Credentials) -> imapclient.IMAPClient:
     """Open, secure and log in. Raises ConnectError, TLSError, AuthError or ServerRefused."""
     with translated(server):
@@ -479,6 +489,33 @@ class ImapBackend:
     def create_folder(self, name: str) -> None:
         with self._guard(f"CREATE {name!r}"):
             self._client.create_folder(name)
+
+    def role_folder(self, role: FolderRole, configured: str | None = None) -> str:
+        """The folder for `role`: the configured name, else the one LIST marks with the
+        SPECIAL-USE flag (RFC 6154), else the name guessed from the usual names."""
+        if configured:
+            return configured
+        folders = [f for f in self.list_folders() if f.role is role and f.selectable]
+        return folders[0].name if folders else _DEFAULT_ROLE_NAMES[role]
+
+    def ensure_folder(self, name: str) -> None:
+        """Create `name` unless it exists (Sent or Drafts on a fresh account)."""
+        with self._guard(f"LIST {name!r}"):
+            exists = self._client.folder_exists(name)
+        if not exists:
+            self.create_folder(name)
+
+    def find_message_id(self, folder: str, message_id: str) -> list[int]:
+        """UIDs in `folder` whose Message-ID header is `message_id` (an empty list if the
+        folder does not exist)."""
+        if not message_id:
+            return []
+        with self._guard(f"LIST {folder!r}"):
+            if not self._client.folder_exists(folder):
+                return []
+        self._select(folder, readonly=True)
+        with self._guard(f"SEARCH in {folder!r}"):
+            return sorted(self._client.search(["HEADER", "Message-ID", message_id]))
 
     def close(self) -> None:
         with suppress(Exception):  # a dead connection is being closed anyway

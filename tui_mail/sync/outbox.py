@@ -22,7 +22,6 @@ user asks (`tui-mail outbox retry ID`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -286,61 +285,29 @@ class Outbox:
         return True, ""
 
     def _imap(self) -> Any:
-        from tui_mail.remote import imap
+        from tui_mail.remote.imap import ImapBackend
 
         assert self._imap_credentials is not None
-        return imap.connect(self.account.incoming, self._imap_credentials())
-
-    def _sent_folder(self, client: Any) -> str:
-        """The configured Sent folder, else the one LIST flags \\Sent (RFC 6154), else "Sent"."""
-        configured = self.account.folders.get(FolderRole.SENT)
-        if configured:
-            return configured
-        special = client.find_special_folder(b"\\Sent")
-        return special.decode() if isinstance(special, bytes) else (special or "Sent")
+        return ImapBackend.open(self.account.incoming, self._imap_credentials())
 
     def _append_sent(self, raw: bytes) -> None:
-        from imapclient.exceptions import IMAPClientError
-
-        from tui_mail.errors import ServerRefused
-        from tui_mail.remote.connection import describe, translated
-
-        server = self.account.incoming
-        client = self._imap()
+        backend = self._imap()
         try:
-            with translated(server):
-                try:
-                    folder = self._sent_folder(client)
-                    if not client.folder_exists(folder):
-                        client.create_folder(folder)
-                    client.append(folder, raw, flags=[b"\\Seen"])
-                except IMAPClientError as exc:
-                    raise ServerRefused(f"{describe(server)}: APPEND to Sent: {exc}") from None
+            folder = backend.role_folder(FolderRole.SENT, self.account.folders.get(FolderRole.SENT))
+            backend.ensure_folder(folder)
+            backend.append(folder, raw, ["\\Seen"])
         finally:
-            _logout(client)
+            backend.close()
 
     def _sent_has(self, message_id: str) -> bool:
-        from imapclient.exceptions import IMAPClientError
-
-        from tui_mail.errors import ServerRefused
-        from tui_mail.remote.connection import describe, translated
-
         if not message_id:
             return False
-        server = self.account.incoming
-        client = self._imap()
+        backend = self._imap()
         try:
-            with translated(server):
-                try:
-                    folder = self._sent_folder(client)
-                    if not client.folder_exists(folder):
-                        return False
-                    client.select_folder(folder, readonly=True)
-                    return bool(client.search(["HEADER", "Message-ID", message_id]))
-                except IMAPClientError as exc:
-                    raise ServerRefused(f"{describe(server)}: SEARCH in Sent: {exc}") from None
+            folder = backend.role_folder(FolderRole.SENT, self.account.folders.get(FolderRole.SENT))
+            return bool(backend.find_message_id(folder, message_id))
         finally:
-            _logout(client)
+            backend.close()
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -367,11 +334,3 @@ def _seconds(moment: datetime | None) -> float:
 def _refused_message(refused: dict[str, str]) -> str:
     named = "; ".join(f"{rcpt}: {words}" for rcpt, words in refused.items())
     return f"the server refused {len(refused)} recipient(s): {named}"
-
-
-def _logout(client: Any) -> None:
-    try:
-        client.logout()
-    except Exception:  # noqa: BLE001 - closing must not hide what happened before
-        with contextlib.suppress(Exception):
-            client.shutdown()
