@@ -40,13 +40,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
-    print(
-        "tui-mail: the interactive interface is not built yet. Available now: "
-        "`tui-mail accounts list`, `tui-mail accounts check`, `tui-mail accounts set-password` "
-        "(see `tui-mail --help`).",
-        file=sys.stderr,
-    )
-    return 2
+    """The interface: the configured accounts, or the offline demo account when asked for
+    with --demo or when there is no config file yet (with a hint on adding an account)."""
+    from tui_mail.config import default_config_path
+
+    config_path = ctx.config_path or default_config_path()
+    if ctx.demo or (ctx.config_path is None and not config_path.exists()):
+        from tui_mail.demo.builder import ensure_demo_cache
+        from tui_mail.ui.app import run_app
+
+        notice = "" if ctx.demo else (
+            f"This is the offline demo account: no config file was found at {config_path}. "
+            "To add your own account, write that file (the README has an example), then run "
+            "`tui-mail accounts check`."
+        )
+        return run_app(None, ensure_demo_cache(ctx.data_dir), demo=True, notice=notice)
+    config = ctx.config()
+    from tui_mail.ui.app import run_app
+
+    return run_app(config, ctx.cache_path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

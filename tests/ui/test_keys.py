@@ -1,0 +1,77 @@
+"""One key registry: bindings, remapping from the config, the `?` help and the command palette."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import screen_text, settle
+from tui_mail.ui.keys import REGISTRY, ActionCommands, Scope, bindings, keymap_from_config
+from tui_mail.ui.screens.help import HelpScreen
+from tui_mail.ui.widgets.message_list import MessageList
+
+
+def test_every_registry_action_has_a_unique_id_and_a_binding():
+    ids = [action.id for action in REGISTRY]
+    assert len(ids) == len(set(ids))
+    bound = {b.id for scope in Scope for b in bindings(scope)}
+    assert bound == set(ids)
+
+
+def test_unknown_action_ids_in_the_config_are_reported_with_a_suggestion():
+    keymap, warnings = keymap_from_config({"list.dwn": "x", "list.up": "i,up"})
+    assert keymap == {"list.up": "i,up"}
+    assert warnings == ["[keys] 'list.dwn': no such action (did you mean 'list.down'?)"]
+
+
+async def test_remapped_keys_work_and_the_old_ones_stop(make_app):
+    app = make_app(keys={"list.down": "x", "mailbox.search": "ctrl+f"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        await pilot.press("x", "x")
+        assert message_list.cursor == 2
+        await pilot.press("j")
+        assert message_list.cursor == 2
+
+
+async def test_help_shows_the_keys_in_force(make_app):
+    app = make_app(keys={"list.down": "x"})
+    async with app.run_test(size=(100, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        down_line = next(line for line in text.splitlines() if " Down" in line)
+        assert "x" in down_line and "j" not in down_line
+        assert "Search the cache" in text
+        assert "Show the next message" not in text  # message-screen keys are not in force here
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_help_on_the_message_screen_lists_its_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Show the next message" in text
+        assert "Toggle the HTML rendering" in text
+
+
+async def test_the_palette_offers_registry_actions_and_runs_them(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        provider = ActionCommands(app.screen)
+        hits = [hit async for hit in provider.search("threads")]
+        assert hits
+        assert "Threads (t)" in str(hits[0].text)
+        hits[0].command()
+        await settle(pilot)
+        assert app.screen.query_one(MessageList).threaded
+        titles = [str(hit.text) async for hit in provider.discover()]
+        assert any(title.startswith("Search (/)") for title in titles)

@@ -1,0 +1,159 @@
+"""The message screen: headers, body modes, next/previous, mark read, links, attachments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.ui.conftest import screen_text, settle
+from tui_mail.model import Attachment
+from tui_mail.store.db import Store
+from tui_mail.ui.screens.message import MessageScreen
+from tui_mail.ui.screens.picker import AttachmentPicker, LinkPicker, save_attachment, unique_path
+from tui_mail.ui.widgets.message_list import MessageList
+from tui_mail.ui.widgets.message_view import MessageView, Mode
+
+
+async def open_row(pilot, row: int) -> MessageScreen:
+    message_list = pilot.app.screen.query_one(MessageList)
+    message_list.cursor = row
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, MessageScreen)
+    return pilot.app.screen
+
+
+def find_row(app, subject_part: str) -> int:
+    message_list = app.screen.query_one(MessageList)
+    return next(i for i in range(message_list.row_count)
+                if subject_part in message_list.summary_at(i).subject)
+
+
+async def test_the_message_screen_shows_headers_and_body_with_quotes(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_row(pilot, find_row(app, "number 03"))
+        text = screen_text(app)
+        for expected in ("From: Dan Diaz <dan@example.com>", "To: Sam <sam@example.com>",
+                         "Subject: Message number 03 about topic 3", "this is message 3.",
+                         "> quoted once", ">> quoted twice"):
+            assert expected in text
+
+
+async def test_opening_a_message_marks_it_read_in_the_cache(make_app, cache_path: Path):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        row = find_row(app, "number 00")
+        summary = app.screen.query_one(MessageList).summary_at(row)
+        assert not summary.flags.seen
+        await open_row(pilot, row)
+        with Store.open(cache_path, readonly=True) as reader:
+            assert reader.message_row(summary.id).flags.seen
+
+
+async def test_mark_read_can_be_switched_off(make_app, cache_path: Path):
+    app = make_app(mark_read_on_open=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        row = find_row(app, "number 00")
+        summary = app.screen.query_one(MessageList).summary_at(row)
+        await open_row(pilot, row)
+        with Store.open(cache_path, readonly=True) as reader:
+            assert not reader.message_row(summary.id).flags.seen
+
+
+async def test_next_and_previous_move_through_the_list_without_leaving(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        row = find_row(app, "number 05")
+        screen = await open_row(pilot, row)
+        await pilot.press("J")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "Message number 06" in screen_text(app)
+        await pilot.press("p", "p")
+        await settle(pilot)
+        assert "Message number 04" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert "Message number 05" in screen_text(app)
+        await pilot.press("q")
+        await settle(pilot)
+        assert app.screen.query_one(MessageList).cursor == row
+
+
+async def test_h_shows_the_html_part_and_r_the_raw_source(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_row(pilot, find_row(app, "number 02"))
+        view = app.screen.query_one(MessageView)
+        assert "this is message 2." in screen_text(app)
+        await pilot.press("h")
+        await settle(pilot)
+        assert view.mode == Mode.HTML
+        assert "HTML" in screen_text(app) and "html part" in screen_text(app)
+        await pilot.press("R")
+        await settle(pilot)
+        assert view.mode == Mode.RAW
+        assert "Message-ID: <m2@example.com>" in screen_text(app)
+        await pilot.press("R")
+        await settle(pilot)
+        assert view.mode == Mode.TEXT
+        assert "this is message 2." in screen_text(app)
+        await pilot.press("vertical_line")  # `|` is the other raw-source key
+        await settle(pilot)
+        assert view.mode == Mode.RAW
+
+
+async def test_links_are_numbered_and_offered_in_a_picker(make_app, monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url))
+    app = make_app(prefer_html=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_row(pilot, find_row(app, "number 02"))
+        assert "[1] https://example.com/2" in screen_text(app)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, LinkPicker)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert opened == ["https://example.com/2"]
+        assert isinstance(app.screen, MessageScreen)
+
+
+async def test_attachments_are_saved_without_overwriting(make_app, tmp_path: Path):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_row(pilot, find_row(app, "number 04"))
+        assert "report.pdf" in screen_text(app)
+        for _ in range(2):
+            await pilot.press("a")
+            await settle(pilot)
+            assert isinstance(app.screen, AttachmentPicker)
+            await pilot.press("enter")
+            await settle(pilot)
+        saved = sorted(p.name for p in (tmp_path / "attachments").iterdir())
+        assert saved == ["report (1).pdf", "report.pdf"]
+        assert (tmp_path / "attachments" / "report.pdf").read_bytes() == b"%PDF-1.4 report"
+
+
+def test_unique_path_counts_up_past_existing_files(tmp_path: Path):
+    (tmp_path / "a.pdf").write_bytes(b"1")
+    (tmp_path / "a (1).pdf").write_bytes(b"2")
+    assert unique_path(tmp_path, "a.pdf").name == "a (2).pdf"
+    assert unique_path(tmp_path, "b.pdf").name == "b.pdf"
+
+
+def test_a_hostile_attachment_name_is_saved_inside_the_folder(tmp_path: Path):
+    from tests.ui.conftest import NOW, hostile_message
+
+    raw = hostile_message(NOW)
+    attachment = Attachment("../../etc/passwd", "application/pdf", 10, 0)
+    path = save_attachment(raw, attachment, tmp_path / "out")
+    assert path.parent == tmp_path / "out"
+    assert path.read_bytes().startswith(b"%PDF")

@@ -1,0 +1,121 @@
+"""Search: results as you type, scope, query errors inline, back to the folder."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tests.ui.conftest import screen_text, settle
+from tui_mail.ui.screens.mailbox import MailboxScreen
+from tui_mail.ui.screens.message import MessageScreen
+from tui_mail.ui.widgets.message_list import MessageList
+from tui_mail.ui.widgets.search_bar import SearchBar, SearchScope
+
+
+async def type_query(pilot, text: str) -> None:
+    await pilot.press("slash")
+    await pilot.pause()
+    bar_input = pilot.app.screen.query_one("#query", Input)
+    bar_input.value = ""
+    await pilot.press(*text)
+    await settle(pilot)
+
+
+async def test_results_update_as_you_type(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        await type_query(pilot, "from:alice")
+        assert isinstance(app.focused, Input)
+        senders = {message_list.summary_at(i).sender.email for i in range(message_list.row_count)}
+        assert senders == {"alice@example.com"}
+        assert f"{message_list.row_count} results" in screen_text(app)
+        await pilot.press(*" topic")
+        await settle(pilot)
+        assert message_list.row_count > 0
+
+
+async def test_a_malformed_query_shows_the_error_inline(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_query(pilot, 'subject:"unclosed')
+        assert app.is_running
+        status = app.screen.query_one("#search-status")
+        assert status.has_class("-error")
+        assert "unclosed" in screen_text(app).lower() or "quote" in screen_text(app).lower()
+
+
+async def test_results_open_like_any_list_and_escape_returns_to_the_folder(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        total = message_list.row_count
+        await type_query(pilot, "PEP")
+        await pilot.press("enter")  # to the results
+        assert message_list.has_focus
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert "A list message." in screen_text(app)
+        await pilot.press("q")
+        await settle(pilot)
+        await pilot.press("q")  # closes the search, not the app
+        await settle(pilot)
+        assert app.is_running
+        assert isinstance(app.screen, MailboxScreen)
+        assert message_list.row_count == total
+
+
+async def test_scope_cycles_between_folder_account_and_everything(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        # In the unified inbox view the folder scope covers every inbox.
+        await type_query(pilot, "Dinner")
+        message_list = app.screen.query_one(MessageList)
+        bar = app.screen.query_one(SearchBar)
+        assert bar.scope is SearchScope.FOLDER
+        assert message_list.row_count == 1
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert bar.scope is SearchScope.ACCOUNT
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert bar.scope is SearchScope.ALL
+        assert "in: all" in screen_text(app)
+        assert message_list.row_count == 1
+
+
+async def test_search_in_a_folder_scope_excludes_other_folders(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        from tui_mail.ui.widgets.folder_tree import FolderChoice
+
+        screen.choose(FolderChoice("work", "INBOX", "work: INBOX"))
+        await settle(pilot)
+        await type_query(pilot, "PEP")
+        assert screen.query_one(MessageList).row_count == 0
+        await pilot.press("ctrl+s", "ctrl+s")
+        await settle(pilot)
+        assert screen.query_one(MessageList).row_count == 1
+
+
+async def test_escape_in_the_query_closes_the_search_and_down_goes_to_results(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        await type_query(pilot, "from:bob")
+        await pilot.press("down")
+        assert message_list.has_focus
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not app.screen.searching
+        assert message_list.has_focus
+        assert message_list.row_count == 32

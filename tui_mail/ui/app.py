@@ -1,0 +1,279 @@
+"""The Textual application: opens the cache, shows the mailbox, relays sync events.
+
+Start-up does only what the first screen needs: open the cache, read the folder list and one
+page of the list, draw. HTML rendering, search and the sync engine are imported where used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from tui_mail.config import Config, UISettings
+from tui_mail.model import Account, MessageSummary
+from tui_mail.store.db import Store
+from tui_mail.ui.keys import ActionCommands, Scope, bindings, bound_actions, keymap_from_config
+from tui_mail.ui.widgets.status_line import Connection
+
+if TYPE_CHECKING:
+    from tui_mail.remote.connection import Credentials
+    from tui_mail.sync.events import SyncEvent
+    from tui_mail.ui.screens.mailbox import MailboxScreen
+
+UI_DIR = Path(__file__).parent
+
+
+class SyncUpdate(Message):
+    """A sync event (folder changed, progress, error) arrived on the UI thread."""
+
+    def __init__(self, event: SyncEvent) -> None:
+        super().__init__()
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        """A newer progress report of the same account makes a queued one obsolete."""
+        from tui_mail.sync.events import SyncProgress
+
+        return (isinstance(message, SyncUpdate) and isinstance(self.event, SyncProgress)
+                and isinstance(message.event, SyncProgress)
+                and message.event.account == self.event.account)
+
+
+class TuiMailApp(App[None]):
+    """tui-mail's interface over the local cache."""
+
+    TITLE = "tui-mail"
+    CSS_PATH = UI_DIR / "app.tcss"
+    COMMANDS = App.COMMANDS | {ActionCommands}
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        Scope.APP)
+    # Focus is chosen by each screen's AUTO_FOCUS (the list, never an Input that eats keys).
+    AUTO_FOCUS = None
+
+    def __init__(
+        self,
+        config: Config | None,
+        store_path: Path,
+        demo: bool = False,
+        *,
+        clock: Callable[[], datetime] = datetime.now,
+        themes_dir: Path | None = None,
+        sync_on_start: bool = True,
+        notice: str = "",
+    ) -> None:
+        self.config = config
+        self._notice = notice
+        self.store_path = Path(store_path)
+        self.demo = demo
+        self.clock = clock
+        self.ui_settings: UISettings = config.ui if config else UISettings()
+        self._themes_dir = themes_dir
+        self._store: Store | None = None
+        self.account_names: list[str] = [a.name for a in config.accounts] if config else []
+        self.sync_on_start = sync_on_start and not demo and bool(self.account_names)
+        super().__init__()
+        self._load_themes()
+
+    # ---- start-up ---------------------------------------------------------------------------
+
+    def _load_themes(self) -> None:
+        """Register the bundled and user themes and pick the configured one."""
+        from tui_mail.ui import themes
+
+        loaded, self._theme_warnings = themes.load_themes(self._themes_dir)
+        for theme in loaded:
+            self.register_theme(theme)
+        requested = self.config.theme if self.config else themes.DEFAULT_THEME
+        name, warning = themes.choose_theme(requested, self.available_themes)
+        if warning:
+            self._theme_warnings.append(warning)
+        self.theme = name
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        from tui_mail.ui.themes import theme_variable_defaults
+
+        return theme_variable_defaults(self.current_theme)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.store_path)
+        return self._store
+
+    @contextmanager
+    def open_reader(self) -> Iterator[Store]:
+        """A read-only cache connection for one worker thread (a Store is single-threaded)."""
+        reader = Store.open(self.store_path, readonly=True)
+        try:
+            yield reader
+        finally:
+            reader.close()
+
+    def get_default_screen(self) -> Screen[object]:
+        from tui_mail.ui.screens.mailbox import MailboxScreen
+
+        if not self.account_names:
+            self.account_names = sorted({f.account for f in self.store.folders()})
+        return MailboxScreen()
+
+    def on_mount(self) -> None:
+        keymap, warnings = keymap_from_config(self.config.keys if self.config else {})
+        self.set_keymap(keymap)
+        for warning in [*warnings, *self._theme_warnings]:
+            self.notify(warning, severity="warning", markup=False, timeout=8)
+        if self._notice:
+            self.notify(self._notice, title="tui-mail", markup=False, timeout=15)
+        if self.sync_on_start:
+            # After the first frame: the sync engine and protocol libraries load lazily.
+            self.call_after_refresh(self.action_sync)
+
+    def on_unmount(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # ---- actions ----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui_mail.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(bound_actions(self.screen)))
+
+    def mark_read(self, summary: MessageSummary) -> MessageSummary:
+        """Mark a message read in the cache (queued for the server when the account is known)."""
+        queue = self._action_queue(summary.account)
+        if queue is not None:
+            queue.mark_read([summary.id])
+        else:
+            self.store.set_flags_local([summary.id], seen=True)
+        self._refresh_after_flags(summary.account, summary.folder)
+        return replace(summary, flags=replace(summary.flags, seen=True))
+
+    def _action_queue(self, account_name: str) -> object | None:
+        """The sync layer's action queue for an account of the config (None for the demo)."""
+        if self.config is None:
+            return None
+        account = next((a for a in self.config.accounts if a.name == account_name), None)
+        if account is None:
+            return None
+        from tui_mail.sync.actions import ActionQueue
+
+        return ActionQueue(self.store, account)
+
+    def _refresh_after_flags(self, account: str, folder: str) -> None:
+        mailbox = self.mailbox
+        if mailbox is not None:
+            mailbox.folder_changed(account, folder)
+
+    @property
+    def mailbox(self) -> MailboxScreen | None:
+        from tui_mail.ui.screens.mailbox import MailboxScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MailboxScreen):
+                return screen
+        return None
+
+    # ---- sync -------------------------------------------------------------------------------
+
+    def action_sync(self) -> None:
+        """Sync every configured account (each in its own thread; the UI keeps reading the cache)."""
+        if self.demo:
+            self.notify("The demo account works offline; there is nothing to sync.")
+            return
+        if self.config is None or not self.config.accounts:
+            self.notify("No accounts are configured; the cache is shown offline.")
+            return
+        for account in self.config.accounts:
+            self._sync_account(account)
+
+    @work(thread=True, exit_on_error=False, group="sync", description="sync an account")
+    def _sync_account(self, account: Account) -> None:
+        from tui_mail.errors import TuiMailError
+        from tui_mail.sync.events import SyncError, SyncProgress
+
+        self.report_sync_event(SyncProgress(account.name, "", 0, 0))
+        try:
+            with Store.open(self.store_path) as writer:
+                from tui_mail.sync.actions import ActionQueue
+                from tui_mail.sync.engine import SyncEngine, connector
+
+                engine = SyncEngine(account, writer, connector(account, _credentials(account)),
+                                    on_event=self.report_sync_event)
+                try:
+                    result = engine.sync()
+                    ActionQueue(writer, account).replay(engine)
+                finally:
+                    engine.close()
+        except TuiMailError as exc:
+            self.report_sync_event(SyncError(account.name, str(exc)))
+            return
+        if result.ok:
+            self.report_sync_event(SyncProgress(account.name, "", 1, 1))
+
+    # ---- sync events ------------------------------------------------------------------------
+
+    def report_sync_event(self, event: SyncEvent) -> None:
+        """The sync layer's event sink: callable from any thread, never blocks the caller
+        (`post_message` is thread-safe); a burst of progress events costs one redraw each."""
+        self.post_message(SyncUpdate(event))
+
+    def on_sync_update(self, message: SyncUpdate) -> None:
+        from tui_mail.sync.events import FolderChanged, SyncError, SyncProgress
+
+        mailbox = self.mailbox
+        if mailbox is None:
+            return
+        event = message.event
+        status = mailbox.status
+        if isinstance(event, FolderChanged):
+            mailbox.folder_changed(event.account, event.folder)
+        elif isinstance(event, SyncProgress):
+            finished = event.total and event.done >= event.total
+            status.set_state(event.account,
+                             connection=Connection.ONLINE if finished else Connection.SYNCING,
+                             done=event.done, total=event.total, error="")
+        elif isinstance(event, SyncError):
+            status.set_state(event.account, connection=Connection.OFFLINE, error=event.message)
+            self.notify(event.message, title=event.account, severity="error", markup=False)
+
+
+def _credentials(account: Account) -> Callable[[], Credentials]:
+    """Asked on each connect, so a token command runs again after a reconnect."""
+    from tui_mail import secrets
+    from tui_mail.remote.connection import Credentials
+
+    def get() -> Credentials:
+        server = account.incoming
+        token = secrets.get_oauth2_token(account, "incoming")
+        if token is not None:
+            return Credentials(server.username, oauth2_token=token)
+        return Credentials(server.username, password=secrets.get_password(account, "incoming"))
+
+    return get
+
+
+def run_app(
+    config: Config | None, store_path: Path, *, demo: bool = False, notice: str = ""
+) -> int:
+    """Run the interface until the user quits. With `demo`, `store_path` is filled with the
+    demo account first if it does not exist yet. `notice` is shown once, after the first frame."""
+    if demo:
+        from tui_mail.demo.builder import build_demo_cache
+
+        store_path = build_demo_cache(Path(store_path))
+    app = TuiMailApp(config, store_path, demo=demo, notice=notice)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,196 @@
+"""One registry of user actions: it feeds key bindings, the command palette and the `?` help.
+
+Each `KeyAction` has an id (the `Binding.id`, and the name used in the config's `[keys]`
+table), its default keys, the Textual action it runs and the scope whose widget or screen binds
+it. Widgets and screens take their `BINDINGS` from `bindings(scope)`, so a key is declared in
+exactly one place; the user's `[keys]` table is applied with `App.set_keymap`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.keys import _normalize_key_list
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+    from textual.screen import Screen
+
+
+class Scope(enum.StrEnum):
+    """Where a binding lives: the widget or screen whose BINDINGS hold it."""
+
+    APP = "app"
+    MAILBOX = "mailbox"  # the main screen (folders, list, preview)
+    LIST = "list"  # the message list widget
+    MESSAGE = "message"  # the message screen
+    VIEW = "view"  # the message view (message screen body and preview pane)
+    SEARCH = "search"  # the search bar
+
+
+@dataclass(frozen=True)
+class KeyAction:
+    """One thing a user can do, with its default keys."""
+
+    id: str
+    keys: str  # comma-separated Textual key names
+    action: str  # Textual action (without namespace), run on the binding's node
+    description: str  # short, for the footer and the palette
+    scope: Scope
+    show: bool = True  # shown in the footer
+    help: str = ""  # longer text for the palette and `?`
+    key_display: str | None = None
+
+
+def _a(id_: str, keys: str, action: str, description: str, scope: Scope, *,
+       show: bool = True, help: str = "", key_display: str | None = None) -> KeyAction:
+    return KeyAction(id_, keys, action, description, scope, show, help or description, key_display)
+
+
+REGISTRY: tuple[KeyAction, ...] = (
+    _a("app.help", "question_mark", "help", "Help", Scope.APP, help="Show the keys in force"),
+    _a("app.quit", "ctrl+q", "quit", "Quit", Scope.APP, show=False, help="Quit tui-mail"),
+    _a("app.sync", "dollar_sign", "sync", "Sync", Scope.APP, show=False,
+       help="Sync every account now (mail is read from the cache meanwhile)"),
+    _a("mailbox.quit", "q", "back_or_quit", "Quit", Scope.MAILBOX,
+       help="Close the search, or quit tui-mail"),
+    _a("mailbox.search", "slash", "search", "Search", Scope.MAILBOX,
+       help="Search the cache (from:, subject:, is:unread, ...)"),
+    _a("mailbox.next_pane", "tab", "next_pane", "Next pane", Scope.MAILBOX, show=False,
+       help="Move focus to the next pane"),
+    _a("mailbox.previous_pane", "shift+tab", "previous_pane", "Previous pane", Scope.MAILBOX,
+       show=False, help="Move focus to the previous pane"),
+    _a("mailbox.folders", "c", "toggle_folders", "Folders", Scope.MAILBOX,
+       help="Show or hide the folder pane and go to it"),
+    _a("mailbox.preview", "v", "toggle_preview", "Preview", Scope.MAILBOX, show=False,
+       help="Show or hide the preview pane"),
+    _a("mailbox.threads", "t", "toggle_threads", "Threads", Scope.MAILBOX,
+       help="Toggle the threaded view"),
+    _a("mailbox.sort", "s", "cycle_sort", "Sort", Scope.MAILBOX,
+       help="Sort by date, sender or subject"),
+    _a("mailbox.next_unread", "n", "next_unread", "Next unread", Scope.MAILBOX, show=False,
+       help="Go to the next unread message"),
+    _a("mailbox.previous_unread", "N", "previous_unread", "Previous unread", Scope.MAILBOX,
+       show=False, help="Go to the previous unread message"),
+    _a("list.down", "j,down", "cursor_down", "Down", Scope.LIST, show=False),
+    _a("list.up", "k,up", "cursor_up", "Up", Scope.LIST, show=False),
+    _a("list.top", "home", "cursor_top", "First", Scope.LIST, show=False,
+       help="Go to the first message"),
+    _a("list.top_chord", "g", "chord_g", "First (g g)", Scope.LIST, show=False,
+       help="Press g twice to go to the first message", key_display="g g"),
+    _a("list.bottom", "G,end", "cursor_bottom", "Last", Scope.LIST, show=False,
+       help="Go to the last message"),
+    _a("list.page_down", "pagedown,ctrl+f", "page_down", "Page down", Scope.LIST, show=False),
+    _a("list.page_up", "pageup,ctrl+b", "page_up", "Page up", Scope.LIST, show=False),
+    _a("list.open", "enter", "open", "Open", Scope.LIST, help="Open the selected message"),
+    _a("message.back", "q,escape", "back", "Back", Scope.MESSAGE, help="Back to the list"),
+    _a("message.next", "J,n", "next_message", "Next", Scope.MESSAGE,
+       help="Show the next message"),
+    _a("message.previous", "K,p", "previous_message", "Previous", Scope.MESSAGE,
+       help="Show the previous message"),
+    _a("message.scroll_down", "j,down", "scroll_body_down", "Scroll down", Scope.VIEW,
+       show=False),
+    _a("message.scroll_up", "k,up", "scroll_body_up", "Scroll up", Scope.VIEW, show=False),
+    _a("message.html", "h", "toggle_html", "HTML", Scope.VIEW,
+       help="Toggle the HTML rendering of the body"),
+    _a("message.raw", "R,vertical_line", "toggle_raw", "Raw", Scope.VIEW,
+       help="Toggle the raw source of the message"),
+    _a("message.links", "o", "links", "Links", Scope.VIEW,
+       help="Choose a numbered link to open in the browser"),
+    _a("message.attachments", "a", "attachments", "Attachments", Scope.VIEW,
+       help="Save or open an attachment"),
+    _a("search.scope", "ctrl+s", "cycle_scope", "Scope", Scope.SEARCH,
+       help="Search this folder, this account or everything"),
+    _a("search.close", "escape", "close", "Close", Scope.SEARCH, help="Close the search"),
+    _a("search.results", "down,enter", "to_results", "Results", Scope.SEARCH, show=False,
+       help="Move to the search results"),
+)
+
+BY_ID: dict[str, KeyAction] = {a.id: a for a in REGISTRY}
+
+
+def actions(scope: Scope) -> tuple[KeyAction, ...]:
+    return tuple(a for a in REGISTRY if a.scope is scope)
+
+
+def bindings(scope: Scope) -> list[Binding]:
+    """The `BINDINGS` of the widget or screen that owns `scope`."""
+    return [
+        Binding(a.keys, a.action, a.description, show=a.show, id=a.id, tooltip=a.help,
+                key_display=a.key_display)
+        for a in actions(scope)
+    ]
+
+
+def keymap_from_config(keys: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Turn the config's `[keys]` table into a Textual keymap.
+
+    Returns the keymap and one warning per unknown action id (naming the valid ones nearby).
+    """
+    import difflib
+
+    keymap: dict[str, str] = {}
+    warnings: list[str] = []
+    for action_id, value in keys.items():
+        if action_id not in BY_ID:
+            near = difflib.get_close_matches(action_id, list(BY_ID), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            warnings.append(f"[keys] {action_id!r}: no such action{hint}")
+            continue
+        keymap[action_id] = _normalize_key_list(value)
+    return keymap, warnings
+
+
+@dataclass(frozen=True)
+class BoundAction:
+    """A registry action as it is bound right now on a screen (after the user's keymap)."""
+
+    action: KeyAction
+    keys: tuple[str, ...]  # display forms, e.g. ("j", "↓")
+    node: DOMNode
+
+
+def bound_actions(screen: Screen[object]) -> list[BoundAction]:
+    """The registry actions the focused chain of `screen` can run, with the keys in force.
+
+    Reads `Screen.active_bindings`, so it shows what a key press would really do.
+    """
+    keys: dict[str, list[str]] = {}
+    nodes: dict[str, DOMNode] = {}
+    for key, active in screen.active_bindings.items():
+        binding_id = active.binding.id
+        if binding_id is None or binding_id not in BY_ID:
+            continue
+        keys.setdefault(binding_id, []).append(screen.app.get_key_display(
+            Binding(key, active.binding.action)))
+        nodes.setdefault(binding_id, active.node)
+    return [BoundAction(a, tuple(keys[a.id]), nodes[a.id]) for a in REGISTRY if a.id in keys]
+
+
+class ActionCommands(Provider):
+    """Command palette entries for every registry action the current screen can run now."""
+
+    def _entries(self) -> list[tuple[str, str, Callable[[], object]]]:
+        result = []
+        for bound in bound_actions(self.screen):
+            title = f"{bound.action.description} ({', '.join(bound.keys)})"
+            run = partial(self.app.call_later, bound.node.run_action, bound.action.action)
+            result.append((title, bound.action.help, run))
+        return result
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._entries():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)

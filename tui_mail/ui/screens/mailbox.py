@@ -1,0 +1,356 @@
+"""The main screen: folders | message list | preview, with search and the status line.
+
+At 140 columns and more all three panes show; from 100 the preview is dropped; below 100 the
+list takes the whole width and `c` shows the folders over it. Enter opens the message screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from tui_mail.errors import QueryError, TuiMailError
+from tui_mail.model import Folder, FolderRole, MessageSummary
+from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.screens.sources import ListState, ViewRows, view_for
+from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
+from tui_mail.ui.widgets.message_list import EmptySource, ListRows, MessageList
+from tui_mail.ui.widgets.message_view import MessageView
+from tui_mail.ui.widgets.search_bar import SearchBar, SearchScope
+from tui_mail.ui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from tui_mail.ui.app import TuiMailApp
+
+WIDE = 140  # three panes from here
+MEDIUM = 100  # folders and list from here; list alone below
+PREVIEW_DELAY = 0.08  # seconds the cursor rests before the preview loads
+SEARCH_LIMIT = 500
+
+
+class MailboxScreen(Screen[None]):
+    """Folder tree, message list, preview pane, search bar and status line."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        Scope.MAILBOX)
+    AUTO_FOCUS = "#messages"
+
+    DEFAULT_CSS = """
+    MailboxScreen {
+        layout: vertical;
+        & #panes { height: 1fr; }
+        & #folders { width: 28; border-right: vkey $primary-muted; }
+        & #list-pane { width: 1fr; }
+        & #messages { height: 1fr; }
+        & #preview { width: 45%; border-left: vkey $primary-muted; }
+        & #search { display: none; }
+        &.-searching #search { display: block; }
+        &.-medium #preview, &.-narrow #preview, &.-no-preview #preview { display: none; }
+        &.-narrow #folders { display: none; }
+        &.-narrow.-show-folders #folders { display: block; width: 30; }
+        &.-narrow.-show-folders #list-pane { display: none; }
+        &.-medium.-hide-folders #folders, &.-wide.-hide-folders #folders { display: none; }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = ListState()
+        self.folders: dict[tuple[str, str], Folder] = {}
+        self.searching = False
+        self._preview_timer: Timer | None = None
+        self._search_serial = 0
+
+    @property
+    def tui(self) -> TuiMailApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        app = self.tui
+        self.state = ListState(threaded=app.ui_settings.threaded)
+        with Horizontal(id="panes"):
+            yield FolderTree(id="folders")
+            with Vertical(id="list-pane"):
+                yield SearchBar(id="search")
+                yield MessageList(clock=app.clock, id="messages")
+            yield MessageView(prefer_html=app.ui_settings.prefer_html, id="preview")
+        yield StatusLine(app.account_names, id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if not self.tui.ui_settings.preview_pane:
+            self.add_class("-no-preview")
+        self._apply_width(self.app.size.width)
+        self.reload_folders()
+        start = self._start_choice()
+        if start != self.state.choice:
+            self.state = replace(self.state, choice=start)
+            tree = self.query_one(FolderTree)
+            node = tree.choice_node(start)
+            if node is not None:
+                tree.move_cursor(node)
+        self.show_list(keep_id=None)
+
+    def _start_choice(self) -> FolderChoice:
+        """All inboxes when there are several; with one account, its inbox folder (the same
+        mail, and a single folder is the cache's cheapest view)."""
+        inboxes = [(account, name) for (account, name), folder in self.folders.items()
+                   if folder.role is FolderRole.INBOX]
+        if len(inboxes) == 1:
+            account, name = inboxes[0]
+            return FolderChoice(account, name, f"{account}: {name}")
+        return self.state.choice
+
+    # ---- layout -----------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width >= WIDE, "-wide")
+        self.set_class(MEDIUM <= width < WIDE, "-medium")
+        self.set_class(width < MEDIUM, "-narrow")
+
+    @property
+    def preview_visible(self) -> bool:
+        return self.has_class("-wide") and not self.has_class("-no-preview")
+
+    @property
+    def message_list(self) -> MessageList:
+        return self.query_one("#messages", MessageList)
+
+    @property
+    def preview(self) -> MessageView:
+        return self.query_one("#preview", MessageView)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    # ---- data -------------------------------------------------------------------------------
+
+    def reload_folders(self) -> None:
+        """Re-read folders and their counts from the cache and redraw the tree."""
+        store = self.tui.store
+        by_account: dict[str, list[Folder]] = {}
+        for folder in store.folders():
+            by_account.setdefault(folder.account, []).append(folder)
+        names = list(self.tui.account_names)
+        names += [name for name in by_account if name not in names]
+        self.folders = {(f.account, f.name): f for fs in by_account.values() for f in fs}
+        self.query_one(FolderTree).show_folders(
+            [(name, by_account.get(name, [])) for name in names], self.state.choice)
+
+    def show_list(self, keep_id: int | None) -> None:
+        """Point the list at the current state's view (folder, sort, threads)."""
+        view = view_for(self.state, self.folders)
+        source = ViewRows(self.tui.store, view) if view is not None else EmptySource()
+        self.message_list.set_source(source, keep_id=keep_id, threaded=self.state.threaded)
+        self.status.set_note(f"{self.state.describe()} · {self.message_list.row_count} messages")
+
+    def folder_changed(self, account: str, folder: str) -> None:
+        """The cache of a folder changed: re-read counts and, if shown, the list."""
+        self.reload_folders()
+        choice = self.state.choice
+        if not self.searching and (choice.unified or (choice.account, choice.folder) == (
+                account, folder)):
+            self.message_list.reload()
+            self.status.set_note(
+                f"{self.state.describe()} · {self.message_list.row_count} messages")
+
+    @on(FolderTree.Chosen)
+    def _folder_chosen(self, event: FolderTree.Chosen) -> None:
+        self.choose(event.choice)
+        if self.has_class("-narrow"):
+            self.remove_class("-show-folders")
+        self.message_list.focus()
+
+    def choose(self, choice: FolderChoice) -> None:
+        self.close_search()
+        self.state = replace(self.state, choice=choice)
+        self.show_list(keep_id=None)
+
+    # ---- list events ------------------------------------------------------------------------
+
+    @on(MessageList.Highlighted, "#messages")
+    def _highlighted(self, event: MessageList.Highlighted) -> None:
+        if not self.preview_visible:
+            return
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self._load_preview)
+
+    def _load_preview(self) -> None:
+        summary = self.message_list.selected
+        current = self.preview.summary
+        if summary is None:
+            self.preview.show(None, None)
+        elif current is None or current.id != summary.id or current.flags != summary.flags:
+            self.preview.show(summary, self.tui.store.raw_message(summary.id))
+
+    @on(MessageList.Opened, "#messages")
+    def _opened(self, event: MessageList.Opened) -> None:
+        from tui_mail.ui.screens.message import MessageScreen
+
+        self.app.push_screen(MessageScreen(self.message_list))
+
+    # ---- actions ----------------------------------------------------------------------------
+
+    def action_back_or_quit(self) -> None:
+        if self.searching:
+            self.close_search()
+        elif self.has_class("-show-folders"):
+            self.remove_class("-show-folders")
+            self.message_list.focus()
+        else:
+            self.app.exit()
+
+    def _panes(self) -> list[Widget]:
+        panes: list[Widget] = []
+        for widget in (self.query_one(FolderTree), self.message_list, self.preview):
+            if widget.display and widget.parent is not None and widget.parent.display \
+                    and widget.styles.display != "none" and widget.region.width > 0:
+                panes.append(widget)
+        return panes or [self.message_list]
+
+    def _cycle(self, step: int) -> None:
+        panes = self._panes()
+        focused = self.focused
+        index = next((i for i, p in enumerate(panes) if focused is p or (
+            focused is not None and p in focused.ancestors)), -1)
+        panes[(index + step) % len(panes)].focus()
+
+    def action_next_pane(self) -> None:
+        self._cycle(1)
+
+    def action_previous_pane(self) -> None:
+        self._cycle(-1)
+
+    def action_toggle_folders(self) -> None:
+        tree = self.query_one(FolderTree)
+        if self.has_class("-narrow"):
+            self.toggle_class("-show-folders")
+            if self.has_class("-show-folders"):
+                tree.focus()
+            else:
+                self.message_list.focus()
+            return
+        if tree.has_focus:
+            self.add_class("-hide-folders")
+            self.message_list.focus()
+        else:
+            self.remove_class("-hide-folders")
+            tree.focus()
+
+    def action_toggle_preview(self) -> None:
+        self.toggle_class("-no-preview")
+        if self.preview_visible:
+            self._load_preview()
+
+    def action_toggle_threads(self) -> None:
+        self.state = replace(self.state, threaded=not self.state.threaded)
+        self._reshow()
+
+    def action_cycle_sort(self) -> None:
+        self.state = self.state.next_sort()
+        self._reshow()
+
+    def _reshow(self) -> None:
+        if self.searching:
+            return
+        selected = self.message_list.selected
+        self.show_list(keep_id=selected.id if selected else None)
+
+    def action_next_unread(self) -> None:
+        self._go_unread(forward=True)
+
+    def action_previous_unread(self) -> None:
+        self._go_unread(forward=False)
+
+    def _go_unread(self, forward: bool) -> None:
+        row = self.message_list.find_unread(forward)
+        if row is None:
+            self.notify("No more unread messages.")
+        else:
+            self.message_list.cursor = row
+
+    # ---- search -----------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        self.searching = True
+        self.add_class("-searching")
+        self.query_one(SearchBar).open()
+
+    def close_search(self) -> None:
+        if not self.searching:
+            return
+        self.searching = False
+        self.remove_class("-searching")
+        self._search_serial += 1
+        selected = self.message_list.selected
+        self.show_list(keep_id=selected.id if selected else None)
+        self.message_list.focus()
+
+    @on(SearchBar.Closed)
+    def _search_closed(self) -> None:
+        self.close_search()
+
+    @on(SearchBar.ToResults)
+    def _to_results(self) -> None:
+        self.message_list.focus()
+
+    @on(SearchBar.QueryChanged)
+    def _query_changed(self, event: SearchBar.QueryChanged) -> None:
+        if not self.searching:
+            return
+        self._search_serial += 1
+        if not event.query.strip():
+            self.query_one(SearchBar).show_status("Type a query: words, from:, subject:, is:unread…")
+            self.show_list(keep_id=None)
+            return
+        choice = self.state.choice
+        account = folder = None
+        if event.scope is SearchScope.FOLDER:
+            account, folder = choice.account, choice.folder
+        elif event.scope is SearchScope.ACCOUNT:
+            account = choice.account
+        self.query_one(SearchBar).show_status("Searching…")
+        self._run_search(self._search_serial, event.query, account, folder)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="search",
+          description="search the cache")
+    def _run_search(self, serial: int, query: str, account: str | None,
+                    folder: str | None) -> None:
+        try:
+            with self.tui.open_reader() as store:
+                results = store.search(query, account=account, folder=folder, limit=SEARCH_LIMIT)
+        except QueryError as exc:
+            self.app.call_from_thread(self._search_failed, serial, str(exc))
+            return
+        except TuiMailError as exc:
+            self.app.call_from_thread(self._search_failed, serial, f"Search failed: {exc}")
+            return
+        self.app.call_from_thread(self._search_done, serial, query, results)
+
+    def _search_failed(self, serial: int, text: str) -> None:
+        if serial == self._search_serial and self.searching:
+            self.query_one(SearchBar).show_error(text)
+
+    def _search_done(self, serial: int, query: str, results: list[MessageSummary]) -> None:
+        if serial != self._search_serial or not self.searching:
+            return
+        more = "+" if len(results) >= SEARCH_LIMIT else ""
+        self.query_one(SearchBar).show_status(f"{len(results)}{more} results")
+        self.message_list.set_source(ListRows(results))
+        self.status.set_note(f"Search: {query}")
+

@@ -1,0 +1,74 @@
+"""The message screen: one message full size; J/K (or n/p) move along the list without leaving."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from tui_mail.model import MessageSummary
+from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.widgets.message_list import MessageList
+from tui_mail.ui.widgets.message_view import MessageView
+
+if TYPE_CHECKING:
+    from tui_mail.ui.app import TuiMailApp
+
+
+class MessageScreen(Screen[None]):
+    """Reads the message under the list's cursor; moving to the next one moves that cursor."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        Scope.MESSAGE)
+    AUTO_FOCUS = "MessageView"
+
+    DEFAULT_CSS = """
+    MessageScreen MessageView { height: 1fr; }
+    """
+
+    def __init__(self, message_list: MessageList) -> None:
+        super().__init__()
+        self.message_list = message_list
+
+    @property
+    def tui(self) -> TuiMailApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def view(self) -> MessageView:
+        return self.query_one(MessageView)
+
+    def compose(self) -> ComposeResult:
+        yield MessageView(prefer_html=self.tui.ui_settings.prefer_html, id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show(self.message_list.selected)
+
+    def _show(self, summary: MessageSummary | None) -> None:
+        if summary is None:
+            self.view.show(None, None)
+            return
+        if self.tui.ui_settings.mark_read_on_open and not summary.flags.seen:
+            summary = self.tui.mark_read(summary)
+        self.view.show(summary, self.tui.store.raw_message(summary.id))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def _step(self, step: int) -> None:
+        before = self.message_list.cursor
+        self.message_list.cursor = max(0, min(self.message_list.row_count - 1, before + step))
+        if self.message_list.cursor == before:
+            self.notify("No more messages." if step > 0 else "This is the first message.")
+            return
+        self._show(self.message_list.selected)
+
+    def action_next_message(self) -> None:
+        self._step(1)
+
+    def action_previous_message(self) -> None:
+        self._step(-1)

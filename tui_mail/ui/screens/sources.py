@@ -1,0 +1,68 @@
+"""The message list's row sources over the cache, and the list state (folder, sort, threads).
+
+The UI reads the cache only through `tui_mail.store.Store`; these adapters give the message
+list widget what it asks for (a count and rows by position) without the widget knowing the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from tui_mail.model import Folder, FolderRole, MessageSummary
+from tui_mail.store.types import SortBy, View
+from tui_mail.ui.widgets.folder_tree import ALL_INBOXES, FolderChoice
+from tui_mail.ui.widgets.message_list import RowSource
+
+if TYPE_CHECKING:
+    from tui_mail.store import Store
+
+SORT_ORDER = (SortBy.DATE, SortBy.SENDER, SortBy.SUBJECT)
+
+
+class ViewRows(RowSource):
+    """Rows of a store `View` (a folder or all inboxes), read a page at a time."""
+
+    def __init__(self, store: Store, view: View) -> None:
+        self.store = store
+        self.view = view
+
+    def count(self) -> int:
+        return self.store.count(self.view)
+
+    def rows(self, start: int, limit: int) -> Sequence[MessageSummary]:
+        return self.store.page(self.view, start, limit)
+
+    def position(self, message_id: int) -> int | None:
+        return None
+
+
+@dataclass(frozen=True)
+class ListState:
+    """What the list shows and how."""
+
+    choice: FolderChoice = ALL_INBOXES
+    sort: SortBy = SortBy.DATE
+    threaded: bool = False
+
+    def next_sort(self) -> ListState:
+        return replace(self, sort=SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)])
+
+    def describe(self) -> str:
+        order = {SortBy.DATE: "newest first", SortBy.SENDER: "by sender",
+                 SortBy.SUBJECT: "by subject"}[self.sort]
+        return f"{self.choice.title} · {order}{' · threads' if self.threaded else ''}"
+
+
+def view_for(state: ListState, folders: dict[tuple[str, str], Folder]) -> View | None:
+    """The store view for a list state, or None when the chosen folder no longer exists."""
+    # Sender and subject read best A to Z; dates newest first.
+    descending = state.sort is SortBy.DATE
+    options = {"sort": state.sort, "descending": descending, "threaded": state.threaded}
+    if state.choice.unified:
+        return View.role(FolderRole.INBOX, **options)
+    folder = folders.get((state.choice.account or "", state.choice.folder or ""))
+    if folder is None:
+        return None
+    return View.of(folder, **options)

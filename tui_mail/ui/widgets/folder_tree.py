@@ -1,0 +1,155 @@
+"""The folder pane: a unified "All inboxes" view, then each account with its folders.
+
+Special folders come first in a fixed order (Inbox, Drafts, Sent, Archive, Junk, Trash) with a
+marker, the rest follow by name, nested by the server's delimiter. Folder names come from the
+server: they are sanitized and drawn as literal text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tui_mail.model import Folder, FolderRole
+from tui_mail.ui.widgets.text import sanitize_line
+
+ROLE_ORDER: dict[FolderRole, int] = {
+    FolderRole.INBOX: 0,
+    FolderRole.DRAFTS: 1,
+    FolderRole.SENT: 2,
+    FolderRole.ARCHIVE: 3,
+    FolderRole.JUNK: 4,
+    FolderRole.TRASH: 5,
+    FolderRole.NONE: 6,
+}
+ROLE_ICONS: dict[FolderRole, str] = {
+    FolderRole.INBOX: "▣",
+    FolderRole.DRAFTS: "✎",
+    FolderRole.SENT: "➤",
+    FolderRole.ARCHIVE: "▤",
+    FolderRole.JUNK: "⚠",
+    FolderRole.TRASH: "✗",
+    FolderRole.NONE: "▫",
+}
+
+
+@dataclass(frozen=True)
+class FolderChoice:
+    """What the list should show: one folder, or every account's inbox (`account` None)."""
+
+    account: str | None
+    folder: str | None
+    title: str
+
+    @property
+    def unified(self) -> bool:
+        return self.account is None
+
+
+ALL_INBOXES = FolderChoice(None, None, "All inboxes")
+
+
+def sort_folders(folders: Iterable[Folder]) -> list[Folder]:
+    """Special folders in the usual order, then the rest by name (case-insensitive)."""
+    return sorted(folders, key=lambda f: (ROLE_ORDER[f.role], f.name.casefold()))
+
+
+def folder_label(name: str, role: FolderRole, unread: int) -> Text:
+    label = Text(no_wrap=True, end="")
+    label.append(f"{ROLE_ICONS[role]} ", style="dim" if role is FolderRole.NONE else "")
+    label.append(sanitize_line(name), style="bold" if unread else "")
+    if unread:
+        label.append(f" {unread}", style="bold")
+    return label
+
+
+class FolderTree(Tree[FolderChoice]):
+    """Accounts and folders; posts `FolderTree.Chosen` when a folder is selected."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    FolderTree {
+        background: $surface;
+        padding: 0 1 0 0;
+    }
+    """
+
+    class Chosen(Message):
+        def __init__(self, choice: FolderChoice) -> None:
+            super().__init__()
+            self.choice = choice
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(Text("Mail"), id=id, classes=classes)
+        self.show_root = False
+        self.guide_depth = 2
+        self._folder_nodes: dict[tuple[str | None, str | None], TreeNode[FolderChoice]] = {}
+
+    def process_label(self, label: str | Text) -> Text:  # type: ignore[override]
+        # Never parse a string label as markup: folder names come from servers.
+        text = Text(sanitize_line(label), no_wrap=True) if isinstance(label, str) else label
+        return text
+
+    def show_folders(self, accounts: Sequence[tuple[str, Sequence[Folder]]],
+                     selected: FolderChoice | None = None) -> None:
+        """Rebuild the tree from `(account name, folders)` pairs, keeping the selection."""
+        self.clear()
+        self._folder_nodes.clear()
+        inbox_unread = sum(f.unread for _, folders in accounts for f in folders
+                           if f.role is FolderRole.INBOX)
+        all_node = self.root.add_leaf(
+            folder_label(ALL_INBOXES.title, FolderRole.INBOX, inbox_unread), ALL_INBOXES)
+        self._folder_nodes[(None, None)] = all_node
+        for account, folders in accounts:
+            account_label = Text(sanitize_line(account), style="bold", no_wrap=True)
+            account_node = self.root.add(account_label, expand=True)
+            self._add_folders(account_node, account, sort_folders(folders))
+        target = self._folder_nodes.get((selected.account, selected.folder)) if selected else None
+        self.move_cursor(target or all_node)
+
+    def _add_folders(self, account_node: TreeNode[FolderChoice], account: str,
+                     folders: Sequence[Folder]) -> None:
+        """Add `folders` (already in display order) under the account, nested by delimiter."""
+        names = {f.name for f in folders}
+        children: dict[str | None, list[Folder]] = {}
+        for folder in folders:
+            parent = None
+            if folder.role is FolderRole.NONE and folder.delimiter and \
+                    folder.delimiter in folder.name:
+                candidate = folder.name.rsplit(folder.delimiter, 1)[0]
+                parent = candidate if candidate in names else None
+            children.setdefault(parent, []).append(folder)
+
+        def add(node: TreeNode[FolderChoice], parent: str | None) -> None:
+            for folder in children.get(parent, []):
+                shown = folder.display_name if parent or folder.role is not FolderRole.NONE \
+                    else folder.name
+                label = folder_label(shown, folder.role, folder.unread)
+                choice = FolderChoice(account, folder.name, f"{account}: {folder.name}")
+                if folder.name in children:
+                    child = node.add(label, choice, expand=True)
+                    add(child, folder.name)
+                else:
+                    child = node.add_leaf(label, choice)
+                self._folder_nodes[(account, folder.name)] = child
+
+        add(account_node, None)
+
+    def choice_node(self, choice: FolderChoice) -> TreeNode[FolderChoice] | None:
+        return self._folder_nodes.get((choice.account, choice.folder))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[FolderChoice]) -> None:
+        event.stop()
+        if event.node.data is not None:
+            self.post_message(self.Chosen(event.node.data))

@@ -1,0 +1,386 @@
+"""The message list: a Line-API scroll view over rows read from the cache a page at a time.
+
+Like Toolong's LogLines, the widget never holds all rows: `virtual_size` is the row count,
+`render_line` reads the visible rows from a small LRU cache of pages, and a missing page is
+read from its `RowSource` (one keyset/position query of the cache). At 100k messages the first
+paint costs the same as at 100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import ClassVar, Protocol
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui_mail.model import MessageSummary
+from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.widgets.text import format_date, sanitize_line
+
+PAGE_SIZE = 100
+MAX_PAGES = 24  # pages kept; a screen needs at most two
+REFIND_WINDOW = 1000  # rows scanned either side of the old position to re-find a message
+
+
+class RowSource(Protocol):
+    """Rows of one list (a folder, a unified view, search results) by position."""
+
+    def count(self) -> int: ...
+
+    def rows(self, start: int, limit: int) -> Sequence[MessageSummary]: ...
+
+    def position(self, message_id: int) -> int | None:
+        """The row of a message, or None when the source cannot tell cheaply."""
+        ...
+
+
+class EmptySource:
+    """A list with no rows (before a folder is chosen)."""
+
+    def count(self) -> int:
+        return 0
+
+    def rows(self, start: int, limit: int) -> Sequence[MessageSummary]:
+        return []
+
+    def position(self, message_id: int) -> int | None:
+        return None
+
+
+class ListRows(RowSource):
+    """Rows already in memory (search results)."""
+
+    def __init__(self, rows: Sequence[MessageSummary]) -> None:
+        self._rows = list(rows)
+        self._index = {row.id: i for i, row in enumerate(self._rows)}
+
+    def count(self) -> int:
+        return len(self._rows)
+
+    def rows(self, start: int, limit: int) -> Sequence[MessageSummary]:
+        return self._rows[start:start + limit]
+
+    def position(self, message_id: int) -> int | None:
+        return self._index.get(message_id)
+
+
+def markers(summary: MessageSummary) -> str:
+    """Four one-cell columns: unread, flagged, attachment, replied/forwarded."""
+    flags = summary.flags
+    return (
+        ("●" if not flags.seen else " ")
+        + ("⚑" if flags.flagged else " ")
+        + ("+" if summary.has_attachment else " ")
+        + ("↩" if flags.answered else "→" if flags.forwarded else " ")
+    )
+
+
+class MessageList(ScrollView, can_focus=True):
+    """A virtual list of message summaries with a cursor."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        Scope.LIST)
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "message-list--cursor",
+        "message-list--cursor-blurred",
+        "message-list--read",
+        "message-list--unread",
+        "message-list--flagged",
+        "message-list--markers",
+        "message-list--date",
+        "message-list--sender",
+        "message-list--deleted",
+    }
+
+    DEFAULT_CSS = """
+    MessageList {
+        background: $surface;
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
+        & > .message-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: $block-cursor-text-style; }
+        & > .message-list--cursor-blurred { background: $block-cursor-blurred-background; color: $block-cursor-blurred-foreground; text-style: $block-cursor-blurred-text-style; }
+        & > .message-list--read { color: $text-muted; }
+        & > .message-list--unread { text-style: bold; }
+        & > .message-list--flagged { color: $warning; }
+        & > .message-list--markers { color: $accent; }
+        & > .message-list--date { color: $text-muted; }
+        & > .message-list--sender { color: $text; }
+        & > .message-list--deleted { text-style: strike; color: $text-disabled; }
+    }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=False, init=False)
+
+    class Highlighted(Message):
+        """The cursor moved to a message (or to none: `summary` is None)."""
+
+        def __init__(self, message_list: MessageList, summary: MessageSummary | None) -> None:
+            super().__init__()
+            self.message_list = message_list
+            self.summary = summary
+
+        @property
+        def control(self) -> MessageList:
+            return self.message_list
+
+    class Opened(Message):
+        """The user asked to open a message (Enter or double click)."""
+
+        def __init__(self, message_list: MessageList, summary: MessageSummary) -> None:
+            super().__init__()
+            self.message_list = message_list
+            self.summary = summary
+
+        @property
+        def control(self) -> MessageList:
+            return self.message_list
+
+    def __init__(self, *, clock: Callable[[], datetime] = datetime.now, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._source: RowSource = EmptySource()
+        self._count = 0
+        self._pages: LRUCache[int, Sequence[MessageSummary]] = LRUCache(MAX_PAGES)
+        self._strips: LRUCache[tuple[int, int, bool, bool], Strip] = LRUCache(256)
+        self._clock = clock
+        self._now = clock()
+        self._pending_g = False
+        self.threaded = False
+
+    # ---- data -------------------------------------------------------------------------------
+
+    @property
+    def source(self) -> RowSource:
+        return self._source
+
+    @property
+    def row_count(self) -> int:
+        return self._count
+
+    def set_source(self, source: RowSource, *, keep_id: int | None = None, threaded: bool = False,
+                   ) -> None:
+        """Show another list; keep the cursor on `keep_id` if it is in it, else go to the top."""
+        self._source = source
+        self.threaded = threaded
+        self._reload(keep_id)
+
+    def reload(self) -> None:
+        """Re-read the source (rows were added, removed or changed) keeping the selected message."""
+        current = self.summary_at(self.cursor) if self._count else None
+        self._reload(current.id if current else None, old_position=self.cursor)
+
+    def _reload(self, keep_id: int | None, old_position: int = 0) -> None:
+        self._pages.clear()
+        self._strips.clear()
+        self._now = self._clock()
+        self._count = self._source.count()
+        self.virtual_size = Size(self.size.width, self._count)
+        position = self._find(keep_id, old_position) if keep_id is not None else None
+        target = position if position is not None else min(old_position, max(self._count - 1, 0))
+        if keep_id is None:
+            target = 0
+        self.set_reactive(MessageList.cursor, target)
+        self._scroll_cursor_visible(center=True)
+        self.refresh()
+        self.post_message(self.Highlighted(self, self.summary_at(target)))
+
+    def _find(self, message_id: int, near: int) -> int | None:
+        position = self._source.position(message_id)
+        if position is not None:
+            return position
+        start = max(0, near - REFIND_WINDOW)
+        for offset in range(start, min(self._count, near + REFIND_WINDOW), PAGE_SIZE):
+            for i, row in enumerate(self._page(offset // PAGE_SIZE)):
+                if row.id == message_id:
+                    return offset + i
+        return None
+
+    def _page(self, number: int) -> Sequence[MessageSummary]:
+        page = self._pages.get(number)
+        if page is None:
+            page = self._source.rows(number * PAGE_SIZE, PAGE_SIZE)
+            self._pages[number] = page
+        return page
+
+    def summary_at(self, row: int) -> MessageSummary | None:
+        if not 0 <= row < self._count:
+            return None
+        page = self._page(row // PAGE_SIZE)
+        index = row % PAGE_SIZE
+        return page[index] if index < len(page) else None
+
+    @property
+    def selected(self) -> MessageSummary | None:
+        return self.summary_at(self.cursor)
+
+    def select_id(self, message_id: int) -> bool:
+        """Move the cursor to a message if it is in the list."""
+        position = self._find(message_id, self.cursor)
+        if position is None:
+            return False
+        self.cursor = position
+        return True
+
+    def find_unread(self, forward: bool) -> int | None:
+        """The next (or previous) unread row from the cursor, reading pages as needed."""
+        step = 1 if forward else -1
+        row = self.cursor + step
+        while 0 <= row < self._count:
+            summary = self.summary_at(row)
+            if summary is not None and not summary.flags.seen:
+                return row
+            row += step
+        return None
+
+    # ---- drawing ----------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._strips.clear()
+        self.virtual_size = Size(event.size.width, self._count)
+
+    def render_line(self, y: int) -> Strip:
+        row = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        summary = self.summary_at(row)
+        if summary is None:
+            return Strip.blank(width, self.rich_style)
+        is_cursor = row == self.cursor
+        key = (summary.id, width, is_cursor, self.has_focus)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_row(summary, width, is_cursor)
+            self._strips[key] = strip
+        return strip
+
+    def _row_style(self, summary: MessageSummary, is_cursor: bool) -> Style:
+        style = self.rich_style
+        if summary.flags.deleted:
+            style += self.get_component_rich_style("message-list--deleted")
+        elif summary.flags.flagged:
+            style += self.get_component_rich_style("message-list--flagged")
+        read = "message-list--read" if summary.flags.seen else "message-list--unread"
+        style += self.get_component_rich_style(read)
+        if is_cursor:
+            name = "message-list--cursor" if self.has_focus else "message-list--cursor-blurred"
+            style += self.get_component_rich_style(name)
+        return style
+
+    def _render_row(self, summary: MessageSummary, width: int, is_cursor: bool) -> Strip:
+        style = self._row_style(summary, is_cursor)
+        sender_width = 24 if width >= 100 else 18
+        text = Text(no_wrap=True, end="", overflow="ellipsis")
+        text.append(markers(summary), self.get_component_rich_style("message-list--markers"))
+        text.append(" ")
+        date = format_date(summary.date, self._now)
+        text.append(f"{date:<10.10} ", self.get_component_rich_style("message-list--date"))
+        sender = sanitize_line(summary.sender.display())
+        text.append(_fit(sender, sender_width) + " ",
+                    self.get_component_rich_style("message-list--sender"))
+        indent = "  " * min(summary.depth, 10) if self.threaded else ""
+        if indent:
+            indent = indent[:-2] + "└ "
+        text.append(indent + sanitize_line(summary.subject))
+        text.stylize_before(style)
+        if is_cursor:
+            # The cursor colour wins over column colours.
+            text.stylize(style)
+        segments = list(text.render(self.app.console))
+        strip = Strip(segments).crop_extend(0, width, style)
+        return strip.simplify()
+
+    # ---- cursor -----------------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._refresh_row(old)
+        self._refresh_row(new)
+        self._scroll_cursor_visible()
+        self.post_message(self.Highlighted(self, self.summary_at(new)))
+
+    def _refresh_row(self, row: int) -> None:
+        y = row - self.scroll_offset.y
+        if 0 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _scroll_cursor_visible(self, center: bool = False) -> None:
+        if self._count:
+            self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, center=center,
+                                  force=True, immediate=True)
+
+    def on_focus(self) -> None:
+        self._refresh_row(self.cursor)
+
+    def on_blur(self) -> None:
+        self._refresh_row(self.cursor)
+
+    def _move(self, row: int) -> None:
+        self._pending_g = False
+        if self._count:
+            self.cursor = max(0, min(self._count - 1, row))
+
+    def action_cursor_down(self) -> None:
+        self._move(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._move(self.cursor - 1)
+
+    def action_cursor_top(self) -> None:
+        self._move(0)
+
+    def action_cursor_bottom(self) -> None:
+        self._move(self._count - 1)
+
+    def action_page_down(self) -> None:
+        self._move(self.cursor + max(1, self.size.height - 1))
+
+    def action_page_up(self) -> None:
+        self._move(self.cursor - max(1, self.size.height - 1))
+
+    def action_chord_g(self) -> None:
+        """`g g` goes to the first message; a lone `g` waits one second for the second."""
+        if self._pending_g:
+            self._move(0)
+            return
+        self._pending_g = True
+        self.set_timer(1.0, self._clear_chord)
+
+    def _clear_chord(self) -> None:
+        self._pending_g = False
+
+    def action_open(self) -> None:
+        summary = self.selected
+        if summary is not None:
+            self.post_message(self.Opened(self, summary))
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y + self.scroll_offset.y
+        if 0 <= row < self._count:
+            self._move(row)
+            if event.chain >= 2:
+                self.action_open()
+
+
+def _fit(value: str, width: int) -> str:
+    """Pad or cut `value` to `width` cells (cut with an ellipsis)."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(value) > width:
+        return set_cell_size(value, width - 1) + "…"
+    return set_cell_size(value, width)
+
+
+__all__ = ["MessageList", "RowSource", "ListRows", "EmptySource", "markers"]

@@ -1,0 +1,256 @@
+"""Showing one message: headers, body (quotes coloured by depth), attachments and links.
+
+Parsing and rendering run in a thread worker (a big HTML message costs about half a second of
+CPU); the widget draws only sanitized text wrapped in `Content`, never markup. The same widget
+is the preview pane of the mailbox and the body of the message screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content, Span
+from textual.message import Message as TextualMessage
+from textual.widgets import Static
+
+from tui_mail.model import Attachment, Message, MessageSummary
+from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text
+
+MAX_LINE = 2000  # cells drawn of one body line; the rest is cut with a marker
+
+
+class Mode:
+    TEXT = "text"
+    HTML = "html"
+    RAW = "raw"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A parsed and rendered message, ready to draw."""
+
+    summary: MessageSummary
+    message: Message | None
+    body: str  # sanitized text of the current mode
+    links: tuple[str, ...] = ()
+    mode: str = Mode.TEXT
+    source: str = ""  # which part the body came from: "text" or "html"
+    quote_depths: tuple[int, ...] = ()  # one per line of `body`, empty for raw source
+    headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+def render_shown(summary: MessageSummary, raw: bytes | None, mode: str) -> Shown:
+    """Parse and render (pure and blocking: call it from a thread)."""
+    from tui_mail import mail
+
+    if raw is None:
+        return Shown(summary, None, "The body of this message is not in the cache yet; it is "
+                     "downloaded at the next sync.", mode=mode)
+    if mode == Mode.RAW:
+        return Shown(summary, None, sanitize_text(mail.render_raw(raw)), mode=mode)
+    message = mail.parse_message(raw)
+    rendered = mail.render_message(message, prefer_html=mode == Mode.HTML)
+    links = tuple(sanitize_line(link) for link in rendered.links)
+    return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
+                 rendered.quote_depths, tuple(mail.render_headers(message)))
+
+
+def body_content(text: str, depths: Sequence[int] = ()) -> Content:
+    """The body as literal Content, quoted lines coloured by depth, very long lines cut."""
+    lines = []
+    spans: list[Span] = []
+    offset = 0
+    for i, line in enumerate(text.split("\n")):
+        if len(line) > MAX_LINE:
+            line = line[:MAX_LINE] + f" … [{len(line) - MAX_LINE} more characters]"
+        depth = depths[i] if i < len(depths) else 0
+        if depth:
+            spans.append(Span(offset, offset + len(line), f"$quote-{(depth - 1) % 3 + 1}"))
+        lines.append(line)
+        offset += len(line) + 1
+    return Content("\n".join(lines)).add_spans(spans)
+
+
+def header_content(label: str, value: str) -> Content:
+    text = f"{label}: {sanitize_line(value)}"
+    return Content(text).add_spans([Span(0, len(label) + 1, "bold $header-label")])
+
+
+class MessageView(VerticalScroll, can_focus=True):
+    """Headers, body, attachments and links of one message."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        Scope.VIEW)
+
+    DEFAULT_CSS = """
+    MessageView {
+        background: $surface;
+        padding: 0 1;
+        & > #headers { padding-bottom: 1; border-bottom: solid $primary-muted; }
+        & > #attachments { color: $text-secondary; }
+        & > #body { padding-top: 1; }
+        & > #links { color: $text-muted; padding-top: 1; }
+    }
+    """
+
+    class Loaded(TextualMessage):
+        def __init__(self, view: MessageView, shown: Shown) -> None:
+            super().__init__()
+            self.view = view
+            self.shown = shown
+
+    class Failed(TextualMessage):
+        def __init__(self, view: MessageView, summary: MessageSummary, error: str) -> None:
+            super().__init__()
+            self.view = view
+            self.summary = summary
+            self.error = error
+
+    def __init__(self, *, prefer_html: bool = False, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.default_mode = Mode.HTML if prefer_html else Mode.TEXT
+        self.mode = self.default_mode
+        self.summary: MessageSummary | None = None
+        self.raw: bytes | None = None
+        self.shown: Shown | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(""), id="headers")
+        yield Static(Content(""), id="attachments")
+        yield Static(Content(""), id="body")
+        yield Static(Content(""), id="links")
+
+    # ---- loading ----------------------------------------------------------------------------
+
+    def show(self, summary: MessageSummary | None, raw: bytes | None) -> None:
+        """Show a message (its raw bytes, or None when the body is not cached)."""
+        self.summary = summary
+        self.raw = raw
+        self.shown = None
+        if summary is None:
+            self._draw_empty()
+            return
+        self._draw_headers_from_summary(summary)
+        self.query_one("#body", Static).update(Content("Loading…"))
+        self._load_body(summary, raw, self.mode)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="render",
+          description="render message")
+    def _load_body(self, summary: MessageSummary, raw: bytes | None, mode: str) -> None:
+        try:
+            shown = render_shown(summary, raw, mode)
+        except Exception as exc:  # a broken message must not take the app down
+            self.post_message(self.Failed(self, summary, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(self.Loaded(self, shown))
+
+    def on_message_view_loaded(self, event: Loaded) -> None:
+        if event.view is not self or self.summary is None or \
+                event.shown.summary.id != self.summary.id:
+            return
+        self.shown = event.shown
+        self._draw(event.shown)
+
+    def on_message_view_failed(self, event: Failed) -> None:
+        if event.view is self:
+            self.query_one("#body", Static).update(
+                Content(f"This message could not be shown: {sanitize_line(event.error)}"))
+
+    # ---- drawing ----------------------------------------------------------------------------
+
+    def _draw_empty(self) -> None:
+        self.query_one("#headers", Static).update(Content(""))
+        self._set_part("#attachments", Content(""))
+        self._set_part("#links", Content(""))
+        self.query_one("#body", Static).update(Content("No message selected."))
+
+    def _draw_headers_from_summary(self, summary: MessageSummary) -> None:
+        rows = [header_content("From", str(summary.sender)),
+                header_content("Date", summary.date.strftime("%Y-%m-%d %H:%M")),
+                header_content("Subject", summary.subject)]
+        self.query_one("#headers", Static).update(Content("\n").join(rows))
+        self._set_part("#attachments", Content(""))
+        self._set_part("#links", Content(""))
+
+    def _set_part(self, selector: str, content: Content) -> None:
+        part = self.query_one(selector, Static)
+        part.update(content)
+        part.display = bool(content.plain)
+
+    def _draw(self, shown: Shown) -> None:
+        message = shown.message
+        if shown.headers:
+            rows = [header_content(label, value) for label, value in shown.headers]
+            self.query_one("#headers", Static).update(Content("\n").join(rows))
+        self._set_part("#attachments", attachments_content(message.attachments if message else ()))
+        body = body_content(shown.body, shown.quote_depths)
+        note = {Mode.RAW: "raw source", Mode.HTML: f"{shown.source} part"}.get(shown.mode)
+        if shown.mode == Mode.TEXT and shown.source == "html":
+            note = "html part (no plain text part)"
+        if note:
+            body = Content(f"[{note}]\n").stylize("$text-muted").append(body)
+        self.query_one("#body", Static).update(body)
+        self._set_part("#links", links_content(shown.links))
+        self.scroll_home(animate=False)
+
+    # ---- actions ----------------------------------------------------------------------------
+
+    def _set_mode(self, mode: str) -> None:
+        self.mode = mode if self.mode != mode else Mode.TEXT
+        if self.summary is not None:
+            self.show(self.summary, self.raw)
+
+    def action_toggle_html(self) -> None:
+        self._set_mode(Mode.HTML)
+
+    def action_toggle_raw(self) -> None:
+        self._set_mode(Mode.RAW)
+
+    def action_scroll_body_down(self) -> None:
+        self.scroll_down(animate=False)
+
+    def action_scroll_body_up(self) -> None:
+        self.scroll_up(animate=False)
+
+    def action_links(self) -> None:
+        from tui_mail.ui.screens.picker import LinkPicker
+
+        if self.shown and self.shown.links:
+            self.app.push_screen(LinkPicker(self.shown.links))
+        else:
+            self.notify("This message has no links.")
+
+    def action_attachments(self) -> None:
+        from tui_mail.ui.screens.picker import AttachmentPicker
+
+        message = self.shown.message if self.shown else None
+        if message is None or not message.attachments or self.raw is None:
+            self.notify("This message has no attachments.")
+            return
+        self.app.push_screen(AttachmentPicker(message.attachments, self.raw))
+
+
+def attachments_content(attachments: Sequence[Attachment]) -> Content:
+    if not attachments:
+        return Content("")
+    lines = [f"📎 {len(attachments)} attachment{'s' if len(attachments) != 1 else ''} (a):"]
+    for i, attachment in enumerate(attachments, 1):
+        name = sanitize_line(attachment.filename)
+        ctype = sanitize_line(attachment.content_type)
+        lines.append(f"  {i}. {name}  ({ctype}, {format_size(attachment.size)})")
+    return Content("\n".join(lines))
+
+
+def links_content(links: Sequence[str]) -> Content:
+    if not links:
+        return Content("")
+    lines = ["Links (o):"] + [f"  [{i}] {link}" for i, link in enumerate(links, 1)]
+    return Content("\n".join(lines))

@@ -1,0 +1,136 @@
+"""The search bar: a query in the store's language, a scope, and the parse error if any.
+
+The bar only edits the query; the screen that owns it runs the search (debounced, in a worker)
+when it posts `SearchBar.QueryChanged`, and shows results or `show_error(text)`.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import Input, Label
+
+from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.widgets.text import sanitize_line
+
+DEBOUNCE_SECONDS = 0.15
+
+
+class SearchScope(enum.StrEnum):
+    FOLDER = "folder"
+    ACCOUNT = "account"
+    ALL = "all"
+
+    def next(self) -> SearchScope:
+        members = list(SearchScope)
+        return members[(members.index(self) + 1) % len(members)]
+
+
+class SearchBar(Vertical):
+    """A query input with a scope label and an error line."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        Scope.SEARCH)
+
+    DEFAULT_CSS = """
+    SearchBar {
+        height: auto;
+        background: $panel;
+        & > Horizontal { height: 1; }
+        & Input, & Input:focus { border: none; height: 1; padding: 0 1; width: 1fr; background: $panel; }
+        & #scope-prefix { width: auto; padding-left: 1; color: $text-accent; }
+        & #scope { width: auto; padding: 0 1; color: $text-accent; }
+        & #search-status { width: 100%; padding: 0 1; color: $text-muted; height: 1; }
+        & #search-status.-error { color: $text-error; }
+    }
+    """
+
+    scope: reactive[SearchScope] = reactive(SearchScope.FOLDER, init=False)
+
+    class QueryChanged(Message):
+        """The query or scope settled (after the debounce delay)."""
+
+        def __init__(self, query: str, scope: SearchScope) -> None:
+            super().__init__()
+            self.query = query
+            self.scope = scope
+
+    class Closed(Message):
+        """The user closed the search."""
+
+    class ToResults(Message):
+        """The user wants to move to the results."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(Content("/"), id="scope-prefix")
+            yield Input(placeholder="from:alice subject:report is:unread date:2024-01.. words",
+                        id="query", select_on_focus=False)
+            yield Label(self._scope_text(), id="scope")
+        yield Label(Content(""), id="search-status")
+
+    def _scope_text(self) -> Content:
+        return Content(f"in: {self.scope.value}  (ctrl+s)")
+
+    @property
+    def query(self) -> str:
+        return self.query_one("#query", Input).value
+
+    def open(self) -> None:
+        self.display = True
+        self.query_one("#query", Input).focus()
+
+    def watch_scope(self) -> None:
+        self.query_one("#scope", Label).update(self._scope_text())
+        self._schedule()
+
+    @on(Input.Changed, "#query")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._schedule()
+
+    @on(Input.Submitted, "#query")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.ToResults())
+
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, self._settled)
+
+    def _settled(self) -> None:
+        self._timer = None
+        self.post_message(self.QueryChanged(self.query, self.scope))
+
+    def show_status(self, text: str) -> None:
+        status = self.query_one("#search-status", Label)
+        status.remove_class("-error")
+        status.update(Content(sanitize_line(text)))
+
+    def show_error(self, text: str) -> None:
+        status = self.query_one("#search-status", Label)
+        status.add_class("-error")
+        status.update(Content(sanitize_line(text)))
+
+    def action_cycle_scope(self) -> None:
+        self.scope = self.scope.next()
+
+    def action_close(self) -> None:
+        self.post_message(self.Closed())
+
+    def action_to_results(self) -> None:
+        self.post_message(self.ToResults())

@@ -1,0 +1,83 @@
+"""One line at the bottom: each account's state (offline, online, syncing n/m, last error)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+from textual.content import Content, Span
+from textual.widgets import Static
+
+from tui_mail.ui.widgets.text import sanitize_line
+
+
+class Connection(enum.StrEnum):
+    OFFLINE = "offline"
+    ONLINE = "online"
+    SYNCING = "syncing"
+
+
+@dataclass(frozen=True)
+class AccountState:
+    name: str
+    connection: Connection = Connection.OFFLINE
+    done: int = 0
+    total: int = 0
+    error: str = ""
+
+
+MARKS = {Connection.OFFLINE: "○", Connection.ONLINE: "●", Connection.SYNCING: "◐"}
+
+
+class StatusLine(Static):
+    """Account states on the left, a short context note (e.g. the list's title) on the right."""
+
+    DEFAULT_CSS = """
+    StatusLine {
+        height: 1;
+        background: $panel;
+        color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, accounts: list[str], *, id: str | None = None) -> None:
+        super().__init__(Content(""), id=id)
+        self.states: dict[str, AccountState] = {name: AccountState(name) for name in accounts}
+        self.note = ""
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def set_state(self, account: str, **changes: object) -> None:
+        state = self.states.get(account, AccountState(account))
+        self.states[account] = replace(state, **changes)  # type: ignore[arg-type]
+        self._draw()
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        self._draw()
+
+    def render_states(self) -> Content:
+        parts: list[str] = []
+        spans: list[Span] = []
+        offset = 0
+        for state in self.states.values():
+            text = f"{MARKS[state.connection]} {sanitize_line(state.name)}: {state.connection.value}"
+            if state.connection is Connection.SYNCING and state.total:
+                text += f" {state.done}/{state.total}"
+            style = "$text-success" if state.connection is Connection.ONLINE else ""
+            if state.error:
+                text += f" ({sanitize_line(state.error)[:60]})"
+                style = "$text-error"
+            if style:
+                spans.append(Span(offset, offset + len(text), style))
+            parts.append(text)
+            offset += len(text) + 3
+        return Content("   ".join(parts)).add_spans(spans)
+
+    def _draw(self) -> None:
+        states = self.render_states()
+        if self.note:
+            states = states.append(Content("   │ " + sanitize_line(self.note)))
+        self.update(states)
