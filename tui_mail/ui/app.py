@@ -22,7 +22,9 @@ from textual.screen import Screen
 from tui_mail.config import Config, UISettings
 from tui_mail.model import Account, MessageSummary
 from tui_mail.store.db import Store
+from tui_mail.ui.compose_actions import ComposeActions
 from tui_mail.ui.keys import ActionCommands, Scope, bindings, bound_actions, keymap_from_config
+from tui_mail.ui.message_actions import MessageActions
 from tui_mail.ui.widgets.status_line import Connection
 
 if TYPE_CHECKING:
@@ -49,7 +51,7 @@ class SyncUpdate(Message):
                 and message.event.account == self.event.account)
 
 
-class TuiMailApp(App[None]):
+class TuiMailApp(ComposeActions, MessageActions, App[None]):
     """tui-mail's interface over the local cache."""
 
     TITLE = "tui-mail"
@@ -274,6 +276,10 @@ def run_app(
         from tui_mail.demo.builder import build_demo_cache
 
         store_path = build_demo_cache(Path(store_path))
-    app = TuiMailApp(config, store_path, demo=demo, notice=notice)
+    from tui_mail.config import config_dir
+
+    app = TuiMailApp(
+        config, store_path, demo=demo, notice=notice, themes_dir=config_dir() / "themes"
+    )
     app.run()
     return app.return_code or 0

@@ -53,11 +53,44 @@ def _a(id_: str, keys: str, action: str, description: str, scope: Scope, *,
     return KeyAction(id_, keys, action, description, scope, show, help or description, key_display)
 
 
+def _message_actions(scope: Scope, prefix: str) -> tuple[KeyAction, ...]:
+    """What can be done to messages: the same keys in the list and in the viewer."""
+    return (
+        _a(f"{prefix}.reply", "r", "app.reply", "Reply", scope, help="Reply to the sender"),
+        _a(f"{prefix}.reply_all", "g", "app.reply_all", "Reply all", scope, show=False,
+           help="Reply to the sender and every recipient (group reply)"),
+        _a(f"{prefix}.forward", "f", "app.forward", "Forward", scope, show=False,
+           help="Forward the message inline"),
+        _a(f"{prefix}.forward_attachment", "alt+f", "app.forward_attachment",
+           "Forward as attachment", scope, show=False,
+           help="Forward the message as an attachment"),
+        _a(f"{prefix}.toggle_read", "U", "toggle_read", "Read/unread", scope, show=False,
+           help="Mark the message read, or unread"),
+        _a(f"{prefix}.toggle_flag", "F", "toggle_flag", "Flag", scope, show=False,
+           help="Flag or unflag the message"),
+        _a(f"{prefix}.delete", "d", "delete", "Delete", scope,
+           help="Move the message to Trash (delete it for good when in Trash)"),
+        _a(f"{prefix}.archive", "A", "archive", "Archive", scope, show=False,
+           help="Move the message to the account's archive folder"),
+        _a(f"{prefix}.move", "s", "move", "Move", scope, show=False,
+           help="Move the message to a folder chosen by name"),
+        _a(f"{prefix}.copy", "C", "copy", "Copy", scope, show=False,
+           help="Copy the message to a folder chosen by name"),
+    )
+
+
 REGISTRY: tuple[KeyAction, ...] = (
     _a("app.help", "question_mark", "help", "Help", Scope.APP, help="Show the keys in force"),
     _a("app.quit", "ctrl+q", "quit", "Quit", Scope.APP, show=False, help="Quit tui-mail"),
     _a("app.sync", "dollar_sign", "sync", "Sync", Scope.APP, show=False,
        help="Sync every account now (mail is read from the cache meanwhile)"),
+    _a("app.compose", "m", "compose", "Compose", Scope.APP, help="Write a new message"),
+    _a("app.drafts", "D", "drafts", "Drafts", Scope.APP, show=False,
+       help="Reopen a saved draft"),
+    _a("app.outbox", "O", "outbox", "Outbox", Scope.APP, show=False,
+       help="Show the outbox: queued and failed messages, retry or edit them"),
+    _a("app.add_account", "", "add_account", "Add account", Scope.APP, show=False,
+       help="Set up a new mail account"),
     _a("mailbox.quit", "q", "back_or_quit", "Quit", Scope.MAILBOX,
        help="Close the search, or quit tui-mail"),
     _a("mailbox.search", "slash", "search", "Search", Scope.MAILBOX,
@@ -70,10 +103,15 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Show or hide the folder pane and go to it"),
     _a("mailbox.preview", "v", "toggle_preview", "Preview", Scope.MAILBOX, show=False,
        help="Show or hide the preview pane"),
-    _a("mailbox.threads", "t", "toggle_threads", "Threads", Scope.MAILBOX,
+    _a("mailbox.threads", "T", "toggle_threads", "Threads", Scope.MAILBOX,
        help="Toggle the threaded view"),
-    _a("mailbox.sort", "s", "cycle_sort", "Sort", Scope.MAILBOX,
+    _a("mailbox.sort", "o", "cycle_sort", "Sort", Scope.MAILBOX,
        help="Sort by date, sender or subject"),
+    *_message_actions(Scope.MAILBOX, "mailbox"),
+    _a("mailbox.tag", "t,space", "toggle_tag", "Tag", Scope.MAILBOX, show=False,
+       help="Tag or untag the message; actions apply to all tagged messages"),
+    _a("mailbox.undo", "u", "undo", "Undo", Scope.MAILBOX, show=False,
+       help="Undo the last action while it has not reached the server"),
     _a("mailbox.next_unread", "n", "next_unread", "Next unread", Scope.MAILBOX, show=False,
        help="Go to the next unread message"),
     _a("mailbox.previous_unread", "N", "previous_unread", "Previous unread", Scope.MAILBOX,
@@ -94,6 +132,9 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Show the next message"),
     _a("message.previous", "K,p", "previous_message", "Previous", Scope.MESSAGE,
        help="Show the previous message"),
+    *_message_actions(Scope.MESSAGE, "message"),
+    _a("message.undo", "u", "undo", "Undo", Scope.MESSAGE, show=False,
+       help="Undo the last action while it has not reached the server"),
     _a("message.scroll_down", "j,down", "scroll_body_down", "Scroll down", Scope.VIEW,
        show=False),
     _a("message.scroll_up", "k,up", "scroll_body_up", "Scroll up", Scope.VIEW, show=False),
@@ -120,12 +161,20 @@ def actions(scope: Scope) -> tuple[KeyAction, ...]:
 
 
 def bindings(scope: Scope) -> list[Binding]:
-    """The `BINDINGS` of the widget or screen that owns `scope`."""
+    """The `BINDINGS` of the widget or screen that owns `scope`.
+
+    Actions without a default key (palette only) have no binding: Textual cannot bind "".
+    """
     return [
         Binding(a.keys, a.action, a.description, show=a.show, id=a.id, tooltip=a.help,
                 key_display=a.key_display)
-        for a in actions(scope)
+        for a in actions(scope) if a.keys
     ]
+
+
+def unbound_app_actions() -> tuple[KeyAction, ...]:
+    """App actions reachable from the command palette only."""
+    return tuple(a for a in actions(Scope.APP) if not a.keys)
 
 
 def keymap_from_config(keys: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -142,6 +191,9 @@ def keymap_from_config(keys: Mapping[str, str]) -> tuple[dict[str, str], list[st
             near = difflib.get_close_matches(action_id, list(BY_ID), n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             warnings.append(f"[keys] {action_id!r}: no such action{hint}")
+            continue
+        if not BY_ID[action_id].keys:
+            warnings.append(f"[keys] {action_id!r}: has no key; run it from the command palette")
             continue
         keymap[action_id] = _normalize_key_list(value)
     return keymap, warnings
@@ -182,6 +234,10 @@ class ActionCommands(Provider):
             title = f"{bound.action.description} ({', '.join(bound.keys)})"
             run = partial(self.app.call_later, bound.node.run_action, bound.action.action)
             result.append((title, bound.action.help, run))
+        for action in unbound_app_actions():
+            if hasattr(self.app, f"action_{action.action}"):
+                run = partial(self.app.call_later, self.app.run_action, action.action)
+                result.append((action.description, action.help, run))
         return result
 
     async def discover(self) -> Hits:

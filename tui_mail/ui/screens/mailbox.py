@@ -6,6 +6,7 @@ list takes the whole width and `c` shows the folders over it. Enter opens the me
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -22,6 +23,7 @@ from textual.widgets import Footer
 from tui_mail.errors import QueryError, TuiMailError
 from tui_mail.model import Folder, FolderRole, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.screens.acting import ActingScreen
 from tui_mail.ui.screens.sources import ListState, ViewRows, view_for
 from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
 from tui_mail.ui.widgets.message_list import EmptySource, ListRows, MessageList
@@ -38,7 +40,7 @@ PREVIEW_DELAY = 0.08  # seconds the cursor rests before the preview loads
 SEARCH_LIMIT = 500
 
 
-class MailboxScreen(Screen[None]):
+class MailboxScreen(ActingScreen, Screen[None]):
     """Folder tree, message list, preview pane, search bar and status line."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
@@ -137,6 +139,20 @@ class MailboxScreen(Screen[None]):
     def status(self) -> StatusLine:
         return self.query_one("#status", StatusLine)
 
+    # ---- selection --------------------------------------------------------------------------
+
+    def current_summary(self) -> MessageSummary | None:
+        """The message under the list's cursor."""
+        return self.message_list.selected
+
+    def selected_summaries(self) -> list[MessageSummary]:
+        """What an action applies to: the tagged messages, else the cursor row."""
+        tagged = self.message_list.tagged
+        if tagged:
+            return tagged
+        current = self.current_summary()
+        return [current] if current is not None else []
+
     # ---- data -------------------------------------------------------------------------------
 
     def reload_folders(self) -> None:
@@ -155,8 +171,19 @@ class MailboxScreen(Screen[None]):
         """Point the list at the current state's view (folder, sort, threads)."""
         view = view_for(self.state, self.folders)
         source = ViewRows(self.tui.store, view) if view is not None else EmptySource()
+        self.message_list.clear_tags()
         self.message_list.set_source(source, keep_id=keep_id, threaded=self.state.threaded)
-        self.status.set_note(f"{self.state.describe()} · {self.message_list.row_count} messages")
+        self.update_note()
+
+    def update_note(self) -> None:
+        """The status line's note: what is listed, how many, how many tagged."""
+        tagged = len(self.message_list.tagged)
+        extra = f" · {tagged} tagged" if tagged else ""
+        if self.searching:
+            self.status.set_note(f"Search: {getattr(self, '_search_query', '')}{extra}")
+            return
+        self.status.set_note(
+            f"{self.state.describe()} · {self.message_list.row_count} messages{extra}")
 
     def folder_changed(self, account: str, folder: str) -> None:
         """The cache of a folder changed: re-read counts and, if shown, the list."""
@@ -165,8 +192,7 @@ class MailboxScreen(Screen[None]):
         if not self.searching and (choice.unified or (choice.account, choice.folder) == (
                 account, folder)):
             self.message_list.reload()
-            self.status.set_note(
-                f"{self.state.describe()} · {self.message_list.row_count} messages")
+            self.update_note()
 
     @on(FolderTree.Chosen)
     def _folder_chosen(self, event: FolderTree.Chosen) -> None:
@@ -271,6 +297,38 @@ class MailboxScreen(Screen[None]):
         selected = self.message_list.selected
         self.show_list(keep_id=selected.id if selected else None)
 
+    def action_toggle_tag(self) -> None:
+        """Tag or untag the cursor row and move on to the next one (as mutt does)."""
+        summary = self.message_list.selected
+        if summary is None:
+            return
+        self.message_list.toggle_tag(summary)
+        self.message_list.action_cursor_down()
+        self.update_note()
+
+    def after_action(self, removed: set[int], restored: Sequence[int] = ()) -> None:
+        """Re-read the cache after an action: counts, the list (cursor on the next message
+        after a move or delete, on the first restored one after an undo); tags are cleared."""
+        message_list = self.message_list
+        message_list.clear_tags()
+        self.reload_folders()
+        if isinstance(message_list.source, ListRows):  # search results: re-read those rows
+            rows = [self.tui.store.message_row(row.id) for row in
+                    message_list.source.rows(0, message_list.source.count())
+                    if row.id not in removed]
+            rows += [r for r in (self.tui.store.message_row(i) for i in restored) if r]
+            unique = {row.id: row for row in rows if row is not None}
+            selected = message_list.selected
+            message_list.set_source(ListRows(list(unique.values())),
+                                    keep_id=selected.id if selected else None)
+        else:
+            message_list.reload_after_removal(removed)
+        if restored:
+            message_list.select_id(restored[0])
+        self.update_note()
+        if self.preview_visible:
+            self._load_preview()
+
     def action_next_unread(self) -> None:
         self._go_unread(forward=True)
 
@@ -352,5 +410,7 @@ class MailboxScreen(Screen[None]):
         more = "+" if len(results) >= SEARCH_LIMIT else ""
         self.query_one(SearchBar).show_status(f"{len(results)}{more} results")
         self.message_list.set_source(ListRows(results))
-        self.status.set_note(f"Search: {query}")
+        self.message_list.clear_tags()
+        self._search_query = query
+        self.update_note()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -11,6 +12,7 @@ from textual.widgets import Footer
 
 from tui_mail.model import MessageSummary
 from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.screens.acting import ActingScreen
 from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.message_view import MessageView
 
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from tui_mail.ui.app import TuiMailApp
 
 
-class MessageScreen(Screen[None]):
+class MessageScreen(ActingScreen, Screen[None]):
     """Reads the message under the list's cursor; moving to the next one moves that cursor."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
@@ -55,6 +57,32 @@ class MessageScreen(Screen[None]):
         if self.tui.ui_settings.mark_read_on_open and not summary.flags.seen:
             summary = self.tui.mark_read(summary)
         self.view.show(summary, self.tui.store.raw_message(summary.id))
+
+    def current_summary(self) -> MessageSummary | None:
+        """The message shown."""
+        return self.view.summary
+
+    def selected_summaries(self) -> list[MessageSummary]:
+        current = self.current_summary()
+        return [current] if current is not None else []
+
+    def after_action(self, removed: set[int], restored: Sequence[int] = ()) -> None:
+        """After a move or delete the next message of the list is shown (back to the list
+        when there is none); after a flag change or undo, the message is shown again."""
+        current = self.current_summary()
+        mailbox = self.tui.mailbox
+        if mailbox is not None:
+            mailbox.after_action(removed, restored)
+        if current is not None and current.id in removed:
+            if self.message_list.row_count == 0:
+                self.dismiss(None)
+                return
+            self._show(self.message_list.selected)
+            return
+        target = restored[0] if restored else current.id if current else None
+        summary = self.tui.store.message_row(target) if target is not None else None
+        if summary is not None:
+            self.view.show(summary, self.tui.store.raw_message(summary.id))
 
     def action_back(self) -> None:
         self.dismiss(None)

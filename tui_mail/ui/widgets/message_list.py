@@ -22,11 +22,13 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from tui_mail.model import MessageSummary
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.text import format_date, sanitize_line
 
+CHORD_DELAY = 0.5  # seconds a lone `g` waits for a second `g` before meaning "group reply"
 PAGE_SIZE = 100
 MAX_PAGES = 24  # pages kept; a screen needs at most two
 REFIND_WINDOW = 1000  # rows scanned either side of the old position to re-find a message
@@ -101,6 +103,8 @@ class MessageList(ScrollView, can_focus=True):
         "message-list--date",
         "message-list--sender",
         "message-list--deleted",
+        "message-list--tag",
+        "message-list--tagged",
     }
 
     DEFAULT_CSS = """
@@ -117,6 +121,8 @@ class MessageList(ScrollView, can_focus=True):
         & > .message-list--date { color: $text-muted; }
         & > .message-list--sender { color: $text; }
         & > .message-list--deleted { text-style: strike; color: $text-disabled; }
+        & > .message-list--tag { color: $text-accent; text-style: bold; }
+        & > .message-list--tagged { background: $accent-muted; }
     }
     """
 
@@ -155,8 +161,9 @@ class MessageList(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple[int, int, bool, bool], Strip] = LRUCache(256)
         self._clock = clock
         self._now = clock()
-        self._pending_g = False
+        self._pending_g: Timer | None = None
         self.threaded = False
+        self._tags: dict[int, MessageSummary] = {}
 
     # ---- data -------------------------------------------------------------------------------
 
@@ -180,7 +187,24 @@ class MessageList(ScrollView, can_focus=True):
         current = self.summary_at(self.cursor) if self._count else None
         self._reload(current.id if current else None, old_position=self.cursor)
 
-    def _reload(self, keep_id: int | None, old_position: int = 0) -> None:
+    def reload_after_removal(self, removed: set[int]) -> None:
+        """Re-read the source after messages left it (moved, deleted): the cursor stays on the
+        selected message if it is still there, else goes to the next one that stayed."""
+        current = self.summary_at(self.cursor) if self._count else None
+        if current is None or current.id not in removed:
+            self.reload()
+            return
+        keep: int | None = None
+        row = self.cursor + 1
+        while row < self._count and keep is None:
+            candidate = self.summary_at(row)
+            if candidate is not None and candidate.id not in removed:
+                keep = candidate.id
+            row += 1
+        # Nothing left below: stay at the same height, clamped to the new end.
+        self._reload(keep, old_position=self.cursor, clamp=keep is None)
+
+    def _reload(self, keep_id: int | None, old_position: int = 0, clamp: bool = False) -> None:
         self._pages.clear()
         self._strips.clear()
         self._now = self._clock()
@@ -188,7 +212,7 @@ class MessageList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, self._count)
         position = self._find(keep_id, old_position) if keep_id is not None else None
         target = position if position is not None else min(old_position, max(self._count - 1, 0))
-        if keep_id is None:
+        if keep_id is None and not clamp:
             target = 0
         self.set_reactive(MessageList.cursor, target)
         self._scroll_cursor_visible(center=True)
@@ -232,6 +256,27 @@ class MessageList(ScrollView, can_focus=True):
         self.cursor = position
         return True
 
+    # ---- tags -------------------------------------------------------------------------------
+
+    @property
+    def tagged(self) -> list[MessageSummary]:
+        """The tagged messages, in the order they were tagged."""
+        return list(self._tags.values())
+
+    def toggle_tag(self, summary: MessageSummary) -> bool:
+        """Tag or untag a message; True when it is tagged now."""
+        if self._tags.pop(summary.id, None) is None:
+            self._tags[summary.id] = summary
+        self._strips.clear()
+        self.refresh()
+        return summary.id in self._tags
+
+    def clear_tags(self) -> None:
+        if self._tags:
+            self._tags.clear()
+            self._strips.clear()
+            self.refresh()
+
     def find_unread(self, forward: bool) -> int | None:
         """The next (or previous) unread row from the cursor, reading pages as needed."""
         step = 1 if forward else -1
@@ -261,6 +306,8 @@ class MessageList(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         is_cursor = row == self.cursor
         key = (summary.id, width, is_cursor, self.has_focus)
+        if summary.id in self._tags:
+            key = (-summary.id - 1, width, is_cursor, self.has_focus)
         strip = self._strips.get(key)
         if strip is None:
             strip = self._render_row(summary, width, is_cursor)
@@ -275,6 +322,8 @@ class MessageList(ScrollView, can_focus=True):
             style += self.get_component_rich_style("message-list--flagged")
         read = "message-list--read" if summary.flags.seen else "message-list--unread"
         style += self.get_component_rich_style(read)
+        if summary.id in self._tags:
+            style += self.get_component_rich_style("message-list--tagged")
         if is_cursor:
             name = "message-list--cursor" if self.has_focus else "message-list--cursor-blurred"
             style += self.get_component_rich_style(name)
@@ -285,7 +334,10 @@ class MessageList(ScrollView, can_focus=True):
         sender_width = 24 if width >= 100 else 18
         text = Text(no_wrap=True, end="", overflow="ellipsis")
         text.append(markers(summary), self.get_component_rich_style("message-list--markers"))
-        text.append(" ")
+        if summary.id in self._tags:
+            text.append("*", self.get_component_rich_style("message-list--tag"))
+        else:
+            text.append(" ")
         date = format_date(summary.date, self._now)
         text.append(f"{date:<10.10} ", self.get_component_rich_style("message-list--date"))
         sender = sanitize_line(summary.sender.display())
@@ -328,7 +380,7 @@ class MessageList(ScrollView, can_focus=True):
         self._refresh_row(self.cursor)
 
     def _move(self, row: int) -> None:
-        self._pending_g = False
+        self._cancel_chord()
         if self._count:
             self.cursor = max(0, min(self._count - 1, row))
 
@@ -351,15 +403,21 @@ class MessageList(ScrollView, can_focus=True):
         self._move(self.cursor - max(1, self.size.height - 1))
 
     def action_chord_g(self) -> None:
-        """`g g` goes to the first message; a lone `g` waits one second for the second."""
-        if self._pending_g:
+        """`g g` goes to the first message; a lone `g` (no second one within `CHORD_DELAY`)
+        is a group reply, as in mutt."""
+        if self._pending_g is not None:
             self._move(0)
             return
-        self._pending_g = True
-        self.set_timer(1.0, self._clear_chord)
+        self._pending_g = self.set_timer(CHORD_DELAY, self._lone_g)
 
-    def _clear_chord(self) -> None:
-        self._pending_g = False
+    def _cancel_chord(self) -> None:
+        if self._pending_g is not None:
+            self._pending_g.stop()
+            self._pending_g = None
+
+    async def _lone_g(self) -> None:
+        self._pending_g = None
+        await self.app.run_action("reply_all")
 
     def action_open(self) -> None:
         summary = self.selected

@@ -90,8 +90,9 @@ class SearchBar(Vertical):
         return self.query_one("#query", Input).value
 
     def open(self) -> None:
-        self.display = True
-        self.query_one("#query", Input).focus()
+        # Shown by the owning screen's `-searching` class (an inline display style here would
+        # outlive that class and keep the bar on screen after Escape); focus once it is drawn.
+        self.call_after_refresh(self.query_one("#query", Input).focus)
 
     def watch_scope(self) -> None:
         self.query_one("#scope", Label).update(self._scope_text())

@@ -1,0 +1,359 @@
+"""UI benchmark in a real terminal (tmux): tui-mail on 1,000 and 100,000 cached messages.
+
+    .venv/bin/python benchmarks/ui.py [--sizes 1000,100000] [--runs 3] [--dir DIR]
+
+For each size, one folder of generated messages (benchmarks/gen_messages.py, seed 7) is written
+as a Maildir and imported into a cache; both are kept under DIR (default: $TMPDIR/tui-mail-uibench)
+so later runs start at once. Then, in a 120x40 tmux window, for `runs` launches:
+
+  start    process start until the list shows the newest message's row
+  jump     `G` until the oldest message's row is on screen
+  open     Enter until the message view shows its headers
+  search   typing a word after `/` until the result count shows (includes the search bar's
+           debounce delay, DEBOUNCE_SECONDS)
+  memory   peak resident memory of the process (VmHWM) after those steps
+
+Times are wall-clock from the moment the key is handed to tmux until `capture-pane` shows the
+change (polled every ~5 ms, so each figure includes a few ms of tmux round trip). If NeoMutt is
+installed, the same Maildir is opened with it (header cache warmed by a first run) and measured
+for start, jump and open, with the ratio. Prints figures only; nothing is asserted.
+Targets: start < 0.6 s at 1k..100k; jump, open and search < 100 ms; memory < 150 MB at 100k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from gen_messages import generate, write_maildir  # noqa: E402
+
+from tui_mail.model import FolderRole  # noqa: E402
+from tui_mail.store import Store  # noqa: E402
+from tui_mail.store.importer import import_path  # noqa: E402
+
+WIDTH, HEIGHT = 120, 40
+SEED = 7
+ACCOUNT = "bench"
+SEARCH_WORD = "narwhal"
+
+
+# ---- data ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dataset:
+    count: int
+    root: Path
+    newest_date: str  # YYYY-MM-DD of the newest message (as the list shows it, TZ=UTC)
+    oldest_date: str
+
+    @property
+    def maildir(self) -> Path:
+        return self.root / "Maildir"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def cache(self) -> Path:
+        return self.data_dir / "cache.sqlite3"
+
+
+def prepare(count: int, base: Path) -> Dataset:
+    root = base / str(count)
+    done = root / "complete"
+    if not done.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        t0 = time.perf_counter()
+        write_maildir(root / "Maildir", generate(count, seed=SEED))
+        print(f"  {count}: wrote the Maildir in {time.perf_counter() - t0:.1f} s", flush=True)
+        t0 = time.perf_counter()
+        store = Store.open(root / "data" / "cache.sqlite3")
+        try:
+            store.ensure_folder(ACCOUNT, "INBOX", FolderRole.INBOX)
+            result = import_path(store, root / "Maildir", ACCOUNT, "INBOX",
+                                 workers=max(1, (os.cpu_count() or 2)))
+        finally:
+            store.close()
+        print(f"  {count}: imported {result.added} messages in {time.perf_counter() - t0:.1f} s",
+              flush=True)
+        done.write_text("ok\n")
+    with Store.open(root / "data" / "cache.sqlite3") as store:
+        store.ensure_folder(ACCOUNT, "INBOX", FolderRole.INBOX)  # the app opens "All inboxes"
+    files = sorted((root / "Maildir" / "cur").iterdir())
+    return Dataset(count, root, _date_of(files[-1]), _date_of(files[0]))
+
+
+def _date_of(path: Path) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    msg = message_from_bytes(head.split(b"\r\n\r\n", 1)[0])
+    return parsedate_to_datetime(str(msg["Date"])).strftime("%Y-%m-%d")
+
+
+# ---- terminal ------------------------------------------------------------------------------
+
+
+class Terminal:
+    """One program in a private tmux server, started with `exec` so the pane pid is its pid."""
+
+    def __init__(self) -> None:
+        self.socket = f"tui-mail-bench-{uuid.uuid4().hex[:10]}"
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, "-f", os.devnull, *args],
+                              capture_output=True, text=True, check=False)
+        return done.stdout
+
+    def start(self, argv: Sequence[str], env: dict[str, str], cwd: Path) -> float:
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        command = f"cd {shlex.quote(str(cwd))} && exec env -i {exports} {shlex.join(argv)}"
+        t0 = time.perf_counter()
+        self.tmux("new-session", "-d", "-s", "b", "-x", str(WIDTH), "-y", str(HEIGHT),
+                  "sh", "-c", command)
+        return t0
+
+    @property
+    def pid(self) -> int:
+        return int(self.tmux("display-message", "-p", "-t", "b", "#{pane_pid}").strip())
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "b")
+
+    def keys(self, *keys: str, literal: bool = False) -> float:
+        t0 = time.perf_counter()
+        self.tmux("send-keys", "-t", "b", *(("-l",) if literal else ()), *keys)
+        return t0
+
+    def wait(self, ready: Callable[[str], bool], since: float, timeout: float = 60.0) -> float:
+        """Seconds from `since` until `ready(screen)`; raises with the screen on timeout."""
+        screen = ""
+        while time.perf_counter() - since < timeout:
+            screen = self.screen()
+            if ready(screen):
+                return time.perf_counter() - since
+            time.sleep(0.005)
+        raise TimeoutError(f"the screen never became ready:\n{screen}")
+
+    def close(self) -> None:
+        """Stop the program (NeoMutt outlives its terminal otherwise), then the tmux server."""
+        try:
+            pid = self.pid
+        except ValueError:
+            pid = None
+        if pid is not None:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+                    time.sleep(0.3)
+        self.tmux("kill-server")
+
+
+def peak_memory_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def base_env(home: Path) -> dict[str, str]:
+    for sub in ("config", "data", "state", "cache"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "TERM": "screen-256color",
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+    }
+
+
+# ---- tui-mail ------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    start: list[float] = field(default_factory=list)
+    jump: list[float] = field(default_factory=list)
+    open: list[float] = field(default_factory=list)
+    search: list[float] = field(default_factory=list)
+    memory: list[float] = field(default_factory=list)
+
+
+def tui_mail_argv(data: Dataset, launcher: str, home: Path) -> list[str]:
+    if launcher == "cli":
+        # An account named like the cache's, on a closed local port: the app starts offline.
+        config = home / "bench-config.toml"
+        config.write_text(
+            f'[accounts.{ACCOUNT}]\naddress = "bench@example.com"\n'
+            f'[accounts.{ACCOUNT}.incoming]\nprotocol = "imap"\nhost = "127.0.0.1"\nport = 9\n'
+            'security = "none"\npassword_command = "echo x"\n'
+        )
+        return [sys.executable, "-m", "tui_mail", "--config", str(config),
+                "--data-dir", str(data.data_dir)]
+    code = (
+        "import sys; from pathlib import Path; from tui_mail.ui.app import run_app; "
+        f"sys.exit(run_app(None, Path({str(data.cache)!r})))"
+    )
+    return [sys.executable, "-c", code]
+
+
+def measure_tui_mail(data: Dataset, runs: int, launcher: str, home: Path) -> Figures:
+    figures = Figures()
+    results = re.compile(r"\b\d[\d,]* results?\b|No results|no results")
+    for _ in range(runs):
+        term = Terminal()
+        try:
+            t0 = term.start(tui_mail_argv(data, launcher, home), base_env(home), REPO)
+            figures.start.append(term.wait(lambda s: data.newest_date in s, t0))
+            time.sleep(0.5)  # let start-up work (first pages, previews) finish
+            t0 = term.keys("G")
+            figures.jump.append(term.wait(lambda s: data.oldest_date in s, t0))
+            time.sleep(0.3)
+            t0 = term.keys("Enter")
+            figures.open.append(term.wait(lambda s: "Subject:" in s and "From:" in s, t0))
+            time.sleep(0.3)
+            term.keys("q")
+            term.wait(lambda s: "Subject:" not in s, time.perf_counter())
+            time.sleep(0.3)
+            term.keys("/")
+            term.wait(lambda s: "in: folder" in s, time.perf_counter())
+            t0 = term.keys(SEARCH_WORD, literal=True)
+            figures.search.append(term.wait(lambda s: bool(results.search(s)), t0))
+            figures.memory.append(peak_memory_mb(term.pid))
+            term.keys("Escape")
+            term.keys("C-q")
+            time.sleep(0.3)
+        finally:
+            term.close()
+    return figures
+
+
+# ---- NeoMutt --------------------------------------------------------------------------------
+
+
+def measure_neomutt(data: Dataset, runs: int, home: Path) -> Figures | None:
+    neomutt = shutil.which("neomutt")
+    if neomutt is None:
+        return None
+    muttrc = home / "neomuttrc"
+    cache = data.root / "neomutt-hcache"
+    cache.mkdir(exist_ok=True)
+    muttrc.write_text(
+        f'set folder = "{data.root}"\nset spoolfile = "{data.maildir}"\n'
+        f'set header_cache = "{cache}"\n'
+        'set sort = reverse-date\nset sort_aux = date\n'
+        'set index_format = "%4C %Z %{!%Y-%m-%d} %-18.18L %s"\n'
+        "set pager_index_lines = 0\nset pager_stop = yes\nset mark_old = no\n"
+        "set quit = yes\nset read_only = yes\nset timeout = 0\nset mail_check_stats = no\n"
+        "unset help\n"
+    )
+    argv = [neomutt, "-n", "-F", str(muttrc), "-f", str(data.maildir)]
+    figures = Figures()
+    for run in range(runs + 1):  # the first run only warms the header cache
+        term = Terminal()
+        try:
+            t0 = term.start(argv, base_env(home), REPO)
+            start = term.wait(lambda s: data.newest_date in s, t0, timeout=600)
+            time.sleep(0.5)
+            t0 = term.keys("End")
+            jump = term.wait(lambda s: data.oldest_date in s, t0)
+            time.sleep(0.3)
+            t0 = term.keys("Enter")
+            opened = term.wait(lambda s: "Subject:" in s and "From:" in s, t0)
+            memory = peak_memory_mb(term.pid)
+            term.keys("q")
+            term.keys("q")
+            time.sleep(0.3)
+        finally:
+            term.close()
+        if run:
+            figures.start.append(start)
+            figures.jump.append(jump)
+            figures.open.append(opened)
+            figures.memory.append(memory)
+    return figures
+
+
+# ---- report ---------------------------------------------------------------------------------
+
+
+def summary(values: list[float], unit: str) -> str:
+    if not values:
+        return "-"
+    scale = 1000 if unit == "ms" else 1
+    shown = ", ".join(f"{v * scale:.0f}" for v in values)
+    return f"{statistics.median(values) * scale:7.0f} {unit}  ({shown})"
+
+
+def report(count: int, ours: Figures, theirs: Figures | None) -> None:
+    print(f"\n== {count:,} messages in one folder ==")
+    rows = [("start to rows", "start", "ms"), ("jump to end (G)", "jump", "ms"),
+            ("open message (Enter)", "open", "ms"), ("search while typing", "search", "ms"),
+            ("peak memory (VmHWM)", "memory", "MB")]
+    print(f"{'':24} {'tui-mail median (runs)':40} {'NeoMutt median (runs)':40} ratio")
+    for label, key, unit in rows:
+        mine = getattr(ours, key)
+        other = getattr(theirs, key) if theirs else []
+        ratio = (f"{statistics.median(mine) / statistics.median(other):.2f}x"
+                 if mine and other else "")
+        print(f"{label:24} {summary(mine, unit):40} {summary(other, unit):40} {ratio}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dir", type=Path,
+                        default=Path(tempfile.gettempdir()) / "tui-mail-uibench")
+    parser.add_argument("--launcher", choices=("cli", "direct"), default="cli",
+                        help="start through `python -m tui_mail` (default) or call run_app directly")
+    parser.add_argument("--no-neomutt", action="store_true")
+    parser.add_argument("--prepare-only", action="store_true", help="build the data and stop")
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        print("tmux is not installed: apt-get install tmux", file=sys.stderr)
+        return 2
+    print(f"data under {args.dir} (kept between runs)")
+    for count in (int(s) for s in args.sizes.split(",")):
+        data = prepare(count, args.dir)
+        if args.prepare_only:
+            continue
+        with tempfile.TemporaryDirectory(prefix="tui-mail-uibench-home-") as tmp:
+            home = Path(tmp)
+            ours = measure_tui_mail(data, args.runs, args.launcher, home)
+            theirs = None if args.no_neomutt else measure_neomutt(data, args.runs, home)
+        report(count, ours, theirs)
+        if theirs is None and not args.no_neomutt:
+            print("NeoMutt is not installed (apt-get install neomutt) - no comparison")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

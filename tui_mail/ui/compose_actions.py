@@ -1,0 +1,352 @@
+"""App actions for writing mail: compose, reply, reply-all, forward, drafts; and the work that
+outlives the composer screen (delivery, saving to the server's Drafts folder).
+
+`TuiMailApp` inherits `ComposeActions`; the methods use the app's `config`, `store`,
+`store_path`, `demo` and `account_names`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import tomllib
+from collections.abc import Callable
+from contextlib import suppress
+from email.utils import make_msgid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from textual import work
+from textual.app import SuspendNotSupported
+
+from tui_mail.errors import TuiMailError
+from tui_mail.mail.draftfile import DraftFields, draft_from_bytes
+from tui_mail.model import Account, Address, Draft, MessageSummary, Protocol, Security, ServerConfig
+
+if TYPE_CHECKING:
+    from tui_mail.config import Config
+    from tui_mail.mail.compose import Composed
+    from tui_mail.remote.connection import Credentials
+    from tui_mail.store.db import Store
+    from tui_mail.store.types import StoredDraft
+
+Answer = Literal["reply", "reply_all", "forward", "forward_attachment"]
+
+
+def fields_of(draft: Draft, account: Account) -> DraftFields:
+    """A Draft (from reply/forward) as the composer's typed fields."""
+
+    def joined(addresses: tuple[Address, ...]) -> str:
+        return ", ".join(str(a) for a in addresses)
+
+    return DraftFields(
+        account=account.name, sender=str(draft.identity), to=joined(draft.to),
+        cc=joined(draft.cc), bcc=joined(draft.bcc), subject=draft.subject, body=draft.body,
+        attachments=draft.attachments, in_reply_to=draft.in_reply_to,
+        references=draft.references, attached_messages=draft.attached_messages,
+    )
+
+
+def credentials(account: Account, role: Literal["incoming", "smtp"]) -> Callable[[], Credentials]:
+    """Asked for on each connection, so a token command runs again when needed."""
+
+    def get() -> Credentials:
+        from tui_mail import secrets
+        from tui_mail.remote.connection import Credentials
+
+        server = account.incoming if role == "incoming" else account.smtp
+        assert server is not None
+        token = secrets.get_oauth2_token(account, role)
+        if token:
+            return Credentials(server.username, oauth2_token=token)
+        return Credentials(server.username, password=secrets.get_password(account, role))
+
+    return get
+
+
+def offline_account(name: str, demo: bool) -> Account:
+    """An account for the demo (or a cache opened without a config): it cannot send."""
+    address = Address("", f"me@{name}.invalid")
+    if demo:
+        import tui_mail.demo
+
+        data = tomllib.loads((Path(tui_mail.demo.__file__).parent / "data.toml").read_text())
+        address = Address(data["me"]["name"], data["me"]["email"])
+    nowhere = ServerConfig(Protocol.IMAP, "", 0, Security.NONE, "")
+    return Account(name=name, address=address, incoming=nowhere, smtp=None)
+
+
+class ComposeActions:
+    """Mixin for TuiMailApp: the writing half of the interface."""
+
+    config: Config | None
+    demo: bool
+    store_path: Path
+    account_names: list[str]
+    store: Store
+    # Seconds between two autosaves of an open composer (tests make it short).
+    autosave_seconds: float = 5.0
+
+    # ---- accounts ---------------------------------------------------------------------------
+
+    def compose_accounts(self) -> list[Account]:
+        """Accounts the From field offers: the config's, else one offline account per cache."""
+        if self.config is not None and self.config.accounts:
+            return list(self.config.accounts)
+        names = self.account_names or ["local"]
+        return [offline_account(name, self.demo) for name in names]
+
+    def compose_account(self, name: str | None) -> Account:
+        accounts = self.compose_accounts()
+        return next((a for a in accounts if a.name == name), accounts[0])
+
+    def can_send(self, account: Account) -> bool:
+        return (not self.demo and self.config is not None
+                and any(a.name == account.name for a in self.config.accounts)
+                and (account.smtp is not None or bool(account.sendmail_command)))
+
+    def _imap_credentials(self, account: Account) -> Callable[[], Credentials] | None:
+        if self.demo or account.incoming.protocol is not Protocol.IMAP or not account.incoming.host:
+            return None
+        return credentials(account, "incoming")
+
+    # ---- opening the composer ---------------------------------------------------------------
+
+    def open_composer(self, account: Account, fields: DraftFields, *, message_id: str = "",
+                      reopened: bool = False) -> None:
+        from tui_mail.ui.screens.composer import ComposerScreen
+
+        domain = account.address.email.rpartition("@")[2] or "localhost"
+        app: Any = self
+        app.push_screen(ComposerScreen(
+            self.compose_accounts(), fields, message_id or make_msgid(domain=domain),
+            lookup=self.lookup_addresses, add_signature=not reopened, reopened=reopened,
+            autosave_seconds=self.autosave_seconds,
+        ))
+
+    def lookup_addresses(self, prefix: str, limit: int) -> list[Address]:
+        """Addresses seen in the cache; called from a worker thread (own connection)."""
+        from tui_mail.store.db import Store
+
+        reader = Store.open(self.store_path, readonly=True)
+        try:
+            return reader.addresses(prefix, limit)
+        finally:
+            reader.close()
+
+    def _current_account_name(self) -> str | None:
+        targets = self._targets()
+        if targets:
+            return targets[0].account
+        mailbox = getattr(self, "mailbox", None)
+        folder = getattr(mailbox, "folder", None) if mailbox is not None else None
+        return getattr(folder, "account", None)
+
+    def action_compose(self) -> None:
+        account = self.compose_account(self._current_account_name())
+        self.open_composer(account, fields_of(Draft(identity=account.address), account))
+
+    # ---- answering --------------------------------------------------------------------------
+
+    def _targets(self) -> list[MessageSummary]:
+        """The messages to act on: `target_summaries()` when the app has it, else the cursor."""
+        own = getattr(self, "target_summaries", None)
+        if callable(own):
+            return list(own())
+        screen = getattr(self, "screen", None)
+        current = getattr(screen, "current_summary", None)
+        if callable(current):
+            found = current()
+            return [found] if found is not None else []
+        listing = getattr(screen, "message_list", None)
+        selected = getattr(listing, "selected", None)
+        return [selected] if isinstance(selected, MessageSummary) else []
+
+    def action_reply(self) -> None:
+        self._answer("reply")
+
+    def action_reply_all(self) -> None:
+        self._answer("reply_all")
+
+    def action_forward(self) -> None:
+        self._answer("forward")
+
+    def action_forward_attachment(self) -> None:
+        self._answer("forward_attachment")
+
+    def _answer(self, kind: Answer) -> None:
+        app: Any = self
+        targets = self._targets()
+        if not targets:
+            app.notify("No message is selected.", severity="warning")
+            return
+        summary = targets[0]
+        raw = self.store.raw_message(summary.id)
+        if raw is not None:
+            self.answer_with(kind, summary, raw)
+            return
+        account = self.compose_account(summary.account)
+        if self._imap_credentials(account) is None:
+            app.notify("This message's body is not in the cache and there is no server to "
+                       "fetch it from.", severity="warning")
+            return
+        app.notify("Fetching the message from the server…")
+        self._fetch_then_answer(kind, summary, account)
+
+    @work(thread=True, exit_on_error=False, group="compose-fetch")
+    def _fetch_then_answer(self, kind: Answer, summary: MessageSummary, account: Account) -> None:
+        from tui_mail.store.db import Store
+        from tui_mail.sync.engine import SyncEngine, connector
+
+        app: Any = self
+        credentials_of = self._imap_credentials(account)
+        assert credentials_of is not None
+        try:
+            with Store.open(self.store_path) as writer:
+                engine = SyncEngine(account, writer, connector(account, credentials_of))
+                try:
+                    raw = engine.fetch_body(summary.id)
+                finally:
+                    engine.close()
+        except TuiMailError as exc:
+            app.call_from_thread(app.notify, f"Could not fetch the message: {exc}",
+                                 severity="error", markup=False)
+            return
+        app.call_from_thread(self.answer_with, kind, summary, raw)
+
+    def answer_with(self, kind: Answer, summary: MessageSummary, raw: bytes) -> None:
+        """Open the composer on a reply or forward of the message `raw`."""
+        from tui_mail.mail.parse import parse_message
+        from tui_mail.mail.reply import forward_as_attachment, forward_inline, reply
+
+        original = parse_message(raw)
+        account = self.compose_account(summary.account)
+        if kind == "forward":
+            draft = forward_inline(original, account)
+        elif kind == "forward_attachment":
+            draft = forward_as_attachment(original, raw, account)
+        else:
+            draft = reply(original, account, reply_all=kind == "reply_all")
+        self.open_composer(account, fields_of(draft, account))
+
+    # ---- drafts -----------------------------------------------------------------------------
+
+    def save_draft_locally(self, account: Account, message_id: str, raw: bytes) -> None:
+        from tui_mail.sync.drafts import Drafts
+
+        Drafts(self.store, account).save_local(message_id, raw)
+
+    def forget_draft(self, message_id: str) -> None:
+        """Drop the local copy of a draft the user discarded."""
+        self.store.delete_draft(message_id)
+
+    def save_draft(self, account: Account, message_id: str, raw: bytes) -> None:
+        """Save locally at once, then to the server's Drafts folder in a worker."""
+        app: Any = self
+        self.save_draft_locally(account, message_id, raw)
+        if self._imap_credentials(account) is None:
+            app.notify("Draft saved locally (D reopens it).", title="Draft")
+            return
+        self._save_draft_on_server(account, message_id, raw)
+
+    @work(thread=True, exit_on_error=False, group="compose-drafts")
+    def _save_draft_on_server(self, account: Account, message_id: str, raw: bytes) -> None:
+        from tui_mail.store.db import Store
+        from tui_mail.sync.drafts import Drafts
+
+        app: Any = self
+        try:
+            with Store.open(self.store_path) as writer:
+                folder = Drafts(writer, account, self._imap_credentials(account)).save(
+                    message_id, raw)
+        except TuiMailError as exc:
+            app.call_from_thread(app.notify, f"Kept locally; the server copy failed: {exc}",
+                                 title="Draft", severity="warning", markup=False)
+            return
+        app.call_from_thread(app.notify, f"Draft saved to {folder or 'the local cache'}.",
+                             title="Draft", markup=False)
+
+    def local_drafts(self) -> list[StoredDraft]:
+        names = {a.name for a in self.compose_accounts()}
+        return [d for d in self.store.drafts() if d.account in names]
+
+    def action_drafts(self) -> None:
+        from tui_mail.ui.widgets.compose_dialogs import DraftPicker, draft_line
+
+        app: Any = self
+        drafts = self.local_drafts()
+        if not drafts:
+            app.notify("There are no unsent drafts.")
+            return
+        parsed = [draft_from_bytes(d.raw) for d in drafts]
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                fields, message_id = parsed[index]
+                self.open_composer(self.compose_account(fields.account or drafts[index].account),
+                                   fields, message_id=drafts[index].key, reopened=True)
+
+        app.push_screen(DraftPicker([draft_line(f, d.updated_at)
+                                     for (f, _), d in zip(parsed, drafts, strict=True)]), chosen)
+
+    def on_mount(self) -> None:
+        """Offer the drafts a crash or a closed terminal left behind."""
+        count = len(self.local_drafts())
+        if count:
+            app: Any = self
+            app.notify(f"{count} unsent draft(s) kept from before: press D to reopen.",
+                       title="Drafts", timeout=10)
+
+    # ---- sending ----------------------------------------------------------------------------
+
+    def send_composed(self, account: Account, composed: Composed, message_id: str) -> None:
+        """Queue in the outbox (durable at once), forget the local draft, deliver in a worker."""
+        from tui_mail.sync.outbox import Outbox
+
+        entry_id = Outbox(self.store, account).queue(composed)
+        self.store.delete_draft(message_id)
+        app: Any = self
+        app.notify("Sending…", title="Outbox")
+        self._deliver(account, entry_id, message_id)
+
+    @work(thread=True, exit_on_error=False, group="compose-send")
+    def _deliver(self, account: Account, entry_id: int, message_id: str) -> None:
+        from tui_mail.store.db import Store
+        from tui_mail.sync.drafts import Drafts
+        from tui_mail.sync.outbox import Outbox
+
+        app: Any = self
+        imap = self._imap_credentials(account)
+        try:
+            with Store.open(self.store_path) as writer:
+                outbox = Outbox(writer, account, smtp_credentials=credentials(account, "smtp")
+                                if account.smtp else None, imap_credentials=imap)
+                delivery = asyncio.run(outbox.deliver(entry_id))
+                if delivery.sent and imap is not None:
+                    with suppress(TuiMailError):  # an old server copy of a draft is harmless
+                        Drafts(writer, account, imap).discard(message_id)
+        except TuiMailError as exc:
+            app.call_from_thread(app.notify, f"Kept in the outbox: {exc}", title="Not sent",
+                                 severity="error", markup=False, timeout=15)
+            return
+        if delivery.sent:
+            note = f" ({delivery.warning or delivery.error})" if (delivery.warning
+                                                                  or delivery.error) else ""
+            app.call_from_thread(app.notify, f"Sent{note}.", title="Outbox", markup=False,
+                                 severity="warning" if note else "information")
+        else:
+            app.call_from_thread(app.notify, f"Kept in the outbox: {delivery.error}",
+                                 title="Not sent", severity="error", markup=False, timeout=15)
+
+    # ---- the external editor ----------------------------------------------------------------
+
+    def run_external_editor(self, argv: list[str]) -> int:
+        """Run the editor on the real terminal (the app is suspended meanwhile)."""
+        app: Any = self
+        try:
+            with app.suspend():
+                return subprocess.run(argv, check=False).returncode
+        except FileNotFoundError:
+            raise TuiMailError(f"{argv[0]!r} was not found") from None
+        except SuspendNotSupported:
+            raise TuiMailError("this terminal cannot hand itself over to an editor") from None

@@ -1,0 +1,105 @@
+"""The message actions of the list and the viewer (U F d A s C u), shared by both screens.
+
+A screen using `ActingScreen` provides `selected_summaries()` (what to act on) and
+`after_action(removed, restored)` (re-read the cache, place the cursor). The work itself is
+the app's (`MessageActions.act`), so both screens behave the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tui_mail.model import MessageSummary
+
+if TYPE_CHECKING:
+    from tui_mail.ui.message_actions import ActOutcome
+
+
+class ActingScreen:
+    """Mixin for a Screen: key actions on the selected messages."""
+
+    def selected_summaries(self) -> list[MessageSummary]:
+        raise NotImplementedError
+
+    def after_action(self, removed: set[int], restored: Sequence[int] = ()) -> None:
+        """The cache changed: re-read what is shown."""
+        raise NotImplementedError
+
+    @property
+    def _app(self) -> Any:
+        return self.app  # type: ignore[attr-defined]
+
+    def _targets(self) -> list[MessageSummary]:
+        summaries = self.selected_summaries()
+        if not summaries:
+            self._app.notify("No message selected.")
+        return summaries
+
+    def run_message_action(self, kind: str, summaries: Sequence[MessageSummary],
+                           target: str | None = None) -> ActOutcome:
+        outcome: ActOutcome = self._app.act(kind, summaries, target)
+        for error in outcome.errors:
+            self._app.notify(error, severity="error", markup=False, timeout=10)
+        if outcome.message:
+            self._app.notify(outcome.message, markup=False)
+        self.after_action(outcome.removed)
+        return outcome
+
+    def action_toggle_read(self) -> None:
+        summaries = self._targets()
+        if summaries:
+            unread = any(not s.flags.seen for s in summaries)
+            self.run_message_action("read" if unread else "unread", summaries)
+
+    def action_toggle_flag(self) -> None:
+        summaries = self._targets()
+        if summaries:
+            unflagged = any(not s.flags.flagged for s in summaries)
+            self.run_message_action("flag" if unflagged else "unflag", summaries)
+
+    def action_delete(self) -> None:
+        summaries = self._targets()
+        if summaries:
+            self.run_message_action("delete", summaries)
+
+    def action_archive(self) -> None:
+        summaries = self._targets()
+        if summaries:
+            self.run_message_action("archive", summaries)
+
+    def action_move(self) -> None:
+        self._pick_folder("move")
+
+    def action_copy(self) -> None:
+        self._pick_folder("copy")
+
+    def _pick_folder(self, kind: str) -> None:
+        from tui_mail.ui.message_actions import plural
+        from tui_mail.ui.screens.folder_picker import FolderPicker
+
+        summaries = self._targets()
+        if not summaries:
+            return
+        accounts = sorted({s.account for s in summaries})
+        folders = self._app.folder_choices(accounts)
+        if not folders:
+            self._app.notify("No folder is common to the accounts of these messages.",
+                             severity="warning")
+            return
+        verb = "Move" if kind == "move" else "Copy"
+        title = f"{verb} {plural(len(summaries))} to…"
+        if len(accounts) > 1:
+            title += f" (in each of {', '.join(accounts)})"
+
+        def chosen(folder: str | None) -> None:
+            if folder is not None:
+                self.run_message_action(kind, summaries, folder)
+
+        self._app.push_screen(FolderPicker(title, folders), chosen)
+
+    def action_undo(self) -> None:
+        message, restored = self._app.undo_last_action()
+        self._app.notify(message, markup=False)
+        if restored:
+            self.after_action(set(), restored)

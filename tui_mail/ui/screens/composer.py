@@ -1,0 +1,337 @@
+"""The composer: From, To/Cc/Bcc, Subject, the body with the signature, attachments.
+
+What the user types is saved to the local drafts table every few seconds (only when it
+changed), under one Message-ID for the life of the draft, so a crash loses nothing. Sending,
+saving to the server and the external editor are asked of the app (`ComposeActions`), which
+outlives this screen.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, OptionList, Select, TextArea
+from textual.widgets.option_list import Option
+
+from tui_mail.errors import TuiMailError
+from tui_mail.mail.compose import compose, parse_address, parse_address_list, with_signature
+from tui_mail.mail.draftfile import DraftFields, draft_to_bytes
+from tui_mail.mail.sanitize import sanitize_line
+from tui_mail.model import Account, Draft, Identity
+from tui_mail.sync.outbox import read_attachments
+from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
+from tui_mail.ui.widgets.compose_fields import AddressLookup, AddressSuggester, PathSuggester
+from tui_mail.ui.widgets.text import format_size
+
+if TYPE_CHECKING:
+    from tui_mail.ui.compose_actions import ComposeActions
+
+AUTOSAVE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Sender:
+    """One choice of the From field: an identity of an account."""
+
+    account: Account
+    identity: Identity
+
+    @property
+    def label(self) -> str:
+        return f"{self.identity.address}  ({self.account.name})"
+
+
+def senders(accounts: Sequence[Account]) -> list[Sender]:
+    return [Sender(a, i) for a in accounts for i in a.all_identities]
+
+
+def _signature_block(signature: str) -> str:
+    return with_signature("", signature)
+
+
+class AttachmentList(OptionList):
+    """The files to attach, with their sizes; Delete removes the highlighted one."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("delete,backspace,d", "remove", "Remove attachment"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="attachments")
+        self.paths: list[Path] = []
+
+    def add(self, path: Path, size: int) -> None:
+        self.paths.append(path)
+        self.add_option(Option(Content(f"📎 {sanitize_line(path.name)}  ({format_size(size)})")))
+        self.highlighted = len(self.paths) - 1
+        self.display = True
+
+    def action_remove(self) -> None:
+        index = self.highlighted
+        if index is None or index >= len(self.paths):
+            return
+        del self.paths[index]
+        self.remove_option_at_index(index)
+        self.display = bool(self.paths)
+
+
+class ComposerScreen(Screen[None]):
+    """Write, send, save or postpone one message."""
+
+    DEFAULT_CSS = """
+    ComposerScreen {
+        layout: vertical;
+        & #headers { height: auto; padding: 0 1; }
+        & .field { height: 1; }
+        & .field > Label { width: 9; color: $text-muted; }
+        & .field > Input, & .field > Select { width: 1fr; }
+        & #body { height: 1fr; border: none; padding: 0 1; }
+        & #attachments { height: auto; max-height: 5; border: none; padding: 0 1; }
+    }
+    """
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("ctrl+t", "send", "Send", priority=True, id="composer.send"),
+        Binding("ctrl+s", "save_draft", "Save draft", priority=True, id="composer.save"),
+        Binding("ctrl+o", "postpone", "Postpone", priority=True, id="composer.postpone"),
+        Binding("ctrl+g", "external_editor", "Editor", priority=True, id="composer.editor"),
+        Binding("ctrl+l", "attach", "Attach", priority=True, id="composer.attach"),
+        Binding("escape", "close", "Close", id="composer.close"),
+    ]
+    AUTO_FOCUS = None
+
+    def __init__(
+        self,
+        accounts: Sequence[Account],
+        fields: DraftFields,
+        message_id: str,
+        *,
+        lookup: AddressLookup,
+        add_signature: bool = True,
+        reopened: bool = False,
+        autosave_seconds: float = AUTOSAVE_SECONDS,
+    ) -> None:
+        super().__init__()
+        self._senders = senders(accounts)
+        self._sender_index = self._initial_sender(fields)
+        sender = self._senders[self._sender_index]
+        body = fields.body
+        if add_signature:
+            body = with_signature(body, sender.identity.signature)
+        self._initial = replace(fields, account=sender.account.name, body=body,
+                                sender=str(sender.identity.address))
+        self.message_id = message_id
+        self._lookup = lookup
+        self._reopened = reopened
+        self._autosave_seconds = autosave_seconds
+        self._autosaved: DraftFields | None = None
+        self._saved: DraftFields | None = self._initial if reopened else None
+
+    # ---- layout -----------------------------------------------------------------------------
+
+    def _initial_sender(self, fields: DraftFields) -> int:
+        wanted = fields.sender.casefold()
+        for i, s in enumerate(self._senders):
+            if s.account.name == fields.account and s.identity.address.email.casefold() in wanted:
+                return i
+        for i, s in enumerate(self._senders):
+            if s.account.name == fields.account:
+                return i
+        return 0
+
+    def compose(self) -> ComposeResult:
+        f = self._initial
+        suggester = AddressSuggester(self._lookup)
+        with Vertical(id="headers"):
+            with Horizontal(classes="field"):
+                yield Label("From")
+                yield Select([(Content(s.label), i) for i, s in enumerate(self._senders)],
+                             value=self._sender_index, allow_blank=False, compact=True,
+                             id="from")
+            for name, value in (("To", f.to), ("Cc", f.cc), ("Bcc", f.bcc)):
+                with Horizontal(classes="field"):
+                    yield Label(name)
+                    yield Input(value, suggester=suggester, compact=True, id=name.lower(),
+                                placeholder="name or address; → completes")
+            with Horizontal(classes="field"):
+                yield Label("Subject")
+                yield Input(f.subject, compact=True, id="subject")
+            with Horizontal(classes="field"):
+                yield Label("Attach")
+                yield Input(compact=True, suggester=PathSuggester(), id="attach",
+                            placeholder="path of a file; → completes, Enter adds")
+        attachments = AttachmentList()
+        attachments.display = False
+        yield attachments
+        yield TextArea(f.body, soft_wrap=True, show_line_numbers=False, id="body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        attachments = self.query_one(AttachmentList)
+        for path in self._initial.attachments:
+            attachments.add(path, _size(path))
+        self.query_one("#to" if not self._initial.to else "#body").focus()
+        self.set_interval(self._autosave_seconds, self.autosave)
+
+    # ---- what was typed ---------------------------------------------------------------------
+
+    @property
+    def sender(self) -> Sender:
+        value = self.query_one("#from", Select).value
+        return self._senders[value if isinstance(value, int) else self._sender_index]
+
+    @property
+    def body(self) -> TextArea:
+        return self.query_one("#body", TextArea)
+
+    def fields(self) -> DraftFields:
+        """The draft as typed right now."""
+        sender = self.sender
+
+        def text(name: str) -> str:
+            return self.query_one(f"#{name}", Input).value
+
+        return replace(
+            self._initial, account=sender.account.name, sender=str(sender.identity.address),
+            to=text("to"), cc=text("cc"), bcc=text("bcc"), subject=text("subject"),
+            body=self.body.text, attachments=tuple(self.query_one(AttachmentList).paths),
+        )
+
+    def draft(self) -> Draft:
+        """The draft, validated (raises ComposeError naming a bad address)."""
+        f = self.fields()
+        return Draft(
+            identity=parse_address(f.sender), to=parse_address_list(f.to),
+            cc=parse_address_list(f.cc), bcc=parse_address_list(f.bcc), subject=f.subject,
+            body=f.body, attachments=f.attachments, in_reply_to=f.in_reply_to,
+            references=f.references, attached_messages=f.attached_messages,
+        )
+
+    def raw_draft(self) -> bytes:
+        return draft_to_bytes(self.fields(), self.message_id)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """A new identity brings its own signature in place of the previous one."""
+        if not isinstance(event.value, int) or event.value == self._sender_index:
+            return
+        old = _signature_block(self._senders[self._sender_index].identity.signature)
+        new = _signature_block(self._senders[event.value].identity.signature)
+        self._sender_index = event.value
+        text = self.body.text
+        if old and text.endswith(old):
+            self.body.load_text(text[: -len(old)] + new)
+        elif not old and new:
+            self.body.load_text(with_signature(text, self._senders[event.value].identity.signature))
+
+    @property
+    def tui(self) -> ComposeActions:
+        return self.app  # type: ignore[return-value]
+
+    # ---- autosave ---------------------------------------------------------------------------
+
+    def autosave(self) -> bool:
+        """Save to the local drafts table if anything changed; True when it wrote."""
+        fields = self.fields()
+        if fields == (self._autosaved or self._initial):
+            return False
+        self.tui.save_draft_locally(self.sender.account, self.message_id,
+                                    draft_to_bytes(fields, self.message_id))
+        self._autosaved = fields
+        return True
+
+    # ---- actions ----------------------------------------------------------------------------
+
+    def action_send(self) -> None:
+        account = self.sender.account
+        try:
+            draft = self.draft()
+            composed = compose(draft, attachment_data=read_attachments(draft.attachments),
+                               message_id=self.message_id)
+        except TuiMailError as exc:
+            self.notify(str(exc), title="Not sent", severity="error", markup=False)
+            return
+        if not self.tui.can_send(account):
+            self.autosave()
+            self.notify("The demo account has no mail server, so nothing can be sent. "
+                        "The message is kept as a local draft (D reopens it).",
+                        title="Not sent", severity="warning", markup=False, timeout=8)
+            return
+        self.tui.send_composed(account, composed, self.message_id)
+        self.dismiss()
+
+    def action_save_draft(self) -> None:
+        self._autosaved = self.fields()
+        self._saved = self._autosaved
+        self.tui.save_draft(self.sender.account, self.message_id, self.raw_draft())
+
+    def action_postpone(self) -> None:
+        self.action_save_draft()
+        self.dismiss()
+
+    def action_attach(self) -> None:
+        self.query_one("#attach", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "attach" or not event.value.strip():
+            return
+        path = Path(os.path.expanduser(event.value.strip())).resolve()
+        if not path.is_file():
+            self.notify(f"{sanitize_line(str(path))} is not a file.", severity="warning",
+                        markup=False)
+            return
+        self.query_one(AttachmentList).add(path, _size(path))
+        event.input.value = ""
+
+    def action_close(self) -> None:
+        """Close; asks first when typed text would be lost."""
+        fields = self.fields()
+        if fields == self._initial or fields == self._saved:
+            if self._autosaved is not None and not self._reopened and fields == self._initial:
+                self.tui.forget_draft(self.message_id)
+            self.dismiss()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.tui.forget_draft(self.message_id)
+                self.dismiss()
+
+        question = ("Discard the changes made since the draft was saved?" if self._saved
+                    else "Discard this message?")
+        self.app.push_screen(ConfirmDiscard(question), answered)
+
+    def action_external_editor(self) -> None:
+        """Edit the body in $VISUAL/$EDITOR (the app suspends meanwhile), then reload it."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="tui-mail-", delete=False,
+                                         encoding="utf-8") as handle:
+            handle.write(self.body.text)
+            path = Path(handle.name)
+        try:
+            code = self.tui.run_external_editor([*shlex.split(editor), str(path)])
+            if code != 0:
+                self.notify(f"The editor ({sanitize_line(editor)}) exited with status {code}; "
+                            "the body is unchanged.", severity="warning", markup=False)
+                return
+            self.body.load_text(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, TuiMailError) as exc:
+            self.notify(f"Could not run the editor: {exc}", severity="error", markup=False)
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -1,0 +1,131 @@
+"""Choose a folder by typing part of its path (fuzzy, like the command palette): move and copy.
+
+Folder names come from the server, so they are shown through `sanitize_line` and plain
+`Content`, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from tui_mail.ui.widgets.text import sanitize_line
+
+
+def rank_folders(query: str, folders: Sequence[str]) -> list[tuple[str, Content]]:
+    """Folders matching `query` (fuzzy, case-insensitive), best first, with the matched
+    letters highlighted; all folders in their order when the query is empty."""
+    if not query.strip():
+        return [(folder, Content(sanitize_line(folder))) for folder in folders]
+    matcher = Matcher(query.strip())
+    scored = []
+    for index, folder in enumerate(folders):
+        shown = sanitize_line(folder)
+        score = matcher.match(shown)
+        if score > 0:
+            scored.append((-score, index, folder, matcher.highlight(shown)))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [(folder, content) for _, _, folder, content in scored]
+
+
+class FolderPicker(ModalScreen[str | None]):
+    """Type to filter, Up/Down to choose, Enter to pick, Escape to cancel. Dismisses with
+    the folder's name (as the server spells it) or None."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("down", "cursor(1)", "Next", show=False, priority=True),
+        Binding("up", "cursor(-1)", "Previous", show=False, priority=True),
+    ]
+    AUTO_FOCUS = "#folder-query"
+
+    DEFAULT_CSS = """
+    FolderPicker {
+        align: center middle;
+        & > Vertical {
+            width: 70; max-width: 100%; height: auto; max-height: 80%;
+            border: round $primary; background: $panel; padding: 0 1;
+        }
+        & Label { width: 100%; }
+        & #folder-title { color: $text-primary; text-style: bold; }
+        & #folder-hint { color: $text-muted; }
+        & #folder-query { border: tall $border-blurred; }
+        & #folder-query:focus { border: tall $border; }
+        & OptionList { height: auto; max-height: 14; border: none; background: $panel; }
+    }
+    """
+
+    def __init__(self, title: str, folders: Sequence[str]) -> None:
+        super().__init__()
+        self._title = title
+        self._folders = list(folders)
+        self._shown: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Content(self._title), id="folder-title")
+            yield Input(placeholder="Folder name…", id="folder-query")
+            yield OptionList(id="folder-options")
+            yield Label(Content("Type to filter · ↑↓ choose · Enter: pick · Esc: cancel"),
+                        id="folder-hint")
+
+    def on_mount(self) -> None:
+        self._filter("")
+
+    @property
+    def options(self) -> OptionList:
+        return self.query_one("#folder-options", OptionList)
+
+    @property
+    def shown(self) -> list[str]:
+        """The folders listed now, best match first."""
+        return list(self._shown)
+
+    def _filter(self, query: str) -> None:
+        ranked = rank_folders(query, self._folders)
+        self._shown = [folder for folder, _ in ranked]
+        options = self.options
+        options.clear_options()
+        if ranked:
+            options.add_options([Option(content) for _, content in ranked])
+            options.highlighted = 0
+        else:
+            options.add_option(Option(Content("No folder matches."), disabled=True))
+
+    @on(Input.Changed, "#folder-query")
+    def _query_changed(self, event: Input.Changed) -> None:
+        self._filter(event.value)
+
+    @on(Input.Submitted, "#folder-query")
+    def _submitted(self) -> None:
+        self._choose(self.options.highlighted)
+
+    @on(OptionList.OptionSelected, "#folder-options")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(event.option_index)
+
+    def _choose(self, index: int | None) -> None:
+        if index is None or not 0 <= index < len(self._shown):
+            self.notify("No folder matches; type less of its name.", severity="warning")
+            return
+        self.dismiss(self._shown[index])
+
+    def action_cursor(self, step: int) -> None:
+        options = self.options
+        if not self._shown:
+            return
+        current = options.highlighted or 0
+        options.highlighted = max(0, min(len(self._shown) - 1, current + step))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

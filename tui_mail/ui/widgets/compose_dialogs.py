@@ -1,0 +1,93 @@
+"""The composer's small dialogs: "discard this message?", and the list of drafts to reopen.
+
+Draft subjects and recipients are untrusted text: they are shown as `Content`, never markup,
+and with control characters removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from tui_mail.mail.draftfile import DraftFields
+from tui_mail.mail.sanitize import sanitize_line
+
+DIALOG_CSS = """
+    align: center middle;
+    & > Vertical {
+        width: 80%; max-width: 100; height: auto; max-height: 80%;
+        border: round $primary; background: $panel; padding: 0 1;
+    }
+    & Label { width: 100%; }
+    & .hint { color: $text-muted; }
+    & OptionList { height: auto; max-height: 20; border: none; }
+"""
+
+
+class ConfirmDiscard(ModalScreen[bool]):
+    """Asks before throwing away text that was not saved anywhere."""
+
+    DEFAULT_CSS = "ConfirmDiscard {" + DIALOG_CSS + "}"
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("y,d", "answer(True)", "Discard"),
+        Binding("n,escape", "answer(False)", "Keep editing"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self._question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Content(self._question))
+            yield Label(Content("y: discard   n/Esc: keep editing"), classes="hint")
+
+    def action_answer(self, discard: bool) -> None:
+        self.dismiss(discard)
+
+
+def draft_line(fields: DraftFields, updated: datetime) -> Content:
+    """One row of the drafts list: when, to whom, about what."""
+    subject = sanitize_line(fields.subject) or "(no subject)"
+    to = sanitize_line(fields.to) or "(no recipient)"
+    when = updated.strftime("%Y-%m-%d %H:%M")
+    return Content(f"{when}  {subject[:60]}  → {to[:40]}  [{sanitize_line(fields.account)}]")
+
+
+class DraftPicker(ModalScreen[int | None]):
+    """Unsent drafts, newest first; Enter reopens one in the composer."""
+
+    DEFAULT_CSS = "DraftPicker {" + DIALOG_CSS + "}"
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape,q", "close", "Close"),
+    ]
+
+    def __init__(self, lines: Sequence[Content]) -> None:
+        super().__init__()
+        self._lines = list(lines)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Content(f"Unsent drafts ({len(self._lines)})"))
+            yield OptionList(*[Option(line) for line in self._lines])
+            yield Label(Content("Enter: reopen   Esc: close"), classes="hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option_index)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,95 @@
+"""Completion for the composer's fields: addresses the cache has seen, and file paths.
+
+Both are Textual `Suggester`s: the Input shows the rest of the suggestion dimmed and the right
+arrow (or End) accepts it. The address lookup runs in a thread with its own read-only cache
+connection, so typing never waits for the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.suggester import Suggester
+
+from tui_mail.model import Address
+
+AddressLookup = Callable[[str, int], list[Address]]
+
+
+def last_item(value: str) -> tuple[str, str]:
+    """Split an address list being typed into (everything before the last item, last item)."""
+    cut = max(value.rfind(","), value.rfind(";"))
+    if cut < 0:
+        return "", value.lstrip()
+    head, tail = value[: cut + 1], value[cut + 1 :]
+    stripped = tail.lstrip()
+    return head + tail[: len(tail) - len(stripped)], stripped
+
+
+def complete_address(typed: str, candidates: list[Address]) -> str | None:
+    """The best completion of `typed` (a name or address prefix), as the cache spells it."""
+    folded = typed.casefold()
+    for address in candidates:
+        if address.name and address.name.casefold().startswith(folded):
+            full = str(address)
+        elif address.email.casefold().startswith(folded):
+            full = address.email
+        else:
+            continue
+        return full
+    return None
+
+
+class AddressSuggester(Suggester):
+    """Completes the last address of a To/Cc/Bcc list from the cache's senders."""
+
+    def __init__(self, lookup: AddressLookup, *, limit: int = 10) -> None:
+        super().__init__(use_cache=True, case_sensitive=True)
+        self._lookup = lookup
+        self._limit = limit
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, typed = last_item(value)
+        if len(typed) < 2 or "<" in typed:
+            return None
+        try:
+            found = await asyncio.to_thread(self._lookup, typed, self._limit)
+        except Exception:  # a locked or missing cache only means no suggestion
+            return None
+        completion = complete_address(typed, found)
+        return head + completion if completion and completion != typed else None
+
+
+def complete_path(value: str) -> str | None:
+    """The first entry of the directory being typed whose name starts with what was typed;
+    a directory gets a trailing slash so the next name can be typed at once."""
+    if not value:
+        return None
+    expanded = Path(os.path.expanduser(value))
+    directory, stem = (expanded, "") if value.endswith(os.sep) else (expanded.parent, expanded.name)
+    try:
+        names = sorted(entry.name for entry in os.scandir(directory)
+                       if entry.name.startswith(stem) and (stem.startswith(".") or
+                                                         not entry.name.startswith(".")))
+    except OSError:
+        return None
+    for name in names:
+        if name == stem:
+            continue
+        rest = name[len(stem):]
+        suffix = os.sep if (directory / name).is_dir() else ""
+        return value + rest + suffix
+    return None
+
+
+class PathSuggester(Suggester):
+    """Completes a file path (`~` is understood)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return await asyncio.to_thread(complete_path, value)
