@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_mail.cli.context import CliContext
 from tui_mail.errors import SecretError, TuiMailError
 from tui_mail.model import Account, Protocol, ServerConfig
-from tui_mail.remote.connection import Credentials, describe
+
+if TYPE_CHECKING:
+    from tui_mail.remote.connection import Credentials
 
 
 def register(sub: Any) -> None:
@@ -31,6 +32,8 @@ def register(sub: Any) -> None:
 
 
 def _server_line(server: ServerConfig | None) -> str:
+    from tui_mail.remote.connection import describe
+
     return describe(server) if server else "(none)"
 
 
@@ -54,6 +57,7 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
 def credentials(account: Account, role: str) -> Credentials:
     """Credentials for one server of an account, from the token command, command or keyring."""
     from tui_mail import secrets
+    from tui_mail.remote.connection import Credentials
 
     server = account.incoming if role == "incoming" else account.smtp
     assert server is not None
@@ -73,12 +77,16 @@ def _probe(account: Account, role: str, server: ServerConfig) -> list[str]:
         from tui_mail.remote import pop3
 
         return pop3.probe(server, creds)
+    import asyncio
+
     from tui_mail.remote import smtp
 
     return asyncio.run(smtp.probe(server, creds))
 
 
 def run_check(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tui_mail.remote.connection import describe
+
     failures = 0
     for account in ctx.accounts(args.name):
         print(f"{account.name}:")

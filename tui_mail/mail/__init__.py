@@ -1,39 +1,29 @@
-"""Pure email logic (no I/O): parse, render, sanitize, thread."""
+"""Pure email logic (no I/O): parse, render, sanitize, thread.
 
-from tui_mail.mail.headers import HeaderSummary, parse_headers
-from tui_mail.mail.parse import attachment_bytes, parse_message
-from tui_mail.mail.render import (
-    RenderedBody,
-    quote_depth,
-    render_headers,
-    render_message,
-    render_raw,
-)
-from tui_mail.mail.sanitize import sanitize_filename, sanitize_line, sanitize_text
-from tui_mail.mail.threading import (
-    ThreadItem,
-    ThreadRow,
-    Threads,
-    normalize_subject,
-    thread_messages,
-)
+The names below load their module on first use (PEP 562), so importing one light module of
+this package (sanitize, headers) does not pull in html2text and the MIME parser at start-up.
+"""
 
-__all__ = [
-    "HeaderSummary",
-    "RenderedBody",
-    "ThreadItem",
-    "ThreadRow",
-    "Threads",
-    "attachment_bytes",
-    "normalize_subject",
-    "parse_headers",
-    "parse_message",
-    "quote_depth",
-    "render_headers",
-    "render_message",
-    "render_raw",
-    "sanitize_filename",
-    "sanitize_line",
-    "sanitize_text",
-    "thread_messages",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "HeaderSummary": "headers", "parse_headers": "headers",
+    "attachment_bytes": "parse", "parse_message": "parse",
+    "RenderedBody": "render", "quote_depth": "render", "render_headers": "render",
+    "render_message": "render", "render_raw": "render",
+    "sanitize_filename": "sanitize", "sanitize_line": "sanitize", "sanitize_text": "sanitize",
+    "ThreadItem": "threading", "ThreadRow": "threading", "Threads": "threading",
+    "normalize_subject": "threading", "thread_messages": "threading",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

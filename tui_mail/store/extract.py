@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tui_mail.mail.headers import HeaderSummary, parse_headers
-from tui_mail.mail.parse import parse_message
-from tui_mail.mail.render import render_message
 from tui_mail.model import Address
 
 PREVIEW_CHARS = 200
@@ -54,6 +52,10 @@ class BodyText:
 
 def body_text(raw: bytes) -> BodyText:
     """The rendered plain text of a whole message (what search indexes) and its attachments."""
+    # Imported here: the UI's read-only start-up never renders, and html2text is costly to load.
+    from tui_mail.mail.parse import parse_message
+    from tui_mail.mail.render import render_message
+
     msg = parse_message(raw)
     rendered = render_message(msg)
     shown = [a for a in msg.attachments if not a.inline]
