@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -153,6 +152,8 @@ def run_send(args: argparse.Namespace, ctx: CliContext) -> int:
         if args.queue_only:
             print(f"outbox #{entry_id}: queued")
             return 0
+        import asyncio
+
         delivery = asyncio.run(outbox.deliver(entry_id))
     return _report(delivery, f"outbox #{entry_id}")
 
@@ -197,6 +198,8 @@ def run_outbox_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _deliver_all(ctx: CliContext, pick: Any) -> int:
+    import asyncio
+
     worst = 0
     with _store(ctx) as store:
         for account in ctx.accounts():
