@@ -50,6 +50,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="parsing processes for the import")
     ap.add_argument("--keep", action="store_true", help="keep the database and mbox")
     ap.add_argument("--reuse", action="store_true", help="reuse an existing database in --dir")
+    ap.add_argument(
+        "--reuse-mbox", action="store_true", help="import an existing mail.mbox in --dir again"
+    )
     args = ap.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="tui-mail-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -59,12 +62,13 @@ def main() -> None:
     if not (args.reuse and db_path.exists()):
         for p in work.glob("cache.db*"):
             p.unlink()
-        t0 = time.perf_counter()
-        write_mbox(mbox, generate(args.count, seed=7))
-        print(
-            f"generated {args.count} messages ({mbox.stat().st_size / 1e6:.0f} MB mbox)"
-            f" in {time.perf_counter() - t0:.1f} s"
-        )
+        if not (args.reuse_mbox and mbox.exists()):
+            t0 = time.perf_counter()
+            write_mbox(mbox, generate(args.count, seed=7))
+            print(
+                f"generated {args.count} messages ({mbox.stat().st_size / 1e6:.0f} MB mbox)"
+                f" in {time.perf_counter() - t0:.1f} s"
+            )
         store = Store.open(db_path)
         t0 = time.perf_counter()
         result = import_path(store, mbox, "bench", "INBOX", workers=args.workers)
@@ -72,7 +76,8 @@ def main() -> None:
         store.close()
         print(
             f"import: {result.added} messages in {elapsed:.1f} s"
-            f" = {result.added / elapsed:.0f} messages/s"
+            f" = {result.added / elapsed:.0f} messages/s",
+            flush=True,
         )
     size = sum(p.stat().st_size for p in work.glob("cache.db*"))
     print(f"database: {size / 1e6:.0f} MB (with WAL)")
@@ -93,6 +98,14 @@ def main() -> None:
         ("search date range + word", lambda: reader.search("date:2022-01..2022-06 budget")),
         ("search is:unread from:user3", lambda: reader.search("is:unread from:user3")),
         ("search prefix: kube*", lambda: reader.search("kube*")),
+        (
+            "search folder:INBOX is:unread + word",
+            lambda: reader.search("in:INBOX is:unread budget"),
+        ),
+        ("search is:unread (no text)", lambda: reader.search("is:unread")),
+        ("search in:INBOX is:unread (no text)", lambda: reader.search("in:INBOX is:unread")),
+        ("search date range (no text)", lambda: reader.search("date:2022-01..2022-06")),
+        ("search is:flagged has:attachment", lambda: reader.search("is:flagged has:attachment")),
     ]
     t0 = time.perf_counter()
     reader.page(View.of(folder), total // 3, 50)

@@ -8,7 +8,7 @@ import pytest
 from tests.store.builders import make_raw
 from tui_mail.errors import QueryError
 from tui_mail.model import Flags
-from tui_mail.store import NewMessage, Store
+from tui_mail.store import NewMessage, Store, listing
 from tui_mail.store.query import compile_query
 
 
@@ -235,3 +235,88 @@ def test_hostile_queries_give_results_or_a_query_error_never_sql_errors(
     except sqlite3.Error as exc:  # pragma: no cover - the failure being tested for
         pytest.fail(f"SQL error for {query!r}: {exc}")
     assert len(mail.search("")) == 6  # nothing was dropped or changed
+
+
+def test_date_filters_become_an_id_range_beside_the_text() -> None:
+    q = compile_query("date:2024-02..2024-03 after:2024-02-15 report is:unread")
+    assert q.match == '("report")'
+    assert q.id_low == int(datetime(2024, 2, 15).timestamp()) * 1024
+    assert q.id_high == int(datetime(2024, 4, 1).timestamp()) * 1024
+    assert q.filters == ["((m.flags & 1) = 0)"] and q.filter_params == []
+    assert len(q.where) == 3  # the date conditions are still there for SQL-only searches
+
+
+def test_contradicting_dates_find_nothing(mail: Store) -> None:
+    assert subjects(mail, "after:2024-06-01 before:2024-01-01") == []
+    assert subjects(mail, "after:2024-06-01 before:2024-01-01 report") == []
+
+
+@pytest.fixture
+def many(store: Store) -> Store:
+    """60 messages that all say "common": every third unread, every fifth in Archive."""
+    for n in range(60):
+        store.add_messages(
+            "work",
+            "Archive" if n % 5 == 0 else "INBOX",
+            [
+                NewMessage(
+                    uid=n,
+                    flags=Flags(seen=n % 3 != 0),
+                    raw=make_raw(n, body=f"common words, number{n}"),
+                )
+            ],
+        )
+    return store
+
+
+def _uid_numbers(rows: list) -> list[int]:
+    return [int(m.subject.split()[-1]) for m in rows]
+
+
+@pytest.mark.parametrize(
+    ("first", "biggest", "budget"),
+    [(100, 1600, 4000), (1, 1, 1), (2, 8, 5), (3, 4, 20)],
+    ids=["defaults", "fallback-at-once", "fallback-after-chunks", "chunks-only"],
+)
+@pytest.mark.parametrize(
+    ("query", "wanted"),
+    [
+        ("common is:unread", lambda n: n % 3 == 0),
+        ("common folder:Archive", lambda n: n % 5 == 0),
+        ("common is:unread folder:Archive", lambda n: n % 15 == 0),
+        ("common date:2020-01-05..2020-02-10 is:read", lambda n: 4 <= n <= 37 and n % 3 != 0),
+        ("common -number7 is:read", lambda n: n != 7 and n % 3 != 0),
+        ("is:unread folder:Archive", lambda n: n % 15 == 0),
+        ("folder:Archive before:2020-02-01", lambda n: n <= 27 and n % 5 == 0),
+        ("-number7 -number8 is:read", lambda n: n not in (7, 8) and n % 3 != 0),
+    ],
+)
+def test_filtered_search_gives_the_same_pages_whichever_way_it_walks(
+    many: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    first: int,
+    biggest: int,
+    budget: int,
+    query: str,
+    wanted: object,
+) -> None:
+    monkeypatch.setattr(listing, "WALK_FIRST_CHUNK", first)
+    monkeypatch.setattr(listing, "WALK_MAX_CHUNK", biggest)
+    monkeypatch.setattr(listing, "WALK_BUDGET", budget)
+    expected = [n for n in range(59, -1, -1) if wanted(n)]  # type: ignore[operator]
+    got: list[int] = []
+    before = None
+    while True:
+        page = many.search(query, limit=4, before_key=before)
+        got += _uid_numbers(page)
+        if len(page) < 4:
+            break
+        before = page[-1].id
+    assert got == expected
+
+
+def test_a_date_range_bounds_a_plain_text_search(many: Store) -> None:
+    rows = many.search("common date:2020-01-05..2020-01-10", limit=3)
+    assert _uid_numbers(rows) == [9, 8, 7]
+    rows = many.search("common date:2020-01-05..2020-01-10", before_key=rows[-1].id)
+    assert _uid_numbers(rows) == [6, 5, 4]

@@ -4,12 +4,15 @@ Rows by position without `OFFSET n` per line: a window near either end of the li
 by `LIMIT` on an index walked in one direction or the other; anywhere else, the ordered id list
 of the view is loaded once (a covering-index scan) and kept until the database changes, and
 the window's summaries are fetched by id.
+
+Search walks candidates newest first and stops when the page is full (see `_search_rows`).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from dataclasses import dataclass
 
 from tui_mail.errors import QueryError
 from tui_mail.model import Address, FolderRole, MessageSummary
@@ -17,6 +20,11 @@ from tui_mail.store.query import compile_query
 from tui_mail.store.types import SortBy, View
 
 END_WINDOW = 200  # positions this close to an end are read with LIMIT on the index
+# A filtered search reads FTS hits (or message ids) newest first in chunks growing from
+# WALK_FIRST_CHUNK to WALK_MAX_CHUNK, and hands over to SQLite after WALK_BUDGET (_search_rows).
+WALK_FIRST_CHUNK = 200
+WALK_MAX_CHUNK = 1600
+WALK_BUDGET = 4000
 
 _ORDER = {
     SortBy.DATE: ("m.id DESC", "m.id ASC"),
@@ -181,57 +189,115 @@ class ListingMixin:
         Page on with `before_key=<id of the last result>`. Raises QueryError for a malformed
         query, never an SQL error.
         """
-        from tui_mail.store.db import SUMMARY_COLUMNS, SUMMARY_FROM, summary_of
+        from tui_mail.store.db import summary_of
 
         q = compile_query(query)
-        where = list(q.where)
-        params = list(q.params)
+        filters = list(q.filters)
+        params = list(q.filter_params)
         if account is not None:
-            where.append("a.name = ?")
+            filters.append("a.name = ?")
             params.append(account)
         if folder is not None:
-            where.append("f.name = ?")
+            filters.append("f.name = ?")
             params.append(folder)
+        low, high = q.id_low, q.id_high
         if before_key is not None:
-            where.append("m.id < ?")
-            params.append(before_key)
-        if q.match is not None and len(where) == 0 + (before_key is not None):
-            # Text only: FTS5 walks its index newest first and stops at `limit` (DESIGN.md).
-            bound = " AND rowid < ?" if before_key is not None else ""
-            extra = [before_key] if before_key is not None else []
-            try:
-                ids = [
-                    r[0]
-                    for r in self._conn.execute(
-                        f"SELECT rowid FROM fts WHERE fts MATCH ?{bound} ORDER BY rowid DESC LIMIT ?",
-                        (q.match, *extra, limit),
-                    )
-                ]
-            except sqlite3.OperationalError as exc:
-                raise QueryError(f"cannot search for {query!r}: {exc}") from exc
-            marks = ",".join("?" * len(ids))
-            rows = self._conn.execute(
-                f"SELECT {SUMMARY_COLUMNS} FROM {SUMMARY_FROM} WHERE m.id IN ({marks})"
-                " ORDER BY m.id DESC",
-                ids,
-            ).fetchall()
-            return [summary_of(r) for r in rows]
-        if q.match is not None:
-            bound = " AND rowid < ?" if before_key is not None else ""
-            where.insert(0, f"m.id IN (SELECT rowid FROM fts WHERE fts MATCH ?{bound})")
-            params[:0] = [q.match, *([before_key] if before_key is not None else [])]
-        sql = (
-            f"SELECT {SUMMARY_COLUMNS} FROM {SUMMARY_FROM} WHERE {' AND '.join(where) or '1'}"
-            " ORDER BY m.id DESC LIMIT ?"
-        )
+            high = before_key if high is None else min(high, before_key)
+        if limit <= 0 or (low is not None and high is not None and low >= high):
+            return []
+        search = _Search(filters, params, low, high, q.match)
         try:
-            rows = self._conn.execute(sql, (*params, limit)).fetchall()
+            rows = self._search_rows(search, limit)
         except sqlite3.OperationalError as exc:
-            # Last resort: every term is quoted, so this means a case the parser missed.
-            if "fts5" in str(exc) or "syntax" in str(exc) or "string" in str(exc):
+            # Every term is quoted, so an FTS error means a case the parser missed.
+            if q.match is not None or any(w in str(exc) for w in ("fts5", "syntax", "string")):
                 raise QueryError(f"cannot search for {query!r}: {exc}") from exc
             raise
         return [summary_of(r) for r in rows]
+
+    def _search_rows(self, s: _Search, limit: int) -> list[tuple]:
+        """Summary rows of the newest `limit` messages of `s`.
+
+        The candidates are walked newest first: the FTS hits (FTS5 walks its index in rowid
+        order, which is date order, within the rowid range of the date filters), or without
+        text the messages by id. With no other filter that is one `LIMIT` query. Otherwise the
+        candidates are checked against the filters a chunk at a time, so the cost follows the
+        page, not the number of matches. When the filters reject most candidates (WALK_BUDGET
+        seen and the page still not full), the rest is left to SQLite as one query, which
+        reads every remaining match but can use the message indexes (a small folder, say).
+        """
+        if s.match is not None:
+            hits_sql = "SELECT rowid FROM fts WHERE fts MATCH ?" + "".join(
+                f" AND {c}" for c in _range_sql(s.low, s.high, "rowid")
+            )
+            hits_params: list[object] = [s.match, *_range_params(s.low, s.high)]
+            order = " ORDER BY rowid DESC"
+        else:
+            where = " AND ".join(_range_sql(s.low, s.high, "id")) or "1"
+            hits_sql = f"SELECT id FROM messages WHERE {where}"
+            hits_params = list(_range_params(s.low, s.high))
+            order = " ORDER BY id DESC"
+        if not s.filters:
+            ids = [
+                r[0]
+                for r in self._conn.execute(hits_sql + order + " LIMIT ?", (*hits_params, limit))
+            ]
+            return self._filtered(ids, [], [], limit)
+        rows: list[tuple] = []
+        seen = 0
+        chunk = WALK_FIRST_CHUNK
+        ids: list[int] = []
+        hits = self._conn.execute(hits_sql + order, hits_params)
+        try:
+            while len(rows) < limit:
+                ids = [r[0] for r in hits.fetchmany(chunk)]
+                if not ids:
+                    return rows
+                rows += self._filtered(ids, s.filters, s.params, limit - len(rows))
+                seen += len(ids)
+                if len(ids) < chunk or len(rows) >= limit:
+                    return rows
+                if seen >= WALK_BUDGET:
+                    break
+                chunk = min(chunk * 4, WALK_MAX_CHUNK)
+        finally:
+            hits.close()
+        return rows + self._rest_by_sqlite(s, ids[-1], limit - len(rows))
+
+    def _rest_by_sqlite(self, s: _Search, below: int, limit: int) -> list[tuple]:
+        """The newest `limit` rows of `s` with id < below, in whatever plan SQLite picks."""
+        from tui_mail.store.db import SUMMARY_COLUMNS, SUMMARY_FROM
+
+        where = list(s.filters)
+        params = list(s.params)
+        if s.match is not None:
+            bound = "".join(f" AND {c}" for c in _range_sql(s.low, below, "rowid"))
+            where.insert(0, f"m.id IN (SELECT rowid FROM fts WHERE fts MATCH ?{bound})")
+            params[:0] = [s.match, *_range_params(s.low, below)]
+        else:
+            where += _range_sql(s.low, below, "m.id")
+            params += _range_params(s.low, below)
+        return self._conn.execute(
+            f"SELECT {SUMMARY_COLUMNS} FROM {SUMMARY_FROM} WHERE {' AND '.join(where)}"
+            " ORDER BY m.id DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+
+    def _filtered(
+        self, ids: list[int], filters: list[str], params: list[object], limit: int
+    ) -> list[tuple]:
+        """Summary rows of those of `ids` that pass `filters`, newest first."""
+        from tui_mail.store.db import SUMMARY_COLUMNS, SUMMARY_FROM
+
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        where = " AND ".join([f"m.id IN ({marks})", *filters])
+        return self._conn.execute(
+            f"SELECT {SUMMARY_COLUMNS} FROM {SUMMARY_FROM} WHERE {where}"
+            " ORDER BY m.id DESC LIMIT ?",
+            (*ids, *params, limit),
+        ).fetchall()
 
     # ---- addresses -------------------------------------------------------------------
 
@@ -247,6 +313,28 @@ class ListingMixin:
             (pattern, pattern, limit),
         ).fetchall()
         return [Address(name, email) for name, email in rows]
+
+
+@dataclass(frozen=True)
+class _Search:
+    """A compiled search: conditions over `messages m`, the id range, the FTS expression."""
+
+    filters: list[str]
+    params: list[object]
+    low: int | None  # low <= id < high; None = open
+    high: int | None
+    match: str | None
+
+
+def _range_sql(low: int | None, high: int | None, column: str) -> list[str]:
+    """Conditions for low <= column < high (None = open)."""
+    return ([f"{column} >= ?"] if low is not None else []) + (
+        [f"{column} < ?"] if high is not None else []
+    )
+
+
+def _range_params(low: int | None, high: int | None) -> list[int]:
+    return [b for b in (low, high) if b is not None]
 
 
 def inbox_view(account: str | None = None) -> View:

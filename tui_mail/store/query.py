@@ -20,7 +20,9 @@ raises `QueryError` saying where (column, from 1) and why.
 `compile_query()` gives a `CompiledQuery`: one FTS5 MATCH expression for the text terms that
 are AND-ed at the top level (the fast path: rowid order is date order, see schema.py) and SQL
 conditions over `messages m` for everything else; text nested under `or`/`not` with filters
-becomes `m.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)`.
+becomes `m.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)`. Top-level date filters are also
+given as one id range (`id_low`, `id_high`; ids are date keys, see keys.py), which the search
+pushes into the FTS walk as a rowid range; `filters` is `where` without them.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class Text:
 class Filter:
     sql: str
     params: tuple[object, ...] = ()
+    # A date filter is a message id range (ids are date keys): low <= id < high, None = open.
+    id_range: tuple[int | None, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -254,14 +258,16 @@ def _term(tok: _Tok, now: float) -> Node:
     if fieldname == "account":
         return Filter("m.account_id IN (SELECT id FROM accounts WHERE name = ?)", (value,))
     lo, hi = _date_filter(fieldname, value, tok.pos, now)
+    low = lo * KEY_SCALE if lo is not None else None
+    high = hi * KEY_SCALE if hi is not None else None
     conds, params = [], []
-    if lo is not None:
+    if low is not None:
         conds.append("m.id >= ?")
-        params.append(lo * KEY_SCALE)
-    if hi is not None:
+        params.append(low)
+    if high is not None:
         conds.append("m.id < ?")
-        params.append(hi * KEY_SCALE)
-    return Filter(" AND ".join(conds) or "1", tuple(params))
+        params.append(high)
+    return Filter(" AND ".join(conds) or "1", tuple(params), (low, high))
 
 
 # ---- dates -------------------------------------------------------------------------------
@@ -379,6 +385,12 @@ class CompiledQuery:
     match: str | None  # FTS5 expression for the top-level text terms
     where: list[str] = field(default_factory=list)  # conditions over `messages m`
     params: list[object] = field(default_factory=list)  # for `where`, in order
+    # The top-level date filters as one id range, id_low <= id < id_high (None = open), and
+    # `where` without them: a date range is pushed into the FTS walk as a rowid range.
+    id_low: int | None = None
+    id_high: int | None = None
+    filters: list[str] = field(default_factory=list)
+    filter_params: list[object] = field(default_factory=list)
 
 
 def parse_query(query: str, *, now: float | None = None) -> Node:
@@ -400,5 +412,21 @@ def compile_query(query: str, *, now: float | None = None) -> CompiledQuery:
         rest = list(top)
     out = CompiledQuery(match=match)
     for child in rest:
-        out.where.append(_sql(child, out.params))
+        sql = _sql(child, out.params)
+        out.where.append(sql)
+        if isinstance(child, Filter) and child.id_range is not None:
+            low, high = child.id_range
+            if low is not None:
+                out.id_low = low if out.id_low is None else max(out.id_low, low)
+            if high is not None:
+                out.id_high = high if out.id_high is None else min(out.id_high, high)
+        else:
+            out.filters.append(sql)
+            out.filter_params.extend(_sql_params(child))
     return out
+
+
+def _sql_params(node: Node) -> list[object]:
+    params: list[object] = []
+    _sql(node, params)
+    return params
