@@ -40,21 +40,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
-    """The interface: the configured accounts, or the offline demo account when asked for
-    with --demo or when there is no config file yet (with a hint on adding an account)."""
+    """The interface: the configured accounts; the offline demo account with --demo; and the
+    setup screen when there is no config file yet (it also offers the demo)."""
     from tui_mail.config import default_config_path
 
     config_path = ctx.config_path or default_config_path()
-    if ctx.demo or (ctx.config_path is None and not config_path.exists()):
+    if not ctx.demo and not config_path.exists():
+        from tui_mail.config import config_dir
+        from tui_mail.ui.first_run import SetupFirstApp
+
+        app = SetupFirstApp(config_path, ctx.cache_path, themes_dir=config_dir() / "themes")
+        app.run()
+        if not app.wants_demo:
+            return app.return_code or 0
+    if ctx.demo or not config_path.exists():
         from tui_mail.demo.builder import ensure_demo_cache
         from tui_mail.ui.app import run_app
 
-        notice = "" if ctx.demo else (
-            f"This is the offline demo account: no config file was found at {config_path}. "
-            "To add your own account, write that file (the README has an example), then run "
-            "`tui-mail accounts check`."
-        )
-        return run_app(None, ensure_demo_cache(ctx.data_dir), demo=True, notice=notice)
+        return run_app(None, ensure_demo_cache(ctx.data_dir), demo=True)
     config = ctx.config()
     from tui_mail.ui.app import run_app
 

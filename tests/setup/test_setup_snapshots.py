@@ -1,0 +1,48 @@
+"""Snapshots of the first-run setup screen at 80x24 and 160x48 (dark theme).
+
+Regenerate after a deliberate visual change with `pytest tests/setup --snapshot-update` and
+review the SVG diff.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from tui_mail.ui.first_run import SetupFirstApp
+
+NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
+SIZES = [(80, 24), (160, 48)]
+
+
+async def _typed(pilot) -> None:
+    await pilot.pause()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.press(*"work", "tab", *"zoe@example.com", "tab", "tab", *"secret")
+    await pilot.pause()
+
+
+async def _advanced(pilot) -> None:
+    await _typed(pilot)
+    pilot.app.screen.query_one("#advanced").collapsed = False
+    await pilot.pause()
+
+
+def make_app(tmp_path: Path) -> SetupFirstApp:
+    # A fixed config path: the screen shows it, and snapshots must not depend on tmp_path.
+    return SetupFirstApp(Path("/nonexistent/tui-mail/config.toml"), tmp_path / "cache.sqlite3",
+                         sync_after_setup=False, clock=lambda: NOW, state_dir=tmp_path / "state",
+                         themes_dir=tmp_path / "themes")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_setup_screen_snapshot(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=_typed)
+
+
+def test_setup_screen_with_advanced_open_snapshot(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(make_app(tmp_path), terminal_size=(160, 48), run_before=_advanced)
