@@ -128,15 +128,15 @@ async def test_sort_cycle_and_threads_keep_the_selected_message(make_app):
         message_list = app.query_one(MessageList)
         await pilot.press("j", "j", "j")
         chosen = message_list.selected.id
-        await pilot.press("s")
+        await pilot.press("o")
         await settle(pilot)
         assert message_list.selected.id == chosen
         senders = [message_list.summary_at(i).sender.display().casefold()
                    for i in range(message_list.row_count)]
         assert senders == sorted(senders)
         assert "by sender" in screen_text(app)
-        await pilot.press("s", "s")  # back to date order
-        await pilot.press("t")
+        await pilot.press("o", "o")  # back to date order
+        await pilot.press("T")
         await settle(pilot)
         assert message_list.threaded
         assert message_list.selected.id == chosen

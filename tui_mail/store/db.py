@@ -541,6 +541,26 @@ class Store(ListingMixin, QueueMixin):
                     [(folder_id, account_id, i) for i in chunk],
                 )
 
+    def restore_local(
+        self, account: str, rows: Iterable[tuple[int, str, int | None, Flags]]
+    ) -> None:
+        """Put cached messages back as they were: `(row id, folder, uid, flags)` each (the undo
+        of a local move or flag change that has not reached the server)."""
+        account_id = self._account_id(account)
+        folder_ids: dict[str, int] = {}
+        values = []
+        for row_id, folder, uid, flags in rows:
+            if folder not in folder_ids:
+                folder_ids[folder] = self._folder_id(account, folder)
+            values.append((folder_ids[folder], account_id, uid, flags.to_bits(), row_id))
+        for chunk in _chunks(values, 500):
+            with self._tx() as c:
+                c.executemany(
+                    "UPDATE messages SET folder_id = ?, account_id = ?, uid = ?, flags = ?"
+                    " WHERE id = ?",
+                    chunk,
+                )
+
     def delete_local(self, ids: Iterable[int]) -> None:
         for chunk in _chunks(ids, 500):
             with self._tx() as c:

@@ -171,6 +171,11 @@ class QueueMixin:
                 (str(ActionState.PENDING), action_id),
             )
 
+    def remove_action(self, action_id: int) -> None:
+        """Drop a queued action (the user undid it before it reached the server)."""
+        with self._tx() as c:
+            c.execute("DELETE FROM actions WHERE id = ?", (action_id,))
+
     def purge_done_actions(self) -> None:
         with self._tx() as c:
             c.execute("DELETE FROM actions WHERE state = ?", (str(ActionState.DONE),))

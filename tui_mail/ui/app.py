@@ -18,13 +18,15 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import Theme
 
-from tui_mail.config import Config, UISettings
+from tui_mail.config import Config, UISettings, default_state_dir
 from tui_mail.model import Account, MessageSummary
 from tui_mail.store.db import Store
 from tui_mail.ui.compose_actions import ComposeActions
 from tui_mail.ui.keys import ActionCommands, Scope, bindings, bound_actions, keymap_from_config
-from tui_mail.ui.message_actions import MessageActions
+from tui_mail.ui.message_actions import REPLAY_LOCK, MessageActions
+from tui_mail.ui.setup_actions import SetupActions
 from tui_mail.ui.widgets.status_line import Connection
 
 if TYPE_CHECKING:
@@ -51,7 +53,7 @@ class SyncUpdate(Message):
                 and message.event.account == self.event.account)
 
 
-class TuiMailApp(ComposeActions, MessageActions, App[None]):
+class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
     """tui-mail's interface over the local cache."""
 
     TITLE = "tui-mail"
@@ -70,6 +72,7 @@ class TuiMailApp(ComposeActions, MessageActions, App[None]):
         *,
         clock: Callable[[], datetime] = datetime.now,
         themes_dir: Path | None = None,
+        state_dir: Path | None = None,
         sync_on_start: bool = True,
         notice: str = "",
     ) -> None:
@@ -80,6 +83,7 @@ class TuiMailApp(ComposeActions, MessageActions, App[None]):
         self.clock = clock
         self.ui_settings: UISettings = config.ui if config else UISettings()
         self._themes_dir = themes_dir
+        self._state_dir = state_dir or default_state_dir()
         self._store: Store | None = None
         self.account_names: list[str] = [a.name for a in config.accounts] if config else []
         self.sync_on_start = sync_on_start and not demo and bool(self.account_names)
@@ -95,7 +99,12 @@ class TuiMailApp(ComposeActions, MessageActions, App[None]):
         loaded, self._theme_warnings = themes.load_themes(self._themes_dir)
         for theme in loaded:
             self.register_theme(theme)
-        requested = self.config.theme if self.config else themes.DEFAULT_THEME
+        from tui_mail.ui.remembered import remembered_theme
+
+        self._config_theme = self.config.theme if self.config else themes.DEFAULT_THEME
+        requested = (
+            remembered_theme(self._state_dir, self._config_theme) or self._config_theme
+        )
         name, warning = themes.choose_theme(requested, self.available_themes)
         if warning:
             self._theme_warnings.append(warning)
@@ -133,11 +142,17 @@ class TuiMailApp(ComposeActions, MessageActions, App[None]):
         self.set_keymap(keymap)
         for warning in [*warnings, *self._theme_warnings]:
             self.notify(warning, severity="warning", markup=False, timeout=8)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._notice:
             self.notify(self._notice, title="tui-mail", markup=False, timeout=15)
         if self.sync_on_start:
             # After the first frame: the sync engine and protocol libraries load lazily.
             self.call_after_refresh(self.action_sync)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        from tui_mail.ui.remembered import remember_theme
+
+        remember_theme(self._state_dir, theme.name, self._config_theme)
 
     def on_unmount(self) -> None:
         if self._store is not None:
@@ -216,7 +231,8 @@ class TuiMailApp(ComposeActions, MessageActions, App[None]):
                                     on_event=self.report_sync_event)
                 try:
                     result = engine.sync()
-                    ActionQueue(writer, account).replay(engine)
+                    with REPLAY_LOCK:  # not at the same time as an action's replay
+                        ActionQueue(writer, account).replay(engine)
                 finally:
                     engine.close()
         except TuiMailError as exc:

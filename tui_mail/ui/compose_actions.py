@@ -149,18 +149,9 @@ class ComposeActions:
     # ---- answering --------------------------------------------------------------------------
 
     def _targets(self) -> list[MessageSummary]:
-        """The messages to act on: `target_summaries()` when the app has it, else the cursor."""
-        own = getattr(self, "target_summaries", None)
-        if callable(own):
-            return list(own())
-        screen = getattr(self, "screen", None)
-        current = getattr(screen, "current_summary", None)
-        if callable(current):
-            found = current()
-            return [found] if found is not None else []
-        listing = getattr(screen, "message_list", None)
-        selected = getattr(listing, "selected", None)
-        return [selected] if isinstance(selected, MessageSummary) else []
+        """The messages to act on (tagged, else under the cursor), from `MessageActions`."""
+        app: Any = self
+        return list(app.target_summaries())
 
     def action_reply(self) -> None:
         self._answer("reply")

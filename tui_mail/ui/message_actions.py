@@ -13,6 +13,7 @@ memory. Selections spanning several accounts are split per account.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from tui_mail.store.db import Store
 
 REPLAY_DELAY = 4.0  # seconds after the last action before it is sent (the undo window)
+# One replay at a time in this process (the sync worker replays too): an action sent twice
+# would fail the second time.
+REPLAY_LOCK = threading.Lock()
 KINDS = ("read", "unread", "flag", "unflag", "delete", "archive", "move", "copy")
 _DONE = {"read": "Marked read", "unread": "Marked unread", "flag": "Flagged",
          "unflag": "Unflagged", "delete": "Deleted", "archive": "Archived", "move": "Moved",
@@ -69,7 +73,7 @@ class MessageActions:
     demo: bool
     store_path: Path
     store: Store
-    replay_delay: float | None = REPLAY_DELAY  # None: no automatic replay (tests)
+    replay_delay: float | None = REPLAY_DELAY  # None: only when `replay_now()` is called
 
     # ---- selection --------------------------------------------------------------------------
 
@@ -215,11 +219,19 @@ class MessageActions:
     def undo_last_action(self) -> tuple[str, list[int]]:
         """Take back the last action if it has not reached the server. Returns the words for
         the user and the ids of the messages put back."""
-        from tui_mail.sync.actions import ActionQueue, UndoOutcome
-
         steps: list[UndoStep] = getattr(self, "_last_undo", [])
         if not steps:
             return "Nothing to undo.", []
+        if not REPLAY_LOCK.acquire(blocking=False):
+            return "Actions are being sent to the server right now; try undo again.", []
+        try:
+            return self._undo(steps)
+        finally:
+            REPLAY_LOCK.release()
+
+    def _undo(self, steps: list[UndoStep]) -> tuple[str, list[int]]:
+        from tui_mail.sync.actions import ActionQueue, UndoOutcome
+
         self._last_undo = []
         undone: list[int] = []
         sent: list[str] = []
@@ -247,11 +259,11 @@ class MessageActions:
     def schedule_replay(self, accounts: Sequence[Account]) -> None:
         """Send the queued actions of `accounts` after `replay_delay` (restarted by each new
         action, so a burst of actions goes out in one connection and undo has a moment)."""
-        if self.replay_delay is None:
-            return
         waiting: dict[str, Account] = getattr(self, "_replay_waiting", {})
         waiting.update({a.name: a for a in accounts})
         self._replay_waiting = waiting
+        if self.replay_delay is None:
+            return
         timer: Timer | None = getattr(self, "_replay_timer", None)
         if timer is not None:
             timer.stop()
@@ -290,7 +302,8 @@ class MessageActions:
                 engine = SyncEngine(account, writer, connector(account, _credentials(account)),
                                     on_event=app.report_sync_event)
                 try:
-                    result = queue.replay(engine)
+                    with REPLAY_LOCK:
+                        result = queue.replay(engine)
                     for folder in folders:
                         engine.sync_folder(folder)
                 finally:

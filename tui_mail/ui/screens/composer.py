@@ -27,7 +27,7 @@ from textual.widgets.option_list import Option
 from tui_mail.errors import TuiMailError
 from tui_mail.mail.compose import compose, parse_address, parse_address_list, with_signature
 from tui_mail.mail.draftfile import DraftFields, draft_to_bytes
-from tui_mail.mail.sanitize import sanitize_line
+from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import Account, Draft, Identity
 from tui_mail.sync.outbox import read_attachments
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
@@ -125,6 +125,10 @@ class ComposerScreen(Screen[None]):
         self._senders = senders(accounts)
         self._sender_index = self._initial_sender(fields)
         sender = self._senders[self._sender_index]
+        # Quoted text and headers come from someone else's message: no escapes, no controls.
+        fields = replace(fields, body=sanitize_text(fields.body), to=sanitize_line(fields.to),
+                         cc=sanitize_line(fields.cc), bcc=sanitize_line(fields.bcc),
+                         subject=sanitize_line(fields.subject))
         body = fields.body
         if add_signature:
             body = with_signature(body, sender.identity.signature)

@@ -14,12 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.fuzzy import Matcher
+from textual.fuzzy import FuzzySearch
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui_mail.ui.widgets.text import sanitize_line
+
+MATCH_STYLE = "bold underline"
 
 
 def rank_folders(query: str, folders: Sequence[str]) -> list[tuple[str, Content]]:
@@ -27,13 +29,17 @@ def rank_folders(query: str, folders: Sequence[str]) -> list[tuple[str, Content]
     letters highlighted; all folders in their order when the query is empty."""
     if not query.strip():
         return [(folder, Content(sanitize_line(folder))) for folder in folders]
-    matcher = Matcher(query.strip())
+    # Not `Matcher.highlight`: it parses the candidate as markup, and folder names are not ours.
+    search = FuzzySearch()
     scored = []
     for index, folder in enumerate(folders):
         shown = sanitize_line(folder)
-        score = matcher.match(shown)
+        score, offsets = search.match(query.strip(), shown)
         if score > 0:
-            scored.append((-score, index, folder, matcher.highlight(shown)))
+            content = Content(shown)
+            for offset in offsets:
+                content = content.stylize(MATCH_STYLE, offset, offset + 1)
+            scored.append((-score, index, folder, content))
     scored.sort(key=lambda item: (item[0], item[1]))
     return [(folder, content) for _, _, folder, content in scored]
 

@@ -77,11 +77,10 @@ def complete_path(value: str) -> str | None:
     except OSError:
         return None
     for name in names:
-        if name == stem:
-            continue
         rest = name[len(stem):]
         suffix = os.sep if (directory / name).is_dir() else ""
-        return value + rest + suffix
+        if rest or suffix:
+            return value + rest + suffix
     return None
 
 

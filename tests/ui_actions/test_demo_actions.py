@@ -1,0 +1,156 @@
+"""Actions on the demo account (no server): the cache changes directly, undo restores it."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import screen_text, settle
+from tui_mail.ui.screens.folder_picker import FolderPicker, rank_folders
+from tui_mail.ui.screens.message import MessageScreen
+from tui_mail.ui.widgets.message_list import MessageList
+
+
+def folder_of(app, message_id: int) -> str:
+    return app.store.message_row(message_id).folder
+
+
+async def test_read_flag_delete_and_archive_change_the_cache(demo_app):
+    app = demo_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        first = message_list.selected
+        was_seen, was_flagged = first.flags.seen, first.flags.flagged
+        await pilot.press("U", "F")
+        await settle(pilot)
+        row = app.store.message_row(first.id)
+        assert (row.flags.seen, row.flags.flagged) == (not was_seen, not was_flagged)
+
+        next_one = message_list.summary_at(1)
+        await pilot.press("d")
+        await settle(pilot)
+        assert folder_of(app, first.id) == "Trash"
+        assert message_list.selected.id == next_one.id  # the cursor goes to the next message
+
+        await pilot.press("A")
+        await settle(pilot)
+        assert folder_of(app, next_one.id) == "Archive"
+
+        await pilot.press("u")  # the archive is taken back
+        await settle(pilot)
+        assert folder_of(app, next_one.id) == "INBOX"
+        assert message_list.selected.id == next_one.id
+
+
+async def test_actions_in_the_viewer_show_the_next_message(demo_app):
+    app = demo_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        first, second = message_list.summary_at(0), message_list.summary_at(1)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        await pilot.press("F")
+        await settle(pilot)
+        assert app.store.message_row(first.id).flags.flagged
+        assert app.screen.current_summary().flags.flagged
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press(*"archive", "enter")
+        await settle(pilot)
+        assert folder_of(app, first.id) == "Archive"
+        assert isinstance(app.screen, MessageScreen)
+        assert app.screen.current_summary().id == second.id
+        assert app.target_summaries() == [app.screen.current_summary()]
+
+
+async def test_tags_select_the_targets_and_clear_after_the_action(demo_app):
+    app = demo_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        ids = [message_list.summary_at(i).id for i in (0, 2)]
+        await pilot.press("t", "j", "space")
+        await settle(pilot)
+        assert [s.id for s in app.target_summaries()] == ids
+        assert "2 tagged" in screen_text(app)
+        await pilot.press("t")  # the cursor row is not tagged: tags it (3 now), then untag
+        await pilot.press("k", "t")
+        await settle(pilot)
+        assert [s.id for s in app.target_summaries()] == ids
+        await pilot.press("d")
+        await settle(pilot)
+        assert [folder_of(app, i) for i in ids] == ["Trash", "Trash"]
+        assert message_list.tagged == []
+        assert "tagged" not in screen_text(app)
+
+
+async def test_move_is_cancelled_with_escape(demo_app):
+    app = demo_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        chosen = app.screen.query_one(MessageList).selected
+        await pilot.press("C")  # copy needs a server: the picker opens, the copy is refused
+        await settle(pilot)
+        assert isinstance(app.screen, FolderPicker)
+        await pilot.press("escape", "s")
+        await settle(pilot)
+        await pilot.press(*"zzzz")
+        await settle(pilot)
+        assert app.screen.shown == []
+        await pilot.press("escape")
+        await settle(pilot)
+        assert folder_of(app, chosen.id) == "INBOX"
+
+
+def test_folder_names_are_matched_fuzzily_best_first():
+    folders = ["INBOX", "Archive", "Lists/python-dev", "Trash", "Lists/rust"]
+    assert [f for f, _ in rank_folders("pyd", folders)] == ["Lists/python-dev"]
+    assert [f for f, _ in rank_folders("", folders)] == folders
+    assert [f for f, _ in rank_folders("ls", folders)] == ["Lists/python-dev", "Lists/rust"]
+
+
+def test_folder_names_are_never_markup():
+    name = "[bold]x[/]\x1b[2J"
+    for query in ("", "b"):
+        (folder, shown), = rank_folders(query, [name])
+        assert folder == name  # the server's spelling is what gets moved to
+        assert shown.plain == "[bold]x[/]"  # shown literally, escape sequence removed
+
+
+async def test_a_lone_g_is_a_group_reply_and_g_g_goes_to_the_first(demo_app):
+    app = demo_app()
+    calls: list[str] = []
+    app.action_reply_all = lambda: calls.append("reply_all")  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        await pilot.press("j", "j", "g", "g")
+        await settle(pilot)
+        await pilot.pause(0.7)
+        assert message_list.cursor == 0
+        assert calls == []
+        await pilot.press("j", "g")
+        await pilot.pause(0.7)
+        await settle(pilot)
+        assert calls == ["reply_all"]
+        assert message_list.cursor == 1
+
+
+async def test_a_selection_over_two_accounts_is_acted_on_per_account(two_accounts_app):
+    app = two_accounts_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        rows = [message_list.summary_at(i) for i in range(message_list.row_count)]
+        assert {r.account for r in rows} == {"work", "home"}  # All inboxes
+        work = next(r for r in rows if r.account == "work")
+        home = next(r for r in rows if r.account == "home")
+        for summary in (work, home):
+            message_list.select_id(summary.id)
+            await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert folder_of(app, work.id) == "Archive"
+        assert folder_of(app, home.id) == "INBOX"
+        assert any("home: no archive folder" in n.message for n in app._notifications)  # noqa: SLF001

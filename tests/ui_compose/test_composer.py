@@ -1,0 +1,179 @@
+"""The composer without a server: fields, completion, signature, attachments, discard."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Select
+
+from tests.ui_compose.conftest import composer, screen_text, settle, type_into, work_account
+from tui_mail.mail.draftfile import draft_from_bytes
+
+
+async def test_new_message_has_the_signature_and_the_main_identity(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        screen = composer(app)
+        assert screen.body.text == "-- \nSam\nExample Corp\n"
+        assert screen.fields().sender == "Sam <sam@example.com>"
+        assert screen.focused is screen.query_one("#to", Input)
+
+
+async def test_choosing_another_identity_swaps_the_signature(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        screen = composer(app)
+        await type_into(pilot, "body", "Hello\n-- \nSam\nExample Corp\n")
+        screen.query_one("#from", Select).value = 1
+        await settle(pilot)
+        assert screen.body.text == "Hello\n-- \nS.\n"
+        assert screen.fields().sender == "Sam at home <sam@home.example>"
+
+
+async def test_to_completes_from_the_addresses_in_the_cache(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await type_into(pilot, "to", "dan@example.com, car")
+        await settle(pilot)
+        await pilot.press("right")
+        await settle(pilot)
+        assert app.screen.query_one("#to", Input).value == (
+            "dan@example.com, Carol Chen <carol@example.net>")
+
+
+async def test_an_attachment_is_listed_with_its_size_and_can_be_removed(make_app, tmp_path) -> None:
+    (tmp_path / "report-2024.pdf").write_bytes(b"%PDF" + b"x" * 2044)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await type_into(pilot, "attach", str(tmp_path / "report-2"))
+        await settle(pilot)
+        await pilot.press("right", "enter")
+        await settle(pilot)
+        screen = composer(app)
+        assert screen.fields().attachments == (tmp_path / "report-2024.pdf",)
+        listing = screen.query_one("#attachments")
+        assert "report-2024.pdf" in str(listing.get_option_at_index(0).prompt)
+        assert "(2.0 KB)" in str(listing.get_option_at_index(0).prompt)
+        listing.focus()
+        await pilot.press("delete")
+        await settle(pilot)
+        assert screen.fields().attachments == ()
+
+
+async def test_closing_an_untouched_message_asks_nothing(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MailboxScreen"
+
+
+async def test_closing_with_typed_text_asks_and_discarding_drops_the_draft(make_app) -> None:
+    app = make_app(autosave=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await type_into(pilot, "subject", "Plans")
+        assert composer(app).autosave() or app.store.drafts()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ConfirmDiscard"
+        await pilot.press("n")
+        await settle(pilot)
+        composer(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MailboxScreen"
+        assert app.store.drafts() == []
+
+
+async def test_the_demo_cannot_send_and_keeps_the_draft(make_app, tmp_path) -> None:
+    app = make_app(demo=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await type_into(pilot, "to", "alice@example.com")
+        await type_into(pilot, "subject", "From the demo")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        composer(app)  # still open
+        assert any("no mail server" in str(n.message) for n in app._notifications)
+        [saved] = app.store.drafts()
+        fields, _ = draft_from_bytes(saved.raw)
+        assert fields.subject == "From the demo" and fields.to == "alice@example.com"
+
+
+async def test_a_bad_address_is_named_and_nothing_is_sent(make_app) -> None:
+    app = make_app(accounts=(work_account(),))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await type_into(pilot, "to", "not an address")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        composer(app)
+        assert any("not an address" in str(n.message) for n in app._notifications)
+        assert list(app.store.outbox_list()) == []
+
+
+async def test_a_reply_to_a_hostile_message_shows_its_text_literally_without_escapes(
+        make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("reply")  # the newest message, at the cursor, is the hostile one
+        await settle(pilot)
+        fields = composer(app).fields()
+        assert fields.to.startswith("[@click=app.quit]Mallory[/]")
+        assert fields.subject.startswith("Re: [@click=app.quit]x[/]")
+        assert "[bold]not bold[/bold]" in fields.body
+        assert not any(c in fields.body + fields.subject for c in "\x1b\x07\u202e\u200b")
+        shown = screen_text(app)
+        assert "[@click=app.quit]Mallory[/]" in shown and "\x1b" not in shown
+        await pilot.press("ctrl+s")  # nothing of it runs as an action: the app is still here
+        await settle(pilot)
+        composer(app)
+
+
+async def test_the_mutt_keys_open_the_composer_from_the_list_and_the_viewer(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")  # a harmless message, from Alice
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert composer(app).fields().to == "Alice Archer <alice@example.com>"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("enter")  # the viewer
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert composer(app).fields().subject.startswith("Fwd: Message number 00")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        assert composer(app).fields().to == ""

@@ -1,0 +1,59 @@
+"""Drafts as bytes and back, and the completion helpers (no interface)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+from tui_mail.mail.draftfile import DraftFields, draft_from_bytes, draft_to_bytes
+from tui_mail.model import Address
+from tui_mail.ui.widgets.compose_fields import complete_address, complete_path, last_item
+
+
+def forwarded() -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "a@example.org"
+    msg["Subject"] = "Inner"
+    msg.set_content("inner body\n")
+    return msg.as_bytes()
+
+
+def test_a_half_written_draft_round_trips_with_non_ascii_and_a_forwarded_message() -> None:
+    fields = DraftFields(
+        account="wörk", sender="Zoë <zoe@example.net>", to="Bób <bob@exa", cc="",
+        bcc="hidden@example.org", subject="Grüße 🎉 — plans", body="Hallo\n\nZoë\n",
+        attachments=(Path("/tmp/données.pdf"),), in_reply_to="<a@b>",
+        references=("<x@y>", "<a@b>"), attached_messages=(forwarded(),),
+    )
+    raw = draft_to_bytes(fields, "<draft-1@example.net>")
+    assert raw.isascii()
+    back, message_id = draft_from_bytes(raw)
+    assert message_id == "<draft-1@example.net>"
+    assert back.attached_messages and b"Subject: Inner" in back.attached_messages[0]
+    assert back == DraftFields(**{**fields.__dict__, "attached_messages": back.attached_messages})
+
+
+def test_a_line_break_typed_into_a_header_cannot_start_a_new_header() -> None:
+    raw = draft_to_bytes(DraftFields(account="w", sender="s@example.org",
+                                     subject="hi\r\nBcc: evil@example.org"), "<d@x>")
+    assert b"\r\nBcc:" not in raw
+
+
+def test_the_last_address_of_a_list_is_the_one_completed() -> None:
+    assert last_item("a@x.org, Bo") == ("a@x.org, ", "Bo")
+    assert last_item("bo") == ("", "bo")
+    people = [Address("Bob Baker", "bob@example.org"), Address("", "bea@example.com")]
+    assert complete_address("bo", people) == "Bob Baker <bob@example.org>"
+    assert complete_address("bob@", people) == "bob@example.org"
+    assert complete_address("zed", people) is None
+
+
+def test_paths_complete_to_a_file_or_a_directory_with_a_slash(tmp_path: Path) -> None:
+    (tmp_path / "report.pdf").write_bytes(b"x")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / ".hidden").write_bytes(b"x")
+    assert complete_path(str(tmp_path / "report.")) == str(tmp_path / "report.pdf")
+    assert complete_path(str(tmp_path / "reports")) == str(tmp_path / "reports") + "/"
+    assert complete_path(str(tmp_path / "repos")) is None
+    assert complete_path(str(tmp_path) + "/") == str(tmp_path / "report.pdf")
+    assert complete_path(str(tmp_path / ".h")) == str(tmp_path / ".hidden")

@@ -1,0 +1,209 @@
+"""Writing mail in the interface and sending it through the test Postfix, read back over IMAP."""
+
+from __future__ import annotations
+
+import os
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from tests.send.conftest import User, fetch_all, make_user, wait_for, wait_for_subject
+from tests.ui_compose.conftest import composer, settle
+from tui_mail.mail.draftfile import draft_from_bytes
+from tui_mail.model import Account, Address, Identity
+from tui_mail.store.db import Store
+from tui_mail.sync.engine import SyncEngine, connector
+from tui_mail.ui.app import TuiMailApp
+
+pytestmark = pytest.mark.servers
+
+
+def with_password_file(user: User, directory: Path, **changes: object) -> Account:
+    """The user's account as a config would have it: the password comes from `cat FILE`."""
+    secret = directory / f"{user.login.split('@')[0]}.pass"
+    secret.write_text(user.password + "\n")
+    secret.chmod(0o600)
+    from dataclasses import replace
+
+    command = f"cat {secret}"
+    account = user.account
+    assert account.smtp is not None
+    return replace(account, incoming=replace(account.incoming, password_command=command),
+                   smtp=replace(account.smtp, password_command=command), **changes)
+
+
+@pytest.fixture
+def fresh_user(mail_servers):
+    def make(name: str) -> User:
+        login, password, address = mail_servers.new_user()
+        return make_user(mail_servers, name, login, password, address)
+    return make
+
+
+def set_field(app: TuiMailApp, widget_id: str, value: str) -> None:
+    app.screen.query_one(f"#{widget_id}", Input).value = value
+
+
+async def send_and_wait(pilot, app: TuiMailApp) -> str:
+    await pilot.press("ctrl+t")
+    await settle(pilot)
+    await app.workers.wait_for_complete()
+    await settle(pilot)
+    return " | ".join(str(n.message) for n in app._notifications)
+
+
+async def test_a_message_written_in_the_composer_arrives_with_its_headers_and_attachment(
+        mail_servers, fresh_user, make_app, tmp_path: Path) -> None:
+    alice, bob, carol = fresh_user("alice"), fresh_user("bob"), fresh_user("carol")
+    account = with_password_file(alice, tmp_path, signature="Alice")
+    payload = os.urandom(40_000) + b"\0\r\n\x1b end"
+    attached = tmp_path / "données.bin"
+    attached.write_bytes(payload)
+    app = make_app(accounts=(account,), store_path=tmp_path / "alice.sqlite3")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        set_field(app, "to", f"Bób Ärger <{bob.address}>")
+        set_field(app, "cc", carol.address)
+        set_field(app, "subject", "Réunion — Grüße 🎉")
+        composer(app).body.load_text("Bonjour à tous\n" + composer(app).body.text)
+        set_field(app, "attach", str(attached))
+        app.screen.query_one("#attach", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        said = await send_and_wait(pilot, app)
+        assert "Sent" in said, said
+        assert type(app.screen).__name__ == "MailboxScreen"
+        assert list(app.store.outbox_list()) == []
+    [got] = wait_for_subject(mail_servers, bob, "Réunion — Grüße 🎉")
+    assert got["From"].addresses[0].addr_spec == alice.address
+    assert got["To"].addresses[0].display_name == "Bób Ärger"
+    assert got["Cc"].addresses[0].addr_spec == carol.address
+    body = got.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert body == "Bonjour à tous\n-- \nAlice\n"
+    [part] = list(got.iter_attachments())
+    assert part.get_filename() == "données.bin"
+    assert part.get_payload(decode=True) == payload
+    assert len(wait_for(mail_servers, carol)) == 1
+    assert len(fetch_all(mail_servers, alice, "Sent")) == 1
+
+
+def deliver_and_sync(mail_servers, user: User, account: Account, store_path: Path,
+                     raw: bytes, *, bodies: bool = True) -> None:
+    mail_servers.deliver(user.login, raw)
+    with Store.open(store_path) as store:
+        engine = SyncEngine(account, store, connector(account, lambda: user.creds))
+        try:
+            assert engine.sync(["INBOX"], bodies=bodies).ok
+        finally:
+            engine.close()
+
+
+def original_for(alice: User, bob: User, carol: User, dave: User) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"Dave <{dave.address}>"
+    msg["To"] = f"Alice <{alice.address}>, Bob <{bob.address}>"
+    msg["Cc"] = f"Carol <{carol.address}>, alias <alice.alias@example.org>"
+    msg["Subject"] = "Quarterly plan"
+    msg["Message-ID"] = "<plan-1@example.org>"
+    msg["Date"] = "Tue, 14 May 2024 10:00:00 +0000"
+    msg.set_content("Here is the plan.\n")
+    return msg.as_bytes()
+
+
+async def test_reply_all_leaves_out_my_own_addresses_and_reaches_everyone_else(
+        mail_servers, fresh_user, make_app, tmp_path: Path) -> None:
+    alice, bob, carol, dave = (fresh_user(n) for n in ("alice", "bob", "carol", "dave"))
+    account = with_password_file(alice, tmp_path, identities=(
+        Identity(Address("Alice alias", "alice.alias@example.org")),))
+    store_path = tmp_path / "alice.sqlite3"
+    deliver_and_sync(mail_servers, alice, account, store_path,
+                     original_for(alice, bob, carol, dave))
+    app = make_app(accounts=(account,), store_path=store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.run_action("reply_all")
+        await settle(pilot)
+        fields = composer(app).fields()
+        assert fields.to == f"Dave <{dave.address}>"
+        assert fields.cc == f"Bob <{bob.address}>, Carol <{carol.address}>"
+        assert fields.subject == "Re: Quarterly plan"
+        assert "> Here is the plan." in fields.body
+        said = await send_and_wait(pilot, app)
+        assert "Sent" in said, said
+    for who in (bob, carol, dave):
+        [got] = wait_for_subject(mail_servers, who, "Re: Quarterly plan")
+        assert got["In-Reply-To"] == "<plan-1@example.org>"
+
+
+async def test_forward_as_attachment_arrives_as_a_message_rfc822_part(
+        mail_servers, fresh_user, make_app, tmp_path: Path) -> None:
+    alice, bob, carol, dave, erin = (fresh_user(n) for n in ("alice", "bob", "carol", "dave",
+                                                              "erin"))
+    account = with_password_file(alice, tmp_path)
+    store_path = tmp_path / "alice.sqlite3"
+    deliver_and_sync(mail_servers, alice, account, store_path,
+                     original_for(alice, bob, carol, dave))
+    app = make_app(accounts=(account,), store_path=store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.run_action("forward_attachment")
+        await settle(pilot)
+        set_field(app, "to", erin.address)
+        said = await send_and_wait(pilot, app)
+        assert "Sent" in said, said
+    [got] = wait_for_subject(mail_servers, erin, "Fwd: Quarterly plan")
+    [part] = [p for p in got.walk() if p.get_content_type() == "message/rfc822"]
+    inner = part.get_payload()[0]
+    assert inner["Message-ID"] == "<plan-1@example.org>"
+    assert "Here is the plan." in inner.get_body(("plain",)).get_content()
+
+
+async def test_a_saved_draft_keeps_one_version_on_the_server_and_goes_away_once_sent(
+        mail_servers, fresh_user, make_app, tmp_path: Path) -> None:
+    alice, bob = fresh_user("alice"), fresh_user("bob")
+    account = with_password_file(alice, tmp_path)
+    app = make_app(accounts=(account,), store_path=tmp_path / "alice.sqlite3")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        set_field(app, "to", bob.address)
+        set_field(app, "subject", "Draft first")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        composer(app).body.load_text("second version\n")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        [on_server] = fetch_all(mail_servers, alice, "Drafts")
+        assert draft_from_bytes(on_server)[0].body == "second version\n"
+        said = await send_and_wait(pilot, app)
+        assert "Sent" in said, said
+        assert app.store.drafts() == []
+    assert fetch_all(mail_servers, alice, "Drafts") == []
+    assert len(wait_for_subject(mail_servers, bob, "Draft first")) == 1
+
+
+async def test_replying_to_a_message_whose_body_is_not_cached_fetches_it_first(
+        mail_servers, fresh_user, make_app, tmp_path: Path) -> None:
+    alice, bob, carol, dave = (fresh_user(n) for n in ("alice", "bob", "carol", "dave"))
+    account = with_password_file(alice, tmp_path)
+    store_path = tmp_path / "alice.sqlite3"
+    deliver_and_sync(mail_servers, alice, account, store_path,
+                     original_for(alice, bob, carol, dave), bodies=False)
+    app = make_app(accounts=(account,), store_path=store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        [summary] = app.target_summaries()
+        assert app.store.raw_message(summary.id) is None
+        await app.run_action("reply")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        fields = composer(app).fields()
+        assert fields.to == f"Dave <{dave.address}>"
+        assert "> Here is the plan." in fields.body
+        assert app.store.raw_message(summary.id) is not None

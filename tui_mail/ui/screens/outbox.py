@@ -1,0 +1,261 @@
+"""The outbox (key O): queued and failed messages with the server's words; retry, edit, delete.
+
+Subjects, recipients and error texts are untrusted (the error quotes the SMTP server): they are
+shown through `sanitize_line` in plain `Content`, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Label, OptionList
+from textual.widgets.option_list import Option
+
+from tui_mail.errors import TuiMailError
+from tui_mail.mail.headers import parse_headers
+from tui_mail.store.types import OutboxItem, OutboxState
+from tui_mail.ui.widgets.text import sanitize_line
+
+if TYPE_CHECKING:
+    from tui_mail.ui.app import TuiMailApp
+
+STATE_WORDS = {
+    OutboxState.QUEUED: "queued",
+    OutboxState.SENDING: "sending",
+    OutboxState.FAILED: "will retry",
+    OutboxState.HELD: "held",
+}
+
+
+def entry_content(entry: OutboxItem) -> Content:
+    """Two or three lines for one outbox entry: state and subject, recipients, last error."""
+    subject = sanitize_line(parse_headers(entry.raw).subject) or "(no subject)"
+    state = STATE_WORDS.get(OutboxState(entry.state), entry.state) if entry.state in set(
+        OutboxState) else sanitize_line(entry.state)
+    tries = f"{entry.attempts} attempt{'s' if entry.attempts != 1 else ''}"
+    head = Content.assemble((f"{state:<10}", "bold"), f" {subject[:70]}",
+                            (f"  [{sanitize_line(entry.account)}, {tries}]", "$text-muted"))
+    rcpts = sanitize_line(", ".join(entry.rcpts)) or "(no recipient)"
+    lines = [head, Content(f"  to {rcpts[:100]}")]
+    if entry.next_attempt_at is not None and entry.state == OutboxState.FAILED:
+        when = entry.next_attempt_at.astimezone().strftime("%H:%M")
+        lines.append(Content.styled(f"  next attempt at {when}", "$text-muted"))
+    if entry.last_error:
+        lines.append(Content.assemble(("  error: ", "$text-error"),
+                                      sanitize_line(entry.last_error)[:300]))
+    return Content("\n").join(lines)
+
+
+def has_file_attachments(raw: bytes) -> bool:
+    """True when the message carries files (the composer cannot take them back from MIME)."""
+    from email import message_from_bytes
+
+    msg = message_from_bytes(raw)
+    return any(part.get_filename() is not None and part.get_content_type() != "message/rfc822"
+               for part in msg.walk())
+
+
+class ConfirmOutboxDelete(ModalScreen[bool]):
+    """Asks before a queued message is thrown away."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("y", "answer(True)", "Delete"),
+        Binding("n,escape", "answer(False)", "Keep"),
+    ]
+    DEFAULT_CSS = """
+    ConfirmOutboxDelete {
+        align: center middle;
+        & > Vertical { width: 64; height: auto; border: round $error; background: $panel;
+                       padding: 0 1; }
+        & Label { width: 100%; }
+        & .hint { color: $text-muted; }
+    }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self._question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Content(self._question))
+            yield Label(Content("y: delete   n/Esc: keep it"), classes="hint")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class OutboxScreen(Screen[None]):
+    """Every outbox entry of the cache; the list re-reads the store after each change."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("q,escape", "back", "Back"),
+        Binding("r", "retry", "Retry"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+    ]
+    AUTO_FOCUS = "#outbox-list"
+
+    DEFAULT_CSS = """
+    OutboxScreen {
+        & #outbox-title { width: 100%; padding: 0 1; background: $panel;
+                          color: $text-primary; text-style: bold; }
+        & #outbox-list { height: 1fr; border: none; }
+        & #outbox-empty { padding: 1 2; color: $text-muted; }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._entries: list[OutboxItem] = []
+
+    @property
+    def tui(self) -> TuiMailApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Label("Outbox", id="outbox-title")
+        yield OptionList(id="outbox-list")
+        yield Label(Content("The outbox is empty: every message was sent."), id="outbox-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_entries()
+
+    @property
+    def entries(self) -> list[OutboxItem]:
+        return list(self._entries)
+
+    def refresh_entries(self, keep_id: int | None = None) -> None:
+        """Re-read the outbox from the cache."""
+        options = self.query_one("#outbox-list", OptionList)
+        previous = self.selected
+        keep = keep_id if keep_id is not None else previous.id if previous else None
+        self._entries = self.tui.store.outbox_list()
+        options.clear_options()
+        options.add_options([Option(entry_content(e), id=str(e.id)) for e in self._entries])
+        failed = sum(1 for e in self._entries if e.last_error)
+        title = f"Outbox · {len(self._entries)} message{'s' if len(self._entries) != 1 else ''}"
+        if failed:
+            title += f" · {failed} with errors"
+        self.query_one("#outbox-title", Label).update(Content(title))
+        self.query_one("#outbox-empty").display = not self._entries
+        options.display = bool(self._entries)
+        if self._entries:
+            ids = [e.id for e in self._entries]
+            options.highlighted = ids.index(keep) if keep in ids else 0
+
+    @property
+    def selected(self) -> OutboxItem | None:
+        if not self.is_mounted:
+            return None
+        index = self.query_one("#outbox-list", OptionList).highlighted
+        if index is None or not 0 <= index < len(self._entries):
+            return None
+        return self._entries[index]
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    # ---- retry ------------------------------------------------------------------------------
+
+    def action_retry(self) -> None:
+        entry = self.selected
+        if entry is None:
+            return
+        account = self.tui.configured_account(entry.account)
+        if account is None or not (account.smtp is not None or account.sendmail_command):
+            self.notify(f"{entry.account}: no outgoing server is configured; it cannot be sent.",
+                        severity="warning", markup=False)
+            return
+        if entry.state == OutboxState.SENDING and entry.next_attempt_at is not None \
+                and entry.next_attempt_at > datetime.now(entry.next_attempt_at.tzinfo):
+            self.notify("An attempt is under way for this message.")
+            return
+        self.notify("Sending…", title="Outbox")
+        self._retry(entry.id, entry.account)
+
+    @work(thread=True, exit_on_error=False, group="outbox-retry", description="retry a message")
+    def _retry(self, entry_id: int, account_name: str) -> None:
+        from tui_mail.store.db import Store
+        from tui_mail.sync.outbox import Outbox
+        from tui_mail.ui.compose_actions import credentials
+
+        app: Any = self.app
+        account = self.tui.configured_account(account_name)
+        assert account is not None
+        try:
+            with Store.open(self.tui.store_path) as writer:
+                outbox = Outbox(writer, account,
+                                smtp_credentials=credentials(account, "smtp")
+                                if account.smtp else None,
+                                imap_credentials=credentials(account, "incoming"))
+                delivery = asyncio.run(outbox.deliver(entry_id))
+        except TuiMailError as exc:
+            app.call_from_thread(self._retried, f"Not sent: {exc}", False)
+            return
+        if delivery.sent:
+            extra = f" ({delivery.warning})" if delivery.warning else ""
+            app.call_from_thread(self._retried, f"Sent{extra}.", True)
+        else:
+            app.call_from_thread(self._retried, f"Not sent: {delivery.error}", False)
+
+    def _retried(self, message: str, sent: bool) -> None:
+        self.notify(message, title="Outbox", markup=False,
+                    severity="information" if sent else "error", timeout=10)
+        if self.is_attached:
+            self.refresh_entries()
+
+    # ---- delete -----------------------------------------------------------------------------
+
+    def action_delete(self) -> None:
+        entry = self.selected
+        if entry is None:
+            return
+        subject = sanitize_line(parse_headers(entry.raw).subject) or "(no subject)"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.tui.store.outbox_remove(entry.id)
+                self.notify("Deleted from the outbox; it will not be sent.", markup=False)
+                self.refresh_entries()
+
+        self.app.push_screen(ConfirmOutboxDelete(
+            f"Delete “{subject[:50]}” from the outbox? It will not be sent."), answered)
+
+    # ---- edit -------------------------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        """Take the message out of the outbox into the composer (kept as a local draft first,
+        so closing the composer does not lose it)."""
+        from tui_mail.mail.draftfile import draft_from_bytes
+
+        entry = self.selected
+        if entry is None:
+            return
+        if entry.state == OutboxState.SENDING:
+            self.notify("An attempt is under way for this message; edit it afterwards.")
+            return
+        if has_file_attachments(entry.raw):
+            self.notify("This message has file attachments, which the composer cannot take "
+                        "back: retry it, or delete it and write it again.", severity="warning",
+                        timeout=10)
+            return
+        app: Any = self.app
+        fields, message_id = draft_from_bytes(entry.raw)
+        fields = replace(fields, account=entry.account)
+        key = message_id or entry.message_id
+        self.tui.store.save_draft(entry.account, key, entry.raw)
+        self.tui.store.outbox_remove(entry.id)
+        self.refresh_entries()
+        app.open_composer(app.compose_account(entry.account), fields, message_id=key,
+                          reopened=True)
