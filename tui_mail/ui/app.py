@@ -6,6 +6,7 @@ page of the list, draw. HTML rendering, search and the sync engine are imported 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -85,6 +86,8 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         self._themes_dir = themes_dir
         self._state_dir = state_dir or default_state_dir()
         self._store: Store | None = None
+        self._readers: list[Store] = []
+        self._reader_lock = threading.Lock()
         self.account_names: list[str] = [a.name for a in config.accounts] if config else []
         self.sync_on_start = sync_on_start and not demo and bool(self.account_names)
         super().__init__()
@@ -123,12 +126,21 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
 
     @contextmanager
     def open_reader(self) -> Iterator[Store]:
-        """A read-only cache connection for one worker thread (a Store is single-threaded)."""
-        reader = Store.open(self.store_path, readonly=True)
+        """A read-only cache connection for one worker thread at a time.
+
+        Connections are pooled: opening one per query cost more than the query itself (search
+        as you type runs one per pause in typing). A connection is only ever used by one thread
+        at once; SQLite in WAL mode lets readers run beside the writer.
+        """
+        with self._reader_lock:
+            reader = self._readers.pop() if self._readers else None
+        if reader is None:
+            reader = Store.open(self.store_path, readonly=True)
         try:
             yield reader
         finally:
-            reader.close()
+            with self._reader_lock:
+                self._readers.append(reader)
 
     def get_default_screen(self) -> Screen[object]:
         from tui_mail.ui.screens.mailbox import MailboxScreen
@@ -155,6 +167,10 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         remember_theme(self._state_dir, theme.name, self._config_theme)
 
     def on_unmount(self) -> None:
+        with self._reader_lock:
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
         if self._store is not None:
             self._store.close()
             self._store = None

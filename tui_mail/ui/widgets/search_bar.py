@@ -22,7 +22,7 @@ from textual.widgets import Input, Label
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.text import sanitize_line
 
-DEBOUNCE_SECONDS = 0.15
+DEBOUNCE_SECONDS = 0.08
 
 
 class SearchScope(enum.StrEnum):
