@@ -72,6 +72,22 @@ class FolderStatus:
     highestmodseq: int = 0
 
 
+class KnownUids(Protocol):
+    """The UIDs the cache holds for one folder, looked up only as far as a backend needs."""
+
+    def __bool__(self) -> bool:
+        """Whether the cache holds any message of the folder with a UID."""
+        ...
+
+    def subset(self, uids: Iterable[int]) -> set[int]:
+        """Those of `uids` the cache holds."""
+        ...
+
+    def all(self) -> set[int]:
+        """Every UID the cache holds (costs a read of the whole folder)."""
+        ...
+
+
 @dataclass(frozen=True)
 class FolderState:
     """What the engine remembers about a folder between syncs."""
@@ -123,9 +139,12 @@ class FetchBackend(Protocol):
     def status(self, folder: str) -> FolderStatus: ...
 
     def changes_since(
-        self, folder: str, state: FolderState, known_uids: Sequence[int]
+        self, folder: str, state: FolderState, known: KnownUids
     ) -> FolderChanges:
-        """Compare the server with what the cache knows (`state`, and the UIDs it holds)."""
+        """Compare the server with what the cache knows (`state`, and the UIDs it holds).
+
+        With QRESYNC only the UIDs the server names are looked up in `known`, so a check with
+        no news costs the same in a folder of any size."""
         ...
 
     def fetch_summaries(

@@ -21,6 +21,7 @@ from tui_mail.remote.backend import (
     FolderMissing,
     FolderState,
     FolderStatus,
+    KnownUids,
     MessagesGone,
     RemoteFolder,
     RemoteSummary,
@@ -323,12 +324,9 @@ class ImapBackend:
         return info, vanished, fetched
 
     def changes_since(
-        self, folder: str, state: FolderState, known_uids: Sequence[int]
+        self, folder: str, state: FolderState, known: KnownUids
     ) -> FolderChanges:
-        known = set(known_uids)
-        use_qresync = (
-            self.qresync and state.uidvalidity and state.highestmodseq and known
-        )
+        use_qresync = bool(self.qresync and state.uidvalidity and state.highestmodseq and known)
         vanished: list[int] = []
         fetched: dict[int, Any] = {}
         if use_qresync:
@@ -342,28 +340,27 @@ class ImapBackend:
         new_state = FolderState(uidvalidity, uidnext, modseq)
         exists = int(info.get(b"EXISTS", 0))
         reset = bool(state.uidvalidity) and state.uidvalidity != uidvalidity
-        if reset:
-            known = set()
         changes = FolderChanges(state=new_state, reset=reset)
         if exists == 0:
-            changes.vanished = sorted(known)
+            changes.vanished = [] if reset else sorted(known.all())
             return changes
 
         if use_qresync and not reset:
-            # The SELECT answer carried every flag change and expunge since our modseq.
-            changes.vanished = sorted(set(vanished) & known)
+            # The SELECT answer carried every flag change and expunge since our modseq: look
+            # up only the UIDs it names, so no news costs the same at any folder size.
+            changes.vanished = sorted(known.subset(vanished))
+            with_flags = known.subset(uid for uid, v in fetched.items() if b"FLAGS" in v)
             changes.flags = {
-                uid: Flags.from_imap(v.get(b"FLAGS", ()))
-                for uid, v in fetched.items()
-                if uid in known and b"FLAGS" in v
+                uid: Flags.from_imap(fetched[uid].get(b"FLAGS", ())) for uid in with_flags
             }
             since = max(state.uidnext, 1)
             with self._guard("UID SEARCH"):
                 recent = self._client.search(["UID", f"{since}:*"]) if uidnext > since else []
-            changes.new_uids = sorted(set(recent) - known)
+            changes.new_uids = sorted(set(recent) - known.subset(recent))
             return changes
 
-        if self.condstore and state.highestmodseq and known and not reset:
+        cached = set() if reset else known.all()
+        if self.condstore and state.highestmodseq and cached and not reset:
             with self._guard("UID SEARCH"):
                 server_uids = set(self._client.search(["ALL"]))
             with self._guard("UID FETCH CHANGEDSINCE"):
@@ -373,7 +370,7 @@ class ImapBackend:
             changes.flags = {
                 uid: Flags.from_imap(v.get(b"FLAGS", ()))
                 for uid, v in changed.items()
-                if uid in known and b"FLAGS" in v
+                if uid in cached and b"FLAGS" in v
             }
         else:
             # No CONDSTORE (or nothing known yet): one listing of every UID and its flags.
@@ -383,10 +380,10 @@ class ImapBackend:
             changes.flags = {
                 uid: Flags.from_imap(v.get(b"FLAGS", ()))
                 for uid, v in listing.items()
-                if uid in known
+                if uid in cached
             }
-        changes.vanished = sorted(known - server_uids)
-        changes.new_uids = sorted(server_uids - known)
+        changes.vanished = sorted(cached - server_uids)
+        changes.new_uids = sorted(server_uids - cached)
         return changes
 
     def fetch_summaries(

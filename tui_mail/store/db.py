@@ -485,6 +485,27 @@ class Store(ListingMixin, QueueMixin):
         )
         return {uid: Flags.from_bits(bits) for uid, bits in rows}
 
+    def flags_for_uids(self, account: str, folder: str, uids: Iterable[int]) -> dict[int, Flags]:
+        """{uid: flags} for those of `uids` cached in the folder (point lookups, not a scan)."""
+        folder_id = self._folder_id(account, folder)
+        out: dict[int, Flags] = {}
+        for chunk in _chunks(uids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT uid, flags FROM messages WHERE folder_id = ? AND uid IN ({marks})",
+                (folder_id, *chunk),
+            )
+            out.update((uid, Flags.from_bits(bits)) for uid, bits in rows)
+        return out
+
+    def has_uids(self, account: str, folder: str) -> bool:
+        """Whether any cached message of the folder has a server UID."""
+        folder_id = self._folder_id(account, folder)
+        row = self._conn.execute(
+            "SELECT 1 FROM messages WHERE folder_id = ? AND uid IS NOT NULL LIMIT 1", (folder_id,)
+        ).fetchone()
+        return row is not None
+
     def ids_for_uids(self, account: str, folder: str, uids: Iterable[int]) -> dict[int, int]:
         """{uid: row id} for the UIDs cached in the folder."""
         folder_id = self._folder_id(account, folder)

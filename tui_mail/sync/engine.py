@@ -16,12 +16,12 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from tui_mail.errors import ConnectError, TuiMailError
-from tui_mail.model import Account, Protocol
+from tui_mail.model import Account, Flags, Protocol
 from tui_mail.remote.backend import FetchBackend, FolderState, MessagesGone, RemoteFolder
 from tui_mail.remote.connection import Credentials
 from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress, ignore
@@ -190,12 +190,12 @@ class SyncEngine:
 
     def _sync_folder(self, folder: str, result: SyncResult) -> None:
         state = self.io.sync_state(folder)
-        known = self.io.uid_flags(folder)
-        changes = self.backend.changes_since(folder, state, sorted(known))
+        known = CachedUids(self.io, folder)
+        changes = self.backend.changes_since(folder, state, known)
         touched = False
         if changes.reset:
             self.io.reset_folder(folder)
-            known = {}
+            known = CachedUids(self.io, folder)
             result.resets += 1
             touched = True
         if changes.reset or not state.uidvalidity:
@@ -208,10 +208,11 @@ class SyncEngine:
             self.io.remove_uids(folder, changes.vanished)
             result.vanished += len(changes.vanished)
             touched = True
+        cached_flags = known.flags_of(changes.flags)
         changed = {
             uid: flags
             for uid, flags in changes.flags.items()
-            if uid in known and known[uid] != flags
+            if uid in cached_flags and cached_flags[uid] != flags
         }
         if changed:
             self.io.update_flags(folder, changed)
@@ -219,7 +220,7 @@ class SyncEngine:
             touched = True
         if touched:
             self._emit(FolderChanged(self.account.name, folder))
-        new = sorted(set(changes.new_uids) - set(known), reverse=True)  # newest first
+        new = sorted(set(changes.new_uids) - known.subset(changes.new_uids), reverse=True)
         done = 0
         for batch in prefetched(self.backend.fetch_summaries(folder, new, self.header_batch)):
             self.io.add_summaries(folder, batch)
@@ -242,6 +243,33 @@ class SyncEngine:
         if done:
             self._emit(FolderChanged(self.account.name, folder))
 
+
+
+class CachedUids:
+    """The UIDs the cache holds for a folder (the backend's `KnownUids`), read lazily: a
+    QRESYNC check with no news looks up only what the server names, never the whole folder."""
+
+    def __init__(self, io: StoreIO, folder: str) -> None:
+        self._io = io
+        self._folder = folder
+        self._all: dict[int, Flags] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self._all) if self._all is not None else self._io.has_uids(self._folder)
+
+    def all(self) -> set[int]:
+        if self._all is None:
+            self._all = self._io.uid_flags(self._folder)
+        return set(self._all)
+
+    def flags_of(self, uids: Iterable[int]) -> dict[int, Flags]:
+        wanted = list(uids)
+        if self._all is not None:
+            return {uid: self._all[uid] for uid in wanted if uid in self._all}
+        return self._io.flags_for_uids(self._folder, wanted) if wanted else {}
+
+    def subset(self, uids: Iterable[int]) -> set[int]:
+        return set(self.flags_of(uids))
 
 
 def prefetched(source: Iterator[T], depth: int = 2) -> Iterator[T]:

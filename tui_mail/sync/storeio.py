@@ -63,6 +63,12 @@ class StoreIO:
     def uid_flags(self, folder: str) -> dict[int, Flags]:
         return self.store.uid_flags(self.account, folder)
 
+    def flags_for_uids(self, folder: str, uids: Iterable[int]) -> dict[int, Flags]:
+        return self.store.flags_for_uids(self.account, folder, uids)
+
+    def has_uids(self, folder: str) -> bool:
+        return self.store.has_uids(self.account, folder)
+
     def remove_uids(self, folder: str, uids: Iterable[int]) -> None:
         self.store.remove_uids(self.account, folder, uids)
 
