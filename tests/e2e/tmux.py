@@ -95,6 +95,13 @@ class TmuxTerminal:
             time.sleep(0.05)
         raise ScreenTimeout(f"the program did not exit within {timeout} s:\n{self.screen()}")
 
+    def program_pid(self) -> int:
+        """The process id of the program itself (the pane runs it under `sh -c`)."""
+        shell = int(self._tmux("display-message", "-p", "-t", "e2e", "#{pane_pid}").stdout)
+        children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+        assert len(children) == 1, f"expected one program under the pane's shell: {children}"
+        return int(children[0])
+
     def close(self) -> None:
         if self.started:
             self._tmux("kill-server", check=False)

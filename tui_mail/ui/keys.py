@@ -32,6 +32,8 @@ class Scope(enum.StrEnum):
     MESSAGE = "message"  # the message screen
     VIEW = "view"  # the message view (message screen body and preview pane)
     SEARCH = "search"  # the search bar
+    COMPOSER = "composer"  # the composer screen
+    OUTBOX = "outbox"  # the outbox screen
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,14 @@ class KeyAction:
     show: bool = True  # shown in the footer
     help: str = ""  # longer text for the palette and `?`
     key_display: str | None = None
+    priority: bool = False  # checked before the focused widget (which may be a text field)
 
 
 def _a(id_: str, keys: str, action: str, description: str, scope: Scope, *,
-       show: bool = True, help: str = "", key_display: str | None = None) -> KeyAction:
-    return KeyAction(id_, keys, action, description, scope, show, help or description, key_display)
+       show: bool = True, help: str = "", key_display: str | None = None,
+       priority: bool = False) -> KeyAction:
+    return KeyAction(id_, keys, action, description, scope, show, help or description, key_display,
+                     priority)
 
 
 def _message_actions(scope: Scope, prefix: str) -> tuple[KeyAction, ...]:
@@ -151,6 +156,27 @@ REGISTRY: tuple[KeyAction, ...] = (
     _a("search.close", "escape", "close", "Close", Scope.SEARCH, help="Close the search"),
     _a("search.results", "down,enter", "to_results", "Results", Scope.SEARCH, show=False,
        help="Move to the search results"),
+    # The composer's fields take every printable key, so its own keys are control keys that
+    # outrank the focused field.
+    _a("composer.send", "ctrl+t", "send", "Send", Scope.COMPOSER, priority=True,
+       help="Send the message"),
+    _a("composer.save", "ctrl+s", "save_draft", "Save draft", Scope.COMPOSER, priority=True,
+       help="Save the draft and keep writing"),
+    _a("composer.postpone", "ctrl+o", "postpone", "Postpone", Scope.COMPOSER, priority=True,
+       help="Save the draft and close the composer"),
+    _a("composer.editor", "ctrl+g", "external_editor", "Editor", Scope.COMPOSER, priority=True,
+       help="Edit the body in $VISUAL or $EDITOR"),
+    _a("composer.attach", "ctrl+l", "attach", "Attach", Scope.COMPOSER, priority=True,
+       help="Add an attachment"),
+    _a("composer.close", "escape", "close", "Close", Scope.COMPOSER,
+       help="Close the composer (asks first if something would be lost)"),
+    _a("outbox.back", "q,escape", "back", "Back", Scope.OUTBOX, help="Back to the mailbox"),
+    _a("outbox.retry", "r", "retry", "Retry", Scope.OUTBOX,
+       help="Try to send the selected message again"),
+    _a("outbox.edit", "e", "edit", "Edit", Scope.OUTBOX,
+       help="Take the selected message back into the composer"),
+    _a("outbox.delete", "d", "delete", "Delete", Scope.OUTBOX,
+       help="Delete the selected message from the outbox (asks first)"),
 )
 
 BY_ID: dict[str, KeyAction] = {a.id: a for a in REGISTRY}
@@ -167,7 +193,7 @@ def bindings(scope: Scope) -> list[Binding]:
     """
     return [
         Binding(a.keys, a.action, a.description, show=a.show, id=a.id, tooltip=a.help,
-                key_display=a.key_display)
+                key_display=a.key_display, priority=a.priority)
         for a in actions(scope) if a.keys
     ]
 

@@ -30,6 +30,7 @@ from tui_mail.mail.draftfile import DraftFields, draft_to_bytes
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import Account, Draft, Identity
 from tui_mail.sync.outbox import read_attachments
+from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
 from tui_mail.ui.widgets.compose_fields import AddressLookup, AddressSuggester, PathSuggester
 from tui_mail.ui.widgets.text import format_size
@@ -100,14 +101,8 @@ class ComposerScreen(Screen[None]):
         & #attachments { height: auto; max-height: 5; border: none; padding: 0 1; }
     }
     """
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("ctrl+t", "send", "Send", priority=True, id="composer.send"),
-        Binding("ctrl+s", "save_draft", "Save draft", priority=True, id="composer.save"),
-        Binding("ctrl+o", "postpone", "Postpone", priority=True, id="composer.postpone"),
-        Binding("ctrl+g", "external_editor", "Editor", priority=True, id="composer.editor"),
-        Binding("ctrl+l", "attach", "Attach", priority=True, id="composer.attach"),
-        Binding("escape", "close", "Close", id="composer.close"),
-    ]
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        Scope.COMPOSER)
     AUTO_FOCUS = None
 
     def __init__(

@@ -21,6 +21,8 @@ SECTION_TITLES = {
     Scope.MESSAGE: "Message",
     Scope.VIEW: "Message body",
     Scope.SEARCH: "Search",
+    Scope.COMPOSER: "Composer",
+    Scope.OUTBOX: "Outbox",
 }
 
 

@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from tui_mail.errors import TuiMailError
 from tui_mail.mail.headers import parse_headers
 from tui_mail.store.types import OutboxItem, OutboxState
+from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.text import sanitize_line
 
 if TYPE_CHECKING:
@@ -97,12 +98,8 @@ class ConfirmOutboxDelete(ModalScreen[bool]):
 class OutboxScreen(Screen[None]):
     """Every outbox entry of the cache; the list re-reads the store after each change."""
 
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("q,escape", "back", "Back"),
-        Binding("r", "retry", "Retry"),
-        Binding("e", "edit", "Edit"),
-        Binding("d", "delete", "Delete"),
-    ]
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        Scope.OUTBOX)
     AUTO_FOCUS = "#outbox-list"
 
     DEFAULT_CSS = """
