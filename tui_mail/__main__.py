@@ -1,3 +1,3 @@
-from tui_mail.cli import main
+from tui_mail.launch import main
 
 raise SystemExit(main())

@@ -6,7 +6,6 @@ found, and suggests the nearest valid key for a typo. Nothing after load re-vali
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import tomllib
@@ -111,6 +110,8 @@ def _describe(value: object) -> str:
 def _check_keys(table: Mapping[str, Any], allowed: set[str], where: _Where) -> None:
     for key in table:
         if key not in allowed:
+            import difflib
+
             near = difflib.get_close_matches(key, sorted(allowed), n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             valid = ", ".join(sorted(allowed))

@@ -35,7 +35,6 @@ queues (queues.py)
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -43,15 +42,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_mail.errors import CacheError
 from tui_mail.model import Address, Flags, Folder, FolderRole, MessageSummary
-from tui_mail.store import extract
 from tui_mail.store.keys import allocate_key
 from tui_mail.store.listing import ListingMixin
 from tui_mail.store.queues import QueueMixin
 from tui_mail.store.schema import migrate
 from tui_mail.store.types import FolderSyncState, NewMessage
+
+if TYPE_CHECKING:
+    from tui_mail.store.prepare import Prepared
 
 BODY_NONE, BODY_HEADERS, BODY_FULL = 0, 1, 2
 
@@ -299,6 +301,8 @@ class Store(ListingMixin, QueueMixin):
         is not added again: its existing id is returned. So a resumed sync or import never
         duplicates.
         """
+        from tui_mail.store.prepare import prepare
+
         ids: list[int] = []
         for chunk in _chunks(items, batch_size):
             known = self.cached_ids(account, folder, chunk)
@@ -310,6 +314,8 @@ class Store(ListingMixin, QueueMixin):
 
     def cached_ids(self, account: str, folder: str, items: list[NewMessage]) -> list[int | None]:
         """For each item, the id of the same message already cached in the folder, or None."""
+        from tui_mail.store.prepare import local_key
+
         folder_id = self._folder_id(account, folder)
         out: list[int | None] = []
         for item in items:
@@ -365,8 +371,8 @@ class Store(ListingMixin, QueueMixin):
                 h.subject,
                 sender.name,
                 sender.email,
-                extract.addresses_text(h.to),
-                extract.addresses_text(h.cc),
+                p.to_text,
+                p.cc_text,
                 p.seconds,
                 p.item.flags.to_bits(),
                 p.size,
@@ -377,8 +383,8 @@ class Store(ListingMixin, QueueMixin):
                 parent_id,
                 BODY_FULL if p.item.raw is not None else BODY_HEADERS,
                 p.preview,
-                extract.sender_sort_key(h),
-                extract.subject_sort_key(h.subject),
+                p.sender_sort,
+                p.subject_sort,
             ),
         )
         c.execute(
@@ -428,7 +434,9 @@ class Store(ListingMixin, QueueMixin):
 
     def set_body(self, message_row_id: int, raw: bytes) -> None:
         """Store the full message of a headers-only row and index its text."""
-        body = extract.body_text(raw)
+        from tui_mail.store.extract import body_text
+
+        body = body_text(raw)
         with self._tx() as c:
             c.execute(
                 "INSERT INTO bodies(id, raw, headers) VALUES (?, ?, NULL)"
@@ -586,58 +594,6 @@ class Store(ListingMixin, QueueMixin):
         for chunk in _chunks(ids, 500):
             with self._tx() as c:
                 c.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in chunk])
-
-
-def local_key(item: NewMessage) -> str:
-    """The dedupe key of a message without a UID: a hash of its bytes."""
-    return hashlib.sha256(item.raw if item.raw is not None else item.raw_headers or b"").hexdigest()
-
-
-def prepare(item: NewMessage) -> Prepared:
-    """Parse a NewMessage into the values to insert (CPU-bound; picklable for a process pool)."""
-    return Prepared.of(item)
-
-
-class Prepared:
-    """A NewMessage parsed (outside any transaction) into the values to insert."""
-
-    __slots__ = (
-        "item",
-        "headers",
-        "seconds",
-        "size",
-        "local_key",
-        "preview",
-        "has_attachment",
-        "search",
-    )
-
-    @classmethod
-    def of(cls, item: NewMessage) -> Prepared:
-        self = cls()
-        self.item = item
-        source = item.raw if item.raw is not None else (item.raw_headers or b"")
-        self.headers = extract.headers_of(source)
-        self.seconds = extract.date_seconds(self.headers.date, item.internaldate, time.time())
-        self.size = item.size or len(source)
-        self.local_key = None if item.uid is not None else local_key(item)
-        search = extract.header_search_text(self.headers)
-        self.preview = ""
-        self.has_attachment = self.headers.has_attachment
-        if item.raw is not None:
-            body = extract.body_text(item.raw)
-            self.preview = body.preview
-            self.has_attachment = body.has_attachment
-            search = extract.SearchText(
-                search.subject,
-                search.sender,
-                search.to_addr,
-                search.cc_addr,
-                body.text,
-                body.attachment_names,
-            )
-        self.search = search
-        return self
 
 
 def _open_advice(path: Path, what: str, exc: Exception) -> str:

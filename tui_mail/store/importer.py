@@ -17,7 +17,8 @@ from pathlib import Path
 
 from tui_mail.errors import CacheError
 from tui_mail.model import Flags
-from tui_mail.store.db import Store, prepare
+from tui_mail.store.db import Store
+from tui_mail.store.prepare import prepare
 from tui_mail.store.types import ImportResult, NewMessage
 
 LOCAL_ACCOUNT = "local"

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from tui_mail.errors import QueryError
 from tui_mail.model import Address, FolderRole, MessageSummary
-from tui_mail.store.query import compile_query
 from tui_mail.store.types import SortBy, View
 
 END_WINDOW = 200  # positions this close to an end are read with LIMIT on the index
@@ -190,6 +189,7 @@ class ListingMixin:
         query, never an SQL error.
         """
         from tui_mail.store.db import summary_of
+        from tui_mail.store.query import compile_query
 
         q = compile_query(query)
         filters = list(q.filters)

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from tui_mail.config import Config, UISettings, default_state_dir
+from tui_mail.launch import resume_gc
 from tui_mail.model import Account, MessageSummary
 from tui_mail.store.db import Store
 from tui_mail.ui.compose_actions import ComposeActions
@@ -157,8 +158,10 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._notice:
             self.notify(self._notice, title="tui-mail", markup=False, timeout=15)
+        # After the first frame: collection resumes (see tui_mail.launch), and the sync
+        # engine and protocol libraries load.
+        self.call_after_refresh(resume_gc)
         if self.sync_on_start:
-            # After the first frame: the sync engine and protocol libraries load lazily.
             self.call_after_refresh(self.action_sync)
 
     def _remember_theme(self, theme: Theme) -> None:

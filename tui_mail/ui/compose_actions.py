@@ -12,7 +12,6 @@ import subprocess
 import tomllib
 from collections.abc import Callable
 from contextlib import suppress
-from email.utils import make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,12 +19,12 @@ from textual import work
 from textual.app import SuspendNotSupported
 
 from tui_mail.errors import TuiMailError
-from tui_mail.mail.draftfile import DraftFields, draft_from_bytes
 from tui_mail.model import Account, Address, Draft, MessageSummary, Protocol, Security, ServerConfig
 
 if TYPE_CHECKING:
     from tui_mail.config import Config
     from tui_mail.mail.compose import Composed
+    from tui_mail.mail.draftfile import DraftFields
     from tui_mail.remote.connection import Credentials
     from tui_mail.store.db import Store
     from tui_mail.store.types import StoredDraft
@@ -35,6 +34,8 @@ Answer = Literal["reply", "reply_all", "forward", "forward_attachment"]
 
 def fields_of(draft: Draft, account: Account) -> DraftFields:
     """A Draft (from reply/forward) as the composer's typed fields."""
+
+    from tui_mail.mail.draftfile import DraftFields
 
     def joined(addresses: tuple[Address, ...]) -> str:
         return ", ".join(str(a) for a in addresses)
@@ -114,6 +115,8 @@ class ComposeActions:
 
     def open_composer(self, account: Account, fields: DraftFields, *, message_id: str = "",
                       reopened: bool = False) -> None:
+        from email.utils import make_msgid
+
         from tui_mail.ui.screens.composer import ComposerScreen
 
         domain = account.address.email.rpartition("@")[2] or "localhost"
@@ -262,6 +265,7 @@ class ComposeActions:
         return [d for d in self.store.drafts() if d.account in names]
 
     def action_drafts(self) -> None:
+        from tui_mail.mail.draftfile import draft_from_bytes
         from tui_mail.ui.widgets.compose_dialogs import DraftPicker, draft_line
 
         app: Any = self

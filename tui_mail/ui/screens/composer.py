@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Select, TextArea
+from textual.widgets import Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
 
 from tui_mail.errors import TuiMailError
@@ -33,6 +33,7 @@ from tui_mail.sync.outbox import read_attachments
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
 from tui_mail.ui.widgets.compose_fields import AddressLookup, AddressSuggester, PathSuggester
+from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.text import format_size
 
 if TYPE_CHECKING:
@@ -173,7 +174,7 @@ class ComposerScreen(Screen[None]):
         attachments.display = False
         yield attachments
         yield TextArea(f.body, soft_wrap=True, show_line_numbers=False, id="body")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         attachments = self.query_one(AttachmentList)

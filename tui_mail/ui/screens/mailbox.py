@@ -18,7 +18,6 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from tui_mail.errors import QueryError, TuiMailError
 from tui_mail.model import Folder, FolderRole, MessageSummary
@@ -26,6 +25,7 @@ from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
 from tui_mail.ui.screens.sources import ListState, ViewRows, view_for
 from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
+from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.message_list import EmptySource, ListRows, MessageList
 from tui_mail.ui.widgets.message_view import MessageView
 from tui_mail.ui.widgets.search_bar import SearchBar, SearchScope
@@ -80,6 +80,10 @@ class MailboxScreen(ActingScreen, Screen[None]):
     def compose(self) -> ComposeResult:
         app = self.tui
         self.state = ListState(threaded=app.ui_settings.threaded)
+        # Width classes before the children mount: set later, they restyle every widget.
+        self._apply_width(app.size.width)
+        if not app.ui_settings.preview_pane:
+            self.add_class("-no-preview")
         with Horizontal(id="panes"):
             yield FolderTree(id="folders")
             with Vertical(id="list-pane"):
@@ -87,12 +91,9 @@ class MailboxScreen(ActingScreen, Screen[None]):
                 yield MessageList(clock=app.clock, id="messages")
             yield MessageView(prefer_html=app.ui_settings.prefer_html, id="preview")
         yield StatusLine(app.account_names, id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        if not self.tui.ui_settings.preview_pane:
-            self.add_class("-no-preview")
-        self._apply_width(self.app.size.width)
         self.reload_folders()
         start = self._start_choice()
         if start != self.state.choice:

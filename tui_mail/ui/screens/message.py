@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from tui_mail.model import MessageSummary
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
+from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.message_view import MessageView
 
@@ -45,7 +45,7 @@ class MessageScreen(ActingScreen, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield MessageView(prefer_html=self.tui.ui_settings.prefer_html, id="message")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._show(self.message_list.selected)

@@ -17,13 +17,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui_mail.errors import TuiMailError
 from tui_mail.mail.headers import parse_headers
 from tui_mail.store.types import OutboxItem, OutboxState
 from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.text import sanitize_line
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class OutboxScreen(Screen[None]):
         yield Label("Outbox", id="outbox-title")
         yield OptionList(id="outbox-list")
         yield Label(Content("The outbox is empty: every message was sent."), id="outbox-empty")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.refresh_entries()

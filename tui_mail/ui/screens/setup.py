@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Collapsible, Footer, Input, Label, Log, Select, Static
+from textual.widgets import Button, Collapsible, Input, Label, Log, Select, Static
 
 from tui_mail.errors import AuthError, ConfigError, SecretError, TuiMailError
 from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import DEFAULT_PORTS, Protocol, Security, ServerConfig
+from tui_mail.ui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from tui_mail.config import Config
@@ -132,7 +133,7 @@ class SetupScreen(Screen[None]):
             yield Static("", id="form-error", classes="setup-error", markup=False)
             yield Static("", id="setup-result", markup=False)
             yield Log(id="setup-log", auto_scroll=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#password-command-row").display = False
