@@ -119,3 +119,44 @@ async def test_escape_in_the_query_closes_the_search_and_down_goes_to_results(ma
         assert not app.screen.searching
         assert message_list.has_focus
         assert message_list.row_count == 32
+
+
+async def test_a_long_result_list_shows_its_first_rows_then_the_rest(make_app, cache_path,
+                                                                      monkeypatch):
+    """The newest results show at once; the rest follow without moving the cursor."""
+    import threading
+
+    from tests.ui.conftest import fill_cache
+    from tui_mail.store.db import Store
+    from tui_mail.ui.screens import mailbox
+
+    cache_path.unlink()
+    fill_cache(cache_path, inbox_size=mailbox.SEARCH_FIRST + 60, hostile=False).close()
+    release = threading.Event()
+    search = Store.search
+
+    def second_step_waits(self, query, **kw):
+        if kw.get("before_key") is not None:
+            assert release.wait(10)
+        return search(self, query, **kw)
+
+    monkeypatch.setattr(Store, "search", second_step_waits)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        await pilot.press("slash")
+        await pilot.press(*"topic")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if message_list.row_count:
+                break
+        assert message_list.row_count == mailbox.SEARCH_FIRST
+        assert f"{mailbox.SEARCH_FIRST}+ results" in screen_text(app)
+        message_list.cursor = 5
+        chosen = message_list.selected
+        release.set()
+        await settle(pilot)
+        assert message_list.row_count == mailbox.SEARCH_FIRST + 60
+        assert f"{mailbox.SEARCH_FIRST + 60} results" in screen_text(app)
+        assert message_list.selected == chosen

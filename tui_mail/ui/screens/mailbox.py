@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 WIDE = 140  # three panes from here
 MEDIUM = 100  # folders and list from here; list alone below
 PREVIEW_DELAY = 0.08  # seconds the cursor rests before the preview loads
-SEARCH_LIMIT = 500
+SEARCH_LIMIT = 500  # results listed at most
+SEARCH_FIRST = 100  # results shown first, while the rest are read (a screen needs ~50)
 
 
 class MailboxScreen(ActingScreen, Screen[None]):
@@ -72,6 +73,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         self.searching = False
         self._preview_timer: Timer | None = None
         self._search_serial = 0
+        self._search_query = ""
 
     @property
     def tui(self) -> TuiMailApp:
@@ -181,7 +183,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         tagged = len(self.message_list.tagged)
         extra = f" · {tagged} tagged" if tagged else ""
         if self.searching:
-            self.status.set_note(f"Search: {getattr(self, '_search_query', '')}{extra}")
+            self.status.set_note(f"Search: {self._search_query}{extra}")
             return
         self.status.set_note(
             f"{self.state.describe()} · {self.message_list.row_count} messages{extra}")
@@ -390,28 +392,44 @@ class MailboxScreen(ActingScreen, Screen[None]):
           description="search the cache")
     def _run_search(self, serial: int, query: str, account: str | None,
                     folder: str | None) -> None:
+        """Results in two steps: the newest `SEARCH_FIRST` as soon as they are read, then up to
+        `SEARCH_LIMIT` (the cost of a search follows the rows it returns, so the first screen
+        does not wait for the five-hundredth row). A newer query makes both steps moot."""
         try:
             with self.tui.open_reader() as store:
-                results = store.search(query, account=account, folder=folder, limit=SEARCH_LIMIT)
+                results = store.search(query, account=account, folder=folder, limit=SEARCH_FIRST)
+                complete = len(results) < SEARCH_FIRST
+                self.app.call_from_thread(self._search_done, serial, query, results, complete)
+                if complete or serial != self._search_serial:
+                    return
+                results += store.search(query, account=account, folder=folder,
+                                        limit=SEARCH_LIMIT - len(results),
+                                        before_key=results[-1].id)
         except QueryError as exc:
             self.app.call_from_thread(self._search_failed, serial, str(exc))
             return
         except TuiMailError as exc:
             self.app.call_from_thread(self._search_failed, serial, f"Search failed: {exc}")
             return
-        self.app.call_from_thread(self._search_done, serial, query, results)
+        self.app.call_from_thread(self._search_done, serial, query, results, True)
 
     def _search_failed(self, serial: int, text: str) -> None:
         if serial == self._search_serial and self.searching:
             self.query_one(SearchBar).show_error(text)
 
-    def _search_done(self, serial: int, query: str, results: list[MessageSummary]) -> None:
+    def _search_done(self, serial: int, query: str, results: list[MessageSummary],
+                     complete: bool) -> None:
+        """Show results; the second step of the same search keeps the cursor where it is."""
         if serial != self._search_serial or not self.searching:
             return
-        more = "+" if len(results) >= SEARCH_LIMIT else ""
+        more = "+" if not complete or len(results) >= SEARCH_LIMIT else ""
         self.query_one(SearchBar).show_status(f"{len(results)}{more} results")
-        self.message_list.set_source(ListRows(results))
-        self.message_list.clear_tags()
+        same_search = query == self._search_query and self.message_list.row_count
+        selected = self.message_list.selected if same_search else None
+        self.message_list.set_source(ListRows(results),
+                                     keep_id=selected.id if selected else None)
+        if not same_search:
+            self.message_list.clear_tags()
         self._search_query = query
         self.update_note()
 

@@ -22,7 +22,9 @@ from textual.widgets import Input, Label
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.text import sanitize_line
 
-DEBOUNCE_SECONDS = 0.08
+# Long enough to fold a paste or a burst of keys into one search, shorter than the gap between
+# two keystrokes of a fast typist: each key typed by hand still gets its own result.
+DEBOUNCE_SECONDS = 0.03
 
 
 class SearchScope(enum.StrEnum):
