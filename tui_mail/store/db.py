@@ -61,9 +61,8 @@ SUMMARY_COLUMNS = (
     "m.id, a.name, f.name, m.uid, m.message_id, m.subject, m.from_name, m.from_email, "
     "m.date, m.flags, m.has_attachment, m.size, m.thread_id"
 )
-SUMMARY_FROM = (
-    "messages m JOIN folders f ON f.id = m.folder_id JOIN accounts a ON a.id = m.account_id"
-)
+SUMMARY_JOINS = "JOIN folders f ON f.id = m.folder_id JOIN accounts a ON a.id = m.account_id"
+SUMMARY_FROM = f"messages m {SUMMARY_JOINS}"
 
 
 def summary_of(row: tuple, depth: int = 0) -> MessageSummary:

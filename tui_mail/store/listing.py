@@ -286,15 +286,20 @@ class ListingMixin:
     def _filtered(
         self, ids: list[int], filters: list[str], params: list[object], limit: int
     ) -> list[tuple]:
-        """Summary rows of those of `ids` that pass `filters`, newest first."""
-        from tui_mail.store.db import SUMMARY_COLUMNS, SUMMARY_FROM
+        """Summary rows of those of `ids` that pass `filters`, newest first.
+
+        The ids are looked up by rowid (NOT INDEXED): left to itself, with a filter on the
+        account or folder the planner scanned that account's index testing every row against
+        the list, 30 ms instead of 1 at 100k messages.
+        """
+        from tui_mail.store.db import SUMMARY_COLUMNS, SUMMARY_JOINS
 
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         where = " AND ".join([f"m.id IN ({marks})", *filters])
         return self._conn.execute(
-            f"SELECT {SUMMARY_COLUMNS} FROM {SUMMARY_FROM} WHERE {where}"
+            f"SELECT {SUMMARY_COLUMNS} FROM messages m NOT INDEXED {SUMMARY_JOINS} WHERE {where}"
             " ORDER BY m.id DESC LIMIT ?",
             (*ids, *params, limit),
         ).fetchall()
