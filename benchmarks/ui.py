@@ -9,9 +9,12 @@ so later runs start at once. Then, in a 120x40 tmux window, for `runs` launches:
   start    process start until the list shows the newest message's row
   jump     `G` until the oldest message's row is on screen
   open     Enter until the message view shows its headers
-  search   typing a word after `/` until the first results and their count show (includes the
-           search bar's debounce delay, DEBOUNCE_SECONDS; a long list shows its newest rows
-           first with "N+ results", then the rest)
+  search   a word arriving in one burst after `/` (as tmux sends it; like a paste) until the
+           first results and their count show: the bar searches once for the first key, then
+           once DEBOUNCE_SECONDS after the burst; a long list shows its newest rows first with
+           "N+ results", then the rest
+  typed    the same word typed a key at a time (120 ms apart): from the last key until its
+           results show (a lone key searches at once)
   memory   peak resident memory of the process (VmHWM) after those steps
 
 Times are wall-clock from the moment the key is handed to tmux until `capture-pane` shows the
@@ -204,6 +207,7 @@ class Figures:
     jump: list[float] = field(default_factory=list)
     open: list[float] = field(default_factory=list)
     search: list[float] = field(default_factory=list)
+    typed: list[float] = field(default_factory=list)
     memory: list[float] = field(default_factory=list)
 
 
@@ -247,6 +251,23 @@ def measure_tui_mail(data: Dataset, runs: int, launcher: str, home: Path) -> Fig
             term.wait(lambda s: "in: folder" in s, time.perf_counter())
             t0 = term.keys(SEARCH_WORD, literal=True)
             figures.search.append(term.wait(lambda s: bool(results.search(s)), t0))
+            time.sleep(0.3)
+            term.keys("Escape")
+            time.sleep(0.3)
+            term.keys("/")
+            term.wait(lambda s: "in: folder" in s, time.perf_counter())
+            time.sleep(0.3)  # until the bar has the focus
+            term.keys("C-u")  # the bar keeps the last query: clear it
+            term.wait(lambda s: f"/ {SEARCH_WORD}" not in s, time.perf_counter())
+            time.sleep(0.3)
+            for key in SEARCH_WORD[:-1]:
+                term.keys(key, literal=True)
+                time.sleep(0.12)
+            before = results.findall(term.screen())
+            t0 = term.keys(SEARCH_WORD[-1], literal=True)
+            figures.typed.append(term.wait(
+                lambda s, before=before: (found := results.findall(s)) != before
+                and bool(found), t0))
             figures.memory.append(peak_memory_mb(term.pid))
             term.keys("Escape")
             term.keys("C-q")
@@ -254,6 +275,41 @@ def measure_tui_mail(data: Dataset, runs: int, launcher: str, home: Path) -> Fig
         finally:
             term.close()
     return figures
+
+
+# ---- the floor: a bare Textual app ---------------------------------------------------------
+
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Static
+
+
+class Bare(App):
+    def compose(self):
+        yield Static("BARE-TEXTUAL-READY")
+
+
+Bare().run()
+"""
+
+
+def measure_bare_textual(runs: int, home: Path) -> list[float]:
+    """Start until a Textual app with one Static shows it: what any Textual app pays on this
+    machine (interpreter, Textual's import, the first frame) before doing anything of its own.
+    Printed beside the figures because this machine's speed drifts by a fifth between runs."""
+    script = home / "bare_textual.py"
+    script.write_text(BARE_APP)
+    times = []
+    for _ in range(runs):
+        term = Terminal()
+        try:
+            t0 = term.start([sys.executable, str(script)], base_env(home), REPO)
+            times.append(term.wait(lambda s: "BARE-TEXTUAL-READY" in s, t0))
+            term.keys("C-q")
+            time.sleep(0.3)
+        finally:
+            term.close()
+    return times
 
 
 # ---- NeoMutt --------------------------------------------------------------------------------
@@ -313,10 +369,11 @@ def summary(values: list[float], unit: str) -> str:
     return f"{statistics.median(values) * scale:7.0f} {unit}  ({shown})"
 
 
-def report(count: int, ours: Figures, theirs: Figures | None) -> None:
+def report(count: int, ours: Figures, theirs: Figures | None, bare: list[float]) -> None:
     print(f"\n== {count:,} messages in one folder ==")
     rows = [("start to rows", "start", "ms"), ("jump to end (G)", "jump", "ms"),
-            ("open message (Enter)", "open", "ms"), ("search while typing", "search", "ms"),
+            ("open message (Enter)", "open", "ms"), ("search, word in a burst", "search", "ms"),
+            ("search, typed key by key", "typed", "ms"),
             ("peak memory (VmHWM)", "memory", "MB")]
     print(f"{'':24} {'tui-mail median (runs)':40} {'NeoMutt median (runs)':40} ratio")
     for label, key, unit in rows:
@@ -325,6 +382,8 @@ def report(count: int, ours: Figures, theirs: Figures | None) -> None:
         ratio = (f"{statistics.median(mine) / statistics.median(other):.2f}x"
                  if mine and other else "")
         print(f"{label:24} {summary(mine, unit):40} {summary(other, unit):40} {ratio}")
+    print(f"{'(bare Textual app start)':24} {summary(bare, 'ms'):40} "
+          "the floor of any Textual app on this machine, measured in the same run")
 
 
 def main() -> int:
@@ -348,9 +407,10 @@ def main() -> int:
             continue
         with tempfile.TemporaryDirectory(prefix="tui-mail-uibench-home-") as tmp:
             home = Path(tmp)
+            bare = measure_bare_textual(args.runs, home)
             ours = measure_tui_mail(data, args.runs, args.launcher, home)
             theirs = None if args.no_neomutt else measure_neomutt(data, args.runs, home)
-        report(count, ours, theirs)
+        report(count, ours, theirs, bare)
         if theirs is None and not args.no_neomutt:
             print("NeoMutt is not installed (apt-get install neomutt) - no comparison")
     return 0

@@ -160,3 +160,35 @@ async def test_a_long_result_list_shows_its_first_rows_then_the_rest(make_app, c
         assert message_list.row_count == mailbox.SEARCH_FIRST + 60
         assert f"{mailbox.SEARCH_FIRST + 60} results" in screen_text(app)
         assert message_list.selected == chosen
+
+
+async def test_a_lone_change_searches_at_once_and_a_burst_once_at_its_end(make_app, monkeypatch):
+    from tui_mail.ui.widgets import search_bar
+
+    monkeypatch.setattr(search_bar, "DEBOUNCE_SECONDS", 1.0)  # a burst is anything within 1 s
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        asked: list[str] = []
+        screen = app.screen
+        original = screen._run_search
+
+        def record(serial, query, account, folder):
+            asked.append(query)
+            return original(serial, query, account, folder)
+
+        monkeypatch.setattr(screen, "_run_search", record)
+        await pilot.press("slash")
+        await pilot.pause()
+        bar_input = screen.query_one("#query", Input)
+        await pilot.pause(1.1)
+        bar_input.value = "n"
+        await pilot.pause(0.2)
+        assert asked[-1:] == ["n"]  # no waiting for the 1 s delay
+        for text in ("na", "nar", "narwhal"):
+            bar_input.value = text
+        await pilot.pause(0.2)
+        assert asked[-1] == "n"  # the burst waits...
+        await pilot.pause(1.2)
+        assert asked[-1] == "narwhal"  # ...and searches once, for its end
+        assert asked.count("na") == asked.count("nar") == 0

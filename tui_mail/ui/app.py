@@ -143,6 +143,14 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
             with self._reader_lock:
                 self._readers.append(reader)
 
+    @work(thread=True, exit_on_error=False, group="reader", description="open a read connection")
+    def warm_reader(self) -> None:
+        """Open a read connection ahead of its use (the search bar calls this when it opens):
+        opening one, on a large cache, costs more than the search that follows."""
+        if not self._readers:
+            with self.open_reader():
+                pass
+
     def get_default_screen(self) -> Screen[object]:
         from tui_mail.ui.screens.mailbox import MailboxScreen
 

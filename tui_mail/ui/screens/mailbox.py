@@ -348,6 +348,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
     # ---- search -----------------------------------------------------------------------------
 
     def action_search(self) -> None:
+        self.tui.warm_reader()
         self.searching = True
         self.add_class("-searching")
         self.query_one(SearchBar).open()

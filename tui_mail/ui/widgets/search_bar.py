@@ -7,6 +7,7 @@ when it posts `SearchBar.QueryChanged`, and shows results or `show_error(text)`.
 from __future__ import annotations
 
 import enum
+from time import monotonic
 from typing import ClassVar
 
 from textual import on
@@ -22,9 +23,9 @@ from textual.widgets import Input, Label
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.text import sanitize_line
 
-# Long enough to fold a paste or a burst of keys into one search, shorter than the gap between
-# two keystrokes of a fast typist: each key typed by hand still gets its own result.
-DEBOUNCE_SECONDS = 0.03
+# A change searches at once when none came within this long (a key typed by hand); the changes
+# of a burst (a paste, keys arriving together) search once more, this long after the last.
+DEBOUNCE_SECONDS = 0.02
 
 
 class SearchScope(enum.StrEnum):
@@ -59,7 +60,8 @@ class SearchBar(Vertical):
     scope: reactive[SearchScope] = reactive(SearchScope.FOLDER, init=False)
 
     class QueryChanged(Message):
-        """The query or scope settled (after the debounce delay)."""
+        """The query or scope changed: at once for a lone change, else once the burst of
+        changes is over (see DEBOUNCE_SECONDS)."""
 
         def __init__(self, query: str, scope: SearchScope) -> None:
             super().__init__()
@@ -75,6 +77,7 @@ class SearchBar(Vertical):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._timer: Timer | None = None
+        self._last_change = float("-inf")
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -111,6 +114,13 @@ class SearchBar(Vertical):
         self.post_message(self.ToResults())
 
     def _schedule(self) -> None:
+        """Debounce with a leading edge: typing waits for no timer, a burst costs two searches."""
+        now = monotonic()
+        lone = self._timer is None and now - self._last_change >= DEBOUNCE_SECONDS
+        self._last_change = now
+        if lone:
+            self._settled()
+            return
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(DEBOUNCE_SECONDS, self._settled)
