@@ -192,3 +192,39 @@ async def test_a_lone_change_searches_at_once_and_a_burst_once_at_its_end(make_a
         await pilot.pause(1.2)
         assert asked[-1] == "narwhal"  # ...and searches once, for its end
         assert asked.count("na") == asked.count("nar") == 0
+
+
+async def test_a_burst_that_ends_on_the_query_already_searched_does_not_search_again(
+        make_app, monkeypatch):
+    """Keys arriving together have often all reached the input by the time its first change is
+    handled: that change searches the whole word, and the end of the burst must not repeat it.
+    Reopening the bar searches again, even for the same words."""
+    from tui_mail.ui.widgets import search_bar
+
+    monkeypatch.setattr(search_bar, "DEBOUNCE_SECONDS", 1.0)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        asked: list[str] = []
+        screen = app.screen
+        original = screen._run_search
+
+        def record(serial, query, account, folder):
+            asked.append(query)
+            return original(serial, query, account, folder)
+
+        monkeypatch.setattr(screen, "_run_search", record)
+        await pilot.press("slash")
+        await pilot.pause(1.1)
+        bar_input = screen.query_one("#query", Input)
+        for text in ("topic", "topicx", "topic"):
+            bar_input.value = text
+        await pilot.pause(1.3)
+        assert asked == ["topic"]
+        await pilot.press("escape")
+        await pilot.press("slash")
+        await pilot.pause(1.1)
+        bar_input.value = ""
+        bar_input.value = "topic"
+        await pilot.pause(1.3)
+        assert asked[1:] == ["topic"]  # the cleared bar does not search; the burst's end does

@@ -78,6 +78,9 @@ class SearchBar(Vertical):
         super().__init__(id=id, classes=classes)
         self._timer: Timer | None = None
         self._last_change = float("-inf")
+        # What the last QueryChanged carried: a burst's keys have often all reached the input
+        # by the time its first change is handled, so the search at its end would repeat it.
+        self._posted: tuple[str, SearchScope] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -97,6 +100,7 @@ class SearchBar(Vertical):
     def open(self) -> None:
         # Shown by the owning screen's `-searching` class (an inline display style here would
         # outlive that class and keep the bar on screen after Escape); focus once it is drawn.
+        self._posted = None
         self.call_after_refresh(self.query_one("#query", Input).focus)
 
     def watch_scope(self) -> None:
@@ -114,7 +118,8 @@ class SearchBar(Vertical):
         self.post_message(self.ToResults())
 
     def _schedule(self) -> None:
-        """Debounce with a leading edge: typing waits for no timer, a burst costs two searches."""
+        """Debounce with a leading edge: typing waits for no timer, a burst costs at most two
+        searches (one when the query it ends with was already read at its start)."""
         now = monotonic()
         lone = self._timer is None and now - self._last_change >= DEBOUNCE_SECONDS
         self._last_change = now
@@ -127,7 +132,10 @@ class SearchBar(Vertical):
 
     def _settled(self) -> None:
         self._timer = None
-        self.post_message(self.QueryChanged(self.query, self.scope))
+        wanted = (self.query, self.scope)
+        if wanted != self._posted:
+            self._posted = wanted
+            self.post_message(self.QueryChanged(*wanted))
 
     def show_status(self, text: str) -> None:
         status = self.query_one("#search-status", Label)
