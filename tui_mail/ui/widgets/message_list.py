@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar, Protocol
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -159,6 +159,7 @@ class MessageList(ScrollView, can_focus=True):
         self._count = 0
         self._pages: LRUCache[int, Sequence[MessageSummary]] = LRUCache(MAX_PAGES)
         self._strips: LRUCache[tuple[int, int, bool, bool], Strip] = LRUCache(256)
+        self._styles: dict[tuple[str, bool], Style] = {}
         self._clock = clock
         self._now = clock()
         self._pending_g: Timer | None = None
@@ -293,6 +294,7 @@ class MessageList(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._styles.clear()
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
@@ -303,7 +305,7 @@ class MessageList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         summary = self.summary_at(row)
         if summary is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style(""))
         is_cursor = row == self.cursor
         key = (summary.id, width, is_cursor, self.has_focus)
         if summary.id in self._tags:
@@ -314,46 +316,56 @@ class MessageList(ScrollView, can_focus=True):
             self._strips[key] = strip
         return strip
 
+    def _style(self, name: str) -> Style:
+        """The widget's style (name "") or a component's, cached until the styles change:
+        Textual computes either by walking the CSS and the ancestors, which cost more than the
+        rest of a row."""
+        key = (name, self.has_focus)
+        style = self._styles.get(key)
+        if style is None:
+            style = self.get_component_rich_style(name) if name else self.rich_style
+            self._styles[key] = style
+        return style
+
     def _row_style(self, summary: MessageSummary, is_cursor: bool) -> Style:
-        style = self.rich_style
+        style = self._style("")
         if summary.flags.deleted:
-            style += self.get_component_rich_style("message-list--deleted")
+            style += self._style("message-list--deleted")
         elif summary.flags.flagged:
-            style += self.get_component_rich_style("message-list--flagged")
-        read = "message-list--read" if summary.flags.seen else "message-list--unread"
-        style += self.get_component_rich_style(read)
+            style += self._style("message-list--flagged")
+        style += self._style("message-list--read" if summary.flags.seen
+                             else "message-list--unread")
         if summary.id in self._tags:
-            style += self.get_component_rich_style("message-list--tagged")
-        if is_cursor:
-            name = "message-list--cursor" if self.has_focus else "message-list--cursor-blurred"
-            style += self.get_component_rich_style(name)
+            style += self._style("message-list--tagged")
         return style
 
     def _render_row(self, summary: MessageSummary, width: int, is_cursor: bool) -> Strip:
-        style = self._row_style(summary, is_cursor)
+        """One row as segments: the row's style under each column's, the cursor's over all."""
+        row = self._row_style(summary, is_cursor)
+        cursor = None
+        if is_cursor:
+            cursor = self._style("message-list--cursor" if self.has_focus
+                                 else "message-list--cursor-blurred")
+
+        def styled(component: str | None) -> Style:
+            style = row + self._style(component) if component else row
+            return style + cursor if cursor is not None else style
+
         sender_width = 24 if width >= 100 else 18
-        text = Text(no_wrap=True, end="", overflow="ellipsis")
-        text.append(markers(summary), self.get_component_rich_style("message-list--markers"))
-        if summary.id in self._tags:
-            text.append("*", self.get_component_rich_style("message-list--tag"))
-        else:
-            text.append(" ")
+        tagged = summary.id in self._tags
         date = format_date(summary.date, self._now)
-        text.append(f"{date:<10.10} ", self.get_component_rich_style("message-list--date"))
-        sender = sanitize_line(summary.sender.display())
-        text.append(_fit(sender, sender_width) + " ",
-                    self.get_component_rich_style("message-list--sender"))
         indent = "  " * min(summary.depth, 10) if self.threaded else ""
         if indent:
             indent = indent[:-2] + "└ "
-        text.append(indent + sanitize_line(summary.subject))
-        text.stylize_before(style)
-        if is_cursor:
-            # The cursor colour wins over column colours.
-            text.stylize(style)
-        segments = list(text.render(self.app.console))
-        strip = Strip(segments).crop_extend(0, width, style)
-        return strip.simplify()
+        columns = [
+            (markers(summary), styled("message-list--markers")),
+            ("*", styled("message-list--tag")) if tagged else (" ", styled(None)),
+            (f"{date:<10.10} ", styled("message-list--date")),
+            (_fit(sanitize_line(summary.sender.display()), sender_width) + " ",
+             styled("message-list--sender")),
+            (indent + sanitize_line(summary.subject), styled(None)),
+        ]
+        return Strip(_cut(columns, width, styled(None)), width)
 
     # ---- cursor -----------------------------------------------------------------------------
 
@@ -430,6 +442,31 @@ class MessageList(ScrollView, can_focus=True):
             self._move(row)
             if event.chain >= 2:
                 self.action_open()
+
+
+def _cut(columns: list[tuple[str, Style]], width: int, pad: Style) -> list[Segment]:
+    """Segments of `columns` exactly `width` cells wide: cut with an ellipsis where they run
+    over, padded with `pad` where they fall short. (One Strip per row: Textual's Strip carries
+    its own caches, and crop/extend/simplify would build three.)"""
+    from rich.cells import cell_len, set_cell_size
+
+    segments: list[Segment] = []
+    room = width
+    for text, style in columns:
+        cells = cell_len(text)
+        if cells > room:
+            if room > 0:
+                segments.append(Segment(set_cell_size(text, room - 1) + "…", style))
+            return segments
+        segments.append(Segment(text, style))
+        room -= cells
+    if room:
+        last = segments[-1] if segments else None
+        if last is not None and last.style == pad:
+            segments[-1] = Segment(last.text + " " * room, pad)
+        else:
+            segments.append(Segment(" " * room, pad))
+    return segments
 
 
 def _fit(value: str, width: int) -> str:
