@@ -146,7 +146,10 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
     @work(thread=True, exit_on_error=False, group="reader", description="open a read connection")
     def warm_reader(self) -> None:
         """Open a read connection ahead of its use (the search bar calls this when it opens):
-        opening one, on a large cache, costs more than the search that follows."""
+        opening one, on a large cache, costs more than the search that follows. The query
+        compiler loads here too, off the first search's path."""
+        import tui_mail.store.query  # noqa: F401
+
         if not self._readers:
             with self.open_reader():
                 pass

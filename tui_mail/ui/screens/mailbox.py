@@ -6,6 +6,7 @@ list takes the whole width and `c` shows the folders over it. Enter opens the me
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
@@ -39,6 +40,7 @@ MEDIUM = 100  # folders and list from here; list alone below
 PREVIEW_DELAY = 0.08  # seconds the cursor rests before the preview loads
 SEARCH_LIMIT = 500  # results listed at most
 SEARCH_FIRST = 100  # results shown first, while the rest are read (a screen needs ~50)
+PAINT_WAIT_SECONDS = 0.25  # the second step waits this long at most for the first to be painted
 
 
 class MailboxScreen(ActingScreen, Screen[None]):
@@ -395,13 +397,20 @@ class MailboxScreen(ActingScreen, Screen[None]):
                     folder: str | None) -> None:
         """Results in two steps: the newest `SEARCH_FIRST` as soon as they are read, then up to
         `SEARCH_LIMIT` (the cost of a search follows the rows it returns, so the first screen
-        does not wait for the five-hundredth row). A newer query makes both steps moot."""
+        does not wait for the five-hundredth row). The second step starts once the first is on
+        screen: run beside the paint, it held the interpreter lock the paint needed. A newer
+        query makes both steps moot."""
         try:
             with self.tui.open_reader() as store:
                 results = store.search(query, account=account, folder=folder, limit=SEARCH_FIRST)
                 complete = len(results) < SEARCH_FIRST
                 self.app.call_from_thread(self._search_done, serial, query, results, complete)
                 if complete or serial != self._search_serial:
+                    return
+                painted = threading.Event()
+                self.app.call_from_thread(self.call_after_refresh, painted.set)
+                painted.wait(PAINT_WAIT_SECONDS)
+                if serial != self._search_serial:
                     return
                 results += store.search(query, account=account, folder=folder,
                                         limit=SEARCH_LIMIT - len(results),
