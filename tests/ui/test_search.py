@@ -228,3 +228,22 @@ async def test_a_burst_that_ends_on_the_query_already_searched_does_not_search_a
         bar_input.value = "topic"
         await pilot.pause(1.3)
         assert asked[1:] == ["topic"]  # the cleared bar does not search; the burst's end does
+
+
+async def test_a_query_longer_than_the_bar_scrolls_to_the_cursor(make_app):
+    """The query field skips Textual's layout pass on each key; it must still scroll."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*("subject:" + "abcdefghij" * 12 + "END"))
+        await settle(pilot)
+
+        def bar_line() -> str:
+            return next(line for line in screen_text(app).splitlines() if "in: folder" in line)
+
+        assert "END" in bar_line() and "subject:" not in bar_line()
+        await pilot.press("home")
+        await settle(pilot)
+        assert "subject:" in bar_line() and "END" not in bar_line()

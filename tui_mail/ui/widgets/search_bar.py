@@ -15,8 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.timer import Timer
 from textual.widgets import Input, Label
 
@@ -36,6 +37,15 @@ class SearchScope(enum.StrEnum):
     def next(self) -> SearchScope:
         members = list(SearchScope)
         return members[(members.index(self) + 1) % len(members)]
+
+
+class QueryInput(Input):
+    """The query field. Its size is fixed by the bar's CSS (one line, the bar's width), so a
+    change of its text (which changes its virtual width) needs no layout pass: Textual's Input
+    asks for one on every key, which repainted the whole screen (the message list included)
+    before the results of the keystroke could be drawn."""
+
+    virtual_size = Reactive(Size(0, 0), layout=False)
 
 
 class SearchBar(Vertical):
@@ -85,7 +95,7 @@ class SearchBar(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(Content("/"), id="scope-prefix")
-            yield Input(placeholder="from:alice subject:report is:unread date:2024-01.. words",
+            yield QueryInput(placeholder="from:alice subject:report is:unread date:2024-01.. words",
                         id="query", select_on_focus=False)
             yield Label(self._scope_text(), id="scope")
         yield Label(Content(""), id="search-status")
@@ -140,12 +150,12 @@ class SearchBar(Vertical):
     def show_status(self, text: str) -> None:
         status = self.query_one("#search-status", Label)
         status.remove_class("-error")
-        status.update(Content(sanitize_line(text)))
+        status.update(Content(sanitize_line(text)), layout=False)  # one line: no layout pass
 
     def show_error(self, text: str) -> None:
         status = self.query_one("#search-status", Label)
         status.add_class("-error")
-        status.update(Content(sanitize_line(text)))
+        status.update(Content(sanitize_line(text)), layout=False)
 
     def action_cycle_scope(self) -> None:
         self.scope = self.scope.next()

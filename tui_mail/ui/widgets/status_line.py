@@ -80,4 +80,5 @@ class StatusLine(Static):
         states = self.render_states()
         if self.note:
             states = states.append(Content("   │ " + sanitize_line(self.note)))
-        self.update(states)
+        # One line, whatever it says: a layout pass would repaint every widget on screen.
+        self.update(states, layout=False)
