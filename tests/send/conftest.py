@@ -13,7 +13,8 @@ from typing import Any
 import imapclient
 import pytest
 
-from tui_mail.model import Account, Address, Protocol, Security, ServerConfig
+from tests.support.accounts import server_account
+from tui_mail.model import Account, Security
 from tui_mail.remote.connection import Credentials, ssl_context
 
 
@@ -31,14 +32,8 @@ class User:
 
 def make_user(servers: Any, name: str, login: str, password: str, address: str, *,
               smtp_port: int | None = None, security: Security = Security.STARTTLS) -> User:
-    imap = ServerConfig(Protocol.IMAP, "127.0.0.1", servers.imap_tls_port, Security.TLS, login,
-                        ca_file=servers.ca_file, timeout=20)
-    smtp = ServerConfig(
-        Protocol.SMTP, "127.0.0.1",
-        smtp_port or (servers.smtp_starttls_port if security is Security.STARTTLS else servers.smtp_tls_port),
-        security, login, ca_file=servers.ca_file, timeout=20,
-    )
-    account = Account(name=name, address=Address(name.title(), address), incoming=imap, smtp=smtp)
+    account = server_account(servers, name, login, address, smtp_security=security,
+                             smtp_port=smtp_port)
     return User(login, password, address, account)
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.servers.dovecot import MailUser
+from tests.support.accounts import server_account
 from tests.ui.conftest import NOW, plain_message
 from tui_mail.config import Config, UISettings
-from tui_mail.model import Account, Address, Protocol, Security, ServerConfig
+from tui_mail.model import Account
 from tui_mail.store.db import Store
 from tui_mail.sync.engine import SyncEngine, connector
 from tui_mail.ui.app import TuiMailApp, _credentials
@@ -72,14 +73,8 @@ def synced(mail_servers, tmp_path: Path) -> Synced:
             f"Body of {subject}.", to=user.address))
     secret = tmp_path / "password"
     secret.write_text(user.password)
-    imap = ServerConfig(Protocol.IMAP, "127.0.0.1", mail_servers.imap_tls_port, Security.TLS,
-                        user.login, ca_file=mail_servers.ca_file, timeout=20,
-                        password_command=f"cat {secret}")
-    smtp = ServerConfig(Protocol.SMTP, "127.0.0.1", mail_servers.smtp_starttls_port,
-                        Security.STARTTLS, user.login, ca_file=mail_servers.ca_file, timeout=20,
-                        password_command=f"cat {secret}")
-    account = Account(name="test", address=Address("Tester", user.address), incoming=imap,
-                      smtp=smtp)
+    account = server_account(mail_servers, "test", user.login, user.address,
+                             display_name="Tester", password_command=f"cat {secret}")
     cache = tmp_path / "cache.sqlite3"
     with Store.open(cache) as store:
         engine = SyncEngine(account, store, connector(account, _credentials(account)))
