@@ -231,6 +231,17 @@ class Message:
 
 
 @dataclass(frozen=True)
+class AttachedFile:
+    """A file attached by its contents, not its path: an attachment carried over from a
+    forwarded message, or a file the composer read when it was attached (so a draft keeps it
+    even if the file is moved or deleted)."""
+
+    filename: str  # a bare name, no directories
+    content_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Draft:
     """A message being written."""
 
@@ -245,3 +256,4 @@ class Draft:
     references: tuple[str, ...] = ()
     # Whole messages attached as message/rfc822 (forward as attachment).
     attached_messages: tuple[bytes, ...] = ()
+    attached_files: tuple[AttachedFile, ...] = ()

@@ -127,6 +127,51 @@ def test_forward_inline_carries_the_text_and_a_header_block(original) -> None:
     assert "First line" in draft.body
 
 
+WITH_ATTACHMENTS = (
+    b"From: Bob Example <bob@example.test>\r\n"
+    b"To: alice@example.test\r\n"
+    b"Subject: Photos\r\n"
+    b"Message-ID: <m3@example.test>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/signed; protocol="application/pgp-signature"; boundary="s"\r\n'
+    b"\r\n--s\r\n"
+    b'Content-Type: multipart/mixed; boundary="m"\r\n'
+    b"\r\n--m\r\n"
+    b'Content-Type: multipart/related; boundary="r"\r\n'
+    b"\r\n--r\r\n"
+    b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+    b'<p>See <img src="cid:logo@x"></p>\r\n'
+    b"--r\r\n"
+    b"Content-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Disposition: inline\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"
+    b"--r--\r\n"
+    b"--m\r\n"
+    b"Content-Type: application/pdf\r\n"
+    b"Content-Disposition: attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKAP8=\r\n"
+    b"--m--\r\n"
+    b"--s\r\n"
+    b"Content-Type: application/pgp-signature\r\n\r\n"
+    b"-----BEGIN PGP SIGNATURE-----\r\n-----END PGP SIGNATURE-----\r\n"
+    b"--s--\r\n"
+)
+
+
+def test_forward_inline_carries_the_attachments_but_not_inline_images_or_signatures() -> None:
+    draft = forward_inline(parse_message(WITH_ATTACHMENTS), ALICE, WITH_ATTACHMENTS)
+    assert [(f.filename, f.content_type, f.data) for f in draft.attached_files] == [
+        ("résumé.pdf", "application/pdf", b"%PDF-1.4\n\x00\xff")]
+    out = compose(draft.__class__(**{**draft.__dict__, "to": (Address("", "erin@example.test"),)}))
+    [part] = message_from_bytes(out.raw, policy=policy.default).iter_attachments()
+    assert part.get_filename() == "résumé.pdf"
+    assert part.get_content_type() == "application/pdf"
+    assert part.get_content() == b"%PDF-1.4\n\x00\xff"
+
+
+def test_forward_inline_without_the_original_bytes_carries_no_attachment() -> None:
+    assert forward_inline(parse_message(WITH_ATTACHMENTS), ALICE).attached_files == ()
+
+
 def test_forward_as_attachment_attaches_the_original_bytes(original) -> None:
     draft = forward_as_attachment(original, ORIGINAL, ALICE)
     assert draft.attached_messages == (ORIGINAL,)

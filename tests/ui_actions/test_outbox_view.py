@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from email import message_from_bytes, policy
 
 import pytest
 
@@ -14,10 +15,16 @@ from tui_mail.ui.screens.outbox import OutboxScreen
 HOSTILE_ERROR = "550 5.1.1 [bold]x[/] [@click=app.quit]no such user[/]\x1b[2J"
 
 
-def hold_one(synced: Synced, subject: str, error: str = HOSTILE_ERROR) -> int:
+def hold_one(synced: Synced, subject: str, error: str = HOSTILE_ERROR, *,
+             attachment: tuple[str, bytes] | None = None) -> int:
     message_id = f"<{subject.replace(' ', '-')}@test>"
     raw = plain_message(subject, synced.user.address, NOW, "Held back.", to=synced.user.address,
                         message_id=message_id)
+    if attachment is not None:
+        msg = message_from_bytes(raw, policy=policy.default)
+        msg.add_attachment(attachment[1], maintype="application", subtype="octet-stream",
+                           filename=attachment[0])
+        raw = msg.as_bytes()
     with synced.store() as store:
         entry = store.outbox_add(synced.account.name, raw, synced.user.address,
                                  [synced.user.address], message_id)
@@ -89,3 +96,23 @@ async def test_edit_takes_the_message_into_the_composer_as_a_draft(synced):
         assert app.store.outbox_list() == []
         assert [d.key for d in app.store.drafts()] == ["<Fix-me@test>"]
         assert "Fix me" in screen_text(app)
+
+
+@pytest.mark.servers
+async def test_edit_takes_a_message_with_a_file_attachment_back_with_the_file(synced):
+    data = bytes(range(256)) * 8
+    hold_one(synced, "With file", attachment=("figures.bin", data))
+    app = synced.app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("O")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        from tui_mail.ui.screens.composer import ComposerScreen
+
+        assert isinstance(app.screen, ComposerScreen)
+        assert "figures.bin" in screen_text(app)
+        [carried] = app.screen.fields().attached_files
+        assert (carried.filename, carried.data) == ("figures.bin", data)
+        assert app.store.outbox_list() == []

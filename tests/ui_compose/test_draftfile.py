@@ -6,7 +6,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from tui_mail.mail.draftfile import DraftFields, draft_from_bytes, draft_to_bytes
-from tui_mail.model import Address
+from tui_mail.model import Address, AttachedFile
 from tui_mail.ui.widgets.compose_fields import complete_address, complete_path, last_item
 
 
@@ -33,6 +33,26 @@ def test_a_half_written_draft_round_trips_with_non_ascii_and_a_forwarded_message
     assert back == DraftFields(**{**fields.__dict__, "attached_messages": back.attached_messages})
 
 
+def test_files_carried_by_their_contents_round_trip_byte_for_byte() -> None:
+    """A forwarded attachment (or one kept in a draft) is saved inside the draft, not as a path;
+    the parts inside a forwarded message stay the forwarded message's."""
+    inner = EmailMessage()
+    inner["Subject"] = "Inner"
+    inner.set_content("inner body\n")
+    inner.add_attachment(b"inner file", maintype="application", subtype="octet-stream",
+                         filename="inner.bin")
+    files = (AttachedFile("données.pdf", "application/pdf", bytes(range(256)) * 3),
+             AttachedFile("notes.txt", "text/plain", b"plain text\r\nline two\n"))
+    fields = DraftFields(account="w", sender="s@example.org", body="see attached\n",
+                         attached_files=files, attached_messages=(inner.as_bytes(),))
+    raw = draft_to_bytes(fields, "<d@x>")
+    assert raw.isascii()
+    back, _ = draft_from_bytes(raw)
+    assert back.body == "see attached\n"
+    assert back.attached_files == files
+    assert len(back.attached_messages) == 1
+
+
 def test_a_line_break_typed_into_a_header_cannot_start_a_new_header() -> None:
     raw = draft_to_bytes(DraftFields(account="w", sender="s@example.org",
                                      subject="hi\r\nBcc: evil@example.org"), "<d@x>")
@@ -57,3 +77,22 @@ def test_paths_complete_to_a_file_or_a_directory_with_a_slash(tmp_path: Path) ->
     assert complete_path(str(tmp_path / "repos")) is None
     assert complete_path(str(tmp_path) + "/") == str(tmp_path / "report.pdf")
     assert complete_path(str(tmp_path / ".h")) == str(tmp_path / ".hidden")
+
+
+def test_a_carried_file_is_written_as_standard_base64_lines() -> None:
+    """The base64 text is spliced in after generation: it must still be a well-formed part."""
+    import base64
+    from email import message_from_bytes, policy
+
+    data = bytes(range(256)) * 50
+    raw = draft_to_bytes(DraftFields(account="w", sender="s@example.org", body="x\n",
+                                     attached_files=(AttachedFile("a.bin", "image/png", data),)),
+                         "<d@x>")
+    assert b"tui-mail-part-" not in raw
+    msg = message_from_bytes(raw, policy=policy.default)
+    [part] = msg.iter_attachments()
+    assert part.get_content_type() == "image/png" and part.get_content() == data
+    assert not msg.defects and not part.defects
+    lines = part.get_payload().splitlines()
+    assert all(len(line) <= 76 for line in lines)
+    assert base64.b64decode("".join(lines)) == data

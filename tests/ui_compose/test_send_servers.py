@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from textual.widgets import Input
 
 from tests.send.conftest import User, fetch_all, make_user, wait_for, wait_for_subject
-from tests.ui_compose.conftest import composer, settle
+from tests.ui_compose.conftest import composer, screen_text, settle
 from tui_mail.mail.draftfile import draft_from_bytes
 from tui_mail.model import Account, Address, Identity
 from tui_mail.store.db import Store
@@ -160,6 +161,34 @@ async def test_forward_as_attachment_arrives_as_a_message_rfc822_part(
     inner = part.get_payload()[0]
     assert inner["Message-ID"] == "<plan-1@example.org>"
     assert "Here is the plan." in inner.get_body(("plain",)).get_content()
+
+
+async def test_forward_inline_arrives_with_the_original_attachment_byte_for_byte(
+        mail_servers, fresh_user, make_app, tmp_path: Path) -> None:
+    alice, bob, carol, dave, erin = (fresh_user(n) for n in ("alice", "bob", "carol", "dave",
+                                                              "erin"))
+    account = with_password_file(alice, tmp_path)
+    store_path = tmp_path / "alice.sqlite3"
+    original = message_from_bytes(original_for(alice, bob, carol, dave), policy=policy.default)
+    payload = bytes(range(256)) * 40
+    original.add_attachment(payload, maintype="application", subtype="pdf",
+                            filename="plan Q3.pdf")
+    deliver_and_sync(mail_servers, alice, account, store_path, original.as_bytes())
+    app = make_app(accounts=(account,), store_path=store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.run_action("forward")
+        await settle(pilot)
+        assert "plan Q3.pdf" in screen_text(app)  # listed in the composer, removable
+        set_field(app, "to", erin.address)
+        said = await send_and_wait(pilot, app)
+        assert "Sent" in said, said
+    [got] = wait_for_subject(mail_servers, erin, "Fwd: Quarterly plan")
+    assert "Here is the plan." in got.get_body(("plain",)).get_content()
+    [part] = got.iter_attachments()
+    assert part.get_filename() == "plan Q3.pdf"
+    assert part.get_content_type() == "application/pdf"
+    assert part.get_content() == payload
 
 
 async def test_a_saved_draft_keeps_one_version_on_the_server_and_goes_away_once_sent(

@@ -224,6 +224,9 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")  # RFC 6838
+
+
 def guess_content_type(filename: str, data: bytes) -> str:
     """MIME type from the content's signature first, then the name, then text-or-binary.
 
@@ -249,10 +252,10 @@ def guess_content_type(filename: str, data: bytes) -> str:
     return "application/octet-stream"
 
 
-def _attach_file(msg: EmailMessage, path: Path, data: bytes) -> None:
-    name = path.name
+def _attach_file(msg: EmailMessage, name: str, data: bytes, content_type: str = "") -> None:
     check_header_value("attachment name", name)
-    maintype, _, subtype = guess_content_type(name, data).partition("/")
+    kind = content_type if _MIME_TYPE.fullmatch(content_type) else guess_content_type(name, data)
+    maintype, _, subtype = kind.partition("/")
     # Bytes are always base64 encoded, so what arrives is byte-identical to what was attached.
     msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
 
@@ -325,7 +328,9 @@ def compose(
     for path in draft.attachments:
         if path not in data:
             raise ComposeError(f"attachment {str(path)!r}: its contents were not provided")
-        _attach_file(msg, path, data[path])
+        _attach_file(msg, path.name, data[path])
+    for carried in draft.attached_files:
+        _attach_file(msg, carried.filename, carried.data, carried.content_type)
     for raw in draft.attached_messages:
         # message/rfc822 may only be 7bit or 8bit encoded (RFC 2046 5.2.1).
         msg.add_attachment(

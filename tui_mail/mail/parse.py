@@ -248,6 +248,14 @@ def attachment_bytes(raw: bytes, index: int) -> bytes:
     raise IndexError(f"message has no attachment {index}")
 
 
+def all_attachment_bytes(raw: bytes) -> Iterator[bytes]:
+    """The decoded payload of each attachment, in parse_message's numbering."""
+    msg = _parse_tree(raw)
+    for part, role, _ctype in _classify(msg):
+        if role == "attachment":
+            yield _payload_bytes(part)
+
+
 def _fallback_name(ctype: str, index: int) -> str:
     ext = {
         "message/rfc822": "eml",

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from tui_mail.model import Account, Address, Draft, Message
+from tui_mail.model import Account, Address, AttachedFile, Draft, Message
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _FORWARD_PREFIX = re.compile(r"^\s*(?:fwd?|fw|wg|tr)\s*:\s*", re.IGNORECASE)
@@ -149,14 +149,33 @@ def _forward_header(original: Message) -> str:
     return "\n".join(lines)
 
 
-def forward_inline(original: Message, account: Account) -> Draft:
-    """The original's text below a "Forwarded message" header block. Its attachments are not
-    carried (the caller may add them, or use forward_as_attachment)."""
+def forward_inline(original: Message, account: Account, raw: bytes = b"") -> Draft:
+    """The original's text below a "Forwarded message" header block, with the original's
+    attachments (read from its bytes `raw`) carried over, as a desktop client does. Parts shown
+    inside the original's body (inline images) and its signature parts are not: the first
+    belong to an HTML body that is not forwarded, the second sign a message that is not sent."""
     text = (original.text_body or "").replace("\r\n", "\n").rstrip("\n")
     return Draft(
         identity=choose_identity(original, account),
         subject=forward_subject(original.subject),
         body=f"\n\n{_forward_header(original)}\n\n{text}\n",
+        attached_files=carried_attachments(original, raw) if raw else (),
+    )
+
+
+_SIGNATURE_TYPES = frozenset({"application/pgp-signature", "application/pkcs7-signature",
+                              "application/x-pkcs7-signature"})
+
+
+def carried_attachments(original: Message, raw: bytes) -> tuple[AttachedFile, ...]:
+    """The attachments of `original` (parsed from `raw`) that a forward carries over."""
+    from tui_mail.mail.parse import all_attachment_bytes
+
+    payloads = list(all_attachment_bytes(raw))
+    return tuple(
+        AttachedFile(a.filename, a.content_type, payloads[a.index])
+        for a in original.attachments
+        if not a.inline and a.content_type not in _SIGNATURE_TYPES and a.index < len(payloads)
     )
 
 

@@ -45,6 +45,7 @@ def fields_of(draft: Draft, account: Account) -> DraftFields:
         cc=joined(draft.cc), bcc=joined(draft.bcc), subject=draft.subject, body=draft.body,
         attachments=draft.attachments, in_reply_to=draft.in_reply_to,
         references=draft.references, attached_messages=draft.attached_messages,
+        attached_files=draft.attached_files,
     )
 
 
@@ -216,7 +217,7 @@ class ComposeActions:
         original = parse_message(raw)
         account = self.compose_account(summary.account)
         if kind == "forward":
-            draft = forward_inline(original, account)
+            draft = forward_inline(original, account, raw)
         elif kind == "forward_attachment":
             draft = forward_as_attachment(original, raw, account)
         else:

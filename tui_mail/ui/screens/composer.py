@@ -28,7 +28,7 @@ from tui_mail.errors import TuiMailError
 from tui_mail.mail.compose import compose, parse_address, parse_address_list, with_signature
 from tui_mail.mail.draftfile import DraftFields, draft_to_bytes
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
-from tui_mail.model import Account, Draft, Identity
+from tui_mail.model import Account, AttachedFile, Draft, Identity
 from tui_mail.sync.outbox import read_attachments
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
@@ -63,7 +63,9 @@ def _signature_block(signature: str) -> str:
 
 
 class AttachmentList(OptionList):
-    """The files to attach, with their sizes; Delete removes the highlighted one."""
+    """What is attached, with sizes: files by path (read when the message is sent) and files
+    carried by their contents (from a forwarded message or a reopened draft). Delete removes
+    the highlighted one."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("delete,backspace,d", "remove", "Remove attachment"),
@@ -71,21 +73,33 @@ class AttachmentList(OptionList):
 
     def __init__(self) -> None:
         super().__init__(id="attachments")
-        self.paths: list[Path] = []
+        self.items: list[Path | AttachedFile] = []
 
-    def add(self, path: Path, size: int) -> None:
-        self.paths.append(path)
-        self.add_option(Option(Content(f"📎 {sanitize_line(path.name)}  ({format_size(size)})")))
-        self.highlighted = len(self.paths) - 1
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return tuple(item for item in self.items if isinstance(item, Path))
+
+    @property
+    def files(self) -> tuple[AttachedFile, ...]:
+        return tuple(item for item in self.items if isinstance(item, AttachedFile))
+
+    def add(self, item: Path | AttachedFile) -> None:
+        if isinstance(item, Path):
+            name, size = item.name, _size(item)
+        else:
+            name, size = item.filename, len(item.data)
+        self.items.append(item)
+        self.add_option(Option(Content(f"📎 {sanitize_line(name)}  ({format_size(size)})")))
+        self.highlighted = len(self.items) - 1
         self.display = True
 
     def action_remove(self) -> None:
         index = self.highlighted
-        if index is None or index >= len(self.paths):
+        if index is None or index >= len(self.items):
             return
-        del self.paths[index]
+        del self.items[index]
         self.remove_option_at_index(index)
-        self.display = bool(self.paths)
+        self.display = bool(self.items)
 
 
 class ComposerScreen(Screen[None]):
@@ -178,8 +192,8 @@ class ComposerScreen(Screen[None]):
 
     def on_mount(self) -> None:
         attachments = self.query_one(AttachmentList)
-        for path in self._initial.attachments:
-            attachments.add(path, _size(path))
+        for item in (*self._initial.attachments, *self._initial.attached_files):
+            attachments.add(item)
         self.query_one("#to" if not self._initial.to else "#body").focus()
         self.set_interval(self._autosave_seconds, self.autosave)
 
@@ -204,7 +218,8 @@ class ComposerScreen(Screen[None]):
         return replace(
             self._initial, account=sender.account.name, sender=str(sender.identity.address),
             to=text("to"), cc=text("cc"), bcc=text("bcc"), subject=text("subject"),
-            body=self.body.text, attachments=tuple(self.query_one(AttachmentList).paths),
+            body=self.body.text, attachments=self.query_one(AttachmentList).paths,
+            attached_files=self.query_one(AttachmentList).files,
         )
 
     def draft(self) -> Draft:
@@ -215,6 +230,7 @@ class ComposerScreen(Screen[None]):
             cc=parse_address_list(f.cc), bcc=parse_address_list(f.bcc), subject=f.subject,
             body=f.body, attachments=f.attachments, in_reply_to=f.in_reply_to,
             references=f.references, attached_messages=f.attached_messages,
+            attached_files=f.attached_files,
         )
 
     def raw_draft(self) -> bytes:
@@ -289,7 +305,7 @@ class ComposerScreen(Screen[None]):
             self.notify(f"{sanitize_line(str(path))} is not a file.", severity="warning",
                         markup=False)
             return
-        self.query_one(AttachmentList).add(path, _size(path))
+        self.query_one(AttachmentList).add(path)
         event.input.value = ""
 
     def action_close(self) -> None:

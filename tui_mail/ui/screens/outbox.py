@@ -57,15 +57,6 @@ def entry_content(entry: OutboxItem) -> Content:
     return Content("\n").join(lines)
 
 
-def has_file_attachments(raw: bytes) -> bool:
-    """True when the message carries files (the composer cannot take them back from MIME)."""
-    from email import message_from_bytes
-
-    msg = message_from_bytes(raw)
-    return any(part.get_filename() is not None and part.get_content_type() != "message/rfc822"
-               for part in msg.walk())
-
-
 class ConfirmOutboxDelete(ModalScreen[bool]):
     """Asks before a queued message is thrown away."""
 
@@ -242,11 +233,6 @@ class OutboxScreen(Screen[None]):
             return
         if entry.state == OutboxState.SENDING:
             self.notify("An attempt is under way for this message; edit it afterwards.")
-            return
-        if has_file_attachments(entry.raw):
-            self.notify("This message has file attachments, which the composer cannot take "
-                        "back: retry it, or delete it and write it again.", severity="warning",
-                        timeout=10)
             return
         app: Any = self.app
         fields, message_id = draft_from_bytes(entry.raw)
