@@ -61,14 +61,55 @@ async def test_an_attachment_is_listed_with_its_size_and_can_be_removed(make_app
         await pilot.press("right", "enter")
         await settle(pilot)
         screen = composer(app)
-        assert screen.fields().attachments == (tmp_path / "report-2024.pdf",)
+        [carried] = screen.fields().attached_files
+        assert (carried.filename, carried.content_type) == ("report-2024.pdf", "application/pdf")
+        assert carried.data == b"%PDF" + b"x" * 2044
         listing = screen.query_one("#attachments")
         assert "report-2024.pdf" in str(listing.get_option_at_index(0).prompt)
         assert "(2.0 KB)" in str(listing.get_option_at_index(0).prompt)
         listing.focus()
         await pilot.press("delete")
         await settle(pilot)
-        assert screen.fields().attachments == ()
+        assert screen.fields().attached_files == () and screen.fields().attachments == ()
+
+
+async def test_an_attached_file_stays_in_the_draft_when_the_file_is_deleted(make_app,
+                                                                            tmp_path) -> None:
+    """The file is read when it is attached, so the draft has it, not a path to it."""
+    from tui_mail.mail.draftfile import draft_from_bytes
+
+    attached = tmp_path / "notes.txt"
+    attached.write_bytes(b"meeting notes\n")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await type_into(pilot, "attach", str(attached))
+        await pilot.press("enter")
+        await settle(pilot)
+        attached.unlink()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        [draft] = app.store.drafts()
+        [carried] = draft_from_bytes(draft.raw)[0].attached_files
+        assert (carried.filename, carried.data) == ("notes.txt", b"meeting notes\n")
+
+
+async def test_attaching_something_that_is_not_a_file_says_so_and_attaches_nothing(
+        make_app, tmp_path) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await type_into(pilot, "attach", str(tmp_path))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("is not a file" in str(n.message) for n in app._notifications)
+        assert composer(app).fields().attached_files == ()
 
 
 async def test_closing_an_untouched_message_asks_nothing(make_app) -> None:

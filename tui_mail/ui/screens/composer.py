@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -25,7 +26,14 @@ from textual.widgets import Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
 
 from tui_mail.errors import TuiMailError
-from tui_mail.mail.compose import compose, parse_address, parse_address_list, with_signature
+from tui_mail.mail.compose import (
+    Composed,
+    compose,
+    guess_content_type,
+    parse_address,
+    parse_address_list,
+    with_signature,
+)
 from tui_mail.mail.draftfile import DraftFields, draft_to_bytes
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import Account, AttachedFile, Draft, Identity
@@ -150,6 +158,7 @@ class ComposerScreen(Screen[None]):
         self._autosave_seconds = autosave_seconds
         self._autosaved: DraftFields | None = None
         self._saved: DraftFields | None = self._initial if reopened else None
+        self._sending = False
 
     # ---- layout -----------------------------------------------------------------------------
 
@@ -268,14 +277,34 @@ class ComposerScreen(Screen[None]):
     # ---- actions ----------------------------------------------------------------------------
 
     def action_send(self) -> None:
-        account = self.sender.account
+        if self._sending:
+            return
         try:
             draft = self.draft()
-            composed = compose(draft, attachment_data=read_attachments(draft.attachments),
-                               message_id=self.message_id)
         except TuiMailError as exc:
             self.notify(str(exc), title="Not sent", severity="error", markup=False)
             return
+        self._sending = True
+        self._build_and_send(self.sender.account, draft)
+
+    @work(thread=True, exit_on_error=False, group="composer-send", description="build a message")
+    def _build_and_send(self, account: Account, draft: Draft) -> None:
+        """Build the message off the interface: with large attachments the MIME encoding takes
+        a good part of a second (0.6 s for 10 MB here)."""
+        try:
+            composed = compose(draft, attachment_data=read_attachments(draft.attachments),
+                               message_id=self.message_id)
+        except TuiMailError as exc:
+            self.app.call_from_thread(self._not_sent, str(exc))
+            return
+        self.app.call_from_thread(self._built, account, composed)
+
+    def _not_sent(self, text: str) -> None:
+        self._sending = False
+        self.notify(text, title="Not sent", severity="error", markup=False)
+
+    def _built(self, account: Account, composed: Composed) -> None:
+        self._sending = False
         if not self.tui.can_send(account):
             self.autosave()
             self.notify("The demo account has no mail server, so nothing can be sent. "
@@ -305,11 +334,27 @@ class ComposerScreen(Screen[None]):
             self.notify(f"{sanitize_line(str(path))} is not a file.", severity="warning",
                         markup=False)
             return
-        self.query_one(AttachmentList).add(path)
         event.input.value = ""
+        self._read_attachment(path)
+
+    @work(thread=True, exit_on_error=False, group="composer-attach", description="read a file")
+    def _read_attachment(self, path: Path) -> None:
+        """Read the file now (in a worker), so the draft keeps it even if it is moved or
+        deleted before the message is sent."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"Cannot attach {sanitize_line(str(path))}: {exc.strerror or exc}",
+                severity="error", markup=False)
+            return
+        carried = AttachedFile(path.name, guess_content_type(path.name, data), data)
+        self.app.call_from_thread(self.query_one(AttachmentList).add, carried)
 
     def action_close(self) -> None:
         """Close; asks first when typed text would be lost."""
+        if self._sending:
+            return  # the message is being built: it is queued or the error shows in a moment
         fields = self.fields()
         if fields == self._initial or fields == self._saved:
             if self._autosaved is not None and not self._reopened and fields == self._initial:
