@@ -45,6 +45,22 @@ async def test_help_on_the_composer_lists_its_keys_as_remapped(make_app) -> None
         composer(app)  # the help closed, the composer did not
 
 
+async def test_f1_opens_the_help_from_a_text_field_where_question_mark_is_typed(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 50)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await type_into(pilot, "subject", "Why")
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert composer(app).fields().subject == "Why?"
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert "[composer.send]" in screen_text(app)
+
+
 async def test_help_on_the_outbox_lists_retry_edit_and_delete(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(100, 50)) as pilot:

@@ -85,7 +85,8 @@ def _message_actions(scope: Scope, prefix: str) -> tuple[KeyAction, ...]:
 
 
 REGISTRY: tuple[KeyAction, ...] = (
-    _a("app.help", "question_mark", "help", "Help", Scope.APP, help="Show the keys in force"),
+    _a("app.help", "question_mark,f1", "help", "Help", Scope.APP,
+       help="Show the keys in force (F1 also works where ? is typed as text)"),
     _a("app.quit", "ctrl+q", "quit", "Quit", Scope.APP, show=False, help="Quit tui-mail"),
     _a("app.sync", "dollar_sign", "sync", "Sync", Scope.APP, show=False,
        help="Sync every account now (mail is read from the cache meanwhile)"),
