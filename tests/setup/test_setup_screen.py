@@ -139,3 +139,47 @@ async def test_try_the_demo_instead_leaves_the_app_asking_for_the_demo(tmp_path:
     async with app.run_test(size=(100, 40)) as pilot:
         await press(pilot, "demo")
     assert app.wants_demo
+
+
+async def test_save_waits_for_a_slow_keyring_without_freezing_the_screen(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keyring backend may wait on D-Bus or an unlock prompt: the password is stored in a
+    worker, the buttons are disabled meanwhile, and the screen keeps taking keys."""
+    import threading
+
+    monkeypatch.setenv("TUI_MAIL_TEST_KEYRING", str(tmp_path / "keyring.json"))
+    release = threading.Event()
+
+    class SlowKeyring(FileKeyring):
+        def set_password(self, service: str, username: str, password: str) -> None:
+            assert release.wait(10)
+            super().set_password(service, username, password)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(SlowKeyring())
+    try:
+        app = make_app(tmp_path)
+        async with app.run_test(size=(100, 40)) as pilot:
+            screen = app.screen
+            await type_into(pilot, "name", "work")
+            await type_into(pilot, "address", "me@example.test")
+            await type_into(pilot, "password", "secret")
+            for field, value in [("in-host", "127.0.0.1"), ("in-port", "993"),
+                                 ("in-security", "tls"), ("smtp-host", "127.0.0.1"),
+                                 ("smtp-port", "587"), ("smtp-security", "starttls")]:
+                set_value(screen, field, value)
+            await pilot.pause()
+            screen.query_one("#save", Button).press()
+            await pilot.pause(0.2)
+            assert screen.query_one("#save", Button).disabled
+            await type_into(pilot, "name", "x")  # the event loop is not blocked
+            assert screen.query_one("#name", Input).value == "x"  # (focus selects the text)
+            assert not (tmp_path / "config.toml").exists()
+            release.set()
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(app.screen, MailboxScreen)
+        assert 'accounts.work' in (tmp_path / "config.toml").read_text()
+    finally:
+        release.set()
+        keyring.set_keyring(previous)

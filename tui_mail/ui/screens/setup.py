@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from tui_mail.config import Config
     from tui_mail.setup.discovery import Discovery, HostMap, Resolver
     from tui_mail.setup.writer import NewAccount
+
+_T = TypeVar("_T")
 
 _SECURITY = [("TLS", "tls"), ("STARTTLS", "starttls"), ("none (unencrypted)", "none")]
 _INCOMING = [("IMAP", "imap"), ("POP3", "pop3")]
@@ -241,15 +243,21 @@ class SetupScreen(Screen[None]):
         else:
             self.find_settings()
 
-    @on(Button.Pressed, "#find")
-    def find_settings(self) -> None:
+    def _read_form(self, read: Callable[[], _T]) -> _T | None:
+        """What `read` makes of the form, or None after showing the field's error beside it."""
         self._clear_errors()
         try:
-            address = self._address()
-            password = self._password()
+            return read()
         except FormError as exc:
             self._show_error(exc.field, str(exc))
+            return None
+
+    @on(Button.Pressed, "#find")
+    def find_settings(self) -> None:
+        form = self._read_form(lambda: (self._address(), self._password()))
+        if form is None:
             return
+        address, password = form
         ca_text = self._value("ca-file")
         self._busy(True)
         self._discover(address, password, self._value("in-username") or None,
@@ -279,13 +287,10 @@ class SetupScreen(Screen[None]):
 
     @on(Button.Pressed, "#check")
     def check(self) -> None:
-        self._clear_errors()
-        try:
-            account = self._new_account()
-            password = self._password()
-        except FormError as exc:
-            self._show_error(exc.field, str(exc))
+        form = self._read_form(lambda: (self._new_account(), self._password()))
+        if form is None:
             return
+        account, password = form
         self._busy(True)
         self._check(account, password, self._value("password-command"))
 
@@ -324,27 +329,40 @@ class SetupScreen(Screen[None]):
 
     @on(Button.Pressed, "#save")
     def save(self) -> None:
-        self._clear_errors()
-        try:
-            account = self._new_account()
-            password = self._password()
-        except FormError as exc:
-            self._show_error(exc.field, str(exc))
+        form = self._read_form(lambda: (self._new_account(), self._password()))
+        if form is None:
             return
-        command = self._value("password-command") or None
+        account, password = form
+        self._busy(True)
+        self._save(account, password, self._value("password-command") or None)
+
+    @work(thread=True, exclusive=True, group="setup", exit_on_error=False)
+    def _save(self, account: NewAccount, password: str, command: str | None) -> None:
+        """Store the password and write the config in a worker: a keyring backend may wait on
+        D-Bus or on an unlock prompt."""
         from tui_mail.setup.save import save_account
 
         try:
             config = save_account(self.config_path, account, password, password_command=command)
         except SecretError as exc:
-            self.query_one("#password-command-row").display = True
-            self._show_error("password-command", f"{exc}")
+            self.app.call_from_thread(self._save_failed, "password-command", str(exc))
             return
         except ConfigError as exc:
-            self._show_error("name" if "already exists" in str(exc) else "save", str(exc))
+            field = "name" if "already exists" in str(exc) else "save"
+            self.app.call_from_thread(self._save_failed, field, str(exc))
             return
+        self.app.call_from_thread(self._saved, account.name, config)
+
+    def _save_failed(self, field: str, message: str) -> None:
+        self._busy(False)
+        if field == "password-command":
+            self.query_one("#password-command-row").display = True
+        self._show_error(field, message)
+
+    def _saved(self, name: str, config: Config) -> None:
+        self._busy(False)
         self.saved_config = config
-        where = f"Saved account {account.name!r} to {self.config_path}"
+        where = f"Saved account {name!r} to {self.config_path}"
         self.query_one("#setup-result", Static).update(where)
         self.notify(where, title="tui-mail", markup=False, timeout=10)
         if self._on_saved is not None:
