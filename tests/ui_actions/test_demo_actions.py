@@ -40,6 +40,39 @@ async def test_read_flag_delete_and_archive_change_the_cache(demo_app):
         assert message_list.selected.id == next_one.id
 
 
+async def test_undo_takes_back_several_actions_newest_first(demo_app):
+    app = demo_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        first = message_list.selected
+        before = app.store.message_row(first.id)
+        await pilot.press("F")  # flag
+        await settle(pilot)
+        await pilot.press("U")  # read/unread
+        await settle(pilot)
+        await pilot.press("A")  # archive
+        await settle(pilot)
+        after = app.store.message_row(first.id)
+        assert after.folder == "Archive" and after.flags.flagged != before.flags.flagged
+
+        await pilot.press("u")
+        await settle(pilot)
+        row = app.store.message_row(first.id)
+        assert row.folder == "INBOX" and row.flags.seen == after.flags.seen
+        assert "undo the one before" in str(list(app._notifications)[-1].message)
+        await pilot.press("u")
+        await settle(pilot)
+        row = app.store.message_row(first.id)
+        assert row.flags.seen == before.flags.seen and row.flags.flagged == after.flags.flagged
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.store.message_row(first.id).flags == before.flags
+        await pilot.press("u")
+        await settle(pilot)
+        assert "Nothing to undo." in str(list(app._notifications)[-1].message)
+
+
 async def test_actions_in_the_viewer_show_the_next_message(demo_app):
     app = demo_app()
     async with app.run_test(size=(120, 30)) as pilot:

@@ -35,6 +35,7 @@ REPLAY_DELAY = 4.0  # seconds after the last action before it is sent (the undo 
 # One replay at a time in this process (the sync worker replays too): an action sent twice
 # would fail the second time.
 REPLAY_LOCK = threading.Lock()
+UNDO_DEPTH = 50  # actions `u` can take back, newest first
 KINDS = ("read", "unread", "flag", "unflag", "delete", "archive", "move", "copy")
 _DONE = {"read": "Marked read", "unread": "Marked unread", "flag": "Flagged",
          "unflag": "Unflagged", "delete": "Deleted", "archive": "Archived", "move": "Moved",
@@ -43,7 +44,7 @@ _DONE = {"read": "Marked read", "unread": "Marked unread", "flag": "Flagged",
 
 @dataclass
 class UndoStep:
-    """How to take back one account's part of the last action."""
+    """How to take back one account's part of one action."""
 
     account: str
     ids: list[int]
@@ -148,7 +149,10 @@ class MessageActions:
         if done:
             where = f" to {target}" if kind in ("move", "copy") and target else ""
             outcome.message = f"{_DONE[kind]} {plural(done)}{where}."
-            self._last_undo = steps
+            if steps:
+                stack = self._undo_stack()
+                stack.append(steps)
+                del stack[:-UNDO_DEPTH]
             outcome.undoable = bool(steps)
             if outcome.undoable:
                 outcome.message += " (u: undo)"
@@ -216,23 +220,35 @@ class MessageActions:
 
     # ---- undo -------------------------------------------------------------------------------
 
+    def _undo_stack(self) -> list[list[UndoStep]]:
+        """The actions that can still be taken back, oldest first (at most UNDO_DEPTH)."""
+        stack: list[list[UndoStep]] | None = getattr(self, "_undo_steps", None)
+        if stack is None:
+            stack = self._undo_steps = []
+        return stack
+
     def undo_last_action(self) -> tuple[str, list[int]]:
-        """Take back the last action if it has not reached the server. Returns the words for
-        the user and the ids of the messages put back."""
-        steps: list[UndoStep] = getattr(self, "_last_undo", [])
-        if not steps:
+        """Take back the newest action not yet taken back, if it has not reached the server;
+        `u` again takes back the one before. Returns the words for the user and the ids of the
+        messages put back."""
+        stack = self._undo_stack()
+        if not stack:
             return "Nothing to undo.", []
         if not REPLAY_LOCK.acquire(blocking=False):
             return "Actions are being sent to the server right now; try undo again.", []
         try:
-            return self._undo(steps)
+            message, undone = self._undo(stack.pop())
         finally:
             REPLAY_LOCK.release()
+        if stack and undone:
+            message += " (u: undo the one before)"
+        return message, undone
 
     def _undo(self, steps: list[UndoStep]) -> tuple[str, list[int]]:
+        """Actions reach the server in order, so once one has, every older one has too: an
+        action too late to take back is dropped from the stack with them."""
         from tui_mail.sync.actions import ActionQueue, UndoOutcome
 
-        self._last_undo = []
         undone: list[int] = []
         sent: list[str] = []
         for step in steps:
@@ -246,6 +262,10 @@ class MessageActions:
             else:
                 self.store.restore_local(step.account, step.restore)
                 undone += step.ids
+        if sent:
+            stack = self._undo_stack()
+            stack[:] = [older for older in stack
+                        if not any(s.account in sent and s.group is not None for s in older)]
         if sent and not undone:
             return ("Too late to undo: the last action has already reached the server "
                     f"({', '.join(sent)}).", [])
