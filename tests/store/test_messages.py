@@ -123,6 +123,30 @@ def test_replies_join_their_parents_thread_in_either_order(store: Store) -> None
     ]
 
 
+def test_a_reply_without_references_joins_the_thread_of_its_subject_across_folders(
+        store: Store) -> None:
+    """Some clients drop In-Reply-To and References: "Re: Budget" then joins the thread of the
+    newest earlier "Budget" of the account (here in Sent), as mutt does, but a message that is
+    no reply, an unrelated subject, or a subject last seen long ago starts its own thread."""
+    store.ensure_folder("work", "Sent", FolderRole.SENT)
+    [original] = store.add_messages("work", "Sent", [NewMessage(uid=1, raw=make_raw(
+        1, subject="Budget 2024", date="Mon, 01 Jan 2024 10:00:00 +0000"))])
+    [reply] = store.add_messages("work", "INBOX", [NewMessage(uid=2, raw=make_raw(
+        2, subject="RE: Re: budget  2024", date="Tue, 02 Jan 2024 10:00:00 +0000"))])
+    [same_words] = store.add_messages("work", "INBOX", [NewMessage(uid=3, raw=make_raw(
+        3, subject="Budget 2024", date="Wed, 03 Jan 2024 10:00:00 +0000"))])
+    [other] = store.add_messages("work", "INBOX", [NewMessage(uid=4, raw=make_raw(
+        4, subject="Re: Lunch", date="Wed, 03 Jan 2024 11:00:00 +0000"))])
+    [late] = store.add_messages("work", "INBOX", [NewMessage(uid=5, raw=make_raw(
+        5, subject="Re: Budget 2024", date="Mon, 01 Jul 2024 10:00:00 +0000"))])
+    thread = {i: store.message_row(i).thread_id for i in (original, reply, same_words, other,
+                                                           late)}  # type: ignore[union-attr]
+    assert thread[reply] == thread[original]
+    assert thread[same_words] != thread[original]  # not a reply: a new conversation
+    assert thread[other] not in (thread[original], thread[same_words])
+    assert thread[late] == late  # the last "Budget 2024" is six months older: its own thread
+
+
 @pytest.mark.parametrize("prefix", ["ali", "Alice", "ALICE@"])
 def test_address_completion_by_name_or_address(store: Store, prefix: str) -> None:
     add(store, range(1, 4))

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 
 from tui_mail.errors import CacheError
 from tui_mail.model import Address, Flags, Folder, FolderRole, MessageSummary
-from tui_mail.store.keys import allocate_key
+from tui_mail.store.keys import KEY_SCALE, allocate_key
 from tui_mail.store.listing import ListingMixin
 from tui_mail.store.queues import QueueMixin
 from tui_mail.store.schema import migrate
@@ -54,6 +54,8 @@ from tui_mail.store.types import FolderSyncState, NewMessage
 
 if TYPE_CHECKING:
     from tui_mail.store.prepare import Prepared
+
+SUBJECT_THREAD_DAYS = 60  # how far back a reply without references looks for its subject
 
 BODY_NONE, BODY_HEADERS, BODY_FULL = 0, 1, 2
 
@@ -353,7 +355,7 @@ class Store(ListingMixin, QueueMixin):
             return row[0]
         h = p.headers
         new_id = allocate_key(c, p.seconds)
-        thread_id, parent_id = self._thread_of(account_id, h, new_id)
+        thread_id, parent_id = self._thread_of(account_id, p, new_id)
         sender = h.from_[0] if h.from_ else Address("", "")
         c.execute(
             "INSERT INTO messages(id, account_id, folder_id, uid, local_key, message_id, subject,"
@@ -400,10 +402,14 @@ class Store(ListingMixin, QueueMixin):
             self._adopt_children(account_id, h.message_id, new_id, thread_id)
         return new_id
 
-    def _thread_of(self, account_id: int, h: object, new_id: int) -> tuple[int, int | None]:
-        """(thread_id, parent row id) from the nearest cached ancestor, else a new thread."""
-        candidates = [h.in_reply_to] if h.in_reply_to else []  # type: ignore[attr-defined]
-        candidates += list(reversed(h.references))  # type: ignore[attr-defined]
+    def _thread_of(self, account_id: int, p: Prepared, new_id: int) -> tuple[int, int | None]:
+        """(thread_id, parent row id) from the nearest cached ancestor. A reply that names no
+        ancestor ("Re: x" from a client that drops In-Reply-To and References) joins the thread
+        of the newest earlier message about "x" from the last SUBJECT_THREAD_DAYS, as mutt and
+        the JWZ algorithm do; anything else starts a new thread."""
+        h = p.headers
+        candidates = [h.in_reply_to] if h.in_reply_to else []
+        candidates += list(reversed(h.references))
         for mid in candidates:
             row = self._conn.execute(
                 "SELECT id, thread_id FROM messages WHERE account_id = ? AND message_id = ?"
@@ -412,6 +418,15 @@ class Store(ListingMixin, QueueMixin):
             ).fetchone()
             if row:
                 return row[1], row[0]
+        if not candidates and p.subject_sort and p.subject_sort != h.subject.strip().casefold():
+            since = new_id - SUBJECT_THREAD_DAYS * 86400 * KEY_SCALE
+            row = self._conn.execute(
+                "SELECT thread_id FROM messages WHERE account_id = ? AND subject_sort = ?"
+                " AND id < ? AND id >= ? ORDER BY id DESC LIMIT 1",
+                (account_id, p.subject_sort, new_id, since),
+            ).fetchone()
+            if row:
+                return row[0], None
         return new_id, None
 
     def _adopt_children(self, account_id: int, message_id: str, new_id: int, thread: int) -> None:

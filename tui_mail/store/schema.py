@@ -176,7 +176,13 @@ CREATE TABLE drafts (
 );
 """
 
-MIGRATIONS: list[str] = [_V1]
+# Replies without In-Reply-To/References join the thread of the newest message of the same
+# subject in the account (see Store._thread_of): an index to find it across folders.
+_V2 = """
+CREATE INDEX messages_account_subject ON messages(account_id, subject_sort, id);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
