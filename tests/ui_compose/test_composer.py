@@ -218,3 +218,28 @@ async def test_the_mutt_keys_open_the_composer_from_the_list_and_the_viewer(make
         await pilot.press("m")
         await settle(pilot)
         assert composer(app).fields().to == ""
+
+
+async def test_a_failure_while_building_the_message_is_reported_and_the_composer_still_closes(
+        make_app, monkeypatch) -> None:
+    from tui_mail.ui.screens import composer as composer_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(composer_module, "compose", broken)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await type_into(pilot, "to", "bob@example.org")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert any("Could not build the message: boom" in str(n.message)
+                   for n in app._notifications)
+        composer(app)  # still open, with what was typed
+        assert composer(app).fields().to == "bob@example.org"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ConfirmDiscard"

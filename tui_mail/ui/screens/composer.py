@@ -24,6 +24,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from tui_mail.errors import TuiMailError
 from tui_mail.mail.compose import (
@@ -298,6 +299,12 @@ class ComposerScreen(Screen[None]):
             self.app.call_from_thread(self._not_sent, str(exc))
             return
         self.app.call_from_thread(self._built, account, composed)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failure that is not a TuiMailError (a bug) must not leave the composer unable to
+        send or close: report it like any other."""
+        if event.worker.group == "composer-send" and event.state is WorkerState.ERROR:
+            self._not_sent(f"Could not build the message: {event.worker.error}")
 
     def _not_sent(self, text: str) -> None:
         self._sending = False
