@@ -183,3 +183,27 @@ async def test_save_waits_for_a_slow_keyring_without_freezing_the_screen(
     finally:
         release.set()
         keyring.set_keyring(previous)
+
+
+async def test_an_unexpected_failure_while_saving_is_shown_and_the_buttons_come_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui_mail.setup.save as save_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(save_module, "save_account", broken)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = app.screen
+        await type_into(pilot, "name", "work")
+        await type_into(pilot, "address", "me@example.test")
+        await type_into(pilot, "password", "secret")
+        for field, value in [("in-host", "127.0.0.1"), ("in-port", "993"),
+                             ("smtp-host", "127.0.0.1"), ("smtp-port", "587")]:
+            set_value(screen, field, value)
+        await pilot.pause()
+        await press(pilot, "save")
+        assert "disk on fire" in text_of(screen, "form-error")
+        assert not screen.query_one("#save", Button).disabled
+    assert not (tmp_path / "config.toml").exists()

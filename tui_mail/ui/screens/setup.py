@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Collapsible, Input, Label, Log, Select, Static
+from textual.worker import Worker, WorkerState
 
 from tui_mail.errors import AuthError, ConfigError, SecretError, TuiMailError
 from tui_mail.mail.sanitize import sanitize_line
@@ -352,6 +353,12 @@ class SetupScreen(Screen[None]):
             self.app.call_from_thread(self._save_failed, field, str(exc))
             return
         self.app.call_from_thread(self._saved, account.name, config)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """An unexpected failure in find, check or save must not leave the buttons disabled."""
+        if event.worker.group == "setup" and event.state is WorkerState.ERROR:
+            self._busy(False)
+            self._show_error("save", f"Something went wrong: {event.worker.error}")
 
     def _save_failed(self, field: str, message: str) -> None:
         self._busy(False)
