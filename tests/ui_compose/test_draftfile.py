@@ -96,3 +96,15 @@ def test_a_carried_file_is_written_as_standard_base64_lines() -> None:
     lines = part.get_payload().splitlines()
     assert all(len(line) <= 76 for line in lines)
     assert base64.b64decode("".join(lines)) == data
+
+
+def test_the_headers_of_a_draft_are_read_without_its_body_or_files() -> None:
+    from tui_mail.mail.draftfile import draft_headers
+
+    fields = DraftFields(account="wörk", sender="Zoë <zoe@example.net>", to="bob@example.org",
+                         subject="Grüße", body="long body\n",
+                         attached_files=(AttachedFile("a.bin", "application/pdf", b"x" * 1000),))
+    headers = draft_headers(draft_to_bytes(fields, "<d@x>"))
+    assert (headers.account, headers.sender, headers.to, headers.subject) == (
+        "wörk", "Zoë <zoe@example.net>", "bob@example.org", "Grüße")
+    assert headers.body == "" and headers.attached_files == ()

@@ -266,7 +266,7 @@ class ComposeActions:
         return [d for d in self.store.drafts() if d.account in names]
 
     def action_drafts(self) -> None:
-        from tui_mail.mail.draftfile import draft_from_bytes
+        from tui_mail.mail.draftfile import draft_headers
         from tui_mail.ui.widgets.compose_dialogs import DraftPicker, draft_line
 
         app: Any = self
@@ -274,16 +274,24 @@ class ComposeActions:
         if not drafts:
             app.notify("There are no unsent drafts.")
             return
-        parsed = [draft_from_bytes(d.raw) for d in drafts]
 
         def chosen(index: int | None) -> None:
             if index is not None:
-                fields, message_id = parsed[index]
-                self.open_composer(self.compose_account(fields.account or drafts[index].account),
-                                   fields, message_id=drafts[index].key, reopened=True)
+                self._reopen_draft(drafts[index])
 
-        app.push_screen(DraftPicker([draft_line(f, d.updated_at)
-                                     for (f, _), d in zip(parsed, drafts, strict=True)]), chosen)
+        app.push_screen(DraftPicker([draft_line(draft_headers(d.raw), d.updated_at)
+                                     for d in drafts]), chosen)
+
+    @work(thread=True, exit_on_error=False, group="compose-drafts", description="open a draft")
+    def _reopen_draft(self, draft: StoredDraft) -> None:
+        """Parse the whole draft (its attachments included) off the interface."""
+        from tui_mail.mail.draftfile import draft_from_bytes
+
+        app: Any = self
+        fields, _message_id = draft_from_bytes(draft.raw)
+        app.call_from_thread(
+            lambda: self.open_composer(self.compose_account(fields.account or draft.account),
+                                       fields, message_id=draft.key, reopened=True))
 
     def on_mount(self) -> None:
         """Offer the drafts a crash or a closed terminal left behind."""
