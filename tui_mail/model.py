@@ -196,6 +196,7 @@ class MessageSummary:
     size: int
     thread_id: int = 0
     depth: int = 0  # indentation in a threaded view
+    folded: int = 0  # messages of its thread hidden under it (a folded thread's first row)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,44 @@ class View:
         return cls(folder_role=role, account=account, **options)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class ThreadOrder:
+    """A threaded view in order: row i is message `ids[i]` at indentation `depths[i]`;
+    `starts` holds the first row of each thread, in order (a thread is named by that row's
+    message id)."""
+
+    ids: list[int]
+    depths: list[int]
+    starts: list[int]
+
+    def visible(self, fold_all: bool, toggled: frozenset[int]) -> tuple[list[int], dict[int, int]]:
+        """The rows shown when threads are folded: a thread is folded when `fold_all` and it is
+        not in `toggled`, or the other way round; a folded thread shows its first row only.
+        Returns the shown rows (indexes into `ids`) and, for each folded thread's first row,
+        how many messages it hides."""
+        rows = range(len(self.ids))
+        if not fold_all and not toggled:
+            return list(rows), {}
+        shown: list[int] = []
+        hidden: dict[int, int] = {}
+        ends = [*self.starts[1:], len(self.ids)]
+        for start, end in zip(self.starts, ends, strict=True):
+            folded = fold_all != (self.ids[start] in toggled)
+            if folded:
+                shown.append(start)
+                if end - start > 1:
+                    hidden[start] = end - start - 1
+            else:
+                shown.extend(rows[start:end])
+        return shown, hidden
+
+    def thread_of(self, row: int) -> int:
+        """The first row of the thread that row `row` belongs to."""
+        import bisect
+
+        return self.starts[bisect.bisect_right(self.starts, row) - 1]
+
+
 class OutboxState(enum.StrEnum):
     QUEUED = "queued"
     SENDING = "sending"

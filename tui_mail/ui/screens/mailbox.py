@@ -22,9 +22,10 @@ from textual.widget import Widget
 
 from tui_mail.errors import QueryError, TuiMailError
 from tui_mail.model import Folder, FolderRole, MessageSummary
+from tui_mail.store.types import ThreadOrder, View
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
-from tui_mail.ui.screens.sources import ListState, ViewRows, view_for
+from tui_mail.ui.screens.sources import ListState, ThreadRows, ViewRows, view_for
 from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
 from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.message_list import EmptySource, ListRows, MessageList
@@ -76,6 +77,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         self._preview_timer: Timer | None = None
         self._search_serial = 0
         self._search_query = ""
+        self._thread_serial = 0
 
     @property
     def tui(self) -> TuiMailApp:
@@ -173,11 +175,66 @@ class MailboxScreen(ActingScreen, Screen[None]):
             [(name, by_account.get(name, [])) for name in names], self.state.choice)
 
     def show_list(self, keep_id: int | None) -> None:
-        """Point the list at the current state's view (folder, sort, threads)."""
+        """Point the list at the current state's view (folder, sort, threads).
+
+        A threaded view needs the whole folder's order, which takes a moment at 100k messages:
+        it is read by a worker while the list goes on showing what it showed (or the flat
+        list), and swapped in when ready (`_threads_read`). Folding only re-filters the order
+        already read."""
         view = view_for(self.state, self.folders)
-        source = ViewRows(self.tui.store, view) if view is not None else EmptySource()
+        self._thread_serial += 1
+        if view is None:
+            self._set_source(EmptySource(), keep_id, threaded=False)
+            return
+        if not view.threaded:
+            self._set_source(ViewRows(self.tui.store, view), keep_id, threaded=False)
+            return
+        current = self.message_list.source
+        if isinstance(current, ThreadRows) and current.view == view:
+            self._set_source(self._thread_rows(view, current.order), keep_id, threaded=True)
+            return
+        self._set_source(ViewRows(self.tui.store, replace(view, threaded=False)), keep_id,
+                         threaded=False)
+        self._read_threads(view, keep_id)
+
+    def _set_source(self, source: object, keep_id: int | None, *, threaded: bool) -> None:
         self.message_list.clear_tags()
-        self.message_list.set_source(source, keep_id=keep_id, threaded=self.state.threaded)
+        self.message_list.set_source(source, keep_id=keep_id, threaded=threaded)  # type: ignore[arg-type]
+        self.update_note()
+
+    def _thread_rows(self, view: View, order: ThreadOrder) -> ThreadRows:
+        return ThreadRows(self.tui.store, view, order, self.state.fold_all, self.state.toggled)
+
+    def _read_threads(self, view: View, keep_id: int | None) -> None:
+        self.status.set_note(f"{self.state.describe()} · threading…")
+        self._thread_worker(self._thread_serial, view, keep_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="threads",
+          description="read the threaded order")
+    def _thread_worker(self, serial: int, view: View, keep_id: int | None) -> None:
+        try:
+            with self.tui.open_reader() as store:
+                order = store.thread_order(view)
+        except TuiMailError as exc:
+            self.app.call_from_thread(self.notify, f"Could not thread the list: {exc}",
+                                      severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._threads_read, serial, view, order, keep_id)
+
+    def _threads_read(self, serial: int, view: View, order: ThreadOrder,
+                      keep_id: int | None) -> None:
+        """A threaded order arrived: show it if it is still the one wanted, keeping the cursor
+        on the message it is on now (the user may have moved while it was read)."""
+        if serial != self._thread_serial or self.searching:
+            return
+        selected = self.message_list.selected
+        if selected is not None and self.message_list.row_count:
+            keep_id = selected.id
+        tags = self.message_list.tagged
+        self.message_list.set_source(self._thread_rows(view, order), keep_id=keep_id,
+                                     threaded=True)
+        for summary in tags:
+            self.message_list.toggle_tag(summary)
         self.update_note()
 
     def update_note(self) -> None:
@@ -198,6 +255,10 @@ class MailboxScreen(ActingScreen, Screen[None]):
                 account, folder)):
             self.message_list.reload()
             self.update_note()
+            source = self.message_list.source
+            if isinstance(source, ThreadRows):  # new or removed messages change the threads
+                self._thread_serial += 1
+                self._read_threads(source.view, None)
 
     @on(FolderTree.Chosen)
     def _folder_chosen(self, event: FolderTree.Chosen) -> None:
@@ -208,7 +269,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
 
     def choose(self, choice: FolderChoice) -> None:
         self.close_search()
-        self.state = replace(self.state, choice=choice)
+        self.state = replace(self.state, choice=choice, toggled=frozenset())
         self.show_list(keep_id=None)
 
     # ---- list events ------------------------------------------------------------------------
@@ -291,6 +352,37 @@ class MailboxScreen(ActingScreen, Screen[None]):
     def action_toggle_threads(self) -> None:
         self.state = replace(self.state, threaded=not self.state.threaded)
         self._reshow()
+
+    def action_toggle_fold(self) -> None:
+        """Fold the thread under the cursor to its first message, or unfold it."""
+        source = self.message_list.source
+        selected = self.message_list.selected
+        if not isinstance(source, ThreadRows) or selected is None:
+            self._not_threaded()
+            return
+        key = source.thread_key(selected.id)
+        if key is None:
+            return
+        self.state = replace(self.state, toggled=self.state.toggled ^ {key})
+        self.show_list(keep_id=key)
+
+    def action_toggle_fold_all(self) -> None:
+        """Fold every thread, or unfold every thread."""
+        source = self.message_list.source
+        selected = self.message_list.selected
+        if not isinstance(source, ThreadRows):
+            self._not_threaded()
+            return
+        key = source.thread_key(selected.id) if selected is not None else None
+        self.state = replace(self.state, fold_all=not self.state.fold_all, toggled=frozenset())
+        self.show_list(keep_id=key if self.state.fold_all else
+                       selected.id if selected is not None else None)
+
+    def _not_threaded(self) -> None:
+        if self.searching or not self.state.threaded:
+            self.notify("Threads fold in the threaded view: press T first.")
+        else:
+            self.notify("The threads are still being read.")
 
     def action_cycle_sort(self) -> None:
         self.state = self.state.next_sort()

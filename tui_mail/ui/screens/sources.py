@@ -7,11 +7,11 @@ list widget what it asks for (a count and rows by position) without the widget k
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from tui_mail.model import Folder, FolderRole, MessageSummary
-from tui_mail.store.types import SortBy, View
+from tui_mail.store.types import SortBy, ThreadOrder, View
 from tui_mail.ui.widgets.folder_tree import ALL_INBOXES, FolderChoice
 from tui_mail.ui.widgets.message_list import RowSource
 
@@ -38,6 +38,53 @@ class ViewRows(RowSource):
         return None
 
 
+class ThreadRows(RowSource):
+    """Rows of a threaded view, in an order read earlier (by a worker: threading a large
+    folder takes a moment) with folded threads left out. Summaries are read by id a page at a
+    time; a row whose message left the cache since the order was read is None (drawn blank)
+    until the order is read again."""
+
+    def __init__(self, store: Store, view: View, order: ThreadOrder,
+                 fold_all: bool = False, toggled: frozenset[int] = frozenset()) -> None:
+        self.store = store
+        self.view = view
+        self.order = order
+        self._rows, self._hidden = order.visible(fold_all, toggled)
+        self._positions: dict[int, int] | None = None
+
+    def count(self) -> int:
+        return len(self._rows)
+
+    def rows(self, start: int, limit: int) -> Sequence[MessageSummary | None]:
+        shown = self._rows[start:start + limit]
+        ids = [self.order.ids[row] for row in shown]
+        found = self.store.summaries(ids)
+        result: list[MessageSummary | None] = []
+        for row, message_id in zip(shown, ids, strict=True):
+            summary = found.get(message_id)
+            if summary is not None:
+                summary = replace(summary, depth=self.order.depths[row],
+                                  folded=self._hidden.get(row, 0))
+            result.append(summary)
+        return result
+
+    def position(self, message_id: int) -> int | None:
+        if self._positions is None:
+            self._positions = {self.order.ids[row]: i for i, row in enumerate(self._rows)}
+        return self._positions.get(message_id)
+
+    def thread_key(self, message_id: int) -> int | None:
+        """The id naming the thread of a message (its thread's first row)."""
+        row = self._order_row(message_id)
+        return None if row is None else self.order.ids[self.order.thread_of(row)]
+
+    def _order_row(self, message_id: int) -> int | None:
+        try:
+            return self.order.ids.index(message_id)
+        except ValueError:
+            return None
+
+
 @dataclass(frozen=True)
 class ListState:
     """What the list shows and how."""
@@ -45,6 +92,8 @@ class ListState:
     choice: FolderChoice = ALL_INBOXES
     sort: SortBy = SortBy.DATE
     threaded: bool = False
+    fold_all: bool = False  # threads start folded (and `toggled` lists the open ones)
+    toggled: frozenset[int] = field(default_factory=frozenset)  # threads folded/unfolded by hand
 
     def next_sort(self) -> ListState:
         return replace(self, sort=SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)])

@@ -39,7 +39,9 @@ class RowSource(Protocol):
 
     def count(self) -> int: ...
 
-    def rows(self, start: int, limit: int) -> Sequence[MessageSummary]: ...
+    def rows(self, start: int, limit: int) -> Sequence[MessageSummary | None]:
+        """Rows [start, start + limit); None for a row that cannot be shown (drawn blank)."""
+        ...
 
     def position(self, message_id: int) -> int | None:
         """The row of a message, or None when the source cannot tell cheaply."""
@@ -157,7 +159,7 @@ class MessageList(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._source: RowSource = EmptySource()
         self._count = 0
-        self._pages: LRUCache[int, Sequence[MessageSummary]] = LRUCache(MAX_PAGES)
+        self._pages: LRUCache[int, Sequence[MessageSummary | None]] = LRUCache(MAX_PAGES)
         self._strips: LRUCache[tuple[int, int, bool, bool], Strip] = LRUCache(256)
         self._styles: dict[tuple[str, bool], Style] = {}
         self._clock = clock
@@ -224,14 +226,15 @@ class MessageList(ScrollView, can_focus=True):
         position = self._source.position(message_id)
         if position is not None:
             return position
-        start = max(0, near - REFIND_WINDOW)
-        for offset in range(start, min(self._count, near + REFIND_WINDOW), PAGE_SIZE):
-            for i, row in enumerate(self._page(offset // PAGE_SIZE)):
-                if row.id == message_id:
-                    return offset + i
+        first = max(0, near - REFIND_WINDOW) // PAGE_SIZE
+        last = min(self._count, near + REFIND_WINDOW) // PAGE_SIZE
+        for number in range(first, last + 1):
+            for i, row in enumerate(self._page(number)):
+                if row is not None and row.id == message_id:
+                    return number * PAGE_SIZE + i
         return None
 
-    def _page(self, number: int) -> Sequence[MessageSummary]:
+    def _page(self, number: int) -> Sequence[MessageSummary | None]:
         page = self._pages.get(number)
         if page is None:
             page = self._source.rows(number * PAGE_SIZE, PAGE_SIZE)
@@ -357,6 +360,8 @@ class MessageList(ScrollView, can_focus=True):
         indent = "  " * min(summary.depth, 10) if self.threaded else ""
         if indent:
             indent = indent[:-2] + "└ "
+        if summary.folded:
+            indent += f"▸{summary.folded + 1} "
         columns = [
             (markers(summary), styled("message-list--markers")),
             ("*", styled("message-list--tag")) if tagged else (" ", styled(None)),

@@ -1,0 +1,107 @@
+"""The threaded view: read by a worker, folded and unfolded, kept current as mail arrives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.ui.conftest import NOW, plain_message, screen_text, settle
+from tui_mail.model import Flags
+from tui_mail.store.db import Store
+from tui_mail.store.types import NewMessage
+from tui_mail.sync.events import FolderChanged
+from tui_mail.ui.screens.sources import ThreadRows
+from tui_mail.ui.widgets.message_list import MessageList
+
+
+def subjects(message_list: MessageList) -> list[str]:
+    return [message_list.summary_at(i).subject for i in range(message_list.row_count)]
+
+
+async def test_z_folds_the_thread_under_the_cursor_to_its_first_message_and_unfolds_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        message_list = app.query_one(MessageList)
+        await pilot.press("T")
+        await settle(pilot)
+        assert isinstance(message_list.source, ThreadRows)
+        total = message_list.row_count
+        rows = subjects(message_list)
+        reply = rows.index("Message number 00 about topic 0")
+        assert rows[reply - 1] == "Message number 01 about topic 1"
+        message_list.cursor = reply  # on the reply: folding goes to the thread's first message
+        await pilot.press("z")
+        await settle(pilot)
+        assert message_list.row_count == total - 1
+        assert message_list.selected.subject == "Message number 01 about topic 1"
+        assert message_list.selected.folded == 1
+        assert "▸2 Message number 01" in screen_text(app)
+        assert "Message number 00" not in subjects(message_list)
+        await pilot.press("z")
+        await settle(pilot)
+        assert subjects(message_list) == rows
+        assert message_list.selected.subject == "Message number 01 about topic 1"
+
+
+async def test_shift_z_folds_every_thread_and_unfolds_them_all(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        message_list = app.query_one(MessageList)
+        await pilot.press("T")
+        await settle(pilot)
+        rows = subjects(message_list)
+        await pilot.press("Z")
+        await settle(pilot)
+        assert len(subjects(message_list)) == len(rows) - 1
+        await pilot.press("Z")
+        await settle(pilot)
+        assert subjects(message_list) == rows
+
+
+async def test_folding_outside_the_threaded_view_says_how_to_get_there(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("z")
+        await settle(pilot)
+        assert any("press T" in n.message for n in app._notifications)
+
+
+async def test_a_reply_arriving_while_threaded_is_threaded_under_its_parent(make_app, cache_path):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        message_list = app.query_one(MessageList)
+        await pilot.press("T")
+        await settle(pilot)
+        chosen = message_list.selected.id
+        writer = Store.open(cache_path)
+        writer.add_messages("work", "INBOX", [NewMessage(uid=7000, flags=Flags(), raw=plain_message(
+            "Re: Message number 05 about topic 0", "New <new@example.com>",
+            NOW + timedelta(minutes=1), "a reply", message_id="<reply5@example.com>",
+            in_reply_to="<m5@example.com>"))])
+        writer.close()
+        app.report_sync_event(FolderChanged("work", "INBOX"))
+        await settle(pilot)
+        rows = subjects(message_list)
+        parent = rows.index("Message number 05 about topic 0")
+        assert rows[parent + 1] == "Re: Message number 05 about topic 0"
+        assert message_list.summary_at(parent + 1).depth == 1
+        assert parent == 0  # the thread with the newest message comes first
+        assert message_list.selected.id == chosen
+
+
+async def test_sorting_by_sender_in_the_threaded_view_orders_the_threads_by_sender(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        message_list = app.query_one(MessageList)
+        await pilot.press("T", "o")
+        await settle(pilot)
+        assert isinstance(message_list.source, ThreadRows)
+        firsts = [message_list.summary_at(i) for i in range(message_list.row_count)
+                  if message_list.summary_at(i).depth == 0]
+        senders = [s.sender.display().casefold() for s in firsts]
+        assert senders == sorted(senders)
+        assert "by sender · threads" in screen_text(app)
