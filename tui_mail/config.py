@@ -62,6 +62,8 @@ class UISettings:
     threaded: bool = False
     prefer_html: bool = False
     preview_pane: bool = True
+    sync_every_minutes: float = 5.0  # background sync of every account; 0: on start and `$` only
+    idle: bool = True  # IMAP accounts: watch INBOX with IDLE and sync it as soon as mail arrives
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,8 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
 
 
 _TOP_KEYS = {"theme", "accounts", "keys", "ui"}
-_UI_KEYS = {"mark_read_on_open", "attachments_dir", "threaded", "prefer_html", "preview_pane"}
+_UI_KEYS = {"mark_read_on_open", "attachments_dir", "threaded", "prefer_html", "preview_pane",
+            "sync_every_minutes", "idle"}
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -318,12 +321,18 @@ def parse_config(text: str, path: Path) -> Config:
     _check_keys(ui_table, _UI_KEYS, uwhere)
     defaults = UISettings()
     attach = _get(ui_table, "attachments_dir", str, uwhere)
+    every = _get(ui_table, "sync_every_minutes", float, uwhere,
+                 default=defaults.sync_every_minutes)
+    if every is not None and every < 0:
+        raise uwhere.error("sync_every_minutes", f"expected 0 (off) or more minutes, found {every}")
     ui = UISettings(
         mark_read_on_open=bool(_get(ui_table, "mark_read_on_open", bool, uwhere, default=True)),
         attachments_dir=Path(attach).expanduser() if attach else defaults.attachments_dir,
         threaded=bool(_get(ui_table, "threaded", bool, uwhere, default=False)),
         prefer_html=bool(_get(ui_table, "prefer_html", bool, uwhere, default=False)),
         preview_pane=bool(_get(ui_table, "preview_pane", bool, uwhere, default=True)),
+        sync_every_minutes=float(every or 0.0),
+        idle=bool(_get(ui_table, "idle", bool, uwhere, default=True)),
     )
     theme = _get(data, "theme", str, top, default=DEFAULT_THEME) or DEFAULT_THEME
     return Config(path=path, accounts=accounts, theme=theme, keys=keys, ui=ui,

@@ -8,7 +8,6 @@ import time
 from typing import Any, TextIO
 
 from tui_mail.cli.context import CliContext
-from tui_mail.model import Protocol
 
 
 def register(sub: Any) -> None:
@@ -62,9 +61,7 @@ class ProgressLine:
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.cli.accounts import credentials
     from tui_mail.store import Store
-    from tui_mail.sync.actions import ActionQueue
-    from tui_mail.sync.engine import SyncEngine, connector
-    from tui_mail.sync.pop3_sync import sync_pop3_account
+    from tui_mail.sync.account_sync import sync_account
 
     accounts = ctx.accounts(args.account)
     ctx.data_dir.mkdir(parents=True, exist_ok=True)
@@ -75,31 +72,17 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     started = time.monotonic()
     try:
         for account in accounts:
-            if account.incoming.protocol is Protocol.POP3:
-                pop = sync_pop3_account(
-                    store, account, credentials(account, "incoming"), progress
-                )
-                totals["folders"] += 1
-                totals["new"] += pop.fetched
-                totals["vanished"] += pop.deleted
-                failures.extend(f"{account.name}: {e}" for e in pop.errors)
-                for warning in pop.warnings:
-                    print(f"tui-mail: warning: {account.name}: {warning}", file=sys.stderr)
-                continue
-            connect = connector(account, lambda a=account: credentials(a, "incoming"))
-            engine = SyncEngine(account, store, connect, progress)
-            try:
-                replayed = ActionQueue(store, account).replay(engine)
-                failures.extend(f"{account.name}: {e}" for e in replayed.errors)
-                result = engine.sync(args.folder, bodies=args.bodies)
-            finally:
-                engine.close()
+            result = sync_account(
+                store, account, lambda a=account: credentials(a, "incoming"), progress,
+                folders=args.folder, bodies=args.bodies)
             totals["folders"] += result.folders
             totals["new"] += result.new
-            totals["changed"] += result.flag_changes
+            totals["changed"] += result.changed
             totals["vanished"] += result.vanished
             totals["bodies"] += result.bodies
             failures.extend(f"{account.name}: {e}" for e in result.errors)
+            for warning in result.warnings:
+                print(f"tui-mail: warning: {account.name}: {warning}", file=sys.stderr)
     finally:
         progress.clear()
         store.close()

@@ -7,7 +7,7 @@ page of the list, draw. HTML rendering, search and the sync engine are imported 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -34,17 +34,20 @@ from tui_mail.ui.widgets.status_line import Connection
 if TYPE_CHECKING:
     from tui_mail.remote.connection import Credentials
     from tui_mail.sync.events import SyncEvent
+    from tui_mail.sync.watcher import Watcher
     from tui_mail.ui.screens.mailbox import MailboxScreen
 
 UI_DIR = Path(__file__).parent
 
 
 class SyncUpdate(Message):
-    """A sync event (folder changed, progress, error) arrived on the UI thread."""
+    """A sync event (folder changed, progress, error) arrived on the UI thread. A `quiet` error
+    shows in the status line without a notification."""
 
-    def __init__(self, event: SyncEvent) -> None:
+    def __init__(self, event: SyncEvent, quiet: bool = False) -> None:
         super().__init__()
         self.event = event
+        self.quiet = quiet
 
     def can_replace(self, message: Message) -> bool:
         """A newer progress report of the same account makes a queued one obsolete."""
@@ -53,6 +56,24 @@ class SyncUpdate(Message):
         return (isinstance(message, SyncUpdate) and isinstance(self.event, SyncProgress)
                 and isinstance(message.event, SyncProgress)
                 and message.event.account == self.event.account)
+
+
+class SyncFinished(Message):
+    """A sync run of an account ended (`ok`: without errors)."""
+
+    def __init__(self, account: Account, ok: bool) -> None:
+        super().__init__()
+        self.account = account
+        self.ok = ok
+
+
+class ServerChanged(Message):
+    """A watcher saw a folder change on the server: sync it."""
+
+    def __init__(self, account: str, folder: str) -> None:
+        super().__init__()
+        self.account = account
+        self.folder = folder
 
 
 class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
@@ -91,6 +112,9 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         self._reader_lock = threading.Lock()
         self.account_names: list[str] = [a.name for a in config.accounts] if config else []
         self.sync_on_start = sync_on_start and not demo and bool(self.account_names)
+        self._syncing: set[str] = set()
+        self._sync_again: dict[str, tuple[str, ...] | None] = {}
+        self._watchers: dict[str, Watcher] = {}
         super().__init__()
         self._load_themes()
 
@@ -174,6 +198,9 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         self.call_after_refresh(resume_gc)
         if self.sync_on_start:
             self.call_after_refresh(self.action_sync)
+            minutes = self.ui_settings.sync_every_minutes
+            if minutes > 0:
+                self.set_interval(minutes * 60, self._background_sync)
 
     def _remember_theme(self, theme: Theme) -> None:
         from tui_mail.ui.remembered import remember_theme
@@ -181,6 +208,8 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         remember_theme(self._state_dir, theme.name, self._config_theme)
 
     def on_unmount(self) -> None:
+        for watcher in self._watchers.values():
+            watcher.stop(timeout=0)  # a daemon thread: it logs out within a second, or dies
         with self._reader_lock:
             readers, self._readers = self._readers, []
         for reader in readers:
@@ -199,25 +228,19 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         self.push_screen(HelpScreen(bound_actions(self.screen)))
 
     def mark_read(self, summary: MessageSummary) -> MessageSummary:
-        """Mark a message read in the cache (queued for the server when the account is known)."""
-        queue = self._action_queue(summary.account)
-        if queue is not None:
-            queue.mark_read([summary.id])
+        """Mark a message read in the cache, and through the action queue on the server (the
+        replay waits a moment, as for any action, so reading several messages goes out in one
+        connection)."""
+        account = self.server_account(summary.account)
+        if account is not None:
+            from tui_mail.sync.actions import ActionQueue
+
+            ActionQueue(self.store, account).mark_read([summary.id])
+            self.schedule_replay([account])
         else:
             self.store.set_flags_local([summary.id], seen=True)
         self._refresh_after_flags(summary.account, summary.folder)
         return replace(summary, flags=replace(summary.flags, seen=True))
-
-    def _action_queue(self, account_name: str) -> object | None:
-        """The sync layer's action queue for an account of the config (None for the demo)."""
-        if self.config is None:
-            return None
-        account = next((a for a in self.config.accounts if a.name == account_name), None)
-        if account is None:
-            return None
-        from tui_mail.sync.actions import ActionQueue
-
-        return ActionQueue(self.store, account)
 
     def _refresh_after_flags(self, account: str, folder: str) -> None:
         mailbox = self.mailbox
@@ -244,32 +267,90 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
             self.notify("No accounts are configured; the cache is shown offline.")
             return
         for account in self.config.accounts:
-            self._sync_account(account)
+            self.start_sync(account)
+
+    def _background_sync(self) -> None:
+        """The periodic sync (`[ui] sync_every_minutes`)."""
+        if self.config is not None:
+            for account in self.config.accounts:
+                self.start_sync(account)
+
+    def start_sync(self, account: Account, folders: Sequence[str] | None = None) -> None:
+        """Sync an account (or some of its folders) in a worker. One run per account at a time:
+        a request during a run is remembered and runs when it ends."""
+        if account.name in self._syncing:
+            wanted = self._sync_again.get(account.name, ())
+            self._sync_again[account.name] = None if folders is None or wanted is None else (
+                *wanted, *folders)
+            return
+        self._syncing.add(account.name)
+        self._sync_account(account, tuple(folders) if folders is not None else None)
 
     @work(thread=True, exit_on_error=False, group="sync", description="sync an account")
-    def _sync_account(self, account: Account) -> None:
+    def _sync_account(self, account: Account, folders: tuple[str, ...] | None) -> None:
         from tui_mail.errors import TuiMailError
+        from tui_mail.sync.account_sync import sync_account
         from tui_mail.sync.events import SyncError, SyncProgress
 
-        self.report_sync_event(SyncProgress(account.name, "", 0, 0))
+        ok = False
+        if folders is None:
+            self.report_sync_event(SyncProgress(account.name, "", 0, 0))
         try:
             with Store.open(self.store_path) as writer:
-                from tui_mail.sync.actions import ActionQueue
-                from tui_mail.sync.engine import SyncEngine, connector
-
-                engine = SyncEngine(account, writer, connector(account, _credentials(account)),
-                                    on_event=self.report_sync_event)
-                try:
-                    result = engine.sync()
-                    with REPLAY_LOCK:  # not at the same time as an action's replay
-                        ActionQueue(writer, account).replay(engine)
-                finally:
-                    engine.close()
+                result = sync_account(writer, account, _credentials(account),
+                                      self.report_sync_event, folders=folders,
+                                      replay_lock=REPLAY_LOCK)
+            ok = result.ok
         except TuiMailError as exc:
             self.report_sync_event(SyncError(account.name, str(exc)))
-            return
-        if result.ok:
+        except Exception as exc:  # a defect: say so, rather than show "syncing" for ever
+            self.report_sync_event(SyncError(
+                account.name, f"sync stopped by an internal error: {type(exc).__name__}: {exc}"))
+            raise
+        finally:
+            self.post_message(SyncFinished(account, ok))
+        if ok:
             self.report_sync_event(SyncProgress(account.name, "", 1, 1))
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        """A run ended: start the one asked for meanwhile, and watch the inbox once online."""
+        name = message.account.name
+        self._syncing.discard(name)
+        if name in self._sync_again:
+            self.start_sync(message.account, self._sync_again.pop(name))
+        elif message.ok:
+            self._watch(message.account)
+
+    def _watch(self, account: Account) -> None:
+        """Watch the account's INBOX with IMAP IDLE (its own thread and connection): new mail
+        is synced as it arrives, not at the next periodic sync."""
+        from tui_mail.model import Protocol
+
+        if (not self.ui_settings.idle or account.incoming.protocol is not Protocol.IMAP
+                or account.name in self._watchers):
+            return
+        from tui_mail.sync.engine import connector
+        from tui_mail.sync.watcher import Watcher
+
+        watcher = Watcher(account, connector(account, _credentials(account)),  # type: ignore[arg-type]
+                          self._watcher_event, "INBOX")
+        self._watchers[account.name] = watcher
+        watcher.start()
+
+    def _watcher_event(self, event: SyncEvent) -> None:
+        """From a watcher's thread: a change on the server is synced; a lost connection shows
+        in the status line (the watcher reconnects by itself, so no notification each time)."""
+        from tui_mail.sync.events import FolderChanged
+
+        if isinstance(event, FolderChanged):
+            self.post_message(ServerChanged(event.account, event.folder))
+        else:
+            self.post_message(SyncUpdate(event, quiet=True))
+
+    def on_server_changed(self, message: ServerChanged) -> None:
+        account = self.configured_account(message.account)
+        if account is not None:
+            self.start_sync(account, [message.folder])
 
     # ---- sync events ------------------------------------------------------------------------
 
@@ -295,7 +376,8 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
                              done=event.done, total=event.total, error="")
         elif isinstance(event, SyncError):
             status.set_state(event.account, connection=Connection.OFFLINE, error=event.message)
-            self.notify(event.message, title=event.account, severity="error", markup=False)
+            if not message.quiet:
+                self.notify(event.message, title=event.account, severity="error", markup=False)
 
 
 def _credentials(account: Account) -> Callable[[], Credentials]:

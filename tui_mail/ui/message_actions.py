@@ -23,7 +23,7 @@ from textual import work
 from textual.timer import Timer
 
 from tui_mail.errors import TuiMailError
-from tui_mail.model import Account, Flags, FolderRole, MessageSummary
+from tui_mail.model import Account, Flags, FolderRole, MessageSummary, Protocol
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -95,6 +95,14 @@ class MessageActions:
             return None
         return next((a for a in self.config.accounts if a.name == name), None)
 
+    def server_account(self, name: str) -> Account | None:
+        """The configured account whose changes go to its server through the action queue:
+        IMAP ones. A POP3 server keeps no flags or folders, so those changes stay local."""
+        account = self.configured_account(name)
+        if account is None or account.incoming.protocol is Protocol.POP3:
+            return None
+        return account
+
     def special_folder(self, account: str, role: FolderRole) -> str | None:
         """The folder with `role` (the config's choice first, then the cached folder's role)."""
         configured = self.configured_account(account)
@@ -133,7 +141,7 @@ class MessageActions:
                         f"{account_name}: no archive folder (set [accounts.folders] archive in "
                         "the config, or give a folder the Archive role on the server)")
                     continue
-            configured = self.configured_account(account_name)
+            configured = self.server_account(account_name)
             try:
                 if configured is not None:
                     step = self._queue(configured, kind, ids, folder, outcome)
