@@ -77,3 +77,33 @@ async def test_the_palette_offers_registry_actions_and_runs_them(make_app):
         assert app.screen.query_one(MessageList).threaded
         titles = [str(hit.text) async for hit in provider.discover()]
         assert any(title.startswith("Search (/)") for title in titles)
+
+
+async def test_a_lone_g_does_not_reply_to_all_once_group_reply_has_another_key(make_app):
+    app = make_app(keys={"mailbox.reply_all": "ctrl+r"})
+    calls: list[str] = []
+    app.action_reply_all = lambda: calls.append("reply_all")  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        await pilot.pause(0.7)
+        await settle(pilot)
+        assert calls == []
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert calls == ["reply_all"]
+
+
+async def test_j_and_k_move_in_the_folder_pane_and_can_be_remapped(make_app):
+    from tui_mail.ui.widgets.folder_tree import FolderTree
+
+    app = make_app(keys={"folders.down": "ctrl+n"})
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        tree = app.screen.query_one(FolderTree)
+        line = tree.cursor_line
+        await pilot.press("ctrl+n")
+        assert tree.cursor_line == line + 1
+        await pilot.press("k")
+        assert tree.cursor_line == line

@@ -242,3 +242,21 @@ async def test_the_demo_account_opens_offline(tmp_path):
         await pilot.press("dollar_sign")  # nothing to sync: says so, stays offline
         await settle(pilot)
         assert app.is_running
+
+
+async def test_the_folder_pane_cursor_stays_put_when_counts_change(make_app, cache_path):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        tree = app.query_one(FolderTree)
+        await pilot.press("c")  # to the folder pane
+        assert tree.has_focus
+        for _ in range(6):
+            await pilot.press("j")
+            if tree.cursor_node.data is not None and tree.cursor_node.data.folder == "Drafts":
+                break
+        before = tree.cursor_node.data
+        assert before is not None and before.folder == "Drafts"
+        app.report_sync_event(FolderChanged("work", "INBOX"))  # unread counts re-read
+        await settle(pilot)
+        assert tree.cursor_node.data == before

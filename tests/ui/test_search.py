@@ -52,13 +52,13 @@ async def test_results_open_like_any_list_and_escape_returns_to_the_folder(make_
         await settle(pilot)
         message_list = app.screen.query_one(MessageList)
         total = message_list.row_count
-        await type_query(pilot, "PEP")
+        await type_query(pilot, "Dinner")
         await pilot.press("enter")  # to the results
         assert message_list.has_focus
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen)
-        assert "A list message." in screen_text(app)
+        assert "Come over!" in screen_text(app)
         await pilot.press("q")
         await settle(pilot)
         await pilot.press("q")  # closes the search, not the app
@@ -173,9 +173,9 @@ async def test_a_lone_change_searches_at_once_and_a_burst_once_at_its_end(make_a
         screen = app.screen
         original = screen._run_search
 
-        def record(serial, query, account, folder):
+        def record(serial, query, account, folder, role):
             asked.append(query)
-            return original(serial, query, account, folder)
+            return original(serial, query, account, folder, role)
 
         monkeypatch.setattr(screen, "_run_search", record)
         await pilot.press("slash")
@@ -209,9 +209,9 @@ async def test_a_burst_that_ends_on_the_query_already_searched_does_not_search_a
         screen = app.screen
         original = screen._run_search
 
-        def record(serial, query, account, folder):
+        def record(serial, query, account, folder, role):
             asked.append(query)
-            return original(serial, query, account, folder)
+            return original(serial, query, account, folder, role)
 
         monkeypatch.setattr(screen, "_run_search", record)
         await pilot.press("slash")
@@ -247,3 +247,18 @@ async def test_a_query_longer_than_the_bar_scrolls_to_the_cursor(make_app):
         await pilot.press("home")
         await settle(pilot)
         assert "subject:" in bar_line() and "END" not in bar_line()
+
+
+async def test_in_all_inboxes_the_folder_scope_leaves_out_every_other_folder(make_app):
+    """"PEP 999" is in work's Lists/python: not an inbox, so the view's scope does not find
+    it; the account scope (no one account owns all inboxes: every account) does."""
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.state.choice.unified
+        await type_query(pilot, "PEP")
+        message_list = app.screen.query_one(MessageList)
+        assert message_list.row_count == 0
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert [message_list.summary_at(0).folder] == ["Lists/python"]

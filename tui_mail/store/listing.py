@@ -215,10 +215,12 @@ class ListingMixin:
         *,
         account: str | None = None,
         folder: str | None = None,
+        role: FolderRole | None = None,
         limit: int = 50,
         before_key: int | None = None,
     ) -> list[MessageSummary]:
-        """Messages matching `query` (see query.py), newest first.
+        """Messages matching `query` (see query.py) in the account, folder or folders of a
+        role given (all inboxes, say), newest first.
 
         Page on with `before_key=<id of the last result>`. Raises QueryError for a malformed
         query, never an SQL error.
@@ -235,6 +237,9 @@ class ListingMixin:
         if folder is not None:
             filters.append("f.name = ?")
             params.append(folder)
+        if role is not None:
+            filters.append("f.role = ?")
+            params.append(str(role))
         low, high = q.id_low, q.id_high
         if before_key is not None:
             high = before_key if high is None else min(high, before_key)

@@ -29,6 +29,7 @@ class Scope(enum.StrEnum):
     APP = "app"
     MAILBOX = "mailbox"  # the main screen (folders, list, preview)
     LIST = "list"  # the message list widget
+    FOLDERS = "folders"  # the folder pane
     MESSAGE = "message"  # the message screen
     VIEW = "view"  # the message view (message screen body and preview pane)
     SEARCH = "search"  # the search bar
@@ -137,6 +138,10 @@ REGISTRY: tuple[KeyAction, ...] = (
     _a("list.page_down", "pagedown,ctrl+f", "page_down", "Page down", Scope.LIST, show=False),
     _a("list.page_up", "pageup,ctrl+b", "page_up", "Page up", Scope.LIST, show=False),
     _a("list.open", "enter", "open", "Open", Scope.LIST, help="Open the selected message"),
+    _a("folders.down", "j", "cursor_down", "Down", Scope.FOLDERS, show=False,
+       help="Next folder (the arrow keys work too)"),
+    _a("folders.up", "k", "cursor_up", "Up", Scope.FOLDERS, show=False,
+       help="Previous folder (the arrow keys work too)"),
     _a("message.back", "q,escape", "back", "Back", Scope.MESSAGE, help="Back to the list"),
     _a("message.next", "J,n", "next_message", "Next", Scope.MESSAGE,
        help="Show the next message"),

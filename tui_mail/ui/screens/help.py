@@ -18,6 +18,7 @@ SECTION_TITLES = {
     Scope.APP: "Everywhere",
     Scope.MAILBOX: "Mailbox",
     Scope.LIST: "Message list",
+    Scope.FOLDERS: "Folders",
     Scope.MESSAGE: "Message",
     Scope.VIEW: "Message body",
     Scope.SEARCH: "Search",

@@ -107,7 +107,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
             tree = self.query_one(FolderTree)
             node = tree.choice_node(start)
             if node is not None:
-                tree.move_cursor(node)
+                tree.place_cursor(node)
         self.show_list(keep_id=None)
 
     def _start_choice(self) -> FolderChoice:
@@ -475,18 +475,20 @@ class MailboxScreen(ActingScreen, Screen[None]):
             self.show_list(keep_id=None)
             return
         choice = self.state.choice
-        account = folder = None
+        account = folder = role = None
         if event.scope is SearchScope.FOLDER:
             account, folder = choice.account, choice.folder
+            if choice.unified:  # the folder shown is every inbox
+                role = FolderRole.INBOX
         elif event.scope is SearchScope.ACCOUNT:
-            account = choice.account
+            account = choice.account  # all inboxes belong to no one account: every account
         self.query_one(SearchBar).show_status("Searching…")
-        self._run_search(self._search_serial, event.query, account, folder)
+        self._run_search(self._search_serial, event.query, account, folder, role)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search",
           description="search the cache")
     def _run_search(self, serial: int, query: str, account: str | None,
-                    folder: str | None) -> None:
+                    folder: str | None, role: FolderRole | None) -> None:
         """Results in two steps: the newest `SEARCH_FIRST` as soon as they are read, then up to
         `SEARCH_LIMIT` (the cost of a search follows the rows it returns, so the first screen
         does not wait for the five-hundredth row). The second step starts once the first is on
@@ -494,7 +496,8 @@ class MailboxScreen(ActingScreen, Screen[None]):
         query makes both steps moot."""
         try:
             with self.tui.open_reader() as store:
-                results = store.search(query, account=account, folder=folder, limit=SEARCH_FIRST)
+                results = store.search(query, account=account, folder=folder, role=role,
+                                       limit=SEARCH_FIRST)
                 complete = len(results) < SEARCH_FIRST
                 self.app.call_from_thread(self._search_done, serial, query, results, complete)
                 if complete or serial != self._search_serial:
@@ -504,7 +507,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
                 painted.wait(PAINT_WAIT_SECONDS)
                 if serial != self._search_serial:
                     return
-                results += store.search(query, account=account, folder=folder,
+                results += store.search(query, account=account, folder=folder, role=role,
                                         limit=SEARCH_LIMIT - len(results),
                                         before_key=results[-1].id)
         except QueryError as exc:

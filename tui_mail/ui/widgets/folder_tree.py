@@ -18,6 +18,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui_mail.model import Folder, FolderRole
+from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.text import sanitize_line
 
 ROLE_ORDER: dict[FolderRole, int] = {
@@ -73,10 +74,8 @@ def folder_label(name: str, role: FolderRole, unread: int) -> Text:
 class FolderTree(Tree[FolderChoice]):
     """Accounts and folders; posts `FolderTree.Chosen` when a folder is selected."""
 
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
+        Scope.FOLDERS)
 
     DEFAULT_CSS = """
     FolderTree {
@@ -103,9 +102,13 @@ class FolderTree(Tree[FolderChoice]):
 
     def show_folders(self, accounts: Sequence[tuple[str, Sequence[Folder]]],
                      selected: FolderChoice | None = None) -> None:
-        """Rebuild the tree from `(account name, folders)` pairs, keeping the selection."""
+        """Rebuild the tree from `(account name, folders)` pairs. The cursor stays on the node it
+        was on (counts change while the user browses the tree); on a first build it goes to
+        `selected`."""
+        was_on = self._cursor_key()
         self.clear()
         self._folder_nodes.clear()
+        account_nodes: dict[str, TreeNode[FolderChoice]] = {}
         inbox_unread = sum(f.unread for _, folders in accounts for f in folders
                            if f.role is FolderRole.INBOX)
         all_node = self.root.add_leaf(
@@ -114,9 +117,30 @@ class FolderTree(Tree[FolderChoice]):
         for account, folders in accounts:
             account_label = Text(sanitize_line(account), style="bold", no_wrap=True)
             account_node = self.root.add(account_label, expand=True)
+            account_nodes[account] = account_node
             self._add_folders(account_node, account, sort_folders(folders))
-        target = self._folder_nodes.get((selected.account, selected.folder)) if selected else None
-        self.move_cursor(target or all_node)
+        target: TreeNode[FolderChoice] | None = None
+        if was_on is not None and was_on[0] == "account":
+            target = account_nodes.get(str(was_on[1]))
+        elif was_on is not None:
+            target = self._folder_nodes.get((was_on[1], was_on[2]))
+        if target is None and selected is not None:
+            target = self._folder_nodes.get((selected.account, selected.folder))
+        self.place_cursor(target or all_node)
+
+    def place_cursor(self, node: TreeNode[FolderChoice]) -> None:
+        """Move the cursor to `node`, also right after the tree was rebuilt: a new node has no
+        line until the tree is laid out, which setting `cursor_line` does."""
+        self.cursor_line = 0
+        self.move_cursor(node)
+
+    def _cursor_key(self) -> tuple[str, str | None, str | None] | None:
+        node = self.cursor_node
+        if node is None or node is self.root:
+            return None
+        if node.data is None:
+            return ("account", node.label.plain, None)
+        return ("folder", node.data.account, node.data.folder)
 
     def _add_folders(self, account_node: TreeNode[FolderChoice], account: str,
                      folders: Sequence[Folder]) -> None:

@@ -25,7 +25,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from tui_mail.model import MessageSummary
-from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.keys import BY_ID, Scope, bindings
 from tui_mail.ui.widgets.text import format_date, sanitize_line
 
 CHORD_DELAY = 0.5  # seconds a lone `g` waits for a second `g` before meaning "group reply"
@@ -433,8 +433,13 @@ class MessageList(ScrollView, can_focus=True):
             self._pending_g = None
 
     async def _lone_g(self) -> None:
+        """A lone `g` is a group reply only while `g` is the group reply's key: a user who
+        moved it elsewhere in `[keys]` gets nothing here."""
         self._pending_g = None
-        await self.app.run_action("reply_all")
+        keymap: dict[str, str] = getattr(self.app, "_keymap", {})  # what App.set_keymap set
+        keys = keymap.get("mailbox.reply_all", BY_ID["mailbox.reply_all"].keys)
+        if "g" in (key.strip() for key in keys.split(",")):
+            await self.app.run_action("reply_all")
 
     def action_open(self) -> None:
         summary = self.selected
