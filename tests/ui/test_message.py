@@ -76,12 +76,30 @@ async def test_next_and_previous_move_through_the_list_without_leaving(make_app)
         await pilot.press("p", "p")
         await settle(pilot)
         assert "Message number 04" in screen_text(app)
-        await pilot.press("n")
+        await pilot.press("J")
         await settle(pilot)
         assert "Message number 05" in screen_text(app)
         await pilot.press("q")
         await settle(pilot)
         assert app.screen.query_one(MessageList).cursor == row
+
+
+async def test_n_and_shift_n_go_to_the_next_and_previous_unread_message(make_app):
+    """Messages 00, 03, 06, 09... are unread; opening one reads it."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = await open_row(pilot, find_row(app, "number 04"))
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "Subject: Message number 06" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert "Subject: Message number 09" in screen_text(app)
+        await pilot.press("N")  # 06 was read on the way
+        await settle(pilot)
+        assert "Subject: Message number 03" in screen_text(app)
 
 
 async def test_h_shows_the_html_part_and_r_the_raw_source(make_app):

@@ -35,7 +35,30 @@ async def _search(pilot) -> None:
     await settle(pilot)
 
 
-SCREENS = {"mailbox": _mailbox, "message": _message, "search": _search}
+async def _threads(pilot) -> None:
+    """The threaded view with one thread folded (the hostile message's row first)."""
+    await settle(pilot)
+    await pilot.press("T")
+    await settle(pilot)
+    await pilot.press("j", "z")
+    await settle(pilot)
+
+
+async def _help(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await settle(pilot)
+
+
+async def _folders(pilot) -> None:
+    """The folder pane, focused (over the list at 80 columns)."""
+    await settle(pilot)
+    await pilot.press("c", "j", "j")
+    await settle(pilot)
+
+
+SCREENS = {"mailbox": _mailbox, "message": _message, "search": _search, "threads": _threads,
+           "help": _help, "folders": _folders}
 
 
 @pytest.mark.parametrize("theme", THEMES)

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -27,28 +27,25 @@ SECTION_TITLES = {
 }
 
 
-def help_content(bound: Sequence[BoundAction]) -> Content:
-    """Sections of `keys  what it does  [action id]` lines, in registry order."""
-    parts: list[Content] = []
+def help_rows(bound: Sequence[BoundAction]) -> list[tuple[str, Content, Content]]:
+    """The help as rows of (kind, keys, text): kind is "title", "key" or "note"; sections in
+    registry order, one key row per action in force."""
+    rows: list[tuple[str, Content, Content]] = []
     for scope in Scope:
         items = [b for b in bound if b.action.scope is scope]
         if not items:
             continue
-        if parts:
-            parts.append(Content(""))
-        parts.append(Content.styled(SECTION_TITLES[scope], "bold $text-primary"))
+        rows.append(("title", Content.styled(SECTION_TITLES[scope], "bold $text-primary"),
+                     Content("")))
         for item in items:
-            keys = ", ".join(item.keys)
-            parts.append(Content.assemble(
-                "  ", (f"{keys:<16}", "$text-accent"), " ", item.action.help, "  ",
-                (f"[{item.action.id}]", "$text-muted")))
-    parts.append(Content(""))
-    parts.append(Content.styled(
+            rows.append(("key", Content.styled(", ".join(item.keys), "$text-accent"),
+                         Content.assemble(item.action.help, "  ",
+                                          (f"[{item.action.id}]", "$text-muted"))))
+    rows.append(("note", Content.styled(
         "Remap any action in the [keys] table of the config by its id, e.g. "
-        '"list.down" = "j,down".', "$text-muted"))
-    parts.append(Content.styled("Ctrl+P opens the command palette with every action.",
-                                "$text-muted"))
-    return Content("\n").join(parts)
+        '"list.down" = "j,down". Ctrl+P opens the command palette with every action.',
+        "$text-muted"), Content("")))
+    return rows
 
 
 class HelpScreen(ModalScreen[None]):
@@ -64,6 +61,13 @@ class HelpScreen(ModalScreen[None]):
             width: 110; max-width: 100%; height: 90%;
             border: round $primary; background: $panel; padding: 0 1;
         }
+        /* The text wraps beside the keys, not under them. */
+        & .help-row { height: auto; }
+        & .help-keys { width: 20; padding-left: 2; }
+        & .help-text { width: 1fr; }
+        & .help-title { margin-top: 1; }
+        & .help-title:first-child { margin-top: 0; }
+        & .help-note { margin-top: 1; }
     }
     """
 
@@ -73,7 +77,13 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(help_content(self._bound), id="help-text")
+            for kind, keys, text in help_rows(self._bound):
+                if kind == "key":
+                    with Horizontal(classes="help-row"):
+                        yield Static(keys, classes="help-keys")
+                        yield Static(text, classes="help-text")
+                else:
+                    yield Static(keys, classes=f"help-{kind}")
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).border_title = "Keys"

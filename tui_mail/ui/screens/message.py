@@ -100,3 +100,17 @@ class MessageScreen(ActingScreen, Screen[None]):
 
     def action_previous_message(self) -> None:
         self._step(-1)
+
+    def action_next_unread(self) -> None:
+        self._go_unread(forward=True)
+
+    def action_previous_unread(self) -> None:
+        self._go_unread(forward=False)
+
+    def _go_unread(self, forward: bool) -> None:
+        row = self.message_list.find_unread(forward)
+        if row is None:
+            self.notify("No more unread messages." if forward else "No unread message above.")
+            return
+        self.message_list.cursor = row
+        self._show(self.message_list.selected)

@@ -364,7 +364,7 @@ class MessageList(ScrollView, can_focus=True):
             indent += f"▸{summary.folded + 1} "
         columns = [
             (markers(summary), styled("message-list--markers")),
-            ("*", styled("message-list--tag")) if tagged else (" ", styled(None)),
+            ("* ", styled("message-list--tag")) if tagged else ("  ", styled(None)),
             (f"{date:<10.10} ", styled("message-list--date")),
             (_fit(sanitize_line(summary.sender.display()), sender_width) + " ",
              styled("message-list--sender")),
