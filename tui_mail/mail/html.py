@@ -30,10 +30,12 @@ def html_to_text(html: str) -> tuple[str, tuple[str, ...]]:
 
     Only http(s), ftp and mailto links are kept; javascript: and other schemes lose their
     marker. Images become "[image: alt]", or nothing when they have no alt text (tracking
-    pixels). The text is NOT sanitized here.
+    pixels). Hidden elements (preheaders) are left out. The text is NOT sanitized here.
     """
+    from tui_mail.mail.html_hidden import strip_hidden
+
     try:
-        text = _converter().handle(html)
+        text = _converter().handle(strip_hidden(html))
     except Exception:  # html2text chokes on some malformed input; show the tags stripped
         text = re.sub(r"<[^>]*>", "", html)
         return text, ()
