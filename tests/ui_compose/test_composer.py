@@ -6,6 +6,7 @@ from textual.widgets import Input, Select
 
 from tests.ui_compose.conftest import composer, screen_text, settle, type_into, work_account
 from tui_mail.mail.draftfile import draft_from_bytes
+from tui_mail.ui.screens.mailbox import MailboxScreen
 
 
 async def test_new_message_has_the_signature_and_the_main_identity(make_app) -> None:
@@ -160,6 +161,10 @@ async def test_the_demo_cannot_send_and_keeps_the_draft(make_app, tmp_path) -> N
         [saved] = app.store.drafts()
         fields, _ = draft_from_bytes(saved.raw)
         assert fields.subject == "From the demo" and fields.to == "alice@example.com"
+        await pilot.press("escape")  # the notice said "kept": closing asks nothing, keeps it
+        await settle(pilot)
+        assert isinstance(app.screen, MailboxScreen)
+        assert len(app.store.drafts()) == 1
 
 
 async def test_a_bad_address_is_named_and_nothing_is_sent(make_app) -> None:

@@ -314,6 +314,7 @@ class ComposerScreen(Screen[None]):
         self._sending = False
         if not self.tui.can_send(account):
             self.autosave()
+            self._saved = self.fields()  # as the notice says: kept, and closing keeps it
             self.notify("The demo account has no mail server, so nothing can be sent. "
                         "The message is kept as a local draft (D reopens it).",
                         title="Not sent", severity="warning", markup=False, timeout=8)
