@@ -122,6 +122,9 @@ def read_search_quit(
     term.wait_for(f"{account}: INBOX", absent=["in: folder", " results"])
     term.send("q")
     assert term.wait_exit() == 0
+    # Quit cleanly: the terminal is given back as it was, with nothing left on it.
+    assert term.modes() == {"alternate_on": "0", "mouse_any_flag": "0", "cursor_flag": "1"}
+    assert "Traceback" not in term.screen()
 
 
 def test_demo_start_open_inbox_read_search_and_quit(home: Path, terminal: TmuxTerminal) -> None:

@@ -95,6 +95,14 @@ class TmuxTerminal:
             time.sleep(0.05)
         raise ScreenTimeout(f"the program did not exit within {timeout} s:\n{self.screen()}")
 
+    def modes(self) -> dict[str, str]:
+        """The terminal modes the program left set: alternate screen, mouse reporting, cursor
+        shown ("1" on, "0" off)."""
+        names = ("alternate_on", "mouse_any_flag", "cursor_flag")
+        shown = self._tmux("display-message", "-p", "-t", "e2e",
+                           " ".join(f"#{{{n}}}" for n in names)).stdout.split()
+        return dict(zip(names, shown, strict=True))
+
     def program_pid(self) -> int:
         """The process id of the program itself (the pane runs it under `sh -c`)."""
         shell = int(self._tmux("display-message", "-p", "-t", "e2e", "#{pane_pid}").stdout)
