@@ -197,6 +197,7 @@ class MessageSummary:
     thread_id: int = 0
     depth: int = 0  # indentation in a threaded view
     folded: int = 0  # messages of its thread hidden under it (a folded thread's first row)
+    folded_unread: int = 0  # how many of those are unread
 
 
 @dataclass(frozen=True)

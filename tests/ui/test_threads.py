@@ -10,7 +10,7 @@ from tui_mail.store.db import Store
 from tui_mail.store.types import NewMessage
 from tui_mail.sync.events import FolderChanged
 from tui_mail.ui.screens.sources import ThreadRows
-from tui_mail.ui.widgets.message_list import MessageList
+from tui_mail.ui.widgets.message_list import MessageList, markers
 
 
 def subjects(message_list: MessageList) -> list[str]:
@@ -35,6 +35,9 @@ async def test_z_folds_the_thread_under_the_cursor_to_its_first_message_and_unfo
         assert message_list.row_count == total - 1
         assert message_list.selected.subject == "Message number 01 about topic 1"
         assert message_list.selected.folded == 1
+        # 01 is read, the hidden 00 is not: the folded thread shows as unread.
+        assert message_list.selected.flags.seen and message_list.selected.folded_unread == 1
+        assert markers(message_list.selected).startswith("●")
         assert "▸2 Message number 01" in screen_text(app)
         assert "Message number 00" not in subjects(message_list)
         await pilot.press("z")

@@ -193,6 +193,20 @@ class ListingMixin:
                     stack.extend((c, depth + 1) for c in reversed(kids))
         return ThreadOrder(ids, depths, starts)
 
+    def unread_among(self, ids: Sequence[int]) -> set[int]:
+        """Which of these messages are unread."""
+        from tui_mail.model import Flags
+
+        seen = Flags(seen=True).to_bits()
+        unread: set[int] = set()
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start:chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            unread.update(r[0] for r in self._conn.execute(
+                f"SELECT id FROM messages WHERE id IN ({marks}) AND flags & ? = 0",
+                [*chunk, seen]))
+        return unread
+
     def summaries(self, ids: Sequence[int]) -> dict[int, MessageSummary]:
         """The summaries of these messages, by id (ids no longer cached are left out)."""
         from tui_mail.store.db import SUMMARY_COLUMNS, SUMMARY_FROM, summary_of

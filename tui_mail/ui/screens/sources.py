@@ -59,12 +59,16 @@ class ThreadRows(RowSource):
         shown = self._rows[start:start + limit]
         ids = [self.order.ids[row] for row in shown]
         found = self.store.summaries(ids)
+        hidden_ids = {row: self.order.ids[row + 1:row + 1 + self._hidden[row]]
+                      for row in shown if row in self._hidden}
+        unread = self.store.unread_among([i for ids_ in hidden_ids.values() for i in ids_])
         result: list[MessageSummary | None] = []
         for row, message_id in zip(shown, ids, strict=True):
             summary = found.get(message_id)
             if summary is not None:
-                summary = replace(summary, depth=self.order.depths[row],
-                                  folded=self._hidden.get(row, 0))
+                summary = replace(
+                    summary, depth=self.order.depths[row], folded=self._hidden.get(row, 0),
+                    folded_unread=sum(i in unread for i in hidden_ids.get(row, ())))
             result.append(summary)
         return result
 

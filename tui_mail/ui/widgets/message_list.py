@@ -79,10 +79,11 @@ class ListRows(RowSource):
 
 
 def markers(summary: MessageSummary) -> str:
-    """Four one-cell columns: unread, flagged, attachment, replied/forwarded."""
+    """Four one-cell columns: unread (a folded thread: any of it), flagged, attachment,
+    replied/forwarded."""
     flags = summary.flags
     return (
-        ("●" if not flags.seen else " ")
+        ("●" if not flags.seen or summary.folded_unread else " ")
         + ("⚑" if flags.flagged else " ")
         + ("+" if summary.has_attachment else " ")
         + ("↩" if flags.answered else "→" if flags.forwarded else " ")
@@ -336,8 +337,8 @@ class MessageList(ScrollView, can_focus=True):
             style += self._style("message-list--deleted")
         elif summary.flags.flagged:
             style += self._style("message-list--flagged")
-        style += self._style("message-list--read" if summary.flags.seen
-                             else "message-list--unread")
+        unread = not summary.flags.seen or summary.folded_unread
+        style += self._style("message-list--unread" if unread else "message-list--read")
         if summary.id in self._tags:
             style += self._style("message-list--tagged")
         return style
