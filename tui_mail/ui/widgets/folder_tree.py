@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -62,12 +63,13 @@ def sort_folders(folders: Iterable[Folder]) -> list[Folder]:
     return sorted(folders, key=lambda f: (ROLE_ORDER[f.role], f.name.casefold()))
 
 
-def folder_label(name: str, role: FolderRole, unread: int) -> Text:
+def folder_label(name: str, role: FolderRole, unread: int, count_style: Style | str = "bold",
+                 ) -> Text:
     label = Text(no_wrap=True, end="")
     label.append(f"{ROLE_ICONS[role]} ", style="dim" if role is FolderRole.NONE else "")
     label.append(sanitize_line(name), style="bold" if unread else "")
     if unread:
-        label.append(f" {unread}", style="bold")
+        label.append(f" {unread}", style=count_style)
     return label
 
 
@@ -77,10 +79,13 @@ class FolderTree(Tree[FolderChoice]):
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
         Scope.FOLDERS)
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"folder-tree--count"}
+
     DEFAULT_CSS = """
     FolderTree {
         background: $surface;
         padding: 0 1 0 0;
+        & > .folder-tree--count { color: $text-accent; text-style: bold; }
     }
     """
 
@@ -94,6 +99,8 @@ class FolderTree(Tree[FolderChoice]):
         self.show_root = False
         self.guide_depth = 2
         self._folder_nodes: dict[tuple[str | None, str | None], TreeNode[FolderChoice]] = {}
+        self._shown: tuple[Sequence[tuple[str, Sequence[Folder]]], FolderChoice | None] | None = None
+        self._count_style: Style | None = None
 
     def process_label(self, label: str | Text) -> Text:  # type: ignore[override]
         # Never parse a string label as markup: folder names come from servers.
@@ -105,20 +112,24 @@ class FolderTree(Tree[FolderChoice]):
         """Rebuild the tree from `(account name, folders)` pairs. The cursor stays on the node it
         was on (counts change while the user browses the tree); on a first build it goes to
         `selected`."""
+        self._shown = (accounts, selected)
         was_on = self._cursor_key()
+        count_style = self.get_component_rich_style("folder-tree--count", partial=True)
+        self._count_style = count_style
         self.clear()
         self._folder_nodes.clear()
         account_nodes: dict[str, TreeNode[FolderChoice]] = {}
         inbox_unread = sum(f.unread for _, folders in accounts for f in folders
                            if f.role is FolderRole.INBOX)
         all_node = self.root.add_leaf(
-            folder_label(ALL_INBOXES.title, FolderRole.INBOX, inbox_unread), ALL_INBOXES)
+            folder_label(ALL_INBOXES.title, FolderRole.INBOX, inbox_unread, count_style),
+            ALL_INBOXES)
         self._folder_nodes[(None, None)] = all_node
         for account, folders in accounts:
             account_label = Text(sanitize_line(account), style="bold", no_wrap=True)
             account_node = self.root.add(account_label, expand=True)
             account_nodes[account] = account_node
-            self._add_folders(account_node, account, sort_folders(folders))
+            self._add_folders(account_node, account, sort_folders(folders), count_style)
         target: TreeNode[FolderChoice] | None = None
         if was_on is not None and was_on[0] == "account":
             target = account_nodes.get(str(was_on[1]))
@@ -142,8 +153,17 @@ class FolderTree(Tree[FolderChoice]):
             return ("account", node.label.plain, None)
         return ("folder", node.data.account, node.data.folder)
 
+    def notify_style_update(self) -> None:
+        """The theme changed: the counts' colour is baked into the labels, so draw them again."""
+        super().notify_style_update()
+        if self._shown is None or not self.is_mounted:
+            return
+        style = self.get_component_rich_style("folder-tree--count", partial=True)
+        if style != self._count_style:  # also called on focus changes: only a new colour counts
+            self.show_folders(*self._shown)
+
     def _add_folders(self, account_node: TreeNode[FolderChoice], account: str,
-                     folders: Sequence[Folder]) -> None:
+                     folders: Sequence[Folder], count_style: Style) -> None:
         """Add `folders` (already in display order) under the account, nested by delimiter."""
         names = {f.name for f in folders}
         children: dict[str | None, list[Folder]] = {}
@@ -159,7 +179,7 @@ class FolderTree(Tree[FolderChoice]):
             for folder in children.get(parent, []):
                 shown = folder.display_name if parent or folder.role is not FolderRole.NONE \
                     else folder.name
-                label = folder_label(shown, folder.role, folder.unread)
+                label = folder_label(shown, folder.role, folder.unread, count_style)
                 choice = FolderChoice(account, folder.name, f"{account}: {folder.name}")
                 if folder.name in children:
                     child = node.add(label, choice, expand=True)

@@ -108,6 +108,7 @@ class MessageList(ScrollView, can_focus=True):
         "message-list--deleted",
         "message-list--tag",
         "message-list--tagged",
+        "message-list--thread",
     }
 
     DEFAULT_CSS = """
@@ -126,6 +127,7 @@ class MessageList(ScrollView, can_focus=True):
         & > .message-list--deleted { text-style: strike; color: $text-disabled; }
         & > .message-list--tag { color: $text-accent; text-style: bold; }
         & > .message-list--tagged { background: $accent-muted; }
+        & > .message-list--thread { color: $text-disabled; }
     }
     """
 
@@ -369,7 +371,8 @@ class MessageList(ScrollView, can_focus=True):
             (f"{date:<10.10} ", styled("message-list--date")),
             (_fit(sanitize_line(summary.sender.display()), sender_width) + " ",
              styled("message-list--sender")),
-            (indent + sanitize_line(summary.subject), styled(None)),
+            (indent, styled("message-list--thread")),
+            (sanitize_line(summary.subject), styled(None)),
         ]
         return Strip(_cut(columns, width, styled(None)), width)
 
