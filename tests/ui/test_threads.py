@@ -9,6 +9,7 @@ from tui_mail.model import Flags
 from tui_mail.store.db import Store
 from tui_mail.store.types import NewMessage
 from tui_mail.sync.events import FolderChanged
+from tui_mail.ui.screens.mailbox import RETHREAD_DELAY
 from tui_mail.ui.screens.sources import ThreadRows
 from tui_mail.ui.widgets.message_list import MessageList, markers
 
@@ -86,6 +87,7 @@ async def test_a_reply_arriving_while_threaded_is_threaded_under_its_parent(make
             in_reply_to="<m5@example.com>"))])
         writer.close()
         app.report_sync_event(FolderChanged("work", "INBOX"))
+        await pilot.pause(RETHREAD_DELAY + 0.1)  # the order is read again once changes pause
         await settle(pilot)
         rows = subjects(message_list)
         parent = rows.index("Message number 05 about topic 0")

@@ -41,6 +41,7 @@ MEDIUM = 100  # folders and list from here; list alone below
 PREVIEW_DELAY = 0.08  # seconds the cursor rests before the preview loads
 SEARCH_LIMIT = 500  # results listed at most
 SEARCH_FIRST = 100  # results shown first, while the rest are read (a screen needs ~50)
+RETHREAD_DELAY = 0.3  # seconds without a change before a threaded list is read again
 PAINT_WAIT_SECONDS = 0.25  # the second step waits this long at most for the first to be painted
 
 
@@ -78,6 +79,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         self._search_serial = 0
         self._search_query = ""
         self._thread_serial = 0
+        self._rethread_timer: Timer | None = None
 
     @property
     def tui(self) -> TuiMailApp:
@@ -255,10 +257,19 @@ class MailboxScreen(ActingScreen, Screen[None]):
                 account, folder)):
             self.message_list.reload()
             self.update_note()
-            source = self.message_list.source
-            if isinstance(source, ThreadRows):  # new or removed messages change the threads
-                self._thread_serial += 1
-                self._read_threads(source.view, None)
+            if isinstance(self.message_list.source, ThreadRows):
+                # New or removed messages change the threads. A sync reports many changes in
+                # a row: the order is read again once they pause.
+                if self._rethread_timer is not None:
+                    self._rethread_timer.stop()
+                self._rethread_timer = self.set_timer(RETHREAD_DELAY, self._rethread)
+
+    def _rethread(self) -> None:
+        self._rethread_timer = None
+        source = self.message_list.source
+        if isinstance(source, ThreadRows) and not self.searching:
+            self._thread_serial += 1
+            self._read_threads(source.view, None)
 
     @on(FolderTree.Chosen)
     def _folder_chosen(self, event: FolderTree.Chosen) -> None:
