@@ -262,3 +262,22 @@ async def test_in_all_inboxes_the_folder_scope_leaves_out_every_other_folder(mak
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert [message_list.summary_at(0).folder] == ["Lists/python"]
+
+
+async def test_the_words_searched_for_are_marked_in_the_results_and_unmarked_after(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await type_query(pilot, "from:carol number")
+        message_list = app.screen.query_one(MessageList)
+        assert message_list.row_count > 1
+        match = message_list.get_component_rich_style("message-list--match")
+
+        def marked(row: int) -> list[str]:  # row 0 has the cursor's colours over everything
+            return [segment.text for segment in message_list.render_line(row)
+                    if segment.style is not None and segment.style.bgcolor == match.bgcolor]
+
+        assert marked(1) == ["Carol", "number"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert marked(1) == []

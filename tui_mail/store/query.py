@@ -397,6 +397,28 @@ def parse_query(query: str, *, now: float | None = None) -> Node:
     return _Parser(_tokenize(query), time.time() if now is None else now).parse()
 
 
+def highlight_terms(query: str) -> tuple[str, ...]:
+    """The words and phrases a result of `query` contains (its text terms, not those under
+    NOT), for showing them in the results; empty for a malformed query."""
+    from tui_mail.errors import QueryError
+
+    try:
+        node = parse_query(query)
+    except QueryError:
+        return ()
+    terms: list[str] = []
+
+    def walk(node: Node) -> None:
+        if isinstance(node, Text):
+            terms.append(node.text)
+        elif isinstance(node, And | Or):
+            for child in node.nodes:
+                walk(child)
+
+    walk(node)
+    return tuple(dict.fromkeys(t for t in terms if t.strip()))
+
+
 def compile_query(query: str, *, now: float | None = None) -> CompiledQuery:
     node = parse_query(query, now=now)
     top = node.nodes if isinstance(node, And) else (node,)

@@ -462,6 +462,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         if not self.searching:
             return
         self.searching = False
+        self.message_list.highlight(())
         self.remove_class("-searching")
         self._search_serial += 1
         selected = self.message_list.selected
@@ -482,6 +483,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
             return
         self._search_serial += 1
         if not event.query.strip():
+            self.message_list.highlight(())
             self.query_one(SearchBar).show_status("Type a query: words, from:, subject:, is:unread…")
             self.show_list(keep_id=None)
             return
@@ -542,6 +544,10 @@ class MailboxScreen(ActingScreen, Screen[None]):
         self.query_one(SearchBar).show_status(f"{len(results)}{more} results")
         same_search = query == self._search_query and self.message_list.row_count
         selected = self.message_list.selected if same_search else None
+        if not same_search:
+            from tui_mail.store.query import highlight_terms
+
+            self.message_list.highlight(highlight_terms(query))
         self.message_list.set_source(ListRows(results),
                                      keep_id=selected.id if selected else None)
         if not same_search:

@@ -8,6 +8,7 @@ paint costs the same as at 100.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar, Protocol
@@ -109,6 +110,7 @@ class MessageList(ScrollView, can_focus=True):
         "message-list--tag",
         "message-list--tagged",
         "message-list--thread",
+        "message-list--match",
     }
 
     DEFAULT_CSS = """
@@ -128,6 +130,7 @@ class MessageList(ScrollView, can_focus=True):
         & > .message-list--tag { color: $text-accent; text-style: bold; }
         & > .message-list--tagged { background: $accent-muted; }
         & > .message-list--thread { color: $text-disabled; }
+        & > .message-list--match { background: $accent-muted; }
     }
     """
 
@@ -170,6 +173,7 @@ class MessageList(ScrollView, can_focus=True):
         self._pending_g: Timer | None = None
         self.threaded = False
         self._tags: dict[int, MessageSummary] = {}
+        self._highlight: re.Pattern[str] | None = None
 
     # ---- data -------------------------------------------------------------------------------
 
@@ -262,6 +266,14 @@ class MessageList(ScrollView, can_focus=True):
             return False
         self.cursor = position
         return True
+
+    def highlight(self, terms: Sequence[str]) -> None:
+        """Mark these words (search terms) where the sender or subject shows them."""
+        self._highlight = re.compile(
+            "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)),
+            re.IGNORECASE) if terms else None
+        self._strips.clear()
+        self.refresh()
 
     # ---- tags -------------------------------------------------------------------------------
 
@@ -369,12 +381,30 @@ class MessageList(ScrollView, can_focus=True):
             (markers(summary), styled("message-list--markers")),
             ("* ", styled("message-list--tag")) if tagged else ("  ", styled(None)),
             (f"{date:<10.10} ", styled("message-list--date")),
-            (_fit(sanitize_line(summary.sender.display()), sender_width) + " ",
-             styled("message-list--sender")),
+            *self._marked(_fit(sanitize_line(summary.sender.display()), sender_width) + " ",
+                          styled("message-list--sender"), styled("message-list--match")),
             (indent, styled("message-list--thread")),
-            (sanitize_line(summary.subject), styled(None)),
+            *self._marked(sanitize_line(summary.subject), styled(None),
+                          styled("message-list--match")),
         ]
         return Strip(_cut(columns, width, styled(None)), width)
+
+    def _marked(self, text: str, style: Style, match: Style) -> list[tuple[str, Style]]:
+        """`text` in pieces, the highlighted words in `match` over `style`."""
+        if self._highlight is None:
+            return [(text, style)]
+        pieces: list[tuple[str, Style]] = []
+        at = 0
+        for found in self._highlight.finditer(text):
+            if found.start() == found.end():
+                continue
+            if found.start() > at:
+                pieces.append((text[at:found.start()], style))
+            pieces.append((found.group(), style + match))
+            at = found.end()
+        if at < len(text):
+            pieces.append((text[at:], style))
+        return pieces or [(text, style)]
 
     # ---- cursor -----------------------------------------------------------------------------
 
