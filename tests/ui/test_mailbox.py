@@ -260,3 +260,17 @@ async def test_the_folder_pane_cursor_stays_put_when_counts_change(make_app, cac
         app.report_sync_event(FolderChanged("work", "INBOX"))  # unread counts re-read
         await settle(pilot)
         assert tree.cursor_node.data == before
+
+
+async def test_the_same_sync_error_again_is_notified_once_but_stays_in_the_status_line(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        for _ in range(3):  # say, three periodic syncs while offline
+            app.report_sync_event(SyncError("work", "imap.example.com: connection refused"))
+            await settle(pilot)
+        app.report_sync_event(SyncError("work", "imap.example.com: login refused"))
+        await settle(pilot)
+        told = [n.message for n in app._notifications]
+        assert told == ["imap.example.com: connection refused", "imap.example.com: login refused"]
+        assert "login refused" in screen_text(app)

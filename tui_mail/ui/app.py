@@ -115,6 +115,7 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         self._syncing: set[str] = set()
         self._sync_again: dict[str, tuple[str, ...] | None] = {}
         self._watchers: dict[str, Watcher] = {}
+        self._told_errors: dict[str, str] = {}  # account -> the sync error last notified
         super().__init__()
         self._load_themes()
 
@@ -316,6 +317,8 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         """A run ended: start the one asked for meanwhile, and watch the inbox once online."""
         name = message.account.name
         self._syncing.discard(name)
+        if message.ok:
+            self._told_errors.pop(name, None)
         if name in self._sync_again:
             self.start_sync(message.account, self._sync_again.pop(name))
         elif message.ok:
@@ -376,7 +379,10 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
                              done=event.done, total=event.total, error="")
         elif isinstance(event, SyncError):
             status.set_state(event.account, connection=Connection.OFFLINE, error=event.message)
-            if not message.quiet:
+            # Offline, each periodic sync fails the same way: the status line says it; a
+            # notification says it once, until a sync succeeds.
+            if not message.quiet and self._told_errors.get(event.account) != event.message:
+                self._told_errors[event.account] = event.message
                 self.notify(event.message, title=event.account, severity="error", markup=False)
 
 
