@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tui_mail.mail.html import html_to_text
+from tui_mail.mail.links import number_links
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import Address, Message
 
@@ -58,23 +59,30 @@ def _wrap(text: str, width: int) -> str:
 
 
 def render_message(
-    msg: Message, *, prefer_html: bool = False, width: int | None = None
+    msg: Message, *, prefer_html: bool = False, width: int | None = None,
+    mark_links: bool = False,
 ) -> RenderedBody:
     """The body to show: text/plain unless HTML is preferred or is all there is.
+
+    `links` are the HTML part's links (numbered "[n]" in its text by html_to_text), then the
+    http(s), ftp and mailto URLs written out in the text, in order, each once. `mark_links`
+    also puts " [n]" after each URL written out in the text (for a viewer; the search index
+    and quoting want the text as written).
 
     `width`, when given, hard-wraps longer lines (quote markers repeated); otherwise lines are
     left for the widget to wrap.
     """
-    links: tuple[str, ...] = ()
+    html_links: tuple[str, ...] = ()
     use_html = msg.html_body is not None and (prefer_html or msg.text_body is None)
     if use_html:
-        body, links = html_to_text(msg.html_body or "")
-        links = tuple(sanitize_line(u) for u in links)
+        body, html_links = html_to_text(msg.html_body or "")
+        html_links = tuple(sanitize_line(u) for u in html_links)
         source: Literal["text", "html"] = "html"
     else:
         body = msg.text_body or ""
         source = "text"
     text = sanitize_text(body).rstrip("\n")
+    text, links = number_links(text, html_links, mark=mark_links)
     if width is not None and width > 8:
         text = _wrap(text, width)
     depths = tuple(quote_depth(line) for line in text.split("\n"))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import ComposeResult
+from textual import work
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
@@ -20,6 +23,9 @@ from textual.widgets.option_list import Option
 
 from tui_mail.model import Attachment
 from tui_mail.ui.widgets.text import format_size, sanitize_line
+
+if TYPE_CHECKING:
+    from tui_mail.mail.mailcap import MailcapEntry, Viewer
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
 
@@ -35,15 +41,19 @@ def unique_path(directory: Path, name: str) -> Path:
     return candidate
 
 
-def save_attachment(raw: bytes, attachment: Attachment, directory: Path) -> Path:
-    """Write an attachment under `directory` with a sanitized, non-overwriting name."""
+def save_attachment(raw: bytes, attachment: Attachment, directory: Path, *,
+                    name: str | None = None) -> Path:
+    """Write an attachment under `directory` with a sanitized, non-overwriting name.
+
+    `name` replaces the attachment's own (sanitized) file name.
+    """
     from tui_mail.mail import attachment_bytes
     from tui_mail.mail.sanitize import sanitize_filename
 
     data = attachment_bytes(raw, attachment.index)
     directory.mkdir(parents=True, exist_ok=True)
     while True:
-        path = unique_path(directory, sanitize_filename(attachment.filename))
+        path = unique_path(directory, name or sanitize_filename(attachment.filename))
         try:
             with path.open("xb") as out:  # "x": a file that appeared meanwhile is not replaced
                 out.write(data)
@@ -62,11 +72,56 @@ def open_with_system(path_or_url: str) -> bool:
     return True
 
 
+def read_mailcaps(environ: Mapping[str, str] | None = None) -> list[MailcapEntry]:
+    """The entries of every readable mailcap file ($MAILCAPS, or ~/.mailcap, /etc/mailcap...)."""
+    from tui_mail.mail.mailcap import mailcap_paths, parse_mailcap
+
+    entries: list[MailcapEntry] = []
+    for name in mailcap_paths(os.environ if environ is None else environ, str(Path.home())):
+        try:
+            text = Path(name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        entries.extend(parse_mailcap(text))
+    return entries
+
+
+def mailcap_test_passes(command: str) -> bool:
+    """Run a mailcap `test=` command (from the user's own mailcap); True when it exits 0."""
+    try:
+        return subprocess.run(["/bin/sh", "-c", command], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=5, check=False).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def start_viewer(viewer: Viewer, path: Path) -> subprocess.Popen[bytes]:
+    """Start a mailcap viewer detached from the terminal (its own session, no tty output)."""
+    stdin = path.open("rb") if viewer.stdin else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(["/bin/sh", "-c", viewer.command], stdin=stdin,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+    finally:
+        if stdin is not subprocess.DEVNULL:
+            stdin.close()  # type: ignore[union-attr]
+
+
+def _graphical_session() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 class Picker(ModalScreen[None]):
     """A titled option list over the current screen; Escape closes it."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape,q", "dismiss_picker", "Close"),
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
+        *[Binding(str(n), f"choose({n})", str(n), show=False) for n in range(1, 10)],
     ]
     AUTO_FOCUS = "OptionList"
 
@@ -100,27 +155,69 @@ class Picker(ModalScreen[None]):
     def action_dismiss_picker(self) -> None:
         self.dismiss(None)
 
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
+
+    def action_choose(self, number: int) -> None:
+        """A number key: the option with that number (here: highlight it)."""
+        if 1 <= number <= len(self._options):
+            self.query_one(OptionList).highlighted = number - 1
+
     @property
     def highlighted(self) -> int | None:
         return self.query_one(OptionList).highlighted
 
 
 class LinkPicker(Picker):
-    """Numbered links of a message; Enter opens one in the web browser."""
+    """Numbered links of a message; Enter or the link's number opens it in the web browser."""
 
     def __init__(self, links: Sequence[str]) -> None:
         options = [Content(f"[{i}] {sanitize_line(link)}") for i, link in enumerate(links, 1)]
-        super().__init__("Open a link", options, "Enter: open in the browser   Esc: close")
+        super().__init__("Open a link", options,
+                         "Enter or 1-9: open in the browser   j/k: move   Esc: close")
         self._links = list(links)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        url = self._links[event.option_index]
+        self._open(event.option_index)
+
+    def action_choose(self, number: int) -> None:
+        if 1 <= number <= len(self._links):
+            self._open(number - 1)
+
+    def _open(self, index: int) -> None:
+        url = self._links[index]
+        shown = sanitize_line(url)
         if not url.lower().startswith(SAFE_SCHEMES):
-            self.notify(f"Not opened: {sanitize_line(url)[:80]} is not a web link.",
+            self.notify(f"Not opened: {shown[:80]} is not a web link.",
                         severity="warning", markup=False)
             return
-        webbrowser.open(url)
+        app = self.app
         self.dismiss(None)
+        if not open_in_browser(app, url):
+            app.notify(f"No web browser could be started. The link is:\n{shown}",
+                       title="Link not opened", severity="warning", markup=False, timeout=30)
+
+
+def open_in_browser(app: object, url: str) -> bool:
+    """`webbrowser.open`, False when it fails. Without a graphical session the browser is a
+    terminal one (w3m, lynx...): the app hands it the terminal meanwhile."""
+    def run() -> bool:
+        try:
+            return webbrowser.open(url) is not False
+        except Exception:  # webbrowser.Error, OSError from a broken $BROWSER...
+            return False
+
+    if not _graphical_session():
+        try:
+            with app.suspend():  # type: ignore[attr-defined]
+                return run()
+        except SuspendNotSupported:
+            pass
+    return run()
 
 
 class AttachmentPicker(Picker):
@@ -169,15 +266,81 @@ class AttachmentPicker(Picker):
 
     def action_open(self) -> None:
         index = self.highlighted
-        if index is None:
-            return
-        directory = Path(tempfile.mkdtemp(prefix="tui-mail-"))
+        if index is not None:
+            self._open_attachment(index)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open-attachment",
+          description="open attachment")
+    def _open_attachment(self, index: int) -> None:
+        """Save a copy under a fresh temporary folder, then: the mailcap entry for its type,
+        else the desktop's opener, else say where it was saved."""
+        from tui_mail.mail.mailcap import choose_viewer, safe_temp_name
+
+        app = self.app
+        attachment = self._attachments[index]
         try:
-            path = save_attachment(self._raw, self._attachments[index], directory)
+            directory = Path(tempfile.mkdtemp(prefix="tui-mail-"))
+            path = save_attachment(self._raw, attachment, directory,
+                                   name=safe_temp_name(attachment.filename))
         except OSError as exc:
-            self.notify(f"Could not open: {exc}", severity="error", markup=False)
+            app.call_from_thread(app.notify, f"Could not open: {exc}", severity="error",
+                                 markup=False)
+            return
+        entries = read_mailcaps()
+        viewer = choose_viewer(entries, attachment.content_type, str(path),
+                               passes_test=mailcap_test_passes)
+        if viewer is not None and viewer.needs_terminal:
+            if app.call_from_thread(self._run_in_terminal, viewer, path):
+                return
+            viewer = choose_viewer(entries, attachment.content_type, str(path),
+                                   passes_test=mailcap_test_passes, allow_terminal=False)
+        if viewer is not None:
+            self._run_detached(viewer, path)
             return
         if open_with_system(str(path)):
+            app.call_from_thread(self._close)
+            return
+        kind = sanitize_line(attachment.content_type)
+        app.call_from_thread(app.notify, f"No viewer for {kind} (no mailcap entry, no "
+                             f"xdg-open). Saved as {path}", title="Attachment",
+                             severity="warning", markup=False, timeout=30)
+
+    def _run_detached(self, viewer: Viewer, path: Path) -> None:
+        app = self.app
+        try:
+            process = start_viewer(viewer, path)
+        except OSError as exc:
+            app.call_from_thread(app.notify, f"Could not start the viewer: {exc}",
+                                 severity="error", markup=False)
+            return
+        app.call_from_thread(self._close)
+        try:  # a viewer that fails at once (not installed...) is reported, not silent
+            code = process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return
+        if code != 0:
+            app.call_from_thread(
+                app.notify, f"The viewer ({viewer.entry.command}) exited with status {code}. "
+                f"The file is {path}", title="Attachment", severity="warning", markup=False,
+                timeout=30)
+
+    def _run_in_terminal(self, viewer: Viewer, path: Path) -> bool:
+        """Run a needsterminal viewer on the real terminal, the app suspended meanwhile."""
+        try:
+            with self.app.suspend():
+                stdin = path.open("rb") if viewer.stdin else None
+                try:
+                    subprocess.run(["/bin/sh", "-c", viewer.command], stdin=stdin, check=False)
+                finally:
+                    if stdin is not None:
+                        stdin.close()
+        except SuspendNotSupported:
+            return False
+        except OSError as exc:
+            self.notify(f"Could not start the viewer: {exc}", severity="error", markup=False)
+        self._close()
+        return True
+
+    def _close(self) -> None:
+        if self.is_current:
             self.dismiss(None)
-        else:
-            self.notify(f"No opener (xdg-open) found; saved as {path}", markup=False)

@@ -25,7 +25,6 @@ from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text
 
 MAX_LINE = 2000  # cells drawn of one body line; the rest is cut with a marker
 
-
 class Mode:
     TEXT = "text"
     HTML = "html"
@@ -56,7 +55,7 @@ def render_shown(summary: MessageSummary, raw: bytes | None, mode: str) -> Shown
     if mode == Mode.RAW:
         return Shown(summary, None, sanitize_text(mail.render_raw(raw)), mode=mode)
     message = mail.parse_message(raw)
-    rendered = mail.render_message(message, prefer_html=mode == Mode.HTML)
+    rendered = mail.render_message(message, prefer_html=mode == Mode.HTML, mark_links=True)
     links = tuple(sanitize_line(link) for link in rendered.links)
     return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
                  rendered.quote_depths, tuple(mail.render_headers(message)))
@@ -219,6 +218,12 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def action_scroll_body_up(self) -> None:
         self.scroll_up(animate=False)
+
+    def action_page_body_down(self) -> None:
+        self.scroll_page_down(animate=False)
+
+    def action_page_body_up(self) -> None:
+        self.scroll_page_up(animate=False)
 
     def action_links(self) -> None:
         from tui_mail.ui.screens.picker import LinkPicker

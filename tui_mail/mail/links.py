@@ -1,0 +1,95 @@
+"""Web and mailto links written out in plain text: found in order, deduplicated, numbered.
+
+The text comes from untrusted mail. Nothing here interprets it: a URL is a run of characters
+that may appear in a URL, its surrounding punctuation is trimmed, and the caller shows it as
+literal text. Only http(s), ftp and mailto links are found (the schemes `html.py` keeps).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+# Characters a URL written in prose may hold: no spaces, no <>"` (they delimit URLs in mail:
+# "<https://...>"), no brackets or braces (they are percent-encoded inside real URLs and wrap
+# them in prose and markup), no | \ ^. A bracketed IPv6 host right after "//" is allowed.
+_URL = re.compile(
+    r"(?<![\w@.+-])"
+    r"(?:(?:https?|ftp)://(?:\[[0-9a-f:.]+\])?|mailto:)"
+    r"[^\s<>\"`\[\]{}|\\^]*",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?'\"*_~"
+_PAIRS = {")": "(", "}": "{", "]": "["}
+_TOKEN_END = re.compile(r"\S*")
+MAX_URL = 8192  # longer runs are not links anyone follows; they are left as text
+
+
+def _trim(url: str) -> str:
+    """Drop the punctuation prose puts after a URL: "see https://x.org/a." ends at "a"."""
+    while url:
+        last = url[-1]
+        if last in _TRAILING:
+            url = url[:-1]
+        elif last in _PAIRS and url.count(_PAIRS[last]) < url.count(last):
+            url = url[:-1]  # "(see https://x.org/a)": the ")" closes the prose, not the URL
+        else:
+            break
+    return url
+
+
+def _valid(url: str) -> bool:
+    if len(url) > MAX_URL:
+        return False
+    scheme, sep, rest = url.partition(":")
+    if not sep or not rest:  # "mailto:" alone, trimmed to "mailto"
+        return False
+    if scheme.lower() == "mailto":
+        return True
+    host = rest[2:]  # after "//"
+    return bool(host) and (host[0].isalnum() or host[0] == "[")
+
+
+def _matches(text: str) -> Iterator[tuple[str, int]]:
+    """(url, index just after it) for each link in `text`, in order."""
+    for m in _URL.finditer(text):
+        url = _trim(m.group(0))
+        if _valid(url):
+            yield url, m.start() + len(url)
+
+
+def find_links(text: str) -> tuple[str, ...]:
+    """The links written in `text`, in order of first appearance, each once."""
+    return tuple(dict.fromkeys(url for url, _ in _matches(text)))
+
+
+def number_links(text: str, known: Iterable[str] = (), *,
+                 mark: bool = True) -> tuple[str, tuple[str, ...]]:
+    """(text, links): `known` links first (already numbered 1..n), then those found in `text`.
+
+    With `mark`, each link in the text gets its number as " [n]" after the word that holds it
+    (so a marker never splits a URL or the markup-looking text around it, and the lines stay
+    the same lines); a link seen before keeps its first number.
+    """
+    links = list(dict.fromkeys(known))
+    numbers = {url: i for i, url in enumerate(links, 1)}
+    marks: dict[int, list[int]] = {}
+    for url, end in _matches(text):
+        if url not in numbers:
+            links.append(url)
+            numbers[url] = len(links)
+        if mark:
+            match = _TOKEN_END.match(text, end)
+            at = match.end() if match else end
+            if numbers[url] not in marks.setdefault(at, []):
+                marks[at].append(numbers[url])
+    if not marks:
+        return text, tuple(links)
+    out: list[str] = []
+    previous = 0
+    for at in sorted(marks):
+        out.append(text[previous:at])
+        out.append(" " + "".join(f"[{n}]" for n in marks[at]))
+        previous = at
+    out.append(text[previous:])
+    return "".join(out), tuple(links)
