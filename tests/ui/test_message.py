@@ -175,3 +175,15 @@ def test_a_hostile_attachment_name_is_saved_inside_the_folder(tmp_path: Path):
     path = save_attachment(raw, attachment, tmp_path / "out")
     assert path.parent == tmp_path / "out"
     assert path.read_bytes().startswith(b"%PDF")
+
+
+def test_the_signature_after_the_last_dash_dash_line_is_muted_and_quotes_keep_their_colour():
+    from tui_mail.ui.widgets.message_view import body_content
+
+    text = "Hi,\n-- \nnot the end\n> quoted\n-- \nAlice\nhttps://alice.example\n"
+    content = body_content(text, [0, 0, 0, 1, 0, 0, 0, 0])
+    styled = {content.plain[span.start:span.end]: str(span.style) for span in content.spans}
+    assert styled == {"> quoted": "$quote-1", "-- ": "$signature-foreground",
+                      "Alice": "$signature-foreground",
+                      "https://alice.example": "$signature-foreground",
+                      "": "$signature-foreground"}

@@ -62,24 +62,31 @@ def render_shown(summary: MessageSummary, raw: bytes | None, mode: str) -> Shown
 
 
 def body_content(text: str, depths: Sequence[int] = ()) -> Content:
-    """The body as literal Content, quoted lines coloured by depth, very long lines cut."""
-    lines = []
+    """The body as literal Content: quoted lines coloured by depth, the signature (after the
+    last "-- " line) muted, very long lines cut."""
+    lines = text.split("\n")
+    depth_of = [depths[i] if i < len(depths) else 0 for i in range(len(lines))]
+    signature = next((i for i in range(len(lines) - 1, -1, -1)
+                      if lines[i] == "-- " and not depth_of[i]), len(lines))
+    shown = []
     spans: list[Span] = []
     offset = 0
-    for i, line in enumerate(text.split("\n")):
+    for i, line in enumerate(lines):
         if len(line) > MAX_LINE:
             line = line[:MAX_LINE] + f" … [{len(line) - MAX_LINE} more characters]"
-        depth = depths[i] if i < len(depths) else 0
-        if depth:
-            spans.append(Span(offset, offset + len(line), f"$quote-{(depth - 1) % 3 + 1}"))
-        lines.append(line)
+        if depth_of[i]:
+            spans.append(Span(offset, offset + len(line), f"$quote-{(depth_of[i] - 1) % 3 + 1}"))
+        elif i >= signature:
+            spans.append(Span(offset, offset + len(line), "$signature-foreground"))
+        shown.append(line)
         offset += len(line) + 1
-    return Content("\n".join(lines)).add_spans(spans)
+    return Content("\n".join(shown)).add_spans(spans)
 
 
 def header_content(label: str, value: str) -> Content:
     text = f"{label}: {sanitize_line(value)}"
-    return Content(text).add_spans([Span(0, len(label) + 1, "bold $header-label")])
+    return Content(text).add_spans([Span(0, len(label) + 1, "bold $header-label"),
+                                    Span(len(label) + 2, len(text), "$header-value")])
 
 
 class MessageView(VerticalScroll, can_focus=True):
