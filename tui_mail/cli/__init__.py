@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEMO_NOTICE = (
+    "This is the offline demo account: nothing here is your mail. To add your own account, "
+    "press ctrl+p and choose “Add account”, or quit (q) and run `tui-mail` without --demo "
+    "(with no config file yet, it opens the account setup)."
+)
+
+
 def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
     """The interface: the configured accounts; the offline demo account with --demo; and the
     setup screen when there is no config file yet (it also offers the demo)."""
@@ -57,7 +64,7 @@ def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
         from tui_mail.demo.builder import ensure_demo_cache
         from tui_mail.ui.app import run_app
 
-        return run_app(None, ensure_demo_cache(ctx.data_dir), demo=True)
+        return run_app(None, ensure_demo_cache(ctx.data_dir), demo=True, notice=DEMO_NOTICE)
     config = ctx.config()
     from tui_mail.ui.app import run_app
 

@@ -118,6 +118,27 @@ class MessageActions:
             names = these if names is None else [n for n in names if n in these]
         return names or []
 
+    def deletes_for_good(self, summaries: Sequence[MessageSummary]) -> list[MessageSummary]:
+        """The messages a delete would remove for good instead of moving to Trash (so the
+        screens ask first): those already in their account's Trash folder, and for a server
+        account with no folder but INBOX (nothing to move to), every one. Mirrors `_local` and
+        `ActionQueue.delete`."""
+        trash: dict[str, str] = {}
+        no_folders: dict[str, bool] = {}
+        gone: list[MessageSummary] = []
+        for summary in summaries:
+            row = self.store.message_row(summary.id)
+            if row is None:
+                continue
+            account = row.account
+            if account not in trash:
+                trash[account] = self.special_folder(account, FolderRole.TRASH) or "Trash"
+                no_folders[account] = self.server_account(account) is not None and not any(
+                    f.name.upper() != "INBOX" for f in self.store.folders(account))
+            if row.folder == trash[account] or no_folders[account]:
+                gone.append(row)
+        return gone
+
     # ---- acting -----------------------------------------------------------------------------
 
     def act(self, kind: str, summaries: Sequence[MessageSummary],
@@ -131,6 +152,7 @@ class MessageActions:
             by_account.setdefault(summary.account, []).append(summary.id)
         steps: list[UndoStep] = []
         done = 0
+        for_good = len(self.deletes_for_good(summaries)) if kind == "delete" else 0
         replay: list[Account] = []
         for account_name, ids in by_account.items():
             folder = target
@@ -157,6 +179,11 @@ class MessageActions:
         if done:
             where = f" to {target}" if kind in ("move", "copy") and target else ""
             outcome.message = f"{_DONE[kind]} {plural(done)}{where}."
+            if for_good and for_good >= done:
+                outcome.message = f"Deleted {plural(done)} for good."
+            elif for_good:
+                outcome.message = (f"Deleted {plural(for_good)} for good; moved "
+                                   f"{plural(done - for_good)} to Trash.")
             if steps:
                 stack = self._undo_stack()
                 stack.append(steps)

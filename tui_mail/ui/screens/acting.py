@@ -16,6 +16,28 @@ if TYPE_CHECKING:
     from tui_mail.ui.message_actions import ActOutcome
 
 
+def delete_question(summaries: Sequence[MessageSummary],
+                    for_good: Sequence[MessageSummary]) -> str:
+    """The confirmation asked before `for_good` (some or all of `summaries`) is deleted for
+    good. One message is named by its subject (untrusted: the dialog shows it as plain text,
+    control characters removed)."""
+    from tui_mail.mail.sanitize import sanitize_line
+    from tui_mail.ui.message_actions import plural
+
+    if len(for_good) == 1:
+        subject = sanitize_line(for_good[0].subject) or "(no subject)"
+        if len(subject) > 60:
+            subject = subject[:59] + "…"
+        what = f"“{subject}”"
+    else:
+        what = plural(len(for_good))
+    question = f"Delete {what} for good? This cannot be undone."
+    rest = len(summaries) - len(for_good)
+    if rest > 0:
+        question += f" (The other {plural(rest)} will go to Trash.)"
+    return question
+
+
 class ActingScreen:
     """Mixin for a Screen: key actions on the selected messages."""
 
@@ -59,9 +81,25 @@ class ActingScreen:
             self.run_message_action("flag" if unflagged else "unflag", summaries)
 
     def action_delete(self) -> None:
+        """To Trash at once (undo can take it back); a message already in Trash is deleted
+        for good, which cannot be undone, so that asks first (one question for all tagged)."""
+        from tui_mail.ui.widgets.compose_dialogs import ConfirmDelete
+
         summaries = self._targets()
-        if summaries:
+        if not summaries:
+            return
+        for_good = self._app.deletes_for_good(summaries)
+        if not for_good:
             self.run_message_action("delete", summaries)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_message_action("delete", summaries)
+            else:
+                self._app.notify("Nothing deleted.", markup=False)
+
+        self._app.push_screen(ConfirmDelete(delete_question(summaries, for_good)), answered)
 
     def action_archive(self) -> None:
         summaries = self._targets()

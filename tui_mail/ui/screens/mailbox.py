@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -308,6 +309,12 @@ class MailboxScreen(ActingScreen, Screen[None]):
         self.app.push_screen(MessageScreen(self.message_list))
 
     # ---- actions ----------------------------------------------------------------------------
+
+    def action_close_search(self) -> None:
+        """Escape: close the search (from the results too); otherwise let Escape through."""
+        if not self.searching:
+            raise SkipAction()
+        self.close_search()
 
     def action_back_or_quit(self) -> None:
         if self.searching:

@@ -1,4 +1,4 @@
-"""The composer's small dialogs: "discard this message?", and the list of drafts to reopen.
+"""Small dialogs: "discard this message?", "delete for good?", and the list of drafts to reopen.
 
 Draft subjects and recipients are untrusted text: they are shown as `Content`, never markup,
 and with control characters removed.
@@ -12,10 +12,10 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import Button, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui_mail.mail.draftfile import DraftFields
@@ -53,6 +53,49 @@ class ConfirmDiscard(ModalScreen[bool]):
 
     def action_answer(self, discard: bool) -> None:
         self.dismiss(discard)
+
+
+class ConfirmDelete(ModalScreen[bool]):
+    """Asks before messages are deleted for good (those already in Trash): y confirms, n or
+    Escape keeps them, Enter presses the focused button. "Keep" has the focus, so a stray
+    Enter never destroys anything."""
+
+    DEFAULT_CSS = "ConfirmDelete {" + DIALOG_CSS + """
+        & > Vertical { border: round $error; max-width: 72; }
+        & Horizontal { height: auto; width: 100%; align-horizontal: right; margin-top: 1; }
+        & Button { margin-left: 2; }
+    }"""
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("y", "answer(True)", "Delete"),
+        Binding("n,escape", "answer(False)", "Keep"),
+        Binding("left,h", "app.focus_previous", "Previous button", show=False),
+        Binding("right,l", "app.focus_next", "Next button", show=False),
+    ]
+
+    def __init__(self, question: str, confirm: str = "Delete for good") -> None:
+        super().__init__()
+        self._question = question
+        self._confirm = confirm
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Content(self._question), id="question")
+            yield Label(Content("y: delete   n/Esc: keep   Enter: the focused button"),
+                        classes="hint")
+            with Horizontal():
+                yield Button(Content(self._confirm), variant="error", id="confirm",
+                             compact=True)
+                yield Button(Content("Keep"), id="keep", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "confirm")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
 
 
 def draft_line(fields: DraftFields, updated: datetime) -> Content:

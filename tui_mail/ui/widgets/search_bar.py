@@ -110,8 +110,25 @@ class SearchBar(Vertical):
     def open(self) -> None:
         # Shown by the owning screen's `-searching` class (an inline display style here would
         # outlive that class and keep the bar on screen after Escape); focus once it is drawn.
+        # `/` while the bar is open (from the results) keeps the query: only closing clears it.
         self._posted = None
         self.call_after_refresh(self.query_one("#query", Input).focus)
+
+    def clear(self) -> None:
+        """Forget the query and its status, so the next search starts empty (the results
+        have gone with the bar). Posts no QueryChanged: there is nothing to search."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._posted = ("", self.scope)  # the Input.Changed of the clearing searches nothing
+        self.query_one("#query", Input).value = ""
+        self.show_status("")
+
+    def on_hide(self) -> None:
+        """Closed by any way (Escape here, `q` or a folder chosen in the screen): the bar's
+        own display is none then, unlike when a pane around it is hidden while searching."""
+        if self.styles.display == "none":
+            self.clear()
 
     def watch_scope(self) -> None:
         self.query_one("#scope", Label).update(self._scope_text())
@@ -161,6 +178,7 @@ class SearchBar(Vertical):
         self.scope = self.scope.next()
 
     def action_close(self) -> None:
+        self.clear()
         self.post_message(self.Closed())
 
     def action_to_results(self) -> None:
