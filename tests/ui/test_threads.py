@@ -18,14 +18,20 @@ def subjects(message_list: MessageList) -> list[str]:
     return [message_list.summary_at(i).subject for i in range(message_list.row_count)]
 
 
+async def threaded(pilot) -> MessageList:
+    """The list, switched to the threaded view once its order has been read."""
+    await settle(pilot)
+    message_list = pilot.app.query_one(MessageList)
+    await pilot.press("T")
+    await settle(pilot)
+    assert isinstance(message_list.source, ThreadRows)
+    return message_list
+
+
 async def test_z_folds_the_thread_under_the_cursor_to_its_first_message_and_unfolds_it(make_app):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        message_list = app.query_one(MessageList)
-        await pilot.press("T")
-        await settle(pilot)
-        assert isinstance(message_list.source, ThreadRows)
+        message_list = await threaded(pilot)
         total = message_list.row_count
         rows = subjects(message_list)
         reply = rows.index("Message number 00 about topic 0")
@@ -50,10 +56,7 @@ async def test_z_folds_the_thread_under_the_cursor_to_its_first_message_and_unfo
 async def test_shift_z_folds_every_thread_and_unfolds_them_all(make_app):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        message_list = app.query_one(MessageList)
-        await pilot.press("T")
-        await settle(pilot)
+        message_list = await threaded(pilot)
         rows = subjects(message_list)
         await pilot.press("Z")
         await settle(pilot)
@@ -75,10 +78,7 @@ async def test_folding_outside_the_threaded_view_says_how_to_get_there(make_app)
 async def test_a_reply_arriving_while_threaded_is_threaded_under_its_parent(make_app, cache_path):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        message_list = app.query_one(MessageList)
-        await pilot.press("T")
-        await settle(pilot)
+        message_list = await threaded(pilot)
         chosen = message_list.selected.id
         writer = Store.open(cache_path)
         writer.add_messages("work", "INBOX", [NewMessage(uid=7000, flags=Flags(), raw=plain_message(

@@ -445,17 +445,10 @@ class MailboxScreen(ActingScreen, Screen[None]):
             self._load_preview()
 
     def action_next_unread(self) -> None:
-        self._go_unread(forward=True)
+        self.message_list.go_to_unread(forward=True)
 
     def action_previous_unread(self) -> None:
-        self._go_unread(forward=False)
-
-    def _go_unread(self, forward: bool) -> None:
-        row = self.message_list.find_unread(forward)
-        if row is None:
-            self.notify("No more unread messages.")
-        else:
-            self.message_list.cursor = row
+        self.message_list.go_to_unread(forward=False)
 
     # ---- search -----------------------------------------------------------------------------
 

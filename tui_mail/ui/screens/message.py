@@ -102,15 +102,9 @@ class MessageScreen(ActingScreen, Screen[None]):
         self._step(-1)
 
     def action_next_unread(self) -> None:
-        self._go_unread(forward=True)
+        if self.message_list.go_to_unread(forward=True):
+            self._show(self.message_list.selected)
 
     def action_previous_unread(self) -> None:
-        self._go_unread(forward=False)
-
-    def _go_unread(self, forward: bool) -> None:
-        row = self.message_list.find_unread(forward)
-        if row is None:
-            self.notify("No more unread messages." if forward else "No unread message above.")
-            return
-        self.message_list.cursor = row
-        self._show(self.message_list.selected)
+        if self.message_list.go_to_unread(forward=False):
+            self._show(self.message_list.selected)

@@ -296,6 +296,16 @@ class MessageList(ScrollView, can_focus=True):
             self._strips.clear()
             self.refresh()
 
+    def go_to_unread(self, forward: bool) -> bool:
+        """Move the cursor to the next (or previous) unread message; False when there is
+        none, and the user is told so."""
+        row = self.find_unread(forward)
+        if row is None:
+            self.notify("No more unread messages." if forward else "No unread message above.")
+            return False
+        self.cursor = row
+        return True
+
     def find_unread(self, forward: bool) -> int | None:
         """The next (or previous) unread row from the cursor, reading pages as needed."""
         step = 1 if forward else -1
