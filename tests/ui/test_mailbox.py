@@ -274,3 +274,24 @@ async def test_the_same_sync_error_again_is_notified_once_but_stays_in_the_statu
         told = [n.message for n in app._notifications]
         assert told == ["imap.example.com: connection refused", "imap.example.com: login refused"]
         assert "login refused" in screen_text(app)
+
+
+async def test_the_mouse_wheel_scrolls_the_list_and_a_click_in_the_folder_pane_chooses(make_app):
+    from textual.events import MouseScrollDown
+
+    app = make_app()
+    async with app.run_test(size=(160, 24)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        assert message_list.scroll_offset.y == 0
+        for _ in range(3):
+            await pilot._post_mouse_events([MouseScrollDown], MessageList, offset=(30, 5))  # noqa: SLF001
+        await settle(pilot)
+        assert message_list.scroll_offset.y > 0
+        tree = app.query_one(FolderTree)
+        line = next(i for i in range(tree.last_line + 1) if tree.get_node_at_line(i).data
+                    and tree.get_node_at_line(i).data.folder == "Lists/python")
+        await pilot.click(FolderTree, offset=(6, line - tree.scroll_offset.y))
+        await settle(pilot)
+        assert app.screen.state.choice.folder == "Lists/python"
+        assert [message_list.summary_at(0).subject] == ["[Python-Dev] PEP 999"]
