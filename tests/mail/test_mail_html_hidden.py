@@ -30,3 +30,9 @@ def test_an_element_hidden_but_never_closed_keeps_what_follows_it() -> None:
 def test_nested_elements_of_the_same_tag_end_the_hidden_part_at_the_right_place() -> None:
     html = '<div style="DISPLAY:NONE"><div>a</div><div>b</div></div><div>shown</div>'
     assert strip_hidden(html) == "<div>shown</div>"
+
+
+def test_an_outlook_only_hidden_button_stays_for_every_other_reader() -> None:
+    text, links = html_to_text('<p>Hi</p><a href="https://example.com/reset" '
+                               'style="mso-hide:all">Reset password</a><p>bye</p>')
+    assert "Reset password[1]" in text and links == ("https://example.com/reset",)

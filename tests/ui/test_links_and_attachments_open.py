@@ -251,9 +251,9 @@ async def test_open_uses_the_mailcap_entry_for_the_type_with_the_file_name_quote
         f"application/pdf; touch {tmp_path}/copious; copiousoutput\n"
         f"application/pdf; touch {tmp_path}/failed-test; test=false\n"
         f"application/pdf; touch {tmp_path}/needs-t %t\n"
-        f"application/*; touch {tmp_path}/wildcard\n"
         f"application/pdf; cp '%s' {out} && \\\n"
-        f"  echo %s > {out}.name; test=true\n"))
+        f"  echo %s > {out}.name; test=true\n"
+        f"application/*; touch {tmp_path}/wildcard\n"))
     monkeypatch.setattr("tui_mail.ui.screens.picker.open_with_system",
                         lambda path: pytest.fail("the mailcap entry comes first"))
     add_message(cache_path, "With a PDF", "See attached.\n", attachment=(HOSTILE_NAME, PDF))

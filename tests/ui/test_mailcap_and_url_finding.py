@@ -64,11 +64,11 @@ def test_the_file_name_is_quoted_and_nothing_else_from_the_message_is_substitute
         assert build_command(template, "/t/a") is None
 
 
-def test_the_exact_type_wins_over_a_wildcard_and_failed_tests_are_skipped():
+def test_the_first_matching_entry_in_file_order_wins_and_failed_tests_are_skipped():
     entries = parse_mailcap(
-        "image/*; wild %s\n"
         "image/png; failing %s; test=false-test\n"
         "image/png; exact %s\n"
+        "image/*; wild %s\n"
         "image/png; pager %s; copiousoutput\n")
     ran: list[str] = []
 
@@ -107,3 +107,10 @@ def test_the_temp_name_for_a_viewer_has_no_shell_meaning():
     assert safe_temp_name("日本.txt") == "attachment.txt"
     assert safe_temp_name(".bashrc") == "attachment.bashrc"
     assert safe_temp_name("a" * 500 + ".pdf") == "a" * 100 + ".pdf"
+
+
+def test_a_wildcard_line_before_an_exact_one_wins_as_in_mutt():
+    """~/.mailcap's `image/*` is read before /etc/mailcap's generated `image/png`."""
+    entries = parse_mailcap("image/*; mine %s\n") + parse_mailcap("image/png; system %s\n")
+    viewer = choose_viewer(entries, "image/png", "/t/a.png", passes_test=lambda c: True)
+    assert viewer is not None and viewer.command == "mine /t/a.png"

@@ -2,8 +2,8 @@
 
 Newsletters put a "preheader" (the teaser an inbox list shows) and tracking text in elements
 styled `display:none`; a browser hides them, and a text rendering that shows them puts a line of
-filler above the message. Elements hidden by style (`display:none`, `visibility:hidden`,
-`mso-hide:all`) or by the `hidden` attribute are removed with their content; `<head>`,
+filler above the message. Elements hidden by style (`display:none`, `visibility:hidden`)
+or by the `hidden` attribute are removed with their content; `<head>`,
 `<style>`, `<script>` and `<template>` too. Malformed HTML never costs visible text: an element
 that hides more than it should (it is never closed) is kept.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-_HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all", re.IGNORECASE)
+# Not `mso-hide:all`: that hides only in Outlook, on the copy of a button other clients show.
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _INVISIBLE_TAGS = {"head", "style", "script", "template", "title"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
          "source", "track", "wbr"}

@@ -170,16 +170,17 @@ def build_command(template: str, path: str) -> tuple[str, bool] | None:
 def choose_viewer(entries: Sequence[MailcapEntry], content_type: str, path: str, *,
                   passes_test: Callable[[str], bool], allow_terminal: bool = True
                   ) -> Viewer | None:
-    """The first usable entry for `content_type`: exact type entries first, then `type/*`.
+    """The first usable entry for `content_type` in file order, `type/*` entries included
+    (RFC 1524, as mutt does): a user's own `~/.mailcap` comes before `/etc/mailcap`, so its
+    `image/*` line wins over the system's generated `image/png` line.
 
     Skipped: copiousoutput entries (they print text for a pager, not show the file),
     needsterminal ones unless `allow_terminal`, entries whose command cannot be built safely,
     and those whose `test=` command (built the same way) fails.
     """
     ctype = base_type(content_type)
-    exact = [e for e in entries if e.type == ctype]
-    wild = [e for e in entries if e.type.endswith("/*") and e.matches(ctype)]
-    for entry in exact + wild:
+    for entry in (e for e in entries if e.type == ctype or (e.type.endswith("/*")
+                                                           and e.matches(ctype))):
         if entry.copious_output or (entry.needs_terminal and not allow_terminal):
             continue
         built = build_command(entry.command, path)
