@@ -110,3 +110,64 @@ async def test_sorting_by_sender_in_the_threaded_view_orders_the_threads_by_send
         senders = [s.sender.display().casefold() for s in firsts]
         assert senders == sorted(senders)
         assert "by sender · threads" in screen_text(app)
+
+
+async def test_an_empty_folder_threads_and_folds_without_trouble(make_app):
+    from tui_mail.ui.widgets.folder_tree import FolderChoice
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        message_list = await threaded(pilot)
+        app.screen.choose(FolderChoice("work", "Drafts", "work: Drafts"))
+        await settle(pilot)
+        assert isinstance(message_list.source, ThreadRows) and message_list.row_count == 0
+        await pilot.press("Z", "z")
+        await settle(pilot)
+        assert app.is_running and "threading…" not in screen_text(app)
+
+
+async def test_tags_stay_on_their_messages_when_the_threads_are_read_again(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        message_list = await threaded(pilot)
+        await pilot.press("t", "t")
+        tagged = {s.id for s in message_list.tagged}
+        assert len(tagged) == 2
+        app.report_sync_event(FolderChanged("work", "INBOX"))
+        await pilot.pause(RETHREAD_DELAY + 0.1)
+        await settle(pilot)
+        assert {s.id for s in message_list.tagged} == tagged
+
+
+async def test_a_deleted_message_leaves_the_threaded_list_at_once_and_undo_brings_it_back(
+        make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        message_list = await threaded(pilot)
+        rows = subjects(message_list)
+        await pilot.press("j")
+        gone = message_list.selected.subject
+        await pilot.press("d")
+        await settle(pilot)
+        assert gone not in subjects(message_list)
+        assert message_list.selected.subject == rows[2]  # the next one
+        await pilot.press("u")
+        await pilot.pause(RETHREAD_DELAY + 0.1)
+        await settle(pilot)
+        assert subjects(message_list) == rows
+
+
+async def test_n_stops_at_a_folded_thread_with_unread_messages_inside(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        message_list = await threaded(pilot)
+        await pilot.press("Z")
+        await settle(pilot)
+        folded = next(i for i in range(message_list.row_count)
+                      if message_list.summary_at(i).folded_unread)
+        assert message_list.summary_at(folded).flags.seen  # only a hidden message is unread
+        message_list.cursor = 0
+        while message_list.cursor < folded:
+            await pilot.press("n")
+            await settle(pilot)
+        assert message_list.cursor == folded

@@ -77,7 +77,7 @@ class ThreadOrder:
         Returns the shown rows (indexes into `ids`) and, for each folded thread's first row,
         how many messages it hides."""
         rows = range(len(self.ids))
-        if not fold_all and not toggled:
+        if not self.starts or (not fold_all and not toggled):
             return list(rows), {}
         shown: list[int] = []
         hidden: dict[int, int] = {}
@@ -91,6 +91,21 @@ class ThreadOrder:
             else:
                 shown.extend(rows[start:end])
         return shown, hidden
+
+    def without(self, removed: set[int]) -> ThreadOrder:
+        """The same order without these messages (moved or deleted here; the next read of
+        the order re-threads what they leave behind)."""
+        ids: list[int] = []
+        depths: list[int] = []
+        starts: list[int] = []
+        ends = [*self.starts[1:], len(self.ids)]
+        for start, end in zip(self.starts, ends, strict=True):
+            kept = [row for row in range(start, end) if self.ids[row] not in removed]
+            if kept:
+                starts.append(len(ids))
+                ids.extend(self.ids[row] for row in kept)
+                depths.extend(self.depths[row] for row in kept)
+        return ThreadOrder(ids, depths, starts)
 
     def thread_of(self, row: int) -> int:
         """The first row of the thread that row `row` belongs to."""

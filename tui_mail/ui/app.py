@@ -59,12 +59,14 @@ class SyncUpdate(Message):
 
 
 class SyncFinished(Message):
-    """A sync run of an account ended (`ok`: without errors)."""
+    """A sync run of an account ended (`ok`: without errors; `warned`: with warnings, which
+    each run repeats, such as a POP3 server without UIDL)."""
 
-    def __init__(self, account: Account, ok: bool) -> None:
+    def __init__(self, account: Account, ok: bool, warned: bool = False) -> None:
         super().__init__()
         self.account = account
         self.ok = ok
+        self.warned = warned
 
 
 class ServerChanged(Message):
@@ -246,7 +248,7 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
     def _refresh_after_flags(self, account: str, folder: str) -> None:
         mailbox = self.mailbox
         if mailbox is not None:
-            mailbox.folder_changed(account, folder)
+            mailbox.folder_changed(account, folder, flags_only=True)
 
     @property
     def mailbox(self) -> MailboxScreen | None:
@@ -285,23 +287,28 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
                 *wanted, *folders)
             return
         self._syncing.add(account.name)
-        self._sync_account(account, tuple(folders) if folders is not None else None)
+        # Actions still inside their undo moment wait for their own replay (schedule_replay).
+        waiting = account.name in getattr(self, "_replay_waiting", {})
+        self._sync_account(account, tuple(folders) if folders is not None else None,
+                           replay=not waiting)
 
     @work(thread=True, exit_on_error=False, group="sync", description="sync an account")
-    def _sync_account(self, account: Account, folders: tuple[str, ...] | None) -> None:
+    def _sync_account(self, account: Account, folders: tuple[str, ...] | None,
+                      replay: bool = True) -> None:
         from tui_mail.errors import TuiMailError
         from tui_mail.sync.account_sync import sync_account
         from tui_mail.sync.events import SyncError, SyncProgress
 
-        ok = False
+        ok = warned = False
         if folders is None:
             self.report_sync_event(SyncProgress(account.name, "", 0, 0))
         try:
             with Store.open(self.store_path) as writer:
                 result = sync_account(writer, account, _credentials(account),
                                       self.report_sync_event, folders=folders,
-                                      replay_lock=REPLAY_LOCK)
+                                      replay=replay, replay_lock=REPLAY_LOCK)
             ok = result.ok
+            warned = bool(result.warnings)
         except TuiMailError as exc:
             self.report_sync_event(SyncError(account.name, str(exc)))
         except Exception as exc:  # a defect: say so, rather than show "syncing" for ever
@@ -309,7 +316,7 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
                 account.name, f"sync stopped by an internal error: {type(exc).__name__}: {exc}"))
             raise
         finally:
-            self.post_message(SyncFinished(account, ok))
+            self.post_message(SyncFinished(account, ok, warned))
         if ok:
             self.report_sync_event(SyncProgress(account.name, "", 1, 1))
 
@@ -317,7 +324,7 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         """A run ended: start the one asked for meanwhile, and watch the inbox once online."""
         name = message.account.name
         self._syncing.discard(name)
-        if message.ok:
+        if message.ok and not message.warned:  # a warning told once is not told again
             self._told_errors.pop(name, None)
         if name in self._sync_again:
             self.start_sync(message.account, self._sync_again.pop(name))
@@ -329,8 +336,10 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         is synced as it arrives, not at the next periodic sync."""
         from tui_mail.model import Protocol
 
-        if (not self.ui_settings.idle or account.incoming.protocol is not Protocol.IMAP
-                or account.name in self._watchers):
+        if not self.ui_settings.idle or account.incoming.protocol is not Protocol.IMAP:
+            return
+        current = self._watchers.get(account.name)
+        if current is not None and (current.running or current.gave_up):
             return
         from tui_mail.sync.engine import connector
         from tui_mail.sync.watcher import Watcher

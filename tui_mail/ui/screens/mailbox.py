@@ -185,16 +185,18 @@ class MailboxScreen(ActingScreen, Screen[None]):
         list), and swapped in when ready (`_threads_read`). Folding only re-filters the order
         already read."""
         view = view_for(self.state, self.folders)
+        current = self.message_list.source
+        if view is not None and view.threaded and isinstance(current, ThreadRows) \
+                and current.view == view:
+            # Only the folds changed: an order being read again meanwhile still counts.
+            self._set_source(self._thread_rows(view, current.order), keep_id, threaded=True)
+            return
         self._thread_serial += 1
         if view is None:
             self._set_source(EmptySource(), keep_id, threaded=False)
             return
         if not view.threaded:
             self._set_source(ViewRows(self.tui.store, view), keep_id, threaded=False)
-            return
-        current = self.message_list.source
-        if isinstance(current, ThreadRows) and current.view == view:
-            self._set_source(self._thread_rows(view, current.order), keep_id, threaded=True)
             return
         self._set_source(ViewRows(self.tui.store, replace(view, threaded=False)), keep_id,
                          threaded=False)
@@ -233,11 +235,8 @@ class MailboxScreen(ActingScreen, Screen[None]):
         selected = self.message_list.selected
         if selected is not None and self.message_list.row_count:
             keep_id = selected.id
-        tags = self.message_list.tagged
         self.message_list.set_source(self._thread_rows(view, order), keep_id=keep_id,
-                                     threaded=True)
-        for summary in tags:
-            self.message_list.toggle_tag(summary)
+                                     threaded=True)  # tags stay on the messages still listed
         self.update_note()
 
     def update_note(self) -> None:
@@ -250,27 +249,33 @@ class MailboxScreen(ActingScreen, Screen[None]):
         self.status.set_note(
             f"{self.state.describe()} · {self.message_list.row_count} messages{extra}")
 
-    def folder_changed(self, account: str, folder: str) -> None:
-        """The cache of a folder changed: re-read counts and, if shown, the list."""
+    def folder_changed(self, account: str, folder: str, *, flags_only: bool = False) -> None:
+        """The cache of a folder changed: re-read counts and, if shown, the list (and, unless
+        only flags changed, the threads)."""
         self.reload_folders()
         choice = self.state.choice
         if not self.searching and (choice.unified or (choice.account, choice.folder) == (
                 account, folder)):
             self.message_list.reload()
             self.update_note()
-            if isinstance(self.message_list.source, ThreadRows):
-                # New or removed messages change the threads. A sync reports many changes in
-                # a row: the order is read again once they pause.
-                if self._rethread_timer is not None:
-                    self._rethread_timer.stop()
-                self._rethread_timer = self.set_timer(RETHREAD_DELAY, self._rethread)
+            if not flags_only:
+                self.schedule_rethread()
+
+    def schedule_rethread(self) -> None:
+        """New or removed messages change the threads. A sync reports many changes in a row:
+        the order is read again once they pause."""
+        if not self.state.threaded or self.searching:
+            return
+        if self._rethread_timer is not None:
+            self._rethread_timer.stop()
+        self._rethread_timer = self.set_timer(RETHREAD_DELAY, self._rethread)
 
     def _rethread(self) -> None:
         self._rethread_timer = None
-        source = self.message_list.source
-        if isinstance(source, ThreadRows) and not self.searching:
+        view = view_for(self.state, self.folders)
+        if view is not None and view.threaded and not self.searching:
             self._thread_serial += 1
-            self._read_threads(source.view, None)
+            self._read_threads(view, None)
 
     @on(FolderTree.Chosen)
     def _folder_chosen(self, event: FolderTree.Chosen) -> None:
@@ -437,12 +442,33 @@ class MailboxScreen(ActingScreen, Screen[None]):
             message_list.set_source(ListRows(list(unique.values())),
                                     keep_id=selected.id if selected else None)
         else:
-            message_list.reload_after_removal(removed)
+            source = message_list.source
+            if isinstance(source, ThreadRows) and removed:  # gone from the order at once
+                message_list.set_source(ThreadRows(source.store, source.view,
+                                                   source.order.without(removed),
+                                                   self.state.fold_all, self.state.toggled),
+                                        keep_id=self._kept_after(removed), threaded=True)
+            else:
+                message_list.reload_after_removal(removed)
+            if removed or restored:
+                self.schedule_rethread()
         if restored:
             message_list.select_id(restored[0])
         self.update_note()
         if self.preview_visible:
             self._load_preview()
+
+    def _kept_after(self, removed: set[int]) -> int | None:
+        """The message the cursor goes to when the selected one is removed: the next one that
+        stays, else the one before (as `MessageList.reload_after_removal` does)."""
+        message_list = self.message_list
+        below = range(message_list.cursor, message_list.row_count)
+        above = range(message_list.cursor - 1, -1, -1)  # nothing stays below: the one above
+        for row in (*below, *above):
+            summary = message_list.summary_at(row)
+            if summary is not None and summary.id not in removed:
+                return summary.id
+        return None
 
     def action_next_unread(self) -> None:
         self.message_list.go_to_unread(forward=True)

@@ -312,7 +312,7 @@ class MessageList(ScrollView, can_focus=True):
         row = self.cursor + step
         while 0 <= row < self._count:
             summary = self.summary_at(row)
-            if summary is not None and not summary.flags.seen:
+            if summary is not None and (not summary.flags.seen or summary.folded_unread):
                 return row
             row += step
         return None
