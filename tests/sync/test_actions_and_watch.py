@@ -142,3 +142,47 @@ def test_status_polling_reports_changes_in_other_folders(dovecot, make_harness, 
     finally:
         watcher.stop()
     assert FolderChanged(h.account.name, "Archive") in seen
+
+
+def test_a_server_without_idle_is_not_watched_and_not_retried(dovecot, make_harness):
+    h = make_harness(dovecot)
+    seen: list[object] = []
+    connects: list[int] = []
+
+    def connect_without_idle():
+        backend = h.connect()
+        backend.capabilities = backend.capabilities - {"IDLE"}
+        connects.append(1)
+        return backend
+
+    watcher = Watcher(h.account, connect_without_idle, seen.append, "INBOX")
+    watcher.start()
+    deadline = time.monotonic() + 10
+    while watcher.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not watcher.running and watcher.gave_up
+    assert connects == [1] and seen == []
+
+
+def test_the_watcher_says_when_it_is_connected_again_after_a_failure(dovecot, make_harness):
+    from tui_mail.errors import ConnectError
+    from tui_mail.sync.events import SyncError, SyncProgress
+
+    h = make_harness(dovecot)
+    seen: list[object] = []
+    attempts: list[int] = []
+
+    def flaky_connect():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConnectError("127.0.0.1: connection refused")
+        return h.connect()
+
+    watcher = Watcher(h.account, flaky_connect, seen.append, "INBOX")
+    watcher.start()
+    try:
+        assert watcher.idling.wait(10)
+    finally:
+        watcher.stop()
+    assert [type(e) for e in seen] == [SyncError, SyncProgress]
+    assert not watcher.gave_up

@@ -128,3 +128,21 @@ async def test_a_sync_that_fails_unexpectedly_says_so_instead_of_syncing_for_eve
         await wait_for(pilot, lambda: "internal error" in screen_text(app))
         assert "syncing" not in screen_text(app)
         assert app._syncing == set()
+
+
+async def test_a_sync_during_the_undo_moment_leaves_the_action_undoable(synced: Synced):
+    from tests.ui_actions.test_server_actions import pending
+
+    app = synced.app()  # actions wait for an explicit replay: the undo moment lasts
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert len(pending(synced)) == 1
+        await pilot.press("dollar_sign")  # new mail, a periodic sync or $ while undo is possible
+        await wait_for(pilot, lambda: "test: online" in screen_text(app))
+        await settle(pilot)
+        assert len(pending(synced)) == 1
+        await pilot.press("u")
+        await settle(pilot)
+        assert any(n.message.startswith("Undone") for n in app._notifications)

@@ -46,11 +46,13 @@ def sync_account(
     *,
     folders: Sequence[str] | None = None,
     bodies: bool = False,
+    replay: bool = True,
     replay_lock: threading.Lock | None = None,
 ) -> AccountSyncResult:
     """Sync `account` into `store` (every folder, or `folders`). Never raises a TuiMailError:
-    failures are in the result and sent as SyncError events. `replay_lock` keeps the replay of
-    queued actions from running beside another replay of the same cache."""
+    failures are in the result and sent as SyncError events. Without `replay` the queued
+    actions wait (the app's undo window); `replay_lock` keeps their replay from running
+    beside another replay of the same cache."""
     if account.incoming.protocol is Protocol.POP3:
         return _sync_pop3(store, account, credentials, on_event)
     from tui_mail.sync.actions import ActionQueue
@@ -61,11 +63,12 @@ def sync_account(
     lock: AbstractContextManager[object] = replay_lock if replay_lock is not None \
         else nullcontext()
     try:
-        with lock:
-            replayed = ActionQueue(store, account).replay(engine)
-        for error in replayed.errors:
-            result.errors.append(error)
-            on_event(SyncError(account.name, error))
+        if replay:
+            with lock:
+                replayed = ActionQueue(store, account).replay(engine)
+            for error in replayed.errors:
+                result.errors.append(error)
+                on_event(SyncError(account.name, error))
         synced = engine.sync(folders, bodies=bodies)
     finally:
         engine.close()

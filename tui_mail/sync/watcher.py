@@ -11,11 +11,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from tui_mail.errors import TuiMailError
+from tui_mail.errors import ServerRefused, TuiMailError
 from tui_mail.model import Account
 from tui_mail.remote.backend import FolderStatus
 from tui_mail.remote.imap import ImapBackend
-from tui_mail.sync.events import EventSink, FolderChanged, SyncError
+from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress
 
 IDLE_RENEW_SECONDS = 25 * 60  # RFC 2177: re-issue before the server's 30-minute timeout
 _CHANGE_WORDS = (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED", b"RECENT")
@@ -48,6 +48,7 @@ class Watcher:
         self._thread: threading.Thread | None = None
         self._seen: dict[str, FolderStatus] = {}
         self.idling = threading.Event()  # set while an IDLE is in progress (tests wait on it)
+        self.gave_up = False  # the server cannot or will not be watched: do not start again
 
     def start(self) -> None:
         if self._thread is not None:
@@ -65,15 +66,35 @@ class Watcher:
             self._thread.join(timeout)
             self._thread = None
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def _run(self) -> None:
+        """Connect and watch until stopped; reconnect after a lost connection (backing off).
+        A server without IDLE, or one that refuses (a login or the IDLE itself), ends the
+        watch for good (`gave_up`): retrying would only hammer it; periodic syncs remain."""
         delay = 1.0
+        failed = False
         while not self._stop.is_set():
             backend: ImapBackend | None = None
             try:
                 backend = self._connect()
+                if "IDLE" not in backend.capabilities:
+                    self.gave_up = True
+                    return
                 delay = 1.0
+                if failed:  # connected again: say so (the status line showed the error)
+                    self._emit(SyncProgress(self.account.name, self.folder, 1, 1))
+                    failed = False
                 self._watch(backend)
+            except ServerRefused as exc:
+                self.gave_up = True
+                self._emit(SyncError(self.account.name, f"new mail is not pushed: {exc}",
+                                     self.folder))
+                return
             except TuiMailError as exc:
+                failed = True
                 self._emit(SyncError(self.account.name, str(exc), self.folder))
                 self._stop.wait(delay)
                 delay = min(delay * 2, self._max_backoff)
