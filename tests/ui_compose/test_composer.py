@@ -6,6 +6,7 @@ from textual.widgets import Input, Select
 
 from tests.ui_compose.conftest import composer, screen_text, settle, type_into, work_account
 from tui_mail.mail.draftfile import draft_from_bytes
+from tui_mail.store.db import Store
 from tui_mail.ui.screens.mailbox import MailboxScreen
 
 
@@ -248,3 +249,19 @@ async def test_a_failure_while_building_the_message_is_reported_and_the_composer
         await pilot.press("escape")
         await settle(pilot)
         assert type(app.screen).__name__ == "ConfirmDiscard"
+
+
+async def test_quitting_with_ctrl_q_keeps_what_was_just_typed_as_a_draft(make_app) -> None:
+    app = make_app(autosave=600.0)  # no autosave would run before the quit
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await type_into(pilot, "subject", "Typed just now")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert not app.is_running
+    with Store.open(app.store_path) as store:
+        [saved] = store.drafts()
+    fields, _ = draft_from_bytes(saved.raw)
+    assert fields.subject == "Typed just now"

@@ -223,6 +223,16 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
 
     # ---- actions ----------------------------------------------------------------------------
 
+    async def action_quit(self) -> None:
+        """Quit. A message being written is kept as a local draft first (its autosave runs
+        every few seconds; what was typed since then would be lost)."""
+        from tui_mail.ui.screens.composer import ComposerScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ComposerScreen):
+                screen.autosave()
+        self.exit()
+
     def action_help(self) -> None:
         from tui_mail.ui.screens.help import HelpScreen
 
