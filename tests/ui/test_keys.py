@@ -107,3 +107,22 @@ async def test_j_and_k_move_in_the_folder_pane_and_can_be_remapped(make_app):
         assert tree.cursor_line == line + 1
         await pilot.press("k")
         assert tree.cursor_line == line
+
+
+async def test_the_help_scrolls_with_j_k_space_and_g(make_app):
+    from textual.containers import VerticalScroll
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        body = app.screen.query_one(VerticalScroll)
+        await pilot.press("j")
+        assert body.scroll_y == 1
+        await pilot.press("space")
+        assert body.scroll_y > 10
+        await pilot.press("G")
+        assert body.scroll_y == body.max_scroll_y
+        await pilot.press("g")
+        assert body.scroll_y == 0

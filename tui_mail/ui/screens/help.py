@@ -51,6 +51,13 @@ def help_rows(bound: Sequence[BoundAction]) -> list[tuple[str, Content, Content]
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape,q,question_mark", "close", "Close"),
+        # The pager keys of a mutt or vim user, beside the arrows and PageUp/PageDown.
+        Binding("j", "scroll('down')", show=False),
+        Binding("k", "scroll('up')", show=False),
+        Binding("space,ctrl+f", "scroll('page_down')", show=False),
+        Binding("b,ctrl+b", "scroll('page_up')", show=False),
+        Binding("g", "scroll('home')", show=False),
+        Binding("G", "scroll('end')", show=False),
     ]
     AUTO_FOCUS = "VerticalScroll"
 
@@ -90,3 +97,9 @@ class HelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_scroll(self, where: str) -> None:
+        body = self.query_one(VerticalScroll)
+        {"down": body.scroll_down, "up": body.scroll_up, "page_down": body.scroll_page_down,
+         "page_up": body.scroll_page_up, "home": body.scroll_home,
+         "end": body.scroll_end}[where](animate=False)
