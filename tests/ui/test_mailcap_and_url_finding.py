@@ -114,3 +114,19 @@ def test_a_wildcard_line_before_an_exact_one_wins_as_in_mutt():
     entries = parse_mailcap("image/*; mine %s\n") + parse_mailcap("image/png; system %s\n")
     viewer = choose_viewer(entries, "image/png", "/t/a.png", passes_test=lambda c: True)
     assert viewer is not None and viewer.command == "mine /t/a.png"
+
+
+def test_the_desktop_opener_failing_at_once_counts_as_not_opened(tmp_path, monkeypatch):
+    from tui_mail.ui.screens.picker import open_with_system
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    opener = bin_dir / "xdg-open"
+    opener.write_text("#!/bin/sh\nexit 3\n")
+    opener.chmod(0o755)
+    (bin_dir / "open").symlink_to(opener)  # Debian's `open` is openvt or run-mailcap
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert open_with_system(str(tmp_path / "a.pdf")) is False
+    opener.write_text(f"#!/bin/sh\necho \"$1\" > {tmp_path}/opened\n")
+    assert open_with_system(str(tmp_path / "a.pdf")) is True
+    assert (tmp_path / "opened").read_text().strip() == str(tmp_path / "a.pdf")

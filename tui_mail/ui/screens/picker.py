@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tui_mail.mail.mailcap import MailcapEntry, Viewer
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
+OPENER_FAILS_WITHIN = 1.0  # seconds: an opener that exits non-zero by then did not open it
 
 
 def unique_path(directory: Path, name: str) -> Path:
@@ -63,13 +64,22 @@ def save_attachment(raw: bytes, attachment: Attachment, directory: Path, *,
 
 
 def open_with_system(path_or_url: str) -> bool:
-    """Hand a file to the desktop's opener (xdg-open), detached. False when there is none."""
-    opener = shutil.which("xdg-open") or shutil.which("open")
+    """Hand a file to the desktop's opener, detached: xdg-open, or `open` on macOS (elsewhere
+    `open` is something else: openvt, run-mailcap). False when there is none, or when it
+    fails at once (xdg-open with nothing to open the type with). Called from a worker."""
+    opener = shutil.which("open") if sys.platform == "darwin" else shutil.which("xdg-open")
     if opener is None:
         return False
-    subprocess.Popen([opener, path_or_url], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL, start_new_session=True)
-    return True
+    try:
+        process = subprocess.Popen([opener, path_or_url], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+    except OSError:
+        return False
+    try:
+        return process.wait(timeout=OPENER_FAILS_WITHIN) == 0
+    except subprocess.TimeoutExpired:  # still running: it found something to open it with
+        return True
 
 
 def read_mailcaps(environ: Mapping[str, str] | None = None) -> list[MailcapEntry]:
