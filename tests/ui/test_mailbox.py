@@ -295,3 +295,17 @@ async def test_the_mouse_wheel_scrolls_the_list_and_a_click_in_the_folder_pane_c
         await settle(pilot)
         assert app.screen.state.choice.folder == "Lists/python"
         assert [message_list.summary_at(0).subject] == ["[Python-Dev] PEP 999"]
+
+
+async def test_escape_closes_the_folder_pane_over_the_list_in_a_narrow_window(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        assert app.query_one(FolderTree).has_focus
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.focused, MessageList)
+        assert app.query_one(MessageList).region.width >= 78
+        await pilot.press("escape")  # nothing left to close: nothing happens
+        assert app.is_running

@@ -136,3 +136,17 @@ async def test_hiding_the_list_pane_while_searching_keeps_the_query(make_app):
         await settle(pilot)
         assert app.screen.searching
         assert app.screen.query_one(SearchBar).query == "from:bob"
+
+
+async def test_sort_and_threads_keys_in_search_results_say_why_and_change_nothing(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        state = app.screen.state
+        await pilot.press("slash", *"number", "enter")
+        await settle(pilot)
+        await pilot.press("o", "T", "z")
+        await settle(pilot)
+        assert app.screen.state == state
+        told = [n.message for n in app._notifications]
+        assert len(told) == 3 and all("close the search first" in m for m in told)

@@ -171,3 +171,13 @@ async def test_n_stops_at_a_folded_thread_with_unread_messages_inside(make_app):
             await pilot.press("n")
             await settle(pilot)
         assert message_list.cursor == folded
+
+
+async def test_the_status_line_counts_messages_and_the_rows_folding_leaves(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        message_list = await threaded(pilot)
+        total = message_list.row_count
+        await pilot.press("Z")
+        await settle(pilot)
+        assert f"{total} messages, {total - 1} rows shown" in screen_text(app)

@@ -101,7 +101,7 @@ REGISTRY: tuple[KeyAction, ...] = (
     _a("mailbox.quit", "q", "back_or_quit", "Quit", Scope.MAILBOX,
        help="Close the search, or quit tui-mail"),
     _a("mailbox.close_search", "escape", "close_search", "Close search", Scope.MAILBOX,
-       show=False, help="Close the search (also from its results)"),
+       show=False, help="Close the search (also from its results), or the folder pane"),
     _a("mailbox.search", "slash", "search", "Search", Scope.MAILBOX,
        help="Search the cache (from:, subject:, is:unread, ...)"),
     _a("mailbox.next_pane", "tab", "next_pane", "Next pane", Scope.MAILBOX, show=False,

@@ -246,8 +246,11 @@ class MailboxScreen(ActingScreen, Screen[None]):
         if self.searching:
             self.status.set_note(f"Search: {self._search_query}{extra}")
             return
-        self.status.set_note(
-            f"{self.state.describe()} · {self.message_list.row_count} messages{extra}")
+        source = self.message_list.source
+        count = f"{self.message_list.row_count} messages"
+        if isinstance(source, ThreadRows) and source.count() < len(source.order.ids):
+            count = f"{len(source.order.ids)} messages, {source.count()} rows shown"
+        self.status.set_note(f"{self.state.describe()} · {count}{extra}")
 
     def folder_changed(self, account: str, folder: str, *, flags_only: bool = False) -> None:
         """The cache of a folder changed: re-read counts and, if shown, the list (and, unless
@@ -316,10 +319,15 @@ class MailboxScreen(ActingScreen, Screen[None]):
     # ---- actions ----------------------------------------------------------------------------
 
     def action_close_search(self) -> None:
-        """Escape: close the search (from the results too); otherwise let Escape through."""
-        if not self.searching:
+        """Escape: close the search (from the results too), or the folder pane shown over
+        the list in a narrow window; otherwise let Escape through."""
+        if self.searching:
+            self.close_search()
+        elif self.has_class("-show-folders"):
+            self.remove_class("-show-folders")
+            self.message_list.focus()
+        else:
             raise SkipAction()
-        self.close_search()
 
     def action_back_or_quit(self) -> None:
         if self.searching:
@@ -372,7 +380,16 @@ class MailboxScreen(ActingScreen, Screen[None]):
         if self.preview_visible:
             self._load_preview()
 
+    def _not_while_searching(self, what: str) -> bool:
+        """Search results are listed newest first, as found: say so rather than change the
+        folder's view unseen."""
+        if self.searching:
+            self.notify(f"{what} apply to the folder's list: close the search first (Escape).")
+        return self.searching
+
     def action_toggle_threads(self) -> None:
+        if self._not_while_searching("Threads"):
+            return
         self.state = replace(self.state, threaded=not self.state.threaded)
         self._reshow()
 
@@ -380,6 +397,8 @@ class MailboxScreen(ActingScreen, Screen[None]):
         """Fold the thread under the cursor to its first message, or unfold it."""
         source = self.message_list.source
         selected = self.message_list.selected
+        if self._not_while_searching("Threads"):
+            return
         if not isinstance(source, ThreadRows) or selected is None:
             self._not_threaded()
             return
@@ -393,6 +412,8 @@ class MailboxScreen(ActingScreen, Screen[None]):
         """Fold every thread, or unfold every thread."""
         source = self.message_list.source
         selected = self.message_list.selected
+        if self._not_while_searching("Threads"):
+            return
         if not isinstance(source, ThreadRows):
             self._not_threaded()
             return
@@ -408,6 +429,8 @@ class MailboxScreen(ActingScreen, Screen[None]):
             self.notify("The threads are still being read.")
 
     def action_cycle_sort(self) -> None:
+        if self._not_while_searching("Sorting and threads"):
+            return
         self.state = self.state.next_sort()
         self._reshow()
 
