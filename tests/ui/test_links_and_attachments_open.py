@@ -272,6 +272,21 @@ async def test_open_uses_the_mailcap_entry_for_the_type_with_the_file_name_quote
         assert isinstance(app.screen, MessageScreen)
 
 
+async def test_the_copy_is_named_as_the_entry_s_name_template_asks(
+        make_app, cache_path, tmp_path, monkeypatch):
+    out = tmp_path / "named"
+    write_mailcap(tmp_path, monkeypatch,
+                  f"application/pdf; echo %s > {out}; nametemplate=%s.pdfdoc\n")
+    add_message(cache_path, "With a PDF", "See attached.\n", attachment=("report.pdf", PDF))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_attachment(pilot)
+        await wait_for(pilot, out)
+        copy = Path(out.read_text().strip())
+        assert copy.name == "report.pdfdoc"
+        assert copy.read_bytes() == PDF
+
+
 async def test_a_wildcard_mailcap_entry_serves_the_whole_type(
         make_app, cache_path, tmp_path, monkeypatch):
     out = tmp_path / "wild"

@@ -11,6 +11,7 @@ from tui_mail.mail.mailcap import (
     mailcap_paths,
     parse_mailcap,
     safe_temp_name,
+    templated_name,
 )
 
 
@@ -107,6 +108,14 @@ def test_the_temp_name_for_a_viewer_has_no_shell_meaning():
     assert safe_temp_name("日本.txt") == "attachment.txt"
     assert safe_temp_name(".bashrc") == "attachment.bashrc"
     assert safe_temp_name("a" * 500 + ".pdf") == "a" * 100 + ".pdf"
+
+
+def test_a_name_template_renames_the_copy_and_keeps_it_shell_safe():
+    assert templated_name("%s.html", "page.htm") == "page.html"
+    assert templated_name("%s", "report.pdf") == "report"
+    assert templated_name("x-%s.$(id).gif", "photo.png") == "x-photo._id.gif"
+    assert templated_name("fixed.html", "page.htm") is None
+    assert templated_name("%s%s", "page.htm") is None
 
 
 def test_a_wildcard_line_before_an_exact_one_wins_as_in_mutt():

@@ -38,6 +38,11 @@ class MailcapEntry:
     def test(self) -> str | None:
         return self.fields.get("test")
 
+    @property
+    def name_template(self) -> str | None:
+        """`nametemplate=%s.html`: the viewer wants the file named that way."""
+        return self.fields.get("nametemplate")
+
     def matches(self, content_type: str) -> bool:
         ctype = base_type(content_type)
         if self.type.endswith("/*"):
@@ -53,6 +58,12 @@ class Viewer:
     stdin: bool  # the command has no %s: it reads the file on its standard input
     needs_terminal: bool
     entry: MailcapEntry
+
+    def for_path(self, path: str) -> Viewer:
+        """The same entry run on another file (after a rename to the entry's name template)."""
+        built = build_command(self.entry.command, path)
+        assert built is not None  # it was built for the first path, and the path is quoted
+        return Viewer(built[0], built[1], self.needs_terminal, self.entry)
 
 
 def base_type(content_type: str) -> str:
@@ -214,3 +225,14 @@ def safe_temp_name(name: str, *, fallback: str = "attachment") -> str:
     if not stem.strip("_"):
         stem = fallback
     return f"{stem}.{ext}" if ext else stem
+
+
+def templated_name(template: str, name: str) -> str | None:
+    """The file name `nametemplate` asks for, from a `safe_temp_name` result: "%s.html" and
+    "report.htm" give "report.html". None when the template has no %s (then it is ignored)."""
+    if template.count("%s") != 1:
+        return None
+    stem = name.rpartition(".")[0] or name
+    before, after = template.split("%s")
+    before, after = _UNSAFE.sub("_", before), _UNSAFE.sub("_", after)
+    return safe_temp_name(f"{before}{stem}{after}")

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import webbrowser
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -61,6 +60,22 @@ def save_attachment(raw: bytes, attachment: Attachment, directory: Path, *,
             return path
         except FileExistsError:
             continue
+
+
+def named_for(viewer: Viewer, path: Path) -> tuple[Viewer, Path]:
+    """Rename the copy as the mailcap entry's `nametemplate` asks (a viewer that goes by the
+    extension), and the command with it."""
+    from tui_mail.mail.mailcap import templated_name
+
+    template = viewer.entry.name_template
+    wanted = templated_name(template, path.name) if template else None
+    if wanted is None or wanted == path.name:
+        return viewer, path
+    try:
+        renamed = path.rename(path.with_name(wanted))
+    except OSError:
+        return viewer, path
+    return viewer.for_path(str(renamed)), renamed
 
 
 def open_with_system(path_or_url: str) -> bool:
@@ -285,11 +300,12 @@ class AttachmentPicker(Picker):
         """Save a copy under a fresh temporary folder, then: the mailcap entry for its type,
         else the desktop's opener, else say where it was saved."""
         from tui_mail.mail.mailcap import choose_viewer, safe_temp_name
+        from tui_mail.ui.opened_files import fresh_opened_folder
 
         app = self.app
         attachment = self._attachments[index]
         try:
-            directory = Path(tempfile.mkdtemp(prefix="tui-mail-"))
+            directory = fresh_opened_folder()
             path = save_attachment(self._raw, attachment, directory,
                                    name=safe_temp_name(attachment.filename))
         except OSError as exc:
@@ -299,11 +315,15 @@ class AttachmentPicker(Picker):
         entries = read_mailcaps()
         viewer = choose_viewer(entries, attachment.content_type, str(path),
                                passes_test=mailcap_test_passes)
+        if viewer is not None:
+            viewer, path = named_for(viewer, path)
         if viewer is not None and viewer.needs_terminal:
             if app.call_from_thread(self._run_in_terminal, viewer, path):
                 return
             viewer = choose_viewer(entries, attachment.content_type, str(path),
                                    passes_test=mailcap_test_passes, allow_terminal=False)
+            if viewer is not None:
+                viewer, path = named_for(viewer, path)
         if viewer is not None:
             self._run_detached(viewer, path)
             return
