@@ -259,6 +259,7 @@ async def test_in_all_inboxes_the_folder_scope_leaves_out_every_other_folder(mak
         await type_query(pilot, "PEP")
         message_list = app.screen.query_one(MessageList)
         assert message_list.row_count == 0
+        assert "No messages match" in screen_text(app)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert [message_list.summary_at(0).folder] == ["Lists/python"]
@@ -281,3 +282,41 @@ async def test_the_words_searched_for_are_marked_in_the_results_and_unmarked_aft
         await pilot.press("escape")
         await settle(pilot)
         assert marked(1) == []
+
+
+def row_text(message_list: MessageList, row: int) -> str:
+    return "".join(segment.text for segment in message_list.render_line(row))
+
+
+async def test_rows_from_several_places_say_where_they_live(make_app):
+    from tui_mail.ui.widgets.folder_tree import FolderChoice
+
+    """All inboxes shows each row's account; a search wider than a folder shows its folder
+    (and its account when there are several); one folder's list shows neither."""
+    app = make_app()
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        assert app.screen.state.choice.unified
+        rows = [row_text(message_list, row) for row in range(message_list.row_count)]
+        assert [row.split()[-2:] for row in rows if " home " in row] == [["on", "Friday?"]]
+        assert all(" work " in row for row in rows if " home " not in row)
+        await type_query(pilot, "PEP")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen.query_one(SearchBar).scope is SearchScope.ACCOUNT
+        assert "work:Lists" in row_text(message_list, 0)
+        assert " 1 result " in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        app.screen.choose(FolderChoice("work", "Lists/python", "work: Lists/python"))
+        await settle(pilot)
+        assert "work" not in row_text(message_list, 0)
+        await type_query(pilot, "PEP")
+        assert app.screen.query_one(SearchBar).scope is SearchScope.ACCOUNT  # as it was left
+        assert "Lists/python [Python-Dev]" in " ".join(row_text(message_list, 0).split())
+        await pilot.press("ctrl+s", "ctrl+s")
+        await settle(pilot)
+        assert app.screen.query_one(SearchBar).scope is SearchScope.FOLDER
+        assert "Lists/python" not in row_text(message_list, 0)
+        assert "PEP 999" in row_text(message_list, 0)

@@ -29,7 +29,7 @@ from tui_mail.ui.screens.acting import ActingScreen
 from tui_mail.ui.screens.sources import ListState, ThreadRows, ViewRows, view_for
 from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
 from tui_mail.ui.widgets.key_bar import KeyBar
-from tui_mail.ui.widgets.message_list import EmptySource, ListRows, MessageList
+from tui_mail.ui.widgets.message_list import EmptySource, ListRows, MessageList, Place
 from tui_mail.ui.widgets.message_view import MessageView
 from tui_mail.ui.widgets.search_bar import SearchBar, SearchScope
 from tui_mail.ui.widgets.status_line import StatusLine
@@ -185,6 +185,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         list), and swapped in when ready (`_threads_read`). Folding only re-filters the order
         already read."""
         view = view_for(self.state, self.folders)
+        self.message_list.show_place(*self._place_for(None))
         current = self.message_list.source
         if view is not None and view.threaded and isinstance(current, ThreadRows) \
                 and current.view == view:
@@ -545,7 +546,26 @@ class MailboxScreen(ActingScreen, Screen[None]):
         elif event.scope is SearchScope.ACCOUNT:
             account = choice.account  # all inboxes belong to no one account: every account
         self.query_one(SearchBar).show_status("Searching…")
+        self.message_list.show_place(*self._place_for(event.scope))
         self._run_search(self._search_serial, event.query, account, folder, role)
+
+    def _place_for(self, scope: SearchScope | None) -> tuple[Place, int]:
+        """Where the rows listed can come from, for the list's "where" column (with its longest
+        label): one folder (no column), the inboxes of every account, or the folders of one or
+        every account."""
+        choice = self.state.choice
+        accounts = {account for account, _ in self.folders}
+        several = len(accounts) > 1
+        place = Place.BOTH if several else Place.FOLDER
+        if scope is None or scope is SearchScope.FOLDER:
+            place = Place.ACCOUNT if choice.unified and several else Place.NONE
+        elif scope is SearchScope.ACCOUNT and not choice.unified:
+            place, accounts = Place.FOLDER, {choice.account}
+        labels = [
+            len(account) if place is Place.ACCOUNT else
+            len(name) if place is Place.FOLDER else len(f"{account}:{name}")
+            for account, name in self.folders if account in accounts]
+        return place, max(labels, default=0)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search",
           description="search the cache")
@@ -590,7 +610,11 @@ class MailboxScreen(ActingScreen, Screen[None]):
         if serial != self._search_serial or not self.searching:
             return
         more = "+" if not complete or len(results) >= SEARCH_LIMIT else ""
-        self.query_one(SearchBar).show_status(f"{len(results)}{more} results")
+        if not results:
+            status = "No messages match"
+        else:
+            status = f"{len(results)}{more} result{'' if len(results) == 1 and not more else 's'}"
+        self.query_one(SearchBar).show_status(status)
         same_search = query == self._search_query and self.message_list.row_count
         selected = self.message_list.selected if same_search else None
         if not same_search:

@@ -8,6 +8,7 @@ paint costs the same as at 100.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -32,6 +33,7 @@ from tui_mail.ui.widgets.text import format_date, sanitize_line
 CHORD_DELAY = 0.5  # seconds a lone `g` waits for a second `g` before meaning "group reply"
 PAGE_SIZE = 100
 MAX_PAGES = 24  # pages kept; a screen needs at most two
+PLACE_MIN_LIST_WIDTH = 70  # narrower, the "where" column would leave the subject too little
 REFIND_WINDOW = 1000  # rows scanned either side of the old position to re-find a message
 
 
@@ -91,6 +93,23 @@ def markers(summary: MessageSummary) -> str:
     )
 
 
+class Place(enum.Enum):
+    """What the "where" column shows: nothing in one folder's list; the account, the folder
+    or both where the rows come from several (All inboxes, a search wider than the folder)."""
+
+    NONE = enum.auto()
+    ACCOUNT = enum.auto()
+    FOLDER = enum.auto()
+    BOTH = enum.auto()
+
+    def label(self, summary: MessageSummary) -> str:
+        if self is Place.ACCOUNT:
+            return summary.account
+        if self is Place.FOLDER:
+            return summary.folder
+        return f"{summary.account}:{summary.folder}"
+
+
 class MessageList(ScrollView, can_focus=True):
     """A virtual list of message summaries with a cursor."""
 
@@ -111,6 +130,7 @@ class MessageList(ScrollView, can_focus=True):
         "message-list--tagged",
         "message-list--thread",
         "message-list--match",
+        "message-list--place",
     }
 
     DEFAULT_CSS = """
@@ -131,6 +151,7 @@ class MessageList(ScrollView, can_focus=True):
         & > .message-list--tagged { background: $accent-muted; }
         & > .message-list--thread { color: $text-disabled; }
         & > .message-list--match { background: $accent-muted; }
+        & > .message-list--place { color: $text-secondary; }
     }
     """
 
@@ -174,6 +195,8 @@ class MessageList(ScrollView, can_focus=True):
         self.threaded = False
         self._tags: dict[int, MessageSummary] = {}
         self._highlight: re.Pattern[str] | None = None
+        self._place = Place.NONE
+        self._place_width = 0
 
     # ---- data -------------------------------------------------------------------------------
 
@@ -274,6 +297,18 @@ class MessageList(ScrollView, can_focus=True):
             re.IGNORECASE) if terms else None
         self._strips.clear()
         self.refresh()
+
+    @property
+    def place(self) -> Place:
+        return self._place
+
+    def show_place(self, place: Place, longest: int = 0) -> None:
+        """Show (or hide) the column saying where each row lives, as wide as the `longest`
+        label it can hold (up to a sixth of the list); kept across sources."""
+        if (place, longest) != (self._place, self._place_width):
+            self._place, self._place_width = place, longest
+            self._strips.clear()
+            self.refresh()
 
     # ---- tags -------------------------------------------------------------------------------
 
@@ -393,11 +428,21 @@ class MessageList(ScrollView, can_focus=True):
             (f"{date:<10.10} ", styled("message-list--date")),
             *self._marked(_fit(sanitize_line(summary.sender.display()), sender_width) + " ",
                           styled("message-list--sender"), styled("message-list--match")),
+            *self._place_column(summary, width, styled),
             (indent, styled("message-list--thread")),
             *self._marked(sanitize_line(summary.subject), styled(None),
                           styled("message-list--match")),
         ]
         return Strip(_cut(columns, width, styled(None)), width)
+
+    def _place_column(self, summary: MessageSummary, list_width: int,
+                      styled: Callable[[str | None], Style]) -> list[tuple[str, Style]]:
+        if self._place is Place.NONE or self._place_width < 1 \
+                or list_width < PLACE_MIN_LIST_WIDTH:
+            return []
+        width = min(self._place_width, list_width // 6, 20)
+        label = _fit(sanitize_line(self._place.label(summary)), width)
+        return [(label + " ", styled("message-list--place"))]
 
     def _marked(self, text: str, style: Style, match: Style) -> list[tuple[str, Style]]:
         """`text` in pieces, the highlighted words in `match` over `style`."""
@@ -532,4 +577,4 @@ def _fit(value: str, width: int) -> str:
     return set_cell_size(value, width)
 
 
-__all__ = ["MessageList", "RowSource", "ListRows", "EmptySource", "markers"]
+__all__ = ["MessageList", "RowSource", "ListRows", "EmptySource", "Place", "markers"]
