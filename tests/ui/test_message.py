@@ -187,3 +187,38 @@ def test_the_signature_after_the_last_dash_dash_line_is_muted_and_quotes_keep_th
                       "Alice": "$signature-foreground",
                       "https://alice.example": "$signature-foreground",
                       "": "$signature-foreground"}
+
+
+def test_a_long_quoted_line_wraps_behind_its_own_quote_marks():
+    from tui_mail.ui.widgets.message_view import wrap_quoted
+
+    long = "> > " + " ".join(f"word{i}" for i in range(30))
+    lines, depths = wrap_quoted(["Hi,", long, "plain " * 30, ">short"], [0, 2, 0, 1], 40)
+    quoted = [line for line, depth in zip(lines, depths, strict=True) if depth == 2]
+    assert len(quoted) > 2
+    assert all(line.startswith("> > word") and len(line) <= 40 for line in quoted)
+    assert " ".join(line[4:] for line in quoted) == long[4:]
+    assert lines[0] == "Hi," and lines[-1] == ">short"
+    assert "plain " * 30 in lines  # unquoted text is the widget's to wrap
+
+
+async def test_a_long_quoted_paragraph_stays_quoted_on_screen_at_any_width(make_app,
+                                                                             cache_path):
+    from tests.ui.test_links_and_attachments_open import add_message, open_first
+
+    words = " ".join(f"quoted{i:02d}" for i in range(60))
+    add_message(cache_path, "Long quote", f"My answer.\n\n>> {words}\n\nBye\n")
+    app = make_app()
+    async with app.run_test(size=(80, 30)) as pilot:
+        await open_first(pilot)
+
+        def quote_rows() -> list[str]:
+            rows = screen_text(app).splitlines()
+            return [row.strip() for row in rows if "quoted" in row]
+
+        assert len(quote_rows()) > 5
+        assert all(row.startswith(">> quoted") for row in quote_rows())
+        await pilot.resize_terminal(120, 30)
+        await settle(pilot)
+        assert 2 < len(quote_rows()) < 8
+        assert all(row.startswith(">> quoted") for row in quote_rows())

@@ -7,11 +7,14 @@ is the preview pane of the mailbox and the body of the message screen.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from textual import work
+from rich.cells import cell_len
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -61,19 +64,52 @@ def render_shown(summary: MessageSummary, raw: bytes | None, mode: str) -> Shown
                  rendered.quote_depths, tuple(mail.render_headers(message)))
 
 
-def body_content(text: str, depths: Sequence[int] = ()) -> Content:
-    """The body as literal Content: quoted lines coloured by depth, the signature (after the
-    last "-- " line) muted, very long lines cut."""
-    lines = text.split("\n")
+_QUOTE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)+")
+MIN_WRAP = 20  # cells left after the quote marks below which a quoted line is not re-wrapped
+
+
+def wrap_quoted(lines: Sequence[str], depths: Sequence[int], width: int
+                ) -> tuple[list[str], list[int]]:
+    """Quoted lines longer than `width` wrapped by us, each piece behind the line's own quote
+    marks ("> > "), so a long quoted paragraph stays visibly quoted (the terminal's wrap would
+    start its continuations at the margin). Other lines are left to the widget's wrap."""
+    out: list[str] = []
+    out_depths: list[int] = []
+    for line, depth in zip(lines, depths, strict=True):
+        prefix = _QUOTE_PREFIX.match(line) if depth else None
+        if prefix is None or cell_len(line) <= width:
+            out.append(line)
+            out_depths.append(depth)
+            continue
+        marks = prefix.group().rstrip() + " "
+        room = width - cell_len(marks)
+        pieces = textwrap.wrap(line[prefix.end():], room, break_long_words=False,
+                               break_on_hyphens=False) if room >= MIN_WRAP else []
+        if len(pieces) < 2:
+            out.append(line)
+            out_depths.append(depth)
+            continue
+        out.extend(marks + piece for piece in pieces)
+        out_depths.extend([depth] * len(pieces))
+    return out, out_depths
+
+
+def body_content(text: str, depths: Sequence[int] = (), width: int = 0) -> Content:
+    """The body as literal Content: quoted lines coloured by depth (and wrapped behind their
+    quote marks at `width`, when given), the signature (after the last "-- " line) muted,
+    very long lines cut."""
+    lines = [line if len(line) <= MAX_LINE else
+             line[:MAX_LINE] + f" … [{len(line) - MAX_LINE} more characters]"
+             for line in text.split("\n")]
     depth_of = [depths[i] if i < len(depths) else 0 for i in range(len(lines))]
+    if width > 0:
+        lines, depth_of = wrap_quoted(lines, depth_of, width)
     signature = next((i for i in range(len(lines) - 1, -1, -1)
                       if lines[i] == "-- " and not depth_of[i]), len(lines))
     shown = []
     spans: list[Span] = []
     offset = 0
     for i, line in enumerate(lines):
-        if len(line) > MAX_LINE:
-            line = line[:MAX_LINE] + f" … [{len(line) - MAX_LINE} more characters]"
         if depth_of[i]:
             spans.append(Span(offset, offset + len(line), f"$quote-{(depth_of[i] - 1) % 3 + 1}"))
         elif i >= signature:
@@ -99,6 +135,7 @@ class MessageView(VerticalScroll, can_focus=True):
     MessageView {
         background: $surface;
         padding: 0 1;
+        scrollbar-gutter: stable;  /* the body's width, which quotes are wrapped to, stays put */
         & > #headers { padding-bottom: 1; border-bottom: solid $primary-muted; }
         & > #attachments { color: $text-secondary; }
         & > #body { padding-top: 1; }
@@ -127,6 +164,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self.summary: MessageSummary | None = None
         self.raw: bytes | None = None
         self.shown: Shown | None = None
+        self._wrap_width = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Content(""), id="headers")
@@ -197,7 +235,8 @@ class MessageView(VerticalScroll, can_focus=True):
             rows = [header_content(label, value) for label, value in shown.headers]
             self.query_one("#headers", Static).update(Content("\n").join(rows))
         self._set_part("#attachments", attachments_content(message.attachments if message else ()))
-        body = body_content(shown.body, shown.quote_depths)
+        self._wrap_width = self.scrollable_content_region.width
+        body = body_content(shown.body, shown.quote_depths, self._wrap_width)
         note = {Mode.RAW: "raw source", Mode.HTML: f"{shown.source} part"}.get(shown.mode)
         if shown.mode == Mode.TEXT and shown.source == "html":
             note = "html part (no plain text part)"
@@ -206,6 +245,13 @@ class MessageView(VerticalScroll, can_focus=True):
         self.query_one("#body", Static).update(body)
         self._set_part("#links", links_content(shown.links))
         self.scroll_home(animate=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Quoted lines are wrapped to the width: draw them again when it changes."""
+        if self.shown is not None and self.scrollable_content_region.width != self._wrap_width:
+            offset = self.scroll_y
+            self._draw(self.shown)
+            self.scroll_to(y=offset, animate=False)
 
     # ---- actions ----------------------------------------------------------------------------
 
