@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.ui.conftest import screen_text, settle
 from tui_mail.ui.keys import REGISTRY, ActionCommands, Scope, bindings, keymap_from_config
 from tui_mail.ui.screens.help import HelpScreen
+from tui_mail.ui.widgets.chord import CHORD_DELAY
 from tui_mail.ui.widgets.message_list import MessageList
 
 
@@ -86,7 +87,7 @@ async def test_a_lone_g_does_not_reply_to_all_once_group_reply_has_another_key(m
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("g")
-        await pilot.pause(0.7)
+        await pilot.pause(CHORD_DELAY + 0.2)
         await settle(pilot)
         assert calls == []
         await pilot.press("ctrl+r")
@@ -107,6 +108,51 @@ async def test_j_and_k_move_in_the_folder_pane_and_can_be_remapped(make_app):
         assert tree.cursor_line == line + 1
         await pilot.press("k")
         assert tree.cursor_line == line
+
+
+async def test_g_g_and_g_reach_the_ends_of_the_folder_pane_and_a_lone_g_replies_to_nobody(
+        make_app):
+    from tui_mail.ui.widgets.folder_tree import FolderTree
+
+    app = make_app()
+    calls: list[str] = []
+    app.action_reply_all = lambda: calls.append("reply_all")  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        tree = app.screen.query_one(FolderTree)
+        await pilot.press("G")
+        assert tree.cursor_line == tree.last_line > 3
+        await pilot.press("g", "g")
+        assert tree.cursor_line == 0
+        await pilot.press("j", "g")
+        await pilot.pause(CHORD_DELAY + 0.2)
+        await settle(pilot)
+        assert calls == []
+        assert tree.cursor_line == 1
+
+
+async def test_in_the_message_g_g_and_g_reach_its_ends_and_a_lone_g_replies_to_all(make_app):
+    from tests.ui.test_links_and_attachments_open import open_first
+    from tui_mail.ui.widgets.message_view import MessageView
+
+    app = make_app()
+    calls: list[str] = []
+    app.action_reply_all = lambda: calls.append("reply_all")  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 12)) as pilot:
+        await open_first(pilot)
+        view = app.screen.query_one(MessageView)
+        assert view.max_scroll_y > 0
+        await pilot.press("G")
+        assert view.scroll_y == view.max_scroll_y
+        await pilot.press("g", "g")
+        await settle(pilot)
+        assert view.scroll_y == 0
+        assert calls == []
+        await pilot.press("g")
+        await pilot.pause(CHORD_DELAY + 0.2)
+        await settle(pilot)
+        assert calls == ["reply_all"]
 
 
 async def test_the_help_scrolls_with_j_k_space_and_g(make_app):

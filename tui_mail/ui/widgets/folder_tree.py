@@ -20,6 +20,7 @@ from textual.widgets.tree import TreeNode
 
 from tui_mail.model import Folder, FolderRole
 from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.text import sanitize_line
 
 ROLE_ORDER: dict[FolderRole, int] = {
@@ -101,6 +102,11 @@ class FolderTree(Tree[FolderChoice]):
         self._folder_nodes: dict[tuple[str | None, str | None], TreeNode[FolderChoice]] = {}
         self._shown: tuple[Sequence[tuple[str, Sequence[Folder]]], FolderChoice | None] | None = None
         self._count_style: Style | None = None
+        self._chord = TopChord(self, self.action_scroll_home)
+
+    def action_chord_g(self) -> None:
+        """`g g` goes to the first folder (a lone `g` does nothing here)."""
+        self._chord.press()
 
     def process_label(self, label: str | Text) -> Text:  # type: ignore[override]
         # Never parse a string label as markup: folder names come from servers.

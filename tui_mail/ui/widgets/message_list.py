@@ -24,13 +24,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.timer import Timer
 
 from tui_mail.model import MessageSummary
-from tui_mail.ui.keys import BY_ID, Scope, bindings
+from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.text import format_date, sanitize_line
 
-CHORD_DELAY = 0.5  # seconds a lone `g` waits for a second `g` before meaning "group reply"
 PAGE_SIZE = 100
 MAX_PAGES = 24  # pages kept; a screen needs at most two
 PLACE_MIN_LIST_WIDTH = 70  # narrower, the "where" column would leave the subject too little
@@ -191,7 +190,7 @@ class MessageList(ScrollView, can_focus=True):
         self._styles: dict[tuple[str, bool], Style] = {}
         self._clock = clock
         self._now = clock()
-        self._pending_g: Timer | None = None
+        self._chord = TopChord(self, lambda: self._move(0), lambda: "mailbox.reply_all")
         self.threaded = False
         self._tags: dict[int, MessageSummary] = {}
         self._highlight: re.Pattern[str] | None = None
@@ -486,7 +485,7 @@ class MessageList(ScrollView, can_focus=True):
         self._refresh_row(self.cursor)
 
     def _move(self, row: int) -> None:
-        self._cancel_chord()
+        self._chord.cancel()
         if self._count:
             self.cursor = max(0, min(self._count - 1, row))
 
@@ -509,26 +508,8 @@ class MessageList(ScrollView, can_focus=True):
         self._move(self.cursor - max(1, self.size.height - 1))
 
     def action_chord_g(self) -> None:
-        """`g g` goes to the first message; a lone `g` (no second one within `CHORD_DELAY`)
-        is a group reply, as in mutt."""
-        if self._pending_g is not None:
-            self._move(0)
-            return
-        self._pending_g = self.set_timer(CHORD_DELAY, self._lone_g)
-
-    def _cancel_chord(self) -> None:
-        if self._pending_g is not None:
-            self._pending_g.stop()
-            self._pending_g = None
-
-    async def _lone_g(self) -> None:
-        """A lone `g` is a group reply only while `g` is the group reply's key: a user who
-        moved it elsewhere in `[keys]` gets nothing here."""
-        self._pending_g = None
-        keymap: dict[str, str] = getattr(self.app, "_keymap", {})  # what App.set_keymap set
-        keys = keymap.get("mailbox.reply_all", BY_ID["mailbox.reply_all"].keys)
-        if "g" in (key.strip() for key in keys.split(",")):
-            await self.app.run_action("reply_all")
+        """`g g` goes to the first message; a lone `g` is a group reply, as in mutt."""
+        self._chord.press()
 
     def action_open(self) -> None:
         summary = self.selected

@@ -24,6 +24,7 @@ from textual.widgets import Static
 
 from tui_mail.model import Attachment, Message, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text
 
 MAX_LINE = 2000  # cells drawn of one body line; the rest is cut with a marker
@@ -165,6 +166,9 @@ class MessageView(VerticalScroll, can_focus=True):
         self.raw: bytes | None = None
         self.shown: Shown | None = None
         self._wrap_width = 0
+        # A lone `g` is the group reply of the screen the view is on.
+        self._chord = TopChord(self, self.action_scroll_body_top, lambda: (
+            "message.reply_all" if self.id == "message" else "mailbox.reply_all"))
 
     def compose(self) -> ComposeResult:
         yield Static(Content(""), id="headers")
@@ -265,6 +269,16 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def action_toggle_raw(self) -> None:
         self._set_mode(Mode.RAW)
+
+    def action_chord_g(self) -> None:
+        self._chord.press()
+
+    def action_scroll_body_top(self) -> None:
+        self._chord.cancel()
+        self.scroll_home(animate=False)
+
+    def action_scroll_body_bottom(self) -> None:
+        self.scroll_end(animate=False)
 
     def action_scroll_body_down(self) -> None:
         self.scroll_down(animate=False)

@@ -1,0 +1,58 @@
+"""`g g`, vim's move to the top, sharing its key with mutt's lone `g` (group reply).
+
+The first `g` waits `CHORD_DELAY` for a second one (vim's own `timeoutlen` is a second); a
+second `g` in time moves to the top, and a lone one runs the group reply where that is what
+`g` means: in the message list and the message view, while `[keys]` leaves it on `g`. The
+folder pane has no message to reply to, so there a lone `g` does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.timer import Timer
+from textual.widget import Widget
+
+from tui_mail.ui.keys import BY_ID
+
+CHORD_DELAY = 1.0  # seconds a lone `g` waits for a second `g`
+
+
+class TopChord:
+    """The pending-`g` state of one widget."""
+
+    def __init__(self, widget: Widget, go_top: Callable[[], None],
+                 lone_binding: Callable[[], str | None] = lambda: None) -> None:
+        self._widget = widget
+        self._go_top = go_top
+        self._lone_binding = lone_binding  # the binding id a lone `g` stands for, if any
+        self._timer: Timer | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self._timer is not None
+
+    def press(self) -> None:
+        if self._timer is not None:
+            self.cancel()
+            self._go_top()
+            return
+        self._timer = self._widget.set_timer(CHORD_DELAY, self._lone)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    async def _lone(self) -> None:
+        """Run what a lone `g` is bound to, only while `g` is still its key: a user who moved
+        the group reply elsewhere in `[keys]` gets nothing here."""
+        self._timer = None
+        binding_id = self._lone_binding()
+        if binding_id is None:
+            return
+        app = self._widget.app
+        keymap: dict[str, str] = getattr(app, "_keymap", {})  # what App.set_keymap set
+        keys = keymap.get(binding_id, BY_ID[binding_id].keys)
+        if "g" in (key.strip() for key in keys.split(",")):
+            await app.run_action(BY_ID[binding_id].action)
