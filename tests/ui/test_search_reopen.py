@@ -150,3 +150,25 @@ async def test_sort_and_threads_keys_in_search_results_say_why_and_change_nothin
         assert app.screen.state == state
         told = [n.message for n in app._notifications]
         assert len(told) == 3 and all("close the search first" in m for m in told)
+
+
+async def test_a_result_read_from_the_search_shows_as_read_when_back_in_the_results(make_app):
+    from tui_mail.ui.screens.message import MessageScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await search_for(pilot, "is:unread")
+        message_list = app.screen.query_one(MessageList)
+        count = message_list.row_count
+        first = message_list.summary_at(0)
+        assert count > 1 and not first.flags.seen
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        await pilot.press("q")
+        await settle(pilot)
+        again = message_list.summary_at(0)
+        assert again.id == first.id and again.flags.seen  # no stale unread mark
+        assert message_list.row_count == count  # still listed: the search is not re-run
+        assert message_list.cursor == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -258,8 +259,9 @@ class MailboxScreen(ActingScreen, Screen[None]):
         only flags changed, the threads)."""
         self.reload_folders()
         choice = self.state.choice
-        if not self.searching and (choice.unified or (choice.account, choice.folder) == (
-                account, folder)):
+        if self.searching:
+            self._reread_results(place=(account, folder))
+        elif choice.unified or (choice.account, choice.folder) == (account, folder):
             self.message_list.reload()
             self.update_note()
             if not flags_only:
@@ -450,6 +452,24 @@ class MailboxScreen(ActingScreen, Screen[None]):
         self.message_list.action_cursor_down()
         self.update_note()
 
+    def _reread_results(self, removed: AbstractSet[int] = frozenset(), restored: Sequence[int] = (),
+                        place: tuple[str, str] | None = None) -> None:
+        """Read the search results again from the cache (flags changed, messages went or came
+        back), only those of `place` (account, folder) when given; the cursor stays put."""
+        message_list = self.message_list
+        source = message_list.source
+        if not isinstance(source, ListRows):
+            return
+        store = self.tui.store
+        rows = [row if place is not None and (row.account, row.folder) != place
+                else store.message_row(row.id)
+                for row in source.rows(0, source.count()) if row.id not in removed]
+        rows += [store.message_row(i) for i in restored]
+        unique = {row.id: row for row in rows if row is not None}
+        selected = message_list.selected
+        message_list.set_source(ListRows(list(unique.values())),
+                                keep_id=selected.id if selected else None)
+
     def after_action(self, removed: set[int], restored: Sequence[int] = ()) -> None:
         """Re-read the cache after an action: counts, the list (cursor on the next message
         after a move or delete, on the first restored one after an undo); tags are cleared."""
@@ -457,14 +477,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         message_list.clear_tags()
         self.reload_folders()
         if isinstance(message_list.source, ListRows):  # search results: re-read those rows
-            rows = [self.tui.store.message_row(row.id) for row in
-                    message_list.source.rows(0, message_list.source.count())
-                    if row.id not in removed]
-            rows += [r for r in (self.tui.store.message_row(i) for i in restored) if r]
-            unique = {row.id: row for row in rows if row is not None}
-            selected = message_list.selected
-            message_list.set_source(ListRows(list(unique.values())),
-                                    keep_id=selected.id if selected else None)
+            self._reread_results(removed, restored)
         else:
             source = message_list.source
             if isinstance(source, ThreadRows) and removed:  # gone from the order at once
