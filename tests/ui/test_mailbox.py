@@ -302,7 +302,9 @@ async def test_escape_closes_the_folder_pane_over_the_list_in_a_narrow_window(ma
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("c")
+        await settle(pilot)
         assert app.query_one(FolderTree).has_focus
+        assert app.query_one("#folders").region.width == 80  # the whole width, none left blank
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.focused, MessageList)

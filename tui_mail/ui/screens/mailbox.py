@@ -58,15 +58,15 @@ class MailboxScreen(ActingScreen, Screen[None]):
     MailboxScreen {
         layout: vertical;
         & #panes { height: 1fr; }
-        & #folders { width: 28; border-right: vkey $primary-muted; }
+        & #folders { width: 26; border-right: vkey $primary-muted; }
         & #list-pane { width: 1fr; }
         & #messages { height: 1fr; }
-        & #preview { width: 45%; border-left: vkey $primary-muted; }
+        & #preview { width: 40%; border-left: vkey $primary-muted; }
         & #search { display: none; }
         &.-searching #search { display: block; }
         &.-medium #preview, &.-narrow #preview, &.-no-preview #preview { display: none; }
         &.-narrow #folders { display: none; }
-        &.-narrow.-show-folders #folders { display: block; width: 30; }
+        &.-narrow.-show-folders #folders { display: block; width: 1fr; }
         &.-narrow.-show-folders #list-pane { display: none; }
         &.-medium.-hide-folders #folders, &.-wide.-hide-folders #folders { display: none; }
     }

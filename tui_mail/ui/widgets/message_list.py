@@ -32,7 +32,7 @@ from tui_mail.ui.widgets.text import format_date, sanitize_line
 
 PAGE_SIZE = 100
 MAX_PAGES = 24  # pages kept; a screen needs at most two
-PLACE_MIN_LIST_WIDTH = 70  # narrower, the "where" column would leave the subject too little
+PLACE_MIN_LIST_WIDTH = 64  # narrower, the "where" column would leave the subject too little
 REFIND_WINDOW = 1000  # rows scanned either side of the old position to re-find a message
 
 
@@ -413,7 +413,7 @@ class MessageList(ScrollView, can_focus=True):
             style = row + self._style(component) if component else row
             return style + cursor if cursor is not None else style
 
-        sender_width = 24 if width >= 100 else 18
+        sender_width = min(24, max(14, width // 4))  # the subject takes the rest
         tagged = summary.id in self._tags
         date = format_date(summary.date, self._now)
         indent = "  " * min(summary.depth, 10) if self.threaded else ""
@@ -439,7 +439,7 @@ class MessageList(ScrollView, can_focus=True):
         if self._place is Place.NONE or self._place_width < 1 \
                 or list_width < PLACE_MIN_LIST_WIDTH:
             return []
-        width = min(self._place_width, list_width // 6, 20)
+        width = min(self._place_width, list_width // 7, 20)
         label = _fit(sanitize_line(self._place.label(summary)), width)
         return [(label + " ", styled("message-list--place"))]
 
