@@ -22,3 +22,25 @@ async def test_theme_switch_is_remembered_until_the_config_names_another(tmp_pat
     third = TuiMailApp(None, cache, demo=True, state_dir=state)
     async with third.run_test(size=(100, 30)):
         assert third.theme == "tui-mail-dark"
+
+
+async def test_a_theme_switch_recolours_the_unread_counts_at_once(tmp_path: Path) -> None:
+    from textual.color import Color
+
+    from tui_mail.ui.widgets.folder_tree import FolderTree
+
+    cache = build_demo_cache(tmp_path / "demo.sqlite3")
+    app = TuiMailApp(None, cache, demo=True, state_dir=tmp_path / "state")
+    async with app.run_test(size=(120, 30)) as pilot:
+        tree = app.screen.query_one(FolderTree)
+
+        def count_colours() -> set[str]:
+            return {segment.style.color.triplet.hex for y in range(8) if y != tree.cursor_line
+                    for segment in tree.render_line(y)
+                    if segment.text.strip().isdigit() and segment.style and segment.style.color}
+
+        for name in ("tui-mail-light", "tui-mail-high-contrast", "tui-mail-dark"):
+            app.theme = name
+            await pilot.pause(0.3)
+            wanted = Color.parse(app.theme_variables["folder-count-foreground"]).rich_color
+            assert count_colours() == {wanted.triplet.hex}, name

@@ -162,6 +162,11 @@ class FolderTree(Tree[FolderChoice]):
     def notify_style_update(self) -> None:
         """The theme changed: the counts' colour is baked into the labels, so draw them again."""
         super().notify_style_update()
+        if self._shown is not None and self.is_mounted:
+            # The component's own style is updated after this call: compare once it is.
+            self.call_after_refresh(self._restyle_counts)
+
+    def _restyle_counts(self) -> None:
         if self._shown is None or not self.is_mounted:
             return
         style = self.get_component_rich_style("folder-tree--count", partial=True)
