@@ -27,6 +27,7 @@ from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text
 
+HEADER_DATE = "%a, %d %b %Y %H:%M %z"  # as mail.render_headers shows it: no jump once loaded
 MAX_LINE = 2000  # cells drawn of one body line; the rest is cut with a marker
 
 class Mode:
@@ -162,6 +163,7 @@ class MessageView(VerticalScroll, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.default_mode = Mode.HTML if prefer_html else Mode.TEXT
         self.mode = self.default_mode
+        self._mode_before_raw = self.mode
         self.summary: MessageSummary | None = None
         self.raw: bytes | None = None
         self.shown: Shown | None = None
@@ -222,7 +224,7 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def _draw_headers_from_summary(self, summary: MessageSummary) -> None:
         rows = [header_content("From", str(summary.sender)),
-                header_content("Date", summary.date.strftime("%Y-%m-%d %H:%M")),
+                header_content("Date", summary.date.strftime(HEADER_DATE)),
                 header_content("Subject", summary.subject)]
         self.query_one("#headers", Static).update(Content("\n").join(rows))
         self._set_part("#attachments", Content(""))
@@ -238,6 +240,8 @@ class MessageView(VerticalScroll, can_focus=True):
         if shown.headers:
             rows = [header_content(label, value) for label, value in shown.headers]
             self.query_one("#headers", Static).update(Content("\n").join(rows))
+        # The raw source has every header itself: the summary above it would only repeat them.
+        self.query_one("#headers").display = shown.mode != Mode.RAW
         self._set_part("#attachments", attachments_content(message.attachments if message else ()))
         self._wrap_width = self.scrollable_content_region.width
         body = body_content(shown.body, shown.quote_depths, self._wrap_width)
@@ -260,7 +264,14 @@ class MessageView(VerticalScroll, can_focus=True):
     # ---- actions ----------------------------------------------------------------------------
 
     def _set_mode(self, mode: str) -> None:
-        self.mode = mode if self.mode != mode else Mode.TEXT
+        """Switch to `mode`, or back from it: leaving the raw source returns to the text or
+        HTML view it was entered from."""
+        if self.mode == mode:
+            self.mode = self._mode_before_raw if mode == Mode.RAW else Mode.TEXT
+        else:
+            if mode == Mode.RAW:
+                self._mode_before_raw = self.mode
+            self.mode = mode
         if self.summary is not None:
             self.show(self.summary, self.raw)
 
