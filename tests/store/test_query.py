@@ -9,7 +9,7 @@ from tests.store.builders import make_raw
 from tui_mail.errors import QueryError
 from tui_mail.model import Flags
 from tui_mail.store import NewMessage, Store, listing
-from tui_mail.store.query import compile_query
+from tui_mail.store.query import compile_query, place_fields
 
 
 @pytest.fixture
@@ -182,12 +182,27 @@ def test_fts_syntax_typed_by_the_user_is_searched_as_text(mail: Store) -> None:
         ("from:", "from: at column 1 needs a value"),
         ("not", "needs a term after it"),
         ("^^^", "no letters or digits"),
+        ("subjet:report", "unknown field subjet: at column 1 (did you mean subject:?"),
+        ("late -form:bob", "unknown field form: at column 7 (did you mean from:?"),
+        ("bogus:foo", 'put it in quotes: "bogus:…"'),
     ],
 )
 def test_malformed_queries_say_where_and_why(mail: Store, query: str, words: str) -> None:
     with pytest.raises(QueryError) as err:
         mail.search(query)
     assert words in str(err.value)
+
+
+def test_a_colon_after_a_word_or_in_a_url_or_quotes_is_still_text(mail: Store) -> None:
+    for query in ("Re: report", "https://example.com/report", '"bogus:foo"', "report:"):
+        mail.search(query)  # no QueryError
+
+
+def test_the_query_says_when_it_names_where_to_look() -> None:
+    assert place_fields("folder:Archive report") == {"folder"}
+    assert place_fields("in:trash or account:home") == {"in", "account"}
+    assert place_fields("from:folder report") == set()
+    assert place_fields('subject:"unclosed') == set()
 
 
 NASTY = [

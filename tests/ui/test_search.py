@@ -320,3 +320,32 @@ async def test_rows_from_several_places_say_where_they_live(make_app):
         assert app.screen.query_one(SearchBar).scope is SearchScope.FOLDER
         assert "Lists/python" not in row_text(message_list, 0)
         assert "PEP 999" in row_text(message_list, 0)
+
+
+async def test_a_query_naming_a_folder_looks_beyond_the_folder_it_was_opened_in(make_app):
+    from tui_mail.ui.widgets.folder_tree import FolderChoice
+
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        app.screen.choose(FolderChoice("work", "INBOX", "work: INBOX"))
+        await settle(pilot)
+        await type_query(pilot, "folder:Lists/python")
+        assert app.screen.query_one(SearchBar).scope is SearchScope.FOLDER
+        message_list = app.screen.query_one(MessageList)
+        assert [message_list.summary_at(0).subject] == ["[Python-Dev] PEP 999"]
+        await type_query(pilot, "account:home")
+        assert [message_list.summary_at(0).subject] == ["Dinner on Friday?"]
+
+
+async def test_an_unknown_field_is_an_error_that_wraps_to_show_the_fields(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_query(pilot, "subjet:report")
+        status = app.screen.query_one("#search-status")
+        assert status.has_class("-error")
+        assert status.region.height > 1
+        text = " ".join(screen_text(app).split())
+        assert "did you mean subject:?" in text
+        assert "account, after, attachment" in text

@@ -116,6 +116,35 @@ class _Tok:
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+URL_SCHEMES = {"http", "https", "ftp", "mailto", "file", "tel", "sip", "news"}
+
+
+def _unknown_field(name: str, after: str) -> bool:
+    """`name:value` with a name we do not know: a typo of a field (`subjet:x`), not text.
+    A URL scheme, or a colon that ends a word ("Re: hello"), is text as before."""
+    return bool(after) and not after.isspace() and name.lower() not in URL_SCHEMES
+
+
+def _unknown_field_message(name: str, at: int) -> str:
+    import difflib
+
+    known = sorted(TEXT_FIELDS.keys() | OTHER_FIELDS)
+    near = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]}:? " if near else ""
+    return (f"unknown field {name}: at column {at + 1} ({hint}fields: {', '.join(known)}; "
+            f'to search for the text itself, put it in quotes: "{name}:…")')
+
+
+def place_fields(query: str) -> set[str]:
+    """Which of `folder`, `in`, `account` the query uses to say where to look itself: then
+    the folder the search was opened in should not narrow it. Never raises."""
+    try:
+        toks = _tokenize(query)
+    except QueryError:
+        return set()
+    return {tok.field for tok in toks if tok.field in ("folder", "in", "account")}
+
+
 def _tokenize(query: str) -> list[_Tok]:
     query = _CONTROLS.sub(" ", query)  # FTS5 strings end at NUL; controls are never text
     toks: list[_Tok] = []
@@ -139,6 +168,8 @@ def _tokenize(query: str) -> list[_Tok]:
         if m and m.group(1).lower() in TEXT_FIELDS.keys() | OTHER_FIELDS:
             fieldname = m.group(1).lower()
             i += m.end()
+        elif m and _unknown_field(m.group(1), query[i + m.end():i + m.end() + 1]):
+            raise QueryError(_unknown_field_message(m.group(1), i))
         if i < n and query[i] == '"':
             end = query.find('"', i + 1)
             if end < 0:

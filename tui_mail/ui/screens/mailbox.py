@@ -550,16 +550,24 @@ class MailboxScreen(ActingScreen, Screen[None]):
             self.query_one(SearchBar).show_status("Type a query: words, from:, subject:, is:unread…")
             self.show_list(keep_id=None)
             return
+        from tui_mail.store.query import place_fields
+
         choice = self.state.choice
         account = folder = role = None
-        if event.scope is SearchScope.FOLDER:
+        scope = event.scope
+        named = place_fields(event.query) if scope is not SearchScope.ALL else set()
+        if "account" in named:  # `account:home` looks beyond this account
+            scope = SearchScope.ALL
+        elif named and scope is SearchScope.FOLDER:  # `folder:Archive` beyond this folder
+            scope = SearchScope.ACCOUNT
+        if scope is SearchScope.FOLDER:
             account, folder = choice.account, choice.folder
             if choice.unified:  # the folder shown is every inbox
                 role = FolderRole.INBOX
-        elif event.scope is SearchScope.ACCOUNT:
+        elif scope is SearchScope.ACCOUNT:
             account = choice.account  # all inboxes belong to no one account: every account
         self.query_one(SearchBar).show_status("Searching…")
-        self.message_list.show_place(*self._place_for(event.scope))
+        self.message_list.show_place(*self._place_for(scope))
         self._run_search(self._search_serial, event.query, account, folder, role)
 
     def _place_for(self, scope: SearchScope | None) -> tuple[Place, int]:

@@ -63,6 +63,8 @@ class SearchBar(Vertical):
         & #scope-prefix { width: auto; padding-left: 1; color: $text-accent; }
         & #scope { width: auto; padding: 0 1; color: $text-accent; }
         & #search-status { width: 100%; padding: 0 1; color: $text-muted; height: 1; }
+        /* An error names what is valid: let it wrap rather than cut the list. */
+        & #search-status.-error { height: auto; max-height: 4; }
         & #search-status.-error { color: $text-error; }
     }
     """
@@ -95,7 +97,7 @@ class SearchBar(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(Content("/"), id="scope-prefix")
-            yield QueryInput(placeholder="from:alice subject:report is:unread date:2024-01.. words",
+            yield QueryInput(placeholder="words from:alice subject:report is:unread",
                         id="query", select_on_focus=False)
             yield Label(self._scope_text(), id="scope")
         yield Label(Content(""), id="search-status")
