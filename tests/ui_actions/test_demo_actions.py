@@ -190,3 +190,23 @@ async def test_a_selection_over_two_accounts_is_acted_on_per_account(two_account
         assert folder_of(app, work.id) == "Archive"
         assert folder_of(app, home.id) == "INBOX"
         assert any("home: no archive folder" in n.message for n in app._notifications)  # noqa: SLF001
+
+
+async def test_mail_one_sent_shows_its_recipient_where_the_sender_would_be(demo_app):
+    from tui_mail.ui.widgets.folder_tree import FolderChoice
+
+    app = demo_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        app.screen.choose(FolderChoice("demo", "Sent", "demo: Sent"))
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        rows = [message_list.summary_at(i) for i in range(message_list.row_count)]
+        assert rows and {row.sender.email for row in rows} == {"sam@example.com"}
+        shown = ["".join(s.text for s in message_list.render_line(i)) for i in range(len(rows))]
+        for row, text in zip(rows, shown, strict=True):
+            assert f"To: {row.first_recipient[:8]}" in text
+            assert "Sam Rivera" not in text
+        app.screen.choose(FolderChoice("demo", "INBOX", "demo: INBOX"))
+        await settle(pilot)
+        assert "To: " not in "".join(s.text for s in message_list.render_line(0))

@@ -61,7 +61,7 @@ BODY_NONE, BODY_HEADERS, BODY_FULL = 0, 1, 2
 
 SUMMARY_COLUMNS = (
     "m.id, a.name, f.name, m.uid, m.message_id, m.subject, m.from_name, m.from_email, "
-    "m.date, m.flags, m.has_attachment, m.size, m.thread_id"
+    "m.date, m.flags, m.has_attachment, m.size, m.thread_id, m.to_text"
 )
 SUMMARY_JOINS = "JOIN folders f ON f.id = m.folder_id JOIN accounts a ON a.id = m.account_id"
 SUMMARY_FROM = f"messages m {SUMMARY_JOINS}"
@@ -82,6 +82,7 @@ def summary_of(row: tuple, depth: int = 0) -> MessageSummary:
         size=row[11],
         thread_id=row[12],
         depth=depth,
+        to_text=row[13],
     )
 
 

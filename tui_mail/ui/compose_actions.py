@@ -98,6 +98,11 @@ class ComposeActions:
         names = self.account_names or ["local"]
         return [offline_account(name, self.demo) for name in names]
 
+    def own_addresses(self) -> frozenset[str]:
+        """Every address one sends as (lower case): a list shows the recipient of those."""
+        return frozenset(identity.address.email.lower() for account in self.compose_accounts()
+                         for identity in account.all_identities if identity.address.email)
+
     def compose_account(self, name: str | None) -> Account:
         accounts = self.compose_accounts()
         return next((a for a in accounts if a.name == name), accounts[0])

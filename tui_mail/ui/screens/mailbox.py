@@ -105,6 +105,9 @@ class MailboxScreen(ActingScreen, Screen[None]):
 
     def on_mount(self) -> None:
         self.reload_folders()
+        # After the first paint: the demo's own address is read from its data file.
+        self.call_after_refresh(
+            lambda: self.message_list.set_own_addresses(self.tui.own_addresses()))
         start = self._start_choice()
         if start != self.state.choice:
             self.state = replace(self.state, choice=start)

@@ -195,6 +195,7 @@ class MessageList(ScrollView, can_focus=True):
         self._tags: dict[int, MessageSummary] = {}
         self._highlight: re.Pattern[str] | None = None
         self._place = Place.NONE
+        self._own: frozenset[str] = frozenset()
         self._place_width = 0
 
     # ---- data -------------------------------------------------------------------------------
@@ -294,6 +295,13 @@ class MessageList(ScrollView, can_focus=True):
         self._highlight = re.compile(
             "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)),
             re.IGNORECASE) if terms else None
+        self._strips.clear()
+        self.refresh()
+
+    def set_own_addresses(self, addresses: frozenset[str]) -> None:
+        """Rows sent from these addresses show "To: recipient" where the sender would be (as
+        mutt's %F does): in Sent, Drafts and one's own replies in a thread."""
+        self._own = addresses
         self._strips.clear()
         self.refresh()
 
@@ -425,7 +433,7 @@ class MessageList(ScrollView, can_focus=True):
             (markers(summary), styled("message-list--markers")),
             ("* ", styled("message-list--tag")) if tagged else ("  ", styled(None)),
             (f"{date:<10.10} ", styled("message-list--date")),
-            *self._marked(_fit(sanitize_line(summary.sender.display()), sender_width) + " ",
+            *self._marked(_fit(sanitize_line(self._who(summary)), sender_width) + " ",
                           styled("message-list--sender"), styled("message-list--match")),
             *self._place_column(summary, width, styled),
             (indent, styled("message-list--thread")),
@@ -433,6 +441,11 @@ class MessageList(ScrollView, can_focus=True):
                           styled("message-list--match")),
         ]
         return Strip(_cut(columns, width, styled(None)), width)
+
+    def _who(self, summary: MessageSummary) -> str:
+        if summary.to_text and summary.sender.email.lower() in self._own:
+            return f"To: {summary.first_recipient}"
+        return summary.sender.display()
 
     def _place_column(self, summary: MessageSummary, list_width: int,
                       styled: Callable[[str | None], Style]) -> list[tuple[str, Style]]:
