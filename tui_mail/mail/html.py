@@ -30,16 +30,20 @@ def html_to_text(html: str) -> tuple[str, tuple[str, ...]]:
 
     Only http(s), ftp and mailto links are kept; javascript: and other schemes lose their
     marker. Images become "[image: alt]", or nothing when they have no alt text (tracking
-    pixels). Hidden elements (preheaders) are left out. The text is NOT sanitized here.
+    pixels). Hidden elements (preheaders) are left out, layout tables become plain blocks.
+    The text is NOT sanitized here.
     """
     from tui_mail.mail.html_hidden import strip_hidden
+    from tui_mail.mail.html_layout import unwrap_layout_tables
 
     try:
-        text = _converter().handle(strip_hidden(html))
+        text = _converter().handle(unwrap_layout_tables(strip_hidden(html)))
     except Exception:  # html2text chokes on some malformed input; show the tags stripped
         text = re.sub(r"<[^>]*>", "", html)
         return text, ()
-    refs: dict[str, str] = {m.group(1): m.group(2).strip() for m in _REF_LINE.finditer(text)}
+    # "[3]: URL (title)": a URL has no spaces, the title after one is not part of it.
+    refs: dict[str, str] = {m.group(1): (m.group(2).split() or [""])[0]
+                            for m in _REF_LINE.finditer(text)}
     text = _REF_LINE.sub("", text).rstrip() + "\n"
 
     def image(m: re.Match[str]) -> str:
