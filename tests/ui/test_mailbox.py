@@ -131,11 +131,18 @@ async def test_sort_cycle_and_threads_keep_the_selected_message(make_app):
         await pilot.press("o")
         await settle(pilot)
         assert message_list.selected.id == chosen
+        dates = [message_list.summary_at(i).date for i in range(message_list.row_count)]
+        assert dates == sorted(dates)
+        assert "oldest first" in screen_text(app)
+        await pilot.press("o")
+        await settle(pilot)
+        assert message_list.selected.id == chosen
         senders = [message_list.summary_at(i).sender.display().casefold()
                    for i in range(message_list.row_count)]
         assert senders == sorted(senders)
         assert "by sender" in screen_text(app)
-        await pilot.press("o", "o")  # back to date order
+        await pilot.press("o", "o")  # back to date order, newest first
+        assert "newest first" in screen_text(app)
         await pilot.press("T")
         await settle(pilot)
         assert message_list.threaded

@@ -102,7 +102,7 @@ async def test_sorting_by_sender_in_the_threaded_view_orders_the_threads_by_send
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         message_list = app.query_one(MessageList)
-        await pilot.press("T", "o")
+        await pilot.press("T", "o", "o")
         await settle(pilot)
         assert isinstance(message_list.source, ThreadRows)
         firsts = [message_list.summary_at(i) for i in range(message_list.row_count)

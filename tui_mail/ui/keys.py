@@ -119,7 +119,7 @@ REGISTRY: tuple[KeyAction, ...] = (
     _a("mailbox.fold_all", "Z", "toggle_fold_all", "Fold all", Scope.MAILBOX, show=False,
        help="Fold every thread, or unfold them all (threaded view)"),
     _a("mailbox.sort", "o", "cycle_sort", "Sort", Scope.MAILBOX,
-       help="Sort by date, sender or subject"),
+       help="Sort newest first, oldest first, by sender or by subject (in turn)"),
     *_message_actions(Scope.MAILBOX, "mailbox"),
     _a("mailbox.tag", "t,space", "toggle_tag", "Tag", Scope.MAILBOX, show=False,
        help="Tag or untag the message; actions apply to all tagged messages"),

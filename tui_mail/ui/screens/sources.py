@@ -18,7 +18,14 @@ from tui_mail.ui.widgets.message_list import RowSource
 if TYPE_CHECKING:
     from tui_mail.store import Store
 
-SORT_ORDER = (SortBy.DATE, SortBy.SENDER, SortBy.SUBJECT)
+# What `o` steps through: (sort, descending, how the status line says it). Sender and subject
+# read best A to Z; dates newest first, then oldest first (mutt's reverse-date).
+SORTS: tuple[tuple[SortBy, bool, str], ...] = (
+    (SortBy.DATE, True, "newest first"),
+    (SortBy.DATE, False, "oldest first"),
+    (SortBy.SENDER, False, "by sender"),
+    (SortBy.SUBJECT, False, "by subject"),
+)
 
 
 class ViewRows(RowSource):
@@ -95,24 +102,27 @@ class ListState:
 
     choice: FolderChoice = ALL_INBOXES
     sort: SortBy = SortBy.DATE
+    descending: bool = True
     threaded: bool = False
     fold_all: bool = False  # threads start folded (and `toggled` lists the open ones)
     toggled: frozenset[int] = field(default_factory=frozenset)  # threads folded/unfolded by hand
 
+    def _sort_index(self) -> int:
+        return next((i for i, (sort, descending, _) in enumerate(SORTS)
+                     if (sort, descending) == (self.sort, self.descending)), 0)
+
     def next_sort(self) -> ListState:
-        return replace(self, sort=SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)])
+        sort, descending, _ = SORTS[(self._sort_index() + 1) % len(SORTS)]
+        return replace(self, sort=sort, descending=descending)
 
     def describe(self) -> str:
-        order = {SortBy.DATE: "newest first", SortBy.SENDER: "by sender",
-                 SortBy.SUBJECT: "by subject"}[self.sort]
+        order = SORTS[self._sort_index()][2]
         return f"{self.choice.title} · {order}{' · threads' if self.threaded else ''}"
 
 
 def view_for(state: ListState, folders: dict[tuple[str, str], Folder]) -> View | None:
     """The store view for a list state, or None when the chosen folder no longer exists."""
-    # Sender and subject read best A to Z; dates newest first.
-    descending = state.sort is SortBy.DATE
-    options = {"sort": state.sort, "descending": descending, "threaded": state.threaded}
+    options = {"sort": state.sort, "descending": state.descending, "threaded": state.threaded}
     if state.choice.unified:
         return View.role(FolderRole.INBOX, **options)
     folder = folders.get((state.choice.account or "", state.choice.folder or ""))
