@@ -230,3 +230,16 @@ async def test_a_long_quoted_paragraph_stays_quoted_on_screen_at_any_width(make_
         await settle(pilot)
         assert 2 < len(quote_rows()) < 8
         assert all(row.startswith(">> quoted") for row in quote_rows())
+
+
+def test_a_long_header_wraps_under_its_value_not_under_its_label():
+    from tui_mail.ui.widgets.message_view import header_content
+
+    cc = ", ".join(f"Person {i} <person{i}@example.com>" for i in range(6))
+    lines = header_content("Cc", cc, 60).plain.split("\n")
+    assert len(lines) > 2
+    assert lines[0].startswith("Cc: Person 0")
+    assert all(line.startswith("    ") and not line.startswith("     ") for line in lines[1:])
+    assert all(len(line) <= 60 for line in lines)
+    assert " ".join(line.strip() for line in lines) == f"Cc: {cc}"
+    assert header_content("Subject", "short", 60).plain == "Subject: short"

@@ -121,10 +121,18 @@ def body_content(text: str, depths: Sequence[int] = (), width: int = 0) -> Conte
     return Content("\n".join(shown)).add_spans(spans)
 
 
-def header_content(label: str, value: str) -> Content:
-    text = f"{label}: {sanitize_line(value)}"
+def header_content(label: str, value: str, width: int = 0) -> Content:
+    """"Label: value", the value wrapped (at `width`, when given) under its own start, so a
+    long Cc list reads as one block beside its label."""
+    value = sanitize_line(value)
+    indent = len(label) + 2
+    if width - indent >= MIN_WRAP and cell_len(value) > width - indent:
+        pieces = textwrap.wrap(value, width - indent, break_long_words=False,
+                               break_on_hyphens=False) or [value]
+        value = ("\n" + " " * indent).join(pieces)
+    text = f"{label}: {value}"
     return Content(text).add_spans([Span(0, len(label) + 1, "bold $header-label"),
-                                    Span(len(label) + 2, len(text), "$header-value")])
+                                    Span(indent, len(text), "$header-value")])
 
 
 class MessageView(VerticalScroll, can_focus=True):
@@ -223,9 +231,10 @@ class MessageView(VerticalScroll, can_focus=True):
         self.query_one("#body", Static).update(Content("No message selected."))
 
     def _draw_headers_from_summary(self, summary: MessageSummary) -> None:
-        rows = [header_content("From", str(summary.sender)),
-                header_content("Date", summary.date.strftime(HEADER_DATE)),
-                header_content("Subject", summary.subject)]
+        width = self.scrollable_content_region.width
+        rows = [header_content("From", str(summary.sender), width),
+                header_content("Date", summary.date.strftime(HEADER_DATE), width),
+                header_content("Subject", summary.subject, width)]
         self.query_one("#headers", Static).update(Content("\n").join(rows))
         self._set_part("#attachments", Content(""))
         self._set_part("#links", Content(""))
@@ -237,13 +246,14 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def _draw(self, shown: Shown) -> None:
         message = shown.message
+        self._wrap_width = self.scrollable_content_region.width
         if shown.headers:
-            rows = [header_content(label, value) for label, value in shown.headers]
+            rows = [header_content(label, value, self._wrap_width)
+                    for label, value in shown.headers]
             self.query_one("#headers", Static).update(Content("\n").join(rows))
         # The raw source has every header itself: the summary above it would only repeat them.
         self.query_one("#headers").display = shown.mode != Mode.RAW
         self._set_part("#attachments", attachments_content(message.attachments if message else ()))
-        self._wrap_width = self.scrollable_content_region.width
         body = body_content(shown.body, shown.quote_depths, self._wrap_width)
         note = {Mode.RAW: "raw source", Mode.HTML: f"{shown.source} part"}.get(shown.mode)
         if shown.mode == Mode.TEXT and shown.source == "html":
