@@ -349,3 +349,27 @@ async def test_an_unknown_field_is_an_error_that_wraps_to_show_the_fields(make_a
         text = " ".join(screen_text(app).split())
         assert "did you mean subject:?" in text
         assert "account, after, attachment" in text
+
+
+async def test_the_words_searched_for_are_marked_in_the_message_opened_from_the_results(
+        make_app):
+    from tui_mail.ui.screens.message import MessageScreen
+    from tui_mail.ui.widgets.message_view import SEARCH_MATCH, MessageView
+
+    def marked(view: MessageView) -> list[str]:
+        body = view.query_one("#body").content
+        return [body.plain[span.start:span.end] for span in body.spans
+                if span.style == SEARCH_MATCH]
+
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await type_query(pilot, "message")
+        assert marked(app.screen.query_one("#preview", MessageView)) == ["message"]
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert marked(app.screen.query_one(MessageView)) == ["message"]
+        await pilot.press("q", "escape")
+        await settle(pilot)
+        assert marked(app.screen.query_one("#preview", MessageView)) == []

@@ -316,6 +316,11 @@ class MailboxScreen(ActingScreen, Screen[None]):
         elif current is None or current.id != summary.id or current.flags != summary.flags:
             self.preview.show(summary, self.tui.store.raw_message(summary.id))
 
+    def _highlight(self, terms: Sequence[str]) -> None:
+        """Mark the words searched for in the results and in the preview of one."""
+        self.message_list.highlight(terms)
+        self.preview.set_highlight(self.message_list.highlight_pattern)
+
     @on(MessageList.Opened, "#messages")
     def _opened(self, event: MessageList.Opened) -> None:
         from tui_mail.ui.screens.message import MessageScreen
@@ -528,7 +533,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         if not self.searching:
             return
         self.searching = False
-        self.message_list.highlight(())
+        self._highlight(())
         self.remove_class("-searching")
         self._search_serial += 1
         selected = self.message_list.selected
@@ -549,7 +554,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
             return
         self._search_serial += 1
         if not event.query.strip():
-            self.message_list.highlight(())
+            self._highlight(())
             self.query_one(SearchBar).show_status("Type a query: words, from:, subject:, is:unread…")
             self.show_list(keep_id=None)
             return
@@ -644,7 +649,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         if not same_search:
             from tui_mail.store.query import highlight_terms
 
-            self.message_list.highlight(highlight_terms(query))
+            self._highlight(highlight_terms(query))
         self.message_list.set_source(ListRows(results),
                                      keep_id=selected.id if selected else None)
         if not same_search:

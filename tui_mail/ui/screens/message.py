@@ -48,6 +48,7 @@ class MessageScreen(ActingScreen, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.view.set_highlight(self.message_list.highlight_pattern)
         self._show(self.message_list.selected)
 
     def _show(self, summary: MessageSummary | None) -> None:

@@ -290,6 +290,11 @@ class MessageList(ScrollView, can_focus=True):
         self.cursor = position
         return True
 
+    @property
+    def highlight_pattern(self) -> re.Pattern[str] | None:
+        """The words searched for, as the list marks them (the viewer marks them too)."""
+        return self._highlight
+
     def highlight(self, terms: Sequence[str]) -> None:
         """Mark these words (search terms) where the sender or subject shows them."""
         self._highlight = re.compile(

@@ -28,6 +28,7 @@ from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text
 
 HEADER_DATE = "%a, %d %b %Y %H:%M %z"  # as mail.render_headers shows it: no jump once loaded
+SEARCH_MATCH = "$search-match-foreground on $search-match-background"
 MAX_LINE = 2000  # cells drawn of one body line; the rest is cut with a marker
 
 class Mode:
@@ -96,10 +97,11 @@ def wrap_quoted(lines: Sequence[str], depths: Sequence[int], width: int
     return out, out_depths
 
 
-def body_content(text: str, depths: Sequence[int] = (), width: int = 0) -> Content:
+def body_content(text: str, depths: Sequence[int] = (), width: int = 0,
+                 highlight: re.Pattern[str] | None = None) -> Content:
     """The body as literal Content: quoted lines coloured by depth (and wrapped behind their
     quote marks at `width`, when given), the signature (after the last "-- " line) muted,
-    very long lines cut."""
+    very long lines cut; the words `highlight` finds marked."""
     lines = [line if len(line) <= MAX_LINE else
              line[:MAX_LINE] + f" … [{len(line) - MAX_LINE} more characters]"
              for line in text.split("\n")]
@@ -118,7 +120,11 @@ def body_content(text: str, depths: Sequence[int] = (), width: int = 0) -> Conte
             spans.append(Span(offset, offset + len(line), "$signature-foreground"))
         shown.append(line)
         offset += len(line) + 1
-    return Content("\n".join(shown)).add_spans(spans)
+    plain = "\n".join(shown)
+    if highlight is not None:  # last: the words searched for show over quote colours
+        spans += [Span(m.start(), m.end(), SEARCH_MATCH) for m in highlight.finditer(plain)
+                  if m.end() > m.start()]
+    return Content(plain).add_spans(spans)
 
 
 def header_content(label: str, value: str, width: int = 0) -> Content:
@@ -176,6 +182,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self.raw: bytes | None = None
         self.shown: Shown | None = None
         self._wrap_width = 0
+        self._highlight: re.Pattern[str] | None = None
         # A lone `g` is the group reply of the screen the view is on.
         self._chord = TopChord(self, self.action_scroll_body_top, lambda: (
             "message.reply_all" if self.id == "message" else "mailbox.reply_all"))
@@ -254,7 +261,7 @@ class MessageView(VerticalScroll, can_focus=True):
         # The raw source has every header itself: the summary above it would only repeat them.
         self.query_one("#headers").display = shown.mode != Mode.RAW
         self._set_part("#attachments", attachments_content(message.attachments if message else ()))
-        body = body_content(shown.body, shown.quote_depths, self._wrap_width)
+        body = body_content(shown.body, shown.quote_depths, self._wrap_width, self._highlight)
         note = {Mode.RAW: "raw source", Mode.HTML: f"{shown.source} part"}.get(shown.mode)
         if shown.mode == Mode.TEXT and shown.source == "html":
             note = "html part (no plain text part)"
@@ -263,6 +270,16 @@ class MessageView(VerticalScroll, can_focus=True):
         self.query_one("#body", Static).update(body)
         self._set_part("#links", links_content(shown.links))
         self.scroll_home(animate=False)
+
+    def set_highlight(self, pattern: re.Pattern[str] | None) -> None:
+        """Mark these words (a search's) in the body; redraws a message already shown."""
+        if pattern == self._highlight:
+            return
+        self._highlight = pattern
+        if self.shown is not None:
+            offset = self.scroll_y
+            self._draw(self.shown)
+            self.scroll_to(y=offset, animate=False)
 
     def on_resize(self, event: events.Resize) -> None:
         """Quoted lines are wrapped to the width: draw them again when it changes."""
