@@ -161,6 +161,10 @@ async def test_in_the_message_g_g_and_g_reach_its_ends_and_a_lone_g_replies_to_a
         await settle(pilot)
         assert view.scroll_y == 0
         assert calls == []
+        await pilot.press("g", "j")  # scrolling ends the wait for a second g
+        await pilot.pause(CHORD_DELAY + 0.2)
+        await settle(pilot)
+        assert calls == []
         await pilot.press("g")
         await pilot.pause(CHORD_DELAY + 0.2)
         await settle(pilot)

@@ -21,9 +21,10 @@ CHORD_DELAY = 1.0  # seconds a lone `g` waits for a second `g`
 class TopChord:
     """The pending-`g` state of one widget."""
 
-    def __init__(self, widget: Widget, go_top: Callable[[], None],
+    def __init__(self, widget: Widget, chord_binding: str, go_top: Callable[[], None],
                  lone_binding: Callable[[], str | None] = lambda: None) -> None:
         self._widget = widget
+        self._chord_binding = chord_binding  # the binding id of the chord's own key
         self._go_top = go_top
         self._lone_binding = lone_binding  # the binding id a lone `g` stands for, if any
         self._timer: Timer | None = None
@@ -39,6 +40,12 @@ class TopChord:
             return
         self._timer = self._widget.set_timer(CHORD_DELAY, self._lone)
 
+    def key_pressed(self, key: str) -> None:
+        """Any other key ends the wait: `g` then `o` sorts, and replies to no one a second
+        later. (Called for every key the widget sees, before or after its binding runs.)"""
+        if self._timer is not None and key not in _keys(self._widget, self._chord_binding):
+            self.cancel()
+
     def cancel(self) -> None:
         if self._timer is not None:
             self._timer.stop()
@@ -51,8 +58,12 @@ class TopChord:
         binding_id = self._lone_binding()
         if binding_id is None:
             return
-        app = self._widget.app
-        keymap: dict[str, str] = getattr(app, "_keymap", {})  # what App.set_keymap set
-        keys = keymap.get(binding_id, BY_ID[binding_id].keys)
-        if "g" in (key.strip() for key in keys.split(",")):
-            await app.run_action(BY_ID[binding_id].action)
+        if "g" in _keys(self._widget, binding_id):
+            await self._widget.app.run_action(BY_ID[binding_id].action)
+
+
+def _keys(widget: Widget, binding_id: str) -> set[str]:
+    """The keys bound to `binding_id` now: the config's `[keys]` or the default."""
+    keymap: dict[str, str] = getattr(widget.app, "_keymap", {})  # what App.set_keymap set
+    keys = keymap.get(binding_id, BY_ID[binding_id].keys)
+    return {key.strip() for key in keys.split(",")}

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Tree
@@ -102,7 +103,10 @@ class FolderTree(Tree[FolderChoice]):
         self._folder_nodes: dict[tuple[str | None, str | None], TreeNode[FolderChoice]] = {}
         self._shown: tuple[Sequence[tuple[str, Sequence[Folder]]], FolderChoice | None] | None = None
         self._count_style: Style | None = None
-        self._chord = TopChord(self, self.action_scroll_home)
+        self._chord = TopChord(self, "folders.top_chord", self.action_scroll_home)
+
+    def on_key(self, event: events.Key) -> None:
+        self._chord.key_pressed(event.key)
 
     def action_chord_g(self) -> None:
         """`g g` goes to the first folder (a lone `g` does nothing here)."""

@@ -190,7 +190,8 @@ class MessageList(ScrollView, can_focus=True):
         self._styles: dict[tuple[str, bool], Style] = {}
         self._clock = clock
         self._now = clock()
-        self._chord = TopChord(self, lambda: self._move(0), lambda: "mailbox.reply_all")
+        self._chord = TopChord(self, "list.top_chord", lambda: self._move(0),
+                               lambda: "mailbox.reply_all")
         self.threaded = False
         self._tags: dict[int, MessageSummary] = {}
         self._highlight: re.Pattern[str] | None = None
@@ -524,6 +525,9 @@ class MessageList(ScrollView, can_focus=True):
 
     def action_page_up(self) -> None:
         self._move(self.cursor - max(1, self.size.height - 1))
+
+    def on_key(self, event: events.Key) -> None:
+        self._chord.key_pressed(event.key)
 
     def action_chord_g(self) -> None:
         """`g g` goes to the first message; a lone `g` is a group reply, as in mutt."""

@@ -184,7 +184,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self._wrap_width = 0
         self._highlight: re.Pattern[str] | None = None
         # A lone `g` is the group reply of the screen the view is on.
-        self._chord = TopChord(self, self.action_scroll_body_top, lambda: (
+        self._chord = TopChord(self, "message.top_chord", self.action_scroll_body_top, lambda: (
             "message.reply_all" if self.id == "message" else "mailbox.reply_all"))
 
     def compose(self) -> ComposeResult:
@@ -307,6 +307,9 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def action_toggle_raw(self) -> None:
         self._set_mode(Mode.RAW)
+
+    def on_key(self, event: events.Key) -> None:
+        self._chord.key_pressed(event.key)
 
     def action_chord_g(self) -> None:
         self._chord.press()
