@@ -198,15 +198,18 @@ class MessageSummary:
     depth: int = 0  # indentation in a threaded view
     folded: int = 0  # messages of its thread hidden under it (a folded thread's first row)
     folded_unread: int = 0  # how many of those are unread
-    to_text: str = ""  # the To header as "Name <email>, ..." (shown for mail one sent)
+    to_text: str = ""  # the To addresses as a header value (shown for mail one sent)
 
     @property
     def first_recipient(self) -> str:
         """The first To name (else address), for a list row of a message one sent."""
-        first = self.to_text.split(">", 1)[0] if "<" in self.to_text else \
-            self.to_text.split(",", 1)[0]
-        name, _, address = first.partition("<")
-        return name.strip().strip('"') or address.strip()
+        from email.utils import getaddresses
+
+        found = [pair for pair in getaddresses([self.to_text]) if any(pair)]
+        if not found:
+            return self.to_text.strip()
+        name, address = found[0]
+        return name or address
 
 
 @dataclass(frozen=True)

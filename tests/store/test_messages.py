@@ -152,3 +152,18 @@ def test_address_completion_by_name_or_address(store: Store, prefix: str) -> Non
     add(store, range(1, 4))
     add(store, range(4, 5), sender="Carol <carol@example.net>")
     assert [a.email for a in store.addresses(prefix)] == ["alice@example.com"]
+
+
+@pytest.mark.parametrize(("to", "first"), [
+    ('"Doe, John" <john@example.org>, Bob <bob@example.org>', "Doe, John"),
+    ("ann@example.org, Bob <bob@example.org>", "ann@example.org"),
+    ("=?utf-8?q?J=C3=BCrgen?= <j@example.org>", "Jürgen"),
+    ('"Ann \\"the boss\\" Lee" <ann@example.org>', 'Ann "the boss" Lee'),
+    ("undisclosed-recipients:;", ""),  # no one: the list shows the sender instead
+])
+def test_the_first_recipient_is_read_back_from_the_cache_whatever_the_to_header(
+        store: Store, to: str, first: str) -> None:
+    store.ensure_folder("acct", "Sent", FolderRole.SENT)
+    store.add_messages("acct", "Sent", [NewMessage(uid=1, flags=Flags(), raw=make_raw(1, to=to))])
+    (row,) = store.search("hello", account="acct")
+    assert row.first_recipient == first

@@ -209,9 +209,8 @@ async def test_mail_one_sent_shows_its_recipient_where_the_sender_would_be(demo_
         rows = [message_list.summary_at(i) for i in range(message_list.row_count)]
         assert rows and {row.sender.email for row in rows} == {"sam@example.com"}
         shown = ["".join(s.text for s in message_list.render_line(i)) for i in range(len(rows))]
-        for row, text in zip(rows, shown, strict=True):
-            assert f"To: {row.first_recipient[:8]}" in text
-            assert "Sam Rivera" not in text
+        assert "To: Kwame Mensah" in shown[0] and "To: François Dubois" in shown[1]
+        assert all("To: " in text and "Sam Rivera" not in text for text in shown)
         app.screen.choose(FolderChoice("demo", "INBOX", "demo: INBOX"))
         await settle(pilot)
         assert "To: " not in "".join(s.text for s in message_list.render_line(0))

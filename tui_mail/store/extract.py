@@ -27,6 +27,23 @@ def addresses_text(addrs: tuple[Address, ...]) -> str:
     return ", ".join(str(a) for a in addrs)
 
 
+_SPECIALS = set('()<>[]:;@\\,."')
+
+
+def addresses_header(addrs: tuple[Address, ...]) -> str:
+    """An address list `email.utils.getaddresses` reads back: names with a comma or another
+    special quoted ("Doe, John" <j@x>). Unicode stays as it is (no RFC 2047)."""
+    def one(a: Address) -> str:
+        if not a.name:
+            return a.email
+        name = a.name
+        if any(c in _SPECIALS for c in name):
+            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"{name} <{a.email}>"
+
+    return ", ".join(one(a) for a in addrs)
+
+
 def header_search_text(h: HeaderSummary) -> SearchText:
     """Search text of a message whose body is not cached yet."""
     return SearchText(

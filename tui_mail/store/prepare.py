@@ -66,8 +66,8 @@ class Prepared:
                 body.attachment_names,
             )
         self.search = search
-        self.to_text = extract.addresses_text(self.headers.to)
-        self.cc_text = extract.addresses_text(self.headers.cc)
+        self.to_text = extract.addresses_header(self.headers.to)
+        self.cc_text = extract.addresses_header(self.headers.cc)
         self.sender_sort = extract.sender_sort_key(self.headers)
         self.subject_sort = extract.subject_sort_key(self.headers.subject)
         return self
