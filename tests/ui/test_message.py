@@ -243,3 +243,17 @@ def test_a_long_header_wraps_under_its_value_not_under_its_label():
     assert all(len(line) <= 60 for line in lines)
     assert " ".join(line.strip() for line in lines) == f"Cc: {cc}"
     assert header_content("Subject", "short", 60).plain == "Subject: short"
+
+
+def test_wide_characters_wrap_by_screen_cells_behind_their_quote_marks():
+    from rich.cells import cell_len
+
+    from tui_mail.ui.widgets.message_view import header_content, wrap_quoted
+
+    text = "日本語の文章" * 15  # no spaces: cut by cells, two per character
+    lines, depths = wrap_quoted([f"> {text}"], [1], 40)
+    assert len(lines) > 4 and depths == [1] * len(lines)
+    assert all(line.startswith("> ") and cell_len(line) <= 40 for line in lines)
+    assert "".join(line[2:] for line in lines) == text
+    header = header_content("Subject", "日本語の件名 " * 10, 50).plain.split("\n")
+    assert len(header) > 2 and all(cell_len(line) <= 50 for line in header)

@@ -8,7 +8,6 @@ is the preview pane of the mailbox and the body of the message screen.
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -20,14 +19,16 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content, Span
 from textual.message import Message as TextualMessage
+from textual.timer import Timer
 from textual.widgets import Static
 
 from tui_mail.model import Attachment, Message, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
-from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text
+from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text, wrap_cells
 
 HEADER_DATE = "%a, %d %b %Y %H:%M %z"  # as mail.render_headers shows it: no jump once loaded
+RESIZE_REDRAW_DELAY = 0.1  # seconds
 SEARCH_MATCH = "$search-match-foreground on $search-match-background"
 MAX_LINE = 2000  # cells drawn of one body line; the rest is cut with a marker
 
@@ -86,8 +87,7 @@ def wrap_quoted(lines: Sequence[str], depths: Sequence[int], width: int
             continue
         marks = prefix.group().rstrip() + " "
         room = width - cell_len(marks)
-        pieces = textwrap.wrap(line[prefix.end():], room, break_long_words=False,
-                               break_on_hyphens=False) if room >= MIN_WRAP else []
+        pieces = wrap_cells(line[prefix.end():].strip(), room) if room >= MIN_WRAP else []
         if len(pieces) < 2:
             out.append(line)
             out_depths.append(depth)
@@ -120,11 +120,15 @@ def body_content(text: str, depths: Sequence[int] = (), width: int = 0,
             spans.append(Span(offset, offset + len(line), "$signature-foreground"))
         shown.append(line)
         offset += len(line) + 1
-    plain = "\n".join(shown)
-    if highlight is not None:  # last: the words searched for show over quote colours
-        spans += [Span(m.start(), m.end(), SEARCH_MATCH) for m in highlight.finditer(plain)
-                  if m.end() > m.start()]
-    return Content(plain).add_spans(spans)
+    return mark_words(Content("\n".join(shown)).add_spans(spans), highlight)
+
+
+def mark_words(content: Content, pattern: re.Pattern[str] | None) -> Content:
+    """`content` with what `pattern` finds marked as a search match (over quote colours)."""
+    if pattern is None:
+        return content
+    return content.add_spans([Span(m.start(), m.end(), SEARCH_MATCH)
+                              for m in pattern.finditer(content.plain) if m.end() > m.start()])
 
 
 def header_content(label: str, value: str, width: int = 0) -> Content:
@@ -133,8 +137,7 @@ def header_content(label: str, value: str, width: int = 0) -> Content:
     value = sanitize_line(value)
     indent = len(label) + 2
     if width - indent >= MIN_WRAP and cell_len(value) > width - indent:
-        pieces = textwrap.wrap(value, width - indent, break_long_words=False,
-                               break_on_hyphens=False) or [value]
+        pieces = wrap_cells(value, width - indent)
         value = ("\n" + " " * indent).join(pieces)
     text = f"{label}: {value}"
     return Content(text).add_spans([Span(0, len(label) + 1, "bold $header-label"),
@@ -183,6 +186,8 @@ class MessageView(VerticalScroll, can_focus=True):
         self.shown: Shown | None = None
         self._wrap_width = 0
         self._highlight: re.Pattern[str] | None = None
+        self._body_cache: tuple[Shown, int, Content] | None = None  # the body laid out
+        self._resize_timer: Timer | None = None
         # A lone `g` is the group reply of the screen the view is on.
         self._chord = TopChord(self, "message.top_chord", self.action_scroll_body_top, lambda: (
             "message.reply_all" if self.id == "message" else "mailbox.reply_all"))
@@ -261,7 +266,12 @@ class MessageView(VerticalScroll, can_focus=True):
         # The raw source has every header itself: the summary above it would only repeat them.
         self.query_one("#headers").display = shown.mode != Mode.RAW
         self._set_part("#attachments", attachments_content(message.attachments if message else ()))
-        body = body_content(shown.body, shown.quote_depths, self._wrap_width, self._highlight)
+        cache = self._body_cache
+        if cache is None or cache[0] is not shown or cache[1] != self._wrap_width:
+            cache = (shown, self._wrap_width,
+                     body_content(shown.body, shown.quote_depths, self._wrap_width))
+            self._body_cache = cache
+        body = mark_words(cache[2], self._highlight)
         note = {Mode.RAW: "raw source", Mode.HTML: f"{shown.source} part"}.get(shown.mode)
         if shown.mode == Mode.TEXT and shown.source == "html":
             note = "html part (no plain text part)"
@@ -272,21 +282,27 @@ class MessageView(VerticalScroll, can_focus=True):
         self.scroll_home(animate=False)
 
     def set_highlight(self, pattern: re.Pattern[str] | None) -> None:
-        """Mark these words (a search's) in the body; redraws a message already shown."""
+        """Mark these words (a search's) in the body; redraws a message already shown (its
+        body is kept laid out: only the marks are added)."""
         if pattern == self._highlight:
             return
         self._highlight = pattern
+        self._redraw()
+
+    def _redraw(self) -> None:
         if self.shown is not None:
             offset = self.scroll_y
             self._draw(self.shown)
             self.scroll_to(y=offset, animate=False)
 
     def on_resize(self, event: events.Resize) -> None:
-        """Quoted lines are wrapped to the width: draw them again when it changes."""
-        if self.shown is not None and self.scrollable_content_region.width != self._wrap_width:
-            offset = self.scroll_y
-            self._draw(self.shown)
-            self.scroll_to(y=offset, animate=False)
+        """Quoted lines and headers are wrapped to the width: draw them again when it changes,
+        once a drag of the window's edge pauses (a long body takes a while to lay out)."""
+        if self.shown is None or self.scrollable_content_region.width == self._wrap_width:
+            return
+        if self._resize_timer is not None:
+            self._resize_timer.stop()
+        self._resize_timer = self.set_timer(RESIZE_REDRAW_DELAY, self._redraw)
 
     # ---- actions ----------------------------------------------------------------------------
 

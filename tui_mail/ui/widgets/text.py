@@ -35,3 +35,27 @@ def format_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GB"
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` terminal cells, broken at spaces; a word wider than
+    a line (a URL, a run of CJK text, which has no spaces) is cut by cells. Spaces where a
+    line breaks are dropped; runs of spaces inside a line are kept."""
+    from rich.cells import cell_len, chop_cells
+
+    lines: list[str] = []
+    line, used = "", 0
+    for word in text.split(" "):
+        size = cell_len(word)
+        gap = 1 if line else 0
+        if used + gap + size <= width:
+            line, used = f"{line} {word}" if line else word, used + gap + size
+            continue
+        if line:
+            lines.append(line)
+        pieces = chop_cells(word, width) if size > width else [word]
+        lines.extend(pieces[:-1])
+        line, used = pieces[-1], cell_len(pieces[-1])
+    if line or not lines:
+        lines.append(line)
+    return lines
