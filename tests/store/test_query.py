@@ -182,9 +182,9 @@ def test_fts_syntax_typed_by_the_user_is_searched_as_text(mail: Store) -> None:
         ("from:", "from: at column 1 needs a value"),
         ("not", "needs a term after it"),
         ("^^^", "no letters or digits"),
-        ("subjet:report", "unknown field subjet: at column 1 (did you mean subject:?"),
-        ("late -form:bob", "unknown field form: at column 7 (did you mean from:?"),
-        ("bogus:foo", 'put it in quotes: "bogus:…"'),
+        ("subjet:report", "unknown field subjet: at column 1: did you mean subject:?"),
+        ("late -form:bob", "unknown field form: at column 7: did you mean from:?"),
+        ("attachement:pdf", 'put it in quotes: "attachement:…"'),
     ],
 )
 def test_malformed_queries_say_where_and_why(mail: Store, query: str, words: str) -> None:
@@ -193,8 +193,9 @@ def test_malformed_queries_say_where_and_why(mail: Store, query: str, words: str
     assert words in str(err.value)
 
 
-def test_a_colon_after_a_word_or_in_a_url_or_quotes_is_still_text(mail: Store) -> None:
-    for query in ("Re: report", "https://example.com/report", '"bogus:foo"', "report:"):
+def test_a_colon_after_a_word_unlike_any_field_or_in_a_url_or_quotes_is_still_text(mail: Store) -> None:
+    for query in ("Re: report", "https://example.com/report", '"subjet:foo"', "report:",
+                  "Re:report", "JIRA:ABC-1", "bogus:foo", "ssh://host"):
         mail.search(query)  # no QueryError
 
 

@@ -116,23 +116,29 @@ class _Tok:
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-URL_SCHEMES = {"http", "https", "ftp", "mailto", "file", "tel", "sip", "news"}
+URL_SCHEMES = {"http", "https", "ftp", "sftp", "ssh", "git", "mailto", "file", "tel", "sip",
+               "news", "irc", "xmpp", "cid", "ldap", "smb"}
 
 
-def _unknown_field(name: str, after: str) -> bool:
-    """`name:value` with a name we do not know: a typo of a field (`subjet:x`), not text.
-    A URL scheme, or a colon that ends a word ("Re: hello"), is text as before."""
-    return bool(after) and not after.isspace() and name.lower() not in URL_SCHEMES
+def _misspelt_field(name: str, after: str) -> str | None:
+    """The field `name:value` was probably meant to be (`subjet:x`, `form:bob`), if any.
 
-
-def _unknown_field_message(name: str, at: int) -> str:
+    A name close to no field is text, as Gmail takes it: "Re:report", "JIRA:ABC-1" and URL
+    schemes are searched for; so is a colon that ends a word ("Re: hello").
+    """
     import difflib
 
+    if not after or after.isspace() or name.lower() in URL_SCHEMES:
+        return None
     known = sorted(TEXT_FIELDS.keys() | OTHER_FIELDS)
-    near = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
-    hint = f"did you mean {near[0]}:? " if near else ""
-    return (f"unknown field {name}: at column {at + 1} ({hint}fields: {', '.join(known)}; "
-            f'to search for the text itself, put it in quotes: "{name}:…")')
+    near = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
+    return near[0] if near else None
+
+
+def _misspelt_field_message(name: str, near: str, at: int) -> str:
+    known = ", ".join(sorted(TEXT_FIELDS.keys() | OTHER_FIELDS))
+    return (f"unknown field {name}: at column {at + 1}: did you mean {near}:? (fields: "
+            f'{known}; to search for the text itself, put it in quotes: "{name}:…")')
 
 
 def place_fields(query: str) -> set[str]:
@@ -168,8 +174,8 @@ def _tokenize(query: str) -> list[_Tok]:
         if m and m.group(1).lower() in TEXT_FIELDS.keys() | OTHER_FIELDS:
             fieldname = m.group(1).lower()
             i += m.end()
-        elif m and _unknown_field(m.group(1), query[i + m.end():i + m.end() + 1]):
-            raise QueryError(_unknown_field_message(m.group(1), i))
+        elif m and (near := _misspelt_field(m.group(1), query[i + m.end():i + m.end() + 1])):
+            raise QueryError(_misspelt_field_message(m.group(1), near, i))
         if i < n and query[i] == '"':
             end = query.find('"', i + 1)
             if end < 0:
