@@ -289,10 +289,10 @@ def row_text(message_list: MessageList, row: int) -> str:
 
 
 async def test_rows_from_several_places_say_where_they_live(make_app):
-    from tui_mail.ui.widgets.folder_tree import FolderChoice
-
     """All inboxes shows each row's account; a search wider than a folder shows its folder
     (and its account when there are several); one folder's list shows neither."""
+    from tui_mail.ui.widgets.folder_tree import FolderChoice
+
     app = make_app()
     async with app.run_test(size=(200, 40)) as pilot:
         await settle(pilot)

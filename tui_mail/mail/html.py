@@ -9,6 +9,7 @@ import html2text
 _REF_LINE = re.compile(r"^ {0,3}\[(\d+)\]: (.*)$", re.MULTILINE)
 _IMAGE_REF = re.compile(r"!\[([^\]\n]*)\]\[(\d+)\]")
 _LINK_REF = re.compile(r"\[([^\]\n]*)\]\[(\d+)\]")
+_LINK_TITLE = re.compile(r" \([^()]*\)\s*$")
 _SAFE_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
 
 
@@ -41,8 +42,8 @@ def html_to_text(html: str) -> tuple[str, tuple[str, ...]]:
     except Exception:  # html2text chokes on some malformed input; show the tags stripped
         text = re.sub(r"<[^>]*>", "", html)
         return text, ()
-    # "[3]: URL (title)": a URL has no spaces, the title after one is not part of it.
-    refs: dict[str, str] = {m.group(1): (m.group(2).split() or [""])[0]
+    # "[3]: URL (title)": the title html2text puts after the URL is not part of it.
+    refs: dict[str, str] = {m.group(1): _LINK_TITLE.sub("", m.group(2)).strip()
                             for m in _REF_LINE.finditer(text)}
     text = _REF_LINE.sub("", text).rstrip() + "\n"
 

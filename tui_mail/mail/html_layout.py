@@ -67,7 +67,8 @@ class _Tokens(HTMLParser):
         self.tokens.append((None, "other", f"<?{data}>", {}))
 
     def unknown_decl(self, data: str) -> None:
-        self.tokens.append((None, "other", f"<![{data}]>", {}))
+        end = "]]>" if data.startswith("CDATA[") else "]>"  # <![CDATA[x]]>, <![if !mso]>
+        self.tokens.append((None, "other", f"<![{data}{end}", {}))
 
 
 def _layout_decisions(tokens: list[tuple[str | None, str, str, dict[str, str | None]]]

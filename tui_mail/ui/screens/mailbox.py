@@ -468,11 +468,13 @@ class MailboxScreen(ActingScreen, Screen[None]):
         source = message_list.source
         if not isinstance(source, ListRows):
             return
-        store = self.tui.store
-        rows = [row if place is not None and (row.account, row.folder) != place
-                else store.message_row(row.id)
-                for row in source.rows(0, source.count()) if row.id not in removed]
-        rows += [store.message_row(i) for i in restored]
+        listed = [row for row in source.rows(0, source.count()) if row.id not in removed]
+        wanted = [row.id for row in listed
+                  if place is None or (row.account, row.folder) == place] + list(restored)
+        fresh = self.tui.store.summaries(wanted) if wanted else {}  # gone ones are left out
+        reread = set(wanted)
+        rows = [fresh.get(row.id) if row.id in reread else row for row in listed]
+        rows += [fresh.get(i) for i in restored]
         unique = {row.id: row for row in rows if row is not None}
         selected = message_list.selected
         message_list.set_source(ListRows(list(unique.values())),

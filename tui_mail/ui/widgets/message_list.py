@@ -317,7 +317,7 @@ class MessageList(ScrollView, can_focus=True):
 
     def show_place(self, place: Place, longest: int = 0) -> None:
         """Show (or hide) the column saying where each row lives, as wide as the `longest`
-        label it can hold (up to a sixth of the list); kept across sources."""
+        label it can hold (up to a seventh of the list, 20 cells); kept across sources."""
         if (place, longest) != (self._place, self._place_width):
             self._place, self._place_width = place, longest
             self._strips.clear()
