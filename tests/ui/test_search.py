@@ -334,8 +334,10 @@ async def test_a_query_naming_a_folder_looks_beyond_the_folder_it_was_opened_in(
         assert app.screen.query_one(SearchBar).scope is SearchScope.FOLDER
         message_list = app.screen.query_one(MessageList)
         assert [message_list.summary_at(0).subject] == ["[Python-Dev] PEP 999"]
+        assert "1 result · in the account (the query says where)" in screen_text(app)
         await type_query(pilot, "account:home")
         assert [message_list.summary_at(0).subject] == ["Dinner on Friday?"]
+        assert "in every account (the query says where)" in screen_text(app)
 
 
 async def test_an_unknown_field_is_an_error_that_wraps_to_show_the_fields(make_app):

@@ -80,6 +80,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         self._preview_timer: Timer | None = None
         self._search_serial = 0
         self._search_query = ""
+        self._scope_note = ""  # said after the count when the query widened the scope
         self._thread_serial = 0
         self._rethread_timer: Timer | None = None
 
@@ -576,6 +577,9 @@ class MailboxScreen(ActingScreen, Screen[None]):
                 role = FolderRole.INBOX
         elif scope is SearchScope.ACCOUNT:
             account = choice.account  # all inboxes belong to no one account: every account
+        self._scope_note = "" if scope is event.scope else \
+            f" · in {'every account' if scope is SearchScope.ALL else 'the account'}" \
+            f" (the query says where)"
         self.query_one(SearchBar).show_status("Searching…")
         self.message_list.show_place(*self._place_for(scope))
         self._run_search(self._search_serial, event.query, account, folder, role)
@@ -645,6 +649,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
             status = "No messages match"
         else:
             status = f"{len(results)}{more} result{'' if len(results) == 1 and not more else 's'}"
+        status += self._scope_note
         self.query_one(SearchBar).show_status(status)
         same_search = query == self._search_query and self.message_list.row_count
         selected = self.message_list.selected if same_search else None
