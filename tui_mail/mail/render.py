@@ -7,6 +7,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Literal
 
+from tui_mail.mail.formats import HEADER_DATE
 from tui_mail.mail.html import html_to_text
 from tui_mail.mail.links import number_links
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
@@ -100,7 +101,7 @@ def render_headers(msg: Message) -> list[tuple[str, str]]:
         rows.append(("To", _addresses(msg.to)))
     if msg.cc:
         rows.append(("Cc", _addresses(msg.cc)))
-    date = msg.date.strftime("%a, %d %b %Y %H:%M %z") if msg.date else ""
+    date = msg.date.strftime(HEADER_DATE) if msg.date else ""
     rows.append(("Date", date))
     rows.append(("Subject", sanitize_line(msg.subject)))
     return rows

@@ -22,12 +22,12 @@ from textual.message import Message as TextualMessage
 from textual.timer import Timer
 from textual.widgets import Static
 
+from tui_mail.mail.formats import HEADER_DATE
 from tui_mail.model import Attachment, Message, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text, wrap_cells
 
-HEADER_DATE = "%a, %d %b %Y %H:%M %z"  # as mail.render_headers shows it: no jump once loaded
 RESIZE_REDRAW_DELAY = 0.1  # seconds
 SEARCH_MATCH = "$search-match-foreground on $search-match-background"
 MAX_LINE = 2000  # cells drawn of one body line; the rest is cut with a marker
@@ -245,7 +245,7 @@ class MessageView(VerticalScroll, can_focus=True):
     def _draw_headers_from_summary(self, summary: MessageSummary) -> None:
         width = self.scrollable_content_region.width
         rows = [header_content("From", str(summary.sender), width),
-                header_content("Date", summary.date.strftime(HEADER_DATE), width),
+                header_content("Date", summary.date.strftime(HEADER_DATE), width),  # UTC
                 header_content("Subject", summary.subject, width)]
         self.query_one("#headers", Static).update(Content("\n").join(rows))
         self._set_part("#attachments", Content(""))
