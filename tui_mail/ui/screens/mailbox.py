@@ -330,24 +330,26 @@ class MailboxScreen(ActingScreen, Screen[None]):
 
     # ---- actions ----------------------------------------------------------------------------
 
-    def action_close_search(self) -> None:
-        """Escape: close the search (from the results too), or the folder pane shown over
-        the list in a narrow window; otherwise let Escape through."""
+    def _close_overlay(self) -> bool:
+        """Close the search, or the folder pane shown over the list in a narrow window;
+        False when neither is open."""
         if self.searching:
             self.close_search()
         elif self.has_class("-show-folders"):
             self.remove_class("-show-folders")
             self.message_list.focus()
         else:
+            return False
+        return True
+
+    def action_close_search(self) -> None:
+        """Escape: close the search (from the results too) or the narrow folder pane;
+        otherwise let Escape through."""
+        if not self._close_overlay():
             raise SkipAction()
 
     def action_back_or_quit(self) -> None:
-        if self.searching:
-            self.close_search()
-        elif self.has_class("-show-folders"):
-            self.remove_class("-show-folders")
-            self.message_list.focus()
-        else:
+        if not self._close_overlay():
             self.app.exit()
 
     def _panes(self) -> list[Widget]:
