@@ -214,3 +214,34 @@ async def test_mail_one_sent_shows_its_recipient_where_the_sender_would_be(demo_
         app.screen.choose(FolderChoice("demo", "INBOX", "demo: INBOX"))
         await settle(pilot)
         assert "To: " not in "".join(s.text for s in message_list.render_line(0))
+
+
+async def test_keys_typed_fast_after_g_end_the_wait_even_before_it_starts(demo_app):
+    """In a terminal `g o` typed fast reaches the list as two keys before the `g` binding
+    runs (bindings run once a key has bubbled up to the app): the sort happens, no reply."""
+    from textual import events
+
+    app = demo_app()
+    calls: list[str] = []
+    app.action_reply_all = lambda: calls.append("reply_all")  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        app.post_message(events.Key("g", "g"))
+        app.post_message(events.Key("o", "o"))
+        await pilot.pause(CHORD_DELAY + 0.3)
+        await settle(pilot)
+        assert "oldest first" in screen_text(app)
+        assert calls == []
+
+
+async def test_keys_typed_right_after_q_are_dropped_not_acted_on_while_quitting(demo_app):
+    from textual import events
+
+    app = demo_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        for key in ("q", "s", "d"):  # `s` opened the folder picker as the app went down
+            app.post_message(events.Key(key, key))
+        await pilot.pause(0.3)
+    assert app.return_code in (None, 0)
+    assert not any(isinstance(screen, FolderPicker) for screen in app.screen_stack)

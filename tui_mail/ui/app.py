@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
@@ -105,6 +105,7 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         self._notice = notice
         self.store_path = Path(store_path)
         self.demo = demo
+        self._quitting = False  # set by exit(): keys still queued are dropped
         self.clock = clock
         self.ui_settings: UISettings = config.ui if config else UISettings()
         self._themes_dir = themes_dir
@@ -222,6 +223,17 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
             self._store = None
 
     # ---- actions ----------------------------------------------------------------------------
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """Quit; keys typed after `q` (still queued) are dropped, not acted on while the
+        screens are taken down."""
+        self._quitting = True
+        super().exit(*args, **kwargs)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and self._quitting:
+            return
+        await super().on_event(event)
 
     async def action_quit(self) -> None:
         """Quit. A message being written is kept as a local draft first (its autosave runs

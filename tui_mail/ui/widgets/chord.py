@@ -28,6 +28,12 @@ class TopChord:
         self._go_top = go_top
         self._lone_binding = lone_binding  # the binding id a lone `g` stands for, if any
         self._timer: Timer | None = None
+        # Keys reach the widget (`key_pressed`) before their bindings run, which happens once
+        # the key has bubbled up to the app: in a fast `g o` both keys reach the widget before
+        # the `g` binding starts the wait. So the widget counts keys, and a lone `g` counts
+        # only when no key came after it.
+        self._keys_seen = 0
+        self._chord_key_seen = 0
 
     @property
     def pending(self) -> bool:
@@ -42,8 +48,11 @@ class TopChord:
 
     def key_pressed(self, key: str) -> None:
         """Any other key ends the wait: `g` then `o` sorts, and replies to no one a second
-        later. (Called for every key the widget sees, before or after its binding runs.)"""
-        if self._timer is not None and key not in _keys(self._widget, self._chord_binding):
+        later. (Called for every key the widget sees, before its binding runs.)"""
+        self._keys_seen += 1
+        if key in _keys(self._widget, self._chord_binding):
+            self._chord_key_seen = self._keys_seen
+        elif self._timer is not None:
             self.cancel()
 
     def cancel(self) -> None:
@@ -56,7 +65,7 @@ class TopChord:
         the group reply elsewhere in `[keys]` gets nothing here."""
         self._timer = None
         binding_id = self._lone_binding()
-        if binding_id is None:
+        if binding_id is None or self._keys_seen != self._chord_key_seen:
             return
         if "g" in _keys(self._widget, binding_id):
             await self._widget.app.run_action(BY_ID[binding_id].action)
