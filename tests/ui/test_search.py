@@ -305,7 +305,7 @@ async def test_rows_from_several_places_say_where_they_live(make_app):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen.query_one(SearchBar).scope is SearchScope.ACCOUNT
-        assert "work:Lists" in row_text(message_list, 0)
+        assert "…Lists/python [Python-Dev]" in row_text(message_list, 0)  # the end of work:Lists/python
         assert " 1 result " in screen_text(app)
         await pilot.press("escape")
         await settle(pilot)
@@ -371,7 +371,11 @@ async def test_the_words_searched_for_are_marked_in_the_message_opened_from_the_
         await pilot.press("down", "enter")
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen)
-        assert marked(app.screen.query_one(MessageView)) == ["message"]
+        view = app.screen.query_one(MessageView)
+        assert marked(view) == ["message"]
+        headers = view.query_one("#headers").content
+        assert [headers.plain[s.start:s.end] for s in headers.spans
+                if s.style == SEARCH_MATCH] == ["Message"]  # in the subject too
         await pilot.press("q", "escape")
         await settle(pilot)
         assert marked(app.screen.query_one("#preview", MessageView)) == []

@@ -459,7 +459,7 @@ class MessageList(ScrollView, can_focus=True):
                 or list_width < PLACE_MIN_LIST_WIDTH:
             return []
         width = min(self._place_width, list_width // 7, 20)
-        label = _fit(sanitize_line(self._place.label(summary)), width)
+        label = _fit_tail(sanitize_line(self._place.label(summary)), width)
         return [(label + " ", styled("message-list--place"))]
 
     def _marked(self, text: str, style: Style, match: Style) -> list[tuple[str, Style]]:
@@ -569,6 +569,16 @@ def _cut(columns: list[tuple[str, Style]], width: int, pad: Style) -> list[Segme
         else:
             segments.append(Segment(" " * room, pad))
     return segments
+
+
+def _fit_tail(value: str, width: int) -> str:
+    """Pad or cut `value` to `width` cells, keeping its end ("…python-dev"): of a folder's
+    path the last name says most."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(value) > width:
+        return "…" + set_cell_size(value[::-1], width - 1)[::-1]
+    return set_cell_size(value, width)
 
 
 def _fit(value: str, width: int) -> str:

@@ -262,10 +262,12 @@ class MessageView(VerticalScroll, can_focus=True):
         if shown.headers:
             rows = [header_content(label, value, self._wrap_width)
                     for label, value in shown.headers]
-            self.query_one("#headers", Static).update(Content("\n").join(rows))
+            self.query_one("#headers", Static).update(
+                mark_words(Content("\n").join(rows), self._highlight))
         # The raw source has every header itself: the summary above it would only repeat them.
         self.query_one("#headers").display = shown.mode != Mode.RAW
-        self._set_part("#attachments", attachments_content(message.attachments if message else ()))
+        self._set_part("#attachments", mark_words(
+            attachments_content(message.attachments if message else ()), self._highlight))
         cache = self._body_cache
         if cache is None or cache[0] is not shown or cache[1] != self._wrap_width:
             cache = (shown, self._wrap_width,
