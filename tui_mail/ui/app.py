@@ -310,9 +310,8 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
             return
         self._syncing.add(account.name)
         # Actions still inside their undo moment wait for their own replay (schedule_replay).
-        waiting = account.name in getattr(self, "_replay_waiting", {})
         self._sync_account(account, tuple(folders) if folders is not None else None,
-                           replay=not waiting)
+                           replay=not self.replay_pending(account.name))
 
     @work(thread=True, exit_on_error=False, group="sync", description="sync an account")
     def _sync_account(self, account: Account, folders: tuple[str, ...] | None,

@@ -325,6 +325,10 @@ class MessageActions:
         app: Any = self
         self._replay_timer = app.set_timer(self.replay_delay, self.replay_now)
 
+    def replay_pending(self, account: str) -> bool:
+        """True while the account's actions wait out their undo moment before replay."""
+        return account in getattr(self, "_replay_waiting", {})
+
     def replay_now(self) -> None:
         """Start the replay of every account waiting for one (each in a thread worker)."""
         waiting: dict[str, Account] = getattr(self, "_replay_waiting", {})

@@ -598,10 +598,8 @@ class MailboxScreen(ActingScreen, Screen[None]):
             place = Place.ACCOUNT if choice.unified and several else Place.NONE
         elif scope is SearchScope.ACCOUNT and not choice.unified:
             place, accounts = Place.FOLDER, {choice.account}
-        labels = [
-            len(account) if place is Place.ACCOUNT else
-            len(name) if place is Place.FOLDER else len(f"{account}:{name}")
-            for account, name in self.folders if account in accounts]
+        labels = [len(place.text(account, name))
+                  for account, name in self.folders if account in accounts]
         return place, max(labels, default=0)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search",

@@ -345,7 +345,7 @@ class AttachmentPicker(Picker):
             return
         app.call_from_thread(self._close)
         try:  # a viewer that fails at once (not installed...) is reported, not silent
-            code = process.wait(timeout=1.0)
+            code = process.wait(timeout=OPENER_FAILS_WITHIN)
         except subprocess.TimeoutExpired:
             return
         if code != 0:

@@ -102,11 +102,14 @@ class Place(enum.Enum):
     BOTH = enum.auto()
 
     def label(self, summary: MessageSummary) -> str:
+        return self.text(summary.account, summary.folder)
+
+    def text(self, account: str, folder: str) -> str:
         if self is Place.ACCOUNT:
-            return summary.account
+            return account
         if self is Place.FOLDER:
-            return summary.folder
-        return f"{summary.account}:{summary.folder}"
+            return folder
+        return f"{account}:{folder}"
 
 
 class MessageList(ScrollView, can_focus=True):
@@ -310,10 +313,6 @@ class MessageList(ScrollView, can_focus=True):
         self._own = addresses
         self._strips.clear()
         self.refresh()
-
-    @property
-    def place(self) -> Place:
-        return self._place
 
     def show_place(self, place: Place, longest: int = 0) -> None:
         """Show (or hide) the column saying where each row lives, as wide as the `longest`
