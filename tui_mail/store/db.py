@@ -39,7 +39,6 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +48,7 @@ from tui_mail.model import Address, Flags, Folder, FolderRole, MessageSummary
 from tui_mail.store.keys import KEY_SCALE, allocate_key
 from tui_mail.store.listing import ListingMixin
 from tui_mail.store.queues import QueueMixin
+from tui_mail.store.rows import SUMMARY_COLUMNS, SUMMARY_FROM, summary_of
 from tui_mail.store.schema import migrate
 from tui_mail.store.types import FolderSyncState, NewMessage
 
@@ -58,33 +58,6 @@ if TYPE_CHECKING:
 SUBJECT_THREAD_DAYS = 60  # how far back a reply without references looks for its subject
 
 BODY_NONE, BODY_HEADERS, BODY_FULL = 0, 1, 2
-
-SUMMARY_COLUMNS = (
-    "m.id, a.name, f.name, m.uid, m.message_id, m.subject, m.from_name, m.from_email, "
-    "m.date, m.flags, m.has_attachment, m.size, m.thread_id, m.to_text"
-)
-SUMMARY_JOINS = "JOIN folders f ON f.id = m.folder_id JOIN accounts a ON a.id = m.account_id"
-SUMMARY_FROM = f"messages m {SUMMARY_JOINS}"
-
-
-def summary_of(row: tuple, depth: int = 0) -> MessageSummary:
-    return MessageSummary(
-        id=row[0],
-        account=row[1],
-        folder=row[2],
-        uid=row[3],
-        message_id=row[4],
-        subject=row[5],
-        sender=Address(row[6], row[7]),
-        date=datetime.fromtimestamp(row[8], UTC),
-        flags=Flags.from_bits(row[9]),
-        has_attachment=bool(row[10]),
-        size=row[11],
-        thread_id=row[12],
-        depth=depth,
-        to_text=row[13],
-    )
-
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
     it = iter(items)

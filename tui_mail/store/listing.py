@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from tui_mail.errors import QueryError
 from tui_mail.model import Address, FolderRole, MessageSummary
+from tui_mail.store.rows import SUMMARY_COLUMNS, SUMMARY_FROM, SUMMARY_JOINS, summary_of
 from tui_mail.store.types import SortBy, ThreadOrder, View
 
 END_WINDOW = 200  # positions this close to an end are read with LIMIT on the index
@@ -79,7 +80,6 @@ class ListingMixin:
 
     def page(self, view: View, start: int, limit: int) -> list[MessageSummary]:
         """The rows at positions [start, start + limit) of the view, in its order."""
-        from tui_mail.store.db import SUMMARY_COLUMNS, SUMMARY_FROM, summary_of
 
         if limit <= 0 or start < 0:
             return []
@@ -209,7 +209,6 @@ class ListingMixin:
 
     def summaries(self, ids: Sequence[int]) -> dict[int, MessageSummary]:
         """The summaries of these messages, by id (ids no longer cached are left out)."""
-        from tui_mail.store.db import SUMMARY_COLUMNS, SUMMARY_FROM, summary_of
 
         found: dict[int, MessageSummary] = {}
         for chunk_start in range(0, len(ids), 500):
@@ -239,7 +238,6 @@ class ListingMixin:
         Page on with `before_key=<id of the last result>`. Raises QueryError for a malformed
         query, never an SQL error.
         """
-        from tui_mail.store.db import summary_of
         from tui_mail.store.query import compile_query
 
         q = compile_query(query)
@@ -320,7 +318,6 @@ class ListingMixin:
 
     def _rest_by_sqlite(self, s: _Search, below: int, limit: int) -> list[tuple]:
         """The newest `limit` rows of `s` with id < below, in whatever plan SQLite picks."""
-        from tui_mail.store.db import SUMMARY_COLUMNS, SUMMARY_FROM
 
         where = list(s.filters)
         params = list(s.params)
@@ -346,7 +343,6 @@ class ListingMixin:
         account or folder the planner scanned that account's index testing every row against
         the list, 30 ms instead of 1 at 100k messages.
         """
-        from tui_mail.store.db import SUMMARY_COLUMNS, SUMMARY_JOINS
 
         if not ids:
             return []

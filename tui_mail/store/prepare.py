@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from tui_mail.store import extract
+import tui_mail.store.extract as extract
 from tui_mail.store.types import NewMessage
 
 
