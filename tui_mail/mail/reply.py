@@ -98,8 +98,36 @@ def _unique(addresses: Iterable[Address], exclude: Iterable[str] = ()) -> tuple[
     return tuple(out)
 
 
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
+def readable_text(original: Message) -> str:
+    """The original's text as a reply quotes it and an inline forward carries it.
+
+    The text/plain part when it says anything (the reader's default too). Otherwise the HTML
+    part rendered as the reader renders it (`render_message`: hidden parts dropped, links
+    numbered "[n]"), with the numbered links listed under it as "[n] URL" so the markers still
+    lead somewhere once the text is out of the reader. Lines lose their trailing spaces (the
+    renderer's line-break marks) and runs of blank lines shrink to one, so the quote reads
+    like a letter, not like the layout of a newsletter.
+    """
+    if original.text_body is not None and original.text_body.strip():
+        return original.text_body.replace("\r\n", "\n")
+    if not original.html_body:
+        return ""
+    from tui_mail.mail.render import render_message  # html2text: only when it is needed
+
+    rendered = render_message(original, prefer_html=True)
+    lines = [line.rstrip() for line in rendered.text.split("\n")]
+    text = _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip("\n")
+    shown = [f"[{n}] {url}" for n, url in enumerate(rendered.links, 1) if f"[{n}]" in text]
+    if text and shown:
+        text += "\n\n" + "\n".join(shown)
+    return text
+
+
 def _quoted_body(original: Message) -> str:
-    text = _strip_signature(original.text_body or "")
+    text = _strip_signature(readable_text(original))
     return f"\n\n{attribution(original)}\n{quote(text)}\n" if text.strip() else f"\n\n{attribution(original)}\n"
 
 
@@ -153,8 +181,9 @@ def forward_inline(original: Message, account: Account, raw: bytes = b"") -> Dra
     """The original's text below a "Forwarded message" header block, with the original's
     attachments (read from its bytes `raw`) carried over, as a desktop client does. Parts shown
     inside the original's body (inline images) and its signature parts are not: the first
-    belong to an HTML body that is not forwarded, the second sign a message that is not sent."""
-    text = (original.text_body or "").replace("\r\n", "\n").rstrip("\n")
+    belong to the HTML layout, the second sign a message that is not sent. An HTML-only
+    original is forwarded as its rendered text (see `readable_text`)."""
+    text = readable_text(original).rstrip("\n")
     return Draft(
         identity=choose_identity(original, account),
         subject=forward_subject(original.subject),
