@@ -220,6 +220,18 @@ class ListingMixin:
                 found[row[0]] = summary_of(row)
         return found
 
+    def ids_with_message_id(self, account: str, message_id: str) -> list[int]:
+        """The account's cached rows whose Message-ID is `message_id` (written "<id>"), in
+        every folder, oldest first: e.g. the message one has just answered, to mark it."""
+        if not message_id:
+            return []
+        rows = self._conn.execute(
+            "SELECT m.id FROM messages m JOIN accounts a ON a.id = m.account_id"
+            " WHERE a.name = ? AND m.message_id = ? ORDER BY m.id",
+            (account, message_id),
+        )
+        return [r[0] for r in rows]
+
     # ---- search ----------------------------------------------------------------------
 
     def search(
