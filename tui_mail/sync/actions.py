@@ -6,7 +6,12 @@ online. A refused action is marked failed with the server's words (shown to the 
 dropped silently); a lost connection leaves the rest pending for the next replay.
 
 Payloads name the server-side source (folder + UIDs as they were when the action was taken), so
-a later local change to the cached rows does not change what is replayed.
+a later local change to the cached rows does not change what is replayed. They also carry the
+folder's UIDVALIDITY as the cache knew it (`uidvalidity`) and each message's Message-ID
+(`message_ids`, parallel to `uids`): UIDs only mean something under one UIDVALIDITY, and when
+the folder was recreated on the server meanwhile, replay finds the messages again by
+Message-ID instead of acting on whatever now holds those UIDs (see `ActionQueue.replay`).
+Entries queued before these fields existed replay by UID, as they always did.
 
 One user action (e.g. "move these five messages") may queue several entries, one per source
 folder; they share a `group` id, and each records how its cached rows were before (`before`:
@@ -18,24 +23,67 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from tui_mail.errors import ConnectError, ServerRefused
 from tui_mail.model import Account, Flags, FolderRole
 from tui_mail.remote.backend import FetchBackend, FolderMissing, MessagesGone, NotSupported
-from tui_mail.sync.storeio import StoreIO
+from tui_mail.sync.storeio import FolderGroup, StoreIO
 
 SEEN = "\\Seen"
 FLAGGED = "\\Flagged"
+ANSWERED = "\\Answered"
+FORWARDED = "$Forwarded"
+
+# What a flag change is called in a notice: (when set, when cleared).
+_FLAG_WORDS = {
+    SEEN: ("mark as read", "mark as unread"),
+    FLAGGED: ("flag", "unflag"),
+    ANSWERED: ("mark as answered", "unmark as answered"),
+    FORWARDED: ("mark as forwarded", "unmark as forwarded"),
+}
 
 
 @dataclass
 class ReplayResult:
+    """What one `replay()` did.
+
+    `errors` holds a user-facing text for each action the server refused or that waits for a
+    connection, without the account name (callers put it in front). `dropped` holds the
+    notices, account name first, of messages left out because their folder was recreated on
+    the server and they could not be found again: nothing went wrong on the server, but what
+    the user asked for did not (all) happen, so a caller shows them as warnings. The two lists
+    never repeat each other: a caller shows both.
+    """
+
     done: int = 0
     failed: int = 0
     pending: int = 0  # left for later (connection lost)
     errors: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class FindsMessageIds(Protocol):
+    """A backend that can look a message up by Message-ID (IMAP SEARCH HEADER)."""
+
+    def find_message_id(self, folder: str, message_id: str) -> list[int]: ...
+
+
+@dataclass
+class Resolved:
+    """The UIDs a queued entry acts on now, and the messages left out (see `replay`)."""
+
+    uids: list[int]
+    recreated: bool = False  # the folder's UIDVALIDITY is not the one recorded at enqueue
+    gone: int = 0  # had a Message-ID, not found in the recreated folder
+    without_id: int = 0  # had no Message-ID to look for
+
+    @property
+    def left_out(self) -> int:
+        return self.gone + self.without_id
 
 
 class UndoOutcome(enum.Enum):
@@ -71,24 +119,34 @@ class ActionQueue:
     def unflag(self, ids: Sequence[int]) -> str | None:
         return self.flag(ids, False)
 
+    def mark_answered(self, ids: Sequence[int], answered: bool = True) -> str | None:
+        """\\Answered: the app calls this once the SMTP server has accepted a reply."""
+        return self._flag(ids, ANSWERED, answered, "answered")
+
+    def mark_forwarded(self, ids: Sequence[int], forwarded: bool = True) -> str | None:
+        """The $Forwarded keyword: the app calls this once a forward has been accepted."""
+        return self._flag(ids, FORWARDED, forwarded, "forwarded")
+
+    def rows_with_message_id(self, message_id: str) -> list[int]:
+        """The cached row ids of this account holding the message `message_id` (with or
+        without its angle brackets), in every folder: what to mark after a reply to it."""
+        return self.io.rows_with_message_id(message_id)
+
     def move(self, ids: Sequence[int], target: str) -> str | None:
         self._begin()
-        for folder, uids, rows in self.io.group_by_folder(ids):
-            if folder == target:
+        for group in self.io.group_by_folder(ids):
+            if group.folder == target:
                 continue
-            if uids:
-                self._enqueue(
-                    "move", {"folder": folder, "uids": uids, "target": target, "rows": rows},
-                    rows,
-                )
-            self.io.move_local(rows, target)
+            if group.uids:
+                self._enqueue("move", group, {"target": target, "rows": group.rows})
+            self.io.move_local(group.rows, target)
         return self._end()
 
     def copy(self, ids: Sequence[int], target: str) -> str | None:
         self._begin()
-        for folder, uids, rows in self.io.group_by_folder(ids):
-            if uids:
-                self._enqueue("copy", {"folder": folder, "uids": uids, "target": target}, rows)
+        for group in self.io.group_by_folder(ids):
+            if group.uids:
+                self._enqueue("copy", group, {"target": target})
         return self._end()
 
     def archive(self, ids: Sequence[int]) -> str | None:
@@ -98,20 +156,17 @@ class ActionQueue:
         """To Trash; messages already in Trash are removed for good (that cannot be undone)."""
         trash = self.folder_of_role(FolderRole.TRASH, "Trash")
         self._begin()
-        for folder, uids, rows in self.io.group_by_folder(ids):
-            if folder == trash or not self.io.has_folders():
-                if uids:
-                    self._enqueue("expunge", {"folder": folder, "uids": uids}, [])
-                self.io.remove_rows(rows)
+        for group in self.io.group_by_folder(ids):
+            if group.folder == trash or not self.io.has_folders():
+                if group.uids:
+                    self._enqueue("expunge", group, {}, before=False)
+                self.io.remove_rows(group.rows)
             else:
-                if uids:
+                if group.uids:
                     self._enqueue(
-                        "move",
-                        {"folder": folder, "uids": uids, "target": trash, "rows": rows,
-                         "why": "delete"},
-                        rows,
+                        "move", group, {"target": trash, "rows": group.rows, "why": "delete"}
                     )
-                self.io.move_local(rows, trash)
+                self.io.move_local(group.rows, trash)
         return self._end()
 
     def folder_of_role(self, role: FolderRole, fallback: str) -> str:
@@ -120,12 +175,10 @@ class ActionQueue:
 
     def _flag(self, ids: Sequence[int], name: str, on: bool, attr: str) -> str | None:
         self._begin()
-        for folder, uids, rows in self.io.group_by_folder(ids):
-            if uids:
-                self._enqueue(
-                    "flags", {"folder": folder, "uids": uids, "flag": name, "add": on}, rows
-                )
-            self.io.set_flag_local(rows, attr, on)
+        for group in self.io.group_by_folder(ids):
+            if group.uids:
+                self._enqueue("flags", group, {"flag": name, "add": on})
+            self.io.set_flag_local(group.rows, attr, on)
         return self._end()
 
     # -- groups and undo --------------------------------------------------------------------
@@ -139,14 +192,29 @@ class ActionQueue:
         self._group, self._queued = None, False
         return group if queued else None
 
-    def _enqueue(self, kind: str, payload: dict[str, object], rows: Sequence[int]) -> None:
-        """Queue one entry of the current group, recording its rows as they are now."""
-        before = []
-        for row_id in rows:
+    def _enqueue(
+        self, kind: str, group: FolderGroup, extra: Mapping[str, object], *, before: bool = True
+    ) -> None:
+        """Queue one entry of the current group for the messages of `group` that have a
+        server copy, naming them by UID under the folder's UIDVALIDITY and by Message-ID.
+        With `before`, the rows are recorded as they are now (for `undo_last`)."""
+        rows = []
+        for row_id in group.rows if before else ():
             row = self.io.store.message_row(row_id)
             if row is not None:
-                before.append([row.id, row.folder, row.uid, row.flags.to_bits()])
-        self.io.enqueue(kind, {**payload, "group": self._group, "before": before})
+                rows.append([row.id, row.folder, row.uid, row.flags.to_bits()])
+        payload: dict[str, object] = {
+            "folder": group.folder,
+            "uids": group.uids,
+            "message_ids": group.message_ids,
+            **extra,
+            "group": self._group,
+            "before": rows,
+        }
+        uidvalidity = self.io.sync_state(group.folder).uidvalidity
+        if uidvalidity:
+            payload["uidvalidity"] = uidvalidity
+        self.io.enqueue(kind, payload)
         self._queued = True
 
     def undo_last(self, group: str | None = None) -> UndoOutcome:
@@ -186,13 +254,32 @@ class ActionQueue:
 
     def replay(self, engine: object) -> ReplayResult:
         """Send pending actions in order through `engine.backend` (a `SyncEngine`, or anything
-        with a `backend` attribute). Stops at a lost connection, leaving the rest pending."""
+        with a `backend` attribute). Stops at a lost connection, leaving the rest pending.
+
+        Before an entry that recorded its folder's UIDVALIDITY is sent, the folder's current
+        one is asked of the server (STATUS, once per folder per replay). If it changed, the
+        folder was recreated and the old UIDs may name other messages: each message is found
+        again by its Message-ID and the action goes to the UIDs found. Messages not found, or
+        without a Message-ID, are left out, never acted on by their old UID.
+
+        When nothing is left, the entry is marked failed with the notice: the failed list is
+        where a queued action that did not happen stays on record, and retrying it is safe
+        (it is looked up by Message-ID again). When only some messages were left out, the
+        entry is done (it did reach the server) and the notice is reported in the result.
+        Either way the notice is in `ReplayResult.dropped`, for the caller to show.
+        """
         result = ReplayResult()
         actions = list(self.io.pending_actions())
+        validity: dict[str, int] = {}  # folder -> its UIDVALIDITY on the server, this run
         for index, action in enumerate(actions):
+            resolved = Resolved([])
             try:
                 backend: FetchBackend = engine.backend  # type: ignore[attr-defined]
-                self._apply(backend, action.kind, action.payload)
+                resolved = self._resolve(backend, action.payload, validity)
+                if resolved.recreated and not resolved.uids:
+                    self._drop_all(action.id, action.kind, action.payload, resolved, result)
+                    continue
+                self._apply(backend, action.kind, {**action.payload, "uids": resolved.uids})
             except ConnectError as exc:
                 result.pending = len(actions) - index
                 result.errors.append(f"offline actions kept for later: {exc}")
@@ -215,12 +302,77 @@ class ActionQueue:
                     self.io.remove_placeholders(action.payload.get("rows", ()))
                 self.io.action_done(action.id)
                 result.done += 1
+            if resolved.left_out:  # sent for some messages (or refused): say who was left out
+                self._notice(self._left_out_notice(action.kind, action.payload, resolved),
+                             result)
         return result
 
     def _failed(self, action_id: int, message: str, result: ReplayResult) -> None:
         self.io.action_failed(action_id, message)
         result.failed += 1
         result.errors.append(message)
+
+    def _notice(self, message: str, result: ReplayResult) -> None:
+        result.dropped.append(f"{self.account.name}: {message}")
+
+    @staticmethod
+    def _resolve(
+        backend: FetchBackend, payload: Mapping[str, object], validity: dict[str, int]
+    ) -> Resolved:
+        """The UIDs to act on: the queued ones while the folder's UIDVALIDITY is the one
+        recorded at enqueue (or none was recorded), else the messages found again by
+        Message-ID. Every copy found of a Message-ID is acted on: they are the same message."""
+        uids = [int(u) for u in payload["uids"]]  # type: ignore[attr-defined]
+        recorded = int(payload.get("uidvalidity") or 0)  # type: ignore[call-overload]
+        if not recorded or not uids:
+            return Resolved(uids)
+        folder = str(payload["folder"])
+        if folder not in validity:
+            validity[folder] = backend.status(folder).uidvalidity
+        if validity[folder] in (0, recorded):  # 0: the server did not say; nothing to compare
+            return Resolved(uids)
+        message_ids = [str(m) for m in payload.get("message_ids", ())]  # type: ignore[attr-defined]
+        message_ids += [""] * (len(uids) - len(message_ids))
+        found: list[int] = []
+        gone = without_id = 0
+        for message_id in message_ids[: len(uids)]:
+            if not message_id:
+                without_id += 1
+                continue
+            hits = (backend.find_message_id(folder, message_id)
+                    if isinstance(backend, FindsMessageIds) else [])
+            if hits:
+                found.extend(uid for uid in hits if uid not in found)
+            else:
+                gone += 1
+        return Resolved(found, recreated=True, gone=gone, without_id=without_id)
+
+    def _drop_all(self, action_id: int, kind: str, payload: Mapping[str, object],
+                  resolved: Resolved, result: ReplayResult) -> None:
+        """Nothing of a queued entry is left in its recreated folder: record it as failed
+        with the notice, and drop the local placeholders of a move (they stand for copies
+        the server will never have)."""
+        message = self._left_out_notice(kind, payload, resolved)
+        self.io.action_failed(action_id, message)
+        result.failed += 1
+        self._notice(message, result)
+        if kind == "move":
+            self.io.remove_placeholders(payload.get("rows", ()))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _left_out_notice(kind: str, payload: Mapping[str, object], resolved: Resolved) -> str:
+        """E.g. "a queued delete of 2 messages in INBOX was not sent: the folder was recreated
+        on the server and the messages are no longer there"."""
+        what = _describe(kind, payload)
+        folder = str(payload["folder"])
+        total = len(payload["uids"])  # type: ignore[arg-type]
+        why = _why_left_out(resolved)
+        if resolved.left_out >= total:
+            return (f"a queued {what} of {_messages(total)} in {folder} was not sent: "
+                    f"the folder was recreated on the server and {why}")
+        verb = "was" if resolved.left_out == 1 else "were"
+        return (f"{resolved.left_out} of the {total} messages of a queued {what} in {folder} "
+                f"{verb} left out: the folder was recreated on the server and {why}")
 
     @staticmethod
     def _apply(backend: FetchBackend, kind: str, payload: dict[str, object]) -> None:
@@ -238,3 +390,41 @@ class ActionQueue:
             backend.delete(folder, uids)
         else:
             raise NotSupported(f"unknown queued action {kind!r}")
+
+
+def _messages(count: int) -> str:
+    return "1 message" if count == 1 else f"{count} messages"
+
+
+def _describe(kind: str, payload: Mapping[str, object]) -> str:
+    """A queued entry's action in words: "delete", "move to Archive", "mark as read"..."""
+    if kind == "flags":
+        flag, add = str(payload.get("flag")), bool(payload.get("add"))
+        words = _FLAG_WORDS.get(flag)
+        if words is not None:
+            return words[0] if add else words[1]
+        return f"{'setting' if add else 'clearing'} of {flag}"
+    if kind == "move":
+        if payload.get("why") == "delete":
+            return "delete"
+        return f"move to {payload.get('target')}"
+    if kind == "copy":
+        return f"copy to {payload.get('target')}"
+    if kind == "expunge":
+        return "permanent delete"
+    return kind
+
+
+def _why_left_out(resolved: Resolved) -> str:
+    """Why the left-out messages of `resolved` were left out, in words."""
+    gone, without_id = resolved.gone, resolved.without_id
+    if not without_id:
+        return "the message is no longer there" if gone == 1 else \
+            "the messages are no longer there"
+    no_id = ("it has no Message-ID to find it by" if without_id == 1
+             else "they have no Message-ID to find them by")
+    if not gone:
+        return ("the message could not be looked for: " if without_id == 1
+                else "the messages could not be looked for: ") + no_id
+    return (f"{_messages(gone)} {'is' if gone == 1 else 'are'} no longer there, "
+            f"{without_id} could not be looked for (no Message-ID)")

@@ -7,10 +7,24 @@ Keeping this seam in one place means the engine does not care how the store spel
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from tui_mail.model import Flags, FolderRole
 from tui_mail.remote.backend import FolderState, RemoteSummary
 from tui_mail.store import FolderSyncState, NewMessage, Store
+
+
+@dataclass
+class FolderGroup:
+    """Cached rows of one folder, as an action names them on the server.
+
+    `uids` and `message_ids` are parallel (the Message-ID of each UID, "" when the message has
+    none); `rows` are all the row ids, those without a server UID yet included."""
+
+    folder: str
+    uids: list[int] = field(default_factory=list)
+    message_ids: list[str] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
 
 
 class StoreIO:
@@ -113,19 +127,28 @@ class StoreIO:
             )
         return row.folder, row.uid
 
-    def group_by_folder(self, ids: Iterable[int]) -> list[tuple[str, list[int], list[int]]]:
-        """[(folder, server UIDs, row ids)] for cached rows; rows with no UID yet (moved
-        locally, not synced since) are changed locally but have nothing to replay."""
-        groups: dict[str, tuple[list[int], list[int]]] = {}
+    def group_by_folder(self, ids: Iterable[int]) -> list[FolderGroup]:
+        """The cached rows grouped by folder, in the order first seen; rows with no UID yet
+        (moved locally, not synced since) are changed locally but have nothing to replay."""
+        groups: dict[str, FolderGroup] = {}
         for row_id in ids:
             row = self.store.message_row(row_id)
             if row is None or row.account != self.account:
                 continue
-            uids, rows = groups.setdefault(row.folder, ([], []))
-            rows.append(row_id)
+            group = groups.setdefault(row.folder, FolderGroup(row.folder))
+            group.rows.append(row_id)
             if row.uid is not None:
-                uids.append(row.uid)
-        return [(folder, uids, rows) for folder, (uids, rows) in groups.items()]
+                group.uids.append(row.uid)
+                group.message_ids.append(row.message_id)
+        return list(groups.values())
+
+    def rows_with_message_id(self, message_id: str) -> list[int]:
+        """The account's cached rows holding the message with this Message-ID, in any folder."""
+        from tui_mail.mail.headers import normalize_id
+
+        return self.store.ids_with_message_id(
+            self.account, normalize_id(message_id, require_at=False)
+        )
 
     # -- local changes and the queue --------------------------------------------------------
 
