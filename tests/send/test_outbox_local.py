@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tui_mail.errors import TuiMailError
 from tui_mail.mail.compose import compose
 from tui_mail.model import Account, Address, Draft, Protocol, Security, ServerConfig
 from tui_mail.remote.smtp import SendFailed, send_with_command
-from tui_mail.store import Store
+from tui_mail.store import OutboxItem, Store
 from tui_mail.sync.outbox import Outbox, OutboxEvent, backoff
 
 POP3 = ServerConfig(Protocol.POP3, "localhost", 995, Security.TLS, "alice")
@@ -89,8 +91,11 @@ async def test_message_is_in_the_outbox_before_sending_and_leaves_after(store, t
     assert delivery.sent and not delivery.saved_to_sent
     assert calls(tmp_path) == ["-oi -f alice@example.test -- bob@example.test dave@example.test"]
     assert b"dave" not in (tmp_path / "last-message").read_bytes()
-    assert seen[0][0].stage == "sending" and seen[0][1] == ["sending"]
-    assert ("accepted", ["sending"]) in [(e.stage, states) for e, states in seen]
+    # Each state is in the cache by the time its event is heard.
+    assert [(e.stage, states) for e, states in seen] == [
+        ("sending", ["sending"]), ("committing", ["committing"]), ("accepted", ["accepted"]),
+        ("done", []),
+    ]
     assert list(store.outbox_list()) == []
 
 
@@ -121,28 +126,208 @@ async def test_permanent_failure_is_held_with_the_error(store, tmp_path: Path) -
     assert outbox.due(ignore_backoff=True) == []  # held ones wait for an explicit retry
 
 
-async def test_abandoned_attempt_without_imap_is_held_not_resent(store, tmp_path: Path) -> None:
-    class Killed(BaseException):
-        """Stands for the process dying: nothing after this point runs."""
+class Killed(BaseException):
+    """Stands for the process dying: nothing after this point runs."""
 
-    def kill_after_accept(event: OutboxEvent) -> None:
-        if event.stage == "accepted":
+
+def dies_at(stage: str) -> Callable[[OutboxEvent], None]:
+    def hook(event: OutboxEvent) -> None:
+        if event.stage == stage:
             raise Killed
 
-    clock = Clock()
+    return hook
+
+
+async def test_killed_while_the_outcome_is_unknown_is_held_as_unsure_at_once_not_resent(
+    store, tmp_path: Path
+) -> None:
     sendmail = account(fake_sendmail(tmp_path))
-    dying = Outbox(store, sendmail, clock=clock, on_event=kill_after_accept)
+    dying = Outbox(store, sendmail, on_event=dies_at("committing"))
+    entry_id = dying.queue(message())
+    with pytest.raises(Killed):
+        await dying.deliver(entry_id)
+    assert store.outbox_get(entry_id).state == "committing"
+    restarted = Outbox(store, sendmail)  # same clock: no lease to wait for
+    [delivery] = await restarted.flush()
+    assert not delivery.sent and delivery.unsure and not delivery.temporary
+    assert "may have been sent: send it again, or drop it" in delivery.error
+    entry = store.outbox_get(entry_id)
+    assert entry.state == "unsure" and "may have been sent" in entry.last_error
+    assert await restarted.flush(ignore_backoff=True) == []  # it waits for the user
+    assert calls(tmp_path) == []
+    again = await restarted.deliver(entry_id)  # the user chose to send it again
+    assert again.sent and len(calls(tmp_path)) == 1
+    assert store.outbox_list() == []
+
+
+async def test_killed_while_sending_before_the_end_is_sent_again_at_once(store, tmp_path: Path) -> None:
+    sendmail = account(fake_sendmail(tmp_path))
+    dying = Outbox(store, sendmail, on_event=dies_at("sending"))
     entry_id = dying.queue(message())
     with pytest.raises(Killed):
         await dying.deliver(entry_id)
     assert store.outbox_get(entry_id).state == "sending"
-    restarted = Outbox(store, sendmail, clock=clock)
-    assert await restarted.flush() == []  # the lease of the interrupted attempt still runs
-    clock.now += 3600
-    [delivery] = await restarted.flush()
-    assert not delivery.sent and "may already have been sent" in delivery.error
-    assert store.outbox_get(entry_id).state == "held"
+    [delivery] = await Outbox(store, sendmail).flush()
+    assert delivery.sent and not delivery.already_sent
     assert len(calls(tmp_path)) == 1
+
+
+async def test_killed_after_acceptance_finishes_without_sending_again(store, tmp_path: Path) -> None:
+    sendmail = account(fake_sendmail(tmp_path))
+    dying = Outbox(store, sendmail, on_event=dies_at("accepted"))
+    entry_id = dying.queue(message())
+    with pytest.raises(Killed):
+        await dying.deliver(entry_id)
+    assert store.outbox_get(entry_id).state == "accepted"
+    [delivery] = await Outbox(store, sendmail).flush()
+    assert delivery.sent and delivery.already_sent
+    assert len(calls(tmp_path)) == 1
+    assert store.outbox_list() == []
+
+
+async def test_on_accepted_hears_the_origin_once_after_the_server_took_it(store, tmp_path: Path) -> None:
+    heard: list[tuple[int, str, str, list[str]]] = []
+
+    def on_accepted(entry: OutboxItem) -> None:
+        states = [e.state for e in store.outbox_list()]
+        heard.append((entry.id, entry.origin_message_id, entry.origin_kind, states))
+
+    outbox = Outbox(store, account(fake_sendmail(tmp_path)), on_accepted=on_accepted)
+    replied = outbox.queue(message(), origin=("<orig@example.test>", "reply"))
+    plain = outbox.queue(message())
+    assert store.outbox_get(replied).origin_kind == "reply"
+    deliveries = await outbox.flush()
+    assert [d.sent for d in deliveries] == [True, True]
+    assert heard == [(replied, "<orig@example.test>", "reply", ["accepted", "queued"]),
+                     (plain, "", "", ["accepted"])]
+    with pytest.raises(ValueError, match="origin kind"):
+        outbox.queue(message(), origin=("<x@y>", "bounce"))
+
+
+async def test_on_accepted_failing_is_a_warning_and_the_message_still_leaves(store, tmp_path: Path) -> None:
+    def on_accepted(entry: OutboxItem) -> None:
+        raise TuiMailError("could not mark the original as answered: server gone")
+
+    outbox = Outbox(store, account(fake_sendmail(tmp_path)), on_accepted=on_accepted)
+    delivery = await outbox.deliver(outbox.queue(message()))
+    assert delivery.sent and "could not mark the original as answered" in delivery.warning
+    assert store.outbox_list() == []
+
+
+async def test_on_accepted_interrupted_by_a_kill_runs_again_on_recovery(store, tmp_path: Path) -> None:
+    runs: list[int] = []
+
+    def dying(entry: OutboxItem) -> None:
+        runs.append(entry.id)
+        raise Killed
+
+    sendmail = account(fake_sendmail(tmp_path))
+    first = Outbox(store, sendmail, on_accepted=dying)
+    entry_id = first.queue(message(), origin=("<orig@example.test>", "forward"))
+    with pytest.raises(Killed):
+        await first.deliver(entry_id)
+    assert store.outbox_get(entry_id).state == "accepted"
+    [delivery] = await Outbox(store, sendmail, on_accepted=lambda e: runs.append(e.id)).flush()
+    assert delivery.sent and delivery.already_sent
+    assert runs == [entry_id, entry_id]
+    assert len(calls(tmp_path)) == 1
+
+
+async def test_outbox_ids_are_never_reused(store, tmp_path: Path) -> None:
+    outbox = Outbox(store, account(fake_sendmail(tmp_path)))
+    first = outbox.queue(message())
+    await outbox.deliver(first)
+    assert store.outbox_list() == []
+    assert outbox.queue(message()) > first
+
+
+async def test_requeue_makes_held_and_unsure_messages_due_but_never_accepted_ones(
+    store, tmp_path: Path
+) -> None:
+    outbox = Outbox(store, account(fake_sendmail(tmp_path)))
+    held, unsure, accepted, sending = (outbox.queue(message()) for _ in range(4))
+    store.outbox_set_state(held, "held", "550 no", None)
+    store.outbox_set_state(unsure, "unsure", "may have been sent", None)
+    store.outbox_accept(accepted)
+    store.outbox_set_state(sending, "sending", None, None)
+    assert [outbox.requeue(i) for i in (held, unsure, accepted, sending)] == [True, True, False, False]
+    assert {e.id: e.state for e in store.outbox_list()} == {
+        held: "queued", unsure: "queued", accepted: "accepted", sending: "sending"}
+
+
+async def test_drop_removes_a_message_unless_its_account_is_being_delivered(
+    store, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    outbox = Outbox(store, account(fake_sendmail(tmp_path)))
+    kept, dropped = outbox.queue(message()), outbox.queue(message())
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(outbox.lock_path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert not outbox.drop(kept)
+    finally:
+        holder.communicate("")
+    assert outbox.drop(dropped)
+    assert [e.id for e in store.outbox_list()] == [kept]
+
+
+HOLD_LOCK = """
+import sys
+from pathlib import Path
+from tui_mail.sync.proclock import ProcessLock
+
+lock = ProcessLock(Path(sys.argv[1]))
+assert lock.acquire()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+async def test_another_process_holding_the_lock_makes_deliver_and_flush_busy(
+    store, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    outbox = Outbox(store, account(fake_sendmail(tmp_path)))
+    entry_id = outbox.queue(message())
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(outbox.lock_path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        delivery = await outbox.deliver(entry_id)
+        assert not delivery.sent and delivery.busy and delivery.temporary
+        assert "another tui-mail is sending" in delivery.error
+        [flushed] = await outbox.flush()
+        assert flushed.busy and flushed.entry_id == entry_id
+        assert store.outbox_get(entry_id).state == "queued" and store.outbox_get(entry_id).attempts == 0
+    finally:
+        holder.communicate("")
+    assert calls(tmp_path) == []
+    assert (await outbox.deliver(entry_id)).sent
+
+
+async def test_two_threads_of_one_process_take_turns_instead_of_being_busy(
+    store, tmp_path: Path
+) -> None:
+    import asyncio
+
+    path = store.path
+    outbox = Outbox(store, account(fake_sendmail(tmp_path)))
+    ids = [outbox.queue(message()) for _ in range(2)]
+
+    def deliver_in_a_thread(entry_id: int) -> object:
+        with Store.open(path) as own:
+            return asyncio.run(Outbox(own, account(fake_sendmail(tmp_path))).deliver(entry_id))
+
+    results = await asyncio.gather(*(asyncio.to_thread(deliver_in_a_thread, i) for i in ids))
+    assert [r.sent for r in results] == [True, True]
+    assert len(calls(tmp_path)) == 2
 
 
 def test_cli_send_queue_only_then_flush_through_sendmail_command(tmp_path: Path) -> None:

@@ -133,12 +133,68 @@ def test_postfix_down_then_outbox_flush_delivers_exactly_once(mail_servers, fres
         assert "kept in the outbox" in run.stderr and "connection refused" in run.stderr
         listing = cli("outbox", "list").stdout
         assert "failed, will retry" in listing and bob.address in listing
+        flushed = cli("outbox", "flush")
+        assert flushed.returncode == 75, flushed.output
+        assert "outbox #1: not sent yet, kept in the outbox; it will be retried at" in flushed.stderr
+        assert "sent 0, waiting 1 (next retry at " in flushed.stdout
+        assert "held 0" in flushed.stdout
     finally:
         mail_servers.start_postfix()
     run = cli("outbox", "flush")
     assert run.returncode == 0, run.output
-    assert "sent" in run.stdout
+    assert "outbox #1: sent" in run.stdout
+    assert "sent 1, waiting 0, held 0; the outbox is empty" in run.stdout
     assert cli("outbox", "flush").returncode == 0
     cli("send", "-s", "marker", bob.address, stdin="x\n")
     got = wait_for_subject(mail_servers, bob, "marker")
     assert [m["Subject"] for m in got].count("queued while down") == 1
+
+
+def set_state(cli: Cli, entry_id: int, state: str, error: str) -> None:
+    from tui_mail.store import Store
+
+    with Store.open(cli.home / "data" / "tui-mail" / "cache.sqlite3") as store:
+        store.outbox_set_state(entry_id, state, error, None)
+
+
+def test_a_message_that_may_have_been_sent_waits_for_the_user_to_retry_or_drop_it(
+    mail_servers, fresh, alice_cli
+) -> None:
+    _, cli = alice_cli
+    bob = fresh("bob")
+    for subject in ("maybe sent", "surely waiting"):
+        assert cli("send", "--queue-only", "-s", subject, bob.address, stdin="x\n").returncode == 0
+    set_state(cli, 1, "unsure", "may have been sent: send it again, or drop it (interrupted)")
+
+    listing = cli("outbox", "list").stdout
+    [line] = [row for row in listing.splitlines() if row.startswith("#1 ")]
+    assert "MAY HAVE BEEN SENT" in line
+    assert "`tui-mail outbox retry 1` sends it again, `tui-mail outbox drop 1` drops it" in line
+
+    flushed = cli("outbox", "flush")
+    assert flushed.returncode == 1, flushed.output
+    assert flushed.stdout.splitlines()[0] == "outbox #2: sent"
+    assert "outbox #1" not in flushed.output  # not sent again without being asked
+    assert "sent 1, waiting 0, held 1 (1 may have been sent: retry or drop them)" in flushed.stdout
+    assert cli("outbox", "retry").returncode == 1  # without ids it is not sent either
+
+    again = cli("outbox", "retry", "1")
+    assert again.returncode == 0, again.output
+    assert "outbox #1: sent" in again.stdout
+    cli("send", "-s", "marker", bob.address, stdin="x\n")
+    subjects = [m["Subject"] for m in wait_for_subject(mail_servers, bob, "marker")]
+    assert sorted(subjects) == ["marker", "maybe sent", "surely waiting"]
+
+
+def test_a_dropped_message_is_never_sent(mail_servers, fresh, alice_cli) -> None:
+    _, cli = alice_cli
+    bob = fresh("bob")
+    assert cli("send", "--queue-only", "-s", "changed my mind", bob.address, stdin="x\n").returncode == 0
+    dropped = cli("outbox", "drop", "1")
+    assert dropped.returncode == 0, dropped.output
+    assert "outbox #1: dropped; it will not be sent" in dropped.stdout
+    assert "no message #1 in the outbox" in cli("outbox", "drop", "1").stderr
+    flushed = cli("outbox", "flush")
+    assert flushed.returncode == 0 and "sent 0, waiting 0, held 0; the outbox is empty" in flushed.stdout
+    cli("send", "-s", "marker", bob.address, stdin="x\n")
+    assert [m["Subject"] for m in wait_for_subject(mail_servers, bob, "marker")] == ["marker"]

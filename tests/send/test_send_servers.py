@@ -12,6 +12,7 @@ from tests.send.conftest import (
     User,
     fetch_all,
     flags_of,
+    imap_client,
     settle,
     wait_for,
     wait_for_subject,
@@ -154,15 +155,6 @@ def dies_at(stage: str):
     return hook
 
 
-class Later:
-    """A clock an hour ahead, so the interrupted attempt's lease has run out."""
-
-    def __call__(self) -> float:
-        import time
-
-        return time.time() + 3600
-
-
 # Delivers one outbox entry and SIGKILLs itself as soon as the copy is in Sent, before the
 # outbox row is touched again: a real process death, not a simulated one.
 DYING_CHILD = """
@@ -189,7 +181,7 @@ asyncio.run(outbox.deliver(p["entry"]))
 """
 
 
-async def test_killed_after_accept_and_sent_copy_is_not_sent_again(
+async def test_killed_after_the_copy_to_sent_is_not_sent_or_copied_again(
     mail_servers, fresh, store, tmp_path
 ) -> None:
     import json
@@ -206,15 +198,17 @@ async def test_killed_after_accept_and_sent_copy_is_not_sent_again(
                            capture_output=True, text=True, timeout=120, check=False,
                            cwd=Path(__file__).resolve().parents[2])
     assert child.returncode == -signal.SIGKILL, child.stderr
-    assert store.outbox_get(entry_id).state == "sending"
+    assert store.outbox_get(entry_id).state == "accepted"
     assert len(fetch_all(mail_servers, alice, "Sent")) == 1
 
-    restarted = outbox_for(store, alice, clock=Later())
+    restarted = outbox_for(store, alice)  # recovered at once: the dead process held the lock
     [delivery] = await restarted.flush()
-    assert delivery.sent and delivery.already_sent
+    assert delivery.sent and delivery.already_sent and delivery.saved_to_sent
     assert list(store.outbox_list()) == []
     [count] = await _one_more_then_count(mail_servers, restarted, bob, alice, "killed after accept")
     assert count == 1
+    sent = [m["Subject"] for m in wait_for(mail_servers, alice, 2, folder="Sent")]
+    assert sent.count("killed after accept") == 1
 
 
 async def _one_more_then_count(servers, outbox, bob, alice, subject) -> list[int]:
@@ -225,18 +219,110 @@ async def _one_more_then_count(servers, outbox, bob, alice, subject) -> list[int
     return [len(by_subject(got, subject))]
 
 
-async def test_killed_between_accept_and_sent_copy_is_sent_again(mail_servers, fresh, store) -> None:
-    """The window that remains, pinned down: no copy in Sent means it is sent again."""
+async def test_killed_between_acceptance_and_the_copy_is_copied_once_and_not_sent_again(
+    mail_servers, fresh, store
+) -> None:
+    """The window that sent messages twice before the `accepted` state existed."""
     alice, bob = fresh("alice"), fresh("bob")
     dying = outbox_for(store, alice, on_event=dies_at("accepted"))
     entry_id = dying.queue(compose(simple(alice, bob, subject="killed before the copy")))
     with pytest.raises(Killed):
         await dying.deliver(entry_id)
-    restarted = outbox_for(store, alice, clock=Later())
+    assert store.outbox_get(entry_id).state == "accepted"
+    restarted = outbox_for(store, alice)
     [delivery] = await restarted.flush()
-    assert delivery.sent and not delivery.already_sent
+    assert delivery.sent and delivery.already_sent and delivery.saved_to_sent
     [count] = await _one_more_then_count(mail_servers, restarted, bob, alice, "killed before the copy")
-    assert count == 2
+    assert count == 1
+    sent = [m["Subject"] for m in wait_for(mail_servers, alice, 2, folder="Sent")]
+    assert sent.count("killed before the copy") == 1
+
+
+async def test_killed_right_before_the_final_dot_delivers_nothing_and_is_held_unsure(
+    mail_servers, fresh, store
+) -> None:
+    alice, bob = fresh("alice"), fresh("bob")
+    dying = outbox_for(store, alice, on_event=dies_at("committing"))
+    entry_id = dying.queue(compose(simple(alice, bob, subject="killed before the dot")))
+    with pytest.raises(Killed):
+        await dying.deliver(entry_id)
+    restarted = outbox_for(store, alice)
+    [delivery] = await restarted.flush()
+    assert delivery.unsure and not delivery.sent
+    assert store.outbox_get(entry_id).state == "unsure"
+    [count] = await _one_more_then_count(mail_servers, restarted, bob, alice, "killed before the dot")
+    assert count == 0  # the server never saw the end of the message
+    assert store.outbox_get(entry_id).state == "unsure"  # the marker's flush did not resend it
+
+
+async def test_killed_between_the_servers_250_and_recording_it_is_held_unsure_never_resent(
+    mail_servers, fresh, store, monkeypatch
+) -> None:
+    alice, bob = fresh("alice"), fresh("bob")
+    outbox = outbox_for(store, alice)
+    entry_id = outbox.queue(compose(simple(alice, bob, subject="killed at the 250")))
+
+    def die(*args: object, **kw: object) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "outbox_accept", die)
+        with pytest.raises(Killed):
+            await outbox.deliver(entry_id)
+    assert store.outbox_get(entry_id).state == "committing"
+    [delivery] = await outbox.flush()
+    assert delivery.unsure and "may have been sent" in delivery.error
+    [count] = await _one_more_then_count(mail_servers, outbox, bob, alice, "killed at the 250")
+    assert count == 1  # it had gone out: the user decides, nothing resent it
+    assert store.outbox_get(entry_id).state == "unsure"
+
+
+async def test_an_uncertain_message_found_in_sent_is_finished_as_sent(mail_servers, fresh, store) -> None:
+    """A server that saves sent mail itself has the copy in Sent once it accepted."""
+    from dataclasses import replace
+
+    from tui_mail.model import FolderRole
+
+    alice, bob = fresh("alice"), fresh("bob")
+    saves = replace(alice.account, server_saves_sent=True, folders={FolderRole.SENT: "Sent"})
+    composed = compose(simple(alice, bob, subject="saved by the server"))
+    dying = Outbox(store, saves, smtp_credentials=lambda: alice.creds,
+                   imap_credentials=lambda: alice.creds, on_event=dies_at("committing"))
+    entry_id = dying.queue(composed)
+    with pytest.raises(Killed):
+        await dying.deliver(entry_id)
+    client = imap_client(mail_servers, alice)  # what such a server would have done
+    try:
+        client.create_folder("Sent")
+        client.append("Sent", composed.raw, [b"\\Seen"])
+    finally:
+        client.logout()
+    outbox = Outbox(store, saves, smtp_credentials=lambda: alice.creds,
+                    imap_credentials=lambda: alice.creds)
+    [delivery] = await outbox.flush()
+    assert delivery.sent and delivery.already_sent and not delivery.unsure
+    assert store.outbox_list() == []
+
+
+async def test_a_failed_copy_to_sent_is_retried_alone_and_never_resends(mail_servers, fresh, store) -> None:
+    alice, bob = fresh("alice"), fresh("bob")
+    broken = Outbox(store, alice.account, smtp_credentials=lambda: alice.creds,
+                    imap_credentials=lambda: Credentials(alice.login, "wrong"))
+    entry_id = broken.queue(compose(simple(alice, bob, subject="copy fails")))
+    delivery = await broken.deliver(entry_id)
+    assert delivery.sent and not delivery.saved_to_sent
+    assert "could not be saved to Sent" in delivery.warning
+    entry = store.outbox_get(entry_id)
+    assert entry.state == "accepted" and entry.next_attempt_at is not None
+    assert "could not be saved to Sent" in entry.last_error
+    assert broken.due() == []  # the copy waits for its backoff
+    fixed = outbox_for(store, alice)
+    [again] = await fixed.flush(ignore_backoff=True)
+    assert again.sent and again.already_sent and again.saved_to_sent
+    assert store.outbox_list() == []
+    [count] = await _one_more_then_count(mail_servers, fixed, bob, alice, "copy fails")
+    assert count == 1
+    assert [m["Subject"] for m in wait_for(mail_servers, alice, 2, folder="Sent")].count("copy fails") == 1
 
 
 async def test_rejected_recipient_is_named_with_the_server_words(mail_servers, fresh, store) -> None:

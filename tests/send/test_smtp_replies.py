@@ -15,6 +15,7 @@ from tui_mail.remote import smtp
 from tui_mail.remote.connection import Credentials
 
 Reply = Callable[[str], str | None]
+HANG_UP = "<hang up>"  # a reply that closes the connection without answering
 
 
 class Peer:
@@ -23,6 +24,7 @@ class Peer:
     def __init__(self, replies: Reply) -> None:
         self.replies = replies
         self.lines: list[str] = []
+        self.ended = 0  # final dots received
         self.server: asyncio.base_events.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -33,7 +35,11 @@ class Peer:
             if in_data:
                 if text == ".":
                     in_data = False
-                    writer.write(((self.replies("<end of data>") or "250 2.0.0 queued") + "\r\n").encode())
+                    self.ended += 1
+                    answer = self.replies("<end of data>") or "250 2.0.0 queued"
+                    if answer == HANG_UP:
+                        break
+                    writer.write((answer + "\r\n").encode())
                 continue
             self.lines.append(text)
             verb = text.split(" ", 1)[0].upper()
@@ -118,3 +124,48 @@ async def test_552_at_end_of_data_is_too_large(peer) -> None:
     p = await peer(lambda line: "552 5.3.4 message size exceeds limit" if line == "<end of data>" else None)
     with pytest.raises(smtp.MessageTooLarge, match="552 5.3.4"):
         await smtp.send(p.server_config(), Credentials("alice", "pw"), "a@x.test", ["b@x.test"], b"x\r\n")
+
+
+async def test_before_end_runs_before_the_dot_and_on_accepted_after_the_250(peer) -> None:
+    p = await peer(lambda line: None)
+    heard: list[tuple[str, int]] = []
+    result = await smtp.send(
+        p.server_config(), Credentials("alice", "pw"), "a@x.test", ["b@x.test", "c@x.test"],
+        b"Subject: x\r\n\r\n.starts with a dot\r\n",
+        before_end=lambda: heard.append(("before end", p.ended)),
+        on_accepted=lambda r: heard.append((f"accepted {','.join(r.accepted)}", p.ended)),
+    )
+    assert heard == [("before end", 0), ("accepted b@x.test,c@x.test", 1)]
+    assert result.accepted == ("b@x.test", "c@x.test")
+    assert [line.split(" ")[0] for line in p.lines][-3:] == ["RCPT", "DATA", "QUIT"]
+    assert any(line.startswith("MAIL FROM:<a@x.test> SIZE=") for line in p.lines)
+
+
+async def test_connection_lost_after_the_final_dot_is_an_unknown_outcome(peer) -> None:
+    p = await peer(lambda line: HANG_UP if line == "<end of data>" else None)
+    with pytest.raises(smtp.OutcomeUnknown, match="before the server answered") as caught:
+        await smtp.send(p.server_config(), Credentials("alice", "pw"), "a@x.test", ["b@x.test"],
+                        b"x\r\n")
+    assert not caught.value.temporary
+    assert p.ended == 1
+
+
+async def test_outbox_holds_a_message_whose_answer_was_lost_as_unsure(peer, tmp_path) -> None:
+    from tui_mail.model import Account, Address
+    from tui_mail.store import Store
+    from tui_mail.sync.outbox import Outbox
+
+    p = await peer(lambda line: HANG_UP if line == "<end of data>" else None)
+    pop3 = ServerConfig(Protocol.POP3, "127.0.0.1", 995, Security.TLS, "alice")
+    account = Account(name="hangs", address=Address("", "a@x.test"), incoming=pop3,
+                      smtp=p.server_config())
+    with Store.open(tmp_path / "cache.sqlite3") as store:
+        outbox = Outbox(store, account, smtp_credentials=lambda: Credentials("alice", "pw"))
+        entry_id = store.outbox_add("hangs", b"Subject: x\r\n\r\nx\r\n", "a@x.test",
+                                    ["b@x.test"], "<lost@x.test>")
+        delivery = await outbox.deliver(entry_id)
+        assert delivery.unsure and not delivery.sent and not delivery.temporary
+        assert "before the server answered" in delivery.error
+        assert store.outbox_get(entry_id).state == "unsure"
+        assert await outbox.flush(ignore_backoff=True) == []
+    assert p.ended == 1

@@ -1,5 +1,9 @@
 """`tui-mail send` (mutt-style: recipients as arguments, body on stdin) and
-`tui-mail outbox list|retry|flush`."""
+`tui-mail outbox list|retry|flush|drop`.
+
+Exit statuses: 0 sent (or nothing to do), EXIT_QUEUED (75) when messages wait for a retry
+and nothing needs the user, 1 when a message is held (refused, or it may have been sent).
+"""
 
 from __future__ import annotations
 
@@ -46,10 +50,14 @@ def register(sub: Any) -> None:
     listing.set_defaults(func=run_outbox_list)
     retry = actions.add_parser("retry", help="try these messages again now, whatever their state")
     retry.add_argument("ids", nargs="*", type=int, metavar="ID",
-                       help="outbox ids (default: every message that failed or waits)")
+                       help="outbox ids (default: every message that failed or waits; one that "
+                       "may have been sent already is sent again only when named)")
     retry.set_defaults(func=run_outbox_retry)
     flush = actions.add_parser("flush", help="send every waiting message now (ignores the backoff)")
     flush.set_defaults(func=run_outbox_flush)
+    drop = actions.add_parser("drop", help="remove these messages from the outbox: they are not sent")
+    drop.add_argument("ids", nargs="+", type=int, metavar="ID", help="outbox ids")
+    drop.set_defaults(func=run_outbox_drop)
     outbox.set_defaults(func=run_outbox_list)
 
 
@@ -61,7 +69,7 @@ def _store(ctx: CliContext) -> Iterator[Any]:
         yield store
 
 
-def _outbox(store: Any, account: Account) -> Any:
+def _outbox(store: Any, account: Account, ctx: CliContext) -> Any:
     from tui_mail.cli.accounts import credentials
     from tui_mail.sync.outbox import Outbox
 
@@ -69,6 +77,7 @@ def _outbox(store: Any, account: Account) -> Any:
         store, account,
         smtp_credentials=(lambda: credentials(account, "smtp")) if account.smtp else None,
         imap_credentials=lambda: credentials(account, "incoming"),
+        data_dir=ctx.data_dir,
     )
 
 
@@ -115,7 +124,8 @@ def _compose(args: argparse.Namespace, account: Account) -> Any:
 
 
 def _report(delivery: Any, label: str) -> int:
-    """Print what happened (server words are untrusted text: control characters removed)."""
+    """Print what happened to one message and return its exit status (server words are
+    untrusted text: control characters removed)."""
     from dataclasses import replace
 
     from tui_mail.mail.sanitize import sanitize_line
@@ -124,7 +134,7 @@ def _report(delivery: Any, label: str) -> int:
                        warning=sanitize_line(delivery.warning))
     if delivery.sent and not delivery.refused:
         if delivery.already_sent:
-            print(f"{label}: already sent (found in the Sent folder); removed from the outbox")
+            print(f"{label}: already sent (by an interrupted earlier attempt); removed from the outbox")
         else:
             print(f"{label}: sent")
         if delivery.warning:
@@ -135,19 +145,32 @@ def _report(delivery: Any, label: str) -> int:
         print(f"  the refused recipients stay in the outbox as #{delivery.remaining_id}",
               file=sys.stderr)
         return 1
+    if delivery.unsure:
+        print(f"{label}: {delivery.error}", file=sys.stderr)
+        print(f"  {_unsure_advice(delivery.entry_id)}", file=sys.stderr)
+        return 1
+    if delivery.busy:
+        print(f"{label}: not sent yet, kept in the outbox: {delivery.error}", file=sys.stderr)
+        return EXIT_QUEUED
     if delivery.temporary:
-        print(f"{label}: not sent yet, kept in the outbox; it will be retried: {delivery.error}",
-              file=sys.stderr)
+        when = f" at {_when(delivery.next_attempt_at)}" if delivery.next_attempt_at else ""
+        print(f"{label}: not sent yet, kept in the outbox; it will be retried{when}: "
+              f"{delivery.error}", file=sys.stderr)
         return EXIT_QUEUED
     print(f"{label}: not sent, kept in the outbox: {delivery.error}", file=sys.stderr)
     return 1
+
+
+def _unsure_advice(entry_id: int) -> str:
+    return (f"check the recipient's copy or your Sent folder; `tui-mail outbox retry {entry_id}` "
+            f"sends it again, `tui-mail outbox drop {entry_id}` drops it")
 
 
 def run_send(args: argparse.Namespace, ctx: CliContext) -> int:
     account = _account(ctx, args.account)
     composed = _compose(args, account)
     with _store(ctx) as store:
-        outbox = _outbox(store, account)
+        outbox = _outbox(store, account, ctx)
         entry_id = outbox.queue(composed)
         if args.queue_only:
             print(f"outbox #{entry_id}: queued")
@@ -175,6 +198,26 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
+def _state_words(entry: Any) -> str:
+    """What a listed message's state means to its owner, and what they can do."""
+    from tui_mail.mail.sanitize import sanitize_line
+
+    state = entry.state
+    if state == "failed":
+        return f"failed, will retry at {_when(entry.next_attempt_at)}"
+    if state == "held":
+        return f"held, waits for you (edit it, or `tui-mail outbox retry {entry.id}`)"
+    if state == "unsure":
+        return f"MAY HAVE BEEN SENT, waits for you: {_unsure_advice(entry.id)}"
+    if state in ("sending", "committing"):
+        return "being sent (if no tui-mail is running, the next flush finishes it)"
+    if state == "accepted":
+        if entry.next_attempt_at is None:
+            return "sent, finishing"
+        return f"sent; its copy to Sent will be tried again at {_when(entry.next_attempt_at)}"
+    return sanitize_line(state)
+
+
 def run_outbox_list(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.mail.sanitize import sanitize_line
 
@@ -185,51 +228,120 @@ def run_outbox_list(args: argparse.Namespace, ctx: CliContext) -> int:
             return 0
         for entry in entries:
             rcpts = ", ".join(entry.rcpts)
-            state = entry.state
-            if state == "failed":
-                state += f", will retry at {_when(entry.next_attempt_at)}"
-            elif state == "held":
-                state += ", waits for you (edit it, or `tui-mail outbox retry`)"
-            print(f"#{entry.id}  {entry.account}  {state}  to {rcpts}  "
+            print(f"#{entry.id}  {entry.account}  {_state_words(entry)}  to {rcpts}  "
                   f"subject {_subject(entry.raw)!r}")
             if entry.last_error:
                 print(f"    {sanitize_line(entry.last_error)}")
     return 0
 
 
-def _deliver_all(ctx: CliContext, pick: Any) -> int:
+def _senders(ctx: CliContext) -> list[Account]:
+    return [a for a in ctx.accounts() if a.smtp is not None or a.sendmail_command]
+
+
+def _deliver(ctx: CliContext, pick: Any) -> tuple[list[Any], int]:
+    """Deliver, per account, the ids `pick(outbox)` chooses (None: every due entry), printing
+    one line per message as it goes. Returns the deliveries and the worst exit status."""
     import asyncio
 
+    results: list[Any] = []
     worst = 0
+
+    def report(delivery: Any) -> None:
+        nonlocal worst
+        results.append(delivery)
+        code = _report(delivery, f"outbox #{delivery.entry_id}")
+        worst = max(worst, code, key=_severity)
+
     with _store(ctx) as store:
-        for account in ctx.accounts():
-            if account.smtp is None and not account.sendmail_command:
+        for account in _senders(ctx):
+            outbox = _outbox(store, account, ctx)
+            ids = pick(outbox)
+            if ids is not None and not ids:
                 continue
-            outbox = _outbox(store, account)
-            for entry_id in pick(outbox):
-                code = _report(asyncio.run(outbox.deliver(entry_id)), f"outbox #{entry_id}")
-                worst = code if worst == 0 else worst
-        if worst == 0 and not list(store.outbox_list()):
-            print("The outbox is empty.")
-    return worst
+            asyncio.run(outbox.flush(ignore_backoff=True, ids=ids, on_delivery=report))
+    return results, worst
+
+
+def _severity(code: int) -> int:
+    return {0: 0, EXIT_QUEUED: 1}.get(code, 2)
+
+
+def _summary(ctx: CliContext, results: Sequence[Any]) -> int:
+    """The summary line after a flush: what was sent, what waits, what needs the user; the
+    exit status follows it (1 when something is held, 75 when something waits)."""
+    names = {a.name for a in _senders(ctx)}
+    with _store(ctx) as store:
+        left = [e for e in store.outbox_list() if e.account in names]
+    sent = sum(1 for d in results if d.sent)
+    waiting = [e for e in left if e.state in ("queued", "failed", "sending", "committing")]
+    held = [e for e in left if e.state in ("held", "unsure")]
+    unsure = [e for e in held if e.state == "unsure"]
+    copies = [e for e in left if e.state == "accepted"]
+    parts = [f"sent {sent}"]
+    retry_at = [e.next_attempt_at for e in waiting if e.state == "failed" and e.next_attempt_at]
+    parts.append(f"waiting {len(waiting)}"
+                 + (f" (next retry at {_when(min(retry_at))})" if retry_at else ""))
+    parts.append(f"held {len(held)}"
+                 + (f" ({len(unsure)} may have been sent: retry or drop them)" if unsure else ""))
+    line = ", ".join(parts)
+    if copies:
+        line += f"; {len(copies)} sent message(s) still to be copied to Sent"
+    if not left:
+        line += "; the outbox is empty"
+    print(line)
+    if held:
+        return 1
+    return EXIT_QUEUED if waiting else 0
 
 
 def run_outbox_flush(args: argparse.Namespace, ctx: CliContext) -> int:
-    return _deliver_all(ctx, lambda outbox: [e.id for e in outbox.due(ignore_backoff=True)])
+    results, _ = _deliver(ctx, lambda outbox: None)
+    return _summary(ctx, results)
 
 
 def run_outbox_retry(args: argparse.Namespace, ctx: CliContext) -> int:
     wanted: Sequence[int] = args.ids
     if wanted:
-        with _store(ctx) as store:
-            known = {e.id: e.account for e in store.outbox_list()}
-        missing = [i for i in wanted if i not in known]
-        if missing:
-            raise TuiMailError(f"no message {', '.join(f'#{i}' for i in missing)} in the outbox")
-        return _deliver_all(
+        known = _known(ctx, wanted)
+        _, worst = _deliver(
             ctx, lambda outbox: [i for i in wanted if known[i] == outbox.account.name]
         )
-    return _deliver_all(
-        ctx, lambda outbox: [e.id for e in outbox.entries() if e.state != "sending"]
-        + [e.id for e in outbox.due() if e.state == "sending"]
-    )
+        return worst
+    again = ("queued", "failed", "held", "accepted")  # not `unsure`: only when named
+    results, _ = _deliver(ctx, lambda outbox: [e.id for e in outbox.entries() if e.state in again])
+    return _summary(ctx, results)
+
+
+def _known(ctx: CliContext, ids: Sequence[int]) -> dict[int, str]:
+    """The account of each id; an error naming the ids that are not in the outbox."""
+    with _store(ctx) as store:
+        known = {e.id: e.account for e in store.outbox_list()}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise TuiMailError(f"no message {', '.join(f'#{i}' for i in missing)} in the outbox")
+    return known
+
+
+def run_outbox_drop(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Remove messages from the outbox, each under its account's outbox lock so that none of
+    them is being sent meanwhile."""
+    known = _known(ctx, args.ids)
+    accounts = {a.name: a for a in ctx.accounts()}
+    with _store(ctx) as store:
+        for entry_id in dict.fromkeys(args.ids):
+            entry = store.outbox_get(entry_id)
+            if entry is None:
+                continue
+            account = accounts.get(known[entry_id])
+            if account is None:  # no longer configured: nobody can be sending it
+                store.outbox_remove(entry_id)
+            elif not _outbox(store, account, ctx).drop(entry_id):
+                raise TuiMailError(f"another tui-mail is sending account {account.name!r}'s "
+                                   "mail now; try again when it is done")
+            if entry.state == "accepted":
+                print(f"outbox #{entry_id}: dropped (it had been sent; no copy will be saved "
+                      "to Sent)")
+            else:
+                print(f"outbox #{entry_id}: dropped; it will not be sent")
+    return 0

@@ -7,6 +7,14 @@ server without STARTTLS: we always pass `use_tls`/`start_tls` explicitly.
 `send()` tells the outbox what it needs to decide between "retry later" and "needs the user":
 `SendFailed.temporary` is True for 4xx replies and network trouble, False for 5xx refusals,
 a rejected login, TLS problems and a message over the server's size limit.
+
+Exactly once: a message is delivered the moment the server has read the final "." of DATA,
+whatever happens to us afterwards. `send()` therefore runs MAIL, RCPT and DATA itself
+(aiosmtplib's `data()` writes the content and the dot in one go) so that the caller hears
+`before_end()` after the content has left our buffers and right before the dot is written,
+and `on_accepted()` as soon as the 250 has been read, before QUIT. A failure before the dot
+means nothing was delivered; once the dot is written, a lost connection or a timeout raises
+`OutcomeUnknown`: the message may or may not have been delivered.
 """
 
 from __future__ import annotations
@@ -15,9 +23,12 @@ import asyncio
 import contextlib
 import shlex
 import ssl
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiosmtplib
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
 from tui_mail.model import Security, ServerConfig
@@ -140,6 +151,14 @@ class SendFailed(ServerRefused):
         self.refused = dict(refused or {})
 
 
+class OutcomeUnknown(SendFailed):
+    """The whole message, final dot included, was handed over and the server's answer never
+    came (connection lost, timeout): it may have been delivered. Never retry it blindly."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, temporary=False)
+
+
 class MessageTooLarge(SendFailed):
     """The message is bigger than the server accepts (SIZE limit or a 552 reply)."""
 
@@ -208,12 +227,18 @@ def _failure(exc: BaseException, server: ServerConfig, size: int, limit: int | N
 
 async def send(
     server: ServerConfig, creds: Credentials, mail_from: str, rcpts: list[str] | tuple[str, ...],
-    raw: bytes,
+    raw: bytes, *, before_end: Callable[[], None] | None = None,
+    on_accepted: Callable[[SendResult], None] | None = None,
 ) -> SendResult:
     """Submit `raw` to `rcpts` (the whole envelope, Bcc included). One connection, one login.
 
-    Raises SendFailed (with `.temporary`), MessageTooLarge, AuthError or TLSError. A message
-    accepted for some recipients only returns normally, with the refused ones in the result.
+    `before_end()` runs right before the final dot of DATA is written (if it raises, the dot
+    is not written and the server discards the message); `on_accepted(result)` runs as soon
+    as the server's 250 has been read, before QUIT.
+
+    Raises SendFailed (with `.temporary`), MessageTooLarge, OutcomeUnknown, AuthError or
+    TLSError. A message accepted for some recipients only returns normally, with the refused
+    ones in the result.
     """
     if not rcpts:
         raise SendFailed("no recipients to send to", temporary=False)
@@ -227,6 +252,8 @@ async def send(
         if limit is not None and size > limit:
             raise _too_large(server, size, limit)
         options = []
+        if client.supports_extension("size"):
+            options.append(f"SIZE={len(normalize_message_line_endings(raw))}")
         if not raw.isascii():
             if not client.supports_extension("8bitmime"):
                 raise SendFailed(
@@ -235,19 +262,84 @@ async def send(
                 )
             options.append("BODY=8BITMIME")
         try:
-            errors, response = await client.sendmail(
-                mail_from, list(rcpts), raw, mail_options=options
-            )
+            refused = await _envelope(client, mail_from, list(rcpts), options)
+            response = await _data(client, server, raw, before_end)
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             raise _failure(exc, server, size, limit) from exc
+        except (ValueError, UnicodeEncodeError) as exc:
+            raise SendFailed(f"{describe(server)}: an address cannot be sent: {exc}",
+                             temporary=False) from exc
+        result = SendResult(accepted=tuple(r for r in rcpts if r not in refused),
+                            refused=refused, response=response)
+        if on_accepted is not None:
+            on_accepted(result)
         # The message was accepted; a lost QUIT changes nothing.
         with contextlib.suppress(aiosmtplib.SMTPException, OSError):
             await client.quit()
     finally:
         client.close()
-    refused = {rcpt: _words(r.code, r.message) for rcpt, r in errors.items()}
-    accepted = tuple(r for r in rcpts if r not in refused)
-    return SendResult(accepted=accepted, refused=refused, response=response)
+    return result
+
+
+async def _envelope(client: aiosmtplib.SMTP, mail_from: str, rcpts: list[str],
+                    options: list[str]) -> dict[str, str]:
+    """MAIL FROM and one RCPT TO per recipient; returns the refused ones with the server's
+    words. Every recipient refused: SMTPRecipientsRefused."""
+    await client.mail(mail_from, options=options)
+    errors: list[aiosmtplib.SMTPRecipientRefused] = []
+    for rcpt in rcpts:
+        try:
+            await client.rcpt(rcpt)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            errors.append(exc)
+    if len(errors) == len(rcpts):
+        raise aiosmtplib.SMTPRecipientsRefused(errors)
+    return {exc.recipient: _words(exc.code, exc.message) for exc in errors}
+
+
+async def _data(client: aiosmtplib.SMTP, server: ServerConfig, raw: bytes,
+                before_end: Callable[[], None] | None) -> str:
+    """DATA, the content, then (after `before_end()`) the final dot; the server's 250 words.
+
+    The content and the dot are written separately, through the protocol aiosmtplib's own
+    `data()` uses, so that the outcome is only uncertain between the dot and the reply."""
+    start = await client.execute_command(b"DATA")
+    if start.code != 354:
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+    protocol = client.protocol
+    if protocol is None or protocol.transport is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    content = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(raw))
+    protocol.write(content)
+    await _flushed(protocol.transport, client.timeout)
+    if before_end is not None:
+        before_end()
+    protocol.write(b".\r\n")
+    try:
+        reply = await protocol.read_response(timeout=client.timeout)
+    except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        client.close()
+        raise OutcomeUnknown(
+            f"{describe(server)}: the connection was lost after the whole message had been "
+            f"handed over, before the server answered ({exc}): the outcome is unknown"
+        ) from exc
+    if reply.code != 250:
+        raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+    return reply.message
+
+
+async def _flushed(transport: asyncio.BaseTransport, timeout: float | None) -> None:
+    """Wait until the transport has handed what was written to the kernel (which sends it even
+    if we die), so that the uncertain moment starts only when the dot is written."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (timeout or 60.0)
+    size = getattr(transport, "get_write_buffer_size", None)
+    while size is not None and size() > 0:
+        if transport.is_closing():
+            raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+        if loop.time() > deadline:
+            raise aiosmtplib.SMTPTimeoutError("Timed out writing the message")
+        await asyncio.sleep(0.002)
 
 
 # sendmail(8) exit statuses that mean "try again later" (sysexits.h).
@@ -256,33 +348,42 @@ _TEMPORARY_EXITS = {69, 71, 74, 75}  # EX_UNAVAILABLE, EX_OSERR, EX_IOERR, EX_TE
 
 async def send_with_command(
     command: str, mail_from: str, rcpts: list[str] | tuple[str, ...], raw: bytes,
-    timeout: float = 120.0,
+    timeout: float = 120.0, *, before_end: Callable[[], None] | None = None,
 ) -> SendResult:
     """Pipe the message to a sendmail-compatible command: `COMMAND -oi -f FROM -- RCPT...`.
 
-    The command gets local line ends (LF). A non-zero exit is a SendFailed carrying the
-    command's last line of stderr.
+    The command gets local line ends (LF), from a file written beforehand: once it runs it may
+    deliver whatever it read, even if we die, so it never sees a message cut short.
+    `before_end()` runs right before the command starts (from then on the outcome is unknown
+    until it exits). A non-zero exit is a SendFailed carrying the command's last line of
+    stderr; a command that does not finish in `timeout` seconds is killed (OutcomeUnknown).
     """
     if not rcpts:
         raise SendFailed("no recipients to send to", temporary=False)
     argv = [*shlex.split(command), "-oi", "-f", mail_from, "--", *rcpts]
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-    except OSError as exc:
-        raise SendFailed(f"sendmail_command {command!r} could not run: {exc}", temporary=False) from None
-    try:
-        _, err = await asyncio.wait_for(
-            proc.communicate(raw.replace(b"\r\n", b"\n")), timeout=timeout
-        )
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise SendFailed(
-            f"sendmail_command {command!r} did not finish within {timeout:.0f} s", temporary=True
-        ) from None
+    with tempfile.TemporaryFile() as message:
+        message.write(raw.replace(b"\r\n", b"\n"))
+        message.flush()
+        message.seek(0)
+        if before_end is not None:
+            before_end()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=message, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise SendFailed(f"sendmail_command {command!r} could not run: {exc}",
+                             temporary=False) from None
+        try:
+            _, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise OutcomeUnknown(
+                f"sendmail_command {command!r} did not finish within {timeout:.0f} s and was "
+                "stopped: it may have sent the message"
+            ) from None
     if proc.returncode != 0:
         detail = (err.decode("utf-8", "replace").strip().splitlines() or [""])[-1][:300]
         raise SendFailed(

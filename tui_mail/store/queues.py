@@ -22,7 +22,13 @@ def _epoch(value: datetime | None) -> int | None:
 
 _OUTBOX_COLUMNS = (
     "id, account, raw, mail_from, rcpts, message_id, state, attempts, last_error,"
-    " next_attempt_at, created_at"
+    " next_attempt_at, created_at, origin_message_id, origin_kind, partial, notified"
+)
+
+# Recording these counts an attempt: they end one without success. `accepted` is recorded
+# here only when a step after acceptance (the copy to Sent) failed; its count is its backoff.
+_COUNTED = frozenset(
+    {OutboxState.FAILED, OutboxState.HELD, OutboxState.UNSURE, OutboxState.ACCEPTED}
 )
 
 
@@ -39,6 +45,10 @@ def _outbox_item(row: tuple) -> OutboxItem:
         last_error=row[8],
         next_attempt_at=_ts(row[9]),
         created_at=_ts(row[10]) or datetime.now(UTC),
+        origin_message_id=row[11],
+        origin_kind=row[12],
+        partial=bool(row[13]),
+        notified=bool(row[14]),
     )
 
 
@@ -63,13 +73,22 @@ class QueueMixin:
     # ---- outbox ----------------------------------------------------------------------
 
     def outbox_add(
-        self, account: str, raw: bytes, mail_from: str, rcpts: Iterable[str], message_id: str
+        self,
+        account: str,
+        raw: bytes,
+        mail_from: str,
+        rcpts: Iterable[str],
+        message_id: str,
+        origin_message_id: str = "",
+        origin_kind: str = "",
     ) -> int:
-        """Queue a composed message for sending (written before any network attempt)."""
+        """Queue a composed message for sending (written before any network attempt).
+
+        Ids are never reused (AUTOINCREMENT), so an id names one message for good."""
         with self._tx() as c:
             cur = c.execute(
-                "INSERT INTO outbox(account, raw, mail_from, rcpts, message_id, state, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox(account, raw, mail_from, rcpts, message_id, state, created_at,"
+                " origin_message_id, origin_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     account,
                     raw,
@@ -78,6 +97,8 @@ class QueueMixin:
                     message_id,
                     str(OutboxState.QUEUED),
                     int(time.time()),
+                    origin_message_id,
+                    origin_kind,
                 ),
             )
             assert cur.lastrowid is not None
@@ -105,14 +126,68 @@ class QueueMixin:
         error: str | None = None,
         next_attempt_at: datetime | None = None,
     ) -> None:
-        """Record a state change; FAILED and HELD count an attempt and keep the error."""
-        attempt = 1 if state in (OutboxState.FAILED, OutboxState.HELD) else 0
+        """Record a state change; FAILED, HELD, UNSURE and ACCEPTED count an attempt."""
+        attempt = 1 if state in _COUNTED else 0
         with self._tx() as c:
             c.execute(
                 "UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ?,"
                 " attempts = attempts + ? WHERE id = ?",
                 (str(state), error, _epoch(next_attempt_at), attempt, item_id),
             )
+
+    def outbox_accept(
+        self,
+        item_id: int,
+        refused: Iterable[str] = (),
+        refused_state: str = OutboxState.HELD,
+        refused_error: str | None = None,
+        refused_next_attempt_at: datetime | None = None,
+    ) -> int | None:
+        """The server accepted the message: one transaction records it (`accepted`, attempts
+        counted afresh for the after-steps) and, when some recipients were refused, adds the
+        entry that keeps the message for them alone. Returns that entry's id."""
+        refused = list(refused)
+        with self._tx() as c:
+            c.execute(
+                "UPDATE outbox SET state = ?, last_error = NULL, next_attempt_at = NULL,"
+                " attempts = 0, notified = 0 WHERE id = ?",
+                (str(OutboxState.ACCEPTED), item_id),
+            )
+            if not refused:
+                return None
+            cur = c.execute(
+                "INSERT INTO outbox(account, raw, mail_from, rcpts, message_id, state, attempts,"
+                " last_error, next_attempt_at, created_at, origin_message_id, origin_kind,"
+                " partial) SELECT account, raw, mail_from, ?, message_id, ?, 1, ?, ?, ?,"
+                " origin_message_id, origin_kind, 1 FROM outbox WHERE id = ?",
+                (
+                    json.dumps(refused),
+                    str(refused_state),
+                    refused_error,
+                    _epoch(refused_next_attempt_at),
+                    int(time.time()),
+                    item_id,
+                ),
+            )
+            return cur.lastrowid if cur.rowcount else None
+
+    def outbox_requeue(self, item_id: int) -> bool:
+        """Make a queued, failed, held or unsure entry due now (the user asked to send it
+        again). False, and nothing changed, when it is being sent or was already accepted:
+        one conditional UPDATE, so a delivery moving it on meanwhile is never undone."""
+        with self._tx() as c:
+            cur = c.execute(
+                "UPDATE outbox SET state = ?, next_attempt_at = NULL WHERE id = ?"
+                " AND state IN (?, ?, ?, ?)",
+                (str(OutboxState.QUEUED), item_id, str(OutboxState.QUEUED),
+                 str(OutboxState.FAILED), str(OutboxState.HELD), str(OutboxState.UNSURE)),
+            )
+            return cur.rowcount > 0
+
+    def outbox_set_notified(self, item_id: int) -> None:
+        """The after-acceptance callback has run for this entry (it is not called again)."""
+        with self._tx() as c:
+            c.execute("UPDATE outbox SET notified = 1 WHERE id = ?", (item_id,))
 
     def outbox_remove(self, item_id: int) -> None:
         with self._tx() as c:

@@ -182,7 +182,51 @@ _V2 = """
 CREATE INDEX messages_account_subject ON messages(account_id, subject_sort, id);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# The outbox is rebuilt with AUTOINCREMENT: an id, once shown to the user ("outbox #7") or
+# held by a delivery worker, never names another message later. New columns: the message a
+# reply/forward answers (so the app can flag it once the server accepted), `partial` (the
+# rest of a message that already reached its other recipients), `notified` (the
+# after-acceptance callback has run). A v2 row in `sending` may have been accepted by the
+# server (that version marked `sending` before connecting and kept it until the copy to Sent
+# was made), so it becomes `committing`: the next delivery checks Sent and holds it as
+# `unsure` rather than sending it blindly. v2's held "may already have been sent" rows are
+# `unsure` rows by another name.
+_V3 = """
+CREATE TABLE outbox_v3 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    mail_from TEXT NOT NULL,
+    rcpts TEXT NOT NULL,               -- JSON list
+    message_id TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_at INTEGER,
+    created_at INTEGER NOT NULL,
+    origin_message_id TEXT NOT NULL DEFAULT '',
+    origin_kind TEXT NOT NULL DEFAULT '',  -- 'reply', 'forward' or ''
+    partial INTEGER NOT NULL DEFAULT 0,
+    notified INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO outbox_v3(id, account, raw, mail_from, rcpts, message_id, state, attempts,
+                      last_error, next_attempt_at, created_at)
+SELECT id, account, raw, mail_from, rcpts, message_id,
+       CASE
+           WHEN state = 'sending' THEN 'committing'
+           WHEN state = 'held' AND last_error LIKE '%may already have been sent%' THEN 'unsure'
+           ELSE state
+       END,
+       attempts, last_error,
+       CASE WHEN state = 'sending' THEN NULL ELSE next_attempt_at END,
+       created_at
+FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v3 RENAME TO outbox;
+CREATE INDEX outbox_account ON outbox(account, id);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -115,14 +115,29 @@ class ThreadOrder:
 
 
 class OutboxState(enum.StrEnum):
+    """Where one outbox entry stands; see tui_mail.sync.outbox for when each is recorded."""
+
     QUEUED = "queued"
-    SENDING = "sending"
+    SENDING = "sending"  # an SMTP session is under way; the end of DATA is not written yet
+    COMMITTING = "committing"  # the end of DATA is (being) written; the server's answer is awaited
+    ACCEPTED = "accepted"  # the server took it; the copy to Sent and the after-steps remain
     FAILED = "failed"  # will be retried at next_attempt_at
     HELD = "held"  # permanent failure, waits for the user
+    UNSURE = "unsure"  # may have been sent (the answer was lost): the user sends it again or drops it
+
+
+# An attempt is under way, or the message already went out: editing it (or sending it again)
+# is not safe. Only the holder of the account's outbox lock writes sending/committing, so
+# whoever takes the lock and finds a row in one of those knows that its owner died.
+OUTBOX_UNDER_WAY = frozenset({OutboxState.SENDING, OutboxState.COMMITTING, OutboxState.ACCEPTED})
 
 
 @dataclass(frozen=True)
 class OutboxItem:
+    """One outbox row. `origin_message_id`/`origin_kind` ('reply', 'forward' or '') name the
+    message this one answers or forwards; `partial` marks the rest of a message that already
+    reached its other recipients; `notified` says the after-acceptance callback has run."""
+
     id: int
     account: str
     raw: bytes
@@ -134,6 +149,10 @@ class OutboxItem:
     last_error: str | None
     next_attempt_at: datetime | None
     created_at: datetime
+    origin_message_id: str = ""
+    origin_kind: str = ""
+    partial: bool = False
+    notified: bool = False
 
 
 class ActionState(enum.StrEnum):

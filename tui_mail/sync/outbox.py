@@ -1,29 +1,48 @@
-"""Outbox delivery: a message is in the cache's outbox before any network call, and leaves it
-only once the server has accepted it for every recipient.
+"""Outbox delivery: a message is in the cache's outbox before any network call, and reaches its
+recipients exactly once, even if the process is killed (SIGKILL included) at any instant.
 
-Row states (tui_mail.store.types.OutboxState):
+A message is delivered the moment the server has read the final "." of DATA. Every state is
+recorded in the cache at the instant it becomes true, so that whoever finds a row later knows
+what may have happened to it (tui_mail.store.types.OutboxState):
+
 - `queued`: waiting for its first attempt.
-- `sending`: an attempt is under way; `next_attempt_at` is the end of its lease.
+- `sending`: an SMTP session is under way, the end of DATA has not been written. Abandoned
+  here, nothing was delivered: it is sent again.
+- `committing`: recorded after the content has been written and right before the final dot
+  (remote.smtp.send's `before_end`); the outcome is unknown until the server answers. Abandoned
+  here, the message may have been delivered: the Sent folder is searched for its Message-ID
+  (a server that saves sent mail itself has it there), and when it is not found the row
+  becomes `unsure`. It is never sent again blindly.
+- `accepted`: recorded the moment the server answers 250 (one short transaction, which also
+  keeps refused recipients in a new entry). What remains are separate steps, each retried on
+  its own and none of them a resend: (a) the copy to Sent (the folder is searched for the
+  Message-ID first, so a kill between the APPEND and the row's update makes no second copy);
+  (b) the caller's `on_accepted(entry)` (the app flags the original \\Answered/$Forwarded and
+  removes the draft from the server); then the row is removed. A failed copy leaves the row in
+  `accepted` with a warning and a backoff; the callback runs once per entry (`notified`), and
+  again only if a kill interrupted it.
 - `failed`: a temporary failure (4xx, network); tried again from `next_attempt_at` (backoff).
 - `held`: a permanent failure (5xx, refused recipients, login, TLS, too large); kept with the
   server's words until the user edits or retries it.
+- `unsure`: may have been sent (killed in `committing`, or the connection was lost after the
+  dot). Kept for the user, who sends it again (`deliver(id)`, `tui-mail outbox retry ID`) or
+  drops it (`tui-mail outbox drop ID`).
 
-Killed after the server accepted, before the row was updated: the row is left in `sending`.
-Whoever next finds it in `sending` with its lease expired does not resend blindly: the copy in
-Sent is APPENDed right after acceptance, so it searches the Sent folder for the Message-ID
-(UID SEARCH HEADER Message-ID). Found: the message went out; the row is removed. Not found:
-it is sent again. What remains is the window between the server's 250 and the end of the
-APPEND (normally well under a second): a kill there sends the message twice. Accounts without
-IMAP (POP3, or the server saves sent mail in a folder we cannot see) cannot check; their row
-goes to `held` with a note saying it may already have been sent, and is resent only when the
-user asks (`tui-mail outbox retry ID`).
+Ownership: whoever delivers an account's outbox holds that account's outbox lock (a
+`ProcessLock` under the data folder, released by the kernel when its process dies) for the
+whole `flush()`/`deliver()`. Only the holder writes `sending`/`committing`/`accepted`, so when
+the lock is taken, a row found in one of them was abandoned by a dead process and is recovered
+at once. Another process holding the lock makes `deliver()`/`flush()` return at once with
+`Delivery.busy` (temporary: the rows are untouched). Threads of one process wait for each other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,22 +54,34 @@ from tui_mail.model import Account, FolderRole
 from tui_mail.model import Protocol as MailProtocol
 from tui_mail.remote.connection import Credentials
 from tui_mail.store.types import OutboxItem, OutboxState
+from tui_mail.sync.proclock import ProcessLock, lock_path
 
 QUEUED = OutboxState.QUEUED.value
 SENDING = OutboxState.SENDING.value
+COMMITTING = OutboxState.COMMITTING.value
+ACCEPTED = OutboxState.ACCEPTED.value
 RETRY = OutboxState.FAILED.value  # temporary: retried at next_attempt_at
 HELD = OutboxState.HELD.value  # permanent: waits for the user
+UNSURE = OutboxState.UNSURE.value  # may have been sent: waits for the user
 
-SENDING_LEASE = 900  # seconds an attempt may take before its `sending` row counts as abandoned
 BACKOFF_FIRST = 60
 BACKOFF_MAX = 3600
+ORIGIN_KINDS = ("reply", "forward")
+
+BUSY = "another tui-mail is sending this account's mail now; try again when it is done"
+UNSURE_NOTE = "may have been sent: send it again, or drop it"
+INTERRUPTED = ("an attempt was interrupted after the whole message had been handed to the "
+               "server, before the server answered")
 
 
 class OutboxStore(Protocol):
     """The part of tui_mail.store.Store the outbox uses."""
 
+    path: Path
+
     def outbox_add(
-        self, account: str, raw: bytes, mail_from: str, rcpts: Sequence[str], message_id: str
+        self, account: str, raw: bytes, mail_from: str, rcpts: Sequence[str], message_id: str,
+        origin_message_id: str = "", origin_kind: str = "",
     ) -> int: ...
 
     def outbox_get(self, entry_id: int) -> OutboxItem | None: ...
@@ -61,13 +92,22 @@ class OutboxStore(Protocol):
         self, entry_id: int, state: str, error: str | None, next_attempt_at: datetime | None
     ) -> None: ...
 
+    def outbox_accept(
+        self, entry_id: int, refused: Iterable[str] = (), refused_state: str = HELD,
+        refused_error: str | None = None, refused_next_attempt_at: datetime | None = None,
+    ) -> int | None: ...
+
+    def outbox_set_notified(self, entry_id: int) -> None: ...
+
+    def outbox_requeue(self, entry_id: int) -> bool: ...
+
     def outbox_remove(self, entry_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
 class OutboxEvent:
-    """Progress of one delivery, for the UI and the CLI: stage is one of sending, accepted,
-    saved, done, failed (temporary), held (permanent), recovered."""
+    """Progress of one delivery, for the UI and the CLI: stage is one of sending, committing,
+    accepted, saved, done, failed (temporary), held (permanent), unsure, recovered."""
 
     entry_id: int
     stage: str
@@ -76,7 +116,14 @@ class OutboxEvent:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What happened to one outbox entry."""
+    """What happened to one outbox entry.
+
+    `sent`: the server accepted it (now or in an earlier, interrupted attempt: `already_sent`).
+    `unsure`: it may have been sent; it is held as `unsure` for the user. `busy`: another
+    process is delivering this account's mail, nothing was tried. `temporary`: it stays in the
+    outbox and is tried again from `next_attempt_at`. `warning`: something after acceptance
+    failed (the copy to Sent, the on_accepted callback); the message went out all the same.
+    """
 
     entry_id: int
     sent: bool
@@ -84,9 +131,15 @@ class Delivery:
     temporary: bool = False
     refused: dict[str, str] = field(default_factory=dict)
     saved_to_sent: bool = False
-    already_sent: bool = False  # found in Sent while recovering an abandoned attempt
+    already_sent: bool = False
     warning: str = ""
     remaining_id: int | None = None  # new entry for recipients still to be reached
+    unsure: bool = False
+    busy: bool = False
+    next_attempt_at: datetime | None = None
+
+
+OnAccepted = Callable[[OutboxItem], None]
 
 
 def backoff(attempts: int) -> int:
@@ -105,11 +158,30 @@ def read_attachments(paths: Sequence[Path]) -> dict[Path, bytes]:
     return data
 
 
+_thread_locks: dict[Path, threading.Lock] = {}
+_thread_locks_guard = threading.Lock()
+
+
+def _thread_lock(path: Path) -> threading.Lock:
+    """One lock per lock file within this process: its threads take turns instead of finding
+    each other's flock taken (which means another process)."""
+    with _thread_locks_guard:
+        return _thread_locks.setdefault(path, threading.Lock())
+
+
 class Outbox:
     """Queue and deliver one account's outgoing mail.
 
     `smtp_credentials` and `imap_credentials` are called only when a connection is needed
-    (they may run a password command). `clock` returns Unix seconds.
+    (they may run a password command). `clock` returns Unix seconds. The account's outbox
+    lock lives under `data_dir` (default: the folder of the store's file).
+
+    `on_accepted(entry)` runs once the server has accepted an entry, after the copy to Sent,
+    in a worker thread (it may block on the network); `entry.origin_message_id` and
+    `entry.origin_kind` name the message replied to or forwarded. It runs once per entry, and
+    again after a kill interrupted it, so it must be harmless to repeat. A TuiMailError it
+    raises becomes the Delivery's warning and blocks nothing. It must not deliver this
+    account's outbox itself (the lock is held while it runs).
     """
 
     def __init__(
@@ -121,6 +193,8 @@ class Outbox:
         imap_credentials: Callable[[], Credentials] | None = None,
         clock: Callable[[], float] = time.time,
         on_event: Callable[[OutboxEvent], None] | None = None,
+        on_accepted: OnAccepted | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.account = account
@@ -128,161 +202,322 @@ class Outbox:
         self._imap_credentials = imap_credentials
         self._clock = clock
         self._on_event = on_event
+        self._on_accepted = on_accepted
+        folder = Path(data_dir) if data_dir is not None else Path(store.path).parent
+        self.lock_path = lock_path(folder, "outbox", account.name)
 
     # --- queueing --------------------------------------------------------------------------
 
-    def queue(self, composed: Composed) -> int:
-        """Write the message to the outbox (before any network call); returns its id."""
+    def queue(self, composed: Composed, origin: tuple[str, str] | None = None) -> int:
+        """Write the message to the outbox (before any network call); returns its id.
+
+        `origin` is (Message-ID, 'reply' | 'forward') of the message this one answers or
+        forwards, handed back to `on_accepted` once the server took it."""
+        origin_id, kind = origin if origin is not None else ("", "")
+        if kind and kind not in ORIGIN_KINDS:
+            raise ValueError(f"origin kind must be one of {ORIGIN_KINDS}, not {kind!r}")
         return self.store.outbox_add(
             self.account.name, composed.raw, composed.mail_from, list(composed.rcpts),
-            composed.message_id,
+            composed.message_id, origin_id if kind else "", kind,
         )
+
+    def requeue(self, entry_id: int) -> bool:
+        """Make a failed, held or unsure entry due now: the next flush sends it (again, for an
+        unsure one: the user decided). False when it is being sent or already went out."""
+        return self.store.outbox_requeue(entry_id)
+
+    def drop(self, entry_id: int) -> bool:
+        """Remove an entry for good (it is not sent), under the account's outbox lock so that
+        it is not in the middle of a delivery. False, and nothing removed, while this
+        account's mail is being sent (here or by another process)."""
+        local = _thread_lock(self.lock_path)
+        if not local.acquire(blocking=False):
+            return False
+        try:
+            lock = ProcessLock(self.lock_path)
+            if not lock.acquire():
+                return False
+            try:
+                self.store.outbox_remove(entry_id)
+            finally:
+                lock.release()
+        finally:
+            local.release()
+        return True
 
     def entries(self) -> list[OutboxItem]:
         return list(self.store.outbox_list(self.account.name))
 
     def due(self, *, ignore_backoff: bool = False) -> list[OutboxItem]:
-        """Entries to try now: queued ones, retries whose time has come, abandoned attempts."""
+        """Entries a flush works on now: queued ones, retries whose time has come, and accepted
+        ones whose copy to Sent is to be tried again. In-flight rows are not listed: they are
+        another process's, or abandoned ones the next lock holder recovers first."""
         now = self._now()
         out: list[OutboxItem] = []
         for entry in self.entries():
-            waiting_until = _seconds(entry.next_attempt_at)
             if entry.state == QUEUED or (
-                entry.state == RETRY and (ignore_backoff or waiting_until <= now)
-            ) or (entry.state == SENDING and waiting_until <= now):
+                entry.state in (RETRY, ACCEPTED)
+                and (ignore_backoff or _seconds(entry.next_attempt_at) <= now)
+            ):
                 out.append(entry)
         return out
 
-    async def flush(self, *, ignore_backoff: bool = False) -> list[Delivery]:
-        """Deliver every due entry, one after the other. `held` ones wait for an explicit deliver()."""
-        return [await self.deliver(entry.id) for entry in self.due(ignore_backoff=ignore_backoff)]
+    async def flush(
+        self, *, ignore_backoff: bool = False, ids: Sequence[int] | None = None,
+        on_delivery: Callable[[Delivery], None] | None = None,
+    ) -> list[Delivery]:
+        """Deliver every due entry (or the entries `ids`, whatever their state), one after
+        the other under the account's outbox lock; abandoned attempts are recovered first.
+        `held` and `unsure` entries wait for an explicit `ids`/deliver(). `on_delivery` hears
+        each result as it comes. With the lock held by another process: one `busy` Delivery
+        per entry that would be tried, and nothing else."""
+        out: list[Delivery] = []
+
+        def report(delivery: Delivery) -> None:
+            out.append(delivery)
+            if on_delivery is not None:
+                on_delivery(delivery)
+
+        async with self._locked() as mine:
+            if not mine:
+                wanted = list(ids) if ids is not None else [
+                    e.id for e in self.entries() if e.state not in (HELD, UNSURE)]
+                for entry_id in wanted:
+                    report(self._busy(entry_id))
+                return out
+            tried: set[int] = set()
+            for delivery in await self._recover_abandoned():
+                tried.add(delivery.entry_id)
+                if ids is None or delivery.entry_id in ids:
+                    report(delivery)
+            if ids is not None:
+                for entry_id in ids:
+                    if entry_id in tried:
+                        continue
+                    tried.add(entry_id)
+                    entry = self.store.outbox_get(entry_id)
+                    if entry is None:
+                        report(Delivery(entry_id, sent=False, error=_gone(entry_id)))
+                    else:
+                        report(await self._deliver_locked(entry))
+                return out
+            while True:  # rows queued meanwhile are taken too
+                entry = next((e for e in self.due(ignore_backoff=ignore_backoff)
+                              if e.id not in tried), None)
+                if entry is None:
+                    return out
+                tried.add(entry.id)
+                report(await self._deliver_locked(entry))
 
     # --- delivery --------------------------------------------------------------------------
 
     async def deliver(self, entry_id: int) -> Delivery:
-        """One attempt at one entry. Never raises for a delivery failure: the entry keeps the
-        error and the returned Delivery says what happened."""
-        entry = self.store.outbox_get(entry_id)
-        if entry is None:
+        """One attempt at one entry, whatever its state (`held` and `unsure` ones are sent
+        again: the user asked). Never raises for a delivery failure: the entry keeps the error
+        and the returned Delivery says what happened."""
+        if self.store.outbox_get(entry_id) is None:
             raise TuiMailError(f"outbox: no message #{entry_id}")
-        if entry.state == SENDING:
-            if _seconds(entry.next_attempt_at) > self._now():
-                return Delivery(entry_id, sent=False, temporary=True,
-                                error="another attempt is in progress")
-            recovered = await self._recover(entry)
-            if recovered is not None:
-                return recovered
+        async with self._locked() as mine:
+            if not mine:
+                return self._busy(entry_id)
+            for delivery in await self._recover_abandoned():
+                if delivery.entry_id == entry_id:
+                    return delivery  # found interrupted: that is its outcome, not a new attempt
+            entry = self.store.outbox_get(entry_id)
+            if entry is None:
+                raise TuiMailError(_gone(entry_id))
+            return await self._deliver_locked(entry)
+
+    @asynccontextmanager
+    async def _locked(self) -> AsyncIterator[bool]:
+        """Hold the account's outbox lock: True, or False when another process holds it."""
+        local = _thread_lock(self.lock_path)
+        while not local.acquire(blocking=False):
+            await asyncio.sleep(0.05)
+        try:
+            lock = ProcessLock(self.lock_path)
+            if not lock.acquire():
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                lock.release()
+        finally:
+            local.release()
+
+    async def _deliver_locked(self, entry: OutboxItem) -> Delivery:
+        if entry.state == ACCEPTED:
+            return await self._finish(entry, already_sent=True)
+        if entry.state == COMMITTING:  # recovered when the lock was taken; kept for safety
+            return await self._resolve_uncertain(entry, INTERRUPTED)
         return await self._attempt(entry)
 
     async def _attempt(self, entry: OutboxItem) -> Delivery:
         from tui_mail.remote import smtp
 
-        self.store.outbox_set_state(entry.id, SENDING, entry.last_error, self._at(SENDING_LEASE))
+        self.store.outbox_set_state(entry.id, SENDING, entry.last_error, None)
         self._emit(entry.id, SENDING)
+        reply: dict[str, Any] = {}  # filled once the server accepted
+
+        def before_end() -> None:
+            self.store.outbox_set_state(entry.id, COMMITTING, entry.last_error, None)
+            self._emit(entry.id, COMMITTING)
+
+        def accepted(result: smtp.SendResult) -> None:
+            reply["accepted"] = True
+            reply["remaining_id"] = self._record_accepted(entry, result.refused)
+            self._emit(entry.id, "accepted", ", ".join(result.accepted))
+
         rcpts = list(entry.rcpts)
         try:
             if self.account.smtp is not None:
                 if self._smtp_credentials is None:
                     raise TuiMailError(f"account {self.account.name!r}: no SMTP credentials given")
                 result = await smtp.send(
-                    self.account.smtp, self._smtp_credentials(), entry.mail_from, rcpts, entry.raw
+                    self.account.smtp, self._smtp_credentials(), entry.mail_from, rcpts,
+                    entry.raw, before_end=before_end, on_accepted=accepted,
                 )
             elif self.account.sendmail_command:
                 result = await smtp.send_with_command(
-                    self.account.sendmail_command, entry.mail_from, rcpts, entry.raw
+                    self.account.sendmail_command, entry.mail_from, rcpts, entry.raw,
+                    before_end=before_end,
                 )
+                accepted(result)
             else:
                 raise TuiMailError(
                     f"account {self.account.name!r} has no [smtp] server and no sendmail_command"
                 )
-        except smtp.SendFailed as exc:
-            return self._failed(entry, str(exc), temporary=exc.temporary, refused=exc.refused)
+        except smtp.OutcomeUnknown as exc:
+            return await self._resolve_uncertain(self._reread(entry), str(exc))
         except TuiMailError as exc:
+            if reply:  # accepted, then recording it failed: the row (`committing`) tells the truth
+                raise
+            if isinstance(exc, smtp.SendFailed):
+                return self._failed(entry, str(exc), temporary=exc.temporary, refused=exc.refused)
             return self._failed(entry, str(exc), temporary=False)
-        self._emit(entry.id, "accepted", ", ".join(result.accepted))
-        saved, warning = await self._save_copy(entry.raw)
-        if saved:
-            self._emit(entry.id, "saved")
-        remaining_id = None
-        if result.refused:
-            remaining_id = self._keep_refused(entry, result.refused)
-        self.store.outbox_remove(entry.id)
-        self._emit(entry.id, "done")
+        done = await self._finish(self._reread(entry), already_sent=False)
+        if not result.refused:
+            return done
         return Delivery(
-            entry.id, sent=True, refused=dict(result.refused), saved_to_sent=saved,
-            warning=warning, remaining_id=remaining_id,
-            error=_refused_message(result.refused) if result.refused else "",
+            entry.id, sent=True, refused=dict(result.refused), saved_to_sent=done.saved_to_sent,
+            warning=done.warning, remaining_id=reply["remaining_id"],
+            error=_refused_message(result.refused),
+        )
+
+    def _record_accepted(self, entry: OutboxItem, refused: dict[str, str]) -> int | None:
+        """`accepted`, in one transaction with the entry that keeps the refused recipients."""
+        if not refused:
+            self.store.outbox_accept(entry.id)
+            return None
+        temporary = all(words[:1] == "4" for words in refused.values())
+        return self.store.outbox_accept(
+            entry.id, list(refused), refused_state=RETRY if temporary else HELD,
+            refused_error=_refused_message(refused),
+            refused_next_attempt_at=self._at(backoff(1)) if temporary else None,
         )
 
     def _failed(
         self, entry: OutboxItem, error: str, *, temporary: bool, refused: dict[str, str] | None = None
     ) -> Delivery:
+        when = None
         if temporary:
-            wait = backoff((entry.attempts or 0) + 1)  # the store counts this failure
-            self.store.outbox_set_state(entry.id, RETRY, error, self._at(wait))
+            when = self._at(backoff((entry.attempts or 0) + 1))  # the store counts this failure
+            self.store.outbox_set_state(entry.id, RETRY, error, when)
             self._emit(entry.id, RETRY, error)
         else:
             self.store.outbox_set_state(entry.id, HELD, error, None)
             self._emit(entry.id, HELD, error)
         return Delivery(entry.id, sent=False, error=error, temporary=temporary,
-                        refused=dict(refused or {}))
+                        refused=dict(refused or {}), next_attempt_at=when)
 
-    def _keep_refused(self, entry: OutboxItem, refused: dict[str, str]) -> int:
-        """The message went to the others; only the refused recipients stay in the outbox."""
-        new_id = self.store.outbox_add(
-            self.account.name, entry.raw, entry.mail_from, list(refused), entry.message_id
-        )
-        temporary = all(words[:1] == "4" for words in refused.values())
-        error = _refused_message(refused)
-        if temporary:
-            self.store.outbox_set_state(new_id, RETRY, error, self._at(backoff(1)))
+    def _busy(self, entry_id: int) -> Delivery:
+        return Delivery(entry_id, sent=False, error=BUSY, temporary=True, busy=True)
+
+    # --- after acceptance, and recovery ----------------------------------------------------
+
+    async def _finish(self, entry: OutboxItem, *, already_sent: bool) -> Delivery:
+        """The steps after acceptance: the copy to Sent, the caller's callback, then the row
+        leaves the outbox (or waits in `accepted` to try the copy again)."""
+        warnings: list[str] = []
+        saved = False
+        copy_failed = False
+        if self._copies_to_sent():
+            try:
+                await asyncio.to_thread(self._copy_to_sent, entry.raw, entry.message_id)
+            except TuiMailError as exc:
+                copy_failed = True
+                warnings.append(
+                    f"sent, but the copy could not be saved to Sent (it will be tried again): {exc}")
+            else:
+                saved = True
+                self._emit(entry.id, "saved")
+        if not entry.notified:
+            if self._on_accepted is not None:
+                try:
+                    await asyncio.to_thread(self._on_accepted, entry)
+                except TuiMailError as exc:
+                    warnings.append(f"sent, but {exc}")
+            self.store.outbox_set_notified(entry.id)
+        warning = "; ".join(warnings)
+        when = None
+        if copy_failed:
+            when = self._at(backoff(entry.attempts + 1))
+            self.store.outbox_set_state(entry.id, ACCEPTED, warning, when)
         else:
-            self.store.outbox_set_state(new_id, HELD, error, None)
-        return new_id
+            self.store.outbox_remove(entry.id)
+        self._emit(entry.id, "done", warning)
+        return Delivery(entry.id, sent=True, already_sent=already_sent, saved_to_sent=saved,
+                        warning=warning, next_attempt_at=when)
 
-    async def _recover(self, entry: OutboxItem) -> Delivery | None:
-        """An attempt was abandoned in `sending`: was the message sent? None means "send it"."""
-        if not self._can_see_sent():
-            note = (
-                "an earlier attempt was interrupted and this account has no IMAP Sent folder to "
-                f"check, so the message may already have been sent. `tui-mail outbox retry {entry.id}` "
-                "sends it again"
-            )
-            self.store.outbox_set_state(entry.id, HELD, note, None)
-            self._emit(entry.id, HELD, note)
-            return Delivery(entry.id, sent=False, error=note)
-        try:
-            found = await asyncio.to_thread(self._sent_has, entry.message_id)
-        except TuiMailError as exc:
-            error = f"cannot check the Sent folder for an interrupted attempt: {exc}"
-            self.store.outbox_set_state(entry.id, SENDING, error, self._at(backoff(1)))
-            return Delivery(entry.id, sent=False, error=error, temporary=True)
-        if not found:
-            return None
-        self.store.outbox_remove(entry.id)
-        self._emit(entry.id, "recovered", "found in Sent: it was already sent")
-        return Delivery(entry.id, sent=True, already_sent=True, saved_to_sent=True)
+    async def _recover_abandoned(self) -> list[Delivery]:
+        """With the lock just taken: every row in flight was abandoned by a dead process."""
+        out: list[Delivery] = []
+        for entry in self.entries():
+            if entry.state == SENDING:  # the dot was never written: nothing was delivered
+                self.store.outbox_set_state(entry.id, QUEUED, entry.last_error, None)
+                self._emit(entry.id, "recovered", "interrupted before the end of the message")
+            elif entry.state == COMMITTING:
+                out.append(await self._resolve_uncertain(entry, INTERRUPTED))
+            elif entry.state == ACCEPTED and entry.next_attempt_at is None:
+                self._emit(entry.id, "recovered", "accepted by the server before an interruption")
+                out.append(await self._finish(entry, already_sent=True))
+        return out
+
+    async def _resolve_uncertain(self, entry: OutboxItem, why: str) -> Delivery:
+        """The whole message reached the server and its answer was lost. Found in Sent (a
+        server that saves sent mail puts it there on acceptance): it went out. Otherwise it
+        waits for the user as `unsure`; it is never sent again blindly."""
+        if self._can_see_sent() and not entry.partial:
+            try:
+                found = await asyncio.to_thread(self._sent_has, entry.message_id)
+            except TuiMailError as exc:
+                found = False
+                why += f"; the Sent folder could not be checked: {exc}"
+            if found:
+                self.store.outbox_accept(entry.id)
+                self._emit(entry.id, "recovered", "found in Sent: it was sent")
+                return await self._finish(self._reread(entry), already_sent=True)
+        note = f"{UNSURE_NOTE} ({why})"
+        self.store.outbox_set_state(entry.id, UNSURE, note, None)
+        self._emit(entry.id, UNSURE, note)
+        return Delivery(entry.id, sent=False, error=note, unsure=True)
+
+    def _reread(self, entry: OutboxItem) -> OutboxItem:
+        return self.store.outbox_get(entry.id) or entry
 
     # --- the Sent folder -------------------------------------------------------------------
 
-    def _can_see_sent(self) -> bool:
-        return (
-            self.account.incoming.protocol is MailProtocol.IMAP
-            and self._imap_credentials is not None
-            and (not self.account.server_saves_sent or FolderRole.SENT in self.account.folders)
-        )
+    def _has_imap(self) -> bool:
+        return (self.account.incoming.protocol is MailProtocol.IMAP
+                and self._imap_credentials is not None)
 
-    async def _save_copy(self, raw: bytes) -> tuple[bool, str]:
-        """APPEND to Sent with \\Seen; a failure here is a warning, never a resend."""
-        if self.account.server_saves_sent:
-            return False, ""
-        if self.account.incoming.protocol is not MailProtocol.IMAP or self._imap_credentials is None:
-            return False, ""
-        try:
-            await asyncio.to_thread(self._append_sent, raw)
-        except TuiMailError as exc:
-            return False, f"sent, but the copy could not be saved to Sent: {exc}"
-        return True, ""
+    def _copies_to_sent(self) -> bool:
+        return self._has_imap() and not self.account.server_saves_sent
+
+    def _can_see_sent(self) -> bool:
+        return self._has_imap() and (
+            not self.account.server_saves_sent or FolderRole.SENT in self.account.folders)
 
     def _imap(self) -> Any:
         from tui_mail.remote.imap import ImapBackend
@@ -290,10 +525,14 @@ class Outbox:
         assert self._imap_credentials is not None
         return ImapBackend.open(self.account.incoming, self._imap_credentials())
 
-    def _append_sent(self, raw: bytes) -> None:
+    def _copy_to_sent(self, raw: bytes, message_id: str) -> None:
+        """APPEND to Sent with \\Seen, unless a copy is there already (a kill between an earlier
+        APPEND and the row's update, or the rest of a partly refused message)."""
         backend = self._imap()
         try:
             folder = backend.role_folder(FolderRole.SENT, self.account.folders.get(FolderRole.SENT))
+            if message_id and backend.find_message_id(folder, message_id):
+                return
             backend.ensure_folder(folder)
             backend.append(folder, raw, ["\\Seen"])
         finally:
@@ -329,6 +568,11 @@ def _seconds(moment: datetime | None) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+def _gone(entry_id: int) -> str:
+    return (f"outbox: message #{entry_id} is no longer in the outbox (another attempt sent it, "
+            "or it was deleted)")
 
 
 def _refused_message(refused: dict[str, str]) -> str:
