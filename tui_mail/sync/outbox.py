@@ -204,7 +204,8 @@ class Outbox:
         self._on_event = on_event
         self._on_accepted = on_accepted
         folder = Path(data_dir) if data_dir is not None else Path(store.path).parent
-        self.lock_path = lock_path(folder, "outbox", account.name)
+        # resolved: two spellings of one folder must name one lock (see _thread_lock)
+        self.lock_path = lock_path(folder.resolve(), "outbox", account.name)
 
     # --- queueing --------------------------------------------------------------------------
 
@@ -281,7 +282,7 @@ class Outbox:
         async with self._locked() as mine:
             if not mine:
                 wanted = list(ids) if ids is not None else [
-                    e.id for e in self.entries() if e.state not in (HELD, UNSURE)]
+                    e.id for e in self.entries() if e.state in (QUEUED, RETRY, SENDING, COMMITTING)]
                 for entry_id in wanted:
                     report(self._busy(entry_id))
                 return out
@@ -312,9 +313,10 @@ class Outbox:
     # --- delivery --------------------------------------------------------------------------
 
     async def deliver(self, entry_id: int) -> Delivery:
-        """One attempt at one entry, whatever its state (`held` and `unsure` ones are sent
-        again: the user asked). Never raises for a delivery failure: the entry keeps the error
-        and the returned Delivery says what happened."""
+        """One attempt at one entry, whatever its state: `held` and `unsure` ones are sent
+        again (the user asked), an `accepted` one only gets its remaining steps, one found
+        interrupted after its dot is resolved (Sent, or `unsure`) and not sent. Never raises
+        for a delivery failure: the entry keeps the error and the Delivery says what happened."""
         if self.store.outbox_get(entry_id) is None:
             raise TuiMailError(f"outbox: no message #{entry_id}")
         async with self._locked() as mine:
