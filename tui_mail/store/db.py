@@ -6,6 +6,10 @@ for the writer in WAL mode). A `Store` may be created in one thread and used in 
 is never used by two threads at once. Every write is one short transaction (a batch of at
 most `batch_size` messages), so a kill at any instant leaves a consistent cache.
 
+Failures: every method raises a `CacheError` that a person can act on when the disk is full,
+the file is damaged, empty, read-only or not a cache, the cache is locked, or its journal was
+deleted under a writer (see `tui_mail.store.failures`); never a raw sqlite3 error for those.
+
 API (account and folder are names; message ids are cache row ids, see schema.py):
 
 folders
@@ -35,6 +39,7 @@ queues (queues.py)
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -45,6 +50,13 @@ from typing import TYPE_CHECKING
 
 from tui_mail.errors import CacheError
 from tui_mail.model import Address, Flags, Folder, FolderRole, MessageSummary
+from tui_mail.store.failures import (
+    CacheConnection,
+    WalWatch,
+    cache_error,
+    check_before_open,
+    wal_removed,
+)
 from tui_mail.store.keys import KEY_SCALE, allocate_key
 from tui_mail.store.listing import ListingMixin
 from tui_mail.store.queues import QueueMixin
@@ -54,6 +66,8 @@ from tui_mail.store.types import FolderSyncState, NewMessage
 
 if TYPE_CHECKING:
     from tui_mail.store.prepare import Prepared
+
+logger = logging.getLogger(__name__)
 
 SUBJECT_THREAD_DAYS = 60  # how far back a reply without references looks for its subject
 
@@ -71,6 +85,8 @@ class Store(ListingMixin, QueueMixin):
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        self._wal: WalWatch | None = None  # set for writers by open()
+        self._broken: CacheError | None = None  # set when writing on would lose changes
         self._account_ids: dict[str, int] = {}
         self._id_lists: dict[object, tuple[tuple[int, int], list[tuple[int, int]]]] = {}
 
@@ -78,36 +94,35 @@ class Store(ListingMixin, QueueMixin):
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> Store:
-        """Open (creating and migrating if needed) the cache at `path`."""
+        """Open (creating and migrating if needed) the cache at `path`.
+
+        A path that does not exist yet becomes a new cache. Anything that exists but cannot be
+        used (empty, damaged, not a cache, read-only for a writer, locked) is a CacheError
+        saying what to do, never a fresh cache over the old one."""
         path = Path(path)
-        what = "open"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=10.0
-            )
-            what = "read"
-            conn.execute("PRAGMA busy_timeout = 10000")
-            if not readonly:
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA cache_size = -32000")
-            if readonly:
-                conn.execute("PRAGMA query_only = ON")
-            else:
-                what = "migrate"
-                migrate(conn)
-            conn.execute("SELECT count(*) FROM folders").fetchone()
         except OSError as exc:
             raise CacheError(
-                f"cannot create the cache folder {path.parent}: {exc.strerror}"
+                f"cannot create the cache folder {path.parent}: {exc.strerror or exc}; check"
+                " that its parent exists and is writable, or use --data-dir"
             ) from exc
-        except (sqlite3.Error, ValueError) as exc:
-            raise CacheError(_open_advice(path, what, exc)) from exc
-        return cls(conn, path)
+        existed = check_before_open(path, readonly)
+        try:
+            conn = _connect(path, readonly)
+        except CacheError:
+            if not existed:
+                _remove_if_empty(path)  # else the next start would find an empty cache file
+            raise
+        store = cls(conn, path)
+        if not readonly:
+            store._wal = WalWatch(path)
+        return store
 
     def close(self) -> None:
+        """Close the connection; a journal deleted under this writer is saved first."""
+        if self._wal is not None and self._broken is None and self._wal.removed():
+            self._save_deleted_journal()
         self._conn.close()
 
     def __enter__(self) -> Store:
@@ -118,21 +133,70 @@ class Store(ListingMixin, QueueMixin):
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT).
+
+        Whatever fails inside it or at COMMIT rolls it back, and the first error is raised:
+        translated into a CacheError when the disk, the file or a lock is at fault. A failing
+        ROLLBACK never hides it (after a full disk or an I/O error SQLite has often rolled
+        back by itself, and ROLLBACK then fails with "no transaction is active")."""
+        self._check_journal()
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")  # busy: a CacheError saying who holds the cache
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise CacheError(f"the cache {self.path} is locked by another program: {exc}") from exc
-        try:
-            yield self._conn
+            yield conn
+        except sqlite3.Error as exc:
+            self._rollback_quietly()
+            error = cache_error(exc, self.path)
+            if error is None:
+                raise
+            raise error from exc
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._rollback_quietly()
             raise
-        else:
-            try:
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._conn.execute("ROLLBACK")
-                raise CacheError(f"could not write the cache {self.path}: {exc}") from exc
+        try:
+            conn.execute("COMMIT")
+        except CacheError:
+            self._rollback_quietly()
+            raise
+        except sqlite3.Error as exc:
+            self._rollback_quietly()
+            raise CacheError(
+                f"could not write the cache {self.path} ({exc}): nothing was changed; try"
+                " again, and if it happens again move the cache aside and run `tui-mail sync`"
+            ) from exc
+        if self._wal is not None and self._wal.removed():
+            self._save_deleted_journal()
+
+    def _rollback_quietly(self) -> None:
+        if not self._conn.in_transaction:
+            return
+        try:
+            self._conn.execute("ROLLBACK")
+        except (sqlite3.Error, CacheError) as exc:
+            logger.warning("rollback of a failed change to %s failed too: %s", self.path, exc)
+
+    def _check_journal(self) -> None:
+        """Refuse to write once the journal was deleted under this connection (writing on
+        would put the change in a deleted file, lost at close)."""
+        if self._broken is None and self._wal is not None and self._wal.removed():
+            self._save_deleted_journal()
+        if self._broken is not None:
+            raise self._broken
+
+    def _save_deleted_journal(self) -> None:
+        """The -wal file was deleted while this writer had it open: SQLite keeps writing into
+        the deleted file. Copy what it holds into the cache file (a checkpoint reads it
+        through the still-open handle) and refuse further writes from this connection."""
+        saved = False
+        try:
+            busy, frames, copied = self._conn.execute(
+                "PRAGMA wal_checkpoint(TRUNCATE)"
+            ).fetchone()
+            saved = busy == 0 and frames == copied
+        except (sqlite3.Error, CacheError) as exc:
+            logger.warning("could not save the deleted journal of %s: %s", self.path, exc)
+        self._broken = CacheError(wal_removed(self.path, saved))
+        logger.error("%s", self._broken)
 
     def integrity_ok(self) -> bool:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -584,16 +648,55 @@ class Store(ListingMixin, QueueMixin):
                 c.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in chunk])
 
 
-def _open_advice(path: Path, what: str, exc: Exception) -> str:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return (
-            f"the cache {path} is locked by another program (another tui-mail?): close it"
-            " and try again"
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    """A configured (and, for a writer, migrated) connection, or a CacheError."""
+    what = "open"
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=10.0,
+            factory=CacheConnection,
         )
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return (
-            f"the cache {path} is damaged ({text}): move it aside and run `tui-mail sync`"
-            " to rebuild it (mail not yet sent is in its outbox table)"
-        )
-    return f"could not {what} the cache {path}: {text}"
+        conn.cache_path = path
+        what = "read"
+        conn.execute("PRAGMA busy_timeout = 10000")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -32000")
+        if readonly:
+            conn.execute("PRAGMA query_only = ON")
+        else:
+            what = "update"
+            migrate(conn)
+        conn.execute("SELECT count(*) FROM folders").fetchone()
+    except CacheError:
+        _close_quietly(conn)
+        raise
+    except (sqlite3.Error, ValueError) as exc:
+        _close_quietly(conn)
+        error = cache_error(exc, path)
+        if error is not None:
+            raise error from exc
+        raise CacheError(
+            f"could not {what} the cache {path}: {exc}; move it aside and run `tui-mail sync`"
+            " to build a new one"
+        ) from exc
+    return conn
+
+
+def _remove_if_empty(path: Path) -> None:
+    try:
+        if path.stat().st_size == 0:
+            path.unlink()
+    except OSError as exc:
+        logger.debug("could not remove the empty %s left by a failed open: %s", path, exc)
+
+
+def _close_quietly(conn: sqlite3.Connection | None) -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except sqlite3.Error as exc:
+            logger.debug("closing a cache connection that failed to open: %s", exc)
