@@ -30,6 +30,7 @@ T = TypeVar("T")
 
 APP_NAME = "tui-mail"
 DEFAULT_THEME = "tui-mail-dark"
+LOG_LEVELS = ("debug", "info", "warning", "error")  # `log_level`; see tui_mail/log.py
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -76,6 +77,7 @@ class Config:
     keys: Mapping[str, str] = field(default_factory=dict)
     ui: UISettings = field(default_factory=UISettings)
     warnings: tuple[str, ...] = ()
+    log_level: str = "info"  # "debug" adds the protocol lines to the log
 
     def account(self, name: str) -> Account:
         for account in self.accounts:
@@ -293,7 +295,7 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
     )
 
 
-_TOP_KEYS = {"theme", "accounts", "keys", "ui"}
+_TOP_KEYS = {"theme", "accounts", "keys", "ui", "log_level"}
 _UI_KEYS = {"mark_read_on_open", "attachments_dir", "threaded", "prefer_html", "preview_pane",
             "sync_every_minutes", "idle"}
 
@@ -335,8 +337,12 @@ def parse_config(text: str, path: Path) -> Config:
         idle=bool(_get(ui_table, "idle", bool, uwhere, default=True)),
     )
     theme = _get(data, "theme", str, top, default=DEFAULT_THEME) or DEFAULT_THEME
+    log_level = _get(data, "log_level", str, top, default="info")
+    if log_level not in LOG_LEVELS:
+        valid = ", ".join(repr(level) for level in LOG_LEVELS)
+        raise top.error("log_level", f"expected one of {valid}, found {log_level!r}")
     return Config(path=path, accounts=accounts, theme=theme, keys=keys, ui=ui,
-                  warnings=tuple(warnings))
+                  warnings=tuple(warnings), log_level=log_level)
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -1,7 +1,14 @@
-"""IMAP adapter on imapclient. Blocking: one client per thread, never shared."""
+"""IMAP adapter on imapclient. Blocking: one client per thread, never shared.
+
+Logging: each login is logged at INFO here. The protocol lines are imapclient's own loggers
+("imapclient.imapclient" for the commands it builds, "imapclient.imaplib" for every line sent
+and read, with LOGIN and AUTHENTICATE arguments replaced by imapclient); `tui_mail.log` turns
+them on at DEBUG only (`--debug`), and its filter redacts again whatever looks like a secret.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -34,6 +41,8 @@ from tui_mail.remote.connection import (
     starttls_missing,
     translated,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _words(exc: BaseException) -> str:
@@ -83,6 +92,8 @@ def connect(server: ServerConfig, creds: Credentials) -> imapclient.IMAPClient:
         except BaseException:
             _close_quietly(client)
             raise
+    logger.info("logged in to %s as %s (%s)", describe(server), creds.username,
+                "OAuth2 token" if creds.oauth2_token else "password")
     return client
 
 
