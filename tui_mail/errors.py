@@ -12,6 +12,21 @@ class TuiMailError(Exception):
 
     exit_code = 1
 
+    def __rich__(self) -> object:
+        """How Rich (and so Textual, when one of these escapes the interface) shows it: one
+        plain line. Textual's default for an unhandled error is a traceback with the local
+        variables of every frame, which can hold a password. Only called where Rich is loaded."""
+        from rich.text import Text
+
+        return Text(f"tui-mail: {self}")
+
+
+class UsageError(TuiMailError):
+    """The command line names something that does not exist (an account, a folder, a file
+    that is not a message); says what exists instead."""
+
+    exit_code = 2
+
 
 class ConfigError(TuiMailError):
     """The configuration file is missing, malformed or invalid (names file, account and key)."""
@@ -44,4 +59,5 @@ class QueryError(TuiMailError):
 
 
 class CacheError(TuiMailError):
-    """The local cache could not be opened or written."""
+    """The local cache could not be opened, read or written: the disk is full, the file is
+    damaged, read-only, empty or not a cache at all (see tui_mail.store.failures)."""

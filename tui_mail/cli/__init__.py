@@ -3,13 +3,21 @@
 Each subcommand lives in its own module with `register(subparsers)` and a `run(args, ctx) -> int`
 set as the parser's `func`. Heavy imports (protocol libraries, Textual) stay inside `run`, so
 `tui-mail --help` and the first paint stay fast.
+
+Whatever goes wrong ends in one line on stderr, `tui-mail: ...`, and a non-zero status: a
+`TuiMailError` as it is, a cache failure noticed late (see `tui_mail.store.failures`) as the
+CacheError it means, anything else as "internal error" naming the log file that holds the
+traceback. Output cut short by its reader (`tui-mail search x | head -1`) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tui_mail import __version__
 from tui_mail.cli import accounts, messages, send, sync
@@ -33,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", metavar="DIR", help="cache and outbox folder (default: $XDG_DATA_HOME/tui-mail)"
     )
     parser.add_argument("--demo", action="store_true", help="open the built-in offline demo account")
+    parser.add_argument(
+        "--debug", action="store_true",
+        help="also log the IMAP and SMTP protocol lines (passwords and tokens removed) to "
+        "$XDG_STATE_HOME/tui-mail/tui-mail.log",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in SUBCOMMAND_MODULES:
         module.register(sub)
@@ -71,16 +84,141 @@ def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
     return run_app(config, ctx.cache_path)
 
 
+_interface_errors: list[str] = []  # lines to print once the interface has given the terminal back
+
+
+def _plain_interface_errors() -> None:
+    """Make an error that escapes the interface end it with one line on stderr, as the other
+    commands do: the error's text for a TuiMailError, else "internal error" naming the log,
+    which gets the traceback. Textual's default prints a Rich traceback with every frame's
+    local variables (a password among them, possibly), wrapped to the screen's width.
+
+    This replaces two private methods of Textual's App (checked on Textual 8.2); if they are
+    gone, errors are shown Textual's way, and a TuiMailError still as its one line through
+    its `__rich__`."""
+    import logging
+
+    from textual.app import App
+
+    if getattr(App, "_tui_mail_plain_errors", False):
+        return
+    if not (hasattr(App, "_handle_exception") and hasattr(App, "_fatal_error")):
+        return
+    handle_exception = App._handle_exception
+
+    def handle(self: App, error: Exception) -> None:
+        if isinstance(error, TuiMailError):
+            from tui_mail.log import log_shown
+
+            log_shown(error)
+            _interface_errors.append(f"tui-mail: {error}")
+        else:
+            logging.getLogger(__name__).error("the interface stopped", exc_info=error)
+            _interface_errors.append(_internal_error_line(error))
+        handle_exception(self, error)  # Textual's bookkeeping, and it closes the app
+        self._exit_renderables.clear()  # our line instead, printed by `main`
+
+    def fatal_error(self: App) -> None:  # Textual's builds the traceback with locals here
+        self.bell()
+        self._close_messages_no_wait()
+
+    App._handle_exception = handle  # type: ignore[method-assign]
+    App._fatal_error = fatal_error  # type: ignore[method-assign]
+    App._tui_mail_plain_errors = True  # type: ignore[attr-defined]
+
+
+def _internal_error_line(error: BaseException | None) -> str:
+    from tui_mail.log import log_path, log_problem
+
+    what = "an internal error"
+    if error is not None:
+        text = " ".join(str(error).split())[:200]
+        what += f" ({type(error).__name__}{': ' + text if text else ''})"
+    problem = log_problem()
+    where = (
+        f"the traceback is in {log_path()}; please report it" if problem is None
+        else f"no log could be written ({problem})"
+    )
+    return f"tui-mail: stopped by {what}: {where}"
+
+
+def _say(line: str) -> None:
+    """Print one line on stderr; a closed stderr is not worth a traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
+
+
+def _reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader has gone (`| head` finished)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit does not print
+    "Exception ignored ... BrokenPipeError" after we ended quietly."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _late_cache_error(exc: BaseException, cache_path: Path) -> TuiMailError | None:
+    """A sqlite3 error about the cache that escaped the store (raised while rows were being
+    read, after the statement started), as the CacheError it means."""
+    if type(exc).__module__ != "sqlite3":
+        return None
+    from tui_mail.store.failures import cache_error
+
+    return cache_error(exc, cache_path)
+
+
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what other tools end with when `| head` stops reading
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    import logging
+
+    from tui_mail.log import log_shown, setup_logging
+
+    setup_logging("debug" if args.debug else "info")
+    logger = logging.getLogger(__name__)
     ctx = CliContext.from_args(args)
     func = getattr(args, "func", None) or _run_tui
+    if func is _run_tui:
+        _plain_interface_errors()
+    logger.debug("tui-mail %s: %s", __version__, args.command or "interface")
     try:
-        return int(func(args, ctx) or 0)
+        code = int(func(args, ctx) or 0)
+        sys.stdout.flush()  # here, where a reader that went away can still be handled
+        for line in _interface_errors:
+            _say(line)
+        return code
     except TuiMailError as exc:
-        print(f"tui-mail: {exc}", file=sys.stderr)
+        log_shown(exc)
+        _say(f"tui-mail: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("tui-mail: interrupted", file=sys.stderr)
+        logger.info("interrupted")
+        _say("tui-mail: interrupted")
         return 130
+    except Exception as exc:  # the last resort: one line, the traceback in the log
+        if isinstance(exc, BrokenPipeError) and _reader_gone():
+            _quiet_stdout()
+            return EXIT_PIPE_CLOSED
+        error = _late_cache_error(exc, ctx.cache_path)
+        if error is not None:
+            log_shown(error)
+            _say(f"tui-mail: {error}")
+            return error.exit_code
+        logger.error("internal error", exc_info=exc)
+        _say(_internal_error_line(exc))
+        return 1

@@ -15,6 +15,7 @@ class CliContext:
     config_path: Path | None
     data_dir: Path
     demo: bool = False
+    debug: bool = False  # --debug: protocol lines in the log, whatever the config says
     _config: Config | None = field(default=None, repr=False)
 
     @classmethod
@@ -23,13 +24,23 @@ class CliContext:
             config_path=Path(args.config).expanduser() if args.config else None,
             data_dir=Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(),
             demo=bool(getattr(args, "demo", False)),
+            debug=bool(getattr(args, "debug", False)),
         )
 
     def config(self) -> Config:
-        """Load and validate the config on first use; warnings go to stderr once."""
+        """Load and validate the config on first use; warnings go to stderr once, and its
+        `log_level` applies from then on (unless --debug asked for more)."""
         if self._config is None:
             self._config = load_config(self.config_path)
             print_warnings(self._config)
+            import logging
+
+            from tui_mail.log import set_level
+
+            if not self.debug:
+                set_level(self._config.log_level)
+            for warning in self._config.warnings:
+                logging.getLogger(__name__).warning("%s", warning)
         return self._config
 
     def accounts(self, name: str | None = None) -> tuple[Account, ...]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_mail.cli.context import CliContext
-from tui_mail.errors import TuiMailError
+from tui_mail.errors import TuiMailError, UsageError
 
 
 def register(sub: Any) -> None:
@@ -43,10 +43,46 @@ def register(sub: Any) -> None:
 def _read_input(name: str) -> bytes:
     if name == "-":
         return sys.stdin.buffer.read()
+    path = Path(name)
+    if path.is_dir():
+        raise UsageError(
+            f"{name} is a folder, not a message: give an .eml file (or - for standard input);"
+            " `tui-mail import` reads a Maildir folder or an mbox file into the cache"
+        )
     try:
-        return Path(name).read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise TuiMailError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+
+_MAGIC = {
+    b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+    b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive (or an office document)",
+    b"\x1f\x8b": "gzip-compressed data", b"SQLite format 3\x00": "an SQLite database",
+    b"\x7fELF": "a program",
+}
+_CONTROL = bytes(c for c in range(32) if c not in b"\t\n\r\f\x1b")
+
+
+def not_a_message(raw: bytes) -> str | None:
+    """Why `raw` is not an email message, or None when it may be one.
+
+    Only what cannot be one is refused: nothing at all, and binary data (a NUL byte, or many
+    control characters, near the start). Text without header lines is let through: parsers
+    read it as a message with a body only, and such files exist."""
+    if not raw.strip():
+        return "it is empty" if not raw else "it holds only blank space"
+    for magic, kind in _MAGIC.items():
+        if raw.startswith(magic):
+            return f"it is {kind}"
+    sample = raw[:8192]
+    if b"\0" in sample or len(sample.translate(None, _CONTROL)) < 0.95 * len(sample):
+        return "it is binary data, not text"
+    return None
+
+
+def _describe_input(name: str) -> str:
+    return "standard input" if name == "-" else name
 
 
 def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -55,6 +91,12 @@ def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.mail.textview import message_as_text
 
     raw = _read_input(args.file)
+    why = not_a_message(raw)
+    if why is not None:
+        raise UsageError(
+            f"{_describe_input(args.file)} is not an email message: {why}; give an .eml file"
+            " (a message saved with its headers) or - to read one from standard input"
+        )
     if args.raw:
         text = render_raw(raw) + "\n"
     else:
@@ -63,17 +105,60 @@ def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-def _open_store(ctx: CliContext) -> Any:
+def _open_store(ctx: CliContext, *, reading: bool = False) -> Any:
+    """The cache, opened for writing (which also brings an older cache up to date). For
+    `reading` only, a cache this user may not write (on a read-only disk, say) is opened
+    read-only rather than refused."""
+    import os
+
+    from tui_mail.errors import CacheError
     from tui_mail.store import Store
 
-    return Store.open(ctx.cache_path)
+    try:
+        return Store.open(ctx.cache_path)
+    except CacheError:
+        path = ctx.cache_path
+        if not reading or not path.is_file() or os.access(path, os.W_OK):
+            raise
+        return Store.open(path, readonly=True)
+
+
+def _check_scope(store: Any, account: str | None, folder: str | None) -> None:
+    """A UsageError naming what the cache holds when --account or --folder names nothing in
+    it (a search would otherwise answer "No messages match" and hide the typo)."""
+    if account is None and folder is None:
+        return
+    folders = store.folders()
+    accounts = sorted({f.account for f in folders})
+    if account is not None and account not in accounts:
+        raise UsageError(f"no account {account!r} in the cache {store.path}; "
+                         + _listing("accounts", accounts, account))
+    if folder is None:
+        return
+    names = sorted({f.name for f in folders if account is None or f.account == account})
+    if folder not in names:
+        where = f" of account {account!r}" if account is not None else ""
+        raise UsageError(f"no folder {folder!r}{where} in the cache {store.path}; "
+                         + _listing("folders", names, folder))
+
+
+def _listing(kind: str, names: list[str], wanted: str, most: int = 15) -> str:
+    if not names:
+        return "it has none yet: run `tui-mail sync` or `tui-mail import` first"
+    import difflib
+
+    near = difflib.get_close_matches(wanted, names, n=1)
+    shown = ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most
+                                       else "")
+    return (f"did you mean {near[0]!r}? " if near else "") + f"{kind}: {shown}"
 
 
 def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.mail.sanitize import sanitize_line
 
-    store = _open_store(ctx)
+    store = _open_store(ctx, reading=True)
     try:
+        _check_scope(store, args.account, args.folder)
         rows = store.search(
             " ".join(args.query), account=args.account, folder=args.folder, limit=args.limit
         )
@@ -115,8 +200,12 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:
         result = import_path(store, path, args.account, folder, progress=progress)
     finally:
         store.close()
-    if tty:
-        print(file=sys.stderr)
+        if tty:
+            print(file=sys.stderr)  # end the progress line, before any error message
+    import logging
+
+    logging.getLogger(__name__).info("import of %s into %s/%s: %d added, %d already cached, %d unreadable",
+                path, args.account, folder, result.added, result.skipped, result.failed)
     print(
         f"{path}: {result.added} imported, {result.skipped} already in the cache, "
         f"{result.failed} unreadable, into {args.account}/{folder}"

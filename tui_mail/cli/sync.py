@@ -8,6 +8,7 @@ import time
 from typing import Any, TextIO
 
 from tui_mail.cli.context import CliContext
+from tui_mail.errors import CacheError
 
 
 def register(sub: Any) -> None:
@@ -59,12 +60,17 @@ class ProgressLine:
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Sync each account in turn. A server's failure is reported and the next account is
+    synced; a cache that cannot be written (a CacheError) ends the run: every account would
+    fail the same way."""
+    import logging
+
     from tui_mail.cli.accounts import credentials
     from tui_mail.store import Store
     from tui_mail.sync.account_sync import sync_account
 
+    logger = logging.getLogger(__name__)
     accounts = ctx.accounts(args.account)
-    ctx.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store.open(ctx.cache_path)
     progress = ProgressLine(sys.stderr)
     failures: list[str] = []
@@ -80,8 +86,16 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             totals["changed"] += result.changed
             totals["vanished"] += result.vanished
             totals["bodies"] += result.bodies
+            stopped_by = getattr(result, "stopped_by", None)
+            if isinstance(stopped_by, CacheError):
+                raise stopped_by  # one message, not the same one for every account
             failures.extend(f"{account.name}: {e}" for e in result.errors)
+            logger.info(
+                "sync of %s: %d folder(s), %d new, %d flag change(s), %d removed, %d bodies,"
+                " %d error(s)", account.name, result.folders, result.new, result.changed,
+                result.vanished, result.bodies, len(result.errors))
             for warning in result.warnings:
+                logger.warning("%s: %s", account.name, warning)
                 print(f"tui-mail: warning: {account.name}: {warning}", file=sys.stderr)
     finally:
         progress.clear()
@@ -94,5 +108,6 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         + (f"; {len(failures)} error(s)" if failures else "")
     )
     for failure in failures:
+        logger.error("%s", failure)
         print(f"tui-mail: {failure}", file=sys.stderr)
     return 1 if failures else 0
