@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,26 +55,34 @@ _log = logging.getLogger("tui_mail")
 # Anywhere in a message: bearer tokens (HTTP style, and inside XOAUTH2/OAUTHBEARER strings),
 # and "password=..." / "token: ..." style pairs.
 _ANYWHERE = [
-    (re.compile(r"(?i)\b(bearer)(\s+|=)[^\s\x01'\"]+"), rf"\1\2{REDACTED}"),
-    (re.compile(r"(?i)\b(pass(?:word|wd)?|secret|token|access_token)(\s*[=:]\s*)[^\s,;'\"]+"),
+    (r"(?i)\b(bearer)(\s+|=)[^\s\x01'\"]+", rf"\1\2{REDACTED}"),
+    (r"(?i)\b(pass(?:word|wd)?|secret|token|access_token)(\s*[=:]\s*)[^\s,;'\"]+",
      rf"\1\2{REDACTED}"),
 ]
 # Lines the client sent (logged with a leading ">"): IMAP `tag LOGIN user password`, and SASL
 # initial responses after AUTH (SMTP) or AUTHENTICATE (IMAP).
-_CLIENT_LINE = re.compile(r"^\s*>")
+_CLIENT_LINE = r"^\s*>"
 _CLIENT = [
-    (re.compile(r"(?i)\b(LOGIN)\s+(\"(?:[^\"\\]|\\.)*\"|\S+)\s+\S.*?(?=['\"]?\s*$)"),
-     rf"\1 \2 {REDACTED}"),
-    (re.compile(r"(?i)\b(AUTH|AUTHENTICATE)\s+([\w-]+)\s+[^\s'\"]+"), rf"\1 \2 {REDACTED}"),
+    (r"(?i)\b(LOGIN)\s+(\"(?:[^\"\\]|\\.)*\"|\S+)\s+\S.*?(?=['\"]?\s*$)", rf"\1 \2 {REDACTED}"),
+    (r"(?i)\b(AUTH|AUTHENTICATE)\s+([\w-]+)\s+[^\s'\"]+", rf"\1 \2 {REDACTED}"),
 ]
+
+
+@cache
+def _patterns() -> tuple[list[tuple[re.Pattern[str], str]], re.Pattern[str],
+                         list[tuple[re.Pattern[str], str]]]:
+    """Compiled at the first line logged, not at start-up (a few ms on a slow machine)."""
+    return ([(re.compile(p), r) for p, r in _ANYWHERE], re.compile(_CLIENT_LINE),
+            [(re.compile(p), r) for p, r in _CLIENT])
 
 
 def redact(text: str) -> str:
     """`text` with the secrets it recognisably carries replaced by "[redacted]"."""
-    for pattern, replacement in _ANYWHERE:
+    anywhere, client_line, client = _patterns()
+    for pattern, replacement in anywhere:
         text = pattern.sub(replacement, text)
-    if _CLIENT_LINE.match(text):
-        for pattern, replacement in _CLIENT:
+    if client_line.match(text):
+        for pattern, replacement in client:
             text = pattern.sub(replacement, text)
     return text
 
