@@ -87,6 +87,7 @@ def test_import_onto_a_full_disk_says_so_and_resumes_once_there_is_room(
     ("search", "figures"),
     ("outbox", "list"),
     ("import", "{mbox}"),
+    ("sync",),
 ])
 def test_a_damaged_cache_is_one_line_for_each_command(
         tui_mail: TuiMail, tmp_path: Path, command: tuple[str, ...]) -> None:

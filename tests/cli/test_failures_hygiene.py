@@ -212,6 +212,29 @@ def test_the_cli_installs_no_rich_traceback_handler(tui_mail: TuiMail) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_a_cache_error_noticed_while_rows_are_read_is_still_one_line(tui_mail: TuiMail) -> None:
+    # Damage met after a statement's first step surfaces from the cursor, outside the store's
+    # translation; the command translates it.
+    done = run_python(tui_mail, f"""
+        import sqlite3
+        import tui_mail.cli.messages as messages
+        from tui_mail.cli import main
+
+        def reading(args, ctx):
+            error = sqlite3.DatabaseError("database disk image is malformed")
+            error.sqlite_errorcode = 11
+            raise error
+
+        messages.run_search = reading
+        raise SystemExit(main(["--config", {str(tui_mail.config)!r}, "search", "x"]))
+    """)
+    cache = tui_mail.home / "data" / "tui-mail" / "cache.sqlite3"
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        f"tui-mail: the cache {cache} is damaged (database disk image is malformed):")
+    assert done.stderr.count("\n") == 1
+
+
 def test_every_error_shown_is_in_the_log_with_its_cause(tui_mail: TuiMail) -> None:
     cache = tui_mail.home / "data" / "tui-mail" / "cache.sqlite3"
     cache.parent.mkdir(parents=True)
