@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+import select
+import ssl
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -18,7 +20,7 @@ from typing import Any
 import imapclient
 import imapclient.exceptions
 from imapclient.exceptions import IMAPClientError, LoginError
-from imapclient.response_parser import parse_fetch_response
+from imapclient.response_parser import parse_fetch_response, parse_response
 
 from tui_mail.errors import AuthError, ConnectError, ServerRefused
 from tui_mail.model import Flags, FolderRole, Security, ServerConfig
@@ -43,6 +45,14 @@ from tui_mail.remote.connection import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def _parse_untagged(line: bytes) -> Any:
+    """One untagged response line ("* 3 EXISTS", "* BYE going down") as imapclient parses it."""
+    text = line[2:] if line.startswith(b"* ") else line
+    if text.startswith((b"OK ", b"NO ", b"BYE ")):
+        return tuple(text.split(b" ", 1))
+    return parse_response([text])
 
 
 def _words(exc: BaseException) -> str:
@@ -538,9 +548,29 @@ class ImapBackend:
             self._client.idle()
 
     def idle_wait(self, timeout: float) -> list[Any]:
-        """Responses received while idling, waiting at most `timeout` seconds."""
+        """Responses received while idling, waiting at most `timeout` seconds. A connection
+        the server closed raises ConnectError. (imapclient's `idle_check` reads until the
+        socket would block and swallows end-of-file: a watcher using it would wait on a dead
+        connection for ever, which is how IDLE never came back after a server restart.)"""
+        client = self._client
+        sock = client.socket()
         with self._guard("IDLE"):
-            return list(self._client.idle_check(timeout=timeout))
+            pending = getattr(sock, "pending", lambda: 0)()
+            if not pending and not select.select([sock], [], [], timeout)[0]:
+                return []
+            sock.setblocking(False)
+            try:
+                responses = []
+                while True:
+                    try:
+                        line = client._imap._get_line()  # raises abort at end-of-file
+                    except (BlockingIOError, ssl.SSLWantReadError, TimeoutError):
+                        break
+                    responses.append(_parse_untagged(line))
+                return responses
+            finally:
+                sock.setblocking(True)
+                client._set_read_timeout()
 
     def idle_stop(self) -> list[Any]:
         with self._guard("IDLE DONE"):

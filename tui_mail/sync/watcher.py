@@ -1,49 +1,62 @@
 """Push for one folder (IMAP IDLE on its own connection) plus a periodic STATUS check of others.
 
 `Watcher` runs in its own daemon thread with its own connection (imapclient is not
-thread-safe). It only *notices* changes: it emits `FolderChanged(account, folder)` and the
-caller runs a sync of that folder (in another worker) to bring the cache up to date.
+thread-safe). It only *notices* changes: it calls `on_change(folder)` and its owner syncs that
+folder (in another thread) to bring the cache up to date.
+
+It does not reconnect by itself: when its connection is lost it calls `on_lost(error)` and
+ends. Its owner (the account's worker in `sync.service`) retries the server with one backoff
+for all of the account's work and starts a new watcher once the server answers again, so a
+server restart brings IDLE back as soon as the account is back online.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 
-from tui_mail.errors import ServerRefused, TuiMailError
+from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
 from tui_mail.model import Account
 from tui_mail.remote.backend import FolderStatus
 from tui_mail.remote.imap import ImapBackend
-from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress
 
 IDLE_RENEW_SECONDS = 25 * 60  # RFC 2177: re-issue before the server's 30-minute timeout
 _CHANGE_WORDS = (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED", b"RECENT")
+_BYE = b"BYE"
+
+log = logging.getLogger(__name__)
 
 
 class Watcher:
-    """Watch `folder` with IDLE and poll `others` with STATUS every `poll_seconds`."""
+    """Watch `folder` with IDLE and poll `others` with STATUS every `poll_seconds`.
+
+    Ends when stopped, when the connection is lost (`on_lost` with the error: the owner
+    reconnects), or when the server cannot or will not be watched (`gave_up`, with the reason
+    in `on_lost` too: a server without IDLE, or one refusing it, is not asked again).
+    """
 
     def __init__(
         self,
         account: Account,
         connect: Callable[[], ImapBackend],
-        on_event: EventSink,
+        on_change: Callable[[str], None],
+        on_lost: Callable[[TuiMailError], None],
         folder: str = "INBOX",
         others: Sequence[str] = (),
         *,
         poll_seconds: float = 120.0,
         renew_seconds: float = IDLE_RENEW_SECONDS,
-        max_backoff: float = 60.0,
     ) -> None:
         self.account = account
         self.folder = folder
         self.others = tuple(o for o in others if o != folder)
         self._connect = connect
-        self._emit = on_event
+        self._on_change = on_change
+        self._on_lost = on_lost
         self._poll = poll_seconds
         self._renew = renew_seconds
-        self._max_backoff = max_backoff
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen: dict[str, FolderStatus] = {}
@@ -62,46 +75,37 @@ class Watcher:
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the thread to end (it notices within about a second) and wait for it."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        """Connect and watch until stopped; reconnect after a lost connection (backing off).
-        A server without IDLE, or one that refuses (a login or the IDLE itself), ends the
-        watch for good (`gave_up`): retrying would only hammer it; periodic syncs remain."""
-        delay = 1.0
-        failed = False
-        while not self._stop.is_set():
-            backend: ImapBackend | None = None
-            try:
-                backend = self._connect()
-                if "IDLE" not in backend.capabilities:
-                    self.gave_up = True
-                    return
-                delay = 1.0
-                if failed:  # connected again: say so (the status line showed the error)
-                    self._emit(SyncProgress(self.account.name, self.folder, 1, 1))
-                    failed = False
-                self._watch(backend)
-            except ServerRefused as exc:
+        backend: ImapBackend | None = None
+        try:
+            backend = self._connect()
+            if "IDLE" not in backend.capabilities:
                 self.gave_up = True
-                self._emit(SyncError(self.account.name, f"new mail is not pushed: {exc}",
-                                     self.folder))
+                log.info("%s: the server has no IDLE; new mail comes with the periodic sync",
+                         self.account.name)
                 return
-            except TuiMailError as exc:
-                failed = True
-                self._emit(SyncError(self.account.name, str(exc), self.folder))
-                self._stop.wait(delay)
-                delay = min(delay * 2, self._max_backoff)
-            finally:
-                self.idling.clear()
-                if backend is not None:
-                    backend.close()
+            log.info("%s: watching %s with IDLE", self.account.name, self.folder)
+            self._watch(backend)
+        except ServerRefused as exc:
+            self.gave_up = True
+            log.warning("%s: IDLE refused: %s", self.account.name, exc)
+            self._on_lost(ServerRefused(f"new mail is not pushed: {exc}"))
+        except TuiMailError as exc:
+            if not self._stop.is_set():
+                log.info("%s: the IDLE connection was lost: %s", self.account.name, exc)
+                self._on_lost(exc)
+        finally:
+            self.idling.clear()
+            if backend is not None:
+                backend.close()
 
     def _watch(self, backend: ImapBackend) -> None:
         next_poll = time.monotonic()
@@ -119,14 +123,20 @@ class Watcher:
                     if now >= renew_at or (self.others and now >= next_poll):
                         break
                     responses = backend.idle_wait(timeout=1.0)
+                    if any(_is_bye(r) for r in responses):
+                        raise ConnectError(
+                            f"{self.account.name}: the server closed the IDLE connection "
+                            f"({_bye_text(responses)})")
                     if any(_is_change(r) for r in responses):
                         changed = True
                         break
-            finally:
+            except TuiMailError:
                 self.idling.clear()
-                responses = backend.idle_stop()
+                raise  # the connection is gone: DONE would only fail again
+            self.idling.clear()
+            responses = backend.idle_stop()
             if changed or any(_is_change(r) for r in responses):
-                self._emit(FolderChanged(self.account.name, self.folder))
+                self._on_change(self.folder)
 
     def _check_others(self, backend: ImapBackend) -> None:
         for name in self.others:
@@ -134,10 +144,23 @@ class Watcher:
             before = self._seen.get(name)
             self._seen[name] = status
             if before is not None and before != status:
-                self._emit(FolderChanged(self.account.name, name))
+                self._on_change(name)
 
 
 def _is_change(response: object) -> bool:
     return isinstance(response, tuple) and any(
         isinstance(part, bytes) and part.upper() in _CHANGE_WORDS for part in response
     )
+
+
+def _is_bye(response: object) -> bool:
+    return isinstance(response, tuple) and bool(response) and response[0] == _BYE
+
+
+def _bye_text(responses: Sequence[object]) -> str:
+    for response in responses:
+        if _is_bye(response):
+            assert isinstance(response, tuple)
+            words = b" ".join(p for p in response[1:] if isinstance(p, bytes))
+            return words.decode("utf-8", "replace") or "BYE"
+    return "BYE"
