@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from tui_mail.errors import ConfigError
 from tui_mail.model import (
     DEFAULT_PORTS,
+    DOWNLOAD_BODIES,
     Account,
     Address,
     FolderRole,
@@ -240,6 +241,7 @@ def _server(
 _ACCOUNT_KEYS = {
     "address", "display_name", "identities", "signature", "incoming", "smtp", "folders",
     "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
+    "download_bodies", "body_ask_above",
 }
 _FOLDER_KEYS = {role.value for role in FolderRole if role.value}
 
@@ -280,6 +282,15 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
     if delete_after is not None and incoming.protocol is not Protocol.POP3:
         raise where.error("pop3_delete_after_days", "only applies to a pop3 incoming server")
     cap = _get(table, "body_size_cap", int, where, default=2_000_000)
+    ask_above = _get(table, "body_ask_above", int, where, default=25_000_000)
+    if cap is not None and cap < 0:
+        raise where.error("body_size_cap", f"expected 0 or more bytes, found {cap}")
+    if ask_above is not None and ask_above < 0:
+        raise where.error("body_ask_above", f"expected 0 or more bytes, found {ask_above}")
+    download = _get(table, "download_bodies", str, where, default="all")
+    if download not in DOWNLOAD_BODIES:
+        choices = ", ".join(repr(c) for c in DOWNLOAD_BODIES)
+        raise where.error("download_bodies", f"expected one of {choices}, found {download!r}")
     return Account(
         name=name,
         address=address,
@@ -292,6 +303,8 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
         sendmail_command=sendmail,
         pop3_delete_after_days=delete_after,
         body_size_cap=cap or 0,
+        download_bodies=download,
+        body_ask_above=ask_above or 0,
     )
 
 

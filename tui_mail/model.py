@@ -94,6 +94,10 @@ class Identity:
     signature: str = ""
 
 
+DOWNLOAD_BODIES = ("all", "recent", "on-open")
+RECENT_DAYS = 30
+
+
 @dataclass(frozen=True)
 class Account:
     """One configured mail account."""
@@ -110,7 +114,11 @@ class Account:
     sendmail_command: str | None = None
     # POP3: keep mail on the server (None), or delete after N days (0 = after download).
     pop3_delete_after_days: int | None = None
-    body_size_cap: int = 2_000_000
+    # Bodies downloaded in the background after a sync: "all" (under the cap), "recent" (of
+    # the last RECENT_DAYS days) or "on-open" (only when a message is opened).
+    download_bodies: str = "all"
+    body_size_cap: int = 2_000_000  # bytes: larger bodies are fetched only when opened
+    body_ask_above: int = 25_000_000  # bytes: opening a larger message asks first
 
     @property
     def all_identities(self) -> tuple[Identity, ...]:

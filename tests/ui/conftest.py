@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -162,13 +163,29 @@ def make_app(cache_path: Path, tmp_path: Path) -> Callable[..., TuiMailApp]:
     return make
 
 
-async def settle(pilot: Pilot[object]) -> None:
-    """Wait until timers, workers and messages have run."""
+async def settle(pilot: Pilot[object], timeout: float = 30.0) -> None:
+    """Wait until timers, workers, messages and the mail service's work have run."""
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
+    await service_quiet(pilot, timeout)
     await pilot.pause(0.2)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def service_quiet(pilot: Pilot[object], timeout: float = 30.0) -> None:
+    """Let the app run until its mail service has nothing running or due now (three checks
+    in a row: a job that ends may ask for the next)."""
+    service = getattr(pilot.app, "service", None)
+    if service is None:
+        return
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 3:
+        assert time.monotonic() < deadline, "the mail service was still busy"
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+        quiet = quiet + 1 if service.is_quiet() else 0
 
 
 def screen_text(app: TuiMailApp) -> str:

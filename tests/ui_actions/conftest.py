@@ -17,8 +17,9 @@ from tests.ui.conftest import NOW, plain_message
 from tui_mail.config import Config, UISettings
 from tui_mail.model import Account
 from tui_mail.store.db import Store
+from tui_mail.sync.credentials import provider
 from tui_mail.sync.engine import SyncEngine, connector
-from tui_mail.ui.app import TuiMailApp, _credentials
+from tui_mail.ui.app import TuiMailApp
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +78,7 @@ def synced(mail_servers, tmp_path: Path) -> Synced:
                              display_name="Tester", password_command=f"cat {secret}")
     cache = tmp_path / "cache.sqlite3"
     with Store.open(cache) as store:
-        engine = SyncEngine(account, store, connector(account, _credentials(account)))
+        engine = SyncEngine(account, store, connector(account, provider(account, "incoming")))
         try:
             assert engine.sync().ok
         finally:

@@ -41,8 +41,9 @@ async def test_mail_delivered_while_the_app_runs_appears_through_idle(synced: Sy
     app = syncing_app(synced.config, synced.cache, sync_every_minutes=0.0, idle=True)
     async with app.run_test(size=(120, 30)) as pilot:
         message_list = app.query_one(MessageList)
-        await wait_for(pilot, lambda: "test" in app._watchers
-                       and app._watchers["test"].idling.is_set())
+        worker = app.service.worker("test")
+        await wait_for(pilot, lambda: worker.watcher is not None
+                       and worker.watcher.idling.is_set())
         await pilot.press("j")
         chosen = message_list.selected.id
         synced.servers.deliver(synced.user, plain_message(
@@ -62,7 +63,7 @@ async def test_a_periodic_sync_fetches_new_mail_without_idle(synced: Synced):
             "Found by the timer", "Dora <dora@example.com>", NOW + timedelta(minutes=5), "Hi.",
             to=synced.user.address))
         await wait_for(pilot, lambda: "Found by the timer" in subjects(message_list))
-        assert app._watchers == {}
+        assert app.service.worker("test").watcher is None
 
 
 async def test_opening_a_message_sends_its_read_flag_to_the_server(synced: Synced):
@@ -127,7 +128,6 @@ async def test_a_sync_that_fails_unexpectedly_says_so_instead_of_syncing_for_eve
         await settle(pilot)
         await wait_for(pilot, lambda: "internal error" in screen_text(app))
         assert "syncing" not in screen_text(app)
-        assert app._syncing == set()
 
 
 async def test_a_sync_during_the_undo_moment_leaves_the_action_undoable(synced: Synced):

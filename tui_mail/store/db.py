@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
@@ -588,6 +588,41 @@ class Store(ListingMixin, QueueMixin):
             (folder_id, BODY_FULL, max_size),
         )
         return [r[0] for r in rows]
+
+    def bodies_wanted(self, account: str, max_size: int, *, since: int | None = None,
+                      folders: Sequence[str] | None = None,
+                      limit: int = 200) -> list[tuple[str, int]]:
+        """(folder, uid) of the account's server messages whose body is not cached, at most
+        `max_size` bytes each, dated `since` (unix seconds) or later and in `folders` (when
+        given), newest first across folders: what the background download fetches next."""
+        account_id = self._account_id(account, create=False)
+        if account_id is None:
+            return []
+        sql = ("SELECT f.name, m.uid FROM messages m JOIN folders f ON f.id = m.folder_id"
+               " WHERE m.account_id = ? AND m.uid IS NOT NULL AND m.body_state != ?"
+               " AND m.size <= ? AND m.date >= ?")
+        params: list[object] = [account_id, BODY_FULL, max_size, since or 0]
+        if folders is not None:
+            sql += f" AND f.name IN ({','.join('?' * len(folders))})"
+            params += list(folders)
+        rows = self._conn.execute(sql + " ORDER BY m.id DESC LIMIT ?", (*params, limit))
+        return [(folder, uid) for folder, uid in rows]
+
+    def missing_bodies(self, account: str | None = None,
+                       folder: str | None = None) -> tuple[int, int]:
+        """(messages, bytes) whose body is not cached: their text is not searchable yet."""
+        sql = ("SELECT count(*), coalesce(sum(m.size), 0) FROM messages m"
+               " JOIN accounts a ON a.id = m.account_id JOIN folders f ON f.id = m.folder_id"
+               " WHERE m.body_state != ?")
+        params: list[object] = [BODY_FULL]
+        if account is not None:
+            sql += " AND a.name = ?"
+            params.append(account)
+        if folder is not None:
+            sql += " AND f.name = ?"
+            params.append(folder)
+        count, size = self._conn.execute(sql, params).fetchone()
+        return int(count), int(size)
 
     def message_row(self, message_row_id: int) -> MessageSummary | None:
         row = self._conn.execute(

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tui_mail.errors import ConnectError, TuiMailError
+from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
 from tui_mail.model import Account, Flags, Protocol
 from tui_mail.remote.backend import FetchBackend, FolderState, MessagesGone, RemoteFolder
 from tui_mail.remote.connection import Credentials
@@ -42,6 +42,9 @@ class SyncResult:
     bodies: int = 0
     resets: int = 0
     errors: list[str] = field(default_factory=list)
+    # What ended the run before every folder was done: the connection was lost, the login
+    # refused, the cache could not be written. None when each folder got its turn.
+    stopped_by: TuiMailError | None = None
 
     @property
     def ok(self) -> bool:
@@ -138,19 +141,28 @@ class SyncEngine:
                     self.io.ensure_known(name)
         except TuiMailError as exc:
             self._fail(result, str(exc))
+            result.stopped_by = exc
             return result
         for name in names:
             try:
                 self._with_retry(lambda name=name: self._sync_folder(name, result))
                 result.folders += 1
-            except TuiMailError as exc:
+            except ServerRefused as exc:  # this folder only: the others may well work
                 self._fail(result, str(exc), name)
+            except TuiMailError as exc:  # the connection, the login or the cache: stop here
+                self._fail(result, str(exc), name)
+                result.stopped_by = exc
+                return result
         if bodies:
             for name in names:
                 try:
                     self._with_retry(lambda name=name: self._fetch_bodies(name, result))
+                except ServerRefused as exc:
+                    self._fail(result, str(exc), name)
                 except TuiMailError as exc:
                     self._fail(result, str(exc), name)
+                    result.stopped_by = exc
+                    return result
         return result
 
     def sync_folder(self, folder: str, *, bodies: bool = False) -> SyncResult:

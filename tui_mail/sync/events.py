@@ -37,7 +37,37 @@ class SyncError:
     folder: str = ""
 
 
-SyncEvent = FolderChanged | SyncProgress | SyncError
+@dataclass(frozen=True)
+class ConnectionState:
+    """Whether an account's server answers. Offline, `retry_in` says when the next try is
+    (seconds; None: none is planned, e.g. a refused login waits for the user or the timer)."""
+
+    account: str
+    online: bool
+    error: str = ""
+    retry_in: float | None = None
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    """How many messages wait in the outbox (to be sent or retried) and how many are held
+    for the user (refused, or possibly sent already by an interrupted attempt)."""
+
+    waiting: int
+    held: int
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should read once (a dropped action, a message sent, a warning).
+    `level` is "information", "warning" or "error"."""
+
+    account: str
+    message: str
+    level: str = "information"
+
+
+SyncEvent = FolderChanged | SyncProgress | SyncError | ConnectionState | OutboxStatus | Notice
 EventSink = Callable[[SyncEvent], None]
 
 

@@ -42,6 +42,7 @@ class Pop3SyncResult:
     uidl: bool = True  # False: the server has no UIDL and the header-hash fallback was used
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    stopped_by: TuiMailError | None = None  # what ended the run early (connection, login)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +83,7 @@ def sync_pop3_account(
             _run(store, account, session, on_event, now, result)
     except TuiMailError as exc:
         result.errors.append(str(exc))
+        result.stopped_by = exc
         on_event(SyncError(account.name, str(exc), INBOX))
     return result
 

@@ -1,17 +1,14 @@
-"""App actions for writing mail: compose, reply, reply-all, forward, drafts; and the work that
-outlives the composer screen (delivery, saving to the server's Drafts folder).
+"""App actions for writing mail: compose, reply, reply-all, forward, drafts.
 
 `TuiMailApp` inherits `ComposeActions`; the methods use the app's `config`, `store`,
-`store_path`, `demo` and `account_names`.
+`demo`, `account_names` and `service`. The work that outlives the composer screen (delivery,
+saving to the server's Drafts folder, marking the original answered) is the mail service's.
 """
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import tomllib
-from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,9 +22,9 @@ if TYPE_CHECKING:
     from tui_mail.config import Config
     from tui_mail.mail.compose import Composed
     from tui_mail.mail.draftfile import DraftFields
-    from tui_mail.remote.connection import Credentials
     from tui_mail.store.db import Store
     from tui_mail.store.types import StoredDraft
+    from tui_mail.sync.service import MailService
 
 Answer = Literal["reply", "reply_all", "forward", "forward_attachment"]
 
@@ -47,23 +44,6 @@ def fields_of(draft: Draft, account: Account) -> DraftFields:
         references=draft.references, attached_messages=draft.attached_messages,
         attached_files=draft.attached_files,
     )
-
-
-def credentials(account: Account, role: Literal["incoming", "smtp"]) -> Callable[[], Credentials]:
-    """Asked for on each connection, so a token command runs again when needed."""
-
-    def get() -> Credentials:
-        from tui_mail import secrets
-        from tui_mail.remote.connection import Credentials
-
-        server = account.incoming if role == "incoming" else account.smtp
-        assert server is not None
-        token = secrets.get_oauth2_token(account, role)
-        if token:
-            return Credentials(server.username, oauth2_token=token)
-        return Credentials(server.username, password=secrets.get_password(account, role))
-
-    return get
 
 
 def offline_account(name: str, demo: bool) -> Account:
@@ -86,6 +66,7 @@ class ComposeActions:
     store_path: Path
     account_names: list[str]
     store: Store
+    service: MailService
     # Seconds between two autosaves of an open composer (tests make it short).
     autosave_seconds: float = 5.0
 
@@ -108,40 +89,40 @@ class ComposeActions:
         return next((a for a in accounts if a.name == name), accounts[0])
 
     def can_send(self, account: Account) -> bool:
-        return (not self.demo and self.config is not None
-                and any(a.name == account.name for a in self.config.accounts)
-                and (account.smtp is not None or bool(account.sendmail_command)))
-
-    def _imap_credentials(self, account: Account) -> Callable[[], Credentials] | None:
-        if self.demo or account.incoming.protocol is not Protocol.IMAP or not account.incoming.host:
-            return None
-        return credentials(account, "incoming")
+        return not self.demo and self.service.can_send(account.name)
 
     # ---- opening the composer ---------------------------------------------------------------
 
-    def open_composer(self, account: Account, fields: DraftFields, *, message_id: str = "",
-                      reopened: bool = False) -> None:
+    @property
+    def _origins(self) -> dict[str, tuple[str, str]]:
+        """Composer Message-ID -> (Message-ID of the message it answers, "reply"|"forward")."""
+        origins: dict[str, tuple[str, str]] | None = getattr(self, "_answered_origins", None)
+        if origins is None:
+            origins = self._answered_origins = {}
+        return origins
+
+    @staticmethod
+    def _new_message_id(account: Account) -> str:
         from email.utils import make_msgid
 
+        return make_msgid(domain=account.address.email.rpartition("@")[2] or "localhost")
+
+    def open_composer(self, account: Account, fields: DraftFields, *, message_id: str = "",
+                      reopened: bool = False) -> None:
         from tui_mail.ui.screens.composer import ComposerScreen
 
-        domain = account.address.email.rpartition("@")[2] or "localhost"
         app: Any = self
         app.push_screen(ComposerScreen(
-            self.compose_accounts(), fields, message_id or make_msgid(domain=domain),
+            self.compose_accounts(), fields, message_id or self._new_message_id(account),
             lookup=self.lookup_addresses, add_signature=not reopened, reopened=reopened,
             autosave_seconds=self.autosave_seconds,
         ))
 
     def lookup_addresses(self, prefix: str, limit: int) -> list[Address]:
-        """Addresses seen in the cache; called from a worker thread (own connection)."""
-        from tui_mail.store.db import Store
-
-        reader = Store.open(self.store_path, readonly=True)
-        try:
-            return reader.addresses(prefix, limit)
-        finally:
-            reader.close()
+        """Addresses seen in the cache; called from a worker thread (a pooled reader)."""
+        app: Any = self
+        with app.open_reader() as reader:
+            return list(reader.addresses(prefix, limit))
 
     def _current_account_name(self) -> str | None:
         targets = self._targets()
@@ -181,33 +162,16 @@ class ComposeActions:
             app.notify("No message is selected.", severity="warning")
             return
         summary = targets[0]
-        raw = self.store.raw_message(summary.id)
-        if raw is not None:
-            self.answer_with(kind, summary, raw)
-            return
-        account = self.compose_account(summary.account)
-        if self._imap_credentials(account) is None:
-            app.notify("This message's body is not in the cache and there is no server to "
-                       "fetch it from.", severity="warning")
-            return
-        app.notify("Fetching the message from the server…")
-        self._fetch_then_answer(kind, summary, account)
+        future = self.service.fetch_body(summary, allow_large=True)
+        if not future.done():
+            app.notify("Fetching the message from the server…")
+        self._fetch_then_answer(kind, summary, future)
 
     @work(thread=True, exit_on_error=False, group="compose-fetch")
-    def _fetch_then_answer(self, kind: Answer, summary: MessageSummary, account: Account) -> None:
-        from tui_mail.store.db import Store
-        from tui_mail.sync.engine import SyncEngine, connector
-
+    def _fetch_then_answer(self, kind: Answer, summary: MessageSummary, future: Any) -> None:
         app: Any = self
-        credentials_of = self._imap_credentials(account)
-        assert credentials_of is not None
         try:
-            with Store.open(self.store_path) as writer:
-                engine = SyncEngine(account, writer, connector(account, credentials_of))
-                try:
-                    raw = engine.fetch_body(summary.id)
-                finally:
-                    engine.close()
+            raw = future.result()
         except TuiMailError as exc:
             app.call_from_thread(app.notify, f"Could not fetch the message: {exc}",
                                  severity="error", markup=False)
@@ -227,44 +191,42 @@ class ComposeActions:
             draft = forward_as_attachment(original, raw, account)
         else:
             draft = reply(original, account, reply_all=kind == "reply_all")
-        self.open_composer(account, fields_of(draft, account))
+        message_id = self._new_message_id(account)
+        if original.message_id:  # sent, the original is marked answered or forwarded
+            self._origins[message_id] = (
+                original.message_id, "forward" if kind.startswith("forward") else "reply")
+        self.open_composer(account, fields_of(draft, account), message_id=message_id)
 
     # ---- drafts -----------------------------------------------------------------------------
 
     def save_draft_locally(self, account: Account, message_id: str, raw: bytes) -> None:
-        from tui_mail.sync.drafts import Drafts
-
-        Drafts(self.store, account).save_local(message_id, raw)
+        """The autosave: the cache only. A cache that cannot be written is said, not fatal."""
+        app: Any = self
+        try:
+            self.service.save_draft_locally(account.name, message_id, raw)
+        except TuiMailError as exc:
+            app.notify(f"The draft could not be saved: {exc}", title="Draft",
+                       severity="error", markup=False)
 
     def forget_draft(self, message_id: str) -> None:
         """Drop the local copy of a draft the user discarded."""
-        self.store.delete_draft(message_id)
-
-    def save_draft(self, account: Account, message_id: str, raw: bytes) -> None:
-        """Save locally at once, then to the server's Drafts folder in a worker."""
-        app: Any = self
-        self.save_draft_locally(account, message_id, raw)
-        if self._imap_credentials(account) is None:
-            app.notify("Draft saved locally (D reopens it).", title="Draft")
-            return
-        self._save_draft_on_server(account, message_id, raw)
-
-    @work(thread=True, exit_on_error=False, group="compose-drafts")
-    def _save_draft_on_server(self, account: Account, message_id: str, raw: bytes) -> None:
-        from tui_mail.store.db import Store
-        from tui_mail.sync.drafts import Drafts
-
         app: Any = self
         try:
-            with Store.open(self.store_path) as writer:
-                folder = Drafts(writer, account, self._imap_credentials(account)).save(
-                    message_id, raw)
+            self.service.forget_draft(message_id)
         except TuiMailError as exc:
-            app.call_from_thread(app.notify, f"Kept locally; the server copy failed: {exc}",
-                                 title="Draft", severity="warning", markup=False)
+            app.notify(f"The draft could not be removed: {exc}", severity="error", markup=False)
+
+    def save_draft(self, account: Account, message_id: str, raw: bytes) -> None:
+        """Save locally at once, then to the server's Drafts folder (the service's work)."""
+        app: Any = self
+        try:
+            to_server = not self.demo and self.service.save_draft(account, message_id, raw)
+        except TuiMailError as exc:
+            app.notify(f"The draft could not be saved: {exc}", title="Draft",
+                       severity="error", markup=False)
             return
-        app.call_from_thread(app.notify, f"Draft saved to {folder or 'the local cache'}.",
-                             title="Draft", markup=False)
+        if not to_server:
+            app.notify("Draft saved locally (D reopens it).", title="Draft")
 
     def local_drafts(self) -> list[StoredDraft]:
         names = {a.name for a in self.compose_accounts()}
@@ -309,43 +271,21 @@ class ComposeActions:
     # ---- sending ----------------------------------------------------------------------------
 
     def send_composed(self, account: Account, composed: Composed, message_id: str) -> None:
-        """Queue in the outbox (durable at once), forget the local draft, deliver in a worker."""
-        from tui_mail.sync.outbox import Outbox
-
-        entry_id = Outbox(self.store, account).queue(composed)
-        self.store.delete_draft(message_id)
+        """Queue in the outbox (durable before the composer closes... in a worker), forget the
+        local draft; the service delivers it, retries it and marks the original answered."""
         app: Any = self
         app.notify("Sending…", title="Outbox")
-        self._deliver(account, entry_id, message_id)
+        self._queue_message(account, composed, message_id, self._origins.pop(message_id, None))
 
-    @work(thread=True, exit_on_error=False, group="compose-send")
-    def _deliver(self, account: Account, entry_id: int, message_id: str) -> None:
-        from tui_mail.store.db import Store
-        from tui_mail.sync.drafts import Drafts
-        from tui_mail.sync.outbox import Outbox
-
+    @work(thread=True, exit_on_error=False, group="compose-send", description="queue a message")
+    def _queue_message(self, account: Account, composed: Composed, message_id: str,
+                       origin: tuple[str, str] | None) -> None:
         app: Any = self
-        imap = self._imap_credentials(account)
         try:
-            with Store.open(self.store_path) as writer:
-                outbox = Outbox(writer, account, smtp_credentials=credentials(account, "smtp")
-                                if account.smtp else None, imap_credentials=imap)
-                delivery = asyncio.run(outbox.deliver(entry_id))
-                if delivery.sent and imap is not None:
-                    with suppress(TuiMailError):  # an old server copy of a draft is harmless
-                        Drafts(writer, account, imap).discard(message_id)
+            self.service.send(account, composed, message_id, origin)
         except TuiMailError as exc:
-            app.call_from_thread(app.notify, f"Kept in the outbox: {exc}", title="Not sent",
+            app.call_from_thread(app.notify, f"Not queued: {exc}", title="Not sent",
                                  severity="error", markup=False, timeout=15)
-            return
-        if delivery.sent:
-            note = f" ({delivery.warning or delivery.error})" if (delivery.warning
-                                                                  or delivery.error) else ""
-            app.call_from_thread(app.notify, f"Sent{note}.", title="Outbox", markup=False,
-                                 severity="warning" if note else "information")
-        else:
-            app.call_from_thread(app.notify, f"Kept in the outbox: {delivery.error}",
-                                 title="Not sent", severity="error", markup=False, timeout=15)
 
     # ---- the external editor ----------------------------------------------------------------
 

@@ -40,6 +40,7 @@ class SetupFirstApp(TuiMailApp):
         self.config = config
         self.ui_settings = config.ui
         self.account_names = [a.name for a in config.accounts]
+        self.service.add_accounts(config.accounts)
         keymap, _warnings = keymap_from_config(config.keys)
         self.set_keymap(keymap)
         self.push_screen(MailboxScreen())  # the setup screen stays below, unseen

@@ -33,7 +33,8 @@ class SetupActions:
         app.config = config
         app.account_names = [a.name for a in config.accounts]
         app.pop_screen()
+        app.service.add_accounts(config.accounts)
         for account in config.accounts:
             if account.name not in known:
-                app._sync_account(account)
+                app.service.sync_now(account.name)
 

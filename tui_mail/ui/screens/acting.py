@@ -2,7 +2,8 @@
 
 A screen using `ActingScreen` provides `selected_summaries()` (what to act on) and
 `after_action(removed, restored)` (re-read the cache, place the cursor). The work itself is
-the app's (`MessageActions.act`), so both screens behave the same.
+the mail service's, run by the app in a thread worker (`MessageActions.act_in_background`),
+so both screens behave the same and the interface never waits on a cache write.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tui_mail.model import MessageSummary
 
 if TYPE_CHECKING:
-    from tui_mail.ui.message_actions import ActOutcome
+    from tui_mail.sync.acting import ActOutcome
 
 
 def delete_question(summaries: Sequence[MessageSummary],
@@ -22,7 +23,7 @@ def delete_question(summaries: Sequence[MessageSummary],
     good. One message is named by its subject (untrusted: the dialog shows it as plain text,
     control characters removed)."""
     from tui_mail.mail.sanitize import sanitize_line
-    from tui_mail.ui.message_actions import plural
+    from tui_mail.sync.acting import plural
 
     if len(for_good) == 1:
         subject = sanitize_line(for_good[0].subject) or "(no subject)"
@@ -59,14 +60,17 @@ class ActingScreen:
         return summaries
 
     def run_message_action(self, kind: str, summaries: Sequence[MessageSummary],
-                           target: str | None = None) -> ActOutcome:
-        outcome: ActOutcome = self._app.act(kind, summaries, target)
+                           target: str | None = None) -> None:
+        """Act in the background; the screen is re-read (and told) when it is done."""
+        self._app.act_in_background(kind, summaries, target, then=self.action_done)
+
+    def action_done(self, outcome: ActOutcome) -> None:
         for error in outcome.errors:
             self._app.notify(error, severity="error", markup=False, timeout=10)
         if outcome.message:
             self._app.notify(outcome.message, markup=False)
-        self.after_action(outcome.removed)
-        return outcome
+        if self.is_attached:  # type: ignore[attr-defined]
+            self.after_action(outcome.removed)
 
     def action_toggle_read(self) -> None:
         summaries = self._targets()
@@ -113,7 +117,7 @@ class ActingScreen:
         self._pick_folder("copy")
 
     def _pick_folder(self, kind: str) -> None:
-        from tui_mail.ui.message_actions import plural
+        from tui_mail.sync.acting import plural
         from tui_mail.ui.screens.folder_picker import FolderPicker
 
         summaries = self._targets()
@@ -137,7 +141,9 @@ class ActingScreen:
         self._app.push_screen(FolderPicker(title, folders), chosen)
 
     def action_undo(self) -> None:
-        message, restored = self._app.undo_last_action()
-        self._app.notify(message, markup=False)
-        if restored:
-            self.after_action(set(), restored)
+        def undone(message: str, restored: list[int]) -> None:
+            self._app.notify(message, markup=False)
+            if restored and self.is_attached:  # type: ignore[attr-defined]
+                self.after_action(set(), restored)
+
+        self._app.undo_in_background(undone)

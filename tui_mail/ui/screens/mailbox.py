@@ -315,7 +315,8 @@ class MailboxScreen(ActingScreen, Screen[None]):
         if summary is None:
             self.preview.show(None, None)
         elif current is None or current.id != summary.id or current.flags != summary.flags:
-            self.preview.show(summary, self.tui.store.raw_message(summary.id))
+            self.preview.show(summary)
+            self.tui.prefetch_around(self.message_list)
 
     def _highlight(self, terms: Sequence[str]) -> None:
         """Mark the words searched for in the results and in the preview of one."""

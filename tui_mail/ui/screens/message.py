@@ -44,7 +44,8 @@ class MessageScreen(ActingScreen, Screen[None]):
         return self.query_one(MessageView)
 
     def compose(self) -> ComposeResult:
-        yield MessageView(prefer_html=self.tui.ui_settings.prefer_html, id="message")
+        yield MessageView(prefer_html=self.tui.ui_settings.prefer_html, ask_large=True,
+                          id="message")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -57,7 +58,8 @@ class MessageScreen(ActingScreen, Screen[None]):
             return
         if self.tui.ui_settings.mark_read_on_open and not summary.flags.seen:
             summary = self.tui.mark_read(summary)
-        self.view.show(summary, self.tui.store.raw_message(summary.id))
+        self.view.show(summary)
+        self.tui.prefetch_around(self.message_list)
 
     def current_summary(self) -> MessageSummary | None:
         """The message shown."""
@@ -83,7 +85,7 @@ class MessageScreen(ActingScreen, Screen[None]):
         target = restored[0] if restored else current.id if current else None
         summary = self.tui.store.message_row(target) if target is not None else None
         if summary is not None:
-            self.view.show(summary, self.tui.store.raw_message(summary.id))
+            self.view.show(summary)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -6,9 +6,7 @@ shown through `sanitize_line` in plain `Content`, never parsed as markup.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -22,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from tui_mail.errors import TuiMailError
 from tui_mail.mail.headers import parse_headers
-from tui_mail.store.types import OutboxItem, OutboxState
+from tui_mail.store.types import OUTBOX_UNDER_WAY, OutboxItem, OutboxState
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.text import sanitize_line
@@ -33,8 +31,11 @@ if TYPE_CHECKING:
 STATE_WORDS = {
     OutboxState.QUEUED: "queued",
     OutboxState.SENDING: "sending",
+    OutboxState.COMMITTING: "sending",
+    OutboxState.ACCEPTED: "sent",
     OutboxState.FAILED: "will retry",
     OutboxState.HELD: "held",
+    OutboxState.UNSURE: "sent?",
 }
 
 
@@ -51,6 +52,13 @@ def entry_content(entry: OutboxItem) -> Content:
     if entry.next_attempt_at is not None and entry.state == OutboxState.FAILED:
         when = entry.next_attempt_at.astimezone().strftime("%H:%M")
         lines.append(Content.styled(f"  next attempt at {when}", "$text-muted"))
+    if entry.state == OutboxState.UNSURE:
+        lines.append(Content.styled(
+            "  an attempt was interrupted after the message was handed over: it may have been "
+            "sent. r sends it again, d drops it.", "$text-warning"))
+    elif entry.state == OutboxState.ACCEPTED:
+        lines.append(Content.styled("  sent; its copy to the Sent folder is still to be saved",
+                                    "$text-muted"))
     if entry.last_error:
         lines.append(Content.assemble(("  error: ", "$text-error"),
                                       sanitize_line(entry.last_error)[:300]))
@@ -155,54 +163,40 @@ class OutboxScreen(Screen[None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
+    def outbox_changed(self) -> None:
+        """The service sent, retried or held something: show the outbox as it is now."""
+        if self.is_attached:
+            self.refresh_entries()
+
     # ---- retry ------------------------------------------------------------------------------
 
     def action_retry(self) -> None:
         entry = self.selected
         if entry is None:
             return
-        account = self.tui.configured_account(entry.account)
-        if account is None or not (account.smtp is not None or account.sendmail_command):
+        if not self.tui.service.can_send(entry.account):
             self.notify(f"{entry.account}: no outgoing server is configured; it cannot be sent.",
                         severity="warning", markup=False)
             return
-        if entry.state == OutboxState.SENDING and entry.next_attempt_at is not None \
-                and entry.next_attempt_at > datetime.now(entry.next_attempt_at.tzinfo):
-            self.notify("An attempt is under way for this message.")
+        if entry.state in OUTBOX_UNDER_WAY:
+            self.notify("This message is being sent, or has been sent already.")
             return
         self.notify("Sending…", title="Outbox")
-        self._retry(entry.id, entry.account)
+        self._in_background(lambda: self.tui.service.retry_outbox(entry.id))
 
-    @work(thread=True, exit_on_error=False, group="outbox-retry", description="retry a message")
-    def _retry(self, entry_id: int, account_name: str) -> None:
-        from tui_mail.store.db import Store
-        from tui_mail.sync.outbox import Outbox
-        from tui_mail.ui.compose_actions import credentials
-
+    @work(thread=True, exit_on_error=False, group="outbox-change", description="outbox change")
+    def _in_background(self, change: Any, then: Any = None) -> None:
+        """A change of the outbox (a cache write) off the interface; `then()` after it."""
         app: Any = self.app
-        account = self.tui.configured_account(account_name)
-        assert account is not None
         try:
-            with Store.open(self.tui.store_path) as writer:
-                outbox = Outbox(writer, account,
-                                smtp_credentials=credentials(account, "smtp")
-                                if account.smtp else None,
-                                imap_credentials=credentials(account, "incoming"))
-                delivery = asyncio.run(outbox.deliver(entry_id))
+            result = change()
         except TuiMailError as exc:
-            app.call_from_thread(self._retried, f"Not sent: {exc}", False)
+            app.call_from_thread(self.notify, f"The outbox could not be changed: {exc}",
+                                 severity="error", markup=False)
             return
-        if delivery.sent:
-            extra = f" ({delivery.warning})" if delivery.warning else ""
-            app.call_from_thread(self._retried, f"Sent{extra}.", True)
-        else:
-            app.call_from_thread(self._retried, f"Not sent: {delivery.error}", False)
-
-    def _retried(self, message: str, sent: bool) -> None:
-        self.notify(message, title="Outbox", markup=False,
-                    severity="information" if sent else "error", timeout=10)
-        if self.is_attached:
-            self.refresh_entries()
+        if then is not None:
+            app.call_from_thread(then, result)
+        app.call_from_thread(self.outbox_changed)
 
     # ---- delete -----------------------------------------------------------------------------
 
@@ -212,11 +206,12 @@ class OutboxScreen(Screen[None]):
             return
         subject = sanitize_line(parse_headers(entry.raw).subject) or "(no subject)"
 
+        def dropped(_result: object) -> None:
+            self.notify("Deleted from the outbox; it will not be sent.", markup=False)
+
         def answered(yes: bool | None) -> None:
             if yes:
-                self.tui.store.outbox_remove(entry.id)
-                self.notify("Deleted from the outbox; it will not be sent.", markup=False)
-                self.refresh_entries()
+                self._in_background(lambda: self.tui.service.drop_outbox(entry.id), dropped)
 
         self.app.push_screen(ConfirmOutboxDelete(
             f"Delete “{subject[:50]}” from the outbox? It will not be sent."), answered)
@@ -231,15 +226,17 @@ class OutboxScreen(Screen[None]):
         entry = self.selected
         if entry is None:
             return
-        if entry.state == OutboxState.SENDING:
-            self.notify("An attempt is under way for this message; edit it afterwards.")
+        if entry.state in OUTBOX_UNDER_WAY:
+            self.notify("This message is being sent, or has been sent already; it cannot be "
+                        "edited now.")
             return
         app: Any = self.app
-        fields, message_id = draft_from_bytes(entry.raw)
+        fields, _message_id = draft_from_bytes(entry.raw)
         fields = replace(fields, account=entry.account)
-        key = message_id or entry.message_id
-        self.tui.store.save_draft(entry.account, key, entry.raw)
-        self.tui.store.outbox_remove(entry.id)
-        self.refresh_entries()
-        app.open_composer(app.compose_account(entry.account), fields, message_id=key,
-                          reopened=True)
+
+        def edit(key: object) -> None:
+            if isinstance(key, str):  # the draft's key is its Message-ID
+                app.open_composer(app.compose_account(entry.account), fields,
+                                  message_id=key, reopened=True)
+
+        self._in_background(lambda: self.tui.service.outbox_to_draft(entry.id), edit)

@@ -1,14 +1,17 @@
 """Showing one message: headers, body (quotes coloured by depth), attachments and links.
 
-Parsing and rendering run in a thread worker (a big HTML message costs about half a second of
-CPU); the widget draws only sanitized text wrapped in `Content`, never markup. The same widget
-is the preview pane of the mailbox and the body of the message screen.
+Loading, parsing and rendering run in a thread worker (a big HTML message costs about half a
+second of CPU): a body that is not cached yet is asked of the mail service, which fetches it
+at once while the view says "Loading…" with its size. The widget draws only sanitized text
+wrapped in `Content`, never markup. The same widget is the preview pane of the mailbox and the
+body of the message screen.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -22,6 +25,7 @@ from textual.message import Message as TextualMessage
 from textual.timer import Timer
 from textual.widgets import Static
 
+from tui_mail.errors import TuiMailError
 from tui_mail.mail.formats import HEADER_DATE
 from tui_mail.model import Attachment, Message, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
@@ -52,13 +56,10 @@ class Shown:
     headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
-def render_shown(summary: MessageSummary, raw: bytes | None, mode: str) -> Shown:
+def render_shown(summary: MessageSummary, raw: bytes, mode: str) -> Shown:
     """Parse and render (pure and blocking: call it from a thread)."""
     from tui_mail import mail
 
-    if raw is None:
-        return Shown(summary, None, "The body of this message is not in the cache yet; it is "
-                     "downloaded at the next sync.", mode=mode)
     if mode == Mode.RAW:
         return Shown(summary, None, sanitize_text(mail.render_raw(raw)), mode=mode)
     message = mail.parse_message(raw)
@@ -163,27 +164,51 @@ class MessageView(VerticalScroll, can_focus=True):
     """
 
     class Loaded(TextualMessage):
-        def __init__(self, view: MessageView, shown: Shown) -> None:
+        def __init__(self, view: MessageView, shown: Shown, raw: bytes) -> None:
             super().__init__()
             self.view = view
             self.shown = shown
+            self.raw = raw
 
     class Failed(TextualMessage):
-        def __init__(self, view: MessageView, summary: MessageSummary, error: str) -> None:
+        """The body could not be had (`text` says why and what happens next) or shown."""
+
+        def __init__(self, view: MessageView, summary: MessageSummary, text: str,
+                     unavailable: bool = False) -> None:
             super().__init__()
             self.view = view
             self.summary = summary
-            self.error = error
+            self.text = text
+            self.unavailable = unavailable  # not downloaded: worth trying again later
 
-    def __init__(self, *, prefer_html: bool = False, id: str | None = None,
-                 classes: str | None = None) -> None:
+    class Fetching(TextualMessage):
+        """The body is being downloaded (the view says so with its size)."""
+
+        def __init__(self, view: MessageView, summary: MessageSummary) -> None:
+            super().__init__()
+            self.view = view
+            self.summary = summary
+
+    class TooLarge(TextualMessage):
+        """The body is larger than the account's `body_ask_above`: asked before downloading."""
+
+        def __init__(self, view: MessageView, summary: MessageSummary, size: int) -> None:
+            super().__init__()
+            self.view = view
+            self.summary = summary
+            self.size = size
+
+    def __init__(self, *, prefer_html: bool = False, ask_large: bool = False,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
+        self.ask_large = ask_large  # the message screen asks; the preview only says
         self.default_mode = Mode.HTML if prefer_html else Mode.TEXT
         self.mode = self.default_mode
         self._mode_before_raw = self.mode
         self.summary: MessageSummary | None = None
         self.raw: bytes | None = None
         self.shown: Shown | None = None
+        self.unavailable = False  # the body could not be downloaded (offline)
         self._wrap_width = 0
         self._highlight: re.Pattern[str] | None = None
         self._body_cache: tuple[Shown, int, Content] | None = None  # the body laid out
@@ -200,39 +225,98 @@ class MessageView(VerticalScroll, can_focus=True):
 
     # ---- loading ----------------------------------------------------------------------------
 
-    def show(self, summary: MessageSummary | None, raw: bytes | None) -> None:
-        """Show a message (its raw bytes, or None when the body is not cached)."""
+    def show(self, summary: MessageSummary | None, raw: bytes | None = None, *,
+             allow_large: bool = False) -> None:
+        """Show a message: its raw bytes when the caller has them, else the cached body, else
+        the body fetched from the server (`allow_large`: even above `body_ask_above`)."""
         self.summary = summary
         self.raw = raw
         self.shown = None
+        self.unavailable = False
         if summary is None:
             self._draw_empty()
             return
         self._draw_headers_from_summary(summary)
         self.query_one("#body", Static).update(Content("Loading…"))
-        self._load_body(summary, raw, self.mode)
+        self._load_body(summary, raw, self.mode, allow_large)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="render",
           description="render message")
-    def _load_body(self, summary: MessageSummary, raw: bytes | None, mode: str) -> None:
+    def _load_body(self, summary: MessageSummary, raw: bytes | None, mode: str,
+                   allow_large: bool) -> None:
+        from tui_mail.sync.bodies import NeedsConfirmation
+
+        if raw is None:
+            future = self.app.service.fetch_body(summary, allow_large=allow_large)  # type: ignore[attr-defined]
+            if not future.done():
+                self.post_message(self.Fetching(self, summary))
+            try:
+                raw = future.result()
+            except NeedsConfirmation as exc:
+                self.post_message(self.TooLarge(self, summary, exc.size))
+                return
+            except TuiMailError as exc:
+                self.post_message(self.Failed(self, summary, unavailable_text(summary, exc),
+                                              unavailable=True))
+                return
+            except CancelledError:
+                return
         try:
             shown = render_shown(summary, raw, mode)
         except Exception as exc:  # a broken message must not take the app down
-            self.post_message(self.Failed(self, summary, f"{type(exc).__name__}: {exc}"))
+            self.post_message(self.Failed(
+                self, summary, f"This message could not be shown: {type(exc).__name__}: {exc}"))
             return
-        self.post_message(self.Loaded(self, shown))
+        self.post_message(self.Loaded(self, shown, raw))
+
+    def _current(self, event: Fetching | Failed | TooLarge | Loaded) -> bool:
+        summary = event.shown.summary if isinstance(event, self.Loaded) else event.summary
+        return event.view is self and self.summary is not None and \
+            summary.id == self.summary.id
 
     def on_message_view_loaded(self, event: Loaded) -> None:
-        if event.view is not self or self.summary is None or \
-                event.shown.summary.id != self.summary.id:
+        if not self._current(event):
             return
+        self.raw = event.raw
         self.shown = event.shown
         self._draw(event.shown)
 
-    def on_message_view_failed(self, event: Failed) -> None:
-        if event.view is self:
+    def on_message_view_fetching(self, event: Fetching) -> None:
+        if self._current(event) and self.shown is None:
+            size = f" ({format_size(event.summary.size)})" if event.summary.size else ""
             self.query_one("#body", Static).update(
-                Content(f"This message could not be shown: {sanitize_line(event.error)}"))
+                Content(f"Loading… downloading the message{size} from the server."))
+
+    def on_message_view_failed(self, event: Failed) -> None:
+        if self._current(event):
+            self.unavailable = event.unavailable
+            self.query_one("#body", Static).update(Content(sanitize_text(event.text)))
+
+    def on_message_view_too_large(self, event: TooLarge) -> None:
+        if not self._current(event):
+            return
+        size = format_size(event.size)
+        self.query_one("#body", Static).update(Content(
+            f"This message is {size}, more than the account's body_ask_above: it is not "
+            "downloaded without asking." + ("" if self.ask_large else
+                                            " Open it (Enter) to download it.")))
+        if self.ask_large:
+            from tui_mail.ui.widgets.confirm_download import ConfirmDownload
+
+            summary = event.summary
+
+            def answered(yes: bool | None) -> None:
+                if yes and self.summary is not None and self.summary.id == summary.id:
+                    self.show(summary, allow_large=True)
+
+            self.app.push_screen(ConfirmDownload(
+                f"Download this message of {size}? (It is larger than body_ask_above.)"),
+                answered)
+
+    def retry_unavailable(self) -> None:
+        """The server answers again: try a body that could not be downloaded once more."""
+        if self.unavailable and self.summary is not None:
+            self.show(self.summary)
 
     # ---- drawing ----------------------------------------------------------------------------
 
@@ -367,6 +451,13 @@ class MessageView(VerticalScroll, can_focus=True):
             self.notify("This message has no attachments.")
             return
         self.app.push_screen(AttachmentPicker(message.attachments, self.raw))
+
+
+def unavailable_text(summary: MessageSummary, error: Exception) -> str:
+    """Why the body is not shown, and what happens next."""
+    size = f" ({format_size(summary.size)})" if summary.size else ""
+    return (f"This message{size} is not downloaded yet, and it could not be fetched now: "
+            f"{error}\n\nIt is shown as soon as the server answers again.")
 
 
 def attachments_content(attachments: Sequence[Attachment]) -> Content:

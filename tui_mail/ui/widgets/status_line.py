@@ -1,4 +1,5 @@
-"""One line at the bottom: each account's state (offline, online, syncing n/m, last error)."""
+"""One line at the bottom: each account's state (offline, online, syncing n/m, last error) and
+what waits in the outbox."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class AccountState:
     done: int = 0
     total: int = 0
     error: str = ""
+    retry_in: float | None = None  # offline: the service tries again by itself
 
 
 MARKS = {Connection.OFFLINE: "○", Connection.ONLINE: "●", Connection.SYNCING: "◐"}
@@ -45,6 +47,7 @@ class StatusLine(Static):
         super().__init__(Content(""), id=id)
         self.states: dict[str, AccountState] = {name: AccountState(name) for name in accounts}
         self.note = ""
+        self.outbox = (0, 0)  # waiting, held
 
     def on_mount(self) -> None:
         self._draw()
@@ -52,6 +55,10 @@ class StatusLine(Static):
     def set_state(self, account: str, **changes: object) -> None:
         state = self.states.get(account, AccountState(account))
         self.states[account] = replace(state, **changes)  # type: ignore[arg-type]
+        self._draw()
+
+    def set_outbox(self, waiting: int, held: int) -> None:
+        self.outbox = (waiting, held)
         self._draw()
 
     def set_note(self, note: str) -> None:
@@ -64,6 +71,8 @@ class StatusLine(Static):
         offset = 0
         for state in self.states.values():
             text = f"{MARKS[state.connection]} {sanitize_line(state.name)}: {state.connection.value}"
+            if state.connection is Connection.OFFLINE and state.retry_in is not None:
+                text += ", retrying"
             if state.connection is Connection.SYNCING and state.total:
                 text += f" {state.done}/{state.total}"
             style = "$text-success" if state.connection is Connection.ONLINE else ""
@@ -74,6 +83,13 @@ class StatusLine(Static):
                 spans.append(Span(offset, offset + len(text), style))
             parts.append(text)
             offset += len(text) + 3
+        waiting, held = self.outbox
+        if waiting or held:
+            text = f"✉ outbox: {waiting} waiting" if waiting else "✉ outbox:"
+            if held:
+                text += f"{',' if waiting else ''} {held} held"
+            spans.append(Span(offset, offset + len(text), "$text-warning"))
+            parts.append(text)
         return Content("   ".join(parts)).add_spans(spans)
 
     def _draw(self) -> None:

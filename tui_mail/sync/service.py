@@ -1,0 +1,488 @@
+"""The mail service: every piece of network work of one program, headless.
+
+The interface (and the command line) holds a read-only view of the cache and asks this
+service for everything else: open a message (its body is fetched at once when it is not
+cached), act on messages (and undo), send, save drafts, sync now. The service owns the
+writer connection, the credentials, each account's connection state and retries, the sync
+schedule, IDLE, the replay of queued actions, the background body download and the outbox,
+and reports through the events of `sync.events`, from its own threads.
+
+Threads: one `AccountWorker` per configured account (its jobs, its sync connection, its IDLE
+watcher) and one `BodyFetcher` per IMAP account (bodies asked for by the interface, on their
+own connection). The methods here return at once or do only short local writes; call the
+ones that write (`act`, `undo`, `send`, `save_draft_locally`...) from a worker thread of the
+interface, never from its event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui_mail.errors import TuiMailError
+from tui_mail.model import Account, MessageSummary, Protocol
+from tui_mail.store.db import Store
+from tui_mail.store.types import OUTBOX_UNDER_WAY, OutboxItem, OutboxState
+from tui_mail.sync.account_worker import (
+    AccountWorker,
+    DraftJob,
+    Job,
+    WorkerHost,
+    WorkerSettings,
+)
+from tui_mail.sync.acting import ActionKind, ActOutcome, UserActions
+from tui_mail.sync.bodies import BodyFetcher, NeedsConfirmation, NoServer
+from tui_mail.sync.credentials import provider
+from tui_mail.sync.events import EventSink, FolderChanged, Notice, OutboxStatus, ignore
+
+if TYPE_CHECKING:
+    from tui_mail.mail.compose import Composed
+    from tui_mail.sync.outbox import Delivery, Outbox
+
+log = logging.getLogger(__name__)
+
+REPLAY_DELAY = 4.0  # seconds after the last action before it is sent (the undo moment)
+BUSY_RETRY = 30.0  # seconds before the outbox is looked at again when another program sends
+
+
+@dataclass
+class ServiceSettings:
+    sync_every_minutes: float = 5.0  # 0: only at start and when asked
+    idle: bool = True
+    replay_delay: float | None = REPLAY_DELAY  # None: only when `replay_now()` is called
+
+
+class MailService:
+    """The network work for `accounts` over the cache at `store_path`.
+
+    Accounts without a server (the demo, a cache opened without a config) are acted on in the
+    cache alone. Nothing starts until asked: `start()` runs the first sync and the schedule;
+    opening a message, acting or sending start what they need.
+    """
+
+    def __init__(self, accounts: Sequence[Account], store_path: Path,
+                 on_event: EventSink = ignore,
+                 settings: ServiceSettings | None = None) -> None:
+        self.accounts = {a.name: a for a in accounts}
+        self.store_path = Path(store_path)
+        self.data_dir = self.store_path.parent
+        self.settings = settings or ServiceSettings()
+        self._emit = on_event
+        self._lock = threading.RLock()  # the writer below is used by one thread at a time
+        self.store = Store.open(self.store_path)  # creates and migrates the cache
+        self._replay_locks: dict[str, threading.Lock] = {}
+        self._held_until: dict[str, float] = {}  # account -> end of its undo moment
+        self.actions = UserActions(self.store, self.accounts, self._lock, self.replay_lock)
+        self._workers: dict[str, AccountWorker] = {}
+        self._fetchers: dict[str, BodyFetcher] = {}
+        self._stopped = False
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Sync every account now and then on the schedule; send what waits in the outbox."""
+        for account in self.accounts.values():
+            worker = self.worker(account.name)
+            if worker is not None:
+                worker.request(Job.SYNC_ALL)
+                worker.request(Job.DELIVER)
+        self.report_outbox()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """End the threads (their connections log out) and close the cache."""
+        self._stopped = True
+        for fetcher in self._fetchers.values():
+            fetcher.stop(0)
+        for worker in self._workers.values():
+            worker.stop(0)
+        deadline = time.monotonic() + timeout
+        for worker in self._workers.values():
+            worker.stop(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            self.store.close()
+
+    def add_accounts(self, accounts: Sequence[Account]) -> None:
+        """Accounts saved from the running interface: theirs is now the service's work too."""
+        for account in accounts:
+            self.accounts.setdefault(account.name, account)
+
+    def is_quiet(self) -> bool:
+        """No work runs or is due now in any account (later work, like the next periodic
+        sync, does not count)."""
+        with self._lock:
+            parts = [*self._workers.values(), *self._fetchers.values()]
+        return all(part.quiet() for part in parts)
+
+    def wait_quiet(self, timeout: float = 30.0) -> bool:
+        """Wait until `is_quiet()` holds (for tests and one-shot commands); False if still
+        busy after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        settled = 0
+        while time.monotonic() < deadline:
+            if self.is_quiet():
+                settled += 1
+                if settled >= 3:  # a job that ends may have asked for the next one
+                    return True
+            else:
+                settled = 0
+            time.sleep(0.05)
+        return False
+
+    def worker(self, account: str) -> AccountWorker | None:
+        """The account's worker (created on first use); None for an account without a server."""
+        configured = self.accounts.get(account)
+        if configured is None or self._stopped:
+            return None
+        with self._lock:
+            worker = self._workers.get(account)
+            if worker is None:
+                host = WorkerHost(
+                    store_path=self.store_path, emit=self._emit,
+                    replay_lock=self.replay_lock(account),
+                    replay_held=lambda: self.replay_held(account),
+                    deliver=lambda store: self._deliver(configured, store))
+                worker = AccountWorker(configured, host, WorkerSettings(
+                    sync_every=self.settings.sync_every_minutes * 60, idle=self.settings.idle))
+                self._workers[account] = worker
+            return worker
+
+    # ---- syncing --------------------------------------------------------------------------
+
+    def sync_now(self, account: str | None = None) -> None:
+        """Sync every folder of one account (or all) now, whatever the backoff says."""
+        for name in [account] if account else list(self.accounts):
+            worker = self.worker(name)
+            if worker is not None:
+                worker.retry_now()
+
+    def sync_folders(self, account: str, folders: Sequence[str]) -> None:
+        worker = self.worker(account)
+        if worker is not None:
+            worker.request(Job.SYNC_FOLDERS, folders=tuple(folders))
+
+    # ---- bodies ---------------------------------------------------------------------------
+
+    def fetcher(self, account: str) -> BodyFetcher | None:
+        configured = self.accounts.get(account)
+        if configured is None or configured.incoming.protocol is not Protocol.IMAP \
+                or self._stopped:
+            return None
+        with self._lock:
+            fetcher = self._fetchers.get(account)
+            if fetcher is None:
+                from tui_mail.sync.engine import connector
+
+                fetcher = BodyFetcher(
+                    configured, self.store_path,
+                    connector(configured, provider(configured, "incoming")),
+                    lambda ok, error: self._connection(account, ok, error))
+                self._fetchers[account] = fetcher
+            return fetcher
+
+    def _connection(self, account: str, ok: bool, error: TuiMailError | None) -> None:
+        worker = self.worker(account)
+        if worker is None:
+            return
+        if ok:
+            worker.connection_ok()
+        elif error is not None:
+            worker.connection_lost(error)
+
+    def fetch_body(self, summary: MessageSummary, *, allow_large: bool = False) -> Future[bytes]:
+        """The whole message: from the cache, else fetched from the server at once (ahead of
+        any background work). Over the account's `body_ask_above` the future fails with
+        NeedsConfirmation unless `allow_large`."""
+        with self._lock:
+            cached = self.store.raw_message(summary.id)
+        if cached is not None:
+            return _done(cached)
+        account = self.accounts.get(summary.account)
+        if account is not None and not allow_large and account.body_ask_above \
+                and summary.size > account.body_ask_above:
+            return _failed(NeedsConfirmation(summary.size))
+        fetcher = self.fetcher(summary.account)
+        if fetcher is None:
+            return _failed(NoServer(
+                "the body of this message is not in the cache, and this account has no "
+                "server to fetch it from"))
+        return fetcher.fetch(summary.id)
+
+    def prefetch(self, summaries: Sequence[MessageSummary]) -> None:
+        """Fetch these bodies when nothing more urgent waits (the rows next to the cursor),
+        those under the account's cap only."""
+        for summary in summaries:
+            account = self.accounts.get(summary.account)
+            if account is None or summary.size > account.body_size_cap:
+                continue
+            fetcher = self.fetcher(summary.account)
+            if fetcher is not None:
+                fetcher.fetch(summary.id, prefetch=True)
+
+    # ---- acting ---------------------------------------------------------------------------
+
+    def replay_lock(self, account: str) -> threading.Lock:
+        with self._lock:
+            return self._replay_locks.setdefault(account, threading.Lock())
+
+    def replay_held(self, account: str) -> bool:
+        """True while the account's newest actions wait out their undo moment."""
+        return time.monotonic() < self._held_until.get(account, 0.0)
+
+    def act(self, kind: ActionKind | str, summaries: Sequence[MessageSummary],
+            target: str | None = None) -> ActOutcome:
+        """Apply an action (cache at once, server after the undo moment). Blocking: call
+        from a worker thread. A cache that cannot be written raises CacheError."""
+        outcome = self.actions.act(kind, summaries, target)
+        self._schedule_replay(outcome.queued)
+        return outcome
+
+    def undo(self) -> tuple[str, list[int]]:
+        return self.actions.undo_last()
+
+    def _schedule_replay(self, accounts: Sequence[str]) -> None:
+        delay = self.settings.replay_delay
+        for name in dict.fromkeys(accounts):
+            if delay is None:
+                self._held_until[name] = float("inf")
+                continue
+            self._held_until[name] = time.monotonic() + delay
+            worker = self.worker(name)
+            if worker is not None:
+                worker.request(Job.REPLAY, delay=delay)
+
+    def replay_now(self) -> None:
+        """Send every queued action now (the undo moment ends)."""
+        for name in list(self._held_until):
+            self._held_until.pop(name, None)
+            worker = self.worker(name)
+            if worker is not None:
+                worker.request(Job.REPLAY)
+
+    # ---- sending --------------------------------------------------------------------------
+
+    def can_send(self, account: str) -> bool:
+        configured = self.accounts.get(account)
+        return configured is not None and (configured.smtp is not None
+                                           or bool(configured.sendmail_command))
+
+    def send(self, account: Account, composed: Composed, draft_key: str = "",
+             origin: tuple[str, str] | None = None) -> int:
+        """Put the message in the outbox (durable before this returns) and deliver it in the
+        background; the local draft `draft_key` is forgotten. Returns the outbox id."""
+        from tui_mail.sync.outbox import Outbox
+
+        with self._lock:
+            outbox = Outbox(self.store, account)
+            entry_id = outbox.queue(composed, origin) if origin else outbox.queue(composed)
+            if draft_key:
+                self.store.delete_draft(draft_key)
+        log.info("%s: message #%d queued for %d recipient(s)", account.name, entry_id,
+                 len(composed.rcpts))
+        self.report_outbox()
+        worker = self.worker(account.name)
+        if worker is not None:
+            worker.request(Job.DELIVER)
+        return entry_id
+
+    def _deliver(self, account: Account, store: Store) -> None:
+        """The worker's DELIVER job: every due message of the account, then the next try."""
+        from tui_mail.sync.outbox import Outbox
+
+        if account.smtp is None and not account.sendmail_command:
+            return
+        imap = account.incoming.protocol is Protocol.IMAP
+        outbox = Outbox(store, account,
+                        smtp_credentials=provider(account, "smtp") if account.smtp else None,
+                        imap_credentials=provider(account, "incoming") if imap else None,
+                        on_accepted=lambda entry: self._after_accepted(account, store, entry))
+        deliveries = asyncio.run(outbox.flush())
+        for delivery in deliveries:
+            self._tell_delivery(account, delivery)
+        self.report_outbox()
+        retry = self._next_retry(store, account.name)
+        worker = self.worker(account.name)
+        if worker is not None and (retry is not None or any(d.busy for d in deliveries)):
+            # Another program is sending this account's mail: look again in a while.
+            worker.request(Job.DELIVER, delay=retry if retry is not None else BUSY_RETRY)
+
+    def _after_accepted(self, account: Account, store: Store, entry: OutboxItem) -> None:
+        """Once the server took a message (again after a crash: harmless to repeat): the
+        message it answers is marked answered (or forwarded), queued so that the server
+        learns it too, and the draft it was written from leaves the server's Drafts."""
+        from tui_mail.sync.actions import ActionQueue
+        from tui_mail.sync.drafts import Drafts
+
+        imap = account.incoming.protocol is Protocol.IMAP
+        if entry.origin_message_id:
+            queue = ActionQueue(store, account)
+            rows = queue.rows_with_message_id(entry.origin_message_id)
+            if rows and imap:
+                if entry.origin_kind == "forward":
+                    queue.mark_forwarded(rows)
+                else:
+                    queue.mark_answered(rows)
+                worker = self.worker(account.name)
+                if worker is not None:
+                    worker.request(Job.REPLAY, delay=0.0)
+            elif rows:  # POP3 keeps no flags on the server: the cache alone
+                store.set_flags_local(rows, **{"forwarded" if entry.origin_kind == "forward"
+                                               else "answered": True})
+            for folder in {row.folder for row in map(store.message_row, rows) if row}:
+                self._emit(FolderChanged(account.name, folder))
+        if imap and entry.message_id:
+            Drafts(store, account, provider(account, "incoming")).discard(entry.message_id)
+
+    def _tell_delivery(self, account: Account, delivery: Delivery) -> None:
+        entry = delivery.entry_id
+        if delivery.busy:
+            log.info("%s: outbox #%s waits: another tui-mail is sending", account.name, entry)
+        elif delivery.sent:
+            note = delivery.warning or delivery.error
+            log.info("%s: outbox #%s sent%s", account.name, entry, f" ({note})" if note else "")
+            self._emit(Notice(account.name, f"Sent{f' ({note})' if note else ''}.",
+                              "warning" if note else "information"))
+        elif delivery.unsure:
+            log.warning("%s: outbox #%s may have been sent: %s", account.name, entry,
+                        delivery.error)
+            self._emit(Notice(account.name, "A message may have been sent already (an "
+                              "attempt was interrupted): the outbox (O) asks you to send it "
+                              "again or drop it.", "warning"))
+        elif delivery.temporary:
+            log.warning("%s: outbox #%s not sent yet: %s", account.name, entry, delivery.error)
+            self._emit(Notice(account.name, f"Not sent yet, it will be retried: "
+                              f"{delivery.error}", "warning"))
+        else:
+            log.warning("%s: outbox #%s not sent: %s", account.name, entry, delivery.error)
+            self._emit(Notice(account.name, f"Kept in the outbox: {delivery.error}", "error"))
+
+    @staticmethod
+    def _next_retry(store: Store, account: str) -> float | None:
+        """Seconds until the account's next outbox attempt (a retry, or a copy to Sent to try
+        again) is due, if any waits."""
+        from datetime import UTC, datetime
+
+        moments = [e.next_attempt_at for e in store.outbox_list(account)
+                   if e.state in (OutboxState.FAILED, OutboxState.ACCEPTED)
+                   and e.next_attempt_at is not None]
+        if not moments:
+            return None
+        soonest = min(m if m.tzinfo else m.replace(tzinfo=UTC) for m in moments)
+        return max(0.0, (soonest - datetime.now(UTC)).total_seconds())
+
+    def report_outbox(self) -> None:
+        """Tell how many messages wait (to be sent, or retried) and how many are held for
+        the user (refused, or perhaps sent already); accepted ones have gone."""
+        with self._lock:
+            entries = self.store.outbox_list()
+        held = sum(1 for e in entries if e.state in (OutboxState.HELD, OutboxState.UNSURE))
+        gone = sum(1 for e in entries if e.state == OutboxState.ACCEPTED)
+        self._emit(OutboxStatus(len(entries) - held - gone, held))
+
+    def _outbox(self, entry_id: int) -> tuple[Outbox, OutboxItem] | None:
+        from tui_mail.sync.outbox import Outbox
+
+        with self._lock:
+            entry = self.store.outbox_get(entry_id)
+        account = self.accounts.get(entry.account) if entry is not None else None
+        if entry is None or account is None:
+            return None
+        return Outbox(self.store, account), entry
+
+    def retry_outbox(self, entry_id: int) -> None:
+        """Send this message again now (a held or unsure one too: the user decided). Raises
+        TuiMailError when it is being sent right now or has already gone."""
+        found = self._outbox(entry_id)
+        if found is None:
+            raise TuiMailError(f"outbox: no message #{entry_id}")
+        outbox, entry = found
+        with self._lock:
+            if not outbox.requeue(entry_id):
+                raise TuiMailError("it is being sent right now, or has already been sent")
+        self.report_outbox()
+        worker = self.worker(entry.account)
+        if worker is not None:
+            worker.request(Job.DELIVER)
+
+    def drop_outbox(self, entry_id: int) -> None:
+        """Remove a message from the outbox: it is not sent. Raises TuiMailError while the
+        account's mail is being sent (try again in a moment)."""
+        found = self._outbox(entry_id)
+        if found is None:
+            with self._lock:  # an account no longer configured: nothing can be sending it
+                self.store.outbox_remove(entry_id)
+        else:
+            outbox, _entry = found
+            with self._lock:
+                if not outbox.drop(entry_id):
+                    raise TuiMailError("this account's mail is being sent right now; try "
+                                       "again in a moment")
+        self.report_outbox()
+
+    def outbox_to_draft(self, entry_id: int) -> str:
+        """Take a message out of the outbox as a local draft (to edit it); its draft key.
+        Raises TuiMailError when it is being sent or has already gone."""
+        with self._lock:
+            entry = self.store.outbox_get(entry_id)
+        if entry is None:
+            raise TuiMailError(f"outbox: no message #{entry_id}")
+        if entry.state in OUTBOX_UNDER_WAY:
+            raise TuiMailError("it is being sent right now, or has already been sent")
+        key = entry.message_id or _message_id_of(entry.raw) or f"outbox-{entry_id}"
+        with self._lock:
+            self.store.save_draft(entry.account, key, entry.raw)
+        self.drop_outbox(entry_id)
+        return key
+
+    # ---- drafts ---------------------------------------------------------------------------
+
+    def save_draft_locally(self, account: str, key: str, raw: bytes) -> None:
+        """The autosave: the cache only."""
+        with self._lock:
+            self.store.save_draft(account, key, raw)
+
+    def save_draft(self, account: Account, key: str, raw: bytes) -> bool:
+        """Save locally now and to the server's Drafts folder in the background; False when
+        the account has no server folder for drafts."""
+        self.save_draft_locally(account.name, key, raw)
+        worker = self.worker(account.name)
+        if worker is None or account.incoming.protocol is not Protocol.IMAP:
+            return False
+        worker.draft(DraftJob("save", key, raw))
+        return True
+
+    def forget_draft(self, key: str) -> None:
+        with self._lock:
+            self.store.delete_draft(key)
+
+    def discard_draft(self, account: Account, key: str) -> None:
+        """Forget a draft locally and remove its copy from the server's Drafts folder."""
+        self.forget_draft(key)
+        worker = self.worker(account.name)
+        if worker is not None and account.incoming.protocol is Protocol.IMAP:
+            worker.draft(DraftJob("discard", key))
+
+
+def _done(raw: bytes) -> Future[bytes]:
+    future: Future[bytes] = Future()
+    future.set_result(raw)
+    return future
+
+
+def _failed(error: BaseException) -> Future[bytes]:
+    future: Future[bytes] = Future()
+    future.set_exception(error)
+    return future
+
+
+
+def _message_id_of(raw: bytes) -> str:
+    from tui_mail.mail.headers import parse_headers
+
+    return parse_headers(raw).message_id
