@@ -195,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", None) or _run_tui
     if func is _run_tui:
         _plain_interface_errors()
+    else:  # only the interface's first paint gains from the pause (see tui_mail.gc_pause)
+        from tui_mail.gc_pause import resume_gc
+
+        resume_gc()
     logger.debug("tui-mail %s: %s", __version__, args.command or "interface")
     try:
         code = int(func(args, ctx) or 0)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 from tui_mail.cli.context import CliContext
 from tui_mail.errors import SecretError, TuiMailError
 from tui_mail.model import Account, Protocol, ServerConfig
-
-if TYPE_CHECKING:
-    from tui_mail.remote.connection import Credentials
 
 
 def register(sub: Any) -> None:
@@ -54,20 +51,9 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-def credentials(account: Account, role: str) -> Credentials:
-    """Credentials for one server of an account, from the token command, command or keyring."""
-    from tui_mail import secrets
-    from tui_mail.remote.connection import Credentials
+def _probe(account: Account, role: Literal["incoming", "smtp"], server: ServerConfig) -> list[str]:
+    from tui_mail.sync.credentials import credentials
 
-    server = account.incoming if role == "incoming" else account.smtp
-    assert server is not None
-    token = secrets.get_oauth2_token(account, role)  # type: ignore[arg-type]
-    if token:
-        return Credentials(server.username, oauth2_token=token)
-    return Credentials(server.username, password=secrets.get_password(account, role))  # type: ignore[arg-type]
-
-
-def _probe(account: Account, role: str, server: ServerConfig) -> list[str]:
     creds = credentials(account, role)
     if server.protocol is Protocol.IMAP:
         from tui_mail.remote import imap

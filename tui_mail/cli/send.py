@@ -70,13 +70,17 @@ def _store(ctx: CliContext) -> Iterator[Any]:
 
 
 def _outbox(store: Any, account: Account, ctx: CliContext) -> Any:
-    from tui_mail.cli.accounts import credentials
+    from tui_mail.model import Protocol
+    from tui_mail.sync.after_send import after_accepted
+    from tui_mail.sync.credentials import provider
     from tui_mail.sync.outbox import Outbox
 
+    imap = account.incoming.protocol is Protocol.IMAP
     return Outbox(
         store, account,
-        smtp_credentials=(lambda: credentials(account, "smtp")) if account.smtp else None,
-        imap_credentials=lambda: credentials(account, "incoming"),
+        smtp_credentials=provider(account, "smtp") if account.smtp else None,
+        imap_credentials=provider(account, "incoming") if imap else None,
+        on_accepted=lambda entry: after_accepted(store, account, entry),
         data_dir=ctx.data_dir,
     )
 
@@ -94,9 +98,9 @@ def _account(ctx: CliContext, name: str | None) -> Account:
 
 
 def _compose(args: argparse.Namespace, account: Account) -> Any:
+    from tui_mail.attachments import read_attachments
     from tui_mail.mail.compose import compose, parse_address_list, prepare_message
     from tui_mail.model import Draft
-    from tui_mail.sync.outbox import read_attachments
 
     if args.message is not None:
         if args.to or args.cc or args.bcc or args.attach or args.subject:

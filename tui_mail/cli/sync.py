@@ -65,9 +65,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     fail the same way."""
     import logging
 
-    from tui_mail.cli.accounts import credentials
     from tui_mail.store import Store
     from tui_mail.sync.account_sync import sync_account
+    from tui_mail.sync.credentials import provider
 
     logger = logging.getLogger(__name__)
     accounts = ctx.accounts(args.account)
@@ -79,14 +79,14 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
         for account in accounts:
             result = sync_account(
-                store, account, lambda a=account: credentials(a, "incoming"), progress,
+                store, account, provider(account, "incoming"), progress,
                 folders=args.folder, bodies=args.bodies)
             totals["folders"] += result.folders
             totals["new"] += result.new
             totals["changed"] += result.changed
             totals["vanished"] += result.vanished
             totals["bodies"] += result.bodies
-            stopped_by = getattr(result, "stopped_by", None)
+            stopped_by = result.stopped_by
             if isinstance(stopped_by, CacheError):
                 raise stopped_by  # one message, not the same one for every account
             failures.extend(f"{account.name}: {e}" for e in result.errors)

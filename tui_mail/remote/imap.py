@@ -255,6 +255,13 @@ class ImapBackend:
             ) from None
         except IMAPClientError as exc:
             words = _words(exc)
+            if getattr(self._client._imap, "state", "") == "LOGOUT":
+                # imaplib refuses every command once the connection broke ("command LIST
+                # illegal in state LOGOUT"): that is a lost connection, not a refusal.
+                self._selected = None
+                raise ConnectError(
+                    f"{describe(self.server)}: the connection was closed ({what}: {words})"
+                ) from None
             if _FOLDER_MISSING.search(words):
                 raise FolderMissing(f"{describe(self.server)}: {what}: {words}") from None
             raise ServerRefused(f"{describe(self.server)}: {what} refused: {words}") from None

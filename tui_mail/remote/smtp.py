@@ -141,14 +141,18 @@ class SendResult:
 
 class SendFailed(ServerRefused):
     """Nothing was accepted. `temporary` says whether trying again later may work; `refused`
-    names the recipients the server refused, with its words."""
+    names the recipients the server refused, with its words; `unreachable` says that the
+    server could not be reached or talked to at all (worth trying again as soon as the
+    network or the server is back, not only on the outbox's slow backoff)."""
 
     def __init__(
-        self, message: str, *, temporary: bool, refused: dict[str, str] | None = None
+        self, message: str, *, temporary: bool, refused: dict[str, str] | None = None,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message)
         self.temporary = temporary
         self.refused = dict(refused or {})
+        self.unreachable = unreachable
 
 
 class OutcomeUnknown(SendFailed):
@@ -221,7 +225,7 @@ def _failure(exc: BaseException, server: ServerConfig, size: int, limit: int | N
         )
     error = translate_smtp(exc, server)
     if isinstance(error, ConnectError):
-        return SendFailed(str(error), temporary=True)
+        return SendFailed(str(error), temporary=True, unreachable=True)
     return error
 
 
@@ -245,7 +249,7 @@ async def send(
     try:
         client = await connect(server, creds)
     except ConnectError as exc:
-        raise SendFailed(str(exc), temporary=True) from exc
+        raise SendFailed(str(exc), temporary=True, unreachable=True) from exc
     size = len(raw)
     limit = size_limit(client)
     try:

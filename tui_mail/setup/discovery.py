@@ -53,8 +53,11 @@ def dns_srv(name: str) -> list[SrvRecord]:
     return [(r.priority, r.weight, r.port, r.target.to_text().rstrip(".")) for r in answer]
 
 
-def probe(server: ServerConfig, creds: Credentials) -> list[str]:
-    """Log in to `server` and return its capabilities (blocking; run it in a thread)."""
+def probe(server: ServerConfig, creds: Credentials | str) -> list[str]:
+    """Log in to `server` (with credentials, or a password for its user name) and return its
+    capabilities (blocking; run it in a thread)."""
+    if isinstance(creds, str):
+        creds = Credentials(server.username, password=creds)
     if server.protocol is Protocol.IMAP:
         from tui_mail.remote import imap
 

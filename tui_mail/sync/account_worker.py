@@ -105,6 +105,7 @@ class AccountWorker:
         self._watcher: object | None = None
         self._busy: Job | None = None
         self._draft_jobs: list[DraftJob] = []
+        self._engine_stale = False
 
     @property
     def imap(self) -> bool:
@@ -217,6 +218,9 @@ class AccountWorker:
             return None
 
     def _run_job(self, job: Job) -> None:
+        if self._engine_stale:
+            self._engine_stale = False
+            self._close_engine()
         try:
             if job is Job.REPLAY:
                 self._replay()
@@ -260,7 +264,8 @@ class AccountWorker:
             # What waited for the server: the queue, the outbox, the news, and push.
             self.request(Job.REPLAY)
             self.request(Job.DELIVER)
-            self.request(Job.SYNC_ALL)
+            if self._busy is not Job.SYNC_ALL:  # that one is bringing the news already
+                self.request(Job.SYNC_ALL)
         self._start_watcher()
 
     def connection_lost(self, error: TuiMailError, job: Job | None = None) -> None:
@@ -276,26 +281,32 @@ class AccountWorker:
                 delay = delays[min(self._failures, len(delays) - 1)]
                 self._failures += 1
                 self._retry_at = time.monotonic() + delay
-                # Whatever the server is asked next (after the wait) proves it back.
-                self._due.setdefault(job if job is not None else Job.SYNC_ALL, 0.0)
+                # The job that failed runs again after the wait (any job proves the server
+                # back), even if it was planned for later (the next periodic sync).
+                self._due[job if job is not None else Job.SYNC_ALL] = 0.0
             self._cond.notify_all()
         log.warning("%s: offline: %s%s", self.account.name, error,
                     f" (next try in {delay:.0f} s)" if delay is not None else "")
         self.host.emit(ConnectionState(self.account.name, False, str(error), delay))
         if threading.current_thread() is self._thread:
             self._close_engine()  # the engine belongs to this thread
+        else:
+            self._engine_stale = True  # its connection is as dead: closed before the next job
         self._ensure_thread()
 
     def _failed(self, job: Job, exc: TuiMailError) -> None:
+        """A job ended in an error: the connection or the login (offline, retried when it
+        can pass), or something the server or the cache refused (said; still online)."""
         from tui_mail.errors import CacheError
 
-        if isinstance(exc, CacheError):
-            self.host.emit(Notice(self.account.name, str(exc), "error"))
-            return
         if temporary(exc) or isinstance(exc, AuthError):
             self.connection_lost(exc, job)
             return
-        self.host.emit(SyncError(self.account.name, str(exc)))
+        if isinstance(exc, CacheError):
+            self.host.emit(Notice(self.account.name, str(exc), "error"))
+        self.sync_error = str(exc)
+        self.host.emit(ConnectionState(self.account.name, self.online is not False,
+                                       self.sync_error))
 
     # ---- the jobs -------------------------------------------------------------------------
 

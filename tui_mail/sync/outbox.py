@@ -121,8 +121,10 @@ class Delivery:
     `sent`: the server accepted it (now or in an earlier, interrupted attempt: `already_sent`).
     `unsure`: it may have been sent; it is held as `unsure` for the user. `busy`: another
     process is delivering this account's mail, nothing was tried. `temporary`: it stays in the
-    outbox and is tried again from `next_attempt_at`. `warning`: something after acceptance
-    failed (the copy to Sent, the on_accepted callback); the message went out all the same.
+    outbox and is tried again from `next_attempt_at`; `unreachable`: because the server could
+    not be reached at all (the caller may try sooner, as soon as it answers). `warning`:
+    something after acceptance failed (the copy to Sent, the on_accepted callback); the
+    message went out all the same.
     """
 
     entry_id: int
@@ -137,6 +139,7 @@ class Delivery:
     unsure: bool = False
     busy: bool = False
     next_attempt_at: datetime | None = None
+    unreachable: bool = False
 
 
 OnAccepted = Callable[[OutboxItem], None]
@@ -145,17 +148,6 @@ OnAccepted = Callable[[OutboxItem], None]
 def backoff(attempts: int) -> int:
     """Seconds before the next try after `attempts` failed ones: 1, 2, 4 ... minutes, at most 1 h."""
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
-
-
-def read_attachments(paths: Sequence[Path]) -> dict[Path, bytes]:
-    """The bytes of each attachment file, with an error naming a file that cannot be read."""
-    data: dict[Path, bytes] = {}
-    for path in paths:
-        try:
-            data[path] = path.read_bytes()
-        except OSError as exc:
-            raise TuiMailError(f"attachment {str(path)!r}: cannot read it: {exc.strerror or exc}") from None
-    return data
 
 
 _thread_locks: dict[Path, threading.Lock] = {}
@@ -396,7 +388,8 @@ class Outbox:
             if reply:  # accepted, then recording it failed: the row (`committing`) tells the truth
                 raise
             if isinstance(exc, smtp.SendFailed):
-                return self._failed(entry, str(exc), temporary=exc.temporary, refused=exc.refused)
+                return self._failed(entry, str(exc), temporary=exc.temporary, refused=exc.refused,
+                                    unreachable=exc.unreachable)
             return self._failed(entry, str(exc), temporary=False)
         done = await self._finish(self._reread(entry), already_sent=False)
         if not result.refused:
@@ -420,7 +413,8 @@ class Outbox:
         )
 
     def _failed(
-        self, entry: OutboxItem, error: str, *, temporary: bool, refused: dict[str, str] | None = None
+        self, entry: OutboxItem, error: str, *, temporary: bool,
+        refused: dict[str, str] | None = None, unreachable: bool = False,
     ) -> Delivery:
         when = None
         if temporary:
@@ -431,7 +425,8 @@ class Outbox:
             self.store.outbox_set_state(entry.id, HELD, error, None)
             self._emit(entry.id, HELD, error)
         return Delivery(entry.id, sent=False, error=error, temporary=temporary,
-                        refused=dict(refused or {}), next_attempt_at=when)
+                        refused=dict(refused or {}), next_attempt_at=when,
+                        unreachable=unreachable)
 
     def _busy(self, entry_id: int) -> Delivery:
         return Delivery(entry_id, sent=False, error=BUSY, temporary=True, busy=True)

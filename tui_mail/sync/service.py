@@ -31,6 +31,7 @@ from tui_mail.model import Account, MessageSummary, Protocol
 from tui_mail.store.db import Store
 from tui_mail.store.types import OUTBOX_UNDER_WAY, OutboxItem, OutboxState
 from tui_mail.sync.account_worker import (
+    RETRY_DELAYS,
     AccountWorker,
     DraftJob,
     Job,
@@ -82,6 +83,12 @@ class MailService:
         self.actions = UserActions(self.store, self.accounts, self._lock, self.replay_lock)
         self._workers: dict[str, AccountWorker] = {}
         self._fetchers: dict[str, BodyFetcher] = {}
+        # Outbox entries whose SMTP server could not be reached, retried on the connection
+        # backoff (seconds) rather than the outbox's (minutes): account -> ids, failures, when.
+        self._unreachable: dict[str, set[int]] = {}
+        self._smtp_failures: dict[str, int] = {}
+        self._smtp_retry_at: dict[str, float] = {}
+        self._told_waiting: set[int] = set()  # outbox ids whose wait was told once
         self._stopped = False
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -303,41 +310,48 @@ class MailService:
                         imap_credentials=provider(account, "incoming") if imap else None,
                         on_accepted=lambda entry: self._after_accepted(account, store, entry))
         deliveries = asyncio.run(outbox.flush())
+        name = account.name
+        unreachable = self._unreachable.get(name, set())
+        if unreachable and time.monotonic() >= self._smtp_retry_at.get(name, 0.0):
+            # The server could not be reached: try those again now, not only on the outbox's
+            # slow backoff, so that mail leaves within seconds of the server being back.
+            again = [e.id for e in store.outbox_list(name)
+                     if e.id in unreachable and e.state == OutboxState.FAILED]
+            if again:
+                deliveries += asyncio.run(outbox.flush(ids=again))
         for delivery in deliveries:
             self._tell_delivery(account, delivery)
         self.report_outbox()
-        retry = self._next_retry(store, account.name)
-        worker = self.worker(account.name)
-        if worker is not None and (retry is not None or any(d.busy for d in deliveries)):
-            # Another program is sending this account's mail: look again in a while.
+        worker = self.worker(name)
+        if worker is None:
+            return
+        failing = {d.entry_id for d in deliveries if d.unreachable}
+        if failing:
+            self._unreachable[name] = failing | {
+                i for i in unreachable if i not in {d.entry_id for d in deliveries}}
+            count = self._smtp_failures[name] = self._smtp_failures.get(name, 0) + 1
+            delay = RETRY_DELAYS[min(count - 1, len(RETRY_DELAYS) - 1)]
+            self._smtp_retry_at[name] = time.monotonic() + delay
+            worker.request(Job.DELIVER, delay=delay)
+        elif deliveries:
+            self._unreachable.pop(name, None)
+            self._smtp_failures.pop(name, None)
+        retry = self._next_retry(store, name)
+        if retry is not None or any(d.busy for d in deliveries):
+            # A retry is due later, or another program is sending this account's mail.
             worker.request(Job.DELIVER, delay=retry if retry is not None else BUSY_RETRY)
 
     def _after_accepted(self, account: Account, store: Store, entry: OutboxItem) -> None:
-        """Once the server took a message (again after a crash: harmless to repeat): the
-        message it answers is marked answered (or forwarded), queued so that the server
-        learns it too, and the draft it was written from leaves the server's Drafts."""
-        from tui_mail.sync.actions import ActionQueue
-        from tui_mail.sync.drafts import Drafts
+        """The original marked answered (queued: the worker replays it at once), the server
+        draft gone; the interface re-reads the folders that changed."""
+        from tui_mail.sync.after_send import after_accepted
 
-        imap = account.incoming.protocol is Protocol.IMAP
-        if entry.origin_message_id:
-            queue = ActionQueue(store, account)
-            rows = queue.rows_with_message_id(entry.origin_message_id)
-            if rows and imap:
-                if entry.origin_kind == "forward":
-                    queue.mark_forwarded(rows)
-                else:
-                    queue.mark_answered(rows)
-                worker = self.worker(account.name)
-                if worker is not None:
-                    worker.request(Job.REPLAY, delay=0.0)
-            elif rows:  # POP3 keeps no flags on the server: the cache alone
-                store.set_flags_local(rows, **{"forwarded" if entry.origin_kind == "forward"
-                                               else "answered": True})
-            for folder in {row.folder for row in map(store.message_row, rows) if row}:
-                self._emit(FolderChanged(account.name, folder))
-        if imap and entry.message_id:
-            Drafts(store, account, provider(account, "incoming")).discard(entry.message_id)
+        folders = after_accepted(store, account, entry)
+        worker = self.worker(account.name)
+        if folders and worker is not None:
+            worker.request(Job.REPLAY)
+        for folder in folders:
+            self._emit(FolderChanged(account.name, folder))
 
     def _tell_delivery(self, account: Account, delivery: Delivery) -> None:
         entry = delivery.entry_id
@@ -356,8 +370,10 @@ class MailService:
                               "again or drop it.", "warning"))
         elif delivery.temporary:
             log.warning("%s: outbox #%s not sent yet: %s", account.name, entry, delivery.error)
-            self._emit(Notice(account.name, f"Not sent yet, it will be retried: "
-                              f"{delivery.error}", "warning"))
+            if entry not in self._told_waiting:  # each retry fails alike: said once
+                self._told_waiting.add(entry)
+                self._emit(Notice(account.name, "Not sent yet: it is kept in the outbox and "
+                                  f"sent as soon as possible ({delivery.error})", "warning"))
         else:
             log.warning("%s: outbox #%s not sent: %s", account.name, entry, delivery.error)
             self._emit(Notice(account.name, f"Kept in the outbox: {delivery.error}", "error"))

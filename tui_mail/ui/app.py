@@ -187,7 +187,7 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self._notice:
             self.notify(self._notice, title="tui-mail", markup=False, timeout=15)
-        # After the first frame: collection resumes (see tui_mail.launch), and the service
+        # After the first frame: collection resumes (see tui_mail.gc_pause), and the service
         # starts syncing (the protocol libraries load in its threads).
         self.call_after_refresh(resume_gc)
         if self.sync_on_start:

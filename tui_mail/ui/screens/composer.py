@@ -26,6 +26,7 @@ from textual.widgets import Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from tui_mail.attachments import read_attachments
 from tui_mail.errors import TuiMailError
 from tui_mail.mail.compose import (
     Composed,
@@ -38,7 +39,6 @@ from tui_mail.mail.compose import (
 from tui_mail.mail.draftfile import DraftFields, draft_to_bytes
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import Account, AttachedFile, Draft, Identity
-from tui_mail.sync.outbox import read_attachments
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
 from tui_mail.ui.widgets.compose_fields import AddressLookup, AddressSuggester, PathSuggester

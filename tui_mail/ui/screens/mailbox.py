@@ -34,6 +34,7 @@ from tui_mail.ui.widgets.message_list import EmptySource, ListRows, MessageList,
 from tui_mail.ui.widgets.message_view import MessageView
 from tui_mail.ui.widgets.search_bar import SearchBar, SearchScope
 from tui_mail.ui.widgets.status_line import StatusLine
+from tui_mail.ui.widgets.text import format_size
 
 if TYPE_CHECKING:
     from tui_mail.ui.app import TuiMailApp
@@ -81,6 +82,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         self._search_serial = 0
         self._search_query = ""
         self._scope_note = ""  # said after the count when the query widened the scope
+        self._missing_note = ""  # said after it when some bodies are not downloaded yet
         self._thread_serial = 0
         self._rethread_timer: Timer | None = None
 
@@ -559,6 +561,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
         if not self.searching:
             return
         self._search_serial += 1
+        self._missing_note = ""
         if not event.query.strip():
             self._highlight(())
             self.query_one(SearchBar).show_status("Type a query: words, from:, subject:, is:unread…")
@@ -635,6 +638,31 @@ class MailboxScreen(ActingScreen, Screen[None]):
             self.app.call_from_thread(self._search_failed, serial, f"Search failed: {exc}")
             return
         self.app.call_from_thread(self._search_done, serial, query, results, True)
+        self._tell_missing_bodies(serial, account, folder, role)
+
+    def _tell_missing_bodies(self, serial: int, account: str | None, folder: str | None,
+                             role: FolderRole | None) -> None:
+        """Say, after the results, how much of the scope's text is not downloaded yet (and so
+        not searched): from a worker thread, once the results are on screen."""
+        if serial != self._search_serial:
+            return
+        try:
+            with self.tui.open_reader() as store:
+                count, size = store.missing_bodies(
+                    account, "INBOX" if role is FolderRole.INBOX and folder is None else folder)
+        except TuiMailError:
+            return
+        if count:
+            self.app.call_from_thread(self._note_missing_bodies, serial, count, size)
+
+    def _note_missing_bodies(self, serial: int, count: int, size: int) -> None:
+        if serial != self._search_serial or not self.searching:
+            return
+        self._missing_note = (f" · {count} message{'s' if count != 1 else ''} "
+                              f"({format_size(size)}) not downloaded yet: their text is not "
+                              "searched")
+        bar = self.query_one(SearchBar)
+        bar.show_status(bar.status_text + self._missing_note)
 
     def _search_failed(self, serial: int, text: str) -> None:
         if serial == self._search_serial and self.searching:
@@ -650,7 +678,7 @@ class MailboxScreen(ActingScreen, Screen[None]):
             status = "No messages match"
         else:
             status = f"{len(results)}{more} result{'' if len(results) == 1 and not more else 's'}"
-        status += self._scope_note
+        status += self._scope_note + self._missing_note
         self.query_one(SearchBar).show_status(status)
         same_search = query == self._search_query and self.message_list.row_count
         selected = self.message_list.selected if same_search else None

@@ -297,7 +297,6 @@ class SetupScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="setup", exit_on_error=False)
     def _check(self, account: NewAccount, password: str, command: str) -> None:
-        from tui_mail.remote.connection import Credentials
         from tui_mail.secrets import run_secret_command
         from tui_mail.setup.discovery import probe
 
@@ -309,7 +308,7 @@ class SetupScreen(Screen[None]):
                 assert server is not None
                 self._step_from_thread(f"Checking {role} {server.protocol.value}://"
                                        f"{server.host}:{server.port} ({server.security.value})…")
-                caps = probe(server, Credentials(server.username, password=password))
+                caps = probe(server, password)
                 self._step_from_thread(f"  OK ({len(caps)} capabilities)")
         except AuthError as exc:
             error = ("password", f"Login refused: {exc}. Check the password and user name")

@@ -93,6 +93,7 @@ class SearchBar(Vertical):
         # What the last QueryChanged carried: a burst's keys have often all reached the input
         # by the time its first change is handled, so the search at its end would repeat it.
         self._posted: tuple[str, SearchScope] | None = None
+        self.status_text = ""  # what the status line says (not an error)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -167,6 +168,7 @@ class SearchBar(Vertical):
             self.post_message(self.QueryChanged(*wanted))
 
     def show_status(self, text: str) -> None:
+        self.status_text = text
         status = self.query_one("#search-status", Label)
         status.remove_class("-error")
         status.update(Content(sanitize_line(text)), layout=False)  # one line: no layout pass

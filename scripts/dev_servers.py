@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Walk the user's day by hand: the test suite's Dovecot and Postfix, a mailbox with mail in it,
+and a config written as the README says, then a shell line to start the real `tui-mail`.
+
+    .venv/bin/python scripts/dev_servers.py [--home DIR]
+
+It prints the environment to start `tui-mail` with (in another terminal, or tmux) and then
+reads commands on its standard input, to do what happens to a user during a day:
+
+    deliver [SUBJECT]     new mail from a correspondent (a plain text message)
+    big                   a message larger than body_size_cap (3 MB), to open
+    html                  an HTML-only newsletter
+    stop dovecot | start dovecot | restart dovecot
+    stop postfix | start postfix
+    inbox [FOLDER]        what the server holds (subject and flags)
+    friend                what the correspondent received
+    quit
+
+Everything lives in a temporary folder (or --home) and stops with the script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.journeys.world import MailWorld, message, tui_mail_command  # noqa: E402
+from tests.servers.mailservers import start_mail_servers  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, help="the user's home folder (default: a temp dir)")
+    args = parser.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="tui-mail-home-"))
+    servers = start_mail_servers()
+    try:
+        world = MailWorld(servers, home)
+        world.write_config()
+        for n in range(1, 4):
+            world.deliver(f"Welcome note {n}", f"Hello, this is message {n}.\n" * 3)
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in world.env.items())
+        print(f"home:   {home}\nconfig: {world.config_path}\nuser:   {world.user.address}\n"
+              f"friend: {world.friend.address}\n\nstart it with:\n"
+              f"  env -i {exports} {shlex.join(tui_mail_command())}\n", flush=True)
+        count = 3
+        for line in sys.stdin:
+            words = line.split()
+            if not words:
+                continue
+            command, rest = words[0], " ".join(words[1:])
+            if command == "quit":
+                break
+            if command == "deliver":
+                count += 1
+                world.deliver(rest or f"Message {count}", f"Body of message {count}.\n")
+            elif command == "big":
+                world.deliver(rest or "A big report", "The report is attached.\n",
+                              attachment=b"x" * 3_000_000)
+            elif command == "html":
+                servers.deliver(world.user, message(
+                    rest or "Newsletter", "", to=world.user.address,
+                    html="<html><body><h1>News</h1><p>Only <b>HTML</b> here.</p>"
+                         "<p><a href='https://example.com/read'>Read more</a></p></body></html>"))
+            elif command in ("stop", "start", "restart") and rest in ("dovecot", "postfix"):
+                server = servers.dovecot if rest == "dovecot" else servers.postfix
+                if command in ("stop", "restart"):
+                    server.stop()
+                if command in ("start", "restart"):
+                    server.start()
+            elif command == "inbox":
+                for flags, msg in world.server_messages(rest or "INBOX"):
+                    print(f"  {msg['Subject']}  {flags.decode(errors='replace')}")
+            elif command == "friend":
+                for _flags, msg in world.server_messages("INBOX", world.friend):
+                    print(f"  {msg['Subject']}  from {msg['From']}")
+            else:
+                print(f"unknown command: {line.strip()}")
+                continue
+            print("ok", flush=True)
+    finally:
+        servers.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""A user's world for the journeys: a home folder, a config written as the README tells a user
+to write it, a mailbox on the suite's Dovecot, a correspondent, and mail to read.
+
+The config follows the README's example ("Set up an account"): `~/.config/tui-mail/config.toml`
+(here under `$XDG_CONFIG_HOME`), an `[accounts.work]` account with an IMAP server over TLS and
+an SMTP server with STARTTLS, `ca_file` to trust a private CA (the suite's), and
+`password_command` because this machine has no keyring (the README's way out). Nothing else:
+no `sync --bodies`, no cache filled by the test.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import os
+import ssl
+import sys
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+ACCOUNT = "work"
+
+
+def tui_mail_command() -> list[str]:
+    """The installed console script next to this Python, else `python -m tui_mail`."""
+    script = Path(sys.executable).parent / "tui-mail"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tui_mail"]
+
+
+def message(subject: str, body: str, *, sender: str = "Alice Archer <alice@example.com>",
+            to: str = "me@example.test", when: datetime | None = None,
+            html: str | None = None, attachment: bytes | None = None,
+            message_id: str | None = None) -> bytes:
+    """A message as a correspondent's client would send it."""
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when or datetime.now(UTC))
+    msg["Message-ID"] = message_id or make_msgid(domain="example.com")
+    if html is not None and not body:
+        msg.set_content(html, subtype="html")
+    else:
+        msg.set_content(body)
+        if html is not None:
+            msg.add_alternative(html, subtype="html")
+    if attachment is not None:
+        msg.add_attachment(attachment, maintype="application", subtype="octet-stream",
+                           filename="big-report.bin")
+    return msg.as_bytes()
+
+
+@dataclass
+class MailWorld:
+    """One user's machine and mailbox on `servers` (a tests.servers MailServers)."""
+
+    servers: Any
+    home: Path
+    user: Any = None
+    friend: Any = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.user = self.user or self.servers.new_user()
+        self.friend = self.friend or self.servers.new_user()
+        self.env = {
+            "HOME": str(self.home),
+            "XDG_CONFIG_HOME": str(self.home / ".config"),
+            "XDG_DATA_HOME": str(self.home / ".local" / "share"),
+            "XDG_STATE_HOME": str(self.home / ".local" / "state"),
+            "XDG_CACHE_HOME": str(self.home / ".cache"),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
+            "TERM": "screen-256color",
+            "LANG": "C.UTF-8",
+            # A headless machine: no keyring, as the README's "without a keyring" case.
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        }
+
+    # ---- files ------------------------------------------------------------------------------
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self.env["XDG_CONFIG_HOME"]) / "tui-mail" / "config.toml"
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.env["XDG_DATA_HOME"]) / "tui-mail"
+
+    @property
+    def cache(self) -> Path:
+        return self.data_dir / "cache.sqlite3"
+
+    @property
+    def log_file(self) -> Path:
+        return Path(self.env["XDG_STATE_HOME"]) / "tui-mail" / "tui-mail.log"
+
+    def write_config(self, extra_account_keys: str = "", ui: str = "") -> Path:
+        """The README's example, with this machine's servers, CA and password file."""
+        secret = self.home / ".config" / "tui-mail" / "work.password"
+        secret.parent.mkdir(parents=True, exist_ok=True)
+        secret.write_text(self.user.password + "\n")
+        secret.chmod(0o600)
+        s = self.servers
+        self.config_path.write_text(f'''theme = "tui-mail-dark"
+
+[ui]
+mark_read_on_open = true
+attachments_dir = "{self.home / 'Downloads'}"
+{ui}
+[accounts.{ACCOUNT}]
+address = "{self.user.address}"
+display_name = "Me Myself"
+{extra_account_keys}
+[accounts.{ACCOUNT}.incoming]
+protocol = "imap"
+host = "{s.host}"
+port = {s.imap_tls_port}
+security = "tls"
+username = "{self.user.login}"
+ca_file = "{s.ca_file}"
+password_command = "cat {secret}"
+
+[accounts.{ACCOUNT}.smtp]
+host = "{s.host}"
+port = {s.smtp_starttls_port}
+security = "starttls"
+ca_file = "{s.ca_file}"
+password_command = "cat {secret}"
+''')
+        return self.config_path
+
+    # ---- mail -------------------------------------------------------------------------------
+
+    def deliver(self, subject: str, body: str, **kw: Any) -> bytes:
+        """Mail from a correspondent arrives in the user's INBOX on the server."""
+        raw = message(subject, body, to=self.user.address, **kw)
+        self.servers.deliver(self.user, raw)
+        return raw
+
+    def imap(self, user: Any = None) -> imaplib.IMAP4_SSL:
+        """A separate IMAP session on the server, as another client would have."""
+        who = user or self.user
+        context = ssl.create_default_context(cafile=str(self.servers.ca_file))
+        client = imaplib.IMAP4_SSL(self.servers.host, self.servers.imap_tls_port,
+                                   ssl_context=context, timeout=20)
+        client.login(who.login, who.password)
+        return client
+
+    def server_messages(self, folder: str = "INBOX", user: Any = None
+                        ) -> list[tuple[bytes, EmailMessage]]:
+        """(FLAGS, message) of every message in a folder on the server."""
+        client = self.imap(user)
+        try:
+            typ, _ = client.select(folder, readonly=True)
+            if typ != "OK":
+                return []
+            typ, data = client.fetch("1:*", "(FLAGS BODY.PEEK[])")
+            out = []
+            for item in data or []:
+                if isinstance(item, tuple):
+                    msg = message_from_bytes(item[1], policy=policy.default)
+                    out.append((item[0], msg))  # type: ignore[arg-type]
+            return out
+        finally:
+            client.logout()
+
+    def subjects(self, folder: str = "INBOX", user: Any = None) -> list[str]:
+        return [str(m["Subject"]) for _flags, m in self.server_messages(folder, user)]
+
+
+def unique(text: str) -> str:
+    """`text` with a short unique tag, so that a screen shows one test's words only."""
+    return f"{text} {uuid.uuid4().hex[:6]}"
+
+
+def minutes_ago(minutes: int) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)
