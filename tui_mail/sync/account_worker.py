@@ -445,13 +445,16 @@ class AccountWorker:
             watcher = Watcher(
                 self.account, connector(self.account, provider(self.account, "incoming")),  # type: ignore[arg-type]
                 on_change=lambda folder: self.request(Job.SYNC_FOLDERS, folders=(folder,)),
-                on_lost=self._watcher_lost, folder="INBOX")
+                on_lost=lambda error: self._watcher_lost(watcher, error), folder="INBOX")
             self._watcher = watcher
-        watcher.start()
+            # Started under the lock: a second caller sees it running and starts no twin
+            # (two watchers both report the same loss, the second after the recovery).
+            watcher.start()
 
-    def _watcher_lost(self, error: TuiMailError) -> None:
-        watcher = self._watcher
-        if watcher is not None and watcher.gave_up:  # type: ignore[attr-defined]
+    def _watcher_lost(self, watcher: object, error: TuiMailError) -> None:
+        if watcher is not self._watcher:
+            return  # an old watcher's news: a newer one watches already
+        if watcher.gave_up:  # type: ignore[attr-defined]
             self.host.emit(Notice(self.account.name, str(error), "warning"))
             return
         self.connection_lost(error)

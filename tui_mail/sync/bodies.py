@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_mail.errors import ConnectError, TuiMailError
+from tui_mail.errors import CacheError, ConnectError, TuiMailError
 from tui_mail.model import RECENT_DAYS, Account, Protocol
 from tui_mail.remote.backend import FetchBackend, MessagesGone
 from tui_mail.store.db import Store
@@ -192,7 +192,11 @@ class BodyFetcher:
                 started = time.monotonic()
                 for uid, raw in backend.fetch_bodies(row.folder, [row.uid]):
                     if uid == row.uid:
-                        store.set_body(row_id, raw)
+                        try:
+                            store.set_body(row_id, raw)
+                        except CacheError as exc:  # a full disk: shown all the same
+                            log.warning("%s: a fetched body could not be kept: %s",
+                                        self.account.name, exc)
                         log.info("%s: fetched a body of %d bytes from %s in %.0f ms",
                                  self.account.name, len(raw), row.folder,
                                  (time.monotonic() - started) * 1000)

@@ -321,6 +321,7 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
                     self._told_errors.pop(event.account, None)
                 status.set_state(event.account, connection=Connection.ONLINE, error=event.error,
                                  retry_in=None)
+                self._retry_unavailable_bodies(event.account)
             else:
                 status.set_state(event.account, connection=Connection.OFFLINE,
                                  error=event.error, retry_in=event.retry_in)
@@ -329,6 +330,15 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
             status.set_state(event.account, error=event.message)
             if not message.quiet:
                 self._tell_once(event.account, event.message)
+
+    def _retry_unavailable_bodies(self, account: str) -> None:
+        """A message that could not be downloaded (offline) is shown once its server answers."""
+        from tui_mail.ui.widgets.message_view import MessageView
+
+        for screen in self.screen_stack:
+            for view in screen.query(MessageView):
+                if view.summary is not None and view.summary.account == account:
+                    view.retry_unavailable()
 
     def _tell_once(self, account: str, error: str) -> None:
         """Offline, each retry fails the same way: the status line says it; a notification

@@ -1,0 +1,92 @@
+"""Bodies in the interface, on a cache that has only the list (as after the first sync): the
+message screen and the preview fetch them at once, a very large one asks first, an offline one
+says why and shows up once the server answers. (2,144 green tests once hid a client that
+could not show the body of an IMAP message: every test and the demo had the bodies.)"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import pytest
+
+from tests.ui.conftest import screen_text, settle
+from tests.ui_actions.conftest import SUBJECTS, Synced
+from tui_mail.store.db import Store
+from tui_mail.ui.app import TuiMailApp
+from tui_mail.ui.screens.message import MessageScreen
+from tui_mail.ui.widgets.confirm_download import ConfirmDownload
+from tui_mail.ui.widgets.message_list import MessageList
+
+pytestmark = pytest.mark.servers
+
+
+async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+def no_body_cached(synced: Synced) -> None:
+    with Store.open(synced.cache, readonly=True) as store:
+        assert store.missing_bodies(synced.account.name)[0] == len(SUBJECTS)
+
+
+def app_for(synced: Synced, **account_changes: object) -> TuiMailApp:
+    account = replace(synced.account, **account_changes)  # type: ignore[arg-type]
+    config = replace(synced.config, accounts=(account,))
+    app = TuiMailApp(config, synced.cache, sync_on_start=False,
+                     themes_dir=synced.cache.parent / "no-user-themes")
+    app.replay_delay = None
+    return app
+
+
+async def test_enter_on_a_message_whose_body_is_not_cached_shows_its_text(synced: Synced):
+    no_body_cached(synced)
+    app = synced.app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        subject = app.query_one(MessageList).selected.subject
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: f"Body of {subject}." in screen_text(app))
+        assert isinstance(app.screen, MessageScreen)
+    with Store.open(synced.cache, readonly=True) as store:
+        assert store.missing_bodies(synced.account.name)[0] < len(SUBJECTS)  # kept
+
+
+async def test_the_preview_pane_shows_the_body_of_a_message_not_cached_yet(synced: Synced):
+    no_body_cached(synced)
+    app = synced.app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        subject = app.query_one(MessageList).selected.subject
+        await wait_for(pilot, lambda: f"Body of {subject}." in screen_text(app))
+
+
+async def test_a_message_larger_than_body_ask_above_is_downloaded_once_the_user_says_yes(
+        synced: Synced):
+    app = app_for(synced, body_ask_above=10)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        subject = app.query_one(MessageList).selected.subject
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDownload))
+        assert "Download this message of" in screen_text(app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: f"Body of {subject}." in screen_text(app))
+
+
+async def test_offline_the_viewer_says_why_and_shows_the_message_once_the_server_answers(
+        synced: Synced):
+    app = synced.app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        subject = app.query_one(MessageList).selected.subject
+        with synced.servers.dovecot_stopped():
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "not downloaded yet" in screen_text(app))
+            assert "server answers again" in screen_text(app)
+        # No key pressed: the account's retries find the server, the view tries again.
+        await wait_for(pilot, lambda: f"Body of {subject}." in screen_text(app), timeout=30)
