@@ -273,6 +273,23 @@ class AccountWorker:
         that can pass (the job that failed runs again then)."""
         retry = temporary(error)
         with self._cond:
+            now = time.monotonic()
+            # Several connections (sync, bodies, IDLE) may fail at once in one outage: the
+            # first one is told and sets the backoff; the others change nothing.
+            known = self.online is False and (
+                (retry and self._retry_at is not None and now < self._retry_at)
+                or (not retry and self.error == str(error)))
+            if known:
+                if retry:
+                    self._due[job if job is not None else Job.SYNC_ALL] = 0.0
+                self._cond.notify_all()
+        if known:
+            if threading.current_thread() is self._thread:
+                self._close_engine()
+            else:
+                self._engine_stale = True
+            return
+        with self._cond:
             self.online = False
             self.error = str(error)
             delay: float | None = None

@@ -31,7 +31,8 @@ from tui_mail.store.db import Store
 from tui_mail.sync.proclock import ProcessLock, lock_path
 
 CHUNK = 20  # bodies per FETCH in the background; the download yields between chunks
-IDLE_CLOSE = 120.0  # seconds an on-demand connection stays open unused
+IDLE_CLOSE = 20 * 60.0  # seconds an unused body connection stays open (servers allow 30 min)
+WARM = -1  # the row id of a request that only opens the connection
 PREFETCH_LIMIT = 8  # queued prefetches kept; older ones give way to the newest cursor position
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,13 @@ class BodyFetcher:
             self._start()
             return future
 
+    def warm(self) -> None:
+        """Open the connection now, so that the first message opened does not wait for the
+        TLS handshake and the login."""
+        with self._lock:
+            self._put(2, WARM, Future())
+            self._start()
+
     def _put(self, priority: int, row_id: int, future: Future[bytes]) -> None:
         self._serial += 1
         self._queue.put(_Request(priority, -self._serial if priority else self._serial,
@@ -131,6 +139,15 @@ class BodyFetcher:
                         backend = None
                     continue
                 if request.future.done():
+                    continue
+                if request.row_id == WARM:
+                    if backend is None:
+                        try:
+                            backend = self._connect()
+                            self._on_connection(True, None)
+                        except TuiMailError as exc:
+                            self._on_connection(False, exc)
+                    request.future.set_result(b"")
                     continue
                 if request.priority and self._queue.qsize() > PREFETCH_LIMIT:
                     self._forget(request, None)

@@ -100,6 +100,9 @@ class MailService:
             if worker is not None:
                 worker.request(Job.SYNC_ALL)
                 worker.request(Job.DELIVER)
+            fetcher = self.fetcher(account.name)
+            if fetcher is not None:
+                fetcher.warm()
         self.report_outbox()
 
     def stop(self, timeout: float = 2.0) -> None:

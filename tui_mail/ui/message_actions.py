@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["ActOutcome", "MessageActions", "plural"]
 
 PREFETCH_AHEAD = 3  # bodies fetched below the cursor (and one above) when a message is shown
+PREFETCH_DELAY = 0.5  # seconds the cursor rests before its neighbours are fetched
 
 
 class MessageActions:
@@ -122,10 +123,20 @@ class MessageActions:
 
     def prefetch_around(self, message_list: MessageList) -> None:
         """Ask for the bodies next to the cursor (those below first: the usual next read), so
-        that moving on shows them at once. The service fetches them after any open."""
+        that moving on shows them at once. Asked a moment later, once the cursor rests: the
+        message just opened is drawn first, without them competing for the interpreter."""
+        app: Any = self
+        timer = getattr(self, "_prefetch_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._prefetch_timer = app.set_timer(PREFETCH_DELAY, lambda: self._prefetch(message_list))
+
+    def _prefetch(self, message_list: MessageList) -> None:
+        if not message_list.is_attached:
+            return
         cursor = message_list.cursor
-        rows = [message_list.summary_at(r) for r in (*range(cursor + 1, cursor + 1 + PREFETCH_AHEAD),
-                                                    cursor - 1) if 0 <= r < message_list.row_count]
+        wanted = (*range(cursor + 1, cursor + 1 + PREFETCH_AHEAD), cursor - 1)
+        rows = [message_list.summary_at(r) for r in wanted if 0 <= r < message_list.row_count]
         self.service.prefetch([row for row in rows if row is not None])
 
     # ---- replay to the server ---------------------------------------------------------------

@@ -35,6 +35,7 @@ from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text, 
 RESIZE_REDRAW_DELAY = 0.1  # seconds
 SEARCH_MATCH = "$search-match-foreground on $search-match-background"
 MAX_LINE = 2000  # cells drawn of one body line; the rest is cut with a marker
+FIRST_PAINT_LINES = 120  # a long body's first step: more than a screen shows
 
 class Mode:
     TEXT = "text"
@@ -279,7 +280,7 @@ class MessageView(VerticalScroll, can_focus=True):
             return
         self.raw = event.raw
         self.shown = event.shown
-        self._draw(event.shown)
+        self._draw(event.shown, first=True)
 
     def on_message_view_fetching(self, event: Fetching) -> None:
         if self._current(event) and self.shown is None:
@@ -340,7 +341,11 @@ class MessageView(VerticalScroll, can_focus=True):
         part.update(content)
         part.display = bool(content.plain)
 
-    def _draw(self, shown: Shown) -> None:
+    def _draw(self, shown: Shown, first: bool = False) -> None:
+        """Draw `shown`. The `first` time, a long body is drawn in two steps: the lines a
+        screen shows at once, then (after that frame) the rest. Laying out a long body costs
+        Textual about a quarter of a second per thousand lines, which the reader need not
+        wait for to start reading."""
         message = shown.message
         self._wrap_width = self.scrollable_content_region.width
         if shown.headers:
@@ -363,9 +368,21 @@ class MessageView(VerticalScroll, can_focus=True):
             note = "html part (no plain text part)"
         if note:
             body = Content(f"[{note}]\n").stylize("$text-muted").append(body)
+        head = first_screens(body, FIRST_PAINT_LINES) if first else None
+        self.query_one("#body", Static).update(head if head is not None else body)
+        self._set_part("#links", links_content(shown.links) if head is None else Content(""))
+        self.scroll_home(animate=False)
+        if head is not None:
+            self.call_after_refresh(self._draw_rest, shown, body)
+
+    def _draw_rest(self, shown: Shown, body: Content) -> None:
+        """The second step of a long body (unless another message is shown meanwhile)."""
+        if self.shown is not shown:
+            return
+        offset = self.scroll_y
         self.query_one("#body", Static).update(body)
         self._set_part("#links", links_content(shown.links))
-        self.scroll_home(animate=False)
+        self.scroll_to(y=offset, animate=False)
 
     def set_highlight(self, pattern: re.Pattern[str] | None) -> None:
         """Mark these words (a search's) in the body; redraws a message already shown (its
@@ -451,6 +468,16 @@ class MessageView(VerticalScroll, can_focus=True):
             self.notify("This message has no attachments.")
             return
         self.app.push_screen(AttachmentPicker(message.attachments, self.raw))
+
+
+def first_screens(body: Content, lines: int) -> Content | None:
+    """The first `lines` lines of a longer body (None when it is not longer)."""
+    end = -1
+    for _ in range(lines):
+        end = body.plain.find("\n", end + 1)
+        if end < 0:
+            return None
+    return body[:end]
 
 
 def unavailable_text(summary: MessageSummary, error: Exception) -> str:
