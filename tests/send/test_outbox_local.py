@@ -362,3 +362,9 @@ def test_cli_send_queue_only_then_flush_through_sendmail_command(tmp_path: Path)
     assert "outbox #1: sent" in flushed.stdout
     assert calls(tmp_path) == ["-oi -f alice@example.test -- bob@example.test"]
     assert "empty" in run("outbox").stdout
+
+
+def test_the_retry_backoff_is_1_2_4_minutes_and_never_more_than_an_hour() -> None:
+    """What the README promises for temporary failures other than an unreachable server."""
+    assert [backoff(n) for n in (1, 2, 3)] == [60, 120, 240]
+    assert max(backoff(n) for n in range(1, 40)) == 3600

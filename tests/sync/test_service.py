@@ -412,3 +412,61 @@ def test_a_reply_once_sent_marks_its_original_answered_on_the_server(
                what="the original answered on the server")
     row = inbox_rows(cache)["Question"]
     assert row.flags.answered
+
+
+def test_an_unreachable_server_is_tried_again_after_2_s_then_less_often_at_least_each_minute(
+        tmp_path: Path, services) -> None:
+    """The README's promise, read off the service's own reports: nothing listens on the port."""
+    from tests.servers.netutil import free_ports
+    from tui_mail.sync.account_worker import RETRY_DELAYS
+
+    [port] = free_ports(1)
+    incoming = ServerConfig(Protocol.IMAP, "127.0.0.1", port, Security.TLS, "me",
+                            password_command="echo x", timeout=5.0)
+    account = Account(name="work", address=Address("Me", "me@example.test"),
+                      incoming=incoming, smtp=None)
+    events = Events()
+    service = MailService([account], tmp_path / "cache.sqlite3", events,
+                          ServiceSettings(idle=False))
+    services.append(service)
+    service.start()
+    wait_until(lambda: len(events.of(ConnectionState)) >= 3, what="three tries")
+    delays = [e.retry_in for e in events.of(ConnectionState)][:3]
+    assert delays == [2.0, 3.0, 5.0]
+    assert all(not e.online and "refused" in e.error for e in events.of(ConnectionState))
+    assert RETRY_DELAYS[0] <= 5 and max(RETRY_DELAYS) == 60  # first within 5 s, then <= 60 s
+
+
+def test_what_was_done_offline_reaches_the_server_once_it_answers_without_being_asked(
+        own_dovecot, sync_certs, tmp_path: Path, services, with_password) -> None:
+    user = own_dovecot.new_user()
+    own_dovecot.deliver(user, raw_message("Flag me offline"))
+    account = with_password(imap_account(own_dovecot, user.login, user.address,
+                                         sync_certs.ca_file), user.password)
+    cache = tmp_path / "cache.sqlite3"
+    events = Events()
+    service = MailService([account], cache, events,
+                          ServiceSettings(replay_delay=0.1, sync_every_minutes=0))
+    services.append(service)
+    service.start()
+    wait_until(lambda: "Flag me offline" in inbox_rows(cache), what="the list")
+    assert service.wait_quiet(WAIT)
+    own_dovecot.stop()
+    try:
+        row = inbox_rows(cache)["Flag me offline"]
+        outcome = service.act("flag", [row])
+        assert not outcome.errors
+        wait_until(lambda: any(not e.online for e in events.of(ConnectionState)),
+                   what="the replay finding the server gone")
+        assert inbox_rows(cache)["Flag me offline"].flags.flagged  # the cache has it at once
+    finally:
+        own_dovecot.start()
+    backend = ImapBackend.open(account.incoming, Credentials(user.login, password=user.password))
+    try:
+        def flagged_on_server() -> bool:
+            backend._select("INBOX", readonly=True)  # noqa: SLF001
+            backend._selected = None  # noqa: SLF001 - select again each time: see new flags
+            return bool(backend._client.search(["FLAGGED"]))  # noqa: SLF001
+        wait_until(flagged_on_server, what="the flag on the server")
+    finally:
+        backend.close()

@@ -318,3 +318,24 @@ async def test_escape_closes_the_folder_pane_over_the_list_in_a_narrow_window(ma
         assert app.query_one(MessageList).region.width >= 78
         await pilot.press("escape")  # nothing left to close: nothing happens
         assert app.is_running
+
+
+async def test_the_status_line_says_what_waits_in_the_outbox_and_what_is_held(
+        make_app) -> None:
+    from tui_mail.sync.events import ConnectionState, OutboxStatus
+
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
+        assert "outbox" not in screen_text(app)
+        app.report_sync_event(OutboxStatus(2, 1))
+        app.report_sync_event(ConnectionState("work", False, "connection refused", 5.0))
+        await settle(pilot)
+        text = screen_text(app)
+        assert "outbox: 2 waiting, 1 held" in text
+        assert "work: offline, retrying (connection refused)" in text
+        app.report_sync_event(OutboxStatus(0, 0))
+        app.report_sync_event(ConnectionState("work", True))
+        await settle(pilot)
+        assert "outbox" not in screen_text(app)
+        assert "work: online" in screen_text(app)

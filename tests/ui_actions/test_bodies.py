@@ -5,6 +5,7 @@ could not show the body of an IMAP message: every test and the demo had the bodi
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 
@@ -17,6 +18,7 @@ from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.widgets.confirm_download import ConfirmDownload
 from tui_mail.ui.widgets.message_list import MessageList
+from tui_mail.ui.widgets.search_bar import SearchBar
 
 pytestmark = pytest.mark.servers
 
@@ -90,3 +92,32 @@ async def test_offline_the_viewer_says_why_and_shows_the_message_once_the_server
             assert "server answers again" in screen_text(app)
         # No key pressed: the account's retries find the server, the view tries again.
         await wait_for(pilot, lambda: f"Body of {subject}." in screen_text(app), timeout=30)
+
+
+async def test_search_says_how_many_messages_are_not_downloaded_yet(synced: Synced):
+    no_body_cached(synced)
+    app = synced.app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"Report")
+        await wait_for(pilot, lambda: "not downloaded yet" in screen_text(app))
+        # Those the preview and its prefetching have not fetched meanwhile.
+        status = app.query_one(SearchBar).status_text
+        assert re.search(r"· [1-5] messages? \(\d.*\) not downloaded yet: their text is not "
+                         "searched", status), status
+
+
+async def test_the_viewer_says_loading_with_the_size_while_the_body_is_on_its_way(
+        synced: Synced, monkeypatch):
+    from concurrent.futures import Future
+
+    app = synced.app()
+    waiting: Future[bytes] = Future()
+    monkeypatch.setattr(app.service, "fetch_body", lambda summary, allow_large=False: waiting)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Loading… downloading the message (" in screen_text(app))
+        waiting.set_result(b"Subject: Arrived\r\nFrom: a@example.com\r\n\r\nThe text came.\r\n")
+        await wait_for(pilot, lambda: "The text came." in screen_text(app))

@@ -621,7 +621,10 @@ class MailboxScreen(ActingScreen, Screen[None]):
                                        limit=SEARCH_FIRST)
                 complete = len(results) < SEARCH_FIRST
                 self.app.call_from_thread(self._search_done, serial, query, results, complete)
-                if complete or serial != self._search_serial:
+                if serial != self._search_serial:
+                    return
+                if complete:
+                    self._tell_missing_bodies(serial, account, folder, role)
                     return
                 painted = threading.Event()
                 self.app.call_from_thread(self.call_after_refresh, painted.set)
