@@ -11,6 +11,7 @@ used.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from tui_mail.ui.screens.mailbox import MailboxScreen
 
 UI_DIR = Path(__file__).parent
+log = logging.getLogger(__name__)
 
 
 class SyncUpdate(Message):
@@ -222,6 +224,15 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
         if isinstance(event, events.Key) and self._quitting:
             return
         await super().on_event(event)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               **kwargs: Any) -> None:
+        """Show a notification; the errors and warnings shown are also written to the log
+        (the README's promise: every error the user saw, in the log)."""
+        if severity in ("error", "warning"):
+            log.log(logging.ERROR if severity == "error" else logging.WARNING, "shown: %s%s",
+                    f"{title}: " if title else "", message)
+        super().notify(message, title=title, severity=severity, **kwargs)
 
     async def action_quit(self) -> None:
         """Quit. A message being written is kept as a local draft first (its autosave runs
