@@ -177,7 +177,7 @@ async def service_quiet(pilot: Pilot[object], timeout: float = 30.0) -> None:
     """Let the app run until its mail service has nothing running or due now (three checks
     in a row: a job that ends may ask for the next)."""
     service = getattr(pilot.app, "service", None)
-    if service is None:
+    if service is None or not service.running:
         return
     deadline = time.monotonic() + timeout
     quiet = 0

@@ -123,6 +123,12 @@ class MailService:
         for account in accounts:
             self.accounts.setdefault(account.name, account)
 
+    @property
+    def running(self) -> bool:
+        """Whether any of its threads was ever started (nothing to wait for otherwise)."""
+        with self._lock:
+            return bool(self._workers or self._fetchers)
+
     def is_quiet(self) -> bool:
         """No work runs or is due now in any account (later work, like the next periodic
         sync, does not count)."""

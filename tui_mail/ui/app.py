@@ -31,6 +31,7 @@ from tui_mail.config import Config, UISettings, default_state_dir
 from tui_mail.gc_pause import resume_gc
 from tui_mail.model import MessageSummary
 from tui_mail.store.db import Store
+from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.compose_actions import ComposeActions
 from tui_mail.ui.keys import ActionCommands, Scope, bindings, bound_actions, keymap_from_config
 from tui_mail.ui.message_actions import MessageActions
@@ -38,8 +39,10 @@ from tui_mail.ui.setup_actions import SetupActions
 from tui_mail.ui.widgets.status_line import Connection
 
 if TYPE_CHECKING:
+    from tui_mail.errors import TuiMailError
     from tui_mail.sync.events import SyncEvent
     from tui_mail.ui.screens.mailbox import MailboxScreen
+    from tui_mail.ui.widgets.message_list import MessageList
 
 UI_DIR = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -64,7 +67,7 @@ class SyncUpdate(Message):
                 and message.event.account == self.event.account)
 
 
-class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
+class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, App[None]):
     """tui-mail's interface over the local cache."""
 
     TITLE = "tui-mail"
@@ -341,6 +344,15 @@ class TuiMailApp(ComposeActions, MessageActions, SetupActions, App[None]):
             status.set_state(event.account, error=event.message)
             if not message.quiet:
                 self._tell_once(event.account, event.message)
+
+    def cache_trouble(self, error: TuiMailError) -> None:
+        """The cache could not be read or written (damaged, full disk, removed): said once
+        per distinct trouble; the interface goes on with what it can still read."""
+        log.error("the cache failed under the interface: %s", error)
+        self._tell_once("cache", str(error))
+
+    def on_message_list_read_failed(self, message: MessageList.ReadFailed) -> None:
+        self.cache_trouble(message.error)
 
     def _retry_unavailable_bodies(self, account: str) -> None:
         """A message that could not be downloaded (offline) is shown once its server answers."""

@@ -39,6 +39,7 @@ from tui_mail.mail.compose import (
 from tui_mail.mail.draftfile import DraftFields, draft_to_bytes
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import Account, AttachedFile, Draft, Identity
+from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
 from tui_mail.ui.widgets.compose_fields import AddressLookup, AddressSuggester, PathSuggester
@@ -111,7 +112,7 @@ class AttachmentList(OptionList):
         self.display = bool(self.items)
 
 
-class ComposerScreen(Screen[None]):
+class ComposerScreen(SaysCacheErrors, Screen[None]):
     """Write, send, save or postpone one message."""
 
     DEFAULT_CSS = """

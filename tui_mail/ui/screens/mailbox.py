@@ -22,9 +22,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 
-from tui_mail.errors import QueryError, TuiMailError
+from tui_mail.errors import CacheError, QueryError, TuiMailError
 from tui_mail.model import Folder, FolderRole, MessageSummary
 from tui_mail.store.types import ThreadOrder, View
+from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
 from tui_mail.ui.screens.sources import ListState, ThreadRows, ViewRows, view_for
@@ -48,7 +49,7 @@ RETHREAD_DELAY = 0.3  # seconds without a change before a threaded list is read 
 PAINT_WAIT_SECONDS = 0.25  # the second step waits this long at most for the first to be painted
 
 
-class MailboxScreen(ActingScreen, Screen[None]):
+class MailboxScreen(SaysCacheErrors, ActingScreen, Screen[None]):
     """Folder tree, message list, preview pane, search bar and status line."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
@@ -173,10 +174,16 @@ class MailboxScreen(ActingScreen, Screen[None]):
     # ---- data -------------------------------------------------------------------------------
 
     def reload_folders(self) -> None:
-        """Re-read folders and their counts from the cache and redraw the tree."""
+        """Re-read folders and their counts from the cache and redraw the tree (kept as it was
+        when the cache cannot be read: the app says why)."""
         store = self.tui.store
         by_account: dict[str, list[Folder]] = {}
-        for folder in store.folders():
+        try:
+            folders = store.folders()
+        except CacheError as exc:
+            self.tui.cache_trouble(exc)
+            return
+        for folder in folders:
             by_account.setdefault(folder.account, []).append(folder)
         names = list(self.tui.account_names)
         names += [name for name in by_account if name not in names]

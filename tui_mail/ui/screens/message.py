@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from tui_mail.model import MessageSummary
+from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
 from tui_mail.ui.widgets.key_bar import KeyBar
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from tui_mail.ui.app import TuiMailApp
 
 
-class MessageScreen(ActingScreen, Screen[None]):
+class MessageScreen(SaysCacheErrors, ActingScreen, Screen[None]):
     """Reads the message under the list's cursor; moving to the next one moves that cursor."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(

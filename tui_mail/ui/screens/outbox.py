@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from tui_mail.errors import TuiMailError
 from tui_mail.mail.headers import parse_headers
 from tui_mail.store.types import OUTBOX_UNDER_WAY, OutboxItem, OutboxState
+from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.text import sanitize_line
@@ -95,7 +96,7 @@ class ConfirmOutboxDelete(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class OutboxScreen(Screen[None]):
+class OutboxScreen(SaysCacheErrors, Screen[None]):
     """Every outbox entry of the cache; the list re-reads the store after each change."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(

@@ -25,6 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_mail.errors import CacheError, TuiMailError
 from tui_mail.model import MessageSummary
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
@@ -171,6 +172,13 @@ class MessageList(ScrollView, can_focus=True):
         def control(self) -> MessageList:
             return self.message_list
 
+    class ReadFailed(Message):
+        """The cache could not be read (damaged, removed): the rows are shown empty."""
+
+        def __init__(self, error: TuiMailError) -> None:
+            super().__init__()
+            self.error = error
+
     class Opened(Message):
         """The user asked to open a message (Enter or double click)."""
 
@@ -245,7 +253,11 @@ class MessageList(ScrollView, can_focus=True):
         self._pages.clear()
         self._strips.clear()
         self._now = self._clock()
-        self._count = self._source.count()
+        try:
+            self._count = self._source.count()
+        except CacheError as exc:  # the list is shown empty; the app says why
+            self._count = 0
+            self.post_message(self.ReadFailed(exc))
         self.virtual_size = Size(self.size.width, self._count)
         position = self._find(keep_id, old_position) if keep_id is not None else None
         target = position if position is not None else min(old_position, max(self._count - 1, 0))
@@ -257,7 +269,11 @@ class MessageList(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self, self.summary_at(target)))
 
     def _find(self, message_id: int, near: int) -> int | None:
-        position = self._source.position(message_id)
+        try:
+            position = self._source.position(message_id)
+        except CacheError as exc:
+            self.post_message(self.ReadFailed(exc))
+            return None
         if position is not None:
             return position
         first = max(0, near - REFIND_WINDOW) // PAGE_SIZE
@@ -271,7 +287,11 @@ class MessageList(ScrollView, can_focus=True):
     def _page(self, number: int) -> Sequence[MessageSummary | None]:
         page = self._pages.get(number)
         if page is None:
-            page = self._source.rows(number * PAGE_SIZE, PAGE_SIZE)
+            try:
+                page = self._source.rows(number * PAGE_SIZE, PAGE_SIZE)
+            except CacheError as exc:  # blank rows, not tried again until the list reloads
+                page = [None] * PAGE_SIZE
+                self.post_message(self.ReadFailed(exc))
             self._pages[number] = page
         return page
 
