@@ -392,8 +392,11 @@ def test_mail_sent_while_the_smtp_server_is_down_leaves_by_itself_once_it_is_bac
     assert events.of(OutboxStatus)[-1] == OutboxStatus(0, 0)
 
 
-def test_a_reply_once_sent_marks_its_original_answered_on_the_server(
-        mail_servers, tmp_path: Path, services, with_password) -> None:
+@pytest.mark.parametrize("kind, flag, subject", [
+    ("reply", b"\\Answered", "Re: Question"), ("forward", b"$Forwarded", "Fwd: Question")])
+def test_an_answer_once_sent_marks_its_original_answered_or_forwarded_on_the_server(
+        mail_servers, tmp_path: Path, services, with_password, kind: str, flag: bytes,
+        subject: str) -> None:
     me, friend = mail_servers.new_user(), mail_servers.new_user()
     original_id = make_msgid(domain="example.test")
     mail_servers.deliver(me, raw_message("Question", sender=friend.address, to=me.address,
@@ -405,13 +408,13 @@ def test_a_reply_once_sent_marks_its_original_answered_on_the_server(
     services.append(service)
     service.start()
     wait_until(lambda: "Question" in inbox_rows(cache), what="the original in the cache")
-    service.send(account, composed_to(account, friend.address, "Re: Question", original_id),
-                 origin=(original_id, "reply"))
-    wait_until(lambda: received(mail_servers, friend, "Re: Question"), what="the reply")
-    wait_until(lambda: b"\\Answered" in fetch(mail_servers, me, "INBOX")[0].flags,
-               what="the original answered on the server")
+    service.send(account, composed_to(account, friend.address, subject, original_id),
+                 origin=(original_id, kind))
+    wait_until(lambda: received(mail_servers, friend, subject), what="the answer")
+    wait_until(lambda: flag in fetch(mail_servers, me, "INBOX")[0].flags,
+               what=f"the original marked {flag!r} on the server")
     row = inbox_rows(cache)["Question"]
-    assert row.flags.answered
+    assert row.flags.answered if kind == "reply" else row.flags.forwarded
 
 
 def test_an_unreachable_server_is_tried_again_after_2_s_then_less_often_at_least_each_minute(
