@@ -6,13 +6,13 @@ could not show the body of an IMAP message: every test and the demo had the bodi
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import replace
 
 import pytest
 
 from tests.ui.conftest import screen_text, settle
 from tests.ui_actions.conftest import SUBJECTS, Synced
+from tests.ui_actions.test_background_sync import wait_for
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.message import MessageScreen
@@ -21,13 +21,6 @@ from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.search_bar import SearchBar
 
 pytestmark = pytest.mark.servers
-
-
-async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.05)
 
 
 def no_body_cached(synced: Synced) -> None:

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
@@ -23,6 +22,7 @@ from tui_mail.mail.headers import parse_headers
 from tui_mail.store.types import OUTBOX_UNDER_WAY, OutboxItem, OutboxState
 from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.widgets.compose_dialogs import Question
 from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.text import sanitize_line
 
@@ -66,7 +66,7 @@ def entry_content(entry: OutboxItem) -> Content:
     return Content("\n").join(lines)
 
 
-class ConfirmOutboxDelete(ModalScreen[bool]):
+class ConfirmOutboxDelete(Question):
     """Asks before a queued message is thrown away."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
@@ -82,18 +82,7 @@ class ConfirmOutboxDelete(ModalScreen[bool]):
         & .hint { color: $text-muted; }
     }
     """
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self._question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Content(self._question))
-            yield Label(Content("y: delete   n/Esc: keep it"), classes="hint")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
+    HINT = "y: delete   n/Esc: keep it"
 
 
 class OutboxScreen(SaysCacheErrors, Screen[None]):

@@ -33,14 +33,11 @@ DIALOG_CSS = """
 """
 
 
-class ConfirmDiscard(ModalScreen[bool]):
-    """Asks before throwing away text that was not saved anywhere."""
+class Question(ModalScreen[bool]):
+    """A yes-or-no question: the text, and a hint naming the keys. Subclasses give the keys
+    (BINDINGS to `answer(True)` / `answer(False)`), the hint and their looks."""
 
-    DEFAULT_CSS = "ConfirmDiscard {" + DIALOG_CSS + "}"
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("y,d", "answer(True)", "Discard"),
-        Binding("n,escape", "answer(False)", "Keep editing"),
-    ]
+    HINT = "y: yes   n/Esc: no"
 
     def __init__(self, question: str) -> None:
         super().__init__()
@@ -49,10 +46,21 @@ class ConfirmDiscard(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Content(self._question))
-            yield Label(Content("y: discard   n/Esc: keep editing"), classes="hint")
+            yield Label(Content(self.HINT), classes="hint")
 
-    def action_answer(self, discard: bool) -> None:
-        self.dismiss(discard)
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class ConfirmDiscard(Question):
+    """Asks before throwing away text that was not saved anywhere."""
+
+    DEFAULT_CSS = "ConfirmDiscard {" + DIALOG_CSS + "}"
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("y,d", "answer(True)", "Discard"),
+        Binding("n,escape", "answer(False)", "Keep editing"),
+    ]
+    HINT = "y: discard   n/Esc: keep editing"
 
 
 class ConfirmDelete(ModalScreen[bool]):

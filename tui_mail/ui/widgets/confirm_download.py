@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Label
 
-from tui_mail.ui.widgets.compose_dialogs import DIALOG_CSS
+from tui_mail.ui.widgets.compose_dialogs import DIALOG_CSS, Question
 
 
-class ConfirmDownload(ModalScreen[bool]):
+class ConfirmDownload(Question):
     """y or Enter downloads, n or Escape does not."""
 
     DEFAULT_CSS = "ConfirmDownload {" + DIALOG_CSS + "& > Vertical { max-width: 72; } }"
@@ -22,15 +17,4 @@ class ConfirmDownload(ModalScreen[bool]):
         Binding("y,enter", "answer(True)", "Download"),
         Binding("n,escape", "answer(False)", "Not now"),
     ]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self._question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Content(self._question))
-            yield Label(Content("y/Enter: download   n/Esc: not now"), classes="hint")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    HINT = "y/Enter: download   n/Esc: not now"
