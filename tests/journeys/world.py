@@ -157,8 +157,8 @@ password_command = "cat {secret}"
         """(FLAGS, message) of every message in a folder on the server."""
         client = self.imap(user)
         try:
-            typ, _ = client.select(folder, readonly=True)
-            if typ != "OK":
+            typ, count = client.select(folder, readonly=True)
+            if typ != "OK" or count[0] in (b"0", None):  # "1:*" of an empty folder is BAD
                 return []
             typ, data = client.fetch("1:*", "(FLAGS BODY.PEEK[])")
             out = []
