@@ -87,6 +87,9 @@ def test_a_full_disk_is_said_plainly_and_the_app_goes_on_reading(
     with small_disk(Path(world.env["XDG_DATA_HOME"]), "8m"):
         letters = [(unique("Knot tying"), "The bowline first, then the clove hitch."),
                    (unique("Rope order"), "Forty metres of eight-millimetre line.")]
+        big = unique("Hull survey")  # over body_size_cap: not downloaded in the background
+        world.deliver(big, "The survey found no osmosis.\n", when=minutes_ago(60),
+                      attachment=b"z" * 3_000_000)
         app = start_with_mail(world, start_app, *letters)
         filler = fill(world.data_dir, leave=0)
 
@@ -110,7 +113,11 @@ def test_a_full_disk_is_said_plainly_and_the_app_goes_on_reading(
         app.press("J")
         subject, body = letters[1]
         app.wait_for(f"Subject: {subject}", body)
+        # And one that was never downloaded is fetched and shown, though it cannot be kept.
+        app.press("J")
+        app.wait_for(f"Subject: {big}", "The survey found no osmosis.", "big-report.bin")
         app.back_to_list()
+        assert "is full" in log_text(world)  # what the screen said is in the log too
 
         # The user frees some space and tries again (`$`): the mail that came meanwhile shows.
         filler.unlink()
@@ -179,6 +186,7 @@ def test_a_cache_damaged_while_the_app_runs_is_said_and_the_app_keeps_running(
     app.wait_for(MAILBOX_KEYS, absent=["in: folder"])
     assert app.exit_status() is None, f"the app stopped:\n{app.joined_screen()}"
     assert "Traceback" not in app.screen()
+    assert "is damaged" in log_text(world)
     assert app.quit() == 0
 
 

@@ -66,7 +66,10 @@ def test_messages_read_while_the_imap_server_is_down_show_their_text(
         # Still offline (each retry shows "syncing" for a moment, then offline again).
         app.wait_for_status(lambda line: "○ work: offline, retrying" in line,
                             "that work is still offline")
-        assert re.search(r"work: offline: .* \(next try in \d+ s\)", log_text(world))
+        # The log names each failed try and the wait before the next: 2 s, then longer.
+        waits = [int(w) for w in re.findall(r"work: offline: .* \(next try in (\d+) s\)",
+                                            log_text(world))]
+        assert waits and waits[0] == 2 and waits == sorted(waits), waits
     finally:
         world.servers.start_dovecot()
 
