@@ -206,7 +206,8 @@ def test_a_message_opened_on_a_cache_damaged_under_the_app_says_why_it_cannot_be
     app.wait_for(f"Subject: {subject}")
     shown = app.until(lambda: viewer_body(app.screen()) not in ("", "Loading…")
                       and viewer_body(app.screen()),
-                      "the viewer showing the text, or why it cannot, instead of Loading…")
+                      "the viewer showing the text, or why it cannot, instead of Loading…",
+                      timeout=10)
     assert body in shown or "cache" in shown or "damaged" in app.screen(), shown
     assert app.exit_status() is None
     assert app.quit() == 0
