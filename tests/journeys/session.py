@@ -25,6 +25,7 @@ T = TypeVar("T")
 WIDTH, HEIGHT = 120, 40
 WIDE = 160  # the preview pane shows from 140 columns (tui_mail/ui/screens/mailbox.py)
 MAILBOX_KEYS = "⏎ Open  q Quit"  # the key bar of the mailbox (the viewer's starts "h HTML")
+VIEWER_KEYS = "h HTML  R Raw"  # the key bar of the message viewer
 START_TIMEOUT = 30.0  # the first screen and the start-up sync, on a busy 2-core machine
 TO_PLACEHOLDER = "name or address; → completes"
 

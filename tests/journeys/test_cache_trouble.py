@@ -190,10 +190,6 @@ def test_a_cache_damaged_while_the_app_runs_is_said_and_the_app_keeps_running(
     assert app.quit() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a message opened on a cache damaged under the running app stays 'Loading…' for ever: "
-    "MessageView._load_body calls service.fetch_body outside its try, and the CacheError of "
-    "store.raw_message ends the render worker silently"))
 def test_a_message_opened_on_a_cache_damaged_under_the_app_says_why_it_cannot_be_shown(
         world: MailWorld, start_app: StartApp) -> None:
     world.write_config(ui="sync_every_minutes = 0")

@@ -441,10 +441,21 @@ class ImapBackend:
             yield out
 
     def fetch_bodies(self, folder: str, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+        """Whole messages. A folder selected a while ago may not show mail that arrived since
+        (the server announces it with the next command's answer, after the FETCH): UIDs
+        missing from the answer are asked again once, after a fresh SELECT."""
+        fresh = self._selected != (folder, True)
         self._select(folder, readonly=True)
         for chunk in _chunks(list(uids), 50):
             with self._guard("FETCH bodies"):
                 data = self._client.fetch(list(chunk), ["BODY.PEEK[]"])
+            missing = [uid for uid in chunk if b"BODY[]" not in data.get(uid, {})]
+            if missing and not fresh:
+                self._selected = None
+                self._select(folder, readonly=True)
+                fresh = True
+                with self._guard("FETCH bodies"):
+                    data.update(self._client.fetch(missing, ["BODY.PEEK[]"]))
             for uid in chunk:
                 item = data.get(uid)
                 if item is not None and b"BODY[]" in item:

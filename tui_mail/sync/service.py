@@ -215,8 +215,11 @@ class MailService:
         """The whole message: from the cache, else fetched from the server at once (ahead of
         any background work). Over the account's `body_ask_above` the future fails with
         NeedsConfirmation unless `allow_large`."""
-        with self._lock:
-            cached = self.store.raw_message(summary.id)
+        try:
+            with self._lock:
+                cached = self.store.raw_message(summary.id)
+        except TuiMailError as exc:  # a damaged cache: the viewer says so
+            return _failed(exc)
         if cached is not None:
             return _done(cached)
         account = self.accounts.get(summary.account)

@@ -25,7 +25,7 @@ from textual.message import Message as TextualMessage
 from textual.timer import Timer
 from textual.widgets import Static
 
-from tui_mail.errors import TuiMailError
+from tui_mail.errors import CacheError, TuiMailError
 from tui_mail.mail.formats import HEADER_DATE
 from tui_mail.model import Attachment, Message, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
@@ -248,13 +248,17 @@ class MessageView(VerticalScroll, can_focus=True):
         from tui_mail.sync.bodies import NeedsConfirmation
 
         if raw is None:
-            future = self.app.service.fetch_body(summary, allow_large=allow_large)  # type: ignore[attr-defined]
-            if not future.done():
-                self.post_message(self.Fetching(self, summary))
             try:
+                future = self.app.service.fetch_body(summary, allow_large=allow_large)  # type: ignore[attr-defined]
+                if not future.done():
+                    self.post_message(self.Fetching(self, summary))
                 raw = future.result()
             except NeedsConfirmation as exc:
                 self.post_message(self.TooLarge(self, summary, exc.size))
+                return
+            except CacheError as exc:  # damaged, or gone: no server can help with that
+                self.post_message(self.Failed(self, summary,
+                                              f"This message cannot be shown: {exc}"))
                 return
             except TuiMailError as exc:
                 self.post_message(self.Failed(self, summary, unavailable_text(summary, exc),
