@@ -22,10 +22,12 @@ Everything lives in a temporary folder (or --home) and stops with the script.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -57,36 +59,50 @@ def main() -> int:
             command, rest = words[0], " ".join(words[1:])
             if command == "quit":
                 break
-            if command == "deliver":
-                count += 1
-                world.deliver(rest or f"Message {count}", f"Body of message {count}.\n")
-            elif command == "big":
-                world.deliver(rest or "A big report", "The report is attached.\n",
-                              attachment=b"x" * 3_000_000)
-            elif command == "html":
-                servers.deliver(world.user, message(
-                    rest or "Newsletter", "", to=world.user.address,
-                    html="<html><body><h1>News</h1><p>Only <b>HTML</b> here.</p>"
-                         "<p><a href='https://example.com/read'>Read more</a></p></body></html>"))
-            elif command in ("stop", "start", "restart") and rest in ("dovecot", "postfix"):
-                server = servers.dovecot if rest == "dovecot" else servers.postfix
-                if command in ("stop", "restart"):
-                    server.stop()
-                if command in ("start", "restart"):
-                    server.start()
-            elif command == "inbox":
-                for flags, msg in world.server_messages(rest or "INBOX"):
-                    print(f"  {msg['Subject']}  {flags.decode(errors='replace')}")
-            elif command == "friend":
-                for _flags, msg in world.server_messages("INBOX", world.friend):
-                    print(f"  {msg['Subject']}  from {msg['From']}")
-            else:
+            try:
+                done = run(command, rest, world, servers, count)
+            except Exception as exc:  # noqa: BLE001 - a command on a stopped server: say it
+                print(f"failed: {type(exc).__name__}: {exc}", flush=True)
+                continue
+            if done is None:
                 print(f"unknown command: {line.strip()}")
                 continue
+            count = done
             print("ok", flush=True)
     finally:
         servers.close()
     return 0
+
+
+def run(command: str, rest: str, world: MailWorld, servers: Any, count: int) -> int | None:
+    """One command of the script's input; the message count after it, or None if unknown."""
+    if command == "deliver":
+        count += 1
+        world.deliver(rest or f"Message {count}", f"Body of message {count}.\n")
+    elif command == "big":
+        world.deliver(rest or "A big report", "The report is attached.\n",
+                      attachment=b"x" * 3_000_000)
+    elif command == "html":
+        servers.deliver(world.user, message(
+            rest or "Newsletter", "", to=world.user.address,
+            html="<html><body><h1>News</h1><p>Only <b>HTML</b> here.</p>"
+                 "<p><a href='https://example.com/read'>Read more</a></p></body></html>"))
+    elif command in ("stop", "start", "restart") and rest in ("dovecot", "postfix"):
+        server = servers.dovecot if rest == "dovecot" else servers.postfix
+        if command in ("stop", "restart"):
+            server.stop()
+        if command in ("start", "restart"):
+            server.start()
+    elif command == "inbox":
+        for flags, msg in world.server_messages(rest or "INBOX"):
+            shown = re.search(rb"FLAGS \(([^)]*)\)", flags)
+            print(f"  {msg['Subject']}  [{shown[1].decode() if shown else ''}]")
+    elif command == "friend":
+        for _flags, msg in world.server_messages("INBOX", world.friend):
+            print(f"  {msg['Subject']}  from {msg['From']}")
+    else:
+        return None
+    return count
 
 
 if __name__ == "__main__":

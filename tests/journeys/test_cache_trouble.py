@@ -150,9 +150,11 @@ def test_a_cache_damaged_before_the_start_is_said_in_one_line_with_what_to_do(
     assert "is damaged" in log_text(world)
 
     # The user does what the line says, in a shell, and starts again: the mail is back.
-    command = re.search(r"\(mv (\S+) (\S+)\)", line)
-    assert command is not None
-    Path(command[1]).rename(command[2])
+    moves = re.findall(r"mv (\S+) (\S+?)[;,)]", line)
+    assert [m[0] for m in moves] == [str(world.cache), f"{world.cache}-wal"], line
+    for source, target in moves:
+        if Path(source).exists():
+            Path(source).rename(target)
     resync = subprocess.run([*tui_mail_command(), "sync"], env=world.env, cwd=world.home,
                             capture_output=True, text=True, timeout=60, check=False)
     assert resync.returncode == 0, resync.stderr

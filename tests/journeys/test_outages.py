@@ -49,7 +49,7 @@ def test_messages_read_while_the_imap_server_is_down_show_their_text(
     app.wait_for_mailbox(*(subject for subject, _ in letters))
     # The bodies download in the background after the sync (the cache is only read here).
     eventually(lambda: cached_bodies(world) >= len(letters), "every body in the cache")
-    wait_for_log(world, r"work: downloaded \d+ bodies")
+    wait_for_log(world, r"work: downloaded \d+ bod(y|ies)")
     assert all(b"\\Seen" not in flags for flags, _m in server_copies_of(world, letters))
 
     world.servers.stop_dovecot()

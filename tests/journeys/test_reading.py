@@ -137,7 +137,7 @@ def test_a_message_over_the_body_size_cap_opens_with_its_text_and_its_attachment
     app = start_app()
     app.wait_for_mailbox(small, big)
     # The background download takes the small one and leaves the big one for when it is read.
-    wait_for_log(world, r"work: downloaded 1 bodies")
+    wait_for_log(world, r"work: downloaded 1 body")
     # Its text is not searched yet, and the search says so.
     search(app, "attached", "No messages match", "1 message (", "not downloaded yet")
 

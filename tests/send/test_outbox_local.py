@@ -318,15 +318,17 @@ async def test_two_threads_of_one_process_take_turns_instead_of_being_busy(
     import asyncio
 
     path = store.path
-    outbox = Outbox(store, account(fake_sendmail(tmp_path)))
+    # One script for both threads: writing it again while the other runs it is ETXTBSY.
+    sender = account(fake_sendmail(tmp_path))
+    outbox = Outbox(store, sender)
     ids = [outbox.queue(message()) for _ in range(2)]
 
     def deliver_in_a_thread(entry_id: int) -> object:
         with Store.open(path) as own:
-            return asyncio.run(Outbox(own, account(fake_sendmail(tmp_path))).deliver(entry_id))
+            return asyncio.run(Outbox(own, sender).deliver(entry_id))
 
     results = await asyncio.gather(*(asyncio.to_thread(deliver_in_a_thread, i) for i in ids))
-    assert [r.sent for r in results] == [True, True]
+    assert [r.sent for r in results] == [True, True], [r.error for r in results]
     assert len(calls(tmp_path)) == 2
 
 
@@ -368,3 +370,23 @@ def test_the_retry_backoff_is_1_2_4_minutes_and_never_more_than_an_hour() -> Non
     """What the README promises for temporary failures other than an unreachable server."""
     assert [backoff(n) for n in (1, 2, 3)] == [60, 120, 240]
     assert max(backoff(n) for n in range(1, 40)) == 3600
+
+
+async def test_a_server_that_cannot_be_reached_is_tried_again_within_seconds(
+        store, tmp_path: Path) -> None:
+    """Not on the minutes of the 4xx backoff: mail leaves as soon as the server is back."""
+    from datetime import UTC, datetime
+
+    from tests.servers.netutil import free_ports
+    from tui_mail.remote.connection import Credentials
+
+    [port] = free_ports(1)  # nothing listens there
+    sender = Account(name="local", address=Address("Alice", "alice@example.test"),
+                     incoming=POP3, smtp=ServerConfig(Protocol.SMTP, "127.0.0.1", port,
+                                                      Security.TLS, "alice", timeout=5.0))
+    outbox = Outbox(store, sender, smtp_credentials=lambda: Credentials("alice", "pw"))
+    entry_id = outbox.queue(message())
+    delivery = await outbox.deliver(entry_id)
+    assert not delivery.sent and delivery.temporary and delivery.unreachable
+    wait = (store.outbox_get(entry_id).next_attempt_at - datetime.now(UTC)).total_seconds()
+    assert wait <= 5

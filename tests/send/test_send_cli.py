@@ -132,7 +132,7 @@ def test_postfix_down_then_outbox_flush_delivers_exactly_once(mail_servers, fres
         assert run.returncode == 75, run.output
         assert "kept in the outbox" in run.stderr and "connection refused" in run.stderr
         listing = cli("outbox", "list").stdout
-        assert "failed, will retry" in listing and bob.address in listing
+        assert "waiting, next try at" in listing and bob.address in listing
         flushed = cli("outbox", "flush")
         assert flushed.returncode == 75, flushed.output
         assert "outbox #1: not sent yet, kept in the outbox; it will be retried at" in flushed.stderr

@@ -372,6 +372,11 @@ def fetch(servers, user, folder: str) -> list:
         backend.close()
 
 
+def outbox_states(service: MailService) -> list[str]:
+    with Store.open(service.store_path, readonly=True) as store:
+        return [entry.state for entry in store.outbox_list()]
+
+
 def test_mail_sent_while_the_smtp_server_is_down_leaves_by_itself_once_it_is_back(
         mail_servers, tmp_path: Path, services, with_password) -> None:
     me, friend = mail_servers.new_user(), mail_servers.new_user()
@@ -384,7 +389,7 @@ def test_mail_sent_while_the_smtp_server_is_down_leaves_by_itself_once_it_is_bac
         service.send(account, composed_to(account, friend.address, "Queued while down"))
         wait_until(lambda: any(s.waiting == 1 for s in events.of(OutboxStatus)),
                    what="the outbox saying it waits")
-        wait_until(lambda: service._unreachable.get("work"), what="a failed attempt")  # noqa: SLF001
+        wait_until(lambda: outbox_states(service) == ["failed"], what="a failed attempt")
     wait_until(lambda: received(mail_servers, friend, "Queued while down"), timeout=60,
                what="the message delivered")
     assert service.wait_quiet(WAIT)
@@ -421,7 +426,7 @@ def test_an_unreachable_server_is_tried_again_after_2_s_then_less_often_at_least
         tmp_path: Path, services) -> None:
     """The README's promise, read off the service's own reports: nothing listens on the port."""
     from tests.servers.netutil import free_ports
-    from tui_mail.sync.account_worker import RETRY_DELAYS
+    from tui_mail.sync.retry import CONNECTION_RETRY
 
     [port] = free_ports(1)
     incoming = ServerConfig(Protocol.IMAP, "127.0.0.1", port, Security.TLS, "me",
@@ -437,7 +442,7 @@ def test_an_unreachable_server_is_tried_again_after_2_s_then_less_often_at_least
     delays = [e.retry_in for e in events.of(ConnectionState)][:3]
     assert delays == [2.0, 3.0, 5.0]
     assert all(not e.online and "refused" in e.error for e in events.of(ConnectionState))
-    assert RETRY_DELAYS[0] <= 5 and max(RETRY_DELAYS) == 60  # first within 5 s, then <= 60 s
+    assert CONNECTION_RETRY[0] <= 5 and max(CONNECTION_RETRY) == 60  # within 5 s, then <= 60 s
 
 
 def test_what_was_done_offline_reaches_the_server_once_it_answers_without_being_asked(
@@ -473,3 +478,57 @@ def test_what_was_done_offline_reaches_the_server_once_it_answers_without_being_
         wait_until(flagged_on_server, what="the flag on the server")
     finally:
         backend.close()
+
+
+def test_mail_queued_by_another_program_is_sent_by_the_running_service(
+        mail_servers, tmp_path: Path, services, with_password) -> None:
+    """`tui-mail send --queue-only` (or a send that failed) while the app runs: the app's
+    service finds it at its next look at the outbox and sends it, and says it waits."""
+    from tui_mail.sync.outbox import Outbox
+
+    me, friend = mail_servers.new_user(), mail_servers.new_user()
+    account = smtp_account(mail_servers, me, tmp_path, with_password)
+    cache = tmp_path / "cache.sqlite3"
+    events = Events()
+    service = MailService([account], cache, events, ServiceSettings(
+        sync_every_minutes=0, idle=False, outbox_look=0.5))
+    services.append(service)
+    service.start()
+    with Store.open(cache) as other_program:
+        Outbox(other_program, account).queue(
+            composed_to(account, friend.address, "Queued elsewhere"))
+    wait_until(lambda: received(mail_servers, friend, "Queued elsewhere"),
+               what="the message sent by the running service")
+    assert service.wait_quiet(WAIT)
+    assert outbox_states(service) == []
+    assert events.of(OutboxStatus)[-1] == OutboxStatus(0, 0)
+
+
+def test_a_move_the_server_refuses_puts_the_message_back_where_it_was(
+        dovecot, sync_certs, tmp_path: Path, services, with_password) -> None:
+    """A folder the cache knows and the server does not (deleted by another client): the
+    move fails, and the message is shown in its real folder again, with its server UID, so
+    that the next action on it reaches the server."""
+    user = dovecot.new_user()
+    dovecot.deliver(user, raw_message("Move me"))
+    account = with_password(imap_account(dovecot, user.login, user.address, sync_certs.ca_file),
+                            user.password)
+    cache = tmp_path / "cache.sqlite3"
+    events = Events()
+    service = MailService([account], cache, events,
+                          ServiceSettings(sync_every_minutes=0, idle=False, replay_delay=0.1))
+    services.append(service)
+    service.start()
+    wait_until(lambda: "Move me" in inbox_rows(cache), what="the list")
+    assert service.wait_quiet(WAIT)
+    with Store.open(cache) as store:
+        store.ensure_folder("work", "Gone")
+    before = inbox_rows(cache)["Move me"]
+    assert not service.act("move", [before], "Gone").errors
+    assert "Move me" not in inbox_rows(cache)  # at once, as always
+    wait_until(lambda: "Move me" in inbox_rows(cache), what="the message back in INBOX")
+    assert inbox_rows(cache)["Move me"].uid == before.uid
+    from tui_mail.sync.events import SyncError
+
+    wait_until(lambda: any("does not exist" in e.message for e in events.of(SyncError)),
+               what="the refusal said")

@@ -329,7 +329,8 @@ async def test_the_status_line_says_what_waits_in_the_outbox_and_what_is_held(
         await settle(pilot)
         assert "outbox" not in screen_text(app)
         app.report_sync_event(OutboxStatus(2, 1))
-        app.report_sync_event(ConnectionState("work", False, "connection refused", 5.0))
+        app.report_sync_event(ConnectionState(
+            "work", False, "imap://imap.example.com:993 (tls): connection refused", 5.0))
         await settle(pilot)
         text = screen_text(app)
         assert "outbox: 2 waiting, 1 held" in text

@@ -245,3 +245,30 @@ async def test_keys_typed_right_after_q_are_dropped_not_acted_on_while_quitting(
         await pilot.pause(0.3)
     assert app.return_code in (None, 0)
     assert not any(isinstance(screen, FolderPicker) for screen in app.screen_stack)
+
+
+async def test_undo_in_the_viewer_takes_back_the_delete_not_the_next_message_being_read(
+        demo_app):
+    """After `d` the viewer shows the next message, which marks it read: `u` must bring the
+    deleted message back (the notice offered that), not make the next one unread again."""
+    app = demo_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        message_list = app.screen.query_one(MessageList)
+        unread = [message_list.summary_at(i) for i in range(message_list.row_count)]
+        unread = [s for s in unread if s is not None and not s.flags.seen]
+        assert len(unread) >= 2
+        first = unread[0]
+        message_list.select_id(first.id)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        await pilot.press("d")  # the viewer moves on (to the next message in the list)
+        await settle(pilot)
+        shown = app.screen.current_summary()
+        assert shown is not None and shown.id != first.id
+        assert app.store.message_row(shown.id).flags.seen  # read because it is shown
+        await pilot.press("u")
+        await settle(pilot)
+        assert folder_of(app, first.id) == "INBOX"
+        assert app.store.message_row(shown.id).flags.seen

@@ -199,7 +199,7 @@ def _subject(raw: bytes) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "-"
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
 def _state_words(entry: Any) -> str:
@@ -208,7 +208,7 @@ def _state_words(entry: Any) -> str:
 
     state = entry.state
     if state == "failed":
-        return f"failed, will retry at {_when(entry.next_attempt_at)}"
+        return f"waiting, next try at {_when(entry.next_attempt_at)}"
     if state == "held":
         return f"held, waits for you (edit it, or `tui-mail outbox retry {entry.id}`)"
     if state == "unsure":

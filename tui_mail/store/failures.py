@@ -51,9 +51,10 @@ def full_disk(path: Path) -> str:
 
 def damaged(path: Path, detail: str) -> str:
     return (
-        f"the cache {path} is damaged ({detail}): move it aside (mv {path} {path}.damaged) and"
-        " run `tui-mail sync` to build a new one from your servers; mail waiting to be sent"
-        " stays in the moved file"
+        f"the cache {path} is damaged ({detail}): move it and its journal aside (mv {path}"
+        f" {path}.damaged; mv {path}-wal {path}.damaged-wal, if there is one) and run"
+        " `tui-mail sync` to build a new one from your servers; mail waiting to be sent stays"
+        " in the moved files"
     )
 
 

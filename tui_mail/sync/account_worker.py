@@ -28,10 +28,10 @@ from tui_mail.model import Account, Protocol
 from tui_mail.store.db import Store
 from tui_mail.sync.credentials import provider
 from tui_mail.sync.events import ConnectionState, EventSink, Notice, SyncError, SyncProgress
+from tui_mail.sync.retry import CONNECTION_RETRY
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = (2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0, 55.0, 60.0)  # seconds, then 60 each
 
 
 class Job(enum.IntEnum):
@@ -50,7 +50,7 @@ class Job(enum.IntEnum):
 class WorkerSettings:
     sync_every: float = 300.0  # seconds between syncs of every folder; 0: none
     idle: bool = True
-    retry_delays: tuple[float, ...] = RETRY_DELAYS
+    retry_delays: tuple[float, ...] = CONNECTION_RETRY
 
 
 @dataclass
@@ -304,7 +304,8 @@ class AccountWorker:
             self._cond.notify_all()
         log.warning("%s: offline: %s%s", self.account.name, error,
                     f" (next try in {delay:.0f} s)" if delay is not None else "")
-        self.host.emit(ConnectionState(self.account.name, False, str(error), delay))
+        self.host.emit(ConnectionState(self.account.name, False, str(error), delay,
+                                       self._failures))
         if threading.current_thread() is self._thread:
             self._close_engine()  # the engine belongs to this thread
         else:
@@ -421,7 +422,8 @@ class AccountWorker:
                                  Path(self.host.store_path).parent, should_yield=others_wait)
         self.connection_ok()
         if result.bodies:
-            log.info("%s: downloaded %d bodies", self.account.name, result.bodies)
+            log.info("%s: downloaded %d bod%s", self.account.name, result.bodies,
+                     "y" if result.bodies == 1 else "ies")
         if not result.finished:
             # Yielded to other work (it runs first), or another program is downloading.
             self.request(Job.BODIES, delay=60.0 if result.busy else 0.0)

@@ -128,15 +128,17 @@ class UserActions:
         self._undo: list[list[UndoStep]] = []
 
     def act(self, kind: ActionKind | str, summaries: Sequence[MessageSummary],
-            target: str | None = None) -> ActOutcome:
+            target: str | None = None, *, undoable: bool = True) -> ActOutcome:
         """Apply `kind` to the messages, per account; `target` names the folder of a move or
-        copy. Raises CacheError when the cache cannot be written (nothing was changed)."""
+        copy. Not `undoable`: kept off the undo stack (a message marked read because it was
+        opened is not what `u` should take back). Raises CacheError when the cache cannot be
+        written (nothing was changed)."""
         kind = ActionKind(kind)
         with self._lock:
-            return self._act(kind, summaries, target)
+            return self._act(kind, summaries, target, undoable)
 
     def _act(self, kind: ActionKind, summaries: Sequence[MessageSummary],
-             target: str | None) -> ActOutcome:
+             target: str | None, undoable: bool) -> ActOutcome:
         outcome = ActOutcome()
         by_account: dict[str, list[int]] = {}
         for summary in summaries:
@@ -177,10 +179,10 @@ class UserActions:
             elif for_good:
                 outcome.message = (f"Deleted {plural(for_good)} for good; moved "
                                    f"{plural(done - for_good)} to Trash.")
-            if steps:
+            if steps and undoable:
                 self._undo.append(steps)
                 del self._undo[:-UNDO_DEPTH]
-            outcome.undoable = bool(steps)
+            outcome.undoable = bool(steps) and undoable
             if outcome.undoable:
                 outcome.message += " (u: undo)"
         return outcome

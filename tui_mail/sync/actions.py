@@ -292,9 +292,9 @@ class ActionQueue:
                     self.io.action_done(action.id)  # already gone: what was asked is true
                     result.done += 1
                 else:
-                    self._failed(action.id, str(exc), result)
+                    self._failed(action.id, str(exc), result, action.payload)
             except (FolderMissing, NotSupported, ServerRefused) as exc:
-                self._failed(action.id, str(exc), result)
+                self._failed(action.id, str(exc), result, action.payload)
             else:
                 if action.kind == "move":
                     # The locally moved rows have no UID in the target; the next sync of the
@@ -307,8 +307,19 @@ class ActionQueue:
                              result)
         return result
 
-    def _failed(self, action_id: int, message: str, result: ReplayResult) -> None:
+    def _failed(self, action_id: int, message: str, result: ReplayResult,
+                payload: Mapping[str, object] | None = None) -> None:
+        """The server refused the action: it stays on record as failed, and the cached rows
+        it changed are put back as they were (a message moved into a folder the server does
+        not have would otherwise vanish from the cache's view of its real folder, since
+        nothing on the server changed that a sync would notice)."""
         self.io.action_failed(action_id, message)
+        if payload is not None:
+            restore = [(int(row_id), str(folder), uid, Flags.from_bits(int(bits)))
+                       for row_id, folder, uid, bits in payload.get("before", [])]  # type: ignore[attr-defined]
+            if restore:
+                self.io.store.restore_local(self.account.name, restore)
+                message += "; the message is shown as it was before"
         result.failed += 1
         result.errors.append(message)
 

@@ -46,6 +46,7 @@ class ConnectionState:
     online: bool
     error: str = ""
     retry_in: float | None = None
+    failures: int = 0  # tries in a row that found the server gone (a blink: 1)
 
 
 @dataclass(frozen=True)

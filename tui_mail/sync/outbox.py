@@ -55,6 +55,7 @@ from tui_mail.model import Protocol as MailProtocol
 from tui_mail.remote.connection import Credentials
 from tui_mail.store.types import OutboxItem, OutboxState
 from tui_mail.sync.proclock import ProcessLock, lock_path
+from tui_mail.sync.retry import connection_delay
 
 QUEUED = OutboxState.QUEUED.value
 SENDING = OutboxState.SENDING.value
@@ -418,7 +419,10 @@ class Outbox:
     ) -> Delivery:
         when = None
         if temporary:
-            when = self._at(backoff((entry.attempts or 0) + 1))  # the store counts this failure
+            attempts = (entry.attempts or 0) + 1  # the store counts this failure
+            # Unreachable: tried again on the connection schedule (seconds), so that mail
+            # leaves as soon as the server is back; a server's 4xx: on the slow backoff.
+            when = self._at(connection_delay(attempts) if unreachable else backoff(attempts))
             self.store.outbox_set_state(entry.id, RETRY, error, when)
             self._emit(entry.id, RETRY, error)
         else:

@@ -31,7 +31,6 @@ from tui_mail.model import Account, MessageSummary, Protocol
 from tui_mail.store.db import Store
 from tui_mail.store.types import OUTBOX_UNDER_WAY, OutboxItem, OutboxState
 from tui_mail.sync.account_worker import (
-    RETRY_DELAYS,
     AccountWorker,
     DraftJob,
     Job,
@@ -51,6 +50,7 @@ log = logging.getLogger(__name__)
 
 REPLAY_DELAY = 4.0  # seconds after the last action before it is sent (the undo moment)
 BUSY_RETRY = 30.0  # seconds before the outbox is looked at again when another program sends
+OUTBOX_LOOK = 60.0  # seconds between looks at the outbox (mail queued by another program)
 
 
 @dataclass
@@ -58,6 +58,7 @@ class ServiceSettings:
     sync_every_minutes: float = 5.0  # 0: only at start and when asked
     idle: bool = True
     replay_delay: float | None = REPLAY_DELAY  # None: only when `replay_now()` is called
+    outbox_look: float = OUTBOX_LOOK  # seconds between looks for mail another program queued
 
 
 class MailService:
@@ -83,11 +84,6 @@ class MailService:
         self.actions = UserActions(self.store, self.accounts, self._lock, self.replay_lock)
         self._workers: dict[str, AccountWorker] = {}
         self._fetchers: dict[str, BodyFetcher] = {}
-        # Outbox entries whose SMTP server could not be reached, retried on the connection
-        # backoff (seconds) rather than the outbox's (minutes): account -> ids, failures, when.
-        self._unreachable: dict[str, set[int]] = {}
-        self._smtp_failures: dict[str, int] = {}
-        self._smtp_retry_at: dict[str, float] = {}
         self._told_waiting: set[int] = set()  # outbox ids whose wait was told once
         self._stopped = False
 
@@ -255,10 +251,10 @@ class MailService:
         return time.monotonic() < self._held_until.get(account, 0.0)
 
     def act(self, kind: ActionKind | str, summaries: Sequence[MessageSummary],
-            target: str | None = None) -> ActOutcome:
+            target: str | None = None, *, undoable: bool = True) -> ActOutcome:
         """Apply an action (cache at once, server after the undo moment). Blocking: call
         from a worker thread. A cache that cannot be written raises CacheError."""
-        outcome = self.actions.act(kind, summaries, target)
+        outcome = self.actions.act(kind, summaries, target, undoable=undoable)
         self._schedule_replay(outcome.queued)
         return outcome
 
@@ -322,36 +318,19 @@ class MailService:
                         imap_credentials=provider(account, "incoming") if imap else None,
                         on_accepted=lambda entry: self._after_accepted(account, store, entry))
         deliveries = asyncio.run(outbox.flush())
-        name = account.name
-        unreachable = self._unreachable.get(name, set())
-        if unreachable and time.monotonic() >= self._smtp_retry_at.get(name, 0.0):
-            # The server could not be reached: try those again now, not only on the outbox's
-            # slow backoff, so that mail leaves within seconds of the server being back.
-            again = [e.id for e in store.outbox_list(name)
-                     if e.id in unreachable and e.state == OutboxState.FAILED]
-            if again:
-                deliveries += asyncio.run(outbox.flush(ids=again))
         for delivery in deliveries:
             self._tell_delivery(account, delivery)
         self.report_outbox()
-        worker = self.worker(name)
+        worker = self.worker(account.name)
         if worker is None:
             return
-        failing = {d.entry_id for d in deliveries if d.unreachable}
-        if failing:
-            self._unreachable[name] = failing | {
-                i for i in unreachable if i not in {d.entry_id for d in deliveries}}
-            count = self._smtp_failures[name] = self._smtp_failures.get(name, 0) + 1
-            delay = RETRY_DELAYS[min(count - 1, len(RETRY_DELAYS) - 1)]
-            self._smtp_retry_at[name] = time.monotonic() + delay
-            worker.request(Job.DELIVER, delay=delay)
-        elif deliveries:
-            self._unreachable.pop(name, None)
-            self._smtp_failures.pop(name, None)
-        retry = self._next_retry(store, name)
-        if retry is not None or any(d.busy for d in deliveries):
-            # A retry is due later, or another program is sending this account's mail.
-            worker.request(Job.DELIVER, delay=retry if retry is not None else BUSY_RETRY)
+        # Next: the soonest retry (an unreachable server's come within seconds), and in any
+        # case a look a while later (mail queued by `tui-mail send` meanwhile).
+        retry = self._next_retry(store, account.name)
+        if any(d.busy for d in deliveries):
+            retry = min(retry if retry is not None else BUSY_RETRY, BUSY_RETRY)
+        look = self.settings.outbox_look
+        worker.request(Job.DELIVER, delay=min(retry if retry is not None else look, look))
 
     def _after_accepted(self, account: Account, store: Store, entry: OutboxItem) -> None:
         """The original marked answered (queued: the worker replays it at once), the server

@@ -104,6 +104,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
         self.account_names: list[str] = [a.name for a in config.accounts] if config else []
         self.sync_on_start = sync_on_start and not demo and bool(self.account_names)
         self._told_errors: dict[str, str] = {}  # account -> the error last notified
+        self._offline: set[str] = set()  # accounts whose server does not answer now
         # The service creates (and migrates) the cache before anything reads it.
         self.service = MailService(
             config.accounts if config is not None and not demo else (), self.store_path,
@@ -255,10 +256,12 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
         self.push_screen(HelpScreen(bound_actions(self.screen)))
 
     def mark_read(self, summary: MessageSummary) -> MessageSummary:
-        """Mark a message read: the cache and the server are told by the service (in a
-        worker: the write must not hold up the interface); the summary shown is read."""
-        self.act_in_background("read", [summary], then=lambda outcome: self._refresh_after_flags(
-            summary.account, summary.folder))
+        """Mark a message read because it was read: the cache and the server are told by the
+        service (in a worker: the write must not hold up the interface). Not on the undo
+        stack: `u` takes back what the user did (a delete), not this."""
+        self.act_in_background(
+            "read", [summary], undoable=False,
+            then=lambda outcome: self._refresh_after_flags(summary.account, summary.folder))
         return replace(summary, flags=replace(summary.flags, seen=True))
 
     def _refresh_after_flags(self, account: str, folder: str) -> None:
@@ -331,18 +334,24 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
                              done=event.done, total=event.total, error="")
         elif isinstance(event, ConnectionState):
             if event.online:
+                self._offline.discard(event.account)
                 if not event.error:
                     self._told_errors.pop(event.account, None)
                 status.set_state(event.account, connection=Connection.ONLINE, error=event.error,
                                  retry_in=None)
                 self._retry_unavailable_bodies(event.account)
             else:
+                self._offline.add(event.account)
                 status.set_state(event.account, connection=Connection.OFFLINE,
                                  error=event.error, retry_in=event.retry_in)
-                self._tell_once(event.account, event.error)
+                # The status line says it at once; a notification only when it lasts (the
+                # first retry failed too) or needs the user (no retry planned).
+                if event.retry_in is None or event.failures >= 2:
+                    self._tell_once(event.account, event.error)
         elif isinstance(event, SyncError):
             status.set_state(event.account, error=event.message)
-            if not message.quiet:
+            # Offline, the connection's own report speaks for the errors that follow from it.
+            if not message.quiet and event.account not in self._offline:
                 self._tell_once(event.account, event.message)
 
     def cache_trouble(self, error: TuiMailError) -> None:

@@ -89,24 +89,24 @@ class MessageActions:
     # ---- acting -----------------------------------------------------------------------------
 
     def act(self, kind: str, summaries: Sequence[MessageSummary],
-            target: str | None = None) -> ActOutcome:
+            target: str | None = None, *, undoable: bool = True) -> ActOutcome:
         """Apply `kind` now, blocking (a worker thread's call; tests call it directly)."""
         try:
-            return self.service.act(kind, summaries, target)
+            return self.service.act(kind, summaries, target, undoable=undoable)
         except TuiMailError as exc:  # the cache cannot be written: nothing was changed
             return ActOutcome(errors=[f"Nothing was changed: {exc}"])
 
     def act_in_background(self, kind: str, summaries: Sequence[MessageSummary],
-                          target: str | None = None, *,
+                          target: str | None = None, *, undoable: bool = True,
                           then: Callable[[ActOutcome], None]) -> None:
         """Apply `kind` in a thread worker; `then(outcome)` runs on the interface after."""
-        self._act_worker(kind, list(summaries), target, then)
+        self._act_worker(kind, list(summaries), target, undoable, then)
 
     @work(thread=True, exit_on_error=False, group="act", description="act on messages")
     def _act_worker(self, kind: str, summaries: list[MessageSummary], target: str | None,
-                    then: Callable[[ActOutcome], None]) -> None:
+                    undoable: bool, then: Callable[[ActOutcome], None]) -> None:
         app: Any = self
-        outcome = self.act(kind, summaries, target)
+        outcome = self.act(kind, summaries, target, undoable=undoable)
         app.call_from_thread(then, outcome)
 
     @work(thread=True, exit_on_error=False, group="act", description="undo")

@@ -668,9 +668,10 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, Screen[None]):
     def _note_missing_bodies(self, serial: int, count: int, size: int) -> None:
         if serial != self._search_serial or not self.searching:
             return
-        self._missing_note = (f" · {count} message{'s' if count != 1 else ''} "
-                              f"({format_size(size)}) not downloaded yet: their text is not "
-                              "searched")
+        self._missing_note = (
+            f" · 1 message ({format_size(size)}) not downloaded yet: its text is not searched"
+            if count == 1 else f" · {count} messages ({format_size(size)}) not downloaded yet:"
+            " their text is not searched")
         bar = self.query_one(SearchBar)
         bar.show_status(bar.status_text + self._missing_note)
 

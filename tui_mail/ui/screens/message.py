@@ -57,10 +57,16 @@ class MessageScreen(SaysCacheErrors, ActingScreen, Screen[None]):
         if summary is None:
             self.view.show(None, None)
             return
-        if self.tui.ui_settings.mark_read_on_open and not summary.flags.seen:
-            summary = self.tui.mark_read(summary)
         self.view.show(summary)
         self.tui.prefetch_around(self.message_list)
+
+    def on_message_view_loaded(self, event: MessageView.Loaded) -> None:
+        """Read once its text is on screen: a message that could not be downloaded (offline)
+        is not marked read, nor is one the user declined to download."""
+        summary = event.shown.summary
+        if event.view is self.view and self.tui.ui_settings.mark_read_on_open \
+                and not summary.flags.seen:
+            self.view.summary = self.tui.mark_read(summary)
 
     def current_summary(self) -> MessageSummary | None:
         """The message shown."""

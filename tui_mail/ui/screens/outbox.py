@@ -34,7 +34,7 @@ STATE_WORDS = {
     OutboxState.SENDING: "sending",
     OutboxState.COMMITTING: "sending",
     OutboxState.ACCEPTED: "sent",
-    OutboxState.FAILED: "will retry",
+    OutboxState.FAILED: "waiting",
     OutboxState.HELD: "held",
     OutboxState.UNSURE: "sent?",
 }
@@ -51,8 +51,8 @@ def entry_content(entry: OutboxItem) -> Content:
     rcpts = sanitize_line(", ".join(entry.rcpts)) or "(no recipient)"
     lines = [head, Content(f"  to {rcpts[:100]}")]
     if entry.next_attempt_at is not None and entry.state == OutboxState.FAILED:
-        when = entry.next_attempt_at.astimezone().strftime("%H:%M")
-        lines.append(Content.styled(f"  next attempt at {when}", "$text-muted"))
+        when = entry.next_attempt_at.astimezone().strftime("%H:%M:%S")
+        lines.append(Content.styled(f"  next try at {when} (r: now)", "$text-muted"))
     if entry.state == OutboxState.UNSURE:
         lines.append(Content.styled(
             "  an attempt was interrupted after the message was handed over: it may have been "
@@ -130,10 +130,13 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
         self._entries = self.tui.store.outbox_list()
         options.clear_options()
         options.add_options([Option(entry_content(e), id=str(e.id)) for e in self._entries])
-        failed = sum(1 for e in self._entries if e.last_error)
+        waiting = sum(1 for e in self._entries if e.state == OutboxState.FAILED)
+        held = sum(1 for e in self._entries if e.state in (OutboxState.HELD, OutboxState.UNSURE))
         title = f"Outbox · {len(self._entries)} message{'s' if len(self._entries) != 1 else ''}"
-        if failed:
-            title += f" · {failed} with errors"
+        if waiting:
+            title += f" · {waiting} waiting to be tried again"
+        if held:
+            title += f" · {held} held for you"
         self.query_one("#outbox-title", Label).update(Content(title))
         self.query_one("#outbox-empty").display = not self._entries
         options.display = bool(self._entries)

@@ -4,6 +4,7 @@ what waits in the outbox."""
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, replace
 
 from textual.content import Content, Span
@@ -29,6 +30,15 @@ class AccountState:
 
 
 MARKS = {Connection.OFFLINE: "○", Connection.ONLINE: "●", Connection.SYNCING: "◐"}
+# "imap://mail.example.com:993 (tls): " and "offline actions kept for later: " say nothing the
+# account name does not; the reason after them is what fits the line (the log has it all).
+_SAID_ALREADY = re.compile(r"^(?:offline actions kept for later: )?"
+                           r"(?:[a-z0-9]+://\S+ \([a-z]+\): )?")
+
+
+def short_reason(error: str) -> str:
+    """The part of an error worth the status line's room."""
+    return _SAID_ALREADY.sub("", error, count=1) or error
 
 
 class StatusLine(Static):
@@ -73,11 +83,13 @@ class StatusLine(Static):
             text = f"{MARKS[state.connection]} {sanitize_line(state.name)}: {state.connection.value}"
             if state.connection is Connection.OFFLINE and state.retry_in is not None:
                 text += ", retrying"
+            elif state.connection is Connection.OFFLINE and state.error:
+                text += ", $ to retry"  # nothing will try by itself (a refused login)
             if state.connection is Connection.SYNCING and state.total:
                 text += f" {state.done}/{state.total}"
             style = "$text-success" if state.connection is Connection.ONLINE else ""
             if state.error:
-                text += f" ({sanitize_line(state.error)[:60]})"
+                text += f" ({short_reason(sanitize_line(state.error))[:60]})"
                 style = "$text-error"
             if style:
                 spans.append(Span(offset, offset + len(text), style))
