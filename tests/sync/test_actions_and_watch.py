@@ -187,3 +187,34 @@ def test_a_watcher_whose_server_goes_away_says_so_and_ends(own_dovecot, make_har
     assert not watcher.running
     assert len(lost) == 1 and isinstance(lost[0], ConnectError), lost
     assert not watcher.gave_up
+
+
+def test_idle_over_a_plain_connection_reports_new_mail_not_a_lost_connection(
+        dovecot_variant, message) -> None:
+    """Without TLS, a socket with nothing more to read looks to imaplib like one the server
+    closed ("EOF"): new mail must still be news, not an outage."""
+    from tui_mail.model import Account, Address, Protocol, Security, ServerConfig
+    from tui_mail.remote.connection import Credentials
+    from tui_mail.remote.imap import ImapBackend
+
+    server = dovecot_variant(settings={"ssl": "no", "disable_plaintext_auth": "no"})
+    user = server.new_user()
+    config = ServerConfig(Protocol.IMAP, "127.0.0.1", server.ports.imap_starttls,
+                          Security.NONE, user.login, timeout=10.0)
+    account = Account(name="plain", address=Address("", user.address), incoming=config,
+                      smtp=None)
+    changed: list[str] = []
+    lost: list[object] = []
+    watcher = Watcher(account, lambda: ImapBackend.open(
+        config, Credentials(user.login, password=user.password)), changed.append, lost.append)
+    watcher.start()
+    try:
+        assert watcher.idling.wait(10)
+        server.deliver(user, message(1))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not changed and not lost:
+            time.sleep(0.05)
+        assert changed == ["INBOX"] and lost == []
+        assert watcher.running
+    finally:
+        watcher.stop()

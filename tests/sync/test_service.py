@@ -146,8 +146,8 @@ def test_a_message_whose_body_is_not_cached_is_fetched_when_opened(
     services.append(service)
     got = service.fetch_body(row).result(timeout=WAIT)
     assert got.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
-    with Store.open(cache, readonly=True) as store:
-        assert store.raw_message(row.id) == got  # kept for offline reading
+    with Store.open(cache, readonly=True) as store:  # kept for offline reading, just after
+        wait_until(lambda: store.raw_message(row.id) == got, what="the body in the cache")
 
 
 def test_after_a_sync_bodies_under_the_cap_are_downloaded_and_a_larger_one_on_open(

@@ -176,16 +176,20 @@ async def settle(pilot: Pilot[object], timeout: float = 30.0) -> None:
 async def service_quiet(pilot: Pilot[object], timeout: float = 30.0) -> None:
     """Let the app run until its mail service has nothing running or due now (three checks
     in a row: a job that ends may ask for the next)."""
-    service = getattr(pilot.app, "service", None)
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while not getattr(app, "actions_done", True):  # acts and undos, run one after the other
+        assert time.monotonic() < deadline, "an action was still being done"
+        await pilot.pause(0.02)
+    service = getattr(app, "service", None)
     if service is None or not service.running:
         return
-    deadline = time.monotonic() + timeout
     quiet = 0
     while quiet < 3:
         assert time.monotonic() < deadline, "the mail service was still busy"
         await pilot.pause(0.05)
-        await pilot.app.workers.wait_for_complete()
-        quiet = quiet + 1 if service.is_quiet() else 0
+        await app.workers.wait_for_complete()
+        quiet = quiet + 1 if service.is_quiet() and getattr(app, "actions_done", True) else 0
 
 
 def screen_text(app: TuiMailApp) -> str:

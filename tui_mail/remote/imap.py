@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import select
+import socket
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -45,6 +46,16 @@ from tui_mail.remote.connection import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def _closed(sock: socket.socket) -> bool:
+    """Whether the peer closed a plain (non-blocking) socket: a peek that reads nothing."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 def _parse_untagged(line: bytes) -> Any:
@@ -581,8 +592,14 @@ class ImapBackend:
                 responses = []
                 while True:
                     try:
-                        line = client._imap._get_line()  # raises abort at end-of-file
+                        line = client._imap._get_line()  # "EOF" when nothing was read
                     except (BlockingIOError, ssl.SSLWantReadError, TimeoutError):
+                        break
+                    except imapclient.exceptions.IMAPClientAbortError:
+                        # A plain socket with nothing more to read looks the same to
+                        # imaplib as one the server closed: ask the socket which it is.
+                        if isinstance(sock, ssl.SSLSocket) or _closed(sock):
+                            raise
                         break
                     responses.append(_parse_untagged(line))
                 return responses

@@ -184,6 +184,29 @@ class QueueMixin:
             )
             return cur.rowcount > 0
 
+    def outbox_claim(self, item_id: int) -> bool:
+        """Start an attempt: `sending`, only if the entry is still one that waits (queued,
+        failed, held, unsure). False when it was dropped or taken out to be edited meanwhile:
+        the attempt must not go on with the bytes it read before."""
+        with self._tx() as c:
+            cur = c.execute(
+                "UPDATE outbox SET state = ? WHERE id = ? AND state IN (?, ?, ?, ?)",
+                (str(OutboxState.SENDING), item_id, str(OutboxState.QUEUED),
+                 str(OutboxState.FAILED), str(OutboxState.HELD), str(OutboxState.UNSURE)),
+            )
+            return cur.rowcount > 0
+
+    def outbox_remove_waiting(self, item_id: int) -> bool:
+        """Remove an entry unless an attempt is under way or it was accepted (one conditional
+        DELETE: with `outbox_claim`, an entry is either sent or removed, never both)."""
+        with self._tx() as c:
+            cur = c.execute(
+                "DELETE FROM outbox WHERE id = ? AND state NOT IN (?, ?, ?)",
+                (item_id, str(OutboxState.SENDING), str(OutboxState.COMMITTING),
+                 str(OutboxState.ACCEPTED)),
+            )
+            return cur.rowcount > 0
+
     def outbox_set_notified(self, item_id: int) -> None:
         """The after-acceptance callback has run for this entry (it is not called again)."""
         with self._tx() as c:
@@ -312,6 +335,11 @@ class QueueMixin:
             params = (account,)
         rows = self._conn.execute(sql + " ORDER BY updated_at DESC, key", params)
         return [StoredDraft(a, k, r, datetime.fromtimestamp(u, UTC)) for a, k, r, u in rows]
+
+    def draft_owner(self, key: str) -> str | None:
+        """The account a local draft belongs to (without reading the draft itself)."""
+        row = self._conn.execute("SELECT account FROM drafts WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     def delete_draft(self, key: str) -> None:
         with self._tx() as c:

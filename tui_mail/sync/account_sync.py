@@ -20,6 +20,7 @@ from tui_mail.model import Account, Protocol
 from tui_mail.remote.connection import Credentials
 from tui_mail.store.db import Store
 from tui_mail.sync.events import EventSink, SyncError, SyncProgress, ignore
+from tui_mail.sync.proclock import ProcessLock, lock_path
 
 BODY_LOCK_WAIT = 600.0  # seconds `sync --bodies` waits for another program's body download
 
@@ -75,12 +76,13 @@ def sync_account(
         else nullcontext()
     try:
         if replay:
-            with lock:
+            with lock, ProcessLock(lock_path(Path(store.path).parent, "replay", account.name)):
+                # One replay at a time across programs too: a copy sent twice is two copies.
                 replayed = ActionQueue(store, account).replay(sync_engine)
             for error in replayed.errors:
                 result.errors.append(error)
                 on_event(SyncError(account.name, error))
-            result.replay_notices += getattr(replayed, "dropped", [])
+            result.replay_notices += replayed.dropped
         synced = sync_engine.sync(folders)
         result.folders = synced.folders
         result.new = synced.new

@@ -23,11 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_mail.errors import AuthError, ConnectError, TuiMailError
+from tui_mail.errors import AuthError, ConnectError, SecretError, TLSError, TuiMailError
 from tui_mail.model import Account, Protocol
 from tui_mail.store.db import Store
 from tui_mail.sync.credentials import provider
 from tui_mail.sync.events import ConnectionState, EventSink, Notice, SyncError, SyncProgress
+from tui_mail.sync.proclock import ProcessLock, lock_path
 from tui_mail.sync.retry import CONNECTION_RETRY
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,10 @@ log = logging.getLogger(__name__)
 
 
 class Job(enum.IntEnum):
-    """Jobs in the order they run when several are due (lowest first)."""
+    """Jobs in the order they run when several are due (lowest first). Sending is not one:
+    it has a thread of its own (`sync.send_lane`)."""
 
     REPLAY = 0
-    DELIVER = 1
     SYNC_FOLDERS = 2
     SYNC_ALL = 3
     DRAFTS = 4
@@ -67,8 +68,8 @@ class WorkerHost:
     store_path: Path
     emit: EventSink
     replay_lock: threading.Lock
-    replay_held: Callable[[], bool]  # actions are still inside their undo moment
-    deliver: Callable[[Store], None]  # send the account's due outbox messages
+    replay_held: Callable[[], float]  # seconds the newest actions still wait (their undo moment)
+    deliver_soon: Callable[[], None]  # the account's outbox: try what waits (a server is back)
 
 
 def temporary(error: TuiMailError) -> bool:
@@ -131,10 +132,16 @@ class AccountWorker:
         self._ensure_thread()
 
     def draft(self, job: DraftJob) -> None:
-        """Save or discard a draft on the server (in order, after other work)."""
+        """Save or discard a draft on the server (after other work). Only the newest wish for
+        one draft is kept: its latest bytes, or its discard."""
         with self._cond:
-            self._draft_jobs.append(job)
+            self._draft_jobs = [j for j in self._draft_jobs if j.key != job.key] + [job]
         self.request(Job.DRAFTS)
+
+    def forget_draft_jobs(self, key: str) -> None:
+        """The draft was sent: nothing of it is to reach the Drafts folder any more."""
+        with self._cond:
+            self._draft_jobs = [j for j in self._draft_jobs if j.key != key]
 
     def retry_now(self) -> None:
         """The user asked (`$`): forget the backoff and try the server at once."""
@@ -224,9 +231,6 @@ class AccountWorker:
         try:
             if job is Job.REPLAY:
                 self._replay()
-            elif job is Job.DELIVER:
-                assert self._store is not None
-                self.host.deliver(self._store)
             elif job in (Job.SYNC_ALL, Job.SYNC_FOLDERS):
                 self._sync(job)
             elif job is Job.DRAFTS:
@@ -263,7 +267,7 @@ class AccountWorker:
             log.info("%s: the server answers again", self.account.name)
             # What waited for the server: the queue, the outbox, the news, and push.
             self.request(Job.REPLAY)
-            self.request(Job.DELIVER)
+            self.host.deliver_soon()
             if self._busy is not Job.SYNC_ALL:  # that one is bringing the news already
                 self.request(Job.SYNC_ALL)
         self._start_watcher()
@@ -310,6 +314,12 @@ class AccountWorker:
             self._close_engine()  # the engine belongs to this thread
         else:
             self._engine_stale = True  # its connection is as dead: closed before the next job
+        with self._cond:  # an IDLE on a dead connection would never say so: a new one later
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None and not watcher.gave_up:  # type: ignore[attr-defined]
+            watcher.stop(timeout=0)  # type: ignore[attr-defined]
+        elif watcher is not None:
+            self._watcher = watcher  # a server without IDLE stays unwatched
         self._ensure_thread()
 
     def _failed(self, job: Job, exc: TuiMailError) -> None:
@@ -317,8 +327,8 @@ class AccountWorker:
         can pass), or something the server or the cache refused (said; still online)."""
         from tui_mail.errors import CacheError
 
-        if temporary(exc) or isinstance(exc, AuthError):
-            self.connection_lost(exc, job)
+        if temporary(exc) or isinstance(exc, AuthError | TLSError | SecretError):
+            self.connection_lost(exc, job)  # offline; retried only when it can pass
             return
         if isinstance(exc, CacheError):
             self.host.emit(Notice(self.account.name, str(exc), "error"))
@@ -349,6 +359,11 @@ class AccountWorker:
         from tui_mail.sync.actions import ActionQueue
 
         assert self._store is not None
+        held = self.host.replay_held()
+        if held > 0:  # asked early (a reconnect, a reply sent): the undo moment still runs
+            if held != float("inf"):
+                self.request(Job.REPLAY, delay=held)
+            return
         queue = ActionQueue(self._store, self.account)
         pending = queue.pending()
         if not pending:
@@ -361,7 +376,15 @@ class AccountWorker:
                 folders[str(payload["target"])] = None
         engine = self.engine()
         with self.host.replay_lock:
-            result = queue.replay(engine)
+            other = ProcessLock(lock_path(Path(self.host.store_path).parent, "replay",
+                                          self.account.name))
+            if not other.acquire():  # `tui-mail sync` replays them now: look again later
+                self.request(Job.REPLAY, delay=5.0)
+                return
+            try:
+                result = queue.replay(engine)
+            finally:
+                other.release()
         if result.pending:  # the connection went away half-way: the rest waits
             raise ConnectError(result.errors[-1] if result.errors else
                                f"{self.account.name}: the connection was lost")
@@ -387,7 +410,7 @@ class AccountWorker:
         started = time.monotonic()
         result = sync_account(
             self._store, self.account, provider(self.account, "incoming"), self.host.emit,
-            folders=folders, replay=not self.host.replay_held(),
+            folders=folders, replay=self.host.replay_held() <= 0,
             replay_lock=self.host.replay_lock, engine=self.engine() if self.imap else None)
         for notice in result.replay_notices:
             self.host.emit(Notice(self.account.name, notice, "warning"))
@@ -403,7 +426,7 @@ class AccountWorker:
                  time.monotonic() - started, result.new, result.changed, result.vanished,
                  f"; {len(result.errors)} error(s)" if result.errors else "")
         if job is Job.SYNC_ALL:
-            self.request(Job.DELIVER)
+            self.host.deliver_soon()
         if self.imap and self.account.download_bodies != "on-open":
             self.request(Job.BODIES)
 
@@ -429,6 +452,7 @@ class AccountWorker:
             self.request(Job.BODIES, delay=60.0 if result.busy else 0.0)
 
     def _drafts(self) -> None:
+        from tui_mail.errors import ServerRefused
         from tui_mail.sync.drafts import Drafts
 
         assert self._store is not None
@@ -438,13 +462,18 @@ class AccountWorker:
                 if not self._draft_jobs:
                     break
                 job = self._draft_jobs[0]
-            if job.kind == "save":
-                folder = drafts.save(job.key, job.raw)
-                self.host.emit(Notice(self.account.name, f"Draft saved to {folder}."))
-            else:
-                drafts.discard(job.key)
+            try:
+                if job.kind == "save":
+                    folder = drafts.save_to_server(job.key, job.raw)
+                    self.host.emit(Notice(self.account.name, f"Draft saved to {folder}."))
+                else:
+                    drafts.discard_on_server(job.key)
+            except ServerRefused as exc:  # this draft only: said, and the others go on
+                self.host.emit(Notice(self.account.name, "The draft stays in the local cache; "
+                                      f"the server refused it: {exc}", "warning"))
             with self._cond:
-                self._draft_jobs.remove(job)
+                if job in self._draft_jobs:
+                    self._draft_jobs.remove(job)
             self.connection_ok()
 
     # ---- IDLE -----------------------------------------------------------------------------

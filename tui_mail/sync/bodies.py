@@ -15,13 +15,13 @@ after every chunk.
 
 from __future__ import annotations
 
+import collections
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tui_mail.errors import CacheError, ConnectError, TuiMailError
@@ -32,7 +32,7 @@ from tui_mail.sync.proclock import ProcessLock, lock_path
 
 CHUNK = 20  # bodies per FETCH in the background; the download yields between chunks
 IDLE_CLOSE = 20 * 60.0  # seconds an unused body connection stays open (servers allow 30 min)
-WARM = -1  # the row id of a request that only opens the connection
+WARM = -1  # what `_next` gives for "only open the connection"
 PREFETCH_LIMIT = 8  # queued prefetches kept; older ones give way to the newest cursor position
 
 log = logging.getLogger(__name__)
@@ -50,20 +50,16 @@ class NoServer(TuiMailError):
     """The body is not cached and the account has no server to fetch it from."""
 
 
-@dataclass(order=True)
-class _Request:
-    priority: int  # 0: open, 1: prefetch
-    serial: int
-    row_id: int = field(compare=False)
-    future: Future[bytes] = field(compare=False)
-
-
 class BodyFetcher:
     """On-demand bodies for one IMAP account, on a thread and connection of their own.
 
+    Opens come first, in the order asked; prefetches after them, the newest first (the rows
+    next to where the cursor is now), at most PREFETCH_LIMIT waiting: older ones give way.
     `connect()` opens a logged-in backend; `store_path` is the cache (the fetcher opens its own
     writer connection in its thread); `on_connection` is told whether the server answered
     (False with the error when the connection failed), so the account's state follows it.
+    Every future handed out is resolved: with the bytes, an error, or (a prefetch given way,
+    the fetcher stopped) cancelled.
     """
 
     def __init__(self, account: Account, store_path: Path,
@@ -73,127 +69,160 @@ class BodyFetcher:
         self.store_path = store_path
         self._connect = connect
         self._on_connection = on_connection
-        self._queue: queue.PriorityQueue[_Request] = queue.PriorityQueue()
-        self._serial = 0
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._opens: collections.deque[int] = collections.deque()
+        self._prefetches: collections.deque[int] = collections.deque()
+        self._futures: dict[int, Future[bytes]] = {}
+        self._opened: set[int] = set()  # rows an open waits for (never given way)
+        self._warm = False
         self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._pending: dict[int, Future[bytes]] = {}
+        self._stopped = False
+        self._backend: FetchBackend | None = None  # the fetcher thread's only
 
     def fetch(self, row_id: int, *, prefetch: bool = False) -> Future[bytes]:
-        """The body of a cached row, fetched ahead of any prefetch. A row already asked for
-        shares the first request's future."""
-        with self._lock:
-            known = self._pending.get(row_id)
-            if known is not None and (prefetch or not known.done()):
-                if not prefetch:  # an open jumps the queue even if a prefetch asked first
-                    self._put(0, row_id, known)
-                return known
-            future: Future[bytes] = Future()
-            self._pending[row_id] = future
-            self._put(1 if prefetch else 0, row_id, future)
+        """The body of a cached row. A row already asked for shares the first request's
+        future; an open of a row waiting as a prefetch moves it ahead of the prefetches."""
+        with self._cond:
+            future = self._futures.get(row_id)
+            if future is None:
+                future = Future()
+                if self._stopped:
+                    future.set_exception(TuiMailError("tui-mail is closing"))
+                    return future
+                self._futures[row_id] = future
+            if prefetch:
+                if row_id not in self._opened and row_id not in self._prefetches:
+                    self._prefetches.append(row_id)
+                    while len(self._prefetches) > PREFETCH_LIMIT:
+                        self._give_way(self._prefetches.popleft())
+            elif row_id not in self._opened:
+                self._opened.add(row_id)
+                self._opens.append(row_id)
+                if row_id in self._prefetches:
+                    self._prefetches.remove(row_id)
+            self._cond.notify_all()
             self._start()
             return future
+
+    def _give_way(self, row_id: int) -> None:
+        """A prefetch dropped for newer ones (under the lock)."""
+        if row_id not in self._opened:
+            future = self._futures.pop(row_id, None)
+            if future is not None:
+                future.cancel()
 
     def warm(self) -> None:
         """Open the connection now, so that the first message opened does not wait for the
         TLS handshake and the login."""
-        with self._lock:
-            self._put(2, WARM, Future())
+        with self._cond:
+            self._warm = True
+            self._cond.notify_all()
             self._start()
 
-    def _put(self, priority: int, row_id: int, future: Future[bytes]) -> None:
-        self._serial += 1
-        self._queue.put(_Request(priority, -self._serial if priority else self._serial,
-                                 row_id, future))
-
     def _start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
+        if not self._stopped and (self._thread is None or not self._thread.is_alive()):
             self._thread = threading.Thread(target=self._run, daemon=True,
                                             name=f"bodies-{self.account.name}")
             self._thread.start()
 
     def quiet(self) -> bool:
         """No body asked for is still being fetched."""
-        with self._lock:
-            return not any(not f.done() for f in self._pending.values())
+        with self._cond:
+            return not self._futures
 
     def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
+        """End the thread; whoever waits on a body is told at once (a viewer waiting for ever
+        would keep the program from exiting)."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        self._fail_all(TuiMailError("tui-mail is closing"))
         thread = self._thread
-        if thread is not None:
+        if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
+    def _next(self) -> int | None:
+        """The next row to fetch (WARM to connect), or None to end (under no lock)."""
+        with self._cond:
+            while not self._stopped:
+                if self._opens:
+                    return self._opens.popleft()
+                if self._prefetches:
+                    return self._prefetches.pop()  # the newest
+                if self._warm:
+                    self._warm = False
+                    return WARM
+                if not self._cond.wait(IDLE_CLOSE if self._backend is not None else None):
+                    self._drop_connection()  # unused for a long while
+            return None
+
     def _run(self) -> None:
-        backend: FetchBackend | None = None
         store: Store | None = None
         try:
             store = Store.open(self.store_path)
-            while not self._stop.is_set():
-                try:
-                    request = self._queue.get(timeout=IDLE_CLOSE if backend else 1.0)
-                except queue.Empty:
-                    if backend is not None:
-                        backend.close()
-                        backend = None
-                    continue
-                if request.future.done():
-                    continue
-                if request.row_id == WARM:
-                    if backend is None:
-                        try:
-                            backend = self._connect()
-                            self._on_connection(True, None)
-                        except TuiMailError as exc:
-                            self._on_connection(False, exc)
-                    request.future.set_result(b"")
-                    continue
-                if request.priority and self._queue.qsize() > PREFETCH_LIMIT:
-                    self._forget(request, None)
+            while (row_id := self._next()) is not None:
+                if row_id == WARM:
+                    self._connected()
                     continue
                 try:
-                    raw, backend = self._fetch_one(store, backend, request.row_id)
+                    self._fetch_one(store, row_id)
                 except TuiMailError as exc:
-                    self._forget(request, exc)
-                    continue
+                    self._resolve(row_id, error=exc)
                 except Exception as exc:  # a defect must fail the open, not hang it
                     log.exception("%s: fetching a body failed", self.account.name)
-                    self._forget(request, TuiMailError(f"internal error: {exc}"))
-                    continue
-                with self._lock:
-                    self._pending.pop(request.row_id, None)
-                if not request.future.done():
-                    request.future.set_result(raw)
+                    self._resolve(row_id, error=TuiMailError(f"internal error: {exc}"))
         except TuiMailError as exc:
             self._fail_all(exc)
         finally:
-            if backend is not None:
-                backend.close()
+            self._drop_connection()
             if store is not None:
                 store.close()
+            self._fail_all(TuiMailError("the body connection was closed"))
 
-    def _forget(self, request: _Request, error: TuiMailError | None) -> None:
-        with self._lock:
-            self._pending.pop(request.row_id, None)
-        if not request.future.done():
-            if error is None:
-                request.future.cancel()
-            else:
-                request.future.set_exception(error)
+    def _resolve(self, row_id: int, raw: bytes | None = None,
+                 error: BaseException | None = None) -> None:
+        with self._cond:
+            future = self._futures.pop(row_id, None)
+            self._opened.discard(row_id)
+        if future is None or future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(raw or b"")
 
     def _fail_all(self, error: TuiMailError) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        for future in pending.values():
+        with self._cond:
+            futures, self._futures = self._futures, {}
+            self._opens.clear()
+            self._prefetches.clear()
+            self._opened.clear()
+        for future in futures.values():
             if not future.done():
                 future.set_exception(error)
 
-    def _fetch_one(self, store: Store, backend: FetchBackend | None,
-                   row_id: int) -> tuple[bytes, FetchBackend | None]:
+    def _connected(self) -> None:
+        """Open the connection if it is not (WARM: a failure is only reported)."""
+        if self._backend is None:
+            try:
+                self._backend = self._connect()
+            except TuiMailError as exc:
+                self._on_connection(False, exc)
+                return
+            self._on_connection(True, None)
+
+    def _drop_connection(self) -> None:
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+
+    def _fetch_one(self, store: Store, row_id: int) -> None:
+        """Fetch, hand the bytes to whoever waits, then keep them in the cache (the viewer
+        need not wait for the search text to be extracted and written)."""
         cached = store.raw_message(row_id)
         if cached is not None:
-            return cached, backend
+            self._resolve(row_id, raw=cached)
+            return
         row = store.message_row(row_id)
         if row is None:
             raise MessagesGone("the message is no longer in the cache")
@@ -202,30 +231,33 @@ class BodyFetcher:
                                "is downloaded once the change that put it there reaches the "
                                "server")
         for attempt in (1, 2):
+            if self._backend is None:
+                try:
+                    self._backend = self._connect()
+                except TuiMailError as exc:  # gone, or a refused login: the account says it
+                    self._on_connection(False, exc)
+                    raise
+                self._on_connection(True, None)
             try:
-                if backend is None:
-                    backend = self._connect()
-                    self._on_connection(True, None)
                 started = time.monotonic()
-                for uid, raw in backend.fetch_bodies(row.folder, [row.uid]):
-                    if uid == row.uid:
-                        try:
-                            store.set_body(row_id, raw)
-                        except CacheError as exc:  # a full disk: shown all the same
-                            log.warning("%s: a fetched body could not be kept: %s",
-                                        self.account.name, exc)
-                        log.info("%s: fetched a body of %d bytes from %s in %.0f ms",
-                                 self.account.name, len(raw), row.folder,
-                                 (time.monotonic() - started) * 1000)
-                        return raw, backend
-                raise MessagesGone(f"the message is no longer in {row.folder!r} on the server")
+                raw = next((got for uid, got in self._backend.fetch_bodies(row.folder, [row.uid])
+                            if uid == row.uid), None)
             except ConnectError as exc:
-                if backend is not None:
-                    backend.close()
-                    backend = None
+                self._drop_connection()
                 if attempt == 2:  # a kept connection may have gone stale: one fresh try
                     self._on_connection(False, exc)
                     raise
+                continue
+            if raw is None:
+                raise MessagesGone(f"the message is no longer in {row.folder!r} on the server")
+            log.info("%s: fetched a body of %d bytes from %s in %.0f ms", self.account.name,
+                     len(raw), row.folder, (time.monotonic() - started) * 1000)
+            self._resolve(row_id, raw=raw)
+            try:
+                store.set_body(row_id, raw)
+            except CacheError as exc:  # a full disk: shown all the same
+                log.warning("%s: a fetched body could not be kept: %s", self.account.name, exc)
+            return
         raise AssertionError("unreachable")
 
 

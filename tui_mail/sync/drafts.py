@@ -53,6 +53,10 @@ class Drafts:
         Raises the user-facing errors of the IMAP adapter; the local copy is kept either way.
         """
         self.save_local(message_id, raw)
+        return self.save_to_server(message_id, raw)
+
+    def save_to_server(self, message_id: str, raw: bytes) -> str | None:
+        """Only the server's copy (the local one was saved when the user asked)."""
         if not self.has_server_folder:
             return None
         backend = self._backend()
@@ -72,6 +76,10 @@ class Drafts:
     def discard(self, message_id: str) -> None:
         """Forget a draft (sent or thrown away): locally, and on the server when it has one."""
         self.store.delete_draft(message_id)
+        self.discard_on_server(message_id)
+
+    def discard_on_server(self, message_id: str) -> None:
+        """Remove the server's copies of a draft (the local one is the caller's)."""
         if not self.has_server_folder:
             return
         backend = self._backend()

@@ -102,6 +102,10 @@ class OutboxStore(Protocol):
 
     def outbox_requeue(self, entry_id: int) -> bool: ...
 
+    def outbox_claim(self, entry_id: int) -> bool: ...
+
+    def outbox_remove_waiting(self, entry_id: int) -> bool: ...
+
     def outbox_remove(self, entry_id: int) -> None: ...
 
 
@@ -221,23 +225,10 @@ class Outbox:
         return self.store.outbox_requeue(entry_id)
 
     def drop(self, entry_id: int) -> bool:
-        """Remove an entry for good (it is not sent), under the account's outbox lock so that
-        it is not in the middle of a delivery. False, and nothing removed, while this
-        account's mail is being sent (here or by another process)."""
-        local = _thread_lock(self.lock_path)
-        if not local.acquire(blocking=False):
-            return False
-        try:
-            lock = ProcessLock(self.lock_path)
-            if not lock.acquire():
-                return False
-            try:
-                self.store.outbox_remove(entry_id)
-            finally:
-                lock.release()
-        finally:
-            local.release()
-        return True
+        """Remove an entry for good (it is not sent). False, and nothing removed, while an
+        attempt at it is under way or once it was accepted; other entries of the account
+        being sent meanwhile do not matter (an attempt claims its entry first)."""
+        return self.store.outbox_remove_waiting(entry_id)
 
     def entries(self) -> list[OutboxItem]:
         return list(self.store.outbox_list(self.account.name))
@@ -351,7 +342,8 @@ class Outbox:
     async def _attempt(self, entry: OutboxItem) -> Delivery:
         from tui_mail.remote import smtp
 
-        self.store.outbox_set_state(entry.id, SENDING, entry.last_error, None)
+        if not self.store.outbox_claim(entry.id):  # dropped, or taken out to be edited
+            return Delivery(entry.id, sent=False, error=_gone(entry.id))
         self._emit(entry.id, SENDING)
         reply: dict[str, Any] = {}  # filled once the server accepted
 

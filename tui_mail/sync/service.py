@@ -41,10 +41,11 @@ from tui_mail.sync.acting import ActionKind, ActOutcome, UserActions
 from tui_mail.sync.bodies import BodyFetcher, NeedsConfirmation, NoServer
 from tui_mail.sync.credentials import provider
 from tui_mail.sync.events import EventSink, FolderChanged, Notice, OutboxStatus, ignore
+from tui_mail.sync.send_lane import SendLane
 
 if TYPE_CHECKING:
     from tui_mail.mail.compose import Composed
-    from tui_mail.sync.outbox import Delivery, Outbox
+    from tui_mail.sync.outbox import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class MailService:
         self.actions = UserActions(self.store, self.accounts, self._lock, self.replay_lock)
         self._workers: dict[str, AccountWorker] = {}
         self._fetchers: dict[str, BodyFetcher] = {}
+        self._senders: dict[str, SendLane] = {}
         self._told_waiting: set[int] = set()  # outbox ids whose wait was told once
         self._stopped = False
 
@@ -95,7 +97,7 @@ class MailService:
             worker = self.worker(account.name)
             if worker is not None:
                 worker.request(Job.SYNC_ALL)
-                worker.request(Job.DELIVER)
+            self.deliver_soon(account.name)
             fetcher = self.fetcher(account.name)
             if fetcher is not None:
                 fetcher.warm()
@@ -106,6 +108,8 @@ class MailService:
         self._stopped = True
         for fetcher in self._fetchers.values():
             fetcher.stop(0)
+        for lane in self._senders.values():
+            lane.stop(0)
         for worker in self._workers.values():
             worker.stop(0)
         deadline = time.monotonic() + timeout
@@ -123,13 +127,13 @@ class MailService:
     def running(self) -> bool:
         """Whether any of its threads was ever started (nothing to wait for otherwise)."""
         with self._lock:
-            return bool(self._workers or self._fetchers)
+            return bool(self._workers or self._fetchers or self._senders)
 
     def is_quiet(self) -> bool:
         """No work runs or is due now in any account (later work, like the next periodic
         sync, does not count)."""
         with self._lock:
-            parts = [*self._workers.values(), *self._fetchers.values()]
+            parts = [*self._workers.values(), *self._fetchers.values(), *self._senders.values()]
         return all(part.quiet() for part in parts)
 
     def wait_quiet(self, timeout: float = 30.0) -> bool:
@@ -159,7 +163,7 @@ class MailService:
                     store_path=self.store_path, emit=self._emit,
                     replay_lock=self.replay_lock(account),
                     replay_held=lambda: self.replay_held(account),
-                    deliver=lambda store: self._deliver(configured, store))
+                    deliver_soon=lambda: self.deliver_soon(account))
                 worker = AccountWorker(configured, host, WorkerSettings(
                     sync_every=self.settings.sync_every_minutes * 60, idle=self.settings.idle))
                 self._workers[account] = worker
@@ -246,9 +250,10 @@ class MailService:
         with self._lock:
             return self._replay_locks.setdefault(account, threading.Lock())
 
-    def replay_held(self, account: str) -> bool:
-        """True while the account's newest actions wait out their undo moment."""
-        return time.monotonic() < self._held_until.get(account, 0.0)
+    def replay_held(self, account: str) -> float:
+        """Seconds the account's newest actions still wait out their undo moment (0: none
+        wait; infinite: until `replay_now()`)."""
+        return max(0.0, self._held_until.get(account, 0.0) - time.monotonic())
 
     def act(self, kind: ActionKind | str, summaries: Sequence[MessageSummary],
             target: str | None = None, *, undoable: bool = True) -> ActOutcome:
@@ -302,16 +307,36 @@ class MailService:
                  len(composed.rcpts))
         self.report_outbox()
         worker = self.worker(account.name)
-        if worker is not None:
-            worker.request(Job.DELIVER)
+        if worker is not None and draft_key:  # a server copy still to be saved would come
+            worker.forget_draft_jobs(draft_key)  # back after sending
+        self.deliver_soon(account.name)
         return entry_id
 
-    def _deliver(self, account: Account, store: Store) -> None:
-        """The worker's DELIVER job: every due message of the account, then the next try."""
+    def sender(self, account: str) -> SendLane | None:
+        """The account's send lane (created on first use); None when it cannot send."""
+        configured = self.accounts.get(account)
+        if configured is None or self._stopped or not self.can_send(account):
+            return None
+        with self._lock:
+            lane = self._senders.get(account)
+            if lane is None:
+                lane = SendLane(account, self.store_path,
+                                lambda store: self._deliver(configured, store), self._emit)
+                self._senders[account] = lane
+            return lane
+
+    def deliver_soon(self, account: str) -> None:
+        """Try the account's outbox now (mail queued, a server back, the user asked)."""
+        lane = self.sender(account)
+        if lane is not None:
+            lane.request()
+
+    def _deliver(self, account: Account, store: Store) -> float | None:
+        """The send lane's work: every due message of the account; then the seconds until
+        the next look (the soonest retry, and in any case a look a while later: mail queued
+        by `tui-mail send` meanwhile)."""
         from tui_mail.sync.outbox import Outbox
 
-        if account.smtp is None and not account.sendmail_command:
-            return
         imap = account.incoming.protocol is Protocol.IMAP
         outbox = Outbox(store, account,
                         smtp_credentials=provider(account, "smtp") if account.smtp else None,
@@ -321,16 +346,11 @@ class MailService:
         for delivery in deliveries:
             self._tell_delivery(account, delivery)
         self.report_outbox()
-        worker = self.worker(account.name)
-        if worker is None:
-            return
-        # Next: the soonest retry (an unreachable server's come within seconds), and in any
-        # case a look a while later (mail queued by `tui-mail send` meanwhile).
         retry = self._next_retry(store, account.name)
-        if any(d.busy for d in deliveries):
+        if any(d.busy for d in deliveries):  # another program is sending this account's mail
             retry = min(retry if retry is not None else BUSY_RETRY, BUSY_RETRY)
         look = self.settings.outbox_look
-        worker.request(Job.DELIVER, delay=min(retry if retry is not None else look, look))
+        return min(retry if retry is not None else look, look)
 
     def _after_accepted(self, account: Account, store: Store, entry: OutboxItem) -> None:
         """The original marked answered (queued: the worker replays it at once), the server
@@ -392,59 +412,40 @@ class MailService:
         gone = sum(1 for e in entries if e.state == OutboxState.ACCEPTED)
         self._emit(OutboxStatus(len(entries) - held - gone, held))
 
-    def _outbox(self, entry_id: int) -> tuple[Outbox, OutboxItem] | None:
-        from tui_mail.sync.outbox import Outbox
-
-        with self._lock:
-            entry = self.store.outbox_get(entry_id)
-        account = self.accounts.get(entry.account) if entry is not None else None
-        if entry is None or account is None:
-            return None
-        return Outbox(self.store, account), entry
-
     def retry_outbox(self, entry_id: int) -> None:
         """Send this message again now (a held or unsure one too: the user decided). Raises
         TuiMailError when it is being sent right now or has already gone."""
-        found = self._outbox(entry_id)
-        if found is None:
-            raise TuiMailError(f"outbox: no message #{entry_id}")
-        outbox, entry = found
         with self._lock:
-            if not outbox.requeue(entry_id):
+            entry = self.store.outbox_get(entry_id)
+            if entry is None:
+                raise TuiMailError(f"outbox: no message #{entry_id}")
+            if not self.store.outbox_requeue(entry_id):
                 raise TuiMailError("it is being sent right now, or has already been sent")
         self.report_outbox()
-        worker = self.worker(entry.account)
-        if worker is not None:
-            worker.request(Job.DELIVER)
+        self.deliver_soon(entry.account)
 
     def drop_outbox(self, entry_id: int) -> None:
-        """Remove a message from the outbox: it is not sent. Raises TuiMailError while the
-        account's mail is being sent (try again in a moment)."""
-        found = self._outbox(entry_id)
-        if found is None:
-            with self._lock:  # an account no longer configured: nothing can be sending it
-                self.store.outbox_remove(entry_id)
-        else:
-            outbox, _entry = found
-            with self._lock:
-                if not outbox.drop(entry_id):
-                    raise TuiMailError("this account's mail is being sent right now; try "
-                                       "again in a moment")
+        """Remove a message from the outbox: it is not sent. Raises TuiMailError while an
+        attempt at it is under way, or once it has gone."""
+        with self._lock:
+            if not self.store.outbox_remove_waiting(entry_id):
+                raise TuiMailError("it is being sent right now, or has already been sent")
         self.report_outbox()
 
     def outbox_to_draft(self, entry_id: int) -> str:
         """Take a message out of the outbox as a local draft (to edit it); its draft key.
-        Raises TuiMailError when it is being sent or has already gone."""
+        Out of the outbox first (an attempt claims its entry, so it is either sent or taken
+        out, never both), then kept as a draft. Raises TuiMailError when it is being sent or
+        has already gone."""
         with self._lock:
             entry = self.store.outbox_get(entry_id)
-        if entry is None:
-            raise TuiMailError(f"outbox: no message #{entry_id}")
-        if entry.state in OUTBOX_UNDER_WAY:
-            raise TuiMailError("it is being sent right now, or has already been sent")
-        key = entry.message_id or _message_id_of(entry.raw) or f"outbox-{entry_id}"
-        with self._lock:
+            if entry is None:
+                raise TuiMailError(f"outbox: no message #{entry_id}")
+            if entry.state in OUTBOX_UNDER_WAY or not self.store.outbox_remove_waiting(entry_id):
+                raise TuiMailError("it is being sent right now, or has already been sent")
+            key = entry.message_id or _message_id_of(entry.raw) or f"outbox-{entry_id}"
             self.store.save_draft(entry.account, key, entry.raw)
-        self.drop_outbox(entry_id)
+        self.report_outbox()
         return key
 
     # ---- drafts ---------------------------------------------------------------------------
@@ -465,16 +466,16 @@ class MailService:
         return True
 
     def forget_draft(self, key: str) -> None:
+        """A draft the user threw away: gone locally now, and from the server's Drafts
+        folder (where a ctrl+s put it) in the background."""
         with self._lock:
+            owner = self.store.draft_owner(key)
             self.store.delete_draft(key)
-
-    def discard_draft(self, account: Account, key: str) -> None:
-        """Forget a draft locally and remove its copy from the server's Drafts folder."""
-        self.forget_draft(key)
-        worker = self.worker(account.name)
-        if worker is not None and account.incoming.protocol is Protocol.IMAP:
+        account = self.accounts.get(owner) if owner is not None else None
+        worker = self.worker(account.name) if account is not None else None
+        if worker is not None and account is not None \
+                and account.incoming.protocol is Protocol.IMAP:
             worker.draft(DraftJob("discard", key))
-
 
 def _done(raw: bytes) -> Future[bytes]:
     future: Future[bytes] = Future()

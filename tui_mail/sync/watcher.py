@@ -22,7 +22,10 @@ from tui_mail.model import Account
 from tui_mail.remote.backend import FolderStatus
 from tui_mail.remote.imap import ImapBackend
 
-IDLE_RENEW_SECONDS = 25 * 60  # RFC 2177: re-issue before the server's 30-minute timeout
+# RFC 2177 asks for a new IDLE before the server's 30 minutes run out; a connection that died
+# without a word (a laptop's sleep, a changed network) shows only when DONE gets no answer,
+# so it is renewed more often than that.
+IDLE_RENEW_SECONDS = 5 * 60
 _CHANGE_WORDS = (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED", b"RECENT")
 _BYE = b"BYE"
 

@@ -207,6 +207,9 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
         remember_theme(self._state_dir, theme.name, self._config_theme)
 
     def on_unmount(self) -> None:
+        runner = getattr(self, "_action_runner", None)
+        if runner is not None:  # what was not started is not started any more
+            runner.shutdown(wait=False, cancel_futures=True)
         self.service.stop(timeout=0)  # daemon threads: they log out within a second, or die
         with self._reader_lock:
             readers, self._readers = self._readers, []

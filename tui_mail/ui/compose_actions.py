@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import tomllib
+from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -168,10 +169,15 @@ class ComposeActions:
         self._fetch_then_answer(kind, summary, future)
 
     @work(thread=True, exit_on_error=False, group="compose-fetch")
-    def _fetch_then_answer(self, kind: Answer, summary: MessageSummary, future: Any) -> None:
+    def _fetch_then_answer(self, kind: Answer, summary: MessageSummary,
+                           future: Future[bytes]) -> None:
+        from tui_mail.ui.widgets.message_view import wait_for_body
+
         app: Any = self
         try:
-            raw = future.result()
+            raw = wait_for_body(future)
+        except CancelledError:
+            return
         except TuiMailError as exc:
             app.call_from_thread(app.notify, f"Could not fetch the message: {exc}",
                                  severity="error", markup=False)

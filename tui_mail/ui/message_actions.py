@@ -13,9 +13,8 @@ so it runs in a thread worker, and the screen is told the outcome when it is don
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
-
-from textual import work
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui_mail.errors import TuiMailError
 from tui_mail.model import Account, FolderRole, MessageSummary, Protocol
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ActOutcome", "MessageActions", "plural"]
 
+T = TypeVar("T")
 PREFETCH_AHEAD = 3  # bodies fetched below the cursor (and one above) when a message is shown
 PREFETCH_DELAY = 0.5  # seconds the cursor rests before its neighbours are fetched
 
@@ -99,25 +99,74 @@ class MessageActions:
     def act_in_background(self, kind: str, summaries: Sequence[MessageSummary],
                           target: str | None = None, *, undoable: bool = True,
                           then: Callable[[ActOutcome], None]) -> None:
-        """Apply `kind` in a thread worker; `then(outcome)` runs on the interface after."""
-        self._act_worker(kind, list(summaries), target, undoable, then)
+        """Apply `kind` off the interface; `then(outcome)` runs on the interface after.
 
-    @work(thread=True, exit_on_error=False, group="act", description="act on messages")
-    def _act_worker(self, kind: str, summaries: list[MessageSummary], target: str | None,
-                    undoable: bool, then: Callable[[ActOutcome], None]) -> None:
-        app: Any = self
-        outcome = self.act(kind, summaries, target, undoable=undoable)
-        app.call_from_thread(then, outcome)
+        Actions and undos run one after the other, in the order asked (one thread), so an
+        undo never overtakes the action it takes back. A message whose action is still being
+        done is not acted on again: a second `d` typed before the first was done would find
+        it in Trash and delete it for good without the question."""
+        ids = {s.id for s in summaries}
+        busy = self._acting_ids()
+        if ids & busy:
+            return
+        busy |= ids
 
-    @work(thread=True, exit_on_error=False, group="act", description="undo")
+        def run() -> ActOutcome:
+            return self.act(kind, summaries, target, undoable=undoable)
+
+        def done(outcome: ActOutcome) -> None:
+            busy.difference_update(ids)
+            then(outcome)
+
+        self._in_order(run, done, lambda exc: ActOutcome(
+            errors=[f"internal error: {type(exc).__name__}: {exc}"]))
+
     def undo_in_background(self, then: Callable[[str, list[int]], None]) -> None:
-        """Take back the newest action (see `UserActions.undo_last`); `then(words, ids)`."""
+        """Take back the newest action (see `UserActions.undo_last`), after the actions
+        asked before it; `then(words, ids)` on the interface."""
+
+        def run() -> tuple[str, list[int]]:
+            try:
+                return self.service.undo()
+            except TuiMailError as exc:
+                return f"Nothing was undone: {exc}", []
+
+        self._in_order(run, lambda result: then(*result),
+                       lambda exc: (f"Nothing was undone: internal error: {exc}", []))
+
+    def _in_order(self, run: Callable[[], T], done: Callable[[T], None],
+                  failed: Callable[[Exception], T]) -> None:
+        """`run()` on the one action thread (after what was asked before), `done(result)`
+        on the interface; a defect in `run` becomes `failed(error)`, not a lost thread."""
         app: Any = self
-        try:
-            message, restored = self.service.undo()
-        except TuiMailError as exc:
-            message, restored = f"Nothing was undone: {exc}", []
-        app.call_from_thread(then, message, restored)
+        self._actions_waiting = getattr(self, "_actions_waiting", 0) + 1
+
+        def job() -> None:
+            try:
+                result = run()
+            except Exception as exc:  # noqa: BLE001 - said through `failed`
+                result = failed(exc)
+            app.call_from_thread(finish, result)
+
+        def finish(result: T) -> None:
+            self._actions_waiting -= 1
+            done(result)
+
+        runner: ThreadPoolExecutor | None = getattr(self, "_action_runner", None)
+        if runner is None:
+            runner = self._action_runner = ThreadPoolExecutor(1, thread_name_prefix="act")
+        runner.submit(job)
+
+    def _acting_ids(self) -> set[int]:
+        ids: set[int] | None = getattr(self, "_ids_in_action", None)
+        if ids is None:
+            ids = self._ids_in_action = set()
+        return ids
+
+    @property
+    def actions_done(self) -> bool:
+        """No action or undo is waiting, running, or still to be shown (tests wait for it)."""
+        return getattr(self, "_actions_waiting", 0) == 0
 
     # ---- bodies -----------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 A screen using `ActingScreen` provides `selected_summaries()` (what to act on) and
 `after_action(removed, restored)` (re-read the cache, place the cursor). The work itself is
-the mail service's, run by the app in a thread worker (`MessageActions.act_in_background`),
+the mail service's, run by the app off the interface (`MessageActions.act_in_background`),
 so both screens behave the same and the interface never waits on a cache write.
 """
 

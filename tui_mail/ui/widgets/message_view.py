@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -24,6 +25,7 @@ from textual.content import Content, Span
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from tui_mail.errors import CacheError, TuiMailError
 from tui_mail.mail.formats import HEADER_DATE
@@ -252,7 +254,7 @@ class MessageView(VerticalScroll, can_focus=True):
                 future = self.app.service.fetch_body(summary, allow_large=allow_large)  # type: ignore[attr-defined]
                 if not future.done():
                     self.post_message(self.Fetching(self, summary))
-                raw = future.result()
+                raw = wait_for_body(future)
             except NeedsConfirmation as exc:
                 self.post_message(self.TooLarge(self, summary, exc.size))
                 return
@@ -472,6 +474,19 @@ class MessageView(VerticalScroll, can_focus=True):
             self.notify("This message has no attachments.")
             return
         self.app.push_screen(AttachmentPicker(message.attachments, self.raw))
+
+
+def wait_for_body(future: Future[bytes]) -> bytes:
+    """The future's bytes, waited for in a worker thread that may be cancelled meanwhile
+    (another message shown, the app closing): then CancelledError at once, not a thread
+    that keeps waiting (Textual's exit waits for its worker threads)."""
+    worker = get_current_worker()
+    while True:
+        try:
+            return future.result(timeout=0.2)
+        except FutureTimeout:
+            if worker.is_cancelled:
+                raise CancelledError() from None
 
 
 def first_screens(body: Content, lines: int) -> Content | None:
