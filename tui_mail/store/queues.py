@@ -113,6 +113,11 @@ class QueueMixin:
             )
         return [_outbox_item(r) for r in rows]
 
+    def outbox_counts(self) -> dict[str, int]:
+        """How many outbox entries are in each state (without reading the messages)."""
+        rows = self._conn.execute("SELECT state, count(*) FROM outbox GROUP BY state")
+        return {state: count for state, count in rows}
+
     def outbox_get(self, item_id: int) -> OutboxItem | None:
         row = self._conn.execute(
             f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ?", (item_id,)

@@ -151,10 +151,6 @@ class AccountWorker:
             self._cond.notify_all()
         self.request(Job.SYNC_ALL)
 
-    def pending(self, job: Job) -> bool:
-        with self._cond:
-            return job in self._due or self._busy is job
-
     def quiet(self) -> bool:
         """Nothing running and nothing due now (later work, like the next periodic sync or
         the end of an undo moment, does not count)."""

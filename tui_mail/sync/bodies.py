@@ -279,7 +279,7 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
                     data_dir: Path, *, should_yield: Callable[[], bool] = lambda: False,
                     wait_for_lock: float = 0.0, folders: Sequence[str] | None = None,
                     everything: bool = False,
-                    progress: Callable[[int, int], None] = lambda done, total: None,
+                    progress: Callable[[int, int], None] | None = None,
                     clock: Callable[[], float] = time.time) -> DownloadResult:
     """Fetch what the account's policy wants, newest first, a chunk at a time. Returns early
     when `should_yield()` says other work waits, or when another program downloads this
@@ -298,8 +298,8 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
         return DownloadResult(finished=False, busy=True)
     try:
         since = None if everything else wanted_since(account, clock())
-        total = len(store.bodies_wanted(account.name, account.body_size_cap, since=since,
-                                        folders=folders, limit=1_000_000))
+        total = 0 if progress is None else len(store.bodies_wanted(
+            account.name, account.body_size_cap, since=since, folders=folders, limit=1_000_000))
         gone: set[tuple[str, int]] = set()  # not on the server any more (the next sync knows)
         while True:
             wanted = [w for w in store.bodies_wanted(
@@ -321,6 +321,7 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
                     fetched.add(uid)
             gone.update((folder, uid) for uid in uids if uid not in fetched)
             result.bodies += len(fetched)
-            progress(result.bodies, total)
+            if progress is not None:
+                progress(result.bodies, total)
     finally:
         lock.release()

@@ -75,7 +75,6 @@ class MailService:
                  settings: ServiceSettings | None = None) -> None:
         self.accounts = {a.name: a for a in accounts}
         self.store_path = Path(store_path)
-        self.data_dir = self.store_path.parent
         self.settings = settings or ServiceSettings()
         self._emit = on_event
         self._lock = threading.RLock()  # the writer below is used by one thread at a time
@@ -177,11 +176,6 @@ class MailService:
             worker = self.worker(name)
             if worker is not None:
                 worker.retry_now()
-
-    def sync_folders(self, account: str, folders: Sequence[str]) -> None:
-        worker = self.worker(account)
-        if worker is not None:
-            worker.request(Job.SYNC_FOLDERS, folders=tuple(folders))
 
     # ---- bodies ---------------------------------------------------------------------------
 
@@ -406,11 +400,16 @@ class MailService:
     def report_outbox(self) -> None:
         """Tell how many messages wait (to be sent, or retried) and how many are held for
         the user (refused, or perhaps sent already); accepted ones have gone."""
-        with self._lock:
-            entries = self.store.outbox_list()
-        held = sum(1 for e in entries if e.state in (OutboxState.HELD, OutboxState.UNSURE))
-        gone = sum(1 for e in entries if e.state == OutboxState.ACCEPTED)
-        self._emit(OutboxStatus(len(entries) - held - gone, held))
+        if self._stopped:
+            return
+        try:
+            with self._lock:
+                counts = self.store.outbox_counts()
+        except TuiMailError:  # the cache is in trouble: that is said where it is met
+            return
+        held = counts.get(OutboxState.HELD, 0) + counts.get(OutboxState.UNSURE, 0)
+        gone = counts.get(OutboxState.ACCEPTED, 0)
+        self._emit(OutboxStatus(sum(counts.values()) - held - gone, held))
 
     def retry_outbox(self, entry_id: int) -> None:
         """Send this message again now (a held or unsure one too: the user decided). Raises

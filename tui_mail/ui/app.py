@@ -50,13 +50,11 @@ log = logging.getLogger(__name__)
 
 class SyncUpdate(Message):
     """An event of the mail service (folder changed, progress, connection, outbox, notice)
-    arrived on the UI thread. A `quiet` error shows in the status line without a
-    notification."""
+    arrived on the UI thread."""
 
-    def __init__(self, event: SyncEvent, quiet: bool = False) -> None:
+    def __init__(self, event: SyncEvent) -> None:
         super().__init__()
         self.event = event
-        self.quiet = quiet
 
     def can_replace(self, message: Message) -> bool:
         """A newer progress report of the same account makes a queued one obsolete."""
@@ -248,7 +246,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
 
         for screen in self.screen_stack:
             if isinstance(screen, ComposerScreen):
-                screen.autosave()
+                screen.autosave(now=True)
         self.exit()
 
     def action_help(self) -> None:
@@ -312,8 +310,11 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
 
         event = message.event
         if isinstance(event, Notice):
-            self.notify(event.message, title=event.account, severity=event.level,  # type: ignore[arg-type]
-                        markup=False, timeout=10 if event.level == "error" else 5)
+            if event.level == "error":  # the same trouble at each job (a full disk): once
+                self._tell_once(f"{event.account} notice", event.message, event.account)
+            else:
+                self.notify(event.message, title=event.account, severity=event.level,  # type: ignore[arg-type]
+                            markup=False)
             return
         if isinstance(event, OutboxStatus):
             for screen in self.screen_stack:
@@ -337,12 +338,15 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
                              done=event.done, total=event.total, error="")
         elif isinstance(event, ConnectionState):
             if event.online:
+                came_back = event.account in self._offline
                 self._offline.discard(event.account)
                 if not event.error:
                     self._told_errors.pop(event.account, None)
+                    self._told_errors.pop(f"{event.account} notice", None)
                 status.set_state(event.account, connection=Connection.ONLINE, error=event.error,
                                  retry_in=None)
-                self._retry_unavailable_bodies(event.account)
+                if came_back:
+                    self._retry_unavailable_bodies(event.account)
             else:
                 self._offline.add(event.account)
                 status.set_state(event.account, connection=Connection.OFFLINE,
@@ -354,7 +358,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
         elif isinstance(event, SyncError):
             status.set_state(event.account, error=event.message)
             # Offline, the connection's own report speaks for the errors that follow from it.
-            if not message.quiet and event.account not in self._offline:
+            if event.account not in self._offline:
                 self._tell_once(event.account, event.message)
 
     def cache_trouble(self, error: TuiMailError) -> None:
@@ -375,12 +379,13 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
                 if view.summary is not None and view.summary.account == account:
                     view.retry_unavailable()
 
-    def _tell_once(self, account: str, error: str) -> None:
+    def _tell_once(self, key: str, error: str, title: str = "") -> None:
         """Offline, each retry fails the same way: the status line says it; a notification
-        says it once, until the account is back."""
-        if error and self._told_errors.get(account) != error:
-            self._told_errors[account] = error
-            self.notify(error, title=account, severity="error", markup=False)
+        says it once (per `key`: an account, the cache), until the account is back."""
+        if error and self._told_errors.get(key) != error:
+            self._told_errors[key] = error
+            self.notify(error, title=title or key, severity="error", markup=False,
+                        timeout=10)
 
 
 def run_app(

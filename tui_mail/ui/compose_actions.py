@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import tomllib
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -205,34 +206,61 @@ class ComposeActions:
 
     # ---- drafts -----------------------------------------------------------------------------
 
-    def save_draft_locally(self, account: Account, message_id: str, raw: bytes) -> None:
-        """The autosave: the cache only. A cache that cannot be written is said, not fatal."""
+    def save_draft_locally(self, account: Account, message_id: str,
+                           draft: Callable[[], bytes], *, wait: bool = False) -> None:
+        """The autosave: the cache only, the draft's bytes built by `draft()`. Off the
+        interface (with the actions, in order), but at once with `wait` (quitting). A cache
+        that cannot be written is said, not fatal."""
         app: Any = self
-        try:
-            self.service.save_draft_locally(account.name, message_id, raw)
-        except TuiMailError as exc:
-            app.notify(f"The draft could not be saved: {exc}", title="Draft",
-                       severity="error", markup=False)
+
+        def save() -> str:
+            try:
+                self.service.save_draft_locally(account.name, message_id, draft())
+            except TuiMailError as exc:
+                return f"The draft could not be saved: {exc}"
+            return ""
+
+        def said(error: str) -> None:
+            if error:
+                app.notify(error, title="Draft", severity="error", markup=False)
+
+        if wait:
+            said(save())
+        else:
+            app._in_order(save, said, lambda exc: f"The draft could not be saved: {exc}")
 
     def forget_draft(self, message_id: str) -> None:
-        """Drop the local copy of a draft the user discarded."""
+        """Drop a draft the user discarded (locally now, from the server after)."""
         app: Any = self
-        try:
-            self.service.forget_draft(message_id)
-        except TuiMailError as exc:
-            app.notify(f"The draft could not be removed: {exc}", severity="error", markup=False)
+
+        def forget() -> str:
+            try:
+                self.service.forget_draft(message_id)
+            except TuiMailError as exc:
+                return f"The draft could not be removed: {exc}"
+            return ""
+
+        app._in_order(forget, lambda error: error and app.notify(
+            error, severity="error", markup=False), lambda exc: str(exc))
 
     def save_draft(self, account: Account, message_id: str, raw: bytes) -> None:
         """Save locally at once, then to the server's Drafts folder (the service's work)."""
         app: Any = self
-        try:
-            to_server = not self.demo and self.service.save_draft(account, message_id, raw)
-        except TuiMailError as exc:
-            app.notify(f"The draft could not be saved: {exc}", title="Draft",
-                       severity="error", markup=False)
-            return
-        if not to_server:
-            app.notify("Draft saved locally (D reopens it).", title="Draft")
+
+        def save() -> tuple[bool, str]:
+            try:
+                return not self.demo and self.service.save_draft(account, message_id, raw), ""
+            except TuiMailError as exc:
+                return False, f"The draft could not be saved: {exc}"
+
+        def said(result: tuple[bool, str]) -> None:
+            to_server, error = result
+            if error:
+                app.notify(error, title="Draft", severity="error", markup=False)
+            elif not to_server:
+                app.notify("Draft saved locally (D reopens it).", title="Draft")
+
+        app._in_order(save, said, lambda exc: (False, f"The draft could not be saved: {exc}"))
 
     def local_drafts(self) -> list[StoredDraft]:
         names = {a.name for a in self.compose_accounts()}

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui_mail.errors import TuiMailError
-from tui_mail.model import Account, FolderRole, MessageSummary, Protocol
+from tui_mail.model import FolderRole, MessageSummary
 from tui_mail.sync.acting import ActOutcome, deletes_for_good, plural, special_folder
 
 if TYPE_CHECKING:
@@ -56,19 +56,6 @@ class MessageActions:
         return list(selecting())
 
     # ---- accounts and folders ---------------------------------------------------------------
-
-    def configured_account(self, name: str) -> Account | None:
-        """The config's account of that name; None for the demo and unconfigured caches."""
-        if self.demo or self.config is None:
-            return None
-        return next((a for a in self.config.accounts if a.name == name), None)
-
-    def server_account(self, name: str) -> Account | None:
-        """The configured account whose changes go to its server: IMAP ones."""
-        account = self.configured_account(name)
-        if account is None or account.incoming.protocol is Protocol.POP3:
-            return None
-        return account
 
     def special_folder(self, account: str, role: FolderRole) -> str | None:
         """The folder with `role` (the config's choice first, then the cached folder's role)."""

@@ -266,13 +266,15 @@ class ComposerScreen(SaysCacheErrors, Screen[None]):
 
     # ---- autosave ---------------------------------------------------------------------------
 
-    def autosave(self) -> bool:
-        """Save to the local drafts table if anything changed; True when it wrote."""
+    def autosave(self, *, now: bool = False) -> bool:
+        """Save to the local drafts table if anything changed (in the background; `now`:
+        before returning, when the app is closing); True when it saved."""
         fields = self.fields()
         if fields == (self._autosaved or self._initial):
             return False
-        self.tui.save_draft_locally(self.sender.account, self.message_id,
-                                    draft_to_bytes(fields, self.message_id))
+        message_id = self.message_id
+        self.tui.save_draft_locally(self.sender.account, message_id,
+                                    lambda: draft_to_bytes(fields, message_id), wait=now)
         self._autosaved = fields
         return True
 

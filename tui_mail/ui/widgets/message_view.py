@@ -27,7 +27,7 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from tui_mail.errors import CacheError, TuiMailError
+from tui_mail.errors import CacheError, ConnectError, TuiMailError
 from tui_mail.mail.formats import HEADER_DATE
 from tui_mail.model import Attachment, Message, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
@@ -264,7 +264,7 @@ class MessageView(VerticalScroll, can_focus=True):
                 return
             except TuiMailError as exc:
                 self.post_message(self.Failed(self, summary, unavailable_text(summary, exc),
-                                              unavailable=True))
+                                              unavailable=isinstance(exc, ConnectError)))
                 return
             except CancelledError:
                 return
@@ -500,10 +500,13 @@ def first_screens(body: Content, lines: int) -> Content | None:
 
 
 def unavailable_text(summary: MessageSummary, error: Exception) -> str:
-    """Why the body is not shown, and what happens next."""
+    """Why the body is not shown, and (when the server is only out of reach) what happens
+    next."""
     size = f" ({format_size(summary.size)})" if summary.size else ""
-    return (f"This message{size} is not downloaded yet, and it could not be fetched now: "
-            f"{error}\n\nIt is shown as soon as the server answers again.")
+    text = f"This message{size} is not downloaded yet, and it could not be fetched: {error}"
+    if isinstance(error, ConnectError):
+        text += "\n\nIt is shown as soon as the server answers again."
+    return text
 
 
 def attachments_content(attachments: Sequence[Attachment]) -> Content:
