@@ -21,8 +21,9 @@ HANG_UP = "<hang up>"  # a reply that closes the connection without answering
 class Peer:
     """Answers each command line with `replies(line)` (None: the default 250)."""
 
-    def __init__(self, replies: Reply) -> None:
+    def __init__(self, replies: Reply, end_delay: float = 0.0) -> None:
         self.replies = replies
+        self.end_delay = end_delay  # seconds before the answer to the end of DATA
         self.lines: list[str] = []
         self.ended = 0  # final dots received
         self.server: asyncio.base_events.Server | None = None
@@ -36,6 +37,7 @@ class Peer:
                 if text == ".":
                     in_data = False
                     self.ended += 1
+                    await asyncio.sleep(self.end_delay)
                     answer = self.replies("<end of data>") or "250 2.0.0 queued"
                     if answer == HANG_UP:
                         break

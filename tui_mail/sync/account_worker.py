@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_mail.errors import AuthError, ConnectError, SecretError, TLSError, TuiMailError
 from tui_mail.model import Account, Protocol
@@ -30,6 +31,10 @@ from tui_mail.sync.credentials import provider
 from tui_mail.sync.events import ConnectionState, EventSink, Notice, SyncError, SyncProgress
 from tui_mail.sync.proclock import ProcessLock, lock_path
 from tui_mail.sync.retry import CONNECTION_RETRY
+
+if TYPE_CHECKING:
+    from tui_mail.sync.engine import SyncEngine
+    from tui_mail.sync.watcher import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +101,14 @@ class AccountWorker:
         self._folders: set[str] = set()  # what SYNC_FOLDERS syncs
         self._stop = False
         self._thread: threading.Thread | None = None
-        self._engine: object | None = None
+        self._engine: SyncEngine | None = None
         self._store: Store | None = None
         self.online: bool | None = None  # None: not tried yet
         self.error = ""  # why it is offline
         self.sync_error = ""  # what the last sync could not do, though online
         self._failures = 0
         self._retry_at: float | None = None
-        self._watcher: object | None = None
+        self._watcher: Watcher | None = None
         self._busy: Job | None = None
         self._draft_jobs: list[DraftJob] = []
         self._engine_stale = False
@@ -176,7 +181,7 @@ class AccountWorker:
             self._cond.notify_all()
         watcher = self._watcher
         if watcher is not None:
-            watcher.stop(timeout=0)  # type: ignore[attr-defined]
+            watcher.stop(timeout=0)
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -312,8 +317,8 @@ class AccountWorker:
             self._engine_stale = True  # its connection is as dead: closed before the next job
         with self._cond:  # an IDLE on a dead connection would never say so: a new one later
             watcher, self._watcher = self._watcher, None
-        if watcher is not None and not watcher.gave_up:  # type: ignore[attr-defined]
-            watcher.stop(timeout=0)  # type: ignore[attr-defined]
+        if watcher is not None and not watcher.gave_up:
+            watcher.stop(timeout=0)
         elif watcher is not None:
             self._watcher = watcher  # a server without IDLE stays unwatched
         self._ensure_thread()
@@ -334,7 +339,7 @@ class AccountWorker:
 
     # ---- the jobs -------------------------------------------------------------------------
 
-    def engine(self) -> object:
+    def engine(self) -> SyncEngine:
         """The account's sync engine (its connection opens when first used)."""
         from tui_mail.sync.engine import SyncEngine, connector
 
@@ -349,7 +354,7 @@ class AccountWorker:
     def _close_engine(self) -> None:
         engine, self._engine = self._engine, None
         if engine is not None:
-            engine.close()  # type: ignore[attr-defined]
+            engine.close()
 
     def _replay(self) -> None:
         from tui_mail.sync.actions import ActionQueue
@@ -437,7 +442,7 @@ class AccountWorker:
             with self._cond:
                 return any(at <= now for job, at in self._due.items() if job < Job.BODIES)
 
-        result = download_bodies(self._store, self.account, lambda: engine.backend,  # type: ignore[attr-defined]
+        result = download_bodies(self._store, self.account, lambda: engine.backend,
                                  Path(self.host.store_path).parent, should_yield=others_wait)
         self.connection_ok()
         if result.bodies:
@@ -484,7 +489,7 @@ class AccountWorker:
             if self._stop:
                 return
             current = self._watcher
-            if current is not None and (current.running or current.gave_up):  # type: ignore[attr-defined]
+            if current is not None and (current.running or current.gave_up):
                 return
             watcher = Watcher(
                 self.account, connector(self.account, provider(self.account, "incoming")),  # type: ignore[arg-type]
@@ -495,14 +500,14 @@ class AccountWorker:
             # (two watchers both report the same loss, the second after the recovery).
             watcher.start()
 
-    def _watcher_lost(self, watcher: object, error: TuiMailError) -> None:
+    def _watcher_lost(self, watcher: Watcher, error: TuiMailError) -> None:
         if watcher is not self._watcher:
             return  # an old watcher's news: a newer one watches already
-        if watcher.gave_up:  # type: ignore[attr-defined]
+        if watcher.gave_up:
             self.host.emit(Notice(self.account.name, str(error), "warning"))
             return
         self.connection_lost(error)
 
     @property
-    def watcher(self) -> object | None:
+    def watcher(self) -> Watcher | None:
         return self._watcher

@@ -51,6 +51,12 @@ class SendLane:
                                                 name=f"send-{self.account}")
                 self._thread.start()
 
+    @property
+    def busy(self) -> bool:
+        """Delivering right now."""
+        with self._cond:
+            return self._busy
+
     def quiet(self) -> bool:
         """Not sending now, and nothing due now."""
         with self._cond:

@@ -128,11 +128,19 @@ class MailService:
         with self._lock:
             return bool(self._workers or self._fetchers or self._senders)
 
+    @property
+    def sending(self) -> bool:
+        """Whether a message is being handed to an SMTP server right now."""
+        with self._lock:
+            lanes = list(self._senders.values())
+        return any(lane.busy for lane in lanes)
+
     def is_quiet(self) -> bool:
         """No work runs or is due now in any account (later work, like the next periodic
         sync, does not count)."""
         with self._lock:
-            parts = [*self._workers.values(), *self._fetchers.values(), *self._senders.values()]
+            parts: list[AccountWorker | BodyFetcher | SendLane] = [
+                *self._workers.values(), *self._fetchers.values(), *self._senders.values()]
         return all(part.quiet() for part in parts)
 
     def wait_quiet(self, timeout: float = 30.0) -> bool:

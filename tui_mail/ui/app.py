@@ -11,8 +11,10 @@ used.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from tui_mail.ui.widgets.message_list import MessageList
 
 UI_DIR = Path(__file__).parent
+QUIT_WAIT = 15.0  # seconds quitting waits for a message being sent
 log = logging.getLogger(__name__)
 
 
@@ -241,12 +244,18 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
 
     async def action_quit(self) -> None:
         """Quit. A message being written is kept as a local draft first (its autosave runs
-        every few seconds; what was typed since then would be lost)."""
+        every few seconds; what was typed since then would be lost), and a message being
+        handed to the SMTP server is let finish (for a while)."""
         from tui_mail.ui.screens.composer import ComposerScreen
 
         for screen in self.screen_stack:
             if isinstance(screen, ComposerScreen):
                 screen.autosave(now=True)
+        if self.service.sending:  # a message handed over half-way would wait for next time
+            self.notify("A message is being sent: quitting once it is done…", title="Outbox")
+            deadline = time.monotonic() + QUIT_WAIT
+            while self.service.sending and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
         self.exit()
 
     def action_help(self) -> None:

@@ -358,9 +358,9 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, Screen[None]):
         if not self._close_overlay():
             raise SkipAction()
 
-    def action_back_or_quit(self) -> None:
+    async def action_back_or_quit(self) -> None:
         if not self._close_overlay():
-            self.app.exit()
+            await self.tui.action_quit()  # a draft kept, a message being sent finished
 
     def _panes(self) -> list[Widget]:
         panes: list[Widget] = []
