@@ -91,3 +91,19 @@ def test_a_malformed_query_is_a_clear_message_not_a_crash(tui_mail: TuiMail, mbo
     run = tui_mail("search", 'subject:"unclosed')
     assert run.returncode != 0
     assert "quote" in run.stderr and "Traceback" not in run.output
+
+
+def test_search_says_how_many_messages_are_not_downloaded_yet(tui_mail: TuiMail) -> None:
+    """As the interface does: mail whose body is not cached has its text left out."""
+    from tui_mail.model import FolderRole
+    from tui_mail.store import NewMessage, Store
+
+    header = message("Only the headers", "Ann <ann@example.com>", "", "Mon, 05 Feb 2024 10:00:00 +0000")
+    with Store.open(tui_mail.home / "data" / "tui-mail" / "cache.sqlite3") as store:
+        store.ensure_folder("work", "INBOX", FolderRole.INBOX)
+        store.add_messages("work", "INBOX", [NewMessage(
+            uid=1, raw_headers=bytes(header)[: bytes(header).index(b"\n\n") + 2], size=5000)])
+    run = tui_mail("search", "headers")
+    assert run.returncode == 0, run.output
+    assert "Only the headers" in run.stdout
+    assert "1 message is not downloaded yet" in run.stderr and "not searched" in run.stderr

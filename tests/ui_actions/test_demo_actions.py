@@ -159,7 +159,7 @@ async def test_a_lone_g_is_a_group_reply_and_g_g_goes_to_the_first(demo_app):
         await settle(pilot)
         message_list = app.screen.query_one(MessageList)
         await pilot.press("j", "j", "g")
-        await pilot.pause(0.6)  # a slow second g (vim waits a second too) still counts
+        await pilot.pause(0.3)  # a slow second g (vim waits a second too) still counts
         await pilot.press("g")
         await settle(pilot)
         await pilot.pause(CHORD_DELAY + 0.2)

@@ -162,6 +162,7 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
         rows = store.search(
             " ".join(args.query), account=args.account, folder=args.folder, limit=args.limit
         )
+        missing, missing_size = store.missing_bodies(args.account, args.folder)
     finally:
         store.close()
     for row in rows:
@@ -179,6 +180,10 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
                   f"  [{row.account}/{row.folder}]")
     if not rows and not args.json:
         print("No messages match.", file=sys.stderr)
+    if missing and not args.json:  # the interface says it in its search status too
+        what = "1 message is" if missing == 1 else f"{missing} messages are"
+        print(f"note: {what} not downloaded yet ({missing_size / 1e6:.1f} MB): their text is "
+              "not searched (`tui-mail sync --bodies` downloads them)", file=sys.stderr)
     return 0
 
 

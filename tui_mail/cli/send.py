@@ -62,27 +62,23 @@ def register(sub: Any) -> None:
 
 
 @contextmanager
+def _service(ctx: CliContext) -> Iterator[Any]:
+    """The app's mail service, for a one-shot command: the same outbox, credentials and
+    after-sending steps, all in this thread."""
+    from tui_mail.sync.service import MailService, ServiceSettings
+
+    service = MailService(ctx.accounts(), ctx.cache_path,
+                          settings=ServiceSettings(background=False))
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+@contextmanager
 def _store(ctx: CliContext) -> Iterator[Any]:
-    from tui_mail.store import Store
-
-    with Store.open(ctx.cache_path) as store:
-        yield store
-
-
-def _outbox(store: Any, account: Account, ctx: CliContext) -> Any:
-    from tui_mail.model import Protocol
-    from tui_mail.sync.after_send import after_accepted
-    from tui_mail.sync.credentials import provider
-    from tui_mail.sync.outbox import Outbox
-
-    imap = account.incoming.protocol is Protocol.IMAP
-    return Outbox(
-        store, account,
-        smtp_credentials=provider(account, "smtp") if account.smtp else None,
-        imap_credentials=provider(account, "incoming") if imap else None,
-        on_accepted=lambda entry: after_accepted(store, account, entry),
-        data_dir=ctx.data_dir,
-    )
+    with _service(ctx) as service:
+        yield service.store
 
 
 def _account(ctx: CliContext, name: str | None) -> Account:
@@ -173,8 +169,8 @@ def _unsure_advice(entry_id: int) -> str:
 def run_send(args: argparse.Namespace, ctx: CliContext) -> int:
     account = _account(ctx, args.account)
     composed = _compose(args, account)
-    with _store(ctx) as store:
-        outbox = _outbox(store, account, ctx)
+    with _service(ctx) as service:
+        outbox = service.outbox(account)
         entry_id = outbox.queue(composed)
         if args.queue_only:
             print(f"outbox #{entry_id}: queued")
@@ -257,9 +253,9 @@ def _deliver(ctx: CliContext, pick: Any) -> tuple[list[Any], int]:
         code = _report(delivery, f"outbox #{delivery.entry_id}")
         worst = max(worst, code, key=_severity)
 
-    with _store(ctx) as store:
+    with _service(ctx) as service:
         for account in _senders(ctx):
-            outbox = _outbox(store, account, ctx)
+            outbox = service.outbox(account)
             ids = pick(outbox)
             if ids is not None and not ids:
                 continue
@@ -328,21 +324,17 @@ def _known(ctx: CliContext, ids: Sequence[int]) -> dict[int, str]:
 
 
 def run_outbox_drop(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Remove messages from the outbox, each under its account's outbox lock so that none of
-    them is being sent meanwhile."""
-    known = _known(ctx, args.ids)
-    accounts = {a.name: a for a in ctx.accounts()}
+    """Remove messages from the outbox, unless an attempt at one is under way (an attempt
+    claims its message first: a message is sent or dropped, never both)."""
+    _known(ctx, args.ids)
     with _store(ctx) as store:
         for entry_id in dict.fromkeys(args.ids):
             entry = store.outbox_get(entry_id)
             if entry is None:
                 continue
-            account = accounts.get(known[entry_id])
-            if account is None:  # no longer configured: nobody can be sending it
-                store.outbox_remove(entry_id)
-            elif not _outbox(store, account, ctx).drop(entry_id):
-                raise TuiMailError(f"another tui-mail is sending account {account.name!r}'s "
-                                   "mail now; try again when it is done")
+            if not store.outbox_remove_waiting(entry_id):
+                raise TuiMailError(f"outbox #{entry_id} is being sent right now; try again "
+                                   "in a moment")
             if entry.state == "accepted":
                 print(f"outbox #{entry_id}: dropped (it had been sent; no copy will be saved "
                       "to Sent)")

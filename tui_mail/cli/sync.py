@@ -65,22 +65,20 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     fail the same way."""
     import logging
 
-    from tui_mail.store import Store
-    from tui_mail.sync.account_sync import sync_account
-    from tui_mail.sync.credentials import provider
+    from tui_mail.sync.service import MailService, ServiceSettings
 
     logger = logging.getLogger(__name__)
     accounts = ctx.accounts(args.account)
-    store = Store.open(ctx.cache_path)
+    service = MailService(ctx.accounts(), ctx.cache_path,
+                          settings=ServiceSettings(background=False))
     progress = ProgressLine(sys.stderr)
     failures: list[str] = []
     totals = {"folders": 0, "new": 0, "changed": 0, "vanished": 0, "bodies": 0}
     started = time.monotonic()
     try:
         for account in accounts:
-            result = sync_account(
-                store, account, provider(account, "incoming"), progress,
-                folders=args.folder, bodies=args.bodies)
+            result = service.sync_once(account, progress, folders=args.folder,
+                                       bodies=args.bodies)
             totals["folders"] += result.folders
             totals["new"] += result.new
             totals["changed"] += result.changed
@@ -99,7 +97,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
                 print(f"tui-mail: warning: {account.name}: {warning}", file=sys.stderr)
     finally:
         progress.clear()
-        store.close()
+        service.stop()
     elapsed = time.monotonic() - started
     print(
         f"Synced {totals['folders']} folder(s) of {len(accounts)} account(s) in {elapsed:.1f} s: "

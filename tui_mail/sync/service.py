@@ -45,7 +45,8 @@ from tui_mail.sync.send_lane import SendLane
 
 if TYPE_CHECKING:
     from tui_mail.mail.compose import Composed
-    from tui_mail.sync.outbox import Delivery
+    from tui_mail.sync.account_sync import AccountSyncResult
+    from tui_mail.sync.outbox import Delivery, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ class ServiceSettings:
     idle: bool = True
     replay_delay: float | None = REPLAY_DELAY  # None: only when `replay_now()` is called
     outbox_look: float = OUTBOX_LOOK  # seconds between looks for mail another program queued
+    # False for a one-shot command: its work runs in the calling thread (`sync_once`,
+    # `outbox`), and nothing is left to threads that would die with the command.
+    background: bool = True
 
 
 class MailService:
@@ -159,9 +163,10 @@ class MailService:
         return False
 
     def worker(self, account: str) -> AccountWorker | None:
-        """The account's worker (created on first use); None for an account without a server."""
+        """The account's worker (created on first use); None for an account without a server
+        (and for a one-shot command)."""
         configured = self.accounts.get(account)
-        if configured is None or self._stopped:
+        if configured is None or self._stopped or not self.settings.background:
             return None
         with self._lock:
             worker = self._workers.get(account)
@@ -317,7 +322,8 @@ class MailService:
     def sender(self, account: str) -> SendLane | None:
         """The account's send lane (created on first use); None when it cannot send."""
         configured = self.accounts.get(account)
-        if configured is None or self._stopped or not self.can_send(account):
+        if configured is None or self._stopped or not self.can_send(account) \
+                or not self.settings.background:
             return None
         with self._lock:
             lane = self._senders.get(account)
@@ -333,17 +339,36 @@ class MailService:
         if lane is not None:
             lane.request()
 
+    def outbox(self, account: Account, store: Store | None = None) -> Outbox:
+        """The account's outbox with what delivering needs: the credentials, the copy to
+        Sent, and what follows an accepted message (`_after_accepted`). `store`: the calling
+        thread's writer (default: the service's own, for one-shot commands)."""
+        from tui_mail.sync.outbox import Outbox
+
+        writer = store if store is not None else self.store
+        imap = account.incoming.protocol is Protocol.IMAP
+        return Outbox(writer, account,
+                      smtp_credentials=provider(account, "smtp") if account.smtp else None,
+                      imap_credentials=provider(account, "incoming") if imap else None,
+                      on_accepted=lambda entry: self._after_accepted(account, writer, entry),
+                      data_dir=self.store_path.parent)
+
+    def sync_once(self, account: Account, on_event: EventSink | None = None, *,
+                  folders: Sequence[str] | None = None,
+                  bodies: bool = False) -> AccountSyncResult:
+        """One sync of the account now, in the calling thread (`tui-mail sync`): queued
+        actions first, under the same replay locks as the app's."""
+        from tui_mail.sync.account_sync import sync_account
+
+        return sync_account(self.store, account, provider(account, "incoming"),
+                            on_event or self._emit, folders=folders, bodies=bodies,
+                            replay_lock=self.replay_lock(account.name))
+
     def _deliver(self, account: Account, store: Store) -> float | None:
         """The send lane's work: every due message of the account; then the seconds until
         the next look (the soonest retry, and in any case a look a while later: mail queued
         by `tui-mail send` meanwhile)."""
-        from tui_mail.sync.outbox import Outbox
-
-        imap = account.incoming.protocol is Protocol.IMAP
-        outbox = Outbox(store, account,
-                        smtp_credentials=provider(account, "smtp") if account.smtp else None,
-                        imap_credentials=provider(account, "incoming") if imap else None,
-                        on_accepted=lambda entry: self._after_accepted(account, store, entry))
+        outbox = self.outbox(account, store)
         deliveries = asyncio.run(outbox.flush())
         for delivery in deliveries:
             self._tell_delivery(account, delivery)
