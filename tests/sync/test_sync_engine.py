@@ -147,24 +147,32 @@ def test_a_dropped_connection_is_reopened_and_the_sync_completes(dovecot, make_h
     assert h.cached_uids() == dovecot.uids(h.user)
 
 
-def test_bodies_are_fetched_up_to_the_cap_without_marking_read(dovecot, make_harness, message):
+def test_bodies_are_fetched_up_to_the_cap_without_marking_read(dovecot, make_harness, message,
+                                                              tmp_path):
+    from tui_mail.sync.bodies import BodyFetcher, download_bodies
+
     h = make_harness(dovecot)
     big = message(1, "big") + b"x" * 5000 + b"\r\n"
     dovecot.deliver_many(h.user, [message(0, "small"), big])
     h.account = type(h.account)(**{**h.account.__dict__, "body_size_cap": 2000})
 
-    result = h.sync(["INBOX"], bodies=True)
+    assert h.sync(["INBOX"]).ok
+    backend = h.connect()
+    try:
+        result = download_bodies(h.store, h.account, lambda: backend, tmp_path)
+    finally:
+        backend.close()
 
-    assert result.ok and result.bodies == 1
+    assert result.bodies == 1 and result.finished
     small_uid, big_uid = dovecot.uids(h.user)
     ids = h.store.ids_for_uids(h.account.name, "INBOX", [small_uid, big_uid])
     assert b"body of message 0" in h.store.raw_message(ids[small_uid])
     assert h.store.raw_message(ids[big_uid]) is None
-    engine = h.engine()
+    fetcher = BodyFetcher(h.account, h.store.path, h.connect, lambda ok, error: None)
     try:
-        raw = engine.fetch_body(ids[big_uid])  # on demand, whatever its size
+        raw = fetcher.fetch(ids[big_uid]).result(timeout=20)  # on demand, whatever its size
     finally:
-        engine.close()
+        fetcher.stop()
     assert raw.endswith(b"x" * 100 + b"\r\n")
     assert h.store.raw_message(ids[big_uid]) == raw
     assert not any(f.seen for f in h.store.uid_flags(h.account.name, "INBOX").values())

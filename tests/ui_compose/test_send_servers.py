@@ -15,7 +15,6 @@ from tests.ui_compose.conftest import composer, screen_text, settle
 from tui_mail.mail.draftfile import draft_from_bytes
 from tui_mail.model import Account, Address, Identity
 from tui_mail.store.db import Store
-from tui_mail.sync.engine import SyncEngine, connector
 from tui_mail.ui.app import TuiMailApp
 
 pytestmark = pytest.mark.servers
@@ -94,13 +93,12 @@ async def test_a_message_written_in_the_composer_arrives_with_its_headers_and_at
 
 def deliver_and_sync(mail_servers, user: User, account: Account, store_path: Path,
                      raw: bytes, *, bodies: bool = True) -> None:
+    from tui_mail.sync.account_sync import sync_account
+
     mail_servers.deliver(user.login, raw)
     with Store.open(store_path) as store:
-        engine = SyncEngine(account, store, connector(account, lambda: user.creds))
-        try:
-            assert engine.sync(["INBOX"], bodies=bodies).ok
-        finally:
-            engine.close()
+        assert sync_account(store, account, lambda: user.creds, folders=["INBOX"],
+                            bodies=bodies, replay=False).ok
 
 
 def original_for(alice: User, bob: User, carol: User, dave: User) -> bytes:

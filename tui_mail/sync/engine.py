@@ -6,8 +6,9 @@ transactions (one per batch), so a kill at any instant leaves a consistent cache
 run resumes: the folder's saved state only advances once a folder is fully applied, and new
 messages are found as "on the server, not in the cache", never by counting.
 
-Usage from a UI (Textual): run `SyncEngine(...).sync()` in a thread worker and pass an
-`on_event` that forwards events with `app.call_from_thread`.
+The headers and flags only: bodies are `sync.bodies`' work (on open, and in the background).
+The app runs it through `sync.service` (a thread per account); `tui-mail sync` through
+`sync.account_sync`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TypeVar
 
 from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
 from tui_mail.model import Account, Flags, Protocol
-from tui_mail.remote.backend import FetchBackend, FolderState, MessagesGone, RemoteFolder
+from tui_mail.remote.backend import FetchBackend, FolderState, RemoteFolder
 from tui_mail.remote.connection import Credentials
 from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress, ignore
 from tui_mail.sync.storeio import StoreIO
@@ -39,7 +40,6 @@ class SyncResult:
     new: int = 0
     flag_changes: int = 0
     vanished: int = 0
-    bodies: int = 0
     resets: int = 0
     errors: list[str] = field(default_factory=list)
     # What ended the run before every folder was done: the connection was lost, the login
@@ -121,12 +121,7 @@ class SyncEngine:
                 self.io.ensure_folder(f.name, role, f.delimiter)
         return folders
 
-    def sync(
-        self,
-        folders: Sequence[str] | None = None,
-        *,
-        bodies: bool = False,
-    ) -> SyncResult:
+    def sync(self, folders: Sequence[str] | None = None) -> SyncResult:
         """Sync the named folders (default: every selectable folder). Never raises a
         TuiMailError: failures are in the result and reported as SyncError events."""
         result = SyncResult()
@@ -153,46 +148,10 @@ class SyncEngine:
                 self._fail(result, str(exc), name)
                 result.stopped_by = exc
                 return result
-        if bodies:
-            for name in names:
-                try:
-                    self._with_retry(lambda name=name: self._fetch_bodies(name, result))
-                except ServerRefused as exc:
-                    self._fail(result, str(exc), name)
-                except TuiMailError as exc:
-                    self._fail(result, str(exc), name)
-                    result.stopped_by = exc
-                    return result
         return result
 
-    def sync_folder(self, folder: str, *, bodies: bool = False) -> SyncResult:
-        return self.sync([folder], bodies=bodies)
-
-    def fetch_bodies(self, folder: str) -> SyncResult:
-        """Background body download for one folder, up to the account's body_size_cap."""
-        result = SyncResult()
-        try:
-            self._with_retry(lambda: self._fetch_bodies(folder, result))
-        except TuiMailError as exc:
-            self._fail(result, str(exc), folder)
-        return result
-
-    def fetch_body(self, message_row_id: int) -> bytes:
-        """The whole message for one cached row, from the cache or else the server (on demand,
-        whatever its size). Raises a TuiMailError if it cannot be had."""
-        cached = self.io.body(message_row_id)
-        if cached is not None:
-            return cached
-        folder, uid = self.io.locate(message_row_id)
-
-        def fetch() -> bytes:
-            for got_uid, raw in self.backend.fetch_bodies(folder, [uid]):
-                if got_uid == uid:
-                    self.io.set_body(folder, uid, raw)
-                    return raw
-            raise MessagesGone(f"the message is no longer in {folder!r} on the server")
-
-        return self._with_retry(fetch)  # type: ignore[return-value]
+    def sync_folder(self, folder: str) -> SyncResult:
+        return self.sync([folder])
 
     # -- one folder -------------------------------------------------------------------------
 
@@ -241,20 +200,6 @@ class SyncEngine:
             self._emit(SyncProgress(self.account.name, folder, done, len(new), "headers"))
             self._emit(FolderChanged(self.account.name, folder))
         self.io.set_sync_state(folder, changes.state)
-
-    def _fetch_bodies(self, folder: str, result: SyncResult) -> None:
-        wanted = self.io.uids_without_body(folder, self.account.body_size_cap)
-        wanted.sort(reverse=True)
-        done = 0
-        for uid, raw in prefetched(self.backend.fetch_bodies(folder, wanted), depth=50):
-            self.io.set_body(folder, uid, raw)
-            done += 1
-            result.bodies += 1
-            if done % 50 == 0 or done == len(wanted):
-                self._emit(SyncProgress(self.account.name, folder, done, len(wanted), "bodies"))
-        if done:
-            self._emit(FolderChanged(self.account.name, folder))
-
 
 
 class CachedUids:
