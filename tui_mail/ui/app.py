@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
@@ -308,6 +309,15 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
         self.post_message(SyncUpdate(event))
 
     def on_sync_update(self, message: SyncUpdate) -> None:
+        """Relay an event of the service to the screens (news that arrives while they are
+        being taken down, the app closing, is dropped)."""
+        try:
+            self._relay(message.event)
+        except NoMatches:  # a screen half taken down: nothing to show the news on
+            if not self._quitting:
+                log.warning("an event found no screen to show it: %s", message.event)
+
+    def _relay(self, event: SyncEvent) -> None:
         from tui_mail.sync.events import (
             ConnectionState,
             FolderChanged,
@@ -317,7 +327,6 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
             SyncProgress,
         )
 
-        event = message.event
         if isinstance(event, Notice):
             if event.level == "error":  # the same trouble at each job (a full disk): once
                 self._tell_once(f"{event.account} notice", event.message, event.account)
@@ -331,7 +340,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
                 if changed is not None:
                     changed()
         mailbox = self.mailbox
-        if mailbox is None:
+        if mailbox is None or self._quitting:
             return
         status = mailbox.status
         if isinstance(event, FolderChanged):
