@@ -242,10 +242,12 @@ class MailService:
 
     def prefetch(self, summaries: Sequence[MessageSummary]) -> None:
         """Fetch these bodies when nothing more urgent waits (the rows next to the cursor),
-        those under the account's cap only."""
+        those under the account's cap only, and not for an account that downloads only what
+        is opened."""
         for summary in summaries:
             account = self.accounts.get(summary.account)
-            if account is None or summary.size > account.body_size_cap:
+            if account is None or summary.size > account.body_size_cap \
+                    or account.download_bodies == "on-open":  # only what is opened, then
                 continue
             fetcher = self.fetcher(summary.account)
             if fetcher is not None:
