@@ -532,3 +532,23 @@ def test_a_move_the_server_refuses_puts_the_message_back_where_it_was(
 
     wait_until(lambda: any("does not exist" in e.message for e in events.of(SyncError)),
                what="the refusal said")
+
+
+@pytest.mark.parametrize("policy_name, prefetched", [("all", True), ("on-open", False)])
+def test_the_rows_next_to_the_cursor_are_prefetched_unless_only_opened_mail_is_wanted(
+        dovecot, sync_certs, tmp_path: Path, services, with_password, policy_name: str,
+        prefetched: bool) -> None:
+    user = dovecot.new_user()
+    dovecot.deliver(user, raw_message("Next to the cursor"))
+    account = with_password(imap_account(dovecot, user.login, user.address, sync_certs.ca_file,
+                                         download_bodies=policy_name), user.password)
+    cache = tmp_path / "cache.sqlite3"
+    with Store.open(cache) as store:
+        headers_only(store, account, user.password)
+    service = MailService([account], cache)
+    services.append(service)
+    service.prefetch(list(inbox_rows(cache).values()))
+    assert service.wait_quiet(WAIT)
+    with Store.open(cache, readonly=True) as store:
+        wait_until(lambda: (store.missing_bodies("work")[0] == 0) == prefetched, timeout=5,
+                   what="the prefetch, or its absence")
