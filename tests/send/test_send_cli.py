@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.send.conftest import User, fetch_all, wait_for, wait_for_subject
+from tests.servers.dovecot import MailUser
+from tests.support.sent_refused import sent_refused
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,7 +30,8 @@ class Run:
 
 
 class Cli:
-    def __init__(self, home: Path, servers, user: User) -> None:
+    def __init__(self, home: Path, servers, user: User | MailUser, *,
+                 imap_port: int | None = None) -> None:
         self.home = home
         self.config = home / "config.toml"
         pw = home / "pw"
@@ -36,7 +39,8 @@ class Cli:
         self.config.write_text(
             f'[accounts.alice]\naddress = "Alice Ünder <{user.address}>"\nsignature = "Alice"\n\n'
             f'[accounts.alice.incoming]\nprotocol = "imap"\nhost = "127.0.0.1"\n'
-            f'port = {servers.imap_tls_port}\nsecurity = "tls"\nusername = "{user.login}"\n'
+            f'port = {imap_port or servers.imap_tls_port}\nsecurity = "tls"\n'
+            f'username = "{user.login}"\n'
             f'ca_file = "{servers.ca_file}"\npassword_command = "cat {pw}"\n\n'
             f'[accounts.alice.smtp]\nhost = "127.0.0.1"\nport = {servers.smtp_starttls_port}\n'
             f'security = "starttls"\nusername = "{user.login}"\nca_file = "{servers.ca_file}"\n'
@@ -198,3 +202,49 @@ def test_a_dropped_message_is_never_sent(mail_servers, fresh, alice_cli) -> None
     assert flushed.returncode == 0 and "sent 0, waiting 0, held 0; the outbox is empty" in flushed.stdout
     cli("send", "-s", "marker", bob.address, stdin="x\n")
     assert [m["Subject"] for m in wait_for_subject(mail_servers, bob, "marker")] == ["marker"]
+
+
+def test_sent_but_not_saved_to_sent_exits_3_saying_so_and_only_the_copy_is_retried(
+    mail_servers, dovecot_variant, fresh, tmp_path
+) -> None:
+    """The server refuses the APPEND to Sent (no insert right): the message went out, `send`
+    says it is not in Sent and why, and retries copy it without sending it again."""
+    mailbox = sent_refused(mail_servers, dovecot_variant)
+    cli = Cli(tmp_path, mail_servers, mailbox.user, imap_port=mailbox.dovecot.ports.imap_tls)
+    bob = fresh("bob")
+
+    run = cli("send", "-s", "not in Sent", bob.address, stdin="x\n")
+    assert run.returncode == 3, run.output
+    first, advice = run.stderr.splitlines()[:2]
+    assert first.startswith("outbox #1: sent to the recipients, but not saved to Sent: "), first
+    assert "APPEND to 'Sent' refused" in first and "[NOPERM] Permission denied" in first
+    assert advice.startswith("  the copy will be tried again at "), advice
+    assert advice.endswith(", or now with `tui-mail outbox retry 1` (the message itself is "
+                           "not sent again)"), advice
+    assert run.stdout == ""
+    assert [m["Subject"] for m in wait_for_subject(mail_servers, bob, "not in Sent")] == [
+        "not in Sent"]
+
+    listing = cli("outbox").stdout
+    [line] = [row for row in listing.splitlines() if row.startswith("#1 ")]
+    assert "sent, but not saved to Sent; tried again at " in line
+    assert "(or `tui-mail outbox retry 1`)" in line
+    assert "[NOPERM] Permission denied" in listing
+
+    flushed = cli("outbox", "flush")  # still refused: the copy fails again, nothing is resent
+    assert flushed.returncode == 3, flushed.output
+    assert "outbox #1: sent to the recipients earlier, but not saved to Sent: " in flushed.stderr
+    assert "sent 0, waiting 0, held 0; 1 sent but not saved to Sent" in flushed.stdout
+    assert mailbox.count() == 0
+
+    mailbox.allow()
+    again = cli("outbox", "retry", "1")
+    assert again.returncode == 0, again.output
+    assert again.stdout == "outbox #1: saved to Sent (it had been sent already); removed from the outbox\n"
+    assert "empty" in cli("outbox").stdout
+    assert mailbox.count() == 1
+
+    assert cli("send", "-s", "marker", bob.address, stdin="x\n").returncode == 0
+    subjects = [m["Subject"] for m in wait_for_subject(mail_servers, bob, "marker")]
+    assert sorted(subjects) == ["marker", "not in Sent"]  # delivered once, retries or not
+    assert mailbox.count() == 2

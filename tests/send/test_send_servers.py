@@ -310,15 +310,17 @@ async def test_a_failed_copy_to_sent_is_retried_alone_and_never_resends(mail_ser
                     imap_credentials=lambda: Credentials(alice.login, "wrong"))
     entry_id = broken.queue(compose(simple(alice, bob, subject="copy fails")))
     delivery = await broken.deliver(entry_id)
-    assert delivery.sent and not delivery.saved_to_sent
-    assert "could not be saved to Sent" in delivery.warning
+    assert delivery.sent and not delivery.saved_to_sent and not delivery.copy_retry
+    assert "login" in delivery.copy_error.lower() and delivery.warning == ""
     entry = store.outbox_get(entry_id)
     assert entry.state == "accepted" and entry.next_attempt_at is not None
-    assert "could not be saved to Sent" in entry.last_error
+    assert entry.last_error == delivery.copy_error  # the reason, for the outbox view
+    assert abs((delivery.next_attempt_at - entry.next_attempt_at).total_seconds()) < 1
     assert broken.due() == []  # the copy waits for its backoff
     fixed = outbox_for(store, alice)
     [again] = await fixed.flush(ignore_backoff=True)
-    assert again.sent and again.already_sent and again.saved_to_sent
+    assert again.sent and again.already_sent and again.saved_to_sent and again.copy_retry
+    assert again.copy_error == ""
     assert store.outbox_list() == []
     [count] = await _one_more_then_count(mail_servers, fixed, bob, alice, "copy fails")
     assert count == 1

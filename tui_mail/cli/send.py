@@ -1,8 +1,11 @@
 """`tui-mail send` (mutt-style: recipients as arguments, body on stdin) and
 `tui-mail outbox list|retry|flush|drop`.
 
-Exit statuses: 0 sent (or nothing to do), EXIT_QUEUED (75) when messages wait for a retry
-and nothing needs the user, 1 when a message is held (refused, or it may have been sent).
+Exit statuses: 0 sent (or nothing to do), EXIT_NOT_SAVED (3) when a message was sent but
+its copy could not be saved to the Sent folder (only the copy is tried again, never the
+message), EXIT_QUEUED (75) when messages wait for a retry and nothing needs the user, 1 when a
+message is held (refused, or it may have been sent). Of several, the worst wins: 1, then 75,
+then 3.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from tui_mail.errors import TuiMailError
 from tui_mail.model import Account
 
 EXIT_QUEUED = 75  # EX_TEMPFAIL: the message waits in the outbox for a retry
+EXIT_NOT_SAVED = 3  # sent to the recipients, but the copy to Sent failed (it is tried again)
 
 
 def register(sub: Any) -> None:
@@ -131,19 +135,26 @@ def _report(delivery: Any, label: str) -> int:
     from tui_mail.mail.sanitize import sanitize_line
 
     delivery = replace(delivery, error=sanitize_line(delivery.error),
-                       warning=sanitize_line(delivery.warning))
+                       warning=sanitize_line(delivery.warning),
+                       copy_error=sanitize_line(delivery.copy_error))
     if delivery.sent and not delivery.refused:
-        if delivery.already_sent:
+        if delivery.copy_error:
+            _say_not_saved(delivery, label)
+        elif delivery.copy_retry:
+            print(f"{label}: saved to Sent (it had been sent already); removed from the outbox")
+        elif delivery.already_sent:
             print(f"{label}: already sent (by an interrupted earlier attempt); removed from the outbox")
         else:
             print(f"{label}: sent")
         if delivery.warning:
             print(f"  warning: {delivery.warning}", file=sys.stderr)
-        return 0
+        return EXIT_NOT_SAVED if delivery.copy_error else 0
     if delivery.sent:
         print(f"{label}: sent to the other recipients, but {delivery.error}", file=sys.stderr)
         print(f"  the refused recipients stay in the outbox as #{delivery.remaining_id}",
               file=sys.stderr)
+        if delivery.copy_error:
+            _say_not_saved(delivery, label)
         return 1
     if delivery.unsure:
         print(f"{label}: {delivery.error}", file=sys.stderr)
@@ -159,6 +170,20 @@ def _report(delivery: Any, label: str) -> int:
         return EXIT_QUEUED
     print(f"{label}: not sent, kept in the outbox: {delivery.error}", file=sys.stderr)
     return 1
+
+
+def _say_not_saved(delivery: Any, label: str) -> None:
+    """The message reached the server; its copy to the Sent folder did not (and it is not
+    sent again: only the copy is retried)."""
+    sent = "sent to the recipients" + (" earlier" if delivery.already_sent else "")
+    print(f"{label}: {sent}, but not saved to Sent: {delivery.copy_error}", file=sys.stderr)
+    print(f"  {_copy_advice(delivery.entry_id, delivery.next_attempt_at)}", file=sys.stderr)
+
+
+def _copy_advice(entry_id: int, when: datetime | None) -> str:
+    later = f" at {_when(when)}, or now" if when else ""
+    return (f"the copy will be tried again{later} with `tui-mail outbox retry {entry_id}` "
+            "(the message itself is not sent again)")
 
 
 def _unsure_advice(entry_id: int) -> str:
@@ -214,7 +239,8 @@ def _state_words(entry: Any) -> str:
     if state == "accepted":
         if entry.next_attempt_at is None:
             return "sent, finishing"
-        return f"sent; its copy to Sent will be tried again at {_when(entry.next_attempt_at)}"
+        return (f"sent, but not saved to Sent; tried again at {_when(entry.next_attempt_at)} "
+                f"(or `tui-mail outbox retry {entry.id}`)")
     return sanitize_line(state)
 
 
@@ -264,16 +290,17 @@ def _deliver(ctx: CliContext, pick: Any) -> tuple[list[Any], int]:
 
 
 def _severity(code: int) -> int:
-    return {0: 0, EXIT_QUEUED: 1}.get(code, 2)
+    return {0: 0, EXIT_NOT_SAVED: 1, EXIT_QUEUED: 2}.get(code, 3)
 
 
 def _summary(ctx: CliContext, results: Sequence[Any]) -> int:
     """The summary line after a flush: what was sent, what waits, what needs the user; the
-    exit status follows it (1 when something is held, 75 when something waits)."""
+    exit status follows it (1 when something is held, 75 when something waits, 3 when a sent
+    message is not saved to Sent)."""
     names = {a.name for a in _senders(ctx)}
     with _store(ctx) as store:
         left = [e for e in store.outbox_list() if e.account in names]
-    sent = sum(1 for d in results if d.sent)
+    sent = sum(1 for d in results if d.sent and not d.copy_retry)
     waiting = [e for e in left if e.state in ("queued", "failed", "sending", "committing")]
     held = [e for e in left if e.state in ("held", "unsure")]
     unsure = [e for e in held if e.state == "unsure"]
@@ -286,13 +313,15 @@ def _summary(ctx: CliContext, results: Sequence[Any]) -> int:
                  + (f" ({len(unsure)} may have been sent: retry or drop them)" if unsure else ""))
     line = ", ".join(parts)
     if copies:
-        line += f"; {len(copies)} sent message(s) still to be copied to Sent"
+        line += f"; {len(copies)} sent but not saved to Sent"
     if not left:
         line += "; the outbox is empty"
     print(line)
     if held:
         return 1
-    return EXIT_QUEUED if waiting else 0
+    if waiting:
+        return EXIT_QUEUED
+    return EXIT_NOT_SAVED if copies else 0
 
 
 def run_outbox_flush(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -19,7 +19,9 @@ what may have happened to it (tui_mail.store.types.OutboxState):
   Message-ID first, so a kill between the APPEND and the row's update makes no second copy);
   (b) the caller's `on_accepted(entry)` (the app flags the original \\Answered/$Forwarded and
   removes the draft from the server); then the row is removed. A failed copy leaves the row in
-  `accepted` with a warning and a backoff; the callback runs once per entry (`notified`), and
+  `accepted` with the reason (`last_error`) and a backoff (`next_attempt_at`): the message went
+  out, it is not in Sent yet (the Delivery's `copy_error`). A flush retries only the copy once
+  the time comes, and `deliver(id)` at once. The callback runs once per entry (`notified`), and
   again only if a kill interrupted it.
 - `failed`: a temporary failure (4xx, network); tried again from `next_attempt_at` (backoff).
 - `held`: a permanent failure (5xx, refused recipients, login, TLS, too large); kept with the
@@ -43,7 +45,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -64,6 +66,7 @@ ACCEPTED = OutboxState.ACCEPTED.value
 RETRY = OutboxState.FAILED.value  # temporary: retried at next_attempt_at
 HELD = OutboxState.HELD.value  # permanent: waits for the user
 UNSURE = OutboxState.UNSURE.value  # may have been sent: waits for the user
+NOT_SAVED = "not_saved"  # event stage: sent, but the copy to Sent failed (detail: the reason)
 
 BACKOFF_FIRST = 60
 BACKOFF_MAX = 3600
@@ -112,7 +115,8 @@ class OutboxStore(Protocol):
 @dataclass(frozen=True)
 class OutboxEvent:
     """Progress of one delivery, for the UI and the CLI: stage is one of sending, committing,
-    accepted, saved, done, failed (temporary), held (permanent), unsure, recovered."""
+    accepted, saved, not_saved (the copy to Sent failed), done, failed (temporary), held
+    (permanent), unsure, recovered."""
 
     entry_id: int
     stage: str
@@ -123,13 +127,15 @@ class OutboxEvent:
 class Delivery:
     """What happened to one outbox entry.
 
-    `sent`: the server accepted it (now or in an earlier, interrupted attempt: `already_sent`).
+    `sent`: the server accepted it (now or in an earlier attempt: `already_sent`; `copy_retry`
+    when this attempt was only the copy to Sent, the message having gone out before).
     `unsure`: it may have been sent; it is held as `unsure` for the user. `busy`: another
     process is delivering this account's mail, nothing was tried. `temporary`: it stays in the
     outbox and is tried again from `next_attempt_at`; `unreachable`: because the server could
-    not be reached at all (the caller may try sooner, as soon as it answers). `warning`:
-    something after acceptance failed (the copy to Sent, the on_accepted callback); the
-    message went out all the same.
+    not be reached at all (the caller may try sooner, as soon as it answers). `copy_error`:
+    sent, but the copy to Sent failed, for this reason; the entry stays (`accepted`) and only
+    the copy is tried again from `next_attempt_at`. `warning`: another step after acceptance
+    (the on_accepted callback) failed; the message went out all the same.
     """
 
     entry_id: int
@@ -145,6 +151,8 @@ class Delivery:
     busy: bool = False
     next_attempt_at: datetime | None = None
     unreachable: bool = False
+    copy_error: str = ""
+    copy_retry: bool = False
 
 
 OnAccepted = Callable[[OutboxItem], None]
@@ -333,8 +341,8 @@ class Outbox:
             local.release()
 
     async def _deliver_locked(self, entry: OutboxItem) -> Delivery:
-        if entry.state == ACCEPTED:
-            return await self._finish(entry, already_sent=True)
+        if entry.state == ACCEPTED:  # it went out in an earlier attempt: only the copy is left
+            return await self._finish(entry, already_sent=True, copy_retry=True)
         if entry.state == COMMITTING:  # recovered when the lock was taken; kept for safety
             return await self._resolve_uncertain(entry, INTERRUPTED)
         return await self._attempt(entry)
@@ -387,11 +395,8 @@ class Outbox:
         done = await self._finish(self._reread(entry), already_sent=False)
         if not result.refused:
             return done
-        return Delivery(
-            entry.id, sent=True, refused=dict(result.refused), saved_to_sent=done.saved_to_sent,
-            warning=done.warning, remaining_id=reply["remaining_id"],
-            error=_refused_message(result.refused),
-        )
+        return replace(done, refused=dict(result.refused), remaining_id=reply["remaining_id"],
+                       error=_refused_message(result.refused))
 
     def _record_accepted(self, entry: OutboxItem, refused: dict[str, str]) -> int | None:
         """`accepted`, in one transaction with the entry that keeps the refused recipients."""
@@ -429,19 +434,18 @@ class Outbox:
 
     # --- after acceptance, and recovery ----------------------------------------------------
 
-    async def _finish(self, entry: OutboxItem, *, already_sent: bool) -> Delivery:
+    async def _finish(self, entry: OutboxItem, *, already_sent: bool,
+                      copy_retry: bool = False) -> Delivery:
         """The steps after acceptance: the copy to Sent, the caller's callback, then the row
-        leaves the outbox (or waits in `accepted` to try the copy again)."""
+        leaves the outbox (or waits in `accepted`, with the reason, to try the copy again)."""
         warnings: list[str] = []
         saved = False
-        copy_failed = False
+        copy_error = ""
         if self._copies_to_sent():
             try:
                 await asyncio.to_thread(self._copy_to_sent, entry.raw, entry.message_id)
             except TuiMailError as exc:
-                copy_failed = True
-                warnings.append(
-                    f"sent, but the copy could not be saved to Sent (it will be tried again): {exc}")
+                copy_error = str(exc) or type(exc).__name__
             else:
                 saved = True
                 self._emit(entry.id, "saved")
@@ -454,14 +458,16 @@ class Outbox:
             self.store.outbox_set_notified(entry.id)
         warning = "; ".join(warnings)
         when = None
-        if copy_failed:
+        if copy_error:
             when = self._at(backoff(entry.attempts + 1))
-            self.store.outbox_set_state(entry.id, ACCEPTED, warning, when)
+            self.store.outbox_set_state(entry.id, ACCEPTED, copy_error, when)
+            self._emit(entry.id, NOT_SAVED, copy_error)
         else:
             self.store.outbox_remove(entry.id)
         self._emit(entry.id, "done", warning)
         return Delivery(entry.id, sent=True, already_sent=already_sent, saved_to_sent=saved,
-                        warning=warning, next_attempt_at=when)
+                        warning=warning, next_attempt_at=when, copy_error=copy_error,
+                        copy_retry=copy_retry)
 
     async def _recover_abandoned(self) -> list[Delivery]:
         """With the lock just taken: every row in flight was abandoned by a dead process."""
