@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 
+from tests.send.conftest import make_user, wait_for_subject
+from tests.support.sent_refused import sent_refused
 from tests.ui.conftest import plain_message, screen_text, settle
 from tests.ui_actions.conftest import NOW, Synced
+from tui_mail.config import Config, UISettings
+from tui_mail.mail.compose import compose
+from tui_mail.model import Address, Draft
+from tui_mail.store.db import Store
 from tui_mail.store.types import OutboxState
+from tui_mail.sync.credentials import provider
+from tui_mail.sync.engine import SyncEngine, connector
+from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.outbox import OutboxScreen
 
 HOSTILE_ERROR = "550 5.1.1 [bold]x[/] [@click=app.quit]no such user[/]\x1b[2J"
@@ -116,3 +127,84 @@ async def test_edit_takes_a_message_with_a_file_attachment_back_with_the_file(sy
         [carried] = app.screen.fields().attached_files
         assert (carried.filename, carried.data) == ("figures.bin", data)
         assert app.store.outbox_list() == []
+
+
+def notifications(app: TuiMailApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+@pytest.mark.servers
+async def test_a_message_sent_but_not_saved_to_sent_is_told_shown_and_r_saves_only_the_copy(
+        mail_servers, dovecot_variant, tmp_path: Path):
+    """The server refuses the APPEND to Sent (the owner's insert right taken away): the user
+    is told, the outbox shows the row with the server's reason, and once the right is back,
+    r saves the copy; the recipient got the message once."""
+    secret = tmp_path / "password"
+    mailbox = sent_refused(mail_servers, dovecot_variant, password_command=f"cat {secret}")
+    secret.write_text(mailbox.user.password)
+    account = mailbox.account
+    bob = mail_servers.new_user()
+    cache = tmp_path / "cache.sqlite3"
+    with Store.open(cache) as store:
+        engine = SyncEngine(account, store, connector(account, provider(account, "incoming")))
+        try:
+            assert engine.sync().ok
+        finally:
+            engine.close()
+    config = Config(path=tmp_path / "config.toml", accounts=(account,),
+                    ui=UISettings(attachments_dir=tmp_path / "attachments"))
+    app = TuiMailApp(config, cache, clock=lambda: NOW, sync_on_start=False,
+                     themes_dir=tmp_path / "no-user-themes")
+    app.replay_delay = None
+    composed = compose(Draft(identity=account.address, to=(Address("Bob", bob.address),),
+                             subject="Kept out of Sent", body="Hello Bob\n"))
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        await asyncio.to_thread(app.service.send, account, composed)
+        await settle(pilot)
+        [told] = [n for n in notifications(app) if "not saved to Sent" in n]
+        assert told.startswith("Sent, but not saved to Sent: "), told
+        assert "[NOPERM] Permission denied" in told
+        assert "or now with r in the outbox (O); the message is not sent again." in told
+        assert "outbox: 1 not saved to Sent" in screen_text(app)
+
+        await pilot.press("O")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        text = screen_text(app)
+        assert "1 sent but not saved to Sent" in text
+        assert "Kept out of Sent" in text
+        [line] = [row for row in text.splitlines() if "sent, but not saved to Sent: " in row]
+        assert "APPEND to 'Sent' refused" in line and "[NOPERM] Permission denied" in line
+        assert "the copy is tried again at " in text and "(r: now)" in text
+        [entry] = app.store.outbox_list()
+        assert entry.state == OutboxState.ACCEPTED
+
+        await pilot.press("r")  # still refused: only the copy is tried, and fails again
+        await settle(pilot)
+        assert [n for n in notifications(app) if n.startswith("Still not saved to Sent: ")]
+        assert [e.id for e in app.store.outbox_list()] == [entry.id]
+        assert mailbox.count() == 0
+
+        mailbox.allow()
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.store.outbox_list() == []
+        assert "The outbox is empty" in screen_text(app)
+        assert "The sent message is now saved to Sent." in notifications(app)
+    assert mailbox.count() == 1
+
+    # Once a later message has arrived, any second copy would have too: there is none.
+    marker = compose(Draft(identity=account.address, to=(Address("", bob.address),),
+                           subject="marker", body="x\n"))
+    from tui_mail.remote.connection import Credentials
+    from tui_mail.sync.outbox import Outbox
+
+    with Store.open(cache) as store:
+        creds = Credentials(mailbox.user.login, mailbox.user.password)
+        outbox = Outbox(store, account, smtp_credentials=lambda: creds,
+                        imap_credentials=lambda: creds, data_dir=tmp_path)
+        assert (await outbox.deliver(outbox.queue(marker))).sent
+    reader = make_user(mail_servers, "bob", bob.login, bob.password, bob.address)
+    subjects = [m["Subject"] for m in wait_for_subject(mail_servers, reader, "marker")]
+    assert sorted(subjects) == ["Kept out of Sent", "marker"]

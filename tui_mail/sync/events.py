@@ -51,11 +51,13 @@ class ConnectionState:
 
 @dataclass(frozen=True)
 class OutboxStatus:
-    """How many messages wait in the outbox (to be sent or retried) and how many are held
-    for the user (refused, or possibly sent already by an interrupted attempt)."""
+    """How many messages wait in the outbox (to be sent or retried), how many are held for
+    the user (refused, or possibly sent already by an interrupted attempt), and how many were
+    sent but are not saved to Sent (their copy failed; only the copy is tried again)."""
 
     waiting: int
     held: int
+    unsaved: int = 0
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,8 @@ class MailService:
         self._fetchers: dict[str, BodyFetcher] = {}
         self._senders: dict[str, SendLane] = {}
         self._told_waiting: set[int] = set()  # outbox ids whose wait was told once
+        self._told_not_saved: set[int] = set()  # outbox ids whose failed copy to Sent was told
+        self._copy_now: dict[str, set[int]] = {}  # account -> ids whose copy the user retries
         self._stopped = False
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -371,8 +373,18 @@ class MailService:
         the next look (the soonest retry, and in any case a look a while later: mail queued
         by `tui-mail send` meanwhile)."""
         outbox = self.outbox(account, store)
-        deliveries = asyncio.run(outbox.flush())
-        for delivery in deliveries:
+        with self._lock:
+            asked = sorted(self._copy_now.pop(account.name, ()))
+        # the copy may have been saved meanwhile (its scheduled retry): nothing left to try
+        asked = [i for i in asked if getattr(store.outbox_get(i), "state", "")
+                 == OutboxState.ACCEPTED]
+        deliveries: list[Delivery] = []
+        if asked:  # copies to Sent the user retries now, whatever their backoff says
+            for delivery in asyncio.run(outbox.flush(ids=asked)):
+                deliveries.append(delivery)
+                self._tell_delivery(account, delivery, asked=True)
+        for delivery in asyncio.run(outbox.flush()):
+            deliveries.append(delivery)
             self._tell_delivery(account, delivery)
         self.report_outbox()
         retry = self._next_retry(store, account.name)
@@ -393,10 +405,23 @@ class MailService:
         for folder in folders:
             self._emit(FolderChanged(account.name, folder))
 
-    def _tell_delivery(self, account: Account, delivery: Delivery) -> None:
+    def _tell_delivery(self, account: Account, delivery: Delivery, *,
+                       asked: bool = False) -> None:
+        """One notice per thing the user should know; `asked`: the user retried this one."""
         entry = delivery.entry_id
         if delivery.busy:
             log.info("%s: outbox #%s waits: another tui-mail is sending", account.name, entry)
+            if asked:
+                self._emit(Notice(account.name, f"Not tried now: {delivery.error}", "warning"))
+        elif delivery.sent and delivery.copy_error:
+            self._tell_not_saved(account, delivery, asked)
+        elif delivery.sent and delivery.copy_retry:
+            self._told_not_saved.discard(entry)
+            log.info("%s: outbox #%s saved to Sent", account.name, entry)
+            note = delivery.warning
+            self._emit(Notice(account.name, "The sent message is now saved to Sent"
+                              f"{f' ({note})' if note else ''}.",
+                              "warning" if note else "information"))
         elif delivery.sent:
             note = delivery.warning or delivery.error
             log.info("%s: outbox #%s sent%s", account.name, entry, f" ({note})" if note else "")
@@ -417,6 +442,29 @@ class MailService:
         else:
             log.warning("%s: outbox #%s not sent: %s", account.name, entry, delivery.error)
             self._emit(Notice(account.name, f"Kept in the outbox: {delivery.error}", "error"))
+
+    def _tell_not_saved(self, account: Account, delivery: Delivery, asked: bool) -> None:
+        """Sent, but the copy to Sent failed: said when it happens and when the user retried;
+        a scheduled retry that fails alike is only logged."""
+        from tui_mail.mail.sanitize import sanitize_line
+
+        entry = delivery.entry_id
+        reason = sanitize_line(delivery.copy_error).rstrip(".")
+        log.warning("%s: outbox #%s sent, but not saved to Sent: %s", account.name, entry,
+                    reason)
+        if delivery.copy_retry and entry in self._told_not_saved and not asked:
+            return
+        self._told_not_saved.add(entry)
+        when = ""
+        if delivery.next_attempt_at is not None:
+            when = f" at {delivery.next_attempt_at.astimezone():%H:%M}"
+        first = "Still not saved to Sent" if delivery.copy_retry else \
+            "Sent, but not saved to Sent"
+        others = [note for note in (delivery.error, delivery.warning) if note]
+        extra = f" Also: {'; '.join(others)}." if others else ""
+        self._emit(Notice(account.name, f"{first}: {reason}. The copy is tried again{when}, "
+                          f"or now with r in the outbox (O); the message is not sent again."
+                          f"{extra}", "warning"))
 
     @staticmethod
     def _next_retry(store: Store, account: str) -> float | None:
@@ -444,16 +492,28 @@ class MailService:
             return
         held = counts.get(OutboxState.HELD, 0) + counts.get(OutboxState.UNSURE, 0)
         gone = counts.get(OutboxState.ACCEPTED, 0)
-        self._emit(OutboxStatus(sum(counts.values()) - held - gone, held))
+        unsaved = 0
+        if gone:  # sent ones: those whose copy to Sent failed wait for its retry
+            try:
+                with self._lock:
+                    unsaved = sum(1 for e in self.store.outbox_list()
+                                  if e.state == OutboxState.ACCEPTED
+                                  and e.next_attempt_at is not None)
+            except TuiMailError:
+                return
+        self._emit(OutboxStatus(sum(counts.values()) - held - gone, held, unsaved))
 
     def retry_outbox(self, entry_id: int) -> None:
-        """Send this message again now (a held or unsure one too: the user decided). Raises
-        TuiMailError when it is being sent right now or has already gone."""
+        """Send this message again now (a held or unsure one too: the user decided); for one
+        that was sent but not saved to Sent, only the copy is tried again. Raises TuiMailError
+        when it is being sent right now or has already gone."""
         with self._lock:
             entry = self.store.outbox_get(entry_id)
             if entry is None:
                 raise TuiMailError(f"outbox: no message #{entry_id}")
-            if not self.store.outbox_requeue(entry_id):
+            if entry.state == OutboxState.ACCEPTED and entry.next_attempt_at is not None:
+                self._copy_now.setdefault(entry.account, set()).add(entry_id)
+            elif not self.store.outbox_requeue(entry_id):
                 raise TuiMailError("it is being sent right now, or has already been sent")
         self.report_outbox()
         self.deliver_soon(entry.account)

@@ -346,7 +346,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, 
         if isinstance(event, FolderChanged):
             mailbox.folder_changed(event.account, event.folder)
         elif isinstance(event, OutboxStatus):
-            status.set_outbox(event.waiting, event.held)
+            status.set_outbox(event.waiting, event.held, event.unsaved)
         elif isinstance(event, SyncProgress):
             if event.phase == "bodies":
                 return  # the background download is not the "syncing" the user waits for

@@ -206,7 +206,8 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Close the composer (asks first if something would be lost)"),
     _a("outbox.back", "q,escape", "back", "Back", Scope.OUTBOX, help="Back to the mailbox"),
     _a("outbox.retry", "r", "retry", "Retry", Scope.OUTBOX,
-       help="Try to send the selected message again"),
+       help="Try to send the selected message again (one sent but not saved to Sent: "
+       "only its copy)"),
     _a("outbox.edit", "e", "edit", "Edit", Scope.OUTBOX,
        help="Take the selected message back into the composer"),
     _a("outbox.delete", "d", "delete", "Delete", Scope.OUTBOX,

@@ -1,4 +1,6 @@
 """The outbox (key O): queued and failed messages with the server's words; retry, edit, delete.
+A message that was sent but could not be saved to the Sent folder stays here too, saying so
+and why; retrying it tries only the copy (the message is never sent twice).
 
 Subjects, recipients and error texts are untrusted (the error quotes the SMTP server): they are
 shown through `sanitize_line` in plain `Content`, never parsed as markup.
@@ -40,6 +42,11 @@ STATE_WORDS = {
 }
 
 
+def not_saved(entry: OutboxItem) -> bool:
+    """Sent, but its copy to the Sent folder failed; the copy waits for its retry."""
+    return entry.state == OutboxState.ACCEPTED and entry.next_attempt_at is not None
+
+
 def entry_content(entry: OutboxItem) -> Content:
     """Two or three lines for one outbox entry: state and subject, recipients, last error."""
     subject = sanitize_line(parse_headers(entry.raw).subject) or "(no subject)"
@@ -57,8 +64,17 @@ def entry_content(entry: OutboxItem) -> Content:
         lines.append(Content.styled(
             "  an attempt was interrupted after the message was handed over: it may have been "
             "sent. r sends it again, d drops it.", "$text-warning"))
+    elif entry.state == OutboxState.ACCEPTED and entry.next_attempt_at is not None:
+        # not_saved(entry): the reason is the server's words, the copy alone is retried
+        reason = sanitize_line(entry.last_error or "") or "the server did not say why"
+        lines.append(Content.assemble(("  sent, but not saved to Sent: ", "$text-warning"),
+                                      reason[:300]))
+        when = entry.next_attempt_at.astimezone().strftime("%H:%M:%S")
+        lines.append(Content.styled(f"  the copy is tried again at {when} (r: now); the "
+                                    "message is not sent again", "$text-muted"))
+        return Content("\n").join(lines)
     elif entry.state == OutboxState.ACCEPTED:
-        lines.append(Content.styled("  sent; its copy to the Sent folder is still to be saved",
+        lines.append(Content.styled("  sent; its copy to the Sent folder is being saved",
                                     "$text-muted"))
     if entry.last_error:
         lines.append(Content.assemble(("  error: ", "$text-error"),
@@ -132,11 +148,14 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
         options.add_options([Option(entry_content(e), id=str(e.id)) for e in self._entries])
         waiting = sum(1 for e in self._entries if e.state == OutboxState.FAILED)
         held = sum(1 for e in self._entries if e.state in (OutboxState.HELD, OutboxState.UNSURE))
+        unsaved = sum(1 for e in self._entries if not_saved(e))
         title = f"Outbox · {len(self._entries)} message{'s' if len(self._entries) != 1 else ''}"
         if waiting:
             title += f" · {waiting} waiting to be tried again"
         if held:
             title += f" · {held} held for you"
+        if unsaved:
+            title += f" · {unsaved} sent but not saved to Sent"
         self.query_one("#outbox-title", Label).update(Content(title))
         self.query_one("#outbox-empty").display = not self._entries
         options.display = bool(self._entries)
@@ -171,6 +190,10 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
             self.notify(f"{entry.account}: no outgoing server is configured; it cannot be sent.",
                         severity="warning", markup=False)
             return
+        if not_saved(entry):  # it went out: only its copy to Sent is tried again
+            self.notify("Saving the copy to Sent…", title="Outbox")
+            self._in_background(lambda: self.tui.service.retry_outbox(entry.id))
+            return
         if entry.state in OUTBOX_UNDER_WAY:
             self.notify("This message is being sent, or has been sent already.")
             return
@@ -196,6 +219,10 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
     def action_delete(self) -> None:
         entry = self.selected
         if entry is None:
+            return
+        if not_saved(entry):
+            self.notify("This message has been sent; only its copy to Sent waits here "
+                        "(r tries it now).", markup=False)
             return
         subject = sanitize_line(parse_headers(entry.raw).subject) or "(no subject)"
 

@@ -57,7 +57,7 @@ class StatusLine(Static):
         super().__init__(Content(""), id=id)
         self.states: dict[str, AccountState] = {name: AccountState(name) for name in accounts}
         self.note = ""
-        self.outbox = (0, 0)  # waiting, held
+        self.outbox = (0, 0, 0)  # waiting, held, sent but not saved to Sent
 
     def on_mount(self) -> None:
         self._draw()
@@ -67,8 +67,8 @@ class StatusLine(Static):
         self.states[account] = replace(state, **changes)  # type: ignore[arg-type]
         self._draw()
 
-    def set_outbox(self, waiting: int, held: int) -> None:
-        self.outbox = (waiting, held)
+    def set_outbox(self, waiting: int, held: int, unsaved: int = 0) -> None:
+        self.outbox = (waiting, held, unsaved)
         self._draw()
 
     def set_note(self, note: str) -> None:
@@ -95,11 +95,11 @@ class StatusLine(Static):
                 spans.append(Span(offset, offset + len(text), style))
             parts.append(text)
             offset += len(text) + 3
-        waiting, held = self.outbox
-        if waiting or held:
-            text = f"✉ outbox: {waiting} waiting" if waiting else "✉ outbox:"
-            if held:
-                text += f"{',' if waiting else ''} {held} held"
+        waiting, held, unsaved = self.outbox
+        if waiting or held or unsaved:
+            counts = [f"{waiting} waiting" if waiting else "", f"{held} held" if held else "",
+                      f"{unsaved} not saved to Sent" if unsaved else ""]
+            text = "✉ outbox: " + ", ".join(c for c in counts if c)
             spans.append(Span(offset, offset + len(text), "$text-warning"))
             parts.append(text)
         return Content("   ".join(parts)).add_spans(spans)
