@@ -69,6 +69,18 @@ class FolderRole(enum.StrEnum):
     NONE = ""
 
 
+class FolderKind(enum.StrEnum):
+    """Whose folder it is, by the IMAP namespace it is in (RFC 2342).
+
+    Only the user's own (personal) folders are ever chosen for a role: Trash in another user's
+    namespace is never where `d` moves a message.
+    """
+
+    PERSONAL = ""
+    OTHER_USERS = "other"  # another user's folder shared with this one ("Other Users/bob/...")
+    SHARED = "shared"  # a folder shared by everyone ("Shared Folders/...", "#shared.")
+
+
 @dataclass(frozen=True)
 class Address:
     """A mailbox: display name (may be empty) and addr-spec."""
@@ -181,10 +193,21 @@ class Folder:
     total: int = 0
     unread: int = 0
     id: int = 0  # cache row id
+    kind: FolderKind = FolderKind.PERSONAL
+    # The namespace prefix the name starts with ("INBOX." on Courier, "Other Users/" for other
+    # users' folders on Cyrus, "" on Dovecot): the tree nests by what follows it.
+    prefix: str = ""
 
     @property
     def display_name(self) -> str:
         return self.name.rsplit(self.delimiter, 1)[-1] if self.delimiter else self.name
+
+    @property
+    def path(self) -> str:
+        """The name inside its namespace: "INBOX.Work.2024" -> "Work.2024" (INBOX stays)."""
+        if self.prefix and self.name.startswith(self.prefix) and len(self.name) > len(self.prefix):
+            return self.name[len(self.prefix):]
+        return self.name
 
 
 @dataclass(frozen=True)

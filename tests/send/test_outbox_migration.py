@@ -62,7 +62,7 @@ def test_a_version_2_outbox_keeps_its_rows_and_never_reuses_an_id(tmp_path: Path
         assert store.outbox_add("work", b"y", "me@x.test", ["b@x.test"], "<y@x.test>") == 7
         assert store.outbox_get(7).origin_kind == ""
     conn = sqlite3.connect(path)
-    assert schema_version(conn) == len(MIGRATIONS) == 3
+    assert schema_version(conn) == len(MIGRATIONS) >= 3
     assert "AUTOINCREMENT" in conn.execute(
         "SELECT sql FROM sqlite_master WHERE name = 'outbox'").fetchone()[0]
     conn.close()

@@ -107,6 +107,12 @@ class DovecotSettings:
 
     settings: Mapping[str, str] = field(default_factory=dict)
     extra_config: str = ""
+    # The personal namespace: e.g. prefix "INBOX." with separator "." as Courier names folders.
+    namespace_prefix: str = ""
+    separator: str = "/"
+    # Whether every user has Drafts, Sent, Trash, Junk, Archive from the start. Without, they
+    # carry their SPECIAL-USE flag once someone creates them.
+    special_folders: bool = True
 
     @property
     def tls_enabled(self) -> bool:
@@ -225,10 +231,13 @@ class Dovecot:
             return (f"  {kind} {name} {{\n    address = {HOST}\n    port = {port}\n"
                     f"{ssl_line}  }}\n")
 
+        auto = "subscribe" if self.variant.special_folders else "no"
         mailboxes = "".join(
-            f"  mailbox {name} {{\n    special_use = {flag}\n    auto = subscribe\n  }}\n"
+            f"  mailbox {name} {{\n    special_use = {flag}\n    auto = {auto}\n  }}\n"
             for name, flag in SPECIAL_USE_FOLDERS.items()
         )
+        prefix = f"  prefix = {self.variant.namespace_prefix}\n" \
+            if self.variant.namespace_prefix else ""
         body = "".join(f"{key} = {value}\n" for key, value in top.items())
         body += f"""
 passdb {{
@@ -241,8 +250,8 @@ userdb {{
 }}
 namespace inbox {{
   inbox = yes
-  separator = /
-{mailboxes}}}
+  separator = {self.variant.separator}
+{prefix}{mailboxes}}}
 service imap-login {{
   chroot =
 {listener("inet_listener", "imap", p.imap_starttls)}{listener("inet_listener", "imaps", p.imap_tls, ssl=tls)}}}

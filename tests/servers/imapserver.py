@@ -8,6 +8,8 @@ the server's real answers (no doveadm, no Maildir files).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -143,11 +145,12 @@ class OtherClient:
         uids = sorted(self.client.search(["ALL"]))
         if not uids:
             return []
-        fetched = self.client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
+        fetched = self.client.fetch(uids, ["BODY.PEEK[HEADER]"])
         out = []
         for uid in uids:
-            raw = fetched[uid][b"BODY[HEADER.FIELDS (SUBJECT)]"].decode("utf-8", "replace")
-            out.append(raw.split(":", 1)[1].strip() if ":" in raw else "")
+            header = email.message_from_bytes(fetched[uid][b"BODY[HEADER]"],
+                                              policy=email.policy.default)
+            out.append(str(header.get("Subject", "")))
         return out
 
 

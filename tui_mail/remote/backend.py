@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from tui_mail.errors import ServerRefused
-from tui_mail.model import Flags, FolderRole
+from tui_mail.model import Flags, FolderKind, FolderRole
 
 # The header fields a summary needs (list columns, threading, attachment hint).
 SUMMARY_HEADER_FIELDS: tuple[str, ...] = (
@@ -52,13 +52,75 @@ class NotSupported(ServerRefused):
 
 
 @dataclass(frozen=True)
+class Namespace:
+    """One IMAP namespace (RFC 2342): names starting with `prefix`, parts split by `delimiter`."""
+
+    prefix: str = ""
+    delimiter: str = "/"
+
+
+@dataclass(frozen=True)
+class Namespaces:
+    """The server's NAMESPACE answer: where the user's own folders are named, and which names
+    belong to other users or to everyone.
+
+    Dovecot as usually run: personal ("", "/") only. Courier: personal ("INBOX.", "."). Cyrus
+    with altnamespace: personal (""), other users ("Other Users/"), shared ("Shared Folders/");
+    without it: personal ("INBOX."), other users ("user."), shared ("").
+    """
+
+    personal: tuple[Namespace, ...] = (Namespace(),)
+    other_users: tuple[Namespace, ...] = ()
+    shared: tuple[Namespace, ...] = ()
+
+    @property
+    def own(self) -> Namespace:
+        """The personal namespace new folders are made in (the first one the server lists)."""
+        return self.personal[0] if self.personal else Namespace()
+
+    def folder_name(self, *parts: str) -> str:
+        """The server name of a new personal folder: ("Sent",) -> "INBOX.Sent" on Courier."""
+        own = self.own
+        return own.prefix + (own.delimiter or "/").join(parts)
+
+    def classify(self, name: str) -> tuple[FolderKind, str]:
+        """Whose folder `name` is, and the prefix of the namespace it is in (the longest that
+        matches; "INBOX" is always the user's own). A name matching no namespace is taken as
+        personal: a server without NAMESPACE has only the user's folders."""
+        if name.upper() == "INBOX":
+            return FolderKind.PERSONAL, ""
+        best: tuple[int, FolderKind, str] | None = None
+        for kind, spaces in ((FolderKind.PERSONAL, self.personal),
+                             (FolderKind.OTHER_USERS, self.other_users),
+                             (FolderKind.SHARED, self.shared)):
+            for space in spaces:
+                prefix = space.prefix
+                bare = prefix[: -len(space.delimiter)] if space.delimiter and \
+                    prefix.endswith(space.delimiter) else prefix
+                # "Other Users" itself (the container) belongs to its namespace too.
+                matches = name.startswith(prefix) or bool(bare and name == bare)
+                if matches and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), kind, prefix)
+        if best is None:
+            return FolderKind.PERSONAL, ""
+        return best[1], best[2]
+
+
+@dataclass(frozen=True)
 class RemoteFolder:
-    """A folder as the server lists it."""
+    """A folder as the server lists it.
+
+    `kind` and `prefix` say which namespace it is in; `mailboxid` is the server's permanent id
+    for it (RFC 8474 OBJECTID), which survives a rename, or "" when the server has none.
+    """
 
     name: str
     delimiter: str = "/"
     role: FolderRole = FolderRole.NONE
     selectable: bool = True
+    kind: FolderKind = FolderKind.PERSONAL
+    prefix: str = ""
+    mailboxid: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import socket
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,8 @@ from tui_mail.remote.backend import (
     FolderStatus,
     KnownUids,
     MessagesGone,
+    Namespace,
+    Namespaces,
     RemoteFolder,
     RemoteSummary,
 )
@@ -44,6 +47,7 @@ from tui_mail.remote.connection import (
     starttls_missing,
     translated,
 )
+from tui_mail.remote.folder_roles import DEFAULT_ROLE_NAMES, classify
 
 logger = logging.getLogger(__name__)
 
@@ -71,14 +75,6 @@ def _words(exc: BaseException) -> str:
     return text[2:-1] if text.startswith(("b'", 'b"')) else text
 
 
-_DEFAULT_ROLE_NAMES = {
-    FolderRole.INBOX: "INBOX",
-    FolderRole.SENT: "Sent",
-    FolderRole.DRAFTS: "Drafts",
-    FolderRole.TRASH: "Trash",
-    FolderRole.JUNK: "Junk",
-    FolderRole.ARCHIVE: "Archive",
-}
 
 
 def connect(server: ServerConfig, creds: Credentials) -> imapclient.IMAPClient:
@@ -143,49 +139,15 @@ def probe(server: ServerConfig, creds: Credentials) -> list[str]:
 # The sync backend: `FetchBackend` (tui_mail.remote.backend) on one IMAPClient.
 # --------------------------------------------------------------------------------------------
 
-_GUESSED_ROLES: dict[str, FolderRole] = {
-    "inbox": FolderRole.INBOX,
-    "sent": FolderRole.SENT,
-    "sent items": FolderRole.SENT,
-    "sent messages": FolderRole.SENT,
-    "sent mail": FolderRole.SENT,
-    "drafts": FolderRole.DRAFTS,
-    "draft": FolderRole.DRAFTS,
-    "trash": FolderRole.TRASH,
-    "deleted items": FolderRole.TRASH,
-    "deleted messages": FolderRole.TRASH,
-    "bin": FolderRole.TRASH,
-    "junk": FolderRole.JUNK,
-    "spam": FolderRole.JUNK,
-    "junk e-mail": FolderRole.JUNK,
-    "archive": FolderRole.ARCHIVE,
-    "archives": FolderRole.ARCHIVE,
-    "all mail": FolderRole.ARCHIVE,
-}
-
-_SPECIAL_USE: dict[bytes, FolderRole] = {
-    b"\\sent": FolderRole.SENT,
-    b"\\drafts": FolderRole.DRAFTS,
-    b"\\trash": FolderRole.TRASH,
-    b"\\junk": FolderRole.JUNK,
-    b"\\archive": FolderRole.ARCHIVE,
-    b"\\all": FolderRole.ARCHIVE,
-}
-
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 _FOLDER_MISSING = re.compile(r"TRYCREATE|NONEXISTENT|doesn't exist|does not exist|no such", re.I)
 
 
-def folder_role(name: str, delimiter: str, flags: Iterable[bytes]) -> FolderRole:
-    """SPECIAL-USE flags first; else guess from the last component of the name."""
-    for flag in flags:
-        role = _SPECIAL_USE.get(flag.lower())
-        if role:
-            return role
-    if name.upper() == "INBOX":
-        return FolderRole.INBOX
-    leaf = name.rsplit(delimiter, 1)[-1] if delimiter else name
-    return _GUESSED_ROLES.get(leaf.strip().lower(), FolderRole.NONE)
+def _text(value: object) -> str:
+    """A name, prefix or delimiter from imapclient (bytes, str or None) as text."""
+    if value is None:
+        return ""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def parse_uid_set(text: str) -> list[int]:
@@ -246,6 +208,7 @@ class ImapBackend:
                 enabled = client.enable("QRESYNC")
                 self.qresync = any(e.upper() == b"QRESYNC" for e in enabled)
         self.condstore = self.qresync or "CONDSTORE" in self.capabilities
+        self._namespaces: Namespaces | None = None
 
     @classmethod
     def open(cls, server: ServerConfig, creds: Credentials) -> ImapBackend:
@@ -313,16 +276,58 @@ class ImapBackend:
 
     # -- FetchBackend -------------------------------------------------------------------------
 
+    def _read_namespaces(self) -> Namespaces:
+        """The NAMESPACE answer (RFC 2342); without the extension, the user's own folders
+        with the delimiter LIST gives for INBOX."""
+        if "NAMESPACE" in self.capabilities:
+            with self._guard("NAMESPACE"):
+                answer = self._client.namespace()
+
+            def spaces(part: Any) -> tuple[Namespace, ...]:
+                return tuple(Namespace(_text(prefix), _text(delimiter))
+                             for prefix, delimiter in (part or ()))
+
+            found = Namespaces(spaces(answer.personal), spaces(answer.other),
+                               spaces(answer.shared))
+            if found.personal:
+                return found
+        with self._guard("LIST"):
+            listed = self._client.list_folders("", "INBOX")
+        delimiter = _text(listed[0][1]) if listed else "/"
+        return Namespaces((Namespace("", delimiter),))
+
+    @property
+    def namespaces(self) -> Namespaces:
+        if self._namespaces is None:
+            self._namespaces = self._read_namespaces()
+        return self._namespaces
+
     def list_folders(self) -> list[RemoteFolder]:
+        """Every folder the server lists, with its namespace and role (`folder_roles`); with
+        OBJECTID (RFC 8474) each selectable folder's MAILBOXID too, so a rename is seen."""
         with self._guard("LIST"):
             listing = self._client.list_folders()
-        out = []
-        for flags, delimiter, name in listing:
-            delim = delimiter.decode() if isinstance(delimiter, bytes) else (delimiter or "")
-            name = name.decode() if isinstance(name, bytes) else name
-            selectable = not any(f.lower() in (b"\\noselect", b"\\nonexistent") for f in flags)
-            out.append(RemoteFolder(name, delim, folder_role(name, delim, flags), selectable))
-        return out
+        answers = [([bytes(f) for f in flags], _text(delimiter), _text(name))
+                   for flags, delimiter, name in listing]
+        folders = classify(answers, self.namespaces)
+        if "OBJECTID" not in self.capabilities:
+            return folders
+        return [replace(f, mailboxid=self.mailbox_id(f.name)) if f.selectable else f
+                for f in folders]
+
+    def mailbox_id(self, folder: str) -> str:
+        """The folder's MAILBOXID (RFC 8474), or "" (no OBJECTID, or the server gave none)."""
+        if "OBJECTID" not in self.capabilities:
+            return ""
+        with self._guard(f"STATUS {folder!r}"):
+            try:
+                answer = self._client.folder_status(folder, ["MAILBOXID"])
+            except imapclient.exceptions.IMAPClientError:
+                return ""  # listed but gone, or refused: a rename just cannot be followed
+        value = answer.get(b"MAILBOXID")
+        if isinstance(value, tuple | list):
+            value = value[0] if value else b""
+        return _text(value) if value else ""
 
     def status(self, folder: str) -> FolderStatus:
         what = ["MESSAGES", "UNSEEN", "UIDNEXT", "UIDVALIDITY"]
@@ -539,11 +544,17 @@ class ImapBackend:
 
     def role_folder(self, role: FolderRole, configured: str | None = None) -> str:
         """The folder for `role`: the configured name, else the one LIST marks with the
-        SPECIAL-USE flag (RFC 6154), else the name guessed from the usual names."""
+        SPECIAL-USE flag (RFC 6154), else the one named as usual, else the usual name inside
+        the personal namespace ("INBOX.Sent" on Courier), to be created."""
         if configured:
             return configured
-        folders = [f for f in self.list_folders() if f.role is role and f.selectable]
-        return folders[0].name if folders else _DEFAULT_ROLE_NAMES[role]
+        with self._guard("LIST"):
+            listing = self._client.list_folders()
+        answers = [([bytes(f) for f in flags], _text(delimiter), _text(name))
+                   for flags, delimiter, name in listing]
+        folders = [f for f in classify(answers, self.namespaces) if f.role is role]
+        return folders[0].name if folders else self.namespaces.folder_name(
+            DEFAULT_ROLE_NAMES[role])
 
     def ensure_folder(self, name: str) -> None:
         """Create `name` unless it exists (Sent or Drafts on a fresh account)."""

@@ -17,6 +17,8 @@ folders
     folders(account=None) -> list[Folder]          (with total/unread, kept by triggers)
     folder(account, name) -> Folder | None;  folder_by_id(id) -> Folder | None
     delete_folder(account, name);  reset_folder(account, name)   (drops its messages)
+    apply_folder_list(account, listed, keep) -> FolderListChanges   (LIST is the truth)
+    set_personal_namespace(account, prefix, delimiter);  personal_folder_name(account, name)
     sync_state(account, name) -> FolderSyncState;  set_sync_state(account, name, state)
 messages
     add_messages(account, folder, items: Iterable[NewMessage], batch_size=500) -> list[int]
@@ -42,14 +44,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_mail.errors import CacheError
-from tui_mail.model import Address, Flags, Folder, FolderRole, MessageSummary
+from tui_mail.model import Address, Flags, Folder, FolderKind, FolderRole, MessageSummary
 from tui_mail.store.failures import (
     CacheConnection,
     WalWatch,
@@ -57,17 +59,21 @@ from tui_mail.store.failures import (
     check_before_open,
     wal_removed,
 )
+from tui_mail.store.folder_list import CachedFolder, plan
 from tui_mail.store.keys import KEY_SCALE, allocate_key
 from tui_mail.store.listing import ListingMixin
 from tui_mail.store.queues import QueueMixin
 from tui_mail.store.rows import SUMMARY_COLUMNS, SUMMARY_FROM, summary_of
 from tui_mail.store.schema import migrate
-from tui_mail.store.types import FolderSyncState, NewMessage
+from tui_mail.store.types import FolderListChanges, FolderSyncState, ListedFolder, NewMessage
 
 if TYPE_CHECKING:
     from tui_mail.store.prepare import Prepared
 
 logger = logging.getLogger(__name__)
+
+_FOLDER_SELECT = ("SELECT f.id, a.name, f.name, f.role, f.delimiter, f.total, f.unread, f.kind,"
+                  " f.prefix FROM folders f")
 
 SUBJECT_THREAD_DAYS = 60  # how far back a reply without references looks for its subject
 
@@ -217,7 +223,7 @@ class Store(ListingMixin, QueueMixin):
 
     def _folder_row(self, account: str, name: str) -> tuple | None:
         return self._conn.execute(
-            "SELECT f.id, a.name, f.name, f.role, f.delimiter, f.total, f.unread FROM folders f"
+            _FOLDER_SELECT +
             " JOIN accounts a ON a.id = f.account_id WHERE a.name = ? AND f.name = ?",
             (account, name),
         ).fetchone()
@@ -228,6 +234,10 @@ class Store(ListingMixin, QueueMixin):
             role = FolderRole(row[3])
         except ValueError:
             role = FolderRole.NONE
+        try:
+            kind = FolderKind(row[7])
+        except ValueError:
+            kind = FolderKind.PERSONAL
         return Folder(
             account=row[1],
             name=row[2],
@@ -236,6 +246,8 @@ class Store(ListingMixin, QueueMixin):
             total=row[5],
             unread=row[6],
             id=row[0],
+            kind=kind,
+            prefix=row[8],
         )
 
     def _folder_id(self, account: str, name: str) -> int:
@@ -262,7 +274,7 @@ class Store(ListingMixin, QueueMixin):
 
     def folders(self, account: str | None = None) -> list[Folder]:
         sql = (
-            "SELECT f.id, a.name, f.name, f.role, f.delimiter, f.total, f.unread FROM folders f"
+            _FOLDER_SELECT +
             " JOIN accounts a ON a.id = f.account_id"
         )
         params: tuple = ()
@@ -278,11 +290,61 @@ class Store(ListingMixin, QueueMixin):
 
     def folder_by_id(self, folder_id: int) -> Folder | None:
         row = self._conn.execute(
-            "SELECT f.id, a.name, f.name, f.role, f.delimiter, f.total, f.unread FROM folders f"
+            _FOLDER_SELECT +
             " JOIN accounts a ON a.id = f.account_id WHERE f.id = ?",
             (folder_id,),
         ).fetchone()
         return self._folder_of(row) if row else None
+
+    def apply_folder_list(self, account: str, listed: Sequence[ListedFolder],
+                          keep: Collection[str] = ()) -> FolderListChanges:
+        """Make the account's cached folders what the server listed (`folder_list.plan`): in
+        one transaction, vanished folders leave with their messages, renamed ones (same
+        MAILBOXID) change name, listed ones are added or updated (role, delimiter, namespace).
+        Folders in `keep` (named by queued actions) stay this time."""
+        account_id = self._account_id(account)
+        rows = self._conn.execute(
+            "SELECT f.id, f.name, f.mailboxid,"
+            " (SELECT count(*) FROM messages m WHERE m.folder_id = f.id AND m.uid IS NULL"
+            "  AND m.local_key IS NOT NULL) FROM folders f WHERE f.account_id = ?",
+            (account_id,),
+        ).fetchall()
+        cached = {name: CachedFolder(fid, mid, local) for fid, name, mid, local in rows}
+        todo = plan(cached, listed, keep)
+        removed: list[tuple[str, int]] = []
+        with self._tx() as c:
+            for old, new in todo.rename:
+                c.execute("UPDATE folders SET name = ? WHERE id = ?", (new, cached[old].id))
+            for name in todo.remove:
+                folder_id = cached[name].id
+                count = c.execute("SELECT count(*) FROM messages WHERE folder_id = ?",
+                                  (folder_id,)).fetchone()[0]
+                c.execute("DELETE FROM messages WHERE folder_id = ?", (folder_id,))
+                c.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+                removed.append((name, count))
+            c.executemany(
+                "INSERT INTO folders(account_id, name, role, delimiter, kind, prefix, mailboxid)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(account_id, name) DO UPDATE SET"
+                " role = excluded.role, delimiter = excluded.delimiter, kind = excluded.kind,"
+                " prefix = excluded.prefix, mailboxid = excluded.mailboxid",
+                [(account_id, f.name, str(f.role), f.delimiter, str(f.kind), f.prefix,
+                  f.mailboxid) for f in listed],
+            )
+        return FolderListChanges(removed, todo.rename, todo.add)
+
+    def set_personal_namespace(self, account: str, prefix: str, delimiter: str) -> None:
+        """Remember where the account's own folders are made (the server's NAMESPACE)."""
+        account_id = self._account_id(account)
+        with self._tx() as c:
+            c.execute("UPDATE accounts SET personal_prefix = ?, personal_delimiter = ?"
+                      " WHERE id = ?", (prefix, delimiter, account_id))
+
+    def personal_folder_name(self, account: str, name: str) -> str:
+        """The server name of the account's own folder `name` ("Trash" -> "INBOX.Trash" on
+        Courier), as the last NAMESPACE said; `name` itself before any sync."""
+        row = self._conn.execute(
+            "SELECT personal_prefix FROM accounts WHERE name = ?", (account,)).fetchone()
+        return (row[0] if row else "") + name
 
     def delete_folder(self, account: str, name: str) -> None:
         """Forget a folder and its messages (it was deleted on the server)."""

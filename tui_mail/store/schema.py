@@ -226,7 +226,19 @@ ALTER TABLE outbox_v3 RENAME TO outbox;
 CREATE INDEX outbox_account ON outbox(account, id);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+# Namespaces (RFC 2342) and folder identity (RFC 8474): whose folder each is (`kind`: '' own,
+# 'other' another user's, 'shared'), the namespace prefix its name starts with (the tree nests
+# by what follows), the server's MAILBOXID that survives a rename; per account, the personal
+# namespace new folders are created in ("INBOX." and "." on Courier).
+_V4 = """
+ALTER TABLE folders ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE folders ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
+ALTER TABLE folders ADD COLUMN mailboxid TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN personal_prefix TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN personal_delimiter TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from tui_mail.model import Flags, Folder, FolderRole
+from tui_mail.model import Flags, Folder, FolderKind, FolderRole
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,31 @@ class NewMessage:
     raw_headers: bytes | None = None
     size: int = 0
     internaldate: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListedFolder:
+    """A folder as the server's LIST gave it this time (see `Store.apply_folder_list`)."""
+
+    name: str
+    role: FolderRole = FolderRole.NONE
+    delimiter: str = "/"
+    kind: FolderKind = FolderKind.PERSONAL
+    prefix: str = ""
+    mailboxid: str = ""
+
+
+@dataclass(frozen=True)
+class FolderListChanges:
+    """What one LIST changed in the cache: folders `removed` (name, messages that left the
+    cache with it), `renamed` (old name, new name; messages kept) and `added` names."""
+
+    removed: list[tuple[str, int]]
+    renamed: list[tuple[str, str]]
+    added: list[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.removed or self.renamed or self.added)
 
 
 @dataclass(frozen=True)

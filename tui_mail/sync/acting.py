@@ -92,11 +92,10 @@ def special_folder(store: Store, accounts: Mapping[str, Account], account: str,
 def deletes_for_good(store: Store, accounts: Mapping[str, Account],
                      summaries: Sequence[MessageSummary]) -> list[MessageSummary]:
     """The messages a delete would remove for good instead of moving to Trash (so the
-    screens ask first): those already in their account's Trash folder, and for a server
-    account with no folder but INBOX (nothing to move to), every one. The same rule as
-    `UserActions._local` and `ActionQueue.delete`."""
+    screens ask first): those already in their account's Trash folder. An IMAP account
+    without a Trash gets one (`ActionQueue.delete`). The same rule as `UserActions._local`
+    and `ActionQueue.delete`."""
     trash: dict[str, str] = {}
-    no_folders: dict[str, bool] = {}
     gone: list[MessageSummary] = []
     for summary in summaries:
         row = store.message_row(summary.id)
@@ -104,10 +103,9 @@ def deletes_for_good(store: Store, accounts: Mapping[str, Account],
             continue
         account = row.account
         if account not in trash:
-            trash[account] = special_folder(store, accounts, account, FolderRole.TRASH) or "Trash"
-            no_folders[account] = server_account(accounts, account) is not None and not any(
-                f.name.upper() != "INBOX" for f in store.folders(account))
-        if row.folder == trash[account] or no_folders[account]:
+            trash[account] = special_folder(store, accounts, account, FolderRole.TRASH) or \
+                store.personal_folder_name(account, "Trash")
+        if row.folder == trash[account]:
             gone.append(row)
     return gone
 
@@ -152,7 +150,9 @@ class UserActions:
             if kind is ActionKind.ARCHIVE:
                 folder = special_folder(self.store, self.accounts, account_name,
                                         FolderRole.ARCHIVE)
-                if folder is None:
+                # An IMAP account without one gets "Archive" in its namespace, as Thunderbird
+                # does (`ActionQueue.archive`); elsewhere there is nowhere to make it.
+                if folder is None and server_account(self.accounts, account_name) is None:
                     outcome.errors.append(
                         f"{account_name}: no archive folder (set [accounts.folders] archive in "
                         "the config, or give a folder the Archive role on the server)")
@@ -200,7 +200,7 @@ class UserActions:
             ActionKind.FLAG: lambda: queue.flag(ids),
             ActionKind.UNFLAG: lambda: queue.unflag(ids),
             ActionKind.DELETE: lambda: queue.delete(ids),
-            ActionKind.ARCHIVE: lambda: queue.move(ids, str(folder)),
+            ActionKind.ARCHIVE: lambda: queue.move(ids, folder) if folder else queue.archive(ids),
             ActionKind.MOVE: lambda: queue.move(ids, str(folder)),
             ActionKind.COPY: lambda: queue.copy(ids, str(folder)),
         }

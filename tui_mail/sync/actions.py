@@ -29,6 +29,7 @@ from typing import Protocol, runtime_checkable
 
 from tui_mail.errors import ConnectError, ServerRefused
 from tui_mail.model import Account, Flags, FolderRole
+from tui_mail.model import Protocol as MailProtocol
 from tui_mail.remote.backend import FetchBackend, FolderMissing, MessagesGone, NotSupported
 from tui_mail.sync.storeio import FolderGroup, StoreIO
 
@@ -132,13 +133,18 @@ class ActionQueue:
         without its angle brackets), in every folder: what to mark after a reply to it."""
         return self.io.rows_with_message_id(message_id)
 
-    def move(self, ids: Sequence[int], target: str) -> str | None:
+    def move(self, ids: Sequence[int], target: str, *, create: bool = False) -> str | None:
+        """Move to `target`; with `create`, the server makes the folder first if it has none
+        (a role folder such as Archive that the account does not have yet)."""
         self._begin()
         for group in self.io.group_by_folder(ids):
             if group.folder == target:
                 continue
             if group.uids:
-                self._enqueue("move", group, {"target": target, "rows": group.rows})
+                extra: dict[str, object] = {"target": target, "rows": group.rows}
+                if create:
+                    extra["create"] = True
+                self._enqueue("move", group, extra)
             self.io.move_local(group.rows, target)
         return self._end()
 
@@ -150,28 +156,42 @@ class ActionQueue:
         return self._end()
 
     def archive(self, ids: Sequence[int]) -> str | None:
-        return self.move(ids, self.folder_of_role(FolderRole.ARCHIVE, "Archive"))
+        target = self.folder_of_role(FolderRole.ARCHIVE, "Archive")
+        return self.move(ids, target, create=self.io.store.folder(self.account.name, target)
+                         is None)
 
     def delete(self, ids: Sequence[int]) -> str | None:
         """To Trash; messages already in Trash are removed for good (that cannot be undone)."""
         trash = self.folder_of_role(FolderRole.TRASH, "Trash")
+        create = self.io.store.folder(self.account.name, trash) is None
         self._begin()
         for group in self.io.group_by_folder(ids):
-            if group.folder == trash or not self.io.has_folders():
+            if group.folder == trash or not self._has_folders():
                 if group.uids:
                     self._enqueue("expunge", group, {}, before=False)
                 self.io.remove_rows(group.rows)
             else:
                 if group.uids:
-                    self._enqueue(
-                        "move", group, {"target": trash, "rows": group.rows, "why": "delete"}
-                    )
+                    extra = {"target": trash, "rows": group.rows, "why": "delete"}
+                    if create:
+                        extra["create"] = True
+                    self._enqueue("move", group, extra)
                 self.io.move_local(group.rows, trash)
         return self._end()
 
+    def _has_folders(self) -> bool:
+        """Whether the account can move to a Trash: an IMAP account can (one is made if it has
+        none yet); a POP3 account, or a local one with INBOX alone, cannot."""
+        if self.account.incoming.protocol is MailProtocol.IMAP:
+            return True
+        return self.io.has_folders()
+
     def folder_of_role(self, role: FolderRole, fallback: str) -> str:
+        """The configured folder, else the cached one with the role, else `fallback` inside
+        the personal namespace ("INBOX.Trash" on Courier), to be created on the server."""
         configured = self.account.folders.get(role)
-        return configured or self.io.folder_with_role(role) or fallback
+        return configured or self.io.folder_with_role(role) or \
+            self.io.personal_folder_name(fallback)
 
     def _flag(self, ids: Sequence[int], name: str, on: bool, attr: str) -> str | None:
         self._begin()
@@ -394,6 +414,10 @@ class ActionQueue:
         if kind == "flags":
             backend.set_flags(folder, uids, [str(payload["flag"])], bool(payload["add"]))
         elif kind == "move":
+            if payload.get("create"):
+                ensure = getattr(backend, "ensure_folder", None)
+                if ensure is not None:
+                    ensure(str(payload["target"]))
             backend.move(folder, uids, str(payload["target"]))
         elif kind == "copy":
             backend.copy(folder, uids, str(payload["target"]))

@@ -25,7 +25,15 @@ from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
 from tui_mail.model import Account, Flags, Protocol
 from tui_mail.remote.backend import FetchBackend, FolderState, RemoteFolder
 from tui_mail.remote.connection import Credentials
-from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress, ignore
+from tui_mail.store.types import FolderListChanges
+from tui_mail.sync.events import (
+    EventSink,
+    FolderChanged,
+    Notice,
+    SyncError,
+    SyncProgress,
+    ignore,
+)
 from tui_mail.sync.storeio import StoreIO
 
 HEADER_BATCH = 1000
@@ -112,14 +120,28 @@ class SyncEngine:
     # -- public API -------------------------------------------------------------------------
 
     def list_folders(self) -> list[RemoteFolder]:
-        """Refresh the folder list in the cache (roles from SPECIAL-USE, names or config)."""
+        """Make the cached folder list the server's (roles from the config, SPECIAL-USE or
+        names; folders gone from the server leave the cache, renamed ones keep their mail)."""
         folders: list[RemoteFolder] = self._with_retry(self.backend.list_folders)  # type: ignore[assignment]
-        configured = {name: role for role, name in self.account.folders.items()}
-        for f in folders:
-            role = configured.get(f.name, f.role)
-            if f.selectable:
-                self.io.ensure_folder(f.name, role, f.delimiter)
+        namespaces = getattr(self.backend, "namespaces", None)
+        changes = self.io.apply_folder_list(folders, namespaces, self.account.folders)
+        self._tell_folder_changes(changes)
         return folders
+
+    def _tell_folder_changes(self, changes: FolderListChanges) -> None:
+        if not changes:
+            return
+        account = self.account.name
+        for old, new in changes.renamed:
+            self._emit(Notice(account, f"the folder {old!r} was renamed to {new!r} on the server"))
+            self._emit(FolderChanged(account, new))
+        for name, count in changes.removed:
+            gone = f"; its {count} message{'s' if count != 1 else ''} left the cache" \
+                if count else ""
+            self._emit(Notice(account, f"the folder {name!r} is no longer on the server{gone}"))
+            self._emit(FolderChanged(account, name))
+        for name in changes.added:
+            self._emit(FolderChanged(account, name))
 
     def sync(self, folders: Sequence[str] | None = None) -> SyncResult:
         """Sync the named folders (default: every selectable folder). Never raises a

@@ -6,12 +6,13 @@ Keeping this seam in one place means the engine does not care how the store spel
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tui_mail.model import Flags, FolderRole
-from tui_mail.remote.backend import FolderState, RemoteSummary
+from tui_mail.remote.backend import FolderState, Namespaces, RemoteFolder, RemoteSummary
 from tui_mail.store import FolderSyncState, NewMessage, Store
+from tui_mail.store.types import FolderListChanges, ListedFolder
 
 
 @dataclass
@@ -37,6 +38,33 @@ class StoreIO:
 
     def ensure_folder(self, name: str, role: FolderRole, delimiter: str) -> None:
         self.store.ensure_folder(self.account, name, role, delimiter)
+
+    def apply_folder_list(self, folders: Sequence[RemoteFolder], namespaces: Namespaces | None,
+                          configured: Mapping[FolderRole, str]) -> FolderListChanges:
+        """The server's LIST becomes the cached folder list (`Store.apply_folder_list`).
+
+        A role named in the config goes to that folder and to no other. Folders named by
+        queued actions are kept until the actions have been sent."""
+        by_name = {name: role for role, name in configured.items()}
+        listed = [
+            ListedFolder(f.name, by_name.get(f.name, FolderRole.NONE if f.role in configured
+                                             else f.role),
+                         f.delimiter, f.kind, f.prefix, f.mailboxid)
+            for f in folders if f.selectable
+        ]
+        keep: set[str] = set()
+        for action in self.store.pending_actions(self.account):
+            for key in ("folder", "target"):
+                if isinstance(action.payload.get(key), str):
+                    keep.add(action.payload[key])
+        if namespaces is not None:
+            own = namespaces.own
+            self.store.set_personal_namespace(self.account, own.prefix, own.delimiter)
+        return self.store.apply_folder_list(self.account, listed, keep)
+
+    def personal_folder_name(self, name: str) -> str:
+        """A folder of the user's own made from `name` ("Trash" -> "INBOX.Trash" on Courier)."""
+        return self.store.personal_folder_name(self.account, name)
 
     def ensure_known(self, name: str) -> None:
         """Create the folder row if the cache does not know it yet (keeps a known one as is)."""
