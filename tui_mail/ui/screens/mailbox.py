@@ -29,7 +29,7 @@ from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
 from tui_mail.ui.screens.sources import ListState, ThreadRows, ViewRows, view_for
-from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
+from tui_mail.ui.widgets.folder_tree import ALL_INBOXES, FolderChoice, FolderTree
 from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.message_list import EmptySource, ListRows, MessageList, Place
 from tui_mail.ui.widgets.message_view import MessageView
@@ -188,8 +188,17 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, Screen[None]):
         names = list(self.tui.account_names)
         names += [name for name in by_account if name not in names]
         self.folders = {(f.account, f.name): f for fs in by_account.values() for f in fs}
+        choice = self.state.choice
+        gone = not choice.unified and (choice.account, choice.folder) not in self.folders
+        if gone:  # deleted (or renamed) on the server: the list goes to the account's inbox
+            inbox = next((f for f in by_account.get(str(choice.account), [])
+                          if f.role is FolderRole.INBOX), None)
+            choice = FolderChoice(choice.account, inbox.name, f"{choice.account}: {inbox.name}") \
+                if inbox is not None else ALL_INBOXES
         self.query_one(FolderTree).show_folders(
-            [(name, by_account.get(name, [])) for name in names], self.state.choice)
+            [(name, by_account.get(name, [])) for name in names], choice)
+        if gone:
+            self.choose(choice)
 
     def show_list(self, keep_id: int | None) -> None:
         """Point the list at the current state's view (folder, sort, threads).

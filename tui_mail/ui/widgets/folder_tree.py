@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui_mail.model import Folder, FolderRole
+from tui_mail.model import Folder, FolderKind, FolderRole
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.text import sanitize_line
@@ -58,6 +58,24 @@ class FolderChoice:
 
 
 ALL_INBOXES = FolderChoice(None, None, "All inboxes")
+
+
+GROUP_TITLES: dict[FolderKind, str] = {
+    FolderKind.OTHER_USERS: "Other users",
+    FolderKind.SHARED: "Shared folders",
+}
+
+
+def _parent_of(folder: Folder, by_name: dict[str, Folder]) -> str | None:
+    """The folder `folder` is drawn under: the one named by its path minus the last part, in
+    the same namespace; None (top level) for a role folder or when that folder is not listed."""
+    if folder.role is not FolderRole.NONE or not folder.delimiter:
+        return None
+    path = folder.path
+    if folder.delimiter not in path:
+        return None
+    parent = folder.name[: len(folder.name) - len(path)] + path.rsplit(folder.delimiter, 1)[0]
+    return parent if parent in by_name else None
 
 
 def sort_folders(folders: Iterable[Folder]) -> list[Folder]:
@@ -179,21 +197,33 @@ class FolderTree(Tree[FolderChoice]):
 
     def _add_folders(self, account_node: TreeNode[FolderChoice], account: str,
                      folders: Sequence[Folder], count_style: Style) -> None:
-        """Add `folders` (already in display order) under the account, nested by delimiter."""
-        names = {f.name for f in folders}
+        """Add `folders` (already in display order) under the account: the user's own, nested
+        by the server's delimiter inside their namespace ("INBOX.Work.2024" under "Work" on
+        Courier), then other users' and shared folders in groups of their own, folded."""
+        own = [f for f in folders if f.kind is FolderKind.PERSONAL]
+        self._add_nested(account_node, account, own, count_style)
+        selected = self._shown[1] if self._shown is not None else None
+        for kind, title in GROUP_TITLES.items():
+            members = [f for f in folders if f.kind is kind]
+            if not members:
+                continue
+            holds_selection = selected is not None and selected.account == account and \
+                any(f.name == selected.folder for f in members)
+            group = account_node.add(Text(title, style="italic", no_wrap=True),
+                                     expand=holds_selection)
+            self._add_nested(group, account, members, count_style)
+
+    def _add_nested(self, under: TreeNode[FolderChoice], account: str,
+                    folders: Sequence[Folder], count_style: Style) -> None:
+        by_name = {f.name: f for f in folders}
         children: dict[str | None, list[Folder]] = {}
         for folder in folders:
-            parent = None
-            if folder.role is FolderRole.NONE and folder.delimiter and \
-                    folder.delimiter in folder.name:
-                candidate = folder.name.rsplit(folder.delimiter, 1)[0]
-                parent = candidate if candidate in names else None
-            children.setdefault(parent, []).append(folder)
+            children.setdefault(_parent_of(folder, by_name), []).append(folder)
 
         def add(node: TreeNode[FolderChoice], parent: str | None) -> None:
             for folder in children.get(parent, []):
                 shown = folder.display_name if parent or folder.role is not FolderRole.NONE \
-                    else folder.name
+                    else folder.path
                 label = folder_label(shown, folder.role, folder.unread, count_style)
                 choice = FolderChoice(account, folder.name, f"{account}: {folder.name}")
                 if folder.name in children:
@@ -203,7 +233,7 @@ class FolderTree(Tree[FolderChoice]):
                     child = node.add_leaf(label, choice)
                 self._folder_nodes[(account, folder.name)] = child
 
-        add(account_node, None)
+        add(under, None)
 
     def choice_node(self, choice: FolderChoice) -> TreeNode[FolderChoice] | None:
         return self._folder_nodes.get((choice.account, choice.folder))

@@ -1,0 +1,85 @@
+"""The folder pane draws each server's namespaces as a user thinks of them: their own folders at
+the top level whatever the prefix ("INBOX." on Courier), other users' and shared folders in
+folded groups of their own."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets.tree import TreeNode
+
+from tui_mail.model import Folder, FolderKind, FolderRole
+from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
+
+
+class TreeApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield FolderTree()
+
+
+def outline(node: TreeNode[FolderChoice], depth: int = 0) -> list[str]:
+    """The tree as indented labels, folded groups marked with "+"."""
+    lines: list[str] = []
+    for child in node.children:
+        fold = "+" if child.children and not child.is_expanded else ""
+        lines.append("  " * depth + fold + child.label.plain)
+        lines.extend(outline(child, depth + 1))
+    return lines
+
+
+def courier(name: str, role: FolderRole = FolderRole.NONE) -> Folder:
+    prefix = "" if name == "INBOX" else "INBOX."
+    return Folder("work", name, role, ".", prefix=prefix)
+
+
+async def test_a_courier_tree_shows_the_users_folders_at_the_top_not_under_inbox() -> None:
+    folders = [courier("INBOX", FolderRole.INBOX), courier("INBOX.Sent", FolderRole.SENT),
+               courier("INBOX.Work"), courier("INBOX.Work.2024"), courier("INBOX.Réunions")]
+    app = TreeApp()
+    async with app.run_test() as pilot:
+        tree = app.query_one(FolderTree)
+        tree.show_folders([("work", folders)])
+        await pilot.pause()
+        assert outline(tree.root) == [
+            "▣ All inboxes",
+            "work",
+            "  ▣ INBOX",
+            "  ➤ Sent",
+            "  ▫ Réunions",
+            "  ▫ Work",
+            "    ▫ 2024",
+        ]
+
+
+async def test_other_users_and_shared_folders_are_folded_groups_never_roles() -> None:
+    def cyrus(name: str, kind: FolderKind = FolderKind.PERSONAL, prefix: str = "",
+              role: FolderRole = FolderRole.NONE) -> Folder:
+        return Folder("work", name, role, "/", kind=kind, prefix=prefix)
+
+    folders = [
+        cyrus("INBOX", role=FolderRole.INBOX),
+        cyrus("Trash", role=FolderRole.TRASH),
+        cyrus("Other Users/bob", FolderKind.OTHER_USERS, "Other Users/"),
+        cyrus("Other Users/bob/Trash", FolderKind.OTHER_USERS, "Other Users/"),
+        cyrus("Shared Folders/Sent", FolderKind.SHARED, "Shared Folders/"),
+    ]
+    app = TreeApp()
+    async with app.run_test() as pilot:
+        tree = app.query_one(FolderTree)
+        tree.show_folders([("work", folders)])
+        await pilot.pause()
+        assert outline(tree.root) == [
+            "▣ All inboxes",
+            "work",
+            "  ▣ INBOX",
+            "  ✗ Trash",
+            "  +Other users",
+            "    ▫ bob",
+            "      ▫ Trash",
+            "  +Shared folders",
+            "    ▫ Sent",
+        ]
+        # The group holding the folder being shown opens by itself.
+        tree.show_folders([("work", folders)],
+                          FolderChoice("work", "Shared Folders/Sent", "work: Sent"))
+        await pilot.pause()
+        assert "  Shared folders" in outline(tree.root)
