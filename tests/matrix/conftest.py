@@ -146,18 +146,19 @@ class Mailbox:
 @pytest.fixture
 def make_mailbox(tmp_path: Path, mail_servers_session: MailServers,
                  ) -> Iterator[Callable[..., Mailbox]]:
-    """`make_mailbox(server, special_folders=True, **account_options)`: a fresh user on
-    `server` with an account whose mail goes out through the suite's Postfix."""
+    """`make_mailbox(server, special_folders=True, user=None, incoming=None, **options)`: an
+    account for a fresh user (or `user`) on `server`, reading over IMAP (or `incoming`),
+    sending through the suite's Postfix."""
     made: list[Mailbox] = []
 
     def make(server: ImapServer, *, special_folders: bool = True, user: MailUser | None = None,
-             **options: object) -> Mailbox:
+             incoming: ServerConfig | None = None, **options: object) -> Mailbox:
         user = user or server.new_user(special_folders=special_folders)  # type: ignore[call-arg]
         sender = mail_servers_session.new_user()  # Postfix only accepts its Dovecot's users
         password = f"printf '%s' '{user.password}'"
-        incoming = ServerConfig(Protocol.IMAP, server.host, server.imap_tls_port, Security.TLS,
-                                user.login, ca_file=server.ca_file, timeout=TIMEOUT,
-                                password_command=password)
+        incoming = incoming or ServerConfig(
+            Protocol.IMAP, server.host, server.imap_tls_port, Security.TLS, user.login,
+            ca_file=server.ca_file, timeout=TIMEOUT, password_command=password)
         smtp = ServerConfig(Protocol.SMTP, mail_servers_session.host,
                             mail_servers_session.smtp_starttls_port, Security.STARTTLS,
                             sender.login, ca_file=mail_servers_session.ca_file, timeout=TIMEOUT,

@@ -3,10 +3,12 @@ special-use), another client's changes, a folder recreated with a new UIDVALIDIT
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.matrix.conftest import raw_message
-from tui_mail.model import FolderKind, FolderRole
+from tui_mail.model import FolderKind, FolderRole, Protocol
 from tui_mail.store.db import Store
 
 pytestmark = pytest.mark.servers
@@ -121,3 +123,20 @@ def test_downloaded_bodies_are_searchable(imap_server, make_mailbox) -> None:
     with Store.open(box.cache, readonly=True) as store:
         hits = store.search("zeppelin", account="work")
     assert [h.subject for h in hits] == ["Quarterly"]
+
+
+def test_a_pop3_account_downloads_the_inbox(imap_server, make_mailbox) -> None:
+    if imap_server.pop3_tls_port is None:
+        pytest.skip(f"{imap_server.label} is run without POP3")
+    imap = make_mailbox(imap_server)
+    with imap.other() as other:
+        other.deliver(raw_message("First by POP3", "Fetched whole.\n", minutes_ago=2))
+        other.deliver(raw_message("Second by POP3", minutes_ago=1))
+    pop3 = replace(imap.account.incoming, protocol=Protocol.POP3, port=imap_server.pop3_tls_port)
+    box = make_mailbox(imap_server, user=imap.user, incoming=pop3)
+    assert box.sync().ok
+    rows = box.rows()
+    assert set(rows) == {"First by POP3", "Second by POP3"}
+    assert b"Fetched whole." in box.body(rows["First by POP3"])
+    assert box.sync().ok  # nothing new: no duplicate
+    assert len(box.rows()) == 2
