@@ -83,3 +83,24 @@ def _run(command: list[str], what: str, cwd: Path | None = None) -> None:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         raise ServerStartError(f"{what} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+
+
+def _apt_lists_present() -> bool:
+    return any(Path("/var/lib/apt/lists").glob("*_Packages*"))
+
+
+def main() -> int:
+    """`python -m tests.servers.debs`: unpack Cyrus and Courier into the cache now (scripts/test
+    runs it before the tests, so no test waits for a download)."""
+    from .courier import COURIER_PACKAGES
+    from .cyrus import PACKAGES as CYRUS_PACKAGES
+
+    if not _apt_lists_present():  # `apt-get download` needs them; a fresh image has none
+        _run(["apt-get", "update", "-qq"], "apt-get update")
+    for name, packages in (("cyrus", CYRUS_PACKAGES), ("courier", COURIER_PACKAGES)):
+        print(f"{name}: {unpacked(name, packages)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
