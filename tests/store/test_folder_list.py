@@ -1,0 +1,47 @@
+"""The server's LIST becomes the cached folder list: gone folders leave, renamed ones (same
+MAILBOXID) keep their messages, folders still named by queued actions or holding imported mail
+stay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui_mail.model import FolderRole
+from tui_mail.store.db import Store
+from tui_mail.store.types import ListedFolder, NewMessage
+
+RAW = b"From: a@example.test\r\nSubject: hi\r\nMessage-ID: <1@x>\r\n\r\nbody\r\n"
+
+
+def test_a_folder_gone_from_the_list_leaves_with_its_messages_unless_kept(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "c.sqlite3") as store:
+        for name in ("INBOX", "Old", "Pending", "Imported"):
+            store.ensure_folder("work", name)
+        store.add_messages("work", "Old", [NewMessage(uid=1, raw=RAW)])
+        store.add_messages("work", "Imported", [NewMessage(uid=None, raw=RAW)])
+        changes = store.apply_folder_list(
+            "work", [ListedFolder("INBOX", FolderRole.INBOX), ListedFolder("New")],
+            keep={"Pending"})
+        assert changes.removed == [("Old", 1)]
+        assert changes.added == ["New"]
+        assert {f.name for f in store.folders("work")} == {"INBOX", "New", "Pending", "Imported"}
+
+
+def test_a_folder_with_the_same_mailboxid_under_a_new_name_was_renamed(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "c.sqlite3") as store:
+        store.apply_folder_list("work", [ListedFolder("INBOX", FolderRole.INBOX),
+                                         ListedFolder("Projects", mailboxid="M1")])
+        [row_id] = store.add_messages("work", "Projects", [NewMessage(uid=7, raw=RAW)])
+        changes = store.apply_folder_list("work", [ListedFolder("INBOX", FolderRole.INBOX),
+                                                   ListedFolder("Ventures", mailboxid="M1")])
+        assert changes.renamed == [("Projects", "Ventures")] and not changes.removed
+        assert store.message_row(row_id).folder == "Ventures"
+
+
+def test_a_role_follows_the_list_and_can_be_taken_away(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "c.sqlite3") as store:
+        store.apply_folder_list("work", [ListedFolder("Trash", FolderRole.TRASH)])
+        store.apply_folder_list("work", [ListedFolder("Trash"),
+                                         ListedFolder("Deleted", FolderRole.TRASH)])
+        roles = {f.name: f.role for f in store.folders("work")}
+        assert roles == {"Trash": FolderRole.NONE, "Deleted": FolderRole.TRASH}
