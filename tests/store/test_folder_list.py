@@ -45,3 +45,22 @@ def test_a_role_follows_the_list_and_can_be_taken_away(tmp_path: Path) -> None:
                                          ListedFolder("Deleted", FolderRole.TRASH)])
         roles = {f.name: f.role for f in store.folders("work")}
         assert roles == {"Trash": FolderRole.NONE, "Deleted": FolderRole.TRASH}
+
+
+def test_queued_actions_follow_a_folder_renamed_on_the_server(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "c.sqlite3") as store:
+        store.apply_folder_list("work", [ListedFolder("INBOX", FolderRole.INBOX),
+                                         ListedFolder("Projects", mailboxid="M1")])
+        store.enqueue_action("work", "move", {"folder": "INBOX", "target": "Projects",
+                                              "uids": [3], "before": [[9, "INBOX", 3, 0]]})
+        store.enqueue_action("work", "flags", {"folder": "Projects", "uids": [4],
+                                               "before": [[8, "Projects", 4, 0]]})
+        changes = store.apply_folder_list(
+            "work", [ListedFolder("INBOX", FolderRole.INBOX),
+                     ListedFolder("Ventures", mailboxid="M1")],
+            keep={"INBOX", "Projects"})
+        assert changes.renamed == [("Projects", "Ventures")]
+        move, flags = store.pending_actions("work")
+        assert move.payload["target"] == "Ventures" and move.payload["folder"] == "INBOX"
+        assert flags.payload["folder"] == "Ventures"
+        assert flags.payload["before"] == [[8, "Ventures", 4, 0]]

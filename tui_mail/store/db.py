@@ -20,6 +20,10 @@ folders
     apply_folder_list(account, listed, keep) -> FolderListChanges   (LIST is the truth)
     set_personal_namespace(account, prefix, delimiter);  personal_folder_name(account, name)
     sync_state(account, name) -> FolderSyncState;  set_sync_state(account, name, state)
+folders the user manages (folder_edits.py)
+    personal_namespace(account) -> (prefix, delimiter);  subfolders(account, name)
+    create_folder_local / rename_folder_local / restore_folder   (the queue's cache side)
+    set_subscribed(account, name, on);  set_subscriptions(account, names)   (LSUB)
 messages
     add_messages(account, folder, items: Iterable[NewMessage], batch_size=500) -> list[int]
     set_body(id, raw);  raw_message(id) -> bytes | None;  raw_headers(id) -> bytes | None
@@ -41,6 +45,7 @@ queues (queues.py)
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -59,6 +64,7 @@ from tui_mail.store.failures import (
     check_before_open,
     wal_removed,
 )
+from tui_mail.store.folder_edits import FolderEditMixin
 from tui_mail.store.folder_list import CachedFolder, plan
 from tui_mail.store.keys import KEY_SCALE, allocate_key
 from tui_mail.store.listing import ListingMixin
@@ -73,7 +79,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _FOLDER_SELECT = ("SELECT f.id, a.name, f.name, f.role, f.delimiter, f.total, f.unread, f.kind,"
-                  " f.prefix FROM folders f")
+                  " f.prefix, f.subscribed FROM folders f")
 
 SUBJECT_THREAD_DAYS = 60  # how far back a reply without references looks for its subject
 
@@ -85,7 +91,7 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-class Store(ListingMixin, QueueMixin):
+class Store(ListingMixin, QueueMixin, FolderEditMixin):
     """The cache. Open with `Store.open(path)`; see the module docstring for the API."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
@@ -248,6 +254,7 @@ class Store(ListingMixin, QueueMixin):
             id=row[0],
             kind=kind,
             prefix=row[8],
+            subscribed=bool(row[9]) or row[2].upper() == "INBOX",
         )
 
     def _folder_id(self, account: str, name: str) -> int:
@@ -315,6 +322,8 @@ class Store(ListingMixin, QueueMixin):
         with self._tx() as c:
             for old, new in todo.rename:
                 c.execute("UPDATE folders SET name = ? WHERE id = ?", (new, cached[old].id))
+            if todo.rename:
+                self._rename_in_pending_actions(c, account, dict(todo.rename))
             for name in todo.remove:
                 folder_id = cached[name].id
                 count = c.execute("SELECT count(*) FROM messages WHERE folder_id = ?",
@@ -331,6 +340,28 @@ class Store(ListingMixin, QueueMixin):
                   f.mailboxid) for f in listed],
             )
         return FolderListChanges(removed, todo.rename, todo.add)
+
+    @staticmethod
+    def _rename_in_pending_actions(c: sqlite3.Connection, account: str,
+                                   renamed: dict[str, str]) -> None:
+        """Queued actions name folders: a folder renamed on the server is named anew in them
+        ("folder", "target", and the rows recorded for undo)."""
+        rows = c.execute("SELECT id, payload FROM actions WHERE account = ? AND state = 'pending'",
+                         (account,)).fetchall()
+        for action_id, text in rows:
+            payload = json.loads(text)
+            changed = False
+            for key in ("folder", "target"):
+                if payload.get(key) in renamed:
+                    payload[key] = renamed[payload[key]]
+                    changed = True
+            for before in payload.get("before", []):
+                if isinstance(before, list) and len(before) > 1 and before[1] in renamed:
+                    before[1] = renamed[before[1]]
+                    changed = True
+            if changed:
+                c.execute("UPDATE actions SET payload = ? WHERE id = ?",
+                          (json.dumps(payload), action_id))
 
     def set_personal_namespace(self, account: str, prefix: str, delimiter: str) -> None:
         """Remember where the account's own folders are made (the server's NAMESPACE)."""

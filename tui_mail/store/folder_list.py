@@ -4,7 +4,7 @@ A folder the server no longer lists leaves the cache with its messages, unless a
 still names it (the action is sent first and fails with its reason; the folder goes at the next
 LIST) or it holds messages that exist only here (imported into the account). A folder that
 vanished while a new one carries its MAILBOXID (RFC 8474) was renamed: it keeps its messages
-under the new name. Without MAILBOXIDs a rename is a delete plus a create. A changed hierarchy
+under the new name, and queued actions that name it are pointed at the new name. Without MAILBOXIDs a rename is a delete plus a create. A changed hierarchy
 delimiter renames every folder, so it is one of these two cases and never doubles the tree.
 """
 
@@ -37,17 +37,16 @@ def plan(cached: Mapping[str, CachedFolder], listed: Sequence[ListedFolder],
     """Which cached folders to remove, which to rename, which listed names are new."""
     listed_names = {f.name for f in listed}
     new = [f for f in listed if f.name not in cached]
-    vanished = [name for name in cached
-                if name not in listed_names and name.upper() != "INBOX" and name not in keep]
+    vanished = [name for name in cached if name not in listed_names and name.upper() != "INBOX"]
     new_by_id = {f.mailboxid: f.name for f in new if f.mailboxid}
     rename: list[tuple[str, str]] = []
     remove: list[str] = []
     for name in vanished:
         folder = cached[name]
         target = new_by_id.pop(folder.mailboxid, None) if folder.mailboxid else None
-        if target is not None:
+        if target is not None:  # followed even when queued actions name it: they are renamed too
             rename.append((name, target))
-        elif not folder.local_only_messages:
+        elif not folder.local_only_messages and name not in keep:
             remove.append(name)
     renamed_to = {new_name for _old, new_name in rename}
     return FolderListPlan(remove, rename, [f.name for f in new if f.name not in renamed_to])
