@@ -282,6 +282,11 @@ async def test_drop_removes_a_message_unless_an_attempt_at_it_is_under_way(
     assert not delivery.sent and "no longer in the outbox" in delivery.error
     assert calls(tmp_path) == []
     assert [e.id for e in store.outbox_list()] == [under_way]
+    # Sent, but its copy to Sent keeps failing: the user can give the copy up.
+    sent_unsaved = outbox.queue(message())
+    store.outbox_set_state(sent_unsaved, "accepted", "not saved to Sent: quota", None)
+    assert outbox.drop(sent_unsaved)
+    assert store.outbox_get(sent_unsaved) is None
 
 
 HOLD_LOCK = """

@@ -202,13 +202,13 @@ class QueueMixin:
             return cur.rowcount > 0
 
     def outbox_remove_waiting(self, item_id: int) -> bool:
-        """Remove an entry unless an attempt is under way or it was accepted (one conditional
-        DELETE: with `outbox_claim`, an entry is either sent or removed, never both)."""
+        """Remove an entry unless an attempt is under way (one conditional DELETE: with
+        `outbox_claim`, an entry is either sent or removed, never both). An accepted entry
+        can go: it was sent, only its copy to Sent is given up."""
         with self._tx() as c:
             cur = c.execute(
-                "DELETE FROM outbox WHERE id = ? AND state NOT IN (?, ?, ?)",
-                (item_id, str(OutboxState.SENDING), str(OutboxState.COMMITTING),
-                 str(OutboxState.ACCEPTED)),
+                "DELETE FROM outbox WHERE id = ? AND state NOT IN (?, ?)",
+                (item_id, str(OutboxState.SENDING), str(OutboxState.COMMITTING)),
             )
             return cur.rowcount > 0
 

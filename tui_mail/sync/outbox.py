@@ -233,9 +233,9 @@ class Outbox:
         return self.store.outbox_requeue(entry_id)
 
     def drop(self, entry_id: int) -> bool:
-        """Remove an entry for good (it is not sent). False, and nothing removed, while an
-        attempt at it is under way or once it was accepted; other entries of the account
-        being sent meanwhile do not matter (an attempt claims its entry first)."""
+        """Remove an entry for good (it is not sent; an accepted one: its copy to Sent is not
+        made). False, and nothing removed, while an attempt at it is under way; other entries
+        of the account being sent meanwhile do not matter (an attempt claims its entry first)."""
         return self.store.outbox_remove_waiting(entry_id)
 
     def entries(self) -> list[OutboxItem]:
