@@ -248,3 +248,18 @@ def test_sent_but_not_saved_to_sent_exits_3_saying_so_and_only_the_copy_is_retri
     subjects = [m["Subject"] for m in wait_for_subject(mail_servers, bob, "marker")]
     assert sorted(subjects) == ["marker", "not in Sent"]  # delivered once, retries or not
     assert mailbox.count() == 2
+
+
+def test_a_copy_to_sent_that_keeps_failing_can_be_given_up_with_outbox_drop(
+    mail_servers, dovecot_variant, fresh, tmp_path
+) -> None:
+    mailbox = sent_refused(mail_servers, dovecot_variant)
+    cli = Cli(tmp_path, mail_servers, mailbox.user, imap_port=mailbox.dovecot.ports.imap_tls)
+    bob = fresh("bob")
+    assert cli("send", "-s", "never in Sent", bob.address, stdin="x\n").returncode == 3
+    dropped = cli("outbox", "drop", "1")
+    assert dropped.returncode == 0, dropped.output
+    assert dropped.stdout == ("outbox #1: dropped (it had been sent; no copy will be saved to "
+                              "Sent)\n")
+    assert "empty" in cli("outbox").stdout
+    assert mailbox.count() == 0
