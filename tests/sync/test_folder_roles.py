@@ -56,3 +56,4 @@ def test_the_longest_namespace_prefix_decides_whose_folder_it_is() -> None:
     assert COURIER.classify("#shared.news") == (FolderKind.SHARED, "#shared.")
     assert DOVECOT.classify("Work/2024") == (FolderKind.PERSONAL, "")
     assert COURIER.folder_name("Projects", "2025") == "INBOX.Projects.2025"
+

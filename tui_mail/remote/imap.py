@@ -75,6 +75,19 @@ def _words(exc: BaseException) -> str:
     return text[2:-1] if text.startswith(("b'", 'b"')) else text
 
 
+_CLIENT_PREFIX = re.compile(r"^[a-z_]+ failed: ")  # imapclient's "append failed: "
+_SERVER_TIMING = re.compile(r"\s*\(\d+\.\d+( \+ \d+\.\d+)* (secs|s)\)\.?$")  # Dovecot's
+
+
+def _refusal(exc: BaseException) -> str:
+    """The server's own words of a NO or BAD: without imapclient's prefix, a bytes repr or
+    Dovecot's timing ("(0.001 + 0.000 secs)")."""
+    text = _CLIENT_PREFIX.sub("", _words(exc))
+    if text.startswith(("b'", 'b"')):
+        text = text[2:-1].replace("\\'", "'")
+    return _SERVER_TIMING.sub("", text).strip() or _words(exc)
+
+
 
 
 def connect(server: ServerConfig, creds: Credentials) -> imapclient.IMAPClient:
@@ -236,6 +249,7 @@ class ImapBackend:
                 raise ConnectError(
                     f"{describe(self.server)}: the connection was closed ({what}: {words})"
                 ) from None
+            words = _refusal(exc)
             if _FOLDER_MISSING.search(words):
                 raise FolderMissing(f"{describe(self.server)}: {what}: {words}") from None
             raise ServerRefused(f"{describe(self.server)}: {what} refused: {words}") from None
@@ -538,9 +552,85 @@ class ImapBackend:
         match = _APPENDUID.search(answer if isinstance(answer, bytes) else str(answer).encode())
         return int(match.group(2)) if match else None
 
-    def create_folder(self, name: str) -> None:
-        with self._guard(f"CREATE {name!r}"):
-            self._client.create_folder(name)
+    def create_folder(self, name: str, *, subscribe: bool = False) -> None:
+        """CREATE `name`; with `subscribe`, as a folder the user makes: one that exists
+        already is fine (another client made it meanwhile), and it is subscribed, as
+        Thunderbird and NeoMutt do (a subscription the server refuses is only logged)."""
+        try:
+            with self._guard(f"CREATE {name!r}"):
+                self._client.create_folder(name)
+        except ServerRefused:
+            if not subscribe or not self._exists(name):
+                raise
+        if subscribe:
+            self._subscribe_quietly([name], True)
+
+    def rename_folder(self, old: str, new: str) -> None:
+        """RENAME `old` (with its subfolders, RFC 3501) to `new`; the subscriptions of the
+        folder and its subfolders follow it (not every server moves them itself)."""
+        subscribed = self._subscribed_under(old)
+        self._deselect(old)
+        with self._guard(f"RENAME {old!r} to {new!r}"):
+            self._client.rename_folder(old, new)
+        if subscribed:
+            self._subscribe_quietly([new + name[len(old):] for name in subscribed], True)
+            self._subscribe_quietly(subscribed, False)
+
+    def delete_folder(self, name: str) -> None:
+        """DELETE `name` (its messages go with it), and its subscription."""
+        self._deselect(name)
+        with self._guard(f"DELETE {name!r}"):
+            self._client.delete_folder(name)
+        self._subscribe_quietly([name], False)
+
+    def subscribe_folder(self, name: str, subscribe: bool = True) -> None:
+        """SUBSCRIBE or UNSUBSCRIBE `name`."""
+        verb = "SUBSCRIBE" if subscribe else "UNSUBSCRIBE"
+        with self._guard(f"{verb} {name!r}"):
+            if subscribe:
+                self._client.subscribe_folder(name)
+            else:
+                self._client.unsubscribe_folder(name)
+
+    def subscribed_folders(self) -> set[str]:
+        """The names the user is subscribed to (LSUB); some may not exist any more."""
+        with self._guard("LSUB"):
+            listing = self._client.list_sub_folders()
+        return {_text(name) for _flags, _delimiter, name in listing}
+
+    def _exists(self, name: str) -> bool:
+        with self._guard(f"LIST {name!r}"):
+            return bool(self._client.folder_exists(name))
+
+    def _subscribed_under(self, name: str) -> list[str]:
+        """`name` and its subfolders among the subscriptions ([] when LSUB is refused)."""
+        try:
+            subscribed = self.subscribed_folders()
+        except ServerRefused:
+            return []
+        delimiter = self.namespaces.own.delimiter or "/"
+        return sorted(s for s in subscribed if s == name or s.startswith(name + delimiter))
+
+    def _subscribe_quietly(self, names: Sequence[str], subscribe: bool) -> None:
+        for name in names:
+            try:
+                self.subscribe_folder(name, subscribe)
+            except ServerRefused as exc:
+                logger.info("%s", exc)
+
+    def _deselect(self, name: str) -> None:
+        """Leave `name` (or a subfolder of it) if it is selected: some servers refuse to
+        rename or delete the selected folder."""
+        if self._selected is None or not self._selected[0].startswith(name) \
+                or name.upper() == "INBOX":
+            return
+        if "UNSELECT" in self.capabilities:
+            with self._guard("UNSELECT"):
+                self._client.unselect_folder()
+            self._selected = None
+        else:  # not CLOSE: it would expunge what other clients marked \Deleted
+            self._selected = None
+            self._select("INBOX", readonly=True)
 
     def role_folder(self, role: FolderRole, configured: str | None = None) -> str:
         """The folder for `role`: the configured name, else the one LIST marks with the
@@ -557,11 +647,9 @@ class ImapBackend:
             DEFAULT_ROLE_NAMES[role])
 
     def ensure_folder(self, name: str) -> None:
-        """Create `name` unless it exists (Sent or Drafts on a fresh account)."""
-        with self._guard(f"LIST {name!r}"):
-            exists = self._client.folder_exists(name)
-        if not exists:
-            self.create_folder(name)
+        """Create `name` unless it exists (Sent or Drafts on a fresh account), subscribed."""
+        if not self._exists(name):
+            self.create_folder(name, subscribe=True)
 
     def find_message_id(self, folder: str, message_id: str) -> list[int]:
         """UIDs in `folder` whose Message-ID header is `message_id` (an empty list if the
