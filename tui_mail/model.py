@@ -131,6 +131,9 @@ class Account:
     download_bodies: str = "all"
     body_size_cap: int = 2_000_000  # bytes: larger bodies are fetched only when opened
     body_ask_above: int = 25_000_000  # bytes: opening a larger message asks first
+    # IMAP: show and sync only the folders the user is subscribed to (INBOX and the folders
+    # with a role always), as Thunderbird does; False: every folder, the unsubscribed dim.
+    only_subscribed: bool = False
 
     @property
     def all_identities(self) -> tuple[Identity, ...]:
@@ -197,6 +200,7 @@ class Folder:
     # The namespace prefix the name starts with ("INBOX." on Courier, "Other Users/" for other
     # users' folders on Cyrus, "" on Dovecot): the tree nests by what follows it.
     prefix: str = ""
+    subscribed: bool = True  # IMAP subscription (LSUB); INBOX counts as always subscribed
 
     @property
     def display_name(self) -> str:
@@ -208,6 +212,12 @@ class Folder:
         if self.prefix and self.name.startswith(self.prefix) and len(self.name) > len(self.prefix):
             return self.name[len(self.prefix):]
         return self.name
+
+    def shown(self, only_subscribed: bool) -> bool:
+        """Whether the folder is listed (and synced) for an account with this
+        `only_subscribed`: INBOX and the folders with a role always are."""
+        return (self.subscribed or not only_subscribed or self.role is not FolderRole.NONE
+                or self.name.upper() == "INBOX")
 
 
 @dataclass(frozen=True)
