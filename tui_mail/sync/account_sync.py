@@ -19,7 +19,7 @@ from tui_mail.errors import ServerRefused, TuiMailError
 from tui_mail.model import Account, Protocol
 from tui_mail.remote.connection import Credentials
 from tui_mail.store.db import Store
-from tui_mail.sync.events import EventSink, SyncError, SyncProgress, ignore
+from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress, ignore
 from tui_mail.sync.proclock import ProcessLock, lock_path
 
 BODY_LOCK_WAIT = 600.0  # seconds `sync --bodies` waits for another program's body download
@@ -82,6 +82,8 @@ def sync_account(
             for error in replayed.errors:
                 result.errors.append(error)
                 on_event(SyncError(account.name, error))
+            for folder in dict.fromkeys(replayed.changed):  # a refused folder change, put back
+                on_event(FolderChanged(account.name, folder))
             result.replay_notices += replayed.dropped
         synced = sync_engine.sync(folders)
         result.folders = synced.folders

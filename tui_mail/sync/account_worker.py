@@ -28,7 +28,14 @@ from tui_mail.errors import AuthError, ConnectError, SecretError, TLSError, TuiM
 from tui_mail.model import Account, Protocol
 from tui_mail.store.db import Store
 from tui_mail.sync.credentials import provider
-from tui_mail.sync.events import ConnectionState, EventSink, Notice, SyncError, SyncProgress
+from tui_mail.sync.events import (
+    ConnectionState,
+    EventSink,
+    FolderChanged,
+    Notice,
+    SyncError,
+    SyncProgress,
+)
 from tui_mail.sync.proclock import ProcessLock, lock_path
 from tui_mail.sync.retry import CONNECTION_RETRY
 
@@ -394,8 +401,12 @@ class AccountWorker:
             self.host.emit(SyncError(self.account.name, error))
         for notice in getattr(result, "dropped", []):
             self.host.emit(Notice(self.account.name, notice, "warning"))
-        # The server's copies (new UIDs in the targets) replace the cache's placeholders.
-        self.request(Job.SYNC_FOLDERS, folders=tuple(folders))
+        for folder in dict.fromkeys(result.changed):  # a refused folder change, put back
+            self.host.emit(FolderChanged(self.account.name, folder))
+        # The server's copies (new UIDs in the targets) replace the cache's placeholders;
+        # a folder the user deleted (or renamed away) has nothing left to sync.
+        known = {f.name for f in self._store.folders(self.account.name)}
+        self.request(Job.SYNC_FOLDERS, folders=tuple(f for f in folders if f in known))
 
     def _sync(self, job: Job) -> None:
         from tui_mail.sync.account_sync import sync_account

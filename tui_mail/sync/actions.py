@@ -31,6 +31,7 @@ from tui_mail.errors import ConnectError, ServerRefused
 from tui_mail.model import Account, Flags, FolderRole
 from tui_mail.model import Protocol as MailProtocol
 from tui_mail.remote.backend import FetchBackend, FolderMissing, MessagesGone, NotSupported
+from tui_mail.sync.folder_actions import FOLDER_KINDS, apply_on_server, changed_by, put_back
 from tui_mail.sync.storeio import FolderGroup, StoreIO
 
 SEEN = "\\Seen"
@@ -64,6 +65,7 @@ class ReplayResult:
     pending: int = 0  # left for later (connection lost)
     errors: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # folders a refused folder change put back
 
 
 @runtime_checkable
@@ -314,7 +316,7 @@ class ActionQueue:
                 else:
                     self._failed(action.id, str(exc), result, action.payload)
             except (FolderMissing, NotSupported, ServerRefused) as exc:
-                self._failed(action.id, str(exc), result, action.payload)
+                self._failed(action.id, str(exc), result, action.payload, action.kind)
             else:
                 if action.kind == "move":
                     # The locally moved rows have no UID in the target; the next sync of the
@@ -328,11 +330,16 @@ class ActionQueue:
         return result
 
     def _failed(self, action_id: int, message: str, result: ReplayResult,
-                payload: Mapping[str, object] | None = None) -> None:
+                payload: Mapping[str, object] | None = None, kind: str = "") -> None:
         """The server refused the action: it stays on record as failed, and the cached rows
         it changed are put back as they were (a message moved into a folder the server does
         not have would otherwise vanish from the cache's view of its real folder, since
-        nothing on the server changed that a sync would notice)."""
+        nothing on the server changed that a sync would notice). A folder change is taken
+        back the same way (`folder_actions.put_back`)."""
+        if payload is not None and kind in FOLDER_KINDS:
+            message += put_back(self.io.store, self.account.name, kind, payload)
+            result.changed += changed_by(kind, payload)
+            payload = None
         self.io.action_failed(action_id, message)
         if payload is not None:
             restore = [(int(row_id), str(folder), uid, Flags.from_bits(int(bits)))
@@ -353,7 +360,7 @@ class ActionQueue:
         """The UIDs to act on: the queued ones while the folder's UIDVALIDITY is the one
         recorded at enqueue (or none was recorded), else the messages found again by
         Message-ID. Every copy found of a Message-ID is acted on: they are the same message."""
-        uids = [int(u) for u in payload["uids"]]  # type: ignore[attr-defined]
+        uids = [int(u) for u in payload.get("uids", ())]  # type: ignore[attr-defined]
         recorded = int(payload.get("uidvalidity") or 0)  # type: ignore[call-overload]
         if not recorded or not uids:
             return Resolved(uids)
@@ -407,6 +414,9 @@ class ActionQueue:
 
     @staticmethod
     def _apply(backend: FetchBackend, kind: str, payload: dict[str, object]) -> None:
+        if kind in FOLDER_KINDS:
+            apply_on_server(backend, kind, payload)
+            return
         folder = str(payload["folder"])
         uids = [int(u) for u in payload["uids"]]  # type: ignore[attr-defined]
         if not uids:

@@ -124,9 +124,19 @@ class SyncEngine:
         names; folders gone from the server leave the cache, renamed ones keep their mail)."""
         folders: list[RemoteFolder] = self._with_retry(self.backend.list_folders)  # type: ignore[assignment]
         namespaces = getattr(self.backend, "namespaces", None)
-        changes = self.io.apply_folder_list(folders, namespaces, self.account.folders)
+        changes = self.io.apply_folder_list(folders, namespaces, self.account.folders,
+                                            self._subscriptions())
         self._tell_folder_changes(changes)
         return folders
+
+    def _subscriptions(self) -> set[str] | None:
+        """The folders the user is subscribed to (LSUB); None when the server cannot say."""
+        if not hasattr(self.backend, "subscribed_folders"):
+            return None
+        try:
+            return self._with_retry(lambda: self.backend.subscribed_folders())  # type: ignore[attr-defined,return-value]
+        except ServerRefused:
+            return None
 
     def _tell_folder_changes(self, changes: FolderListChanges) -> None:
         if not changes:
@@ -150,8 +160,7 @@ class SyncEngine:
         try:
             if folders is None:
                 listed = self.list_folders()
-                names = [f.name for f in listed if f.selectable]
-                names.sort(key=lambda n: (n.upper() != "INBOX", n))
+                names = self.io.folders_to_sync(listed, self.account.only_subscribed)
             else:
                 names = list(folders)
                 for name in names:

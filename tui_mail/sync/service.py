@@ -20,7 +20,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,12 @@ from tui_mail.sync.acting import ActionKind, ActOutcome, UserActions
 from tui_mail.sync.bodies import BodyFetcher, NeedsConfirmation, NoServer
 from tui_mail.sync.credentials import provider
 from tui_mail.sync.events import EventSink, FolderChanged, Notice, OutboxStatus, ignore
+from tui_mail.sync.folder_actions import (
+    FolderEdits,
+    FolderOutcome,
+    FolderRefused,
+    folder_refusal,
+)
 from tui_mail.sync.send_lane import SendLane
 
 if TYPE_CHECKING:
@@ -49,6 +55,8 @@ if TYPE_CHECKING:
     from tui_mail.sync.outbox import Delivery, Outbox
 
 log = logging.getLogger(__name__)
+
+__all__ = ["FolderOutcome", "FolderRefused", "MailService", "ServiceSettings", "folder_refusal"]
 
 REPLAY_DELAY = 4.0  # seconds after the last action before it is sent (the undo moment)
 BUSY_RETRY = 30.0  # seconds before the outbox is looked at again when another program sends
@@ -295,6 +303,32 @@ class MailService:
             worker = self.worker(name)
             if worker is not None:
                 worker.request(Job.REPLAY)
+
+    # ---- folders --------------------------------------------------------------------------
+
+    def create_folder(self, account: str, typed: str) -> FolderOutcome:
+        """Make the folder the user typed ("Projects/2025": a path inside the account's own
+        namespace). Like every folder change here: the cache at once, the server after the
+        usual moment (or when it is back); FolderRefused (said as it is) when tui-mail will
+        not make it. Blocking: call from a worker thread."""
+        return self._edit_folder(account, lambda edits: edits.create(typed))
+
+    def rename_folder(self, account: str, name: str, typed: str) -> FolderOutcome:
+        return self._edit_folder(account, lambda edits: edits.rename(name, typed))
+
+    def delete_folder(self, account: str, name: str) -> FolderOutcome:
+        return self._edit_folder(account, lambda edits: edits.delete(name))
+
+    def subscribe_folder(self, account: str, name: str, subscribe: bool) -> FolderOutcome:
+        return self._edit_folder(account, lambda edits: edits.subscribe(name, subscribe))
+
+    def _edit_folder(self, account: str,
+                     edit: Callable[[FolderEdits], FolderOutcome]) -> FolderOutcome:
+        with self._lock:
+            outcome = edit(FolderEdits(self.store, self.accounts, account))
+        if outcome.queued:
+            self._schedule_replay([account])
+        return outcome
 
     # ---- sending --------------------------------------------------------------------------
 

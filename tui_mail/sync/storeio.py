@@ -6,13 +6,14 @@ Keeping this seam in one place means the engine does not care how the store spel
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tui_mail.model import Flags, FolderRole
 from tui_mail.remote.backend import FolderState, Namespaces, RemoteFolder, RemoteSummary
 from tui_mail.store import FolderSyncState, NewMessage, Store
 from tui_mail.store.types import FolderListChanges, ListedFolder
+from tui_mail.sync.folder_actions import pending_folder_changes
 
 
 @dataclass
@@ -40,27 +41,47 @@ class StoreIO:
         self.store.ensure_folder(self.account, name, role, delimiter)
 
     def apply_folder_list(self, folders: Sequence[RemoteFolder], namespaces: Namespaces | None,
-                          configured: Mapping[FolderRole, str]) -> FolderListChanges:
+                          configured: Mapping[FolderRole, str],
+                          subscribed: Collection[str] | None = None) -> FolderListChanges:
         """The server's LIST becomes the cached folder list (`Store.apply_folder_list`).
 
         A role named in the config goes to that folder and to no other. Folders named by
-        queued actions are kept until the actions have been sent."""
+        queued actions are kept until the actions have been sent, and a folder the user
+        deleted or renamed away meanwhile is not taken back from the LIST. `subscribed` (the
+        server's LSUB, None when unknown) is recorded for the listed folders, with the
+        subscriptions the user changed meanwhile on top."""
+        pending = self.store.pending_actions(self.account)
+        changes = pending_folder_changes(pending)
         by_name = {name: role for role, name in configured.items()}
         listed = [
             ListedFolder(f.name, by_name.get(f.name, FolderRole.NONE if f.role in configured
                                              else f.role),
                          f.delimiter, f.kind, f.prefix, f.mailboxid)
-            for f in folders if f.selectable
+            for f in folders if f.selectable and not changes.hides(f.name, f.delimiter)
         ]
         keep: set[str] = set()
-        for action in self.store.pending_actions(self.account):
+        for action in pending:
             for key in ("folder", "target"):
                 if isinstance(action.payload.get(key), str):
                     keep.add(action.payload[key])
         if namespaces is not None:
             own = namespaces.own
             self.store.set_personal_namespace(self.account, own.prefix, own.delimiter)
-        return self.store.apply_folder_list(self.account, listed, keep)
+        result = self.store.apply_folder_list(self.account, listed, keep)
+        if subscribed is not None:
+            names = {f.name for f in listed}
+            on = {n for n in names if changes.subscribed.get(n, n in subscribed)}
+            self.store.set_subscriptions(self.account, on, names)
+        return result
+
+    def folders_to_sync(self, folders: Sequence[RemoteFolder], only_subscribed: bool) -> list[str]:
+        """The listed folders a sync of every folder goes through, INBOX first: those now in
+        the cache (not one the user deleted or renamed away meanwhile), and with
+        `only_subscribed` only the subscribed ones (INBOX and the role folders always)."""
+        cached = {f.name: f for f in self.store.folders(self.account)}
+        names = [f.name for f in folders if f.selectable and f.name in cached
+                 and cached[f.name].shown(only_subscribed)]
+        return sorted(names, key=lambda n: (n.upper() != "INBOX", n))
 
     def personal_folder_name(self, name: str) -> str:
         """A folder of the user's own made from `name` ("Trash" -> "INBOX.Trash" on Courier)."""
