@@ -241,7 +241,7 @@ def _server(
 _ACCOUNT_KEYS = {
     "address", "display_name", "identities", "signature", "incoming", "smtp", "folders",
     "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
-    "download_bodies", "body_ask_above",
+    "download_bodies", "body_ask_above", "only_subscribed",
 }
 _FOLDER_KEYS = {role.value for role in FolderRole if role.value}
 
@@ -291,6 +291,10 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
     if download not in DOWNLOAD_BODIES:
         choices = ", ".join(repr(c) for c in DOWNLOAD_BODIES)
         raise where.error("download_bodies", f"expected one of {choices}, found {download!r}")
+    only_subscribed = bool(_get(table, "only_subscribed", bool, where, default=False))
+    if only_subscribed and incoming.protocol is not Protocol.IMAP:
+        raise where.error("only_subscribed", "only applies to an imap incoming server (POP3 "
+                          "has no folders to subscribe to)")
     return Account(
         name=name,
         address=address,
@@ -305,6 +309,7 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
         body_size_cap=cap or 0,
         download_bodies=download,
         body_ask_above=ask_above or 0,
+        only_subscribed=only_subscribed,
     )
 
 

@@ -186,3 +186,19 @@ def test_the_readme_config_example_loads() -> None:
     names = [a.name for a in config.accounts]
     assert len(names) >= 2
     assert {a.incoming.protocol for a in config.accounts} == {Protocol.IMAP, Protocol.POP3}
+
+
+def test_only_subscribed_is_off_by_default_and_read_as_a_boolean() -> None:
+    assert parse(MINIMAL).accounts[0].only_subscribed is False
+    text = MINIMAL.replace('address = "Alice', 'only_subscribed = true\naddress = "Alice')
+    assert parse(text).accounts[0].only_subscribed is True
+    message = error_of(text.replace("only_subscribed = true", 'only_subscribed = "yes"'))
+    assert "account 'work'" in message and "'only_subscribed'" in message
+    assert "expected true or false" in message
+
+
+def test_only_subscribed_is_refused_for_a_pop3_account() -> None:
+    text = MINIMAL.replace('protocol = "imap"', 'protocol = "pop3"').replace(
+        'address = "Alice', 'only_subscribed = true\naddress = "Alice')
+    message = error_of(text)
+    assert "'only_subscribed'" in message and "imap" in message
