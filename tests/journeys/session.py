@@ -28,6 +28,7 @@ MAILBOX_KEYS = "⏎ Open  q Quit"  # the key bar of the mailbox (the viewer's st
 VIEWER_KEYS = "h HTML  R Raw"  # the key bar of the message viewer
 START_TIMEOUT = 30.0  # the first screen and the start-up sync, on a busy 2-core machine
 TO_PLACEHOLDER = "name or address; → completes"
+LIST_BORDER = "▕"  # the message list's left border, right of the folder tree
 
 
 def eventually(check: Callable[[], T], what: str, timeout: float = 20.0,
@@ -95,6 +96,13 @@ class TuiMail:
             time.sleep(0.05)
         raise ScreenTimeout(f"waited for one of {texts!r}; exit status "
                             f"{self.term.exit_status()}; last screen:\n{screen}")
+
+    def folder_pane(self) -> list[str]:
+        """The folder tree's lines as shown (the part of each line left of the message list's
+        border, indentation kept), empty lines left out."""
+        lines = [line.split(LIST_BORDER, 1)[0].rstrip() for line in self.screen().splitlines()
+                 if LIST_BORDER in line]
+        return [line for line in lines if line]
 
     def status_line(self) -> str:
         """The mailbox's status line: the line above the key bar."""

@@ -1,11 +1,17 @@
 """A user's world for the journeys: a home folder, a config written as the README tells a user
-to write it, a mailbox on the suite's Dovecot, a correspondent, and mail to read.
+to write it, a mailbox on the suite's Dovecot (or on another IMAP server of the matrix: Cyrus,
+Courier), a correspondent, and mail to read.
 
 The config follows the README's example ("Set up an account"): `~/.config/tui-mail/config.toml`
 (here under `$XDG_CONFIG_HOME`), an `[accounts.work]` account with an IMAP server over TLS and
 an SMTP server with STARTTLS, `ca_file` to trust a private CA (the suite's), and
 `password_command` because this machine has no keyring (the README's way out). Nothing else:
 no `sync --bodies`, no cache filled by the test.
+
+With `imap_server` (an `ImapServer` of tests/matrix/servers.py) the mailbox is on that server
+and mail arrives there by APPEND; sending still goes through the suite's Postfix, which only
+knows Dovecot's users, so the `[accounts.work.smtp]` table names its own `username` and
+password command, as a user whose provider sends under another login writes it.
 """
 
 from __future__ import annotations
@@ -57,18 +63,23 @@ def message(subject: str, body: str, *, sender: str = "Alice Archer <alice@examp
 
 @dataclass
 class MailWorld:
-    """One user's machine and mailbox on `servers` (a tests.servers MailServers)."""
+    """One user's machine and mailbox on `servers` (a tests.servers MailServers), or on
+    `imap_server` when given (its `user`; the correspondent stays on `servers`)."""
 
     servers: Any
     home: Path
     user: Any = None
     friend: Any = None
     env: dict[str, str] = field(default_factory=dict)
+    imap_server: Any = None
+    smtp_user: Any = None  # the login for sending; the user's own when on `servers`
 
     def __post_init__(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        self.user = self.user or self.servers.new_user()
+        self.user = self.user or (self.imap_server or self.servers).new_user()
         self.friend = self.friend or self.servers.new_user()
+        if self.smtp_user is None:
+            self.smtp_user = self.user if self.imap_server is None else self.servers.new_user()
         self.env = {
             "HOME": str(self.home),
             "XDG_CONFIG_HOME": str(self.home / ".config"),
@@ -102,11 +113,14 @@ class MailWorld:
 
     def write_config(self, extra_account_keys: str = "", ui: str = "") -> Path:
         """The README's example, with this machine's servers, CA and password file."""
-        secret = self.home / ".config" / "tui-mail" / "work.password"
-        secret.parent.mkdir(parents=True, exist_ok=True)
-        secret.write_text(self.user.password + "\n")
-        secret.chmod(0o600)
+        secret = self._password_file("work.password", self.user)
+        smtp_login = ""
+        smtp_secret = secret
+        if self.smtp_user is not self.user:
+            smtp_login = f'username = "{self.smtp_user.login}"\n'
+            smtp_secret = self._password_file("smtp.password", self.smtp_user)
         s = self.servers
+        imap = self.incoming
         self.config_path.write_text(f'''theme = "tui-mail-dark"
 
 [ui]
@@ -119,35 +133,67 @@ display_name = "Me Myself"
 {extra_account_keys}
 [accounts.{ACCOUNT}.incoming]
 protocol = "imap"
-host = "{s.host}"
-port = {s.imap_tls_port}
+host = "{imap.host}"
+port = {imap.imap_tls_port}
 security = "tls"
 username = "{self.user.login}"
-ca_file = "{s.ca_file}"
+ca_file = "{imap.ca_file}"
 password_command = "cat {secret}"
 
 [accounts.{ACCOUNT}.smtp]
 host = "{s.host}"
 port = {s.smtp_starttls_port}
 security = "starttls"
-ca_file = "{s.ca_file}"
-password_command = "cat {secret}"
+{smtp_login}ca_file = "{s.ca_file}"
+password_command = "cat {smtp_secret}"
 ''')
         return self.config_path
+
+    def _password_file(self, name: str, user: Any) -> Path:
+        secret = self.home / ".config" / "tui-mail" / name
+        secret.parent.mkdir(parents=True, exist_ok=True)
+        secret.write_text(user.password + "\n")
+        secret.chmod(0o600)
+        return secret
+
+    @property
+    def incoming(self) -> Any:
+        """The server the user reads mail from (host, imap_tls_port, ca_file)."""
+        return self.imap_server or self.servers
+
+    def _server_of(self, user: Any) -> Any:
+        """Where `user` has its mailbox: the correspondent and the sending login on the
+        suite's Dovecot, everyone else on the world's IMAP server."""
+        if user is self.friend or (user is self.smtp_user and user is not self.user):
+            return self.servers
+        return self.incoming
 
     # ---- mail -------------------------------------------------------------------------------
 
     def deliver(self, subject: str, body: str, **kw: Any) -> bytes:
         """Mail from a correspondent arrives in the user's INBOX on the server."""
         raw = message(subject, body, to=self.user.address, **kw)
-        self.servers.deliver(self.user, raw)
+        if self.imap_server is None:
+            self.servers.deliver(self.user, raw)
+        else:
+            self.append(raw)
         return raw
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        """`raw` put into `folder` of the user's mailbox by another client (IMAP APPEND)."""
+        client = self.imap()
+        try:
+            typ, data = client.append(folder, "", None, raw)
+            assert typ == "OK", f"APPEND to {folder} refused: {data!r}"
+        finally:
+            client.logout()
 
     def imap(self, user: Any = None) -> imaplib.IMAP4_SSL:
         """A separate IMAP session on the server, as another client would have."""
         who = user or self.user
-        context = ssl.create_default_context(cafile=str(self.servers.ca_file))
-        client = imaplib.IMAP4_SSL(self.servers.host, self.servers.imap_tls_port,
+        server = self._server_of(who)
+        context = ssl.create_default_context(cafile=str(server.ca_file))
+        client = imaplib.IMAP4_SSL(server.host, server.imap_tls_port,
                                    ssl_context=context, timeout=20)
         client.login(who.login, who.password)
         return client
