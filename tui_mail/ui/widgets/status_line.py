@@ -36,9 +36,21 @@ _SAID_ALREADY = re.compile(r"^(?:offline actions kept for later: )?"
                            r"(?:[a-z0-9]+://\S+ \([a-z]+\): )?")
 
 
-def short_reason(error: str) -> str:
-    """The part of an error worth the status line's room."""
-    return _SAID_ALREADY.sub("", error, count=1) or error
+REASON_WIDTH = 60  # characters of an error on the status line
+
+
+def short_reason(error: str, width: int = REASON_WIDTH) -> str:
+    """The part of an error worth the status line's room, at most `width` characters: a longer
+    one is cut after a whole word and ends in "…" (cut inside a word, "port 49639" would read
+    as "port 4963")."""
+    reason = _SAID_ALREADY.sub("", error, count=1) or error
+    if len(reason) <= width:
+        return reason
+    cut = reason[:width - 1]
+    space = cut.rfind(" ")
+    if space > width // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,:;(") + "…"
 
 
 class StatusLine(Static):
@@ -89,7 +101,7 @@ class StatusLine(Static):
                 text += f" {state.done}/{state.total}"
             style = "$text-success" if state.connection is Connection.ONLINE else ""
             if state.error:
-                text += f" ({short_reason(sanitize_line(state.error))[:60]})"
+                text += f" ({short_reason(sanitize_line(state.error))})"
                 style = "$text-error"
             if style:
                 spans.append(Span(offset, offset + len(text), style))
