@@ -2,7 +2,11 @@
 """Walk the user's day by hand: the test suite's Dovecot and Postfix, a mailbox with mail in it,
 and a config written as the README says, then a shell line to start the real `tui-mail`.
 
-    .venv/bin/python scripts/dev_servers.py [--home DIR]
+    .venv/bin/python scripts/dev_servers.py [--home DIR] [--imap courier|cyrus|...]
+
+With `--imap LABEL` the mailbox is on that server of tests/matrix/servers.py instead of Dovecot
+(Courier, Cyrus as Debian sets it up, ...: the namespaces of issue 16), the user has INBOX only
+unless `--special-folders`; sending still goes through the suite's Postfix.
 
 It prints the environment to start `tui-mail` with (in another terminal, or tmux) and then
 reads commands on its standard input, to do what happens to a user during a day:
@@ -10,9 +14,11 @@ reads commands on its standard input, to do what happens to a user during a day:
     deliver [SUBJECT]     new mail from a correspondent (a plain text message)
     big                   a message larger than body_size_cap (3 MB), to open
     html                  an HTML-only newsletter
-    stop dovecot | start dovecot | restart dovecot
+    stop dovecot | start dovecot | restart dovecot   (with --imap: also stop imap | start imap)
     stop postfix | start postfix
     inbox [FOLDER]        what the server holds (subject and flags)
+    folders               the user's folders on the server (LIST)
+    create F | delete F | rename F NEW   as another client would (server names: INBOX.Work)
     friend                what the correspondent received
     quit
 
@@ -32,18 +38,31 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.journeys.world import MailWorld, message, tui_mail_command  # noqa: E402
+from tests.journeys.world import MailWorld, tui_mail_command  # noqa: E402
+from tests.matrix.servers import close_server, start_server  # noqa: E402
 from tests.servers.mailservers import start_mail_servers  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, help="the user's home folder (default: a temp dir)")
+    parser.add_argument("--imap", metavar="LABEL",
+                        help="read mail from this server of tests/matrix/servers.py instead of "
+                             "Dovecot: courier, cyrus, cyrus-altns-slash, ...")
+    parser.add_argument("--special-folders", action="store_true",
+                        help="with --imap: the user starts with Drafts, Sent, Trash, Junk, Archive")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="tui-mail-home-"))
     servers = start_mail_servers()
+    imap_server = None
     try:
-        world = MailWorld(servers, home)
+        if args.imap:
+            imap_server = start_server(args.imap, servers.certs)
+            user = imap_server.new_user(special_folders=args.special_folders)
+            print(f"imap:   {args.imap} on port {imap_server.imap_tls_port}", flush=True)
+            world = MailWorld(servers, home, imap_server=imap_server, user=user)
+        else:
+            world = MailWorld(servers, home)
         world.write_config()
         for n in range(1, 4):
             world.deliver(f"Welcome note {n}", f"Hello, this is message {n}.\n" * 3)
@@ -70,6 +89,8 @@ def main() -> int:
             count = done
             print("ok", flush=True)
     finally:
+        if imap_server is not None:
+            close_server(imap_server)
         servers.close()
     return 0
 
@@ -83,12 +104,12 @@ def run(command: str, rest: str, world: MailWorld, servers: Any, count: int) -> 
         world.deliver(rest or "A big report", "The report is attached.\n",
                       attachment=b"x" * 3_000_000)
     elif command == "html":
-        servers.deliver(world.user, message(
-            rest or "Newsletter", "", to=world.user.address,
-            html="<html><body><h1>News</h1><p>Only <b>HTML</b> here.</p>"
-                 "<p><a href='https://example.com/read'>Read more</a></p></body></html>"))
-    elif command in ("stop", "start", "restart") and rest in ("dovecot", "postfix"):
-        server = servers.dovecot if rest == "dovecot" else servers.postfix
+        world.deliver(rest or "Newsletter", "",
+                      html="<html><body><h1>News</h1><p>Only <b>HTML</b> here.</p>"
+                           "<p><a href='https://example.com/read'>Read more</a></p></body></html>")
+    elif command in ("stop", "start", "restart") and rest in ("dovecot", "postfix", "imap"):
+        server = {"dovecot": servers.dovecot, "postfix": servers.postfix,
+                  "imap": world.imap_server or servers.dovecot}[rest]
         if command in ("stop", "restart"):
             server.stop()
         if command in ("start", "restart"):
@@ -97,6 +118,18 @@ def run(command: str, rest: str, world: MailWorld, servers: Any, count: int) -> 
         for flags, msg in world.server_messages(rest or "INBOX"):
             shown = re.search(rb"FLAGS \(([^)]*)\)", flags)
             print(f"  {msg['Subject']}  [{shown[1].decode() if shown else ''}]")
+    elif command in ("folders", "create", "delete", "rename"):
+        client = world.imap()  # another client, as the user
+        try:
+            if command == "folders":
+                for line in client.list()[1]:
+                    print(f"  {line.decode(errors='replace')}")
+            else:
+                typ, data = getattr(client, command)(*rest.split())
+                if typ != "OK":
+                    raise RuntimeError(f"{command} refused: {data!r}")
+        finally:
+            client.logout()
     elif command == "friend":
         for _flags, msg in world.server_messages("INBOX", world.friend):
             print(f"  {msg['Subject']}  from {msg['From']}")
