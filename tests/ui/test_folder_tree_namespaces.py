@@ -12,8 +12,15 @@ from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
 
 
 class TreeApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.chosen: list[str | None] = []
+
     def compose(self) -> ComposeResult:
         yield FolderTree()
+
+    def on_folder_tree_chosen(self, message: FolderTree.Chosen) -> None:
+        self.chosen.append(message.choice.folder)
 
 
 def outline(node: TreeNode[FolderChoice], depth: int = 0) -> list[str]:
@@ -83,3 +90,52 @@ async def test_other_users_and_shared_folders_are_folded_groups_never_roles() ->
                           FolderChoice("work", "Shared Folders/Sent", "work: Sent"))
         await pilot.pause()
         assert "  Shared folders" in outline(tree.root)
+
+
+async def test_another_users_folders_sit_under_their_name_even_when_their_inbox_is_not_shared(
+        ) -> None:
+    def other(name: str) -> Folder:
+        return Folder("work", name, FolderRole.NONE, ".", kind=FolderKind.OTHER_USERS,
+                      prefix="user.")
+
+    folders = [Folder("work", "INBOX", FolderRole.INBOX, "."), other("user.bob.Trash"),
+               other("user.bob.Projects"), other("user.bob.Projects.2025")]
+    app = TreeApp()
+    async with app.run_test() as pilot:
+        tree = app.query_one(FolderTree)
+        tree.show_folders([("work", folders)])
+        await pilot.pause()
+        assert outline(tree.root) == [
+            "▣ All inboxes",
+            "work",
+            "  ▣ INBOX",
+            "  +Other users",
+            "    bob",
+            "      ▫ Projects",
+            "        ▫ 2025",
+            "      ▫ Trash",
+        ]
+
+
+async def test_enter_unfolds_a_group_and_opens_a_folder_without_folding_its_subfolders() -> None:
+    folders = [courier("INBOX", FolderRole.INBOX), courier("INBOX.Work"),
+               courier("INBOX.Work.2024"),
+               Folder("work", "#shared.news", FolderRole.NONE, ".", kind=FolderKind.SHARED,
+                      prefix="#shared.")]
+    app = TreeApp()
+    async with app.run_test() as pilot:
+        tree = app.query_one(FolderTree)
+        tree.show_folders([("work", folders)])
+        await pilot.pause()
+        tree.focus()
+        tree.move_cursor(tree.choice_node(FolderChoice("work", "INBOX.Work", "")))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.chosen == ["INBOX.Work"]
+        assert "    ▫ 2024" in outline(tree.root)  # still unfolded
+        group = next(n for n in tree.root.children[1].children if n.label.plain ==
+                     "Shared folders")
+        tree.move_cursor(group)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert group.is_expanded and "    ▫ news" in outline(tree.root)

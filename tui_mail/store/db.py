@@ -313,10 +313,14 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         rows = self._conn.execute(
             "SELECT f.id, f.name, f.mailboxid,"
             " (SELECT count(*) FROM messages m WHERE m.folder_id = f.id AND m.uid IS NULL"
-            "  AND m.local_key IS NOT NULL) FROM folders f WHERE f.account_id = ?",
+            "  AND m.local_key IS NOT NULL), f.role, f.delimiter, f.kind, f.prefix"
+            " FROM folders f WHERE f.account_id = ?",
             (account_id,),
         ).fetchall()
-        cached = {name: CachedFolder(fid, mid, local) for fid, name, mid, local in rows}
+        cached = {row[1]: CachedFolder(row[0], row[2], row[3]) for row in rows}
+        drawn = {row[1]: tuple(row[4:8]) for row in rows}  # what the tree shows of each
+        updated = [f.name for f in listed if f.name in drawn and drawn[f.name] !=
+                   (str(f.role), f.delimiter, str(f.kind), f.prefix)]
         todo = plan(cached, listed, keep)
         removed: list[tuple[str, int]] = []
         with self._tx() as c:
@@ -339,7 +343,7 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
                 [(account_id, f.name, str(f.role), f.delimiter, str(f.kind), f.prefix,
                   f.mailboxid) for f in listed],
             )
-        return FolderListChanges(removed, todo.rename, todo.add)
+        return FolderListChanges(removed, todo.rename, todo.add, updated)
 
     @staticmethod
     def _rename_in_pending_actions(c: sqlite3.Connection, account: str,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tui_mail.model import Flags, Folder, FolderKind, FolderRole
@@ -40,14 +40,16 @@ class ListedFolder:
 @dataclass(frozen=True)
 class FolderListChanges:
     """What one LIST changed in the cache: folders `removed` (name, messages that left the
-    cache with it), `renamed` (old name, new name; messages kept) and `added` names."""
+    cache with it), `renamed` (old name, new name; messages kept), `added` names and those
+    `updated` (drawn differently: role, delimiter or namespace)."""
 
     removed: list[tuple[str, int]]
     renamed: list[tuple[str, str]]
     added: list[str]
+    updated: list[str] = field(default_factory=list)  # role, delimiter or namespace changed
 
     def __bool__(self) -> bool:
-        return bool(self.removed or self.renamed or self.added)
+        return bool(self.removed or self.renamed or self.added or self.updated)
 
 
 @dataclass(frozen=True)

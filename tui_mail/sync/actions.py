@@ -159,13 +159,17 @@ class ActionQueue:
 
     def archive(self, ids: Sequence[int]) -> str | None:
         target = self.folder_of_role(FolderRole.ARCHIVE, "Archive")
-        return self.move(ids, target, create=self.io.store.folder(self.account.name, target)
-                         is None)
+        create = self.io.store.folder(self.account.name, target) is None
+        if create:
+            self.io.make_own_folder(target, FolderRole.ARCHIVE)
+        return self.move(ids, target, create=create)
 
     def delete(self, ids: Sequence[int]) -> str | None:
         """To Trash; messages already in Trash are removed for good (that cannot be undone)."""
         trash = self.folder_of_role(FolderRole.TRASH, "Trash")
         create = self.io.store.folder(self.account.name, trash) is None
+        if create and self._has_folders():
+            self.io.make_own_folder(trash, FolderRole.TRASH)
         self._begin()
         for group in self.io.group_by_folder(ids):
             if group.folder == trash or not self._has_folders():

@@ -126,7 +126,7 @@ class SyncEngine:
         namespaces = getattr(self.backend, "namespaces", None)
         changes = self.io.apply_folder_list(folders, namespaces, self.account.folders,
                                             self._subscriptions())
-        self._tell_folder_changes(changes)
+        self._tell_folder_changes(changes, namespaces.own.prefix if namespaces else "")
         return folders
 
     def _subscriptions(self) -> set[str] | None:
@@ -138,20 +138,31 @@ class SyncEngine:
         except ServerRefused:
             return None
 
-    def _tell_folder_changes(self, changes: FolderListChanges) -> None:
+    def _tell_folder_changes(self, changes: FolderListChanges, prefix: str) -> None:
+        """A notice per folder that went or was renamed on the server, named as the tree shows
+        it (inside the namespace: "Work", not "INBOX.Work"); a FolderChanged for each change."""
         if not changes:
             return
         account = self.account.name
+
+        def shown(name: str) -> str:
+            return name[len(prefix):] if prefix and name.startswith(prefix) else name
+
         for old, new in changes.renamed:
-            self._emit(Notice(account, f"the folder {old!r} was renamed to {new!r} on the server"))
+            self._emit(Notice(account, f"the folder {shown(old)!r} was renamed to "
+                                       f"{shown(new)!r} on the server; its mail moved with it"))
             self._emit(FolderChanged(account, new))
+        new_names = ", ".join(repr(shown(name)) for name in changes.added)
         for name, count in changes.removed:
-            gone = f"; its {count} message{'s' if count != 1 else ''} left the cache" \
-                if count else ""
-            self._emit(Notice(account, f"the folder {name!r} is no longer on the server{gone}"))
+            verb = "is" if count == 1 else "are"
+            held = f"; its {_messages(count)} {verb} no longer kept here" if count else ""
+            hint = f" (new on the server: {new_names})" if new_names else ""
+            self._emit(Notice(account, f"the folder {shown(name)!r} is gone from the server "
+                                       f"(deleted or renamed there){held}{hint}"))
             self._emit(FolderChanged(account, name))
-        for name in changes.added:
+        for name in [*changes.added, *changes.updated]:
             self._emit(FolderChanged(account, name))
+
 
     def sync(self, folders: Sequence[str] | None = None) -> SyncResult:
         """Sync the named folders (default: every selectable folder). Never raises a
@@ -317,3 +328,7 @@ def connector(account: Account, credentials: Callable[[], Credentials]) -> Calla
         return ImapBackend.open(server, credentials())
 
     return connect
+
+
+def _messages(count: int) -> str:
+    return "1 message" if count == 1 else f"{count} messages"

@@ -83,6 +83,16 @@ class StoreIO:
                  and cached[f.name].shown(only_subscribed)]
         return sorted(names, key=lambda n: (n.upper() != "INBOX", n))
 
+    def make_own_folder(self, name: str, role: FolderRole) -> None:
+        """A folder the server is about to make for `role` (Trash for a delete...), in the
+        cache now as the next LIST will show it: the namespace's delimiter and prefix, the role
+        (the tree shows "Trash", not "INBOX.Trash" with no role)."""
+        prefix, delimiter = self.store.personal_namespace(self.account)
+        delimiter = delimiter or "/"
+        self.store.create_folder_local(self.account, name, delimiter,
+                                       prefix if name.startswith(prefix) else "")
+        self.store.ensure_folder(self.account, name, role, delimiter)
+
     def personal_folder_name(self, name: str) -> str:
         """A folder of the user's own made from `name` ("Trash" -> "INBOX.Trash" on Courier)."""
         return self.store.personal_folder_name(self.account, name)

@@ -118,6 +118,7 @@ class FolderTree(Tree[FolderChoice]):
         super().__init__(Text("Mail"), id=id, classes=classes)
         self.show_root = False
         self.guide_depth = 2
+        self.auto_expand = False  # Enter opens a folder; it does not fold its subfolders away
         self._folder_nodes: dict[tuple[str | None, str | None], TreeNode[FolderChoice]] = {}
         self._shown: tuple[Sequence[tuple[str, Sequence[Folder]]], FolderChoice | None] | None = None
         self._count_style: Style | None = None
@@ -215,17 +216,41 @@ class FolderTree(Tree[FolderChoice]):
 
     def _add_nested(self, under: TreeNode[FolderChoice], account: str,
                     folders: Sequence[Folder], count_style: Style) -> None:
+        """Nest `folders` by path. Outside the user's own namespace a level the server does not
+        list (bob's INBOX, when bob shared only his Trash) is drawn as a plain heading, so
+        "Other users" shows bob > Trash, not "bob.Trash"."""
         by_name = {f.name: f for f in folders}
-        children: dict[str | None, list[Folder]] = {}
+        headings: dict[str, tuple[str, str | None]] = {}  # name -> (label, parent), not folders
+        parents: dict[str, str | None] = {}
         for folder in folders:
-            children.setdefault(_parent_of(folder, by_name), []).append(folder)
+            if folder.kind is FolderKind.PERSONAL or not folder.delimiter:
+                parents[folder.name] = _parent_of(folder, by_name)
+                continue
+            parts = folder.path.split(folder.delimiter)
+            names = [folder.prefix + folder.delimiter.join(parts[:depth])
+                     for depth in range(1, len(parts) + 1)]
+            for depth, name in enumerate(names[:-1]):
+                if name not in by_name:
+                    headings[name] = (parts[depth], names[depth - 1] if depth else None)
+            parents[folder.name] = names[-2] if len(names) > 1 else None
+        children: dict[str | None, list[Folder | str]] = {}
+        for name, (_label, parent) in headings.items():
+            children.setdefault(parent, []).append(name)
+        for folder in folders:
+            children.setdefault(parents[folder.name], []).append(folder)
 
         def add(node: TreeNode[FolderChoice], parent: str | None) -> None:
-            for folder in children.get(parent, []):
+            for entry in children.get(parent, []):
+                if isinstance(entry, str):  # a heading
+                    child = node.add(Text(sanitize_line(headings[entry][0]), style="italic",
+                                          no_wrap=True), expand=True)
+                    add(child, entry)
+                    continue
+                folder = entry
                 shown = folder.display_name if parent or folder.role is not FolderRole.NONE \
                     else folder.path
                 label = folder_label(shown, folder.role, folder.unread, count_style)
-                choice = FolderChoice(account, folder.name, f"{account}: {folder.name}")
+                choice = FolderChoice(account, folder.name, f"{account}: {folder.path}")
                 if folder.name in children:
                     child = node.add(label, choice, expand=True)
                     add(child, folder.name)
@@ -239,6 +264,11 @@ class FolderTree(Tree[FolderChoice]):
         return self._folder_nodes.get((choice.account, choice.folder))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[FolderChoice]) -> None:
+        """Enter on a folder shows it; on an account or a group ("Other users") it folds or
+        unfolds it (Textual's own expanding is off: it would fold a folder's subfolders away
+        each time the folder is opened)."""
         event.stop()
         if event.node.data is not None:
             self.post_message(self.Chosen(event.node.data))
+        elif event.node.allow_expand:
+            event.node.toggle()
