@@ -52,6 +52,11 @@ def _running(box: Mailbox, services: list[MailService]) -> MailService:
     return service
 
 
+def _role_of(box: Mailbox, folder: str) -> FolderRole | None:
+    cached = box.folders().get(folder)
+    return cached.role if cached is not None else None
+
+
 def _subjects_in(box: Mailbox, folder: str) -> list[str]:
     with box.other() as other:
         return other.subjects(folder) if folder in other.folders() else []
@@ -68,11 +73,16 @@ def test_sent_and_drafts_are_made_inside_the_users_namespace(namespace_server, m
     ns = namespace_server.namespace
     wait_until(lambda: _subjects_in(box, ns.folder("Sent")) == ["Minutes of Monday"],
                what=f"the copy in {ns.folder('Sent')}")
+    # No timer runs: the new folder reaches the tree, with its role, because it was made.
+    wait_until(lambda: _role_of(box, ns.folder("Sent")) is FolderRole.SENT,
+               what="the new Sent folder in the cache with its role")
     unfinished = compose(Draft(identity=box.account.address, to=(Address("", recipient),),
                                subject="Half a thought", body="To be continued\n"))
     assert service.save_draft(box.account, "half-thought", unfinished.raw)
     wait_until(lambda: _subjects_in(box, ns.folder("Drafts")) == ["Half a thought"],
                what=f"the draft in {ns.folder('Drafts')}")
+    wait_until(lambda: _role_of(box, ns.folder("Drafts")) is FolderRole.DRAFTS,
+               what="the new Drafts folder in the cache with its role")
     with box.other() as other:
         top_level = [name for name in other.folders() if name in ("Sent", "Drafts")]
     assert ns.prefix == "" or top_level == []  # nothing made outside the namespace

@@ -477,7 +477,12 @@ class AccountWorker:
             try:
                 if job.kind == "save":
                     folder = drafts.save_to_server(job.key, job.raw)
-                    self.host.emit(Notice(self.account.name, f"Draft saved to {folder}."))
+                    prefix = self._store.personal_namespace(self.account.name)[0]
+                    shown = folder[len(prefix):] if prefix and folder.startswith(prefix) \
+                        else folder
+                    self.host.emit(Notice(self.account.name, f"Draft saved to {shown}."))
+                    if folder and self._store.folder(self.account.name, folder) is None:
+                        self.request(Job.SYNC_ALL)  # made just now: into the tree with its role
                 else:
                     drafts.discard_on_server(job.key)
             except ServerRefused as exc:  # this draft only: said, and the others go on

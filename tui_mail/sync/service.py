@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_mail.errors import TuiMailError
-from tui_mail.model import Account, MessageSummary, Protocol
+from tui_mail.model import Account, FolderRole, MessageSummary, Protocol
 from tui_mail.store.db import Store
 from tui_mail.store.types import OUTBOX_UNDER_WAY, OutboxItem, OutboxState
 from tui_mail.sync.account_worker import (
@@ -421,6 +421,11 @@ class MailService:
             deliveries.append(delivery)
             self._tell_delivery(account, delivery)
         self.report_outbox()
+        if any(d.saved_to_sent for d in deliveries) and not any(
+                f.role is FolderRole.SENT for f in store.folders(account.name)):
+            worker = self.worker(account.name)  # a Sent made just now: into the tree
+            if worker is not None:
+                worker.request(Job.SYNC_ALL)
         retry = self._next_retry(store, account.name)
         if any(d.busy for d in deliveries):  # another program is sending this account's mail
             retry = min(retry if retry is not None else BUSY_RETRY, BUSY_RETRY)
