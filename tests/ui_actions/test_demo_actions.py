@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.ui.conftest import screen_text, settle
-from tui_mail.ui.screens.folder_picker import FolderPicker, rank_folders
+from tui_mail.ui.screens.folder_picker import FolderPicker, NewFolder, rank_folders
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.widgets.chord import CHORD_DELAY
 from tui_mail.ui.widgets.message_list import MessageList
@@ -130,7 +130,7 @@ async def test_move_is_cancelled_with_escape(demo_app):
         await settle(pilot)
         await pilot.press(*"zzzz")
         await settle(pilot)
-        assert app.screen.shown == []
+        assert app.screen.shown == [NewFolder("zzzz")]  # no folder matches: only "create"
         await pilot.press("escape")
         await settle(pilot)
         assert folder_of(app, chosen.id) == "INBOX"

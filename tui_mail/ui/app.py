@@ -36,6 +36,7 @@ from tui_mail.model import MessageSummary
 from tui_mail.store.db import Store
 from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.compose_actions import ComposeActions
+from tui_mail.ui.folder_requests import FolderRequests
 from tui_mail.ui.keys import ActionCommands, Scope, bindings, bound_actions, keymap_from_config
 from tui_mail.ui.message_actions import MessageActions
 from tui_mail.ui.setup_actions import SetupActions
@@ -69,7 +70,8 @@ class SyncUpdate(Message):
                 and message.event.account == self.event.account)
 
 
-class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, SetupActions, App[None]):
+class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests, SetupActions,
+                 App[None]):
     """tui-mail's interface over the local cache."""
 
     TITLE = "tui-mail"

@@ -151,6 +151,18 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Press g twice to go to the first folder", key_display="g g"),
     _a("folders.bottom", "G,end", "scroll_end", "Last", Scope.FOLDERS, show=False,
        help="Go to the last folder"),
+    # Folder management runs on the mailbox screen (it asks, and tells the list what changed).
+    # While the folder pane has the focus these keys shadow N (previous unread), s (move) and
+    # D (drafts); d there still deletes the message under the list's cursor.
+    _a("folders.new", "N,a", "screen.new_folder", "New folder", Scope.FOLDERS, show=False,
+       help="Create a folder (Projects/2025 makes 2025 inside Projects); offline too"),
+    _a("folders.rename", "R", "screen.rename_folder", "Rename", Scope.FOLDERS, show=False,
+       help="Rename the folder under the cursor (its messages and subfolders go with it)"),
+    _a("folders.delete", "D,delete", "screen.delete_folder", "Delete folder", Scope.FOLDERS,
+       show=False, help="Delete the folder under the cursor and its messages (asks first)"),
+    _a("folders.subscribe", "s", "screen.toggle_subscribed", "Subscribe", Scope.FOLDERS,
+       show=False, help="Subscribe to the folder under the cursor, or unsubscribe; on an "
+       "account, choose an unsubscribed folder to subscribe to"),
     _a("message.back", "q,escape", "back", "Back", Scope.MESSAGE, help="Back to the list"),
     _a("message.next", "J", "next_message", "Next", Scope.MESSAGE,
        help="Show the next message"),

@@ -62,10 +62,13 @@ class MessageActions:
         return special_folder(self.store, self.service.accounts, account, role)
 
     def folder_choices(self, accounts: Sequence[str]) -> list[str]:
-        """Folder names a move or copy can target: those every account involved has."""
+        """Folder names a move or copy can target: those every account involved has (and
+        shows: an account with `only_subscribed` offers its subscribed folders)."""
         names: list[str] | None = None
         for account in dict.fromkeys(accounts):
-            these = [f.name for f in self.store.folders(account)]
+            configured = self.service.accounts.get(account)
+            only = configured is not None and configured.only_subscribed
+            these = [f.name for f in self.store.folders(account) if f.shown(only)]
             names = these if names is None else [n for n in names if n in these]
         return names or []
 

@@ -1,5 +1,7 @@
 """The message actions of the list and the viewer (U F d A s C u), shared by both screens.
 
+A move or copy to a folder that does not exist yet makes it first (the picker's `create`).
+
 A screen using `ActingScreen` provides `selected_summaries()` (what to act on) and
 `after_action(removed, restored)` (re-read the cache, place the cursor). The work itself is
 the mail service's, run by the app off the interface (`MessageActions.act_in_background`),
@@ -118,7 +120,7 @@ class ActingScreen:
 
     def _pick_folder(self, kind: str) -> None:
         from tui_mail.sync.acting import plural
-        from tui_mail.ui.screens.folder_picker import FolderPicker
+        from tui_mail.ui.screens.folder_picker import FolderPicker, NewFolder
 
         summaries = self._targets()
         if not summaries:
@@ -134,11 +136,26 @@ class ActingScreen:
         if len(accounts) > 1:
             title += f" (in each of {', '.join(accounts)})"
 
-        def chosen(folder: str | None) -> None:
-            if folder is not None:
+        def chosen(folder: str | NewFolder | None) -> None:
+            if isinstance(folder, NewFolder):
+                self._create_then(kind, summaries, accounts[0], folder.typed)
+            elif folder is not None:
                 self.run_message_action(kind, summaries, folder)
 
-        self._app.push_screen(FolderPicker(title, folders), chosen)
+        # A new folder is offered for one account (its name depends on the account's server).
+        self._app.push_screen(FolderPicker(title, folders, can_create=len(accounts) == 1),
+                              chosen)
+
+    def _create_then(self, kind: str, summaries: Sequence[MessageSummary], account: str,
+                     typed: str) -> None:
+        """Make the folder typed in the picker (queued like the move), then move or copy the
+        messages into it; nothing is moved when it cannot be made."""
+
+        def created(outcome: Any, _error: str) -> None:
+            if outcome is not None:
+                self.run_message_action(kind, summaries, outcome.folder)
+
+        self._app.edit_folder(lambda service: service.create_folder(account, typed), created)
 
     def action_undo(self) -> None:
         def undone(message: str, restored: list[int]) -> None:

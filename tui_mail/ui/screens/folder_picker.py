@@ -1,5 +1,8 @@
 """Choose a folder by typing part of its path (fuzzy, like the command palette): move and copy.
 
+With `can_create`, a name no folder matches is offered as `create "NAME"`: picking it
+dismisses with a `NewFolder`, which the caller makes before moving or copying there.
+
 Folder names come from the server, so they are shown through `sanitize_line` and plain
 `Content`, never as markup.
 """
@@ -7,6 +10,7 @@ Folder names come from the server, so they are shown through `sanitize_line` and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on
@@ -22,6 +26,14 @@ from textual.widgets.option_list import Option
 from tui_mail.ui.widgets.text import sanitize_line
 
 MATCH_STYLE = "bold underline"
+
+
+@dataclass(frozen=True)
+class NewFolder:
+    """The picker's `create "NAME"` choice: the name as typed (a path in the account's own
+    namespace, "/" between levels)."""
+
+    typed: str
 
 
 def rank_folders(query: str, folders: Sequence[str]) -> list[tuple[str, Content]]:
@@ -44,9 +56,9 @@ def rank_folders(query: str, folders: Sequence[str]) -> list[tuple[str, Content]
     return [(folder, content) for _, _, folder, content in scored]
 
 
-class FolderPicker(ModalScreen[str | None]):
+class FolderPicker(ModalScreen[str | NewFolder | None]):
     """Type to filter, Up/Down to choose, Enter to pick, Escape to cancel. Dismisses with
-    the folder's name (as the server spells it) or None."""
+    the folder's name (as the server spells it), a `NewFolder` (with `can_create`), or None."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape", "cancel", "Cancel", show=False),
@@ -71,11 +83,12 @@ class FolderPicker(ModalScreen[str | None]):
     }
     """
 
-    def __init__(self, title: str, folders: Sequence[str]) -> None:
+    def __init__(self, title: str, folders: Sequence[str], *, can_create: bool = False) -> None:
         super().__init__()
         self._title = title
         self._folders = list(folders)
-        self._shown: list[str] = []
+        self._can_create = can_create
+        self._shown: list[str | NewFolder] = []
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -93,17 +106,22 @@ class FolderPicker(ModalScreen[str | None]):
         return self.query_one("#folder-options", OptionList)
 
     @property
-    def shown(self) -> list[str]:
-        """The folders listed now, best match first."""
+    def shown(self) -> list[str | NewFolder]:
+        """The choices listed now: folders, best match first, then perhaps `NewFolder`."""
         return list(self._shown)
 
     def _filter(self, query: str) -> None:
         ranked = rank_folders(query, self._folders)
         self._shown = [folder for folder, _ in ranked]
+        choices = [Option(content) for _, content in ranked]
+        typed = sanitize_line(query)
+        if self._can_create and typed and not ranked:
+            self._shown.append(NewFolder(typed))
+            choices.append(Option(Content.assemble(("create ", "italic"), f"\"{typed}\"")))
         options = self.options
         options.clear_options()
-        if ranked:
-            options.add_options([Option(content) for _, content in ranked])
+        if choices:
+            options.add_options(choices)
             options.highlighted = 0
         else:
             options.add_option(Option(Content("No folder matches."), disabled=True))

@@ -28,6 +28,7 @@ from tui_mail.store.types import ThreadOrder, View
 from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
+from tui_mail.ui.screens.managing_folders import ManagesFolders
 from tui_mail.ui.screens.sources import ListState, ThreadRows, ViewRows, view_for
 from tui_mail.ui.widgets.folder_tree import ALL_INBOXES, FolderChoice, FolderTree
 from tui_mail.ui.widgets.key_bar import KeyBar
@@ -49,7 +50,7 @@ RETHREAD_DELAY = 0.3  # seconds without a change before a threaded list is read 
 PAINT_WAIT_SECONDS = 0.25  # the second step waits this long at most for the first to be painted
 
 
-class MailboxScreen(SaysCacheErrors, ActingScreen, Screen[None]):
+class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None]):
     """Folder tree, message list, preview pane, search bar and status line."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
@@ -175,7 +176,8 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, Screen[None]):
 
     def reload_folders(self) -> None:
         """Re-read folders and their counts from the cache and redraw the tree (kept as it was
-        when the cache cannot be read: the app says why)."""
+        when the cache cannot be read: the app says why). An account with `only_subscribed`
+        shows its subscribed folders only; elsewhere an unsubscribed folder is drawn dim."""
         store = self.tui.store
         by_account: dict[str, list[Folder]] = {}
         try:
@@ -183,8 +185,11 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, Screen[None]):
         except CacheError as exc:
             self.tui.cache_trouble(exc)
             return
+        accounts = self.tui.service.accounts
         for folder in folders:
-            by_account.setdefault(folder.account, []).append(folder)
+            configured = accounts.get(folder.account)
+            if folder.shown(configured is not None and configured.only_subscribed):
+                by_account.setdefault(folder.account, []).append(folder)
         names = list(self.tui.account_names)
         names += [name for name in by_account if name not in names]
         self.folders = {(f.account, f.name): f for fs in by_account.values() for f in fs}
@@ -195,8 +200,9 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, Screen[None]):
                           if f.role is FolderRole.INBOX), None)
             choice = FolderChoice(choice.account, inbox.name, f"{choice.account}: {inbox.name}") \
                 if inbox is not None else ALL_INBOXES
-        self.query_one(FolderTree).show_folders(
-            [(name, by_account.get(name, [])) for name in names], choice)
+        tree = self.query_one(FolderTree)
+        tree.show_folders([(name, by_account.get(name, [])) for name in names], choice)
+        self.dim_unsubscribed(tree)
         if gone:
             self.choose(choice)
 
