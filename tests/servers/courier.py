@@ -57,6 +57,7 @@ from .netutil import (
     free_ports,
     kill_quietly,
     log_tail,
+    start_with_retries,
     wait_until_closed,
 )
 
@@ -108,7 +109,6 @@ _IMAPD = "/usr/bin/imapd"
 _POP3LOGIN = "/usr/lib/courier/courier/courierpop3login"
 _POP3D = "/usr/lib/courier/courier/courierpop3d"
 _MAKEDATPROG = "usr/lib/courier/courier-authlib/makedatprog"
-_START_ATTEMPTS = 3
 
 # ----- mount namespaces (Python 3.11 has no os.unshare) -----------------------------------
 
@@ -595,15 +595,6 @@ def _processes_with_environment(entry: str) -> list[int]:
 def start_courier(root: Path, certs: TestCertificates,
                   users: Mapping[str, MailUser] | None = None) -> Courier:
     """A running Courier in a fresh dir under `root`; tried again on a port taken meanwhile."""
-    last: ServerStartError | None = None
-    for _attempt in range(_START_ATTEMPTS):
-        directory = Path(tempfile.mkdtemp(prefix="courier-", dir=root))
-        server = Courier(directory, certs, users)
-        try:
-            server.start()
-            return server
-        except ServerStartError as exc:
-            last = exc
-    assert last is not None
-    raise last
+    return start_with_retries(lambda _attempt: Courier(
+        Path(tempfile.mkdtemp(prefix="courier-", dir=root)), certs, users))
 

@@ -58,6 +58,7 @@ from .netutil import (
     kill_quietly,
     log_tail,
     require_binary,
+    start_with_retries,
     wait_for_ports,
     wait_until_closed,
 )
@@ -77,7 +78,6 @@ USER_PREFIX = "Other Users"
 SHARED_PREFIX = "Shared Folders"
 READ_WRITE_RIGHTS = "lrswipkxten"
 """Every right but `a` (administer): the grantee can read, write, create, delete and expunge."""
-_START_ATTEMPTS = 3
 
 VARIANTS: dict[str, tuple[bool, bool]] = {
     "cyrus": (False, False),
@@ -675,17 +675,9 @@ def start_cyrus(root: Path, certs: TestCertificates, *, altnamespace: bool,
     directory = Path(tempfile.mkdtemp(prefix=f"{_label(altnamespace, unixhierarchysep)}-",
                                       dir=root))
     directory.chmod(0o755)
-    last: ServerStartError | None = None
-    for attempt in range(_START_ATTEMPTS):
-        server = Cyrus(directory / f"try{attempt}", certs, altnamespace=altnamespace,
-                       unixhierarchysep=unixhierarchysep, users=users)
-        try:
-            server.start()
-            return server
-        except ServerStartError as exc:
-            last = exc
-    assert last is not None
-    raise last
+    return start_with_retries(lambda attempt: Cyrus(
+        directory / f"try{attempt}", certs, altnamespace=altnamespace,
+        unixhierarchysep=unixhierarchysep, users=users))
 
 
 def _label(altnamespace: bool, unixhierarchysep: bool) -> str:

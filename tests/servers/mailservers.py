@@ -18,10 +18,8 @@ from subprocess import CompletedProcess
 
 from .certs import TestCertificates, write_certificates
 from .dovecot import BASE_USERS, Dovecot, DovecotSettings, MailUser
-from .netutil import HOST, ServerStartError
+from .netutil import HOST, start_with_retries
 from .postfix import MESSAGE_SIZE_LIMIT, REJECTED_RECIPIENT, Postfix
-
-_START_ATTEMPTS = 3  # a random free port can be taken by someone else before we bind it
 
 
 @dataclass
@@ -167,7 +165,7 @@ class MailServers:
         base_users = {name: self.users[name] for name in BASE_USERS}
         directory = Path(tempfile.mkdtemp(prefix="dovecot-variant-", dir=self.root))
         directory.chmod(0o755)
-        instance = _start_with_retries(
+        instance = start_with_retries(
             lambda attempt: Dovecot(directory / f"try{attempt}", self.certs.cert_file,
                                     self.certs.key_file, variant, base_users)
         )
@@ -194,17 +192,6 @@ class MailServers:
             raise errors[0]
 
 
-def _start_with_retries(make):
-    last: ServerStartError | None = None
-    for attempt in range(_START_ATTEMPTS):
-        server = make(attempt)
-        try:
-            server.start()
-            return server
-        except ServerStartError as exc:
-            last = exc
-    assert last is not None
-    raise last
 
 
 def _fast_temp_dir() -> Path | None:
@@ -224,10 +211,10 @@ def start_mail_servers(parent: Path | None = None) -> MailServers:
     postfix: Postfix | None = None
     try:
         certs = write_certificates(root / "tls")
-        dovecot = _start_with_retries(
+        dovecot = start_with_retries(
             lambda attempt: Dovecot(root / f"dovecot{attempt}", certs.cert_file, certs.key_file)
         )
-        postfix = _start_with_retries(
+        postfix = start_with_retries(
             lambda attempt: Postfix(root / f"postfix{attempt}", certs.cert_file, certs.key_file,
                                     sasl_port=dovecot.ports.auth, lmtp_port=dovecot.ports.lmtp)
         )

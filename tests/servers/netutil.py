@@ -9,8 +9,9 @@ import shutil
 import signal
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
@@ -130,3 +131,22 @@ def die_with_parent() -> None:
 def kill_quietly(pid: int, sig: int = signal.SIGKILL) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
+
+
+T = TypeVar("T")
+START_ATTEMPTS = 3  # a random free port can be taken by someone else before the server binds it
+
+
+def start_with_retries(make: Callable[[int], T]) -> T:
+    """`make(attempt)` builds a server on fresh ports; it is started, and built again (up to
+    START_ATTEMPTS times) when the start fails, e.g. because a port was taken meanwhile."""
+    last: ServerStartError | None = None
+    for attempt in range(START_ATTEMPTS):
+        server = make(attempt)
+        try:
+            server.start()  # type: ignore[attr-defined]
+            return server
+        except ServerStartError as exc:
+            last = exc
+    assert last is not None
+    raise last
