@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tui_mail import __version__
-from tui_mail.cli import accounts, messages, send, sync
+from tui_mail.cli import accounts, folders, messages, send, sync
 from tui_mail.cli.context import CliContext
 from tui_mail.errors import TuiMailError
 
-SUBCOMMAND_MODULES = (accounts, messages, send, sync)
+SUBCOMMAND_MODULES = (accounts, folders, messages, send, sync)
 
 
 def build_parser() -> argparse.ArgumentParser:
