@@ -13,6 +13,10 @@ the folder was recreated on the server meanwhile, replay finds the messages agai
 Message-ID instead of acting on whatever now holds those UIDs (see `ActionQueue.replay`).
 Entries queued before these fields existed replay by UID, as they always did.
 
+Folder changes the user makes (create, rename, delete, (un)subscribe) are queued here too and
+replayed in the same order (`tui_mail.sync.folder_actions`): a folder made offline exists on
+the server before the messages moved into it get there.
+
 One user action (e.g. "move these five messages") may queue several entries, one per source
 folder; they share a `group` id, and each records how its cached rows were before (`before`:
 row id, folder, UID, flag bits), so `undo_last()` can put the cache back and drop the entries
