@@ -200,9 +200,8 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
                           if f.role is FolderRole.INBOX), None)
             choice = FolderChoice(choice.account, inbox.name, f"{choice.account}: {inbox.name}") \
                 if inbox is not None else ALL_INBOXES
-        tree = self.query_one(FolderTree)
-        tree.show_folders([(name, by_account.get(name, [])) for name in names], choice)
-        self.dim_unsubscribed(tree)
+        self.query_one(FolderTree).show_folders(
+            [(name, by_account.get(name, [])) for name in names], choice)
         if gone:
             self.choose(choice)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual.widgets.tree import TreeNode
 
 from tui_mail.errors import CacheError
@@ -153,19 +152,6 @@ class ManagesFolders:
         if why is not None:
             self._app.notify(sanitize_line(why), severity="warning", markup=False, timeout=8)
         return why is not None
-
-    # ---- drawing --------------------------------------------------------------------------
-
-    def dim_unsubscribed(self, tree: FolderTree) -> None:
-        """Draw the unsubscribed folders shown dim (after `FolderTree.show_folders`)."""
-        for (account, name), folder in self.folders.items():
-            if folder.subscribed:
-                continue
-            node = tree.choice_node(FolderChoice(account, name, ""))
-            if node is not None and isinstance(node.label, Text):
-                label = node.label.copy()
-                label.stylize("dim")
-                node.set_label(label)
 
     # ---- after a change ------------------------------------------------------------------
 

@@ -84,12 +84,16 @@ def sort_folders(folders: Iterable[Folder]) -> list[Folder]:
 
 
 def folder_label(name: str, role: FolderRole, unread: int, count_style: Style | str = "bold",
-                 ) -> Text:
+                 *, dim: bool = False) -> Text:
+    """A folder's line: its role's mark, its name (bold with unread mail), the unread count;
+    all `dim` for a folder the user is not subscribed to."""
     label = Text(no_wrap=True, end="")
     label.append(f"{ROLE_ICONS[role]} ", style="dim" if role is FolderRole.NONE else "")
     label.append(sanitize_line(name), style="bold" if unread else "")
     if unread:
         label.append(f" {unread}", style=count_style)
+    if dim:
+        label.stylize("dim")
     return label
 
 
@@ -249,7 +253,8 @@ class FolderTree(Tree[FolderChoice]):
                 folder = entry
                 shown = folder.display_name if parent or folder.role is not FolderRole.NONE \
                     else folder.path
-                label = folder_label(shown, folder.role, folder.unread, count_style)
+                label = folder_label(shown, folder.role, folder.unread, count_style,
+                                     dim=not folder.subscribed)
                 choice = FolderChoice(account, folder.name, f"{account}: {folder.path}")
                 if folder.name in children:
                     child = node.add(label, choice, expand=True)
