@@ -25,6 +25,7 @@ from textual.widget import Widget
 from tui_mail.errors import CacheError, QueryError, TuiMailError
 from tui_mail.model import Folder, FolderRole, MessageSummary
 from tui_mail.store.types import ThreadOrder, View
+from tui_mail.sync.acting import plural
 from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
@@ -276,9 +277,9 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
             self.status.set_note(f"Search: {self._search_query}{extra}")
             return
         source = self.message_list.source
-        count = f"{self.message_list.row_count} messages"
+        count = plural(self.message_list.row_count)
         if isinstance(source, ThreadRows) and source.count() < len(source.order.ids):
-            count = f"{len(source.order.ids)} messages, {source.count()} rows shown"
+            count = f"{plural(len(source.order.ids))}, {plural(source.count(), 'row')} shown"
         self.status.set_note(f"{self.state.describe()} · {count}{extra}")
 
     def folder_changed(self, account: str, folder: str, *, flags_only: bool = False) -> None:
