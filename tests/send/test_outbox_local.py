@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -284,7 +285,10 @@ async def test_drop_removes_a_message_unless_an_attempt_at_it_is_under_way(
     assert [e.id for e in store.outbox_list()] == [under_way]
     # Sent, but its copy to Sent keeps failing: the user can give the copy up.
     sent_unsaved = outbox.queue(message())
-    store.outbox_set_state(sent_unsaved, "accepted", "not saved to Sent: quota", None)
+    store.outbox_set_state(sent_unsaved, "accepted", None, None)  # its steps after sending
+    assert not outbox.drop(sent_unsaved)  # are running (or were cut short): they must run
+    store.outbox_set_state(sent_unsaved, "accepted", "not saved to Sent: quota",
+                           datetime.now(UTC) + timedelta(hours=1))
     assert outbox.drop(sent_unsaved)
     assert store.outbox_get(sent_unsaved) is None
 

@@ -64,3 +64,25 @@ def test_queued_actions_follow_a_folder_renamed_on_the_server(tmp_path: Path) ->
         assert move.payload["target"] == "Ventures" and move.payload["folder"] == "INBOX"
         assert flags.payload["folder"] == "Ventures"
         assert flags.payload["before"] == [[8, "Ventures", 4, 0]]
+
+
+def test_a_folder_renamed_offline_keeps_its_subfolders_until_the_rename_is_sent(
+        tmp_path: Path) -> None:
+    with Store.open(tmp_path / "c.sqlite3") as store:
+        store.apply_folder_list("work", [ListedFolder("INBOX", FolderRole.INBOX),
+                                         ListedFolder("Proj"), ListedFolder("Proj/2024")])
+        store.add_messages("work", "Proj/2024", [NewMessage(uid=1, raw=RAW)])
+        store.rename_folder_local("work", "Proj", "Projects")  # the user's rename, queued:
+        store.enqueue_action("work", "folder_rename", {"folder": "Proj", "target": "Projects"})
+        changes = store.apply_folder_list(  # a sync before the replay lists the old names
+            "work", [ListedFolder("INBOX", FolderRole.INBOX)])
+        assert changes.removed == []
+        assert store.folder("work", "Projects/2024").total == 1
+
+
+def test_a_mailboxid_the_server_did_not_give_this_time_is_kept(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "c.sqlite3") as store:
+        store.apply_folder_list("work", [ListedFolder("Projects", mailboxid="M1")])
+        store.apply_folder_list("work", [ListedFolder("Projects")])  # STATUS failed this time
+        changes = store.apply_folder_list("work", [ListedFolder("Ventures", mailboxid="M1")])
+        assert changes.renamed == [("Projects", "Ventures")]

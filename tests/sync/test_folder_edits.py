@@ -32,7 +32,8 @@ def test_a_typed_name_is_a_path_inside_the_personal_namespace(typed, prefix, del
     assert server_name(typed, prefix, delimiter) == name
 
 
-@pytest.mark.parametrize("typed", ["", "  ", "a//b", "/a", "a/", "bad\x1b[2Jname", "x*", "50%"])
+@pytest.mark.parametrize("typed", ["", "  ", "a//b", "/a", "a/", "bad\x1b[2Jname", "x*", "50%",
+                                   "Invoices v1.2"])
 def test_names_a_server_cannot_take_are_refused(typed) -> None:
     with pytest.raises(FolderRefused):
         server_name(typed, "INBOX.", ".")
@@ -74,6 +75,18 @@ def test_changes_of_an_imap_account_are_queued_and_role_folders_refused(store) -
         edits.rename("INBOX.Customers", "Customers/Acme/Deeper")
     assert [a.kind for a in store.pending_actions("work")] == [
         "folder_create", "folder_create", "folder_rename"]
+
+
+def test_a_folder_with_moves_into_it_not_sent_yet_is_not_deleted(store) -> None:
+    """Deleting it would drop the moved rows: an undo or a refused move could not put the
+    messages back where the server still has them."""
+    edits = FolderEdits(store, {"work": imap_account()}, "work")
+    edits.create("Receipts")
+    store.enqueue_action("work", "move", {"folder": "INBOX", "target": "INBOX.Receipts",
+                                          "uids": [1]})
+    with pytest.raises(FolderRefused, match="have not reached the server yet"):
+        edits.delete("INBOX.Receipts")
+    assert store.folder("work", "INBOX.Receipts") is not None
 
 
 def test_a_cache_without_a_server_is_changed_alone(store) -> None:

@@ -119,3 +119,19 @@ async def test_a_markup_query_is_searched_as_text(make_app):
         await settle(pilot)
         assert app.is_running
         assert "[@click=app.quit]" in screen_text(app)
+
+
+async def test_a_notification_carrying_a_servers_words_reaches_the_screen_without_escapes(
+        make_app):
+    """Refusals, folder names and delivery errors come from servers; every notification is
+    cleaned of control sequences (an OSC 52 would write the clipboard)."""
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.notify("the server refused: NO folder \x1b]52;c;ZXZpbA==\x07Evil\x1b[2J named",
+                   title="Folder \x1b]0;pwned\x07x", severity="warning", markup=False)
+        await settle(pilot)
+        [shown] = list(app._notifications)  # noqa: SLF001
+        assert "\x1b" not in shown.message and "\x07" not in shown.message
+        assert "\x1b" not in shown.title
+        assert "Evil" in shown.message and "named" in shown.message

@@ -294,17 +294,21 @@ class ImapBackend:
         """The NAMESPACE answer (RFC 2342); without the extension, the user's own folders
         with the delimiter LIST gives for INBOX."""
         if "NAMESPACE" in self.capabilities:
-            with self._guard("NAMESPACE"):
-                answer = self._client.namespace()
+            try:
+                with self._guard("NAMESPACE"):
+                    answer = self._client.namespace()
+            except ServerRefused:  # announced but refused: as without it
+                answer = None
 
             def spaces(part: Any) -> tuple[Namespace, ...]:
                 return tuple(Namespace(_text(prefix), _text(delimiter))
                              for prefix, delimiter in (part or ()))
 
-            found = Namespaces(spaces(answer.personal), spaces(answer.other),
-                               spaces(answer.shared))
-            if found.personal:
-                return found
+            if answer is not None:
+                found = Namespaces(spaces(answer.personal), spaces(answer.other),
+                                   spaces(answer.shared))
+                if found.personal:
+                    return found
         with self._guard("LIST"):
             listed = self._client.list_folders("", "INBOX")
         delimiter = _text(listed[0][1]) if listed else "/"
@@ -333,11 +337,12 @@ class ImapBackend:
         """The folder's MAILBOXID (RFC 8474), or "" (no OBJECTID, or the server gave none)."""
         if "OBJECTID" not in self.capabilities:
             return ""
-        with self._guard(f"STATUS {folder!r}"):
-            try:
+        try:
+            with self._guard(f"STATUS {folder!r}"):
                 answer = self._client.folder_status(folder, ["MAILBOXID"])
-            except imapclient.exceptions.IMAPClientError:
-                return ""  # listed but gone, or refused: a rename just cannot be followed
+        except ServerRefused:
+            return ""  # listed but gone, or refused: a rename just cannot be followed
+        # A lost connection is not swallowed (ConnectError): the list is tried again.
         value = answer.get(b"MAILBOXID")
         if isinstance(value, tuple | list):
             value = value[0] if value else b""

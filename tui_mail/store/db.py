@@ -310,20 +310,28 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         MAILBOXID) change name, listed ones are added or updated (role, delimiter, namespace).
         Folders in `keep` (named by queued actions) stay this time."""
         account_id = self._account_id(account)
-        rows = self._conn.execute(
-            "SELECT f.id, f.name, f.mailboxid,"
-            " (SELECT count(*) FROM messages m WHERE m.folder_id = f.id AND m.uid IS NULL"
-            "  AND m.local_key IS NOT NULL), f.role, f.delimiter, f.kind, f.prefix"
-            " FROM folders f WHERE f.account_id = ?",
-            (account_id,),
-        ).fetchall()
-        cached = {row[1]: CachedFolder(row[0], row[2], row[3]) for row in rows}
-        drawn = {row[1]: tuple(row[4:8]) for row in rows}  # what the tree shows of each
-        updated = [f.name for f in listed if f.name in drawn and drawn[f.name] !=
-                   (str(f.role), f.delimiter, str(f.kind), f.prefix)]
-        todo = plan(cached, listed, keep)
         removed: list[tuple[str, int]] = []
+        # Read and written in one transaction: a folder the user makes or renames meanwhile
+        # (another thread, another program) is seen here, never undone by this list.
         with self._tx() as c:
+            rows = c.execute(
+                "SELECT f.id, f.name, f.mailboxid,"
+                " (SELECT count(*) FROM messages m WHERE m.folder_id = f.id AND m.uid IS NULL"
+                "  AND m.local_key IS NOT NULL), f.role, f.delimiter, f.kind, f.prefix"
+                " FROM folders f WHERE f.account_id = ?",
+                (account_id,),
+            ).fetchall()
+            cached = {row[1]: CachedFolder(row[0], row[2], row[3]) for row in rows}
+            drawn = {row[1]: tuple(row[4:8]) for row in rows}  # what the tree shows of each
+            delimiters = {row[1]: row[5] for row in rows}
+            updated = [f.name for f in listed if f.name in drawn and drawn[f.name] !=
+                       (str(f.role), f.delimiter, str(f.kind), f.prefix)]
+            named = set(keep) | _names_in_pending_actions(c, account)
+            # A folder named by a queued action stays with everything inside it (a folder
+            # renamed offline keeps its subfolders until the rename reaches the server).
+            kept = {name for name in cached if name in named or any(
+                delimiters[name] and name.startswith(k + delimiters[name]) for k in named)}
+            todo = plan(cached, listed, kept)
             for old, new in todo.rename:
                 c.execute("UPDATE folders SET name = ? WHERE id = ?", (new, cached[old].id))
             if todo.rename:
@@ -339,7 +347,10 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
                 "INSERT INTO folders(account_id, name, role, delimiter, kind, prefix, mailboxid)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(account_id, name) DO UPDATE SET"
                 " role = excluded.role, delimiter = excluded.delimiter, kind = excluded.kind,"
-                " prefix = excluded.prefix, mailboxid = excluded.mailboxid",
+                " prefix = excluded.prefix,"
+                # a MAILBOXID the server did not give this time is not forgotten
+                " mailboxid = CASE WHEN excluded.mailboxid != '' THEN excluded.mailboxid"
+                " ELSE folders.mailboxid END",
                 [(account_id, f.name, str(f.role), f.delimiter, str(f.kind), f.prefix,
                   f.mailboxid) for f in listed],
             )
@@ -816,6 +827,17 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
             " to build a new one"
         ) from exc
     return conn
+
+
+def _names_in_pending_actions(c: sqlite3.Connection, account: str) -> set[str]:
+    """The folders queued actions name ("folder", "target"), read inside a transaction."""
+    names: set[str] = set()
+    for (text,) in c.execute("SELECT payload FROM actions WHERE account = ? AND state = 'pending'",
+                             (account,)):
+        payload = json.loads(text)
+        names |= {payload[key] for key in ("folder", "target")
+                  if isinstance(payload.get(key), str)}
+    return names
 
 
 def _remove_if_empty(path: Path) -> None:

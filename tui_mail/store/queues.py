@@ -204,11 +204,14 @@ class QueueMixin:
     def outbox_remove_waiting(self, item_id: int) -> bool:
         """Remove an entry unless an attempt is under way (one conditional DELETE: with
         `outbox_claim`, an entry is either sent or removed, never both). An accepted entry
-        can go: it was sent, only its copy to Sent is given up."""
+        waiting to retry its copy to Sent can go (it was sent; the copy is given up), not one
+        whose steps after sending are running or have not run yet (no retry time)."""
         with self._tx() as c:
             cur = c.execute(
-                "DELETE FROM outbox WHERE id = ? AND state NOT IN (?, ?)",
-                (item_id, str(OutboxState.SENDING), str(OutboxState.COMMITTING)),
+                "DELETE FROM outbox WHERE id = ? AND state NOT IN (?, ?)"
+                " AND (state != ? OR next_attempt_at IS NOT NULL)",
+                (item_id, str(OutboxState.SENDING), str(OutboxState.COMMITTING),
+                 str(OutboxState.ACCEPTED)),
             )
             return cur.rowcount > 0
 

@@ -77,6 +77,9 @@ def server_name(typed: str, prefix: str, delimiter: str) -> str:
     if any(not part for part in parts):
         raise FolderRefused(f"{text!r}: an empty level between slashes (use / only between "
                             "folder names, as in Projects/2025)")
+    if delimiter and delimiter != "/" and any(delimiter in part for part in parts):
+        raise FolderRefused(f"{text!r}: this server separates folder levels with "
+                            f"{delimiter!r}, so a name cannot hold it (type levels with /)")
     return Namespaces((Namespace(prefix, delimiter or "/"),)).folder_name(*parts)
 
 
@@ -150,6 +153,12 @@ class FolderEdits:
         why = folder_refusal(folder, "deleted", len(self.store.subfolders(self.account, name)))
         if why is not None:
             raise FolderRefused(why)
+        if self._moves_waiting_into(name):
+            # Deleting now would drop the moved messages' rows; an undo or a refused move
+            # could then not put them back where the server still has them.
+            raise FolderRefused(f"messages moved into {name!r} have not reached the server "
+                                "yet; delete the folder once they have (in a few seconds, or "
+                                "when the account is back online)")
         self.store.delete_folder(self.account, name)
         was = {"role": str(folder.role), "delimiter": folder.delimiter,
                "kind": str(folder.kind), "prefix": folder.prefix,
@@ -190,6 +199,10 @@ class FolderEdits:
         if why is not None:
             raise FolderRefused(why)
         return folder
+
+    def _moves_waiting_into(self, name: str) -> bool:
+        return any(action.payload.get("target") == name and action.kind in ("move", "copy")
+                   for action in self.store.pending_actions(self.account))
 
     def _enqueue(self, kind: str, payload: dict[str, object]) -> int | None:
         if not self.queued:

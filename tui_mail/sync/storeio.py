@@ -59,15 +59,11 @@ class StoreIO:
                          f.delimiter, f.kind, f.prefix, f.mailboxid)
             for f in folders if f.selectable and not changes.hides(f.name, f.delimiter)
         ]
-        keep: set[str] = set()
-        for action in pending:
-            for key in ("folder", "target"):
-                if isinstance(action.payload.get(key), str):
-                    keep.add(action.payload[key])
         if namespaces is not None:
             own = namespaces.own
             self.store.set_personal_namespace(self.account, own.prefix, own.delimiter)
-        result = self.store.apply_folder_list(self.account, listed, keep)
+        # Folders named by queued actions (and what is inside them) are kept by the store.
+        result = self.store.apply_folder_list(self.account, listed)
         if subscribed is not None:
             names = {f.name for f in listed}
             on = {n for n in names if changes.subscribed.get(n, n in subscribed)}

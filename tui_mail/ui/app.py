@@ -32,6 +32,7 @@ from textual.theme import Theme
 
 from tui_mail.config import Config, UISettings, default_state_dir
 from tui_mail.gc_pause import resume_gc
+from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import MessageSummary
 from tui_mail.store.db import Store
 from tui_mail.ui.cache_guard import SaysCacheErrors
@@ -239,7 +240,10 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                **kwargs: Any) -> None:
         """Show a notification; the errors and warnings shown are also written to the log
-        (the README's promise: every error the user saw, in the log)."""
+        (the README's promise: every error the user saw, in the log). Notifications carry
+        servers' words and folder names: control sequences are removed here, for all of
+        them (Textual's `markup=False` keeps markup out, not escape sequences)."""
+        message, title = sanitize_text(message), sanitize_line(title)
         if severity in ("error", "warning"):
             log.log(logging.ERROR if severity == "error" else logging.WARNING, "shown: %s%s",
                     f"{title}: " if title else "", message)
