@@ -17,7 +17,7 @@ subclasses below) when the server answers NO/BAD; its text carries the server's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -196,7 +196,9 @@ class FetchBackend(Protocol):
         """False for POP3: only "INBOX", no move/copy/append/flags on the server."""
         ...
 
-    def list_folders(self) -> list[RemoteFolder]: ...
+    def list_folders(self, known_ids: Mapping[str, str] | None = None) -> list[RemoteFolder]:
+        """Every folder; `known_ids` (name -> MAILBOXID the cache has) spares asking again."""
+        ...
 
     def status(self, folder: str) -> FolderStatus: ...
 

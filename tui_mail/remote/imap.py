@@ -13,7 +13,7 @@ import re
 import select
 import socket
 import ssl
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import datetime
@@ -320,18 +320,24 @@ class ImapBackend:
             self._namespaces = self._read_namespaces()
         return self._namespaces
 
-    def list_folders(self) -> list[RemoteFolder]:
-        """Every folder the server lists, with its namespace and role (`folder_roles`); with
-        OBJECTID (RFC 8474) each selectable folder's MAILBOXID too, so a rename is seen."""
+    def list_folders(self, known_ids: Mapping[str, str] | None = None) -> list[RemoteFolder]:
+        """Every folder the server lists, with its namespace and role (`folder_roles`). With
+        OBJECTID (RFC 8474) each selectable folder's MAILBOXID too, so that a rename is seen:
+        asked (one STATUS each) only for names not in `known_ids` (name -> id the cache has),
+        so a steady list of a thousand folders costs no extra round trip."""
+        folders = self._listed()
+        if "OBJECTID" not in self.capabilities:
+            return folders
+        known = known_ids or {}
+        return [replace(f, mailboxid=known.get(f.name) or self.mailbox_id(f.name))
+                if f.selectable else f for f in folders]
+
+    def _listed(self) -> list[RemoteFolder]:
         with self._guard("LIST"):
             listing = self._client.list_folders()
         answers = [([bytes(f) for f in flags], _text(delimiter), _text(name))
                    for flags, delimiter, name in listing]
-        folders = classify(answers, self.namespaces)
-        if "OBJECTID" not in self.capabilities:
-            return folders
-        return [replace(f, mailboxid=self.mailbox_id(f.name)) if f.selectable else f
-                for f in folders]
+        return classify(answers, self.namespaces)
 
     def mailbox_id(self, folder: str) -> str:
         """The folder's MAILBOXID (RFC 8474), or "" (no OBJECTID, or the server gave none)."""
@@ -643,11 +649,7 @@ class ImapBackend:
         the personal namespace ("INBOX.Sent" on Courier), to be created."""
         if configured:
             return configured
-        with self._guard("LIST"):
-            listing = self._client.list_folders()
-        answers = [([bytes(f) for f in flags], _text(delimiter), _text(name))
-                   for flags, delimiter, name in listing]
-        folders = [f for f in classify(answers, self.namespaces) if f.role is role]
+        folders = [f for f in self._listed() if f.role is role]
         return folders[0].name if folders else self.namespaces.folder_name(
             DEFAULT_ROLE_NAMES[role])
 

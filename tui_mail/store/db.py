@@ -356,6 +356,12 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
             )
         return FolderListChanges(removed, todo.rename, todo.add, updated)
 
+    def mailbox_ids(self, account: str) -> dict[str, str]:
+        """The server's MAILBOXIDs the cache knows for the account's folders, by name."""
+        return dict(self._conn.execute(
+            "SELECT f.name, f.mailboxid FROM folders f JOIN accounts a ON a.id = f.account_id"
+            " WHERE a.name = ? AND f.mailboxid != ''", (account,)).fetchall())
+
     @staticmethod
     def _rename_in_pending_actions(c: sqlite3.Connection, account: str,
                                    renamed: dict[str, str]) -> None:

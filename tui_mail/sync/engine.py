@@ -122,7 +122,9 @@ class SyncEngine:
     def list_folders(self) -> list[RemoteFolder]:
         """Make the cached folder list the server's (roles from the config, SPECIAL-USE or
         names; folders gone from the server leave the cache, renamed ones keep their mail)."""
-        folders: list[RemoteFolder] = self._with_retry(self.backend.list_folders)  # type: ignore[assignment]
+        known_ids = self.io.mailbox_ids()
+        folders: list[RemoteFolder] = self._with_retry(  # type: ignore[assignment]
+            lambda: self.backend.list_folders(known_ids))
         namespaces = getattr(self.backend, "namespaces", None)
         changes = self.io.apply_folder_list(folders, namespaces, self.account.folders,
                                             self._subscriptions())

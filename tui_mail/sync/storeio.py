@@ -79,6 +79,10 @@ class StoreIO:
                  and cached[f.name].shown(only_subscribed)]
         return sorted(names, key=lambda n: (n.upper() != "INBOX", n))
 
+    def mailbox_ids(self) -> dict[str, str]:
+        """The server ids (MAILBOXID) the cache knows, by folder name."""
+        return self.store.mailbox_ids(self.account)
+
     def make_own_folder(self, name: str, role: FolderRole) -> None:
         """A folder the server is about to make for `role` (Trash for a delete...), in the
         cache now as the next LIST will show it: the namespace's delimiter and prefix, the role
