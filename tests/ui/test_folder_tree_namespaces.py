@@ -139,3 +139,30 @@ async def test_enter_unfolds_a_group_and_opens_a_folder_without_folding_its_subf
         await pilot.press("enter")
         await pilot.pause()
         assert group.is_expanded and "    ▫ news" in outline(tree.root)
+
+
+async def test_an_unfolded_group_and_the_cursor_on_it_survive_a_redraw() -> None:
+    """A sync redraws the tree after every batch: what the user unfolded stays unfolded,
+    what they folded stays folded, and the cursor stays where it was."""
+    folders = [courier("INBOX", FolderRole.INBOX), courier("INBOX.Work"),
+               courier("INBOX.Work.2024"),
+               Folder("work", "#shared.news", FolderRole.NONE, ".", kind=FolderKind.SHARED,
+                      prefix="#shared.")]
+    app = TreeApp()
+    async with app.run_test() as pilot:
+        tree = app.query_one(FolderTree)
+        tree.show_folders([("work", folders)])
+        await pilot.pause()
+        group = next(n for n in tree.root.children[1].children
+                     if n.label.plain == "Shared folders")
+        group.expand()
+        tree.choice_node(FolderChoice("work", "INBOX.Work", "")).collapse()
+        await pilot.pause()
+        tree.move_cursor(group)
+        await pilot.pause()
+        assert tree.cursor_node is group
+        tree.show_folders([("work", folders)])  # new counts: the tree is built again
+        await pilot.pause()
+        assert "  Shared folders" in outline(tree.root)  # unfolded: no "+"
+        assert "  +▫ Work" in outline(tree.root)  # folded by the user, folded still
+        assert tree.cursor_node is not None and tree.cursor_node.label.plain == "Shared folders"

@@ -60,6 +60,10 @@ class FolderChoice:
 ALL_INBOXES = FolderChoice(None, None, "All inboxes")
 
 
+NodeKey = tuple[str, str | None, str | None]
+"""("account", name, None), ("group", account, kind), ("heading", account, name) or
+("folder", account, folder name)."""
+
 GROUP_TITLES: dict[FolderKind, str] = {
     FolderKind.OTHER_USERS: "Other users",
     FolderKind.SHARED: "Shared folders",
@@ -124,6 +128,10 @@ class FolderTree(Tree[FolderChoice]):
         self.guide_depth = 2
         self.auto_expand = False  # Enter opens a folder; it does not fold its subfolders away
         self._folder_nodes: dict[tuple[str | None, str | None], TreeNode[FolderChoice]] = {}
+        # Nodes that are not folders (accounts, "Other users", an owner's name), by a key that
+        # survives a rebuild: where the cursor was, and what the user folded or unfolded.
+        self._headings: dict[NodeKey, TreeNode[FolderChoice]] = {}
+        self._expanded: dict[NodeKey, bool] = {}
         self._shown: tuple[Sequence[tuple[str, Sequence[Folder]]], FolderChoice | None] | None = None
         self._count_style: Style | None = None
         self._chord = TopChord(self, "folders.top_chord", self.action_scroll_home)
@@ -147,11 +155,12 @@ class FolderTree(Tree[FolderChoice]):
         `selected`."""
         self._shown = (accounts, selected)
         was_on = self._cursor_key()
+        self._remember_folding()
         count_style = self.get_component_rich_style("folder-tree--count", partial=True)
         self._count_style = count_style
         self.clear()
         self._folder_nodes.clear()
-        account_nodes: dict[str, TreeNode[FolderChoice]] = {}
+        self._headings.clear()
         inbox_unread = sum(f.unread for _, folders in accounts for f in folders
                            if f.role is FolderRole.INBOX)
         all_node = self.root.add_leaf(
@@ -160,14 +169,14 @@ class FolderTree(Tree[FolderChoice]):
         self._folder_nodes[(None, None)] = all_node
         for account, folders in accounts:
             account_label = Text(sanitize_line(account), style="bold", no_wrap=True)
-            account_node = self.root.add(account_label, expand=True)
-            account_nodes[account] = account_node
+            account_node = self._heading(self.root, ("account", account, None), account_label,
+                                         True)
             self._add_folders(account_node, account, sort_folders(folders), count_style)
         target: TreeNode[FolderChoice] | None = None
-        if was_on is not None and was_on[0] == "account":
-            target = account_nodes.get(str(was_on[1]))
-        elif was_on is not None:
+        if was_on is not None and was_on[0] == "folder":
             target = self._folder_nodes.get((was_on[1], was_on[2]))
+        elif was_on is not None:
+            target = self._headings.get(was_on)
         if target is None and selected is not None:
             target = self._folder_nodes.get((selected.account, selected.folder))
         self.place_cursor(target or all_node)
@@ -178,13 +187,31 @@ class FolderTree(Tree[FolderChoice]):
         self.cursor_line = 0
         self.move_cursor(node)
 
-    def _cursor_key(self) -> tuple[str, str | None, str | None] | None:
+    def _cursor_key(self) -> NodeKey | None:
         node = self.cursor_node
         if node is None or node is self.root:
             return None
         if node.data is None:
-            return ("account", node.label.plain, None)
+            return next((key for key, heading in self._headings.items() if heading is node),
+                        None)
         return ("folder", node.data.account, node.data.folder)
+
+    def _remember_folding(self) -> None:
+        """What is folded now, to be drawn so again after a rebuild (a sync redraws the tree
+        after each batch: an unfolded "Other users" must stay open)."""
+        for key, node in self._headings.items():
+            self._expanded[key] = node.is_expanded
+        for (account, name), node in self._folder_nodes.items():
+            if node.allow_expand:
+                self._expanded[("folder", account, name)] = node.is_expanded
+
+    def _heading(self, under: TreeNode[FolderChoice], key: NodeKey, label: Text,
+                 expand: bool, *, force: bool = False) -> TreeNode[FolderChoice]:
+        """A node that is not a folder; unfolded as the user left it (`expand` the first
+        time), and always when `force` (it holds the folder being shown)."""
+        node = under.add(label, expand=force or self._expanded.get(key, expand))
+        self._headings[key] = node
+        return node
 
     def notify_style_update(self) -> None:
         """The theme changed: the counts' colour is baked into the labels, so draw them again."""
@@ -214,8 +241,9 @@ class FolderTree(Tree[FolderChoice]):
                 continue
             holds_selection = selected is not None and selected.account == account and \
                 any(f.name == selected.folder for f in members)
-            group = account_node.add(Text(title, style="italic", no_wrap=True),
-                                     expand=holds_selection)
+            group = self._heading(account_node, ("group", account, str(kind)),
+                                  Text(title, style="italic", no_wrap=True), False,
+                                  force=holds_selection)
             self._add_nested(group, account, members, count_style)
 
     def _add_nested(self, under: TreeNode[FolderChoice], account: str,
@@ -246,8 +274,9 @@ class FolderTree(Tree[FolderChoice]):
         def add(node: TreeNode[FolderChoice], parent: str | None) -> None:
             for entry in children.get(parent, []):
                 if isinstance(entry, str):  # a heading
-                    child = node.add(Text(sanitize_line(headings[entry][0]), style="italic",
-                                          no_wrap=True), expand=True)
+                    child = self._heading(node, ("heading", account, entry),
+                                          Text(sanitize_line(headings[entry][0]),
+                                               style="italic", no_wrap=True), True)
                     add(child, entry)
                     continue
                 folder = entry
@@ -257,7 +286,8 @@ class FolderTree(Tree[FolderChoice]):
                                      dim=not folder.subscribed)
                 choice = FolderChoice(account, folder.name, f"{account}: {folder.path}")
                 if folder.name in children:
-                    child = node.add(label, choice, expand=True)
+                    child = node.add(label, choice, expand=self._expanded.get(
+                        ("folder", account, folder.name), True))
                     add(child, folder.name)
                 else:
                     child = node.add_leaf(label, choice)
