@@ -86,3 +86,19 @@ def test_a_mailboxid_the_server_did_not_give_this_time_is_kept(tmp_path: Path) -
         store.apply_folder_list("work", [ListedFolder("Projects")])  # STATUS failed this time
         changes = store.apply_folder_list("work", [ListedFolder("Ventures", mailboxid="M1")])
         assert changes.renamed == [("Projects", "Ventures")]
+
+
+def test_a_list_that_leaves_out_most_folders_at_once_removes_them_only_when_confirmed(
+        tmp_path: Path) -> None:
+    names = ["INBOX", "A", "B", "C", "D", "E"]
+    with Store.open(tmp_path / "c.sqlite3") as store:
+        store.apply_folder_list("work", [ListedFolder(n) for n in names])
+        store.add_messages("work", "A", [NewMessage(uid=1, raw=RAW)])
+        hiccup = store.apply_folder_list("work", [ListedFolder("INBOX")])  # a failover
+        assert hiccup.removed == [] and sorted(hiccup.held) == ["A", "B", "C", "D", "E"]
+        assert store.folder("work", "A").total == 1
+        back = store.apply_folder_list("work", [ListedFolder(n) for n in names])
+        assert not back.removed and not back.held
+        store.apply_folder_list("work", [ListedFolder("INBOX")])  # gone for real: said twice
+        gone = store.apply_folder_list("work", [ListedFolder("INBOX")])
+        assert sorted(name for name, _count in gone.removed) == ["A", "B", "C", "D", "E"]

@@ -317,11 +317,12 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
             rows = c.execute(
                 "SELECT f.id, f.name, f.mailboxid,"
                 " (SELECT count(*) FROM messages m WHERE m.folder_id = f.id AND m.uid IS NULL"
-                "  AND m.local_key IS NOT NULL), f.role, f.delimiter, f.kind, f.prefix"
-                " FROM folders f WHERE f.account_id = ?",
+                "  AND m.local_key IS NOT NULL), f.role, f.delimiter, f.kind, f.prefix,"
+                " f.missing FROM folders f WHERE f.account_id = ?",
                 (account_id,),
             ).fetchall()
-            cached = {row[1]: CachedFolder(row[0], row[2], row[3]) for row in rows}
+            cached = {row[1]: CachedFolder(row[0], row[2], row[3], bool(row[8]))
+                      for row in rows}
             drawn = {row[1]: tuple(row[4:8]) for row in rows}  # what the tree shows of each
             delimiters = {row[1]: row[5] for row in rows}
             updated = [f.name for f in listed if f.name in drawn and drawn[f.name] !=
@@ -336,6 +337,8 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
                 c.execute("UPDATE folders SET name = ? WHERE id = ?", (new, cached[old].id))
             if todo.rename:
                 self._rename_in_pending_actions(c, account, dict(todo.rename))
+            for name in todo.hold:
+                c.execute("UPDATE folders SET missing = 1 WHERE id = ?", (cached[name].id,))
             for name in todo.remove:
                 folder_id = cached[name].id
                 count = c.execute("SELECT count(*) FROM messages WHERE folder_id = ?",
@@ -347,14 +350,14 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
                 "INSERT INTO folders(account_id, name, role, delimiter, kind, prefix, mailboxid)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(account_id, name) DO UPDATE SET"
                 " role = excluded.role, delimiter = excluded.delimiter, kind = excluded.kind,"
-                " prefix = excluded.prefix,"
+                " prefix = excluded.prefix, missing = 0,"
                 # a MAILBOXID the server did not give this time is not forgotten
                 " mailboxid = CASE WHEN excluded.mailboxid != '' THEN excluded.mailboxid"
                 " ELSE folders.mailboxid END",
                 [(account_id, f.name, str(f.role), f.delimiter, str(f.kind), f.prefix,
                   f.mailboxid) for f in listed],
             )
-        return FolderListChanges(removed, todo.rename, todo.add, updated)
+        return FolderListChanges(removed, todo.rename, todo.add, updated, todo.hold)
 
     def mailbox_ids(self, account: str) -> dict[str, str]:
         """The server's MAILBOXIDs the cache knows for the account's folders, by name."""

@@ -2,7 +2,8 @@
 
 A folder the server no longer lists leaves the cache with its messages, unless a queued action
 still names it (the action is sent first and fails with its reason; the folder goes at the next
-LIST) or it holds messages that exist only here (imported into the account). A folder that
+LIST) or it holds messages that exist only here (imported into the account). When a LIST
+leaves out most folders at once, they wait for the next LIST to confirm it (`SUSPICIOUS`). A folder that
 vanished while a new one carries its MAILBOXID (RFC 8474) was renamed: it keeps its messages
 under the new name, and queued actions that name it are pointed at the new name. Without MAILBOXIDs a rename is a delete plus a create. A changed hierarchy
 delimiter renames every folder, so it is one of these two cases and never doubles the tree.
@@ -23,6 +24,7 @@ class CachedFolder:
     id: int
     mailboxid: str
     local_only_messages: int
+    missing: bool = False  # left out by the previous LIST too
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,13 @@ class FolderListPlan:
     remove: list[str]
     rename: list[tuple[str, str]]  # (old, new)
     add: list[str]
+    hold: list[str]  # left out now, removed if the next LIST leaves them out too
+
+
+SUSPICIOUS = 3
+"""A LIST that leaves out more than this many folders, and most of the account's, may be a
+server's hiccup (a failover, a storage mount late): those folders are removed only when the
+next LIST leaves them out too."""
 
 
 def plan(cached: Mapping[str, CachedFolder], listed: Sequence[ListedFolder],
@@ -49,4 +58,9 @@ def plan(cached: Mapping[str, CachedFolder], listed: Sequence[ListedFolder],
         elif not folder.local_only_messages and name not in keep:
             remove.append(name)
     renamed_to = {new_name for _old, new_name in rename}
-    return FolderListPlan(remove, rename, [f.name for f in new if f.name not in renamed_to])
+    hold: list[str] = []
+    if len(remove) > SUSPICIOUS and 2 * len(remove) > len(cached):
+        hold = [name for name in remove if not cached[name].missing]
+        remove = [name for name in remove if cached[name].missing]
+    return FolderListPlan(remove, rename, [f.name for f in new if f.name not in renamed_to],
+                          hold)

@@ -47,9 +47,10 @@ class FolderListChanges:
     renamed: list[tuple[str, str]]
     added: list[str]
     updated: list[str] = field(default_factory=list)  # role, delimiter or namespace changed
+    held: list[str] = field(default_factory=list)  # left out, kept until the next LIST says
 
     def __bool__(self) -> bool:
-        return bool(self.removed or self.renamed or self.added or self.updated)
+        return bool(self.removed or self.renamed or self.added or self.updated or self.held)
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,10 @@ class SyncEngine:
             self._emit(FolderChanged(account, name))
         for name in [*changes.added, *changes.updated]:
             self._emit(FolderChanged(account, name))
+        if changes.held:
+            self._emit(Notice(account, f"the server left {len(changes.held)} folders out of its "
+                                       "list; they are kept until the next sync shows whether "
+                                       "they are really gone", "warning"))
 
 
     def sync(self, folders: Sequence[str] | None = None) -> SyncResult:

@@ -55,6 +55,7 @@ class FolderOutcome:
     folder: str
     action_id: int | None = None
     renamed: dict[str, str] = field(default_factory=dict)  # old name -> new (subfolders too)
+    account: str = ""
 
     @property
     def queued(self) -> bool:
@@ -127,14 +128,14 @@ class FolderEdits:
             raise FolderRefused(f"there is a folder {name!r} already")
         self.store.create_folder_local(self.account, name, delimiter or "/", prefix)
         action = self._enqueue(CREATE, {"folder": name, "target": name})
-        return FolderOutcome(f"Folder {name} created.", name, action)
+        return FolderOutcome(f"Folder {name} created.", name, action, account=self.account)
 
     def rename(self, name: str, typed: str) -> FolderOutcome:
         folder = self._own(name, "renamed")
         prefix, delimiter = self.store.personal_namespace(self.account)
         new = server_name(typed, prefix, delimiter or folder.delimiter)
         if new == name:
-            return FolderOutcome(f"The folder is called {name} already.", name)
+            return FolderOutcome(f"The folder is called {name} already.", name, account=self.account)
         if new.startswith(name + folder.delimiter):
             raise FolderRefused(f"{name!r} cannot be moved inside itself ({new!r})")
         if self._find(new) is not None:
@@ -146,7 +147,8 @@ class FolderEdits:
         except TuiMailError as exc:  # a subfolder's new name is taken
             raise FolderRefused(str(exc)) from None
         action = self._enqueue(RENAME, {"folder": name, "target": new})
-        return FolderOutcome(f"Folder {name} renamed to {new}.", new, action, dict(pairs))
+        return FolderOutcome(f"Folder {name} renamed to {new}.", new, action, dict(pairs),
+                             self.account)
 
     def delete(self, name: str) -> FolderOutcome:
         folder = self._own(name, "deleted")
@@ -165,7 +167,7 @@ class FolderEdits:
                "subscribed": folder.subscribed}
         action = self._enqueue(DELETE, {"folder": name, "was": was})
         what = f" and its {_plural(folder.total)}" if folder.total else ""
-        return FolderOutcome(f"Folder {name}{what} deleted.", name, action)
+        return FolderOutcome(f"Folder {name}{what} deleted.", name, action, account=self.account)
 
     def subscribe(self, name: str, subscribe: bool) -> FolderOutcome:
         folder = self._find(name)
@@ -176,11 +178,11 @@ class FolderEdits:
                                 "change")
         if folder.subscribed == subscribe:
             state = "subscribed" if subscribe else "not subscribed"
-            return FolderOutcome(f"Folder {name} is {state} already.", name)
+            return FolderOutcome(f"Folder {name} is {state} already.", name, account=self.account)
         self.store.set_subscribed(self.account, name, subscribe)
         action = self._enqueue(SUBSCRIBE, {"folder": name, "subscribe": subscribe})
         verb = "Subscribed to" if subscribe else "Unsubscribed from"
-        return FolderOutcome(f"{verb} {name}.", name, action)
+        return FolderOutcome(f"{verb} {name}.", name, action, account=self.account)
 
     # -- helpers -----------------------------------------------------------------------------
 

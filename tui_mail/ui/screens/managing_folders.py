@@ -161,7 +161,8 @@ class ManagesFolders:
         `reload_folders`)."""
         state: Any = self.state  # type: ignore[attr-defined]
         choice: FolderChoice = state.choice
-        new = outcome.renamed.get(choice.folder or "") if choice.account else None
+        new = outcome.renamed.get(choice.folder or "") \
+            if choice.account and choice.account == outcome.account else None
         if new is not None:
             self.state = replace(state, choice=FolderChoice(  # type: ignore[attr-defined]
                 choice.account, new, f"{choice.account}: {new}"), toggled=frozenset())
