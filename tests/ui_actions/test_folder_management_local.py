@@ -48,3 +48,19 @@ async def test_create_move_into_rename_and_delete_a_folder_of_the_demo(demo_app)
         assert "Kept" not in names(app)
     with Store.open(app.store_path, readonly=True) as store:
         assert store.pending_actions("demo") == []
+
+
+async def test_the_picker_offers_create_unless_the_typed_name_is_a_folder(demo_app):
+    app = demo_app()
+    async with app.run_test(size=(140, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, FolderPicker)
+        await pilot.press(*"List")  # "Lists" matches, but "List" is not a folder: it can be made
+        await settle(pilot)
+        assert "Lists" in app.screen.shown and app.screen.shown[-1] == NewFolder("List")
+        await pilot.press("s")  # now "Lists", a folder: nothing to create
+        await settle(pilot)
+        assert not any(isinstance(choice, NewFolder) for choice in app.screen.shown)
+        await pilot.press("escape")

@@ -115,7 +115,8 @@ class FolderPicker(ModalScreen[str | NewFolder | None]):
         self._shown = [folder for folder, _ in ranked]
         choices = [Option(content) for _, content in ranked]
         typed = sanitize_line(query)
-        if self._can_create and typed and not ranked:
+        if self._can_create and typed and not _names_a_folder(typed, self._folders):
+            # Last, after the matches: "Bank" can be made beside "Banking".
             self._shown.append(NewFolder(typed))
             choices.append(Option(Content.assemble(("create ", "italic"), f"\"{typed}\"")))
         options = self.options
@@ -153,3 +154,11 @@ class FolderPicker(ModalScreen[str | NewFolder | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _names_a_folder(typed: str, folders: Sequence[str]) -> bool:
+    """Whether `typed` is the name of one of `folders` (whole, or its last level, whatever
+    the case): then there is nothing to create."""
+    want = typed.casefold().strip("/")
+    return any(name.casefold() == want or name.casefold().endswith(("/" + want, "." + want))
+               for name in folders)
