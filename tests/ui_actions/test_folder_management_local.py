@@ -57,10 +57,10 @@ async def test_the_picker_offers_create_unless_the_typed_name_is_a_folder(demo_a
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, FolderPicker)
-        await pilot.press(*"List")  # "Lists" matches, but "List" is not a folder: it can be made
+        await pilot.press(*"python")  # matches Lists/python-dev, yet "python" can be made
         await settle(pilot)
-        assert "Lists" in app.screen.shown and app.screen.shown[-1] == NewFolder("List")
-        await pilot.press("s")  # now "Lists", a folder: nothing to create
+        assert app.screen.shown == ["Lists/python-dev", NewFolder("python")]
+        await pilot.press(*"-dev")  # now the name of a folder: nothing to create
         await settle(pilot)
         assert not any(isinstance(choice, NewFolder) for choice in app.screen.shown)
         await pilot.press("escape")
