@@ -16,14 +16,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from tui_mail.cli.context import CliContext
+from tui_mail.cli.send import EXIT_QUEUED  # 75, EX_TEMPFAIL: done when the server answers
 from tui_mail.errors import UsageError
 from tui_mail.mail.sanitize import sanitize_line
 
 if TYPE_CHECKING:
     from tui_mail.model import Account, Folder
     from tui_mail.sync.service import FolderOutcome, MailService
-
-EXIT_QUEUED = 75  # EX_TEMPFAIL, as `send` says when a message waits in the outbox
 
 
 def register(sub: Any) -> None:

@@ -182,6 +182,11 @@ class OutboxItem:
     partial: bool = False
     notified: bool = False
 
+    @property
+    def not_saved(self) -> bool:
+        """Sent, but its copy to the Sent folder failed; the copy waits for its retry."""
+        return self.state == OutboxState.ACCEPTED and self.next_attempt_at is not None
+
 
 class ActionState(enum.StrEnum):
     PENDING = "pending"

@@ -535,9 +535,7 @@ class MailService:
         if gone:  # sent ones: those whose copy to Sent failed wait for its retry
             try:
                 with self._lock:
-                    unsaved = sum(1 for e in self.store.outbox_list()
-                                  if e.state == OutboxState.ACCEPTED
-                                  and e.next_attempt_at is not None)
+                    unsaved = sum(1 for e in self.store.outbox_list() if e.not_saved)
             except TuiMailError:
                 return
         self._emit(OutboxStatus(sum(counts.values()) - held - gone, held, unsaved))
@@ -550,7 +548,7 @@ class MailService:
             entry = self.store.outbox_get(entry_id)
             if entry is None:
                 raise TuiMailError(f"outbox: no message #{entry_id}")
-            if entry.state == OutboxState.ACCEPTED and entry.next_attempt_at is not None:
+            if entry.not_saved:
                 self._copy_now.setdefault(entry.account, set()).add(entry_id)
             elif not self.store.outbox_requeue(entry_id):
                 raise TuiMailError("it is being sent right now, or has already been sent")

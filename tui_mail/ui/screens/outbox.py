@@ -42,11 +42,6 @@ STATE_WORDS = {
 }
 
 
-def not_saved(entry: OutboxItem) -> bool:
-    """Sent, but its copy to the Sent folder failed; the copy waits for its retry."""
-    return entry.state == OutboxState.ACCEPTED and entry.next_attempt_at is not None
-
-
 def entry_content(entry: OutboxItem) -> Content:
     """Two or three lines for one outbox entry: state and subject, recipients, last error."""
     subject = sanitize_line(parse_headers(entry.raw).subject) or "(no subject)"
@@ -64,8 +59,8 @@ def entry_content(entry: OutboxItem) -> Content:
         lines.append(Content.styled(
             "  an attempt was interrupted after the message was handed over: it may have been "
             "sent. r sends it again, d drops it.", "$text-warning"))
-    elif entry.state == OutboxState.ACCEPTED and entry.next_attempt_at is not None:
-        # not_saved(entry): the reason is the server's words, the copy alone is retried
+    elif entry.not_saved:
+        # entry.not_saved: the reason is the server's words, the copy alone is retried
         reason = sanitize_line(entry.last_error or "") or "the server did not say why"
         lines.append(Content.assemble(("  sent, but not saved to Sent: ", "$text-warning"),
                                       reason[:300]))
@@ -148,7 +143,7 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
         options.add_options([Option(entry_content(e), id=str(e.id)) for e in self._entries])
         waiting = sum(1 for e in self._entries if e.state == OutboxState.FAILED)
         held = sum(1 for e in self._entries if e.state in (OutboxState.HELD, OutboxState.UNSURE))
-        unsaved = sum(1 for e in self._entries if not_saved(e))
+        unsaved = sum(1 for e in self._entries if e.not_saved)
         title = f"Outbox · {len(self._entries)} message{'s' if len(self._entries) != 1 else ''}"
         if waiting:
             title += f" · {waiting} waiting to be tried again"
@@ -190,7 +185,7 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
             self.notify(f"{entry.account}: no outgoing server is configured; it cannot be sent.",
                         severity="warning", markup=False)
             return
-        if not_saved(entry):  # it went out: only its copy to Sent is tried again
+        if entry.not_saved:  # it went out: only its copy to Sent is tried again
             self.notify("Saving the copy to Sent…", title="Outbox")
             self._in_background(lambda: self.tui.service.retry_outbox(entry.id))
             return
@@ -220,7 +215,7 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
         entry = self.selected
         if entry is None:
             return
-        if not_saved(entry):
+        if entry.not_saved:
             self.notify("This message has been sent; only its copy to Sent waits here "
                         "(r tries it now).", markup=False)
             return
