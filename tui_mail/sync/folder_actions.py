@@ -128,14 +128,16 @@ class FolderEdits:
             raise FolderRefused(f"there is a folder {name!r} already")
         self.store.create_folder_local(self.account, name, delimiter or "/", prefix)
         action = self._enqueue(CREATE, {"folder": name, "target": name})
-        return FolderOutcome(f"Folder {name} created.", name, action, account=self.account)
+        return FolderOutcome(f"Folder {self._shown(name)} created.", name, action,
+                             account=self.account)
 
     def rename(self, name: str, typed: str) -> FolderOutcome:
         folder = self._own(name, "renamed")
         prefix, delimiter = self.store.personal_namespace(self.account)
         new = server_name(typed, prefix, delimiter or folder.delimiter)
         if new == name:
-            return FolderOutcome(f"The folder is called {name} already.", name, account=self.account)
+            return FolderOutcome(f"The folder is called {self._shown(name)} already.", name,
+                                 account=self.account)
         if new.startswith(name + folder.delimiter):
             raise FolderRefused(f"{name!r} cannot be moved inside itself ({new!r})")
         if self._find(new) is not None:
@@ -147,7 +149,8 @@ class FolderEdits:
         except TuiMailError as exc:  # a subfolder's new name is taken
             raise FolderRefused(str(exc)) from None
         action = self._enqueue(RENAME, {"folder": name, "target": new})
-        return FolderOutcome(f"Folder {name} renamed to {new}.", new, action, dict(pairs),
+        return FolderOutcome(f"Folder {self._shown(name)} renamed to {self._shown(new)}.", new,
+                             action, dict(pairs),
                              self.account)
 
     def delete(self, name: str) -> FolderOutcome:
@@ -167,7 +170,8 @@ class FolderEdits:
                "subscribed": folder.subscribed}
         action = self._enqueue(DELETE, {"folder": name, "was": was})
         what = f" and its {_plural(folder.total)}" if folder.total else ""
-        return FolderOutcome(f"Folder {name}{what} deleted.", name, action, account=self.account)
+        return FolderOutcome(f"Folder {self._shown(name)}{what} deleted.", name, action,
+                             account=self.account)
 
     def subscribe(self, name: str, subscribe: bool) -> FolderOutcome:
         folder = self._find(name)
@@ -178,11 +182,12 @@ class FolderEdits:
                                 "change")
         if folder.subscribed == subscribe:
             state = "subscribed" if subscribe else "not subscribed"
-            return FolderOutcome(f"Folder {name} is {state} already.", name, account=self.account)
+            return FolderOutcome(f"Folder {self._shown(name)} is {state} already.", name,
+                                 account=self.account)
         self.store.set_subscribed(self.account, name, subscribe)
         action = self._enqueue(SUBSCRIBE, {"folder": name, "subscribe": subscribe})
         verb = "Subscribed to" if subscribe else "Unsubscribed from"
-        return FolderOutcome(f"{verb} {name}.", name, action, account=self.account)
+        return FolderOutcome(f"{verb} {self._shown(name)}.", name, action, account=self.account)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -201,6 +206,14 @@ class FolderEdits:
         if why is not None:
             raise FolderRefused(why)
         return folder
+
+    def _shown(self, name: str) -> str:
+        """A folder named as the tree and the dialogs show it: inside the namespace, levels
+        joined by "/" ("INBOX.Projects.2025" -> "Projects/2025" on Courier)."""
+        prefix, delimiter = self.store.personal_namespace(self.account)
+        path = name[len(prefix):] if prefix and name.startswith(prefix) and name != prefix \
+            else name
+        return path.replace(delimiter, "/") if delimiter and delimiter != "/" else path
 
     def _moves_waiting_into(self, name: str) -> bool:
         return any(action.payload.get("target") == name and action.kind in ("move", "copy")
