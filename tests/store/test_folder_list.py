@@ -102,3 +102,16 @@ def test_a_list_that_leaves_out_most_folders_at_once_removes_them_only_when_conf
         store.apply_folder_list("work", [ListedFolder("INBOX")])  # gone for real: said twice
         gone = store.apply_folder_list("work", [ListedFolder("INBOX")])
         assert sorted(name for name, _count in gone.removed) == ["A", "B", "C", "D", "E"]
+
+
+def test_a_new_delimiter_without_mailboxids_replaces_the_tree_at_once(tmp_path: Path) -> None:
+    """Every name changes ("Work.2024" -> "Work/2024"): a reorganisation, not a hiccup; the
+    old names go now rather than sit beside the new ones until the next sync."""
+    old = ["INBOX", "Work", "Work.2022", "Work.2023", "Work.2024", "Work.2025", "Lists",
+           "Lists.python", "Lists.rust"]
+    new = [name.replace(".", "/") for name in old]
+    with Store.open(tmp_path / "c.sqlite3") as store:
+        store.apply_folder_list("work", [ListedFolder(n, delimiter=".") for n in old])
+        changes = store.apply_folder_list("work", [ListedFolder(n) for n in new])
+        assert not changes.held
+        assert sorted(f.name for f in store.folders("work")) == sorted(new)

@@ -36,9 +36,9 @@ class FolderListPlan:
 
 
 SUSPICIOUS = 3
-"""A LIST that leaves out more than this many folders, and most of the account's, may be a
-server's hiccup (a failover, a storage mount late): those folders are removed only when the
-next LIST leaves them out too."""
+"""A LIST that leaves out more than this many folders, most of the account's, while listing
+few new ones, may be a server's hiccup (a failover, a storage mount late): those folders are
+removed only when the next LIST leaves them out too."""
 
 
 def plan(cached: Mapping[str, CachedFolder], listed: Sequence[ListedFolder],
@@ -58,9 +58,11 @@ def plan(cached: Mapping[str, CachedFolder], listed: Sequence[ListedFolder],
         elif not folder.local_only_messages and name not in keep:
             remove.append(name)
     renamed_to = {new_name for _old, new_name in rename}
+    add = [f.name for f in new if f.name not in renamed_to]
     hold: list[str] = []
-    if len(remove) > SUSPICIOUS and 2 * len(remove) > len(cached):
+    # Most folders gone and few new ones: a hiccup, not a reorganisation (a new delimiter
+    # renames every folder at once, and must not leave the old names beside the new).
+    if len(remove) > SUSPICIOUS and 2 * len(remove) > len(cached) and 2 * len(add) < len(remove):
         hold = [name for name in remove if not cached[name].missing]
         remove = [name for name in remove if cached[name].missing]
-    return FolderListPlan(remove, rename, [f.name for f in new if f.name not in renamed_to],
-                          hold)
+    return FolderListPlan(remove, rename, add, hold)
