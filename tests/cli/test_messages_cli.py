@@ -107,3 +107,19 @@ def test_search_says_how_many_messages_are_not_downloaded_yet(tui_mail: TuiMail)
     assert run.returncode == 0, run.output
     assert "Only the headers" in run.stdout
     assert "1 message is not downloaded yet" in run.stderr and "not searched" in run.stderr
+
+
+def test_an_mbox_named_with_escape_sequences_is_never_echoed_raw(tui_mail: TuiMail,
+                                                                 mbox: Path) -> None:
+    """The file name becomes the folder name and is printed by import and by search: an OSC
+    (title, clipboard) or a screen clear in it must not reach the terminal."""
+    hostile = mbox.with_name("Evil\x1b]52;c;ZXZpbA==\x07\x1b[2JBox.mbox")
+    mbox.rename(hostile)
+    run = tui_mail("import", str(hostile))
+    assert run.returncode == 0, run.output
+    assert "\x1b" not in run.stdout and "\x07" not in run.stdout
+    assert "3 imported" in run.stdout and "local/EvilBox" in run.stdout
+    found = tui_mail("search", "quarrel")
+    assert "\x1b" not in found.stdout and "[local/EvilBox]" in found.stdout
+    missing = tui_mail("import", str(hostile.with_name("Gone\x1b[2J.mbox")))
+    assert missing.returncode != 0 and "\x1b" not in missing.stderr

@@ -10,6 +10,7 @@ from typing import Any
 
 from tui_mail.cli.context import CliContext
 from tui_mail.errors import TuiMailError, UsageError
+from tui_mail.mail.sanitize import sanitize_line
 
 
 def register(sub: Any) -> None:
@@ -154,7 +155,6 @@ def _listing(kind: str, names: list[str], wanted: str, most: int = 15) -> str:
 
 
 def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tui_mail.mail.sanitize import sanitize_line
 
     store = _open_store(ctx, reading=True)
     try:
@@ -176,8 +176,9 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
         else:
             marks = ("N" if not row.flags.seen else " ") + ("!" if row.flags.flagged else " ")
             sender = sanitize_line(row.sender.display())[:24]
+            where = sanitize_line(f"{row.account}/{row.folder}")  # server-given folder names
             print(f"{marks} {row.date:%Y-%m-%d %H:%M}  {sender:<24}  {sanitize_line(row.subject)}"
-                  f"  [{row.account}/{row.folder}]")
+                  f"  [{where}]")
     if not rows and not args.json:
         print("No messages match.", file=sys.stderr)
     if missing and not args.json:  # the interface says it in its search status too
@@ -191,9 +192,11 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.store.importer import import_path
 
     path = Path(args.path).expanduser()
+    shown = sanitize_line(str(path))  # a file name may hold escape sequences: never echoed raw
     if not path.exists():
-        raise TuiMailError(f"{path}: no such file or folder")
-    folder = args.folder or (path.stem if path.is_file() else path.name) or "Imported"
+        raise TuiMailError(f"{shown}: no such file or folder")
+    folder = sanitize_line(args.folder or (path.stem if path.is_file() else path.name)) \
+        or "Imported"
     tty = sys.stderr.isatty()
 
     def progress(done: int) -> None:
@@ -212,7 +215,7 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:
     logging.getLogger(__name__).info("import of %s into %s/%s: %d added, %d already cached, %d unreadable",
                 path, args.account, folder, result.added, result.skipped, result.failed)
     print(
-        f"{path}: {result.added} imported, {result.skipped} already in the cache, "
-        f"{result.failed} unreadable, into {args.account}/{folder}"
+        f"{shown}: {result.added} imported, {result.skipped} already in the cache, "
+        f"{result.failed} unreadable, into {sanitize_line(args.account)}/{folder}"
     )
     return 1 if result.failed else 0
