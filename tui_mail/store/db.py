@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -113,13 +114,17 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         saying what to do, never a fresh cache over the old one."""
         path = Path(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # Only the user reads their mail: the folder made 0700, the cache and its WAL 0600
+            # (SQLite gives the WAL and shared-memory files the cache file's mode).
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise CacheError(
                 f"cannot create the cache folder {path.parent}: {exc.strerror or exc}; check"
                 " that its parent exists and is writable, or use --data-dir"
             ) from exc
         existed = check_before_open(path, readonly)
+        if not readonly:
+            _private(path, existed)
         try:
             conn = _connect(path, readonly)
         except CacheError:
@@ -836,6 +841,18 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
             " to build a new one"
         ) from exc
     return conn
+
+
+def _private(path: Path, existed: bool) -> None:
+    """The cache readable by its owner only: made so, or (a cache of an earlier version, made
+    under the usual umask) made so now. A file the user cannot chmod is left as it is."""
+    try:
+        if not existed:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        elif path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError:
+        pass  # opening it says what is wrong, if anything is
 
 
 def _names_in_pending_actions(c: sqlite3.Connection, account: str) -> set[str]:

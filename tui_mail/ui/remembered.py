@@ -37,7 +37,7 @@ def remember_theme(state_dir: Path, theme: str, config_theme: str) -> None:
     data = _read(state_dir)
     data.update(theme=theme, config_theme=config_theme)
     try:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         temp = state_dir / f".{STATE_FILE}.{os.getpid()}"
         temp.write_text(json.dumps(data), encoding="utf-8")
         temp.replace(state_dir / STATE_FILE)
