@@ -81,6 +81,15 @@ class FolderKind(enum.StrEnum):
     SHARED = "shared"  # a folder shared by everyone ("Shared Folders/...", "#shared.")
 
 
+def path_in_namespace(name: str, prefix: str, delimiter: str = "") -> str:
+    """A folder's name inside its namespace, as the user sees it: "INBOX.Work.2024" with the
+    prefix "INBOX." is "Work.2024", or "Work/2024" given the delimiter "." (levels shown
+    with "/"). INBOX, and the prefix alone, stay as they are."""
+    path = name[len(prefix):] if prefix and name.startswith(prefix) and name != prefix \
+        else name
+    return path.replace(delimiter, "/") if delimiter and delimiter != "/" else path
+
+
 @dataclass(frozen=True)
 class Address:
     """A mailbox: display name (may be empty) and addr-spec."""
@@ -209,9 +218,7 @@ class Folder:
     @property
     def path(self) -> str:
         """The name inside its namespace: "INBOX.Work.2024" -> "Work.2024" (INBOX stays)."""
-        if self.prefix and self.name.startswith(self.prefix) and len(self.name) > len(self.prefix):
-            return self.name[len(self.prefix):]
-        return self.name
+        return path_in_namespace(self.name, self.prefix)
 
     def shown(self, only_subscribed: bool) -> bool:
         """Whether the folder is listed (and synced) for an account with this

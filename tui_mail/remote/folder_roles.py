@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from tui_mail.model import FolderKind, FolderRole
+from tui_mail.model import FolderKind, FolderRole, path_in_namespace
 from tui_mail.remote.backend import Namespaces, RemoteFolder
 
 DEFAULT_ROLE_NAMES: dict[FolderRole, str] = {
@@ -68,7 +68,7 @@ def guessed_role(name: str, delimiter: str, prefix: str) -> FolderRole:
     """The role the name suggests, for a folder directly inside its namespace."""
     if name.upper() == "INBOX":
         return FolderRole.INBOX
-    inside = name[len(prefix):] if prefix and name.startswith(prefix) else name
+    inside = path_in_namespace(name, prefix)
     if delimiter and delimiter in inside:
         return FolderRole.NONE
     return _GUESSED_ROLES.get(inside.strip().lower(), FolderRole.NONE)
@@ -95,7 +95,7 @@ def classify(listing: Sequence[tuple[Sequence[bytes], str, str]],
         role = guessed_role(name, delimiter, prefix)
         if role is FolderRole.NONE:
             continue
-        inside = name[len(prefix):] if prefix and name.startswith(prefix) else name
+        inside = path_in_namespace(name, prefix)
         usual = 0 if inside.casefold() == DEFAULT_ROLE_NAMES[role].casefold() else 1
         if role not in guessed or (usual, index) < guessed[role]:
             guessed[role] = (usual, index)

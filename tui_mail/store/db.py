@@ -18,7 +18,7 @@ folders
     folder(account, name) -> Folder | None;  folder_by_id(id) -> Folder | None
     delete_folder(account, name);  reset_folder(account, name)   (drops its messages)
     apply_folder_list(account, listed, keep) -> FolderListChanges   (LIST is the truth)
-    set_personal_namespace(account, prefix, delimiter);  personal_folder_name(account, name)
+    set_personal_namespace(account, prefix, delimiter)
     sync_state(account, name) -> FolderSyncState;  set_sync_state(account, name, state)
 folders the user manages (folder_edits.py)
     personal_namespace(account) -> (prefix, delimiter);  subfolders(account, name)
@@ -398,13 +398,6 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         with self._tx() as c:
             c.execute("UPDATE accounts SET personal_prefix = ?, personal_delimiter = ?"
                       " WHERE id = ?", (prefix, delimiter, account_id))
-
-    def personal_folder_name(self, account: str, name: str) -> str:
-        """The server name of the account's own folder `name` ("Trash" -> "INBOX.Trash" on
-        Courier), as the last NAMESPACE said; `name` itself before any sync."""
-        row = self._conn.execute(
-            "SELECT personal_prefix FROM accounts WHERE name = ?", (account,)).fetchone()
-        return (row[0] if row else "") + name
 
     def delete_folder(self, account: str, name: str) -> None:
         """Forget a folder and its messages (it was deleted on the server)."""

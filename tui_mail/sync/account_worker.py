@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_mail.errors import AuthError, ConnectError, SecretError, TLSError, TuiMailError
-from tui_mail.model import Account, Protocol
+from tui_mail.model import Account, Protocol, path_in_namespace
 from tui_mail.store.db import Store
 from tui_mail.sync.credentials import provider
 from tui_mail.sync.events import (
@@ -478,8 +478,7 @@ class AccountWorker:
                 if job.kind == "save":
                     folder = drafts.save_to_server(job.key, job.raw)
                     prefix = self._store.personal_namespace(self.account.name)[0]
-                    shown = folder[len(prefix):] if prefix and folder.startswith(prefix) \
-                        else folder
+                    shown = path_in_namespace(folder, prefix)
                     self.host.emit(Notice(self.account.name, f"Draft saved to {shown}."))
                     if folder and self._store.folder(self.account.name, folder) is None:
                         self.request(Job.SYNC_ALL)  # made just now: into the tree with its role

@@ -18,6 +18,7 @@ from tui_mail.errors import TuiMailError
 from tui_mail.model import Account, Flags, FolderRole, MessageSummary, Protocol
 from tui_mail.store.db import Store
 from tui_mail.sync.actions import ActionQueue, UndoOutcome
+from tui_mail.words import plural
 
 UNDO_DEPTH = 50  # actions `u` can take back, newest first
 
@@ -67,10 +68,6 @@ class ActOutcome:
     queued: list[str] = field(default_factory=list)
 
 
-def plural(count: int, word: str = "message") -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def server_account(accounts: Mapping[str, Account], name: str) -> Account | None:
     """The account whose changes go to its server through the action queue: a configured
     IMAP one. A POP3 server keeps no flags or folders, so those changes stay local."""
@@ -104,7 +101,7 @@ def deletes_for_good(store: Store, accounts: Mapping[str, Account],
         account = row.account
         if account not in trash:
             trash[account] = special_folder(store, accounts, account, FolderRole.TRASH) or \
-                store.personal_folder_name(account, "Trash")
+                store.personal_namespace(account)[0] + "Trash"
         if row.folder == trash[account]:
             gone.append(row)
     return gone

@@ -37,6 +37,7 @@ from tui_mail.model import Protocol as MailProtocol
 from tui_mail.remote.backend import FetchBackend, FolderMissing, MessagesGone, NotSupported
 from tui_mail.sync.folder_actions import FOLDER_KINDS, apply_on_server, changed_by, put_back
 from tui_mail.sync.storeio import FolderGroup, StoreIO
+from tui_mail.words import plural
 
 SEEN = "\\Seen"
 FLAGGED = "\\Flagged"
@@ -414,7 +415,7 @@ class ActionQueue:
         total = len(payload["uids"])  # type: ignore[arg-type]
         why = _why_left_out(resolved)
         if resolved.left_out >= total:
-            return (f"a queued {what} of {_messages(total)} in {folder} was not sent: "
+            return (f"a queued {what} of {plural(total)} in {folder} was not sent: "
                     f"the folder was recreated on the server and {why}")
         verb = "was" if resolved.left_out == 1 else "were"
         return (f"{resolved.left_out} of the {total} messages of a queued {what} in {folder} "
@@ -444,9 +445,6 @@ class ActionQueue:
         else:
             raise NotSupported(f"unknown queued action {kind!r}")
 
-
-def _messages(count: int) -> str:
-    return "1 message" if count == 1 else f"{count} messages"
 
 
 def _describe(kind: str, payload: Mapping[str, object]) -> str:
@@ -479,5 +477,5 @@ def _why_left_out(resolved: Resolved) -> str:
     if not gone:
         return ("the message could not be looked for: " if without_id == 1
                 else "the messages could not be looked for: ") + no_id
-    return (f"{_messages(gone)} {'is' if gone == 1 else 'are'} no longer there, "
+    return (f"{plural(gone)} {'is' if gone == 1 else 'are'} no longer there, "
             f"{without_id} could not be looked for (no Message-ID)")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
-from tui_mail.model import Account, Flags, Protocol
+from tui_mail.model import Account, Flags, Protocol, path_in_namespace
 from tui_mail.remote.backend import FetchBackend, FolderState, RemoteFolder
 from tui_mail.remote.connection import Credentials
 from tui_mail.store.types import FolderListChanges
@@ -35,6 +35,7 @@ from tui_mail.sync.events import (
     ignore,
 )
 from tui_mail.sync.storeio import StoreIO
+from tui_mail.words import plural
 
 HEADER_BATCH = 1000
 T = TypeVar("T")
@@ -148,7 +149,7 @@ class SyncEngine:
         account = self.account.name
 
         def shown(name: str) -> str:
-            return name[len(prefix):] if prefix and name.startswith(prefix) else name
+            return path_in_namespace(name, prefix)
 
         for old, new in changes.renamed:
             self._emit(Notice(account, f"the folder {shown(old)!r} was renamed to "
@@ -157,7 +158,7 @@ class SyncEngine:
         new_names = ", ".join(repr(shown(name)) for name in changes.added)
         for name, count in changes.removed:
             verb = "is" if count == 1 else "are"
-            held = f"; its {_messages(count)} {verb} no longer kept here" if count else ""
+            held = f"; its {plural(count)} {verb} no longer kept here" if count else ""
             hint = f" (new on the server: {new_names})" if new_names else ""
             self._emit(Notice(account, f"the folder {shown(name)!r} is gone from the server "
                                        f"(deleted or renamed there){held}{hint}"))
@@ -335,6 +336,3 @@ def connector(account: Account, credentials: Callable[[], Credentials]) -> Calla
 
     return connect
 
-
-def _messages(count: int) -> str:
-    return "1 message" if count == 1 else f"{count} messages"

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 
 from tui_mail.errors import CacheError, TuiMailError, UsageError
 from tui_mail.mail.sanitize import sanitize_line
-from tui_mail.model import Account, Folder, FolderKind, FolderRole, Protocol
+from tui_mail.model import Account, Folder, FolderKind, FolderRole, Protocol, path_in_namespace
 from tui_mail.remote.backend import FolderMissing, Namespace, Namespaces, NotSupported
 from tui_mail.store.db import Store
+from tui_mail.words import plural
 
 CREATE, RENAME, DELETE, SUBSCRIBE = ("folder_create", "folder_rename", "folder_delete",
                                      "folder_subscribe")
@@ -101,10 +102,6 @@ def folder_refusal(folder: Folder, done: str, subfolders: int = 0) -> str | None
     return None
 
 
-def _plural(count: int) -> str:
-    return "1 message" if count == 1 else f"{count} messages"
-
-
 class FolderEdits:
     """The folder changes of one account. `accounts` are the configured ones: an IMAP
     account's changes are queued for its server; a cache without a server (the demo, a
@@ -169,7 +166,7 @@ class FolderEdits:
                "kind": str(folder.kind), "prefix": folder.prefix,
                "subscribed": folder.subscribed}
         action = self._enqueue(DELETE, {"folder": name, "was": was})
-        what = f" and its {_plural(folder.total)}" if folder.total else ""
+        what = f" and its {plural(folder.total)}" if folder.total else ""
         return FolderOutcome(f"Folder {self._shown(name)}{what} deleted.", name, action,
                              account=self.account)
 
@@ -210,10 +207,7 @@ class FolderEdits:
     def _shown(self, name: str) -> str:
         """A folder named as the tree and the dialogs show it: inside the namespace, levels
         joined by "/" ("INBOX.Projects.2025" -> "Projects/2025" on Courier)."""
-        prefix, delimiter = self.store.personal_namespace(self.account)
-        path = name[len(prefix):] if prefix and name.startswith(prefix) and name != prefix \
-            else name
-        return path.replace(delimiter, "/") if delimiter and delimiter != "/" else path
+        return path_in_namespace(name, *self.store.personal_namespace(self.account))
 
     def _moves_waiting_into(self, name: str) -> bool:
         return any(action.payload.get("target") == name and action.kind in ("move", "copy")

@@ -95,7 +95,7 @@ class StoreIO:
 
     def personal_folder_name(self, name: str) -> str:
         """A folder of the user's own made from `name` ("Trash" -> "INBOX.Trash" on Courier)."""
-        return self.store.personal_folder_name(self.account, name)
+        return self.store.personal_namespace(self.account)[0] + name
 
     def ensure_known(self, name: str) -> None:
         """Create the folder row if the cache does not know it yet (keeps a known one as is)."""

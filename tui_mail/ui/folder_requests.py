@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tui_mail.errors import TuiMailError
-from tui_mail.ui.widgets.text import sanitize_line
 
 if TYPE_CHECKING:
     from tui_mail.sync.service import FolderOutcome, MailService
@@ -41,12 +40,12 @@ class FolderRequests:
 
         def done(result: tuple[FolderOutcome | None, str]) -> None:
             outcome, error = result
-            # Folder names come from servers: no escape sequence reaches the terminal.
+            # Folder names come from servers: `TuiMailApp.notify` removes escape sequences.
             if outcome is None:
-                app.notify(sanitize_line(f"Nothing was changed: {error}"), severity="error",
+                app.notify(f"Nothing was changed: {error}", severity="error",
                            markup=False, timeout=10)
             else:
-                app.notify(sanitize_line(outcome.message), markup=False)
+                app.notify(outcome.message, markup=False)
             mailbox = app.mailbox
             if mailbox is not None and outcome is not None:
                 mailbox.folders_edited(outcome)

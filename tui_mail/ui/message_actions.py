@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui_mail.errors import TuiMailError
 from tui_mail.model import FolderRole, MessageSummary
-from tui_mail.sync.acting import ActOutcome, deletes_for_good, plural, special_folder
+from tui_mail.sync.acting import ActOutcome, deletes_for_good, special_folder
+from tui_mail.words import plural
 
 if TYPE_CHECKING:
     from textual.screen import Screen

@@ -25,7 +25,7 @@ def delete_question(summaries: Sequence[MessageSummary],
     good. One message is named by its subject (untrusted: the dialog shows it as plain text,
     control characters removed)."""
     from tui_mail.mail.sanitize import sanitize_line
-    from tui_mail.sync.acting import plural
+    from tui_mail.words import plural
 
     if len(for_good) == 1:
         subject = sanitize_line(for_good[0].subject) or "(no subject)"
@@ -119,8 +119,8 @@ class ActingScreen:
         self._pick_folder("copy")
 
     def _pick_folder(self, kind: str) -> None:
-        from tui_mail.sync.acting import plural
         from tui_mail.ui.screens.folder_picker import FolderPicker, NewFolder
+        from tui_mail.words import plural
 
         summaries = self._targets()
         if not summaries:

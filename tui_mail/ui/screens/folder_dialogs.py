@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from tui_mail.model import Folder
+from tui_mail.model import Folder, path_in_namespace
 from tui_mail.ui.widgets.compose_dialogs import DIALOG_CSS
 from tui_mail.ui.widgets.text import sanitize_line
 
@@ -27,10 +27,7 @@ NAME_HINT = "Subfolders: Projects/2025 · Enter: {verb} · Esc: cancel"
 def typed_path(folder: Folder) -> str:
     """A folder's name as the user types it: its path inside its namespace with "/" between
     levels ("INBOX.Projects.2025" on Courier -> "Projects/2025")."""
-    path = folder.path
-    if folder.delimiter and folder.delimiter != "/":
-        path = path.replace(folder.delimiter, "/")
-    return path
+    return path_in_namespace(folder.name, folder.prefix, folder.delimiter)
 
 
 def delete_question(folder: Folder) -> str:

@@ -25,7 +25,6 @@ from textual.widget import Widget
 from tui_mail.errors import CacheError, QueryError, TuiMailError
 from tui_mail.model import Folder, FolderRole, MessageSummary
 from tui_mail.store.types import ThreadOrder, View
-from tui_mail.sync.acting import plural
 from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
@@ -38,6 +37,7 @@ from tui_mail.ui.widgets.message_view import MessageView
 from tui_mail.ui.widgets.search_bar import SearchBar, SearchScope
 from tui_mail.ui.widgets.status_line import StatusLine
 from tui_mail.ui.widgets.text import format_size
+from tui_mail.words import plural
 
 if TYPE_CHECKING:
     from tui_mail.ui.app import TuiMailApp

@@ -17,7 +17,6 @@ from textual.widgets.tree import TreeNode
 from tui_mail.errors import CacheError
 from tui_mail.model import Folder
 from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
-from tui_mail.ui.widgets.text import sanitize_line
 
 if TYPE_CHECKING:
     from tui_mail.sync.service import FolderOutcome
@@ -150,7 +149,7 @@ class ManagesFolders:
                      and folder.delimiter and name.startswith(folder.name + folder.delimiter))
         why = folder_refusal(folder, done, inside)
         if why is not None:
-            self._app.notify(sanitize_line(why), severity="warning", markup=False, timeout=8)
+            self._app.notify(why, severity="warning", markup=False, timeout=8)
         return why is not None
 
     # ---- after a change ------------------------------------------------------------------
