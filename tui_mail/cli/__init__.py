@@ -22,6 +22,7 @@ from pathlib import Path
 from tui_mail import __version__
 from tui_mail.cli import accounts, folders, messages, send, sync
 from tui_mail.cli.context import CliContext
+from tui_mail.cli.output import clean_output, guard_streams, release_streams
 from tui_mail.errors import TuiMailError
 
 SUBCOMMAND_MODULES = (accounts, folders, messages, send, sync)
@@ -145,7 +146,7 @@ def _internal_error_line(error: BaseException | None) -> str:
 def _say(line: str) -> None:
     """Print one line on stderr; a closed stderr is not worth a traceback."""
     with contextlib.suppress(OSError, ValueError):
-        print(line, file=sys.stderr, flush=True)
+        print(clean_output(line), file=sys.stderr, flush=True)
 
 
 def _reader_gone() -> bool:
@@ -183,8 +184,20 @@ EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what other tools end with when `| head`
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the interface or a subcommand. A subcommand's output, and argparse's complaints,
+    pass through `output.SafeStream` (see there); the interface gets the real streams."""
+    guard_streams()
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if (getattr(args, "func", None) or _run_tui) is _run_tui:
+            release_streams()
+        return _main(args)
+    finally:
+        release_streams()
+
+
+def _main(args: argparse.Namespace) -> int:
     import logging
 
     from tui_mail.log import log_shown, setup_logging

@@ -1,0 +1,83 @@
+"""The one way out to the terminal for the subcommands: everything they print is made safe.
+
+Folder names, subjects, senders, file names, paths and server replies reach stdout and stderr
+through many `print` calls; cleaning each at its call is a promise that the next call forgets.
+So `main` puts a `SafeStream` in front of stdout and stderr before any subcommand runs (and
+before argparse, whose errors quote the arguments): every write passes through the sanitizer
+the interface uses (escape sequences, C0/C1 controls, DEL, bidi controls and invisible
+characters removed). Tabs and newlines are kept: scripts split on them. A carriage return is
+kept only at the start or the end of a write, which is where a progress line puts it; anywhere
+else it would let a name overwrite the line it is printed on.
+
+The interface itself (Textual) writes escape sequences on purpose: `main` takes the streams
+back before it starts.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import TextIO
+
+from tui_mail.mail.sanitize import sanitize_text
+
+
+def clean_output(text: str) -> str:
+    """`text` made safe to write to a terminal, tabs, newlines and an edge CR kept."""
+    if not text:
+        return text
+    lead = "\r" if text[0] == "\r" else ""
+    tail = "\r" if len(text) > 1 and text[-1] == "\r" else ""
+    core = text[len(lead): len(text) - len(tail)]
+    if core.isascii() and core.isprintable():  # the usual case, and the cheap one
+        return text
+    cleaned = "\t".join(sanitize_text(piece) for piece in core.split("\t"))
+    return lead + cleaned + tail
+
+
+class SafeStream(io.TextIOBase):
+    """A text stream that cleans every write and hands it to the stream it wraps."""
+
+    def __init__(self, inner: TextIO) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        self.inner.write(clean_output(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.inner.encoding
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return self.inner.errors
+
+
+def guard_streams() -> None:
+    """Put a SafeStream in front of stdout and stderr (once)."""
+    if not isinstance(sys.stdout, SafeStream):
+        sys.stdout = SafeStream(sys.stdout)
+    if not isinstance(sys.stderr, SafeStream):
+        sys.stderr = SafeStream(sys.stderr)
+
+
+def release_streams() -> None:
+    """Give the interface the real streams back."""
+    if isinstance(sys.stdout, SafeStream):
+        sys.stdout = sys.stdout.inner
+    if isinstance(sys.stderr, SafeStream):
+        sys.stderr = sys.stderr.inner
