@@ -51,3 +51,20 @@ def test_a_root_that_is_a_link_is_not_used(tmp_path, monkeypatch):
     folder = fresh_opened_folder(tmp_path / "tui-mail" / "opened")
     assert folder.parent == tmp_path  # a private folder of the system's temp dir instead
     assert not any(elsewhere.iterdir())
+
+
+def test_a_copy_handed_to_a_viewer_is_readable_by_its_owner_only_whatever_the_umask(tmp_path):
+    from tests.ui.conftest import NOW, hostile_message
+    from tui_mail.model import Attachment
+    from tui_mail.ui.screens.picker import save_attachment
+
+    raw = hostile_message(NOW)
+    attachment = Attachment("report.pdf", "application/pdf", 10, 0)
+    old = os.umask(0o022)
+    try:
+        copy = save_attachment(raw, attachment, tmp_path / "opened", private=True)
+        saved = save_attachment(raw, attachment, tmp_path / "saved")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o644  # a file the user keeps: the usual mode

@@ -42,10 +42,11 @@ def unique_path(directory: Path, name: str) -> Path:
 
 
 def save_attachment(raw: bytes, attachment: Attachment, directory: Path, *,
-                    name: str | None = None) -> Path:
+                    name: str | None = None, private: bool = False) -> Path:
     """Write an attachment under `directory` with a sanitized, non-overwriting name.
 
-    `name` replaces the attachment's own (sanitized) file name.
+    `name` replaces the attachment's own (sanitized) file name. A `private` copy (one handed
+    to a viewer) is made 0600 whatever the umask; a file the user saves gets the usual mode.
     """
     from tui_mail.mail import attachment_bytes
     from tui_mail.mail.sanitize import sanitize_filename
@@ -55,7 +56,9 @@ def save_attachment(raw: bytes, attachment: Attachment, directory: Path, *,
     while True:
         path = unique_path(directory, name or sanitize_filename(attachment.filename))
         try:
-            with path.open("xb") as out:  # "x": a file that appeared meanwhile is not replaced
+            # O_EXCL: a file that appeared meanwhile is not replaced
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
+            with os.fdopen(fd, "wb") as out:
                 out.write(data)
             return path
         except FileExistsError:
@@ -307,7 +310,7 @@ class AttachmentPicker(Picker):
         try:
             directory = fresh_opened_folder()
             path = save_attachment(self._raw, attachment, directory,
-                                   name=safe_temp_name(attachment.filename))
+                                   name=safe_temp_name(attachment.filename), private=True)
         except OSError as exc:
             app.call_from_thread(app.notify, f"Could not open: {exc}", severity="error",
                                  markup=False)
