@@ -2,7 +2,9 @@
 
 Everything that reaches a widget passes through here first: terminal escape sequences are
 removed whole (an OSC 52 clipboard write loses its payload too, not just its ESC), and so are
-control characters, bidi overrides and zero-width characters, which can hide or reorder text.
+control characters and every default-ignorable character (bidi controls, zero-width characters,
+soft hyphens, Hangul fillers, tag characters...), which can hide or reorder text. In a file
+name even the emoji joiners go.
 """
 
 from __future__ import annotations
@@ -17,11 +19,27 @@ _CSI_SEQ = r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
 _OTHER_ESC = r"\x1b[ -/]*[0-~]?"
 _ESCAPES = re.compile(f"{_STRING_SEQ}|{_CSI_SEQ}|{_OTHER_ESC}")
 
-_BIDI = "\u202a-\u202e\u2066-\u2069"
-_ZERO_WIDTH = "\u200b-\u200d\u2060\ufeff"
-# Every C0 control but TAB and LF, DEL, C1, bidi controls, zero-width characters and lone
-# surrogates (left by surrogateescape decoding; they cannot be written to a terminal).
-_FORBIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_ZERO_WIDTH}\ud800-\udfff]")
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): characters a terminal
+# draws as nothing. They hide text ("safe.txt" + Hangul fillers + ".exe" shows as "safe.txt")
+# and reorder it (bidi controls). ZWJ (U+200D) and the emoji variation selector (U+FE0F) are
+# left out here: they are kept inside emoji sequences (see _STRAY_VS16, _STRAY_ZWJ).
+DEFAULT_IGNORABLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200c\u200e\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0e\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+)
+# Every C0 control but TAB and LF, DEL, C1, default-ignorable characters and lone surrogates
+# (left by surrogateescape decoding; they cannot be written to a terminal).
+_FORBIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{DEFAULT_IGNORABLE}\ud800-\udfff]")
+# Pictographs (emoji), roughly Extended_Pictographic, with regional indicators and skin tones.
+_PICTO = ("\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u21aa\u231a-\u23ff\u24c2"
+          "\u25aa-\u27bf\u2934\u2935\u2b05-\u2b55\u3030\u303d\u3297\u3299"
+          "\U0001f000-\U0001faff")
+# U+FE0F after a pictograph or a keycap's digit, U+200D between two pictographs: parts of an
+# emoji ("❤️", "1️⃣", "👩‍💻"), drawn as one picture. Anywhere else they only hide things.
+_STRAY_VS16 = re.compile(f"(?<![{_PICTO}])\ufe0f(?<![0-9#*]\ufe0f(?=\u20e3))")
+_STRAY_ZWJ = re.compile(f"(?<![{_PICTO}\ufe0f])\u200d|\u200d(?![{_PICTO}])")
+_LOOSE_JOINERS = re.compile("[\u200d\ufe0f]")
 _LINE_SEPARATORS = re.compile("\r\n|[\u2028\u2029\x0b\x0c\x85]")
 
 MAX_FILENAME_BYTES = 200
@@ -40,6 +58,8 @@ def sanitize_text(s: str, *, keep_newlines: bool = True, tab_width: int = 8) -> 
     text = _LINE_SEPARATORS.sub("\n", s)
     text = _ESCAPES.sub("", text)
     text = _FORBIDDEN.sub("", text)
+    if "\u200d" in text or "\ufe0f" in text:
+        text = _STRAY_ZWJ.sub("", _STRAY_VS16.sub("", text))
     if "\t" in text:
         text = text.expandtabs(tab_width)
     if not keep_newlines:
@@ -48,8 +68,12 @@ def sanitize_text(s: str, *, keep_newlines: bool = True, tab_width: int = 8) -> 
 
 
 def sanitize_line(s: str) -> str:
-    """A single-line value (a header, a name): newlines and tabs folded to single spaces."""
-    return " ".join(sanitize_text(s, keep_newlines=False, tab_width=1).split())
+    """A single-line value (a header, a name): newlines and tabs folded to single spaces.
+
+    A blank that is not a space (U+2800, the Braille blank) counts as one, so a run of them
+    shrinks to one space like any other padding."""
+    text = sanitize_text(s, keep_newlines=False, tab_width=1).replace("\u2800", " ")
+    return " ".join(text.split())
 
 
 def sanitize_filename(name: str, *, fallback: str = "attachment") -> str:
@@ -58,7 +82,7 @@ def sanitize_filename(name: str, *, fallback: str = "attachment") -> str:
     Removes directories and separators, control and reserved characters, leading dots, and
     Windows device names; caps the length (in UTF-8 bytes) keeping the extension.
     """
-    text = sanitize_line(unicodedata.normalize("NFC", name or ""))
+    text = _LOOSE_JOINERS.sub("", sanitize_line(unicodedata.normalize("NFC", name or "")))
     text = re.split(r"[/\\]", text)[-1] if text else ""
     text = _FILENAME_BAD.sub("_", text).strip(" .")
     if _WINDOWS_RESERVED.match(text):
