@@ -1,0 +1,67 @@
+"""Issue 17: the work of showing a message is bounded, whatever its shape.
+
+These tests pin what is shown (notes, cuts, markers), never how long it takes:
+benchmarks/hostile.py measures that.
+"""
+
+from __future__ import annotations
+
+from tui_mail.mail.parse import MAX_DEPTH, MAX_PARTS, parse_message
+
+HEAD = ("From: a@example.org\r\nTo: b@example.org\r\nSubject: s\r\n"
+        "Date: Mon, 01 Jan 2024 10:00:00 +0000\r\nMIME-Version: 1.0\r\n")
+
+
+def many_parts(count: int) -> bytes:
+    out = [HEAD, 'Content-Type: multipart/mixed; boundary="P"\r\n\r\n',
+           "--P\r\nContent-Type: text/plain\r\n\r\nThe text.\r\n"]
+    out += [f'--P\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment;'
+            f' filename="part{i}.bin"\r\n\r\ndata {i}\r\n' for i in range(count)]
+    out.append("--P--\r\n")
+    return "".join(out).encode()
+
+
+def nested(depth: int) -> bytes:
+    out = [HEAD, 'Content-Type: multipart/mixed; boundary="b0"\r\n\r\n']
+    out += [f'--b{i - 1}\r\nContent-Type: multipart/mixed; boundary="b{i}"\r\n\r\n'
+            for i in range(1, depth)]
+    out.append(f"--b{depth - 1}\r\nContent-Type: text/plain\r\n\r\nthe bottom\r\n")
+    out += [f"--b{i}--\r\n" for i in range(depth - 1, -1, -1)]
+    return "".join(out).encode()
+
+
+def test_a_message_of_many_parts_lists_the_first_and_says_the_rest_are_not_shown() -> None:
+    msg = parse_message(many_parts(10_000))
+    assert msg.text_body is not None and "The text." in msg.text_body
+    # the root and the text part are parts too
+    assert len(msg.attachments) == MAX_PARTS - 2
+    assert msg.attachments[0].filename == "part0.bin"
+    assert msg.attachments[-1].filename == f"part{MAX_PARTS - 3}.bin"
+    assert any(f"more than {MAX_PARTS:,} MIME parts" in d and "not shown" in d
+               for d in msg.defects)
+
+
+def test_a_message_just_under_the_part_limit_is_read_whole_without_a_note() -> None:
+    msg = parse_message(many_parts(MAX_PARTS - 2))
+    assert len(msg.attachments) == MAX_PARTS - 2
+    assert not any("MIME parts" in d for d in msg.defects)
+
+
+def test_nesting_beyond_the_depth_limit_is_not_walked_and_says_so() -> None:
+    msg = parse_message(nested(1000))
+    assert msg.subject == "s"
+    assert any(f"nested more than {MAX_DEPTH} deep" in d for d in msg.defects)
+
+
+def test_nesting_within_the_limit_reaches_the_text() -> None:
+    msg = parse_message(nested(MAX_DEPTH - 5))
+    assert msg.text_body is not None and "the bottom" in msg.text_body
+    assert not any("nested" in d for d in msg.defects)
+
+
+def test_rfc2231_file_names_are_decoded_in_their_charset() -> None:
+    raw = (HEAD + 'Content-Type: multipart/mixed; boundary="P"\r\n\r\n--P\r\n'
+           "Content-Type: text/plain\r\n\r\nx\r\n--P\r\nContent-Type: text/plain\r\n"
+           "Content-Disposition: attachment; filename*=UTF-8''Fr%C3%B6sche.txt\r\n\r\n"
+           "y\r\n--P--\r\n").encode()
+    assert parse_message(raw).attachments[0].filename == "Frösche.txt"
