@@ -7,6 +7,7 @@ found, and suggests the nearest valid key for a typo. Nothing after load re-vali
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -241,8 +242,10 @@ def _server(
 _ACCOUNT_KEYS = {
     "address", "display_name", "identities", "signature", "incoming", "smtp", "folders",
     "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
-    "download_bodies", "body_ask_above", "only_subscribed",
+    "download_bodies", "body_ask_above", "only_subscribed", "authserv_id",
 }
+# An authserv-id is a domain name or another token (RFC 8601 section 2.5): no spaces, no ";".
+_AUTHSERV_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?\.?$")
 _FOLDER_KEYS = {role.value for role in FolderRole if role.value}
 
 
@@ -295,6 +298,10 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
     if only_subscribed and incoming.protocol is not Protocol.IMAP:
         raise where.error("only_subscribed", "only applies to an imap incoming server (POP3 "
                           "has no folders to subscribe to)")
+    authserv_id = _get(table, "authserv_id", str, where)
+    if authserv_id is not None and not _AUTHSERV_ID.match(authserv_id.strip()):
+        raise where.error("authserv_id", "expected the host name your server writes first in "
+                          f"Authentication-Results (like 'mx.example.com'), found {authserv_id!r}")
     return Account(
         name=name,
         address=address,
@@ -310,6 +317,7 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
         download_bodies=download,
         body_ask_above=ask_above or 0,
         only_subscribed=only_subscribed,
+        authserv_id=authserv_id.strip().rstrip(".").lower() if authserv_id else None,
     )
 
 

@@ -143,6 +143,9 @@ class Account:
     # IMAP: show and sync only the folders the user is subscribed to (INBOX and the folders
     # with a role always), as Thunderbird does; False: every folder, the unsubscribed dim.
     only_subscribed: bool = False
+    # The authserv-id the user's own server writes in Authentication-Results (RFC 8601), the
+    # only one believed; None: discovered from the topmost Received header (mail.authresults).
+    authserv_id: str | None = None
 
     @property
     def all_identities(self) -> tuple[Identity, ...]:

@@ -202,3 +202,12 @@ def test_only_subscribed_is_refused_for_a_pop3_account() -> None:
         'address = "Alice', 'only_subscribed = true\naddress = "Alice')
     message = error_of(text)
     assert "'only_subscribed'" in message and "imap" in message
+
+
+def test_authserv_id_is_optional_and_must_be_a_host_name() -> None:
+    assert parse(MINIMAL).accounts[0].authserv_id is None
+    text = MINIMAL.replace('address = "Alice', 'authserv_id = "MX.Example.com."\naddress = "Alice')
+    assert parse(text).accounts[0].authserv_id == "mx.example.com"
+    for bad in ('"mx.example.com; dmarc=pass"', '"two words"', '""', "1"):
+        message = error_of(text.replace('"MX.Example.com."', bad))
+        assert "account 'work'" in message and "'authserv_id'" in message

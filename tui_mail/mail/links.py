@@ -7,6 +7,7 @@ literal text. Only http(s), ftp and mailto links are found (the schemes `html.py
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 
@@ -93,3 +94,106 @@ def number_links(text: str, known: Iterable[str] = (), *,
         previous = at
     out.append(text[previous:])
     return "".join(out), tuple(links)
+
+
+# ---- links whose text shows another place than they lead to --------------------------------
+
+# A host written in a link's text: after a scheme, or starting "www.", or the whole text
+# being a host name with an optional path ("paypal.com/login").
+_SHOWN_URL = re.compile(r"(?:\b(?:https?|ftp)://|(?<![\w.@-])(?=www\.))([\w-]+(?:\.[\w-]+)+)",
+                        re.IGNORECASE)
+_SHOWN_HOST = re.compile(r"([\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,})\.?(?:[:/?#]\S*)?",
+                         re.IGNORECASE)
+_SHOWN_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _ascii_host(host: str) -> str:
+    host = host.lower().strip(".")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        pass
+    return host.removeprefix("www.")
+
+
+def _same_site(shown: str, target: str) -> bool:
+    """`target` is the host shown, or a subdomain of it (or the other way round)."""
+    a, b = _ascii_host(shown), _ascii_host(target)
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+def shown_elsewhere(text: str, href: str) -> str:
+    """The host (or address) a link's text shows when it is not where `href` leads, else ""."""
+    from urllib.parse import unquote, urlsplit
+
+    text = " ".join(text.split())
+    href = href.strip()
+    if href.lower().startswith("mailto:"):
+        target = unquote(href[7:].split("?", 1)[0]).strip().lower()
+        shown = _SHOWN_ADDRESS.findall(text)
+        return next((a for a in shown if a.lower().strip(".") != target), "")
+    try:
+        target = urlsplit(href).hostname or ""
+    except ValueError:
+        return ""
+    if not target:
+        return ""
+    hosts = _SHOWN_URL.findall(text)
+    whole = _SHOWN_HOST.fullmatch(text)
+    if whole:
+        hosts.append(whole.group(1))
+    return next((h.lower() for h in hosts if not _same_site(h, target)), "")
+
+
+class _Anchors:
+    """(href, text) of each <a href> in an HTML document, hidden parts left out."""
+
+    def __init__(self, html: str) -> None:
+        from html.parser import HTMLParser
+
+        from tui_mail.mail.html_hidden import strip_hidden
+
+        found: list[tuple[str, str]] = []
+        current: list[str] = []
+        href: list[str | None] = [None]
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                if tag == "a":
+                    if href[0] is not None:
+                        found.append((href[0], "".join(current)))
+                    href[0] = dict(attrs).get("href")
+                    current.clear()
+
+            def handle_endtag(self, tag: str) -> None:
+                if tag == "a" and href[0] is not None:
+                    found.append((href[0], "".join(current)))
+                    href[0] = None
+
+            def handle_data(self, data: str) -> None:
+                if href[0] is not None:
+                    current.append(data)
+
+        parser = Parser(convert_charrefs=True)
+        try:
+            parser.feed(strip_hidden(html))
+            parser.close()
+        except Exception:  # the parser is lenient; a broken document just has fewer links
+            pass
+        if href[0] is not None:
+            found.append((href[0], "".join(current)))
+        self.found = found
+
+
+@functools.lru_cache(maxsize=4)
+def deceptive_links(html: str) -> dict[str, str]:
+    """{url: "text shows paypal.com"} for each link of an HTML body whose text shows another
+    host (or mail address) than the one it leads to. The URLs are as html_to_text lists them."""
+    from tui_mail.mail.sanitize import sanitize_line
+
+    notes: dict[str, str] = {}
+    for href, text in _Anchors(html).found:
+        shown = shown_elsewhere(text, href)
+        if shown and href.strip():
+            notes.setdefault(sanitize_line(href.strip()), f"text shows {sanitize_line(shown)}")
+    return notes

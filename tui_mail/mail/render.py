@@ -94,9 +94,53 @@ def _addresses(addrs: tuple[Address, ...]) -> str:
     return sanitize_line(", ".join(str(a) for a in addrs))
 
 
-def render_headers(msg: Message) -> list[tuple[str, str]]:
-    """(label, value) pairs for the viewer's header block; empty To/Cc are left out."""
+WARNING = "⚠ Warning"  # the label of a header-block line that warns of spoofing
+LINK_WARNING = "⚠ Link"
+MAX_LINK_WARNINGS = 3
+
+
+def spoofing_rows(msg: Message) -> list[tuple[str, str]]:
+    """Warnings for the header block: a display name that holds another address than the
+    sender's, links whose text shows another host than they lead to (in the HTML part)."""
+    from tui_mail.mail.trust import display_name_warning
+
+    rows = [(WARNING, sanitize_line(w)) for w in map(display_name_warning, msg.from_) if w]
+    if msg.html_body and "<a" in msg.html_body.lower():
+        from tui_mail.mail.links import deceptive_links
+
+        notes = deceptive_links(msg.html_body)
+        for url, note in list(notes.items())[:MAX_LINK_WARNINGS]:
+            rows.append((LINK_WARNING, f"{note}, goes to {_host_of(url)}"))
+        if len(notes) > MAX_LINK_WARNINGS:
+            rows.append((LINK_WARNING, f"{len(notes) - MAX_LINK_WARNINGS} more like these"))
+    return rows
+
+
+def _host_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    if url.lower().startswith("mailto:"):
+        return sanitize_line(url[7:].split("?", 1)[0])
+    try:
+        return sanitize_line(urlsplit(url).hostname or url)
+    except ValueError:
+        return sanitize_line(url)
+
+
+def render_headers(msg: Message, *, raw: bytes | None = None,
+                   authserv_id: str | None = None) -> list[tuple[str, str]]:
+    """(label, value) pairs for the viewer's header block; empty To/Cc are left out.
+
+    After From come the spoofing warnings (spoofing_rows) and, given the `raw` message, the
+    line that says whether the sender's domain passed authentication according to the user's
+    own server (`authserv_id`, else discovered: see mail.authresults).
+    """
     rows = [("From", _addresses(msg.from_))]
+    rows.extend(spoofing_rows(msg))
+    if raw is not None:
+        from tui_mail.mail.authresults import authentication_rows
+
+        rows.extend(authentication_rows(raw, msg.from_, authserv_id))
     if msg.to:
         rows.append(("To", _addresses(msg.to)))
     if msg.cc:

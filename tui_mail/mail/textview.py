@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+from tui_mail.mail.links import deceptive_links
 from tui_mail.mail.render import render_headers, render_message
 from tui_mail.mail.sanitize import sanitize_line
+from tui_mail.mail.trust import attachment_label
 from tui_mail.model import Message
 
 
@@ -21,8 +23,11 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def message_as_text(msg: Message, *, prefer_html: bool = False, width: int | None = None) -> str:
-    lines = [f"{label}: {value}" for label, value in render_headers(msg)]
+def message_as_text(msg: Message, *, prefer_html: bool = False, width: int | None = None,
+                    raw: bytes | None = None, authserv_id: str | None = None) -> str:
+    """`raw` (the message's bytes) adds the authentication line (see render_headers)."""
+    lines = [f"{label}: {value}"
+             for label, value in render_headers(msg, raw=raw, authserv_id=authserv_id)]
     body = render_message(msg, prefer_html=prefer_html, width=width)
     lines.append("")
     lines.append(body.text)
@@ -32,10 +37,16 @@ def message_as_text(msg: Message, *, prefer_html: bool = False, width: int | Non
         for n, att in enumerate(msg.attachments, 1):
             name = sanitize_line(att.filename)
             lines.append(f"  {n}. {name} ({sanitize_line(att.content_type)}, {human_size(att.size)})")
+            warning = attachment_label(att)
+            if warning:
+                lines[-1] += f"  {warning}"
     if body.links:
         lines.append("")
         lines.append("Links:")
-        lines.extend(f"  [{n}] {url}" for n, url in enumerate(body.links, 1))
+        notes = deceptive_links(msg.html_body) if body.source == "html" and msg.html_body \
+            else {}
+        lines.extend(f"  [{n}] {url}" + (f"  ⚠ {notes[url]}" if url in notes else "")
+                     for n, url in enumerate(body.links, 1))
     if msg.defects:
         lines.append("")
         lines.append("Notes on this message:")
