@@ -101,16 +101,17 @@ def test_a_damaged_cache_is_one_line_for_each_command(
 def test_a_foreign_file_in_place_of_the_cache_is_named_as_such(
         tui_mail: TuiMail) -> None:
     cache = tui_mail.home / "data" / "tui-mail" / "cache.sqlite3"
-    cache.parent.mkdir(parents=True)
+    cache.parent.mkdir(parents=True, mode=0o700)  # private, as tui-mail makes it
     cache.write_bytes(b"%PDF-1.7\n" + os.urandom(20000))
+    cache.chmod(0o600)
     run = tui_mail("search", "anything")
     assert_one_line(run, f"{cache} is not a tui-mail cache (file is not a database)")
 
 
 def test_an_empty_cache_file_is_reported_by_the_command(tui_mail: TuiMail) -> None:
     cache = tui_mail.home / "data" / "tui-mail" / "cache.sqlite3"
-    cache.parent.mkdir(parents=True)
-    cache.touch()
+    cache.parent.mkdir(parents=True, mode=0o700)  # private, as tui-mail makes it
+    cache.touch(mode=0o600)
     run = tui_mail("outbox", "list")
     assert_one_line(run, f"the cache {cache} is empty (0 bytes)")
     assert cache.stat().st_size == 0

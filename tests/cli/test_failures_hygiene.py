@@ -237,8 +237,9 @@ def test_a_cache_error_noticed_while_rows_are_read_is_still_one_line(tui_mail: T
 
 def test_every_error_shown_is_in_the_log_with_its_cause(tui_mail: TuiMail) -> None:
     cache = tui_mail.home / "data" / "tui-mail" / "cache.sqlite3"
-    cache.parent.mkdir(parents=True)
+    cache.parent.mkdir(parents=True, mode=0o700)  # private, as tui-mail makes it
     cache.write_bytes(os.urandom(8192))
+    cache.chmod(0o600)
     run = tui_mail("search", "x")
     assert run.returncode == 1
     line = run.stderr.strip().removeprefix("tui-mail: ")

@@ -48,7 +48,7 @@ def small_disk(where: Path, size: str) -> Iterator[Path]:
     """A tmpfs of `size` (e.g. "512k") mounted on `where` (created) for the block."""
     need_mount()
     where.mkdir(parents=True, exist_ok=True)
-    done = _run("mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(where))
+    done = _run("mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where))
     assert done.returncode == 0, done.stderr
     try:
         yield where

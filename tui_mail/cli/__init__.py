@@ -78,11 +78,12 @@ def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
         from tui_mail.demo.builder import ensure_demo_cache
         from tui_mail.ui.app import run_app
 
-        return run_app(None, ensure_demo_cache(ctx.data_dir), demo=True, notice=DEMO_NOTICE)
+        notice = " ".join(filter(None, (DEMO_NOTICE, ctx.start_notice)))
+        return run_app(None, ensure_demo_cache(ctx.data_dir), demo=True, notice=notice)
     config = ctx.config()
     from tui_mail.ui.app import run_app
 
-    return run_app(config, ctx.cache_path)
+    return run_app(config, ctx.cache_path, notice=ctx.start_notice)
 
 
 _interface_errors: list[str] = []  # lines to print once the interface has given the terminal back
@@ -180,6 +181,24 @@ def _late_cache_error(exc: BaseException, cache_path: Path) -> TuiMailError | No
     return cache_error(exc, cache_path)
 
 
+def _close_up_data_dir(ctx: CliContext, *, tell: bool) -> None:
+    """Take back a data folder an earlier version left readable by every local user. The user
+    is told once: on stderr by a subcommand, by the interface after its first frame."""
+    from tui_mail.store.privacy import close_up, closed_up_notice
+
+    changed = close_up(ctx.data_dir)
+    if not changed:
+        return
+    import logging
+
+    notice = closed_up_notice(ctx.data_dir, changed)
+    logging.getLogger(__name__).warning("%s", notice)
+    if tell:
+        _say(f"tui-mail: note: {notice}")
+    else:
+        ctx.start_notice = notice
+
+
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what other tools end with when `| head` stops reading
 
 
@@ -206,6 +225,7 @@ def _main(args: argparse.Namespace) -> int:
     logger = logging.getLogger(__name__)
     ctx = CliContext.from_args(args)
     func = getattr(args, "func", None) or _run_tui
+    _close_up_data_dir(ctx, tell=func is not _run_tui)
     if func is _run_tui:
         _plain_interface_errors()
     else:  # only the interface's first paint gains from the pause (see tui_mail.gc_pause)

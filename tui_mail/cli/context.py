@@ -16,6 +16,7 @@ class CliContext:
     data_dir: Path
     demo: bool = False
     debug: bool = False  # --debug: protocol lines in the log, whatever the config says
+    start_notice: str = ""  # what the interface tells the user after its first frame
     _config: Config | None = field(default=None, repr=False)
 
     @classmethod
