@@ -61,3 +61,14 @@ class QueryError(TuiMailError):
 class CacheError(TuiMailError):
     """The local cache could not be opened, read or written: the disk is full, the file is
     damaged, read-only, empty or not a cache at all (see tui_mail.store.failures)."""
+
+
+class ServerTimeout(ConnectError):
+    """The server stopped answering, or answered too slowly to finish a command in time (a
+    stall, or a trickle of bytes): the connection is given up, and not tried again at once."""
+
+
+class ProtocolViolation(ConnectError):
+    """The server's answer broke the protocol: a BYE greeting, a line or literal over the
+    limit, a number out of range, an answer that cannot be parsed. The connection is given
+    up, and not tried again at once: the same server would answer the same way."""

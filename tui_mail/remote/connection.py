@@ -8,13 +8,72 @@ is an error (the adapters call `starttls_missing`), never a silent plaintext fal
 
 from __future__ import annotations
 
+import ast
+import re
 import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tui_mail.errors import AuthError, ConnectError, TLSError, TuiMailError
+from tui_mail.errors import AuthError, ConnectError, ServerTimeout, TLSError, TuiMailError
+from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import Security, ServerConfig
+
+SERVER_TEXT_LIMIT = 300  # characters of a server's words kept in an error
+
+
+_INLINE_REPR = re.compile(r"\bb'(?:[^'\\]|\\.)*'" + r'|\bb"(?:[^"\\]|\\.)*"')
+
+
+def _unrepr(match: re.Match[str]) -> str:
+    """A `b'...'` inside a library's message (imaplib quotes what it could not parse)."""
+    try:
+        raw = ast.literal_eval(match.group(0))
+    except (ValueError, SyntaxError):
+        return match.group(0)
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else match.group(0)
+
+
+_NOT_A_NUMBER = re.compile(r"invalid literal for int\(\) with base \d+: (.*)$")
+
+
+def malformed(exc: BaseException) -> str:
+    """What a parser's exception says about a malformed answer, in words for the user."""
+    text = str(exc)
+    number = _NOT_A_NUMBER.search(text)
+    if number:
+        return f"a number was expected, found {server_text(number.group(1))}"
+    return server_text(text) or type(exc).__name__
+
+
+def server_text(value: object) -> str:
+    """A server's words (bytes, or a library's `b'...'` repr of them, or text) as one clean
+    line: decoded as UTF-8, escape sequences and control characters removed, cut at
+    SERVER_TEXT_LIMIT characters. Never a Python bytes repr."""
+    if isinstance(value, BaseException):
+        value = value.args[0] if len(value.args) == 1 else str(value)
+    if isinstance(value, bytes | bytearray):
+        text = bytes(value).decode("utf-8", "replace")
+    else:
+        text = str(value)
+    for _ in range(2):  # a repr inside a message: "select failed: b'...'" stays as it is
+        stripped = text.strip()
+        if len(stripped) >= 3 and stripped[0] == "b" and stripped[1] in "'\"" \
+                and stripped[-1] == stripped[1]:
+            try:
+                raw = ast.literal_eval(stripped)
+            except (ValueError, SyntaxError):
+                break
+            if not isinstance(raw, bytes):
+                break
+            text = raw.decode("utf-8", "replace")
+        else:
+            break
+    text = _INLINE_REPR.sub(_unrepr, text)
+    line = sanitize_line(text)
+    if len(line) > SERVER_TEXT_LIMIT:
+        line = line[: SERVER_TEXT_LIMIT - 1] + "…"
+    return line
 
 
 def describe(server: ServerConfig) -> str:
@@ -78,19 +137,20 @@ def translate(exc: BaseException, server: ServerConfig) -> TuiMailError:
             "(check host, port and security)"
         )
     if isinstance(exc, TimeoutError | socket.timeout):
-        return ConnectError(
+        return ServerTimeout(
             f"{where}: no answer within {server.timeout:.0f} s (timed out); the server may be "
             "down or a firewall drops the connection"
         )
     if isinstance(exc, ConnectionError | EOFError):
-        return ConnectError(f"{where}: the connection was closed by the server ({exc or type(exc).__name__})")
+        return ConnectError(f"{where}: the connection was closed by the server "
+                            f"({server_text(exc) or type(exc).__name__})")
     if isinstance(exc, OSError):
         return ConnectError(f"{where}: cannot connect: {exc.strerror or exc}")
     return ConnectError(f"{where}: {type(exc).__name__}: {exc}")
 
 
 def auth_failed(server: ServerConfig, server_words: str) -> AuthError:
-    words = server_words.strip() or "no reason given"
+    words = server_text(server_words) or "no reason given"
     return AuthError(
         f"{describe(server)}: login as {server.username!r} failed; the server said: {words}"
     )

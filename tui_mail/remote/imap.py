@@ -21,10 +21,12 @@ from typing import Any
 
 import imapclient
 import imapclient.exceptions
+from imapclient import imap4 as imapclient_imap4
+from imapclient import tls as imapclient_tls
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response, parse_response
 
-from tui_mail.errors import AuthError, ConnectError, ServerRefused
+from tui_mail.errors import ConnectError, ProtocolViolation, ServerRefused
 from tui_mail.model import Flags, FolderRole, Security, ServerConfig
 from tui_mail.remote.backend import (
     SUMMARY_HEADER_FIELDS,
@@ -43,11 +45,14 @@ from tui_mail.remote.connection import (
     Credentials,
     auth_failed,
     describe,
+    malformed,
+    server_text,
     ssl_context,
     starttls_missing,
     translated,
 )
 from tui_mail.remote.folder_roles import DEFAULT_ROLE_NAMES, classify
+from tui_mail.remote.wire import DEFAULT_LITERAL_LIMIT, Wire
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +75,95 @@ def _parse_untagged(line: bytes) -> Any:
     return parse_response([text])
 
 
-def _words(exc: BaseException) -> str:
-    text = str(exc)
-    return text[2:-1] if text.startswith(("b'", 'b"')) else text
+_IMAPLIB_PREFIX = re.compile(r"^command: \S+ => ")  # how imaplib wraps a BYE or a refusal
+
+
+def _words(exc: object) -> str:
+    """The server's words in an imaplib/imapclient error: decoded and cleaned, one line."""
+    return server_text(_IMAPLIB_PREFIX.sub("", str(exc).strip()))
+
+
+# Numbers from the server, checked before they reach the cache (RFC 3501 nz-number and
+# number are 32-bit unsigned; RFC 7162 mod-sequences are below 2**63, SQLite's INTEGER).
+_UINT32 = (1 << 32) - 1
+_MODSEQ = (1 << 63) - 1
+
+
+def _number(server: ServerConfig, value: object, what: str, *, high: int = _UINT32,
+            low: int = 0) -> int:
+    """`value` (bytes, str or int from imapclient) as an int in [low, high], or a
+    ProtocolViolation naming the server and the field: never a ValueError or an overflow."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raw = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 20:
+            raise ProtocolViolation(
+                f"{describe(server)}: the server sent {what} {server_text(raw)[:40]!r}, "
+                "which is not a number; the connection was given up")
+        number = int(raw)
+    if not low <= number <= high:
+        raise ProtocolViolation(
+            f"{describe(server)}: the server sent {what} {number}, outside the range the "
+            f"protocol allows ({low} to {high}); the connection was given up")
+    return number
+
+
+class _Bounded:
+    """imaplib reading through a `Wire` (tui_mail.remote.wire): a deadline per command and a
+    limit on each line and literal. Mixed into imapclient's two imaplib classes."""
+
+    _wire: Wire
+    sock: socket.socket
+    tagpre: bytes
+
+    def __init__(self, wire: Wire, *args: Any) -> None:
+        self._wire = wire
+        super().__init__(*args)  # type: ignore[call-arg]
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        super().open(*args, **kwargs)  # type: ignore[misc]
+        self._wire.sock = self.sock
+        self._wire.start("the greeting")
+
+    def read(self, size: int) -> bytes:
+        return self._wire.read(self.sock, size)
+
+    def readline(self) -> bytes:
+        return self._wire.readline(self.sock)
+
+    def send(self, data: bytes) -> None:
+        what = self._wire.what
+        if data.startswith(self.tagpre):
+            parts = data.split(b" ", 3)
+            name = b" ".join(parts[1:3] if parts[1:2] == [b"UID"] else parts[1:2])
+            what = name.strip().decode("ascii", "replace") or what
+        elif data.startswith(b"DONE"):
+            what = "IDLE DONE"
+        self._wire.start(what)
+        super().send(data)  # type: ignore[misc]
+
+
+class _TLS(_Bounded, imapclient_tls.IMAP4_TLS):
+    pass
+
+
+class _Plain(_Bounded, imapclient_imap4.IMAP4WithTimeout):
+    pass
+
+
+class _Client(imapclient.IMAPClient):
+    """IMAPClient on the bounded imaplib classes above."""
+
+    def __init__(self, wire: Wire, *args: Any, **kwargs: Any) -> None:
+        self.wire = wire
+        super().__init__(*args, **kwargs)
+
+    def _create_IMAP4(self) -> Any:  # noqa: N802 - imapclient's name
+        timeout = getattr(self._timeout, "connect", None)
+        if self.ssl:
+            return _TLS(self.wire, self.host, self.port, self.ssl_context, timeout)
+        return _Plain(self.wire, self.host, self.port, timeout)
 
 
 _CLIENT_PREFIX = re.compile(r"^[a-z_]+ failed: ")  # imapclient's "append failed: "
@@ -82,24 +173,37 @@ _SERVER_TIMING = re.compile(r"\s*\(\d+\.\d+( \+ \d+\.\d+)* (secs|s)\)\.?$")  # D
 def _refusal(exc: BaseException) -> str:
     """The server's own words of a NO or BAD: without imapclient's prefix, a bytes repr or
     Dovecot's timing ("(0.001 + 0.000 secs)")."""
-    text = _CLIENT_PREFIX.sub("", _words(exc))
-    if text.startswith(("b'", 'b"')):
-        text = text[2:-1].replace("\\'", "'")
+    text = server_text(_CLIENT_PREFIX.sub("", str(exc).strip()))
     return _SERVER_TIMING.sub("", text).strip() or _words(exc)
 
 
 
 
-def connect(server: ServerConfig, creds: Credentials) -> imapclient.IMAPClient:
-    """Open, secure and log in. Raises ConnectError, TLSError, AuthError or ServerRefused."""
+def connect(server: ServerConfig, creds: Credentials,
+            max_literal: int = DEFAULT_LITERAL_LIMIT) -> imapclient.IMAPClient:
+    """Open, secure and log in. Raises ConnectError (ServerTimeout, ProtocolViolation),
+    TLSError, AuthError or ServerRefused. Each command must be answered within the server's
+    `timeout` (see tui_mail.remote.wire); no literal over `max_literal` bytes is accepted."""
+    wire = Wire(describe(server), server.timeout, max_literal)
     with translated(server):
-        client = imapclient.IMAPClient(
-            server.host,
-            port=server.port,
-            ssl=server.security is Security.TLS,
-            ssl_context=ssl_context(server) if server.security is Security.TLS else None,
-            timeout=server.timeout,
-        )
+        try:
+            client = _Client(
+                wire,
+                server.host,
+                port=server.port,
+                ssl=server.security is Security.TLS,
+                ssl_context=ssl_context(server) if server.security is Security.TLS else None,
+                timeout=server.timeout,
+            )
+        except IMAPClientError as exc:
+            words = _words(exc)
+            if words.upper().startswith(("* BYE", "BYE")):
+                raise ProtocolViolation(
+                    f"{describe(server)}: the server turned the connection away ({words})"
+                ) from None
+            raise ProtocolViolation(
+                f"{describe(server)}: the server did not greet as an IMAP server ({words})"
+            ) from None
         try:
             if server.security is Security.STARTTLS:
                 if not client.has_capability("STARTTLS"):
@@ -117,8 +221,22 @@ def connect(server: ServerConfig, creds: Credentials) -> imapclient.IMAPClient:
                     client.login(creds.username, creds.password or "")
             except LoginError as exc:
                 raise auth_failed(server, _words(exc)) from None
+            except imapclient.exceptions.IMAPClientAbortError as exc:
+                raise ConnectError(
+                    f"{describe(server)}: the connection broke during login: {_words(exc)}"
+                ) from None
             except IMAPClientError as exc:
                 raise ServerRefused(f"{describe(server)}: {_words(exc)}") from None
+        except imapclient.exceptions.IMAPClientAbortError as exc:
+            _close_quietly(client)
+            raise ConnectError(
+                f"{describe(server)}: the connection broke before login: {_words(exc)}"
+            ) from None
+        except IMAPClientError as exc:  # STARTTLS or CAPABILITY broken
+            _close_quietly(client)
+            raise ProtocolViolation(
+                f"{describe(server)}: the server's answer could not be understood ({_words(exc)})"
+            ) from None
         except BaseException:
             _close_quietly(client)
             raise
@@ -137,15 +255,38 @@ def probe(server: ServerConfig, creds: Credentials) -> list[str]:
     """Log in and return the capabilities the server announces after login."""
     client = connect(server, creds)
     try:
-        with translated(server):
-            caps = sorted(c.decode("ascii", "replace") for c in client.capabilities())
-            with suppress(IMAPClientError, OSError):
-                client.logout()
+        with _understood(server, "CAPABILITY"), translated(server):
+            caps = sorted(server_text(c) for c in client.capabilities())
+        with suppress(Exception):  # a LOGOUT the server botches changes nothing
+            client.logout()
         return caps
-    except AuthError:
-        raise
     finally:
         _close_quietly(client)
+
+
+# What imapclient's parsers raise on an answer they cannot read (a broken LIST, a FETCH
+# with a bad literal): the server broke the protocol, it did not refuse anything.
+_UNPARSABLE = (imapclient.exceptions.ProtocolError, ValueError, TypeError, IndexError,
+               KeyError, AttributeError, UnicodeError)
+
+
+@contextmanager
+def _understood(server: ServerConfig, what: str) -> Iterator[None]:
+    """Turn an answer that cannot be parsed (or a connection the server ended with BYE)
+    into a user-facing error; refusals (NO, BAD) pass through to the caller's handling."""
+    try:
+        yield
+    except imapclient.exceptions.IMAPClientAbortError:
+        raise
+    except imapclient.exceptions.ProtocolError as exc:
+        raise ProtocolViolation(
+            f"{describe(server)}: the server's answer to {what} could not be understood "
+            f"({_words(exc)}); the connection was given up") from None
+    except _UNPARSABLE as exc:
+        raise ProtocolViolation(
+            f"{describe(server)}: the server's answer to {what} could not be understood "
+            f"({malformed(exc)}); the connection was given up"
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,8 +304,12 @@ def _text(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def parse_uid_set(text: str) -> list[int]:
-    """`1:3,7,9:10` -> [1, 2, 3, 7, 9, 10] (as in VANISHED responses)."""
+_MAX_UID_SET = 10_000_000  # UIDs one VANISHED answer may name
+
+
+def parse_uid_set(text: str, high: int | None = None) -> list[int]:
+    """`1:3,7,9:10` -> [1, 2, 3, 7, 9, 10] (as in VANISHED responses). With `high`, a UID
+    above it is a ValueError (a hostile `1:4294967295000` would not fit in memory)."""
     out: list[int] = []
     for part in text.split(","):
         part = part.strip()
@@ -173,9 +318,13 @@ def parse_uid_set(text: str) -> list[int]:
         if ":" in part:
             a, b = (int(x) for x in part.split(":", 1))
             lo, hi = min(a, b), max(a, b)
+            if high is not None and (hi > high or len(out) + hi - lo > _MAX_UID_SET):
+                raise ValueError(f"UID range {lo}:{hi} out of range")
             out.extend(range(lo, hi + 1))
         else:
             out.append(int(part))
+            if high is not None and out[-1] > high:
+                raise ValueError(f"UID {out[-1]} out of range")
     return out
 
 
@@ -212,6 +361,15 @@ class ImapBackend:
         self.server = server
         self._client = client
         self._selected: tuple[str, bool] | None = None
+        self._broken = False
+        try:
+            self._setup(client)
+        except BaseException:
+            _close_quietly(client)
+            raise
+        self._namespaces: Namespaces | None = None
+
+    def _setup(self, client: imapclient.IMAPClient) -> None:
         with self._guard("CAPABILITY"):
             self.capabilities = frozenset(
                 c.decode("ascii", "replace").upper() for c in client.capabilities()
@@ -221,11 +379,20 @@ class ImapBackend:
                 enabled = client.enable("QRESYNC")
                 self.qresync = any(e.upper() == b"QRESYNC" for e in enabled)
         self.condstore = self.qresync or "CONDSTORE" in self.capabilities
-        self._namespaces: Namespaces | None = None
 
     @classmethod
-    def open(cls, server: ServerConfig, creds: Credentials) -> ImapBackend:
-        return cls(server, connect(server, creds))
+    def open(cls, server: ServerConfig, creds: Credentials,
+             max_literal: int = DEFAULT_LITERAL_LIMIT) -> ImapBackend:
+        """Connect and log in; no literal over `max_literal` bytes is accepted
+        (`tui_mail.remote.wire.literal_limit` of the account)."""
+        return cls(server, connect(server, creds, max_literal))
+
+    def abort(self) -> None:
+        """From another thread: shut the connection down so that a command blocked on it
+        fails at once (quitting never waits for a stalled server)."""
+        wire = getattr(self._client, "wire", None)
+        if isinstance(wire, Wire):
+            wire.abort()
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -233,7 +400,7 @@ class ImapBackend:
     def _guard(self, what: str) -> Iterator[None]:
         """Turn protocol and socket failures into user-facing errors naming the server."""
         try:
-            with translated(self.server):
+            with translated(self.server), _understood(self.server, what):
                 yield
         except imapclient.exceptions.IMAPClientAbortError as exc:
             self._selected = None
@@ -255,6 +422,7 @@ class ImapBackend:
             raise ServerRefused(f"{describe(self.server)}: {what} refused: {words}") from None
         except ConnectError:
             self._selected = None
+            self._broken = True  # close() does not wait for a LOGOUT answer then
             raise
 
     def _select(self, folder: str, readonly: bool) -> dict[bytes, Any]:
@@ -280,7 +448,12 @@ class ImapBackend:
         typ, data = self._raw("UID", "FETCH", *args)
         typ, data = self._client._imap._untagged_response(typ, data, "FETCH")
         parsed = parse_fetch_response([d for d in data if d is not None], True, True)
-        return {uid: v for uid, v in parsed.items() if isinstance(uid, int)}
+        return self._uid_keys(parsed, "UID FETCH")
+
+    def _uid_keys(self, parsed: Mapping[Any, Any], what: str) -> dict[int, Any]:
+        """A FETCH answer keyed by UID, each UID checked (a 32-bit number, RFC 3501)."""
+        return {_number(self.server, uid, f"a UID in the answer to {what}", low=1): v
+                for uid, v in parsed.items() if isinstance(uid, int)}
 
     def _existing(self, uids: Sequence[int]) -> list[int]:
         if not uids:
@@ -360,12 +533,16 @@ class ImapBackend:
             what.append("HIGHESTMODSEQ")
         with self._guard(f"STATUS {folder!r}"):
             st = self._client.folder_status(folder, what)
+        def num(key: bytes, high: int = _UINT32) -> int:
+            return _number(self.server, st.get(key, 0), f"{key.decode()} of {folder!r}",
+                           high=high)
+
         return FolderStatus(
-            messages=int(st.get(b"MESSAGES", 0)),
-            unseen=int(st.get(b"UNSEEN", 0)),
-            uidnext=int(st.get(b"UIDNEXT", 0)),
-            uidvalidity=int(st.get(b"UIDVALIDITY", 0)),
-            highestmodseq=int(st.get(b"HIGHESTMODSEQ", 0)),
+            messages=num(b"MESSAGES"),
+            unseen=num(b"UNSEEN"),
+            uidnext=num(b"UIDNEXT"),
+            uidvalidity=num(b"UIDVALIDITY"),
+            highestmodseq=num(b"HIGHESTMODSEQ", _MODSEQ),
         )
 
     def _select_qresync(
@@ -386,11 +563,13 @@ class ImapBackend:
             imap.untagged_responses = {}
         self._selected = (folder, True)
         vanished: list[int] = []
-        for item in vanished_raw:
-            text = item.decode("ascii", "replace") if isinstance(item, bytes) else str(item)
-            vanished.extend(parse_uid_set(text.replace("(EARLIER)", "").strip()))
-        fetched = parse_fetch_response([d for d in fetch_raw if d is not None], True, True)
-        return info, vanished, fetched
+        with self._guard(f"selecting {folder!r}"):
+            for item in vanished_raw:
+                text = item.decode("ascii", "replace") if isinstance(item, bytes) else str(item)
+                uids = parse_uid_set(text.replace("(EARLIER)", "").strip(), _UINT32)
+                vanished.extend(uids)
+            fetched = parse_fetch_response([d for d in fetch_raw if d is not None], True, True)
+        return info, vanished, self._uid_keys(fetched, f"selecting {folder!r}")
 
     def changes_since(
         self, folder: str, state: FolderState, known: KnownUids
@@ -403,11 +582,13 @@ class ImapBackend:
         else:
             self._selected = None
             info = self._select(folder, readonly=True)
-        uidvalidity = int(info.get(b"UIDVALIDITY", 0))
-        uidnext = int(info.get(b"UIDNEXT", 0))
-        modseq = int(info.get(b"HIGHESTMODSEQ", 0)) if self.condstore else 0
+        where = f"in the answer to selecting {folder!r}"
+        uidvalidity = _number(self.server, info.get(b"UIDVALIDITY", 0), f"a UIDVALIDITY {where}")
+        uidnext = _number(self.server, info.get(b"UIDNEXT", 0), f"a UIDNEXT {where}")
+        modseq = _number(self.server, info.get(b"HIGHESTMODSEQ", 0),
+                         f"a HIGHESTMODSEQ {where}", high=_MODSEQ) if self.condstore else 0
         new_state = FolderState(uidvalidity, uidnext, modseq)
-        exists = int(info.get(b"EXISTS", 0))
+        exists = _number(self.server, info.get(b"EXISTS", 0), f"an EXISTS count {where}")
         reset = bool(state.uidvalidity) and state.uidvalidity != uidvalidity
         changes = FolderChanges(state=new_state, reset=reset)
         if exists == 0:
@@ -464,6 +645,10 @@ class ImapBackend:
         for chunk in _chunks(list(uids), batch):
             with self._guard("FETCH summaries"):
                 data = self._client.fetch(list(chunk), items)
+                asked = set(chunk)
+                sizes = {uid: _number(self.server, item.get(b"RFC822.SIZE", 0),
+                                      f"the size of UID {uid}", high=_MODSEQ)
+                         for uid, item in data.items() if uid in asked}
             out = []
             for uid in chunk:
                 item = data.get(uid)
@@ -474,7 +659,7 @@ class ImapBackend:
                     RemoteSummary(
                         uid=uid,
                         flags=Flags.from_imap(item.get(b"FLAGS", ())),
-                        size=int(item.get(b"RFC822.SIZE", 0)),
+                        size=sizes.get(uid, 0),
                         internaldate=item.get(b"INTERNALDATE"),
                         header=header or b"",
                     )
@@ -671,8 +856,9 @@ class ImapBackend:
             return sorted(self._client.search(["HEADER", "Message-ID", message_id]))
 
     def close(self) -> None:
-        with suppress(Exception):  # a dead connection is being closed anyway
-            self._client.logout()
+        if not self._broken:
+            with suppress(Exception):  # a dead connection is being closed anyway
+                self._client.logout()
         _close_quietly(self._client)
 
     # -- IDLE (used by sync.watcher on its own connection) --------------------------------------
@@ -690,7 +876,9 @@ class ImapBackend:
         client = self._client
         sock = client.socket()
         with self._guard("IDLE"):
-            pending = getattr(sock, "pending", lambda: 0)()
+            wire = getattr(client, "wire", None)
+            pending = getattr(sock, "pending", lambda: 0)() or (
+                isinstance(wire, Wire) and wire.buffered)
             if not pending and not select.select([sock], [], [], timeout)[0]:
                 return []
             sock.setblocking(False)

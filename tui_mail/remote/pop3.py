@@ -13,26 +13,31 @@ from __future__ import annotations
 import hashlib
 import poplib
 import re
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import TracebackType
 
-from tui_mail.errors import AuthError, ConnectError, ServerRefused
+from tui_mail.errors import AuthError, ConnectError, ProtocolViolation, ServerRefused
 from tui_mail.model import Security, ServerConfig
 from tui_mail.remote.connection import (
     Credentials,
     auth_failed,
     describe,
+    malformed,
+    server_text,
     ssl_context,
     starttls_missing,
     translated,
 )
+from tui_mail.remote.wire import DEFAULT_LITERAL_LIMIT, LINE_LIMIT, Wire
 
 # RFC 1939 allows 512 octets per response line and RFC 5322 998 per message line, but real mail
 # breaks both; poplib's 2048 would make such a message impossible to download.
 _LINE_LIMIT = 1 << 20
 _CRLF = b"\r\n"
+assert _LINE_LIMIT <= LINE_LIMIT
 _APOP_TIMESTAMP = re.compile(rb"\+OK.[^<]*(<[^>]*>)")
 
 
@@ -40,32 +45,71 @@ class UidlUnsupported(ServerRefused):
     """The server has no UIDL: messages cannot be told apart reliably between sessions."""
 
 
-def _read_line(client: poplib.POP3) -> tuple[bytes, int]:
-    line = client.file.readline(_LINE_LIMIT + 1)
-    if len(line) > _LINE_LIMIT:
-        raise poplib.error_proto("-ERR line too long")
-    if not line:
-        raise poplib.error_proto("-ERR EOF")
-    octets = len(line)
-    if line.endswith(_CRLF):
-        return line[:-2], octets
-    return line.rstrip(b"\r\n"), octets
+class _Bounded:
+    """poplib reading through a `Wire` (tui_mail.remote.wire): a deadline per command, a
+    limit on each line and on each multi-line answer (a message)."""
 
+    _wire: Wire
+    sock: socket.socket
 
-class _POP3(poplib.POP3):
+    def __init__(self, wire: Wire, *args: object, **kwargs: object) -> None:
+        self._wire = wire
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock: socket.socket = super()._create_socket(timeout)  # type: ignore[misc]
+        self._wire.sock = sock
+        self._wire.start("the greeting")
+        return sock
+
     def _getline(self) -> tuple[bytes, int]:
-        return _read_line(self)
+        line = self._wire.readline(self.sock)
+        if not line:
+            raise poplib.error_proto("-ERR EOF")
+        octets = len(line)
+        if line.endswith(_CRLF):
+            return line[:-2], octets
+        return line.rstrip(b"\r\n"), octets
+
+    def _putline(self, line: bytes) -> None:
+        verb = line.split(b" ", 1)[0].decode("ascii", "replace").upper()
+        self._wire.start(verb if verb.isalpha() else "a command")
+        super()._putline(line)  # type: ignore[misc]
+
+    def _getlongresp(self) -> tuple[bytes, list[bytes], int]:
+        resp = self._getresp()  # type: ignore[attr-defined]
+        lines: list[bytes] = []
+        octets = 0
+        while True:
+            line, got = self._getline()
+            if line == b".":
+                return resp, lines, octets
+            if line.startswith(b".."):
+                got -= 1
+                line = line[1:]
+            octets += got
+            if octets > self._wire.literal_limit:
+                raise self._wire.too_long(octets)
+            lines.append(line)
 
 
-class _POP3_SSL(poplib.POP3_SSL):
-    def _getline(self) -> tuple[bytes, int]:
-        return _read_line(self)
+class _POP3(_Bounded, poplib.POP3):
+    pass
+
+
+class _POP3_SSL(_Bounded, poplib.POP3_SSL):
+    pass
 
 
 def _words(exc: BaseException) -> str:
     arg = exc.args[0] if exc.args else exc
-    text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg)
-    return text.removeprefix("-ERR").strip()
+    return server_text(arg).removeprefix("-ERR").strip()
+
+
+def _malformed(server: ServerConfig, what: str, exc: BaseException) -> ProtocolViolation:
+    return ProtocolViolation(
+        f"{describe(server)}: the server's answer to {what} could not be understood "
+        f"({malformed(exc)}); the connection was given up")
 
 
 def _is_disconnect(exc: poplib.error_proto) -> bool:
@@ -78,8 +122,11 @@ def has_apop_timestamp(greeting: bytes) -> bool:
     return _APOP_TIMESTAMP.match(greeting) is not None
 
 
-def connect(server: ServerConfig, creds: Credentials, *, apop: bool = False) -> poplib.POP3:
-    """Open, secure and log in. Raises ConnectError, TLSError or AuthError.
+def connect(server: ServerConfig, creds: Credentials, *, apop: bool = False,
+            max_literal: int = DEFAULT_LITERAL_LIMIT) -> poplib.POP3:
+    """Open, secure and log in. Raises ConnectError (ServerTimeout, ProtocolViolation), TLSError
+    or AuthError. Each command must be answered within the server's `timeout`, and no message
+    over `max_literal` bytes is accepted (see tui_mail.remote.wire).
 
     USER/PASS is the default (over TLS it is as safe as APOP and works everywhere). With
     `apop=True`, APOP is used when the greeting has a timestamp; otherwise USER/PASS is used only
@@ -90,17 +137,23 @@ def connect(server: ServerConfig, creds: Credentials, *, apop: bool = False) -> 
             f"{describe(server)}: OAuth2 login is not supported for POP3; use a password "
             "(password_command or the keyring) for this account"
         )
+    wire = Wire(describe(server), server.timeout, max_literal, _LINE_LIMIT)
     with translated(server):
         client: poplib.POP3
         try:
             if server.security is Security.TLS:
                 client = _POP3_SSL(
-                    server.host, server.port, timeout=server.timeout, context=ssl_context(server)
+                    wire, server.host, server.port, timeout=server.timeout,
+                    context=ssl_context(server)
                 )
             else:
-                client = _POP3(server.host, server.port, timeout=server.timeout)
+                client = _POP3(wire, server.host, server.port, timeout=server.timeout)
         except poplib.error_proto as exc:
-            raise ConnectError(
+            if _is_disconnect(exc):
+                raise ConnectError(
+                    f"{describe(server)}: the server closed the connection before greeting"
+                ) from None
+            raise ProtocolViolation(
                 f"{describe(server)}: the server did not greet as a POP3 server: {_words(exc)}"
             ) from None
         try:
@@ -176,8 +229,9 @@ class Pop3Session:
         self._caps: dict[str, list[str]] | None = None
 
     @classmethod
-    def open(cls, server: ServerConfig, creds: Credentials, *, apop: bool = False) -> Pop3Session:
-        return cls(connect(server, creds, apop=apop), server)
+    def open(cls, server: ServerConfig, creds: Credentials, *, apop: bool = False,
+             max_literal: int = DEFAULT_LITERAL_LIMIT) -> Pop3Session:
+        return cls(connect(server, creds, apop=apop, max_literal=max_literal), server)
 
     def __enter__(self) -> Pop3Session:
         return self
@@ -204,6 +258,8 @@ class Pop3Session:
                 raise ServerRefused(
                     f"{describe(self.server)}: {name} refused: {_words(exc)}"
                 ) from None
+            except (ValueError, IndexError, UnicodeError) as exc:
+                raise _malformed(self.server, name, exc) from None
 
     def capabilities(self) -> dict[str, list[str]]:
         """CAPA (RFC 2449); an empty dict when the server has no CAPA command."""
@@ -217,6 +273,8 @@ class Pop3Session:
                             f"{describe(self.server)}: the connection failed during CAPA"
                         ) from None
                     self._caps = {}
+                except (ValueError, IndexError) as exc:
+                    raise _malformed(self.server, "CAPA", exc) from None
         return self._caps
 
     def stat(self) -> tuple[int, int]:
@@ -227,12 +285,12 @@ class Pop3Session:
 
     def sizes(self) -> dict[int, int]:
         """LIST: message number -> size in octets."""
+        result: dict[int, int] = {}
         with self._command("LIST"):
             _, lines, _ = self._client.list()
-        result: dict[int, int] = {}
-        for line in lines:
-            number, size = line.split()[:2]
-            result[int(number)] = int(size)
+            for line in lines:
+                number, size = line.split()[:2]
+                result[int(number)] = int(size)
         return result
 
     def uidls(self) -> dict[int, str]:
@@ -251,9 +309,12 @@ class Pop3Session:
                     "sessions by their id"
                 ) from None
         result: dict[int, str] = {}
-        for line in lines:
-            number, uidl = line.split()[:2]
-            result[int(number)] = uidl.decode("ascii", "replace")
+        try:
+            for line in lines:
+                number, uidl = line.split()[:2]
+                result[int(number)] = uidl.decode("ascii", "replace")
+        except (ValueError, IndexError) as exc:
+            raise _malformed(self.server, "UIDL", exc) from None
         return result
 
     def listing(self) -> list[Listing]:

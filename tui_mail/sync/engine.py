@@ -21,7 +21,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
+from tui_mail.errors import (
+    ConnectError,
+    ProtocolViolation,
+    ServerRefused,
+    ServerTimeout,
+    TuiMailError,
+)
 from tui_mail.model import Account, Flags, Protocol, path_in_namespace
 from tui_mail.remote.backend import FetchBackend, FolderState, RemoteFolder
 from tui_mail.remote.connection import Credentials
@@ -104,15 +110,23 @@ class SyncEngine:
     def close(self) -> None:
         self._drop()
 
+    def abort(self) -> None:
+        """From another thread (stopping): shut the connection down, so that a command
+        blocked on a stalled server fails at once instead of holding its thread."""
+        abort_backend(self._backend)
+
     def _with_retry(self, what: Callable[[], object]) -> object:
-        """Run `what`, reconnecting with exponential backoff on a dropped connection."""
+        """Run `what`, reconnecting with exponential backoff on a dropped connection. A
+        server that stalled (ServerTimeout) or broke the protocol (ProtocolViolation) is not
+        tried again in this run: each try would cost the same again (a full timeout per
+        folder); the caller ends the run and the next one (the watcher's backoff) tries."""
         delay = self._backoff
         for attempt in range(self._retries + 1):
             try:
                 return what()
-            except ConnectError:
+            except ConnectError as exc:
                 self._drop()
-                if attempt == self._retries:
+                if attempt == self._retries or isinstance(exc, ServerTimeout | ProtocolViolation):
                     raise
                 self._sleep(delay)
                 delay = min(delay * 2, 30.0)
@@ -278,6 +292,14 @@ class CachedUids:
         return set(self.flags_of(uids))
 
 
+def abort_backend(backend: object) -> None:
+    """Shut down `backend`'s connection from any thread, if it can be (IMAP can)."""
+    abort = getattr(backend, "abort", None)
+    if callable(abort):
+        with contextlib.suppress(Exception):
+            abort()
+
+
 def prefetched(source: Iterator[T], depth: int = 2) -> Iterator[T]:
     """Run `source` in a helper thread, `depth` items ahead, so that the network fetch and
     response parsing of the next batch overlap with writing this one into the cache.
@@ -322,6 +344,13 @@ def prefetched(source: Iterator[T], depth: int = 2) -> Iterator[T]:
         worker.join()
 
 
+def account_literal_limit(account: Account) -> int:
+    """The largest literal the account's connections accept (`remote.wire.literal_limit`)."""
+    from tui_mail.remote.wire import literal_limit
+
+    return literal_limit(account.body_size_cap, account.body_ask_above)
+
+
 def connector(account: Account, credentials: Callable[[], Credentials]) -> Callable[[], FetchBackend]:
     """A `connect()` for the account's IMAP server. Credentials are asked for on each connect,
     so a token command runs again after a reconnect. POP3 accounts use `sync.pop3_sync`."""
@@ -332,7 +361,7 @@ def connector(account: Account, credentials: Callable[[], Credentials]) -> Calla
     def connect() -> FetchBackend:
         from tui_mail.remote.imap import ImapBackend
 
-        return ImapBackend.open(server, credentials())
+        return ImapBackend.open(server, credentials(), max_literal=account_literal_limit(account))
 
     return connect
 
