@@ -189,6 +189,9 @@ class AccountWorker:
         watcher = self._watcher
         if watcher is not None:
             watcher.stop(timeout=0)
+        engine = self._engine
+        if engine is not None:
+            engine.abort()  # a command stuck on a stalled server ends now
         if self._thread is not None:
             self._thread.join(timeout)
 

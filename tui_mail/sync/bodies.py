@@ -137,6 +137,9 @@ class BodyFetcher:
             self._stopped = True
             self._cond.notify_all()
         self._fail_all(TuiMailError("tui-mail is closing"))
+        from tui_mail.sync.engine import abort_backend
+
+        abort_backend(self._backend)  # a fetch stuck on a stalled server ends now
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
