@@ -203,8 +203,13 @@ class Picker(ModalScreen[None]):
 class LinkPicker(Picker):
     """Numbered links of a message; Enter or the link's number opens it in the web browser."""
 
-    def __init__(self, links: Sequence[str]) -> None:
-        options = [Content(f"[{i}] {sanitize_line(link)}") for i, link in enumerate(links, 1)]
+    def __init__(self, links: Sequence[str], notes: Mapping[str, str] | None = None) -> None:
+        """`notes`: {url: "text shows paypal.com"} for links whose text shows another host."""
+        notes = notes or {}
+        options = [Content(f"[{i}] {sanitize_line(link)}")
+                   + (Content(f"  ⚠ {sanitize_line(notes[link])}").stylize("bold $text-warning")
+                      if notes.get(link) else Content(""))
+                   for i, link in enumerate(links, 1)]
         super().__init__("Open a link", options,
                          "Enter or 1-9: open in the browser   j/k: move   Esc: close")
         self._links = list(links)
@@ -257,9 +262,13 @@ class AttachmentPicker(Picker):
     ]
 
     def __init__(self, attachments: Sequence[Attachment], raw: bytes) -> None:
+        from tui_mail.mail.trust import attachment_label
+
         options = [
             Content(f"{i}. {sanitize_line(a.filename)}  ({sanitize_line(a.content_type)}, "
                     f"{format_size(a.size)})")
+            + (Content(f"  {attachment_label(a)}").stylize("bold $text-warning")
+               if attachment_label(a) else Content(""))
             for i, a in enumerate(attachments, 1)
         ]
         super().__init__("Attachments", options, "Enter/s: save   o: open   Esc: close")

@@ -9,6 +9,7 @@ body of the message screen.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
@@ -29,7 +30,7 @@ from textual.worker import get_current_worker
 
 from tui_mail.errors import CacheError, ConnectError, TuiMailError
 from tui_mail.mail.formats import HEADER_DATE
-from tui_mail.model import Attachment, Message, MessageSummary
+from tui_mail.model import Address, Attachment, Message, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text, wrap_cells
@@ -144,8 +145,44 @@ def header_content(label: str, value: str, width: int = 0) -> Content:
         pieces = wrap_cells(value, width - indent)
         value = ("\n" + " " * indent).join(pieces)
     text = f"{label}: {value}"
-    return Content(text).add_spans([Span(0, len(label) + 1, "bold $header-label"),
+    if label in WARNING_LABELS:  # spoofing warnings and "Not verified": the whole line
+        return Content(text).add_spans([Span(0, len(text), "$text-warning"),
+                                        Span(0, len(label) + 1, "bold")])
+    label_style = "bold $text-success" if label == "Verified" else "bold $header-label"
+    return Content(text).add_spans([Span(0, len(label) + 1, label_style),
                                     Span(indent, len(text), "$header-value")])
+
+
+WARNING_LABELS = frozenset({"⚠ Warning", "⚠ Link", "Not verified"})  # see mail.render
+
+
+def authserv_id_of(app: object, account: str) -> str | None:
+    """The account's configured `authserv_id` (None: discover it from the message)."""
+    config = getattr(app, "config", None)
+    for candidate in getattr(config, "accounts", None) or ():
+        if candidate.name == account:
+            return getattr(candidate, "authserv_id", None)
+    return None
+
+
+@functools.lru_cache(maxsize=2)
+def auth_rows(raw: bytes, from_: tuple[Address, ...], authserv_id: str | None
+              ) -> tuple[tuple[str, str], ...]:
+    """The "Verified"/"Not verified" line for a message (see mail.authresults); cached, so a
+    redraw (a resize, a search's marks) does not read the headers again."""
+    from tui_mail.mail.authresults import authentication_rows
+
+    return tuple(authentication_rows(raw, from_, authserv_id))
+
+
+def with_auth_rows(headers: Sequence[tuple[str, str]], extra: Sequence[tuple[str, str]]
+                   ) -> list[tuple[str, str]]:
+    """`headers` with `extra` put after From and its warnings."""
+    rows = list(headers)
+    at = next((i for i, (label, _) in enumerate(rows)
+               if i and label not in WARNING_LABELS), len(rows))
+    rows[at:at] = extra
+    return rows
 
 
 class MessageView(VerticalScroll, can_focus=True):
@@ -355,8 +392,12 @@ class MessageView(VerticalScroll, can_focus=True):
         message = shown.message
         self._wrap_width = self.scrollable_content_region.width
         if shown.headers:
+            headers = shown.headers
+            if self.raw is not None and message is not None and self.summary is not None:
+                headers = with_auth_rows(headers, auth_rows(
+                    self.raw, message.from_, authserv_id_of(self.app, self.summary.account)))
             rows = [header_content(label, value, self._wrap_width)
-                    for label, value in shown.headers]
+                    for label, value in headers]
             self.query_one("#headers", Static).update(
                 mark_words(Content("\n").join(rows), self._highlight))
         # The raw source has every header itself: the summary above it would only repeat them.
@@ -376,7 +417,8 @@ class MessageView(VerticalScroll, can_focus=True):
             body = Content(f"[{note}]\n").stylize("$text-muted").append(body)
         head = first_screens(body, FIRST_PAINT_LINES) if first else None
         self.query_one("#body", Static).update(head if head is not None else body)
-        self._set_part("#links", links_content(shown.links) if head is None else Content(""))
+        self._set_part("#links", links_content(shown.links, link_notes(shown))
+                       if head is None else Content(""))
         self.scroll_home(animate=False)
         if head is not None:
             self.call_after_refresh(self._draw_rest, shown, body)
@@ -387,7 +429,7 @@ class MessageView(VerticalScroll, can_focus=True):
             return
         offset = self.scroll_y
         self.query_one("#body", Static).update(body)
-        self._set_part("#links", links_content(shown.links))
+        self._set_part("#links", links_content(shown.links, link_notes(shown)))
         self.scroll_to(y=offset, animate=False)
 
     def set_highlight(self, pattern: re.Pattern[str] | None) -> None:
@@ -462,7 +504,7 @@ class MessageView(VerticalScroll, can_focus=True):
         from tui_mail.ui.screens.picker import LinkPicker
 
         if self.shown and self.shown.links:
-            self.app.push_screen(LinkPicker(self.shown.links))
+            self.app.push_screen(LinkPicker(self.shown.links, link_notes(self.shown)))
         else:
             self.notify("This message has no links.")
 
@@ -512,16 +554,44 @@ def unavailable_text(summary: MessageSummary, error: Exception) -> str:
 def attachments_content(attachments: Sequence[Attachment]) -> Content:
     if not attachments:
         return Content("")
+    from tui_mail.mail.trust import attachment_label
+
     lines = [f"📎 {len(attachments)} attachment{'s' if len(attachments) != 1 else ''} (a):"]
+    spans: list[Span] = []
     for i, attachment in enumerate(attachments, 1):
         name = sanitize_line(attachment.filename)
         ctype = sanitize_line(attachment.content_type)
         lines.append(f"  {i}. {name}  ({ctype}, {format_size(attachment.size)})")
-    return Content("\n".join(lines))
+        warning = attachment_label(attachment)
+        if warning:
+            lines[-1] += f"  {warning}"
+            spans.append(Span(len("\n".join(lines)) - len(warning), len("\n".join(lines)),
+                              "bold $text-warning"))
+    return Content("\n".join(lines)).add_spans(spans)
 
 
-def links_content(links: Sequence[str]) -> Content:
+def links_content(links: Sequence[str], notes: dict[str, str] | None = None) -> Content:
+    """The numbered links; one whose text shows another host is marked "⚠ text shows …"."""
     if not links:
         return Content("")
-    lines = ["Links (o):"] + [f"  [{i}] {link}" for i, link in enumerate(links, 1)]
-    return Content("\n".join(lines))
+    lines = ["Links (o):"]
+    spans: list[Span] = []
+    for i, link in enumerate(links, 1):
+        lines.append(f"  [{i}] {link}")
+        note = (notes or {}).get(link)
+        if note:
+            lines[-1] += f"  ⚠ {note}"
+            end = len("\n".join(lines))
+            spans.append(Span(end - len(note) - 2, end, "bold $text-warning"))
+    return Content("\n".join(lines)).add_spans(spans)
+
+
+def link_notes(shown: Shown) -> dict[str, str]:
+    """{url: "text shows paypal.com"} for the links of an HTML body that show one host in
+    their text and lead to another (mail.links.deceptive_links, cached)."""
+    message = shown.message
+    if message is None or shown.source != "html" or not message.html_body:
+        return {}
+    from tui_mail.mail.links import deceptive_links
+
+    return deceptive_links(message.html_body)
