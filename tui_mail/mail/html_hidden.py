@@ -130,7 +130,12 @@ class _Look:
         self.closed = False  # by its own end tag: only then is its hidden text dropped
 
 
+_LOOK_ATTRS = frozenset({"style", "color", "bgcolor", "background", "size"})
+
+
 def _look(tag: str, attrs: list[tuple[str, str | None]]) -> _Look:
+    if not any(name in _LOOK_ATTRS for name, _ in attrs):
+        return _Look(tag, None, None, None)  # most elements: nothing to work out
     table = {name: value for name, value in attrs}
     decls = _declarations(table.get("style") or "")
     colour = _colour(decls.get("color"))
