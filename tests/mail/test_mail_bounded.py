@@ -65,3 +65,58 @@ def test_rfc2231_file_names_are_decoded_in_their_charset() -> None:
            "Content-Disposition: attachment; filename*=UTF-8''Fr%C3%B6sche.txt\r\n\r\n"
            "y\r\n--P--\r\n").encode()
     assert parse_message(raw).attachments[0].filename == "Frösche.txt"
+
+
+def _text_message(body: str, content_type: str = "text/plain", subject: str = "s") -> bytes:
+    return (HEAD.replace("Subject: s", f"Subject: {subject}")
+            + f"Content-Type: {content_type}; charset=utf-8\r\n\r\n{body}").encode()
+
+
+def test_runs_of_blank_lines_collapse_to_one_blank_line() -> None:
+    from tui_mail.mail.render import render_message
+
+    msg = parse_message(_text_message("top\r\n" + "\r\n" * 50_000 + "  \r\n\t\r\nbottom\r\n"))
+    body = render_message(msg)
+    assert body.text == "top\n\nbottom"
+    assert body.cut == ""
+
+
+def test_html_over_the_limit_is_rendered_up_to_it_with_a_note_and_whole_on_request() -> None:
+    from tui_mail.mail.render import HTML_LIMIT, render_message
+
+    html = "<p>first words</p>" + "<p>filler paragraph</p>" * (HTML_LIMIT // 22 + 10) + "<p>LAST</p>"
+    msg = parse_message(_text_message(html, "text/html"))
+    cut = render_message(msg)
+    assert "first words" in cut.text and "LAST" not in cut.text
+    assert cut.cut.startswith("Only the first ") and "HTML part are shown" in cut.cut
+    whole = render_message(msg, whole=True)
+    assert "LAST" in whole.text and whole.cut == ""
+
+
+def test_text_over_the_limit_is_cut_at_a_line_with_a_note() -> None:
+    from tui_mail.mail.render import TEXT_LIMIT, render_message
+
+    msg = parse_message(_text_message("x" * (2 * TEXT_LIMIT) + "\r\nEND\r\n"))
+    cut = render_message(msg)
+    assert len(cut.text) <= TEXT_LIMIT and "END" not in cut.text and "text are shown" in cut.cut
+    assert render_message(msg, whole=True).text.endswith("END")
+
+
+def test_a_huge_subject_is_cut_with_a_marker_and_not_empty() -> None:
+    from tui_mail.mail.headers import MAX_HEADER_CHARS, parse_headers
+
+    subject = "lorem ipsum " * 100_000
+    raw = _text_message("body", subject=subject)
+    for value in (parse_message(raw).subject, parse_headers(raw).subject):
+        assert value.startswith("lorem ipsum lorem")
+        assert value.endswith("…") and len(value) <= MAX_HEADER_CHARS
+
+
+def test_a_cut_body_says_so_in_the_text_tui_mail_show_prints() -> None:
+    from tui_mail.mail.render import HTML_LIMIT
+    from tui_mail.mail.textview import message_as_text
+
+    msg = parse_message(_text_message("<p>a</p>" * (HTML_LIMIT // 8 + 50), "text/html"))
+    text = message_as_text(msg, rest_hint="--whole shows the rest.")
+    assert "HTML part are shown. --whole shows the rest.]" in text
+    assert "shows the rest" not in message_as_text(msg, whole=True)

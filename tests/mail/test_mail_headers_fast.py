@@ -19,6 +19,7 @@ from tui_mail.mail.addresses import plain_addresses
 from tui_mail.mail.headers import (
     HeaderSummary,
     clean_value,
+    cut_line,
     decode_header_text,
     decode_raw,
     decode_words,
@@ -50,7 +51,8 @@ _REF_MSG_ID = re.compile(r"<([^<>\s]+)>")
 def _reference_decode_header_text(value: str | None, notes: list[str] | None = None) -> str:
     if not value:
         return ""
-    return sanitize_line(decode_words(unfold(str(value)), notes))
+    # Issue 17: a display value is cut at MAX_HEADER_CHARS with "…" (a 1 MB Subject).
+    return cut_line(sanitize_line(decode_words(unfold(str(value)), notes)))
 
 
 def _reference_parse_addresses(

@@ -18,6 +18,9 @@ def register(sub: Any) -> None:
     show.add_argument("file", help="an .eml file, or - for standard input")
     show.add_argument("--html", action="store_true", help="render the HTML part when there is one")
     show.add_argument("--raw", action="store_true", help="print the raw source (made safe)")
+    show.add_argument("--whole", action="store_true",
+                      help="print all of a body too long to render at once (HTML over 200 KB,"
+                      " text over 1 MB), which is otherwise cut with a note")
     show.set_defaults(func=run_show)
 
     search = sub.add_parser(
@@ -101,7 +104,8 @@ def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.raw:
         text = render_raw(raw) + "\n"
     else:
-        text = message_as_text(parse_message(raw), prefer_html=args.html)
+        text = message_as_text(parse_message(raw), prefer_html=args.html, whole=args.whole,
+                               rest_hint="--whole shows the rest.")
     sys.stdout.write(text)
     return 0
 

@@ -123,11 +123,29 @@ def clean_value(value: str) -> str:
     return sanitize_line(decode_raw(unfold(value)))
 
 
+MAX_HEADER_CHARS = 2000  # of a decoded header value; a longer one is cut, ending in "…"
+
+
+def cut_line(text: str, limit: int = MAX_HEADER_CHARS) -> str:
+    """`text` cut to `limit` characters with "…" at the end when it is longer."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def decode_header_text(value: str | None, notes: list[str] | None = None) -> str:
-    """A display-ready single-line header value."""
+    """A display-ready single-line header value, cut at MAX_HEADER_CHARS with "…" (a 1 MB
+    Subject is a kind of attack, never a subject)."""
     if not value:
         return ""
     value = str(value)
+    if len(value) > 8 * MAX_HEADER_CHARS:
+        # Encoded words and folding take at most a few times the room of what they decode to.
+        return cut_line(_decode_header_text(value[: 8 * MAX_HEADER_CHARS], notes) + "…")
+    if len(value) > MAX_HEADER_CHARS:
+        return cut_line(_decode_header_text(value, notes))
+    return _decode_header_text(value, notes)
+
+
+def _decode_header_text(value: str, notes: list[str] | None) -> str:
     if "=?" not in value:
         plain = _plain_line(value)
         if plain is not None:

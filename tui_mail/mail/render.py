@@ -15,6 +15,13 @@ from tui_mail.model import Address, Message
 
 _QUOTE = re.compile(r"^(?:> ?)+")
 _MAX_RAW_CHARS = 5_000_000
+# What a body is rendered up to unless asked for all of it (issue 17: 1 MB of HTML took 5 s
+# of CPU, a 20 MB line 4 s). HTML costs far more per character than text: three parsers read
+# it (hidden elements, layout tables, html2text), about 4 s a megabyte of dense markup.
+HTML_LIMIT = 200_000  # characters of HTML
+TEXT_LIMIT = 1_000_000  # characters of text
+# Two or more blank (or blank-looking) lines in a row: shown as one.
+_BLANK_RUN = re.compile(r"\n(?:[ \t\r\f\v]*\n){2,}")
 
 
 def quote_depth(line: str) -> int:
@@ -31,6 +38,7 @@ class RenderedBody:
     links: tuple[str, ...]
     source: Literal["text", "html"]
     quote_depths: tuple[int, ...]  # one per line of `text`
+    cut: str = ""  # when only the start of a long body is rendered, a note that says so
 
     @property
     def quoted_lines(self) -> tuple[int, ...]:
@@ -59,9 +67,25 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(out)
 
 
+def collapse_blank_lines(text: str) -> str:
+    """Runs of blank lines (or of lines holding only white space) made one blank line."""
+    return _BLANK_RUN.sub("\n\n", text) if "\n\n" in text or "\n " in text or "\n\t" in text \
+        or "\n\r" in text else text
+
+
+def _cut(text: str, limit: int, back: str) -> str:
+    """`text` up to `limit` characters, ending before the last `back` near the limit."""
+    end = text.rfind(back, max(0, limit - 4096), limit)
+    return text[: end if end > 0 else limit]
+
+
+def _size(chars: int) -> str:
+    return f"{chars / 1e6:.1f} MB" if chars >= 1e6 else f"{chars / 1e3:.0f} KB"
+
+
 def render_message(
     msg: Message, *, prefer_html: bool = False, width: int | None = None,
-    mark_links: bool = False,
+    mark_links: bool = False, whole: bool = False,
 ) -> RenderedBody:
     """The body to show: text/plain unless HTML is preferred or is all there is.
 
@@ -72,22 +96,35 @@ def render_message(
 
     `width`, when given, hard-wraps longer lines (quote markers repeated); otherwise lines are
     left for the widget to wrap.
+
+    Runs of blank lines are shown as one. Unless `whole`, a body longer than HTML_LIMIT (HTML)
+    or TEXT_LIMIT (text) characters is rendered up to there and `cut` says so.
     """
     html_links: tuple[str, ...] = ()
+    cut = ""
     use_html = msg.html_body is not None and (prefer_html or msg.text_body is None)
     if use_html:
-        body, html_links = html_to_text(msg.html_body or "")
+        html = msg.html_body or ""
+        if not whole and len(html) > HTML_LIMIT:
+            html = _cut(html, HTML_LIMIT, "<")
+            cut = (f"Only the first {_size(len(html))} of this {_size(len(msg.html_body or ''))}"
+                   " HTML part are shown.")
+        body, html_links = html_to_text(html)
         html_links = tuple(sanitize_line(u) for u in html_links)
         source: Literal["text", "html"] = "html"
     else:
-        body = msg.text_body or ""
+        body = collapse_blank_lines(msg.text_body or "")
+        if not whole and len(body) > TEXT_LIMIT:
+            full = len(body)
+            body = _cut(body, TEXT_LIMIT, "\n")
+            cut = f"Only the first {_size(len(body))} of this {_size(full)} text are shown."
         source = "text"
-    text = sanitize_text(body).rstrip("\n")
+    text = collapse_blank_lines(sanitize_text(body)).rstrip("\n")
     text, links = number_links(text, html_links, mark=mark_links)
     if width is not None and width > 8:
         text = _wrap(text, width)
     depths = tuple(quote_depth(line) for line in text.split("\n"))
-    return RenderedBody(text=text, links=links, source=source, quote_depths=depths)
+    return RenderedBody(text=text, links=links, source=source, quote_depths=depths, cut=cut)
 
 
 def _addresses(addrs: tuple[Address, ...]) -> str:

@@ -24,13 +24,19 @@ def human_size(size: int) -> str:
 
 
 def message_as_text(msg: Message, *, prefer_html: bool = False, width: int | None = None,
-                    raw: bytes | None = None, authserv_id: str | None = None) -> str:
-    """`raw` (the message's bytes) adds the authentication line (see render_headers)."""
+                    raw: bytes | None = None, authserv_id: str | None = None,
+                    whole: bool = False, rest_hint: str = "") -> str:
+    """`raw` (the message's bytes) adds the authentication line (see render_headers).
+    `whole`: all of a body render_message would cut for length; otherwise a cut body ends
+    with a note saying so and `rest_hint` (how to have the rest)."""
     lines = [f"{label}: {value}"
              for label, value in render_headers(msg, raw=raw, authserv_id=authserv_id)]
-    body = render_message(msg, prefer_html=prefer_html, width=width)
+    body = render_message(msg, prefer_html=prefer_html, width=width, whole=whole)
     lines.append("")
     lines.append(body.text)
+    if body.cut:
+        lines.append("")
+        lines.append(f"[{body.cut}{' ' + rest_hint if rest_hint else ''}]")
     if msg.attachments:
         lines.append("")
         lines.append("Attachments:")

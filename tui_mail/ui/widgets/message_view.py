@@ -30,6 +30,7 @@ from textual.worker import get_current_worker
 
 from tui_mail.errors import CacheError, ConnectError, TuiMailError
 from tui_mail.mail.formats import HEADER_DATE
+from tui_mail.mail.headers import cut_line
 from tui_mail.model import Address, Attachment, Message, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
@@ -39,6 +40,7 @@ RESIZE_REDRAW_DELAY = 0.1  # seconds
 SEARCH_MATCH = "$search-match-foreground on $search-match-background"
 MAX_LINE = 2000  # cells drawn of one body line; the rest is cut with a marker
 FIRST_PAINT_LINES = 120  # a long body's first step: more than a screen shows
+MORE_LINES = 150  # each later step of a long body: laid out in about 50 ms
 
 class Mode:
     TEXT = "text"
@@ -58,19 +60,24 @@ class Shown:
     source: str = ""  # which part the body came from: "text" or "html"
     quote_depths: tuple[int, ...] = ()  # one per line of `body`, empty for raw source
     headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    cut: str = ""  # the body is rendered only in part: what was left out (mail.render)
 
 
-def render_shown(summary: MessageSummary, raw: bytes, mode: str) -> Shown:
-    """Parse and render (pure and blocking: call it from a thread)."""
+def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
+                 message: Message | None = None, whole: bool = False) -> Shown:
+    """Parse (unless `message` is the one already parsed from `raw`) and render: pure and
+    blocking, call it from a thread. `whole`: all of a body too long to render at once."""
     from tui_mail import mail
 
     if mode == Mode.RAW:
         return Shown(summary, None, sanitize_text(mail.render_raw(raw)), mode=mode)
-    message = mail.parse_message(raw)
-    rendered = mail.render_message(message, prefer_html=mode == Mode.HTML, mark_links=True)
+    if message is None:
+        message = mail.parse_message(raw)
+    rendered = mail.render_message(message, prefer_html=mode == Mode.HTML, mark_links=True,
+                                   whole=whole)
     links = tuple(sanitize_line(link) for link in rendered.links)
     return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
-                 rendered.quote_depths, tuple(mail.render_headers(message)))
+                 rendered.quote_depths, tuple(mail.render_headers(message)), rendered.cut)
 
 
 _QUOTE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)+")
@@ -139,7 +146,7 @@ def mark_words(content: Content, pattern: re.Pattern[str] | None) -> Content:
 def header_content(label: str, value: str, width: int = 0) -> Content:
     """"Label: value", the value wrapped (at `width`, when given) under its own start, so a
     long Cc list reads as one block beside its label."""
-    value = sanitize_line(value)
+    value = cut_line(sanitize_line(value))  # a 1 MB subject cached before it was cut
     indent = len(label) + 2
     if width - indent >= MIN_WRAP and cell_len(value) > width - indent:
         pieces = wrap_cells(value, width - indent)
@@ -266,9 +273,12 @@ class MessageView(VerticalScroll, can_focus=True):
     # ---- loading ----------------------------------------------------------------------------
 
     def show(self, summary: MessageSummary | None, raw: bytes | None = None, *,
-             allow_large: bool = False) -> None:
+             allow_large: bool = False, message: Message | None = None,
+             whole: bool = False) -> None:
         """Show a message: its raw bytes when the caller has them, else the cached body, else
-        the body fetched from the server (`allow_large`: even above `body_ask_above`)."""
+        the body fetched from the server (`allow_large`: even above `body_ask_above`).
+        `message` is `raw` already parsed (a change of mode parses nothing again); `whole`
+        renders all of a body otherwise cut for length."""
         self.summary = summary
         self.raw = raw
         self.shown = None
@@ -277,13 +287,15 @@ class MessageView(VerticalScroll, can_focus=True):
             self._draw_empty()
             return
         self._draw_headers_from_summary(summary)
+        self.query(".more").remove()
         self.query_one("#body", Static).update(Content("Loading…"))
-        self._load_body(summary, raw, self.mode, allow_large)
+        self._load_body(summary, raw, self.mode, allow_large, message, whole)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="render",
           description="render message")
     def _load_body(self, summary: MessageSummary, raw: bytes | None, mode: str,
-                   allow_large: bool) -> None:
+                   allow_large: bool, message: Message | None = None,
+                   whole: bool = False) -> None:
         from tui_mail.sync.bodies import NeedsConfirmation
 
         if raw is None:
@@ -306,7 +318,7 @@ class MessageView(VerticalScroll, can_focus=True):
             except CancelledError:
                 return
         try:
-            shown = render_shown(summary, raw, mode)
+            shown = render_shown(summary, raw, mode, message=message, whole=whole)
         except Exception as exc:  # a broken message must not take the app down
             self.post_message(self.Failed(
                 self, summary, f"This message could not be shown: {type(exc).__name__}: {exc}"))
@@ -415,7 +427,12 @@ class MessageView(VerticalScroll, can_focus=True):
             note = "html part (no plain text part)"
         if note:
             body = Content(f"[{note}]\n").stylize("$text-muted").append(body)
-        head = first_screens(body, FIRST_PAINT_LINES) if first else None
+        if shown.cut:
+            body = Content(f"[{shown.cut} Press {self._key('message.whole')} to show the rest.]"
+                           "\n\n").stylize("$text-warning").append(body)
+        self.query(".more").remove()
+        head = first_screens(body, FIRST_PAINT_LINES) if first or \
+            first_screens(body, 8 * FIRST_PAINT_LINES) is not None else None
         self.query_one("#body", Static).update(head if head is not None else body)
         self._set_part("#links", links_content(shown.links, link_notes(shown))
                        if head is None else Content(""))
@@ -427,10 +444,30 @@ class MessageView(VerticalScroll, can_focus=True):
         """The second step of a long body (unless another message is shown meanwhile)."""
         if self.shown is not shown:
             return
-        offset = self.scroll_y
-        self.query_one("#body", Static).update(body)
+        self._draw_more(shown, body, len(first_screens(body, FIRST_PAINT_LINES) or "") + 1)
         self._set_part("#links", links_content(shown.links, link_notes(shown)))
-        self.scroll_to(y=offset, animate=False)
+
+    def _draw_more(self, shown: Shown, body: Content, start: int) -> None:
+        """From `start` on, MORE_LINES lines of the body a frame, each slice in a Static of
+        its own after #body: Textual lays out a Static whole (about 0.3 s a thousand lines),
+        so a long body laid out at once held up every key (90 s for 500,000 lines)."""
+        if self.shown is not shown or start >= len(body.plain):
+            return
+        end = start - 1
+        for _ in range(MORE_LINES):
+            end = body.plain.find("\n", end + 1)
+            if end < 0:
+                end = len(body.plain)
+                break
+        self.mount(Static(body[start:end], classes="more"), before="#links")
+        self.call_after_refresh(self._draw_more, shown, body, end + 1)
+
+    def _key(self, action_id: str) -> str:
+        """The key that runs `action_id` now (the user's [keys] table may have changed it)."""
+        from tui_mail.ui.keys import BY_ID
+
+        keys = getattr(self.app, "_keymap", {}).get(action_id) or BY_ID[action_id].keys
+        return self.app.get_key_display(Binding(keys.split(",")[0], ""))
 
     def set_highlight(self, pattern: re.Pattern[str] | None) -> None:
         """Mark these words (a search's) in the body; redraws a message already shown (its
@@ -467,7 +504,14 @@ class MessageView(VerticalScroll, can_focus=True):
                 self._mode_before_raw = self.mode
             self.mode = mode
         if self.summary is not None:
-            self.show(self.summary, self.raw)
+            self.show(self.summary, self.raw, message=self.shown.message if self.shown else None)
+
+    def action_render_whole(self) -> None:
+        """Render all of a body cut for length (parsed already: only rendered again)."""
+        if self.shown is None or not self.shown.cut or self.summary is None:
+            self.notify("This message is shown whole already.")
+            return
+        self.show(self.summary, self.raw, message=self.shown.message, whole=True)
 
     def action_toggle_html(self) -> None:
         self._set_mode(Mode.HTML)

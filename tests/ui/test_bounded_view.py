@@ -1,0 +1,77 @@
+"""Issue 17 in the viewer: a body too long to show at once is cut with a note, `e` shows the
+rest; a long body is laid out a slice at a time (behaviour only: timings are benchmarks')."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from tui_mail.mail.render import HTML_LIMIT
+from tui_mail.model import Address, Flags, MessageSummary
+from tui_mail.ui.widgets.message_view import FIRST_PAINT_LINES, MessageView
+
+SUMMARY = MessageSummary(id=1, account="a", folder="INBOX", uid=1, message_id="<m@x>",
+                         subject="s", sender=Address("A", "a@example.org"),
+                         date=datetime(2024, 1, 1, tzinfo=UTC), flags=Flags(),
+                         has_attachment=False, size=0)
+
+
+def raw_message(body: str, content_type: str) -> bytes:
+    return ("From: a@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: {content_type}; charset=utf-8\r\n\r\n{body}").encode()
+
+
+class ViewApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield MessageView(id="message")
+
+
+async def shown_text(app: ViewApp, pilot) -> str:
+    view = app.query_one(MessageView)
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if view.shown is not None:
+            break
+    for _ in range(100):  # until every slice is mounted
+        before = len(view.query(".more"))
+        await pilot.pause()
+        if len(view.query(".more")) == before:
+            break
+    parts = [view.query_one("#body", Static)] + list(view.query(".more").results(Static))
+    return "\n".join(str(part.content) for part in parts)
+
+
+async def test_html_over_the_limit_shows_a_note_and_e_renders_the_rest() -> None:
+    html = "<p>first words</p>" + "<p>filler paragraph</p>" * (HTML_LIMIT // 22 + 10) \
+        + "<p>LAST WORDS</p>"
+    app = ViewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(MessageView)
+        view.focus()
+        view.show(SUMMARY, raw_message(html, "text/html"))
+        text = await shown_text(app, pilot)
+        assert "first words" in text and "LAST WORDS" not in text
+        assert "HTML part are shown. Press e to show the rest." in text
+        message = view.shown.message
+        await pilot.press("e")
+        text = await shown_text(app, pilot)
+        assert "LAST WORDS" in text and "Press e" not in text
+        assert view.shown.message is message  # rendered again, not parsed again
+
+
+async def test_a_long_body_is_laid_out_in_slices_after_its_first_screens() -> None:
+    body = "\r\n".join(f"line {i}" for i in range(2000)) + "\r\n"
+    app = ViewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(MessageView)
+        view.show(SUMMARY, raw_message(body, "text/plain"))
+        text = await shown_text(app, pilot)
+        assert str(view.query_one("#body", Static).content).count("\n") == FIRST_PAINT_LINES - 1
+        assert len(view.query(".more")) > 1
+        assert text.split("\n") == [f"line {i}" for i in range(2000)]
+        view.show(SUMMARY, raw_message("short\r\n", "text/plain"))
+        assert await shown_text(app, pilot) == "short"
+        assert not view.query(".more")
