@@ -217,8 +217,11 @@ class FetchBackend(Protocol):
         """Summaries in batches, in the order of `uids` (pass newest first for the list)."""
         ...
 
-    def fetch_bodies(self, folder: str, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
-        """Whole messages, without marking them read (\\Seen is never set by fetching)."""
+    def fetch_bodies(self, folder: str, uids: Sequence[int],
+                     agreed_size: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Whole messages, without marking them read (\\Seen is never set by fetching).
+        `agreed_size`: the listed size of a message the user chose to download, which may be
+        over the account's usual limit on what is accepted."""
         ...
 
     def set_flags(self, folder: str, uids: Sequence[int], flags: Iterable[str], add: bool) -> None:

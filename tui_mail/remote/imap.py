@@ -14,7 +14,7 @@ import select
 import socket
 import ssl
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -396,6 +396,10 @@ class ImapBackend:
 
     # -- plumbing -----------------------------------------------------------------------------
 
+    def _allowing(self, size: int) -> AbstractContextManager[None]:
+        wire = getattr(self._client, "wire", None)
+        return wire.allowing(size) if isinstance(wire, Wire) and size else nullcontext()
+
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:
         """Turn protocol and socket failures into user-facing errors naming the server."""
@@ -666,21 +670,24 @@ class ImapBackend:
                 )
             yield out
 
-    def fetch_bodies(self, folder: str, uids: Sequence[int]) -> Iterator[tuple[int, bytes]]:
+    def fetch_bodies(self, folder: str, uids: Sequence[int],
+                     agreed_size: int = 0) -> Iterator[tuple[int, bytes]]:
         """Whole messages. A folder selected a while ago may not show mail that arrived since
         (the server announces it with the next command's answer, after the FETCH): UIDs
-        missing from the answer are asked again once, after a fresh SELECT."""
+        missing from the answer are asked again once, after a fresh SELECT. `agreed_size`
+        (a message the user chose to download, of that listed size) raises the literal limit
+        for these FETCHes to it."""
         fresh = self._selected != (folder, True)
         self._select(folder, readonly=True)
         for chunk in _chunks(list(uids), 50):
-            with self._guard("FETCH bodies"):
+            with self._guard("FETCH bodies"), self._allowing(agreed_size):
                 data = self._client.fetch(list(chunk), ["BODY.PEEK[]"])
             missing = [uid for uid in chunk if b"BODY[]" not in data.get(uid, {})]
             if missing and not fresh:
                 self._selected = None
                 self._select(folder, readonly=True)
                 fresh = True
-                with self._guard("FETCH bodies"):
+                with self._guard("FETCH bodies"), self._allowing(agreed_size):
                     data.update(self._client.fetch(missing, ["BODY.PEEK[]"]))
             for uid in chunk:
                 item = data.get(uid)

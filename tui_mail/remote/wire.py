@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import socket
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 from tui_mail.errors import ProtocolViolation, ServerTimeout
 
@@ -137,6 +138,18 @@ class Wire:
                 self._buf.clear()
                 self._scanned = 0
                 return line
+
+    @contextmanager
+    def allowing(self, size: int) -> Iterator[None]:
+        """A larger literal for the commands of the block: a message the user agreed to
+        download at the size the server listed for it (with a little room for the difference
+        between RFC822.SIZE and what is sent), never more."""
+        saved = self.literal_limit
+        self.literal_limit = max(saved, size + size // 16 + LITERAL_SLACK)
+        try:
+            yield
+        finally:
+            self.literal_limit = saved
 
     def check_literal(self, size: int) -> None:
         if size > self.literal_limit:

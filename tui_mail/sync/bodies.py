@@ -243,8 +243,9 @@ class BodyFetcher:
                 self._on_connection(True, None)
             try:
                 started = time.monotonic()
-                raw = next((got for uid, got in self._backend.fetch_bodies(row.folder, [row.uid])
-                            if uid == row.uid), None)
+                fetched = self._backend.fetch_bodies(row.folder, [row.uid],
+                                                     agreed_size=row.size)
+                raw = next((got for uid, got in fetched if uid == row.uid), None)
             except ConnectError as exc:
                 self._drop_connection()
                 if attempt == 2:  # a kept connection may have gone stale: one fresh try
