@@ -20,6 +20,7 @@ never closed by its own end tag) is kept.
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 
@@ -261,8 +262,10 @@ class _Stripper(HTMLParser):
             for item in self.out)
 
 
+@functools.lru_cache(maxsize=2)
 def strip_hidden(html: str) -> str:
-    """`html` without its hidden elements (see the module's docstring)."""
+    """`html` without its hidden elements (see the module's docstring). Cached: the text and
+    the link check of one message read the same HTML."""
     parser = _Stripper()
     try:
         parser.feed(html)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from tui_mail.mail.links import deceptive_links
-from tui_mail.mail.render import render_headers, render_message
+from tui_mail.mail.render import bounded_html, render_headers, render_message
 from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.mail.trust import attachment_label
 from tui_mail.model import Message
@@ -49,8 +49,8 @@ def message_as_text(msg: Message, *, prefer_html: bool = False, width: int | Non
     if body.links:
         lines.append("")
         lines.append("Links:")
-        notes = deceptive_links(msg.html_body) if body.source == "html" and msg.html_body \
-            else {}
+        notes = deceptive_links(bounded_html(msg.html_body, whole)) \
+            if body.source == "html" and msg.html_body else {}
         lines.extend(f"  [{n}] {url}" + (f"  ⚠ {notes[url]}" if url in notes else "")
                      for n, url in enumerate(body.links, 1))
     if msg.defects:

@@ -61,6 +61,8 @@ class Shown:
     quote_depths: tuple[int, ...] = ()  # one per line of `body`, empty for raw source
     headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     cut: str = ""  # the body is rendered only in part: what was left out (mail.render)
+    # {url: "text shows paypal.com"}: links of the HTML shown whose text shows another host
+    link_notes: dict[str, str] = field(default_factory=dict)
 
 
 def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
@@ -76,8 +78,15 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
     rendered = mail.render_message(message, prefer_html=mode == Mode.HTML, mark_links=True,
                                    whole=whole)
     links = tuple(sanitize_line(link) for link in rendered.links)
+    notes: dict[str, str] = {}
+    if rendered.source == "html" and message.html_body:
+        from tui_mail.mail.links import deceptive_links
+        from tui_mail.mail.render import bounded_html
+
+        notes = deceptive_links(bounded_html(message.html_body, whole))
     return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
-                 rendered.quote_depths, tuple(mail.render_headers(message)), rendered.cut)
+                 rendered.quote_depths, tuple(mail.render_headers(message)), rendered.cut,
+                 notes)
 
 
 _QUOTE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)+")
@@ -259,6 +268,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self._wrap_width = 0
         self._highlight: re.Pattern[str] | None = None
         self._body_cache: tuple[Shown, int, Content] | None = None  # the body laid out
+        self.laid_out = False  # every slice of the shown body is mounted (see _draw_more)
         self._resize_timer: Timer | None = None
         # A lone `g` is the group reply of the screen the view is on.
         self._chord = TopChord(self, "message.top_chord", self.action_scroll_body_top, lambda: (
@@ -437,6 +447,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self._set_part("#links", links_content(shown.links, link_notes(shown))
                        if head is None else Content(""))
         self.scroll_home(animate=False)
+        self.laid_out = head is None
         if head is not None:
             self.call_after_refresh(self._draw_rest, shown, body)
 
@@ -451,7 +462,10 @@ class MessageView(VerticalScroll, can_focus=True):
         """From `start` on, MORE_LINES lines of the body a frame, each slice in a Static of
         its own after #body: Textual lays out a Static whole (about 0.3 s a thousand lines),
         so a long body laid out at once held up every key (90 s for 500,000 lines)."""
-        if self.shown is not shown or start >= len(body.plain):
+        if self.shown is not shown:
+            return
+        if start >= len(body.plain):
+            self.laid_out = True
             return
         end = start - 1
         for _ in range(MORE_LINES):
@@ -595,47 +609,49 @@ def unavailable_text(summary: MessageSummary, error: Exception) -> str:
     return text
 
 
+MAX_LISTED = 100  # attachments or links listed under a body; the pickers (a, o) list them all
+
+
+def _listing(title: str, rows: Sequence[tuple[str, str]], total: int, rest: str) -> Content:
+    """`title`, then a line per (text, warning) row, the warning in the warning colour; when
+    `total` is more than the rows, a last line says how many more `rest` shows."""
+    parts = [title]
+    spans: list[Span] = []
+    end = len(title)
+    for text, warning in rows:
+        line = f"\n{text}  {warning}" if warning else f"\n{text}"
+        end += len(line)
+        if warning:
+            spans.append(Span(end - len(warning), end, "bold $text-warning"))
+        parts.append(line)
+    if total > len(rows):
+        parts.append(f"\n  … and {total - len(rows)} more ({rest})")
+    return Content("".join(parts)).add_spans(spans)
+
+
 def attachments_content(attachments: Sequence[Attachment]) -> Content:
     if not attachments:
         return Content("")
     from tui_mail.mail.trust import attachment_label
 
-    lines = [f"📎 {len(attachments)} attachment{'s' if len(attachments) != 1 else ''} (a):"]
-    spans: list[Span] = []
-    for i, attachment in enumerate(attachments, 1):
-        name = sanitize_line(attachment.filename)
-        ctype = sanitize_line(attachment.content_type)
-        lines.append(f"  {i}. {name}  ({ctype}, {format_size(attachment.size)})")
-        warning = attachment_label(attachment)
-        if warning:
-            lines[-1] += f"  {warning}"
-            spans.append(Span(len("\n".join(lines)) - len(warning), len("\n".join(lines)),
-                              "bold $text-warning"))
-    return Content("\n".join(lines)).add_spans(spans)
+    rows = [(f"  {i}. {sanitize_line(a.filename)}  ({sanitize_line(a.content_type)}, "
+             f"{format_size(a.size)})", attachment_label(a))
+            for i, a in enumerate(attachments[:MAX_LISTED], 1)]
+    title = f"📎 {len(attachments)} attachment{'s' if len(attachments) != 1 else ''} (a):"
+    return _listing(title, rows, len(attachments), "a lists them all")
 
 
 def links_content(links: Sequence[str], notes: dict[str, str] | None = None) -> Content:
     """The numbered links; one whose text shows another host is marked "⚠ text shows …"."""
     if not links:
         return Content("")
-    lines = ["Links (o):"]
-    spans: list[Span] = []
-    for i, link in enumerate(links, 1):
-        lines.append(f"  [{i}] {link}")
-        note = (notes or {}).get(link)
-        if note:
-            lines[-1] += f"  ⚠ {note}"
-            end = len("\n".join(lines))
-            spans.append(Span(end - len(note) - 2, end, "bold $text-warning"))
-    return Content("\n".join(lines)).add_spans(spans)
+    notes = notes or {}
+    rows = [(f"  [{i}] {link}", f"⚠ {notes[link]}" if link in notes else "")
+            for i, link in enumerate(links[:MAX_LISTED], 1)]
+    return _listing("Links (o):", rows, len(links), "o lists them all")
 
 
 def link_notes(shown: Shown) -> dict[str, str]:
     """{url: "text shows paypal.com"} for the links of an HTML body that show one host in
-    their text and lead to another (mail.links.deceptive_links, cached)."""
-    message = shown.message
-    if message is None or shown.source != "html" or not message.html_body:
-        return {}
-    from tui_mail.mail.links import deceptive_links
-
-    return deceptive_links(message.html_body)
+    their text and lead to another (found by the worker: mail.links.deceptive_links)."""
+    return shown.link_notes if shown.source == "html" else {}
