@@ -93,6 +93,30 @@ def test_html_over_the_limit_is_rendered_up_to_it_with_a_note_and_whole_on_reque
     assert "LAST" in whole.text and whole.cut == ""
 
 
+def test_markup_dense_html_is_cut_by_its_tags_before_its_size_and_links_past_the_cut_are_not_read(
+        ) -> None:
+    """What HTML costs goes by the tag: 20,000 tags in 100 KB are cut at the tag limit."""
+    from tui_mail.mail.render import HTML_LIMIT, HTML_TAG_LIMIT, render_headers, render_message
+
+    tail = '<a href="https://evil.example/">https://bank.example/</a>'
+    html = "<b>x</b>" * HTML_TAG_LIMIT + tail
+    assert len(html) < HTML_LIMIT
+    msg = parse_message(_text_message(html, "text/html"))
+    cut = render_message(msg)
+    assert "HTML part are shown" in cut.cut and "evil.example" not in cut.links
+    assert not any("bank.example" in value for _label, value in render_headers(msg))
+    whole = render_message(msg, whole=True)
+    assert whole.cut == "" and "https://evil.example/" in whole.links
+
+
+def test_a_newsletter_is_rendered_whole() -> None:
+    from tui_mail.mail.render import render_message
+
+    html = "<table><tr><td><p>Hello <a href='https://example.org/a'>there</a></p></td></tr>" \
+        "</table>" * 150
+    assert render_message(parse_message(_text_message(html, "text/html"))).cut == ""
+
+
 def test_text_over_the_limit_is_cut_at_a_line_with_a_note() -> None:
     from tui_mail.mail.render import TEXT_LIMIT, render_message
 

@@ -76,3 +76,21 @@ async def test_a_long_body_is_laid_out_in_slices_after_its_first_screens() -> No
         view.show(SUMMARY, raw_message("short\r\n", "text/plain"))
         assert await shown_text(app, pilot) == "short"
         assert not view.query(".more")
+
+
+def test_the_attachment_and_link_lists_under_a_body_stop_at_a_hundred_and_say_how_many_more(
+        ) -> None:
+    from tui_mail.model import Attachment
+    from tui_mail.ui.widgets.message_view import MAX_LISTED, attachments_content, links_content
+
+    attachments = [Attachment(f"part{i}.exe", "application/pdf", 10, i)
+                   for i in range(MAX_LISTED + 50)]
+    listed = attachments_content(attachments).plain.split("\n")
+    assert listed[0] == f"📎 {MAX_LISTED + 50} attachments (a):"
+    assert listed[MAX_LISTED].startswith(f"  {MAX_LISTED}. part{MAX_LISTED - 1}.exe")
+    assert "⚠" in listed[1]  # the warnings stay on the lines shown
+    assert listed[-1] == "  … and 50 more (a lists them all)"
+    links = [f"https://example.org/{i}" for i in range(MAX_LISTED + 1)]
+    shown = links_content(links, {links[0]: "text shows bank.example"}).plain.split("\n")
+    assert shown[1] == "  [1] https://example.org/0  ⚠ text shows bank.example"
+    assert shown[-1] == "  … and 1 more (o lists them all)"
