@@ -123,3 +123,22 @@ def test_an_mbox_named_with_escape_sequences_is_never_echoed_raw(tui_mail: TuiMa
     assert "\x1b" not in found.stdout and "[local/EvilBox]" in found.stdout
     missing = tui_mail("import", str(hostile.with_name("Gone\x1b[2J.mbox")))
     assert missing.returncode != 0 and "\x1b" not in missing.stderr
+
+
+def test_show_reports_authentication_by_the_named_accounts_server_only(tui_mail: TuiMail,
+                                                                       tmp_path: Path) -> None:
+    tui_mail.config.write_text(
+        '[accounts.work]\naddress = "me@example.net"\nauthserv_id = "mx.example.net"\n\n'
+        '[accounts.work.incoming]\nprotocol = "imap"\nhost = "127.0.0.1"\n'
+        'security = "tls"\npassword_command = "printf x"\n')
+    eml = tmp_path / "bank.eml"
+    eml.write_bytes(b"Authentication-Results: mx.example.net; dmarc=pass header.from=bank.example"
+                    b"\r\nAuthentication-Results: mx.bank.example; dmarc=fail\r\n"
+                    b"From: Bank <news@bank.example>\r\nSubject: statement\r\n\r\nbody\r\n")
+    ours = tui_mail("show", "--account", "work", str(eml))
+    assert ours.returncode == 0, ours.output
+    assert "Verified: bank.example (dmarc=pass)" in ours.stdout
+    unknown = tui_mail("show", str(eml))  # no Received by a server: nothing is believed
+    assert "erified" not in unknown.stdout
+    missing = tui_mail("show", "--account", "nobody", str(eml))
+    assert missing.returncode != 0 and "nobody" in missing.stderr

@@ -18,6 +18,10 @@ def register(sub: Any) -> None:
     show.add_argument("file", help="an .eml file, or - for standard input")
     show.add_argument("--html", action="store_true", help="render the HTML part when there is one")
     show.add_argument("--raw", action="store_true", help="print the raw source (made safe)")
+    show.add_argument("--account", metavar="NAME",
+                      help="say whether the sender passed authentication according to this "
+                      "account's server (its authserv_id); without it, the server that "
+                      "received the message last, if it wrote Authentication-Results")
     show.add_argument("--whole", action="store_true",
                       help="print all of a body too long to render at once (HTML over 200 KB,"
                       " text over 1 MB), which is otherwise cut with a note")
@@ -104,8 +108,10 @@ def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.raw:
         text = render_raw(raw) + "\n"
     else:
+        authserv_id = ctx.config().account(args.account).authserv_id if args.account else None
         text = message_as_text(parse_message(raw), prefer_html=args.html, whole=args.whole,
-                               rest_hint="--whole shows the rest.")
+                               rest_hint="--whole shows the rest.", raw=raw,
+                               authserv_id=authserv_id)
     sys.stdout.write(text)
     return 0
 

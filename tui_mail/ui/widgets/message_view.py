@@ -9,7 +9,6 @@ body of the message screen.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
@@ -31,7 +30,7 @@ from textual.worker import get_current_worker
 from tui_mail.errors import CacheError, ConnectError, TuiMailError
 from tui_mail.mail.formats import HEADER_DATE
 from tui_mail.mail.headers import cut_line
-from tui_mail.model import Address, Attachment, Message, MessageSummary
+from tui_mail.model import Attachment, Message, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text, wrap_cells
@@ -66,9 +65,12 @@ class Shown:
 
 
 def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
-                 message: Message | None = None, whole: bool = False) -> Shown:
+                 message: Message | None = None, whole: bool = False,
+                 authserv_id: str | None = None) -> Shown:
     """Parse (unless `message` is the one already parsed from `raw`) and render: pure and
-    blocking, call it from a thread. `whole`: all of a body too long to render at once."""
+    blocking, call it from a thread. `whole`: all of a body too long to render at once.
+    `authserv_id`: the account's own server, whose Authentication-Results the header block
+    reports (None: discovered from the message; see mail.authresults)."""
     from tui_mail import mail
 
     if mode == Mode.RAW:
@@ -85,8 +87,9 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
 
         notes = deceptive_links(bounded_html(message.html_body, whole))
     return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
-                 rendered.quote_depths, tuple(mail.render_headers(message)), rendered.cut,
-                 notes)
+                 rendered.quote_depths,
+                 tuple(mail.render_headers(message, raw=raw, authserv_id=authserv_id)),
+                 rendered.cut, notes)
 
 
 _QUOTE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)+")
@@ -179,26 +182,6 @@ def authserv_id_of(app: object, account: str) -> str | None:
         if candidate.name == account:
             return getattr(candidate, "authserv_id", None)
     return None
-
-
-@functools.lru_cache(maxsize=2)
-def auth_rows(raw: bytes, from_: tuple[Address, ...], authserv_id: str | None
-              ) -> tuple[tuple[str, str], ...]:
-    """The "Verified"/"Not verified" line for a message (see mail.authresults); cached, so a
-    redraw (a resize, a search's marks) does not read the headers again."""
-    from tui_mail.mail.authresults import authentication_rows
-
-    return tuple(authentication_rows(raw, from_, authserv_id))
-
-
-def with_auth_rows(headers: Sequence[tuple[str, str]], extra: Sequence[tuple[str, str]]
-                   ) -> list[tuple[str, str]]:
-    """`headers` with `extra` put after From and its warnings."""
-    rows = list(headers)
-    at = next((i for i, (label, _) in enumerate(rows)
-               if i and label not in WARNING_LABELS), len(rows))
-    rows[at:at] = extra
-    return rows
 
 
 class MessageView(VerticalScroll, can_focus=True):
@@ -299,13 +282,14 @@ class MessageView(VerticalScroll, can_focus=True):
         self._draw_headers_from_summary(summary)
         self.query(".more").remove()
         self.query_one("#body", Static).update(Content("Loading…"))
-        self._load_body(summary, raw, self.mode, allow_large, message, whole)
+        self._load_body(summary, raw, self.mode, allow_large, message, whole,
+                        authserv_id_of(self.app, summary.account))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="render",
           description="render message")
     def _load_body(self, summary: MessageSummary, raw: bytes | None, mode: str,
                    allow_large: bool, message: Message | None = None,
-                   whole: bool = False) -> None:
+                   whole: bool = False, authserv_id: str | None = None) -> None:
         from tui_mail.sync.bodies import NeedsConfirmation
 
         if raw is None:
@@ -328,7 +312,8 @@ class MessageView(VerticalScroll, can_focus=True):
             except CancelledError:
                 return
         try:
-            shown = render_shown(summary, raw, mode, message=message, whole=whole)
+            shown = render_shown(summary, raw, mode, message=message, whole=whole,
+                                 authserv_id=authserv_id)
         except Exception as exc:  # a broken message must not take the app down
             self.post_message(self.Failed(
                 self, summary, f"This message could not be shown: {type(exc).__name__}: {exc}"))
@@ -414,12 +399,8 @@ class MessageView(VerticalScroll, can_focus=True):
         message = shown.message
         self._wrap_width = self.scrollable_content_region.width
         if shown.headers:
-            headers = shown.headers
-            if self.raw is not None and message is not None and self.summary is not None:
-                headers = with_auth_rows(headers, auth_rows(
-                    self.raw, message.from_, authserv_id_of(self.app, self.summary.account)))
             rows = [header_content(label, value, self._wrap_width)
-                    for label, value in headers]
+                    for label, value in shown.headers]
             self.query_one("#headers", Static).update(
                 mark_words(Content("\n").join(rows), self._highlight))
         # The raw source has every header itself: the summary above it would only repeat them.
