@@ -14,6 +14,7 @@ reads commands on its standard input, to do what happens to a user during a day:
     deliver [SUBJECT]     new mail from a correspondent (a plain text message)
     big                   a message larger than body_size_cap (3 MB), to open
     html                  an HTML-only newsletter
+    eml FILE              a message file put in INBOX as it is (benchmarks/hostile.py makes some)
     stop dovecot | start dovecot | restart dovecot   (with --imap: also stop imap | start imap)
     stop postfix | start postfix
     inbox [FOLDER]        what the server holds (subject and flags)
@@ -107,6 +108,14 @@ def run(command: str, rest: str, world: MailWorld, servers: Any, count: int) -> 
         world.deliver(rest or "Newsletter", "",
                       html="<html><body><h1>News</h1><p>Only <b>HTML</b> here.</p>"
                            "<p><a href='https://example.com/read'>Read more</a></p></body></html>")
+    elif command == "eml" and rest:
+        client = world.imap()  # as another client: APPEND puts the file as it is in INBOX
+        try:
+            typ, data = client.append("INBOX", None, None, Path(rest).expanduser().read_bytes())
+            if typ != "OK":
+                raise RuntimeError(f"APPEND refused: {data!r}")
+        finally:
+            client.logout()
     elif command in ("stop", "start", "restart") and rest in ("dovecot", "postfix", "imap"):
         server = {"dovecot": servers.dovecot, "postfix": servers.postfix,
                   "imap": world.imap_server or servers.dovecot}[rest]

@@ -94,3 +94,26 @@ def test_the_attachment_and_link_lists_under_a_body_stop_at_a_hundred_and_say_ho
     shown = links_content(links, {links[0]: "text shows bank.example"}).plain.split("\n")
     assert shown[1] == "  [1] https://example.org/0  ⚠ text shows bank.example"
     assert shown[-1] == "  … and 1 more (o lists them all)"
+
+
+async def test_a_message_of_too_many_parts_says_in_the_viewer_that_the_rest_are_not_shown(
+        ) -> None:
+    from tui_mail.mail.parse import MAX_PARTS
+
+    parts = "".join(f'--P\r\nContent-Type: application/octet-stream\r\nContent-Disposition: '
+                    f'attachment; filename="p{i}.bin"\r\n\r\ndata\r\n'
+                    for i in range(MAX_PARTS + 5))
+    raw = ('From: a@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: '
+           'multipart/mixed; boundary="P"\r\n\r\n--P\r\nContent-Type: text/plain\r\n\r\n'
+           f'The text.\r\n{parts}--P--\r\n').encode()
+    app = ViewApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        view = app.query_one(MessageView)
+        view.show(SUMMARY, raw)
+        await shown_text(app, pilot)
+        notes = str(view.query_one("#notes", Static).content)
+        assert notes.startswith("Notes on this message:")
+        assert f"more than {MAX_PARTS:,} MIME parts" in notes and "not shown" in notes
+        view.show(SUMMARY, raw_message("short\r\n", "text/plain"))
+        await shown_text(app, pilot)
+        assert not view.query_one("#notes", Static).display

@@ -14,20 +14,20 @@ from tui_mail.ui.screens.picker import AttachmentPicker, LinkPicker
 from tui_mail.ui.widgets.message_view import MessageView
 
 RAW = (
-    "Received: from relay.bad.example by mx.example.net (Postfix) with ESMTPS id 1;\r\n"
-    "\tMon, 1 Jan 2024 00:00:00 +0000\r\n"
-    "Authentication-Results: mx.example.net; dkim=pass header.d=bad.example;\r\n"
-    " spf=pass smtp.mailfrom=bounce@bad.example; dmarc=fail header.from=paypal.com\r\n"
-    "Authentication-Results: mx.paypal.com; dmarc=pass header.from=paypal.com\r\n"
-    'From: "service@paypal.com [@click=app.quit]x[/]" <service@paypal.com>\r\n'
-    "To: you@example.org\r\nSubject: Your account\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
-    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
-    "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
-    '<p>Log in at <a href="https://evil.example/login">https://paypal.com/login</a>'
-    '<span style="font-size:0">zzhiddenzz</span> now.</p>\r\n'
-    "--b\r\nContent-Type: application/octet-stream\r\n"
-    'Content-Disposition: attachment; filename="invoice.pdf      .exe"\r\n\r\nMZ\r\n--b--\r\n'
-).encode()
+    b"Received: from relay.bad.example by mx.example.net (Postfix) with ESMTPS id 1;\r\n"
+    b"\tMon, 1 Jan 2024 00:00:00 +0000\r\n"
+    b"Authentication-Results: mx.example.net; dkim=pass header.d=bad.example;\r\n"
+    b" spf=pass smtp.mailfrom=bounce@bad.example; dmarc=fail header.from=paypal.com\r\n"
+    b"Authentication-Results: mx.paypal.com; dmarc=pass header.from=paypal.com\r\n"
+    b'From: "service@paypal.com [@click=app.quit]x[/]" <service@paypal.com>\r\n'
+    b"To: you@example.org\r\nSubject: Your account\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+    b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    b"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+    b'<p>Log in at <a href="https://evil.example/login">https://paypal.com/login</a>'
+    b'<span style="font-size:0">zzhiddenzz</span> now.</p>\r\n'
+    b"--b\r\nContent-Type: application/octet-stream\r\n"
+    b'Content-Disposition: attachment; filename="invoice.pdf      .exe"\r\n\r\nMZ\r\n--b--\r\n'
+)
 
 SPOOFED_NAME = RAW.replace(b'"service@paypal.com [@click=app.quit]x[/]" <service@paypal.com>',
                            b'"service@paypal.com [@click=app.quit]x[/]" <evil@x.ru>')

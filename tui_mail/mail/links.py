@@ -7,6 +7,7 @@ literal text. Only http(s), ftp and mailto links are found (the schemes `html.py
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterable, Iterator
@@ -109,10 +110,8 @@ _SHOWN_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 def _ascii_host(host: str) -> str:
     host = host.lower().strip(".")
-    try:
+    with contextlib.suppress(UnicodeError, ValueError):
         host = host.encode("idna").decode("ascii")
-    except (UnicodeError, ValueError):
-        pass
     return host.removeprefix("www.")
 
 

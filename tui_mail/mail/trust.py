@@ -16,26 +16,30 @@ import re
 from tui_mail.model import Address, Attachment
 
 # Extensions a desktop runs, installs or opens with a script host when the file is opened.
-RISKY_EXTENSIONS = frozenset("""
-    exe scr com pif bat cmd vbs vbe js jse wsf wsh hta msi msp mst jar ps1 psm1 lnk reg cpl
-    dll ocx sys inf scf url iso img vhd vhdx apk app dmg pkg sh bash command desktop
-    appimage docm xlsm pptm dotm xltm chm gadget application msc svg html htm xhtml shtml
-""".split())
+RISKY_EXTENSIONS = frozenset({
+    "exe", "scr", "com", "pif", "bat", "cmd", "vbs", "vbe", "js", "jse", "wsf", "wsh", "hta",
+    "msi", "msp", "mst", "jar", "ps1", "psm1", "lnk", "reg", "cpl", "dll", "ocx", "sys", "inf",
+    "scf", "url", "iso", "img", "vhd", "vhdx", "apk", "app", "dmg", "pkg", "sh", "bash",
+    "command", "desktop", "appimage", "docm", "xlsm", "pptm", "dotm", "xltm", "chm", "gadget",
+    "application", "msc", "svg", "html", "htm", "xhtml", "shtml"
+})
 # What a victim expects to open: a document, a picture, a sound.
-DOCUMENT_EXTENSIONS = frozenset("""
-    pdf doc docx xls xlsx ppt pptx odt ods odp rtf txt csv jpg jpeg png gif bmp tif tiff
-    heic webp mp3 mp4 wav m4a mov avi ics vcf eml
-""".split())
-_COMPRESSION = frozenset("gz bz2 xz zst z lz lzma br".split())
+DOCUMENT_EXTENSIONS = frozenset({
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf", "txt",
+    "csv", "jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "heic", "webp", "mp3", "mp4",
+    "wav", "m4a", "mov", "avi", "ics", "vcf", "eml"
+})
+_COMPRESSION = frozenset({"gz", "bz2", "xz", "zst", "z", "lz", "lzma", "br"})
 _EXT = re.compile(r"^[A-Za-z0-9]{1,8}$")
 # Declared types that say "run me" whatever the name says.
-_EXECUTABLE_TYPES = frozenset("""
-    application/x-msdownload application/x-msdos-program application/x-dosexec
-    application/x-executable application/x-ms-installer application/x-msi
-    application/vnd.microsoft.portable-executable application/x-sh application/x-shellscript
-    application/hta application/x-ms-shortcut application/java-archive
-    application/x-java-archive application/javascript text/javascript application/x-bat
-""".split())
+_EXECUTABLE_TYPES = frozenset({
+    "application/x-msdownload", "application/x-msdos-program", "application/x-dosexec",
+    "application/x-executable", "application/x-ms-installer", "application/x-msi",
+    "application/vnd.microsoft.portable-executable", "application/x-sh",
+    "application/x-shellscript", "application/hta", "application/x-ms-shortcut",
+    "application/java-archive", "application/x-java-archive", "application/javascript",
+    "text/javascript", "application/x-bat"
+})
 # Declared types too generic to disagree with anything.
 
 

@@ -13,8 +13,6 @@ import os
 import stat
 from pathlib import Path
 
-from tui_mail.words import plural
-
 _MAX_ENTRIES = 1000  # the data folder holds a handful of files; never walk a huge tree
 
 
@@ -62,5 +60,5 @@ def closed_up_notice(data_dir: Path, changed: list[Path]) -> str:
     """What to tell the user once: their mail was readable by others, and now is not."""
     return (
         f"Your mail in {data_dir} could be read by other users of this machine (an earlier "
-        f"version left {plural(len(changed), 'file or folder')} so); it is now yours alone."
+        f"version left {len(changed)} of its files and folders so); it is now yours alone."
     )

@@ -199,6 +199,7 @@ class MessageView(VerticalScroll, can_focus=True):
         & > #attachments { color: $text-secondary; }
         & > #body { padding-top: 1; }
         & > #links { color: $text-muted; padding-top: 1; }
+        & > #notes { color: $text-muted; padding-top: 1; }
     }
     """
 
@@ -262,6 +263,7 @@ class MessageView(VerticalScroll, can_focus=True):
         yield Static(Content(""), id="attachments")
         yield Static(Content(""), id="body")
         yield Static(Content(""), id="links")
+        yield Static(Content(""), id="notes")
 
     # ---- loading ----------------------------------------------------------------------------
 
@@ -375,6 +377,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self.query_one("#headers", Static).update(Content(""))
         self._set_part("#attachments", Content(""))
         self._set_part("#links", Content(""))
+        self._set_part("#notes", Content(""))
         self.query_one("#body", Static).update(Content("No message selected."))
 
     def _draw_headers_from_summary(self, summary: MessageSummary) -> None:
@@ -385,6 +388,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self.query_one("#headers", Static).update(Content("\n").join(rows))
         self._set_part("#attachments", Content(""))
         self._set_part("#links", Content(""))
+        self._set_part("#notes", Content(""))
 
     def _set_part(self, selector: str, content: Content) -> None:
         part = self.query_one(selector, Static)
@@ -407,6 +411,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self.query_one("#headers").display = shown.mode != Mode.RAW
         self._set_part("#attachments", mark_words(
             attachments_content(message.attachments if message else ()), self._highlight))
+        self._set_part("#notes", notes_content(message.defects if message else ()))
         cache = self._body_cache
         if cache is None or cache[0] is not shown or cache[1] != self._wrap_width:
             cache = (shown, self._wrap_width,
@@ -620,6 +625,18 @@ def attachments_content(attachments: Sequence[Attachment]) -> Content:
             for i, a in enumerate(attachments[:MAX_LISTED], 1)]
     title = f"📎 {len(attachments)} attachment{'s' if len(attachments) != 1 else ''} (a):"
     return _listing(title, rows, len(attachments), "a lists them all")
+
+
+MAX_NOTES = 10
+
+
+def notes_content(defects: Sequence[str]) -> Content:
+    """What parsing noticed (broken MIME, parts left out), after everything else: the reader
+    is told why a message looks incomplete."""
+    if not defects:
+        return Content("")
+    rows = [(f"  - {sanitize_line(d)}", "") for d in defects[:MAX_NOTES]]
+    return _listing("Notes on this message:", rows, len(defects), "tui-mail show lists them all")
 
 
 def links_content(links: Sequence[str], notes: dict[str, str] | None = None) -> Content:
