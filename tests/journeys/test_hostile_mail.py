@@ -27,12 +27,13 @@ pytestmark = [
 
 def phishing(subject: str) -> bytes:
     msg = EmailMessage()
-    msg["Received"] = ("from relay.evil.example (relay.evil.example [192.0.2.9]) by "
-                       "mx.example.test (Postfix) with ESMTPS id 4XyZ; "
-                       "Wed, 02 Dec 2026 08:00:00 +0000")
+    # As the server that delivered it wrote them: its verdict above its Received.
     msg["Authentication-Results"] = ("mx.example.test; dkim=none; spf=fail "
                                      "smtp.mailfrom=evil.example; dmarc=fail "
                                      "header.from=evil.example")
+    msg["Received"] = ("from relay.evil.example (relay.evil.example [192.0.2.9]) by "
+                       "mx.example.test (Postfix) with ESMTPS id 4XyZ; "
+                       "Wed, 02 Dec 2026 08:00:00 +0000")
     msg["From"] = '"service@paypal.example" <security@evil.example>'
     msg["To"] = "me@example.test"
     msg["Subject"] = f"{subject} \x1b]0;owned\x07locked\u2067 now"

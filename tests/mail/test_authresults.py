@@ -84,11 +84,16 @@ def test_a_forged_header_with_another_id_is_never_believed() -> None:
 
 
 def test_without_configuration_the_id_must_be_the_topmost_received_by_host() -> None:
-    ours = _raw(f"Received: from a.example (a.example [192.0.2.1])\r\n\tby {OURS.upper()} "
+    ours = _raw(f"Authentication-Results: {OURS}; dmarc=pass header.from=bank.example",
+                f"Received: from a.example (a.example [192.0.2.1])\r\n\tby {OURS.upper()} "
                 "(Postfix) with ESMTPS id 1; Mon, 1 Jan 2024 00:00:00 +0000",
-                f"Authentication-Results: {OURS}; dmarc=pass header.from=bank.example",
                 "Received: from x by mx.bank.example with SMTP")
     assert _rows(ours, None) == [("Verified", "bank.example (dmarc=pass)")]
+    # Below our server's Received it may have come with the message: a sender writes one
+    # naming our server, which (writing none itself) does not remove it.
+    smuggled = _raw(f"Received: from a.example by {OURS} with ESMTPS id 1",
+                    f"Authentication-Results: {OURS}; dmarc=pass header.from=bank.example")
+    assert _rows(smuggled, None) == []
     forged = _raw("Received: from a.example by mx.example.net with ESMTP",
                   "Authentication-Results: mx.bank.example; dmarc=pass")
     assert _rows(forged, None) == []

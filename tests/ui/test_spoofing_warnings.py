@@ -78,7 +78,13 @@ async def test_without_configuration_the_server_is_found_from_received():
     async with app.run_test(size=(120, 40)) as pilot:
         await show(pilot, RAW.replace(b"mx.example.net; dkim", b"mx.other.net; dkim"))
         assert "verified" not in screen_text(app).lower()
-        await show(pilot, RAW)
+        await show(pilot, RAW)  # our server's header, but below its Received: not believed
+        assert "verified" not in screen_text(app).lower()
+        received = RAW[:RAW.index(b"Authentication-Results")]
+        delivered = RAW.replace(received, b"", 1).replace(  # written above it, on delivery
+            b"Authentication-Results: mx.paypal.com", received + b"Authentication-Results: "
+            b"mx.paypal.com", 1)
+        await show(pilot, delivered)
         assert "Not verified: paypal.com (dmarc=fail" in screen_text(app)
 
 

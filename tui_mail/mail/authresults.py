@@ -2,10 +2,14 @@
 
 Anyone can write an Authentication-Results header into the mail they send, so only one is
 believed: the topmost one whose authserv-id is the user's own server's. That id is either
-configured for the account (`authserv_id`), or discovered: the authserv-id of the topmost
-Authentication-Results header counts only when it is the host named in the "by" clause of
-the topmost Received header (the server that delivered the message wrote both). Otherwise
-nothing is said: no line is better than a line an attacker wrote.
+configured for the account (`authserv_id`: the user says their server writes these headers,
+and such a server removes the ones that arrive bearing its id, RFC 8601 section 5), or
+discovered: an Authentication-Results header counts only when it stands above every Received
+header, and its authserv-id is the host named in the "by" clause of the topmost Received (the
+server that delivered the message wrote both, after every hop). A header below a Received can
+have come with the message: a sender can write one naming the user's server, and a server
+that writes none does not remove it. Otherwise nothing is said: no line is better than a line
+an attacker wrote.
 
 The sender's domain is verified when, in that header, DMARC passed for the From domain, or
 DKIM passed with a signing domain (header.d) aligned with it, or SPF passed for an envelope
@@ -159,11 +163,14 @@ def trusted_results(headers: list[tuple[str, str]],
     if authserv_id:
         wanted = authserv_id.lower().rstrip(".")
         return next((r for r in parsed if r.authserv_id == wanted), None)
-    if not parsed:
+    first = next((i for i, (n, _) in enumerate(headers) if n == "received"), None)
+    if first is None:
         return None
-    received = next((v for n, v in headers if n == "received"), "")
-    if received and _received_by(received) == parsed[0].authserv_id:
-        return parsed[0]
+    above = (parse_authentication_results(v) for n, v in headers[:first]
+             if n == "authentication-results")
+    topmost = next((r for r in above if r is not None), None)
+    if topmost is not None and _received_by(headers[first][1]) == topmost.authserv_id:
+        return topmost
     return None
 
 
