@@ -209,6 +209,7 @@ def connect(server: ServerConfig, creds: Credentials,
                 if not client.has_capability("STARTTLS"):
                     raise starttls_missing(server)
                 client.starttls(ssl_context(server))
+                wire.secured()
             try:
                 if creds.oauth2_token and (
                     client.has_capability("AUTH=OAUTHBEARER")

@@ -168,6 +168,7 @@ def connect(server: ServerConfig, creds: Credentials, *, apop: bool = False,
                     client.stls(ssl_context(server))
                 except poplib.error_proto as exc:
                     raise starttls_missing(server) from exc
+                wire.secured()
             _login(client, server, creds, apop)
         except poplib.error_proto as exc:
             _close_quietly(client)

@@ -81,8 +81,22 @@ class Wire:
 
     @property
     def buffered(self) -> bool:
-        """Bytes received and not read yet (a select() on the socket would not see them)."""
-        return bool(self._buf)
+        """A whole line received and not read yet (a select() on the socket would not see it).
+        Part of a line is not: reading it would wait for the rest, which select() waits for
+        (a server that sent half a line and stopped kept an IDLE loop spinning)."""
+        return b"\n" in self._buf
+
+    def secured(self) -> None:
+        """TLS was just started on the connection (STARTTLS, STLS): anything received before it
+        and not read yet came in clear text, where anyone on the way could have put it, and
+        must never be read as if it came over TLS."""
+        if self._buf:
+            self._buf.clear()
+            self._scanned = 0
+            raise ProtocolViolation(
+                f"{self.where}: the server sent more after agreeing to start TLS, in clear text "
+                "(an attempt to inject answers?); the connection was given up"
+            )
 
     def abort(self) -> None:
         """Unblock a receive in another thread: the socket is shut down, reads then fail."""
