@@ -147,11 +147,27 @@ def test_the_printable_parts_of_a_hostile_name_are_kept() -> None:
     assert clean_output(f"folder {HOSTILE}\n") == "folder EvilXexe\n"
 
 
-def test_tabs_newlines_and_a_progress_lines_carriage_returns_are_kept() -> None:
+def test_tabs_and_newlines_are_kept_and_a_carriage_return_never() -> None:
+    """A name starting with CR, printed as its own write by print("x:", name), would
+    otherwise overwrite the line; progress lines write their CRs under the guard."""
     assert clean_output("a\tb\nc\n") == "a\tb\nc\n"
-    assert clean_output("\rINBOX: fetch 3/10") == "\rINBOX: fetch 3/10"
-    assert clean_output("\r          \r") == "\r          \r"
-    assert clean_output("\rIN\rBOX\x1b[K 3/10") == "\rINBOX 3/10"
+    assert clean_output("\rEVIL") == "EVIL"
+    assert clean_output("\rIN\rBOX\x1b[K 3/10\r") == "INBOX 3/10"
+
+
+def test_the_sync_progress_line_rewrites_itself_with_its_text_cleaned() -> None:
+    from tui_mail.cli.sync import ProgressLine
+    from tui_mail.sync.events import SyncProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    line = ProgressLine(SafeStream(terminal))  # type: ignore[arg-type]
+    line(SyncProgress(account="work", folder=f"IN{HOSTILE}BOX", phase="headers", done=3,
+                      total=3))
+    assert terminal.getvalue().startswith("\rwork/INEvilXexeBOX: headers 3/3")
 
 
 def test_the_safe_stream_cleans_every_write_and_passes_the_rest_through() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_mail.cli.context import CliContext
+from tui_mail.cli.output import progress_stream
 from tui_mail.errors import TuiMailError, UsageError
 from tui_mail.mail.sanitize import sanitize_line
 
@@ -211,7 +212,8 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:
 
     def progress(done: int) -> None:
         if tty:
-            print(f"\rimported {done} messages", end="", file=sys.stderr, flush=True)
+            print(f"\rimported {done} messages", end="", file=progress_stream(sys.stderr),
+                  flush=True)
 
     store = _open_store(ctx)
     try:

@@ -6,8 +6,8 @@ So `main` puts a `SafeStream` in front of stdout and stderr before any subcomman
 before argparse, whose errors quote the arguments): every write passes through the sanitizer
 the interface uses (escape sequences, C0/C1 controls, DEL, bidi controls and invisible
 characters removed). Tabs and newlines are kept: scripts split on them. A carriage return is
-kept only at the start or the end of a write, which is where a progress line puts it; anywhere
-else it would let a name overwrite the line it is printed on.
+not: it would let a name overwrite the line it is printed on. A progress line, which rewrites
+itself with carriage returns, cleans its own text and writes to `progress_stream`.
 
 The interface itself (Textual) writes escape sequences on purpose: `main` takes the streams
 back before it starts.
@@ -23,16 +23,16 @@ from tui_mail.mail.sanitize import sanitize_text
 
 
 def clean_output(text: str) -> str:
-    """`text` made safe to write to a terminal, tabs, newlines and an edge CR kept."""
-    if not text:
+    """`text` made safe to write to a terminal, tabs and newlines kept."""
+    if text.isascii() and text.isprintable():  # the usual case, and the cheap one
         return text
-    lead = "\r" if text[0] == "\r" else ""
-    tail = "\r" if len(text) > 1 and text[-1] == "\r" else ""
-    core = text[len(lead): len(text) - len(tail)]
-    if core.isascii() and core.isprintable():  # the usual case, and the cheap one
-        return text
-    cleaned = "\t".join(sanitize_text(piece) for piece in core.split("\t"))
-    return lead + cleaned + tail
+    return "\t".join(sanitize_text(piece) for piece in text.split("\t"))
+
+
+def progress_stream(stream: TextIO) -> TextIO:
+    """The stream under a SafeStream: for a progress line's carriage returns, written with
+    text the caller has passed through `clean_output`."""
+    return stream.inner if isinstance(stream, SafeStream) else stream
 
 
 class SafeStream(io.TextIOBase):

@@ -8,6 +8,7 @@ import time
 from typing import Any, TextIO
 
 from tui_mail.cli.context import CliContext
+from tui_mail.cli.output import clean_output, progress_stream
 from tui_mail.errors import CacheError
 
 
@@ -29,7 +30,7 @@ class ProgressLine:
     """A `\\r`-updated line with counts and rate on a terminal; silent otherwise."""
 
     def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
+        self.stream = progress_stream(stream)  # its own "\r"s; the text is cleaned here
         self.live = stream.isatty()
         self.started = time.monotonic()
         self._last = 0.0
@@ -45,7 +46,7 @@ class ProgressLine:
             return
         self._last = now
         rate = event.done / max(now - self.started, 1e-6)
-        text = (
+        text = clean_output(
             f"{event.account}/{event.folder}: {event.phase} {event.done}/{event.total}"
             f" ({rate:,.0f}/s)"
         )
