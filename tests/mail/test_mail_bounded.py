@@ -144,3 +144,31 @@ def test_a_cut_body_says_so_in_the_text_tui_mail_show_prints() -> None:
     text = message_as_text(msg, rest_hint="--whole shows the rest.")
     assert "HTML part are shown. --whole shows the rest.]" in text
     assert "shows the rest" not in message_as_text(msg, whole=True)
+
+
+def test_newsletter_spacing_of_non_breaking_spaces_collapses_like_blank_lines() -> None:
+    from tui_mail.mail.render import render_message
+
+    html = "<p>top</p>" + "<p>&nbsp;</p>" * 50 + "<p>\u2800</p><p>bottom</p>"
+    text = render_message(parse_message(_text_message(html, "text/html"))).text
+    assert text.split("\n") == ["top", "", "bottom"]
+
+
+def test_a_huge_to_header_is_cut_for_show_as_for_the_viewer() -> None:
+    from tui_mail.mail.headers import MAX_HEADER_CHARS
+    from tui_mail.mail.render import render_headers
+
+    to = ", ".join(f"user{i}@example.org" for i in range(20_000))
+    raw = (f"From: a@example.org\r\nTo: {to}\r\nSubject: s\r\n\r\nbody\r\n").encode()
+    rows = dict(render_headers(parse_message(raw)))
+    assert len(rows["To"]) <= MAX_HEADER_CHARS and rows["To"].endswith("…")
+
+
+def test_a_reply_to_an_html_body_cut_for_length_says_what_it_left_out() -> None:
+    from tui_mail.mail.render import HTML_LIMIT
+    from tui_mail.mail.reply import readable_text
+
+    html = "<p>first</p>" + "<p>filler paragraph</p>" * (HTML_LIMIT // 22 + 10) + "<p>THE END</p>"
+    quoted = readable_text(parse_message(_text_message(html, "text/html")))
+    assert quoted.startswith("first") and "THE END" not in quoted
+    assert quoted.endswith("HTML part are quoted.]")

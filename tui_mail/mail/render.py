@@ -23,8 +23,9 @@ HTML_LIMIT = 200_000  # characters of HTML
 # dense as a tag every 7 characters reaches this one near 70 KB (about 0.3 s to render).
 HTML_TAG_LIMIT = 10_000
 TEXT_LIMIT = 1_000_000  # characters of text
-# Two or more blank (or blank-looking) lines in a row: shown as one.
-_BLANK_RUN = re.compile(r"\n(?:[ \t\r\f\v]*\n){2,}")
+# Two or more blank (or blank-looking: spaces of any kind, the braille blank) lines in a row:
+# shown as one. Newsletters space their blocks with <p>&nbsp;</p>.
+_BLANK_RUN = re.compile(r"\n(?:(?:[^\S\n]|\u2800)*\n){2,}")
 
 
 def quote_depth(line: str) -> int:
@@ -72,8 +73,7 @@ def _wrap(text: str, width: int) -> str:
 
 def collapse_blank_lines(text: str) -> str:
     """Runs of blank lines (or of lines holding only white space) made one blank line."""
-    return _BLANK_RUN.sub("\n\n", text) if "\n\n" in text or "\n " in text or "\n\t" in text \
-        or "\n\r" in text else text
+    return _BLANK_RUN.sub("\n\n", text)
 
 
 def _cut(text: str, limit: int, back: str) -> str:
@@ -144,7 +144,10 @@ def render_message(
 
 
 def _addresses(addrs: tuple[Address, ...]) -> str:
-    return sanitize_line(", ".join(str(a) for a in addrs))
+    """One line, cut like every header value (a To of 20,000 addresses is no list to read)."""
+    from tui_mail.mail.headers import cut_line
+
+    return cut_line(sanitize_line(", ".join(str(a) for a in addrs)))
 
 
 WARNING = "⚠ Warning"  # the label of a header-block line that warns of spoofing

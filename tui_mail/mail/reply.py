@@ -98,9 +98,6 @@ def _unique(addresses: Iterable[Address], exclude: Iterable[str] = ()) -> tuple[
     return tuple(out)
 
 
-_BLANK_RUN = re.compile(r"\n{3,}")
-
-
 def readable_text(original: Message) -> str:
     """The original's text as a reply quotes it and an inline forward carries it.
 
@@ -115,14 +112,16 @@ def readable_text(original: Message) -> str:
         return original.text_body.replace("\r\n", "\n")
     if not original.html_body:
         return ""
-    from tui_mail.mail.render import render_message  # html2text: only when it is needed
+    from tui_mail.mail.render import collapse_blank_lines, render_message  # html2text: on need
 
     rendered = render_message(original, prefer_html=True)
     lines = [line.rstrip() for line in rendered.text.split("\n")]
-    text = _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip("\n")
+    text = collapse_blank_lines("\n".join(lines)).strip("\n")
     shown = [f"[{n}] {url}" for n, url in enumerate(rendered.links, 1) if f"[{n}]" in text]
     if text and shown:
         text += "\n\n" + "\n".join(shown)
+    if text and rendered.cut:  # what the reader shows, and never a silent cut
+        text += f"\n\n[{rendered.cut.replace('are shown', 'are quoted')}]"
     return text
 
 
