@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from tui_mail.mail.formats import HEADER_DATE
@@ -43,6 +43,9 @@ class RenderedBody:
     source: Literal["text", "html"]
     quote_depths: tuple[int, ...]  # one per line of `text`
     cut: str = ""  # when only the start of a long body is rendered, a note that says so
+    # {url: "text shows paypal.com"}: the links of the HTML rendered whose text shows another
+    # host than they lead to (see link_notes)
+    link_notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def quoted_lines(self) -> tuple[int, ...]:
@@ -118,6 +121,7 @@ def render_message(
     or TEXT_LIMIT (text) characters is rendered up to there and `cut` says so.
     """
     html_links: tuple[str, ...] = ()
+    notes: dict[str, str] = {}
     cut = ""
     use_html = msg.html_body is not None and (prefer_html or msg.text_body is None)
     if use_html:
@@ -127,6 +131,7 @@ def render_message(
             cut = f"Only the first {_size(len(html))} of this {_size(len(full))} HTML part are shown."
         body, html_links = html_to_text(html)
         html_links = tuple(sanitize_line(u) for u in html_links)
+        notes = link_notes(msg, whole)
         source: Literal["text", "html"] = "html"
     else:
         body = collapse_blank_lines(msg.text_body or "")
@@ -140,7 +145,8 @@ def render_message(
     if width is not None and width > 8:
         text = _wrap(text, width)
     depths = tuple(quote_depth(line) for line in text.split("\n"))
-    return RenderedBody(text=text, links=links, source=source, quote_depths=depths, cut=cut)
+    return RenderedBody(text=text, links=links, source=source, quote_depths=depths, cut=cut,
+                        link_notes=notes)
 
 
 def _addresses(addrs: tuple[Address, ...]) -> str:
@@ -155,16 +161,24 @@ LINK_WARNING = "⚠ Link"
 MAX_LINK_WARNINGS = 3
 
 
-def spoofing_rows(msg: Message) -> list[tuple[str, str]]:
+def link_notes(msg: Message, whole: bool = False) -> dict[str, str]:
+    """{url: "text shows paypal.com"} for the links of the HTML part (the part rendered: see
+    bounded_html) whose text shows another host than they lead to."""
+    if not msg.html_body or "<a" not in msg.html_body.lower():
+        return {}
+    from tui_mail.mail.links import deceptive_links
+
+    return deceptive_links(bounded_html(msg.html_body, whole))
+
+
+def spoofing_rows(msg: Message, whole: bool = False) -> list[tuple[str, str]]:
     """Warnings for the header block: a display name that holds another address than the
     sender's, links whose text shows another host than they lead to (in the HTML part)."""
     from tui_mail.mail.trust import display_name_warning
 
     rows = [(WARNING, sanitize_line(w)) for w in map(display_name_warning, msg.from_) if w]
-    if msg.html_body and "<a" in msg.html_body.lower():
-        from tui_mail.mail.links import deceptive_links
-
-        notes = deceptive_links(bounded_html(msg.html_body))
+    notes = link_notes(msg, whole)
+    if notes:
         for url, note in list(notes.items())[:MAX_LINK_WARNINGS]:
             rows.append((LINK_WARNING, f"{note}, goes to {_host_of(url)}"))
         if len(notes) > MAX_LINK_WARNINGS:
@@ -184,7 +198,7 @@ def _host_of(url: str) -> str:
 
 
 def render_headers(msg: Message, *, raw: bytes | None = None,
-                   authserv_id: str | None = None) -> list[tuple[str, str]]:
+                   authserv_id: str | None = None, whole: bool = False) -> list[tuple[str, str]]:
     """(label, value) pairs for the viewer's header block; empty To/Cc are left out.
 
     After From come the spoofing warnings (spoofing_rows) and, given the `raw` message, the
@@ -192,7 +206,7 @@ def render_headers(msg: Message, *, raw: bytes | None = None,
     own server (`authserv_id`, else discovered: see mail.authresults).
     """
     rows = [("From", _addresses(msg.from_))]
-    rows.extend(spoofing_rows(msg))
+    rows.extend(spoofing_rows(msg, whole))
     if raw is not None:
         from tui_mail.mail.authresults import authentication_rows
 

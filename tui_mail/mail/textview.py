@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-from tui_mail.mail.links import deceptive_links
-from tui_mail.mail.render import bounded_html, render_headers, render_message
+from tui_mail.mail.render import render_headers, render_message
 from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.mail.trust import attachment_label
 from tui_mail.model import Message
@@ -29,8 +28,8 @@ def message_as_text(msg: Message, *, prefer_html: bool = False, width: int | Non
     """`raw` (the message's bytes) adds the authentication line (see render_headers).
     `whole`: all of a body render_message would cut for length; otherwise a cut body ends
     with a note saying so and `rest_hint` (how to have the rest)."""
-    lines = [f"{label}: {value}"
-             for label, value in render_headers(msg, raw=raw, authserv_id=authserv_id)]
+    lines = [f"{label}: {value}" for label, value
+             in render_headers(msg, raw=raw, authserv_id=authserv_id, whole=whole)]
     body = render_message(msg, prefer_html=prefer_html, width=width, whole=whole)
     lines.append("")
     lines.append(body.text)
@@ -49,8 +48,7 @@ def message_as_text(msg: Message, *, prefer_html: bool = False, width: int | Non
     if body.links:
         lines.append("")
         lines.append("Links:")
-        notes = deceptive_links(bounded_html(msg.html_body, whole)) \
-            if body.source == "html" and msg.html_body else {}
+        notes = body.link_notes
         lines.extend(f"  [{n}] {url}" + (f"  ⚠ {notes[url]}" if url in notes else "")
                      for n, url in enumerate(body.links, 1))
     if msg.defects:

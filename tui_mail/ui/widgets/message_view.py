@@ -80,16 +80,9 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
     rendered = mail.render_message(message, prefer_html=mode == Mode.HTML, mark_links=True,
                                    whole=whole)
     links = tuple(sanitize_line(link) for link in rendered.links)
-    notes: dict[str, str] = {}
-    if rendered.source == "html" and message.html_body:
-        from tui_mail.mail.links import deceptive_links
-        from tui_mail.mail.render import bounded_html
-
-        notes = deceptive_links(bounded_html(message.html_body, whole))
+    headers = mail.render_headers(message, raw=raw, authserv_id=authserv_id, whole=whole)
     return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
-                 rendered.quote_depths,
-                 tuple(mail.render_headers(message, raw=raw, authserv_id=authserv_id)),
-                 rendered.cut, notes)
+                 rendered.quote_depths, tuple(headers), rendered.cut, rendered.link_notes)
 
 
 _QUOTE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)+")
