@@ -117,3 +117,27 @@ async def test_a_message_of_too_many_parts_says_in_the_viewer_that_the_rest_are_
         view.show(SUMMARY, raw_message("short\r\n", "text/plain"))
         await shown_text(app, pilot)
         assert not view.query_one("#notes", Static).display
+
+
+async def test_a_redraw_while_a_long_body_is_laid_out_shows_each_line_once_and_keeps_the_place(
+        ) -> None:
+    import re
+
+    body = "\r\n".join(f"line {i}" for i in range(3000)) + "\r\n"
+    app = ViewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(MessageView)
+        view.show(SUMMARY, raw_message(body, "text/plain"))
+        for _ in range(200):
+            await pilot.pause()
+            if view.shown is not None:
+                break
+        view.set_highlight(re.compile("line 7"))  # a search's marks, while slices are mounted
+        text = await shown_text(app, pilot)
+        assert text.split("\n") == [f"line {i}" for i in range(3000)]
+        view.scroll_to(y=1500, animate=False)
+        await pilot.pause()
+        view.set_highlight(re.compile("line 8"))
+        await shown_text(app, pilot)
+        await pilot.pause()
+        assert view.scroll_y == 1500

@@ -246,6 +246,8 @@ class MessageView(VerticalScroll, can_focus=True):
         self._highlight: re.Pattern[str] | None = None
         self._body_cache: tuple[Shown, int, Content] | None = None  # the body laid out
         self.laid_out = False  # every slice of the shown body is mounted (see _draw_more)
+        self._drawing = 0  # which _draw the slices being mounted belong to
+        self._keep_y: float | None = None  # where a redraw goes back to once laid out
         self._resize_timer: Timer | None = None
         # A lone `g` is the group reply of the screen the view is on.
         self._chord = TopChord(self, "message.top_chord", self.action_scroll_body_top, lambda: (
@@ -270,6 +272,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self.summary = summary
         self.raw = raw
         self.shown = None
+        self._keep_y = None
         self.unavailable = False
         if summary is None:
             self._draw_empty()
@@ -420,6 +423,7 @@ class MessageView(VerticalScroll, can_focus=True):
             body = Content(f"[{shown.cut} Press {self._key('message.whole')} to show the rest.]"
                            "\n\n").stylize("$text-warning").append(body)
         self.query(".more").remove()
+        self._drawing += 1  # slices a previous draw is still mounting stop there
         head = first_screens(body, FIRST_PAINT_LINES) if first or \
             first_screens(body, 8 * FIRST_PAINT_LINES) is not None else None
         self.query_one("#body", Static).update(head if head is not None else body)
@@ -428,23 +432,28 @@ class MessageView(VerticalScroll, can_focus=True):
         self.scroll_home(animate=False)
         self.laid_out = head is None
         if head is not None:
-            self.call_after_refresh(self._draw_rest, shown, body)
+            self.call_after_refresh(self._draw_rest, shown, body, self._drawing)
 
-    def _draw_rest(self, shown: Shown, body: Content) -> None:
-        """The second step of a long body (unless another message is shown meanwhile)."""
-        if self.shown is not shown:
+    def _draw_rest(self, shown: Shown, body: Content, drawing: int) -> None:
+        """The second step of a long body (unless another draw began meanwhile)."""
+        if drawing != self._drawing:
             return
-        self._draw_more(shown, body, len(first_screens(body, FIRST_PAINT_LINES) or "") + 1)
+        self._draw_more(shown, body, len(first_screens(body, FIRST_PAINT_LINES) or "") + 1,
+                        drawing)
         self._set_part("#links", links_content(shown.links, link_notes(shown)))
 
-    def _draw_more(self, shown: Shown, body: Content, start: int) -> None:
+    def _draw_more(self, shown: Shown, body: Content, start: int, drawing: int) -> None:
         """From `start` on, MORE_LINES lines of the body a frame, each slice in a Static of
         its own after #body: Textual lays out a Static whole (about 0.3 s a thousand lines),
-        so a long body laid out at once held up every key (90 s for 500,000 lines)."""
-        if self.shown is not shown:
+        so a long body laid out at once held up every key (90 s for 500,000 lines). A draw
+        that began since (another message, a redraw) ends this one."""
+        if drawing != self._drawing:
             return
         if start >= len(body.plain):
             self.laid_out = True
+            if self._keep_y is not None:
+                self.scroll_to(y=self._keep_y, animate=False)
+                self._keep_y = None
             return
         end = start - 1
         for _ in range(MORE_LINES):
@@ -453,7 +462,7 @@ class MessageView(VerticalScroll, can_focus=True):
                 end = len(body.plain)
                 break
         self.mount(Static(body[start:end], classes="more"), before="#links")
-        self.call_after_refresh(self._draw_more, shown, body, end + 1)
+        self.call_after_refresh(self._draw_more, shown, body, end + 1, drawing)
 
     def _key(self, action_id: str) -> str:
         """The key that runs `action_id` now (the user's [keys] table may have changed it)."""
@@ -471,10 +480,16 @@ class MessageView(VerticalScroll, can_focus=True):
         self._redraw()
 
     def _redraw(self) -> None:
+        """Draw the message again where the reader is: at once for a body laid out in one
+        step, else once its slices are all mounted (the place does not exist before)."""
         if self.shown is not None:
             offset = self.scroll_y
+            self._keep_y = None
             self._draw(self.shown)
-            self.scroll_to(y=offset, animate=False)
+            if self.laid_out:
+                self.scroll_to(y=offset, animate=False)
+            else:
+                self._keep_y = offset
 
     def on_resize(self, event: events.Resize) -> None:
         """Quoted lines and headers are wrapped to the width: draw them again when it changes,
