@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/hostile.py [--only NAME,...] [--no-show] [--no-ui] [--dir DIR]
 
 Generates the messages of issue 17 (500,000 blank lines; a 1 MB Subject; 1 MB and 5 MB of
-HTML on one line; 10,000 parts; MIME nesting 1,000 deep; a 20 MB line; a 20 MB base64
+HTML on one line; 10,000 styled elements never closed; 10,000 parts; MIME nesting 1,000 deep; a 20 MB line; a 20 MB base64
 attachment) into DIR (default: $TMPDIR/tui-mail-hostile) and prints, per message:
 
   parse+render  CPU seconds of what the viewer's worker does on open (`render_shown`: parse
@@ -115,11 +115,20 @@ def base64_20mb() -> bytes:
             + data + b"--Z--\r\n")
 
 
+def html_unclosed() -> bytes:
+    """10,000 styled elements never closed, then as many stray end tags: the hidden-text pass
+    once walked every open element for each piece of text and each end tag."""
+    html = '<span style="color:#fff">x' * 10_000 + "y</p>" * 10_000
+    return (_head("html-unclosed") + "Content-Type: text/html; charset=utf-8\r\n\r\n"
+            + html + "\r\n").encode()
+
+
 MESSAGES: dict[str, Callable[[], bytes]] = {
     "blank-lines-500k": blank_lines,
     "subject-1mb": subject_1mb,
     "html-1mb-one-line": html(MB, "html-1mb"),
     "html-5mb-one-line": html(5 * MB, "html-5mb"),
+    "html-unclosed-10k": html_unclosed,
     "parts-10k": parts_10k,
     "nesting-1000": nesting_1000,
     "line-20mb": line_20mb,
