@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/hostile.py [--only NAME,...] [--no-show] [--no-ui] [--dir DIR]
 
 Generates the messages of issue 17 (500,000 blank lines; a 1 MB Subject; 1 MB and 5 MB of
-HTML on one line; 10,000 styled elements never closed; 10,000 parts; MIME nesting 1,000 deep; a 20 MB line; a 20 MB base64
-attachment) into DIR (default: $TMPDIR/tui-mail-hostile) and prints, per message:
+HTML on one line; 10,000 styled elements never closed; 10,000 parts; MIME nesting 1,000 deep;
+a 20 MB line; a 20 MB base64 attachment) into DIR (default: $TMPDIR/tui-mail-hostile) and prints, per message:
 
   parse+render  CPU seconds of what the viewer's worker does on open (`render_shown`: parse
                 once, render the body, the header rows), in this process
