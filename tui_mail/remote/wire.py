@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from tui_mail.errors import ProtocolViolation, ServerTimeout
+from tui_mail.model import Account
 
 LINE_LIMIT = 4 << 20  # bytes: a SEARCH of half a million UIDs fits; a greeting never needs it
 MIN_LITERAL = 1 << 20
@@ -39,6 +40,11 @@ def literal_limit(body_size_cap: int = 0, body_ask_above: int = 0) -> int:
     `body_size_cap`, or up to `body_ask_above` when a message is opened), never less than
     1 MiB, and never what the server announces."""
     return max(MIN_LITERAL, body_size_cap, body_ask_above) + LITERAL_SLACK
+
+
+def account_literal_limit(account: Account) -> int:
+    """The largest literal (or POP3 message) the account's connections accept."""
+    return literal_limit(account.body_size_cap, account.body_ask_above)
 
 
 def _size(n: int) -> str:

@@ -344,13 +344,6 @@ def prefetched(source: Iterator[T], depth: int = 2) -> Iterator[T]:
         worker.join()
 
 
-def account_literal_limit(account: Account) -> int:
-    """The largest literal the account's connections accept (`remote.wire.literal_limit`)."""
-    from tui_mail.remote.wire import literal_limit
-
-    return literal_limit(account.body_size_cap, account.body_ask_above)
-
-
 def connector(account: Account, credentials: Callable[[], Credentials]) -> Callable[[], FetchBackend]:
     """A `connect()` for the account's IMAP server. Credentials are asked for on each connect,
     so a token command runs again after a reconnect. POP3 accounts use `sync.pop3_sync`."""
@@ -360,6 +353,7 @@ def connector(account: Account, credentials: Callable[[], Credentials]) -> Calla
 
     def connect() -> FetchBackend:
         from tui_mail.remote.imap import ImapBackend
+        from tui_mail.remote.wire import account_literal_limit
 
         return ImapBackend.open(server, credentials(), max_literal=account_literal_limit(account))
 

@@ -25,7 +25,7 @@ from tui_mail.errors import TuiMailError
 from tui_mail.model import Account, FolderRole
 from tui_mail.remote.connection import Credentials, describe
 from tui_mail.remote.pop3 import Pop3Session, UidlUnsupported
-from tui_mail.remote.wire import literal_limit
+from tui_mail.remote.wire import account_literal_limit
 from tui_mail.store.types import NewMessage
 from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress, ignore
 
@@ -77,7 +77,7 @@ def sync_pop3_account(
     `open_session` replaces the login (tests use it to wrap the session).
     """
     result = Pop3SyncResult()
-    limit = literal_limit(account.body_size_cap, account.body_ask_above)
+    limit = account_literal_limit(account)
     opener = open_session or (lambda: Pop3Session.open(account.incoming, creds, apop=apop,
                                                        max_literal=limit))
     try:
