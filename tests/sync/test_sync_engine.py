@@ -176,3 +176,22 @@ def test_bodies_are_fetched_up_to_the_cap_without_marking_read(dovecot, make_har
     assert raw.endswith(b"x" * 100 + b"\r\n")
     assert h.store.raw_message(ids[big_uid]) == raw
     assert not any(f.seen for f in h.store.uid_flags(h.account.name, "INBOX").values())
+
+
+def test_a_stopped_engine_connects_no_more_even_to_retry(dovecot, make_harness):
+    """Stopping aborts the connection; the command that fails then must not reconnect."""
+    h = make_harness(dovecot)
+    connects = []
+
+    def counting():
+        connects.append(1)
+        return h.connect()
+
+    engine = h.engine()
+    engine._connect = counting
+    engine.list_folders()
+    engine.abort()
+    result = engine.sync(["INBOX"])
+    engine.close()
+    assert not result.ok
+    assert len(connects) == 1

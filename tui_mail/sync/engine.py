@@ -93,12 +93,15 @@ class SyncEngine:
         self._sleep = sleep
         self._backend: FetchBackend | None = None
         self.header_batch = HEADER_BATCH
+        self._aborted = False  # stopping: see abort()
 
     # -- connection -------------------------------------------------------------------------
 
     @property
     def backend(self) -> FetchBackend:
         if self._backend is None:
+            if self._aborted:
+                raise ConnectError("the sync was stopped")
             self._backend = self._connect()
         return self._backend
 
@@ -112,7 +115,9 @@ class SyncEngine:
 
     def abort(self) -> None:
         """From another thread (stopping): shut the connection down, so that a command
-        blocked on a stalled server fails at once instead of holding its thread."""
+        blocked on a stalled server fails at once instead of holding its thread, and connect
+        no more (the retry of the command that failed would open a new connection)."""
+        self._aborted = True
         abort_backend(self._backend)
 
     def _with_retry(self, what: Callable[[], object]) -> object:
@@ -126,7 +131,8 @@ class SyncEngine:
                 return what()
             except ConnectError as exc:
                 self._drop()
-                if attempt == self._retries or isinstance(exc, ServerTimeout | ProtocolViolation):
+                if attempt == self._retries or self._aborted or \
+                        isinstance(exc, ServerTimeout | ProtocolViolation):
                     raise
                 self._sleep(delay)
                 delay = min(delay * 2, 30.0)
