@@ -172,3 +172,16 @@ def test_a_reply_to_an_html_body_cut_for_length_says_what_it_left_out() -> None:
     quoted = readable_text(parse_message(_text_message(html, "text/html")))
     assert quoted.startswith("first") and "THE END" not in quoted
     assert quoted.endswith("HTML part are quoted.]")
+
+
+def test_the_feedparsers_line_end_search_finds_what_the_stdlib_pattern_finds() -> None:
+    """parse.py searches a payload's last line end from its end (the stdlib tries every
+    position of a 20 MB payload first); the matches must be the stdlib's own."""
+    import re
+    from email import feedparser
+
+    stdlib = re.compile(r"(\r\n|\r|\n)\Z")
+    for text in ["", "a", "\n", "\r", "\r\n", "ab\r\n", "ab\n", "ab\r", "a\n\r", "x\r\n\n",
+                 "abc", "a\r\n" * 1000]:
+        ours, theirs = feedparser.NLCRE_eol.search(text), stdlib.search(text)
+        assert (ours and ours.group(0)) == (theirs and theirs.group(0)), repr(text)
