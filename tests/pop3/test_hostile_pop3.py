@@ -19,17 +19,6 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[h.TestCertificat
     yield write_certificates(tmp_path_factory.mktemp("hostile-pop3-certs"))
 
 
-def _clean(run: h.CliRun, *words: str) -> None:
-    text = run.out + run.err
-    assert run.code != 0, text
-    assert "Traceback" not in text and "b'" not in text and 'b"' not in text, text
-    assert "\x1b" not in text, text
-    for word in words:
-        assert word in text, text
-    errors = [line for line in run.err.splitlines() if line.startswith("tui-mail: ")]
-    assert len(errors) <= 1, run.err
-
-
 GREETINGS = {
     "-ERR greeting": (h.pop3_err_greeting, "did not greet as a POP3 server", "[SYS/TEMP]"),
     "endless greeting": (h.pop3_endless_greeting, "a line of more than"),
@@ -44,8 +33,8 @@ def test_a_bad_greeting_fails_check_and_sync_in_one_line(case: str, tmp_path: Pa
     with h.HostileServer(certs, h.Pop3Script(greeting=greeting)) as server:
         config = h.write_config(tmp_path, certs, server.port, protocol="pop3")
         checked = h.run_cli(config, tmp_path / "data", "accounts", "check")
-        _clean(checked, *words)
-        _clean(h.run_cli(config, tmp_path / "data", "sync"), *words)
+        checked.assert_failed_cleanly(*words)
+        h.run_cli(config, tmp_path / "data", "sync").assert_failed_cleanly(*words)
 
 
 ANSWERS = {
@@ -62,7 +51,7 @@ def test_a_bad_answer_during_sync_ends_it_in_one_line(case: str, tmp_path: Path,
     answers, *words = ANSWERS[case]
     with h.HostileServer(certs, h.Pop3Script(answers=answers)) as server:
         config = h.write_config(tmp_path, certs, server.port, protocol="pop3")
-        _clean(h.run_cli(config, tmp_path / "data", "sync"), *words)
+        h.run_cli(config, tmp_path / "data", "sync").assert_failed_cleanly(*words)
         assert server.connections == 1
 
 

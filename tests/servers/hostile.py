@@ -388,6 +388,18 @@ class CliRun:
     out: str
     err: str
 
+    def assert_failed_cleanly(self, *words: str) -> None:
+        """Non-zero, saying `words`, with no traceback, bytes repr or escape sequence, and at
+        most one `tui-mail: ` error line."""
+        text = self.out + self.err
+        assert self.code != 0, text
+        assert "Traceback" not in text and "b'" not in text and 'b"' not in text, text
+        assert "\x1b" not in text, text
+        for word in words:
+            assert word in text, text
+        errors = [line for line in self.err.splitlines() if line.startswith("tui-mail: ")]
+        assert len(errors) <= 1, self.err
+
 
 def write_config(directory: Path, certs: TestCertificates, port: int, protocol: str = "imap",
                  timeout: float = 2.0, extra: str = "") -> Path:

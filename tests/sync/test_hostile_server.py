@@ -21,27 +21,18 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[h.TestCertificat
     yield write_certificates(tmp_path_factory.mktemp("hostile-certs"))
 
 
-def _clean(run: h.CliRun, *words: str) -> None:
-    text = run.out + run.err
-    assert run.code != 0, text
-    assert "Traceback" not in text and "b'" not in text and 'b"' not in text, text
-    assert "\x1b" not in text, text
-    for word in words:
-        assert word in text, text
-
-
 def _sync_and_check(tmp_path: Path, certs: h.TestCertificates, script: h.ImapScript,
                     *words: str, check_fails: bool = True) -> h.HostileServer:
     with h.HostileServer(certs, script) as server:
         config = h.write_config(tmp_path, certs, server.port)
         checked = h.run_cli(config, tmp_path / "data", "accounts", "check")
         if check_fails:
-            _clean(checked, *words)
+            checked.assert_failed_cleanly(*words)
             assert checked.out.count(": FAILED\n") == 1
         else:
             assert checked.code == 0, checked.out + checked.err
         synced = h.run_cli(config, tmp_path / "data", "sync")
-        _clean(synced, *words)
+        synced.assert_failed_cleanly(*words)
         errors = [line for line in synced.err.splitlines() if line.startswith("tui-mail: ")]
         assert len(errors) == 1, synced.err
     return server
