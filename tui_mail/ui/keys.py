@@ -194,8 +194,8 @@ REGISTRY: tuple[KeyAction, ...] = (
     _a("message.raw", "R,vertical_line", "toggle_raw", "Raw", Scope.VIEW,
        help="Toggle the raw source of the message"),
     _a("message.whole", "e", "render_whole", "Show all", Scope.VIEW, show=False,
-       help="Show the rest of a body too long to show at once (HTML over 200 KB, text "
-       "over 1 MB): it is cut with a note until asked"),
+       help="Show the rest of a body too long to show at once (HTML over 200 KB or 10,000 "
+       "tags, text over 1 MB): it is cut with a note until asked"),
     _a("message.links", "o", "links", "Links", Scope.VIEW,
        help="Choose a numbered link to open in the browser"),
     _a("message.attachments", "a", "attachments", "Attachments", Scope.VIEW,
