@@ -25,7 +25,9 @@ HTML_TAG_LIMIT = 10_000
 TEXT_LIMIT = 1_000_000  # characters of text
 # Two or more blank (or blank-looking: spaces of any kind, the braille blank) lines in a row:
 # shown as one. Newsletters space their blocks with <p>&nbsp;</p>.
-_BLANK_RUN = re.compile(r"\n(?:(?:[^\S\n]|\u2800)*\n){2,}")
+# What \s matches but the line end, and the braille blank: one class, twice as fast as (\s|…).
+_BLANKISH = "\t\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u2800"
+_BLANK_RUN = re.compile(f"\n(?:[{_BLANKISH}]*\n){{2,}}")
 
 
 def quote_depth(line: str) -> int:
