@@ -359,3 +359,19 @@ async def test_an_smtp_token_or_password_never_reaches_the_debug_log(
         assert "tui_mail.protocol.smtp: < 334 UGFzc3dvcmQ6" in text
         assert text.count("tui_mail.protocol.smtp: > [redacted]") == 1
     assert secrets_in(text, secret) == []
+
+
+def test_control_characters_from_servers_and_messages_are_written_out_not_kept(
+        log_dir: Path) -> None:
+    """`tail -f` of the log must not hand a folder name's escape sequence to the terminal."""
+    logger = logging.getLogger("tui_mail.test")
+    logger.warning("folder %s gone", "Evil\x1b]52;c;cHduZWQ=\x07\x9b2J\u202eexe")
+    try:
+        raise RuntimeError("server said \x1b[2J")
+    except RuntimeError:
+        logger.exception("failed")
+    text = (log_dir / "tui-mail.log").read_text()
+    assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+    assert "\u202e" not in text
+    assert "folder Evil\\x1b]52;c;cHduZWQ=\\x07\\x9b2J\\u202eexe gone" in text
+    assert "server said \\x1b[2J" in text

@@ -87,20 +87,32 @@ def redact(text: str) -> str:
     return text
 
 
+# Control characters (but tab and newline) and bidi controls: a server's words or a folder's
+# name may hold escape sequences, which `tail -f` of the log would hand to the terminal.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible_controls(text: str) -> str:
+    """`text` with its control characters written out (ESC as `\\x1b`): kept for whoever
+    reads the log, harmless to the terminal showing it."""
+    return _CONTROLS.sub(lambda m: ascii(m.group(0))[1:-1], text)
+
+
 class RedactSecrets(logging.Filter):
-    """Rewrites each record's message (and traceback text) through `redact`."""
+    """Rewrites each record's message (and traceback text) through `redact`, and writes out
+    the control characters in it (`visible_controls`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string must not stop the log
             message = f"{record.msg!r} {record.args!r}"
-        clean = redact(message)
+        clean = visible_controls(redact(message))
         if clean != message or record.args:
             record.msg, record.args = clean, None
         if record.exc_info:  # another handler's formatter may have cached it unredacted
             text = record.exc_text or logging.Formatter().formatException(record.exc_info)
-            record.exc_text = redact(text)
+            record.exc_text = visible_controls(redact(text))
         return True
 
 
