@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tui_mail.errors import AuthError, ConnectError, ServerTimeout, TLSError, TuiMailError
+from tui_mail.mail.headers import cut_line
 from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import Security, ServerConfig
 
@@ -56,24 +57,14 @@ def server_text(value: object) -> str:
         text = bytes(value).decode("utf-8", "replace")
     else:
         text = str(value)
-    for _ in range(2):  # a repr inside a message: "select failed: b'...'" stays as it is
-        stripped = text.strip()
-        if len(stripped) >= 3 and stripped[0] == "b" and stripped[1] in "'\"" \
-                and stripped[-1] == stripped[1]:
-            try:
-                raw = ast.literal_eval(stripped)
-            except (ValueError, SyntaxError):
-                break
-            if not isinstance(raw, bytes):
-                break
-            text = raw.decode("utf-8", "replace")
-        else:
+    # A repr, whole or inside a library's message ("select failed: b'...'"), and a repr of a
+    # repr (imapclient quoting imaplib): decoded twice at most.
+    for _ in range(2):
+        decoded = _INLINE_REPR.sub(_unrepr, text)
+        if decoded == text:
             break
-    text = _INLINE_REPR.sub(_unrepr, text)
-    line = sanitize_line(text)
-    if len(line) > SERVER_TEXT_LIMIT:
-        line = line[: SERVER_TEXT_LIMIT - 1] + "…"
-    return line
+        text = decoded
+    return cut_line(sanitize_line(text), SERVER_TEXT_LIMIT)
 
 
 def describe(server: ServerConfig) -> str:
