@@ -201,3 +201,10 @@ def import_cycles() -> list[list[str]]:
 
 def test_no_two_modules_import_each_other_even_round_a_loop() -> None:
     assert import_cycles() == []
+
+
+@pytest.mark.parametrize("path", modules("oauth2"), ids=module_name)
+def test_oauth2_knows_neither_the_screen_nor_the_cache(path: Path) -> None:
+    names = imported_names(path)
+    assert not {n.split(".")[0] for n in names} & {"textual", "rich", "sqlite3"}
+    assert not {first_party_layer(n) for n in names} & {"store", "sync", "ui", "cli"}

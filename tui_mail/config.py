@@ -23,6 +23,8 @@ from tui_mail.model import (
     Address,
     FolderRole,
     Identity,
+    OAuth2Config,
+    OAuth2Flow,
     Protocol,
     Security,
     ServerConfig,
@@ -163,6 +165,25 @@ def _address(text: str, key: str, where: _Where) -> Address:
     return Address(name, email)
 
 
+def _https_url(table: Mapping[str, Any], key: str, where: _Where, default: str | None) -> str | None:
+    url = _get(table, key, str, where, default=default)
+    if url is not None and not re.match(r"^https://[^/\s]+(/\S*)?$", url):
+        raise where.error(key, f"expected an https:// URL, found {url!r}")
+    return url
+
+
+def _readable_file(table: Mapping[str, Any], key: str, where: _Where) -> Path | None:
+    text = _get(table, key, str, where)
+    if text is None:
+        return None
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = (where.path.parent / path).resolve()
+    if not path.is_file():
+        raise where.error(key, f"expected a readable PEM file, found no file at {path}")
+    return path
+
+
 _SERVER_KEYS = {
     "protocol", "host", "port", "security", "username", "ca_file", "tls_verify",
     "password_command", "password", "oauth2_token_command", "timeout",
@@ -194,14 +215,7 @@ def _server(
     if not 1 <= port <= 65535:
         raise where.error("port", f"expected an integer from 1 to 65535, found {port}")
     username = _get(table, "username", str, where, default=default_user) or default_user
-    ca_text = _get(table, "ca_file", str, where)
-    ca_file = None
-    if ca_text is not None:
-        ca_file = Path(ca_text).expanduser()
-        if not ca_file.is_absolute():
-            ca_file = (where.path.parent / ca_file).resolve()
-        if not ca_file.is_file():
-            raise where.error("ca_file", f"expected a readable PEM file, found no file at {ca_file}")
+    ca_file = _readable_file(table, "ca_file", where)
     tls_verify = _get(table, "tls_verify", bool, where, default=True)
     label = "incoming" if incoming else "smtp"
     if tls_verify is False:
@@ -239,10 +253,90 @@ def _server(
     )
 
 
+_OAUTH2_KEYS = {
+    "provider", "client_id", "client_secret", "tenant", "authorization_url", "token_url",
+    "device_authorization_url", "scopes", "flow", "refresh_token_command", "ca_file", "timeout",
+}
+_OAUTH2_HELP = "see the README, 'Signing in with Google, Microsoft or another OAuth2 provider'"
+
+
+def _oauth2(table: Mapping[str, Any], where: _Where, incoming: ServerConfig) -> OAuth2Config:
+    """The `[accounts.NAME.oauth2]` table, completed from the provider table."""
+    from tui_mail.oauth2.providers import PROVIDERS, provider_for_host
+
+    _check_keys(table, _OAUTH2_KEYS, where)
+    named = _get(table, "provider", str, where)
+    if named is not None and named not in (*PROVIDERS, "custom"):
+        valid = ", ".join(repr(k) for k in (*PROVIDERS, "custom"))
+        raise where.error("provider", f"expected one of {valid}, found {named!r}")
+    known = PROVIDERS.get(named) if named else provider_for_host(incoming.host)
+    if named is None and known is None and "token_url" not in table:
+        raise where.error("provider", "missing; expected 'google', 'microsoft', or the "
+                          "endpoints of your provider (authorization_url, token_url)")
+    client_id = _get(table, "client_id", str, where)
+    if not client_id or not client_id.strip():
+        raise where.error("client_id", "missing; expected the client ID you registered with "
+                          f"{known.label if known else 'your provider'} ({_OAUTH2_HELP})")
+    tenant = _get(table, "tenant", str, where, default="common") or "common"
+    if "tenant" in table and (known is None or known.key != "microsoft"):
+        raise where.error("tenant", "only applies to provider = 'microsoft'")
+    if not re.match(r"^[A-Za-z0-9.-]+$", tenant):
+        raise where.error("tenant", f"expected a tenant ID or domain, found {tenant!r}")
+
+    def endpoint(key: str, value: str | None) -> str | None:
+        return value.format(tenant=tenant) if value else None
+
+    authorization_url = _https_url(table, "authorization_url", where,
+                                   endpoint("authorization_url",
+                                            known.authorization_url if known else None))
+    token_url = _https_url(table, "token_url", where,
+                           endpoint("token_url", known.token_url if known else None))
+    device_url = _https_url(table, "device_authorization_url", where,
+                            endpoint("device_authorization_url",
+                                     known.device_authorization_url if known else None))
+    if authorization_url is None:
+        raise where.error("authorization_url", "missing; expected the provider's https:// "
+                          "authorization endpoint")
+    if token_url is None:
+        raise where.error("token_url", "missing; expected the provider's https:// token "
+                          "endpoint")
+    scopes = _get(table, "scopes", list, where)
+    if scopes is None:
+        if known is None:
+            raise where.error("scopes", "missing; expected the list of scopes that give mail "
+                              "access at your provider")
+        scopes = list(known.scopes)
+    if not scopes or not all(isinstance(x, str) and x and " " not in x for x in scopes):
+        raise where.error("scopes", f"expected a list of scope names without spaces, found "
+                          f"{scopes!r}")
+    flow = _choice(_get(table, "flow", str, where, default="auto"), OAuth2Flow, "flow", where)
+    if flow is OAuth2Flow.DEVICE and device_url is None:
+        raise where.error("flow", f"{known.label if known else 'this provider'} offers no "
+                          "device sign-in for mail; use 'browser' or 'auto' (over SSH, paste the "
+                          "address the browser ends on)")
+    timeout = _get(table, "timeout", float, where, default=30.0)
+    assert timeout is not None
+    if timeout <= 0:
+        raise where.error("timeout", f"expected a positive number of seconds, found {timeout}")
+    return OAuth2Config(
+        provider=known.key if known and named != "custom" else "custom",
+        client_id=client_id.strip(),
+        authorization_url=authorization_url,
+        token_url=token_url,
+        scopes=tuple(scopes),
+        device_authorization_url=device_url,
+        client_secret=_get(table, "client_secret", str, where),
+        flow=flow,
+        refresh_token_command=_get(table, "refresh_token_command", str, where),
+        ca_file=_readable_file(table, "ca_file", where),
+        timeout=timeout,
+    )
+
+
 _ACCOUNT_KEYS = {
     "address", "display_name", "identities", "signature", "incoming", "smtp", "folders",
     "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
-    "download_bodies", "body_ask_above", "only_subscribed", "authserv_id",
+    "download_bodies", "body_ask_above", "only_subscribed", "authserv_id", "oauth2",
 }
 # An authserv-id is a domain name or another token (RFC 8601 section 2.5): no spaces, no ";".
 _AUTHSERV_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?\.?$")
@@ -275,6 +369,16 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
     if smtp_table is not None:
         smtp = _server(smtp_table, where.sub("smtp"), incoming=False, warnings=warnings,
                        default_user=incoming.username)
+    oauth2_table = _get(table, "oauth2", dict, where)
+    oauth2 = _oauth2(oauth2_table, where.sub("oauth2"), incoming) \
+        if oauth2_table is not None else None
+    if oauth2 is not None:
+        for label, server in (("incoming", incoming), ("smtp", smtp)):
+            for key in ("password", "password_command", "oauth2_token_command"):
+                if server is not None and getattr(server, key):
+                    raise where.sub(label).error(
+                        key, "this account signs in with OAuth2 ([accounts."
+                        f"{name}.oauth2]); remove {key}, or remove the oauth2 table")
     folder_table = _get(table, "folders", dict, where, default={}) or {}
     fwhere = where.sub("folders")
     _check_keys(folder_table, _FOLDER_KEYS, fwhere)
@@ -318,6 +422,7 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
         body_ask_above=ask_above or 0,
         only_subscribed=only_subscribed,
         authserv_id=authserv_id.strip().rstrip(".").lower() if authserv_id else None,
+        oauth2=oauth2,
     )
 
 

@@ -56,7 +56,8 @@ _log = logging.getLogger("tui_mail")
 # and "password=..." / "token: ..." style pairs.
 _ANYWHERE = [
     (r"(?i)\b(bearer)(\s+|=)[^\s\x01'\"]+", rf"\1\2{REDACTED}"),
-    (r"(?i)\b(pass(?:word|wd)?|secret|token|access_token)(\s*[=:]\s*)[^\s,;'\"]+",
+    (r"(?i)\b(pass(?:word|wd)?|(?:client_)?secret|(?:refresh_|access_|id_)?token|"
+     r"code_verifier|device_code)(\s*[=:]\s*)[^\s,;&'\"]+",
      rf"\1\2{REDACTED}"),
 ]
 # Lines the client sent (logged with a leading ">"): IMAP `tag LOGIN user password`, and SASL

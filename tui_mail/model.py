@@ -57,6 +57,37 @@ class ServerConfig:
     timeout: float = 30.0
 
 
+class OAuth2Flow(enum.StrEnum):
+    """How the user signs in: a browser on this machine, a code typed on another, or chosen."""
+
+    AUTO = "auto"  # the browser when there is a display, else the device code
+    BROWSER = "browser"  # authorization code with PKCE and a loopback redirect (RFC 8252)
+    DEVICE = "device"  # device authorization grant (RFC 8628)
+
+
+@dataclass(frozen=True)
+class OAuth2Config:
+    """How an account signs in with OAuth2: the provider's endpoints, the client, the scopes.
+
+    Filled from the provider table (tui_mail.oauth2.providers) and the account's
+    `[accounts.NAME.oauth2]` table at load, so every endpoint here is a complete https URL.
+    """
+
+    provider: str  # "google", "microsoft", or "custom"
+    client_id: str
+    authorization_url: str
+    token_url: str
+    scopes: tuple[str, ...]
+    device_authorization_url: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    flow: OAuth2Flow = OAuth2Flow.AUTO
+    # A command whose first line is the refresh token (for `pass` users); else the keyring.
+    refresh_token_command: str | None = None
+    # The CA that signs the authorization server's certificate (a private identity provider).
+    ca_file: Path | None = None
+    timeout: float = 30.0
+
+
 class FolderRole(enum.StrEnum):
     """What a folder is for (RFC 6154 SPECIAL-USE, or guessed from its name)."""
 
@@ -146,6 +177,8 @@ class Account:
     # The authserv-id the user's own server writes in Authentication-Results (RFC 8601), the
     # only one believed; None: discovered from the topmost Received header (mail.authresults).
     authserv_id: str | None = None
+    # Sign in with OAuth2 (XOAUTH2/OAUTHBEARER) on every server of the account, not a password.
+    oauth2: OAuth2Config | None = None
 
     @property
     def all_identities(self) -> tuple[Identity, ...]:

@@ -6,6 +6,7 @@ the account and the way out, never the secret.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from typing import Literal
 
@@ -106,6 +107,38 @@ def get_oauth2_token(account: Account, role: Role) -> str | None:
     return run_secret_command(
         server.oauth2_token_command, f"account {account.name!r} {role} oauth2_token_command"
     )
+
+
+def keyring_read(name: str, what: str) -> str | None:
+    """The secret stored under service `tui-mail` and `name`, or None (also without a keyring)."""
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError
+
+    try:
+        return keyring.get_password(SERVICE, name)
+    except NoKeyringError:
+        return None
+    except KeyringError as exc:
+        raise SecretError(f"{what}: keyring error: {exc}") from None
+
+
+def keyring_write(name: str, secret: str | None, what: str) -> None:
+    """Store (or, with None, remove) a secret under service `tui-mail` and `name`."""
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+
+    if not _keyring_usable():
+        raise SecretError(f"{what}: cannot be stored: {NO_KEYRING_HELP}")
+    try:
+        if secret is None:
+            with contextlib.suppress(PasswordDeleteError):
+                keyring.delete_password(SERVICE, name)
+        else:
+            keyring.set_password(SERVICE, name, secret)
+    except NoKeyringError:
+        raise SecretError(f"{what}: cannot be stored: {NO_KEYRING_HELP}") from None
+    except KeyringError as exc:
+        raise SecretError(f"{what}: cannot be stored in the keyring: {exc}") from None
 
 
 def set_password(account: Account, role: Role, password: str) -> None:

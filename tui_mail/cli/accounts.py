@@ -1,4 +1,4 @@
-"""`tui-mail accounts list|check|set-password`."""
+"""`tui-mail accounts list|check|set-password|login|logout`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,19 @@ def register(sub: Any) -> None:
     setpw.add_argument("name", help="account name")
     setpw.add_argument("role", nargs="?", choices=("incoming", "smtp"), default="incoming")
     setpw.set_defaults(func=run_set_password)
+    login = actions.add_parser(
+        "login", help="sign in with OAuth2 (Google, Microsoft, ...) and keep the refresh token"
+    )
+    login.add_argument("name", help="account name")
+    way = login.add_mutually_exclusive_group()
+    way.add_argument("--browser", dest="flow", action="store_const", const="browser",
+                     help="sign in in a browser on this machine (the default with a display)")
+    way.add_argument("--device", dest="flow", action="store_const", const="device",
+                     help="show a code to enter on any other device (the default over SSH)")
+    login.set_defaults(func=run_login)
+    logout = actions.add_parser("logout", help="forget an account's OAuth2 sign-in on this machine")
+    logout.add_argument("name", help="account name")
+    logout.set_defaults(func=run_logout)
 
 
 def _server_line(server: ServerConfig | None) -> str:
@@ -111,4 +124,92 @@ def run_set_password(args: argparse.Namespace, ctx: CliContext) -> int:
         raise SecretError("empty password: nothing stored")
     secrets.set_password(account, args.role, password)
     print(f"Stored the {args.role} password of {account.name!r} in the keyring (service tui-mail).")
+    return 0
+
+
+class _PrintedPrompt:
+    """A sign-in as the terminal shows it (every line through the CLI's safe stream)."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    def open_url(self, url: str, opened: bool) -> None:
+        if opened:
+            print("Your browser was opened to sign in. If it shows nothing, open this address:")
+        else:
+            print("Open this address in a browser to sign in:")
+        print(f"  {url}")
+        print("On another machine (over SSH)? Sign in there, then paste here the address the "
+              "browser ends on (it starts with http://localhost or http://127.0.0.1; that page "
+              "may fail to load).")
+        print("Waiting for the sign-in (Ctrl+C to give up)...", flush=True)
+
+    def enter_code(self, code: Any) -> None:
+        print(f"On any device, open {code.verification_uri} and enter the code: "
+              f"{code.user_code}")
+        if code.verification_uri_complete:
+            print(f"  (or open {code.verification_uri_complete})")
+        minutes = max(1, int(code.expires_in // 60))
+        print(f"Waiting for the sign-in (the code works for {minutes} min; Ctrl+C to give "
+              "up)...", flush=True)
+
+
+def _read_pasted_redirects(receiver: Any) -> None:
+    """Feed lines typed on stdin to the loopback listener, in a daemon thread (over SSH the
+    browser's redirect cannot reach this machine, so the user pastes it)."""
+    import threading
+
+    def read() -> None:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            if receiver.deliver(line):
+                return
+            print("That is not the address this sign-in is waiting for; paste the whole "
+                  "address from the browser's address bar.", flush=True)
+
+    threading.Thread(target=read, daemon=True, name="oauth2-paste").start()
+
+
+def run_login(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tui_mail.model import OAuth2Flow
+    from tui_mail.oauth2 import tokens
+    from tui_mail.oauth2.flows import chosen_flow
+
+    account = ctx.config().account(args.name)
+    if account.oauth2 is None:
+        raise SecretError(
+            f"account {account.name!r} does not sign in with OAuth2: add an "
+            f"[accounts.{account.name}.oauth2] table (see the README, 'Signing in with Google, "
+            "Microsoft or another OAuth2 provider'), or store a password with "
+            f"`tui-mail accounts set-password {account.name}`"
+        )
+    flow = OAuth2Flow(args.flow) if args.flow else chosen_flow(account.oauth2)
+    label = account.oauth2.provider if account.oauth2.provider != "custom" else "your provider"
+    print(f"Signing in {account.name} ({account.incoming.username}) with {label}.")
+    tokens.sign_in(account, _PrintedPrompt(account), flow=flow,
+                   receiver_ready=_read_pasted_redirects)
+    print(f"Signed in. The refresh token is kept in the keyring (service tui-mail, "
+          f"{tokens.keyring_name(account)}).")
+    from tui_mail.remote.connection import describe
+
+    try:
+        _probe(account, "incoming", account.incoming)
+    except TuiMailError as exc:
+        print(f"But logging in to {describe(account.incoming)} failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Logged in to {describe(account.incoming)}: ready. Run `tui-mail` or "
+          "`tui-mail sync`.")
+    return 0
+
+
+def run_logout(args: argparse.Namespace, ctx: CliContext) -> int:
+    from tui_mail.oauth2 import tokens
+
+    account = ctx.config().account(args.name)
+    if account.oauth2 is None:
+        raise SecretError(f"account {account.name!r} does not sign in with OAuth2")
+    tokens.sign_out(account)
+    print(f"Forgot the sign-in of {account.name!r} on this machine. The permission stays "
+          "granted at the provider until you remove it there.")
     return 0

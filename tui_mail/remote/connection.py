@@ -12,7 +12,7 @@ import ast
 import re
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from tui_mail.errors import AuthError, ConnectError, ServerTimeout, TLSError, TuiMailError
@@ -140,6 +140,14 @@ def translate(exc: BaseException, server: ServerConfig) -> TuiMailError:
     return ConnectError(f"{where}: {type(exc).__name__}: {exc}")
 
 
+def token_refused(server: ServerConfig, explanation: str) -> AuthError:
+    """The server refused an OAuth2 token even after it was renewed."""
+    return AuthError(
+        f"{describe(server)}: signing in as {server.username!r} with OAuth2 failed: "
+        f"{explanation}"
+    )
+
+
 def auth_failed(server: ServerConfig, server_words: str) -> AuthError:
     words = server_text(server_words) or "no reason given"
     return AuthError(
@@ -161,12 +169,25 @@ def translated(server: ServerConfig) -> Iterator[None]:
 class Credentials:
     """What a login needs. The secret is kept out of repr() so it never reaches a log."""
 
-    __slots__ = ("username", "password", "oauth2_token")
+    __slots__ = ("username", "password", "oauth2_token", "renew")
 
-    def __init__(self, username: str, password: str | None = None, oauth2_token: str | None = None):
+    def __init__(self, username: str, password: str | None = None,
+                 oauth2_token: str | None = None,
+                 renew: Callable[[], str] | None = None) -> None:
         self.username = username
         self.password = password
         self.oauth2_token = oauth2_token
+        # A fresh access token, asked for once when the server refuses `oauth2_token` (it may
+        # have been revoked or expired early). Blocking: call it off the event loop.
+        self.renew = renew
+
+    def renewed(self) -> bool:
+        """Replace the token with a fresh one; False when there is no way to renew it."""
+        if self.renew is None or self.oauth2_token is None:
+            return False
+        self.oauth2_token = self.renew()
+        self.renew = None  # once: a second refusal is the answer
+        return True
 
     def __repr__(self) -> str:
         return f"Credentials(username={self.username!r}, secret=<hidden>)"

@@ -26,8 +26,9 @@ from imapclient import tls as imapclient_tls
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response, parse_response
 
-from tui_mail.errors import ConnectError, ProtocolViolation, ServerRefused
+from tui_mail.errors import AuthError, ConnectError, ProtocolViolation, ServerRefused
 from tui_mail.model import Flags, FolderRole, Security, ServerConfig
+from tui_mail.remote import sasl
 from tui_mail.remote.backend import (
     SUMMARY_HEADER_FIELDS,
     FolderChanges,
@@ -49,6 +50,7 @@ from tui_mail.remote.connection import (
     server_text,
     ssl_context,
     starttls_missing,
+    token_refused,
     translated,
 )
 from tui_mail.remote.folder_roles import DEFAULT_ROLE_NAMES, classify
@@ -211,13 +213,8 @@ def connect(server: ServerConfig, creds: Credentials,
                 client.starttls(ssl_context(server))
                 wire.secured()
             try:
-                if creds.oauth2_token and (
-                    client.has_capability("AUTH=OAUTHBEARER")
-                    and not client.has_capability("AUTH=XOAUTH2")
-                ):
-                    client.oauthbearer_login(creds.username, creds.oauth2_token)
-                elif creds.oauth2_token:
-                    client.oauth2_login(creds.username, creds.oauth2_token)
+                if creds.oauth2_token:
+                    _token_login(client, server, creds)
                 else:
                     client.login(creds.username, creds.password or "")
             except LoginError as exc:
@@ -244,6 +241,38 @@ def connect(server: ServerConfig, creds: Credentials,
     logger.info("logged in to %s as %s (%s)", describe(server), creds.username,
                 "OAuth2 token" if creds.oauth2_token else "password")
     return client
+
+
+def _token_login(client: imapclient.IMAPClient, server: ServerConfig, creds: Credentials) -> None:
+    """AUTHENTICATE with the OAuth2 token; once more with a renewed token if it is refused.
+
+    The server's error challenge (base64 JSON) is read, so the user learns whether the token
+    expired or lacks the mail scope, instead of a bare "AUTHENTICATE failed".
+    """
+    offered = {
+        server_text(c).split("=", 1)[1] for c in client.capabilities()
+        if server_text(c).upper().startswith("AUTH=")
+    }
+    mechanism = sasl.choose_mechanism(offered)
+    if mechanism is None:
+        raise AuthError(
+            f"{describe(server)}: the server offers no OAuth2 login (OAUTHBEARER or XOAUTH2; "
+            f"it offers {', '.join(sorted(offered)) or 'no SASL mechanism'})"
+        )
+    while True:
+        assert creds.oauth2_token is not None
+        exchange = sasl.TokenLogin(mechanism, creds.username, creds.oauth2_token, server.host,
+                                   server.port)
+        try:
+            client.sasl_login(mechanism, exchange)
+            return
+        except LoginError as exc:
+            explanation = (sasl.explain_challenge(exchange.refusal)
+                           if exchange.refusal is not None else _words(exc))
+        if not creds.renewed():
+            raise token_refused(server, explanation)
+        logger.info("%s refused the OAuth2 token (%s); trying once with a renewed one",
+                    describe(server), explanation)
 
 
 def _close_quietly(client: imapclient.IMAPClient) -> None:

@@ -10,6 +10,7 @@ drops before QUIT deletes nothing, which is what makes "delete after download" s
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import poplib
 import re
@@ -21,6 +22,7 @@ from types import TracebackType
 
 from tui_mail.errors import AuthError, ConnectError, ProtocolViolation, ServerRefused
 from tui_mail.model import Security, ServerConfig
+from tui_mail.remote import sasl
 from tui_mail.remote.connection import (
     Credentials,
     auth_failed,
@@ -29,6 +31,7 @@ from tui_mail.remote.connection import (
     server_text,
     ssl_context,
     starttls_missing,
+    token_refused,
     translated,
 )
 from tui_mail.remote.wire import DEFAULT_LITERAL_LIMIT, LINE_LIMIT, Wire
@@ -132,11 +135,6 @@ def connect(server: ServerConfig, creds: Credentials, *, apop: bool = False,
     `apop=True`, APOP is used when the greeting has a timestamp; otherwise USER/PASS is used only
     on an encrypted connection, never in clear.
     """
-    if creds.oauth2_token and not creds.password:
-        raise AuthError(
-            f"{describe(server)}: OAuth2 login is not supported for POP3; use a password "
-            "(password_command or the keyring) for this account"
-        )
     wire = Wire(describe(server), server.timeout, max_literal, _LINE_LIMIT)
     with translated(server):
         client: poplib.POP3
@@ -179,7 +177,48 @@ def connect(server: ServerConfig, creds: Credentials, *, apop: bool = False,
     return client
 
 
+def _token_login(client: poplib.POP3, server: ServerConfig, creds: Credentials) -> None:
+    """AUTH (RFC 5034) with the OAuth2 token; once more with a renewed token if refused."""
+    try:
+        offered = set(client.capa().get("SASL", []))
+    except poplib.error_proto:
+        offered = set()
+    mechanism = sasl.choose_mechanism(offered)
+    if mechanism is None:
+        raise AuthError(
+            f"{describe(server)}: the server offers no OAuth2 login (SASL OAUTHBEARER or "
+            f"XOAUTH2; it offers {', '.join(sorted(offered)) or 'no SASL mechanism'})"
+        )
+    while True:
+        assert creds.oauth2_token is not None
+        first = sasl.initial_response(mechanism, creds.username, creds.oauth2_token,
+                                      server.host, server.port)
+        refusal: bytes | None = None
+        try:
+            answer = client._shortcmd(f"AUTH {mechanism}")  # noqa: SLF001 - poplib has no AUTH
+            if not answer.startswith(b"+OK"):
+                answer = client._shortcmd(base64.b64encode(first).decode("ascii"))  # noqa: SLF001
+            if answer.startswith(b"+OK"):
+                return
+            # A continuation after the token is the server's error challenge: answer it to
+            # get the final -ERR (RFC 7628 section 3.2.3).
+            refusal = answer[1:].strip()
+            client._shortcmd(  # noqa: SLF001
+                base64.b64encode(sasl.ABORT_RESPONSE[mechanism]).decode("ascii"))
+            explanation = sasl.explain_challenge(refusal)
+        except poplib.error_proto as exc:
+            if _is_disconnect(exc):
+                raise
+            explanation = sasl.explain_challenge(refusal) if refusal is not None \
+                else _words(exc)
+        if not creds.renewed():
+            raise token_refused(server, explanation)
+
+
 def _login(client: poplib.POP3, server: ServerConfig, creds: Credentials, apop: bool) -> None:
+    if creds.oauth2_token:
+        _token_login(client, server, creds)
+        return
     password = creds.password or ""
     use_apop = apop and has_apop_timestamp(client.getwelcome())
     if apop and not use_apop and server.security is Security.NONE:

@@ -20,6 +20,7 @@ means nothing was delivered; once the dot is written, a lost connection or a tim
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import shlex
 import ssl
@@ -29,15 +30,19 @@ from dataclasses import dataclass, field
 
 import aiosmtplib
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from aiosmtplib.typing import SMTPStatus
 
-from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
+from tui_mail.errors import AuthError, ConnectError, ServerRefused, TuiMailError
 from tui_mail.model import Security, ServerConfig
+from tui_mail.remote import sasl
 from tui_mail.remote.connection import (
     Credentials,
     auth_failed,
     describe,
+    server_text,
     ssl_context,
     starttls_missing,
+    token_refused,
     translate,
 )
 
@@ -90,6 +95,32 @@ async def _login_once(client: aiosmtplib.SMTP, server: ServerConfig, creds: Cred
         )
 
 
+async def _token_login(client: aiosmtplib.SMTP, server: ServerConfig, creds: Credentials) -> None:
+    """AUTH with the OAuth2 token (RFC 4954, initial response inline); once more with a renewed
+    token if refused. The server's error challenge (334 base64 JSON) becomes the message."""
+    mechanism = sasl.choose_mechanism(set(client.supported_auth_methods))
+    if mechanism is None:
+        offered = ", ".join(sorted(client.supported_auth_methods)) or "none"
+        raise AuthError(f"{describe(server)}: the server offers no OAuth2 login (OAUTHBEARER "
+                        f"or XOAUTH2; it offers {offered})")
+    while True:
+        assert creds.oauth2_token is not None
+        first = sasl.initial_response(mechanism, creds.username, creds.oauth2_token,
+                                      server.host, server.port)
+        response = await client.execute_command(
+            b"AUTH", mechanism.encode("ascii"), base64.b64encode(first))
+        if response.code == SMTPStatus.auth_successful:
+            return
+        if response.code == SMTPStatus.auth_continue:
+            explanation = sasl.explain_challenge(response.message)
+            response = await client.execute_command(
+                base64.b64encode(sasl.ABORT_RESPONSE[mechanism]))
+        else:
+            explanation = server_text(f"{response.code} {response.message}")
+        if not await asyncio.to_thread(creds.renewed):
+            raise token_refused(server, explanation)
+
+
 async def connect(server: ServerConfig, creds: Credentials) -> aiosmtplib.SMTP:
     """Connect, secure (STARTTLS required when configured) and authenticate."""
     client = _client(server)
@@ -104,7 +135,7 @@ async def connect(server: ServerConfig, creds: Credentials) -> aiosmtplib.SMTP:
             await client.starttls()
             await client.ehlo()
         if creds.oauth2_token:
-            await client.auth_xoauth2(creds.username, creds.oauth2_token)
+            await _token_login(client, server, creds)
         elif creds.password is not None:
             await _login_once(client, server, creds)
     except BaseException as exc:

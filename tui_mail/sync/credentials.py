@@ -19,9 +19,16 @@ CredentialsProvider = Callable[[], Credentials]
 
 
 def credentials(account: Account, role: Role) -> Credentials:
-    """The login for one server of `account`: an OAuth2 token from its command, else the
-    password (command, keyring or config). Raises SecretError with the way out."""
+    """The login for one server of `account`: an OAuth2 access token when the account signs in
+    with OAuth2 (renewed once if the server refuses it), a token from `oauth2_token_command`,
+    else the password (command, keyring or config). Raises SecretError or AuthError
+    (SignInRequired) with the way out. Blocking: it may run a command or an HTTP request."""
     server = secrets.server_for(account, role)
+    if account.oauth2 is not None:
+        from tui_mail.oauth2 import tokens
+
+        return Credentials(server.username, oauth2_token=tokens.access_token(account),
+                           renew=lambda: tokens.access_token(account, renew=True))
     token = secrets.get_oauth2_token(account, role)
     if token:
         return Credentials(server.username, oauth2_token=token)

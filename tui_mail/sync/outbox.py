@@ -369,8 +369,11 @@ class Outbox:
             if self.account.smtp is not None:
                 if self._smtp_credentials is None:
                     raise TuiMailError(f"account {self.account.name!r}: no SMTP credentials given")
+                # A credentials lookup may run a command or renew an OAuth2 token over HTTP:
+                # never on the event loop.
+                creds = await asyncio.to_thread(self._smtp_credentials)
                 result = await smtp.send(
-                    self.account.smtp, self._smtp_credentials(), entry.mail_from, rcpts,
+                    self.account.smtp, creds, entry.mail_from, rcpts,
                     entry.raw, before_end=before_end, on_accepted=accepted,
                 )
             elif self.account.sendmail_command:
