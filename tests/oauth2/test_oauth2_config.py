@@ -120,3 +120,16 @@ def test_providers_are_found_by_domain_host_and_mx() -> None:
     assert provider_for_mx(["aspmx.l.google.com."]) is GOOGLE
     assert provider_for_mx(["contoso-com.mail.protection.outlook.com"]) is MICROSOFT
     assert provider_for_mx(["mx.example.com", "google.com.evil.example"]) is None
+
+
+def test_the_readme_oauth2_example_loads_as_microsoft_and_google() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- oauth2-example -->\s*```toml\n(.*?)```", readme, re.S)
+    assert match, "README.md must hold the OAuth2 example after <!-- oauth2-example -->"
+    accounts = {a.name: a for a in parse_config(match.group(1), PATH).accounts}
+    office, gmail = accounts["office"].oauth2, accounts["gmail"].oauth2
+    assert office is not None and gmail is not None
+    assert (office.provider, gmail.provider) == ("microsoft", "google")
+    assert gmail.client_secret

@@ -46,8 +46,7 @@ def keyring_name(account: Account) -> str:
 
 
 def how_to_sign_in(account: Account) -> str:
-    return (f"sign in again with `tui-mail accounts login {account.name}` (or in the app: "
-            "the account setup screen, key a)")
+    return f"sign in again with `tui-mail accounts login {account.name}`"
 
 
 def forget_access_tokens() -> None:
