@@ -73,7 +73,7 @@ def _keyring_get(account: Account, role: Role) -> str | None:
         raise SecretError(f"account {account.name!r}: keyring error: {exc}") from None
 
 
-def _keyring_usable() -> bool:
+def keyring_usable() -> bool:
     import keyring
     from keyring.backends import fail
 
@@ -91,7 +91,7 @@ def get_password(account: Account, role: Role) -> str:
         return stored
     if server.password:
         return server.password
-    if not _keyring_usable():
+    if not keyring_usable():
         raise SecretError(f"{what}: not set, and {NO_KEYRING_HELP}")
     raise SecretError(
         f"{what}: not set. Run `tui-mail accounts set-password {account.name} {role}` "
@@ -127,7 +127,7 @@ def keyring_write(name: str, secret: str | None, what: str) -> None:
     import keyring
     from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
-    if not _keyring_usable():
+    if not keyring_usable():
         raise SecretError(f"{what}: cannot be stored: {NO_KEYRING_HELP}")
     try:
         if secret is None:
@@ -146,7 +146,7 @@ def set_password(account: Account, role: Role, password: str) -> None:
     import keyring
     from keyring.errors import KeyringError, NoKeyringError, PasswordSetError
 
-    if not _keyring_usable():
+    if not keyring_usable():
         raise SecretError(f"cannot store the password: {NO_KEYRING_HELP}")
     try:
         keyring.set_password(SERVICE, keyring_key(account, role), password)

@@ -189,8 +189,7 @@ def run_login(args: argparse.Namespace, ctx: CliContext) -> int:
     print(f"Signing in {account.name} ({account.incoming.username}) with {label}.")
     tokens.sign_in(account, _PrintedPrompt(account), flow=flow,
                    receiver_ready=_read_pasted_redirects)
-    print(f"Signed in. The refresh token is kept in the keyring (service tui-mail, "
-          f"{tokens.keyring_name(account)}).")
+    print(f"Signed in. The refresh token is kept in {tokens.kept_where(account)}.")
     from tui_mail.remote.connection import describe
 
     try:

@@ -9,13 +9,16 @@ again, so a revoked sign-in never becomes a loop of failing logins. No token is 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tui_mail import secrets
-from tui_mail.errors import AuthError, ConnectError
+from tui_mail.errors import AuthError, ConnectError, SecretError
 from tui_mail.model import Account, OAuth2Config, OAuth2Flow
 from tui_mail.oauth2.flows import SignInPrompt, browser_sign_in, chosen_flow, device_sign_in
 from tui_mail.oauth2.http import OAuthError, post_form
@@ -71,12 +74,66 @@ def _cache_key(account: Account, config: OAuth2Config) -> str:
     return f"{account.name}\0{config.token_url}\0{config.client_id}"
 
 
+def token_file(account: Account) -> Path:
+    """Where the refresh token is kept on a machine without a keyring (a headless server over
+    SSH, the very place the device flow is for): a file only the user can read."""
+    from tui_mail.config import default_data_dir
+
+    return default_data_dir() / "oauth2" / f"{account.name}.refresh-token"
+
+
+def _what(account: Account) -> str:
+    return f"account {account.name!r} OAuth2 refresh token"
+
+
 def _stored_refresh_token(account: Account, config: OAuth2Config) -> str | None:
-    what = f"account {account.name!r} OAuth2 refresh token"
     if config.refresh_token_command:
         return secrets.run_secret_command(config.refresh_token_command,
-                                          f"{what} (refresh_token_command)")
-    return secrets.keyring_read(keyring_name(account), what)
+                                          f"{_what(account)} (refresh_token_command)")
+    stored = secrets.keyring_read(keyring_name(account), _what(account))
+    if stored:
+        return stored
+    try:
+        return token_file(account).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SecretError(f"{_what(account)}: cannot read {token_file(account)}: "
+                          f"{exc.strerror or exc}") from None
+
+
+def kept_where(account: Account) -> str:
+    """Where this account's refresh token is read from, in words for the user."""
+    config = _config(account)
+    if config.refresh_token_command:
+        return "refresh_token_command (a token the provider rotates is not saved back)"
+    if secrets.keyring_usable():
+        return f"the keyring (service tui-mail, {keyring_name(account)})"
+    return f"{token_file(account)} (readable only by you; this machine has no keyring)"
+
+
+def store_refresh_token(account: Account, token: str | None) -> None:
+    """Keep (or, with None, forget) the refresh token: in the keyring when there is one, else
+    in `token_file` (mode 0600)."""
+    if secrets.keyring_usable():
+        secrets.keyring_write(keyring_name(account), token, _what(account))
+        if token is not None:
+            return
+    path = token_file(account)
+    if token is None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        staging = path.with_suffix(".new")
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(token + "\n")
+        os.replace(staging, path)
+    except OSError as exc:
+        raise SecretError(f"{_what(account)}: cannot be kept in {path}: "
+                          f"{exc.strerror or exc}") from None
 
 
 def _keep(account: Account, config: OAuth2Config, answer: dict[str, Any]) -> str:
@@ -92,8 +149,7 @@ def _keep(account: Account, config: OAuth2Config, answer: dict[str, Any]) -> str
     refresh = answer.get("refresh_token")
     if isinstance(refresh, str) and refresh and not config.refresh_token_command:
         # Providers may rotate it (Microsoft does): the new one replaces the old.
-        secrets.keyring_write(keyring_name(account), refresh,
-                              f"account {account.name!r} OAuth2 refresh token")
+        store_refresh_token(account, refresh)
     with _guard:
         _access[_cache_key(account, config)] = _Access(token, time.monotonic() + lifetime)
     return token
@@ -137,8 +193,8 @@ def sign_in(account: Account, prompt: SignInPrompt, cancel: threading.Event | No
             flow: OAuth2Flow | None = None, **browser_options: Any) -> OAuth2Flow:
     """Run a sign-in (the config's flow, or `flow`), keep the tokens, return the flow used.
 
-    Raises OAuthError (refused, cancelled, unreachable) or SecretError (no keyring to keep the
-    refresh token in).
+    Raises OAuthError (refused, cancelled, unreachable) or SecretError (the refresh token could
+    not be kept).
     """
     config = _config(account)
     chosen = flow if flow and flow is not OAuth2Flow.AUTO else chosen_flow(config)
@@ -162,5 +218,4 @@ def sign_out(account: Account) -> None:
     config = _config(account)
     with _guard:
         _access.pop(_cache_key(account, config), None)
-    secrets.keyring_write(keyring_name(account), None,
-                          f"account {account.name!r} OAuth2 refresh token")
+    store_refresh_token(account, None)
