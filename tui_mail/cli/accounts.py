@@ -61,6 +61,9 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
             print(f"  sending:  sendmail_command {account.sendmail_command}")
         else:
             print("  smtp:     (none: this account cannot send)")
+        if account.oauth2:
+            print(f"  sign-in:  OAuth2 ({account.oauth2.provider}); `tui-mail accounts login "
+                  f"{account.name}` signs in")
     return 0
 
 
