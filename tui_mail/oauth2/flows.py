@@ -65,6 +65,16 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def open_in_browser(url: str) -> bool:
+    """Open `url` in the user's browser when one would show on their screen ($BROWSER, or a
+    display). Without, Python's webbrowser would start a text browser in this very terminal."""
+    import webbrowser
+
+    if not (os.environ.get("BROWSER") or has_display()):
+        return False
+    return bool(webbrowser.open(url))
+
+
 def chosen_flow(config: OAuth2Config) -> OAuth2Flow:
     """The flow `auto` means here: the device code without a display (when the provider has a
     device endpoint that allows the mail scopes), else the browser."""
@@ -178,11 +188,9 @@ def browser_sign_in(config: OAuth2Config, prompt: SignInPrompt, cancel: threadin
                     receiver_ready: Any = None, timeout: float = SIGN_IN_TIMEOUT) -> dict[str, Any]:
     """Authorization code with PKCE: returns the token endpoint's answer.
 
-    `open_browser(url) -> bool` defaults to the `webbrowser` module (which honours $BROWSER);
-    `receiver_ready(receiver)` lets a caller feed a pasted redirect URL to the listener.
+    `open_browser(url) -> bool` defaults to `open_in_browser`; `receiver_ready(receiver)` lets
+    a caller feed a pasted redirect URL to the listener.
     """
-    import webbrowser
-
     provider = PROVIDERS.get(config.provider)
     state = secrets.token_urlsafe(24)
     verifier, challenge = pkce_pair()
@@ -191,7 +199,7 @@ def browser_sign_in(config: OAuth2Config, prompt: SignInPrompt, cancel: threadin
         url = authorization_url(config, receiver.redirect_uri, state, challenge, login_hint)
         if receiver_ready is not None:
             receiver_ready(receiver)
-        opener = open_browser or webbrowser.open
+        opener = open_browser or open_in_browser
         try:
             opened = bool(opener(url))
         except Exception:  # noqa: BLE001 - no browser is a normal case, not a failure
