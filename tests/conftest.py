@@ -6,6 +6,7 @@ from tests.servers.fixtures import (  # noqa: F401 - registered as fixtures by b
     dovecot_variant,
     mail_servers,
     mail_servers_session,
+    oauth_server,
 )
 
 

@@ -1,8 +1,9 @@
-"""Real Dovecot and Postfix servers for the test suite (see mailservers.py and fixtures.py)."""
+"""Real Dovecot, Postfix and OAuth2 servers for the test suite (see mailservers.py and fixtures.py)."""
 
 from .dovecot import CAPABILITY_WITHOUT_CONDSTORE, SPECIAL_USE_FOLDERS, Dovecot, MailUser
 from .mailservers import MailServers, start_mail_servers
 from .netutil import ServerStartError
+from .oauth import OAuthServer
 
 __all__ = [
     "CAPABILITY_WITHOUT_CONDSTORE",
@@ -10,6 +11,7 @@ __all__ = [
     "Dovecot",
     "MailServers",
     "MailUser",
+    "OAuthServer",
     "ServerStartError",
     "start_mail_servers",
 ]

@@ -11,6 +11,7 @@ import pytest
 
 from .dovecot import Dovecot
 from .mailservers import MailServers, start_mail_servers
+from .oauth import OAuthServer
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +29,14 @@ def mail_servers(mail_servers_session: MailServers) -> MailServers:
     """The session's servers, restarted first if an earlier test left one stopped."""
     mail_servers_session.ensure_running()
     return mail_servers_session
+
+
+@pytest.fixture
+def oauth_server(mail_servers: MailServers) -> OAuthServer:
+    """The session's OAuth2 server with default settings, no failure pending and its count of
+    token requests at zero (the tokens issued by earlier tests still work)."""
+    mail_servers.oauth.reset()
+    return mail_servers.oauth
 
 
 DovecotVariantFactory = Callable[..., Dovecot]

@@ -1,7 +1,10 @@
-"""The mail servers the test suite talks to: one Dovecot, one Postfix, one set of certificates.
+"""The mail servers the test suite talks to: one Dovecot, one Postfix, one OAuth2
+authorization server, one set of certificates.
 
 `start_mail_servers()` brings everything up in a fresh temp dir on random loopback ports and
-returns a `MailServers`; `MailServers.close()` stops it all and removes the dir.
+returns a `MailServers`; `MailServers.close()` stops it all and removes the dir. Dovecot (and
+Postfix through it) takes passwords (PLAIN, LOGIN) and the OAuth server's tokens (OAUTHBEARER,
+XOAUTH2) for the same users.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from subprocess import CompletedProcess
 from .certs import TestCertificates, write_certificates
 from .dovecot import BASE_USERS, Dovecot, DovecotSettings, MailUser
 from .netutil import HOST, start_with_retries
+from .oauth import OAuthServer
 from .postfix import MESSAGE_SIZE_LIMIT, REJECTED_RECIPIENT, Postfix
 
 
@@ -30,6 +34,7 @@ class MailServers:
     certs: TestCertificates
     dovecot: Dovecot
     postfix: Postfix
+    oauth: OAuthServer
     host: str = HOST
     message_size_limit: int = MESSAGE_SIZE_LIMIT
     rejected_recipient: str = REJECTED_RECIPIENT
@@ -146,8 +151,25 @@ class MailServers:
         finally:
             self.start_postfix()
 
+    def stop_oauth(self) -> None:
+        self.oauth.stop()
+
+    def start_oauth(self) -> None:
+        self.oauth.start()
+
+    @contextmanager
+    def oauth_stopped(self) -> Iterator[None]:
+        """The OAuth server is down (connections refused) inside the block and running again,
+        with the same tokens, after it."""
+        self.stop_oauth()
+        try:
+            yield
+        finally:
+            self.start_oauth()
+
     def ensure_running(self) -> None:
         """Restart whatever a test left stopped."""
+        self.oauth.start()
         self.dovecot.start()
         self.postfix.start()
 
@@ -167,7 +189,8 @@ class MailServers:
         directory.chmod(0o755)
         instance = start_with_retries(
             lambda attempt: Dovecot(directory / f"try{attempt}", self.certs.cert_file,
-                                    self.certs.key_file, variant, base_users)
+                                    self.certs.key_file, variant, base_users,
+                                    oauth=self.oauth.dovecot_settings())
         )
         self._variants.append(instance)
         return instance
@@ -182,10 +205,11 @@ class MailServers:
                 server.stop()
             except Exception as exc:  # noqa: BLE001 - keep stopping the others
                 errors.append(exc)
-        try:
-            self.postfix.stop()
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
+        for other in (self.postfix, self.oauth):
+            try:
+                other.stop()
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
         self._variants.clear()
         shutil.rmtree(self.root, ignore_errors=True)
         if errors:
@@ -203,25 +227,38 @@ def _fast_temp_dir() -> Path | None:
 
 
 def start_mail_servers(parent: Path | None = None) -> MailServers:
-    """Start Dovecot and Postfix in a fresh temp dir; everything is stopped if any part fails."""
+    """Start the OAuth server, Dovecot and Postfix in a fresh temp dir; everything is stopped
+    if any part fails.
+
+    The OAuth server comes first (Dovecot's config names its URL) but is waited for last: its
+    port is listening from the start, and its half second of importing Flask and authlib
+    passes while Dovecot and Postfix start.
+    """
     root = Path(tempfile.mkdtemp(prefix="tui-mail-servers-", dir=parent or _fast_temp_dir()))
     # The servers drop privileges to dovenull/postfix, which must be able to walk into it.
     root.chmod(0o755)
+    oauth: OAuthServer | None = None
     dovecot: Dovecot | None = None
     postfix: Postfix | None = None
     try:
         certs = write_certificates(root / "tls")
+        oauth = OAuthServer(root / "oauth", certs)
+        oauth.start(wait=False)
+        dovecot_oauth = oauth.dovecot_settings()
         dovecot = start_with_retries(
-            lambda attempt: Dovecot(root / f"dovecot{attempt}", certs.cert_file, certs.key_file)
+            lambda attempt: Dovecot(root / f"dovecot{attempt}", certs.cert_file, certs.key_file,
+                                    oauth=dovecot_oauth)
         )
         postfix = start_with_retries(
             lambda attempt: Postfix(root / f"postfix{attempt}", certs.cert_file, certs.key_file,
                                     sasl_port=dovecot.ports.auth, lmtp_port=dovecot.ports.lmtp)
         )
+        oauth.wait_until_ready()
+        oauth.read_passwords_from(dovecot.passwd_file)
     except BaseException:
-        for server in (postfix, dovecot):
+        for server in (postfix, dovecot, oauth):
             if server is not None:
                 server.stop()
         shutil.rmtree(root, ignore_errors=True)
         raise
-    return MailServers(root=root, certs=certs, dovecot=dovecot, postfix=postfix)
+    return MailServers(root=root, certs=certs, dovecot=dovecot, postfix=postfix, oauth=oauth)
