@@ -84,6 +84,7 @@ def explain_challenge(challenge: bytes | str) -> str:
         words = "the token does not allow mail access"
         return words + (f" (the server needs scope {scope})" if scope else "")
     if status in ("invalid_token", "401", "400"):
-        words = "the token was refused: expired, revoked or not for this server"
-        return words + (f" (needs scope {scope})" if scope else "")
+        # Dovecot sends the same payload for an expired, revoked or wrong-scope token.
+        needs = f"; it needs scope {scope}" if scope else ""
+        return f"the token was refused (expired, revoked, or without mail access{needs})"
     return f"the token was refused (status {status or 'not given'})"

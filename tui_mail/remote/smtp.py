@@ -98,9 +98,11 @@ async def _login_once(client: aiosmtplib.SMTP, server: ServerConfig, creds: Cred
 async def _token_login(client: aiosmtplib.SMTP, server: ServerConfig, creds: Credentials) -> None:
     """AUTH with the OAuth2 token (RFC 4954, initial response inline); once more with a renewed
     token if refused. The server's error challenge (334 base64 JSON) becomes the message."""
-    mechanism = sasl.choose_mechanism(set(client.supported_auth_methods))
+    # What the server offered (supported_auth_methods lists only what aiosmtplib implements).
+    offered_methods = {m.upper() for m in client.server_auth_methods}
+    mechanism = sasl.choose_mechanism(offered_methods)
     if mechanism is None:
-        offered = ", ".join(sorted(client.supported_auth_methods)) or "none"
+        offered = ", ".join(sorted(offered_methods)) or "none"
         raise AuthError(f"{describe(server)}: the server offers no OAuth2 login (OAUTHBEARER "
                         f"or XOAUTH2; it offers {offered})")
     while True:

@@ -1,0 +1,241 @@
+"""Signing in with OAuth2 against the suite's real authorization server, Dovecot and Postfix:
+the browser flow with PKCE (the test plays the browser over HTTP), the device flow, tokens
+renewed on expiry and after a refusal, a revoked sign-in, a token without the mail scope, and
+IMAP, POP3 and SMTP submission all logged in with a token."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.oauth2.conftest import oauth2_account
+from tui_mail.errors import AuthError, ConnectError
+from tui_mail.model import Account, OAuth2Flow, Protocol, Security, ServerConfig
+from tui_mail.oauth2 import tokens
+from tui_mail.oauth2.flows import DeviceCode
+from tui_mail.oauth2.http import OAuthError
+from tui_mail.remote import imap, pop3, smtp
+from tui_mail.sync.credentials import credentials
+
+pytestmark = [pytest.mark.servers, pytest.mark.usefixtures("test_keyring")]
+
+
+class Browser:
+    """The user: signs in at whatever URL the app opens, in a thread, as a browser would."""
+
+    def __init__(self, oauth: Any, user: Any, *, deny: bool = False) -> None:
+        self.oauth, self.user, self.deny = oauth, user, deny
+        self.urls: list[str] = []
+        self.shown: list[tuple[str, bool]] = []
+        self.codes: list[DeviceCode] = []
+        self.errors: list[BaseException] = []
+
+    def open(self, url: str) -> bool:
+        self.urls.append(url)
+        threading.Thread(target=self._visit, args=(url,), daemon=True).start()
+        return True
+
+    def _visit(self, url: str) -> None:
+        try:
+            self.oauth.browse(url, self.user, deny=self.deny)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.errors.append(exc)
+
+    # SignInPrompt
+    def open_url(self, url: str, opened: bool) -> None:
+        self.shown.append((url, opened))
+
+    def enter_code(self, code: DeviceCode) -> None:
+        self.codes.append(code)
+        threading.Thread(target=self._approve, args=(code.user_code,), daemon=True).start()
+
+    def _approve(self, user_code: str) -> None:
+        try:
+            self.oauth.approve_device(user_code, self.user, deny=self.deny)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.errors.append(exc)
+
+
+def sign_in(account: Account, browser: Browser, **kw: Any) -> OAuth2Flow:
+    return tokens.sign_in(account, browser, open_browser=browser.open, **kw)
+
+
+def pop3_server(servers: Any, user: Any) -> ServerConfig:
+    return ServerConfig(Protocol.POP3, "127.0.0.1", servers.pop3_tls_port, Security.TLS,
+                        user.login, ca_file=servers.ca_file, timeout=20.0)
+
+
+def log_in_everywhere(servers: Any, account: Account, user: Any) -> None:
+    assert account.smtp is not None
+    caps = imap.probe(account.incoming, credentials(account, "incoming"))
+    assert "IDLE" in caps
+    pop3.probe(pop3_server(servers, user), credentials(account, "incoming"))
+    extensions = asyncio.run(smtp.probe(account.smtp, credentials(account, "smtp")))
+    assert any(e.startswith("SIZE") for e in extensions)
+
+
+def test_browser_sign_in_with_pkce_then_imap_pop3_and_smtp_log_in_with_the_token(
+        mail_servers: Any, oauth_server: Any, test_keyring: Path) -> None:
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user)
+    browser = Browser(oauth_server, user)
+
+    assert sign_in(account, browser) is OAuth2Flow.BROWSER
+
+    assert not browser.errors
+    (url, opened), = browser.shown
+    assert opened and url.startswith(oauth_server.authorize_url)
+    assert "code_challenge_method=S256" in url and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in url
+    assert f"login_hint={user.login.replace('@', '%40')}" in url
+    assert "tui-mail\\u0000work:oauth2" in test_keyring.read_text()  # the refresh token
+    log_in_everywhere(mail_servers, account, user)
+    # One access token served all three logins: no refresh was needed.
+    assert oauth_server.token_requests("refresh_token") == 0
+    assert oauth_server.token_requests("authorization_code") == 1
+
+
+def test_device_sign_in_shows_the_code_and_polls_until_it_is_approved(
+        mail_servers: Any, oauth_server: Any) -> None:
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user, flow=OAuth2Flow.DEVICE)
+    browser = Browser(oauth_server, user)
+
+    assert sign_in(account, browser) is OAuth2Flow.DEVICE
+
+    assert not browser.errors
+    (code,) = browser.codes
+    assert code.user_code and code.verification_uri.startswith("https://127.0.0.1:")
+    assert oauth_server.token_requests("urn:ietf:params:oauth:grant-type:device_code") >= 1
+    imap.probe(account.incoming, credentials(account, "incoming"))
+
+
+def test_a_declined_sign_in_says_so_and_keeps_nothing(
+        mail_servers: Any, oauth_server: Any, test_keyring: Path) -> None:
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user)
+    with pytest.raises(OAuthError, match="the sign-in was refused: access_denied"):
+        sign_in(account, Browser(oauth_server, user, deny=True))
+    device = oauth2_account(mail_servers, user, flow=OAuth2Flow.DEVICE)
+    with pytest.raises(OAuthError, match="declined on the other device"):
+        sign_in(device, Browser(oauth_server, user, deny=True))
+    with pytest.raises(tokens.SignInRequired, match="has not signed in yet: sign in with "
+                       "`tui-mail accounts login work`"):
+        credentials(account, "incoming")
+
+
+def test_an_access_token_the_server_refuses_is_renewed_once_and_the_login_goes_on(
+        mail_servers: Any, oauth_server: Any) -> None:
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user)
+    sign_in(account, Browser(oauth_server, user))
+    oauth_server.expire_access_tokens(user)  # the client's clock still says it is good
+
+    imap.probe(account.incoming, credentials(account, "incoming"))
+    assert oauth_server.token_requests("refresh_token") == 1
+    asyncio.run(smtp.probe(account.smtp, credentials(account, "smtp")))
+    pop3.probe(pop3_server(mail_servers, user), credentials(account, "incoming"))
+    assert oauth_server.token_requests("refresh_token") == 1  # the renewed one served on
+
+
+def test_an_access_token_about_to_expire_is_renewed_before_use(
+        mail_servers: Any, oauth_server: Any) -> None:
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user)
+    oauth_server.set_access_token_lifetime(30)  # under tokens.RENEW_BEFORE
+    sign_in(account, Browser(oauth_server, user))
+    imap.probe(account.incoming, credentials(account, "incoming"))
+    imap.probe(account.incoming, credentials(account, "incoming"))
+    assert oauth_server.token_requests("refresh_token") == 2
+    # The refresh token rotates (as Microsoft's do): each new one was kept and worked.
+    assert not [r for r in oauth_server.token_request_log() if r["error"]]
+
+
+def test_a_revoked_sign_in_asks_to_sign_in_again_after_one_refresh_not_a_loop(
+        mail_servers: Any, oauth_server: Any) -> None:
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user)
+    sign_in(account, Browser(oauth_server, user))
+    oauth_server.revoke_user(user)
+
+    for _ in range(2):
+        with pytest.raises(tokens.SignInRequired) as info:
+            imap.probe(account.incoming, credentials(account, "incoming"))
+        message = str(info.value)
+        assert "the sign-in has expired or was revoked" in message
+        assert "invalid_grant" in message
+        assert "sign in again with `tui-mail accounts login work`" in message
+    # Each attempt: the refused token, one refresh refused. Never more.
+    assert oauth_server.token_requests("refresh_token") == 2
+
+
+def test_a_token_without_the_mail_scope_is_refused_with_the_servers_reason(
+        mail_servers: Any, oauth_server: Any) -> None:
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user, scopes=("profile",))
+    sign_in(account, Browser(oauth_server, user))
+
+    with pytest.raises(AuthError) as info:
+        imap.probe(account.incoming, credentials(account, "incoming"))
+    message = str(info.value)
+    assert f"signing in as '{user.login}' with OAuth2 failed: the token was refused " \
+        "(expired, revoked, or without mail access)" in message  # Dovecot's OAUTHBEARER words
+    # Renewed once (the new token has the same scope), then refused again: never a loop.
+    assert oauth_server.token_requests("refresh_token") == 1
+    with pytest.raises(AuthError, match="without mail access"):
+        asyncio.run(smtp.probe(account.smtp, credentials(account, "smtp")))
+    with pytest.raises(AuthError, match="without mail access"):
+        pop3.probe(pop3_server(mail_servers, user), credentials(account, "incoming"))
+
+
+def test_an_unreachable_or_failing_token_endpoint_is_a_connection_problem_retried_later(
+        mail_servers: Any, oauth_server: Any) -> None:
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user)
+    sign_in(account, Browser(oauth_server, user))
+    tokens.forget_access_tokens()
+    oauth_server.fail_token_requests(1, status=503)
+    with pytest.raises(ConnectError, match="renewing the sign-in failed: .* server_error"):
+        credentials(account, "incoming")
+    imap.probe(account.incoming, credentials(account, "incoming"))  # the next try works
+
+    assert account.oauth2 is not None
+    closed = replace(account, oauth2=replace(account.oauth2,
+                                             token_url="https://127.0.0.1:1/token"))
+    tokens.forget_access_tokens()
+    with pytest.raises(ConnectError, match="127.0.0.1:1: cannot connect"):
+        credentials(closed, "incoming")
+
+
+def test_a_server_offering_only_xoauth2_as_microsoft_does_gets_xoauth2(
+        mail_servers: Any, oauth_server: Any, dovecot_variant: Any) -> None:
+    variant = dovecot_variant(settings={"auth_mechanisms": "plain login xoauth2"})
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user)
+    account = replace(account, incoming=replace(account.incoming, port=variant.ports.imap_tls))
+    sign_in(account, Browser(oauth_server, user))
+
+    caps = imap.probe(account.incoming, credentials(account, "incoming"))
+    assert "AUTH=OAUTHBEARER" not in caps
+    pop3.probe(replace(pop3_server(mail_servers, user), port=variant.ports.pop3_tls),
+               credentials(account, "incoming"))
+    oauth_server.revoke_user(user)
+    with pytest.raises(tokens.SignInRequired, match="revoked"):
+        imap.probe(account.incoming, credentials(account, "incoming"))
+
+
+def test_xoauth2_refusal_payload_becomes_words_with_the_scope_the_server_needs(
+        mail_servers: Any, oauth_server: Any, dovecot_variant: Any) -> None:
+    variant = dovecot_variant(settings={"auth_mechanisms": "plain login xoauth2"})
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user, scopes=("profile",))
+    account = replace(account, incoming=replace(account.incoming, port=variant.ports.imap_tls))
+    sign_in(account, Browser(oauth_server, user))
+    with pytest.raises(AuthError) as info:
+        imap.probe(account.incoming, credentials(account, "incoming"))
+    assert str(info.value).endswith("the token was refused (expired, revoked, or without mail "
+                                    "access; it needs scope mail)")
