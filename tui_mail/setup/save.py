@@ -1,14 +1,16 @@
 """Saving a new account: the password into the keyring (or a password command into the
-config), then the account into the config file. Validation comes first, so a refused name or
-an invalid value stores nothing."""
+config), or an OAuth2 sign-in (whose refresh token tui_mail.oauth2.tokens keeps), then the
+account into the config file. Validation comes first, so a refused name or an invalid value stores nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from tui_mail import secrets
 from tui_mail.config import Config, load_config, parse_config
+from tui_mail.model import Account
 from tui_mail.setup.writer import NewAccount, prepare, write_config
 
 
@@ -32,5 +34,22 @@ def save_account(
         secrets.set_password(configured, "incoming", password)
         if configured.smtp is not None:
             secrets.set_password(configured, "smtp", password)
+    write_config(path, text)
+    return load_config(path)
+
+
+def save_oauth_account(path: Path, account: NewAccount,
+                       sign_in: Callable[[Account], object]) -> Config:
+    """Sign the new account in (`sign_in(account)` runs the flow and keeps the refresh token),
+    then append it to `path`; returns the reloaded config.
+
+    The config text is validated first (ConfigError: a name in use, a value), and nothing is
+    written unless the sign-in succeeds: it raises OAuthError (refused, cancelled,
+    unreachable) or SecretError (the refresh token could not be kept), which the caller shows.
+    """
+    if account.oauth2 is None:
+        raise ValueError("save_oauth_account needs an account with OAuth2 settings")
+    text = prepare(path, account)
+    sign_in(parse_config(text, path).account(account.name))
     write_config(path, text)
     return load_config(path)

@@ -2,7 +2,9 @@
 
 The new `[accounts.NAME]` block is appended to the existing text, so the user's comments and
 layout survive. The result is validated with the config loader before anything is written,
-the file is replaced atomically (mode 0600 when new), and a password is never written.
+the file is replaced atomically (mode 0600 when new), and a password is never written. An
+account that signs in with OAuth2 gets an `[accounts.NAME.oauth2]` table holding only what
+differs from its provider's defaults (the refresh token is in the keyring).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from tui_mail.config import Config, load_config, parse_config
 from tui_mail.errors import ConfigError
-from tui_mail.model import Protocol, ServerConfig
+from tui_mail.model import OAuth2Config, OAuth2Flow, Protocol, ServerConfig
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -29,6 +31,7 @@ class NewAccount:
     display_name: str
     incoming: ServerConfig
     smtp: ServerConfig | None
+    oauth2: OAuth2Config | None = None  # signs in with OAuth2 instead of a password
 
 
 def toml_string(value: str) -> str:
@@ -77,6 +80,55 @@ def _server_lines(server: ServerConfig, *, incoming: bool, address: str) -> list
     return lines
 
 
+def _tenant(template: str, url: str) -> str | None:
+    """The tenant a provider's `{tenant}` URL template was filled with to make `url`."""
+    if "{tenant}" not in template:
+        return None
+    head, _, tail = template.partition("{tenant}")
+    found = re.fullmatch(re.escape(head) + r"([A-Za-z0-9.-]+)" + re.escape(tail), url)
+    return found.group(1) if found else None
+
+
+def _oauth2_lines(config: OAuth2Config) -> list[str]:
+    """The oauth2 table: the provider, the client, and what differs from the provider's own
+    endpoints and scopes (a custom provider: everything)."""
+    from tui_mail.oauth2.providers import PROVIDERS
+
+    known = PROVIDERS.get(config.provider)
+    lines = [f"provider = {toml_string(config.provider if known else 'custom')}",
+             f"client_id = {toml_string(config.client_id)}"]
+    if config.client_secret:
+        # A desktop client's secret is not secret (Google says so): it belongs with the id.
+        lines.append(f"client_secret = {toml_string(config.client_secret)}")
+    defaults: dict[str, str | None] = {}
+    if known is not None:
+        tenant = _tenant(known.token_url, config.token_url)
+        if tenant and tenant != "common":
+            lines.append(f"tenant = {toml_string(tenant)}")
+
+        def filled(url: str | None) -> str | None:
+            return url.replace("{tenant}", tenant or "common") if url else None
+
+        defaults = {"authorization_url": filled(known.authorization_url),
+                    "token_url": filled(known.token_url),
+                    "device_authorization_url": filled(known.device_authorization_url)}
+    for key in ("authorization_url", "token_url", "device_authorization_url"):
+        value = getattr(config, key)
+        if value and value != defaults.get(key):
+            lines.append(f"{key} = {toml_string(value)}")
+    if known is None or tuple(config.scopes) != tuple(known.scopes):
+        lines.append("scopes = [" + ", ".join(toml_string(s) for s in config.scopes) + "]")
+    if config.flow is not OAuth2Flow.AUTO:
+        lines.append(f"flow = {toml_string(config.flow.value)}")
+    if config.refresh_token_command:
+        lines.append(f"refresh_token_command = {toml_string(config.refresh_token_command)}")
+    if config.ca_file is not None:
+        lines.append(f"ca_file = {toml_string(str(config.ca_file))}")
+    if config.timeout != 30.0:
+        lines.append(f"timeout = {config.timeout!r}")
+    return lines
+
+
 def account_block(account: NewAccount) -> str:
     """The TOML text of one account (no password, ever)."""
     if not account.name.strip():
@@ -90,6 +142,9 @@ def account_block(account: NewAccount) -> str:
     if account.smtp is not None:
         lines += ["", f"[{key}.smtp]"]
         lines += _server_lines(account.smtp, incoming=False, address=account.address)
+    if account.oauth2 is not None:
+        lines += ["", f"[{key}.oauth2]"]
+        lines += _oauth2_lines(account.oauth2)
     return "\n".join(lines) + "\n"
 
 
@@ -120,6 +175,9 @@ def prepare(path: Path, account: NewAccount) -> str:
     config = parse_config(new_text, path)
     if not any(a.name == account.name for a in config.accounts):  # pragma: no cover - defensive
         raise ConfigError(f"{path}: the new account {account.name!r} did not survive validation")
+    if account.oauth2 is not None and config.account(account.name).oauth2 != account.oauth2:
+        raise ConfigError(f"{path}: the OAuth2 settings of {account.name!r} cannot be written "
+                          "as a config that loads back the same; enter them in the file by hand")
     return new_text
 
 
