@@ -29,7 +29,7 @@ class Provider:
     note: str = ""
 
 
-_APP_PASSWORD = "needs an app password (or OAuth2 with oauth2_token_command), not the web password"
+_APP_PASSWORD = "needs an app password, not the web password"
 
 
 def _provider(name: str, imap: str, smtp: str, note: str = "", *, imap_port: int = 993,
@@ -44,11 +44,12 @@ def _provider(name: str, imap: str, smtp: str, note: str = "", *, imap_port: int
     )
 
 
-_GMAIL = _provider("Gmail", "imap.gmail.com", "smtp.gmail.com", _APP_PASSWORD)
+_GMAIL = _provider("Gmail", "imap.gmail.com", "smtp.gmail.com",
+                   "needs an app password, not the web password; or use \"Sign in with Google\" "
+                   "instead of a password")
 _OUTLOOK = _provider("Outlook.com / Microsoft 365", "outlook.office365.com", "smtp.office365.com",
-                     "Microsoft accounts usually need OAuth2 (oauth2_token_command); basic "
-                     "passwords are often disabled", smtp_port=587,
-                     smtp_security=Security.STARTTLS)
+                     "accounts usually need \"Sign in with Microsoft\" (OAuth2): passwords are "
+                     "often refused", smtp_port=587, smtp_security=Security.STARTTLS)
 _YAHOO = _provider("Yahoo Mail", "imap.mail.yahoo.com", "smtp.mail.yahoo.com", _APP_PASSWORD)
 _ICLOUD = _provider("iCloud Mail", "imap.mail.me.com", "smtp.mail.me.com",
                     "needs an app-specific password (appleid.apple.com)", smtp_port=587,
