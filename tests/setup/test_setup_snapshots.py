@@ -32,6 +32,15 @@ async def _advanced(pilot) -> None:
     await pilot.pause()
 
 
+async def _google(pilot) -> None:
+    """A Gmail address: the form offers "Sign in with Google" (from the domain, no DNS)."""
+    await pilot.pause()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.press(*"work", "tab", *"zoe@gmail.com")
+    await pilot.pause()
+
+
 def make_app(tmp_path: Path) -> SetupFirstApp:
     # A fixed config path: the screen shows it, and snapshots must not depend on tmp_path.
     return SetupFirstApp(Path("/nonexistent/tui-mail/config.toml"), tmp_path / "cache.sqlite3",
@@ -46,3 +55,7 @@ def test_setup_screen_snapshot(snap_compare, tmp_path: Path, size: tuple[int, in
 
 def test_setup_screen_with_advanced_open_snapshot(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(make_app(tmp_path), terminal_size=(160, 48), run_before=_advanced)
+
+
+def test_setup_screen_offering_google_snapshot(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(make_app(tmp_path), terminal_size=(100, 48), run_before=_google)

@@ -7,11 +7,16 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tui_mail.config import Config
+    from tui_mail.setup.oauth import OAuthSetup
     from tui_mail.ui.app import TuiMailApp
 
 
 class SetupActions:
     """`action_add_account` for TuiMailApp."""
+
+    # What the setup screen's "Sign in with ..." goes through (providers, MX lookup, sign-in,
+    # browser); None: the real ones. A test sets it to reach its own authorization server.
+    oauth_setup: OAuthSetup | None = None
 
     def action_add_account(self) -> None:
         from tui_mail.config import default_config_path

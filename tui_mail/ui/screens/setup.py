@@ -1,12 +1,19 @@
 """The account setup form: name, address and password; "Find settings" looks the servers up,
 "Check" logs in to them, "Save" stores the password in the keyring and writes the config.
 
+For an address at Google or Microsoft (by its domain, its incoming server, or its domain's MX
+hosts) the form offers "Sign in with ...": the user's own client ID instead of a password, then
+the provider's sign-in in a browser (the address shown, and a field for the address the
+browser ends on when it runs on another machine) or with a code typed on another device.
+
 Network work runs in thread workers; each step is appended to a plain-text log. Errors are
 shown in the form next to what caused them, and nothing the user typed is ever cleared.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
@@ -22,10 +29,15 @@ from textual.worker import Worker, WorkerState
 from tui_mail.errors import AuthError, ConfigError, SecretError, TuiMailError
 from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import DEFAULT_PORTS, Protocol, Security, ServerConfig
+from tui_mail.setup.oauth import OAuthSetup, SignInOffer, default_servers, domain_of
 from tui_mail.ui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from tui_mail.config import Config
+    from tui_mail.oauth2.flows import DeviceCode, LoopbackReceiver
+    from tui_mail.oauth2.providers import OAuthProvider
     from tui_mail.setup.discovery import Discovery, HostMap, Resolver
     from tui_mail.setup.writer import NewAccount
 
@@ -33,6 +45,15 @@ _T = TypeVar("_T")
 
 _SECURITY = [("TLS", "tls"), ("STARTTLS", "starttls"), ("none (unencrypted)", "none")]
 _INCOMING = [("IMAP", "imap"), ("POP3", "pop3")]
+MX_LOOKUP_DELAY = 0.5  # seconds of no typing in the address before its domain's MX is looked up
+_TENANT = re.compile(r"^[A-Za-z0-9.-]+$")
+_CLIENT_ID_PLACEHOLDER = {"google": "1234567890-abc123.apps.googleusercontent.com",
+                          "microsoft": "00000000-0000-0000-0000-000000000000"}
+# Where a field's error is shown (else under the buttons, in #form-error).
+_ERROR_PLACE = {"password": "#password-error", "password-command": "#password-error",
+                "client-id": "#oauth-error", "client-secret": "#oauth-error",
+                "tenant": "#oauth-error", "sign-in": "#oauth-error",
+                "redirect": "#redirect-error"}
 
 
 class FormError(Exception):
@@ -68,6 +89,14 @@ class SetupScreen(Screen[None]):
     SetupScreen #setup-buttons { height: auto; margin-top: 1; }
     SetupScreen #setup-buttons Button { margin-right: 1; }
     SetupScreen #setup-log { height: 10; border: round $border-blurred; }
+    SetupScreen #oauth, SetupScreen #oauth Vertical, SetupScreen #sign-in-wait { height: auto; }
+    SetupScreen #oauth-offer { margin-top: 1; color: $text-accent; }
+    SetupScreen .setup-note { color: $text-muted; }
+    SetupScreen #oauth-buttons, SetupScreen #sign-in-buttons { height: auto; margin-top: 1; }
+    SetupScreen #oauth-buttons Button, SetupScreen #sign-in-buttons Button { margin-right: 1; }
+    SetupScreen #sign-in-wait { margin-top: 1; padding: 0 1; border: round $primary; }
+    SetupScreen #sign-in-shown { color: $text; text-style: bold; }
+    SetupScreen #paste-says { margin-top: 1; color: $text-muted; }
     """
 
     def __init__(
@@ -84,6 +113,17 @@ class SetupScreen(Screen[None]):
         self._resolver = resolver
         self._host_map = host_map
         self.saved_config: Config | None = None
+        self._offer: SignInOffer | None = None
+        self._mx_offers: dict[str, SignInOffer | None] = {}  # domain -> what its MX says
+        self._mx_timer: Timer | None = None
+        self._cancel: threading.Event | None = None  # set while a sign-in runs
+        self._receiver: LoopbackReceiver | None = None
+        self._copy_text = ""
+
+    @property
+    def oauth(self) -> OAuthSetup:
+        """The seam of "Sign in with ...": the app's `oauth_setup`, else the real one."""
+        return getattr(self.app, "oauth_setup", None) or OAuthSetup()
 
     # ---- layout -----------------------------------------------------------------------------
 
@@ -102,7 +142,42 @@ class SetupScreen(Screen[None]):
             yield Input(id="address", placeholder="you@example.com")
             yield Label("Your name (optional, shown to recipients)")
             yield Input(id="display-name")
-            yield Label("Password")
+            with Vertical(id="oauth"):
+                yield Static("", id="oauth-offer", markup=False)
+                yield Label("Client ID", id="client-id-label")
+                yield Input(id="client-id")
+                yield Static("", id="client-id-hint", classes="setup-note", markup=False)
+                with Vertical(id="client-secret-row"):
+                    yield Label("Client secret (a desktop client's secret is not secret)")
+                    yield Input(id="client-secret")
+                with Vertical(id="tenant-row"):
+                    yield Label("Tenant (optional: your organisation's domain or tenant ID, if "
+                                "its administrator requires it)")
+                    yield Input(id="tenant", placeholder="common")
+                with Collapsible(title="How to get a client ID", collapsed=True,
+                                 id="registration"):
+                    yield Static("", id="registration-help", markup=False)
+                with Horizontal(id="oauth-buttons"):
+                    yield Button("Sign in", id="sign-in", variant="primary")
+                yield Static("", id="oauth-error", classes="setup-error", markup=False)
+                with Vertical(id="sign-in-wait"):
+                    yield Static("", id="sign-in-says", markup=False)
+                    yield Static("", id="sign-in-shown", markup=False)
+                    yield Static("", id="sign-in-more", classes="setup-note", markup=False)
+                    with Vertical(id="paste-row"):
+                        yield Static("On another machine (over SSH)? Sign in there, then "
+                                     "paste here the address the browser ends on (that page "
+                                     "may fail to load):", id="paste-says", markup=False)
+                        yield Input(id="redirect",
+                                    placeholder="http://127.0.0.1:…/?state=…&code=…")
+                        yield Static("", id="redirect-error", classes="setup-error",
+                                     markup=False)
+                    yield Static("", id="sign-in-status", classes="setup-note", markup=False)
+                    with Horizontal(id="sign-in-buttons"):
+                        yield Button("Copy", id="copy-shown", classes="while-busy")
+                        yield Button("Cancel sign-in", id="cancel-sign-in",
+                                     classes="while-busy", variant="error")
+            yield Label("Password", id="password-label")
             yield Input(id="password", password=True)
             yield Static("", id="password-error", classes="setup-error", markup=False)
             with Vertical(id="password-command-row"):
@@ -141,6 +216,13 @@ class SetupScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#password-command-row").display = False
         self.query_one("#setup-log", Log).display = False
+        self.query_one("#oauth").display = False
+        self.query_one("#sign-in-wait").display = False
+
+    def on_unmount(self) -> None:
+        """A sign-in still waiting (the app quits) ends now, not when its time runs out."""
+        if self._cancel is not None:
+            self._cancel.set()
 
     # ---- reading the form -------------------------------------------------------------------
 
@@ -192,8 +274,41 @@ class SetupScreen(Screen[None]):
     def _password(self) -> str:
         password = self.query_one("#password", Input).value
         if not password and not self._value("password-command"):
-            raise FormError("password", "Enter the password of this mail account")
+            other = (f", or use Sign in with {self._offer.provider.label} above"
+                     if self._offer is not None else "")
+            raise FormError("password", f"Enter the password of this mail account{other}")
         return password
+
+    def _oauth_account(self, provider: OAuthProvider) -> NewAccount:
+        """The account to sign in: the form's name, address and servers (the provider's own
+        when Advanced is empty), with the provider's OAuth2 settings and the user's client."""
+        from tui_mail.setup.writer import NewAccount
+
+        name = self._value("name")
+        if not name:
+            raise FormError("name", "Enter a short name for the account, e.g. work")
+        address = self._address()
+        client_id = self._value("client-id")
+        if not client_id:
+            raise FormError("client-id", f"Enter the client ID of the app you registered with "
+                                         f"{provider.label}: tui-mail cannot come with one "
+                                         "(see How to get a client ID)")
+        tenant = self._value("tenant") if provider.key == "microsoft" else ""
+        if tenant and not _TENANT.match(tenant):
+            raise FormError("tenant", f"The tenant is a domain or an ID like "
+                                      f"contoso.onmicrosoft.com, not {tenant!r}")
+        incoming, smtp = self._servers(address)
+        if incoming is None or smtp is None:
+            own = default_servers(provider, self._value("in-username") or address,
+                                  self._value("smtp-username") or address)
+            if own is None:
+                raise FormError("in-host" if incoming is None else "smtp-host",
+                                "Enter the incoming and outgoing servers under Advanced")
+            incoming, smtp = incoming or own[0], smtp or own[1]
+        secret = self._value("client-secret") if provider.key == "google" else ""
+        oauth2 = self.oauth.oauth2_config(provider, client_id, secret, tenant)
+        return NewAccount(name, address, self._value("display-name"), incoming, smtp,
+                          oauth2=oauth2)
 
     # ---- showing results --------------------------------------------------------------------
 
@@ -202,8 +317,8 @@ class SetupScreen(Screen[None]):
             widget.update("")
         self.query_one("#setup-result", Static).update("")
 
-    def _show_error(self, field: str, message: str) -> None:
-        target = "#password-error" if field in ("password", "password-command") else "#form-error"
+    def _show_error(self, field: str, message: str, place: str | None = None) -> None:
+        target = place or _ERROR_PLACE.get(field, "#form-error")
         self.query_one(target, Static).update(sanitize_line(message))
         if field.startswith(("in-", "smtp-", "ca-")):
             self.query_one("#advanced", Collapsible).collapsed = False
@@ -232,13 +347,21 @@ class SetupScreen(Screen[None]):
 
     def _busy(self, busy: bool) -> None:
         for button in self.query(Button):
-            button.disabled = busy
+            if not button.has_class("while-busy"):
+                button.disabled = busy
 
     # ---- buttons ----------------------------------------------------------------------------
 
     @on(Input.Submitted)
-    def submitted(self) -> None:
-        """Enter in a field: find the servers while they are unknown, else check them."""
+    def submitted(self, event: Input.Submitted) -> None:
+        """Enter in a field: find the servers while they are unknown, else check them; in the
+        sign-in's fields, sign in (or hand over the pasted address)."""
+        if event.input.id == "redirect":
+            self._deliver_redirect(complain=True)
+            return
+        if event.input.id in ("client-id", "client-secret", "tenant"):
+            self.sign_in()
+            return
         if self._value("in-host") and self._value("smtp-host"):
             self.check()
         else:
@@ -354,10 +477,14 @@ class SetupScreen(Screen[None]):
         self.app.call_from_thread(self._saved, account.name, config)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """An unexpected failure in find, check or save must not leave the buttons disabled."""
+        """An unexpected failure in find, check, save or sign-in must not leave the buttons
+        disabled."""
         if event.worker.group == "setup" and event.state is WorkerState.ERROR:
+            signing_in = self._cancel is not None
+            self._sign_in_ended()
             self._busy(False)
-            self._show_error("save", f"Something went wrong: {event.worker.error}")
+            self._show_error("sign-in" if signing_in else "save",
+                             f"Something went wrong: {event.worker.error}")
 
     def _save_failed(self, field: str, message: str) -> None:
         self._busy(False)
@@ -380,8 +507,271 @@ class SetupScreen(Screen[None]):
             self._on_demo()
 
     def action_cancel(self) -> None:
+        if self._cancel is not None:
+            self.cancel_sign_in()
+            return
         if self.first_run:
             self.app.exit()
         else:
             self.dismiss(None)
 
+
+    # ---- "Sign in with ..." -----------------------------------------------------------------
+
+    @on(Input.Changed, "#address")
+    def _address_changed(self) -> None:
+        self._refresh_offer()
+        if self._mx_timer is not None:
+            self._mx_timer.stop()
+            self._mx_timer = None
+        domain = domain_of(self._value("address"))
+        if self._offer is None and domain and domain not in self._mx_offers:
+            self._mx_timer = self.set_timer(MX_LOOKUP_DELAY, self._look_up_mx)
+
+    @on(Input.Changed, "#in-host")
+    def _host_changed(self) -> None:
+        self._refresh_offer()
+
+    def _look_up_mx(self) -> None:
+        from tui_mail.setup.oauth import worth_an_mx_lookup
+
+        self._mx_timer = None
+        domain = domain_of(self._value("address"))
+        if domain in self._mx_offers:
+            self._refresh_offer()
+        elif worth_an_mx_lookup(domain):
+            self._mx_worker(domain, self.oauth)
+
+    @work(thread=True, exclusive=True, group="oauth-mx", exit_on_error=False)
+    def _mx_worker(self, domain: str, oauth: OAuthSetup) -> None:
+        """The MX lookup (a DNS query with a timeout): any failure only means no offer."""
+        offer = oauth.offer_by_mx(domain)
+        self.app.call_from_thread(self._mx_found, domain, offer)
+
+    def _mx_found(self, domain: str, offer: SignInOffer | None) -> None:
+        self._mx_offers[domain] = offer
+        self._refresh_offer()
+
+    def _refresh_offer(self) -> None:
+        """Show "Sign in with ..." when the address, the incoming server or the domain's MX
+        points at a provider; hide it otherwise (what was typed in it stays)."""
+        if self._cancel is not None:
+            return  # a sign-in is running: its provider stays on the screen
+        address = self._value("address")
+        offer = (self.oauth.offer_by_name(address, self._value("in-host"))
+                 or self._mx_offers.get(domain_of(address)))
+        previous, self._offer = self._offer, offer
+        self.query_one("#oauth").display = offer is not None
+        label = self.query_one("#password-label", Label)
+        if offer is None:
+            label.update("Password")
+            return
+        provider = offer.provider
+        self.query_one("#oauth-offer", Static).update(sanitize_line(
+            f"{offer.reason}: you can sign in with "
+            f"{provider.label} instead of a password."))
+        label.update(f"Password (not needed to sign in with {provider.label})")
+        if previous is not None and previous.provider == provider:
+            return
+        self.query_one("#client-id-label", Label).update(
+            f"Client ID of your {provider.label} app")
+        self.query_one("#client-id", Input).placeholder = _CLIENT_ID_PLACEHOLDER.get(
+            provider.key, "")
+        self.query_one("#client-id-hint", Static).update(
+            f"tui-mail cannot come with one: register tui-mail as your own app with "
+            f"{provider.label} once (free; see How to get a client ID).")
+        self.query_one("#client-secret-row").display = provider.key == "google"
+        self.query_one("#tenant-row").display = provider.key == "microsoft"
+        self.query_one("#registration-help", Static).update(provider.registration_help)
+        self.query_one("#sign-in", Button).label = f"Sign in with {provider.label}"
+
+    @on(Button.Pressed, "#sign-in")
+    def sign_in(self) -> None:
+        """Sign in with the offered provider, then save the account (in a worker)."""
+        if self._offer is None or self._cancel is not None:
+            return
+        provider = self._offer.provider
+        self._clear_errors()
+        try:
+            account = self._oauth_account(provider)
+        except FormError as exc:
+            self._show_error(exc.field, str(exc), place="#oauth-error")
+            return
+        self._cancel = threading.Event()
+        self._receiver = None
+        self._busy(True)
+        self._show_waiting(f"Starting the sign-in with {provider.label}…", "", "")
+        self._run_sign_in(account, self.oauth, self._cancel, provider.label)
+
+    @work(thread=True, exclusive=True, group="setup", exit_on_error=False)
+    def _run_sign_in(self, account: NewAccount, oauth: OAuthSetup, cancel: threading.Event,
+                     label: str) -> None:
+        """The sign-in (browser or device code) and, once it succeeded, the save."""
+        from tui_mail.oauth2.http import OAuthError
+        from tui_mail.setup.save import save_oauth_account
+
+        prompt = _ScreenPrompt(self)
+
+        def sign_in(configured: object) -> None:
+            oauth.sign_in(configured, prompt, cancel,
+                          open_browser=oauth.open_browser or self._open_browser,
+                          receiver_ready=self._receiver_ready)
+
+        try:
+            config = save_oauth_account(self.config_path, account, sign_in)
+        except (OAuthError, SecretError, ConfigError) as exc:
+            field, message = _sign_in_failure(exc, label, account)
+            self.app.call_from_thread(self._sign_in_failed, field, message)
+            return
+        from tui_mail.oauth2.tokens import kept_where
+
+        where = kept_where(config.account(account.name))
+        self.app.call_from_thread(self._signed_in, account.name, label, where, config)
+
+    def _open_browser(self, url: str) -> bool:
+        """Called in the worker: the user's browser when one is set ($BROWSER) or would show
+        on a display, as links are opened (a browser in this terminal gets it meanwhile);
+        else nothing, and the address is only shown."""
+        import os
+
+        from tui_mail.oauth2.flows import has_display
+        from tui_mail.ui.screens.picker import open_in_browser
+
+        if not (os.environ.get("BROWSER") or has_display()):
+            return False
+        return bool(self.app.call_from_thread(open_in_browser, self.app, url))
+
+    def _receiver_ready(self, receiver: LoopbackReceiver) -> None:
+        """Called in the worker: the listener a pasted redirect address is handed to."""
+        self._receiver = receiver
+
+    def _show_waiting(self, says: str, shown: str, more: str, *, paste: bool = False) -> None:
+        self.query_one("#sign-in-wait").display = True
+        self.query_one("#sign-in-says", Static).update(sanitize_line(says))
+        self.query_one("#sign-in-shown", Static).update(sanitize_line(shown))
+        self.query_one("#sign-in-more", Static).update(sanitize_line(more))
+        self.query_one("#sign-in-more").display = bool(more)
+        self.query_one("#paste-row").display = paste
+        self.query_one("#copy-shown").display = bool(shown)
+        self.query_one("#sign-in-status", Static).update(
+            "Waiting for the sign-in… (Escape cancels)" if shown else "")
+        self._copy_text = sanitize_line(shown)
+        if paste:
+            self.query_one("#redirect", Input).focus()
+        else:
+            self.query_one("#cancel-sign-in", Button).focus()
+
+    def show_url(self, url: str, opened: bool) -> None:
+        """The browser flow's address: opened in the browser, shown to copy in any case."""
+        label = self._offer.provider.label if self._offer else "your provider"
+        says = (f"Your browser was opened to sign in with {label}. If it shows nothing, open "
+                "this address:" if opened else
+                f"Open this address in a browser to sign in with {label}:")
+        self._show_waiting(says, url, "", paste=True)
+        self.query_one("#copy-shown", Button).label = "Copy address"
+
+    def show_code(self, code: DeviceCode) -> None:
+        """The device flow's code and where to type it."""
+        minutes = max(1, int(code.expires_in // 60))
+        more = (f"(or open {code.verification_uri_complete}) " if
+                code.verification_uri_complete else "")
+        self._show_waiting(f"On any device, open {code.verification_uri} and enter this code:",
+                           code.user_code, f"{more}The code works for {minutes} min.")
+        self.query_one("#copy-shown", Button).label = "Copy code"
+
+    @on(Input.Changed, "#redirect")
+    def _redirect_changed(self) -> None:
+        """A pasted address is handed over at once when it is the answer (else on Enter)."""
+        if self._value("redirect"):
+            self._deliver_redirect(complain=False)
+
+    def _deliver_redirect(self, *, complain: bool) -> None:
+        pasted = self._value("redirect")
+        if self._receiver is None or not pasted:
+            return
+        if self._receiver.deliver(pasted):
+            self.query_one("#redirect-error", Static).update("")
+            self.query_one("#sign-in-status", Static).update("Finishing the sign-in…")
+        elif complain:
+            self.query_one("#redirect-error", Static).update(
+                "That is not the address this sign-in is waiting for: paste the whole address "
+                "from the browser's address bar (it starts with http://localhost or "
+                "http://127.0.0.1).")
+
+    @on(Button.Pressed, "#copy-shown")
+    def copy_shown(self) -> None:
+        if self._copy_text:
+            self.app.copy_to_clipboard(self._copy_text)
+            self.notify("Copied to the clipboard (if the terminal lets programs set it).",
+                        title="tui-mail", markup=False)
+
+    @on(Button.Pressed, "#cancel-sign-in")
+    def cancel_sign_in(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+            self.query_one("#sign-in-status", Static).update("Cancelling…")
+
+    def _sign_in_ended(self) -> None:
+        self._cancel = None
+        self._receiver = None
+        self.query_one("#sign-in-wait").display = False
+
+    def _sign_in_failed(self, field: str, message: str) -> None:
+        self._sign_in_ended()
+        self._busy(False)
+        self._refresh_offer()
+        self.query_one("#sign-in", Button).focus()  # unless the error names a field
+        self._show_error(field, message, place="#oauth-error")
+
+    def _signed_in(self, name: str, label: str, where: str, config: Config) -> None:
+        self._sign_in_ended()
+        self.notify(f"Signed in with {label}; the sign-in is kept in {where}.",
+                    title="tui-mail", markup=False, timeout=10)
+        self._saved(name, config)
+
+
+class _ScreenPrompt:
+    """A sign-in as the setup screen shows it (tui_mail.oauth2.flows.SignInPrompt); called in
+    the sign-in's worker thread."""
+
+    def __init__(self, screen: SetupScreen) -> None:
+        self.screen = screen
+
+    def open_url(self, url: str, opened: bool) -> None:
+        self.screen.app.call_from_thread(self.screen.show_url, url, opened)
+
+    def enter_code(self, code: DeviceCode) -> None:
+        self.screen.app.call_from_thread(self.screen.show_code, code)
+
+
+def _sign_in_failure(exc: TuiMailError, label: str, account: NewAccount) -> tuple[str, str]:
+    """(field, message) for a sign-in that did not end in a saved account: what happened and
+    what to do; nothing was saved, and the form keeps what was typed."""
+    from tui_mail.oauth2.flows import SignInCancelled
+
+    again = f"Nothing was saved; press Sign in with {label} to try again."
+    said = str(exc)
+    said = said[:1].upper() + said[1:]
+    if isinstance(exc, ConfigError):
+        return ("name" if "already exists" in said else "sign-in"), said
+    if isinstance(exc, SecretError):
+        return "sign-in", f"{said.rstrip('.')}. Nothing was saved."
+    code = getattr(exc, "error", "")
+    if isinstance(exc, SignInCancelled):
+        if code == "cancelled":
+            return "sign-in", f"Sign-in cancelled. {again}"
+        return "sign-in", f"{said}. {again}"
+    if code in ("invalid_client", "unauthorized_client"):
+        what = "client ID and secret" if account.oauth2 and account.oauth2.client_secret \
+            else "client ID"
+        return "client-id", (f"{label} does not accept this client ({said}). Check the {what}: "
+                             f"it must be a desktop app registered with {label} (see How to get "
+                             f"a client ID). {again}")
+    if code in ("unreachable", "timeout"):
+        return "sign-in", (f"{label} cannot be reached: {said}. Check the network connection "
+                           f"(or proxy). {again}")
+    if code == "access_denied":
+        return "sign-in", (f"{said}. Allow tui-mail access to your mail when you sign in; a "
+                           f"work or school account may need its administrator's consent. "
+                           f"{again}")
+    return "sign-in", f"The sign-in failed: {said}. {again}"
