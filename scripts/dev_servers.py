@@ -21,6 +21,11 @@ reads commands on its standard input, to do what happens to a user during a day:
     folders               the user's folders on the server (LIST)
     create F | delete F | rename F NEW   as another client would (server names: INBOX.Work)
     friend                what the correspondent received
+    With --oauth2 (the account signs in with OAuth2 at the suite's authorization server):
+    approve CODE          enter the device code shown by `tui-mail accounts login work`
+    browse URL            sign in at URL as the user; prints the address the browser ends on
+    revoke | expire       revoke the user's sign-in | expire their access tokens
+    stop oauth | start oauth
     quit
 
 Everything lives in a temporary folder (or --home) and stops with the script.
@@ -50,6 +55,9 @@ def main() -> int:
     parser.add_argument("--imap", metavar="LABEL",
                         help="read mail from this server of tests/matrix/servers.py instead of "
                              "Dovecot: courier, cyrus, cyrus-altns-slash, ...")
+    parser.add_argument("--oauth2", action="store_true",
+                        help="the account signs in with OAuth2 (no password): run "
+                             "`tui-mail accounts login work` first")
     parser.add_argument("--special-folders", action="store_true",
                         help="with --imap: the user starts with Drafts, Sent, Trash, Junk, Archive")
     args = parser.parse_args()
@@ -64,12 +72,16 @@ def main() -> int:
             world = MailWorld(servers, home, imap_server=imap_server, user=user)
         else:
             world = MailWorld(servers, home)
-        world.write_config()
+        if args.oauth2:
+            world.write_oauth2_config()
+        else:
+            world.write_config()
         for n in range(1, 4):
             world.deliver(f"Welcome note {n}", f"Hello, this is message {n}.\n" * 3)
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in world.env.items())
         print(f"home:   {home}\nconfig: {world.config_path}\nuser:   {world.user.address}\n"
-              f"friend: {world.friend.address}\n\nstart it with:\n"
+              f"friend: {world.friend.address}\n"
+              f"sign-in page: {world.user.login} / {world.user.password}\n\nstart it with:\n"
               f"  env -i {exports} {shlex.join(tui_mail_command())}\n", flush=True)
         count = 3
         for line in sys.stdin:
@@ -116,6 +128,19 @@ def run(command: str, rest: str, world: MailWorld, servers: Any, count: int) -> 
                 raise RuntimeError(f"APPEND refused: {data!r}")
         finally:
             client.logout()
+    elif command == "approve" and rest:
+        servers.oauth.approve_device(rest.strip(), world.user)
+    elif command == "browse" and rest:
+        from tests.support.oauth_browser import sign_in_at
+
+        print(sign_in_at(rest.strip(), world.user.login, world.user.password,
+                         str(servers.oauth.ca_file)))
+    elif command == "revoke":
+        servers.oauth.revoke_user(world.user)
+    elif command == "expire":
+        servers.oauth.expire_access_tokens(world.user)
+    elif command in ("stop", "start") and rest == "oauth":
+        (servers.stop_oauth if command == "stop" else servers.start_oauth)()
     elif command in ("stop", "start", "restart") and rest in ("dovecot", "postfix", "imap"):
         server = {"dovecot": servers.dovecot, "postfix": servers.postfix,
                   "imap": world.imap_server or servers.dovecot}[rest]

@@ -188,7 +188,12 @@ def run_login(args: argparse.Namespace, ctx: CliContext) -> int:
             f"`tui-mail accounts set-password {account.name}`"
         )
     flow = OAuth2Flow(args.flow) if args.flow else chosen_flow(account.oauth2)
-    label = account.oauth2.provider if account.oauth2.provider != "custom" else "your provider"
+    from urllib.parse import urlsplit
+
+    from tui_mail.oauth2.providers import PROVIDERS
+
+    known = PROVIDERS.get(account.oauth2.provider)
+    label = known.label if known else urlsplit(account.oauth2.authorization_url).netloc
     print(f"Signing in {account.name} ({account.incoming.username}) with {label}.")
     tokens.sign_in(account, _PrintedPrompt(account), flow=flow,
                    receiver_ready=_read_pasted_redirects)
