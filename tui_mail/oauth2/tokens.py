@@ -125,7 +125,10 @@ def store_refresh_token(account: Account, token: str | None) -> None:
             path.unlink()
         return
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Each level made private: mkdir(parents=True) gives the levels above the last the
+        # umask's mode, and the data folder itself may not exist yet.
+        path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
         staging = path.with_suffix(".new")
         fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
