@@ -1,5 +1,9 @@
 """Fixtures shared by the whole test suite."""
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
 import pytest
 
 from tests.servers.fixtures import (  # noqa: F401 - registered as fixtures by being imported
@@ -8,6 +12,7 @@ from tests.servers.fixtures import (  # noqa: F401 - registered as fixtures by b
     mail_servers_session,
     oauth_server,
 )
+from tests.support.filekeyring import FileKeyring
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +25,26 @@ def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     runtime = home / "runtime"  # where opened attachments are copied (ui/opened_files.py)
     runtime.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+
+
+@pytest.fixture
+def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A keyring of this test's own (a JSON file, shared with a `tui-mail` it starts)."""
+    path = tmp_path / "keyring.json"
+    monkeypatch.setenv("TUI_MAIL_TEST_KEYRING", str(path))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    try:
+        yield path
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def no_access_token_from_another_test() -> Iterator[None]:
+    """OAuth2 access tokens live in a module-level cache: none crosses from test to test."""
+    from tui_mail.oauth2 import tokens
+
+    tokens.forget_access_tokens()
+    yield
+    tokens.forget_access_tokens()

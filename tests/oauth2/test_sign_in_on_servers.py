@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.oauth2.conftest import oauth2_account
+from tests.support.accounts import oauth2_account
 from tui_mail.errors import AuthError, ConnectError
 from tui_mail.model import Account, OAuth2Flow, Protocol, Security, ServerConfig
 from tui_mail.oauth2 import tokens

@@ -3,9 +3,18 @@ out, both trusting the suite's CA. One factory for every suite that needs such a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from tui_mail.model import Account, Address, Protocol, Security, ServerConfig
+from tui_mail.model import (
+    Account,
+    Address,
+    OAuth2Config,
+    OAuth2Flow,
+    Protocol,
+    Security,
+    ServerConfig,
+)
 
 TIMEOUT = 20.0  # seconds; the servers are local, but two xdist workers share two cores
 
@@ -25,3 +34,19 @@ def server_account(servers: Any, name: str, login: str, address: str, *,
     smtp = ServerConfig(Protocol.SMTP, "127.0.0.1", smtp_port, smtp_security, login, **common)
     display = name.title() if display_name is None else display_name
     return Account(name=name, address=Address(display, address), incoming=imap, smtp=smtp)
+
+
+def oauth2_config(oauth: Any, *, scopes: tuple[str, ...] = ("mail",),
+                  flow: OAuth2Flow = OAuth2Flow.BROWSER) -> OAuth2Config:
+    """The suite's authorization server as a custom provider, as a user writes it."""
+    return OAuth2Config(
+        provider="custom", client_id=oauth.client_id, authorization_url=oauth.authorize_url,
+        token_url=oauth.token_url, device_authorization_url=oauth.device_authorization_url,
+        scopes=scopes, flow=flow, ca_file=oauth.ca_file, timeout=20.0,
+    )
+
+
+def oauth2_account(servers: Any, user: Any, name: str = "work", **config: Any) -> Account:
+    """An IMAP + SMTP account of `user` that signs in with OAuth2 (no password anywhere)."""
+    account = server_account(servers, name, user.login, user.address)
+    return replace(account, oauth2=oauth2_config(servers.oauth, **config))

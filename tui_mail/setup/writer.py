@@ -168,7 +168,8 @@ def prepare(path: Path, account: NewAccount) -> str:
                 f"{path}: an account named {account.name!r} already exists; choose another name"
             )
     header = "" if text.strip() else (
-        "# tui-mail configuration; passwords are in the keyring, not in this file.\n\n"
+        "# tui-mail configuration; passwords and sign-ins are kept in the keyring, not in "
+        "this file.\n\n"
     )
     separator = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
     new_text = header + text + separator + account_block(account)
