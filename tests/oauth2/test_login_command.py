@@ -79,6 +79,17 @@ def run(tui: TuiMail, env: dict[str, str], *args: str, stdin: str = "") -> subpr
     return done
 
 
+def login_on_a_headless_machine(tui: TuiMail, *args: str) -> subprocess.Popen[str]:
+    """`tui-mail accounts login work` with no display and no $BROWSER, its terminal piped."""
+    env = tui.env()
+    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
+        env.pop(name, None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_mail", "--config", str(tui.config), "accounts", "login",
+         "work", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=env, cwd=REPO)
+
+
 def no_token_in(text: str, known: list[str]) -> None:
     """Neither a known token nor anything that decodes to a bearer login appears in `text`."""
     for token in known:
@@ -145,13 +156,7 @@ def test_over_ssh_the_user_pastes_the_address_the_browser_ended_on(
         tui: TuiMail, mail_servers: Any, oauth_server: Any) -> None:
     user = mail_servers.new_user()
     write_config(tui, mail_servers, user)
-    env = tui.env()
-    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
-        env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui_mail", "--config", str(tui.config), "accounts", "login",
-         "work", "--browser"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    process = login_on_a_headless_machine(tui, "--browser")
     assert process.stdout is not None and process.stdin is not None
     try:
         lines: list[str] = []
@@ -178,14 +183,7 @@ def test_device_login_shows_a_code_and_finishes_when_it_is_entered_elsewhere(
         tui: TuiMail, mail_servers: Any, oauth_server: Any) -> None:
     user = mail_servers.new_user()
     write_config(tui, mail_servers, user)
-    env = tui.env()
-    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
-        env.pop(name, None)
-    # No display: `auto` chooses the device flow by itself.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui_mail", "--config", str(tui.config), "accounts", "login",
-         "work"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env, cwd=REPO)
+    process = login_on_a_headless_machine(tui)  # `auto` chooses the device flow by itself
     assert process.stdout is not None
     try:
         first = process.stdout.readline() + process.stdout.readline()
