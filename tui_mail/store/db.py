@@ -19,6 +19,7 @@ folders
     delete_folder(account, name);  reset_folder(account, name)   (drops its messages)
     apply_folder_list(account, listed, keep) -> FolderListChanges   (LIST is the truth)
     set_personal_namespace(account, prefix, delimiter)
+    set_gmail(account, on);  is_gmail(account) -> bool   (Gmail: labels as folders)
     sync_state(account, name) -> FolderSyncState;  set_sync_state(account, name, state)
 folders the user manages (folder_edits.py)
     personal_namespace(account) -> (prefix, delimiter);  subfolders(account, name)
@@ -399,6 +400,21 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
             c.execute("UPDATE accounts SET personal_prefix = ?, personal_delimiter = ?"
                       " WHERE id = ?", (prefix, delimiter, account_id))
 
+    def set_gmail(self, account: str, gmail: bool) -> None:
+        """Remember whether the account's server is Gmail (it announced X-GM-EXT-1): its
+        labels are folders, and archive, delete and search follow (see `is_gmail`)."""
+        account_id = self._account_id(account)
+        if self.is_gmail(account) == gmail:
+            return
+        with self._tx() as c:
+            c.execute("UPDATE accounts SET gmail = ? WHERE id = ?", (int(gmail), account_id))
+
+    def is_gmail(self, account: str) -> bool:
+        """Whether the account's server was Gmail when last synced."""
+        row = self._conn.execute("SELECT gmail FROM accounts WHERE name = ?",
+                                 (account,)).fetchone()
+        return bool(row and row[0])
+
     def delete_folder(self, account: str, name: str) -> None:
         """Forget a folder and its messages (it was deleted on the server)."""
         row = self._folder_row(account, name)
@@ -514,7 +530,7 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
             "INSERT INTO messages(id, account_id, folder_id, uid, local_key, message_id, subject,"
             " from_name, from_email, to_text, cc_text, date, flags, size, has_attachment,"
             " in_reply_to, refs, thread_id, parent_id, body_state, preview, sender_sort,"
-            " subject_sort) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " subject_sort, gm_msgid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 new_id,
                 account_id,
@@ -539,6 +555,7 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
                 p.preview,
                 p.sender_sort,
                 p.subject_sort,
+                p.item.gm_msgid,
             ),
         )
         c.execute(

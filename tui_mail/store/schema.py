@@ -239,7 +239,17 @@ ALTER TABLE accounts ADD COLUMN personal_prefix TEXT NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN personal_delimiter TEXT NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
+# Gmail (the server announces X-GM-EXT-1): labels are folders, so one message is cached once
+# per label it carries, and All Mail holds them all. `accounts.gmail` says the account is one;
+# `gm_msgid` is Gmail's X-GM-MSGID, the same in every folder (NULL from other servers, and
+# when Gmail did not give it). Search shows such a message once (listing.py, `_Copies`).
+_V5 = """
+ALTER TABLE accounts ADD COLUMN gmail INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN gm_msgid INTEGER;
+CREATE INDEX messages_gm_msgid ON messages(account_id, gm_msgid) WHERE gm_msgid IS NOT NULL;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

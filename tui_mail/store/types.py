@@ -15,6 +15,7 @@ class NewMessage:
 
     `uid` is the server UID (IMAP); None for local, imported and POP3 messages, which are keyed
     by a hash of their bytes instead so that a resumed import never duplicates them.
+    `gm_msgid` is Gmail's id of the message, the same in each label (folder) it is in.
     """
 
     uid: int | None
@@ -23,6 +24,7 @@ class NewMessage:
     raw_headers: bytes | None = None
     size: int = 0
     internaldate: datetime | None = None
+    gm_msgid: int | None = None
 
 
 @dataclass(frozen=True)
