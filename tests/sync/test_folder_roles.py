@@ -57,3 +57,22 @@ def test_the_longest_namespace_prefix_decides_whose_folder_it_is() -> None:
     assert DOVECOT.classify("Work/2024") == (FolderKind.PERSONAL, "")
     assert COURIER.folder_name("Projects", "2025") == "INBOX.Projects.2025"
 
+
+
+def test_on_gmail_roles_come_from_special_use_flags_only() -> None:
+    """Gmail flags its own folders; a label named "Trash" or "Archive" (an old client's) is a
+    label, even when Gmail's own Trash or All Mail is hidden from IMAP."""
+    gmail = [([], "/", "INBOX"), ([b"\\Noselect", b"\\HasChildren"], "/", "[Gmail]"),
+             ([b"\\HasNoChildren", b"\\All"], "/", "[Gmail]/All Mail"),
+             ([b"\\HasNoChildren", b"\\Trash"], "/", "[Gmail]/Trash"),
+             ([b"\\HasNoChildren", b"\\Sent"], "/", "[Gmail]/Sent Mail"),
+             ([b"\\HasNoChildren", b"\\Flagged"], "/", "[Gmail]/Starred"),
+             ([], "/", "Trash"), ([], "/", "Archive"), ([], "/", "Drafts")]
+    found = {f.name: f.role for f in classify(gmail, DOVECOT, by_name=False)
+             if f.role is not FolderRole.NONE}
+    assert found == {"INBOX": FolderRole.INBOX, "[Gmail]/All Mail": FolderRole.ARCHIVE,
+                     "[Gmail]/Trash": FolderRole.TRASH, "[Gmail]/Sent Mail": FolderRole.SENT}
+    hidden = [entry for entry in gmail if entry[2] not in ("[Gmail]/All Mail", "[Gmail]/Trash")]
+    found = {f.name: f.role for f in classify(hidden, DOVECOT, by_name=False)
+             if f.role is not FolderRole.NONE}
+    assert found == {"INBOX": FolderRole.INBOX, "[Gmail]/Sent Mail": FolderRole.SENT}

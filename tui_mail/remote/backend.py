@@ -178,13 +178,17 @@ class FolderChanges:
 
 @dataclass(frozen=True)
 class RemoteSummary:
-    """What the list needs of one message: the raw summary header fields, flags, size, date."""
+    """What the list needs of one message: the raw summary header fields, flags, size, date.
+
+    `gm_msgid` is Gmail's X-GM-MSGID, the same for the message in every label (folder) it
+    shows up in; None from other servers."""
 
     uid: int
     flags: Flags
     size: int
     internaldate: datetime | None
     header: bytes
+    gm_msgid: int | None = None
 
 
 @runtime_checkable

@@ -9,6 +9,8 @@ The rules, in order:
   namespace ("Sent", "INBOX.Sent" on Courier), never a nested one ("Clients/Trash").
 - Each role goes to one folder: the first flagged one (\\Archive before \\All), else the first
   whose name is the usual one ("Trash" before "Deleted Items"), else the first guessed.
+- On Gmail (`by_name=False`) nothing is guessed: Gmail flags each of its own folders, and a
+  label that happens to be called "Trash" or "Archive" (an old client's) is only a label.
 """
 
 from __future__ import annotations
@@ -75,8 +77,9 @@ def guessed_role(name: str, delimiter: str, prefix: str) -> FolderRole:
 
 
 def classify(listing: Sequence[tuple[Sequence[bytes], str, str]],
-             namespaces: Namespaces) -> list[RemoteFolder]:
-    """LIST answers (flags, delimiter, name) as folders with their namespace and one role each."""
+             namespaces: Namespaces, *, by_name: bool = True) -> list[RemoteFolder]:
+    """LIST answers (flags, delimiter, name) as folders with their namespace and one role each;
+    without `by_name`, roles come from SPECIAL-USE flags only (INBOX is always the inbox)."""
     folders: list[RemoteFolder] = []
     flagged: dict[FolderRole, tuple[int, int]] = {}  # role -> (rank, index) of the best flag
     guessed: dict[FolderRole, tuple[int, int]] = {}  # role -> (0 usual name / 1 other, index)
@@ -93,6 +96,8 @@ def classify(listing: Sequence[tuple[Sequence[bytes], str, str]],
                 flagged[role] = (rank, index)
             continue
         role = guessed_role(name, delimiter, prefix)
+        if not by_name and role is not FolderRole.INBOX:
+            continue
         if role is FolderRole.NONE:
             continue
         inside = path_in_namespace(name, prefix)

@@ -327,6 +327,15 @@ _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 _FOLDER_MISSING = re.compile(r"TRYCREATE|NONEXISTENT|doesn't exist|does not exist|no such", re.I)
 
 
+def _gm_msgid(server: ServerConfig, value: object, uid: int) -> int | None:
+    """Gmail's X-GM-MSGID (an unsigned 64-bit number) as SQLite stores it (signed: the ones
+    above 2**63 wrap round, which keeps them distinct), or None when the server gave none."""
+    if value is None:
+        return None
+    number = _number(server, value, f"the X-GM-MSGID of UID {uid}", high=(1 << 64) - 1)
+    return number - (1 << 64) if number > _MODSEQ else number
+
+
 def _text(value: object) -> str:
     """A name, prefix or delimiter from imapclient (bytes, str or None) as text."""
     if value is None:
@@ -409,6 +418,11 @@ class ImapBackend:
                 enabled = client.enable("QRESYNC")
                 self.qresync = any(e.upper() == b"QRESYNC" for e in enabled)
         self.condstore = self.qresync or "CONDSTORE" in self.capabilities
+        # Gmail (RFC-less, developers.google.com/gmail/imap/imap-extensions): labels are
+        # folders, a message is in each of its labels and in All Mail, X-GM-MSGID names it
+        # in all of them. Asked for with the summaries until the server refuses it once.
+        self.gmail = "X-GM-EXT-1" in self.capabilities
+        self._gm_msgid = self.gmail
 
     @classmethod
     def open(cls, server: ServerConfig, creds: Credentials,
@@ -544,7 +558,7 @@ class ImapBackend:
             listing = self._client.list_folders()
         answers = [([bytes(f) for f in flags], _text(delimiter), _text(name))
                    for flags, delimiter, name in listing]
-        return classify(answers, self.namespaces)
+        return classify(answers, self.namespaces, by_name=not self.gmail)
 
     def mailbox_id(self, folder: str) -> str:
         """The folder's MAILBOXID (RFC 8474), or "" (no OBJECTID, or the server gave none)."""
@@ -677,12 +691,14 @@ class ImapBackend:
         fields = " ".join(SUMMARY_HEADER_FIELDS)
         items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", f"BODY.PEEK[HEADER.FIELDS ({fields})]"]
         for chunk in _chunks(list(uids), batch):
+            data = self._fetch_summary_items(chunk, items)
             with self._guard("FETCH summaries"):
-                data = self._client.fetch(list(chunk), items)
                 asked = set(chunk)
                 sizes = {uid: _number(self.server, item.get(b"RFC822.SIZE", 0),
                                       f"the size of UID {uid}", high=_MODSEQ)
                          for uid, item in data.items() if uid in asked}
+                gm_msgids = {uid: _gm_msgid(self.server, item.get(b"X-GM-MSGID"), uid)
+                             for uid, item in data.items() if uid in asked}
             out = []
             for uid in chunk:
                 item = data.get(uid)
@@ -696,9 +712,23 @@ class ImapBackend:
                         size=sizes.get(uid, 0),
                         internaldate=item.get(b"INTERNALDATE"),
                         header=header or b"",
+                        gm_msgid=gm_msgids.get(uid),
                     )
                 )
             yield out
+
+    def _fetch_summary_items(self, uids: Sequence[int], items: list[str]) -> dict[int, Any]:
+        """FETCH `items` (and X-GM-MSGID from Gmail). A server that announces X-GM-EXT-1 but
+        refuses X-GM-MSGID (a look-alike) is asked without it, from then on."""
+        if self._gm_msgid:
+            try:
+                with self._guard("FETCH summaries"):
+                    return self._client.fetch(list(uids), [*items, "X-GM-MSGID"])
+            except ServerRefused as exc:
+                logger.info("%s; summaries are fetched without X-GM-MSGID", exc)
+                self._gm_msgid = False
+        with self._guard("FETCH summaries"):
+            return self._client.fetch(list(uids), items)
 
     def fetch_bodies(self, folder: str, uids: Sequence[int],
                      agreed_size: int = 0) -> Iterator[tuple[int, bytes]]:

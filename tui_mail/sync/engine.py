@@ -92,6 +92,7 @@ class SyncEngine:
         self._backoff = backoff
         self._sleep = sleep
         self._backend: FetchBackend | None = None
+        self._noted: FetchBackend | None = None  # the connection whose server kind is recorded
         self.header_batch = HEADER_BATCH
         self._aborted = False  # stopping: see abort()
 
@@ -146,11 +147,20 @@ class SyncEngine:
         known_ids = self.io.mailbox_ids()
         folders: list[RemoteFolder] = self._with_retry(  # type: ignore[assignment]
             lambda: self.backend.list_folders(known_ids))
+        self._note_server()
         namespaces = getattr(self.backend, "namespaces", None)
         changes = self.io.apply_folder_list(folders, namespaces, self.account.folders,
                                             self._subscriptions())
         self._tell_folder_changes(changes, namespaces.own.prefix if namespaces else "")
         return folders
+
+    def _note_server(self) -> None:
+        """Record in the cache, once per connection, whether the server is Gmail (it announced
+        X-GM-EXT-1): archive, delete and search read it there."""
+        backend = self.backend
+        if backend is not self._noted:
+            self.io.set_gmail(bool(getattr(backend, "gmail", False)))
+            self._noted = backend
 
     def _subscriptions(self) -> set[str] | None:
         """The folders the user is subscribed to (LSUB); None when the server cannot say."""
@@ -229,6 +239,7 @@ class SyncEngine:
         self._emit(SyncError(self.account.name, message, folder))
 
     def _sync_folder(self, folder: str, result: SyncResult) -> None:
+        self._note_server()
         state = self.io.sync_state(folder)
         known = CachedUids(self.io, folder)
         changes = self.backend.changes_since(folder, state, known)

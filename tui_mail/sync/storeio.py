@@ -70,6 +70,12 @@ class StoreIO:
             self.store.set_subscriptions(self.account, on, names)
         return result
 
+    def set_gmail(self, gmail: bool) -> None:
+        self.store.set_gmail(self.account, gmail)
+
+    def is_gmail(self) -> bool:
+        return self.store.is_gmail(self.account)
+
     def folders_to_sync(self, folders: Sequence[RemoteFolder], only_subscribed: bool) -> list[str]:
         """The listed folders a sync of every folder goes through, INBOX first: those now in
         the cache (not one the user deleted or renamed away meanwhile), and with
@@ -155,7 +161,7 @@ class StoreIO:
             (
                 NewMessage(
                     uid=s.uid, flags=s.flags, raw_headers=s.header, size=s.size,
-                    internaldate=s.internaldate,
+                    internaldate=s.internaldate, gm_msgid=s.gm_msgid,
                 )
                 for s in batch
             ),
