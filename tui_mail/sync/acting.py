@@ -90,9 +90,10 @@ def deletes_for_good(store: Store, accounts: Mapping[str, Account],
                      summaries: Sequence[MessageSummary]) -> list[MessageSummary]:
     """The messages a delete would remove for good instead of moving to Trash (so the
     screens ask first): those already in their account's Trash folder. An IMAP account
-    without a Trash gets one (`ActionQueue.delete`). The same rule as `UserActions._local`
-    and `ActionQueue.delete`."""
-    trash: dict[str, str] = {}
+    without a Trash gets one (`ActionQueue.delete`), a Gmail account does not (a folder
+    there is a label: its delete is refused until Gmail's Trash is known). The same rule as
+    `UserActions._local` and `ActionQueue.delete`."""
+    trash: dict[str, str | None] = {}
     gone: list[MessageSummary] = []
     for summary in summaries:
         row = store.message_row(summary.id)
@@ -100,9 +101,11 @@ def deletes_for_good(store: Store, accounts: Mapping[str, Account],
             continue
         account = row.account
         if account not in trash:
-            trash[account] = special_folder(store, accounts, account, FolderRole.TRASH) or \
-                store.personal_namespace(account)[0] + "Trash"
-        if row.folder == trash[account]:
+            found = special_folder(store, accounts, account, FolderRole.TRASH)
+            if found is None and not store.is_gmail(account):
+                found = store.personal_namespace(account)[0] + "Trash"
+            trash[account] = found
+        if trash[account] is not None and row.folder == trash[account]:
             gone.append(row)
     return gone
 
@@ -148,7 +151,8 @@ class UserActions:
                 folder = special_folder(self.store, self.accounts, account_name,
                                         FolderRole.ARCHIVE)
                 # An IMAP account without one gets "Archive" in its namespace, as Thunderbird
-                # does (`ActionQueue.archive`); elsewhere there is nowhere to make it.
+                # does (`ActionQueue.archive`), unless it is Gmail (archiving there is a move
+                # to All Mail); elsewhere there is nowhere to make it.
                 if folder is None and server_account(self.accounts, account_name) is None:
                     outcome.errors.append(
                         f"{account_name}: no archive folder (set [accounts.folders] archive in "
@@ -188,9 +192,8 @@ class UserActions:
                outcome: ActOutcome) -> UndoStep | None:
         queue = ActionQueue(self.store, account)
         rows = self._rows(ids)
-        if kind.removes:
-            outcome.removed |= {row.id for row in rows
-                                if kind is ActionKind.DELETE or row.folder != folder}
+        leaving = {row.id for row in rows if kind is ActionKind.DELETE or row.folder != folder} \
+            if kind.removes else set()
         method: dict[ActionKind, Callable[[], str | None]] = {
             ActionKind.READ: lambda: queue.mark_read(ids),
             ActionKind.UNREAD: lambda: queue.mark_unread(ids),
@@ -201,7 +204,8 @@ class UserActions:
             ActionKind.MOVE: lambda: queue.move(ids, str(folder)),
             ActionKind.COPY: lambda: queue.copy(ids, str(folder)),
         }
-        group = method[kind]()
+        group = method[kind]()  # a TuiMailError leaves the rows where they are
+        outcome.removed |= leaving
         return UndoStep(account.name, ids, group=group) if group is not None else None
 
     def _rows(self, ids: Sequence[int]) -> list[MessageSummary]:

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from tui_mail.errors import ConnectError, ServerRefused
+from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
 from tui_mail.model import Account, Flags, FolderRole
 from tui_mail.model import Protocol as MailProtocol
 from tui_mail.remote.backend import FetchBackend, FolderMissing, MessagesGone, NotSupported
@@ -163,6 +163,9 @@ class ActionQueue:
         return self._end()
 
     def archive(self, ids: Sequence[int]) -> str | None:
+        """To the Archive folder, made on the server if the account has none yet. On Gmail,
+        to All Mail (the \\All folder): a MOVE there from INBOX is how Gmail archives (the
+        Inbox label goes), from another label it removes that label; no folder is made."""
         target = self.folder_of_role(FolderRole.ARCHIVE, "Archive")
         create = self.io.store.folder(self.account.name, target) is None
         if create:
@@ -170,7 +173,8 @@ class ActionQueue:
         return self.move(ids, target, create=create)
 
     def delete(self, ids: Sequence[int]) -> str | None:
-        """To Trash; messages already in Trash are removed for good (that cannot be undone)."""
+        """To Trash; messages already in Trash are removed for good (that cannot be undone).
+        On Gmail, Trash is the \\Trash folder ([Gmail]/Trash), never a label named "Trash"."""
         trash = self.folder_of_role(FolderRole.TRASH, "Trash")
         create = self.io.store.folder(self.account.name, trash) is None
         if create and self._has_folders():
@@ -199,10 +203,17 @@ class ActionQueue:
 
     def folder_of_role(self, role: FolderRole, fallback: str) -> str:
         """The configured folder, else the cached one with the role, else `fallback` inside
-        the personal namespace ("INBOX.Trash" on Courier), to be created on the server."""
-        configured = self.account.folders.get(role)
-        return configured or self.io.folder_with_role(role) or \
-            self.io.personal_folder_name(fallback)
+        the personal namespace ("INBOX.Trash" on Courier), to be created on the server.
+
+        Not on Gmail: a folder made there is a new label, and archiving or deleting into a
+        label is neither (the message keeps its Inbox label elsewhere or stays out of Trash).
+        Gmail flags its own All Mail and Trash; without them known, this raises TuiMailError."""
+        configured = self.account.folders.get(role) or self.io.folder_with_role(role)
+        if configured:
+            return configured
+        if self.io.is_gmail():
+            raise TuiMailError(gmail_folder_missing(role))
+        return self.io.personal_folder_name(fallback)
 
     def _flag(self, ids: Sequence[int], name: str, on: bool, attr: str) -> str | None:
         self._begin()
@@ -445,6 +456,16 @@ class ActionQueue:
         else:
             raise NotSupported(f"unknown queued action {kind!r}")
 
+
+
+def gmail_folder_missing(role: FolderRole) -> str:
+    """Why a Gmail account cannot archive or delete: its All Mail or Trash is not known."""
+    name = "All Mail" if role is FolderRole.ARCHIVE else "Trash (or Bin)"
+    what = "archive" if role is FolderRole.ARCHIVE else "delete"
+    return (f"this Gmail account has no {name} folder in the cache, so there is nowhere to "
+            f"{what} to (no label is made for it): sync the account, and check that {name} "
+            "has \"Show in IMAP\" ticked in Gmail's settings (Labels), or set "
+            f"[accounts.folders] {role.value} in the config")
 
 
 def _describe(kind: str, payload: Mapping[str, object]) -> str:
