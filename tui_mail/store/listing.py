@@ -6,14 +6,17 @@ of the view is loaded once (a covering-index scan) and kept until the database c
 the window's summaries are fetched by id.
 
 Search walks candidates newest first and stops when the page is full (see `_search_rows`).
+On a Gmail account a message is cached once per label (folder) it carries, All Mail included:
+a search beyond one folder shows it once (see `_Copies`).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from tui_mail.errors import QueryError
 from tui_mail.model import Address, FolderRole, MessageSummary
@@ -269,9 +272,11 @@ class ListingMixin:
             high = before_key if high is None else min(high, before_key)
         if limit <= 0 or (low is not None and high is not None and low >= high):
             return []
-        search = _Search(filters, params, low, high, q.match)
+        search = _Search(filters, params, low, high, q.match, q.id_high)
+        # One folder (or the inboxes, one per account) holds no copies of a message.
+        copies = self._copies(account, search) if folder is None and role is None else None
         try:
-            rows = self._search_rows(search, limit)
+            rows = self._search_rows(search, limit, copies)
         except sqlite3.OperationalError as exc:
             # Every term is quoted, so an FTS error means a case the parser missed.
             if q.match is not None or any(w in str(exc) for w in ("fts5", "syntax", "string")):
@@ -279,7 +284,7 @@ class ListingMixin:
             raise
         return [summary_of(r) for r in rows]
 
-    def _search_rows(self, s: _Search, limit: int) -> list[tuple]:
+    def _search_rows(self, s: _Search, limit: int, copies: _Copies | None = None) -> list[tuple]:
         """Summary rows of the newest `limit` messages of `s`.
 
         The candidates are walked newest first: the FTS hits (FTS5 walks its index in rowid
@@ -289,6 +294,8 @@ class ListingMixin:
         page, not the number of matches. When the filters reject most candidates (WALK_BUDGET
         seen and the page still not full), the rest is left to SQLite as one query, which
         reads every remaining match but can use the message indexes (a small folder, say).
+        With `copies` (Gmail accounts in the search), the rows that are another label's copy
+        of a message shown are left out as the walk goes (`_Copies.unique`).
         """
         if s.match is not None:
             hits_sql = "SELECT rowid FROM fts WHERE fts MATCH ?" + "".join(
@@ -301,7 +308,7 @@ class ListingMixin:
             hits_sql = f"SELECT id FROM messages WHERE {where}"
             hits_params = list(_range_params(s.low, s.high))
             order = " ORDER BY id DESC"
-        if not s.filters:
+        if not s.filters and copies is None:
             ids = [
                 r[0]
                 for r in self._conn.execute(hits_sql + order + " LIMIT ?", (*hits_params, limit))
@@ -317,7 +324,10 @@ class ListingMixin:
                 ids = [r[0] for r in hits.fetchmany(chunk)]
                 if not ids:
                     return rows
-                rows += self._filtered(ids, s.filters, s.params, limit - len(rows))
+                if copies is None:
+                    rows += self._filtered(ids, s.filters, s.params, limit - len(rows))
+                else:
+                    rows += self._unique_rows(ids, s, copies, limit - len(rows))
                 seen += len(ids)
                 if len(ids) < chunk or len(rows) >= limit:
                     return rows
@@ -326,7 +336,33 @@ class ListingMixin:
                 chunk = min(chunk * 4, WALK_MAX_CHUNK)
         finally:
             hits.close()
-        return rows + self._rest_by_sqlite(s, ids[-1], limit - len(rows))
+        below = ids[-1]
+        while len(rows) < limit:
+            wanted = limit - len(rows)
+            rest = self._rest_by_sqlite(s, below, wanted)
+            rows += rest if copies is None else copies.unique(rest)
+            if len(rest) < wanted:
+                break
+            below = rest[-1][0]
+        return rows
+
+    def _unique_rows(self, ids: list[int], s: _Search, copies: _Copies,
+                     limit: int) -> list[tuple]:
+        """Like `_filtered`, the copies left out: read what is missing, again until the page
+        is full or the chunk ends, so a chunk of 1,600 candidates costs about what the rows
+        kept cost, not what all of them would (reading twice what was missing, for the copies
+        to come, cost more: 7 ms instead of 6 for 100 rows)."""
+        rows: list[tuple] = []
+        walked = set(ids)  # candidates: they match the text (if any) of the search
+        while ids and len(rows) < limit:
+            wanted = limit - len(rows)
+            found = self._filtered(ids, s.filters, s.params, wanted)
+            rows += copies.unique(found, walked)
+            if len(found) < wanted:
+                break
+            last = found[-1][0]
+            ids = [i for i in ids if i < last]
+        return rows
 
     def _rest_by_sqlite(self, s: _Search, below: int, limit: int) -> list[tuple]:
         """The newest `limit` rows of `s` with id < below, in whatever plan SQLite picks."""
@@ -366,6 +402,17 @@ class ListingMixin:
             (*ids, *params, limit),
         ).fetchall()
 
+    def _copies(self, account: str | None, search: _Search) -> _Copies | None:
+        """What finds the copies of a message among the Gmail accounts searched (`account`,
+        or every account); None when none of them is Gmail (nothing to look for)."""
+        sql = "SELECT id FROM accounts WHERE gmail = 1"
+        params: tuple[object, ...] = ()
+        if account is not None:
+            sql += " AND name = ?"
+            params = (account,)
+        gmail = {r[0] for r in self._conn.execute(sql, params)}
+        return _Copies(self._conn, gmail, search) if gmail else None
+
     # ---- addresses -------------------------------------------------------------------
 
     def addresses(self, prefix: str, limit: int = 10) -> list[Address]:
@@ -384,13 +431,161 @@ class ListingMixin:
 
 @dataclass(frozen=True)
 class _Search:
-    """A compiled search: conditions over `messages m`, the id range, the FTS expression."""
+    """A compiled search: conditions over `messages m`, the id range, the FTS expression.
+
+    `high` includes the page's bound (`before_key`); `date_high` is the query's own (its date
+    filters), which is what a copy shown on an earlier page was matched against."""
 
     filters: list[str]
     params: list[object]
     low: int | None  # low <= id < high; None = open
     high: int | None
     match: str | None
+    date_high: int | None = None
+
+
+# Which copy of a Gmail message a search shows: one in Trash or Spam first (Gmail takes a
+# message there out of every other label, so a copy elsewhere is one the cache has not seen
+# leave yet), then the inbox, then another label (Sent, a user's label), All Mail last.
+_COPY_RANK = {"trash": 0, "junk": 0, "inbox": 1, "archive": 3}
+_OTHER_LABEL = 2
+
+
+class _Row(NamedTuple):
+    """What tells whether two rows are one Gmail message, and which of them is shown (a
+    NamedTuple: thousands are made per page of 500, a frozen dataclass cost twice the time)."""
+
+    id: int
+    account: int
+    message_id: str
+    gm_msgid: int | None
+    rank: int
+
+    def same_message(self, other: _Row) -> bool:
+        """X-GM-MSGID when both have it, else the Message-ID."""
+        if self.account != other.account:
+            return False
+        if self.gm_msgid is not None and other.gm_msgid is not None:
+            return self.gm_msgid == other.gm_msgid
+        return bool(self.message_id) and self.message_id == other.message_id
+
+    def lookups(self) -> list[tuple[int, object]]:
+        """What its copies are looked up by: (account, Message-ID), (account, X-GM-MSGID)."""
+        keys: list[tuple[int, object]] = []
+        if self.message_id:
+            keys.append((self.account, self.message_id))
+        if self.gm_msgid is not None:
+            keys.append((self.account, self.gm_msgid))
+        return keys
+
+    def shown_before(self, other: _Row) -> bool:
+        """Whether this copy is the one shown rather than `other` (then the newer row)."""
+        return (self.rank, -self.id) < (other.rank, -other.id)
+
+
+_ROW_COLUMNS = ("m.id, m.account_id, m.message_id, m.gm_msgid, f.role"
+                " FROM messages m JOIN folders f ON f.id = m.folder_id")
+
+
+class _Copies:
+    """Leaves out of a search's rows the copies of one Gmail message in its other labels.
+
+    A row is shown unless another copy of its message (same account, same X-GM-MSGID, or
+    same Message-ID when one of them has no X-GM-MSGID) ranks before it
+    (`_COPY_RANK`) and matches the search too. That depends on the row alone, never on the
+    page it falls on, so paging with `before_key` neither repeats nor loses a message. The
+    cost is a few indexed queries per batch of rows with rows of a Gmail account in it (the
+    copies looked up by Message-ID and X-GM-MSGID, then those that rank before a row checked
+    against the search); rows of other accounts cost nothing. At 100k messages with half of
+    them in two folders a page of 50 took 4-9 ms instead of 1.5-6 (benchmarks/gmail.py).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, gmail_accounts: set[int],
+                 search: _Search) -> None:
+        self._conn = conn
+        self._gmail = gmail_accounts
+        self._search = search
+
+    def unique(self, rows: list[tuple], walked: Collection[int] = ()) -> list[tuple]:
+        """`rows` (summary rows, newest first) without the copies shown elsewhere; `walked`
+        are ids known to match the search's text (the FTS hits being walked)."""
+        if not rows:
+            return rows
+        mine = [r for r in self._rows([row[0] for row in rows]) if r.account in self._gmail]
+        if not mine:
+            return rows
+        by_key: dict[tuple[int, object], list[_Row]] = {}
+        for copy in self._copies_of(mine):
+            for key in copy.lookups():
+                by_key.setdefault(key, []).append(copy)
+        better: dict[int, list[int]] = {}  # row id -> the copies shown before it
+        for row in mine:
+            ahead = {c.id for key in row.lookups() for c in by_key.get(key, ())
+                     if c.id != row.id and row.same_message(c) and c.shown_before(row)}
+            if ahead:
+                better[row.id] = sorted(ahead)
+        if not better:
+            return rows
+        matching = self._matching(sorted({c for ids in better.values() for c in ids}), walked)
+        hidden = {row for row, ahead in better.items() if any(c in matching for c in ahead)}
+        return [row for row in rows if row[0] not in hidden]
+
+    def _rows(self, ids: Sequence[int]) -> list[_Row]:
+        out: list[_Row] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            out += [_row(r) for r in self._conn.execute(
+                f"SELECT {_ROW_COLUMNS} WHERE m.id IN ({marks})", chunk)]
+        return out
+
+    def _copies_of(self, rows: list[_Row]) -> list[_Row]:
+        """Every cached row of these rows' accounts with one of their Message-IDs or
+        X-GM-MSGIDs (the rows themselves included), by the (account, ...) indexes."""
+        found: dict[int, _Row] = {}
+        for account in {r.account for r in rows}:
+            keys = (("message_id", sorted({r.message_id for r in rows
+                                           if r.account == account and r.message_id})),
+                    ("gm_msgid", sorted({r.gm_msgid for r in rows
+                                         if r.account == account and r.gm_msgid is not None})))
+            for column, values in keys:
+                for start in range(0, len(values), 500):
+                    chunk = values[start:start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    for r in self._conn.execute(
+                            f"SELECT {_ROW_COLUMNS} WHERE m.account_id = ?"
+                            f" AND m.{column} IN ({marks})", (account, *chunk)):
+                        found[r[0]] = _row(r)
+        return list(found.values())
+
+    def _matching(self, ids: list[int], walked: Collection[int]) -> set[int]:
+        """Those of `ids` the search matches (its text, filters and own date range; not the
+        page's bound: a copy shown on an earlier page counts). The text is matched by one FTS
+        walk over the rowid range the ids not `walked` span (a copy has its message's date, so
+        that is about the page's range); asked row by row, FTS5 ran the whole query for each."""
+        s = self._search
+        where = list(s.filters) + _range_sql(s.low, s.date_high, "m.id")
+        found = set(ids)
+        if where:
+            params = list(s.params) + _range_params(s.low, s.date_high)
+            found = set()
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(r[0] for r in self._conn.execute(
+                    f"SELECT m.id FROM messages m NOT INDEXED {SUMMARY_JOINS}"
+                    f" WHERE {' AND '.join([f'm.id IN ({marks})', *where])}",
+                    (*chunk, *params)))
+        unknown = found.difference(walked)
+        if s.match is not None and unknown:
+            found -= unknown - {r[0] for r in self._conn.execute(
+                "SELECT rowid FROM fts WHERE fts MATCH ? AND rowid >= ? AND rowid <= ?",
+                (s.match, min(unknown), max(unknown)))}
+        return found
+
+
+def _row(r: tuple) -> _Row:
+    return _Row(r[0], r[1], r[2], r[3], _COPY_RANK.get(r[4], _OTHER_LABEL))
 
 
 def _range_sql(low: int | None, high: int | None, column: str) -> list[str]:
