@@ -117,8 +117,9 @@ def test_providers_are_found_by_domain_host_and_mx() -> None:
     assert provider_for_domain("hotmail.com") is MICROSOFT
     assert provider_for_domain("example.com") is None
     assert provider_for_host("smtp.office365.com") is MICROSOFT
-    assert provider_for_mx(["aspmx.l.google.com."]) is GOOGLE
-    assert provider_for_mx(["contoso-com.mail.protection.outlook.com"]) is MICROSOFT
+    assert provider_for_mx(["aspmx.l.google.com."]) == (GOOGLE, "aspmx.l.google.com.")
+    assert provider_for_mx(["contoso-com.mail.protection.outlook.com"]) == \
+        (MICROSOFT, "contoso-com.mail.protection.outlook.com")
     assert provider_for_mx(["mx.example.com", "google.com.evil.example"]) is None
 
 

@@ -7,6 +7,7 @@ that is not here is configured with endpoints in `[accounts.NAME.oauth2]`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -86,22 +87,27 @@ def _matches(host: str, suffixes: tuple[str, ...]) -> bool:
     return any(host.endswith(s) or host == s.lstrip(".") for s in suffixes)
 
 
-def provider_for_host(host: str) -> OAuthProvider | None:
+def provider_for_host(host: str, among: Iterable[OAuthProvider] = PROVIDERS.values()
+                      ) -> OAuthProvider | None:
     """The provider whose mail servers these are (imap.gmail.com: Google)."""
-    host = host.lower().rstrip(".")
-    return next((p for p in PROVIDERS.values() if host in p.mail_hosts), None)
+    host = host.strip().lower().rstrip(".")
+    return next((p for p in among if host and host in p.mail_hosts), None)
 
 
-def provider_for_domain(domain: str) -> OAuthProvider | None:
+def provider_for_domain(domain: str, among: Iterable[OAuthProvider] = PROVIDERS.values()
+                        ) -> OAuthProvider | None:
     """The provider of a mail domain it owns (gmail.com, outlook.com)."""
-    domain = domain.lower().rstrip(".")
-    return next((p for p in PROVIDERS.values() if domain in p.mail_domains), None)
+    domain = domain.strip().lower().rstrip(".")
+    return next((p for p in among if domain and domain in p.mail_domains), None)
 
 
-def provider_for_mx(mx_hosts: list[str]) -> OAuthProvider | None:
-    """The provider hosting a custom domain, from its MX hosts (aspmx.l.google.com: Google)."""
+def provider_for_mx(mx_hosts: Iterable[str], among: Iterable[OAuthProvider] = PROVIDERS.values()
+                    ) -> tuple[OAuthProvider, str] | None:
+    """The provider hosting a custom domain, and the MX host that says so, from the domain's
+    MX hosts (aspmx.l.google.com: Google)."""
+    candidates = tuple(among)
     for host in mx_hosts:
-        for provider in PROVIDERS.values():
+        for provider in candidates:
             if _matches(host, provider.mx_suffixes):
-                return provider
+                return provider, host
     return None

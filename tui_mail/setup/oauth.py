@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_mail.model import OAuth2Config, OAuth2Flow, Protocol, ServerConfig
-from tui_mail.oauth2.providers import PROVIDERS, OAuthProvider
+from tui_mail.oauth2.providers import (
+    PROVIDERS,
+    OAuthProvider,
+    provider_for_domain,
+    provider_for_host,
+    provider_for_mx,
+)
 from tui_mail.setup.providers import provider_for
 
 if TYPE_CHECKING:
@@ -74,11 +80,6 @@ def dns_mx(domain: str) -> list[str]:
     return [r.exchange.to_text().rstrip(".").lower() for r in records]
 
 
-def _on_host(host: str, suffixes: Iterable[str]) -> bool:
-    host = host.lower().rstrip(".")
-    return any(host.endswith(s) or host == s.lstrip(".") for s in suffixes)
-
-
 @dataclass(frozen=True)
 class SignInOffer:
     """A provider to offer and why it is offered (shown above the button)."""
@@ -119,13 +120,13 @@ class OAuthSetup:
         """The provider whose mail domain the address is in, or whose server `incoming_host`
         is; no network."""
         domain = domain_of(address)
-        for provider in self.providers:
-            if domain and domain in provider.mail_domains:
-                return SignInOffer(provider, f"{domain} is a {provider.label} address")
+        by_domain = provider_for_domain(domain, self.providers)
+        if by_domain is not None:
+            return SignInOffer(by_domain, f"{domain} is a {by_domain.label} address")
         host = incoming_host.strip().lower().rstrip(".")
-        for provider in self.providers:
-            if host and host in provider.mail_hosts:
-                return SignInOffer(provider, f"{host} is a {provider.label} server")
+        by_host = provider_for_host(host, self.providers)
+        if by_host is not None:
+            return SignInOffer(by_host, f"{host} is a {by_host.label} server")
         return None
 
     def offer_by_mx(self, domain: str) -> SignInOffer | None:
@@ -140,12 +141,11 @@ class OAuthSetup:
             hosts = self.mx_resolver(domain)
         except (dns.exception.DNSException, OSError):
             return None
-        for host in hosts:
-            for provider in self.providers:
-                if _on_host(host, provider.mx_suffixes):
-                    return SignInOffer(provider, f"Mail for {domain} goes to {provider.label} "
-                                                 f"({host})")
-        return None
+        found = provider_for_mx(hosts, self.providers)
+        if found is None:
+            return None
+        provider, host = found
+        return SignInOffer(provider, f"Mail for {domain} goes to {provider.label} ({host})")
 
     def oauth2_config(self, provider: OAuthProvider, client_id: str,
                       client_secret: str = "", tenant: str = "") -> OAuth2Config:
