@@ -31,12 +31,12 @@ from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import DEFAULT_PORTS, Protocol, Security, ServerConfig
 from tui_mail.setup.oauth import OAuthSetup, SignInOffer, default_servers, domain_of
 from tui_mail.ui.widgets.key_bar import KeyBar
+from tui_mail.ui.widgets.sign_in_wait import SignInWait, failure_words
 
 if TYPE_CHECKING:
     from textual.timer import Timer
 
     from tui_mail.config import Config
-    from tui_mail.oauth2.flows import DeviceCode, LoopbackReceiver
     from tui_mail.oauth2.providers import OAuthProvider
     from tui_mail.setup.discovery import Discovery, HostMap, Resolver
     from tui_mail.setup.writer import NewAccount
@@ -52,8 +52,7 @@ _CLIENT_ID_PLACEHOLDER = {"google": "1234567890-abc123.apps.googleusercontent.co
 # Where a field's error is shown (else under the buttons, in #form-error).
 _ERROR_PLACE = {"password": "#password-error", "password-command": "#password-error",
                 "client-id": "#oauth-error", "client-secret": "#oauth-error",
-                "tenant": "#oauth-error", "sign-in": "#oauth-error",
-                "redirect": "#redirect-error"}
+                "tenant": "#oauth-error", "sign-in": "#oauth-error"}
 
 
 class FormError(Exception):
@@ -89,14 +88,11 @@ class SetupScreen(Screen[None]):
     SetupScreen #setup-buttons { height: auto; margin-top: 1; }
     SetupScreen #setup-buttons Button { margin-right: 1; }
     SetupScreen #setup-log { height: 10; border: round $border-blurred; }
-    SetupScreen #oauth, SetupScreen #oauth Vertical, SetupScreen #sign-in-wait { height: auto; }
+    SetupScreen #oauth, SetupScreen #oauth Vertical { height: auto; }
     SetupScreen #oauth-offer { margin-top: 1; color: $text-accent; }
     SetupScreen .setup-note { color: $text-muted; }
-    SetupScreen #oauth-buttons, SetupScreen #sign-in-buttons { height: auto; margin-top: 1; }
-    SetupScreen #oauth-buttons Button, SetupScreen #sign-in-buttons Button { margin-right: 1; }
-    SetupScreen #sign-in-wait { margin-top: 1; padding: 0 1; border: round $primary; }
-    SetupScreen #sign-in-shown { color: $text; text-style: bold; }
-    SetupScreen #paste-says { margin-top: 1; color: $text-muted; }
+    SetupScreen #oauth-buttons { height: auto; margin-top: 1; }
+    SetupScreen #oauth-buttons Button { margin-right: 1; }
     """
 
     def __init__(
@@ -116,9 +112,11 @@ class SetupScreen(Screen[None]):
         self._offer: SignInOffer | None = None
         self._mx_offers: dict[str, SignInOffer | None] = {}  # domain -> what its MX says
         self._mx_timer: Timer | None = None
-        self._cancel: threading.Event | None = None  # set while a sign-in runs
-        self._receiver: LoopbackReceiver | None = None
-        self._copy_text = ""
+
+    @property
+    def _wait(self) -> SignInWait:
+        """The running sign-in's address or code, paste field and Cancel."""
+        return self.query_one("#sign-in-wait", SignInWait)
 
     @property
     def oauth(self) -> OAuthSetup:
@@ -160,23 +158,7 @@ class SetupScreen(Screen[None]):
                 with Horizontal(id="oauth-buttons"):
                     yield Button("Sign in", id="sign-in", variant="primary")
                 yield Static("", id="oauth-error", classes="setup-error", markup=False)
-                with Vertical(id="sign-in-wait"):
-                    yield Static("", id="sign-in-says", markup=False)
-                    yield Static("", id="sign-in-shown", markup=False)
-                    yield Static("", id="sign-in-more", classes="setup-note", markup=False)
-                    with Vertical(id="paste-row"):
-                        yield Static("On another machine (over SSH)? Sign in there, then "
-                                     "paste here the address the browser ends on (that page "
-                                     "may fail to load):", id="paste-says", markup=False)
-                        yield Input(id="redirect",
-                                    placeholder="http://127.0.0.1:…/?state=…&code=…")
-                        yield Static("", id="redirect-error", classes="setup-error",
-                                     markup=False)
-                    yield Static("", id="sign-in-status", classes="setup-note", markup=False)
-                    with Horizontal(id="sign-in-buttons"):
-                        yield Button("Copy", id="copy-shown", classes="while-busy")
-                        yield Button("Cancel sign-in", id="cancel-sign-in",
-                                     classes="while-busy", variant="error")
+                yield SignInWait(id="sign-in-wait")
             yield Label("Password", id="password-label")
             yield Input(id="password", password=True)
             yield Static("", id="password-error", classes="setup-error", markup=False)
@@ -217,12 +199,6 @@ class SetupScreen(Screen[None]):
         self.query_one("#password-command-row").display = False
         self.query_one("#setup-log", Log).display = False
         self.query_one("#oauth").display = False
-        self.query_one("#sign-in-wait").display = False
-
-    def on_unmount(self) -> None:
-        """A sign-in still waiting (the app quits) ends now, not when its time runs out."""
-        if self._cancel is not None:
-            self._cancel.set()
 
     # ---- reading the form -------------------------------------------------------------------
 
@@ -355,10 +331,7 @@ class SetupScreen(Screen[None]):
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         """Enter in a field: find the servers while they are unknown, else check them; in the
-        sign-in's fields, sign in (or hand over the pasted address)."""
-        if event.input.id == "redirect":
-            self._deliver_redirect(complain=True)
-            return
+        sign-in's fields, sign in (the pasted address is the sign-in panel's)."""
         if event.input.id in ("client-id", "client-secret", "tenant"):
             self.sign_in()
             return
@@ -480,7 +453,7 @@ class SetupScreen(Screen[None]):
         """An unexpected failure in find, check, save or sign-in must not leave the buttons
         disabled."""
         if event.worker.group == "setup" and event.state is WorkerState.ERROR:
-            signing_in = self._cancel is not None
+            signing_in = self._wait.running
             self._sign_in_ended()
             self._busy(False)
             self._show_error("sign-in" if signing_in else "save",
@@ -507,8 +480,8 @@ class SetupScreen(Screen[None]):
             self._on_demo()
 
     def action_cancel(self) -> None:
-        if self._cancel is not None:
-            self.cancel_sign_in()
+        if self._wait.running:
+            self._wait.cancel_sign_in()
             return
         if self.first_run:
             self.app.exit()
@@ -555,7 +528,7 @@ class SetupScreen(Screen[None]):
     def _refresh_offer(self) -> None:
         """Show "Sign in with ..." when the address, the incoming server or the domain's MX
         points at a provider; hide it otherwise (what was typed in it stays)."""
-        if self._cancel is not None:
+        if self._wait.running:
             return  # a sign-in is running: its provider stays on the screen
         address = self._value("address")
         offer = (self.oauth.offer_by_name(address, self._value("in-host"))
@@ -588,7 +561,7 @@ class SetupScreen(Screen[None]):
     @on(Button.Pressed, "#sign-in")
     def sign_in(self) -> None:
         """Sign in with the offered provider, then save the account (in a worker)."""
-        if self._offer is None or self._cancel is not None:
+        if self._offer is None or self._wait.running:
             return
         provider = self._offer.provider
         self._clear_errors()
@@ -597,25 +570,23 @@ class SetupScreen(Screen[None]):
         except FormError as exc:
             self._show_error(exc.field, str(exc), place="#oauth-error")
             return
-        self._cancel = threading.Event()
-        self._receiver = None
+        cancel = self._wait.begin(provider.label)
         self._busy(True)
-        self._show_waiting(f"Starting the sign-in with {provider.label}…", "", "")
-        self._run_sign_in(account, self.oauth, self._cancel, provider.label)
+        self._run_sign_in(account, self.oauth, self._wait, cancel, provider.label)
 
     @work(thread=True, exclusive=True, group="setup", exit_on_error=False)
-    def _run_sign_in(self, account: NewAccount, oauth: OAuthSetup, cancel: threading.Event,
-                     label: str) -> None:
+    def _run_sign_in(self, account: NewAccount, oauth: OAuthSetup, wait: SignInWait,
+                     cancel: threading.Event, label: str) -> None:
         """The sign-in (browser or device code) and, once it succeeded, the save."""
         from tui_mail.oauth2.http import OAuthError
         from tui_mail.setup.save import save_oauth_account
 
-        prompt = _ScreenPrompt(self)
+        prompt = wait.prompt()
 
         def sign_in(configured: object) -> None:
             oauth.sign_in(configured, prompt, cancel,
-                          open_browser=oauth.open_browser or self._open_browser,
-                          receiver_ready=self._receiver_ready)
+                          open_browser=oauth.open_browser or wait.open_browser,
+                          receiver_ready=wait.receiver_ready)
 
         try:
             config = save_oauth_account(self.config_path, account, sign_in)
@@ -628,93 +599,8 @@ class SetupScreen(Screen[None]):
         where = kept_where(config.account(account.name))
         self.app.call_from_thread(self._signed_in, account.name, label, where, config)
 
-    def _open_browser(self, url: str) -> bool:
-        """Called in the worker: the user's browser when one is set ($BROWSER) or would show
-        on a display, as links are opened (a browser in this terminal gets it meanwhile);
-        else nothing, and the address is only shown."""
-        import os
-
-        from tui_mail.oauth2.flows import has_display
-        from tui_mail.ui.screens.picker import open_in_browser
-
-        if not (os.environ.get("BROWSER") or has_display()):
-            return False
-        return bool(self.app.call_from_thread(open_in_browser, self.app, url))
-
-    def _receiver_ready(self, receiver: LoopbackReceiver) -> None:
-        """Called in the worker: the listener a pasted redirect address is handed to."""
-        self._receiver = receiver
-
-    def _show_waiting(self, says: str, shown: str, more: str, *, paste: bool = False) -> None:
-        self.query_one("#sign-in-wait").display = True
-        self.query_one("#sign-in-says", Static).update(sanitize_line(says))
-        self.query_one("#sign-in-shown", Static).update(sanitize_line(shown))
-        self.query_one("#sign-in-more", Static).update(sanitize_line(more))
-        self.query_one("#sign-in-more").display = bool(more)
-        self.query_one("#paste-row").display = paste
-        self.query_one("#copy-shown").display = bool(shown)
-        self.query_one("#sign-in-status", Static).update(
-            "Waiting for the sign-in… (Escape cancels)" if shown else "")
-        self._copy_text = sanitize_line(shown)
-        if paste:
-            self.query_one("#redirect", Input).focus()
-        else:
-            self.query_one("#cancel-sign-in", Button).focus()
-
-    def show_url(self, url: str, opened: bool) -> None:
-        """The browser flow's address: opened in the browser, shown to copy in any case."""
-        label = self._offer.provider.label if self._offer else "your provider"
-        says = (f"Your browser was opened to sign in with {label}. If it shows nothing, open "
-                "this address:" if opened else
-                f"Open this address in a browser to sign in with {label}:")
-        self._show_waiting(says, url, "", paste=True)
-        self.query_one("#copy-shown", Button).label = "Copy address"
-
-    def show_code(self, code: DeviceCode) -> None:
-        """The device flow's code and where to type it."""
-        minutes = max(1, int(code.expires_in // 60))
-        more = (f"(or open {code.verification_uri_complete}) " if
-                code.verification_uri_complete else "")
-        self._show_waiting(f"On any device, open {code.verification_uri} and enter this code:",
-                           code.user_code, f"{more}The code works for {minutes} min.")
-        self.query_one("#copy-shown", Button).label = "Copy code"
-
-    @on(Input.Changed, "#redirect")
-    def _redirect_changed(self) -> None:
-        """A pasted address is handed over at once when it is the answer (else on Enter)."""
-        if self._value("redirect"):
-            self._deliver_redirect(complain=False)
-
-    def _deliver_redirect(self, *, complain: bool) -> None:
-        pasted = self._value("redirect")
-        if self._receiver is None or not pasted:
-            return
-        if self._receiver.deliver(pasted):
-            self.query_one("#redirect-error", Static).update("")
-            self.query_one("#sign-in-status", Static).update("Finishing the sign-in…")
-        elif complain:
-            self.query_one("#redirect-error", Static).update(
-                "That is not the address this sign-in is waiting for: paste the whole address "
-                "from the browser's address bar (it starts with http://localhost or "
-                "http://127.0.0.1).")
-
-    @on(Button.Pressed, "#copy-shown")
-    def copy_shown(self) -> None:
-        if self._copy_text:
-            self.app.copy_to_clipboard(self._copy_text)
-            self.notify("Copied to the clipboard (if the terminal lets programs set it).",
-                        title="tui-mail", markup=False)
-
-    @on(Button.Pressed, "#cancel-sign-in")
-    def cancel_sign_in(self) -> None:
-        if self._cancel is not None:
-            self._cancel.set()
-            self.query_one("#sign-in-status", Static).update("Cancelling…")
-
     def _sign_in_ended(self) -> None:
-        self._cancel = None
-        self._receiver = None
-        self.query_one("#sign-in-wait").display = False
+        self._wait.end()
 
     def _sign_in_failed(self, field: str, message: str) -> None:
         self._sign_in_ended()
@@ -730,48 +616,19 @@ class SetupScreen(Screen[None]):
         self._saved(name, config)
 
 
-class _ScreenPrompt:
-    """A sign-in as the setup screen shows it (tui_mail.oauth2.flows.SignInPrompt); called in
-    the sign-in's worker thread."""
-
-    def __init__(self, screen: SetupScreen) -> None:
-        self.screen = screen
-
-    def open_url(self, url: str, opened: bool) -> None:
-        self.screen.app.call_from_thread(self.screen.show_url, url, opened)
-
-    def enter_code(self, code: DeviceCode) -> None:
-        self.screen.app.call_from_thread(self.screen.show_code, code)
-
-
 def _sign_in_failure(exc: TuiMailError, label: str, account: NewAccount) -> tuple[str, str]:
     """(field, message) for a sign-in that did not end in a saved account: what happened and
     what to do; nothing was saved, and the form keeps what was typed."""
-    from tui_mail.oauth2.flows import SignInCancelled
-
-    again = f"Nothing was saved; press Sign in with {label} to try again."
     said = str(exc)
     said = said[:1].upper() + said[1:]
     if isinstance(exc, ConfigError):
         return ("name" if "already exists" in said else "sign-in"), said
     if isinstance(exc, SecretError):
         return "sign-in", f"{said.rstrip('.')}. Nothing was saved."
-    code = getattr(exc, "error", "")
-    if isinstance(exc, SignInCancelled):
-        if code == "cancelled":
-            return "sign-in", f"Sign-in cancelled. {again}"
-        return "sign-in", f"{said}. {again}"
-    if code in ("invalid_client", "unauthorized_client"):
-        what = "client ID and secret" if account.oauth2 and account.oauth2.client_secret \
-            else "client ID"
-        return "client-id", (f"{label} does not accept this client ({said}). Check the {what}: "
-                             f"it must be a desktop app registered with {label} (see How to get "
-                             f"a client ID). {again}")
-    if code in ("unreachable", "timeout"):
-        return "sign-in", (f"{label} cannot be reached: {said}. Check the network connection "
-                           f"(or proxy). {again}")
-    if code == "access_denied":
-        return "sign-in", (f"{said}. Allow tui-mail access to your mail when you sign in; a "
-                           f"work or school account may need its administrator's consent. "
-                           f"{again}")
-    return "sign-in", f"The sign-in failed: {said}. {again}"
+    what = "client ID and secret" if account.oauth2 and account.oauth2.client_secret \
+        else "client ID"
+    client, message = failure_words(
+        exc, label, again=f"Nothing was saved; press Sign in with {label} to try again.",
+        check_client=f"Check the {what}: it must be a desktop app registered with {label} "
+                     "(see How to get a client ID).")
+    return ("client-id" if client else "sign-in"), message
