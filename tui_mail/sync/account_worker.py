@@ -30,6 +30,7 @@ from tui_mail.store.db import Store
 from tui_mail.sync.credentials import provider
 from tui_mail.sync.events import (
     ConnectionState,
+    ErrorKind,
     EventSink,
     FolderChanged,
     Notice,
@@ -84,12 +85,23 @@ class WorkerHost:
     deliver_soon: Callable[[], None]  # the account's outbox: try what waits (a server is back)
 
 
+def error_kind(error: TuiMailError) -> ErrorKind:
+    """SIGN_IN for an OAuth2 sign-in the provider no longer accepts (or that was never done):
+    only the user can end that, by signing in again; OTHER for everything else."""
+    from tui_mail.oauth2.tokens import SignInRequired
+
+    return ErrorKind.SIGN_IN if isinstance(error, SignInRequired) else ErrorKind.OTHER
+
+
 def temporary(error: TuiMailError) -> bool:
     """Worth retrying soon: the connection, or a login the server could not check right now
     (Dovecot says [UNAVAILABLE] while its auth process restarts). A wrong password, an
-    untrusted certificate or a missing secret wait for the user (or the periodic sync)."""
+    untrusted certificate, a missing secret or a sign-in to renew wait for the user (or the
+    periodic sync)."""
     if isinstance(error, ConnectError):
         return True
+    if error_kind(error) is ErrorKind.SIGN_IN:
+        return False  # its words ("sign in again") are no server's "try again"
     if isinstance(error, AuthError):
         words = str(error).upper()
         return "UNAVAILABLE" in words or "TEMPORARY" in words or "TRY AGAIN" in words
@@ -119,6 +131,9 @@ class AccountWorker:
         self._busy: Job | None = None
         self._draft_jobs: list[DraftJob] = []
         self._engine_stale = False
+        # "Syncing" was said since the account was said offline: a failure already known
+        # says offline again, or the status line would stay on "syncing".
+        self._syncing_said = False
 
     @property
     def imap(self) -> bool:
@@ -294,10 +309,17 @@ class AccountWorker:
             known = self.online is False and (
                 (retry and self._retry_at is not None and now < self._retry_at)
                 or (not retry and self.error == str(error)))
+            restate = known and self._syncing_said
             if known:
                 if retry:
                     self._due[job if job is not None else Job.SYNC_ALL] = 0.0
+                self._syncing_said = False
                 self._cond.notify_all()
+            retry_in = (max(0.0, self._retry_at - now) if retry and self._retry_at is not None
+                        else None)
+        if restate:  # a sync asked for (`$`, the timer) met the same refusal
+            self.host.emit(ConnectionState(self.account.name, False, str(error), retry_in,
+                                           self._failures, error_kind(error)))
         if known:
             if threading.current_thread() is self._thread:
                 self._close_engine()
@@ -316,11 +338,12 @@ class AccountWorker:
                 # The job that failed runs again after the wait (any job proves the server
                 # back), even if it was planned for later (the next periodic sync).
                 self._due[job if job is not None else Job.SYNC_ALL] = 0.0
+            self._syncing_said = False
             self._cond.notify_all()
         log.warning("%s: offline: %s%s", self.account.name, error,
                     f" (next try in {delay:.0f} s)" if delay is not None else "")
         self.host.emit(ConnectionState(self.account.name, False, str(error), delay,
-                                       self._failures))
+                                       self._failures, error_kind(error)))
         if threading.current_thread() is self._thread:
             self._close_engine()  # the engine belongs to this thread
         else:
@@ -421,6 +444,8 @@ class AccountWorker:
         if job is Job.SYNC_ALL:
             if self.settings.sync_every > 0:
                 self.request(Job.SYNC_ALL, delay=self.settings.sync_every)
+            with self._cond:
+                self._syncing_said = True
             self.host.emit(SyncProgress(self.account.name, "", 0, 0))  # "syncing"
         started = time.monotonic()
         result = sync_account(

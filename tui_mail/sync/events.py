@@ -5,6 +5,7 @@ Callbacks run on the sync worker thread; a UI must hop to its own thread (e.g. `
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,16 +38,25 @@ class SyncError:
     folder: str = ""
 
 
+class ErrorKind(enum.StrEnum):
+    """What kind of failure put an account offline, where the way out differs for the user."""
+
+    OTHER = "other"  # the server, the network, a password: retried, or `$` after a fix
+    SIGN_IN = "sign-in"  # the OAuth2 sign-in was revoked, expired or never done: sign in again
+
+
 @dataclass(frozen=True)
 class ConnectionState:
     """Whether an account's server answers. Offline, `retry_in` says when the next try is
-    (seconds; None: none is planned, e.g. a refused login waits for the user or the timer)."""
+    (seconds; None: none is planned, e.g. a refused login waits for the user or the timer)
+    and `kind` what the user can do about `error`."""
 
     account: str
     online: bool
     error: str = ""
     retry_in: float | None = None
     failures: int = 0  # tries in a row that found the server gone (a blink: 1)
+    kind: ErrorKind = ErrorKind.OTHER
 
 
 @dataclass(frozen=True)
