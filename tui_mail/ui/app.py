@@ -326,6 +326,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
     def _relay(self, event: SyncEvent) -> None:
         from tui_mail.sync.events import (
             ConnectionState,
+            ErrorKind,
             FolderChanged,
             Notice,
             OutboxStatus,
@@ -359,7 +360,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
             finished = event.total and event.done >= event.total
             status.set_state(event.account,
                              connection=Connection.ONLINE if finished else Connection.SYNCING,
-                             done=event.done, total=event.total, error="")
+                             done=event.done, total=event.total, error="", needs_sign_in=False)
         elif isinstance(event, ConnectionState):
             if event.online:
                 came_back = event.account in self._offline
@@ -368,13 +369,14 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
                     self._told_errors.pop(event.account, None)
                     self._told_errors.pop(f"{event.account} notice", None)
                 status.set_state(event.account, connection=Connection.ONLINE, error=event.error,
-                                 retry_in=None)
+                                 retry_in=None, needs_sign_in=False)
                 if came_back:
                     self._retry_unavailable_bodies(event.account)
             else:
                 self._offline.add(event.account)
                 status.set_state(event.account, connection=Connection.OFFLINE,
-                                 error=event.error, retry_in=event.retry_in)
+                                 error=event.error, retry_in=event.retry_in,
+                                 needs_sign_in=event.kind is ErrorKind.SIGN_IN)
                 # The status line says it at once; a notification only when it lasts (the
                 # first retry failed too) or needs the user (no retry planned).
                 if event.retry_in is None or event.failures >= 2:

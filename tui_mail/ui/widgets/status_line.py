@@ -27,6 +27,7 @@ class AccountState:
     total: int = 0
     error: str = ""
     retry_in: float | None = None  # offline: the service tries again by itself
+    needs_sign_in: bool = False  # offline until the user signs in again (OAuth2)
 
 
 MARKS = {Connection.OFFLINE: "○", Connection.ONLINE: "●", Connection.SYNCING: "◐"}
@@ -93,7 +94,9 @@ class StatusLine(Static):
         offset = 0
         for state in self.states.values():
             text = f"{MARKS[state.connection]} {sanitize_line(state.name)}: {state.connection.value}"
-            if state.connection is Connection.OFFLINE and state.retry_in is not None:
+            if state.connection is Connection.OFFLINE and state.needs_sign_in:
+                text += ", sign in needed"  # retrying would fail the same way
+            elif state.connection is Connection.OFFLINE and state.retry_in is not None:
                 text += ", retrying"
             elif state.connection is Connection.OFFLINE and state.error:
                 text += ", $ to retry"  # nothing will try by itself (a refused login)
