@@ -49,7 +49,10 @@ def keyring_name(account: Account) -> str:
 
 
 def how_to_sign_in(account: Account) -> str:
-    return f"sign in again with `tui-mail accounts login {account.name}`"
+    """The ways to sign in again: the command, and the app's palette entry (its title is the
+    registry's app.sign_in in tui_mail.ui.keys; a test keeps the two the same)."""
+    return (f"sign in again with `tui-mail accounts login {account.name}`, or in the app: "
+            f"press ctrl+p and choose “Sign in to {account.name} (OAuth2)”")
 
 
 def forget_access_tokens() -> None:

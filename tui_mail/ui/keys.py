@@ -50,13 +50,16 @@ class KeyAction:
     help: str = ""  # longer text for the palette and `?`
     key_display: str | None = None
     priority: bool = False  # checked before the focused widget (which may be a text field)
+    # Palette only: one entry per account that the app's method of this name lists, with
+    # `{account}` in the description naming it and the account's name passed to the action.
+    per_account: str = ""
 
 
 def _a(id_: str, keys: str, action: str, description: str, scope: Scope, *,
        show: bool = True, help: str = "", key_display: str | None = None,
-       priority: bool = False) -> KeyAction:
+       priority: bool = False, per_account: str = "") -> KeyAction:
     return KeyAction(id_, keys, action, description, scope, show, help or description, key_display,
-                     priority)
+                     priority, per_account)
 
 
 def _message_actions(scope: Scope, prefix: str) -> tuple[KeyAction, ...]:
@@ -98,6 +101,11 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Show the outbox: queued and failed messages, retry or edit them"),
     _a("app.add_account", "", "add_account", "Add account", Scope.APP, show=False,
        help="Set up a new mail account"),
+    # The title is named in tui_mail.oauth2.tokens.how_to_sign_in (the sign-in-needed error).
+    _a("app.sign_in", "", "sign_in", "Sign in to {account} (OAuth2)", Scope.APP, show=False,
+       per_account="oauth2_account_names",
+       help="Sign in again with the account's identity provider (when the sign-in was "
+       "revoked or has expired); the account then syncs"),
     _a("mailbox.quit", "q", "back_or_quit", "Quit", Scope.MAILBOX,
        help="Close the search, or quit tui-mail"),
     _a("mailbox.close_search", "escape", "close_search", "Close search", Scope.MAILBOX,
@@ -305,15 +313,23 @@ class ActionCommands(Provider):
     """Command palette entries for every registry action the current screen can run now."""
 
     def _entries(self) -> list[tuple[str, str, Callable[[], object]]]:
-        result = []
+        result: list[tuple[str, str, Callable[[], object]]] = []
         for bound in bound_actions(self.screen):
             title = f"{bound.action.description} ({', '.join(bound.keys)})"
             run = partial(self.app.call_later, bound.node.run_action, bound.action.action)
             result.append((title, bound.action.help, run))
         for action in unbound_app_actions():
-            if hasattr(self.app, f"action_{action.action}"):
-                run = partial(self.app.call_later, self.app.run_action, action.action)
-                result.append((action.description, action.help, run))
+            if not hasattr(self.app, f"action_{action.action}"):
+                continue
+            if action.per_account:
+                names: Callable[[], list[str]] = getattr(self.app, action.per_account)
+                for name in names():
+                    run = partial(self.app.call_later, self.app.run_action,
+                                  f"{action.action}({name!r})")
+                    result.append((action.description.format(account=name), action.help, run))
+                continue
+            run = partial(self.app.call_later, self.app.run_action, action.action)
+            result.append((action.description, action.help, run))
         return result
 
     async def discover(self) -> Hits:

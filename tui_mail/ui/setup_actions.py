@@ -1,5 +1,6 @@
-"""Adding accounts from a running interface: the palette's "Add account" (`SetupActions`,
-inherited by TuiMailApp). The first-run app is in tui_mail.ui.first_run."""
+"""Adding accounts and signing them in from a running interface: the palette's "Add account"
+and "Sign in to NAME (OAuth2)" (`SetupActions`, inherited by TuiMailApp). The first-run app is
+in tui_mail.ui.first_run."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tui_mail.config import Config
+    from tui_mail.model import Account
     from tui_mail.setup.oauth import OAuthSetup
     from tui_mail.ui.app import TuiMailApp
 
 
 class SetupActions:
-    """`action_add_account` for TuiMailApp."""
+    """`action_add_account` and `action_sign_in` for TuiMailApp."""
 
     # What the setup screen's "Sign in with ..." goes through (providers, MX lookup, sign-in,
     # browser); None: the real ones. A test sets it to reach its own authorization server.
@@ -43,3 +45,45 @@ class SetupActions:
             if account.name not in known:
                 app.service.sync_now(account.name)
 
+
+    # ---- signing in again -------------------------------------------------------------------
+
+    def _oauth2_accounts(self) -> dict[str, Account]:
+        app: TuiMailApp = self  # type: ignore[assignment]
+        if app.config is None or app.demo:
+            return {}
+        return {a.name: a for a in app.config.accounts if a.oauth2 is not None}
+
+    def oauth2_account_names(self) -> list[str]:
+        """The accounts the palette offers "Sign in to NAME (OAuth2)" for."""
+        return list(self._oauth2_accounts())
+
+    def action_sign_in(self, name: str = "") -> None:
+        """Sign the account in again with its identity provider (a modal screen; the
+        sign-in runs in its worker), then sync it."""
+        from tui_mail.ui.screens.sign_in import SignInScreen
+
+        app: TuiMailApp = self  # type: ignore[assignment]
+        accounts = self._oauth2_accounts()
+        if not name and len(accounts) == 1:
+            name = next(iter(accounts))
+        account = accounts.get(name)
+        if account is None:
+            app.notify(f"Account {name!r} does not sign in with OAuth2 (no "
+                       f"[accounts.{name}.oauth2] table)." if name else
+                       "No account signs in with OAuth2.", title="tui-mail", markup=False)
+            return
+        if any(isinstance(screen, SignInScreen) for screen in app.screen_stack):
+            return
+        app.push_screen(SignInScreen(account),
+                        callback=lambda where: self._signed_in_again(account, where))
+
+    def _signed_in_again(self, account: Account, where: str | None) -> None:
+        """The sign-in worked: the account's worker syncs now (as `$` asks), with the new
+        tokens; the status line says online again once the server answers."""
+        app: TuiMailApp = self  # type: ignore[assignment]
+        if where is None:
+            return
+        app.notify(f"Signed in to {account.name}; the sign-in is kept in {where}. "
+                   "Syncing now.", title=account.name, markup=False, timeout=10)
+        app.service.sync_now(account.name)
