@@ -239,3 +239,23 @@ def test_xoauth2_refusal_payload_becomes_words_with_the_scope_the_server_needs(
         imap.probe(account.incoming, credentials(account, "incoming"))
     assert str(info.value).endswith("the token was refused (expired, revoked, or without mail "
                                     "access; it needs scope mail)")
+
+
+def test_a_refresh_token_rotated_by_another_tui_mail_meanwhile_is_picked_up_not_a_sign_in(
+        mail_servers: Any, oauth_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app and a `tui-mail sync` from cron renew at the same time; the provider rotates
+    refresh tokens (Microsoft does), so the one that comes second holds a used token."""
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user)
+    sign_in(account, Browser(oauth_server, user))
+    stale = tokens._stored_refresh_token(account, account.oauth2)  # what "we" read at start
+    tokens.access_token(account, renew=True)  # the other tui-mail: rotates and keeps a new one
+    reads = iter([stale])
+    real = tokens._stored_refresh_token
+    monkeypatch.setattr(tokens, "_stored_refresh_token",
+                        lambda acc, cfg: next(reads, None) or real(acc, cfg))
+
+    assert tokens.access_token(account, renew=True)
+    log = oauth_server.token_request_log()
+    assert [r["error"] for r in log if r["grant_type"] == "refresh_token"] == \
+        [None, "invalid_grant", None]

@@ -179,20 +179,33 @@ def access_token(account: Account, *, renew: bool = False) -> str:
         if not refresh:
             raise SignInRequired(f"account {account.name!r} has not signed in yet: "
                                  + how_to_sign_in(account).replace("sign in again", "sign in"))
-        fields = {"grant_type": "refresh_token", "refresh_token": refresh}
         try:
-            answer = post_form(config, config.token_url, fields)
-        except OAuthError as exc:
-            where = f"account {account.name!r}: renewing the sign-in failed"
-            if exc.error in _SIGN_IN_AGAIN:
+            answer = _refresh(account, config, refresh)
+        except SignInRequired:
+            # Another tui-mail (the app, a `sync` from cron) may have just renewed it with a
+            # provider that rotates refresh tokens, making ours stale: try the one it kept.
+            again = _stored_refresh_token(account, config)
+            if not again or again == refresh:
                 with _guard:
                     _access.pop(key, None)
-                raise SignInRequired(f"account {account.name!r}: the sign-in has expired or "
-                                     f"was revoked ({exc}); {how_to_sign_in(account)}") from None
-            if exc.error in ("unreachable", "timeout") or exc.status >= 500:
-                raise ConnectError(f"{where}: {exc}") from None
-            raise AuthError(f"{where}: {exc}") from None
+                raise
+            answer = _refresh(account, config, again)
         return _keep(account, config, answer)
+
+
+def _refresh(account: Account, config: OAuth2Config, refresh: str) -> dict[str, Any]:
+    """The token endpoint's answer to a refresh; its refusals as our errors."""
+    try:
+        return post_form(config, config.token_url,
+                         {"grant_type": "refresh_token", "refresh_token": refresh})
+    except OAuthError as exc:
+        where = f"account {account.name!r}: renewing the sign-in failed"
+        if exc.error in _SIGN_IN_AGAIN:
+            raise SignInRequired(f"account {account.name!r}: the sign-in has expired or "
+                                 f"was revoked ({exc}); {how_to_sign_in(account)}") from None
+        if exc.error in ("unreachable", "timeout") or exc.status >= 500:
+            raise ConnectError(f"{where}: {exc}") from None
+        raise AuthError(f"{where}: {exc}") from None
 
 
 def sign_in(account: Account, prompt: SignInPrompt, cancel: threading.Event | None = None, *,
@@ -205,16 +218,18 @@ def sign_in(account: Account, prompt: SignInPrompt, cancel: threading.Event | No
     config = _config(account)
     chosen = flow if flow and flow is not OAuth2Flow.AUTO else chosen_flow(config)
     cancel = cancel or threading.Event()
+    # Not under the account's lock: the user may take minutes, and the app's sync must not
+    # wait on them for a token it may still have.
+    if chosen is OAuth2Flow.DEVICE:
+        answer = device_sign_in(config, prompt, cancel)
+    else:
+        answer = browser_sign_in(config, prompt, cancel,
+                                 login_hint=account.incoming.username, **browser_options)
+    if not answer.get("refresh_token") and not config.refresh_token_command:
+        raise OAuthError("the identity provider gave no refresh token, so tui-mail would "
+                         "have to ask again within the hour; check that the scopes include "
+                         "offline access (Microsoft: offline_access)", "no_refresh_token")
     with _lock(account):
-        if chosen is OAuth2Flow.DEVICE:
-            answer = device_sign_in(config, prompt, cancel)
-        else:
-            answer = browser_sign_in(config, prompt, cancel,
-                                     login_hint=account.incoming.username, **browser_options)
-        if not answer.get("refresh_token") and not config.refresh_token_command:
-            raise OAuthError("the identity provider gave no refresh token, so tui-mail would "
-                             "have to ask again within the hour; check that the scopes include "
-                             "offline access (Microsoft: offline_access)", "no_refresh_token")
         _keep(account, config, answer)
     return chosen
 
