@@ -140,6 +140,13 @@ def test_login_in_the_browser_then_check_sync_and_send_with_no_password_anywhere
     assert "AUTHENTICATE" in log or "AUTH" in log  # the protocol lines are there
     no_token_in("\n".join(tui.outputs) + log, [refresh])
 
+    out = run(tui, env, "accounts", "logout", "work")
+    assert out.returncode == 0 and "Forgot the sign-in of 'work'" in out.stdout
+    assert "tui-mail\0work:oauth2" not in json.loads(Path(env["TUI_MAIL_TEST_KEYRING"]).read_text())
+    check = run(tui, env, "accounts", "check")
+    assert check.returncode != 0
+    assert "has not signed in yet: sign in with `tui-mail accounts login work`" in check.stdout
+
 
 def test_login_refused_in_the_browser_says_so_and_exits_non_zero(
         tui: TuiMail, mail_servers: Any, oauth_server: Any) -> None:
@@ -148,7 +155,9 @@ def test_login_refused_in_the_browser_says_so_and_exits_non_zero(
     done = run(tui, browser_env(tui, mail_servers, user, deny=True), "accounts", "login", "work",
                "--browser")
     assert done.returncode != 0
-    assert "the sign-in was refused: access_denied" in done.stderr
+    assert "The sign-in was refused: access_denied" in done.stderr
+    assert "Allow tui-mail access to your mail when you sign in" in done.stderr
+    assert "Run `tui-mail accounts login work` to try again." in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support.accounts import oauth2_account
-from tui_mail.errors import AuthError, ConnectError
+from tui_mail.errors import AuthError, ConnectError, SecretError
 from tui_mail.model import Account, OAuth2Flow, Protocol, Security, ServerConfig
 from tui_mail.oauth2 import tokens
 from tui_mail.oauth2.flows import DeviceCode
@@ -137,6 +137,9 @@ def test_an_access_token_the_server_refuses_is_renewed_once_and_the_login_goes_o
 
     imap.probe(account.incoming, credentials(account, "incoming"))
     assert oauth_server.token_requests("refresh_token") == 1
+    # The scope goes with each refresh: Microsoft's token endpoint requires it.
+    assert [r["scope"] for r in oauth_server.token_request_log()
+            if r["grant_type"] == "refresh_token"] == ["mail"]
     asyncio.run(smtp.probe(account.smtp, credentials(account, "smtp")))
     pop3.probe(pop3_server(mail_servers, user), credentials(account, "incoming"))
     assert oauth_server.token_requests("refresh_token") == 1  # the renewed one served on
@@ -237,8 +240,9 @@ def test_xoauth2_refusal_payload_becomes_words_with_the_scope_the_server_needs(
     sign_in(account, Browser(oauth_server, user))
     with pytest.raises(AuthError) as info:
         imap.probe(account.incoming, credentials(account, "incoming"))
-    assert str(info.value).endswith("the token was refused (expired, revoked, or without mail "
-                                    "access; it needs scope mail)")
+    assert "the token was refused (expired, revoked, or without mail access; it needs scope " \
+        "mail). Check that this mailbox may use IMAP with OAuth2 and that the account's oauth2 " \
+        "scopes are right, then sign in again" in str(info.value)
 
 
 def test_a_refresh_token_rotated_by_another_tui_mail_meanwhile_is_picked_up_not_a_sign_in(
@@ -259,3 +263,42 @@ def test_a_refresh_token_rotated_by_another_tui_mail_meanwhile_is_picked_up_not_
     log = oauth_server.token_request_log()
     assert [r["error"] for r in log if r["grant_type"] == "refresh_token"] == \
         [None, "invalid_grant", None]
+
+
+def test_connections_refused_together_renew_once_and_share_the_new_token(
+        mail_servers: Any, oauth_server: Any) -> None:
+    """The sync, IDLE and outbox connections meet an expired token at the same moment."""
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user)
+    sign_in(account, Browser(oauth_server, user))
+    first, second = credentials(account, "incoming"), credentials(account, "smtp")
+    oauth_server.expire_access_tokens(user)
+
+    imap.probe(account.incoming, first)
+    asyncio.run(smtp.probe(account.smtp, second))
+    assert oauth_server.token_requests("refresh_token") == 1
+
+
+def test_with_a_refresh_token_command_tui_mail_reads_the_token_and_never_signs_in_itself(
+        mail_servers: Any, oauth_server: Any, tmp_path: Path) -> None:
+    user = mail_servers.new_user()
+    kept_elsewhere = tmp_path / "token"
+    kept_elsewhere.write_text(oauth_server.issue_tokens(user)["refresh_token"] + "\n")
+    account = oauth2_account(mail_servers, user)
+    assert account.oauth2 is not None
+    account = replace(account, oauth2=replace(account.oauth2,
+                                              refresh_token_command=f"cat {kept_elsewhere}"))
+
+    imap.probe(account.incoming, credentials(account, "incoming"))
+    assert tokens.kept_where(account) == "refresh_token_command (kept by another tool)"
+    with pytest.raises(SecretError, match="kept by another tool: sign in with that tool"):
+        sign_in(account, Browser(oauth_server, user))
+
+
+def test_access_tokens_never_show_in_a_repr(mail_servers: Any, oauth_server: Any) -> None:
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user)
+    sign_in(account, Browser(oauth_server, user))
+    creds = credentials(account, "incoming")
+    assert creds.oauth2_token and creds.oauth2_token not in repr(creds)
+    assert creds.oauth2_token not in repr(tokens._access)

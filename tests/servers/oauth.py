@@ -361,7 +361,7 @@ class OAuthServer:
 
     def token_request_log(self) -> list[dict[str, Any]]:
         """The token-endpoint calls since the last `reset()`: grant_type, status, error (the
-        OAuth error code or None), time (epoch seconds) and client_id."""
+        OAuth error code or None), time (epoch seconds), client_id and scope (as sent)."""
         return self._admin("token-log", {})["requests"]
 
     def introspect(self, token: str) -> dict[str, Any]:

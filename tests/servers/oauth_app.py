@@ -567,6 +567,7 @@ class OAuthApp:
                 "grant_type": grant_type, "status": response.status_code,
                 "error": error.get("error"), "time": time.time(),
                 "client_id": request.form.get("client_id") or _basic_user(),
+                "scope": request.form.get("scope"),
             })
             return response
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tui_mail.cli.context import CliContext
 from tui_mail.errors import SecretError, TuiMailError
 from tui_mail.model import Account, Protocol, ServerConfig
+
+if TYPE_CHECKING:
+    from tui_mail.oauth2.flows import DeviceCode
 
 
 def register(sub: Any) -> None:
@@ -133,9 +136,6 @@ def run_set_password(args: argparse.Namespace, ctx: CliContext) -> int:
 class _PrintedPrompt:
     """A sign-in as the terminal shows it (every line through the CLI's safe stream)."""
 
-    def __init__(self, account: Account) -> None:
-        self.account = account
-
     def open_url(self, url: str, opened: bool) -> None:
         if opened:
             print("Your browser was opened to sign in. If it shows nothing, open this address:")
@@ -147,7 +147,7 @@ class _PrintedPrompt:
               "may fail to load).")
         print("Waiting for the sign-in (Ctrl+C to give up)...", flush=True)
 
-    def enter_code(self, code: Any) -> None:
+    def enter_code(self, code: DeviceCode) -> None:
         print(f"On any device, open {code.verification_uri} and enter the code: "
               f"{code.user_code}")
         if code.verification_uri_complete:
@@ -178,6 +178,8 @@ def run_login(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.model import OAuth2Flow
     from tui_mail.oauth2 import tokens
     from tui_mail.oauth2.flows import chosen_flow
+    from tui_mail.oauth2.http import OAuthError
+    from tui_mail.oauth2.words import failure_words
 
     account = ctx.config().account(args.name)
     if account.oauth2 is None:
@@ -188,15 +190,21 @@ def run_login(args: argparse.Namespace, ctx: CliContext) -> int:
             f"`tui-mail accounts set-password {account.name}`"
         )
     flow = OAuth2Flow(args.flow) if args.flow else chosen_flow(account.oauth2)
-    from urllib.parse import urlsplit
+    from tui_mail.oauth2.providers import provider_label
 
-    from tui_mail.oauth2.providers import PROVIDERS
-
-    known = PROVIDERS.get(account.oauth2.provider)
-    label = known.label if known else urlsplit(account.oauth2.authorization_url).netloc
+    label = provider_label(account.oauth2)
     print(f"Signing in {account.name} ({account.incoming.username}) with {label}.")
-    tokens.sign_in(account, _PrintedPrompt(account), flow=flow,
-                   receiver_ready=_read_pasted_redirects)
+    try:
+        tokens.sign_in(account, _PrintedPrompt(), flow=flow,
+                       receiver_ready=_read_pasted_redirects)
+    except OAuthError as exc:
+        _, words = failure_words(
+            exc, label, again=f"Run `tui-mail accounts login {account.name}` to try again.",
+            check_client=f"Check client_id in [accounts.{account.name}.oauth2] of "
+                         f"{ctx.config().path}: it must be a desktop app registered with "
+                         f"{label}.")
+        print(words, file=sys.stderr)
+        return 1
     print(f"Signed in. The refresh token is kept in {tokens.kept_where(account)}.")
     from tui_mail.remote.connection import describe
 

@@ -22,7 +22,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 from tui_mail.model import OAuth2Config, OAuth2Flow
@@ -30,7 +30,8 @@ from tui_mail.oauth2.http import OAuthError, post_form
 from tui_mail.oauth2.providers import PROVIDERS
 from tui_mail.remote.connection import server_text
 
-SIGN_IN_TIMEOUT = 600.0  # seconds the user has to finish in the browser or on the other device
+SIGN_IN_TIMEOUT = 600.0  # seconds the user has to finish in the browser
+DEVICE_CODE_LIMIT = 1800.0  # seconds at most a device code is waited for (its expires_in rules)
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
@@ -110,6 +111,10 @@ class LoopbackReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # A connection that says nothing (a browser's speculative pre-connect, any local
+            # process) gives up its thread after this, and never holds up the redirect.
+            timeout = 5
+
             def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
                 accepted = receiver.deliver(self.path)
                 title, text = (("Signed in", "You can close this tab and return to tui-mail.")
@@ -128,7 +133,8 @@ class LoopbackReceiver:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 """The request line carries the code: never written anywhere."""
 
-        self._server = HTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.redirect_uri = f"http://{host_name}:{self.port}/"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
@@ -159,6 +165,7 @@ class LoopbackReceiver:
         return self._result
 
     def close(self) -> None:
+        """Stop listening; a request being answered finishes in its own daemon thread."""
         self._server.shutdown()
         self._server.server_close()
 
@@ -237,14 +244,14 @@ def device_sign_in(config: OAuth2Config, prompt: SignInPrompt, cancel: threading
                                          or start.get("verification_url", "")),
             verification_uri_complete=(server_text(start["verification_uri_complete"])
                                        if start.get("verification_uri_complete") else None),
-            expires_in=float(start.get("expires_in", SIGN_IN_TIMEOUT)),
+            expires_in=min(float(start.get("expires_in", SIGN_IN_TIMEOUT)), DEVICE_CODE_LIMIT),
         )
         interval = float(start.get("interval", 5))
     except (KeyError, TypeError, ValueError):
         raise OAuthError("the device sign-in answer lacks device_code, user_code or "
                          "verification_uri", "malformed") from None
     prompt.enter_code(code)
-    deadline = time.monotonic() + min(code.expires_in, SIGN_IN_TIMEOUT)
+    deadline = time.monotonic() + min(code.expires_in, DEVICE_CODE_LIMIT)
     wait = sleep or (lambda seconds: cancel.wait(seconds))
     while True:
         wait(interval)
@@ -262,9 +269,9 @@ def device_sign_in(config: OAuth2Config, prompt: SignInPrompt, cancel: threading
             if exc.error == "slow_down":
                 interval += 5  # RFC 8628 section 3.5
                 continue
-            if exc.error == "access_denied":
+            if exc.error in ("access_denied", "authorization_declined"):  # Microsoft: the latter
                 raise OAuthError("the sign-in was declined on the other device",
-                                 exc.error) from None
+                                 "access_denied") from None
             if exc.error == "expired_token":
                 raise SignInCancelled("the code expired before it was entered; sign in again",
                                       exc.error) from None

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from tui_mail.model import OAuth2Config
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,12 @@ GOOGLE = OAuthProvider(
     extra_authorize_params=(("access_type", "offline"), ("prompt", "consent")),
     registration_help=(
         "Google Cloud console, APIs & Services: create a project, enable the Gmail API, set up "
-        "the OAuth consent screen (External, add yourself as a test user), then Credentials > "
-        "Create credentials > OAuth client ID > Desktop app. Put its client ID and client secret "
-        "in client_id and client_secret (a desktop client's secret is not secret)."
+        "the OAuth consent screen (External; or Internal for a Workspace domain) and publish it "
+        "(Publishing status: In production; Google then shows an 'unverified app' warning you "
+        "can pass for your own use: while it stays in Testing, every sign-in ends after 7 "
+        "days). Then Credentials > Create credentials > OAuth client ID > Desktop app. Put its "
+        "client ID and client secret in client_id and client_secret (a desktop client's secret "
+        "is not secret)."
     ),
 )
 
@@ -80,6 +86,13 @@ MICROSOFT = OAuthProvider(
 )
 
 PROVIDERS: dict[str, OAuthProvider] = {p.key: p for p in (GOOGLE, MICROSOFT)}
+
+
+def provider_label(config: OAuth2Config) -> str:
+    """"Google", "Microsoft", or the host of a custom provider's sign-in page."""
+    known = PROVIDERS.get(config.provider)
+    return known.label if known else (urlsplit(config.authorization_url).netloc
+                                      or "the identity provider")
 
 
 def _matches(host: str, suffixes: tuple[str, ...]) -> bool:

@@ -1,8 +1,10 @@
 """OAuth2 tokens of an account: the refresh token kept, the access token renewed in time.
 
-The refresh token lives in the keyring under `<account>:oauth2` (or comes from the account's
-`refresh_token_command`). Access tokens live only in this process's memory: one is renewed a
-minute before it expires, and once more when a server refuses it (`access_token(renew=True)`).
+The refresh token lives in the keyring under `<account>:oauth2`, or in a 0600 file in the data
+folder on a machine without one (or comes from the account's `refresh_token_command`, kept by
+another tool). Access tokens live only in this process's memory: one is renewed a minute before
+it expires, and once more when a server refuses it (`access_token(renew=True)`). Renewals are
+serialised across processes (a file lock), since providers may rotate refresh tokens.
 A refresh token the provider no longer accepts raises SignInRequired with the way to sign in
 again, so a revoked sign-in never becomes a loop of failing logins. No token is ever logged.
 """
@@ -10,10 +12,13 @@ again, so a revoked sign-in never becomes a loop of failing logins. No token is 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +38,13 @@ class SignInRequired(AuthError):
     """The account has no working sign-in: never signed in, or revoked, or expired."""
 
 
+logger = logging.getLogger(__name__)
+
+
 @dataclass
 class _Access:
-    token: str
-    expires_at: float  # time.monotonic()
+    token: str = field(repr=False)
+    expires_at: float  # time.time(): the monotonic clock stops while a laptop sleeps
 
 
 _access: dict[str, _Access] = {}
@@ -85,17 +93,38 @@ def token_file(account: Account) -> Path:
     return default_data_dir() / "oauth2" / f"{account.name}.refresh-token"
 
 
+def _private_folder(account: Account) -> Path:
+    """The folder of `token_file`, made private at each level: mkdir(parents=True) gives the
+    levels above the last the umask's mode, and the data folder itself may not exist yet."""
+    folder = token_file(account).parent
+    folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def _renewing(account: Account) -> Iterator[None]:
+    """The account's renewal, one process at a time: with a provider that rotates refresh
+    tokens, two tui-mails renewing with the same one would leave one of them signed out."""
+    with _lock(account):
+        try:
+            handle = open(_private_folder(account) / f"{account.name}.lock", "a")  # noqa: SIM115
+        except OSError:
+            yield  # a read-only data folder: renew without the other processes' lock
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _what(account: Account) -> str:
     return f"account {account.name!r} OAuth2 refresh token"
 
 
-def _stored_refresh_token(account: Account, config: OAuth2Config) -> str | None:
-    if config.refresh_token_command:
-        return secrets.run_secret_command(config.refresh_token_command,
-                                          f"{_what(account)} (refresh_token_command)")
-    stored = secrets.keyring_read(keyring_name(account), _what(account))
-    if stored:
-        return stored
+def _file_token(account: Account) -> str | None:
     try:
         return token_file(account).read_text(encoding="utf-8").strip() or None
     except FileNotFoundError:
@@ -105,33 +134,44 @@ def _stored_refresh_token(account: Account, config: OAuth2Config) -> str | None:
                           f"{exc.strerror or exc}") from None
 
 
+def _stored_refresh_token(account: Account, config: OAuth2Config) -> str | None:
+    if config.refresh_token_command:
+        return secrets.run_secret_command(config.refresh_token_command,
+                                          f"{_what(account)} (refresh_token_command)")
+    return secrets.keyring_read(keyring_name(account), _what(account)) or _file_token(account)
+
+
 def kept_where(account: Account) -> str:
     """Where this account's refresh token is read from, in words for the user."""
     config = _config(account)
     if config.refresh_token_command:
-        return "refresh_token_command (a token the provider rotates is not saved back)"
-    if secrets.keyring_usable():
+        return "refresh_token_command (kept by another tool)"
+    in_keyring = secrets.keyring_read(keyring_name(account), _what(account))
+    if in_keyring or (secrets.keyring_usable() and not token_file(account).exists()):
         return f"the keyring (service tui-mail, {keyring_name(account)})"
-    return f"{token_file(account)} (readable only by you; this machine has no keyring)"
+    why = "a locked keyring" if secrets.keyring_usable() else "no keyring"
+    return f"{token_file(account)} (readable only by you; this machine has {why})"
 
 
 def store_refresh_token(account: Account, token: str | None) -> None:
     """Keep (or, with None, forget) the refresh token: in the keyring when there is one, else
-    in `token_file` (mode 0600)."""
-    if secrets.keyring_usable():
-        secrets.keyring_write(keyring_name(account), token, _what(account))
-        if token is not None:
-            return
+    (no keyring, or a locked one) in `token_file` (mode 0600). Only one place holds it."""
     path = token_file(account)
+    if secrets.keyring_usable():
+        try:
+            secrets.keyring_write(keyring_name(account), token, _what(account))
+        except SecretError as exc:
+            if token is None:
+                raise
+            logger.warning("%s; kept in %s instead", exc, path)
+        else:
+            token = None  # the file, if an earlier run left one, must not outlive it
     if token is None:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         return
     try:
-        # Each level made private: mkdir(parents=True) gives the levels above the last the
-        # umask's mode, and the data folder itself may not exist yet.
-        path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.parent.mkdir(mode=0o700, exist_ok=True)
+        _private_folder(account)
         staging = path.with_suffix(".new")
         fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -157,23 +197,25 @@ def _keep(account: Account, config: OAuth2Config, answer: dict[str, Any]) -> str
         # Providers may rotate it (Microsoft does): the new one replaces the old.
         store_refresh_token(account, refresh)
     with _guard:
-        _access[_cache_key(account, config)] = _Access(token, time.monotonic() + lifetime)
+        _access[_cache_key(account, config)] = _Access(token, time.time() + lifetime)
     return token
 
 
-def access_token(account: Account, *, renew: bool = False) -> str:
+def access_token(account: Account, *, renew: bool = False, refused: str | None = None) -> str:
     """A current access token for `account`, renewed through the token endpoint when it is
-    about to expire, or always with `renew` (after a server refused the last one).
+    about to expire, or with `renew` (a server refused `refused`, the last one: when several
+    connections are refused at once, the first renews and the others take its token).
 
     Raises SignInRequired (sign in again), ConnectError (the provider is unreachable: retry
     later) or AuthError (the provider refused for another reason).
     """
     config = _config(account)
     key = _cache_key(account, config)
-    with _lock(account):
+    with _renewing(account):
         with _guard:
             cached = _access.get(key)
-        if cached and not renew and cached.expires_at - RENEW_BEFORE > time.monotonic():
+        fresh = cached is not None and cached.expires_at - RENEW_BEFORE > time.time()
+        if cached and fresh and (not renew or (refused is not None and cached.token != refused)):
             return cached.token
         refresh = _stored_refresh_token(account, config)
         if not refresh:
@@ -196,8 +238,10 @@ def access_token(account: Account, *, renew: bool = False) -> str:
 def _refresh(account: Account, config: OAuth2Config, refresh: str) -> dict[str, Any]:
     """The token endpoint's answer to a refresh; its refusals as our errors."""
     try:
+        # The scope is sent again: Microsoft's token endpoint requires it on a refresh.
         return post_form(config, config.token_url,
-                         {"grant_type": "refresh_token", "refresh_token": refresh})
+                         {"grant_type": "refresh_token", "refresh_token": refresh,
+                          "scope": " ".join(config.scopes)})
     except OAuthError as exc:
         where = f"account {account.name!r}: renewing the sign-in failed"
         if exc.error in _SIGN_IN_AGAIN:
@@ -216,6 +260,11 @@ def sign_in(account: Account, prompt: SignInPrompt, cancel: threading.Event | No
     not be kept).
     """
     config = _config(account)
+    if config.refresh_token_command:
+        raise SecretError(
+            f"account {account.name!r} reads its refresh token from refresh_token_command, "
+            "kept by another tool: sign in with that tool; or remove refresh_token_command "
+            "and tui-mail keeps the sign-in itself")
     chosen = flow if flow and flow is not OAuth2Flow.AUTO else chosen_flow(config)
     cancel = cancel or threading.Event()
     # Not under the account's lock: the user may take minutes, and the app's sync must not
@@ -225,11 +274,11 @@ def sign_in(account: Account, prompt: SignInPrompt, cancel: threading.Event | No
     else:
         answer = browser_sign_in(config, prompt, cancel,
                                  login_hint=account.incoming.username, **browser_options)
-    if not answer.get("refresh_token") and not config.refresh_token_command:
+    if not answer.get("refresh_token"):
         raise OAuthError("the identity provider gave no refresh token, so tui-mail would "
                          "have to ask again within the hour; check that the scopes include "
                          "offline access (Microsoft: offline_access)", "no_refresh_token")
-    with _lock(account):
+    with _renewing(account):
         _keep(account, config, answer)
     return chosen
 

@@ -140,11 +140,21 @@ def translate(exc: BaseException, server: ServerConfig) -> TuiMailError:
     return ConnectError(f"{where}: {type(exc).__name__}: {exc}")
 
 
+def no_token_login(server: ServerConfig, offered: set[str]) -> AuthError:
+    """The server takes no OAuth2 token: say what it takes and the way out."""
+    return AuthError(
+        f"{describe(server)}: the server offers no OAuth2 login (OAUTHBEARER or XOAUTH2; it "
+        f"offers {', '.join(sorted(offered)) or 'no SASL mechanism'}). It takes a password: "
+        "remove the account's oauth2 table and set a password, or check host and port"
+    )
+
+
 def token_refused(server: ServerConfig, explanation: str) -> AuthError:
     """The server refused an OAuth2 token even after it was renewed."""
     return AuthError(
         f"{describe(server)}: signing in as {server.username!r} with OAuth2 failed: "
-        f"{explanation}"
+        f"{explanation}. Check that this mailbox may use {server.protocol.value.upper()} with "
+        "OAuth2 and that the account's oauth2 scopes are right, then sign in again"
     )
 
 
@@ -173,19 +183,19 @@ class Credentials:
 
     def __init__(self, username: str, password: str | None = None,
                  oauth2_token: str | None = None,
-                 renew: Callable[[], str] | None = None) -> None:
+                 renew: Callable[[str], str] | None = None) -> None:
         self.username = username
         self.password = password
         self.oauth2_token = oauth2_token
-        # A fresh access token, asked for once when the server refuses `oauth2_token` (it may
-        # have been revoked or expired early). Blocking: call it off the event loop.
+        # A fresh access token, asked for once when the server refuses `oauth2_token` (given
+        # to it: it may have been revoked or expired early). Blocking: off the event loop.
         self.renew = renew
 
     def renewed(self) -> bool:
         """Replace the token with a fresh one; False when there is no way to renew it."""
         if self.renew is None or self.oauth2_token is None:
             return False
-        self.oauth2_token = self.renew()
+        self.oauth2_token = self.renew(self.oauth2_token)
         self.renew = None  # once: a second refusal is the answer
         return True
 

@@ -26,7 +26,7 @@ from imapclient import tls as imapclient_tls
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response, parse_response
 
-from tui_mail.errors import AuthError, ConnectError, ProtocolViolation, ServerRefused
+from tui_mail.errors import ConnectError, ProtocolViolation, ServerRefused
 from tui_mail.model import Flags, FolderRole, Security, ServerConfig
 from tui_mail.remote import sasl
 from tui_mail.remote.backend import (
@@ -47,6 +47,7 @@ from tui_mail.remote.connection import (
     auth_failed,
     describe,
     malformed,
+    no_token_login,
     server_text,
     ssl_context,
     starttls_missing,
@@ -255,10 +256,7 @@ def _token_login(client: imapclient.IMAPClient, server: ServerConfig, creds: Cre
     }
     mechanism = sasl.choose_mechanism(offered)
     if mechanism is None:
-        raise AuthError(
-            f"{describe(server)}: the server offers no OAuth2 login (OAUTHBEARER or XOAUTH2; "
-            f"it offers {', '.join(sorted(offered)) or 'no SASL mechanism'})"
-        )
+        raise no_token_login(server, offered)
     while True:
         assert creds.oauth2_token is not None
         exchange = sasl.TokenLogin(mechanism, creds.username, creds.oauth2_token, server.host,

@@ -28,6 +28,7 @@ from tui_mail.remote.connection import (
     auth_failed,
     describe,
     malformed,
+    no_token_login,
     server_text,
     ssl_context,
     starttls_missing,
@@ -185,10 +186,7 @@ def _token_login(client: poplib.POP3, server: ServerConfig, creds: Credentials) 
         offered = set()
     mechanism = sasl.choose_mechanism(offered)
     if mechanism is None:
-        raise AuthError(
-            f"{describe(server)}: the server offers no OAuth2 login (SASL OAUTHBEARER or "
-            f"XOAUTH2; it offers {', '.join(sorted(offered)) or 'no SASL mechanism'})"
-        )
+        raise no_token_login(server, offered)
     while True:
         assert creds.oauth2_token is not None
         first = sasl.initial_response(mechanism, creds.username, creds.oauth2_token,

@@ -32,13 +32,14 @@ import aiosmtplib
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from aiosmtplib.typing import SMTPStatus
 
-from tui_mail.errors import AuthError, ConnectError, ServerRefused, TuiMailError
+from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
 from tui_mail.model import Security, ServerConfig
 from tui_mail.remote import sasl
 from tui_mail.remote.connection import (
     Credentials,
     auth_failed,
     describe,
+    no_token_login,
     server_text,
     ssl_context,
     starttls_missing,
@@ -102,9 +103,7 @@ async def _token_login(client: aiosmtplib.SMTP, server: ServerConfig, creds: Cre
     offered_methods = {m.upper() for m in client.server_auth_methods}
     mechanism = sasl.choose_mechanism(offered_methods)
     if mechanism is None:
-        offered = ", ".join(sorted(offered_methods)) or "none"
-        raise AuthError(f"{describe(server)}: the server offers no OAuth2 login (OAUTHBEARER "
-                        f"or XOAUTH2; it offers {offered})")
+        raise no_token_login(server, offered_methods)
     while True:
         assert creds.oauth2_token is not None
         first = sasl.initial_response(mechanism, creds.username, creds.oauth2_token,

@@ -51,5 +51,7 @@ def save_oauth_account(path: Path, account: NewAccount,
         raise ValueError("save_oauth_account needs an account with OAuth2 settings")
     text = prepare(path, account)
     sign_in(parse_config(text, path).account(account.name))
-    write_config(path, text)
+    # Prepared again: the sign-in may have taken minutes, during which the file may have been
+    # edited (or another tui-mail added an account); its text then is what is kept.
+    write_config(path, prepare(path, account))
     return load_config(path)

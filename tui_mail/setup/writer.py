@@ -183,12 +183,15 @@ def prepare(path: Path, account: NewAccount) -> str:
 
 
 def write_config(path: Path, text: str) -> None:
-    """Replace `path` with `text` atomically; a new file (and its folders) is private."""
+    """Replace `path` with `text` atomically; a new file (and its folders) is private, and so
+    is one that now holds a client secret."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         mode = 0o600
+    if "client_secret" in text:
+        mode &= 0o700
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

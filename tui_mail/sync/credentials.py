@@ -28,7 +28,8 @@ def credentials(account: Account, role: Role) -> Credentials:
         from tui_mail.oauth2 import tokens
 
         return Credentials(server.username, oauth2_token=tokens.access_token(account),
-                           renew=lambda: tokens.access_token(account, renew=True))
+                           renew=lambda refused: tokens.access_token(account, renew=True,
+                                                                     refused=refused))
     token = secrets.get_oauth2_token(account, role)
     if token:
         return Credentials(server.username, oauth2_token=token)

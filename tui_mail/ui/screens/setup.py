@@ -29,9 +29,10 @@ from textual.worker import Worker, WorkerState
 from tui_mail.errors import AuthError, ConfigError, SecretError, TuiMailError
 from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import DEFAULT_PORTS, Protocol, Security, ServerConfig
+from tui_mail.oauth2.words import failure_words
 from tui_mail.setup.oauth import OAuthSetup, SignInOffer, default_servers, domain_of
 from tui_mail.ui.widgets.key_bar import KeyBar
-from tui_mail.ui.widgets.sign_in_wait import SignInWait, failure_words
+from tui_mail.ui.widgets.sign_in_wait import SignInWait
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -331,7 +332,10 @@ class SetupScreen(Screen[None]):
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         """Enter in a field: find the servers while they are unknown, else check them; in the
-        sign-in's fields, sign in (the pasted address is the sign-in panel's)."""
+        sign-in's fields, sign in (the pasted address is the sign-in panel's). Nothing while a
+        sign-in waits: a check would take the place of its worker."""
+        if self._wait.running:
+            return
         if event.input.id in ("client-id", "client-secret", "tenant"):
             self.sign_in()
             return

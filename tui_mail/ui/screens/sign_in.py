@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import urlsplit
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,7 +23,8 @@ from textual.worker import Worker, WorkerState
 
 from tui_mail.errors import SecretError, TuiMailError
 from tui_mail.mail.sanitize import sanitize_line
-from tui_mail.ui.widgets.sign_in_wait import SignInWait, failure_words
+from tui_mail.oauth2.words import failure_words
+from tui_mail.ui.widgets.sign_in_wait import SignInWait
 
 if TYPE_CHECKING:
     from tui_mail.model import Account
@@ -33,12 +33,10 @@ if TYPE_CHECKING:
 
 def provider_label(account: Account) -> str:
     """"Google", "Microsoft", or the host of a custom provider's sign-in page."""
-    from tui_mail.oauth2.providers import PROVIDERS
+    from tui_mail.oauth2.providers import provider_label as label_of
 
     assert account.oauth2 is not None
-    known = PROVIDERS.get(account.oauth2.provider)
-    return known.label if known else (urlsplit(account.oauth2.authorization_url).netloc
-                                      or "the identity provider")
+    return label_of(account.oauth2)
 
 
 class SignInScreen(ModalScreen[str | None]):

@@ -20,7 +20,6 @@ from textual.widgets import Button, Input, Static
 from tui_mail.mail.sanitize import sanitize_line
 
 if TYPE_CHECKING:
-    from tui_mail.errors import TuiMailError
     from tui_mail.oauth2.flows import DeviceCode, LoopbackReceiver, SignInPrompt
 
 
@@ -191,11 +190,16 @@ class SignInWait(Vertical):
         address is only shown."""
         import os
 
-        from tui_mail.oauth2.flows import has_display
+        from tui_mail.oauth2 import flows
         from tui_mail.ui.screens.picker import open_in_browser
 
-        if not (os.environ.get("BROWSER") or has_display()):
+        if flows.has_display():
+            # Here, in the sign-in's worker thread: a $BROWSER command webbrowser waits for
+            # must not hold the event loop.
+            return flows.open_in_browser(url)
+        if not os.environ.get("BROWSER"):
             return False
+        # A browser in this very terminal: the app hands the terminal over meanwhile.
         return bool(self.app.call_from_thread(open_in_browser, self.app, url))
 
 
@@ -210,28 +214,3 @@ class _WaitPrompt:
 
     def enter_code(self, code: DeviceCode) -> None:
         self.wait.app.call_from_thread(self.wait.show_code, code)
-
-
-def failure_words(exc: TuiMailError, label: str, *, again: str,
-                  check_client: str) -> tuple[bool, str]:
-    """What an OAuth2 sign-in that failed with `exc` says, and what to do (`again`: how to try
-    once more; `check_client`: where to check the client ID). Returns (whether the client ID
-    is to blame, the message); the provider's words in it are plain text to show as such."""
-    from tui_mail.oauth2.flows import SignInCancelled
-
-    said = str(exc)
-    said = said[:1].upper() + said[1:]
-    code = getattr(exc, "error", "")
-    if isinstance(exc, SignInCancelled):
-        if code == "cancelled":
-            return False, f"Sign-in cancelled. {again}"
-        return False, f"{said}. {again}"
-    if code in ("invalid_client", "unauthorized_client"):
-        return True, f"{label} does not accept this client ({said}). {check_client} {again}"
-    if code in ("unreachable", "timeout"):
-        return False, (f"{label} cannot be reached: {said}. Check the network connection (or "
-                       f"proxy). {again}")
-    if code == "access_denied":
-        return False, (f"{said}. Allow tui-mail access to your mail when you sign in; a work "
-                       f"or school account may need its administrator's consent. {again}")
-    return False, f"The sign-in failed: {said}. {again}"
