@@ -34,7 +34,7 @@ def get(receiver: flows.LoopbackReceiver, path: str) -> tuple[int, str]:
 def test_the_loopback_listener_takes_only_the_answer_with_its_own_state() -> None:
     receiver = flows.LoopbackReceiver("s1")
     try:
-        assert receiver.redirect_uri == f"http://127.0.0.1:{receiver.port}/"
+        assert receiver.redirect_uri == f"http://127.0.0.1:{receiver.port}"
         status, page = get(receiver, "/?state=forged&code=evil")
         assert status == 400 and "not the answer" in page
         status, page = get(receiver, "/favicon.ico")

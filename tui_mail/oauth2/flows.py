@@ -136,7 +136,8 @@ class LoopbackReceiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self.redirect_uri = f"http://{host_name}:{self.port}/"
+        # No path: what desktop apps register (Microsoft: http://localhost, any port).
+        self.redirect_uri = f"http://{host_name}:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="oauth2-loopback")
         self._thread.start()
