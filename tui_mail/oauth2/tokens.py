@@ -108,11 +108,12 @@ def _renewing(account: Account) -> Iterator[None]:
     tokens, two tui-mails renewing with the same one would leave one of them signed out."""
     with _lock(account):
         try:
-            handle = open(_private_folder(account) / f"{account.name}.lock", "a")  # noqa: SIM115
+            fd = os.open(_private_folder(account) / f"{account.name}.lock",
+                         os.O_WRONLY | os.O_CREAT, 0o600)
         except OSError:
             yield  # a read-only data folder: renew without the other processes' lock
             return
-        with handle:
+        with os.fdopen(fd, "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
