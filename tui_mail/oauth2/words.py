@@ -21,8 +21,8 @@ def failure_words(exc: TuiMailError, label: str, *, again: str,
         return False, f"{said}. {again}"
     if code in ("invalid_client", "unauthorized_client"):
         return True, f"{label} does not accept this client ({said}). {check_client} {again}"
-    if code in ("unreachable", "timeout"):
-        return False, (f"{label} cannot be reached: {said}. Check the network connection (or "
+    if code in ("unreachable", "timeout"):  # said starts with a host name: left as it is
+        return False, (f"{label} cannot be reached: {exc}. Check the network connection (or "
                        f"proxy). {again}")
     if code == "invalid_request" and ("AADSTS90002" in said or "tenant" in said.lower()):
         return False, (f"{label} does not know this tenant ({said}). Check `tenant` in the "
