@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from tests.support.accounts import oauth2_account
 from tui_mail.errors import AuthError, ConnectError, SecretError
 from tui_mail.model import Account, OAuth2Flow, Protocol, Security, ServerConfig
-from tui_mail.oauth2 import tokens
+from tui_mail.oauth2 import flows, tokens
 from tui_mail.oauth2.flows import DeviceCode
 from tui_mail.oauth2.http import OAuthError
 from tui_mail.remote import imap, pop3, smtp
@@ -302,3 +303,49 @@ def test_access_tokens_never_show_in_a_repr(mail_servers: Any, oauth_server: Any
     creds = credentials(account, "incoming")
     assert creds.oauth2_token and creds.oauth2_token not in repr(creds)
     assert creds.oauth2_token not in repr(tokens._access)
+
+
+def test_device_polling_slows_down_when_the_provider_asks(
+        mail_servers: Any, oauth_server: Any) -> None:
+    """RFC 8628 section 3.5: after `slow_down` every later poll waits 5 s longer."""
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user, flow=OAuth2Flow.DEVICE)
+    assert account.oauth2 is not None
+    oauth_server.set_device_flow(interval=1, slow_down_step=1)
+    codes: list[DeviceCode] = []
+    waits: list[float] = []
+
+    class Prompt:
+        def open_url(self, url: str, opened: bool) -> None:
+            raise AssertionError("the device flow opens no browser")
+
+        def enter_code(self, code: DeviceCode) -> None:
+            codes.append(code)
+
+    def sleep(seconds: float) -> None:  # polls as fast as it may, to be told to slow down
+        waits.append(seconds)
+        if len(waits) == 3:
+            oauth_server.approve_device(codes[0].user_code, user)
+            time.sleep(2.1)  # the interval the server now wants
+
+    answer = flows.device_sign_in(account.oauth2, Prompt(), threading.Event(), sleep=sleep)
+    assert answer["access_token"]
+    assert waits == [1, 1, 6]
+    errors = [r["error"] for r in oauth_server.token_request_log()]
+    assert errors == ["authorization_pending", "slow_down", None]
+
+
+def test_a_device_code_not_entered_in_time_says_it_expired(
+        mail_servers: Any, oauth_server: Any) -> None:
+    user = mail_servers.new_user()
+    account = oauth2_account(mail_servers, user, flow=OAuth2Flow.DEVICE)
+    assert account.oauth2 is not None
+    oauth_server.set_device_flow(interval=1, code_lifetime=1)
+
+    class Prompt:
+        def open_url(self, url: str, opened: bool) -> None: ...
+        def enter_code(self, code: DeviceCode) -> None: ...
+
+    with pytest.raises(flows.SignInCancelled, match="the code expired before it was entered"):
+        flows.device_sign_in(account.oauth2, Prompt(), threading.Event(),
+                             sleep=lambda seconds: time.sleep(1.2))
