@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.gen_messages import generate  # noqa: E402
 from tests.servers.mailservers import start_mail_servers  # noqa: E402
+from tests.support.accounts import oauth2_config_toml, suite_provider  # noqa: E402
 from tests.support.cli import TuiMail  # noqa: E402
-
-
-def provider(oauth: Any) -> Any:
-    from tui_mail.oauth2.providers import GOOGLE
-
-    return replace(GOOGLE, key="custom", label="Test ID", authorization_url=oauth.authorize_url,
-                   token_url=oauth.token_url,
-                   device_authorization_url=oauth.device_authorization_url,
-                   scopes=("mail",), mail_domains=("example.test",), mail_hosts=("127.0.0.1",),
-                   extra_authorize_params=())
 
 
 async def setup_screen_run(servers: Any, user: Any, count: int, folder: Path) -> tuple[float, float]:
@@ -68,7 +58,7 @@ async def setup_screen_run(servers: Any, user: Any, count: int, folder: Path) ->
 
     from tui_mail.model import OAuth2Flow
 
-    app.oauth_setup = OAuthSetup(providers=(provider(oauth),), ca_file=oauth.ca_file,
+    app.oauth_setup = OAuthSetup(providers=(suite_provider(oauth),), ca_file=oauth.ca_file,
                                  flow=OAuth2Flow.BROWSER, open_browser=browser,
                                  mx_resolver=lambda d: [])
     async with app.run_test(size=(120, 50)) as pilot:
@@ -105,28 +95,7 @@ def command_line_run(servers: Any, user: Any, folder: Path) -> tuple[float, floa
     """(seconds of `accounts login`, seconds of the first `sync`), whole processes."""
     tui = TuiMail(folder)
     oauth = servers.oauth
-    tui.config.write_text(f"""
-[accounts.work]
-address = "{user.address}"
-[accounts.work.incoming]
-protocol = "imap"
-host = "127.0.0.1"
-port = {servers.imap_tls_port}
-security = "tls"
-username = "{user.login}"
-ca_file = "{servers.ca_file}"
-[accounts.work.smtp]
-host = "127.0.0.1"
-port = {servers.smtp_starttls_port}
-security = "starttls"
-ca_file = "{servers.ca_file}"
-[accounts.work.oauth2]
-client_id = "{oauth.client_id}"
-authorization_url = "{oauth.authorize_url}"
-token_url = "{oauth.token_url}"
-scopes = ["mail"]
-ca_file = "{oauth.ca_file}"
-""")
+    tui.config.write_text(oauth2_config_toml(servers, user))
     env = tui.env()
     env.update(BROWSER=f"{sys.executable} -m tests.support.oauth_browser %s",
                TEST_OAUTH_LOGIN=user.login, TEST_OAUTH_PASSWORD=user.password,

@@ -152,36 +152,11 @@ password_command = "cat {smtp_secret}"
     def write_oauth2_config(self) -> Path:
         """The README's OAuth2 example ("Signing in with ... another OAuth2 provider") with this
         machine's servers and the suite's authorization server: no password anywhere."""
-        s, oauth = self.servers, self.servers.oauth
+        from tests.support.accounts import oauth2_config_toml
+
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(f'''theme = "tui-mail-dark"
-
-[accounts.{ACCOUNT}]
-address = "{self.user.address}"
-display_name = "Me Myself"
-
-[accounts.{ACCOUNT}.incoming]
-protocol = "imap"
-host = "{s.host}"
-port = {s.imap_tls_port}
-security = "tls"
-username = "{self.user.login}"
-ca_file = "{s.ca_file}"
-
-[accounts.{ACCOUNT}.smtp]
-host = "{s.host}"
-port = {s.smtp_starttls_port}
-security = "starttls"
-ca_file = "{s.ca_file}"
-
-[accounts.{ACCOUNT}.oauth2]
-client_id = "{oauth.client_id}"
-authorization_url = "{oauth.authorize_url}"
-token_url = "{oauth.token_url}"
-device_authorization_url = "{oauth.device_authorization_url}"
-scopes = ["mail"]
-ca_file = "{oauth.ca_file}"
-''')
+        self.config_path.write_text('theme = "tui-mail-dark"\n' + oauth2_config_toml(
+            self.servers, self.user, ACCOUNT, display_name="Me Myself"))
         return self.config_path
 
     def _password_file(self, name: str, user: Any) -> Path:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.accounts import oauth2_config_toml
 from tests.support.cli import REPO, TuiMail
 from tests.support.oauth_browser import sign_in_at
 
@@ -24,36 +25,8 @@ pytestmark = pytest.mark.servers
 TOKENISH = re.compile(r"[A-Za-z0-9+/=_-]{24,}")
 
 
-def write_config(tui: TuiMail, servers: Any, user: Any, extra_oauth2: str = "") -> None:
-    oauth = servers.oauth
-    tui.config.write_text(f"""
-[accounts.work]
-address = "{user.address}"
-
-[accounts.work.incoming]
-protocol = "imap"
-host = "127.0.0.1"
-port = {servers.imap_tls_port}
-security = "tls"
-username = "{user.login}"
-ca_file = "{servers.ca_file}"
-
-[accounts.work.smtp]
-host = "127.0.0.1"
-port = {servers.smtp_starttls_port}
-security = "starttls"
-ca_file = "{servers.ca_file}"
-
-[accounts.work.oauth2]
-provider = "custom"
-client_id = "{oauth.client_id}"
-authorization_url = "{oauth.authorize_url}"
-token_url = "{oauth.token_url}"
-device_authorization_url = "{oauth.device_authorization_url}"
-scopes = ["mail"]
-ca_file = "{oauth.ca_file}"
-{extra_oauth2}
-""")
+def write_config(tui: TuiMail, servers: Any, user: Any) -> None:
+    tui.config.write_text(oauth2_config_toml(servers, user))
 
 
 @pytest.fixture

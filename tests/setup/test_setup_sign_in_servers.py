@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +13,16 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Collapsible, Input, Static
 
+from tests.support.accounts import suite_provider
 from tui_mail.config import load_config
 from tui_mail.model import OAuth2Flow
 from tui_mail.oauth2 import tokens
-from tui_mail.oauth2.providers import GOOGLE
 from tui_mail.setup.oauth import OAuthSetup
 from tui_mail.ui.first_run import SetupFirstApp
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.widgets.message_list import MessageList
 
 pytestmark = [pytest.mark.servers, pytest.mark.usefixtures("test_keyring")]
-
-
-def suite_provider(oauth: Any) -> Any:
-    """Google's entry with the suite's endpoints: what the offer and the writer know."""
-    return replace(GOOGLE, key="custom", label="Test ID", authorization_url=oauth.authorize_url,
-                   token_url=oauth.token_url,
-                   device_authorization_url=oauth.device_authorization_url,
-                   scopes=("mail",), mail_domains=("example.test",), mail_hosts=("127.0.0.1",),
-                   extra_authorize_params=())
 
 
 def make_app(tmp_path: Path, oauth: Any, user: Any, flow: OAuth2Flow) -> SetupFirstApp:

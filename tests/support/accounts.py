@@ -50,3 +50,50 @@ def oauth2_account(servers: Any, user: Any, name: str = "work", **config: Any) -
     """An IMAP + SMTP account of `user` that signs in with OAuth2 (no password anywhere)."""
     account = server_account(servers, name, user.login, user.address)
     return replace(account, oauth2=oauth2_config(servers.oauth, **config))
+
+
+def oauth2_config_toml(servers: Any, user: Any, name: str = "work", *,
+                       display_name: str = "") -> str:
+    """The README's OAuth2 example as a user writes it for `user` on `servers`: IMAP and SMTP
+    trusting the suite's CA, and the suite's authorization server as the provider. No
+    password anywhere."""
+    oauth = servers.oauth
+    display = f'display_name = "{display_name}"\n' if display_name else ""
+    return f"""
+[accounts.{name}]
+address = "{user.address}"
+{display}
+[accounts.{name}.incoming]
+protocol = "imap"
+host = "{servers.host}"
+port = {servers.imap_tls_port}
+security = "tls"
+username = "{user.login}"
+ca_file = "{servers.ca_file}"
+
+[accounts.{name}.smtp]
+host = "{servers.host}"
+port = {servers.smtp_starttls_port}
+security = "starttls"
+ca_file = "{servers.ca_file}"
+
+[accounts.{name}.oauth2]
+client_id = "{oauth.client_id}"
+authorization_url = "{oauth.authorize_url}"
+token_url = "{oauth.token_url}"
+device_authorization_url = "{oauth.device_authorization_url}"
+scopes = ["mail"]
+ca_file = "{oauth.ca_file}"
+"""
+
+
+def suite_provider(oauth: Any) -> Any:
+    """The suite's authorization server dressed as a known provider, for the setup screen's
+    offer (`OAuthSetup(providers=...)`): addresses @example.test, servers on 127.0.0.1."""
+    from tui_mail.oauth2.providers import GOOGLE
+
+    return replace(GOOGLE, key="custom", label="Test ID", authorization_url=oauth.authorize_url,
+                   token_url=oauth.token_url,
+                   device_authorization_url=oauth.device_authorization_url,
+                   scopes=("mail",), mail_domains=("example.test",), mail_hosts=("127.0.0.1",),
+                   extra_authorize_params=())
