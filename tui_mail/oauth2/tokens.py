@@ -56,10 +56,11 @@ def keyring_name(account: Account) -> str:
     return f"{account.name}:oauth2"
 
 
-def how_to_sign_in(account: Account) -> str:
-    """The ways to sign in again: the command, and the app's palette entry (its title is the
+def how_to_sign_in(account: Account, *, again: bool = True) -> str:
+    """The ways to sign in (again): the command, and the app's palette entry (its title is the
     registry's app.sign_in in tui_mail.ui.keys; a test keeps the two the same)."""
-    return (f"sign in again with `tui-mail accounts login {account.name}`, or in the app: "
+    verb = "sign in again" if again else "sign in"
+    return (f"{verb} with `tui-mail accounts login {account.name}`, or in the app: "
             f"press ctrl+p and choose “Sign in to {account.name} (OAuth2)”")
 
 
@@ -104,21 +105,21 @@ def _private_folder(account: Account) -> Path:
 
 @contextlib.contextmanager
 def _renewing(account: Account) -> Iterator[None]:
-    """The account's renewal, one process at a time: with a provider that rotates refresh
-    tokens, two tui-mails renewing with the same one would leave one of them signed out."""
-    with _lock(account):
+    """The account's refresh token read, used and replaced by one process at a time (the
+    caller holds the thread lock): with a provider that rotates refresh tokens, two tui-mails
+    renewing with the same one would leave one of them signed out."""
+    try:
+        fd = os.open(_private_folder(account) / f"{account.name}.lock",
+                     os.O_WRONLY | os.O_CREAT, 0o600)
+    except OSError:
+        yield  # a read-only data folder: renew without the other processes' lock
+        return
+    with os.fdopen(fd, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            fd = os.open(_private_folder(account) / f"{account.name}.lock",
-                         os.O_WRONLY | os.O_CREAT, 0o600)
-        except OSError:
-            yield  # a read-only data folder: renew without the other processes' lock
-            return
-        with os.fdopen(fd, "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _what(account: Account) -> str:
@@ -212,28 +213,34 @@ def access_token(account: Account, *, renew: bool = False, refused: str | None =
     """
     config = _config(account)
     key = _cache_key(account, config)
-    with _renewing(account):
+    with _lock(account):
         with _guard:
             cached = _access.get(key)
         fresh = cached is not None and cached.expires_at - RENEW_BEFORE > time.time()
         if cached and fresh and (not renew or (refused is not None and cached.token != refused)):
-            return cached.token
-        refresh = _stored_refresh_token(account, config)
-        if not refresh:
-            raise SignInRequired(f"account {account.name!r} has not signed in yet: "
-                                 + how_to_sign_in(account).replace("sign in again", "sign in"))
-        try:
-            answer = _refresh(account, config, refresh)
-        except SignInRequired:
-            # Another tui-mail (the app, a `sync` from cron) may have just renewed it with a
-            # provider that rotates refresh tokens, making ours stale: try the one it kept.
-            again = _stored_refresh_token(account, config)
-            if not again or again == refresh:
-                with _guard:
-                    _access.pop(key, None)
-                raise
-            answer = _refresh(account, config, again)
-        return _keep(account, config, answer)
+            return cached.token  # no file touched: this is every connect's path
+        with _renewing(account):
+            return _renewed(account, config, key)
+
+
+def _renewed(account: Account, config: OAuth2Config, key: str) -> str:
+    """A new access token from the stored refresh token (under both locks)."""
+    refresh = _stored_refresh_token(account, config)
+    if not refresh:
+        raise SignInRequired(f"account {account.name!r} has not signed in yet: "
+                             + how_to_sign_in(account, again=False))
+    try:
+        answer = _refresh(account, config, refresh)
+    except SignInRequired:
+        # Another tui-mail (the app, a `sync` from cron) may have just renewed it with a
+        # provider that rotates refresh tokens, making ours stale: try the one it kept.
+        again = _stored_refresh_token(account, config)
+        if not again or again == refresh:
+            with _guard:
+                _access.pop(key, None)
+            raise
+        answer = _refresh(account, config, again)
+    return _keep(account, config, answer)
 
 
 def _refresh(account: Account, config: OAuth2Config, refresh: str) -> dict[str, Any]:
@@ -279,7 +286,7 @@ def sign_in(account: Account, prompt: SignInPrompt, cancel: threading.Event | No
         raise OAuthError("the identity provider gave no refresh token, so tui-mail would "
                          "have to ask again within the hour; check that the scopes include "
                          "offline access (Microsoft: offline_access)", "no_refresh_token")
-    with _renewing(account):
+    with _lock(account), _renewing(account):
         _keep(account, config, answer)
     return chosen
 
