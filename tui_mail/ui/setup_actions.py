@@ -20,6 +20,12 @@ class SetupActions:
     # browser); None: the real ones. A test sets it to reach its own authorization server.
     oauth_setup: OAuthSetup | None = None
 
+    def sign_in_setup(self) -> OAuthSetup:
+        """What a sign-in goes through: `oauth_setup`, else the real providers and browser."""
+        from tui_mail.setup.oauth import OAuthSetup
+
+        return self.oauth_setup or OAuthSetup()
+
     def action_add_account(self) -> None:
         from tui_mail.config import default_config_path
         from tui_mail.ui.screens.setup import SetupScreen

@@ -122,7 +122,7 @@ class SetupScreen(Screen[None]):
     @property
     def oauth(self) -> OAuthSetup:
         """The seam of "Sign in with ...": the app's `oauth_setup`, else the real one."""
-        return getattr(self.app, "oauth_setup", None) or OAuthSetup()
+        return self.app.sign_in_setup()  # type: ignore[attr-defined]
 
     # ---- layout -----------------------------------------------------------------------------
 

@@ -69,9 +69,7 @@ class SignInScreen(ModalScreen[str | None]):
     @property
     def oauth(self) -> OAuthSetup:
         """The app's `oauth_setup` (a test's authorization server), else the real one."""
-        from tui_mail.setup.oauth import OAuthSetup
-
-        return getattr(self.app, "oauth_setup", None) or OAuthSetup()
+        return self.app.sign_in_setup()  # type: ignore[attr-defined]
 
     @property
     def wait(self) -> SignInWait:
