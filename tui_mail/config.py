@@ -262,7 +262,13 @@ _OAUTH2_HELP = "see the README, 'Signing in with Google, Microsoft or another OA
 
 def _oauth2(table: Mapping[str, Any], where: _Where, incoming: ServerConfig) -> OAuth2Config:
     """The `[accounts.NAME.oauth2]` table, completed from the provider table."""
-    from tui_mail.oauth2.providers import PROVIDERS, provider_for_host
+    from tui_mail.oauth2.providers import (
+        DEFAULT_TENANT,
+        PROVIDERS,
+        TENANT,
+        provider_for_host,
+        with_tenant,
+    )
 
     _check_keys(table, _OAUTH2_KEYS, where)
     named = _get(table, "provider", str, where)
@@ -277,23 +283,17 @@ def _oauth2(table: Mapping[str, Any], where: _Where, incoming: ServerConfig) -> 
     if not client_id or not client_id.strip():
         raise where.error("client_id", "missing; expected the client ID you registered with "
                           f"{known.label if known else 'your provider'} ({_OAUTH2_HELP})")
-    tenant = _get(table, "tenant", str, where, default="common") or "common"
+    tenant = _get(table, "tenant", str, where, default=DEFAULT_TENANT) or DEFAULT_TENANT
     if "tenant" in table and (known is None or known.key != "microsoft"):
         raise where.error("tenant", "only applies to provider = 'microsoft'")
-    if not re.match(r"^[A-Za-z0-9.-]+$", tenant):
+    if not re.fullmatch(TENANT, tenant):
         raise where.error("tenant", f"expected a tenant ID or domain, found {tenant!r}")
-
-    def endpoint(key: str, value: str | None) -> str | None:
-        return value.format(tenant=tenant) if value else None
-
-    authorization_url = _https_url(table, "authorization_url", where,
-                                   endpoint("authorization_url",
-                                            known.authorization_url if known else None))
-    token_url = _https_url(table, "token_url", where,
-                           endpoint("token_url", known.token_url if known else None))
-    device_url = _https_url(table, "device_authorization_url", where,
-                            endpoint("device_authorization_url",
-                                     known.device_authorization_url if known else None))
+    authorization_url = _https_url(table, "authorization_url", where, with_tenant(
+        known.authorization_url if known else None, tenant))
+    token_url = _https_url(table, "token_url", where, with_tenant(
+        known.token_url if known else None, tenant))
+    device_url = _https_url(table, "device_authorization_url", where, with_tenant(
+        known.device_authorization_url if known else None, tenant))
     if authorization_url is None:
         raise where.error("authorization_url", "missing; expected the provider's https:// "
                           "authorization endpoint")

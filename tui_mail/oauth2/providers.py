@@ -87,6 +87,14 @@ MICROSOFT = OAuthProvider(
 
 PROVIDERS: dict[str, OAuthProvider] = {p.key: p for p in (GOOGLE, MICROSOFT)}
 
+DEFAULT_TENANT = "common"  # Microsoft: personal and work accounts alike
+TENANT = r"[A-Za-z0-9.-]+"  # a tenant ID or domain, as it may stand in an endpoint's path
+
+
+def with_tenant(url: str | None, tenant: str = "") -> str | None:
+    """A provider's endpoint with its `{tenant}` filled in ("common" when none is given)."""
+    return url.replace("{tenant}", tenant.strip() or DEFAULT_TENANT) if url else None
+
 
 def provider_label(config: OAuth2Config) -> str:
     """"Google", "Microsoft", or the host of a custom provider's sign-in page."""

@@ -178,6 +178,13 @@ def connect(server: ServerConfig, creds: Credentials, *, apop: bool = False,
     return client
 
 
+def _command(client: poplib.POP3, line: str) -> bytes:
+    """One command and its answer line (poplib has no AUTH, so its own primitive is used);
+    a -ERR answer raises poplib.error_proto."""
+    answer: bytes = client._shortcmd(line)  # type: ignore[attr-defined]  # noqa: SLF001
+    return answer
+
+
 def _token_login(client: poplib.POP3, server: ServerConfig, creds: Credentials) -> None:
     """AUTH (RFC 5034) with the OAuth2 token; once more with a renewed token if refused."""
     try:
@@ -193,16 +200,15 @@ def _token_login(client: poplib.POP3, server: ServerConfig, creds: Credentials) 
                                       server.host, server.port)
         refusal: bytes | None = None
         try:
-            answer = client._shortcmd(f"AUTH {mechanism}")  # noqa: SLF001 - poplib has no AUTH
+            answer = _command(client, f"AUTH {mechanism}")
             if not answer.startswith(b"+OK"):
-                answer = client._shortcmd(base64.b64encode(first).decode("ascii"))  # noqa: SLF001
+                answer = _command(client, base64.b64encode(first).decode("ascii"))
             if answer.startswith(b"+OK"):
                 return
             # A continuation after the token is the server's error challenge: answer it to
             # get the final -ERR (RFC 7628 section 3.2.3).
             refusal = answer[1:].strip()
-            client._shortcmd(  # noqa: SLF001
-                base64.b64encode(sasl.ABORT_RESPONSE[mechanism]).decode("ascii"))
+            _command(client, base64.b64encode(sasl.ABORT_RESPONSE[mechanism]).decode("ascii"))
             explanation = sasl.explain_challenge(refusal)
         except poplib.error_proto as exc:
             if _is_disconnect(exc):

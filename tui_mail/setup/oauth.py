@@ -26,6 +26,7 @@ from tui_mail.oauth2.providers import (
     provider_for_domain,
     provider_for_host,
     provider_for_mx,
+    with_tenant,
 )
 from tui_mail.setup.providers import provider_for
 
@@ -151,16 +152,13 @@ class OAuthSetup:
                       client_secret: str = "", tenant: str = "") -> OAuth2Config:
         """The account's OAuth2 settings: the provider's endpoints and scopes, the user's
         client. `tenant` (Microsoft) fills the endpoints; "" means "common"."""
-        def endpoint(url: str | None) -> str | None:
-            return url.replace("{tenant}", tenant.strip() or "common") if url else None
-
         return OAuth2Config(
             provider=provider.key,
             client_id=client_id.strip(),
-            authorization_url=endpoint(provider.authorization_url) or "",
-            token_url=endpoint(provider.token_url) or "",
+            authorization_url=with_tenant(provider.authorization_url, tenant) or "",
+            token_url=with_tenant(provider.token_url, tenant) or "",
             scopes=provider.scopes,
-            device_authorization_url=endpoint(provider.device_authorization_url),
+            device_authorization_url=with_tenant(provider.device_authorization_url, tenant),
             client_secret=client_secret.strip() or None,
             flow=self.flow,
             ca_file=self.ca_file,

@@ -82,17 +82,19 @@ def _server_lines(server: ServerConfig, *, incoming: bool, address: str) -> list
 
 def _tenant(template: str, url: str) -> str | None:
     """The tenant a provider's `{tenant}` URL template was filled with to make `url`."""
+    from tui_mail.oauth2.providers import TENANT
+
     if "{tenant}" not in template:
         return None
     head, _, tail = template.partition("{tenant}")
-    found = re.fullmatch(re.escape(head) + r"([A-Za-z0-9.-]+)" + re.escape(tail), url)
+    found = re.fullmatch(re.escape(head) + f"({TENANT})" + re.escape(tail), url)
     return found.group(1) if found else None
 
 
 def _oauth2_lines(config: OAuth2Config) -> list[str]:
     """The oauth2 table: the provider, the client, and what differs from the provider's own
     endpoints and scopes (a custom provider: everything)."""
-    from tui_mail.oauth2.providers import PROVIDERS
+    from tui_mail.oauth2.providers import DEFAULT_TENANT, PROVIDERS, with_tenant
 
     known = PROVIDERS.get(config.provider)
     lines = [f"provider = {toml_string(config.provider if known else 'custom')}",
@@ -103,15 +105,12 @@ def _oauth2_lines(config: OAuth2Config) -> list[str]:
     defaults: dict[str, str | None] = {}
     if known is not None:
         tenant = _tenant(known.token_url, config.token_url)
-        if tenant and tenant != "common":
+        if tenant and tenant != DEFAULT_TENANT:
             lines.append(f"tenant = {toml_string(tenant)}")
-
-        def filled(url: str | None) -> str | None:
-            return url.replace("{tenant}", tenant or "common") if url else None
-
-        defaults = {"authorization_url": filled(known.authorization_url),
-                    "token_url": filled(known.token_url),
-                    "device_authorization_url": filled(known.device_authorization_url)}
+        defaults = {"authorization_url": with_tenant(known.authorization_url, tenant or ""),
+                    "token_url": with_tenant(known.token_url, tenant or ""),
+                    "device_authorization_url": with_tenant(known.device_authorization_url,
+                                                            tenant or "")}
     for key in ("authorization_url", "token_url", "device_authorization_url"):
         value = getattr(config, key)
         if value and value != defaults.get(key):

@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState
 from tui_mail.errors import AuthError, ConfigError, SecretError, TuiMailError
 from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import DEFAULT_PORTS, Protocol, Security, ServerConfig
+from tui_mail.oauth2.providers import TENANT
 from tui_mail.oauth2.words import failure_words
 from tui_mail.setup.oauth import OAuthSetup, SignInOffer, default_servers, domain_of
 from tui_mail.ui.widgets.key_bar import KeyBar
@@ -47,7 +48,7 @@ _T = TypeVar("_T")
 _SECURITY = [("TLS", "tls"), ("STARTTLS", "starttls"), ("none (unencrypted)", "none")]
 _INCOMING = [("IMAP", "imap"), ("POP3", "pop3")]
 MX_LOOKUP_DELAY = 0.5  # seconds of no typing in the address before its domain's MX is looked up
-_TENANT = re.compile(r"^[A-Za-z0-9.-]+$")
+_TENANT = re.compile(TENANT)
 _CLIENT_ID_PLACEHOLDER = {"google": "1234567890-abc123.apps.googleusercontent.com",
                           "microsoft": "00000000-0000-0000-0000-000000000000"}
 # Where a field's error is shown (else under the buttons, in #form-error).
@@ -271,7 +272,7 @@ class SetupScreen(Screen[None]):
                                          f"{provider.label}: tui-mail cannot come with one "
                                          "(see How to get a client ID)")
         tenant = self._value("tenant") if provider.key == "microsoft" else ""
-        if tenant and not _TENANT.match(tenant):
+        if tenant and not _TENANT.fullmatch(tenant):
             raise FormError("tenant", f"The tenant is a domain or an ID like "
                                       f"contoso.onmicrosoft.com, not {tenant!r}")
         incoming, smtp = self._servers(address)
