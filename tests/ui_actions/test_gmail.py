@@ -7,13 +7,12 @@ X-GM-MSGID."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.servers.dovecot import Dovecot, MailUser
+from tests.servers.dovecot import Dovecot
 from tests.support.gmail import (
     ALL_MAIL,
     GMAIL_CONFIG,
@@ -26,11 +25,11 @@ from tests.support.gmail import (
 )
 from tests.ui.conftest import NOW, plain_message, screen_text, settle
 from tests.ui.test_search import type_query
+from tests.ui_actions.conftest import Synced
 from tui_mail.config import Config, UISettings
 from tui_mail.store.db import Store
 from tui_mail.sync.credentials import provider
 from tui_mail.sync.engine import SyncEngine, connector
-from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.search_bar import SearchBar, SearchScope
 
@@ -39,18 +38,12 @@ pytestmark = pytest.mark.servers
 SUBJECTS = ["Gmail report 1", "Gmail report 2", "Gmail report 3"]
 
 
-@dataclass
-class GmailApp:
-    dovecot: Dovecot
-    user: MailUser
-    config: Config
-    cache: Path
+class GmailApp(Synced):
+    """The suite's app factory on a Dovecot set up like Gmail (`servers`)."""
 
-    def app(self) -> TuiMailApp:
-        app = TuiMailApp(self.config, self.cache, clock=lambda: NOW, sync_on_start=False,
-                         themes_dir=self.cache.parent / "no-user-themes")
-        app.replay_delay = None  # the test replays when it chooses
-        return app
+    @property
+    def dovecot(self) -> Dovecot:
+        return self.servers  # type: ignore[return-value]
 
     def on_server(self, folder: str) -> list[str]:
         listing = self.dovecot.doveadm("-f", "tab", "fetch", "-u", self.user.login,
@@ -78,7 +71,7 @@ def gmail_app(dovecot_variant, mail_servers, tmp_path: Path) -> Iterator[GmailAp
             engine.close()
     config = Config(path=tmp_path / "config.toml", accounts=(account,),
                     ui=UISettings(attachments_dir=tmp_path / "attachments"))
-    yield GmailApp(dovecot, user, config, cache)
+    yield GmailApp(dovecot, user, account, cache, config)
 
 
 def rows(message_list: MessageList) -> list[tuple[str, str]]:
