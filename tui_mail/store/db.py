@@ -28,6 +28,7 @@ folders the user manages (folder_edits.py)
 messages
     add_messages(account, folder, items: Iterable[NewMessage], batch_size=500) -> list[int]
     set_body(id, raw);  raw_message(id) -> bytes | None;  raw_headers(id) -> bytes | None
+    set_bodies([(id, raw, BodyText), ...])   (text extracted by the caller; one transaction)
     update_flags(account, folder, {uid: Flags});  remove_uids(account, folder, uids)
     uid_flags(account, folder) -> dict[int, Flags]
     uids_without_body(account, folder, max_size) -> list[int]
@@ -76,6 +77,7 @@ from tui_mail.store.schema import migrate
 from tui_mail.store.types import FolderListChanges, FolderSyncState, ListedFolder, NewMessage
 
 if TYPE_CHECKING:
+    from tui_mail.store.extract import BodyText
     from tui_mail.store.prepare import Prepared
 
 logger = logging.getLogger(__name__)
@@ -620,21 +622,26 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         """Store the full message of a headers-only row and index its text."""
         from tui_mail.store.extract import body_text
 
-        body = body_text(raw)
+        self.set_bodies([(message_row_id, raw, body_text(raw))])
+
+    def set_bodies(self, items: Sequence[tuple[int, bytes, BodyText]]) -> None:
+        """Store the full messages of headers-only rows, with their text already extracted
+        (`extract.body_text`, done elsewhere: a process pool during a bulk download), in one
+        transaction: hundreds per commit cost about what one did, and the search index takes
+        them as one batch."""
+        if not items:
+            return
         with self._tx() as c:
-            c.execute(
-                "INSERT INTO bodies(id, raw, headers) VALUES (?, ?, NULL)"
-                " ON CONFLICT(id) DO UPDATE SET raw = excluded.raw, headers = NULL",
-                (message_row_id, raw),
-            )
-            c.execute(
+            _put_raw(c, [(row_id, raw) for row_id, raw, _ in items])
+            c.executemany(
                 "UPDATE messages SET body_state = ?, preview = ?, size = max(size, ?),"
                 " has_attachment = ? WHERE id = ?",
-                (BODY_FULL, body.preview, len(raw), int(body.has_attachment), message_row_id),
+                [(BODY_FULL, body.preview, len(raw), int(body.has_attachment), row_id)
+                 for row_id, raw, body in items],
             )
-            c.execute(
+            c.executemany(
                 "UPDATE search_text SET body = ?, attachments = ? WHERE id = ?",
-                (body.text, body.attachment_names, message_row_id),
+                [(body.text, body.attachment_names, row_id) for row_id, _, body in items],
             )
 
     def raw_message(self, message_row_id: int) -> bytes | None:
@@ -813,6 +820,16 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         for chunk in _chunks(ids, 500):
             with self._tx() as c:
                 c.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in chunk])
+
+
+def _put_raw(c: sqlite3.Connection, rows: Sequence[tuple[int, bytes]]) -> None:
+    """The one place a fetched whole message is written into `bodies` (replacing the header
+    block a headers-only row kept)."""
+    c.executemany(
+        "INSERT INTO bodies(id, raw, headers) VALUES (?, ?, NULL)"
+        " ON CONFLICT(id) DO UPDATE SET raw = excluded.raw, headers = NULL",
+        rows,
+    )
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
