@@ -26,7 +26,7 @@ from imapclient import tls as imapclient_tls
 from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.response_parser import parse_fetch_response, parse_response
 
-from tui_mail.errors import ConnectError, ProtocolViolation, ServerRefused
+from tui_mail.errors import ConnectError, ProtocolViolation, ServerRefused, TuiMailError
 from tui_mail.model import Flags, FolderRole, Security, ServerConfig
 from tui_mail.remote import sasl
 from tui_mail.remote.backend import (
@@ -377,6 +377,9 @@ def uid_set(uids: Iterable[int]) -> str:
         parts.append(str(ordered[i]) if i == j else f"{ordered[i]}:{ordered[j]}")
         i = j + 1
     return ",".join(parts)
+
+
+BODY_FETCH_UIDS = 500  # UIDs per body FETCH command (a short command line, a long answer)
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -730,27 +733,83 @@ class ImapBackend:
 
     def fetch_bodies(self, folder: str, uids: Sequence[int],
                      agreed_size: int = 0) -> Iterator[tuple[int, bytes]]:
-        """Whole messages. A folder selected a while ago may not show mail that arrived since
-        (the server announces it with the next command's answer, after the FETCH): UIDs
-        missing from the answer are asked again once, after a fresh SELECT. `agreed_size`
-        (a message the user chose to download, of that listed size) raises the literal limit
-        for these FETCHes to it."""
+        """Whole messages, each handed on as soon as it is read (a FETCH of many UIDs is
+        never held in memory whole). A folder selected a while ago may not show mail that
+        arrived since (the server announces it with the next command's answer, after the
+        FETCH): UIDs missing from the answer are asked again once, after a fresh SELECT.
+        `agreed_size` (a message the user chose to download, of that listed size) raises the
+        literal limit for these FETCHes to it.
+
+        The time the caller spends between two messages is not the server's: each message
+        read starts the command's deadline again. A caller that stops early leaves the rest
+        of the answer to be read (and dropped) when the generator is closed."""
         fresh = self._selected != (folder, True)
         self._select(folder, readonly=True)
-        for chunk in _chunks(list(uids), 50):
-            with self._guard("FETCH bodies"), self._allowing(agreed_size):
-                data = self._client.fetch(list(chunk), ["BODY.PEEK[]"])
-            missing = [uid for uid in chunk if b"BODY[]" not in data.get(uid, {})]
+        for chunk in _chunks(list(uids), BODY_FETCH_UIDS):
+            got: set[int] = set()
+            for uid, raw in self._stream_bodies(chunk, agreed_size):
+                got.add(uid)
+                yield uid, raw
+            missing = [uid for uid in chunk if uid not in got]
             if missing and not fresh:
                 self._selected = None
                 self._select(folder, readonly=True)
                 fresh = True
+                yield from self._stream_bodies(missing, agreed_size)
+
+    def _stream_bodies(self, uids: Sequence[int],
+                       agreed_size: int) -> Iterator[tuple[int, bytes]]:
+        """One `UID FETCH set (UID BODY.PEEK[])`, read one response at a time (imaplib reads a
+        response with its literals and trailer in one `_get_response`). Only the UIDs asked
+        for are handed on; a flag change the server slips in is not a body."""
+        imap = self._client._imap
+        asked = set(uids)
+        wire = getattr(self._client, "wire", None)
+        with self._guard("FETCH bodies"):
+            tag = imap._command("UID", "FETCH", uid_set(uids), "(UID BODY.PEEK[])")
+        done = failed = False
+        try:
+            while not done:
                 with self._guard("FETCH bodies"), self._allowing(agreed_size):
-                    data.update(self._client.fetch(missing, ["BODY.PEEK[]"]))
-            for uid in chunk:
-                item = data.get(uid)
-                if item is not None and b"BODY[]" in item:
-                    yield uid, item[b"BODY[]"]
+                    imap._check_bye()
+                    if imap.tagged_commands[tag] is None:
+                        imap._get_response()
+                    items = imap.untagged_responses.pop("FETCH", None)
+                    bodies = self._bodies_in(items, asked) if items else []
+                    if imap.tagged_commands[tag] is not None:
+                        done = True
+                        typ, data = imap.tagged_commands.pop(tag)
+                        if typ != "OK":
+                            raise IMAPClientError(f"FETCH failed: {_words(data[0] if data else b'')}")
+                for uid, raw in bodies:
+                    yield uid, raw
+                    if isinstance(wire, Wire):
+                        wire.start("FETCH bodies")  # the caller's time is not the server's
+        except (TuiMailError, IMAPClientError):
+            failed = True  # the connection is not read any further (a timeout would repeat)
+            raise
+        finally:
+            if not done and not failed:
+                self._drain(tag)
+
+    def _bodies_in(self, items: list[Any], asked: set[int]) -> list[tuple[int, bytes]]:
+        parsed = self._uid_keys(parse_fetch_response(
+            [d for d in items if d is not None], True, True), "FETCH bodies")
+        return [(uid, v[b"BODY[]"]) for uid, v in parsed.items()
+                if uid in asked and isinstance(v.get(b"BODY[]"), bytes)]
+
+    def _drain(self, tag: bytes) -> None:
+        """Read (and drop) the rest of a FETCH answer the caller stopped reading, so the
+        connection is in step for the next command; a failure leaves it broken."""
+        imap = self._client._imap
+        try:
+            with self._guard("FETCH bodies"):
+                while imap.tagged_commands.get(tag) is None:
+                    imap._get_response()
+                    imap.untagged_responses.pop("FETCH", None)
+                imap.tagged_commands.pop(tag, None)
+        except ConnectError:
+            pass  # _guard marked the connection broken: the next command reconnects
 
     def _writable(self, folder: str, uids: Sequence[int], what: str) -> list[int]:
         """Select read-write; return the UIDs that still exist, or raise MessagesGone."""

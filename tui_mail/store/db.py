@@ -729,23 +729,31 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         return [r[0] for r in rows]
 
     def bodies_wanted(self, account: str, max_size: int, *, since: int | None = None,
-                      folders: Sequence[str] | None = None,
-                      limit: int = 200) -> list[tuple[str, int]]:
-        """(folder, uid) of the account's server messages whose body is not cached, at most
-        `max_size` bytes each, dated `since` (unix seconds) or later and in `folders` (when
-        given), newest first across folders: what the background download fetches next."""
+                      folders: Sequence[str] | None = None, below: int | None = None,
+                      limit: int = 200) -> list[tuple[int, str, int, int]]:
+        """(row id, folder, uid, size) of the account's server messages whose body is not
+        cached, at most `max_size` bytes each, dated `since` (unix seconds) or later, in
+        `folders` (when given) and with a row id under `below` (when given), newest first
+        across folders: what the background download fetches next.
+
+        Walked down the row ids (`+m.account_id` keeps SQLite off the account index, which
+        sorted every wanted row of the account on each call): with `below` each call reads
+        from where the last one stopped, so a download of N bodies costs O(N) here."""
         account_id = self._account_id(account, create=False)
         if account_id is None:
             return []
-        sql = ("SELECT f.name, m.uid FROM messages m JOIN folders f ON f.id = m.folder_id"
-               " WHERE m.account_id = ? AND m.uid IS NOT NULL AND m.body_state != ?"
-               " AND m.size <= ? AND m.date >= ?")
-        params: list[object] = [account_id, BODY_FULL, max_size, since or 0]
+        sql = ("SELECT m.id, f.name, m.uid, m.size FROM messages m"
+               " JOIN folders f ON f.id = m.folder_id"
+               " WHERE +m.account_id = ? AND m.uid IS NOT NULL AND m.body_state != ?"
+               " AND m.size <= ? AND m.date >= ? AND m.id < ? AND m.id >= ?")
+        params: list[object] = [account_id, BODY_FULL, max_size, since or 0,
+                                (1 << 63) - 1 if below is None else below,
+                                (since or 0) * KEY_SCALE]  # ids sort by date (keys.py)
         if folders is not None:
             sql += f" AND f.name IN ({','.join('?' * len(folders))})"
             params += list(folders)
         rows = self._conn.execute(sql + " ORDER BY m.id DESC LIMIT ?", (*params, limit))
-        return [(folder, uid) for folder, uid in rows]
+        return [(row_id, folder, uid, size) for row_id, folder, uid, size in rows]
 
     def missing_bodies(self, account: str | None = None,
                        folder: str | None = None) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -30,7 +31,8 @@ from tui_mail.remote.backend import FetchBackend, MessagesGone
 from tui_mail.store.db import Store
 from tui_mail.sync.proclock import ProcessLock, lock_path
 
-CHUNK = 20  # bodies per FETCH in the background; the download yields between chunks
+POOL_FROM = 200  # bodies wanted from which their text is extracted in worker processes
+POOL_MAX = 4  # worker processes at most
 IDLE_CLOSE = 20 * 60.0  # seconds an unused body connection stays open (servers allow 30 min)
 WARM = -1  # what `_next` gives for "only open the connection"
 PREFETCH_LIMIT = 8  # queued prefetches kept; older ones give way to the newest cursor position
@@ -285,12 +287,17 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
                     everything: bool = False,
                     progress: Callable[[int, int], None] | None = None,
                     clock: Callable[[], float] = time.time) -> DownloadResult:
-    """Fetch what the account's policy wants, newest first, a chunk at a time. Returns early
-    when `should_yield()` says other work waits, or when another program downloads this
-    account's bodies (after waiting up to `wait_for_lock` seconds for it). `everything`
-    ignores the account's policy (`tui-mail sync --bodies`: all under the cap), `folders`
-    keeps to those folders. Raises the backend's errors (ConnectError when the connection is
-    lost)."""
+    """Fetch what the account's policy wants, newest first, a FETCH of many bodies at a time
+    (`body_download.BulkDownload`: streamed, their text extracted by worker processes when
+    there are many, written hundreds per transaction). Returns early when `should_yield()`
+    says other work waits, or when another program downloads this account's bodies (after
+    waiting up to `wait_for_lock` seconds for it). `everything` ignores the account's policy
+    (`tui-mail sync --bodies`: all under the cap), `folders` keeps to those folders. Raises
+    the backend's errors (ConnectError when the connection is lost), after writing the bodies
+    received until then."""
+    from tui_mail.sync.body_download import BulkDownload, Wanted
+    from tui_mail.sync.body_pool import TextPool
+
     result = DownloadResult()
     if account.incoming.protocol is not Protocol.IMAP or (
             account.download_bodies == "on-open" and not everything):
@@ -302,30 +309,38 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
         return DownloadResult(finished=False, busy=True)
     try:
         since = None if everything else wanted_since(account, clock())
-        total = 0 if progress is None else len(store.bodies_wanted(
-            account.name, account.body_size_cap, since=since, folders=folders, limit=1_000_000))
-        gone: set[tuple[str, int]] = set()  # not on the server any more (the next sync knows)
-        while True:
-            wanted = [w for w in store.bodies_wanted(
-                account.name, account.body_size_cap, since=since, folders=folders,
-                limit=CHUNK * 5 + len(gone)) if w not in gone]
-            if not wanted:
-                return result
-            if should_yield():
-                result.finished = False
-                return result
-            folder = wanted[0][0]
-            uids = [uid for name, uid in wanted if name == folder][:CHUNK]
-            ids = store.ids_for_uids(account.name, folder, uids)
-            fetched: set[int] = set()
-            for uid, raw in backend().fetch_bodies(folder, uids):
-                row = ids.get(uid)
-                if row is not None:
-                    store.set_body(row, raw)
-                    fetched.add(uid)
-            gone.update((folder, uid) for uid in uids if uid not in fetched)
-            result.bodies += len(fetched)
-            if progress is not None:
-                progress(result.bodies, total)
+
+        def wanted(below: int | None, limit: int) -> list[Wanted]:
+            return store.bodies_wanted(account.name, account.body_size_cap, since=since,
+                                       folders=folders, below=below, limit=limit)
+
+        many = len(wanted(None, POOL_FROM)) >= POOL_FROM
+        if not many and not wanted(None, 1):
+            return result
+        total = _count(wanted) if progress is not None else 0
+        report = None if progress is None else (lambda done: progress(done, total))
+        with TextPool(pool_workers() if many else 0) as pool:
+            run = BulkDownload(store, wanted, pool, should_yield=should_yield, progress=report)
+            try:
+                run.run(backend())
+            finally:
+                result.bodies = run.written
+        result.finished = run.finished
+        return result
     finally:
         lock.release()
+
+
+def pool_workers() -> int:
+    """Worker processes extracting text in a large download: one per core (the reader and the
+    writes take little of one)."""
+    return max(1, min(POOL_MAX, os.cpu_count() or 1))
+
+
+def _count(wanted: Callable[[int | None, int], list[tuple[int, str, int, int]]]) -> int:
+    """How many bodies are wanted, read a page at a time (a million rows never in memory)."""
+    total, below = 0, None
+    while rows := wanted(below, 10_000):
+        total += len(rows)
+        below = rows[-1][0]
+    return total
