@@ -41,6 +41,25 @@ def test_mbox_import_reads_every_message(store: Store, tmp_path: Path) -> None:
     assert len(store.search("", limit=100)) == 40
 
 
+def _rows(store: Store) -> list[tuple[object, ...]]:
+    return store._conn.execute(
+        "SELECT m.local_key, m.subject, m.from_email, m.to_text, m.date, m.flags, m.preview,"
+        " m.has_attachment, m.thread_id = m.id, s.body, s.attachments FROM messages m"
+        " JOIN search_text s ON s.id = m.id ORDER BY m.local_key").fetchall()
+
+
+def test_parsing_in_worker_processes_caches_the_same_rows(store: Store, tmp_path: Path) -> None:
+    write_maildir(tmp_path / "md", generate(120, seed=6))
+    seen: list[int] = []
+    alone = import_path(store, tmp_path / "md", "local", "Box")
+    with Store.open(tmp_path / "pooled.db") as pooled_store:
+        pooled = import_path(pooled_store, tmp_path / "md", "local", "Box", batch_size=25,
+                             workers=2, progress=seen.append)
+        assert (alone.added, pooled.added, pooled.failed) == (120, 120, 0)
+        assert seen == [25, 50, 75, 100, 120]
+        assert _rows(pooled_store) == _rows(store)
+
+
 def test_something_else_is_refused_with_its_path(store: Store, tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(CacheError, match="neither a Maildir"):

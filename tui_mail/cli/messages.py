@@ -46,6 +46,9 @@ def register(sub: Any) -> None:
     imp.add_argument("path", help="a Maildir folder (with cur/ and new/) or an mbox file")
     imp.add_argument("--account", default="local", help="account name in the cache (local)")
     imp.add_argument("--folder", help="folder name (default: the Maildir's or mbox's name)")
+    imp.add_argument("--workers", type=int, metavar="N",
+                     help="processes parsing messages while this one writes (default: one per"
+                     " CPU core; 1 parses in this process)")
     imp.set_defaults(func=run_import)
 
 
@@ -215,9 +218,13 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:
             print(f"\rimported {done} messages", end="", file=progress_stream(sys.stderr),
                   flush=True)
 
+    import os
+
+    workers = args.workers or os.cpu_count() or 1
     store = _open_store(ctx)
     try:
-        result = import_path(store, path, args.account, folder, progress=progress)
+        result = import_path(store, path, args.account, folder, progress=progress,
+                             workers=workers)
     finally:
         store.close()
         if tty:

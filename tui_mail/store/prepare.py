@@ -2,14 +2,22 @@
 
 Kept apart from `db.py` so that opening the cache to read it (the interface's first paint)
 does not load the MIME parser and the search-text extraction.
+
+A bulk import parses in worker processes: they are sent the raw bytes (`prepare_raw`) and
+send back `Prepared.packed()`, a tuple of plain values (no copy of the message, no
+dataclasses to pickle), which the writer turns back into a Prepared with `Prepared.unpack`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from datetime import datetime
+from typing import Any
 
 import tui_mail.store.extract as extract
+from tui_mail.mail.headers import HeaderSummary
+from tui_mail.model import Address
 from tui_mail.store.types import NewMessage
 
 
@@ -21,6 +29,20 @@ def local_key(item: NewMessage) -> str:
 def prepare(item: NewMessage) -> Prepared:
     """Parse a NewMessage into the values to insert (CPU-bound; picklable for a process pool)."""
     return Prepared.of(item)
+
+
+def prepare_raw(raw: bytes, internaldate: datetime | None) -> tuple[Any, ...]:
+    """`prepare` of a whole local message (no UID), packed for the trip back from a worker."""
+    return Prepared.of(NewMessage(uid=None, raw=raw, size=len(raw),
+                                  internaldate=internaldate)).packed()
+
+
+def _pairs(addrs: tuple[Address, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((a.name, a.email) for a in addrs)
+
+
+def _addresses(pairs: tuple[tuple[str, str], ...]) -> tuple[Address, ...]:
+    return tuple(Address(name, email) for name, email in pairs)
 
 
 class Prepared:
@@ -40,6 +62,19 @@ class Prepared:
         "sender_sort",
         "subject_sort",
     )
+
+    item: NewMessage
+    headers: HeaderSummary
+    seconds: int
+    size: int
+    local_key: str | None
+    preview: str
+    has_attachment: bool
+    search: extract.SearchText
+    to_text: str
+    cc_text: str
+    sender_sort: str
+    subject_sort: str
 
     @classmethod
     def of(cls, item: NewMessage) -> Prepared:
@@ -70,4 +105,28 @@ class Prepared:
         self.cc_text = extract.addresses_header(self.headers.cc)
         self.sender_sort = extract.sender_sort_key(self.headers)
         self.subject_sort = extract.subject_sort_key(self.headers.subject)
+        return self
+
+    def packed(self) -> tuple[Any, ...]:
+        """Everything but the item, as nested tuples of strings, numbers and datetimes."""
+        h = self.headers
+        return (
+            (h.subject, _pairs(h.from_), _pairs(h.to), _pairs(h.cc), h.date, h.message_id,
+             h.in_reply_to, h.references, h.has_attachment, h.list_post),
+            self.seconds, self.size, self.local_key, self.preview, self.has_attachment,
+            tuple(vars(self.search).values()), self.to_text, self.cc_text, self.sender_sort,
+            self.subject_sort,
+        )
+
+    @classmethod
+    def unpack(cls, item: NewMessage, packed: tuple[Any, ...]) -> Prepared:
+        """The Prepared of `item` from what `packed` gave for it."""
+        self = cls()
+        self.item = item
+        (h, self.seconds, self.size, self.local_key, self.preview, self.has_attachment, search,
+         self.to_text, self.cc_text, self.sender_sort, self.subject_sort) = packed
+        subject, from_, to, cc, date, message_id, in_reply_to, references, attach, post = h
+        self.headers = HeaderSummary(subject, _addresses(from_), _addresses(to), _addresses(cc),
+                                     date, message_id, in_reply_to, references, attach, post)
+        self.search = extract.SearchText(*search)
         return self
