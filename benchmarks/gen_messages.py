@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import base64
 import random
+from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from itertools import accumulate
 from pathlib import Path
 
 FIRST = [
@@ -296,9 +298,14 @@ RARE = [
 ]
 
 
+# Cumulative weights computed once (`choices(weights=...)` accumulates the same sums per call).
+_CUM_WEIGHTS = list(accumulate(1.0 / (i + 1) for i in range(len(VOCAB))))
+THREAD_WINDOW = 50  # a reply answers one of the 50 newest threads
+REFS_KEPT = 10  # References lists the last 10 message ids of its thread
+
+
 def _words(rng: random.Random, n: int) -> str:
-    weights = [1.0 / (i + 1) for i in range(len(VOCAB))]
-    words = rng.choices(VOCAB, weights=weights, k=n)
+    words = rng.choices(VOCAB, cum_weights=_CUM_WEIGHTS, k=n)
     if rng.random() < 0.01:
         words[rng.randrange(n)] = rng.choice(RARE)
     return " ".join(words)
@@ -328,7 +335,12 @@ def _wrap(text: str, width: int = 72) -> str:
 
 
 def generate(count: int, seed: int = 1, start: datetime | None = None) -> Iterator[bytes]:
-    """Yield `count` raw messages, oldest first, spread over about five years."""
+    """Yield `count` raw messages, oldest first, spread over about five years.
+
+    Memory stays flat in `count` (1M messages stream in a few MB): only the newest
+    THREAD_WINDOW threads are kept, each with its last REFS_KEPT ids. The random draws are the
+    same as when every thread was kept, so a seed gives the same messages as before.
+    """
     rng = random.Random(seed)
     people = [
         (f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"user{i}@{rng.choice(DOMAINS)}")
@@ -336,7 +348,7 @@ def generate(count: int, seed: int = 1, start: datetime | None = None) -> Iterat
     ]
     start = start or datetime(2020, 1, 1, tzinfo=UTC)
     step = (5 * 365 * 86400) / max(count, 1)
-    threads: list[tuple[str, list[str]]] = []  # (subject, message ids)
+    threads: deque[tuple[str, list[str]]] = deque(maxlen=THREAD_WINDOW)  # (subject, ids)
     for n in range(count):
         date = start + timedelta(seconds=n * step + rng.random() * step)
         name, addr = people[min(int(rng.paretovariate(1.2)) - 1, len(people) - 1)]
@@ -353,12 +365,13 @@ def generate(count: int, seed: int = 1, start: datetime | None = None) -> Iterat
             cc_name, cc_addr = rng.choice(people)
             headers.append(f"Cc: {cc_name} <{cc_addr}>")
         if threads and rng.random() < 0.4:
-            tidx = rng.randrange(max(0, len(threads) - 50), len(threads))
-            subject, ids = threads[tidx]
+            subject, ids = threads[rng.randrange(len(threads))]
             headers.append(f"Subject: Re: {subject}")
             headers.append(f"In-Reply-To: {ids[-1]}")
-            headers.append("References: " + " ".join(ids[-10:]))
+            headers.append("References: " + " ".join(ids[-REFS_KEPT:]))
             ids.append(msgid)
+            if len(ids) > REFS_KEPT:
+                del ids[0]
         else:
             subject = f"{rng.choice(TOPICS)} {rng.choice(VOCAB)} #{n % 997}"
             headers.append(f"Subject: {subject}")
