@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cache import timed  # noqa: E402
 
 from tui_mail.store import Store  # noqa: E402
+from tui_mail.store.blobs import register  # noqa: E402
 
 OFFSET = 512  # the copy's id: same second (date order kept), a tiebreak no import used
 
@@ -43,6 +44,7 @@ def make_gmail(source: Path, target: Path) -> None:
         pass
     shutil.copyfile(source, target)
     conn = sqlite3.connect(target, isolation_level=None)
+    register(conn)  # the search index triggers read packed search text through it
     conn.execute("BEGIN")
     account, folder = conn.execute(
         "SELECT a.id, f.id FROM folders f JOIN accounts a ON a.id = f.account_id"

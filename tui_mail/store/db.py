@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING
 
 from tui_mail.errors import CacheError
 from tui_mail.model import Address, Flags, Folder, FolderKind, FolderRole, MessageSummary
+from tui_mail.store.blobs import pack, pack_text, register, unpack
 from tui_mail.store.failures import (
     CacheConnection,
     WalWatch,
@@ -562,13 +563,15 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         )
         c.execute(
             "INSERT INTO bodies(id, raw, headers) VALUES (?, ?, ?)",
-            (new_id, p.item.raw, None if p.item.raw is not None else p.item.raw_headers),
+            (new_id, _packed(p.item.raw), _packed(p.item.raw_headers) if p.item.raw is None
+             else None),
         )
         s = p.search
         c.execute(
             "INSERT INTO search_text(id, subject, sender, to_addr, cc_addr, body, attachments)"
             " VALUES (?,?,?,?,?,?,?)",
-            (new_id, s.subject, s.sender, s.to_addr, s.cc_addr, s.body, s.attachments),
+            (new_id, s.subject, s.sender, s.to_addr, s.cc_addr, pack_text(s.body),
+             s.attachments),
         )
         if h.message_id:
             self._adopt_children(account_id, h.message_id, new_id, thread_id)
@@ -641,21 +644,22 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
             )
             c.executemany(
                 "UPDATE search_text SET body = ?, attachments = ? WHERE id = ?",
-                [(body.text, body.attachment_names, row_id) for row_id, _, body in items],
+                [(pack_text(body.text), body.attachment_names, row_id)
+                 for row_id, _, body in items],
             )
 
     def raw_message(self, message_row_id: int) -> bytes | None:
         row = self._conn.execute(
             "SELECT raw FROM bodies WHERE id = ?", (message_row_id,)
         ).fetchone()
-        return row[0] if row else None
+        return _unpacked(row[0], message_row_id) if row else None
 
     def raw_headers(self, message_row_id: int) -> bytes | None:
         """The header block of a headers-only row (None once the body is cached)."""
         row = self._conn.execute(
             "SELECT headers FROM bodies WHERE id = ?", (message_row_id,)
         ).fetchone()
-        return row[0] if row else None
+        return _unpacked(row[0], message_row_id) if row else None
 
     def update_flags(self, account: str, folder: str, flags: dict[int, Flags]) -> None:
         """Server flags by UID (from a sync)."""
@@ -832,12 +836,21 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
 
 def _put_raw(c: sqlite3.Connection, rows: Sequence[tuple[int, bytes]]) -> None:
     """The one place a fetched whole message is written into `bodies` (replacing the header
-    block a headers-only row kept)."""
+    block a headers-only row kept), compressed (`blobs.pack`)."""
     c.executemany(
         "INSERT INTO bodies(id, raw, headers) VALUES (?, ?, NULL)"
         " ON CONFLICT(id) DO UPDATE SET raw = excluded.raw, headers = NULL",
-        rows,
+        [(row_id, pack(raw)) for row_id, raw in rows],
     )
+
+
+def _packed(data: bytes | None) -> bytes | None:
+    return None if data is None else pack(data)
+
+
+def _unpacked(stored: bytes | None, message_row_id: int) -> bytes | None:
+    """A `bodies` value as it was fetched: every read of `raw` and `headers` comes here."""
+    return None if stored is None else unpack(stored, f"message {message_row_id}")
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
@@ -850,6 +863,7 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
             factory=CacheConnection,
         )
         conn.cache_path = path
+        register(conn)  # before the migrations: the search index triggers call its function
         what = "read"
         conn.execute("PRAGMA busy_timeout = 10000")
         if not readonly:

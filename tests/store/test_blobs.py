@@ -1,0 +1,103 @@
+"""Stored messages and search text are compressed, and caches written before still read."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.store.builders import make_raw
+from tui_mail.errors import CacheError
+from tui_mail.store import NewMessage, Store
+from tui_mail.store.blobs import MAGIC, pack, pack_text, text_of, unpack
+from tui_mail.store.schema import MIGRATIONS
+
+LONG_BODY = "the quarterly report and the budget review " * 40 + "kumquat"
+
+
+def _stored(store: Store, column: str, row_id: int) -> bytes:
+    return bytes(store._conn.execute(f"SELECT {column} FROM bodies WHERE id = ?",
+                                     (row_id,)).fetchone()[0])
+
+
+def _fts_hits(store: Store, word: str) -> list[int]:
+    return [r[0] for r in store._conn.execute("SELECT rowid FROM fts WHERE fts MATCH ?",
+                                              (word,))]
+
+
+def test_packed_bytes_unpack_to_the_same_bytes() -> None:
+    raw = make_raw(1, body=LONG_BODY)
+    packed = pack(raw)
+    assert packed.startswith(MAGIC) and len(packed) < len(raw) / 2
+    assert unpack(packed) == raw
+
+
+def test_bytes_that_do_not_shrink_are_kept_as_they_are_unless_they_start_with_nul() -> None:
+    assert pack(b"To: a\r\n\r\nx") == b"To: a\r\n\r\nx"
+    odd = MAGIC + b"not compressed at all"
+    assert pack(odd).startswith(MAGIC) and pack(odd) != odd
+    assert unpack(pack(odd)) == odd
+
+
+def test_search_text_is_packed_when_long_and_read_back_either_way() -> None:
+    assert pack_text("short") == "short"
+    packed = pack_text(LONG_BODY)
+    assert isinstance(packed, bytes)
+    assert text_of(packed) == LONG_BODY and text_of(LONG_BODY) == LONG_BODY
+
+
+def test_a_cached_message_is_stored_compressed_and_reads_back_whole(store: Store) -> None:
+    raw = make_raw(1, body=LONG_BODY)
+    [row] = store.add_messages("work", "INBOX", [NewMessage(uid=1, raw=raw)])
+    assert _stored(store, "raw", row).startswith(MAGIC)
+    assert store.raw_message(row) == raw
+    assert [m.id for m in store.search("kumquat")] == [row]
+
+
+def test_a_header_block_and_a_body_fetched_later_are_compressed_too(store: Store) -> None:
+    raw = make_raw(1, body=LONG_BODY, extra="X-Long: " + "padding " * 60)
+    head = raw.split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    [row] = store.add_messages("work", "INBOX", [NewMessage(uid=1, raw_headers=head)])
+    assert _stored(store, "headers", row).startswith(MAGIC)
+    assert store.raw_headers(row) == head
+    store.set_body(row, raw)
+    assert store.raw_message(row) == raw and store.raw_headers(row) is None
+    assert _fts_hits(store, "kumquat") == [row]
+
+
+def test_removing_a_message_takes_its_packed_words_out_of_the_index(store: Store) -> None:
+    [row] = store.add_messages("work", "INBOX", [NewMessage(uid=1, raw=make_raw(1, body=LONG_BODY))])
+    store.remove_uids("work", "INBOX", [1])
+    assert _fts_hits(store, "kumquat") == [] and _fts_hits(store, "quarterly") == []
+
+
+def test_rows_of_a_cache_written_before_compression_still_read_and_delete(
+    tmp_path: Path,
+) -> None:
+    """A cache of schema 5 (plain raw, plain search text, the old triggers) opened now: its
+    rows read as they were, and removing one takes its words out of the index."""
+    path = tmp_path / "old.db"
+    raw = make_raw(1, body=LONG_BODY)
+    with Store.open(path) as store:
+        [row] = store.add_messages("work", "INBOX", [NewMessage(uid=1, raw=raw)])
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.create_function("tm_text", 1, text_of)
+    conn.execute("UPDATE bodies SET raw = ? WHERE id = ?", (raw, row))
+    conn.execute("UPDATE search_text SET body = ? WHERE id = ?", (LONG_BODY, row))
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    conn.close()
+    with Store.open(path) as store:
+        assert store.raw_message(row) == raw
+        assert _fts_hits(store, "kumquat") == [row]
+        store.remove_uids("work", "INBOX", [1])
+        assert _fts_hits(store, "kumquat") == []
+
+
+def test_a_damaged_compressed_message_is_a_cache_error_naming_it(store: Store) -> None:
+    [row] = store.add_messages("work", "INBOX", [NewMessage(uid=1, raw=make_raw(1, body=LONG_BODY))])
+    damaged = bytearray(_stored(store, "raw", row))
+    damaged[len(damaged) // 2] ^= 0xFF
+    store._conn.execute("UPDATE bodies SET raw = ? WHERE id = ?", (bytes(damaged), row))
+    with pytest.raises(CacheError, match=f"message {row} in the cache is damaged"):
+        store.raw_message(row)
