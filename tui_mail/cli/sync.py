@@ -63,23 +63,28 @@ class ProgressLine:
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Sync each account in turn. A server's failure is reported and the next account is
     synced; a cache that cannot be written (a CacheError) ends the run: every account would
-    fail the same way."""
+    fail the same way.
+
+    The accounts are synced in this thread by `sync_account`, what the app's service runs in
+    its workers: the service itself (its threads, the outbox, asyncio) is not loaded, which
+    is most of the start-up of a sync that finds nothing new."""
     import logging
 
-    from tui_mail.sync.service import MailService, ServiceSettings
+    from tui_mail.store.db import Store
+    from tui_mail.sync.account_sync import sync_account
+    from tui_mail.sync.credentials import provider
 
     logger = logging.getLogger(__name__)
     accounts = ctx.accounts(args.account)
-    service = MailService(ctx.accounts(), ctx.cache_path,
-                          settings=ServiceSettings(background=False))
     progress = ProgressLine(sys.stderr)
     failures: list[str] = []
     totals = {"folders": 0, "new": 0, "changed": 0, "vanished": 0, "bodies": 0}
     started = time.monotonic()
+    store = Store.open(ctx.cache_path)  # creates and migrates the cache
     try:
         for account in accounts:
-            result = service.sync_once(account, progress, folders=args.folder,
-                                       bodies=args.bodies)
+            result = sync_account(store, account, provider(account, "incoming"), progress,
+                                  folders=args.folder, bodies=args.bodies)
             totals["folders"] += result.folders
             totals["new"] += result.new
             totals["changed"] += result.changed
@@ -98,7 +103,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
                 print(f"tui-mail: warning: {account.name}: {warning}", file=sys.stderr)
     finally:
         progress.clear()
-        service.stop()
+        store.close()
     elapsed = time.monotonic() - started
     print(
         f"Synced {totals['folders']} folder(s) of {len(accounts)} account(s) in {elapsed:.1f} s: "
