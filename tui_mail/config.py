@@ -6,7 +6,6 @@ found, and suggests the nearest valid key for a typo. Nothing after load re-vali
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import tomllib
@@ -29,35 +28,18 @@ from tui_mail.model import (
     Security,
     ServerConfig,
 )
+from tui_mail.paths import (  # noqa: F401 - the config's folders, named from here too
+    APP_NAME,
+    config_dir,
+    default_config_path,
+    default_data_dir,
+    default_state_dir,
+)
 
 T = TypeVar("T")
 
-APP_NAME = "tui-mail"
 DEFAULT_THEME = "tui-mail-dark"
 LOG_LEVELS = ("debug", "info", "warning", "error")  # `log_level`; see tui_mail/log.py
-
-
-def _xdg(var: str, fallback: str) -> Path:
-    value = os.environ.get(var)
-    return Path(value) if value else Path.home() / fallback
-
-
-def config_dir() -> Path:
-    return _xdg("XDG_CONFIG_HOME", ".config") / APP_NAME
-
-
-def default_config_path() -> Path:
-    """`TUI_MAIL_CONFIG` if set, else `$XDG_CONFIG_HOME/tui-mail/config.toml`."""
-    override = os.environ.get("TUI_MAIL_CONFIG")
-    return Path(override) if override else config_dir() / "config.toml"
-
-
-def default_data_dir() -> Path:
-    return _xdg("XDG_DATA_HOME", ".local/share") / APP_NAME
-
-
-def default_state_dir() -> Path:
-    return _xdg("XDG_STATE_HOME", ".local/state") / APP_NAME
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,7 @@ class RedactSecrets(logging.Filter):
 
 
 def default_log_path() -> Path:
-    from tui_mail.config import default_state_dir
+    from tui_mail.paths import default_state_dir
 
     return default_state_dir() / LOG_FILE_NAME
 

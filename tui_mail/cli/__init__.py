@@ -2,7 +2,11 @@
 
 Each subcommand lives in its own module with `register(subparsers)` and a `run(args, ctx) -> int`
 set as the parser's `func`. Heavy imports (protocol libraries, Textual) stay inside `run`, so
-`tui-mail --help` and the first paint stay fast.
+`tui-mail --help` and the first paint stay fast. A command line that plainly names one
+subcommand builds and imports only that subcommand's module (`COMMANDS`): argparse spends about
+half a millisecond on each parser and option, and `search` and `show` are meant to answer as
+fast as a native tool. Anything else (`--help`, a typo, an abbreviated option) gets the
+whole parser.
 
 Whatever goes wrong ends in one line on stderr, `tui-mail: ...`, and a non-zero status: a
 `TuiMailError` as it is, a cache failure noticed late (see `tui_mail.store.failures`) as the
@@ -17,18 +21,50 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
 
 from tui_mail import __version__
-from tui_mail.cli import accounts, folders, messages, send, sync
 from tui_mail.cli.context import CliContext
 from tui_mail.cli.output import clean_output, guard_streams, release_streams
+from tui_mail.dataclass_code import install as install_dataclass_code
 from tui_mail.errors import TuiMailError
 
-SUBCOMMAND_MODULES = (accounts, folders, messages, send, sync)
+# Each subcommand, and the module of tui_mail.cli that registers and runs it.
+COMMANDS = {
+    "accounts": "accounts",
+    "sync": "sync",
+    "search": "messages",
+    "show": "messages",
+    "import": "messages",
+    "send": "send",
+    "outbox": "send",
+    "folders": "folders",
+}
+SUBCOMMAND_MODULES = ("accounts", "folders", "messages", "send", "sync")
+_FLAGS = frozenset({"--demo", "--debug"})  # the global options without a value
+_VALUED = frozenset({"--config", "--data-dir"})  # and those with one
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_named(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` plainly names; "" when it names none (the interface, or
+    `--version`); None when that is not plain (help, an unknown or abbreviated option)."""
+    words = iter(argv)
+    for word in words:
+        if word in _FLAGS or word == "--version" or ("=" in word and word.partition("=")[0] in _VALUED):
+            continue
+        if word in _VALUED:
+            next(words, None)
+            continue
+        if word.startswith("-"):
+            return None
+        return word if word in COMMANDS else None
+    return ""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand; with `command`, only that one's module registers
+    (none for "": the interface's options and --version need no subcommand)."""
     parser = argparse.ArgumentParser(
         prog="tui-mail",
         description="A terminal mail client: IMAP, POP3 and SMTP, with an offline cache and instant search.",
@@ -48,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
         "$XDG_STATE_HOME/tui-mail/tui-mail.log",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in SUBCOMMAND_MODULES:
-        module.register(sub)
+    names = SUBCOMMAND_MODULES if command is None else (COMMANDS[command],) if command else ()
+    for name in names:
+        import_module(f"tui_mail.cli.{name}").register(sub)
     return parser
 
 
@@ -207,8 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     pass through `output.SafeStream` (see there); the interface gets the real streams."""
     guard_streams()
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        command = command_named(words)
+        if command:  # its modules define dataclasses (--version none; the interface's: _main)
+            install_dataclass_code(command)
+        parser = build_parser(command)
+        args = parser.parse_args(words)
         if (getattr(args, "func", None) or _run_tui) is _run_tui:
             release_streams()
         return _main(args)
@@ -219,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     import logging
 
+    install_dataclass_code(args.command or "interface")  # Textual's dataclasses too
     from tui_mail.log import log_shown, setup_logging
 
     setup_logging("debug" if args.debug else "info")

@@ -1,23 +1,42 @@
-"""What every subcommand needs: the config (loaded and validated once) and the data folder."""
+"""What every subcommand needs: the config (loaded and validated once) and the data folder.
+
+A plain class, not a dataclass, and the config module is imported when the config is first
+asked for: `search` and `show` read only the cache, and their start-up is most of their time.
+"""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tui_mail.config import Config, default_data_dir, load_config, print_warnings
-from tui_mail.model import Account
+from tui_mail.paths import default_data_dir
+
+if TYPE_CHECKING:
+    from tui_mail.config import Config
+    from tui_mail.model import Account
 
 
-@dataclass
 class CliContext:
-    config_path: Path | None
-    data_dir: Path
-    demo: bool = False
-    debug: bool = False  # --debug: protocol lines in the log, whatever the config says
-    start_notice: str = ""  # what the interface tells the user after its first frame
-    _config: Config | None = field(default=None, repr=False)
+    def __init__(
+        self,
+        config_path: Path | None,
+        data_dir: Path,
+        demo: bool = False,
+        debug: bool = False,
+        start_notice: str = "",
+        _config: Config | None = None,
+    ) -> None:
+        self.config_path = config_path
+        self.data_dir = data_dir
+        self.demo = demo
+        self.debug = debug  # --debug: protocol lines in the log, whatever the config says
+        self.start_notice = start_notice  # what the interface tells the user after its first frame
+        self._config = _config
+
+    def __repr__(self) -> str:
+        return (f"CliContext(config_path={self.config_path!r}, data_dir={self.data_dir!r}, "
+                f"demo={self.demo!r}, debug={self.debug!r}, start_notice={self.start_notice!r})")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> CliContext:
@@ -32,6 +51,8 @@ class CliContext:
         """Load and validate the config on first use; warnings go to stderr once, and its
         `log_level` applies from then on (unless --debug asked for more)."""
         if self._config is None:
+            from tui_mail.config import load_config, print_warnings
+
             self._config = load_config(self.config_path)
             print_warnings(self._config)
             import logging

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -169,7 +168,6 @@ def _listing(kind: str, names: list[str], wanted: str, most: int = 15) -> str:
 
 
 def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
-
     store = _open_store(ctx, reading=True)
     try:
         _check_scope(store, args.account, args.folder)
@@ -179,6 +177,8 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
         missing, missing_size = store.missing_bodies(args.account, args.folder)
     finally:
         store.close()
+    if args.json:
+        import json
     for row in rows:
         if args.json:
             print(json.dumps({

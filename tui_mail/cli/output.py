@@ -19,13 +19,13 @@ import io
 import sys
 from typing import TextIO
 
-from tui_mail.mail.sanitize import sanitize_text
-
 
 def clean_output(text: str) -> str:
     """`text` made safe to write to a terminal, tabs and newlines kept."""
     if text.isascii() and text.isprintable():  # the usual case, and the cheap one
         return text
+    from tui_mail.mail.sanitize import sanitize_text  # its tables: only for text that needs them
+
     return "\t".join(sanitize_text(piece) for piece in text.split("\t"))
 
 
