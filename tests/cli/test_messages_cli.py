@@ -68,6 +68,35 @@ def test_show_missing_file_is_a_clear_error(tui_mail: TuiMail, tmp_path: Path) -
     assert "cannot read" in run.stderr and "No such file" in run.stderr
 
 
+def test_show_prints_a_cached_message_by_the_id_search_gives(tui_mail: TuiMail,
+                                                            mbox: Path) -> None:
+    tui_mail("import", str(mbox))
+    found = json.loads(tui_mail("search", "--json", "quarrel").stdout)
+    run = tui_mail("show", str(found["id"]))
+    assert run.returncode == 0, run.output
+    assert "Lunch on Friday?" in run.stdout and "Pizza or sushi" in run.stdout
+
+    missing = tui_mail("show", "987654")
+    assert missing.returncode == 2
+    assert "no message with id 987654" in missing.stderr and "search --json" in missing.stderr
+
+
+def test_show_by_id_says_when_only_the_headers_are_cached(tui_mail: TuiMail) -> None:
+    from tui_mail.model import FolderRole
+    from tui_mail.store import NewMessage, Store
+
+    header = bytes(message("Only the headers", "Ann <ann@example.com>", "",
+                           "Mon, 05 Feb 2024 10:00:00 +0000"))
+    with Store.open(tui_mail.home / "data" / "tui-mail" / "cache.sqlite3") as store:
+        store.ensure_folder("work", "INBOX", FolderRole.INBOX)
+        store.add_messages("work", "INBOX", [NewMessage(
+            uid=1, raw_headers=header[: header.index(b"\n\n") + 2], size=5000)])
+    found = json.loads(tui_mail("search", "--json", "headers").stdout)
+    run = tui_mail("show", str(found["id"]))
+    assert run.returncode == 1
+    assert "not downloaded yet" in run.stderr and "sync --bodies" in run.stderr
+
+
 def test_import_then_search_offline(tui_mail: TuiMail, mbox: Path) -> None:
     run = tui_mail("import", str(mbox))
     assert run.returncode == 0, run.output

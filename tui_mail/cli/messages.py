@@ -14,8 +14,10 @@ from tui_mail.mail.sanitize import sanitize_line
 
 
 def register(sub: Any) -> None:
-    show = sub.add_parser("show", help="print a message file rendered as the reader shows it")
-    show.add_argument("file", help="an .eml file, or - for standard input")
+    show = sub.add_parser("show", help="print a message rendered as the reader shows it")
+    show.add_argument("file", metavar="FILE|ID",
+                      help="an .eml file, - for standard input, or the id of a cached message "
+                      "(as `search --json` gives it)")
     show.add_argument("--html", action="store_true", help="render the HTML part when there is one")
     show.add_argument("--raw", action="store_true", help="print the raw source (made safe)")
     show.add_argument("--account", metavar="NAME",
@@ -96,12 +98,33 @@ def _describe_input(name: str) -> str:
     return "standard input" if name == "-" else name
 
 
+def _cached_message(ctx: CliContext, message_id: int) -> bytes:
+    """The raw message the cache holds under `message_id` (the `id` of `search --json`)."""
+    if not ctx.cache_path.is_file():
+        raise UsageError(f"no file {message_id} here, and no cache yet at {ctx.cache_path}"
+                         " to find a message with that id in")
+    store = _open_store(ctx, reading=True)
+    try:
+        raw = store.raw_message(message_id)
+        known = raw is not None or store.message_row(message_id) is not None
+    finally:
+        store.close()
+    if raw is not None:
+        return raw
+    if known:
+        raise TuiMailError(f"message {message_id} is not downloaded yet: `tui-mail sync --bodies`"
+                         " downloads it (or open it in the interface)")
+    raise UsageError(f"no file {message_id} here, and no message with id {message_id} in the"
+                     f" cache {ctx.cache_path}: `tui-mail search --json` gives the ids")
+
+
 def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.mail.parse import parse_message
     from tui_mail.mail.render import render_raw
     from tui_mail.mail.textview import message_as_text
 
-    raw = _read_input(args.file)
+    by_id = args.file.isdecimal() and args.file.isascii() and not Path(args.file).exists()
+    raw = _cached_message(ctx, int(args.file)) if by_id else _read_input(args.file)
     why = not_a_message(raw)
     if why is not None:
         raise UsageError(
