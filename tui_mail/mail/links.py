@@ -74,6 +74,8 @@ def number_links(text: str, known: Iterable[str] = (), *,
     the same lines); a link seen before keeps its first number.
     """
     links = list(dict.fromkeys(known))
+    if "://" not in text and "o:" not in text and "O:" not in text:
+        return text, tuple(links)  # every link written out holds "://" or "mailto:"
     numbers = {url: i for i, url in enumerate(links, 1)}
     marks: dict[int, list[int]] = {}
     for url, end in _matches(text):

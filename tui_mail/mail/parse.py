@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from email import errors as email_errors
 from email import feedparser as _feedparser
 from email import policy
@@ -31,6 +32,7 @@ from tui_mail.mail.headers import (
     parse_addresses,
     parse_date,
 )
+from tui_mail.mail.mime_tree import mime_tree
 from tui_mail.mail.sanitize import sanitize_filename, sanitize_line
 from tui_mail.model import Attachment, Message
 
@@ -102,6 +104,9 @@ class _BoundedParser(FeedParser):
 def _parse_bounded(raw: bytes) -> tuple[EmailMessage, str]:
     """The MIME tree of `raw` and why it was cut short ("parts", "depth" or "")."""
     text = raw.removeprefix(b"\xef\xbb\xbf").decode("ascii", "surrogateescape")  # a BOM
+    tree = mime_tree(text, _POLICY, MAX_PARTS, MAX_DEPTH)  # the same tree, for most mail
+    if tree is not None:
+        return tree, ""
     parser = _BoundedParser()
     try:
         for start in range(0, len(text), _FEED):
@@ -269,8 +274,11 @@ def _classify(msg: EmailMessage) -> Iterator[tuple[EmailMessage, str, str]]:
         yield part, "attachment", ctype
 
 
-def parse_message(raw: bytes) -> Message:
-    """Everything the viewer needs from raw message bytes. Never raises."""
+def parse_message(raw: bytes, *, headers: bool = True) -> Message:
+    """Everything the viewer needs from raw message bytes. Never raises.
+
+    Without `headers`, the header fields are left empty (and their notes unsaid): for a
+    caller that reads them from the header block itself, as the cache's writer does."""
     notes: list[str] = []
     try:
         msg, stopped = _parse_bounded(raw)
@@ -317,6 +325,10 @@ def parse_message(raw: bytes) -> Message:
         if note not in notes:
             notes.append(note)
 
+    if not headers:
+        return replace(_empty_message("\n\n".join(text_parts) if text_parts else None,
+                                      tuple(notes)),
+                       html_body=html_body, attachments=tuple(attachments))
     return Message(
         subject=decode_header_text(_first(msg, "subject"), notes),
         from_=parse_addresses(_header_values(msg, "from")[:1], notes),
@@ -382,7 +394,7 @@ def _all_defects(msg: EmailMessage) -> Iterator[email_errors.MessageDefect]:
             stack.extend(p for p in payload if isinstance(p, EmailMessage))
 
 
-def _empty_message(text: str, defects: tuple[str, ...]) -> Message:
+def _empty_message(text: str | None, defects: tuple[str, ...]) -> Message:
     return Message(
         subject="",
         from_=(),

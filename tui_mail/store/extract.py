@@ -73,7 +73,7 @@ def body_text(raw: bytes) -> BodyText:
     from tui_mail.mail.parse import parse_message
     from tui_mail.mail.render import render_message
 
-    msg = parse_message(raw)
+    msg = parse_message(raw, headers=False)  # prepare reads them with parse_headers
     rendered = render_message(msg)
     shown = [a for a in msg.attachments if not a.inline]
     return BodyText(
