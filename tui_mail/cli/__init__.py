@@ -22,13 +22,17 @@ import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
-from pathlib import Path
 
 from tui_mail import __version__
-from tui_mail.cli.context import CliContext
 from tui_mail.cli.output import clean_output, guard_streams, release_streams
 from tui_mail.dataclass_code import install as install_dataclass_code
 from tui_mail.errors import TuiMailError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`--version` needs none)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tui_mail.cli.context import CliContext
 
 # Each subcommand, and the module of tui_mail.cli that registers and runs it.
 COMMANDS = {
@@ -265,6 +269,8 @@ def _main(args: argparse.Namespace) -> int:
 
     setup_logging("debug" if args.debug else "info")
     logger = logging.getLogger(__name__)
+    from tui_mail.cli.context import CliContext
+
     ctx = CliContext.from_args(args)
     func = getattr(args, "func", None) or _run_tui
     _close_up_data_dir(ctx, tell=func is not _run_tui)

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import TextIO
+
+_TABS_AND_NEWLINES = {ord("\t"): None, ord("\n"): None}
 
 
 def clean_output(text: str) -> str:
     """`text` made safe to write to a terminal, tabs and newlines kept."""
-    if text.isascii() and text.isprintable():  # the usual case, and the cheap one
+    if text.isascii() and text.translate(_TABS_AND_NEWLINES).isprintable():  # the usual case
         return text
     from tui_mail.mail.sanitize import sanitize_text  # its tables: only for text that needs them
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import html2text
+if TYPE_CHECKING:
+    import html2text
 
 _REF_LINE = re.compile(r"^ {0,3}\[(\d+)\]: (.*)$", re.MULTILINE)
 _IMAGE_REF = re.compile(r"!\[([^\]\n]*)\]\[(\d+)\]")
@@ -14,6 +16,8 @@ _SAFE_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
 
 
 def _converter() -> html2text.HTML2Text:
+    import html2text  # here: a text message, and `tui-mail show` of one, need none of it
+
     h = html2text.HTML2Text()
     h.body_width = 0
     h.inline_links = False
