@@ -510,9 +510,13 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         with self._tx():
             account_id = self._account_id(account)
             assert account_id is not None
-            return [self._insert(account_id, folder_id, p) for p in prepared]
+            search_rows: list[tuple[object, ...]] = []
+            ids = [self._insert(account_id, folder_id, p, search_rows) for p in prepared]
+            _insert_search_rows(self._conn, search_rows)
+            return ids
 
-    def _insert(self, account_id: int, folder_id: int, p: Prepared) -> int:
+    def _insert(self, account_id: int, folder_id: int, p: Prepared,
+                search_rows: list[tuple[object, ...]]) -> int:
         c = self._conn
         if p.item.uid is not None:
             row = c.execute(
@@ -563,16 +567,13 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         )
         c.execute(
             "INSERT INTO bodies(id, raw, headers) VALUES (?, ?, ?)",
-            (new_id, _packed(p.item.raw), _packed(p.item.raw_headers) if p.item.raw is None
-             else None),
+            (new_id, p.stored_raw if p.stored_raw is not None else _packed(p.item.raw),
+             _packed(p.item.raw_headers) if p.item.raw is None else None),
         )
         s = p.search
-        c.execute(
-            "INSERT INTO search_text(id, subject, sender, to_addr, cc_addr, body, attachments)"
-            " VALUES (?,?,?,?,?,?,?)",
-            (new_id, s.subject, s.sender, s.to_addr, s.cc_addr, pack_text(s.body),
-             s.attachments),
-        )
+        search_rows.append((new_id, s.subject, s.sender, s.to_addr, s.cc_addr,
+                            p.stored_body if p.stored_body is not None else pack_text(s.body),
+                            s.attachments))
         if h.message_id:
             self._adopt_children(account_id, h.message_id, new_id, thread_id)
         return new_id
@@ -630,8 +631,13 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
     def set_bodies(self, items: Sequence[tuple[int, bytes, BodyText]]) -> None:
         """Store the full messages of headers-only rows, with their text already extracted
         (`extract.body_text`, done elsewhere: a process pool during a bulk download), in one
-        transaction: hundreds per commit cost about what one did, and the search index takes
-        them as one batch."""
+        transaction: hundreds per commit cost about what one did.
+
+        The search text goes in with ONE statement (UPDATE ... FROM a temporary table), not
+        one per row: every statement that fires the search index's triggers opens a
+        savepoint, and FTS5 writes out its pending index data at each savepoint, so one
+        UPDATE per row left a tiny index segment per message to be merged (measured: 0.99 s
+        against 0.37 s for 3,000 bodies)."""
         if not items:
             return
         with self._tx() as c:
@@ -642,11 +648,20 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
                 [(BODY_FULL, body.preview, len(raw), int(body.has_attachment), row_id)
                  for row_id, raw, body in items],
             )
+            c.execute("CREATE TEMP TABLE IF NOT EXISTS body_text_batch"
+                      "(id INTEGER PRIMARY KEY, body, attachments)")
+            c.execute("DELETE FROM temp.body_text_batch")
             c.executemany(
-                "UPDATE search_text SET body = ?, attachments = ? WHERE id = ?",
-                [(pack_text(body.text), body.attachment_names, row_id)
+                "INSERT OR REPLACE INTO temp.body_text_batch(id, body, attachments)"
+                " VALUES (?, ?, ?)",
+                [(row_id, pack_text(body.text), body.attachment_names)
                  for row_id, _, body in items],
             )
+            c.execute(
+                "UPDATE search_text SET body = b.body, attachments = b.attachments"
+                " FROM temp.body_text_batch b WHERE search_text.id = b.id"
+            )
+            c.execute("DELETE FROM temp.body_text_batch")
 
     def raw_message(self, message_row_id: int) -> bytes | None:
         row = self._conn.execute(
@@ -842,6 +857,22 @@ def _put_raw(c: sqlite3.Connection, rows: Sequence[tuple[int, bytes]]) -> None:
         " ON CONFLICT(id) DO UPDATE SET raw = excluded.raw, headers = NULL",
         [(row_id, pack(raw)) for row_id, raw in rows],
     )
+
+
+def _insert_search_rows(c: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    """A batch's search text in ONE statement that fires the index's trigger: FTS5 writes out
+    its pending index data at the end of every such statement (a savepoint each), so one
+    INSERT per message left a tiny segment per message to merge (0.80 against 0.57 ms a
+    message for the whole insert, measured on 3,000 generated messages)."""
+    if not rows:
+        return
+    c.execute("CREATE TEMP TABLE IF NOT EXISTS search_text_batch(id INTEGER PRIMARY KEY,"
+              " subject, sender, to_addr, cc_addr, body, attachments)")
+    c.executemany("INSERT INTO temp.search_text_batch VALUES (?,?,?,?,?,?,?)", rows)
+    c.execute("INSERT INTO search_text(id, subject, sender, to_addr, cc_addr, body, attachments)"
+              " SELECT id, subject, sender, to_addr, cc_addr, body, attachments"
+              " FROM temp.search_text_batch ORDER BY id")
+    c.execute("DELETE FROM temp.search_text_batch")
 
 
 def _packed(data: bytes | None) -> bytes | None:
