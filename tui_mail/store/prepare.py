@@ -18,6 +18,7 @@ from typing import Any
 import tui_mail.store.extract as extract
 from tui_mail.mail.headers import HeaderSummary
 from tui_mail.model import Address
+from tui_mail.store.blobs import pack, pack_text
 from tui_mail.store.types import NewMessage
 
 
@@ -32,9 +33,13 @@ def prepare(item: NewMessage) -> Prepared:
 
 
 def prepare_raw(raw: bytes, internaldate: datetime | None) -> tuple[Any, ...]:
-    """`prepare` of a whole local message (no UID), packed for the trip back from a worker."""
-    return Prepared.of(NewMessage(uid=None, raw=raw, size=len(raw),
-                                  internaldate=internaldate)).packed()
+    """`prepare` of a whole local message (no UID), packed for the trip back from a worker,
+    with what the cache stores compressed already (CPU taken off the one writing process)."""
+    prepared = Prepared.of(NewMessage(uid=None, raw=raw, size=len(raw),
+                                      internaldate=internaldate))
+    prepared.stored_raw = pack(raw)
+    prepared.stored_body = pack_text(prepared.search.body)
+    return prepared.packed()
 
 
 def _pairs(addrs: tuple[Address, ...]) -> tuple[tuple[str, str], ...]:
@@ -61,6 +66,8 @@ class Prepared:
         "cc_text",
         "sender_sort",
         "subject_sort",
+        "stored_raw",
+        "stored_body",
     )
 
     item: NewMessage
@@ -75,6 +82,10 @@ class Prepared:
     cc_text: str
     sender_sort: str
     subject_sort: str
+    # What the cache stores for the raw message and the body text (`blobs.pack`), when the
+    # worker that parsed the message compressed them already; None: the writer does it.
+    stored_raw: bytes | None
+    stored_body: str | bytes | None
 
     @classmethod
     def of(cls, item: NewMessage) -> Prepared:
@@ -105,6 +116,7 @@ class Prepared:
         self.cc_text = extract.addresses_header(self.headers.cc)
         self.sender_sort = extract.sender_sort_key(self.headers)
         self.subject_sort = extract.subject_sort_key(self.headers.subject)
+        self.stored_raw = self.stored_body = None
         return self
 
     def packed(self) -> tuple[Any, ...]:
@@ -115,7 +127,7 @@ class Prepared:
              h.in_reply_to, h.references, h.has_attachment, h.list_post),
             self.seconds, self.size, self.local_key, self.preview, self.has_attachment,
             tuple(vars(self.search).values()), self.to_text, self.cc_text, self.sender_sort,
-            self.subject_sort,
+            self.subject_sort, self.stored_raw, self.stored_body,
         )
 
     @classmethod
@@ -124,7 +136,8 @@ class Prepared:
         self = cls()
         self.item = item
         (h, self.seconds, self.size, self.local_key, self.preview, self.has_attachment, search,
-         self.to_text, self.cc_text, self.sender_sort, self.subject_sort) = packed
+         self.to_text, self.cc_text, self.sender_sort, self.subject_sort, self.stored_raw,
+         self.stored_body) = packed
         subject, from_, to, cc, date, message_id, in_reply_to, references, attach, post = h
         self.headers = HeaderSummary(subject, _addresses(from_), _addresses(to), _addresses(cc),
                                      date, message_id, in_reply_to, references, attach, post)
