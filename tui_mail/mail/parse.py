@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from email import errors as email_errors
 from email import feedparser as _feedparser
 from email import policy
@@ -326,9 +325,11 @@ def parse_message(raw: bytes, *, headers: bool = True) -> Message:
             notes.append(note)
 
     if not headers:
-        return replace(_empty_message("\n\n".join(text_parts) if text_parts else None,
-                                      tuple(notes)),
-                       html_body=html_body, attachments=tuple(attachments))
+        return Message(subject="", from_=(), to=(), cc=(), bcc=(), reply_to=(), date=None,
+                       message_id="", in_reply_to="", references=(),
+                       text_body="\n\n".join(text_parts) if text_parts else None,
+                       html_body=html_body, attachments=tuple(attachments),
+                       defects=tuple(notes))
     return Message(
         subject=decode_header_text(_first(msg, "subject"), notes),
         from_=parse_addresses(_header_values(msg, "from")[:1], notes),
@@ -394,7 +395,7 @@ def _all_defects(msg: EmailMessage) -> Iterator[email_errors.MessageDefect]:
             stack.extend(p for p in payload if isinstance(p, EmailMessage))
 
 
-def _empty_message(text: str | None, defects: tuple[str, ...]) -> Message:
+def _empty_message(text: str, defects: tuple[str, ...]) -> Message:
     return Message(
         subject="",
         from_=(),
