@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,6 +159,13 @@ def _tui_mail(tmp: Path, source: Path, workers: int | None) -> tuple[list[str], 
     return cmd, env
 
 
+def _maildir_messages(maildir: Path) -> Iterator[bytes]:
+    """The Maildir's messages, one at a time (the mbox gets the same mail, unsorted)."""
+    with os.scandir(maildir / "cur") as entries:
+        for entry in entries:
+            yield Path(entry.path).read_bytes()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=10_000)
@@ -179,7 +187,7 @@ def main() -> None:
         if not (maildir / "cur").is_dir():
             write_maildir(maildir, generate(args.count, args.seed))
         if args.source != "maildir" and not mbox.exists():
-            write_mbox(mbox, generate(args.count, args.seed))
+            write_mbox(mbox, _maildir_messages(maildir))
         size = sum(e.stat().st_size for e in os.scandir(maildir / "cur"))
         print(f"{args.count:,} messages, Maildir {size / 1e6:.0f} MB, written in"
               f" {time.perf_counter() - started:.0f} s; {os.cpu_count()} cores")
