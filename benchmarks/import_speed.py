@@ -4,7 +4,8 @@
     /work/main/.venv/bin/python benchmarks/import_speed.py --count 1000000 --source maildir
 
 Generates `count` messages with `gen_messages.py` (streamed to disk, never held), writes them
-as a Maildir (which notmuch indexes) and, unless --source maildir, as an mbox too. Then runs,
+as a Maildir (which notmuch indexes) and, unless --source maildir, copies them into an mbox
+(--keep with --dir reuses both). Then runs,
 interleaved `--repeat` times, each as a subprocess with a fresh cache or index:
 
   - `notmuch new` (NOTMUCH_CONFIG in the temp dir, database inside the Maildir's parent)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -123,6 +124,12 @@ def _batches(items: Iterable[NewMessage | None], size: int,
         yield batch
 
 
+def _worker_start() -> None:
+    """In each worker: Ctrl-C is the writer's to handle (it stops handing out work and waits
+    for the chunks under way), not a traceback from every worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _prepare_chunk(chunk: list[tuple[bytes, datetime | None]]) -> list[tuple[Any, ...]]:
     """Run in a worker: the packed Prepared of each (raw, internaldate)."""
     return [prepare_raw(raw, date) for raw, date in chunk]
@@ -168,7 +175,7 @@ def import_path(
     total_before = before.total if before else 0
     read = 0
     counts = [0]
-    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    pool = ProcessPoolExecutor(workers, initializer=_worker_start) if workers > 1 else None
     pending: deque[_Parsing] = deque()
 
     def write_oldest() -> None:
