@@ -105,7 +105,7 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         self._wal: WalWatch | None = None  # set for writers by open()
         self._broken: CacheError | None = None  # set when writing on would lose changes
         self._account_ids: dict[str, int] = {}
-        self._id_lists: dict[object, tuple[tuple[int, int], list[tuple[int, int]]]] = {}
+        self._id_lists = {}  # typed in listing.ListingMixin
 
     # ---- opening ---------------------------------------------------------------------
 

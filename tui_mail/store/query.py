@@ -23,6 +23,12 @@ conditions over `messages m` for everything else; text nested under `or`/`not` w
 becomes `m.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)`. Top-level date filters are also
 given as one id range (`id_low`, `id_high`; ids are date keys, see keys.py), which the search
 pushes into the FTS walk as a rowid range; `filters` is `where` without them.
+
+The flag and attachment filters are written exactly as the partial indexes of schema.py
+(`_V7`) state their condition, so that SQLite can use them: a partial index is used only for a
+query whose WHERE holds its condition term for term. `rare_index` names the index of a
+top-level filter that matches few messages by nature (`is:flagged`): the search walks it
+instead of the whole folder (see listing.py, `_search_rows`).
 """
 
 from __future__ import annotations
@@ -62,6 +68,16 @@ IS_VALUES: dict[str, tuple[str, bool]] = {
 }
 OTHER_FIELDS = {"has", "is", "date", "before", "after", "folder", "in", "account"}
 
+# Partial indexes over (folder_id, id) of the messages a filter keeps (schema.py, `_V7`), and
+# their condition, which is the filter's SQL with `{m}` for the query's "m." (the indexes say
+# it without).
+FLAG_CONDITIONS = {
+    "messages_flagged": "({m}flags & 4) != 0",
+    "messages_unread": "({m}flags & 1) = 0",
+    "messages_attachment": "{m}has_attachment = 1",
+}
+RARE_INDEXES = ("messages_flagged",)  # few messages have it: the search walks this index
+
 
 # ---- syntax tree -------------------------------------------------------------------------
 
@@ -79,6 +95,7 @@ class Filter:
     params: tuple[object, ...] = ()
     # A date filter is a message id range (ids are date keys): low <= id < high, None = open.
     id_range: tuple[int | None, int | None] | None = None
+    index: str | None = None  # the partial index of the messages it keeps (FLAG_CONDITIONS)
 
 
 @dataclass(frozen=True)
@@ -278,7 +295,8 @@ def _term(tok: _Tok, now: float) -> Node:
     low = value.lower()
     if fieldname == "has":
         if low in ("attachment", "attachments", "attach"):
-            return Filter("m.has_attachment = 1")
+            return Filter(FLAG_CONDITIONS["messages_attachment"].format(m="m."),
+                          index="messages_attachment")
         raise QueryError(f"unknown has:{value} at column {tok.pos + 1} (known: has:attachment)")
     if fieldname == "is":
         if low not in IS_VALUES:
@@ -286,25 +304,31 @@ def _term(tok: _Tok, now: float) -> Node:
             raise QueryError(f"unknown is:{value} at column {tok.pos + 1} (known: {known})")
         flag, wanted = IS_VALUES[low]
         bit = FLAG_BITS[flag]
-        return Filter(f"(m.flags & {bit}) {'!=' if wanted else '='} 0")
+        sql = f"(m.flags & {bit}) {'!=' if wanted else '='} 0"
+        index = next((name for name, cond in FLAG_CONDITIONS.items()
+                      if cond.format(m="m.") == sql), None)
+        return Filter(sql, index=index)
+    # Places are sets of folders, so that the (folder_id, ...) indexes serve them.
     if fieldname in ("folder", "in"):
         return Filter(
             "m.folder_id IN (SELECT id FROM folders WHERE name = ? COLLATE NOCASE OR role = ?)",
             (value, low),
         )
     if fieldname == "account":
-        return Filter("m.account_id IN (SELECT id FROM accounts WHERE name = ?)", (value,))
+        return Filter("m.folder_id IN (SELECT f.id FROM folders f JOIN accounts a"
+                      " ON a.id = f.account_id WHERE a.name = ?)", (value,))
     lo, hi = _date_filter(fieldname, value, tok.pos, now)
-    low = lo * KEY_SCALE if lo is not None else None
-    high = hi * KEY_SCALE if hi is not None else None
-    conds, params = [], []
-    if low is not None:
+    key_low = lo * KEY_SCALE if lo is not None else None
+    key_high = hi * KEY_SCALE if hi is not None else None
+    conds: list[str] = []
+    params: list[object] = []
+    if key_low is not None:
         conds.append("m.id >= ?")
-        params.append(low)
-    if high is not None:
+        params.append(key_low)
+    if key_high is not None:
         conds.append("m.id < ?")
-        params.append(high)
-    return Filter(" AND ".join(conds) or "1", tuple(params), (low, high))
+        params.append(key_high)
+    return Filter(" AND ".join(conds) or "1", tuple(params), (key_low, key_high))
 
 
 # ---- dates -------------------------------------------------------------------------------
@@ -428,6 +452,8 @@ class CompiledQuery:
     id_high: int | None = None
     filters: list[str] = field(default_factory=list)
     filter_params: list[object] = field(default_factory=list)
+    # The partial index of a top-level filter that matches few messages (RARE_INDEXES), if any.
+    rare_index: str | None = None
 
 
 def parse_query(query: str, *, now: float | None = None) -> Node:
@@ -482,6 +508,9 @@ def compile_query(query: str, *, now: float | None = None) -> CompiledQuery:
         else:
             out.filters.append(sql)
             out.filter_params.extend(_sql_params(child))
+            if isinstance(child, Filter) and child.index in RARE_INDEXES \
+                    and out.rare_index is None:
+                out.rare_index = child.index
     return out
 
 

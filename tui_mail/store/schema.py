@@ -279,7 +279,18 @@ CREATE TRIGGER search_text_au AFTER UPDATE ON search_text BEGIN
 END;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
+# Filters that walk or reject most of a large folder when few messages pass them (a search for
+# `is:flagged has:attachment` that finds nothing read every row: 80 ms at 100k, 0.4 s with an
+# account scope): partial indexes of the messages each keeps, by folder and id, so a search
+# reads only those (listing.py, `_search_rows`). Their conditions are the query compiler's SQL
+# word for word (query.FLAG_CONDITIONS), without which SQLite does not use them.
+_V7 = """
+CREATE INDEX IF NOT EXISTS messages_flagged ON messages(folder_id, id) WHERE (flags & 4) != 0;
+CREATE INDEX IF NOT EXISTS messages_unread ON messages(folder_id, id) WHERE (flags & 1) = 0;
+CREATE INDEX IF NOT EXISTS messages_attachment ON messages(folder_id, id) WHERE has_attachment = 1;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
