@@ -8,8 +8,8 @@ as a Maildir (which notmuch indexes) and, unless --source maildir, copies them i
 (--keep with --dir reuses both). Then runs,
 interleaved `--repeat` times, each as a subprocess with a fresh cache or index:
 
-  - `notmuch new` (NOTMUCH_CONFIG in the temp dir, database inside the Maildir's parent)
   - `tui-mail --data-dir D import Maildir`  (and `... import mail.mbox`)
+  - `notmuch new` (NOTMUCH_CONFIG in the temp dir, database inside the Maildir's parent)
 
 and prints for each: wall seconds, CPU seconds (user+sys of the process and its children:
 the parsing workers), messages/s, the peak memory of the whole process tree (VmRSS summed
@@ -160,6 +160,13 @@ def _tui_mail(tmp: Path, source: Path, workers: int | None) -> tuple[list[str], 
     return cmd, env
 
 
+def _show(r: Run, count: int) -> None:
+    print(f"{r.name:24} {r.wall:8.1f} {r.cpu:8.1f} {count / r.wall:8.0f}"
+          f" {1000 * r.cpu / count:10.2f} {r.rss_mib:12.0f} {r.pss_mib:12.0f}"
+          f" {r.processes:5} {r.load:5.2f}" + (f"  ({r.output})" if r.name != "notmuch new"
+                                               else ""), flush=True)
+
+
 def _maildir_messages(maildir: Path) -> Iterator[bytes]:
     """The Maildir's messages, one at a time (the mbox gets the same mail, unsorted)."""
     with os.scandir(maildir / "cur") as entries:
@@ -191,28 +198,21 @@ def main() -> None:
             write_mbox(mbox, _maildir_messages(maildir))
         size = sum(e.stat().st_size for e in os.scandir(maildir / "cur"))
         print(f"{args.count:,} messages, Maildir {size / 1e6:.0f} MB, written in"
-              f" {time.perf_counter() - started:.0f} s; {os.cpu_count()} cores")
+              f" {time.perf_counter() - started:.0f} s; {os.cpu_count()} cores", flush=True)
 
         runs: list[Run] = []
-        for _ in range(args.repeat):
-            cmd, env = _notmuch(tmp, mail)
-            runs.append(run("notmuch new", cmd, env))
-            if args.source in ("both", "maildir"):
-                cmd, env = _tui_mail(tmp, maildir, args.workers)
-                runs.append(run("tui-mail import Maildir", cmd, env))
-            if args.source in ("both", "mbox"):
-                cmd, env = _tui_mail(tmp, mbox, args.workers)
-                runs.append(run("tui-mail import mbox", cmd, env))
-            for r in runs[-3:]:
-                if r.name.startswith("tui-mail"):
-                    print(f"  {r.name}: {r.output}")
-
         print(f"\n{'':24} {'wall s':>8} {'CPU s':>8} {'msg/s':>8} {'CPU ms/msg':>10}"
-              f" {'tree RSS MiB':>12} {'tree PSS MiB':>12} {'procs':>5} {'load':>5}")
-        for r in runs:
-            print(f"{r.name:24} {r.wall:8.1f} {r.cpu:8.1f} {args.count / r.wall:8.0f}"
-                  f" {1000 * r.cpu / args.count:10.2f} {r.rss_mib:12.0f} {r.pss_mib:12.0f}"
-                  f" {r.processes:5} {r.load:5.2f}")
+              f" {'tree RSS MiB':>12} {'tree PSS MiB':>12} {'procs':>5} {'load':>5}",
+              flush=True)
+        for _ in range(args.repeat):
+            if args.source in ("both", "maildir"):
+                runs.append(run("tui-mail import Maildir", *_tui_mail(tmp, maildir, args.workers)))
+                _show(runs[-1], args.count)
+            if args.source in ("both", "mbox"):
+                runs.append(run("tui-mail import mbox", *_tui_mail(tmp, mbox, args.workers)))
+                _show(runs[-1], args.count)
+            runs.append(run("notmuch new", *_notmuch(tmp, mail)))
+            _show(runs[-1], args.count)
         peers = [r for r in runs if r.name == "notmuch new"]
         for name in dict.fromkeys(r.name for r in runs if r.name != "notmuch new"):
             ours = [r for r in runs if r.name == name]
