@@ -32,7 +32,7 @@ from tui_mail.store.db import Store
 from tui_mail.sync.proclock import ProcessLock, lock_path
 
 POOL_FROM = 200  # bodies wanted from which their text is extracted in worker processes
-POOL_MAX = 4  # worker processes at most
+POOL_MAX = 2  # worker processes at most
 IDLE_CLOSE = 20 * 60.0  # seconds an unused body connection stays open (servers allow 30 min)
 WARM = -1  # what `_next` gives for "only open the connection"
 PREFETCH_LIMIT = 8  # queued prefetches kept; older ones give way to the newest cursor position
@@ -332,8 +332,8 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
 
 
 def pool_workers() -> int:
-    """Worker processes extracting text in a large download: one per core (the reader and the
-    writes take little of one)."""
+    """Worker processes extracting text in a large download: one per core, at most POOL_MAX
+    (each is about 20 MiB: the download's memory stays bounded on a machine of many cores)."""
     return max(1, min(POOL_MAX, os.cpu_count() or 1))
 
 

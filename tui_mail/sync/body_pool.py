@@ -2,49 +2,39 @@
 
 `extract.body_text` (parse, render, collect attachment names) is most of the CPU a body costs,
 and it holds the GIL: in the downloading process it would leave one core to everything. A
-`TextPool` hands batches of raw messages to worker processes (started with "spawn": a fresh
-interpreter that imports only the extraction code, never a copy of the app) and gives the
-results back in the order asked. With `workers=0` it extracts in the calling thread, which is
-what a download of a few bodies does (starting a process costs more than a few bodies).
+`TextPool` hands batches of raw messages to worker processes (`text_worker`, a fresh
+interpreter that loads only the extraction code, never a copy of the app) and gives each
+batch's results back through a Future. With `workers=0` it extracts in the calling thread,
+which is what a download of a few bodies does (starting a process costs more than a few
+bodies).
 
-Memory: the caller bounds what is in flight (`TextPool.busy`); each worker holds one batch.
+Plain pipes and `marshal` frames rather than `multiprocessing`: no resource-tracker process
+(12 MiB), no pickling thread, no re-import of the program's main module in each worker.
+Each worker has a thread that writes its batches (the caller never blocks on a busy worker)
+and one that reads its answers, in order.
+
+Memory: the caller bounds what is in flight (`TextPool.busy`); a worker holds one batch.
 """
 
 from __future__ import annotations
 
-import signal
+import contextlib
+import marshal
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
+from pathlib import Path
 
+from tui_mail.errors import TuiMailError
 from tui_mail.store.extract import BodyText
+from tui_mail.sync.text_worker import Extracted, extract_batch, read_frame, write_frame
 
-Extracted = tuple[str, str, bool]  # BodyText's fields: small to send back between processes
-
-
-def _quiet_worker() -> None:
-    """Ctrl-C goes to the whole process group: the parent stops the pool, the workers say
-    nothing (no traceback of each)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import tui_mail.store.extract  # noqa: F401 - loaded once, before the first batch
-
-
-def extract_batch(raws: Sequence[bytes]) -> list[Extracted | None]:
-    """What a worker runs: the text of each message of a batch; None for a message whose
-    extraction failed (a defect: the message is kept all the same, without search text,
-    rather than the batch and the download failing with it)."""
-    from tui_mail.store.extract import body_text
-
-    out: list[Extracted | None] = []
-    for raw in raws:
-        try:
-            body = body_text(raw)
-        except Exception:  # noqa: BLE001 - see above; the caller logs it
-            out.append(None)
-            continue
-        out.append((body.text, body.attachment_names, body.has_attachment))
-    return out
-
-
+Batch = Future[list[Extracted | None]]
 NO_TEXT = BodyText(text="", attachment_names="", has_attachment=False)
 
 
@@ -55,43 +45,109 @@ def as_body_text(extracted: Extracted | None) -> BodyText:
     return BodyText(text=text, attachment_names=names, has_attachment=attached)
 
 
+class _Worker:
+    """One `text_worker` process and its two pipe threads."""
+
+    def __init__(self, number: int) -> None:
+        root = str(Path(__file__).resolve().parents[2])  # where this tui_mail is imported from
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tui_mail.sync.text_worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, env=env, close_fds=True)
+        self.waiting: deque[Batch] = deque()  # sent, answer not read yet (in order)
+        self._lock = threading.Lock()
+        self._to_send: queue.Queue[tuple[bytes, Batch] | None] = queue.Queue()
+        self._threads = [
+            threading.Thread(target=self._send, name=f"text-pool-in-{number}", daemon=True),
+            threading.Thread(target=self._receive, name=f"text-pool-out-{number}", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.waiting) + self._to_send.qsize()
+
+    def submit(self, raws: Sequence[bytes]) -> Batch:
+        future: Batch = Future()
+        with self._lock:
+            self.waiting.append(future)
+        self._to_send.put((marshal.dumps(list(raws)), future))
+        return future
+
+    def _send(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            while (item := self._to_send.get()) is not None:
+                write_frame(stdin, item[0])
+        except OSError:
+            pass  # the worker is gone: _receive fails what waits
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+    def _receive(self) -> None:
+        stdout = self.proc.stdout
+        assert stdout is not None
+        while (payload := read_frame(stdout)) is not None:
+            with self._lock:
+                future = self.waiting.popleft()
+            future.set_result(marshal.loads(payload))
+        with self._lock:
+            futures = list(self.waiting)
+            self.waiting.clear()
+        error = TuiMailError("the process extracting the search text of downloaded messages "
+                             f"stopped (exit code {self.proc.wait()})")
+        for future in futures:
+            if not future.done():
+                future.set_exception(error)
+
+    def close(self, kill: bool = False) -> None:
+        self._to_send.put(None)
+        if kill:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
 class TextPool:
-    """Batches of raw messages in, their `BodyText`s out, in worker processes or inline."""
+    """Batches of raw messages in, their extracted text out, in worker processes or inline."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._executor: ProcessPoolExecutor | None = None
-        if workers > 0:
-            import multiprocessing
-
-            self._executor = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_quiet_worker)
+        self._workers = [_Worker(n) for n in range(workers)]
 
     @property
     def busy(self) -> int:
         """How many batches may be in flight before the caller should wait for the oldest:
-        one being extracted and one queued per worker."""
+        one being extracted and one waiting per worker."""
         return max(1, 2 * self.workers)
 
-    def submit(self, raws: Sequence[bytes]) -> Future[list[Extracted | None]]:
-        if self._executor is not None:
-            return self._executor.submit(extract_batch, list(raws))
-        future: Future[list[Extracted | None]] = Future()
-        try:
-            future.set_result(extract_batch(raws))
-        except Exception as exc:  # noqa: BLE001 - given to whoever waits, as a worker's would be
-            future.set_exception(exc)
+    def submit(self, raws: Sequence[bytes]) -> Batch:
+        if self._workers:
+            return min(self._workers, key=lambda w: w.in_flight).submit(raws)
+        future: Batch = Future()
+        future.set_result(extract_batch(list(raws)))
         return future
 
-    def close(self) -> None:
-        """Stop the workers; batches not started are dropped (the caller has stopped)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+    def close(self, *, abandon: bool = False) -> None:
+        """Stop the workers: after their batches, or at once (`abandon`: the caller has
+        stopped and waits for nothing)."""
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.close(kill=abandon)
 
     def __enter__(self) -> TextPool:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.close(abandon=kind is not None)
