@@ -231,8 +231,12 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         if row is None:
             if not create:
                 return None
-            cur = self._conn.execute("INSERT INTO accounts(name) VALUES (?)", (account,))
-            row = (cur.lastrowid,)
+            # Another program may add it between the SELECT and here (two `tui-mail sync`
+            # started together on a new cache): whoever comes second takes that row.
+            self._conn.execute("INSERT INTO accounts(name) VALUES (?) ON CONFLICT(name)"
+                               " DO NOTHING", (account,))
+            row = self._conn.execute("SELECT id FROM accounts WHERE name = ?",
+                                     (account,)).fetchone()
         self._account_ids[account] = row[0]
         return row[0]
 
