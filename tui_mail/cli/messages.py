@@ -197,7 +197,9 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
         rows = store.search(
             " ".join(args.query), account=args.account, folder=args.folder, limit=args.limit
         )
-        missing, missing_size = store.missing_bodies(args.account, args.folder)
+        # Said only in text: a count over the folder, which --json output has no place for.
+        missing, missing_size = (0, 0) if args.json else store.missing_bodies(args.account,
+                                                                            args.folder)
     finally:
         store.close()
     if args.json:
@@ -218,7 +220,7 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
                   f"  [{where}]")
     if not rows and not args.json:
         print("No messages match.", file=sys.stderr)
-    if missing and not args.json:  # the interface says it in its search status too
+    if missing:  # the interface says it in its search status too
         what = "1 message is" if missing == 1 else f"{missing} messages are"
         print(f"note: {what} not downloaded yet ({missing_size / 1e6:.1f} MB): their text is "
               "not searched (`tui-mail sync --bodies` downloads them)", file=sys.stderr)
