@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ import pytest
 from benchmarks.gen_messages import generate, write_maildir, write_mbox
 from tui_mail.errors import CacheError
 from tui_mail.model import Flags
-from tui_mail.store import Store
+from tui_mail.store import Store, importer
 from tui_mail.store.importer import import_path, maildir_flags
+from tui_mail.store.types import NewMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,6 +60,27 @@ def test_parsing_in_worker_processes_caches_the_same_rows(store: Store, tmp_path
         assert (alone.added, pooled.added, pooled.failed) == (120, 120, 0)
         assert seen == [25, 50, 75, 100, 120]
         assert _rows(pooled_store) == _rows(store)
+
+
+def test_only_a_few_batches_are_read_ahead_of_the_one_written(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory is bounded by the work in flight: the source is read lazily, at most IN_FLIGHT
+    batches ahead of the writer, however large it is."""
+    write_maildir(tmp_path / "md", generate(100, seed=8))
+    read = [0]
+    source = importer._maildir_items
+
+    def counted(path: Path) -> Iterator[NewMessage | None]:
+        for item in source(path):
+            read[0] += 1
+            yield item
+
+    monkeypatch.setattr(importer, "_maildir_items", counted)
+    ahead: list[int] = []
+    import_path(store, tmp_path / "md", "local", "Box", batch_size=10, workers=2,
+                progress=lambda done: ahead.append(read[0] - done))
+    assert len(ahead) == 10 and max(ahead) <= importer.IN_FLIGHT * 10
 
 
 def test_something_else_is_refused_with_its_path(store: Store, tmp_path: Path) -> None:
