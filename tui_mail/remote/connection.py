@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from tui_mail.errors import AuthError, ConnectError, ServerTimeout, TLSError, TuiMailError
-from tui_mail.mail.headers import cut_line
-from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import Security, ServerConfig
 
 SERVER_TEXT_LIMIT = 300  # characters of a server's words kept in an error
@@ -64,6 +62,11 @@ def server_text(value: object) -> str:
         if decoded == text:
             break
         text = decoded
+    # Imported here: only a server's refusal needs them, and they are most of what loading
+    # this module cost a sync that finds nothing new (the header parser's regexes).
+    from tui_mail.mail.headers import cut_line
+    from tui_mail.mail.sanitize import sanitize_line
+
     return cut_line(sanitize_line(text), SERVER_TEXT_LIMIT)
 
 

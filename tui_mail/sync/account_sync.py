@@ -64,7 +64,6 @@ def sync_account(
     the account's cap (of `folders`, when given) after the headers."""
     if account.incoming.protocol is Protocol.POP3:
         return _sync_pop3(store, account, credentials, on_event)
-    from tui_mail.sync.actions import ActionQueue
     from tui_mail.sync.engine import SyncEngine, connector
 
     result = AccountSyncResult()
@@ -75,7 +74,9 @@ def sync_account(
     lock: AbstractContextManager[object] = replay_lock if replay_lock is not None \
         else nullcontext()
     try:
-        if replay:
+        if replay and store.pending_actions(account.name):  # else nothing to load or lock
+            from tui_mail.sync.actions import ActionQueue
+
             with lock, ProcessLock(lock_path(Path(store.path).parent, "replay", account.name)):
                 # One replay at a time across programs too: a copy sent twice is two copies.
                 replayed = ActionQueue(store, account).replay(sync_engine)

@@ -23,7 +23,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 from tui_mail.errors import CacheError, TuiMailError, UsageError
-from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import Account, Folder, FolderKind, FolderRole, Protocol, path_in_namespace
 from tui_mail.remote.backend import FolderMissing, Namespace, Namespaces, NotSupported
 from tui_mail.store.db import Store
@@ -66,6 +65,8 @@ class FolderOutcome:
 def server_name(typed: str, prefix: str, delimiter: str) -> str:
     """The server's name for the personal folder the user typed ("Projects/2025" ->
     "INBOX.Projects.2025" with the prefix "INBOX." and the delimiter ".")."""
+    from tui_mail.mail.sanitize import sanitize_line  # here: a sync imports this module too
+
     text = typed.strip()
     if not text:
         raise FolderRefused("a folder needs a name")
