@@ -168,17 +168,6 @@ class StoreIO:
             batch_size=len(batch) or 1,
         )
 
-    def uids_without_body(self, folder: str, cap: int) -> list[int]:
-        return self.store.uids_without_body(self.account, folder, cap)
-
-    def set_body(self, folder: str, uid: int, raw: bytes) -> None:
-        row = self.store.ids_for_uids(self.account, folder, [uid]).get(uid)
-        if row is not None:
-            self.store.set_body(row, raw)
-
-    def body(self, row_id: int) -> bytes | None:
-        return self.store.raw_message(row_id)
-
     def locate(self, row_id: int) -> tuple[str, int]:
         """(folder, uid) of a cached row; a clear error when it has no server copy yet."""
         from tui_mail.remote.backend import MessagesGone
