@@ -128,6 +128,51 @@ def breakdown(cache: Path) -> list[tuple[str, int]]:
     return [(str(name), int(size)) for name, size in rows]
 
 
+def live_cache_bytes(cache: Path) -> tuple[int, int]:
+    """(messages, bytes) of a cache a writer is still filling: its pages as a reader sees
+    them (the committed part of the WAL included), not the file's length."""
+    conn = sqlite3.connect(f"file:{cache}?mode=ro", uri=True, timeout=10)
+    try:
+        count = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        conn.close()
+    return int(count), int(pages) * int(page)
+
+
+def first_files_bytes(maildir: Path, count: int) -> tuple[int, int]:
+    """(apparent, allocated) bytes of the first `count` files of cur/ in name order, the order
+    both tui-mail import and notmuch new take them in."""
+    names = sorted(os.listdir(maildir / "cur"))[:count]
+    apparent = allocated = 0
+    for name in names:
+        st = os.stat(maildir / "cur" / name)
+        apparent += st.st_size
+        allocated += st.st_blocks * 512
+    return apparent, allocated
+
+
+def print_snapshot(layout: Layout, cache: Path) -> None:
+    """Bytes a message of the cache and of Maildir + notmuch index while both are still being
+    built (a million messages take hours here): each side's size over the messages it holds
+    so far, so the ratio compares the same mail at the counts reached."""
+    env = {**os.environ, "NOTMUCH_CONFIG": str(layout.notmuch_config)}
+    indexed = int(subprocess.run(["notmuch", "count", "*"], env=env, capture_output=True,
+                                 text=True, check=True).stdout)
+    notmuch = du_bytes(layout.notmuch_db, apparent=False)
+    cached, size = live_cache_bytes(cache)
+    apparent, allocated = first_files_bytes(layout.maildir, max(cached, indexed))
+    per_mail = (apparent / max(cached, indexed), allocated / max(cached, indexed))
+    per_cache, per_notmuch = size / cached, notmuch / indexed
+    print(f"snapshot: cache {cached:,} messages, {size / 1e6:.1f} MB = {per_cache:.0f} B each;"
+          f" notmuch {indexed:,} messages, {notmuch / 1e6:.1f} MB = {per_notmuch:.0f} B each;"
+          f" Maildir {per_mail[0]:.0f} B each apparent, {per_mail[1]:.0f} allocated")
+    print(f"  cache / (Maildir + notmuch), a message each: "
+          f"{per_cache / (per_mail[1] + per_notmuch):.3f} (du),"
+          f" {per_cache / (per_mail[0] + per_notmuch):.3f} (apparent)")
+
+
 def print_runs(runs: list[Run], count: int) -> None:
     print(f"\n{'':28} {'wall s':>8} {'CPU s':>8} {'msg/s':>8} {'CPU ms/msg':>10}"
           f" {'tree RSS MiB':>12} {'procs':>5} {'load':>5}")
@@ -168,7 +213,13 @@ def main() -> None:
     ap.add_argument("--before", type=Path,
                     help="a checkout of another commit whose tui-mail imports too, to compare")
     ap.add_argument("--no-breakdown", action="store_true")
+    ap.add_argument("--snapshot", type=Path, metavar="DIR",
+                    help="only compare, a message each, the cache DIR/data and the notmuch"
+                         " index of a run still in progress (scale.py's layout)")
     args = ap.parse_args()
+    if args.snapshot:
+        print_snapshot(Layout(args.snapshot), Layout(args.snapshot).cache())
+        return
 
     layout = Layout(args.dir / str(args.count))
     ensure_maildir(layout, args.count)
