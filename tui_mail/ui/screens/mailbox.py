@@ -41,6 +41,7 @@ from tui_mail.words import plural
 
 if TYPE_CHECKING:
     from tui_mail.ui.app import TuiMailApp
+    from tui_mail.ui.screens.message import MessageScreen
 
 WIDE = 140  # three panes from here
 MEDIUM = 100  # folders and list from here; list alone below
@@ -88,6 +89,7 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
         self._missing_note = ""  # said after it when some bodies are not downloaded yet
         self._thread_serial = 0
         self._rethread_timer: Timer | None = None
+        self._message_screen: MessageScreen | None = None  # kept between openings
 
     @property
     def tui(self) -> TuiMailApp:
@@ -349,9 +351,16 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
 
     @on(MessageList.Opened, "#messages")
     def _opened(self, event: MessageList.Opened) -> None:
+        """Open the message screen, composed once and kept (installed) between openings."""
         from tui_mail.ui.screens.message import MessageScreen
 
-        self.app.push_screen(MessageScreen(self.message_list))
+        screen = self._message_screen
+        if screen is None:
+            screen = self._message_screen = MessageScreen(self.message_list)
+            self.app.install_screen(screen, name=f"message-of-{id(self)}")
+        else:
+            screen.reopen()
+        self.app.push_screen(screen)
 
     # ---- actions ----------------------------------------------------------------------------
 

@@ -35,6 +35,13 @@ class MessageScreen(SaysCacheErrors, ActingScreen, Screen[None]):
     def __init__(self, message_list: MessageList) -> None:
         super().__init__()
         self.message_list = message_list
+        self._opening = True  # the next resume shows the list's selected message
+
+    def reopen(self) -> None:
+        """Show the list's selected message when the screen is pushed again: the mailbox keeps
+        this screen between openings (composing and styling it anew cost about 40 ms of the
+        key's frame), and a resume from a dialog or the composer keeps what is shown."""
+        self._opening = True
 
     @property
     def tui(self) -> TuiMailApp:
@@ -49,9 +56,13 @@ class MessageScreen(SaysCacheErrors, ActingScreen, Screen[None]):
                           id="message")
         yield KeyBar()
 
-    def on_mount(self) -> None:
-        self.view.set_highlight(self.message_list.highlight_pattern)
+    def on_screen_resume(self) -> None:
+        if not self._opening:
+            return
+        self._opening = False
+        self.view.reset_mode()
         self._show(self.message_list.selected)
+        self.view.set_highlight(self.message_list.highlight_pattern)  # nothing drawn yet
 
     def _show(self, summary: MessageSummary | None) -> None:
         if summary is None:

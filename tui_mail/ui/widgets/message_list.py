@@ -93,6 +93,12 @@ def markers(summary: MessageSummary) -> str:
     )
 
 
+# The components a row's columns are drawn in (over the row's style; see `_palette`).
+COLUMN_COMPONENTS = ("message-list--markers", "message-list--tag", "message-list--date",
+                     "message-list--sender", "message-list--match", "message-list--place",
+                     "message-list--thread")
+
+
 class Place(enum.Enum):
     """What the "where" column shows: nothing in one folder's list; the account, the folder
     or both where the rows come from several (All inboxes, a search wider than the folder)."""
@@ -199,6 +205,7 @@ class MessageList(ScrollView, can_focus=True):
         self._pages: LRUCache[int, Sequence[MessageSummary | None]] = LRUCache(MAX_PAGES)
         self._strips: LRUCache[tuple[int, int, bool, bool], Strip] = LRUCache(256)
         self._styles: dict[tuple[str, bool], Style] = {}
+        self._palettes: dict[tuple[bool, ...], dict[str | None, Style]] = {}
         self._clock = clock
         self._now = clock()
         self._chord = TopChord(self, "list.top_chord", lambda: self._move(0),
@@ -390,6 +397,7 @@ class MessageList(ScrollView, can_focus=True):
         super().notify_style_update()
         self._strips.clear()
         self._styles.clear()
+        self._palettes.clear()
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
@@ -422,29 +430,40 @@ class MessageList(ScrollView, can_focus=True):
             self._styles[key] = style
         return style
 
-    def _row_style(self, summary: MessageSummary, is_cursor: bool) -> Style:
-        style = self._style("")
-        if summary.flags.deleted:
-            style += self._style("message-list--deleted")
-        elif summary.flags.flagged:
-            style += self._style("message-list--flagged")
-        unread = not summary.flags.seen or summary.folded_unread
-        style += self._style("message-list--unread" if unread else "message-list--read")
-        if summary.id in self._tags:
-            style += self._style("message-list--tagged")
-        return style
+    def _palette(self, summary: MessageSummary, is_cursor: bool) -> dict[str | None, Style]:
+        """The style of each column of a row (None: the row's own), cached by what decides
+        them (flags, tag, cursor, focus) until the styles change: summing Rich styles and
+        reading the focus (a reactive) for each column cost more than the rest of a row,
+        and a jump to the end of a list draws every row anew."""
+        flags = summary.flags
+        focus = self.has_focus
+        unread = not flags.seen or bool(summary.folded_unread)
+        key = (flags.deleted, flags.flagged, unread, summary.id in self._tags, is_cursor, focus)
+        palette = self._palettes.get(key)
+        if palette is not None:
+            return palette
+        row = self._style("")
+        if flags.deleted:
+            row += self._style("message-list--deleted")
+        elif flags.flagged:
+            row += self._style("message-list--flagged")
+        row += self._style("message-list--unread" if unread else "message-list--read")
+        if key[3]:
+            row += self._style("message-list--tagged")
+        cursor = None
+        if is_cursor:
+            cursor = self._style("message-list--cursor" if focus
+                                 else "message-list--cursor-blurred")
+        palette = {}
+        for component in (None, *COLUMN_COMPONENTS):
+            style = row + self._style(component) if component else row
+            palette[component] = style + cursor if cursor is not None else style
+        self._palettes[key] = palette
+        return palette
 
     def _render_row(self, summary: MessageSummary, width: int, is_cursor: bool) -> Strip:
         """One row as segments: the row's style under each column's, the cursor's over all."""
-        row = self._row_style(summary, is_cursor)
-        cursor = None
-        if is_cursor:
-            cursor = self._style("message-list--cursor" if self.has_focus
-                                 else "message-list--cursor-blurred")
-
-        def styled(component: str | None) -> Style:
-            style = row + self._style(component) if component else row
-            return style + cursor if cursor is not None else style
+        styled = self._palette(summary, is_cursor).__getitem__
 
         sender_width = min(24, max(14, width // 4))  # the subject takes the rest
         tagged = summary.id in self._tags

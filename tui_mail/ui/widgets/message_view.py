@@ -260,6 +260,10 @@ class MessageView(VerticalScroll, can_focus=True):
         yield Static(Content(""), id="links")
         yield Static(Content(""), id="notes")
 
+    def reset_mode(self) -> None:
+        """Back to the default mode (text, or HTML when preferred), as a new view starts."""
+        self.mode = self._mode_before_raw = self.default_mode
+
     # ---- loading ----------------------------------------------------------------------------
 
     def show(self, summary: MessageSummary | None, raw: bytes | None = None, *,
