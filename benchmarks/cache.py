@@ -38,11 +38,11 @@ from tui_mail.store.importer import import_path  # noqa: E402
 RUNS = 20
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, float, int]:
+def timed(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float, int]:
     times = []
     size = 0
     fn()  # warm the page cache once, like a second screen would find it
-    for _ in range(RUNS):
+    for _ in range(runs):
         t0 = time.perf_counter()
         result = fn()
         times.append((time.perf_counter() - t0) * 1000)
@@ -108,6 +108,7 @@ def main() -> None:
     )
     ap.add_argument("--db", type=Path, default=None,
                     help="time this existing cache (nothing is generated or imported)")
+    ap.add_argument("--runs", type=int, default=RUNS, help="timed runs of each case")
     ap.add_argument("--account", default="bench")
     ap.add_argument("--folder", default="INBOX")
     ap.add_argument("--notmuch", type=Path, default=None,
@@ -170,7 +171,7 @@ def main() -> None:
     print(f"{'case':40} {'median ms':>10} {'p95 ms':>10} {'rows':>6}"
           + (f" {'notmuch ms':>11} {'ratio':>6}" if peer else ""))
     for name, fn, query in cases:
-        med, p95, rows = timed(fn)
+        med, p95, rows = timed(fn, args.runs)
         line = f"{name:40} {med:10.2f} {p95:10.2f} {rows:6}"
         if peer and query in NOTMUCH:
             theirs = notmuch_ms(args.notmuch, NOTMUCH[query])

@@ -42,6 +42,7 @@ import re
 import shlex
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -125,6 +126,27 @@ def prepare(count: int, base: Path) -> Dataset:
     statuses = {f"{first}+ results" if first == SEARCH_FIRST else f"{first} results",
                 f"{listed}+ results" if listed == SEARCH_LIMIT else f"{listed} results"}
     return Dataset(count, root, _date_of(files[-1]), _date_of(files[0]), tuple(sorted(statuses)))
+
+
+def from_cache(cache: Path, base: Path) -> Dataset:
+    """A dataset of an existing cache (say the 1M one of inflate_cache.py): linked into a data
+    folder of its own; its dates come from the cache. It has no Maildir (NeoMutt is measured on
+    another size's in the same run)."""
+    count = sqlite3.connect(f"file:{cache}?mode=ro", uri=True).execute(
+        "SELECT count(*) FROM messages").fetchone()[0]
+    root = base / f"cache-{count}"
+    target = root / "data" / "cache.sqlite3"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(cache, target)
+    with Store.open(target, readonly=True) as store:
+        first = len(store.search(SEARCH_WORD, limit=SEARCH_FIRST))
+        listed = len(store.search(SEARCH_WORD, limit=SEARCH_LIMIT))
+        low, high = store._conn.execute("SELECT min(date), max(date) FROM messages").fetchone()
+    statuses = {f"{first}+ results" if first == SEARCH_FIRST else f"{first} results",
+                f"{listed}+ results" if listed == SEARCH_LIMIT else f"{listed} results"}
+    day = lambda t: datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d")  # noqa: E731
+    return Dataset(count, root, day(high), day(low), tuple(sorted(statuses)))
 
 
 def _date_of(path: Path) -> str:
@@ -226,6 +248,13 @@ class Figures:
     search: list[float] = field(default_factory=list)
     typed: list[float] = field(default_factory=list)
     memory: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # seconds of CPU of the whole run
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (/proc/PID/stat, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tui_mail_argv(data: Dataset, launcher: str, home: Path) -> list[str]:
@@ -284,6 +313,7 @@ def measure_tui_mail(data: Dataset, runs: int, launcher: str, home: Path) -> Fig
             t0 = term.keys(SEARCH_WORD[-1], literal=True)
             figures.typed.append(term.wait(lambda s: bool(results.search(s)), t0))
             figures.memory.append(peak_memory_mb(term.pid))
+            figures.cpu.append(cpu_seconds(term.pid))
             term.keys("Escape")
             term.keys("C-q")
             time.sleep(0.3)
@@ -426,6 +456,7 @@ def measure_neomutt(data: Dataset, runs: int, home: Path) -> Figures | None:
             t0 = term.keys("Enter")
             opened = term.wait(lambda s: "Subject:" in s and "From:" in s, t0)
             memory = peak_memory_mb(term.pid)
+            cpu = cpu_seconds(term.pid)
             term.keys("q")
             term.keys("q")
             time.sleep(0.3)
@@ -436,6 +467,7 @@ def measure_neomutt(data: Dataset, runs: int, home: Path) -> Figures | None:
             figures.jump.append(jump)
             figures.open.append(opened)
             figures.memory.append(memory)
+            figures.cpu.append(cpu)
     return figures
 
 
@@ -446,8 +478,9 @@ def summary(values: list[float], unit: str) -> str:
     if not values:
         return "-"
     scale = 1000 if unit == "ms" else 1
-    shown = ", ".join(f"{v * scale:.0f}" for v in values)
-    return f"{statistics.median(values) * scale:7.0f} {unit}  ({shown})"
+    places = 2 if unit == "s" else 0
+    shown = ", ".join(f"{v * scale:.{places}f}" for v in values)
+    return f"{statistics.median(values) * scale:7.{places}f} {unit}  ({shown})"
 
 
 def report(count: int, ours: Figures, theirs: Figures | None, bare: list[float]) -> None:
@@ -455,7 +488,7 @@ def report(count: int, ours: Figures, theirs: Figures | None, bare: list[float])
     rows = [("start to rows", "start", "ms"), ("jump to end (G)", "jump", "ms"),
             ("open message (Enter)", "open", "ms"), ("search, word in a burst", "search", "ms"),
             ("search, typed key by key", "typed", "ms"),
-            ("peak memory (VmHWM)", "memory", "MB")]
+            ("peak memory (VmHWM)", "memory", "MB"), ("CPU of the whole run", "cpu", "s")]
     print(f"{'':24} {'tui-mail median (runs)':40} {'NeoMutt median (runs)':40} ratio")
     for label, key, unit in rows:
         mine = getattr(ours, key)
@@ -465,6 +498,7 @@ def report(count: int, ours: Figures, theirs: Figures | None, bare: list[float])
         print(f"{label:24} {summary(mine, unit):40} {summary(other, unit):40} {ratio}")
     print(f"{'(bare Textual app start)':24} {summary(bare, 'ms'):40} "
           "the floor of any Textual app on this machine, measured in the same run")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def main() -> int:
@@ -476,6 +510,9 @@ def main() -> int:
     parser.add_argument("--launcher", choices=("cli", "direct"), default="cli",
                         help="start through `python -m tui_mail` (default) or call run_app directly")
     parser.add_argument("--no-neomutt", action="store_true")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="measure this existing cache (e.g. the 1M one of inflate_cache.py);"
+                        " NeoMutt runs on the Maildir of the last of --sizes in the same run")
     parser.add_argument("--prepare-only", action="store_true", help="build the data and stop")
     parser.add_argument("--remote", action="store_true",
                         help="only the bodies opened from the server (the suite's Dovecot)")
@@ -497,12 +534,16 @@ def main() -> int:
         data = prepare(count, args.dir)
         if args.prepare_only:
             continue
+        ours_data = from_cache(args.cache, args.dir) if args.cache else data
         with tempfile.TemporaryDirectory(prefix="tui-mail-uibench-home-") as tmp:
             home = Path(tmp)
             bare = measure_bare_textual(args.runs, home)
-            ours = measure_tui_mail(data, args.runs, args.launcher, home)
+            ours = measure_tui_mail(ours_data, args.runs, args.launcher, home)
             theirs = None if args.no_neomutt else measure_neomutt(data, args.runs, home)
-        report(count, ours, theirs, bare)
+        if args.cache:
+            print(f"\ntui-mail on {args.cache} ({ours_data.count:,} messages), NeoMutt on the"
+                  f" {count:,} of the Maildir")
+        report(ours_data.count, ours, theirs, bare)
         if theirs is None and not args.no_neomutt:
             print("NeoMutt is not installed (apt-get install neomutt) - no comparison")
     return 0
