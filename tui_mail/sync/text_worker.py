@@ -14,7 +14,7 @@ from __future__ import annotations
 import marshal
 import signal
 import sys
-from typing import BinaryIO
+from typing import IO
 
 from tui_mail.store.extract import body_text
 
@@ -22,7 +22,7 @@ Extracted = tuple[str, str, bool]
 HEADER = 8
 
 
-def read_frame(stream: BinaryIO) -> bytes | None:
+def read_frame(stream: IO[bytes]) -> bytes | None:
     """One frame's payload; None at end of input."""
     header = stream.read(HEADER)
     if len(header) < HEADER:
@@ -34,7 +34,7 @@ def read_frame(stream: BinaryIO) -> bytes | None:
     return payload
 
 
-def write_frame(stream: BinaryIO, payload: bytes) -> None:
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
     stream.write(len(payload).to_bytes(HEADER, "big"))
     stream.write(payload)
     stream.flush()
