@@ -75,6 +75,8 @@ class MessageScreen(SaysCacheErrors, ActingScreen, Screen[None]):
         """Read once its text is on screen: a message that could not be downloaded (offline)
         is not marked read, nor is one the user declined to download."""
         summary = event.shown.summary
+        if self._opening or self not in self.app.screen_stack:
+            return  # left before its text showed (the screen is kept for the next opening)
         if event.view is self.view and self.tui.ui_settings.mark_read_on_open \
                 and not summary.flags.seen:
             self.view.summary = self.tui.mark_read(summary)
