@@ -1,0 +1,68 @@
+"""The dataclass code table (tui_mail.dataclass_code): classes made through it behave as
+plain `@dataclass` makes them, the compiled code is kept for the next run, and a damaged
+table is only a slower start."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui_mail.dataclass_code import CachedExec
+
+
+def make_point() -> type:
+    @dataclasses.dataclass(frozen=True)
+    class Point:
+        x: int
+        y: int = 0
+        tags: tuple[str, ...] = dataclasses.field(default=(), repr=False)
+
+    return Point
+
+
+def test_a_class_made_through_the_table_behaves_as_a_plain_dataclass(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = CachedExec(str(tmp_path / "table.marshal"))
+    monkeypatch.setattr(dataclasses, "exec", table, raising=False)
+    point = make_point()
+    assert table.added > 0
+    compiled = table.added
+    again = make_point()  # the same source: nothing compiled
+    assert table.added == compiled
+
+    assert point(1, 2) == point(1, 2) and point(1, 2) != point(2, 1)
+    assert hash(point(1, 2)) == hash(point(1, 2))
+    assert repr(point(1, 2, ("a",))).endswith(".Point(x=1, y=2)")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        point(1).x = 3  # type: ignore[misc]
+    assert dataclasses.replace(again(1), y=5) == again(1, 5)
+    assert [f.name for f in dataclasses.fields(point)] == ["x", "y", "tags"]
+
+
+def test_the_compiled_code_is_kept_for_the_next_run(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # PYTHONDONTWRITEBYTECODE: no table
+    path = str(tmp_path / "table.marshal")
+    first = CachedExec(path)
+    monkeypatch.setattr(dataclasses, "exec", first, raising=False)
+    make_point()
+    first.save()
+
+    second = CachedExec(path)
+    monkeypatch.setattr(dataclasses, "exec", second, raising=False)
+    point = make_point()
+    assert second.added == 0 and point(3) == point(3, 0)
+
+
+def test_a_damaged_table_means_compiling_again(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "table.marshal"
+    path.write_bytes(b"\x00not marshal data")
+    table = CachedExec(str(path))
+    monkeypatch.setattr(dataclasses, "exec", table, raising=False)
+    assert table.codes == {}
+    point = make_point()
+    assert point(1) == point(1) and table.added > 0
