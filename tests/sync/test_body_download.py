@@ -89,9 +89,37 @@ def test_a_download_that_yields_to_other_work_keeps_what_it_wrote_and_resumes_la
 def test_a_text_worker_that_dies_fails_its_batches_with_words_instead_of_hanging() -> None:
     with TextPool(1) as pool:
         worker = pool._workers[0]
+        os.kill(worker.proc.pid, signal.SIGSTOP)  # the batch stays unanswered until the kill
+        in_flight = pool.submit([b"Subject: x\r\n\r\nhello\r\n"])
         os.kill(worker.proc.pid, signal.SIGKILL)
         with pytest.raises(TuiMailError, match="stopped"):
-            pool.submit([b"Subject: x\r\n\r\nhello\r\n"]).result(timeout=30)
+            in_flight.result(timeout=30)
+
+
+def test_after_its_workers_died_the_pool_extracts_in_process_instead_of_hanging() -> None:
+    with TextPool(1) as pool:
+        worker = pool._workers[0]
+        os.kill(worker.proc.pid, signal.SIGKILL)
+        worker.proc.wait(timeout=30)
+        for thread in worker._threads:
+            thread.join(timeout=30)
+        with pytest.raises(TuiMailError, match="stopped"):
+            worker.submit([b"Subject: x\r\n\r\nhello\r\n"]).result(timeout=1)
+        texts = pool.submit([b"Subject: x\r\n\r\nhello\r\n"]).result(timeout=1)
+    assert texts[0] is not None and "hello" in texts[0][0]
+
+
+def test_a_text_worker_does_not_import_modules_from_the_current_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    planted = tmp_path / "planted"
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "__init__.py").write_text(
+        f"open({str(planted)!r}, 'w').close()\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with TextPool(1) as pool:
+        texts = pool.submit([b"Subject: x\r\n\r\nhello\r\n"]).result(timeout=30)
+    assert texts[0] is not None and "hello" in texts[0][0]
+    assert not planted.exists()
 
 
 def test_the_text_pool_gives_each_batch_its_own_texts_in_order() -> None:

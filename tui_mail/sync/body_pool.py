@@ -19,22 +19,24 @@ Memory: the caller bounds what is in flight (`TextPool.busy`); a worker holds on
 from __future__ import annotations
 
 import contextlib
+import logging
 import marshal
 import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
-from pathlib import Path
 
 from tui_mail.errors import TuiMailError
 from tui_mail.store.extract import BodyText
 from tui_mail.sync.text_worker import Extracted, extract_batch, read_frame, write_frame
 
 Batch = Future[list[Extracted | None]]
+log = logging.getLogger(__name__)
 NO_TEXT = BodyText(text="", attachment_names="", has_attachment=False)
 
 
@@ -45,17 +47,39 @@ def as_body_text(extracted: Extracted | None) -> BodyText:
     return BodyText(text=text, attachment_names=names, has_attachment=attached)
 
 
+# The worker's start, run with -I (isolated: no current directory, no PYTHON* variables, no
+# user site on its path): a mail client often runs where attachments are saved, and `-m` would
+# import an `email/` or `zstandard.py` lying there. The worker resolves modules exactly as this
+# process does, from the path handed to it; SIGINT is ignored before any import (Ctrl-C is
+# left to the parent).
+_BOOT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "sys.path[:] = os.environ.pop('TUI_MAIL_WORKER_PATH').split(os.pathsep); "
+    "from tui_mail.sync.text_worker import main; main()"
+)
+_STDERR_KEPT = 2000  # characters of a dead worker's stderr put into the log
+
+
+def worker_command() -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a `text_worker` process."""
+    env = dict(os.environ)
+    env["TUI_MAIL_WORKER_PATH"] = os.pathsep.join(p for p in sys.path if p)
+    return [sys.executable, "-I", "-c", _BOOT], env
+
+
 class _Worker:
-    """One `text_worker` process and its two pipe threads."""
+    """One `text_worker` process and its two pipe threads.
+
+    Its stderr goes to a temporary file, never to the terminal (the interface draws on it);
+    what a dead worker said there is logged."""
 
     def __init__(self, number: int) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # where this tui_mail is imported from
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tui_mail.sync.text_worker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, env=env, close_fds=True)
+        command, env = worker_command()
+        self._stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self._stderr, env=env, close_fds=True)
         self.waiting: deque[Batch] = deque()  # sent, answer not read yet (in order)
+        self.dead: TuiMailError | None = None  # set once the worker has stopped
         self._lock = threading.Lock()
         self._to_send: queue.Queue[tuple[bytes, Batch] | None] = queue.Queue()
         self._threads = [
@@ -70,10 +94,14 @@ class _Worker:
         return len(self.waiting) + self._to_send.qsize()
 
     def submit(self, raws: Sequence[bytes]) -> Batch:
+        """The batch's future; failed at once when the worker has stopped."""
         future: Batch = Future()
         with self._lock:
-            self.waiting.append(future)
-        self._to_send.put((marshal.dumps(list(raws)), future))
+            if self.dead is None:
+                self.waiting.append(future)
+                self._to_send.put((marshal.dumps(list(raws)), future))
+                return future
+        future.set_exception(self.dead)
         return future
 
     def _send(self) -> None:
@@ -91,18 +119,37 @@ class _Worker:
     def _receive(self) -> None:
         stdout = self.proc.stdout
         assert stdout is not None
-        while (payload := read_frame(stdout)) is not None:
-            with self._lock:
-                future = self.waiting.popleft()
-            future.set_result(marshal.loads(payload))
+        try:
+            while (payload := read_frame(stdout)) is not None:
+                with self._lock:
+                    future = self.waiting.popleft()
+                future.set_result(marshal.loads(payload))
+        except Exception:  # noqa: BLE001 - a damaged frame: whatever waits fails below
+            log.exception("reading a text worker's answer")
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+        code = self.proc.wait()
+        error = TuiMailError("the process extracting the search text of downloaded messages "
+                             f"stopped (exit code {code})")
         with self._lock:
+            self.dead = error
             futures = list(self.waiting)
             self.waiting.clear()
-        error = TuiMailError("the process extracting the search text of downloaded messages "
-                             f"stopped (exit code {self.proc.wait()})")
+        if futures and code != 0:
+            log.warning("text worker %d exited with %d: %s", self.proc.pid, code, self._said())
         for future in futures:
             if not future.done():
                 future.set_exception(error)
+
+    def _said(self) -> str:
+        """The end of what the worker wrote on stderr."""
+        try:
+            self._stderr.seek(0, os.SEEK_END)
+            size = self._stderr.tell()
+            self._stderr.seek(max(0, size - _STDERR_KEPT))
+            return self._stderr.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def close(self, kill: bool = False) -> None:
         self._to_send.put(None)
@@ -117,6 +164,7 @@ class _Worker:
             thread.join(timeout=5)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+        self._stderr.close()
 
 
 class TextPool:
@@ -124,7 +172,13 @@ class TextPool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._workers = [_Worker(n) for n in range(workers)]
+        self._workers: list[_Worker] = []
+        try:
+            for n in range(workers):
+                self._workers.append(_Worker(n))
+        except BaseException:
+            self.close(abandon=True)
+            raise
 
     @property
     def busy(self) -> int:
@@ -133,8 +187,11 @@ class TextPool:
         return max(1, 2 * self.workers)
 
     def submit(self, raws: Sequence[bytes]) -> Batch:
-        if self._workers:
-            return min(self._workers, key=lambda w: w.in_flight).submit(raws)
+        """The batch goes to the least busy live worker; with none (none asked for, or all
+        stopped: killed for memory, say) it is extracted here, and the download goes on."""
+        live = [w for w in self._workers if w.dead is None]
+        if live:
+            return min(live, key=lambda w: w.in_flight).submit(raws)
         future: Batch = Future()
         future.set_result(extract_batch(list(raws)))
         return future

@@ -1,4 +1,4 @@
-"""A worker process of `body_pool.TextPool`: `python -m tui_mail.sync.text_worker`.
+"""A worker process of `body_pool.TextPool` (started by `body_pool.worker_command`).
 
 Reads batches of raw messages on stdin and writes their search text on stdout, each a frame:
 8 bytes of length (big-endian), then a `marshal` of the value (a list of bytes in; a list of
