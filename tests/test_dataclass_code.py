@@ -5,6 +5,7 @@ table is only a slower start."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import sys
 from pathlib import Path
 
@@ -40,6 +41,10 @@ def test_a_class_made_through_the_table_behaves_as_a_plain_dataclass(
         point(1).x = 3  # type: ignore[misc]
     assert dataclasses.replace(again(1), y=5) == again(1, 5)
     assert [f.name for f in dataclasses.fields(point)] == ["x", "y", "tags"]
+    monkeypatch.undo()
+    plain = make_point()
+    assert point.__init__.__annotations__ == plain.__init__.__annotations__
+    assert str(inspect.signature(point)) == str(inspect.signature(plain))
 
 
 def test_the_compiled_code_is_kept_for_the_next_run(tmp_path: Path,

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from types import CodeType
 
 _FOLDER = os.path.join(os.path.dirname(__file__), "__pycache__")
+_FORMAT = 2  # part of the table's file name: tables of an older format are never read
 _MOST = 20_000  # entries kept; past this the table starts again from this run's classes
 
 
@@ -46,7 +47,10 @@ class CachedExec:
         if isinstance(source, str):
             code = self.codes.get(source)
             if code is None:
-                code = self.codes[source] = compile(source, "<string>", "exec")
+                # dont_inherit: this module's `from __future__ import annotations` must not
+                # turn the generated __init__'s annotations into strings
+                code = self.codes[source] = compile(source, "<string>", "exec",
+                                                    dont_inherit=True)
                 self.added += 1
             source = code
         builtins.exec(source, globals, locals)
@@ -87,7 +91,7 @@ def install(table: str) -> None:
 
     if isinstance(getattr(dataclasses, "exec", None), CachedExec):
         return
-    name = f"dataclass-code.{table}.{sys.implementation.cache_tag}.marshal"
+    name = f"dataclass-code-{_FORMAT}.{table}.{sys.implementation.cache_tag}.marshal"
     cached = CachedExec(os.path.join(_FOLDER, name))
     setattr(dataclasses, "exec", cached)  # noqa: B010 - a module global that shadows the builtin
     import atexit
