@@ -75,7 +75,7 @@ class _Worker:
 
     def __init__(self, number: int) -> None:
         command, env = worker_command()
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._stderr, env=env, close_fds=True)
         self.waiting: deque[Batch] = deque()  # sent, answer not read yet (in order)
