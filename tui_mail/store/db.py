@@ -89,6 +89,9 @@ _FOLDER_SELECT = ("SELECT f.id, a.name, f.name, f.role, f.delimiter, f.total, f.
 SUBJECT_THREAD_DAYS = 60  # how far back a reply without references looks for its subject
 
 BODY_NONE, BODY_HEADERS, BODY_FULL = 0, 1, 2
+# "The body is not cached", word for word the condition of the partial index
+# messages_body_missing (schema 8): SQLite uses a partial index only for that very text.
+BODY_MISSING = "m.body_state != 2"
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
     it = iter(items)
@@ -759,17 +762,17 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         `folders` (when given) and with a row id under `below` (when given), newest first
         across folders: what the background download fetches next.
 
-        Walked down the row ids (`+m.account_id` keeps SQLite off the account index, which
-        sorted every wanted row of the account on each call): with `below` each call reads
-        from where the last one stopped, so a download of N bodies costs O(N) here."""
+        Walked down the partial index of missing bodies by account and id (schema 8): with
+        `below` each call reads from where the last one stopped, so a download of N bodies
+        costs O(N) here, and nothing when nothing is missing."""
         account_id = self._account_id(account, create=False)
         if account_id is None:
             return []
         sql = ("SELECT m.id, f.name, m.uid, m.size FROM messages m"
                " JOIN folders f ON f.id = m.folder_id"
-               " WHERE +m.account_id = ? AND m.uid IS NOT NULL AND m.body_state != ?"
+               f" WHERE m.account_id = ? AND {BODY_MISSING} AND m.uid IS NOT NULL"
                " AND m.size <= ? AND m.date >= ? AND m.id < ? AND m.id >= ?")
-        params: list[object] = [account_id, BODY_FULL, max_size, since or 0,
+        params: list[object] = [account_id, max_size, since or 0,
                                 (1 << 63) - 1 if below is None else below,
                                 (since or 0) * KEY_SCALE]  # ids sort by date (keys.py)
         if folders is not None:
@@ -781,15 +784,24 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
     def missing_bodies(self, account: str | None = None,
                        folder: str | None = None) -> tuple[int, int]:
         """(messages, bytes) whose body is not cached: their text is not searchable yet."""
-        sql = ("SELECT count(*), coalesce(sum(m.size), 0) FROM messages m"
-               " JOIN accounts a ON a.id = m.account_id JOIN folders f ON f.id = m.folder_id"
-               " WHERE m.body_state != ?")
-        params: list[object] = [BODY_FULL]
+        sql = f"SELECT count(*), coalesce(sum(m.size), 0) FROM messages m WHERE {BODY_MISSING}"
+        params: list[object] = []
         if account is not None:
-            sql += " AND a.name = ?"
-            params.append(account)
-        if folder is not None:
-            sql += " AND f.name = ?"
+            account_id = self._account_id(account, create=False)
+            if account_id is None:
+                return 0, 0
+            sql += " AND m.account_id = ?"
+            params.append(account_id)
+            if folder is not None:
+                folder_id = self._conn.execute(
+                    "SELECT id FROM folders WHERE account_id = ? AND name = ?",
+                    (account_id, folder)).fetchone()
+                if folder_id is None:
+                    return 0, 0
+                sql += " AND m.folder_id = ?"
+                params.append(folder_id[0])
+        elif folder is not None:
+            sql += " AND m.folder_id IN (SELECT id FROM folders WHERE name = ?)"
             params.append(folder)
         count, size = self._conn.execute(sql, params).fetchone()
         return int(count), int(size)

@@ -290,7 +290,15 @@ CREATE INDEX IF NOT EXISTS messages_unread ON messages(folder_id, id) WHERE (fla
 CREATE INDEX IF NOT EXISTS messages_attachment ON messages(folder_id, id) WHERE has_attachment = 1;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
+# The messages whose body is not cached, by account and id: what the background download walks
+# after every sync and what `search` counts as "not searchable yet". Both read every row of the
+# cache without it (65 ms of CPU per call at 100k, even when nothing is missing). The condition
+# is written the same way in db.py (`BODY_MISSING`), without which SQLite does not use it.
+_V8 = """
+CREATE INDEX IF NOT EXISTS messages_body_missing ON messages(account_id, id) WHERE body_state != 2;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
