@@ -38,3 +38,22 @@ def test_what_is_wanted_is_read_newest_first_from_where_the_last_read_stopped(
     rest = store.bodies_wanted("work", 10**9, below=newest[-1][0], limit=100)
     assert [uid for _, _, uid, _ in rest] == [6, 5, 4, 3, 2, 1]
     assert all(size == len(raws[uid - 1]) for _, _, uid, size in rest)
+
+
+def test_a_body_whose_row_was_expunged_meanwhile_is_dropped_not_kept_as_an_orphan(
+        store: Store) -> None:
+    ids, raws = headers_only(store, 3)
+    store.remove_uids("work", "INBOX", [2])
+    store.set_bodies([(row, raw, body_text(raw)) for row, raw in zip(ids, raws, strict=True)],
+                     {row: uid for uid, row in enumerate(ids, start=1)})
+    assert store.raw_message(ids[0]) == raws[0] and store.raw_message(ids[2]) == raws[2]
+    assert store._conn.execute("SELECT count(*) FROM bodies WHERE id = ?",
+                               (ids[1],)).fetchone() == (0,)
+
+
+def test_a_body_is_not_written_onto_a_row_that_now_holds_another_uid(store: Store) -> None:
+    ids, raws = headers_only(store, 2)
+    store._conn.execute("UPDATE messages SET uid = 77 WHERE id = ?", (ids[0],))
+    store.set_bodies([(ids[0], raws[0], body_text(raws[0]))], {ids[0]: 1})
+    assert store.raw_message(ids[0]) is None
+    assert store.missing_bodies("work")[0] == 2

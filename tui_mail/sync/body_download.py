@@ -148,6 +148,7 @@ class BulkDownload:
         self._parsing: collections.deque[
             tuple[list[tuple[int, bytes]], Future[list[Extracted | None]]]] = collections.deque()
         self._writes: list[tuple[int, bytes, BodyText]] = []
+        self._uids: dict[int, int] = {}  # row id -> the UID its body was fetched by
         self._write_bytes = 0
 
     # -- planning (what is wanted, read again before each FETCH) -----------------------------
@@ -197,6 +198,7 @@ class BulkDownload:
                 assert isinstance(item, tuple)
                 if item[0] == "body":
                     _, order, uid, raw = item
+                    self._uids[order.rows[uid]] = uid
                     self._take(order.rows[uid], raw)
                 elif item[0] == "done":
                     _, order, got = item
@@ -257,7 +259,7 @@ class BulkDownload:
         if not self._writes:
             return
         writes, self._writes, self._write_bytes = self._writes, [], 0
-        self.store.set_bodies(writes)
+        self.store.set_bodies(writes, {row_id: self._uids.pop(row_id) for row_id, _, _ in writes})
         self._in_flight -= {row_id for row_id, _, _ in writes}
         self.written += len(writes)
         if self._progress is not None:
