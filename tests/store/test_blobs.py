@@ -11,6 +11,7 @@ from tests.store.builders import make_raw
 from tui_mail.errors import CacheError
 from tui_mail.store import NewMessage, Store
 from tui_mail.store.blobs import MAGIC, pack, pack_text, text_of, unpack
+from tui_mail.store.failures import cache_error
 
 LONG_BODY = "the quarterly report and the budget review " * 40 + "kumquat"
 
@@ -100,3 +101,18 @@ def test_a_damaged_compressed_message_is_a_cache_error_naming_it(store: Store) -
     store._conn.execute("UPDATE bodies SET raw = ? WHERE id = ?", (bytes(damaged), row))
     with pytest.raises(CacheError, match=f"message {row} in the cache is damaged"):
         store.raw_message(row)
+
+
+def test_a_program_without_the_search_text_function_is_told_to_restart_not_internal_error(
+        tmp_path: Path) -> None:
+    path = tmp_path / "mail.db"
+    store = Store.open(path)
+    store.add_messages("work", "INBOX", [NewMessage(uid=1, raw=make_raw(1))])
+    store.close()
+    old_program = sqlite3.connect(path)  # as a tui-mail started before the upgrade connects
+    with pytest.raises(sqlite3.OperationalError) as caught:
+        old_program.execute("DELETE FROM messages")
+    old_program.close()
+    error = cache_error(caught.value, path)
+    assert error is not None
+    assert "upgraded by a newer tui-mail" in str(error) and "start it again" in str(error)

@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from tui_mail.errors import CacheError
+from tui_mail.store.blobs import SQL_TEXT
 
 # Primary result codes (https://sqlite.org/rescode.html); extended codes add bits above 0xFF.
+SQLITE_ERROR = 1
 SQLITE_BUSY = 5
 SQLITE_LOCKED = 6
 SQLITE_READONLY = 8
@@ -93,6 +95,15 @@ def locked(path: Path) -> str:
     return (
         f"the cache {path} is locked by another program (another tui-mail?): wait for it to"
         " finish, or close it, and try again"
+    )
+
+
+def upgraded(path: Path) -> str:
+    """A write from a connection that lacks the SQL function the search index's triggers call
+    (schema 6): a tui-mail started before another one upgraded the cache under it."""
+    return (
+        f"the cache {path} was upgraded by a newer tui-mail while this one was running; quit"
+        " this tui-mail and start it again (nothing was lost)"
     )
 
 
@@ -183,6 +194,8 @@ def cache_error(exc: BaseException, path: Path) -> CacheError | None:
         text = _cant_open(path)
     elif primary in (SQLITE_BUSY, SQLITE_LOCKED):
         text = locked(path)
+    elif primary == SQLITE_ERROR and f"no such function: {SQL_TEXT}" in str(exc):
+        text = upgraded(path)
     else:
         return None
     return CacheError(text)
