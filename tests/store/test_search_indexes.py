@@ -106,3 +106,15 @@ def test_the_partial_indexes_follow_flag_changes(flagged: Store) -> None:
     assert _numbers(flagged.search("is:flagged is:unread", limit=100)) == [3]
     flagged.update_flags("work", "INBOX", {28: Flags(seen=True)})
     assert _numbers(flagged.search("is:flagged has:attachment", limit=100)) == [0]
+
+
+def test_a_cache_without_the_partial_indexes_opened_read_only_still_answers(
+        flagged: Store) -> None:
+    """A read-only open does not migrate: a cache from before schema 7 has no such index."""
+    expected = _numbers(flagged.search("is:flagged"))
+    flagged._conn.execute("DROP INDEX messages_flagged")
+    old = Store.open(flagged.path, readonly=True)
+    try:
+        assert _numbers(old.search("is:flagged")) == expected
+    finally:
+        old.close()

@@ -109,6 +109,7 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         self._broken: CacheError | None = None  # set when writing on would lose changes
         self._account_ids: dict[str, int] = {}
         self._id_lists = {}  # typed in listing.ListingMixin
+        self._index_names = None  # listing.ListingMixin._indexes
 
     # ---- opening ---------------------------------------------------------------------
 

@@ -50,6 +50,16 @@ class OrderedIds(NamedTuple):
 class ListingMixin:
     _conn: sqlite3.Connection
     _id_lists: dict[object, tuple[tuple[int, int], OrderedIds]]
+    _index_names: frozenset[str] | None
+
+    def _indexes(self) -> frozenset[str]:
+        """The cache's index names, read once: a read-only open does not migrate, so a cache
+        older than schema 7 lacks the partial indexes a search would name (INDEXED BY an index
+        that does not exist is an error; without the hint the search only walks further)."""
+        if self._index_names is None:
+            self._index_names = frozenset(name for (name,) in self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index'"))
+        return self._index_names
 
     # ---- views -----------------------------------------------------------------------
 
@@ -284,7 +294,8 @@ class ListingMixin:
             high = before_key if high is None else min(high, before_key)
         if limit <= 0 or (low is not None and high is not None and low >= high):
             return []
-        search = _Search(filters, params, low, high, q.match, q.id_high, q.rare_index)
+        rare_index = q.rare_index if q.rare_index in self._indexes() else None
+        search = _Search(filters, params, low, high, q.match, q.id_high, rare_index)
         # One folder (or the inboxes, one per account) holds no copies of a message.
         copies = self._copies(account, search) if folder is None and role is None else None
         try:
