@@ -10,8 +10,10 @@ dataclasses to pickle), which the writer turns back into a Prepared with `Prepar
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +50,17 @@ def _pairs(addrs: tuple[Address, ...]) -> tuple[tuple[str, str], ...]:
 
 def _addresses(pairs: tuple[tuple[str, str], ...]) -> tuple[Address, ...]:
     return tuple(Address(name, email) for name, email in pairs)
+
+
+# What `Prepared.packed` sends back from an import worker, field by field by name: a field
+# added to either class travels too, and a changed order cannot shift values between fields.
+_HEADER_FIELDS = tuple(f.name for f in dataclasses.fields(HeaderSummary))
+_SEARCH_FIELDS = tuple(f.name for f in dataclasses.fields(extract.SearchText))
+_ADDRESS_FIELDS = frozenset({"from_", "to", "cc"})
+
+
+def _values(obj: object, names: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    return ((name, getattr(obj, name)) for name in names)
 
 
 class Prepared:
@@ -121,12 +134,12 @@ class Prepared:
 
     def packed(self) -> tuple[Any, ...]:
         """Everything but the item, as nested tuples of strings, numbers and datetimes."""
-        h = self.headers
+        h = tuple(_pairs(v) if name in _ADDRESS_FIELDS else v
+                  for name, v in _values(self.headers, _HEADER_FIELDS))
         return (
-            (h.subject, _pairs(h.from_), _pairs(h.to), _pairs(h.cc), h.date, h.message_id,
-             h.in_reply_to, h.references, h.has_attachment, h.list_post),
-            self.seconds, self.size, self.local_key, self.preview, self.has_attachment,
-            tuple(vars(self.search).values()), self.to_text, self.cc_text, self.sender_sort,
+            h, self.seconds, self.size, self.local_key, self.preview, self.has_attachment,
+            tuple(v for _, v in _values(self.search, _SEARCH_FIELDS)), self.to_text,
+            self.cc_text, self.sender_sort,
             self.subject_sort, self.stored_raw, self.stored_body,
         )
 
@@ -138,8 +151,8 @@ class Prepared:
         (h, self.seconds, self.size, self.local_key, self.preview, self.has_attachment, search,
          self.to_text, self.cc_text, self.sender_sort, self.subject_sort, self.stored_raw,
          self.stored_body) = packed
-        subject, from_, to, cc, date, message_id, in_reply_to, references, attach, post = h
-        self.headers = HeaderSummary(subject, _addresses(from_), _addresses(to), _addresses(cc),
-                                     date, message_id, in_reply_to, references, attach, post)
-        self.search = extract.SearchText(*search)
+        self.headers = HeaderSummary(**{
+            name: _addresses(v) if name in _ADDRESS_FIELDS else v
+            for name, v in zip(_HEADER_FIELDS, h, strict=True)})
+        self.search = extract.SearchText(**dict(zip(_SEARCH_FIELDS, search, strict=True)))
         return self
