@@ -88,6 +88,7 @@ def test_a_download_that_yields_to_other_work_keeps_what_it_wrote_and_resumes_la
 
 def test_a_text_worker_that_dies_fails_its_batches_with_words_instead_of_hanging() -> None:
     with TextPool(1) as pool:
+        pool.submit([b"Subject: x\r\n\r\nstart\r\n"]).result(timeout=30)
         worker = pool._workers[0]
         os.kill(worker.proc.pid, signal.SIGSTOP)  # the batch stays unanswered until the kill
         in_flight = pool.submit([b"Subject: x\r\n\r\nhello\r\n"])
@@ -98,6 +99,7 @@ def test_a_text_worker_that_dies_fails_its_batches_with_words_instead_of_hanging
 
 def test_after_its_workers_died_the_pool_extracts_in_process_instead_of_hanging() -> None:
     with TextPool(1) as pool:
+        pool.submit([b"Subject: x\r\n\r\nstart\r\n"]).result(timeout=30)
         worker = pool._workers[0]
         os.kill(worker.proc.pid, signal.SIGKILL)
         worker.proc.wait(timeout=30)
@@ -120,6 +122,11 @@ def test_a_text_worker_does_not_import_modules_from_the_current_directory(
         texts = pool.submit([b"Subject: x\r\n\r\nhello\r\n"]).result(timeout=30)
     assert texts[0] is not None and "hello" in texts[0][0]
     assert not planted.exists()
+
+
+def test_a_text_pool_given_no_batch_starts_no_process() -> None:
+    with TextPool(2) as pool:
+        assert pool._workers == []
 
 
 def test_the_text_pool_gives_each_batch_its_own_texts_in_order() -> None:

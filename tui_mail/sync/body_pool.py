@@ -173,8 +173,14 @@ class TextPool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._workers: list[_Worker] = []
+        self._started = False
+
+    def _start(self) -> None:
+        """The worker processes, started with the first batch: a download that yields before
+        any body arrived (the interface's, when a sync waits) starts none."""
+        self._started = True
         try:
-            for n in range(workers):
+            for n in range(self.workers):
                 self._workers.append(_Worker(n))
         except BaseException:
             self.close(abandon=True)
@@ -189,6 +195,8 @@ class TextPool:
     def submit(self, raws: Sequence[bytes]) -> Batch:
         """The batch goes to the least busy live worker; with none (none asked for, or all
         stopped: killed for memory, say) it is extracted here, and the download goes on."""
+        if not self._started:
+            self._start()
         live = [w for w in self._workers if w.dead is None]
         if live:
             return min(live, key=lambda w: w.in_flight).submit(raws)
