@@ -13,7 +13,7 @@ import pytest
 
 from tui_mail.errors import ConnectError, TuiMailError
 from tui_mail.remote.imap import ImapBackend
-from tui_mail.sync.bodies import POOL_FROM, download_bodies
+from tui_mail.sync.bodies import POOL_FROM, DownloadResult, download_bodies
 from tui_mail.sync.body_pool import TextPool
 
 pytestmark = pytest.mark.servers
@@ -49,11 +49,14 @@ def test_a_connection_lost_midway_keeps_every_body_received_and_the_next_run_end
     count = POOL_FROM + 50  # enough for the text pool's worker processes
     h = synced(dovecot, make_harness, message, count)
     cut = CutAfter(h.connect(), after=count // 2)
+    written = DownloadResult()
     with pytest.raises(ConnectError):
-        download_bodies(h.store, h.account, lambda: cut, tmp_path)  # type: ignore[arg-type, return-value]
+        download_bodies(h.store, h.account, lambda: cut, tmp_path,  # type: ignore[arg-type, return-value]
+                        result=written)
     cut.backend.close()
     missing, _ = h.store.missing_bodies(h.account.name)
     assert missing <= count - count // 2  # everything read before the cut is in the cache
+    assert written.bodies == count - missing  # and counted: `sync` says how many it kept
     backend = h.connect()
     try:
         again = download_bodies(h.store, h.account, lambda: backend, tmp_path)

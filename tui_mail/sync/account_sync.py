@@ -103,7 +103,7 @@ def sync_account(
 
 def _download(store: Store, account: Account, engine: object, folders: Sequence[str] | None,
               on_event: EventSink, result: AccountSyncResult) -> None:
-    from tui_mail.sync.bodies import download_bodies
+    from tui_mail.sync.bodies import DownloadResult, download_bodies
     from tui_mail.sync.engine import SyncEngine
 
     assert isinstance(engine, SyncEngine)
@@ -111,15 +111,18 @@ def _download(store: Store, account: Account, engine: object, folders: Sequence[
     def progress(done: int, total: int) -> None:
         on_event(SyncProgress(account.name, "", done, total, "bodies"))
 
+    got = DownloadResult()  # filled as bodies are written: a lost connection keeps its count
     try:
-        got = download_bodies(store, account, lambda: engine.backend, Path(store.path).parent,
-                              wait_for_lock=BODY_LOCK_WAIT, folders=folders, everything=True,
-                              progress=progress)
+        download_bodies(store, account, lambda: engine.backend, Path(store.path).parent,
+                        wait_for_lock=BODY_LOCK_WAIT, folders=folders, everything=True,
+                        progress=progress, result=got)
     except ServerRefused as exc:
+        result.bodies = got.bodies
         result.errors.append(str(exc))
         on_event(SyncError(account.name, str(exc)))
         return
     except TuiMailError as exc:
+        result.bodies = got.bodies
         result.errors.append(str(exc))
         result.stopped_by = exc
         on_event(SyncError(account.name, str(exc)))

@@ -286,7 +286,8 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
                     wait_for_lock: float = 0.0, folders: Sequence[str] | None = None,
                     everything: bool = False,
                     progress: Callable[[int, int], None] | None = None,
-                    clock: Callable[[], float] = time.time) -> DownloadResult:
+                    clock: Callable[[], float] = time.time,
+                    result: DownloadResult | None = None) -> DownloadResult:
     """Fetch what the account's policy wants, newest first, a FETCH of many bodies at a time
     (`body_download.BulkDownload`: streamed, their text extracted by worker processes when
     there are many, written hundreds per transaction). Returns early when `should_yield()`
@@ -294,11 +295,11 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
     waiting up to `wait_for_lock` seconds for it). `everything` ignores the account's policy
     (`tui-mail sync --bodies`: all under the cap), `folders` keeps to those folders. Raises
     the backend's errors (ConnectError when the connection is lost), after writing the bodies
-    received until then."""
+    received until then: their count is in `result` when the caller gives one."""
     from tui_mail.sync.body_download import BulkDownload, Wanted
     from tui_mail.sync.body_pool import TextPool
 
-    result = DownloadResult()
+    result = result if result is not None else DownloadResult()
     if account.incoming.protocol is not Protocol.IMAP or (
             account.download_bodies == "on-open" and not everything):
         return result
