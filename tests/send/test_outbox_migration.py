@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from tui_mail.store import Store
-from tui_mail.store.schema import MIGRATIONS, _statements, schema_version
+from tui_mail.store.schema import MIGRATIONS, schema_version, split_statements
 
 MAY_HAVE_BEEN_SENT = ("an earlier attempt was interrupted and this account has no IMAP Sent folder "
                       "to check, so the message may already have been sent. `tui-mail outbox "
@@ -19,7 +19,7 @@ def version_2_cache(path: Path) -> None:
     and 6 were used and removed (the old table would hand out 6 again)."""
     conn = sqlite3.connect(path, isolation_level=None)
     for script in MIGRATIONS[:2]:
-        for statement in _statements(script):
+        for statement in split_statements(script):
             conn.execute(statement)
     conn.execute("PRAGMA user_version = 2")
     rows = [

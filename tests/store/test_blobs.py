@@ -12,6 +12,7 @@ from tui_mail.errors import CacheError
 from tui_mail.store import NewMessage, Store
 from tui_mail.store.blobs import MAGIC, pack, pack_text, text_of, unpack
 from tui_mail.store.failures import cache_error
+from tui_mail.store.schema import MIGRATIONS, split_statements
 
 LONG_BODY = "the quarterly report and the budget review " * 40 + "kumquat"
 
@@ -116,3 +117,35 @@ def test_a_program_without_the_search_text_function_is_told_to_restart_not_inter
     error = cache_error(caught.value, path)
     assert error is not None
     assert "upgraded by a newer tui-mail" in str(error) and "start it again" in str(error)
+
+
+def test_a_cache_built_by_schema_5_itself_migrates_and_its_rows_search_and_delete(
+        tmp_path: Path) -> None:
+    """The v5 schema and triggers as an older tui-mail made them (not a newer file relabelled),
+    one message in them, then opened by this tui-mail: schemas 6 to 8 apply over real data."""
+    path = tmp_path / "v5.db"
+    raw = make_raw(1, body=LONG_BODY)
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:5]:
+        for statement in split_statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 5")
+    conn.execute("INSERT INTO accounts(id, name) VALUES (1, 'work')")
+    conn.execute("INSERT INTO folders(id, account_id, name) VALUES (1, 1, 'INBOX')")
+    conn.execute("INSERT INTO messages(id, account_id, folder_id, uid, subject, date, body_state)"
+                 " VALUES (4096, 1, 1, 1, 'Old report', 4, 2)")
+    conn.execute("INSERT INTO bodies(id, raw) VALUES (4096, ?)", (raw,))
+    conn.execute("INSERT INTO search_text(id, subject, body) VALUES (4096, 'Old report', ?)",
+                 (LONG_BODY,))
+    conn.close()
+
+    with Store.open(path) as store:
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert store.raw_message(4096) == raw
+        assert _fts_hits(store, "kumquat") == [4096]
+        assert store.missing_bodies("work") == (0, 0)
+        [new] = store.add_messages("work", "INBOX", [NewMessage(uid=2, raw=make_raw(2))])
+        store.remove_uids("work", "INBOX", [1])
+        assert _fts_hits(store, "kumquat") == []
+        docs = store._conn.execute("SELECT count(*) FROM fts_docsize").fetchone()[0]
+        assert docs == 1 and store.raw_message(new) == make_raw(2)

@@ -318,7 +318,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     for target in range(version + 1, len(MIGRATIONS) + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(MIGRATIONS[target - 1]):
+            for statement in split_statements(MIGRATIONS[target - 1]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {target:d}")
         except BaseException:
@@ -329,7 +329,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     return len(MIGRATIONS)
 
 
-def _statements(script: str) -> list[str]:
+def split_statements(script: str) -> list[str]:
     """Split a script into complete statements (triggers contain semicolons)."""
     out: list[str] = []
     buf = ""
