@@ -149,3 +149,18 @@ def test_a_cache_built_by_schema_5_itself_migrates_and_its_rows_search_and_delet
         assert _fts_hits(store, "kumquat") == []
         docs = store._conn.execute("SELECT count(*) FROM fts_docsize").fetchone()[0]
         assert docs == 1 and store.raw_message(new) == make_raw(2)
+
+
+def test_a_damaged_search_text_does_not_stop_the_expunge_of_its_batch(store: Store) -> None:
+    rows = store.add_messages("work", "INBOX", [
+        NewMessage(uid=n, raw=make_raw(n, body=LONG_BODY)) for n in (1, 2, 3)])
+    packed = store._conn.execute("SELECT body FROM search_text WHERE id = ?",
+                                 (rows[1],)).fetchone()[0]
+    assert packed.startswith(MAGIC)
+    damaged = bytearray(packed)
+    damaged[len(damaged) // 2] ^= 0xFF
+    store._conn.execute("DROP TRIGGER search_text_au")  # write the damage past the index
+    store._conn.execute("UPDATE search_text SET body = ? WHERE id = ?", (bytes(damaged), rows[1]))
+    store.remove_uids("work", "INBOX", [1, 2, 3])
+    assert store._conn.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+    assert store.search("kumquat") == []  # the damaged row's stale words lead nowhere

@@ -21,6 +21,7 @@ FTS5 the text it indexed), the function `tm_text` that `register` adds to a conn
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ LEVEL = 3  # higher levels cost 3-25x the CPU for 1-2% less
 TEXT_MIN = 64  # shorter search text is kept as it is: a frame's overhead would eat the gain
 SQL_TEXT = "tm_text"  # the SQL function that gives back the text of a packed search text
 
+log = logging.getLogger(__name__)
 _local = threading.local()  # zstd contexts are not thread-safe: one pair per thread
 
 
@@ -93,10 +95,20 @@ def pack_text(text: str) -> str | bytes:
 
 def text_of(value: str | bytes | None) -> str | None:
     """`tm_text(x)`: the text of a `search_text.body` value, packed or (rows written before
-    compression) plain."""
+    compression) plain.
+
+    Only the search index's triggers call it, to hand FTS5 the words of a row being replaced
+    or removed. A damaged value gives no words (and a warning in the log) rather than an
+    error: an error would fail the whole statement, so one damaged row would stop every
+    expunge of its batch, on every sync; without its words the index keeps stale entries for
+    a message that is gone, which searches never show (hits are joined to the messages)."""
     if value is None or isinstance(value, str):
         return value
-    return unpack(value, "the search text of a message").decode("utf-8")
+    try:
+        return unpack(value, "the search text of a message").decode("utf-8")
+    except (CacheError, UnicodeDecodeError) as exc:
+        log.warning("a damaged search text in the cache was dropped: %s", exc)
+        return ""
 
 
 def register(conn: sqlite3.Connection) -> None:
