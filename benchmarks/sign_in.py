@@ -41,8 +41,9 @@ from tests.support.cli import TuiMail  # noqa: E402
 
 async def setup_screen_run(servers: Any, user: Any, count: int, folder: Path) -> tuple[float, float]:
     """(seconds to the mailbox screen, seconds to every message listed) after "Sign in"."""
-    from textual.widgets import Button, Collapsible, Input
+    from textual.widgets import Button
 
+    from tests.support.setup_form import fill_oauth_setup_form
     from tui_mail.setup.oauth import OAuthSetup
     from tui_mail.ui.first_run import SetupFirstApp
     from tui_mail.ui.screens.mailbox import MailboxScreen
@@ -62,20 +63,8 @@ async def setup_screen_run(servers: Any, user: Any, count: int, folder: Path) ->
                                  flow=OAuth2Flow.BROWSER, open_browser=browser,
                                  mx_resolver=lambda d: [])
     async with app.run_test(size=(120, 50)) as pilot:
+        await fill_oauth_setup_form(pilot, servers, user)
         screen = app.screen
-        screen.query_one("#name", Input).value = "work"
-        screen.query_one("#address", Input).value = user.address
-        screen.query_one("#advanced", Collapsible).collapsed = False
-        await pilot.pause()
-        for field, value in [("in-host", "127.0.0.1"), ("in-port", str(servers.imap_tls_port)),
-                             ("in-security", "tls"), ("in-username", user.login),
-                             ("smtp-host", "127.0.0.1"),
-                             ("smtp-port", str(servers.smtp_starttls_port)),
-                             ("smtp-security", "starttls"), ("smtp-username", user.login),
-                             ("ca-file", str(servers.ca_file)),
-                             ("client-id", oauth.client_id)]:
-            screen.query_one(f"#{field}").value = value  # type: ignore[attr-defined]
-        await pilot.pause()
         start = time.perf_counter()
         screen.query_one("#sign-in", Button).press()
         mailbox = listed = 0.0

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, Collapsible, Input, Static
+from textual.widgets import Button, Static
 
 from tests.support.accounts import suite_provider
+from tests.support.setup_form import fill_oauth_setup_form
 from tui_mail.config import load_config
 from tui_mail.model import OAuth2Flow
 from tui_mail.oauth2 import tokens
@@ -38,22 +39,6 @@ def make_app(tmp_path: Path, oauth: Any, user: Any, flow: OAuth2Flow) -> SetupFi
     return app
 
 
-async def fill(pilot: Pilot, servers: Any, user: Any) -> None:
-    screen = pilot.app.screen
-    screen.query_one("#name", Input).value = "work"
-    screen.query_one("#address", Input).value = user.address
-    screen.query_one("#advanced", Collapsible).collapsed = False
-    await pilot.pause()
-    for field, value in [("in-host", "127.0.0.1"), ("in-port", str(servers.imap_tls_port)),
-                         ("in-security", "tls"), ("in-username", user.login),
-                         ("smtp-host", "127.0.0.1"), ("smtp-port", str(servers.smtp_starttls_port)),
-                         ("smtp-security", "starttls"), ("smtp-username", user.login),
-                         ("ca-file", str(servers.ca_file))]:
-        screen.query_one(f"#{field}").value = value  # type: ignore[attr-defined]
-    screen.query_one("#client-id", Input).value = servers.oauth.client_id
-    await pilot.pause()
-
-
 async def until(pilot: Pilot, check: Any, what: str, timeout: float = 30.0) -> None:
     for _ in range(int(timeout / 0.1)):
         if check():
@@ -70,7 +55,7 @@ async def test_sign_in_from_the_setup_screen_writes_the_account_and_syncs_the_in
                                  + b"\r\nSubject: First day\r\n\r\nWelcome.\r\n")
     app = make_app(tmp_path, oauth_server, user, flow)
     async with app.run_test(size=(110, 50)) as pilot:
-        await fill(pilot, mail_servers, user)
+        await fill_oauth_setup_form(pilot, mail_servers, user)
         button = app.screen.query_one("#sign-in", Button)
         assert str(button.label) == "Sign in with Test ID"
         button.press()
