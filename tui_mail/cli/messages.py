@@ -243,9 +243,9 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:
             print(f"\rimported {done} messages", end="", file=progress_stream(sys.stderr),
                   flush=True)
 
-    import os
+    from tui_mail.cores import usable_cores
 
-    workers = args.workers or os.cpu_count() or 1
+    workers = args.workers or usable_cores()
     store = _open_store(ctx)
     try:
         result = import_path(store, path, args.account, folder, progress=progress,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui_mail.cores import usable_cores
 from tui_mail.errors import CacheError, ConnectError, TuiMailError
 from tui_mail.model import RECENT_DAYS, Account, Protocol
 from tui_mail.remote.backend import FetchBackend, MessagesGone
@@ -335,7 +335,7 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
 def pool_workers() -> int:
     """Worker processes extracting text in a large download: one per core, at most POOL_MAX
     (each is about 20 MiB: the download's memory stays bounded on a machine of many cores)."""
-    return max(1, min(POOL_MAX, os.cpu_count() or 1))
+    return min(POOL_MAX, usable_cores())
 
 
 def _count(wanted: Callable[[int | None, int], list[tuple[int, str, int, int]]]) -> int:
