@@ -95,7 +95,7 @@ def run_check(args: argparse.Namespace, ctx: CliContext) -> int:
     failures = 0
     for account in ctx.accounts(args.name):
         print(f"{account.name}:")
-        servers: list[tuple[str, ServerConfig]] = [("incoming", account.incoming)]
+        servers: list[tuple[Literal["incoming", "smtp"], ServerConfig]] = [("incoming", account.incoming)]
         if account.smtp:
             servers.append(("smtp", account.smtp))
         for role, server in servers:
