@@ -135,8 +135,11 @@ def test_sigkill_during_import_leaves_a_consistent_cache_and_rerun_completes(
             ).fetchone()[0]
             == 0
         )
-        assert conn.execute("SELECT count(*) FROM fts").fetchone()[0] == done
-        assert conn.execute("INSERT INTO fts(fts) VALUES ('integrity-check')") is not None
+        # fts_docsize has a row per message in the index (counting `fts` would count the
+        # content table). The integrity check cannot compare the index with search_text
+        # (rank 1): the stored bodies are compressed, so it checks the index alone.
+        assert conn.execute("SELECT count(*) FROM fts_docsize").fetchone()[0] == done
+        conn.execute("INSERT INTO fts(fts) VALUES ('integrity-check')")
         result = import_path(store, mbox, "local", "Big")
         assert result.added == count - done
         total = conn.execute("SELECT count(*), count(DISTINCT local_key) FROM messages").fetchone()
