@@ -71,3 +71,42 @@ def test_a_damaged_table_means_compiling_again(tmp_path: Path,
     assert table.codes == {}
     point = make_point()
     assert point(1) == point(1) and table.added > 0
+
+
+LATER_INSPECT = """
+import sys
+from tui_mail.dataclass_code import install
+install("test-{name}")
+import dataclasses
+assert "inspect" not in sys.modules, "install() imported inspect"
+
+@dataclasses.dataclass(frozen=True)
+class Documented:
+    '''A class with its own docstring.'''
+    x: int
+
+assert "inspect" not in sys.modules, "a documented dataclass imported inspect"
+
+@dataclasses.dataclass
+class Bare:
+    x: int
+    y: str = "a"
+
+import inspect
+assert sys.modules["inspect"] is inspect and inspect.signature is not None
+assert Bare.__doc__ == "Bare(x: int, y: str = 'a')", Bare.__doc__
+assert dataclasses.inspect is inspect
+print("ok")
+"""
+
+
+def test_install_imports_inspect_only_for_a_class_without_docstring(tmp_path: Path) -> None:
+    """`inspect` costs most of `import dataclasses`: imported once a class needs it, and then
+    the class is the one plain `@dataclass` makes (its signature as its docstring)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", LATER_INSPECT.format(name=tmp_path.name)],
+                          capture_output=True, text=True, check=False,
+                          env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -14,6 +14,11 @@ are exactly those plain `exec` makes. Each command has its own table (loading on
 8 microseconds an entry: `search` should not read the interface's thousand), beside the
 package's bytecode (`tui_mail/__pycache__/`, per Python version, as trusted as the `.pyc`
 files there); where that cannot be written, classes are compiled as usual.
+
+`dataclasses` imports `inspect` (with `ast`, `dis`, `tokenize`: about 13 ms, most of
+`import dataclasses`) for one call, `inspect.signature(cls)`, made only for a class without a
+docstring. When `install()` is the first to import `dataclasses`, it hands it a stand-in that
+imports the real `inspect` at that first call; every other importer gets the real module.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import marshal
 import os
 import sys
 from collections.abc import Mapping
-from types import CodeType
+from types import CodeType, ModuleType
 
 _FOLDER = os.path.join(os.path.dirname(__file__), "__pycache__")
 _FORMAT = 2  # part of the table's file name: tables of an older format are never read
@@ -84,11 +89,39 @@ def _load(path: str) -> dict[str, CodeType]:
     return {k: v for k, v in codes.items() if isinstance(k, str) and isinstance(v, CodeType)}
 
 
+class _LaterInspect(ModuleType):
+    """What `dataclasses` sees as `inspect` until it first uses it: then the real module."""
+
+    def __getattr__(self, name: str) -> object:
+        import importlib
+
+        real = importlib.import_module("inspect")
+        dataclasses = sys.modules.get("dataclasses")
+        if dataclasses is not None and getattr(dataclasses, "inspect", None) is self:
+            dataclasses.inspect = real  # type: ignore[attr-defined]
+        return getattr(real, name)
+
+
+def _import_dataclasses() -> ModuleType:
+    """`dataclasses`, imported without importing `inspect` (see the module docstring) when
+    neither is imported yet."""
+    if "dataclasses" not in sys.modules and "inspect" not in sys.modules:
+        stand_in = _LaterInspect("inspect")
+        sys.modules["inspect"] = stand_in
+        try:
+            import dataclasses  # noqa: F401 - imported for sys.modules
+        finally:
+            if sys.modules.get("inspect") is stand_in:
+                del sys.modules["inspect"]
+    import dataclasses
+
+    return dataclasses
+
+
 def install(table: str) -> None:
     """Use the table named `table` (a command's name) for every dataclass created from now on
     in this process; a second call changes nothing."""
-    import dataclasses
-
+    dataclasses = _import_dataclasses()
     if isinstance(getattr(dataclasses, "exec", None), CachedExec):
         return
     name = f"dataclass-code-{_FORMAT}.{table}.{sys.implementation.cache_tag}.marshal"

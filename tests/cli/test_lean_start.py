@@ -19,6 +19,7 @@ NEVER = {  # what no quick command may load
     "textual", "rich", "imapclient", "aiosmtplib", "keyring", "html2text", "dns", "asyncio",
     "ssl", "tomllib", "tui_mail.config", "tui_mail.ui", "tui_mail.sync", "tui_mail.remote",
     "tui_mail.oauth2", "concurrent.futures",
+    "inspect",  # most of `import dataclasses`: see tui_mail.dataclass_code
 }
 
 

@@ -43,6 +43,8 @@ class Result:
 
 @dataclass(frozen=True)
 class AuthResults:
+    """An Authentication-Results header: the server that wrote it and its results."""
+
     authserv_id: str
     results: tuple[Result, ...]
 

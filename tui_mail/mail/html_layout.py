@@ -22,6 +22,8 @@ _TABLE_TAGS = {"table", "tr"} | _CELLS | _SECTIONS
 
 @dataclass
 class _Table:
+    """One <table> of the document, as the layout pass sees it."""
+
     number: int  # order of its <table> tag in the document
     layout: bool = False
     cells_in_row: int = 0

@@ -29,6 +29,8 @@ class CachedFolder:
 
 @dataclass(frozen=True)
 class FolderListPlan:
+    """What applying a server's folder list changes in the cache."""
+
     remove: list[str]
     rename: list[tuple[str, str]]  # (old, new)
     add: list[str]

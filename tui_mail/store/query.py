@@ -84,6 +84,8 @@ RARE_INDEXES = ("messages_flagged",)  # few messages have it: the search walks t
 
 @dataclass(frozen=True)
 class Text:
+    """Words to find, in one column or all (`column` None), maybe as a prefix."""
+
     text: str
     column: str | None = None
     prefix: bool = False
@@ -91,6 +93,8 @@ class Text:
 
 @dataclass(frozen=True)
 class Filter:
+    """A condition that is not text: SQL over `messages m` with its parameters."""
+
     sql: str
     params: tuple[object, ...] = ()
     # A date filter is a message id range (ids are date keys): low <= id < high, None = open.
@@ -100,16 +104,22 @@ class Filter:
 
 @dataclass(frozen=True)
 class Not:
+    """What `node` does not match."""
+
     node: Node
 
 
 @dataclass(frozen=True)
 class And:
+    """What every node matches."""
+
     nodes: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
+    """What any node matches."""
+
     nodes: tuple[Node, ...]
 
 
@@ -121,6 +131,8 @@ Node = Text | Filter | Not | And | Or
 
 @dataclass(frozen=True)
 class _Tok:
+    """One token of the query."""
+
     kind: str  # "(", ")", "or", "not", "term"
     pos: int
     text: str = ""
@@ -443,6 +455,8 @@ def _sql(node: Node, params: list[object]) -> str:
 
 @dataclass
 class CompiledQuery:
+    """A query as SQL: see the module docstring."""
+
     match: str | None  # FTS5 expression for the top-level text terms
     where: list[str] = field(default_factory=list)  # conditions over `messages m`
     params: list[object] = field(default_factory=list)  # for `where`, in order

@@ -57,6 +57,8 @@ class FolderListChanges:
 
 @dataclass(frozen=True)
 class FolderSyncState:
+    """What a folder's next sync starts from: the server's UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ."""
+
     uidvalidity: int | None = None
     uidnext: int | None = None
     highestmodseq: int | None = None
@@ -211,6 +213,8 @@ class Action:
 
 @dataclass(frozen=True)
 class StoredDraft:
+    """A draft kept in the cache."""
+
     account: str
     key: str
     raw: bytes
@@ -219,6 +223,8 @@ class StoredDraft:
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What an import did: messages added, already cached (skipped), unreadable (failed)."""
+
     added: int
     skipped: int  # already in the cache (a re-run, or duplicates in the source)
     failed: int  # unreadable files
