@@ -150,11 +150,29 @@ def reply(original: Message, account: Account, *, reply_all: bool = False) -> Dr
         )
         cc = _unique(everyone, exclude={*mine, *(_key(a) for a in to)})
         to = _unique(to, exclude=mine) or to
+        if original.list_post:  # list mail that came by Bcc or a list alias: the list too
+            cc = _unique((*cc, Address("", original.list_post)), exclude={_key(a) for a in to})
     in_reply_to, references = thread_headers(original)
     return Draft(
         identity=choose_identity(original, account),
         to=to,
         cc=cc,
+        subject=reply_subject(original.subject),
+        body=_quoted_body(original),
+        in_reply_to=in_reply_to,
+        references=references,
+    )
+
+
+def reply_to_list(original: Message, account: Account) -> Draft | None:
+    """A reply to the mailing list the original came through (its List-Post address) and to
+    nobody else, as mutt's list-reply; None when the message names no list to post to."""
+    if not original.list_post:
+        return None
+    in_reply_to, references = thread_headers(original)
+    return Draft(
+        identity=choose_identity(original, account),
+        to=(Address("", original.list_post),),
         subject=reply_subject(original.subject),
         body=_quoted_body(original),
         in_reply_to=in_reply_to,

@@ -1,0 +1,134 @@
+"""Mailing-list headers read from real list mail, and replies that know the list."""
+
+from __future__ import annotations
+
+from email import message_from_bytes
+from email.policy import compat32
+from pathlib import Path
+
+import pytest
+
+from tui_mail.mail.lists import (
+    MailingList,
+    UnsubscribeWay,
+    list_uris,
+    mailing_list,
+    parse_mailto,
+)
+from tui_mail.mail.parse import parse_message
+from tui_mail.mail.reply import reply, reply_to_list
+from tui_mail.model import Account, Address, Protocol, Security, ServerConfig
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared" / "corpus"
+CORPUS = SHARED if SHARED.is_dir() else REPO / "tests" / "fixtures" / "corpus"
+NOTMUCH = CORPUS / "notmuch" / "lkml__cur__1354585346.000261_2,.eml"
+ONE_CLICK = CORPUS / "spamscope-mail-parser" / "mail_test_13.eml"
+
+
+def headers_of(raw: bytes) -> MailingList | None:
+    msg = message_from_bytes(raw, policy=compat32)
+    return mailing_list(lambda name: msg.get(name))
+
+
+def account() -> Account:
+    return Account(name="me", address=Address("Me", "me@example.org"), smtp=None,
+                   incoming=ServerConfig(Protocol.IMAP, "localhost", 993, Security.TLS, "me"))
+
+
+@pytest.mark.skipif(not NOTMUCH.exists(), reason="shared corpus not here")
+def test_a_mailman_list_message_gives_its_id_name_post_address_and_links() -> None:
+    found = headers_of(NOTMUCH.read_bytes())
+    assert found is not None
+    assert found.id == "notmuch.notmuchmail.org"
+    assert found.name == "Use and development of the notmuch mail system."
+    assert found.post == "notmuch@notmuchmail.org"
+    assert found.archive == ("http://notmuchmail.org/pipermail/notmuch",)
+    assert found.help == ("mailto:notmuch-request@notmuchmail.org?subject=help",)
+    assert found.unsubscribe_way() is not None
+    assert found.unsubscribe_way().way is UnsubscribeWay.MAIL  # type: ignore[union-attr]
+    assert ("list archive", "http://notmuchmail.org/pipermail/notmuch") in found.links()
+
+
+@pytest.mark.skipif(not ONE_CLICK.exists(), reason="shared corpus not here")
+def test_a_list_offering_one_click_is_left_with_an_https_post() -> None:
+    found = headers_of(ONE_CLICK.read_bytes())
+    assert found is not None and found.one_click
+    way = found.unsubscribe_way()
+    assert way is not None and way.way is UnsubscribeWay.ONE_CLICK
+    assert way.uri.startswith("https://cimanagementconference.us14.list-manage.com/")
+    assert "one-click" in way.describe() and "list-manage.com" in way.describe()
+
+
+def test_without_the_post_header_one_click_is_not_offered() -> None:
+    found = headers_of(b"List-Unsubscribe: <https://x.example/u?id=1>, <mailto:u@x.example>\n\n")
+    assert found is not None and not found.one_click
+    assert found.unsubscribe_way().way is UnsubscribeWay.MAIL  # type: ignore[union-attr]
+    web_only = headers_of(b"List-Unsubscribe: <https://x.example/u?id=1>\n\n")
+    assert web_only.unsubscribe_way().way is UnsubscribeWay.WEB  # type: ignore[union-attr]
+
+
+def test_uris_are_taken_from_brackets_with_whitespace_dropped_and_odd_schemes_refused() -> None:
+    value = ("(comment) <mailto:list-request@example.org?subject=unsubscribe>,\r\n"
+             " <https://example.org/un\r\n subscribe>, <javascript:alert(1)>, <file:///etc/passwd>,"
+             " <https://evil.example/\x1b[2J>, <ftp://x>")
+    assert list_uris(value) == ("mailto:list-request@example.org?subject=unsubscribe",
+                                "https://example.org/unsubscribe")
+
+
+def test_a_hostile_header_with_thousands_of_uris_is_cut_short() -> None:
+    assert len(list_uris(", ".join(f"<https://e.example/{n}>" for n in range(5000)))) == 8
+
+
+def test_list_post_no_means_an_announce_only_list() -> None:
+    found = headers_of(b"List-Id: News <news.example.org>\nList-Post: NO\n\n")
+    assert found is not None
+    assert (found.post, found.posting_allowed, found.label()) == ("", False,
+                                                                  "News <news.example.org>")
+
+
+def test_a_message_without_list_headers_has_no_list() -> None:
+    assert headers_of(b"From: a@example.org\nSubject: hi\n\nbody\n") is None
+
+
+def test_a_list_id_with_escape_sequences_is_shown_clean() -> None:
+    found = headers_of(b"List-Id: \x1b]0;owned\x07Evil [b]x[/b] <evil.example.org>\n\n")
+    assert found is not None and found.id == "evil.example.org"
+    assert "\x1b" not in found.label() and "\x07" not in found.label()
+
+
+def test_mailto_gives_the_address_subject_and_body() -> None:
+    got = parse_mailto("mailto:leave%2Bme@example.org?subject=unsubscribe&body=please%20go")
+    assert got is not None and (got.to, got.subject, got.body) == (
+        "leave+me@example.org", "unsubscribe", "please go")
+    assert parse_mailto("mailto:?subject=x") is None
+    assert parse_mailto("https://example.org") is None
+
+
+LIST_MAIL = (b"From: Ann <ann@example.org>\r\nTo: dev@lists.example.org\r\nCc: bob@example.org\r\n"
+             b"Subject: Release plan\r\nMessage-ID: <r1@example.org>\r\n"
+             b"List-Id: Dev <dev.lists.example.org>\r\nList-Post: <mailto:dev@lists.example.org>\r\n"
+             b"\r\nShall we ship on Friday?\r\n")
+
+
+def test_list_reply_goes_to_the_list_only_and_threads() -> None:
+    draft = reply_to_list(parse_message(LIST_MAIL), account())
+    assert draft is not None
+    assert [a.email for a in draft.to] == ["dev@lists.example.org"] and draft.cc == ()
+    assert draft.subject == "Re: Release plan" and draft.in_reply_to == "<r1@example.org>"
+    assert "> Shall we ship on Friday?" in draft.body
+
+
+def test_list_reply_to_a_message_of_no_list_is_none() -> None:
+    assert reply_to_list(parse_message(b"From: a@example.org\r\nSubject: x\r\n\r\nhi\r\n"),
+                         account()) is None
+
+
+def test_reply_all_to_list_mail_that_came_by_bcc_includes_the_list_once() -> None:
+    bcc = LIST_MAIL.replace(b"To: dev@lists.example.org", b"To: undisclosed-recipients:;")
+    draft = reply(parse_message(bcc), account(), reply_all=True)
+    assert [a.email for a in draft.to] == ["ann@example.org"]
+    assert [a.email for a in draft.cc] == ["bob@example.org", "dev@lists.example.org"]
+    again = reply(parse_message(LIST_MAIL), account(), reply_all=True)
+    emails = [a.email for a in (*again.to, *again.cc)]
+    assert emails.count("dev@lists.example.org") == 1
