@@ -191,6 +191,17 @@ class RemoteSummary:
     gm_msgid: int | None = None
 
 
+@dataclass(frozen=True)
+class RemoteMessage:
+    """A whole message with what its list row needs besides the bytes (`fetch_whole`)."""
+
+    uid: int
+    flags: Flags
+    size: int
+    internaldate: datetime | None
+    raw: bytes
+
+
 @runtime_checkable
 class FetchBackend(Protocol):
     """A connected, logged-in mail source. See the module docstring for the rules."""

@@ -13,11 +13,11 @@ import re
 import select
 import socket
 import ssl
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import imapclient
 import imapclient.exceptions
@@ -40,6 +40,7 @@ from tui_mail.remote.backend import (
     Namespace,
     Namespaces,
     RemoteFolder,
+    RemoteMessage,
     RemoteSummary,
 )
 from tui_mail.remote.connection import (
@@ -379,6 +380,7 @@ def uid_set(uids: Iterable[int]) -> str:
     return ",".join(parts)
 
 
+T = TypeVar("T")
 BODY_FETCH_UIDS = 500  # UIDs per body FETCH command (a short command line, a long answer)
 
 
@@ -757,16 +759,38 @@ class ImapBackend:
                 fresh = True
                 yield from self._stream_bodies(missing, agreed_size)
 
+    def fetch_whole(self, folder: str, uids: Sequence[int]) -> Iterator[RemoteMessage]:
+        """Whole messages with their flags, INTERNALDATE and listed size, in one `UID FETCH`
+        per BODY_FETCH_UIDS UIDs, each handed on as soon as it is read (the first sync of a
+        folder with `--bodies`: no header pass before the bodies). Never sets \\Seen. The
+        answers come in the server's order (by sequence number), not the order of `uids`;
+        UIDs expunged meanwhile are left out. A caller that stops early leaves the rest of
+        the answer to be read when the generator is closed."""
+        self._select(folder, readonly=True)
+        for chunk in _chunks(list(uids), BODY_FETCH_UIDS):
+            yield from self._stream(chunk, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])",
+                                    0, self._whole_in)
+
+    def uids_larger(self, folder: str, size: int) -> list[int]:
+        """The UIDs of the folder's messages over `size` bytes (UID SEARCH LARGER)."""
+        self._select(folder, readonly=True)
+        with self._guard("UID SEARCH"):
+            return sorted(self._client.search(["LARGER", str(size)]))
+
     def _stream_bodies(self, uids: Sequence[int],
                        agreed_size: int) -> Iterator[tuple[int, bytes]]:
-        """One `UID FETCH set (UID BODY.PEEK[])`, read one response at a time (imaplib reads a
+        return self._stream(uids, "(UID BODY.PEEK[])", agreed_size, self._bodies_in)
+
+    def _stream(self, uids: Sequence[int], items: str, agreed_size: int,
+                pick: Callable[[list[Any], set[int]], list[T]]) -> Iterator[T]:
+        """One `UID FETCH set items`, read one response at a time (imaplib reads a
         response with its literals and trailer in one `_get_response`). Only the UIDs asked
-        for are handed on; a flag change the server slips in is not a body."""
+        for are handed on (`pick`); a flag change the server slips in is not a body."""
         imap = self._client._imap
         asked = set(uids)
         wire = getattr(self._client, "wire", None)
         with self._guard("FETCH bodies"):
-            tag = imap._command("UID", "FETCH", uid_set(uids), "(UID BODY.PEEK[])")
+            tag = imap._command("UID", "FETCH", uid_set(uids), items)
         done = failed = False
         try:
             while not done:
@@ -774,15 +798,15 @@ class ImapBackend:
                     imap._check_bye()
                     if imap.tagged_commands[tag] is None:
                         imap._get_response()
-                    items = imap.untagged_responses.pop("FETCH", None)
-                    bodies = self._bodies_in(items, asked) if items else []
+                    got = imap.untagged_responses.pop("FETCH", None)
+                    found = pick(got, asked) if got else []
                     if imap.tagged_commands[tag] is not None:
                         done = True
                         typ, data = imap.tagged_commands.pop(tag)
                         if typ != "OK":
                             raise IMAPClientError(f"FETCH failed: {_words(data[0] if data else b'')}")
-                for uid, raw in bodies:
-                    yield uid, raw
+                for one in found:
+                    yield one
                     if isinstance(wire, Wire):
                         wire.start("FETCH bodies")  # the caller's time is not the server's
         except (TuiMailError, IMAPClientError):
@@ -797,6 +821,20 @@ class ImapBackend:
             [d for d in items if d is not None], True, True), "FETCH bodies")
         return [(uid, v[b"BODY[]"]) for uid, v in parsed.items()
                 if uid in asked and isinstance(v.get(b"BODY[]"), bytes)]
+
+    def _whole_in(self, items: list[Any], asked: set[int]) -> list[RemoteMessage]:
+        parsed = self._uid_keys(parse_fetch_response(
+            [d for d in items if d is not None], True, True), "FETCH bodies")
+        out = []
+        for uid, v in parsed.items():
+            raw = v.get(b"BODY[]")
+            if uid not in asked or not isinstance(raw, bytes):
+                continue
+            size = _number(self.server, v.get(b"RFC822.SIZE", 0), f"the size of UID {uid}",
+                           high=_MODSEQ)
+            out.append(RemoteMessage(uid, Flags.from_imap(v.get(b"FLAGS", ())), size,
+                                     v.get(b"INTERNALDATE"), raw))
+        return out
 
     def _drain(self, tag: bytes) -> None:
         """Read (and drop) the rest of a FETCH answer the caller stopped reading, so the

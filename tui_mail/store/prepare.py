@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import tui_mail.store.extract as extract
@@ -41,6 +41,21 @@ def prepare_raw(raw: bytes, internaldate: datetime | None) -> tuple[Any, ...]:
                                       internaldate=internaldate))
     prepared.stored_raw = pack(raw)
     prepared.stored_body = pack_text(prepared.search.body)
+    return prepared.packed()
+
+
+def prepare_fetched(raw: bytes, internaldate: float | None, size: int) -> tuple[Any, ...]:
+    """`prepare` of a whole message fetched from a server (its UID is the writer's), packed
+    with plain values only (a worker answers in `marshal`): the Date header goes back as
+    None, the row's date is `seconds` already. `internaldate` in unix seconds; `size` the
+    listed size (the row keeps the larger of it and the bytes, as a body written onto a
+    headers-only row does)."""
+    when = None if internaldate is None else datetime.fromtimestamp(internaldate, UTC)
+    prepared = Prepared.of(NewMessage(uid=0, raw=raw, size=max(size, len(raw)),
+                                      internaldate=when))
+    prepared.stored_raw = pack(raw)
+    prepared.stored_body = pack_text(prepared.search.body)
+    prepared.headers = dataclasses.replace(prepared.headers, date=None)
     return prepared.packed()
 
 

@@ -86,11 +86,17 @@ def sync_account(
             for folder in dict.fromkeys(replayed.changed):  # a refused folder change, put back
                 on_event(FolderChanged(account.name, folder))
             result.replay_notices += replayed.dropped
-        synced = sync_engine.sync(folders)
+        if bodies:  # new mail comes whole, in one pass, where there is much of it
+            sync_engine.whole_cap = account.body_size_cap
+        try:
+            synced = sync_engine.sync(folders)
+        finally:
+            sync_engine.whole_cap = None
         result.folders = synced.folders
         result.new = synced.new
         result.changed = synced.flag_changes
         result.vanished = synced.vanished
+        result.bodies = synced.bodies
         result.errors += synced.errors
         result.stopped_by = synced.stopped_by
         if bodies and synced.stopped_by is None:
@@ -117,17 +123,17 @@ def _download(store: Store, account: Account, engine: object, folders: Sequence[
                         wait_for_lock=BODY_LOCK_WAIT, folders=folders, everything=True,
                         progress=progress, result=got)
     except ServerRefused as exc:
-        result.bodies = got.bodies
+        result.bodies += got.bodies
         result.errors.append(str(exc))
         on_event(SyncError(account.name, str(exc)))
         return
     except TuiMailError as exc:
-        result.bodies = got.bodies
+        result.bodies += got.bodies
         result.errors.append(str(exc))
         result.stopped_by = exc
         on_event(SyncError(account.name, str(exc)))
         return
-    result.bodies = got.bodies
+    result.bodies += got.bodies
     if got.busy:
         result.warnings.append("another tui-mail kept downloading this account's bodies for "
                                f"{BODY_LOCK_WAIT:.0f} s; the rest is left to it")

@@ -30,10 +30,11 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
+from typing import Any
 
 from tui_mail.errors import TuiMailError
 from tui_mail.store.extract import BodyText
-from tui_mail.sync.text_worker import Extracted, extract_batch, read_frame, write_frame
+from tui_mail.sync.text_worker import Extracted, read_frame, run_batch, write_frame
 
 Batch = Future[list[Extracted | None]]
 log = logging.getLogger(__name__)
@@ -93,13 +94,13 @@ class _Worker:
     def in_flight(self) -> int:
         return len(self.waiting) + self._to_send.qsize()
 
-    def submit(self, raws: Sequence[bytes]) -> Batch:
+    def submit(self, batch: object) -> Batch:
         """The batch's future; failed at once when the worker has stopped."""
         future: Batch = Future()
         with self._lock:
             if self.dead is None:
                 self.waiting.append(future)
-                self._to_send.put((marshal.dumps(list(raws)), future))
+                self._to_send.put((marshal.dumps(batch), future))
                 return future
         future.set_exception(self.dead)
         return future
@@ -195,13 +196,21 @@ class TextPool:
     def submit(self, raws: Sequence[bytes]) -> Batch:
         """The batch goes to the least busy live worker; with none (none asked for, or all
         stopped: killed for memory, say) it is extracted here, and the download goes on."""
+        return self._submit(list(raws))
+
+    def submit_prepare(self, items: Sequence[tuple[bytes, float | None, int]]) -> Future[Any]:
+        """Whole fetched messages (raw, INTERNALDATE in unix seconds, listed size) to the
+        packed values of their cache rows (`text_worker.prepare_batch`), the same way."""
+        return self._submit(("prepare", list(items)))  # type: ignore[return-value]
+
+    def _submit(self, batch: object) -> Batch:
         if not self._started:
             self._start()
         live = [w for w in self._workers if w.dead is None]
         if live:
-            return min(live, key=lambda w: w.in_flight).submit(raws)
+            return min(live, key=lambda w: w.in_flight).submit(batch)
         future: Batch = Future()
-        future.set_result(extract_batch(list(raws)))
+        future.set_result(run_batch(batch))  # type: ignore[arg-type]
         return future
 
     def close(self, *, abandon: bool = False) -> None:

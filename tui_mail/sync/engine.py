@@ -56,6 +56,7 @@ class SyncResult:
     flag_changes: int = 0
     vanished: int = 0
     resets: int = 0
+    bodies: int = 0  # new messages fetched whole (`whole_cap`): their bodies came with them
     errors: list[str] = field(default_factory=list)
     # What ended the run before every folder was done: the connection was lost, the login
     # refused, the cache could not be written. None when each folder got its turn.
@@ -94,6 +95,9 @@ class SyncEngine:
         self._backend: FetchBackend | None = None
         self._noted: FetchBackend | None = None  # the connection whose server kind is recorded
         self.header_batch = HEADER_BATCH
+        # Set by `sync --bodies` (the account's body size cap): a folder with many new
+        # messages gets them whole in one pass (`whole_fetch`), not headers then bodies.
+        self.whole_cap: int | None = None
         self._aborted = False  # stopping: see abort()
 
     # -- connection -------------------------------------------------------------------------
@@ -272,6 +276,8 @@ class SyncEngine:
         if touched:
             self._emit(FolderChanged(self.account.name, folder))
         new = sorted(set(changes.new_uids) - known.subset(changes.new_uids), reverse=True)
+        if self._whole_route(new):
+            new = self._fetch_whole(folder, new, result)
         done = 0
         for batch in prefetched(self.backend.fetch_summaries(folder, new, self.header_batch)):
             self.io.add_summaries(folder, batch)
@@ -280,6 +286,45 @@ class SyncEngine:
             self._emit(SyncProgress(self.account.name, folder, done, len(new), "headers"))
             self._emit(FolderChanged(self.account.name, folder))
         self.io.set_sync_state(folder, changes.state)
+
+    def _whole_route(self, new: Sequence[int]) -> bool:
+        """Fetch these new messages whole? Only when bodies are wanted (`whole_cap`), for
+        many messages, from an IMAP server other than Gmail (whose summaries carry
+        X-GM-MSGID; the header pass asks for it)."""
+        if self.whole_cap is None or not new:
+            return False
+        from tui_mail.sync.whole_fetch import WHOLE_FROM
+
+        backend = self.backend
+        return (len(new) >= WHOLE_FROM and hasattr(backend, "fetch_whole")
+                and not getattr(backend, "gmail", False))
+
+    def _fetch_whole(self, folder: str, new: list[int], result: SyncResult) -> list[int]:
+        """The new messages within the body size cap fetched whole and written with their
+        bodies; returns the others (newest first), left to the header pass."""
+        from tui_mail.sync.bodies import pool_workers
+        from tui_mail.sync.body_pool import TextPool
+        from tui_mail.sync.whole_fetch import WholeFetch
+
+        backend = self.backend
+        assert self.whole_cap is not None
+        over = set(backend.uids_larger(folder, self.whole_cap))  # type: ignore[attr-defined]
+        whole = [uid for uid in new if uid not in over]
+        account = self.account.name
+        counted = 0
+
+        def written(done: int) -> None:
+            nonlocal counted
+            result.new += done - counted
+            result.bodies += done - counted
+            counted = done
+            self._emit(SyncProgress(account, folder, done, len(whole), "messages"))
+            self._emit(FolderChanged(account, folder))
+
+        if whole:
+            with TextPool(pool_workers()) as pool:
+                WholeFetch(self.io.store, account, folder, pool, written).run(backend, whole)
+        return [uid for uid in new if uid in over]
 
 
 class CachedUids:

@@ -1,6 +1,7 @@
 """A worker process of `body_pool.TextPool` (started by `body_pool.worker_command`).
 
-Reads batches of raw messages on stdin and writes their search text on stdout, each a frame:
+Reads batches of raw messages on stdin and writes their search text on stdout (or, for a
+batch sent as ("prepare", items), the packed values of their whole cache rows), each a frame:
 8 bytes of length (big-endian), then a `marshal` of the value (a list of bytes in; a list of
 `(text, attachment names, has attachment)` or None out). marshal: plain values only, quicker
 than pickle, and nothing in a frame can run code. Ends at end of input.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import marshal
 import signal
 import sys
-from typing import IO
+from typing import IO, Any
 
 from tui_mail.store.extract import body_text
 
@@ -52,11 +53,32 @@ def extract_batch(raws: list[bytes]) -> list[Extracted | None]:
     return out
 
 
+def prepare_batch(items: list[tuple[bytes, float | None, int]]) -> list[tuple[Any, ...] | None]:
+    """Whole fetched messages (raw, INTERNALDATE in unix seconds, listed size) to the packed
+    values of their cache rows (`prepare.prepare_fetched`); None for one that fails."""
+    from tui_mail.store.prepare import prepare_fetched
+
+    out: list[tuple[Any, ...] | None] = []
+    for raw, when, size in items:
+        try:
+            out.append(prepare_fetched(raw, when, size))
+        except Exception:  # noqa: BLE001 - see the module docstring
+            out.append(None)
+    return out
+
+
+def run_batch(batch: object) -> object:
+    """A list of raw messages: their search text; ("prepare", items): `prepare_batch`."""
+    if isinstance(batch, tuple):
+        return prepare_batch(batch[1])
+    return extract_batch(batch)  # type: ignore[arg-type]
+
+
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while (payload := read_frame(stdin)) is not None:
-        write_frame(stdout, marshal.dumps(extract_batch(marshal.loads(payload))))
+        write_frame(stdout, marshal.dumps(run_batch(marshal.loads(payload))))
 
 
 if __name__ == "__main__":
