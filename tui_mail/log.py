@@ -7,7 +7,10 @@ a command that logs nothing costs no file access and no `logging.handlers` impor
 
 Conventions for every module:
 
-- `logger = logging.getLogger(__name__)` at the top; nothing else to set up.
+- `logger = logging.getLogger(__name__)` at the top; nothing else to set up. Modules on the
+  path of `search` and `show` (the CLI's entry, the cache's open and read code) use
+  `tui_mail.lazy_logging.get_logger(__name__)` instead: `logging` is imported, and this
+  module's setup run, at their first record (tests/cli/test_lean_start.py checks).
 - INFO is the default level: what someone wants to read afterwards to learn what happened
   (a connection made, a sync and its counts, a message delivered or held, an error shown to
   the user). DEBUG is for detail. WARNING for something that went wrong and was handled.

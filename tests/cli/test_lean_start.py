@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import TuiMail
+from tui_mail import __version__
 
 NEVER = {  # what no quick command may load
     "textual", "rich", "imapclient", "aiosmtplib", "keyring", "html2text", "dns", "asyncio",
@@ -72,7 +73,7 @@ def test_search_loads_neither_the_interface_nor_the_email_parser(
     modules = imported(tool, "search", *output, "numbers")
     assert "tui_mail.store" in modules
     assert not loaded(modules, NEVER | {"email", "tui_mail.mail.parse", "tui_mail.cli.accounts",
-                                        "tui_mail.cli.send", "tui_mail.cli.sync"})
+                                        "tui_mail.cli.send", "tui_mail.cli.sync", "logging"})
 
 
 def test_show_of_a_cached_message_loads_no_interface_and_no_config(
@@ -80,4 +81,22 @@ def test_show_of_a_cached_message_loads_no_interface_and_no_config(
     tool, message_id = cached
     modules = imported(tool, "show", str(message_id))
     assert "tui_mail.mail.parse" in modules
-    assert not loaded(modules, NEVER)
+    assert not loaded(modules, NEVER | {"logging"})
+
+
+def log_of(tool: TuiMail) -> str:
+    path = tool.home / "state" / "tui-mail" / "tui-mail.log"
+    return path.read_text() if path.exists() else ""
+
+
+def test_search_sets_the_log_up_only_when_it_logs(cached: tuple[TuiMail, int]) -> None:
+    """`search` and `show` import `logging` at their first record (tui_mail.lazy_logging):
+    an error they show is still in the log, and so is what --debug adds."""
+    tool, _ = cached
+    failed = tool("search", "subject:")
+    assert failed.returncode != 0 and "subject: at column 1 needs a value" in failed.stderr
+    assert "subject: at column 1 needs a value" in log_of(tool)
+    started = f"tui-mail {__version__}: search"  # the entry's debug line
+    assert started not in log_of(tool)
+    assert tool("--debug", "search", "numbers").returncode == 0
+    assert f"DEBUG tui_mail.cli: {started}" in log_of(tool)

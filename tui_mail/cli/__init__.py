@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from tui_mail.cli.context import CliContext
+    from tui_mail.lazy_logging import LazyLogger
 
 # Each subcommand, and the module of tui_mail.cli that registers and runs it.
 COMMANDS = {
@@ -171,6 +172,9 @@ def _plain_interface_errors() -> None:
 
 
 def _internal_error_line(error: BaseException | None) -> str:
+    from tui_mail.lazy_logging import ensure_setup
+
+    ensure_setup()
     from tui_mail.log import log_path, log_problem
 
     what = "an internal error"
@@ -230,10 +234,10 @@ def _close_up_data_dir(ctx: CliContext, *, tell: bool) -> None:
     changed = close_up(ctx.data_dir)
     if not changed:
         return
-    import logging
+    from tui_mail.lazy_logging import get_logger
 
     notice = closed_up_notice(ctx.data_dir, changed)
-    logging.getLogger(__name__).warning("%s", notice)
+    get_logger(__name__).warning("%s", notice)
     if tell:
         _say(f"tui-mail: note: {notice}")
     else:
@@ -261,14 +265,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         release_streams()
 
 
+# Commands that set the log up at their first record (see tui_mail.lazy_logging): those
+# meant to answer as fast as a native tool, which at the default level log nothing.
+LOG_WHEN_NEEDED = frozenset({"search", "show"})
+
+
+def _log_shown(error: BaseException) -> None:
+    from tui_mail.lazy_logging import ensure_setup
+
+    ensure_setup()
+    from tui_mail.log import log_shown
+
+    log_shown(error)
+
+
 def _main(args: argparse.Namespace) -> int:
-    import logging
-
     install_dataclass_code(args.command or "interface")  # Textual's dataclasses too
-    from tui_mail.log import log_shown, setup_logging
+    from tui_mail import lazy_logging
 
-    setup_logging("debug" if args.debug else "info")
-    logger = logging.getLogger(__name__)
+    level = "debug" if args.debug else "info"
+    if args.command in LOG_WHEN_NEEDED:
+        lazy_logging.defer_setup(level)
+    else:
+        lazy_logging.setup_now(level)
+    try:
+        return _run(args, lazy_logging.get_logger(__name__))
+    finally:
+        if "logging" in sys.modules:  # something logged through `logging` itself: from now
+            lazy_logging.ensure_setup()  # on (at exit, say) it goes to the file too
+
+
+def _run(args: argparse.Namespace, logger: LazyLogger) -> int:
     from tui_mail.cli.context import CliContext
 
     ctx = CliContext.from_args(args)
@@ -288,7 +315,7 @@ def _main(args: argparse.Namespace) -> int:
             _say(line)
         return code
     except TuiMailError as exc:
-        log_shown(exc)
+        _log_shown(exc)
         _say(f"tui-mail: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
@@ -301,7 +328,7 @@ def _main(args: argparse.Namespace) -> int:
             return EXIT_PIPE_CLOSED
         error = _late_cache_error(exc, ctx.cache_path)
         if error is not None:
-            log_shown(error)
+            _log_shown(error)
             _say(f"tui-mail: {error}")
             return error.exit_code
         logger.error("internal error", exc_info=exc)

@@ -57,7 +57,10 @@ class CliContext:
             print_warnings(self._config)
             import logging
 
+            from tui_mail.lazy_logging import ensure_setup
             from tui_mail.log import set_level
+
+            ensure_setup()  # before its level changes (search and show set it up when needed)
 
             if not self.debug:
                 set_level(self._config.log_level)

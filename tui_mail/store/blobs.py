@@ -21,12 +21,13 @@ FTS5 the text it indexed), the function `tm_text` that `register` adds to a conn
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
-from typing import TYPE_CHECKING
 
 from tui_mail.errors import CacheError
+from tui_mail.lazy_logging import get_logger
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search` needs none)
 
 if TYPE_CHECKING:
     import zstandard
@@ -36,7 +37,7 @@ LEVEL = 3  # higher levels cost 3-25x the CPU for 1-2% less
 TEXT_MIN = 64  # shorter search text is kept as it is: a frame's overhead would eat the gain
 SQL_TEXT = "tm_text"  # the SQL function that gives back the text of a packed search text
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)  # logging is imported at the first record
 _local = threading.local()  # zstd contexts are not thread-safe: one pair per thread
 
 

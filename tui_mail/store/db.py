@@ -48,7 +48,6 @@ queues (queues.py)
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sqlite3
 import time
@@ -59,6 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_mail.errors import CacheError
+from tui_mail.lazy_logging import get_logger
 from tui_mail.model import Address, Flags, Folder, FolderKind, FolderRole, MessageSummary
 from tui_mail.store.blobs import pack, pack_text, register, unpack
 from tui_mail.store.failures import (
@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from tui_mail.store.extract import BodyText
     from tui_mail.store.prepare import Prepared
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)  # logging is imported at the first record
 
 _FOLDER_SELECT = ("SELECT f.id, a.name, f.name, f.role, f.delimiter, f.total, f.unread, f.kind,"
                   " f.prefix, f.subscribed FROM folders f")
