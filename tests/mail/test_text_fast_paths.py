@@ -31,6 +31,20 @@ def test_sanitize_text_of_any_text_is_what_the_regexes_give() -> None:
         assert sanitize_text(text) == (_regex_sanitize(text) if text else ""), repr(text)
 
 
+def test_sanitize_text_of_any_unicode_text_is_what_the_regexes_give() -> None:
+    """Text beyond ASCII with nothing to remove skips the regexes: the same answer."""
+    rng = random.Random(3)
+    pieces = ["mot ", "é", "Müller", "日本語", "\u00a0", "\u00ad", "\u034f", "\u115f", "\u3164",
+              "\u200b", "\u200d", "\ufe0f", "\ufe00", "❤", "👩", "1", "\u20e3", "\u2028", "\U000e0041",
+              "\U000e0100", "\U0001bca0", "\ud800", "\x9b", "\x1b[1m", "\t", "\u0378", "\ue000"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        assert sanitize_text(text) == _regex_sanitize(text), repr(text)
+    for code in [*range(0x80, 0x3000), *range(0xfe00, 0x10000), *range(0xe0000, 0xe1000)]:
+        text = f"a{chr(code)}b"
+        assert sanitize_text(text) == _regex_sanitize(text), hex(code)
+
+
 def test_text_without_a_scheme_has_no_links_to_number() -> None:
     for text in _random_texts(2):
         found = tuple(dict.fromkeys(url for url, _ in _matches(text)))
