@@ -21,6 +21,7 @@ NEVER = {  # what no quick command may load
     "ssl", "tomllib", "tui_mail.config", "tui_mail.ui", "tui_mail.sync", "tui_mail.remote",
     "tui_mail.oauth2", "concurrent.futures",
     "inspect",  # most of `import dataclasses`: see tui_mail.dataclass_code
+    "shutil",  # argparse's, for the terminal's width: see tui_mail.cli._terminal_columns
 }
 
 
@@ -100,3 +101,18 @@ def test_search_sets_the_log_up_only_when_it_logs(cached: tuple[TuiMail, int]) -
     assert started not in log_of(tool)
     assert tool("--debug", "search", "numbers").returncode == 0
     assert f"DEBUG tui_mail.cli: {started}" in log_of(tool)
+
+
+@pytest.mark.parametrize("columns", [None, "", "0", "-3", "abc", "57", "200"])
+def test_help_is_as_wide_as_argparse_makes_it(monkeypatch: pytest.MonkeyPatch,
+                                             columns: str | None) -> None:
+    """The width argparse would find with shutil, found without importing it."""
+    import shutil
+
+    from tui_mail.cli import _terminal_columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert _terminal_columns() == shutil.get_terminal_size().columns
