@@ -355,3 +355,6 @@ class Draft:
     # Whole messages attached as message/rfc822 (forward as attachment).
     attached_messages: tuple[bytes, ...] = ()
     attached_files: tuple[AttachedFile, ...] = ()
+    # An iTIP calendar part (RFC 5546: "METHOD:REPLY" answering an invitation), sent as the
+    # text/calendar alternative of the body, where calendar programs look for it.
+    calendar: bytes = field(default=b"", repr=False)

@@ -224,6 +224,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
+_CALENDAR_METHOD = re.compile(rb"^METHOD:([A-Z-]+)\r?$", re.MULTILINE)
 _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")  # RFC 6838
 
 
@@ -323,6 +324,13 @@ def compose(
         text, charset="utf-8", cte="7bit" if seven_bit else "quoted-printable",
         params={"format": "flowed"} if flowed else None,
     )
+
+    if draft.calendar:
+        method = _CALENDAR_METHOD.search(draft.calendar)
+        msg.add_alternative(
+            draft.calendar.decode("utf-8", "replace"), subtype="calendar", charset="utf-8",
+            params={"method": method.group(1).decode("ascii")} if method else None,
+        )
 
     data = attachment_data or {}
     for path in draft.attachments:
