@@ -39,6 +39,8 @@ def _mailbox() -> list[bytes]:
                 b"Date: Mon, 1 Jan 2024 12:20:00 +0000\r\n\r\nme too\r\n")
     mail.append(b"From: d@example.test\r\nSubject: Re: lunch\r\nMessage-ID: <r4@x>\r\n"
                 b"Date: Mon, 1 Jan 2024 12:30:00 +0000\r\n\r\nand me\r\n")
+    mail.append(b"From: f@example.test\r\nSubject: no date\r\nMessage-ID: <nodate@x>\r\n\r\n"
+                b"dated by the server's INTERNALDATE\r\n")
     mail.append(b"From: e@example.test\r\nSubject: big\r\nMessage-ID: <big@x>\r\n"
                 b"Date: Mon, 1 Jan 2024 13:00:00 +0000\r\n\r\n" + (b"y" * 76 + b"\r\n") * 400)
     return mail
