@@ -112,7 +112,8 @@ def _unescape(value: str) -> str:
 def vcard_addresses(text: str) -> list[Address]:
     """Every (FN, EMAIL) pair of the cards in `text`."""
     found: list[Address] = []
-    name, emails = "", []
+    name = ""
+    emails: list[str] = []
     for line in _UNFOLD.sub("", text).splitlines():
         upper = line.strip().upper()
         if upper == "BEGIN:VCARD":
