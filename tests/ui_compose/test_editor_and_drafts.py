@@ -66,6 +66,61 @@ async def test_the_editor_runs_on_the_body_and_the_body_is_reloaded(make_app, ed
     assert not os.path.exists(path)  # the temporary file is removed
 
 
+FIELDS_EDITOR = """#!{python}
+import sys
+path = sys.argv[1]
+with open(path, encoding="utf-8") as f:
+    head, _, body = f.read().partition("\\n\\n")
+lines = []
+for line in head.split("\\n"):
+    name = line.split(":")[0]
+    if name == "To":
+        line = "To: Ann <ann@example.org>,\\n bob@example.org"
+    elif name == "Subject":
+        line = "Subject: Planned in vim\\nReply-To: lists@example.org"
+    elif name == "From":
+        line = "From: Nobody <nobody@nowhere.example>"
+    lines.append(line)
+with open(path, "w", encoding="utf-8") as f:
+    f.write("\\n".join(lines) + "\\n\\n" + body + "Body from vim.\\n")
+"""
+
+
+async def test_the_editor_edits_the_fields_too_and_says_what_it_could_not_take(
+        make_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = tmp_path / "fields-editor"
+    script.write_text(FIELDS_EDITOR.format(python=sys.executable))
+    script.chmod(0o755)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(script))
+    app = make_app()
+    seen: list[str] = []
+
+    def run_without_suspending(argv: list[str]) -> int:
+        seen.append(Path(argv[-1]).read_text(encoding="utf-8"))
+        return subprocess.run(argv, check=False).returncode
+
+    app.run_external_editor = run_without_suspending  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await type_into(pilot, "subject", "Old subject")
+        await type_into(pilot, "body", "Typed first.\n")
+        sender_before = composer(app).fields().sender
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        c = composer(app)
+        assert c.query_one("#to", Input).value == "Ann <ann@example.org>, bob@example.org"
+        assert c.query_one("#subject", Input).value == "Planned in vim"
+        assert c.body.text.startswith("Typed first.\n") and "Body from vim.\n" in c.body.text
+        assert c.fields().sender == sender_before
+        warnings = " ".join(str(n.message) for n in app._notifications)
+        assert "'Reply-To' is not a field the composer has" in warnings
+        assert "nobody@nowhere.example" in warnings and "sender is unchanged" in warnings
+    assert seen[0].startswith("From: ") and "\nSubject: Old subject\n\nTyped first." in seen[0]
+
+
 async def test_a_draft_is_autosaved_and_offered_again_after_the_app_went_away(make_app) -> None:
     first = make_app(autosave=0.05)
     async with first.run_test(size=(100, 30)) as pilot:

@@ -110,7 +110,9 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Close the search, or quit tui-mail"),
     _a("mailbox.close_search", "escape", "close_search", "Close search", Scope.MAILBOX,
        show=False, help="Close the search (also from its results), or the folder pane"),
-    _a("mailbox.search", "slash", "search", "Search", Scope.MAILBOX,
+    # Priority: handled as it arrives, so the keys typed right after it (queued with it) find
+    # the query focused; in the query itself it is skipped (a `/` in a folder name).
+    _a("mailbox.search", "slash", "search", "Search", Scope.MAILBOX, priority=True,
        help="Search the cache (from:, subject:, is:unread, ...)"),
     _a("mailbox.next_pane", "tab", "next_pane", "Next pane", Scope.MAILBOX, show=False,
        help="Move focus to the next pane"),
@@ -222,7 +224,7 @@ REGISTRY: tuple[KeyAction, ...] = (
     _a("composer.postpone", "ctrl+o", "postpone", "Postpone", Scope.COMPOSER, priority=True,
        help="Save the draft and close the composer"),
     _a("composer.editor", "ctrl+g", "external_editor", "Editor", Scope.COMPOSER, priority=True,
-       help="Edit the body in $VISUAL or $EDITOR"),
+       help="Edit the message (fields and body) in $VISUAL or $EDITOR"),
     _a("composer.attach", "ctrl+l", "attach", "Attach", Scope.COMPOSER, priority=True,
        help="Add an attachment"),
     _a("composer.close", "escape", "close", "Close", Scope.COMPOSER,

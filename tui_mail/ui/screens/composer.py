@@ -37,6 +37,7 @@ from tui_mail.mail.compose import (
     with_signature,
 )
 from tui_mail.mail.draftfile import DraftFields, draft_to_bytes
+from tui_mail.mail.editor_text import EditedText, editor_text, read_editor_text
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import Account, AttachedFile, Draft, Identity
 from tui_mail.ui.cache_guard import SaysCacheErrors
@@ -383,23 +384,61 @@ class ComposerScreen(SaysCacheErrors, Screen[None]):
         self.app.push_screen(ConfirmDiscard(question), answered)
 
     def action_external_editor(self) -> None:
-        """Edit the body in $VISUAL/$EDITOR (the app suspends meanwhile), then reload it."""
+        """Edit the fields and the body in $VISUAL/$EDITOR (the app suspends meanwhile), then
+        read them back: what reads well is taken, the rest is said (mail.editor_text)."""
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="tui-mail-", delete=False,
+        f = self.fields()
+        text = editor_text({"From": f.sender, "To": f.to, "Cc": f.cc, "Bcc": f.bcc,
+                            "Subject": f.subject}, f.body)
+        # .eml: editors know it as mail (vim's "mail" filetype: quoting, wrapping).
+        with tempfile.NamedTemporaryFile("w", suffix=".eml", prefix="tui-mail-", delete=False,
                                          encoding="utf-8") as handle:
-            handle.write(self.body.text)
+            handle.write(text)
             path = Path(handle.name)
         try:
             code = self.tui.run_external_editor([*shlex.split(editor), str(path)])
             if code != 0:
                 self.notify(f"The editor ({sanitize_line(editor)}) exited with status {code}; "
-                            "the body is unchanged.", severity="warning", markup=False)
+                            "the message is unchanged.", severity="warning", markup=False)
                 return
-            self.body.load_text(path.read_text(encoding="utf-8", errors="replace"))
+            edited = read_editor_text(path.read_text(encoding="utf-8", errors="replace"))
         except (OSError, TuiMailError) as exc:
             self.notify(f"Could not run the editor: {exc}", severity="error", markup=False)
+            return
         finally:
             path.unlink(missing_ok=True)
+        self._take_edited(edited)
+
+    def _take_edited(self, edited: EditedText) -> None:
+        problems = list(edited.problems)
+        self.body.load_text(edited.body)
+        for name in ("To", "Cc", "Bcc", "Subject"):
+            if name in edited.headers:
+                self.query_one(f"#{name.lower()}", Input).value = sanitize_line(
+                    edited.headers[name])
+        sender = edited.headers.get("From")
+        if sender is not None and sender.strip() and sender.strip() != self.fields().sender:
+            index = self._sender_for(sender)
+            if index is None:
+                problems.append(f"From: {sanitize_line(sender)!r} is not one of your"
+                                " addresses; the sender is unchanged")
+            else:
+                self.query_one("#from", Select).value = index
+        if problems:
+            self.notify("\n".join(problems), title="From the editor", severity="warning",
+                        markup=False, timeout=12)
+
+    def _sender_for(self, text: str) -> int | None:
+        """The From choice whose address `text` names (this account's first)."""
+        from email.utils import parseaddr
+
+        email = parseaddr(text)[1].casefold()
+        if not email:
+            return None
+        found = [i for i, s in enumerate(self._senders)
+                 if s.identity.address.email.casefold() == email]
+        same = [i for i in found if self._senders[i].account.name == self.sender.account.name]
+        return (same or found or [None])[0]
 
 
 def _size(path: Path) -> int:
