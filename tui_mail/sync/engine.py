@@ -285,7 +285,8 @@ class SyncEngine:
             result.new += len(batch)
             self._emit(SyncProgress(self.account.name, folder, done, len(new), "headers"))
             self._emit(FolderChanged(self.account.name, folder))
-        self.io.set_sync_state(folder, changes.state)
+        if changes.state != state:  # a sync that finds nothing writes nothing
+            self.io.set_sync_state(folder, changes.state)
 
     def _whole_route(self, new: Sequence[int]) -> bool:
         """Fetch these new messages whole? Only when bodies are wanted (`whole_cap`), for
