@@ -370,7 +370,12 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
                 " prefix = excluded.prefix, missing = 0,"
                 # a MAILBOXID the server did not give this time is not forgotten
                 " mailboxid = CASE WHEN excluded.mailboxid != '' THEN excluded.mailboxid"
-                " ELSE folders.mailboxid END",
+                " ELSE folders.mailboxid END"
+                # only a folder that changed is written (a sync that finds nothing writes nothing)
+                " WHERE folders.role IS NOT excluded.role"
+                " OR folders.delimiter IS NOT excluded.delimiter OR folders.kind IS NOT excluded.kind"
+                " OR folders.prefix IS NOT excluded.prefix OR folders.missing != 0"
+                " OR (excluded.mailboxid != '' AND folders.mailboxid IS NOT excluded.mailboxid)",
                 [(account_id, f.name, str(f.role), f.delimiter, str(f.kind), f.prefix,
                   f.mailboxid) for f in listed],
             )
@@ -408,8 +413,11 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         """Remember where the account's own folders are made (the server's NAMESPACE)."""
         account_id = self._account_id(account)
         with self._tx() as c:
+            # Only when it changed: a sync that finds nothing writes nothing (and closing the
+            # cache then has no journal to checkpoint).
             c.execute("UPDATE accounts SET personal_prefix = ?, personal_delimiter = ?"
-                      " WHERE id = ?", (prefix, delimiter, account_id))
+                      " WHERE id = ? AND (personal_prefix IS NOT ? OR personal_delimiter IS NOT ?)",
+                      (prefix, delimiter, account_id, prefix, delimiter))
 
     def set_gmail(self, account: str, gmail: bool) -> None:
         """Remember whether the account's server is Gmail (it announced X-GM-EXT-1): its
