@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tui_mail.paths import default_data_dir
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search` needs none)
 if TYPE_CHECKING:
     from tui_mail.config import Config
     from tui_mail.model import Account

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from tui_mail.cli.context import CliContext
 from tui_mail.cli.output import progress_stream
 from tui_mail.errors import TuiMailError, UsageError
 from tui_mail.mail.sanitize import sanitize_line
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (search and show need none)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def register(sub: Any) -> None:

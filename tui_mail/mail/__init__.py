@@ -7,7 +7,10 @@ this package (sanitize, headers) does not pull in html2text and the MIME parser 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (search and show need none)
+if TYPE_CHECKING:
+    from typing import Any
 
 _WHERE = {
     "HeaderSummary": "headers", "parse_headers": "headers",

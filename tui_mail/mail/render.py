@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import Literal
 
 from tui_mail.mail.formats import HEADER_DATE
 from tui_mail.mail.html import html_to_text
 from tui_mail.mail.links import number_links
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import Address, Message
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (show needs none)
+if TYPE_CHECKING:
+    from typing import Literal
 
 _QUOTE = re.compile(r"^(?:> ?)+")
 _MAX_RAW_CHARS = 5_000_000

@@ -55,7 +55,6 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tui_mail.errors import CacheError
 from tui_mail.lazy_logging import get_logger
@@ -77,6 +76,7 @@ from tui_mail.store.rows import SUMMARY_COLUMNS, SUMMARY_FROM, summary_of
 from tui_mail.store.schema import migrate
 from tui_mail.store.types import FolderListChanges, FolderSyncState, ListedFolder, NewMessage
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search` needs none)
 if TYPE_CHECKING:
     from tui_mail.store.extract import BodyText
     from tui_mail.store.prepare import Prepared

@@ -21,10 +21,13 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 from tui_mail.errors import CacheError
 from tui_mail.store.blobs import SQL_TEXT
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search` needs none)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Primary result codes (https://sqlite.org/rescode.html); extended codes add bits above 0xFF.
 SQLITE_ERROR = 1

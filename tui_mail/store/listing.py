@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import sqlite3
 from array import array
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from tui_mail.errors import QueryError
 from tui_mail.model import Address, FolderRole, MessageSummary
@@ -38,13 +37,14 @@ _ORDER = {
 }
 
 
-class OrderedIds(NamedTuple):
-    """A whole view in order: its message ids, and each row's depth in its thread (None for a
-    flat view, all 0). The ids are an array of 8-byte integers: a list of Python ints (or of
-    (id, depth) tuples, as it was) took 36 (100) bytes a row, 100 MB at a million."""
+# (collections.namedtuple rather than typing.NamedTuple: `tui-mail search` imports no typing)
+class OrderedIds(namedtuple("OrderedIds", "ids depths")):
+    """A whole view in order: its message ids (`ids`, Sequence[int]), and each row's depth in
+    its thread (`depths`, Sequence[int], None for a flat view, all 0). The ids are an array of
+    8-byte integers: a list of Python ints (or of (id, depth) tuples, as it was) took 36 (100)
+    bytes a row, 100 MB at a million."""
 
-    ids: Sequence[int]
-    depths: Sequence[int] | None
+    __slots__ = ()
 
 
 class ListingMixin:
@@ -522,15 +522,12 @@ _COPY_RANK = {"trash": 0, "junk": 0, "inbox": 1, "archive": 3}
 _OTHER_LABEL = 2
 
 
-class _Row(NamedTuple):
+class _Row(namedtuple("_Row", "id account message_id gm_msgid rank")):
     """What tells whether two rows are one Gmail message, and which of them is shown (a
-    NamedTuple: thousands are made per page of 500, a frozen dataclass cost twice the time)."""
+    named tuple: thousands are made per page of 500, a frozen dataclass cost twice the time).
+    id, account (its row id), rank: int; message_id: str; gm_msgid: int | None."""
 
-    id: int
-    account: int
-    message_id: str
-    gm_msgid: int | None
-    rank: int
+    __slots__ = ()
 
     def same_message(self, other: _Row) -> bool:
         """X-GM-MSGID when both have it, else the Message-ID."""
