@@ -6,7 +6,9 @@ then a body download over the same messages.
                     chunk first, one message at a time  --Feed-->
     calling thread: batches to the TextPool's workers (`text_worker.prepare_batch`: the
                     header row, the search text and the compressed bytes of each message)
-                    --in order-->  one transaction per FETCH (`Store.add_prepared`)
+                    --in order-->
+    writer thread:  one transaction per FETCH (`Store.add_prepared`), while the calling
+                    thread goes on feeding the workers
 
 Each FETCH's messages are written newest UID first, as the header pass writes them, so the
 rows, their ids and their threads are the same whichever way the folder was synced. The
@@ -21,7 +23,7 @@ import collections
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from tui_mail.remote.backend import RemoteMessage
@@ -34,6 +36,7 @@ WHOLE_FROM = 200  # new messages in a folder from which `sync --bodies` fetches 
 FETCH_UIDS = 500  # UIDs per FETCH; one transaction each
 PARSE_BATCH = 50  # messages per batch given to a worker
 READ_AHEAD = 4 << 20  # bytes read from the server and not yet taken by the calling thread
+WRITES_AHEAD = 1  # transactions waiting for the writer thread besides the one it writes
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,10 @@ class WholeFetch:
             tuple[list[RemoteMessage], Future[Any]] | None] = collections.deque()
         self._parsing = 0
         self._rows: list[Prepared] = []
+        # Transactions handed to the writer thread (sqlite3 lets go of the GIL while SQLite
+        # works: the workers are fed meanwhile), at most WRITES_AHEAD waiting.
+        self._writer: ThreadPoolExecutor | None = None
+        self._writes: collections.deque[tuple[Future[None], int]] = collections.deque()
 
     def run(self, backend: Any, uids: Sequence[int]) -> None:
         """Fetch `uids` (newest first) and write them; raises the backend's error after
@@ -109,9 +116,11 @@ class WholeFetch:
                 else:
                     self._finish()  # what was received is kept
                     raise item[1]
+                self._written(block=False)
             self._finish()
             done = True
         finally:
+            self._close_writer(wait=done)
             feed.close()
             reader.join(None if done else STOP_WAIT)
             if reader.is_alive():  # stuck on the server: cut the connection (it is not reused)
@@ -147,15 +156,44 @@ class WholeFetch:
         self._submit()
         self._drain(0)
         self._write()
+        while self._writes:
+            self._written(block=True)
 
     def _write(self) -> None:
         if not self._rows:
             return
         rows, self._rows = self._rows, []
         rows.sort(key=lambda p: p.item.uid or 0, reverse=True)  # as the header pass does
-        self.store.add_prepared(self.account, self.folder, rows)
-        self.written += len(rows)
-        self._on_write(self.written)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="whole-writer")
+        while len(self._writes) >= WRITES_AHEAD:
+            self._written(block=True)
+        future = self._writer.submit(self.store.add_prepared, self.account, self.folder, rows)
+        self._writes.append((future, len(rows)))
+
+    def _written(self, *, block: bool) -> None:
+        """Count the transactions done, in order (the oldest waited for when `block`); a
+        failed one raises its error here."""
+        while self._writes and (block or self._writes[0][0].done()):
+            future, count = self._writes.popleft()
+            future.result()
+            self.written += count
+            self._on_write(self.written)
+            block = False
+
+    def _close_writer(self, *, wait: bool) -> None:
+        """Stop the writer thread; after a failure, the transactions under way are let
+        finish (what was received is kept) but their errors are not raised over the first."""
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        if not wait:
+            while self._writes:
+                try:
+                    self._written(block=True)
+                except Exception:  # noqa: BLE001 - the error being raised matters more
+                    log.exception("writing fetched messages into the cache")
+        writer.shutdown(wait=True)
 
 
 def _prepared(message: RemoteMessage, packed: tuple[Any, ...] | None) -> Prepared:
