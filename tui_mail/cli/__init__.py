@@ -45,8 +45,9 @@ COMMANDS = {
     "send": "send",
     "outbox": "send",
     "folders": "folders",
+    "export": "export",
 }
-SUBCOMMAND_MODULES = ("accounts", "folders", "messages", "send", "sync")
+SUBCOMMAND_MODULES = ("accounts", "folders", "messages", "export", "send", "sync")
 _FLAGS = frozenset({"--demo", "--debug"})  # the global options without a value
 _VALUED = frozenset({"--config", "--data-dir"})  # and those with one
 
