@@ -379,3 +379,24 @@ async def test_the_words_searched_for_are_marked_in_the_message_opened_from_the_
         await pilot.press("q", "escape")
         await settle(pilot)
         assert marked(app.screen.query_one("#preview", MessageView)) == []
+
+
+async def test_keys_typed_right_after_slash_go_to_the_query_not_the_list(make_app):
+    """`/` and the keys after it arrive together (a fast typist, a terminal's burst): they
+    are handled before the bar is drawn, and must reach the query, not the list (where `r`
+    replies, `d` deletes)."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        for key, character in (("slash", "/"), ("r", "r"), ("d", "d")):
+            app.post_message(events.Key(key, character))  # queued together
+        await settle(pilot)
+        assert app.screen is screen  # no composer opened by `r`
+        assert screen.query_one("#query", Input).value == "rd"
+        assert isinstance(app.focused, Input)
+        await pilot.press("slash")  # in the query, `/` is text (folder:Lists/python)
+        await settle(pilot)
+        assert screen.query_one("#query", Input).value == "rd/"

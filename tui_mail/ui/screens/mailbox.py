@@ -563,6 +563,9 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
     # ---- search -----------------------------------------------------------------------------
 
     def action_search(self) -> None:
+        bar = self.query_one(SearchBar)
+        if bar.has_focus_within:  # a priority binding: `/` typed into the query is text
+            raise SkipAction()
         self.tui.warm_reader()
         self.searching = True
         self.add_class("-searching")

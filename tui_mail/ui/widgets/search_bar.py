@@ -112,10 +112,12 @@ class SearchBar(Vertical):
 
     def open(self) -> None:
         # Shown by the owning screen's `-searching` class (an inline display style here would
-        # outlive that class and keep the bar on screen after Escape); focus once it is drawn.
+        # outlive that class and keep the bar on screen after Escape). The query takes the focus
+        # at once, not after the bar is drawn: the keys typed right after `/` (already queued
+        # when it is handled) went to the list otherwise, where `r` replied and `d` deleted.
         # `/` while the bar is open (from the results) keeps the query: only closing clears it.
         self._posted = None
-        self.call_after_refresh(self.query_one("#query", Input).focus)
+        self.screen.set_focus(self.query_one("#query", Input), scroll_visible=False)
 
     def clear(self) -> None:
         """Forget the query and its status, so the next search starts empty (the results
