@@ -20,7 +20,6 @@ from tui_mail.model import Account, Protocol
 from tui_mail.remote.connection import Credentials
 from tui_mail.store.db import Store
 from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress, ignore
-from tui_mail.sync.proclock import ProcessLock, lock_path
 
 BODY_LOCK_WAIT = 600.0  # seconds `sync --bodies` waits for another program's body download
 
@@ -76,6 +75,7 @@ def sync_account(
     try:
         if replay and store.pending_actions(account.name):  # else nothing to load or lock
             from tui_mail.sync.actions import ActionQueue
+            from tui_mail.sync.proclock import ProcessLock, lock_path  # hashlib: not for every sync
 
             with lock, ProcessLock(lock_path(Path(store.path).parent, "replay", account.name)):
                 # One replay at a time across programs too: a copy sent twice is two copies.
