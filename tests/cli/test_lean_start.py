@@ -22,6 +22,7 @@ NEVER = {  # what no quick command may load
     "tui_mail.oauth2", "concurrent.futures",
     "inspect",  # most of `import dataclasses`: see tui_mail.dataclass_code
     "shutil",  # argparse's, for the terminal's width: see tui_mail.cli._terminal_columns
+    "argparse",  # a plain line is read without it: see tui_mail.cli.quick_args
 }
 
 

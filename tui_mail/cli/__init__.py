@@ -6,7 +6,8 @@ set as the parser's `func`. Heavy imports (protocol libraries, Textual) stay ins
 subcommand builds and imports only that subcommand's module (`COMMANDS`): argparse spends about
 half a millisecond on each parser and option, and `search` and `show` are meant to answer as
 fast as a native tool. Anything else (`--help`, a typo, an abbreviated option) gets the
-whole parser.
+whole parser. A plain `search`, `show` or `--version` line is read without argparse at all
+(`quick_args`, `quick_version`: its import and parser cost about 8 ms), as argparse reads it.
 
 Whatever goes wrong ends in one line on stderr, `tui-mail: ...`, and a non-zero status: a
 `TuiMailError` as it is, a cache failure noticed late (see `tui_mail.store.failures`) as the
@@ -16,12 +17,11 @@ traceback. Output cut short by its reader (`tui-mail search x | head -1`) ends q
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
 from importlib import import_module
+from types import SimpleNamespace
 
 from tui_mail import __version__
 from tui_mail.cli.output import clean_output, guard_streams, release_streams
@@ -30,6 +30,8 @@ from tui_mail.errors import TuiMailError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`--version` needs none)
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
     from pathlib import Path
 
     from tui_mail.cli.context import CliContext
@@ -68,6 +70,96 @@ def command_named(argv: Sequence[str]) -> str | None:
     return ""
 
 
+_GLOBAL_VALUES = {"--config": "config", "--data-dir": "data_dir"}
+
+
+def _global_options(words: list[str], stop: str | None) -> tuple[dict[str, object], int] | None:
+    """The global options (spelt out) before the word `stop` or the end, and where they end;
+    None for anything else there."""
+    args: dict[str, object] = {"config": None, "data_dir": None, "demo": False, "debug": False}
+    i = 0
+    while i < len(words) and words[i] != stop:
+        word = words[i]
+        name, eq, value = word.partition("=")
+        if word in ("--demo", "--debug"):
+            args[word[2:]] = True
+        elif name in _GLOBAL_VALUES and eq:
+            args[_GLOBAL_VALUES[name]] = value
+        elif word in _GLOBAL_VALUES and i + 1 < len(words) \
+                and not words[i + 1].startswith("-"):
+            args[_GLOBAL_VALUES[word]] = words[i + 1]
+            i += 1
+        else:
+            return None
+        i += 1
+    return args, i
+
+
+def quick_version(argv: Sequence[str]) -> bool:
+    """Whether `argv` is a plain `--version` line (global options spelt out, then
+    --version last), which argparse would answer with the version alone."""
+    return bool(argv) and argv[-1] == "--version" \
+        and _global_options(list(argv[:-1]), None) is not None
+
+
+def quick_args(argv: Sequence[str], command: str | None) -> SimpleNamespace | None:
+    """What argparse would make of `argv`, read without it, for a plain `search` or `show`
+    line (see `tui_mail.cli.messages.QUICK`); None for any other line, which goes to argparse.
+
+    Plain: the global options spelt out before the command, then the command's own options
+    spelt out (`--limit 5` or `--limit=5`) around one run of positional words, none of which
+    starts with "-"; every value a valid one (an int where argparse wants one)."""
+    if command not in ("search", "show"):
+        return None
+    from tui_mail.cli import messages
+
+    spec = messages.QUICK[command]
+    words = list(argv)
+    found = _global_options(words, command)
+    if found is None:
+        return None
+    args, i = found
+    args["command"] = command
+    args.update(spec["defaults"])  # type: ignore[arg-type]
+    flags, values = spec["flags"], spec["values"]
+    positional: list[str] = []
+    runs, after_positional = 0, False  # runs of positional words: argparse takes one
+    i += 1
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if not word.startswith("-"):
+            runs += not after_positional
+            after_positional = True
+            positional.append(word)
+            continue
+        after_positional = False
+        name, eq, value = word.partition("=")
+        key = name[2:]
+        if not name.startswith("--"):
+            return None
+        if key in flags and not eq:  # type: ignore[operator]
+            args[key] = True
+        elif key in values:  # type: ignore[operator]
+            if not eq:
+                if i >= len(words) or words[i].startswith("-"):
+                    return None
+                value = words[i]
+                i += 1
+            try:
+                args[key] = values[key](value)  # type: ignore[index]
+            except ValueError:
+                return None
+        else:
+            return None
+    name, count = spec["positional"]  # type: ignore[misc]
+    if runs != 1 or (count != "+" and len(positional) != count):
+        return None
+    args[name] = positional if count == "+" else positional[0]
+    args["func"] = getattr(messages, f"run_{command}")
+    return SimpleNamespace(**args)
+
+
 def _terminal_columns() -> int:
     """`shutil.get_terminal_size().columns`, without importing shutil (with bz2 and lzma:
     4 ms here), which argparse does for every option it is given, to check its help."""
@@ -83,27 +175,35 @@ def _terminal_columns() -> int:
     return columns or 80
 
 
-class _HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter, its width found as argparse finds it (`_terminal_columns`)."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
-        super().__init__(prog, indent_increment, max_help_position,
-                         _terminal_columns() - 2 if width is None else width)
+_parser_class: list[type[argparse.ArgumentParser]] = []  # made at first use: argparse too
 
 
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose subcommands' parsers (of its class) use `_HelpFormatter`."""
+def _make_parser_class() -> type[argparse.ArgumentParser]:
+    """An ArgumentParser whose parsers, its subcommands' too (of its class), use argparse's
+    formatter with the width found by `_terminal_columns`."""
+    if _parser_class:
+        return _parser_class[0]
+    import argparse
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    class _HelpFormatter(argparse.HelpFormatter):
+        def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                     width: int | None = None) -> None:
+            super().__init__(prog, indent_increment, max_help_position,
+                             _terminal_columns() - 2 if width is None else width)
+
+    class _Parser(argparse.ArgumentParser):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("formatter_class", _HelpFormatter)
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    _parser_class.append(_Parser)
+    return _Parser
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser with every subcommand; with `command`, only that one's module registers
     (none for "": the interface's options and --version need no subcommand)."""
-    parser = _Parser(
+    parser = _make_parser_class()(
         prog="tui-mail",
         description="A terminal mail client: IMAP, POP3 and SMTP, with an offline cache and instant search.",
     )
@@ -287,10 +387,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         words = sys.argv[1:] if argv is None else list(argv)
         command = command_named(words)
+        if quick_version(words):  # what argparse prints for it, without argparse
+            print(f"tui-mail {__version__}")
+            return 0
         if command:  # its modules define dataclasses (--version none; the interface's: _main)
             install_dataclass_code(command)
-        parser = build_parser(command)
-        args = parser.parse_args(words)
+        args = quick_args(words, command) or build_parser(command).parse_args(words)
         if (getattr(args, "func", None) or _run_tui) is _run_tui:
             release_streams()
         return _main(args)

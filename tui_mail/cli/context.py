@@ -6,13 +6,14 @@ asked for: `search` and `show` read only the cache, and their start-up is most o
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from tui_mail.paths import default_data_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search` needs none)
 if TYPE_CHECKING:
+    import argparse
+
     from tui_mail.config import Config
     from tui_mail.model import Account
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -13,7 +12,27 @@ from tui_mail.mail.sanitize import sanitize_line
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (search and show need none)
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
+
+
+# What `tui_mail.cli.quick_args` reads without argparse (`search` and `show` answer in tens of
+# milliseconds; argparse's import and parser cost about 8 of them): a command line made only
+# of these options, spelt out, and its positional words. Anything else (help, an error, an
+# abbreviated option, a word starting with "-") goes to argparse, built by `register` below;
+# tests/cli/test_quick_args.py checks that the two read every such line alike.
+QUICK = {
+    "search": {
+        "flags": ("json",), "values": {"account": str, "folder": str, "limit": int},
+        "positional": ("query", "+"),
+        "defaults": {"account": None, "folder": None, "limit": 50, "json": False},
+    },
+    "show": {
+        "flags": ("html", "raw", "whole"), "values": {"account": str},
+        "positional": ("file", 1),
+        "defaults": {"html": False, "raw": False, "whole": False, "account": None},
+    },
+}
 
 
 def register(sub: Any) -> None:
