@@ -81,6 +81,11 @@ def test_search_loads_neither_the_interface_nor_the_email_parser(
                                         "typing"})
 
 
+def test_a_search_in_text_loads_no_json(cached: tuple[TuiMail, int]) -> None:
+    tool, _ = cached
+    assert "json" not in imported(tool, "search", "numbers")
+
+
 def test_show_of_a_cached_message_loads_no_interface_and_no_config(
         cached: tuple[TuiMail, int]) -> None:
     tool, message_id = cached

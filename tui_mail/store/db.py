@@ -47,7 +47,6 @@ queues (queues.py)
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
@@ -392,6 +391,8 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
                                    renamed: dict[str, str]) -> None:
         """Queued actions name folders: a folder renamed on the server is named anew in them
         ("folder", "target", and the rows recorded for undo)."""
+        import json  # here: a search needs none (3 ms)
+
         rows = c.execute("SELECT id, payload FROM actions WHERE account = ? AND state = 'pending'",
                          (account,)).fetchall()
         for action_id, text in rows:
@@ -981,6 +982,8 @@ def _private(path: Path, existed: bool) -> None:
 
 def _names_in_pending_actions(c: sqlite3.Connection, account: str) -> set[str]:
     """The folders queued actions name ("folder", "target"), read inside a transaction."""
+    import json  # here: a search needs none (3 ms)
+
     names: set[str] = set()
     for (text,) in c.execute("SELECT payload FROM actions WHERE account = ? AND state = 'pending'",
                              (account,)):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -33,6 +32,8 @@ _COUNTED = frozenset(
 
 
 def _outbox_item(row: tuple) -> OutboxItem:
+    import json  # here: a search needs none (3 ms)
+
     return OutboxItem(
         id=row[0],
         account=row[1],
@@ -53,6 +54,8 @@ def _outbox_item(row: tuple) -> OutboxItem:
 
 
 def _action(row: tuple) -> Action:
+    import json  # here: a search needs none (3 ms)
+
     return Action(
         id=row[0],
         account=row[1],
@@ -85,6 +88,8 @@ class QueueMixin:
         """Queue a composed message for sending (written before any network attempt).
 
         Ids are never reused (AUTOINCREMENT), so an id names one message for good."""
+        import json  # here: a search needs none (3 ms)
+
         with self._tx() as c:
             cur = c.execute(
                 "INSERT INTO outbox(account, raw, mail_from, rcpts, message_id, state, created_at,"
@@ -151,6 +156,8 @@ class QueueMixin:
         """The server accepted the message: one transaction records it (`accepted`, attempts
         counted afresh for the after-steps) and, when some recipients were refused, adds the
         entry that keeps the message for them alone. Returns that entry's id."""
+        import json  # here: a search needs none (3 ms)
+
         refused = list(refused)
         with self._tx() as c:
             c.execute(
@@ -227,6 +234,8 @@ class QueueMixin:
     # ---- action queue ----------------------------------------------------------------
 
     def enqueue_action(self, account: str, kind: str, payload: dict[str, object]) -> int:
+        import json  # here: a search needs none (3 ms)
+
         with self._tx() as c:
             cur = c.execute(
                 "INSERT INTO actions(account, kind, payload, state, created_at)"
