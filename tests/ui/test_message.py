@@ -257,3 +257,46 @@ def test_wide_characters_wrap_by_screen_cells_behind_their_quote_marks():
     assert "".join(line[2:] for line in lines) == text
     header = header_content("Subject", "日本語の件名 " * 10, 50).plain.split("\n")
     assert len(header) > 2 and all(cell_len(line) <= 50 for line in header)
+
+
+async def test_the_message_under_a_resting_cursor_opens_with_its_body_at_once(make_app,
+                                                                              monkeypatch):
+    """Without a preview pane (100 columns), the message under a resting cursor is rendered
+    ahead: Enter draws its body in one step, with no "Loading…" and no render worker."""
+    from tui_mail.ui.screens.mailbox import PREVIEW_DELAY
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.screen.query_one(MessageList).cursor = find_row(app, "number 03")
+        await pilot.pause(PREVIEW_DELAY + 0.2)
+        await settle(pilot)
+        loads: list[object] = []
+        monkeypatch.setattr(MessageView, "_load_body", lambda self, *a, **k: loads.append(a))
+        await pilot.press("enter")
+        assert isinstance(app.screen, MessageScreen)
+        assert app.screen.view.shown is not None  # drawn by the key itself
+        await settle(pilot)
+        assert loads == []
+        text = screen_text(app)
+        assert "this is message 3." in text and "Loading" not in text
+
+
+async def test_a_theme_changed_while_the_message_screen_is_away_applies_when_it_opens(
+        make_app):
+    """The message screen is kept between openings and not restyled when nothing changed;
+    a theme chosen meanwhile is applied."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        mailbox = app.screen
+        first = await open_row(pilot, find_row(app, "number 03"))
+        dark = first.view.styles.background
+        await pilot.press("q")
+        await settle(pilot)
+        app.theme = "tui-mail-light"
+        await settle(pilot)
+        again = await open_row(pilot, find_row(app, "number 03"))
+        assert again is first
+        assert again.view.styles.background != dark
+        assert again.view.styles.background == mailbox.query_one(MessageList).styles.background

@@ -329,11 +329,43 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
 
     @on(MessageList.Highlighted, "#messages")
     def _highlighted(self, event: MessageList.Highlighted) -> None:
-        if not self.preview_visible:
-            return
         if self._preview_timer is not None:
             self._preview_timer.stop()
-        self._preview_timer = self.set_timer(PREVIEW_DELAY, self._load_preview)
+        # Without a preview pane, the message under the resting cursor is rendered ahead
+        # all the same: Enter then draws its body in the key's first frame.
+        self._preview_timer = self.set_timer(
+            PREVIEW_DELAY, self._load_preview if self.preview_visible else self._render_ahead)
+
+    def _render_ahead(self) -> None:
+        from tui_mail.ui.widgets.message_view import rendered_bodies
+
+        summary = self.message_list.selected
+        mode = self.preview.default_mode
+        if summary is not None and rendered_bodies(self.app).get(summary.id, mode) is None:
+            self._render_ahead_worker(summary, mode)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="render-ahead",
+          description="render the selected message ahead")
+    def _render_ahead_worker(self, summary: MessageSummary, mode: str) -> None:
+        """Parse and render a cached body (one not downloaded yet is left for Enter)."""
+        from tui_mail.ui.widgets.message_view import authserv_id_of, render_shown
+
+        try:
+            with self.tui.open_reader() as store:
+                raw = store.raw_message(summary.id)
+            if raw is None:
+                return
+            shown = render_shown(summary, raw, mode,
+                                 authserv_id=authserv_id_of(self.app, summary.account))
+        except Exception:  # noqa: BLE001 - Enter renders it again and says what is wrong
+            return
+        self.app.call_from_thread(self._rendered_ahead, shown, raw)
+
+    def _rendered_ahead(self, shown: object, raw: bytes) -> None:
+        from tui_mail.ui.widgets.message_view import Shown, rendered_bodies
+
+        if isinstance(shown, Shown):
+            rendered_bodies(self.app).put(shown, raw)
 
     def _load_preview(self) -> None:
         summary = self.message_list.selected

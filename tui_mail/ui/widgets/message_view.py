@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -83,6 +83,42 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
     headers = mail.render_headers(message, raw=raw, authserv_id=authserv_id, whole=whole)
     return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
                  rendered.quote_depths, tuple(headers), rendered.cut, rendered.link_notes)
+
+
+RENDERED_KEPT = 4  # bodies rendered ahead (see RenderedBodies)
+
+
+class RenderedBodies:
+    """The last few messages rendered in the default way (parsed, rendered, sanitized), by
+    (message id, mode): the list renders the one under a resting cursor ahead of Enter, so
+    the message screen draws its body in the key's first frame, with no "Loading…" frame
+    and no worker between. One per app; used on the UI thread only."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[int, str], tuple[Shown, bytes]] = {}
+
+    def get(self, message_id: int, mode: str) -> tuple[Shown, bytes] | None:
+        return self._kept.get((message_id, mode))
+
+    def put(self, shown: Shown, raw: bytes) -> None:
+        key = (shown.summary.id, shown.mode)
+        self._kept.pop(key, None)
+        self._kept[key] = (shown, raw)
+        while len(self._kept) > RENDERED_KEPT:
+            del self._kept[next(iter(self._kept))]
+
+    def forget(self, message_id: int) -> None:
+        for key in [k for k in self._kept if k[0] == message_id]:
+            del self._kept[key]
+
+
+def rendered_bodies(app: object) -> RenderedBodies:
+    """The app's RenderedBodies (made on first use)."""
+    kept = getattr(app, "_rendered_bodies", None)
+    if kept is None:
+        kept = RenderedBodies()
+        app._rendered_bodies = kept  # type: ignore[attr-defined]
+    return kept
 
 
 _QUOTE_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)+")
@@ -249,6 +285,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self._drawing = 0  # which _draw the slices being mounted belong to
         self._keep_y: float | None = None  # where a redraw goes back to once laid out
         self._resize_timer: Timer | None = None
+        self._whole = False  # the body being shown was asked for whole (see show)
         # A lone `g` is the group reply of the screen the view is on.
         self._chord = TopChord(self, "message.top_chord", self.action_scroll_body_top, lambda: (
             "message.reply_all" if self.id == "message" else "mailbox.reply_all"))
@@ -280,6 +317,15 @@ class MessageView(VerticalScroll, can_focus=True):
         self.unavailable = False
         if summary is None:
             self._draw_empty()
+            return
+        self._whole = whole
+        ready = rendered_bodies(self.app).get(summary.id, self.mode) \
+            if raw is None and message is None and not whole else None
+        if ready is not None:  # rendered ahead: drawn in this frame, no worker
+            shown, self.raw = replace(ready[0], summary=summary), ready[1]
+            self.shown = shown
+            self._draw(shown, first=True)
+            self.post_message(self.Loaded(self, shown, self.raw))
             return
         self._draw_headers_from_summary(summary)
         self.query(".more").remove()
@@ -328,8 +374,10 @@ class MessageView(VerticalScroll, can_focus=True):
             summary.id == self.summary.id
 
     def on_message_view_loaded(self, event: Loaded) -> None:
-        if not self._current(event):
+        if not self._current(event) or event.shown is self.shown:  # drawn already (show)
             return
+        if not self._whole and event.shown.mode == self.default_mode:
+            rendered_bodies(self.app).put(event.shown, event.raw)
         self.raw = event.raw
         self.shown = event.shown
         self._draw(event.shown, first=True)
