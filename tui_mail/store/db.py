@@ -67,7 +67,6 @@ from tui_mail.store.failures import (
     wal_removed,
 )
 from tui_mail.store.folder_edits import FolderEditMixin
-from tui_mail.store.folder_list import CachedFolder, plan
 from tui_mail.store.keys import KEY_SCALE, allocate_key
 from tui_mail.store.listing import ListingMixin
 from tui_mail.store.queues import QueueMixin
@@ -325,6 +324,8 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         one transaction, vanished folders leave with their messages, renamed ones (same
         MAILBOXID) change name, listed ones are added or updated (role, delimiter, namespace).
         Folders in `keep` (named by queued actions) stay this time."""
+        from tui_mail.store.folder_list import CachedFolder, plan  # a sync's: search needs none
+
         account_id = self._account_id(account)
         removed: list[tuple[str, int]] = []
         # Read and written in one transaction: a folder the user makes or renames meanwhile
