@@ -144,3 +144,27 @@ def test_a_whole_fetch_cut_off_keeps_what_it_read_and_the_next_sync_fetches_only
     assert again.ok and again.new == again.bodies == count - kept[0]
     assert h.store.missing_bodies(h.account.name) == (0, 0)
     assert h.cached_uids() == list(range(1, count + 1))
+
+
+def test_news_the_server_slips_into_a_whole_fetch_are_kept_and_the_connection_stays_in_step(
+        dovecot, make_harness, message) -> None:
+    h = make_harness(dovecot)
+    dovecot.deliver_many(h.user, [message(i) for i in range(10)])
+    backend = h.connect()
+    try:
+        assert [m.uid for m in backend.fetch_whole("INBOX", [1])] == [1]  # INBOX selected
+        dovecot.deliver_many(h.user, [message(10)])  # new mail and a flag change, seen by
+        other = h.other_client()  # another client first: told to this one in its next answer
+        other.set_flags("INBOX", [7], [r"\Flagged"], True)
+        other.close()
+        got = list(backend.fetch_whole("INBOX", [1, 2, 3]))
+        assert "EXISTS" in backend._client._imap.untagged_responses  # kept for imaplib
+        assert sorted(m.uid for m in got) == [1, 2, 3]
+        assert all(m.raw.endswith(f"body of message {m.uid - 1}\r\n".encode()) for m in got)
+        assert not any(m.flags.flagged for m in got)
+        # the connection reads on in step: the next FETCH gets the new message and the flag
+        later = {m.uid: m for m in backend.fetch_whole("INBOX", [7, 11])}
+        assert sorted(later) == [7, 11] and later[7].flags.flagged
+        assert b"message 10" in later[11].raw
+    finally:
+        backend.close()
