@@ -384,12 +384,7 @@ def uid_set(uids: Iterable[int]) -> str:
 
 T = TypeVar("T")
 # A FETCH response of `fetch_whole` as servers send it: its items in the order asked, the
-# message last (imaplib has split off the literal; `{size}` ends the line).
-_WHOLE_FETCH = re.compile(
-    rb"\d+ \(UID (\d+) FLAGS \(([^()]*)\) INTERNALDATE \"([^\"]*)\" RFC822\.SIZE (\d+)"
-    rb" BODY\[\] \{\d+\}\Z")
-
-# The same, as the server's line (`_stream_whole` reads it before imaplib would).
+# message last (`{size}` ends the line, then the literal, then `)`).
 _WHOLE_LINE = re.compile(
     rb"\* \d+ FETCH \(UID (\d+) FLAGS \(([^()]*)\) INTERNALDATE \"([^\"]*)\" RFC822\.SIZE (\d+)"
     rb" BODY\[\] \{(\d+)\}\Z")
@@ -949,22 +944,8 @@ class ImapBackend:
                 if uid in asked and isinstance(v.get(b"BODY[]"), bytes)]
 
     def _whole_in(self, items: list[Any], asked: set[int]) -> list[RemoteMessage]:
-        """The whole messages of one read's FETCH responses. The usual answer (one message,
-        its items in the order asked, the body last) is read by one regular expression:
-        imapclient's lexer walks the line a character at a time, which cost more CPU than
-        the TLS and the rest of the reading together (3.6 CPU-s for 10k messages); any
-        other shape is left to imapclient's parser."""
-        if len(items) == 2 and items[1] == b")" and isinstance(items[0], tuple):
-            head, raw = items[0]
-            m = _WHOLE_FETCH.match(head) if isinstance(raw, bytes) else None
-            if m is not None:
-                uid = _number(self.server, int(m[1]), "a UID in the answer to FETCH bodies",
-                              low=1)
-                if uid not in asked:
-                    return []
-                size = _number(self.server, int(m[4]), f"the size of UID {uid}", high=_MODSEQ)
-                return [RemoteMessage(uid, Flags.from_imap(tuple(m[2].split())), size,
-                                      _internaldate(m[3]), raw)]
+        """The whole messages of FETCH responses in a shape `_stream_whole` does not read
+        itself, by imapclient's parser."""
         parsed = self._uid_keys(parse_fetch_response(
             [d for d in items if d is not None], True, True), "FETCH bodies")
         out = []
