@@ -8,7 +8,7 @@ so later runs start at once. Then, in a 120x40 tmux window, for `runs` launches:
 
   start    process start until the list shows the newest message's row
   jump     `G` until the oldest message's row is on screen
-  open     Enter until the message view shows its headers
+  open     Enter until the message view shows its headers and body (no "Loading…")
   search   a word arriving in one burst 0.3 s after `/` (as tmux sends it; like a paste) until the
            word's results and their count show (the count is read from the cache first, so a
            search of part of the word does not count): the bar searches at the first change,
@@ -275,6 +275,11 @@ def tui_mail_argv(data: Dataset, launcher: str, home: Path) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+def opened(screen: str) -> bool:
+    """The message screen shows the headers and the body (not "Loading…" in its place)."""
+    return "Subject:" in screen and "From:" in screen and "Loading" not in screen
+
+
 def measure_tui_mail(data: Dataset, runs: int, launcher: str, home: Path,
                      skip_typed: bool = False) -> Figures:
     figures = Figures()
@@ -289,7 +294,7 @@ def measure_tui_mail(data: Dataset, runs: int, launcher: str, home: Path,
             figures.jump.append(term.wait(lambda s: data.oldest_date in s, t0))
             time.sleep(0.3)
             t0 = term.keys("Enter")
-            figures.open.append(term.wait(lambda s: "Subject:" in s and "From:" in s, t0))
+            figures.open.append(term.wait(opened, t0))
             time.sleep(0.3)
             term.keys("q")
             term.wait(lambda s: "Subject:" not in s, time.perf_counter())
@@ -474,7 +479,7 @@ def measure_neomutt(data: Dataset, runs: int, home: Path) -> Figures | None:
             jump = term.wait(lambda s: data.oldest_date in s, t0)
             time.sleep(0.3)
             t0 = term.keys("Enter")
-            opened = term.wait(lambda s: "Subject:" in s and "From:" in s, t0)
+            opened_in = term.wait(opened, t0)
             memory = peak_memory_mb(term.pid)
             cpu = cpu_seconds(term.pid)
             term.keys("q")
@@ -485,7 +490,7 @@ def measure_neomutt(data: Dataset, runs: int, home: Path) -> Figures | None:
         if run:
             figures.start.append(start)
             figures.jump.append(jump)
-            figures.open.append(opened)
+            figures.open.append(opened_in)
             figures.memory.append(memory)
             figures.cpu.append(cpu)
     return figures

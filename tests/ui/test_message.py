@@ -300,3 +300,20 @@ async def test_a_theme_changed_while_the_message_screen_is_away_applies_when_it_
         assert again is first
         assert again.view.styles.background != dark
         assert again.view.styles.background == mailbox.query_one(MessageList).styles.background
+
+
+async def test_the_message_screen_is_composed_ahead_and_the_first_enter_reuses_it(make_app):
+    """A moment after the first paint the message screen exists (composed while nothing
+    waits), and the first Enter shows the message on it."""
+    from tui_mail.ui.screens.mailbox import PREPARE_DELAY
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.pause(PREPARE_DELAY + 0.2)
+        await settle(pilot)
+        prepared = app.screen._message_screen  # noqa: SLF001
+        assert prepared is not None and prepared.is_running
+        screen = await open_row(pilot, find_row(app, "number 03"))
+        assert screen is prepared
+        assert "this is message 3." in screen_text(app)
