@@ -400,3 +400,23 @@ async def test_keys_typed_right_after_slash_go_to_the_query_not_the_list(make_ap
         await pilot.press("slash")  # in the query, `/` is text (folder:Lists/python)
         await settle(pilot)
         assert screen.query_one("#query", Input).value == "rd/"
+
+
+async def test_results_of_a_superseded_query_are_never_shown(make_app):
+    """A query's results that arrive after the next key changed the query are dropped: the
+    list and the count show the last query's."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_query(pilot, "Dinner")
+        screen = app.screen
+        message_list = screen.query_one(MessageList)
+        serial = screen._search_serial  # noqa: SLF001
+        await type_query(pilot, "from:alice")
+        alice = message_list.row_count
+        assert alice > 1
+        late = list(message_list.source.rows(0, 1))  # any rows, as a late worker would bring
+        screen._search_done(serial, "Dinner", late, True)  # noqa: SLF001
+        await settle(pilot)
+        assert message_list.row_count == alice
+        assert f"{alice} results" in screen_text(app)

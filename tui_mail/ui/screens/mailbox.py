@@ -770,8 +770,13 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
             from tui_mail.store.query import highlight_terms
 
             self._highlight(highlight_terms(query))
+        shown = self.message_list.source
+        # The second step lists the first step's rows (the same summaries) and more after
+        # them: the rows on screen are kept as drawn.
+        kept = bool(same_search) and isinstance(shown, ListRows) and all(
+            a is b for a, b in zip(shown.rows(0, shown.count()), results, strict=False))
         self.message_list.set_source(ListRows(results),
-                                     keep_id=selected.id if selected else None)
+                                     keep_id=selected.id if selected else None, keep_drawn=kept)
         if not same_search:
             self.message_list.clear_tags()
         self._search_query = query

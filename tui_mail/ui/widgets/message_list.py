@@ -236,11 +236,13 @@ class MessageList(ScrollView, can_focus=True):
         return self._count
 
     def set_source(self, source: RowSource, *, keep_id: int | None = None, threaded: bool = False,
-                   ) -> None:
-        """Show another list; keep the cursor on `keep_id` if it is in it, else go to the top."""
+                   keep_drawn: bool = False) -> None:
+        """Show another list; keep the cursor on `keep_id` if it is in it, else go to the top.
+        `keep_drawn`: the rows drawn are still right (the same summaries: a search's second
+        step, which lists more after the same first rows), so they are not drawn anew."""
         self._source = source
         self.threaded = threaded
-        self._reload(keep_id)
+        self._reload(keep_id, keep_drawn=keep_drawn)
 
     def reload(self) -> None:
         """Re-read the source (rows were added, removed or changed) keeping the selected message."""
@@ -264,9 +266,11 @@ class MessageList(ScrollView, can_focus=True):
         # Nothing left below: stay at the same height, clamped to the new end.
         self._reload(keep, old_position=self.cursor, clamp=keep is None)
 
-    def _reload(self, keep_id: int | None, old_position: int = 0, clamp: bool = False) -> None:
+    def _reload(self, keep_id: int | None, old_position: int = 0, clamp: bool = False,
+                keep_drawn: bool = False) -> None:
         self._pages.clear()
-        self._strips.clear()
+        if not keep_drawn:
+            self._strips.clear()
         self._now = self._clock()
         try:
             self._count = self._source.count()
@@ -471,7 +475,8 @@ class MessageList(ScrollView, can_focus=True):
     def _warm_end(self) -> None:
         self._warm_pending = False
         height, width = self.size.height, self.scrollable_content_region.width
-        if not self._count or not height or not width or not self.is_mounted:
+        if not self._count or not height or not width or not self.is_mounted \
+                or isinstance(self._source, ListRows):  # search results: typed over at once
             return
         focus, full = self.has_focus, self.size.width
         last = self._count - 1
