@@ -17,6 +17,7 @@ subclasses below) when the server answers NO/BAD; its text carries the server's 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -260,3 +261,12 @@ class FetchBackend(Protocol):
     def close(self) -> None:
         """Log out and close; never raises."""
         ...
+
+
+def abort_backend(backend: object) -> None:
+    """Shut down `backend`'s connection from any thread, if it can be (IMAP can): what a
+    watchdog calls when a fetch is stuck on a stalled server."""
+    abort = getattr(backend, "abort", None)
+    if callable(abort):
+        with contextlib.suppress(Exception):
+            abort()

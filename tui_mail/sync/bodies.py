@@ -24,15 +24,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_mail.cores import usable_cores
 from tui_mail.errors import CacheError, ConnectError, TuiMailError
 from tui_mail.model import RECENT_DAYS, Account, Protocol
-from tui_mail.remote.backend import FetchBackend, MessagesGone
+from tui_mail.remote.backend import FetchBackend, MessagesGone, abort_backend
 from tui_mail.store.db import Store
 from tui_mail.sync.proclock import ProcessLock, lock_path
 
 POOL_FROM = 200  # bodies wanted from which their text is extracted in worker processes
-POOL_MAX = 2  # worker processes at most
 IDLE_CLOSE = 20 * 60.0  # seconds an unused body connection stays open (servers allow 30 min)
 WARM = -1  # what `_next` gives for "only open the connection"
 PREFETCH_LIMIT = 8  # queued prefetches kept; older ones give way to the newest cursor position
@@ -139,8 +137,6 @@ class BodyFetcher:
             self._stopped = True
             self._cond.notify_all()
         self._fail_all(TuiMailError("tui-mail is closing"))
-        from tui_mail.sync.engine import abort_backend
-
         abort_backend(self._backend)  # a fetch stuck on a stalled server ends now
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -297,7 +293,7 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
     the backend's errors (ConnectError when the connection is lost), after writing the bodies
     received until then: their count is in `result` when the caller gives one."""
     from tui_mail.sync.body_download import BulkDownload, Wanted
-    from tui_mail.sync.body_pool import TextPool
+    from tui_mail.sync.body_pool import TextPool, pool_workers
 
     result = result if result is not None else DownloadResult()
     if account.incoming.protocol is not Protocol.IMAP or (
@@ -332,10 +328,6 @@ def download_bodies(store: Store, account: Account, backend: Callable[[], FetchB
         lock.release()
 
 
-def pool_workers() -> int:
-    """Worker processes extracting text in a large download: one per core, at most POOL_MAX
-    (each is about 20 MiB: the download's memory stays bounded on a machine of many cores)."""
-    return min(POOL_MAX, usable_cores())
 
 
 def _count(wanted: Callable[[int | None, int], list[tuple[int, str, int, int]]]) -> int:

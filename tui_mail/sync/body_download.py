@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from tui_mail.remote.backend import FetchBackend
+from tui_mail.remote.backend import FetchBackend, abort_backend
 from tui_mail.store.db import Store
 from tui_mail.store.extract import BodyText
 from tui_mail.sync.body_pool import Extracted, TextPool, as_body_text
@@ -218,8 +218,6 @@ class BulkDownload:
             feed.close()
             reader.join(None if done else STOP_WAIT)
             if reader.is_alive():  # stuck on the server: cut the connection (it is not reused)
-                from tui_mail.sync.engine import abort_backend
-
                 abort_backend(backend)
                 reader.join()
 

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
+from tui_mail.cores import usable_cores
 from tui_mail.errors import TuiMailError
 from tui_mail.store.extract import BodyText
 from tui_mail.sync.text_worker import Extracted, read_frame, run_batch, write_frame
@@ -225,3 +226,11 @@ class TextPool:
 
     def __exit__(self, kind: object, *exc: object) -> None:
         self.close(abandon=kind is not None)
+
+
+POOL_MAX = 2  # worker processes at most
+
+def pool_workers() -> int:
+    """Worker processes extracting text in a large download: one per core, at most POOL_MAX
+    (each is about 20 MiB: the download's memory stays bounded on a machine of many cores)."""
+    return min(POOL_MAX, usable_cores())

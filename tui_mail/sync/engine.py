@@ -29,7 +29,7 @@ from tui_mail.errors import (
     TuiMailError,
 )
 from tui_mail.model import Account, Flags, Protocol, path_in_namespace
-from tui_mail.remote.backend import FetchBackend, FolderState, RemoteFolder
+from tui_mail.remote.backend import FetchBackend, FolderState, RemoteFolder, abort_backend
 from tui_mail.remote.connection import Credentials
 from tui_mail.store.types import FolderListChanges
 from tui_mail.sync.events import (
@@ -303,8 +303,7 @@ class SyncEngine:
     def _fetch_whole(self, folder: str, new: list[int], result: SyncResult) -> list[int]:
         """The new messages within the body size cap fetched whole and written with their
         bodies; returns the others (newest first), left to the header pass."""
-        from tui_mail.sync.bodies import pool_workers
-        from tui_mail.sync.body_pool import TextPool
+        from tui_mail.sync.body_pool import TextPool, pool_workers
         from tui_mail.sync.whole_fetch import WholeFetch
 
         backend = self.backend
@@ -353,14 +352,6 @@ class CachedUids:
 
     def subset(self, uids: Iterable[int]) -> set[int]:
         return set(self.flags_of(uids))
-
-
-def abort_backend(backend: object) -> None:
-    """Shut down `backend`'s connection from any thread, if it can be (IMAP can)."""
-    abort = getattr(backend, "abort", None)
-    if callable(abort):
-        with contextlib.suppress(Exception):
-            abort()
 
 
 def prefetched(source: Iterator[T], depth: int = 2) -> Iterator[T]:

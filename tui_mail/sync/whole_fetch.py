@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from tui_mail.remote.backend import RemoteMessage
+from tui_mail.remote.backend import RemoteMessage, abort_backend
 from tui_mail.store.prepare import Prepared
 from tui_mail.store.types import NewMessage
 from tui_mail.sync.body_download import STOP_WAIT, Feed
@@ -124,8 +124,6 @@ class WholeFetch:
             feed.close()
             reader.join(None if done else STOP_WAIT)
             if reader.is_alive():  # stuck on the server: cut the connection (it is not reused)
-                from tui_mail.sync.engine import abort_backend
-
                 abort_backend(backend)
                 reader.join()
 
