@@ -200,3 +200,42 @@ def test_every_corpus_message_survives_an_mbox_export(store: Store, tmp_path: Pa
     assert (back.added + back.skipped, back.failed) == (len(ids), 0)
     assert {r.subject for r in store.search("", folder="Back", limit=10_000)} == \
         {r.subject for r in store.search("", folder="Corpus", limit=10_000)}
+
+
+FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from tui_mail.errors import TuiMailError
+from tui_mail.store import Store
+from tui_mail.store.exporter import ExportFormat, export_messages, matching_ids
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+dest = Path(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_FSIZE, (dest.stat().st_size + 3000,) * 2)
+with Store.open(Path(sys.argv[1])) as store:
+    try:
+        export_messages(store, matching_ids(store, "", folder="Src"), dest, ExportFormat.MBOX)
+    except TuiMailError as exc:
+        print(exc)
+"""
+
+
+def test_an_export_that_cannot_finish_leaves_the_mbox_as_it_was(store: Store,
+                                                                 tmp_path: Path) -> None:
+    _cached(store, tmp_path, 30)
+    dest = tmp_path / "kept.mbox"
+    dest.write_bytes(b"From a@b Mon Mar  2 10:00:00 2026\nSubject: kept\n\nold")
+    before = dest.read_bytes()
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, str(store.path), str(dest)],
+                          capture_output=True, text=True, cwd=REPO, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "cannot write" in done.stdout and "nothing was added to it" in done.stdout
+    assert dest.read_bytes() == before
+
+
+def test_a_new_mbox_and_maildir_files_are_readable_by_their_owner_only(
+        store: Store, tmp_path: Path) -> None:
+    ids = _cached(store, tmp_path, 2)
+    export_messages(store, ids, tmp_path / "private.mbox", ExportFormat.MBOX)
+    export_messages(store, ids, tmp_path / "Private", ExportFormat.MAILDIR)
+    assert (tmp_path / "private.mbox").stat().st_mode & 0o777 == 0o600
+    assert {f.stat().st_mode & 0o777 for f in (tmp_path / "Private" / "cur").iterdir()} == {0o600}

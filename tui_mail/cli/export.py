@@ -43,7 +43,8 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
         raise UsageError("say what to export: a search query, --folder or --account (e.g."
                          " `tui-mail export inbox.mbox --folder INBOX`)")
     dest = Path(args.dest).expanduser()
-    fmt = ExportFormat(args.format) if args.format else format_for(args.dest)
+    fmt = ExportFormat(args.format) if args.format else format_for(
+        str(dest) + ("/" if args.dest.endswith("/") else ""))  # ~ expanded, the "/" kept
     shown = sanitize_line(str(dest))
     if fmt is ExportFormat.MBOX and dest.is_dir():
         raise UsageError(f"{shown} is a folder: give an mbox file name, or --format maildir")
@@ -81,3 +82,4 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
                            " this again" + (" (the Maildir gets only what it lacks)"
                                             if fmt is ExportFormat.MAILDIR else
                                             " into a new file"))
+    return 0

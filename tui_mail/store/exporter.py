@@ -22,8 +22,10 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import logging
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,7 @@ from tui_mail.model import Flags, MessageSummary
 from tui_mail.store.db import Store
 
 PAGE = 500  # search results read at a time
+log = logging.getLogger(__name__)
 
 
 class ExportFormat(StrEnum):
@@ -157,17 +160,23 @@ def envelope_line(sender: str, date: datetime) -> bytes:
 
 
 class MboxWriter:
-    """Appends entries to an mbox file, holding an fcntl lock on it while it is open."""
+    """Appends entries to an mbox file, holding an fcntl lock on it while it is open.
+
+    All or nothing: if anything fails before the end (a full disk, a cache error), the file is
+    cut back to the size it had, under the same lock, so no half-written message is left for
+    a mail reader to take for a whole one. A new file is made readable by its owner only."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file: BinaryIO | None = None
+        self._start = 0
 
     def __enter__(self) -> MboxWriter:
         try:
-            self._file = self.path.open("ab")
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as exc:
             raise TuiMailError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self._file = os.fdopen(fd, "ab", buffering=0)
         try:
             fcntl.lockf(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -176,38 +185,63 @@ class MboxWriter:
                 raise TuiMailError(f"{self.path} is locked by another program (a mail reader"
                                    " that has it open?): nothing was written") from None
             raise TuiMailError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
-        self._separate()
+        self._start = self._file.seek(0, os.SEEK_END)
+        try:
+            self._separate()
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
         return self
 
     def _separate(self) -> None:
         """An mbox that does not end with an empty line gets one, so the first entry's "From "
         line starts a message instead of continuing the last one."""
-        assert self._file is not None
-        size = self._file.seek(0, os.SEEK_END)
-        if size == 0:
+        if self._start == 0:
             return
         with self.path.open("rb") as fh:
-            fh.seek(max(0, size - 2))
-            tail = fh.read()
+            fh.seek(max(0, self._start - 2))
+            tail = fh.read(2)
         if not tail.endswith(b"\n"):
-            self._file.write(b"\n\n")
-        elif size >= 2 and not tail.endswith(b"\n\n"):
-            self._file.write(b"\n")
+            self._write(b"\n\n")
+        elif self._start >= 2 and not tail.endswith(b"\n\n"):
+            self._write(b"\n")
+
+    def _write(self, data: bytes) -> None:
+        assert self._file is not None
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[self._file.write(view) or 0:]
+        except OSError as exc:
+            raise TuiMailError(f"cannot write {self.path}: {exc.strerror or exc}; nothing was"
+                               " added to it") from None
 
     def write(self, entries: list[tuple[MessageSummary, bytes]]) -> int:
-        assert self._file is not None
         for row, raw in entries:
-            self._file.write(mbox_entry(raw, row.flags, row.sender.email, row.date))
-        self._file.flush()
+            self._write(mbox_entry(raw, row.flags, row.sender.email, row.date))
         return len(entries)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *rest: object) -> None:
         assert self._file is not None
         try:
-            if exc[0] is None:
-                os.fsync(self._file.fileno())
+            if exc_type is None:
+                try:
+                    os.fsync(self._file.fileno())
+                    return
+                except OSError as exc:
+                    self._cut_back()
+                    raise TuiMailError(f"cannot write {self.path}: {exc.strerror or exc};"
+                                       " nothing was added to it") from None
+            self._cut_back()
         finally:
             self._file.close()  # closing the file releases the lock
+
+    def _cut_back(self) -> None:
+        assert self._file is not None
+        try:
+            os.ftruncate(self._file.fileno(), self._start)
+        except OSError as exc:
+            log.warning("could not cut %s back to %d bytes: %s", self.path, self._start, exc)
 
 
 # ---- Maildir ---------------------------------------------------------------------------
@@ -253,15 +287,18 @@ class MaildirWriter:
                 continue
             tmp = self.path / "tmp" / base
             try:
-                with tmp.open("wb") as fh:
+                with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                               "wb") as fh:
                     fh.write(raw)
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.utime(tmp, (row.date.timestamp(), row.date.timestamp()))
                 os.rename(tmp, self.path / "cur" / (base + maildir_info(row.flags)))
             except OSError as exc:
+                tmp.unlink(missing_ok=True)
                 raise TuiMailError(f"cannot write into the Maildir {self.path}:"
-                                   f" {exc.strerror or exc}") from None
+                                   f" {exc.strerror or exc}; the messages before this"
+                                   " one are there") from None
             self._there.add(base)
             written += 1
         return written
