@@ -60,6 +60,14 @@ def test_notify_send_gets_the_text_as_arguments_after_a_double_dash() -> None:
     assert all("\x1b" not in a for a in argv)
 
 
+def test_a_subject_cannot_become_markup_in_a_desktop_notification() -> None:
+    mail = NewMail("work", "INBOX", "Eve <eve@example.org>",
+                   '<a href="https://evil.example/">Your bank</a> <b>now</b>')
+    body = notify_send_argv(mail)[-1]
+    assert "<" not in body and ">" not in body
+    assert "&lt;a href=\"https://evil.example/\"&gt;Your bank&lt;/a&gt;" in body
+
+
 def test_the_hook_gets_four_arguments_that_no_shell_reads(tmp_path: Path) -> None:
     out = tmp_path / "args"
     hook = tmp_path / "hook"
@@ -75,9 +83,9 @@ def test_the_hook_gets_four_arguments_that_no_shell_reads(tmp_path: Path) -> Non
 
 
 def test_a_hook_that_hangs_is_stopped_and_a_missing_one_does_not_raise(tmp_path: Path) -> None:
-    hanging = run_in_background(["sleep", "60"], timeout=0.3)
+    hanging = run_in_background(["sh", "-c", "sleep 60; echo done"], timeout=0.3)
     hanging.join(30)
-    assert not hanging.is_alive()  # killed, not waited for
+    assert not hanging.is_alive()  # killed with its child, not waited for
     missing = run_in_background([str(tmp_path / "no-such-hook")])
     missing.join(10)
     assert not missing.is_alive()

@@ -6,7 +6,10 @@
   Terminal and Tilix). Inside tmux the escape is wrapped for tmux's passthrough.
 - `new_mail_command` is run with the account, the folder, the sender and the subject as four
   arguments: split like a shell would split it (`shlex`), never run by one, so a subject of
-  `$(rm -rf ~)` is only text. It runs in the background with a time limit; its output goes to
+  `$(rm -rf ~)` is only text. They come last, after the command's own words: a subject that
+  starts with "-" may look like an option to a hook that parses them, so a hook should take
+  them as positional arguments (`--` before them, in a shell: `notify -- "$3" "$4"`). It runs
+  in the background, its whole process group stopped after a time limit; its output goes to
   the log.
 
 Every text comes from a stranger's message: escapes and control characters are removed, and
@@ -15,10 +18,13 @@ the length bounded, before it reaches a terminal or a command line.
 
 from __future__ import annotations
 
+import contextlib
+import html
 import logging
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
@@ -97,8 +103,11 @@ def osc_sequence(kind: Notifier, mail: NewMail, *, tmux: bool = False) -> str:
 
 
 def notify_send_argv(mail: NewMail) -> list[str]:
+    """notify-send's arguments. Notification daemons read the body as markup (<b>, <a href>,
+    <img> in some), so the message's text is escaped: a subject cannot become a link."""
     return ["notify-send", "--app-name=tui-mail", "--",
-            clean(f"New mail in {mail.account}/{mail.folder}", 80), mail.summary()]
+            clean(f"New mail in {mail.account}/{mail.folder}", 80),
+            html.escape(mail.summary(), quote=False)]
 
 
 def hook_argv(command: str, mail: NewMail) -> list[str]:
@@ -125,8 +134,13 @@ def run_in_background(argv: list[str], *, timeout: float = HOOK_TIMEOUT) -> thre
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+            # The hook leads its own session: stop its children too (a shell script's
+            # commands), else the pipe stays open and this thread waits for them.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
             log.warning("new mail: %s took over %g s and was stopped", argv[0], timeout)
             return
         if proc.returncode != 0:
