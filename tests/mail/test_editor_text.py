@@ -22,14 +22,22 @@ def test_an_edited_file_gives_its_fields_and_body_back() -> None:
     assert got.problems == []
 
 
-def test_an_unknown_or_repeated_field_is_left_out_and_named_by_line() -> None:
-    got = read_editor_text("To: a@example.org\nReply-To: x@example.org\nTo: b@example.org\n\nB")
-    assert got.headers == {"To": "a@example.org"}
+def test_an_unknown_or_repeated_field_goes_to_the_body_and_is_named_by_line() -> None:
+    got = read_editor_text("To: a@example.org\nReply-To: x@example.org\n folded@example.org\n"
+                           "Subject: one\nSubject: two\nTo: b@example.org\n\nB")
+    assert got.headers == {"To": "a@example.org, b@example.org", "Subject": "one"}
     assert got.problems == [
         "line 2: 'Reply-To' is not a field the composer has (From, To, Cc, Bcc, Subject);"
-        " it was left out",
-        "line 3: To is given twice; the first one is kept"]
-    assert got.body == "B"
+        " the line was put at the top of the body",
+        "line 5: Subject is given twice; the first is kept and the second put at the top of"
+        " the body"]
+    assert got.body == "Reply-To: x@example.org\n folded@example.org\nSubject: two\nB"
+
+
+def test_a_body_line_that_looks_like_a_field_is_kept_when_the_empty_line_is_missing() -> None:
+    got = read_editor_text("To: a@example.org\nNote: the meeting moved\nsee you\n")
+    assert got.headers == {"To": "a@example.org"}
+    assert got.body == "Note: the meeting moved\nsee you\n"
 
 
 def test_a_missing_empty_line_starts_the_body_where_the_fields_stop() -> None:

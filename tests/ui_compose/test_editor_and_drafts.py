@@ -86,7 +86,7 @@ with open(path, "w", encoding="utf-8") as f:
 """
 
 
-async def test_the_editor_edits_the_fields_too_and_says_what_it_could_not_take(
+async def test_the_editor_edits_the_fields_too_and_keeps_what_it_could_not_take(
         make_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     script = tmp_path / "fields-editor"
     script.write_text(FIELDS_EDITOR.format(python=sys.executable))
@@ -113,12 +113,41 @@ async def test_the_editor_edits_the_fields_too_and_says_what_it_could_not_take(
         c = composer(app)
         assert c.query_one("#to", Input).value == "Ann <ann@example.org>, bob@example.org"
         assert c.query_one("#subject", Input).value == "Planned in vim"
-        assert c.body.text.startswith("Typed first.\n") and "Body from vim.\n" in c.body.text
+        # the line the composer has no field for is kept, at the top of the body
+        assert c.body.text == "Reply-To: lists@example.org\nTyped first.\nBody from vim.\n"
         assert c.fields().sender == sender_before
         warnings = " ".join(str(n.message) for n in app._notifications)
         assert "'Reply-To' is not a field the composer has" in warnings
         assert "nobody@nowhere.example" in warnings and "sender is unchanged" in warnings
     assert seen[0].startswith("From: ") and "\nSubject: Old subject\n\nTyped first." in seen[0]
+
+
+async def test_an_editor_that_fails_leaves_the_message_and_keeps_the_edited_text(
+        make_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = tmp_path / "failing-editor"
+    script.write_text(f"#!{sys.executable}\nimport sys\n"
+                      "open(sys.argv[1], 'a', encoding='utf-8').write('half a thought')\n"
+                      "sys.exit(1)\n")
+    script.chmod(0o755)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(script))
+    app = make_app()
+    app.run_external_editor = (  # type: ignore[method-assign]
+        lambda argv: subprocess.run(argv, check=False).returncode)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.run_action("compose")
+        await settle(pilot)
+        await type_into(pilot, "body", "Typed.\n")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert composer(app).body.text.startswith("Typed.\n")
+        [warning] = [str(n.message) for n in app._notifications if "status 1" in str(n.message)]
+    kept = Path(warning.rsplit(" kept in ", 1)[1].rstrip("."))
+    try:
+        assert kept.read_text(encoding="utf-8").endswith("half a thought")
+    finally:
+        kept.unlink()
 
 
 async def test_a_draft_is_autosaved_and_offered_again_after_the_app_went_away(make_app) -> None:

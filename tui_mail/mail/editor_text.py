@@ -9,9 +9,10 @@
     Body text...
 
 Reading it back never loses what was typed: the body is everything after the first empty
-line, each known header that reads well is taken, and a line that does not (an unknown
-header, text without "Name:", a header given twice) is reported with its line number and
-left out, so the composer keeps its previous value for that field. Pure: no I/O.
+line (or from the first line that is not "Field: value"), each known field is taken (a To,
+Cc or Bcc line given twice adds its addresses), and a line that cannot be taken (an unknown
+field, a From or Subject given twice) is reported with its line number and put at the top
+of the body, where the user sees it. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -43,42 +44,57 @@ def _field_line(line: str) -> bool:
     return bool(colon) and bool(name.strip()) and " " not in name.strip()
 
 
+_LISTS = ("To", "Cc", "Bcc")  # address fields: a second line adds its addresses
+
+
 def read_editor_text(text: str) -> EditedText:
     """The fields and body of an edited file (see the module's docstring)."""
     result = EditedText()
     lines = text.replace("\r\n", "\n").split("\n")
-    current: str | None = None
-    seen: set[str] = set()
+    current: str | None = None  # the field a folded line continues; None: a line left out
+    left_out: list[str] = []  # lines not taken as fields: they go to the top of the body
+
+    def body_from(index: int) -> EditedText:
+        result.body = "\n".join(left_out + lines[index:])
+        return result
+
     for number, line in enumerate(lines, start=1):
         if line == "":
-            result.body = "\n".join(lines[number:])
-            return result
+            return body_from(number)
         if line[:1] in (" ", "\t") and number > 1:  # a folded continuation
-            if current is not None:
+            if current is None:
+                left_out.append(line)
+            else:
                 result.headers[current] = f"{result.headers[current]} {line.strip()}".strip()
             continue
         if not _field_line(line):
-            result.body = "\n".join(lines[number - 1:])
             result.problems.append(
                 "the field lines were removed: all of the text is the body, and the fields"
                 " are unchanged" if number == 1 else
                 f"line {number}: the empty line between the fields and the body is missing;"
                 " the body starts at this line")
-            return result
+            return body_from(number - 1)
         current = None
         name, _, value = line.partition(":")
         key = name.strip().lower()
-        if key not in _KNOWN:
+        field = _KNOWN.get(key)
+        if field is None:
+            left_out.append(line)
             result.problems.append(f"line {number}: {_shown(name.strip())} is not a field the"
-                                   f" composer has ({', '.join(FIELDS)}); it was left out")
-        elif key in seen:
-            result.problems.append(f"line {number}: {_KNOWN[key]} is given twice; the first"
-                                   " one is kept")
+                                   f" composer has ({', '.join(FIELDS)}); the line was put at"
+                                   " the top of the body")
+        elif field in result.headers and field in _LISTS:
+            current = field
+            result.headers[field] = ", ".join(
+                v for v in (result.headers[field], value.strip()) if v)
+        elif field in result.headers:
+            left_out.append(line)
+            result.problems.append(f"line {number}: {field} is given twice; the first is"
+                                   " kept and the second put at the top of the body")
         else:
-            seen.add(key)
-            current = _KNOWN[key]
-            result.headers[current] = value.strip()
-    return result
+            current = field
+            result.headers[field] = value.strip()
+    return body_from(len(lines))
 
 
 def _shown(text: str, most: int = 40) -> str:

@@ -395,18 +395,28 @@ class ComposerScreen(SaysCacheErrors, Screen[None]):
                                          encoding="utf-8") as handle:
             handle.write(text)
             path = Path(handle.name)
+        keep = False
         try:
-            code = self.tui.run_external_editor([*shlex.split(editor), str(path)])
+            try:
+                argv = [*shlex.split(editor), str(path)]
+            except ValueError as exc:
+                self.notify(f"The editor setting ({sanitize_line(editor)}) cannot be split into"
+                            f" words: {exc}.", severity="error", markup=False)
+                return
+            code = self.tui.run_external_editor(argv)
             if code != 0:
-                self.notify(f"The editor ({sanitize_line(editor)}) exited with status {code}; "
-                            "the message is unchanged.", severity="warning", markup=False)
+                keep = True  # what was typed in the editor is not thrown away
+                self.notify(f"The editor ({sanitize_line(editor)}) exited with status {code};"
+                            " the message is unchanged, and the text you edited is kept in"
+                            f" {path}.", severity="warning", markup=False, timeout=20)
                 return
             edited = read_editor_text(path.read_text(encoding="utf-8", errors="replace"))
         except (OSError, TuiMailError) as exc:
             self.notify(f"Could not run the editor: {exc}", severity="error", markup=False)
             return
         finally:
-            path.unlink(missing_ok=True)
+            if not keep:
+                path.unlink(missing_ok=True)
         self._take_edited(edited)
 
     def _take_edited(self, edited: EditedText) -> None:
