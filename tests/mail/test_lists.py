@@ -51,10 +51,12 @@ def test_a_mailman_list_message_gives_its_id_name_post_address_and_links() -> No
 
 
 @pytest.mark.skipif(not ONE_CLICK.exists(), reason="shared corpus not here")
-def test_a_list_offering_one_click_is_left_with_an_https_post() -> None:
+def test_a_signed_list_message_offering_one_click_is_left_with_an_https_post() -> None:
     found = headers_of(ONE_CLICK.read_bytes())
     assert found is not None and found.one_click
-    way = found.unsubscribe_way()
+    unsigned = found.unsubscribe_way()
+    assert unsigned is not None and unsigned.way is UnsubscribeWay.MAIL  # a forgery could ask
+    way = found.unsubscribe_way(signed=True)
     assert way is not None and way.way is UnsubscribeWay.ONE_CLICK
     assert way.uri.startswith("https://cimanagementconference.us14.list-manage.com/")
     assert "one-click" in way.describe() and "list-manage.com" in way.describe()
@@ -105,6 +107,15 @@ def test_mailto_gives_the_address_subject_and_body() -> None:
     assert parse_mailto("https://example.org") is None
 
 
+def test_a_mailto_cannot_smuggle_control_characters_into_a_message() -> None:
+    assert parse_mailto("mailto:list-request%00x@example.org") is None
+    assert parse_mailto("mailto:a%0D%0ABcc:%20x@example.org") is None
+    got = parse_mailto("mailto:l@example.org?subject=unsubscribe%0D%0ABcc:%20e@evil.example"
+                       "&body=hi%1B%5B2J")
+    assert got is not None
+    assert "\r" not in got.subject and "\n" not in got.subject and "\x1b" not in got.body
+
+
 LIST_MAIL = (b"From: Ann <ann@example.org>\r\nTo: dev@lists.example.org\r\nCc: bob@example.org\r\n"
              b"Subject: Release plan\r\nMessage-ID: <r1@example.org>\r\n"
              b"List-Id: Dev <dev.lists.example.org>\r\nList-Post: <mailto:dev@lists.example.org>\r\n"
@@ -124,11 +135,13 @@ def test_list_reply_to_a_message_of_no_list_is_none() -> None:
                          account()) is None
 
 
-def test_reply_all_to_list_mail_that_came_by_bcc_includes_the_list_once() -> None:
-    bcc = LIST_MAIL.replace(b"To: dev@lists.example.org", b"To: undisclosed-recipients:;")
-    draft = reply(parse_message(bcc), account(), reply_all=True)
-    assert [a.email for a in draft.to] == ["ann@example.org"]
-    assert [a.email for a in draft.cc] == ["bob@example.org", "dev@lists.example.org"]
+def test_reply_all_never_adds_an_address_a_list_header_names() -> None:
+    """A forged List-Post would otherwise copy a private reply to whoever wrote it in; the
+    list is `L`'s (reply_to_list), as in mutt."""
+    forged = LIST_MAIL.replace(b"To: dev@lists.example.org", b"To: me@example.org").replace(
+        b"List-Post: <mailto:dev@lists.example.org>", b"List-Post: <mailto:collect@evil.example>")
+    draft = reply(parse_message(forged), account(), reply_all=True)
+    assert "collect@evil.example" not in [a.email for a in (*draft.to, *draft.cc)]
     again = reply(parse_message(LIST_MAIL), account(), reply_all=True)
     emails = [a.email for a in (*again.to, *again.cc)]
     assert emails.count("dev@lists.example.org") == 1

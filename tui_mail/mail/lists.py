@@ -16,6 +16,7 @@ from enum import StrEnum
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tui_mail.mail.headers import clean_value, decode_header_text
+from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 
 _BRACKETED = re.compile(r"<([^<>]*)>")
 _SCHEMES = ("mailto:", "http://", "https://")
@@ -58,9 +59,10 @@ def parse_mailto(uri: str) -> Mailto | None:
     fields = {key.lower(): value for key, value in parse_qsl(query, keep_blank_values=True)}
     to = unquote(address) or fields.get("to", "")
     to = to.split(",")[0].strip()
-    if "@" not in to or any(c.isspace() or c in "<>\"" for c in to):
-        return None
-    return Mailto(to=to, subject=fields.get("subject", ""), body=fields.get("body", ""))
+    if "@" not in to or not all("!" <= c <= "~" and c not in "<>\"" for c in to):
+        return None  # %00, %0D%0A and the like decode to what must not reach a header
+    return Mailto(to=to, subject=sanitize_line(fields.get("subject", ""))[:200],
+                  body=sanitize_text(fields.get("body", ""))[:2000])
 
 
 class UnsubscribeWay(StrEnum):
@@ -109,11 +111,14 @@ class MailingList:
             return f"{self.name} <{self.id}>"
         return self.id or self.name or self.post
 
-    def unsubscribe_way(self) -> Unsubscribe | None:
+    def unsubscribe_way(self, *, signed: bool = False) -> Unsubscribe | None:
         """The best way the list offers to leave it: one-click when it offers that (an https
-        URI and the List-Unsubscribe-Post header), else by mail, else its web page."""
+        URI and the List-Unsubscribe-Post header) and the message is `signed` (a DKIM
+        signature the user's server found valid: RFC 8058 asks for one covering those
+        headers, so that a forged message cannot make the reader POST to any address),
+        else by mail, else its web page."""
         https = [u for u in self.unsubscribe if u.lower().startswith("https://")]
-        if self.one_click and https:
+        if self.one_click and signed and https:
             return Unsubscribe(UnsubscribeWay.ONE_CLICK, https[0])
         for uri in self.unsubscribe:
             if parse_mailto(uri) is not None:

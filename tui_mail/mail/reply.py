@@ -150,8 +150,6 @@ def reply(original: Message, account: Account, *, reply_all: bool = False) -> Dr
         )
         cc = _unique(everyone, exclude={*mine, *(_key(a) for a in to)})
         to = _unique(to, exclude=mine) or to
-        if original.list_post:  # list mail that came by Bcc or a list alias: the list too
-            cc = _unique((*cc, Address("", original.list_post)), exclude={_key(a) for a in to})
     in_reply_to, references = thread_headers(original)
     return Draft(
         identity=choose_identity(original, account),
