@@ -8,8 +8,6 @@ import sys
 
 import pytest
 
-from tui_mail.cores import usable_cores
-
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="Linux only")
 def test_usable_cores_counts_the_cores_the_process_is_pinned_to() -> None:
@@ -23,7 +21,3 @@ def test_usable_cores_counts_the_cores_the_process_is_pinned_to() -> None:
     pinned, machine = (int(n) for n in done.stdout.split())
     assert pinned == 1
     assert machine == os.cpu_count()
-
-
-def test_usable_cores_is_at_least_one() -> None:
-    assert usable_cores() >= 1

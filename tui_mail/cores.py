@@ -8,8 +8,9 @@ import os
 def usable_cores() -> int:
     """The cores the scheduler lets this process use, at least 1.
 
-    `os.cpu_count()` counts the machine's cores, so under `taskset`, a cgroup cpuset or a
-    container limited to two of sixteen cores it would start sixteen workers that share two.
+    `os.cpu_count()` counts the machine's cores, so under `taskset` or a cgroup cpuset (a
+    container pinned to two of sixteen cores) it would start sixteen workers that share two.
+    A CPU quota (`docker --cpus`) is not an affinity and is not seen here.
     """
     try:
         return max(1, len(os.sched_getaffinity(0)))

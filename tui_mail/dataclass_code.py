@@ -118,13 +118,28 @@ def _import_dataclasses() -> ModuleType:
     return dataclasses
 
 
+def _bytecode_magic() -> str:
+    """The bytecode version, as .pyc files record it: a patch release of Python may change
+    it under the same cache_tag, and a code object of another version must not be loaded.
+    Read from the import system's own module, loaded at start (importlib.util costs more)."""
+    external = sys.modules.get("_frozen_importlib_external")
+    magic: object = getattr(external, "MAGIC_NUMBER", None)
+    if not isinstance(magic, bytes):
+        from importlib.util import MAGIC_NUMBER
+
+        magic = MAGIC_NUMBER
+    assert isinstance(magic, bytes)
+    return magic[:2].hex()
+
+
 def install(table: str) -> None:
     """Use the table named `table` (a command's name) for every dataclass created from now on
     in this process; a second call changes nothing."""
     dataclasses = _import_dataclasses()
     if isinstance(getattr(dataclasses, "exec", None), CachedExec):
         return
-    name = f"dataclass-code-{_FORMAT}.{table}.{sys.implementation.cache_tag}.marshal"
+    name = (f"dataclass-code-{_FORMAT}.{table}.{sys.implementation.cache_tag}"
+            f"-{_bytecode_magic()}.marshal")
     cached = CachedExec(os.path.join(_FOLDER, name))
     setattr(dataclasses, "exec", cached)  # noqa: B010 - a module global that shadows the builtin
     import atexit
