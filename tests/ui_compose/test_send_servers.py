@@ -16,6 +16,7 @@ from tui_mail.mail.draftfile import draft_from_bytes
 from tui_mail.model import Account, Address, Identity
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp
+from tui_mail.ui.screens.composer import ComposerScreen
 
 pytestmark = pytest.mark.servers
 
@@ -234,3 +235,49 @@ async def test_replying_to_a_message_whose_body_is_not_cached_fetches_it_first(
         assert fields.to == f"Dave <{dave.address}>"
         assert "> Here is the plan." in fields.body
         assert app.store.raw_message(summary.id) is not None
+
+
+def list_message_for(alice: User, ann: User, listbox: User) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"Ann <{ann.address}>"
+    msg["To"] = f"Dev list <{listbox.address}>"
+    msg["Cc"] = f"Alice <{alice.address}>"
+    msg["Subject"] = "[dev] Release plan"
+    msg["Message-ID"] = "<release-1@example.org>"
+    msg["Date"] = "Tue, 14 May 2024 10:00:00 +0000"
+    msg["List-Id"] = "Developers <dev.lists.example.org>"
+    msg["List-Post"] = f"<mailto:{listbox.address}>"
+    msg.set_content("Shall we ship on Friday?\n")
+    return msg.as_bytes()
+
+
+async def test_reply_to_list_goes_to_the_lists_address_only(
+        mail_servers, fresh_user, make_app, tmp_path: Path) -> None:
+    alice, ann, listbox = (fresh_user(n) for n in ("alice", "ann", "devlist"))
+    account = with_password_file(alice, tmp_path)
+    store_path = tmp_path / "alice.sqlite3"
+    deliver_and_sync(mail_servers, alice, account, store_path,
+                     list_message_for(alice, ann, listbox))
+    app = make_app(accounts=(account,), store_path=store_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        fields = composer(app).fields()
+        assert (fields.to, fields.cc) == (listbox.address, "")
+        assert fields.subject == "Re: [dev] Release plan"
+        said = await send_and_wait(pilot, app)
+        assert "Sent" in said, said
+    [got] = wait_for_subject(mail_servers, listbox, "Re: [dev] Release plan")
+    assert got["In-Reply-To"] == "<release-1@example.org>"
+    assert not fetch_all(mail_servers, ann)  # the author is reached through the list
+
+
+async def test_reply_to_list_on_mail_of_no_list_says_so(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        assert not isinstance(app.screen, ComposerScreen)
+        assert any("no mailing list" in str(n.message) for n in app._notifications)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from tui_mail.store.types import StoredDraft
     from tui_mail.sync.service import MailService
 
-Answer = Literal["reply", "reply_all", "forward", "forward_attachment"]
+Answer = Literal["reply", "reply_all", "reply_list", "forward", "forward_attachment"]
 
 
 def fields_of(draft: Draft, account: Account) -> DraftFields:
@@ -151,6 +151,9 @@ class ComposeActions:
     def action_reply_all(self) -> None:
         self._answer("reply_all")
 
+    def action_reply_list(self) -> None:
+        self._answer("reply_list")
+
     def action_forward(self) -> None:
         self._answer("forward")
 
@@ -188,11 +191,20 @@ class ComposeActions:
     def answer_with(self, kind: Answer, summary: MessageSummary, raw: bytes) -> None:
         """Open the composer on a reply or forward of the message `raw`."""
         from tui_mail.mail.parse import parse_message
-        from tui_mail.mail.reply import forward_as_attachment, forward_inline, reply
+        from tui_mail.mail.reply import forward_as_attachment, forward_inline, reply, reply_to_list
 
         original = parse_message(raw)
         account = self.compose_account(summary.account)
-        if kind == "forward":
+        if kind == "reply_list":
+            to_list = reply_to_list(original, account)
+            if to_list is None:
+                app: Any = self
+                app.notify("This message came through no mailing list that takes posts (it"
+                           " has no List-Post address): r replies to the sender.",
+                           severity="warning")
+                return
+            draft = to_list
+        elif kind == "forward":
             draft = forward_inline(original, account, raw)
         elif kind == "forward_attachment":
             draft = forward_as_attachment(original, raw, account)

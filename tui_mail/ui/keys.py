@@ -68,6 +68,9 @@ def _message_actions(scope: Scope, prefix: str) -> tuple[KeyAction, ...]:
         _a(f"{prefix}.reply", "r", "app.reply", "Reply", scope, help="Reply to the sender"),
         _a(f"{prefix}.reply_all", "g", "app.reply_all", "Reply all", scope, show=False,
            help="Reply to the sender and every recipient (group reply)"),
+        _a(f"{prefix}.reply_list", "L", "app.reply_list", "Reply to list", scope, show=False,
+           help="Reply to the mailing list the message came through (its List-Post address)"
+           " and to nobody else"),
         _a(f"{prefix}.forward", "f", "app.forward", "Forward", scope, show=False,
            help="Forward the message inline"),
         _a(f"{prefix}.forward_attachment", "alt+f", "app.forward_attachment",
