@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks.gen_messages import generate
 from tui_mail.errors import ConnectError
-from tui_mail.remote.backend import RemoteMessage
+from tui_mail.remote.backend import FlagUpdate, RemoteMessage
 from tui_mail.remote.imap import ImapBackend
 from tui_mail.store.blobs import text_of, unpack
 from tui_mail.sync.account_sync import sync_account
@@ -111,11 +111,13 @@ class CutAfter:
     def __getattr__(self, name: str) -> object:
         return getattr(self.backend, name)
 
-    def fetch_whole(self, folder: str, uids: Sequence[int]) -> Iterator[RemoteMessage]:
+    def fetch_whole(self, folder: str,
+                    uids: Sequence[int]) -> Iterator[RemoteMessage | FlagUpdate]:
         for item in self.backend.fetch_whole(folder, uids):
-            self.read += 1
-            if self.read == self.after:
-                self.backend.abort()
+            if isinstance(item, RemoteMessage):  # not a FlagUpdate
+                self.read += 1
+                if self.read == self.after:
+                    self.backend.abort()
             yield item
 
 
@@ -157,13 +159,18 @@ def test_news_the_server_slips_into_a_whole_fetch_are_kept_and_the_connection_st
         other = h.other_client()  # another client first: told to this one in its next answer
         other.set_flags("INBOX", [7], [r"\Flagged"], True)
         other.close()
-        got = list(backend.fetch_whole("INBOX", [1, 2, 3]))
+        answer = list(backend.fetch_whole("INBOX", [1, 2, 3]))
         assert "EXISTS" in backend._client._imap.untagged_responses  # kept for imaplib
+        got = [m for m in answer if isinstance(m, RemoteMessage)]
         assert sorted(m.uid for m in got) == [1, 2, 3]
         assert all(m.raw.endswith(f"body of message {m.uid - 1}\r\n".encode()) for m in got)
         assert not any(m.flags.flagged for m in got)
+        # the flag change is handed on, for the caller's cache (the engine applies it)
+        updates = [(m.uid, m.flags.flagged) for m in answer if isinstance(m, FlagUpdate)]
+        assert updates == [(7, True)]
         # the connection reads on in step: the next FETCH gets the new message and the flag
-        later = {m.uid: m for m in backend.fetch_whole("INBOX", [7, 11])}
+        later = {m.uid: m for m in backend.fetch_whole("INBOX", [7, 11])
+                 if isinstance(m, RemoteMessage)}
         assert sorted(later) == [7, 11] and later[7].flags.flagged
         assert b"message 10" in later[11].raw
     finally:

@@ -203,6 +203,16 @@ class RemoteMessage:
     raw: bytes
 
 
+@dataclass(frozen=True)
+class FlagUpdate:
+    """A message's flags as the server now has them, told in the middle of `fetch_whole` (for
+    a message already handed on, or one not asked for): the caller applies them to its cache
+    if it holds the message."""
+
+    uid: int
+    flags: Flags
+
+
 @runtime_checkable
 class FetchBackend(Protocol):
     """A connected, logged-in mail source. See the module docstring for the rules."""

@@ -26,13 +26,18 @@ from imapclient import imap4 as imapclient_imap4
 from imapclient import tls as imapclient_tls
 from imapclient.datetime_util import parse_to_datetime
 from imapclient.exceptions import IMAPClientError, LoginError
-from imapclient.response_parser import parse_fetch_response, parse_response
+from imapclient.response_parser import (
+    parse_fetch_response,
+    parse_message_list,
+    parse_response,
+)
 
 from tui_mail.errors import ConnectError, ProtocolViolation, ServerRefused, TuiMailError
 from tui_mail.model import Flags, FolderRole, Security, ServerConfig
 from tui_mail.remote import sasl
 from tui_mail.remote.backend import (
     SUMMARY_HEADER_FIELDS,
+    FlagUpdate,
     FolderChanges,
     FolderMissing,
     FolderState,
@@ -58,7 +63,7 @@ from tui_mail.remote.connection import (
     translated,
 )
 from tui_mail.remote.folder_roles import DEFAULT_ROLE_NAMES, classify
-from tui_mail.remote.wire import DEFAULT_LITERAL_LIMIT, Wire
+from tui_mail.remote.wire import DEFAULT_LITERAL_LIMIT, LINE_LIMIT, Wire
 
 logger = logging.getLogger(__name__)
 
@@ -400,6 +405,73 @@ def _internaldate(text: bytes) -> datetime | None:
         return parse_to_datetime(text)
     except ValueError:
         return None
+
+
+# UID SEARCH's one-line answer: each UID up to ten digits and a space, a little more for the
+# rest of the line, and never more than SEARCH_LINE_MAX (about 12 million UIDs) in all.
+SEARCH_UID_BYTES = 11
+SEARCH_SLACK = 64 << 10
+SEARCH_LINE_MAX = 128 << 20
+_ESEARCH_TAG = re.compile(rb'^\s*\(TAG "[^"]*"\)')
+
+
+class _WholeParts:
+    """The FETCH responses of one `fetch_whole` command put together by UID. A message is
+    handed on once its body and its flags, size and date have come, in one response or in
+    several (RFC 3501 7.4.2 lets a server split them); one still missing some of them when the
+    command ends is handed on with what came. Once a message is handed on (or for a UID not
+    asked for), a response with FLAGS is a flag change: a `FlagUpdate`."""
+
+    _WANTED = (b"FLAGS", b"RFC822.SIZE", b"INTERNALDATE")
+
+    def __init__(self, backend: ImapBackend, asked: set[int]) -> None:
+        self.backend = backend
+        self.asked = asked
+        self.handed: set[int] = set()
+        self.pending: dict[int, dict[bytes, Any]] = {}  # asked, not handed on: items so far
+
+    def whole(self, uid: int, flags: tuple[bytes, ...], size: int,
+              internaldate: datetime | None, raw: bytes) -> list[RemoteMessage | FlagUpdate]:
+        """A response with every item (the usual shape, read by `_stream_whole` itself)."""
+        if uid in self.asked and uid not in self.handed and uid not in self.pending:
+            self.handed.add(uid)
+            return [RemoteMessage(uid, Flags.from_imap(flags), self._size(uid, size),
+                                  internaldate, raw)]
+        return self.add({uid: {b"FLAGS": flags, b"RFC822.SIZE": size,
+                               b"INTERNALDATE": internaldate, b"BODY[]": raw}})
+
+    def add(self, responses: Mapping[int, Mapping[bytes, Any]]
+            ) -> list[RemoteMessage | FlagUpdate]:
+        """FETCH responses parsed by imapclient: their items by UID."""
+        out: list[RemoteMessage | FlagUpdate] = []
+        for uid, items in responses.items():
+            if uid not in self.asked or uid in self.handed:
+                if b"FLAGS" in items:
+                    out.append(FlagUpdate(uid, Flags.from_imap(items[b"FLAGS"] or ())))
+                continue
+            merged = self.pending.setdefault(uid, {})
+            merged.update(items)
+            if isinstance(merged.get(b"BODY[]"), bytes) and all(
+                    key in merged for key in self._WANTED):
+                out.append(self._message(uid))
+        return out
+
+    def rest(self) -> list[RemoteMessage | FlagUpdate]:
+        """At the command's end: the messages whose body came without all the rest."""
+        return [self._message(uid) for uid in list(self.pending)
+                if isinstance(self.pending[uid].get(b"BODY[]"), bytes)]
+
+    def _message(self, uid: int) -> RemoteMessage:
+        items = self.pending.pop(uid)
+        self.handed.add(uid)
+        return RemoteMessage(uid, Flags.from_imap(items.get(b"FLAGS") or ()),
+                             self._size(uid, items.get(b"RFC822.SIZE", 0)),
+                             items.get(b"INTERNALDATE"), items[b"BODY[]"])
+
+    def _size(self, uid: int, value: object) -> int:
+        return _number(self.backend.server, value, f"the size of UID {uid}", high=_MODSEQ)
+
+
 BODY_FETCH_UIDS = 500  # UIDs per body FETCH command (a short command line, a long answer)
 
 
@@ -524,6 +596,40 @@ class ImapBackend:
         """A FETCH answer keyed by UID, each UID checked (a 32-bit number, RFC 3501)."""
         return {_number(self.server, uid, f"a UID in the answer to {what}", low=1): v
                 for uid, v in parsed.items() if isinstance(uid, int)}
+
+    def _search_uids(self, criteria: str, exists: int) -> list[int]:
+        """`UID SEARCH criteria` in the selected folder of `exists` messages. Its answer is one
+        line whatever the folder's size: ESEARCH's ranges (`RETURN (ALL)`, RFC 4731) when the
+        server offers it, a few bytes for a folder without gaps; and for this answer a line
+        may be as long as `exists` UIDs of ten digits (530k UIDs were past the usual limit),
+        never more than SEARCH_LINE_MAX."""
+        limit = min(max(LINE_LIMIT, exists * SEARCH_UID_BYTES + SEARCH_SLACK), SEARCH_LINE_MAX)
+        wire = getattr(self._client, "wire", None)
+        longer = wire.long_lines(limit) if isinstance(wire, Wire) else nullcontext()
+        with self._guard("UID SEARCH"), longer:
+            if "ESEARCH" not in self.capabilities:
+                return list(self._client.search(criteria.split()))
+            imap = self._client._imap
+            imap.untagged_responses.pop("ESEARCH", None)
+            imap.untagged_responses.pop("SEARCH", None)
+            self._raw("UID", "SEARCH", "RETURN", "(ALL)", criteria)
+            data = imap.untagged_responses.pop("ESEARCH", None)
+            plain = imap.untagged_responses.pop("SEARCH", None)
+            if data is None:  # read as "no messages", the cache would drop the whole folder
+                if plain is None:
+                    raise ProtocolViolation(
+                        f"{describe(self.server)}: the server answered UID SEARCH RETURN (ALL) "
+                        "with no ESEARCH result; the folder was not synced")
+                return list(parse_message_list(plain))
+            out: list[int] = []
+            for item in data:
+                if not isinstance(item, bytes):
+                    continue
+                words = _ESEARCH_TAG.sub(b"", item).split()
+                for key, value in zip(words, words[1:], strict=False):
+                    if key.upper() == b"ALL":
+                        out.extend(parse_uid_set(value.decode("ascii"), _UINT32))
+            return out
 
     def _existing(self, uids: Sequence[int]) -> list[int]:
         if not uids:
@@ -674,15 +780,13 @@ class ImapBackend:
                 uid: Flags.from_imap(fetched[uid].get(b"FLAGS", ())) for uid in with_flags
             }
             since = max(state.uidnext, 1)
-            with self._guard("UID SEARCH"):
-                recent = self._client.search(["UID", f"{since}:*"]) if uidnext > since else []
+            recent = self._search_uids(f"UID {since}:*", exists) if uidnext > since else []
             changes.new_uids = sorted(set(recent) - known.subset(recent))
             return changes
 
         cached = set() if reset else known.all()
         if self.condstore and state.highestmodseq and cached and not reset:
-            with self._guard("UID SEARCH"):
-                server_uids = set(self._client.search(["ALL"]))
+            server_uids = set(self._search_uids("ALL", exists))
             with self._guard("UID FETCH CHANGEDSINCE"):
                 changed = self._fetch_range(
                     "1:*", "(UID FLAGS)", f"(CHANGEDSINCE {state.highestmodseq})"
@@ -696,8 +800,7 @@ class ImapBackend:
             # Nothing cached (a new folder, or one reset): its UIDs are all that is needed,
             # each new message's flags come with its fetch. A listing of every UID and its
             # flags cost a CPU-second at 10k messages (imapclient's parser).
-            with self._guard("UID SEARCH"):
-                server_uids = set(self._client.search(["ALL"]))
+            server_uids = set(self._search_uids("ALL", exists))
         else:
             # No CONDSTORE (or nothing known yet): one listing of every UID and its flags.
             with self._guard("UID FETCH FLAGS"):
@@ -784,27 +887,34 @@ class ImapBackend:
                 fresh = True
                 yield from self._stream_bodies(missing, agreed_size)
 
-    def fetch_whole(self, folder: str, uids: Sequence[int]) -> Iterator[RemoteMessage]:
+    def fetch_whole(self, folder: str,
+                    uids: Sequence[int]) -> Iterator[RemoteMessage | FlagUpdate]:
         """Whole messages with their flags, INTERNALDATE and listed size, in one `UID FETCH`
         per BODY_FETCH_UIDS UIDs, each handed on as soon as it is read (the first sync of a
         folder with `--bodies`: no header pass before the bodies). Never sets \\Seen. The
         answers come in the server's order (by sequence number), not the order of `uids`;
-        UIDs expunged meanwhile are left out. A caller that stops early leaves the rest of
-        the answer to be read when the generator is closed."""
+        UIDs expunged meanwhile are left out.
+
+        A server may answer for one message in several FETCH responses (RFC 3501 7.4.2):
+        their items are put together before the message is handed on. A flag change the
+        server slips in for a message already handed on, or for one not asked for, is handed
+        on as a `FlagUpdate` (the caller applies it to what it cached). A caller that stops
+        early leaves the rest of the answer to be read when the generator is closed."""
         self._select(folder, readonly=True)
         for chunk in _chunks(list(uids), BODY_FETCH_UIDS):
             yield from self._stream_whole(chunk)
 
-    def _stream_whole(self, uids: Sequence[int]) -> Iterator[RemoteMessage]:
+    def _stream_whole(self, uids: Sequence[int]) -> Iterator[RemoteMessage | FlagUpdate]:
         """One `UID FETCH set (UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])`, read here
         rather than by imaplib's `_get_response`: each message as servers send it (its items
         in the order asked, the body last) is one line matched, its literal read and its
         `)` line, which cost half the CPU of imaplib's way (its regular expressions, debug
         checks and lists of untagged responses, per message). Anything else is read as
-        imaplib reads it: a FETCH of another shape is parsed by imapclient (`_whole_in`),
-        other untagged responses are kept for imaplib, the tagged one ends the command."""
+        imaplib reads it: a FETCH of another shape is parsed by imapclient (`_fetch_items`)
+        and put together with the other responses for its UID (`_WholeParts`), other
+        untagged responses are kept for imaplib, the tagged one ends the command."""
         imap = self._client._imap
-        asked = set(uids)
+        parts = _WholeParts(self, set(uids))
         wire = getattr(self._client, "wire", None)
         with self._guard("FETCH bodies"):
             tag = imap._command("UID", "FETCH", uid_set(uids),
@@ -812,7 +922,7 @@ class ImapBackend:
         done = failed = False
         try:
             while not done:
-                found: list[RemoteMessage] = []
+                found: list[RemoteMessage | FlagUpdate] = []
                 with self._guard("FETCH bodies"):
                     line = imap._get_line()
                     m = _WHOLE_LINE.match(line)
@@ -822,14 +932,13 @@ class ImapBackend:
                         if trailer == b")":
                             uid = _number(self.server, int(m[1]),
                                           "a UID in the answer to FETCH bodies", low=1)
-                            size = _number(self.server, int(m[4]), f"the size of UID {uid}",
-                                           high=_MODSEQ)
-                            found = [RemoteMessage(uid, Flags.from_imap(tuple(m[2].split())),
-                                                   size, _internaldate(m[3]), raw)]
+                            found = parts.whole(uid, tuple(m[2].split()), int(m[4]),
+                                                _internaldate(m[3]), raw)
                         else:  # more items after the body: imapclient reads them
                             number, _, rest = line[2:].partition(b" ")
                             first = number + b" " + rest.partition(b" ")[2]
-                            found = self._whole_in(self._rest_of(first, raw, trailer), asked)
+                            found = parts.add(self._fetch_items(
+                                self._rest_of(first, raw, trailer)))
                     elif line.startswith(tag + b" "):
                         done = True
                         imap.tagged_commands.pop(tag, None)
@@ -837,13 +946,13 @@ class ImapBackend:
                         typ, _, words = rest.partition(b" ")
                         if typ != b"OK":
                             raise IMAPClientError(f"FETCH failed: {_words(words)}")
+                        found = parts.rest()
                     elif line.startswith(b"* "):
-                        found = self._untagged(line, asked)
+                        found = parts.add(self._untagged(line))
                         imap._check_bye()
                     else:
                         raise imapclient.exceptions.IMAPClientAbortError(
                             f"unexpected response: {line[:80]!r}")
-                found = [one for one in found if one.uid in asked]
                 for one in found:
                     yield one
                     if isinstance(wire, Wire):
@@ -867,10 +976,10 @@ class ImapBackend:
         parts.append(dat)
         return parts
 
-    def _untagged(self, line: bytes, asked: set[int]) -> list[RemoteMessage]:
+    def _untagged(self, line: bytes) -> dict[int, Any]:
         """An untagged response met in `_stream_whole` that is not a whole message in the
-        usual shape: a FETCH is parsed by imapclient, anything else is kept for imaplib (a
-        BYE among them, which ends the connection)."""
+        usual shape: a FETCH is parsed by imapclient (its items by UID), anything else is
+        kept for imaplib (a BYE among them, which ends the connection)."""
         imap = self._client._imap
         m = _UNTAGGED.match(line)
         if m is None:
@@ -881,16 +990,22 @@ class ImapBackend:
             first = number + b" " + rest
             literal = _LITERAL_END.search(first)
             if literal is None:
-                return self._whole_in([first], asked)  # flags only: no body
+                return self._fetch_items([first])  # no literal: flags, size, date ...
             raw = imap.read(int(literal[1]))
-            return self._whole_in(self._rest_of(first, raw, imap._get_line()), asked)
+            return self._fetch_items(self._rest_of(first, raw, imap._get_line()))
         data = (number + (b" " + rest if rest else b"")) if number else rest
         while (literal := _LITERAL_END.search(data)) is not None:  # kept whole for imaplib
             imap._append_untagged(name.decode("ascii", "replace").upper(),
                                   (data, imap.read(int(literal[1]))))
             data = imap._get_line()
         imap._append_untagged(name.decode("ascii", "replace").upper(), data)
-        return []
+        return {}
+
+    def _fetch_items(self, items: list[Any]) -> dict[int, Any]:
+        """FETCH responses in a shape `_stream_whole` does not read itself, by imapclient's
+        parser: their items by UID (a response without a UID cannot be told apart)."""
+        return self._uid_keys(parse_fetch_response(
+            [d for d in items if d is not None], True, True), "FETCH bodies")
 
     def uids_larger(self, folder: str, size: int) -> list[int]:
         """The UIDs of the folder's messages over `size` bytes (UID SEARCH LARGER)."""
@@ -942,22 +1057,6 @@ class ImapBackend:
             [d for d in items if d is not None], True, True), "FETCH bodies")
         return [(uid, v[b"BODY[]"]) for uid, v in parsed.items()
                 if uid in asked and isinstance(v.get(b"BODY[]"), bytes)]
-
-    def _whole_in(self, items: list[Any], asked: set[int]) -> list[RemoteMessage]:
-        """The whole messages of FETCH responses in a shape `_stream_whole` does not read
-        itself, by imapclient's parser."""
-        parsed = self._uid_keys(parse_fetch_response(
-            [d for d in items if d is not None], True, True), "FETCH bodies")
-        out = []
-        for uid, v in parsed.items():
-            raw = v.get(b"BODY[]")
-            if uid not in asked or not isinstance(raw, bytes):
-                continue
-            size = _number(self.server, v.get(b"RFC822.SIZE", 0), f"the size of UID {uid}",
-                           high=_MODSEQ)
-            out.append(RemoteMessage(uid, Flags.from_imap(v.get(b"FLAGS", ())), size,
-                                     v.get(b"INTERNALDATE"), raw))
-        return out
 
     def _drain(self, tag: bytes) -> None:
         """Read (and drop) the rest of a FETCH answer the caller stopped reading, so the

@@ -26,7 +26,8 @@ from contextlib import contextmanager, suppress
 from tui_mail.errors import ProtocolViolation, ServerTimeout
 from tui_mail.model import Account
 
-LINE_LIMIT = 4 << 20  # bytes: a SEARCH of half a million UIDs fits; a greeting never needs it
+LINE_LIMIT = 4 << 20  # bytes: a greeting never needs it; a UID SEARCH of a large folder gets
+# more (`Wire.long_lines`, in proportion to the folder's size)
 MIN_LITERAL = 1 << 20
 LITERAL_SLACK = 64 << 10
 DEFAULT_LITERAL_LIMIT = 25_000_000 + LITERAL_SLACK  # the default body_ask_above
@@ -170,6 +171,17 @@ class Wire:
             yield
         finally:
             self.literal_limit = saved
+
+    @contextmanager
+    def long_lines(self, limit: int) -> Iterator[None]:
+        """A longer line for the commands of the block: an answer that is one line whatever
+        the folder's size (a UID SEARCH), at a limit the caller sets in proportion to it."""
+        saved = self.line_limit
+        self.line_limit = max(saved, limit)
+        try:
+            yield
+        finally:
+            self.line_limit = saved
 
     def check_literal(self, size: int) -> None:
         if size > self.literal_limit:

@@ -322,9 +322,28 @@ class SyncEngine:
             self._emit(FolderChanged(account, folder))
 
         if whole:
-            with TextPool(pool_workers()) as pool:
-                WholeFetch(self.io.store, account, folder, pool, written).run(backend, whole)
+            news: dict[int, Flags] = {}
+            try:
+                with TextPool(pool_workers()) as pool:
+                    fetch = WholeFetch(self.io.store, account, folder, pool, written)
+                    news = fetch.flag_news
+                    fetch.run(backend, whole)
+            finally:  # a run cut off applies what it was told too, to the rows it wrote
+                self._apply_flag_news(folder, news, result)
         return [uid for uid in new if uid in over]
+
+    def _apply_flag_news(self, folder: str, news: dict[int, Flags], result: SyncResult) -> None:
+        """Flag changes the server told in the middle of a whole fetch, for messages now
+        cached (fetched before the change was told, or cached before the run)."""
+        if not news:
+            return
+        cached = self.io.flags_for_uids(folder, list(news))
+        changed = {uid: flags for uid, flags in news.items()
+                   if uid in cached and cached[uid] != flags}
+        if changed:
+            self.io.update_flags(folder, changed)
+            result.flag_changes += len(changed)
+            self._emit(FolderChanged(self.account.name, folder))
 
 
 class CachedUids:

@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from tui_mail.remote.backend import RemoteMessage, abort_backend
+from tui_mail.model import Flags
+from tui_mail.remote.backend import FlagUpdate, RemoteMessage, abort_backend
 from tui_mail.store.prepare import Prepared
 from tui_mail.store.types import NewMessage
 from tui_mail.sync.body_download import STOP_WAIT, Feed
@@ -42,8 +43,9 @@ log = logging.getLogger(__name__)
 
 
 class _Reader(threading.Thread):
-    """Fetches the chunks in order; puts ("msg", RemoteMessage) for each message, ("done",)
-    after each FETCH, ("error", exc) when one fails."""
+    """Fetches the chunks in order; puts ("msg", RemoteMessage) for each message, ("flags",
+    FlagUpdate) for a flag change the server told meanwhile, ("done",) after each FETCH,
+    ("error", exc) when one fails."""
 
     def __init__(self, backend: Any, folder: str, chunks: list[list[int]], feed: Feed) -> None:
         super().__init__(name="whole-reader", daemon=True)
@@ -58,7 +60,10 @@ class _Reader(threading.Thread):
                 stream = self.backend.fetch_whole(self.folder, chunk)
                 try:
                     for message in stream:
-                        if not self.feed.put(("msg", message), len(message.raw)):
+                        if isinstance(message, FlagUpdate):
+                            if not self.feed.put(("flags", message)):
+                                return
+                        elif not self.feed.put(("msg", message), len(message.raw)):
                             return
                 finally:
                     stream.close()  # the rest of an answer left unread is read here
@@ -70,7 +75,10 @@ class _Reader(threading.Thread):
 
 class WholeFetch:
     """One folder's new messages, fetched whole and written with their bodies.
-    `written` counts the rows added; `on_write(done)` is called after each transaction."""
+    `written` counts the rows added; `on_write(done)` is called after each transaction.
+    `flag_news` holds the flag changes the server told during the FETCHes (the last one for
+    each UID), for messages fetched earlier in the run or cached before it: the caller applies
+    them once `run` has returned (or raised), when every row fetched is written."""
 
     def __init__(self, store: Any, account: str, folder: str, pool: TextPool,
                  on_write: Callable[[int], None] = lambda done: None) -> None:
@@ -80,6 +88,7 @@ class WholeFetch:
         self._pool = pool
         self._on_write = on_write
         self.written = 0
+        self.flag_news: dict[int, Flags] = {}
         self._batch: list[RemoteMessage] = []
         # In order: a parse batch (its messages and their future) or None (a FETCH ended).
         self._pending: collections.deque[
@@ -105,9 +114,12 @@ class WholeFetch:
                 item = feed.get()
                 assert isinstance(item, tuple)
                 if item[0] == "msg":
+                    self.flag_news.pop(item[1].uid, None)  # its own flags are newer
                     self._batch.append(item[1])
                     if len(self._batch) >= PARSE_BATCH:
                         self._submit()
+                elif item[0] == "flags":
+                    self.flag_news[item[1].uid] = item[1].flags
                 elif item[0] == "done":
                     ended += 1
                     self._submit()
