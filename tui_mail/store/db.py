@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -467,18 +466,14 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         return FolderSyncState(*row) if row else FolderSyncState()
 
     def set_sync_state(self, account: str, name: str, state: FolderSyncState) -> None:
+        # folders.last_sync_at is no longer written (the column stays in the schema, NULL or
+        # an old value): a sync that finds nothing new writes no state, so it could only ever
+        # have meant "when the state last changed", and nothing reads it.
         folder_id = self._folder_id(account, name)
         with self._tx() as c:
             c.execute(
-                "UPDATE folders SET uidvalidity = ?, uidnext = ?, highestmodseq = ?,"
-                " last_sync_at = ? WHERE id = ?",
-                (
-                    state.uidvalidity,
-                    state.uidnext,
-                    state.highestmodseq,
-                    int(time.time()),
-                    folder_id,
-                ),
+                "UPDATE folders SET uidvalidity = ?, uidnext = ?, highestmodseq = ? WHERE id = ?",
+                (state.uidvalidity, state.uidnext, state.highestmodseq, folder_id),
             )
 
     # ---- writing messages ------------------------------------------------------------
