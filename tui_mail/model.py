@@ -325,6 +325,7 @@ class Message:
     html_body: str | None
     attachments: tuple[Attachment, ...]
     list_post: str = ""
+    list_id: str = ""  # the mailing list it came through, for the header block ("" for none)
     defects: tuple[str, ...] = ()  # what was wrong with the input, in words
 
 

@@ -145,3 +145,21 @@ def test_reply_all_never_adds_an_address_a_list_header_names() -> None:
     again = reply(parse_message(LIST_MAIL), account(), reply_all=True)
     emails = [a.email for a in (*again.to, *again.cc)]
     assert emails.count("dev@lists.example.org") == 1
+
+
+def test_the_header_block_names_the_list_a_message_came_through() -> None:
+    from tui_mail.mail.render import render_headers
+
+    rows = dict(render_headers(parse_message(LIST_MAIL)))
+    assert rows["List"] == "Dev <dev.lists.example.org>"
+    plain = dict(render_headers(parse_message(b"From: a@example.org\r\nSubject: x\r\n\r\nhi\r\n")))
+    assert "List" not in plain
+
+
+def test_a_hostile_list_id_reaches_the_header_block_clean() -> None:
+    from tui_mail.mail.render import render_headers
+
+    raw = LIST_MAIL.replace(b"List-Id: Dev <dev.lists.example.org>",
+                            b"List-Id: =?utf-8?q?=1B]52;c;eA=3D=3D=07[b]Dev[/b]?= <d.example.org>")
+    label = dict(render_headers(parse_message(raw)))["List"]
+    assert "\x1b" not in label and "\x07" not in label and label.endswith("<d.example.org>")

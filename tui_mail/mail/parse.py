@@ -345,8 +345,19 @@ def parse_message(raw: bytes, *, headers: bool = True) -> Message:
         html_body=html_body,
         attachments=tuple(attachments),
         list_post=list_post_address(_first(msg, "list-post")),
+        list_id=_list_label(msg),
         defects=tuple(notes),
     )
+
+
+def _list_label(msg: EmailMessage) -> str:
+    """The mailing list a message came through, as the header block names it."""
+    if not any(name.lower().startswith("list-") for name in msg):
+        return ""
+    from tui_mail.mail.lists import mailing_list
+
+    found = mailing_list(lambda name: _first(msg, name) or None)
+    return found.label() if found is not None else ""
 
 
 def attachment_bytes(raw: bytes, index: int) -> bytes:

@@ -223,6 +223,8 @@ def render_headers(msg: Message, *, raw: bytes | None = None,
     date = msg.date.strftime(HEADER_DATE) if msg.date else ""
     rows.append(("Date", date))
     rows.append(("Subject", sanitize_line(msg.subject)))
+    if msg.list_id:
+        rows.append(("List", sanitize_line(msg.list_id)))
     return rows
 
 
