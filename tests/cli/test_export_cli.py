@@ -62,6 +62,12 @@ def test_export_of_a_search_takes_only_what_matches(tui_mail: TuiMail, tmp_path:
     assert _subjects(tmp_path / "q.mbox") == ["Lunch on Friday?"]
 
 
+def test_the_query_may_come_after_the_options(tui_mail: TuiMail, tmp_path: Path) -> None:
+    run = tui_mail("export", str(tmp_path / "o.mbox"), "--folder", "Archive", "from:alice")
+    assert run.returncode == 0, run.output
+    assert _subjects(tmp_path / "o.mbox") == ["Quarterly report"]
+
+
 def test_export_into_a_maildir_twice_adds_nothing_the_second_time(tui_mail: TuiMail,
                                                                    tmp_path: Path) -> None:
     first = tui_mail("export", str(tmp_path / "md") + "/", "--folder", "Archive")

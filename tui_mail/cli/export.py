@@ -32,6 +32,25 @@ def register(sub: Any) -> None:
     export.add_argument("--format", choices=("mbox", "maildir"),
                         help="the format, when the destination does not say it")
     export.set_defaults(func=run_export)
+    # `export out.mbox --folder INBOX from:ann` puts the query after an option, which plain
+    # argparse refuses ("unrecognized arguments") once DEST has been read.
+    export.__class__ = _IntermixedParser
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """Reads its positionals wherever they are among the options (argparse's intermixed
+    parsing, which a parser with subcommands cannot use for itself, but a subcommand can)."""
+
+    _inside = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._inside:  # parse_known_intermixed_args calls back in, twice
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return super().parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
 
 
 def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
