@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import json
 import mailbox
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import TuiMail
+from tests.support.messages import message
 
 HOSTILE_SUBJECT = "Invoice \x1b]52;c;ZWNobyBwd25lZA==\x07 [bold]due[/] \x1b[2J\u202eexe.pdf"
-
-
-def message(subject: str, sender: str, body: str, date: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = "me@example.com"
-    msg["Subject"] = subject
-    msg["Date"] = date
-    msg["Message-ID"] = f"<{abs(hash((subject, date)))}@example.com>"
-    msg.set_content(body)
-    return msg
 
 
 @pytest.fixture

@@ -13,21 +13,38 @@ from textual.widgets import Input
 from tests.ui_compose.conftest import composer, settle, type_into
 from tui_mail.mail.draftfile import draft_from_bytes
 
-EDITOR_SCRIPT = """#!{python}
-import sys
+EDITOR_SCRIPT = """import sys
 with open(sys.argv[1], "a", encoding="utf-8") as f:
     f.write("Written in the editor, ünïcode.\\n")
 """
 
 
-@pytest.fixture
-def editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    script = tmp_path / "append-editor"
-    script.write_text(EDITOR_SCRIPT.format(python=sys.executable))
+def use_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, source: str) -> Path:
+    """A Python script as $EDITOR (`source` after its #! line)."""
+    script = tmp_path / name
+    script.write_text(f"#!{sys.executable}\n{source}")
     script.chmod(0o755)
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("EDITOR", str(script))
     return script
+
+
+def run_editor_without_suspending(app: object) -> list[tuple[list[str], str]]:
+    """Make the app run the editor as run_external_editor does inside `app.suspend()`, which
+    run_test lacks; each call's argv and the text of the file it was given are recorded."""
+    calls: list[tuple[list[str], str]] = []
+
+    def run(argv: list[str]) -> int:
+        calls.append((argv, Path(argv[-1]).read_text(encoding="utf-8")))
+        return subprocess.run(argv, check=False).returncode
+
+    app.run_external_editor = run  # type: ignore[attr-defined]
+    return calls
+
+
+@pytest.fixture
+def editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return use_editor(tmp_path, monkeypatch, "append-editor", EDITOR_SCRIPT)
 
 
 async def test_the_headless_driver_cannot_suspend_so_the_editor_key_says_why(make_app,
@@ -45,14 +62,7 @@ async def test_the_headless_driver_cannot_suspend_so_the_editor_key_says_why(mak
 
 async def test_the_editor_runs_on_the_body_and_the_body_is_reloaded(make_app, editor) -> None:
     app = make_app()
-    calls: list[list[str]] = []
-
-    def run_without_suspending(argv: list[str]) -> int:
-        """What run_external_editor does inside `app.suspend()`, which run_test lacks."""
-        calls.append(argv)
-        return subprocess.run(argv, check=False).returncode
-
-    app.run_external_editor = run_without_suspending  # type: ignore[method-assign]
+    calls = run_editor_without_suspending(app)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await app.run_action("compose")
@@ -61,13 +71,12 @@ async def test_the_editor_runs_on_the_body_and_the_body_is_reloaded(make_app, ed
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert composer(app).body.text == "First line\nWritten in the editor, ünïcode.\n"
-    [[program, path]] = calls
+    [([program, path], _)] = calls
     assert program == str(editor)
     assert not os.path.exists(path)  # the temporary file is removed
 
 
-FIELDS_EDITOR = """#!{python}
-import sys
+FIELDS_EDITOR = """import sys
 path = sys.argv[1]
 with open(path, encoding="utf-8") as f:
     head, _, body = f.read().partition("\\n\\n")
@@ -88,19 +97,9 @@ with open(path, "w", encoding="utf-8") as f:
 
 async def test_the_editor_edits_the_fields_too_and_keeps_what_it_could_not_take(
         make_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    script = tmp_path / "fields-editor"
-    script.write_text(FIELDS_EDITOR.format(python=sys.executable))
-    script.chmod(0o755)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", str(script))
+    use_editor(tmp_path, monkeypatch, "fields-editor", FIELDS_EDITOR)
     app = make_app()
-    seen: list[str] = []
-
-    def run_without_suspending(argv: list[str]) -> int:
-        seen.append(Path(argv[-1]).read_text(encoding="utf-8"))
-        return subprocess.run(argv, check=False).returncode
-
-    app.run_external_editor = run_without_suspending  # type: ignore[method-assign]
+    calls = run_editor_without_suspending(app)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await app.run_action("compose")
@@ -119,21 +118,17 @@ async def test_the_editor_edits_the_fields_too_and_keeps_what_it_could_not_take(
         warnings = " ".join(str(n.message) for n in app._notifications)
         assert "'Reply-To' is not a field the composer has" in warnings
         assert "nobody@nowhere.example" in warnings and "sender is unchanged" in warnings
-    assert seen[0].startswith("From: ") and "\nSubject: Old subject\n\nTyped first." in seen[0]
+    [(_, given)] = calls
+    assert given.startswith("From: ") and "\nSubject: Old subject\n\nTyped first." in given
 
 
 async def test_an_editor_that_fails_leaves_the_message_and_keeps_the_edited_text(
         make_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    script = tmp_path / "failing-editor"
-    script.write_text(f"#!{sys.executable}\nimport sys\n"
-                      "open(sys.argv[1], 'a', encoding='utf-8').write('half a thought')\n"
-                      "sys.exit(1)\n")
-    script.chmod(0o755)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", str(script))
+    use_editor(tmp_path, monkeypatch, "failing-editor",
+               "import sys\nopen(sys.argv[1], 'a', encoding='utf-8').write('half a thought')\n"
+               "sys.exit(1)\n")
     app = make_app()
-    app.run_external_editor = (  # type: ignore[method-assign]
-        lambda argv: subprocess.run(argv, check=False).returncode)
+    run_editor_without_suspending(app)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await app.run_action("compose")
