@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tui_mail.errors import UsageError
 from tui_mail.paths import default_data_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search` needs none)
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from tui_mail.config import Config
     from tui_mail.model import Account
@@ -79,3 +81,50 @@ class CliContext:
     @property
     def cache_path(self) -> Path:
         return self.data_dir / "cache.sqlite3"
+
+    def open_store(self, *, reading: bool = False) -> Any:
+        """The cache, opened for writing (which also brings an older cache up to date). For
+        `reading` only, a cache this user may not write (on a read-only disk, say) is opened
+        read-only rather than refused."""
+        import os
+
+        from tui_mail.errors import CacheError
+        from tui_mail.store import Store
+
+        try:
+            return Store.open(self.cache_path)
+        except CacheError:
+            path = self.cache_path
+            if not reading or not path.is_file() or os.access(path, os.W_OK):
+                raise
+            return Store.open(path, readonly=True)
+
+
+def check_scope(store: Any, account: str | None, folder: str | None) -> None:
+    """A UsageError naming what the cache holds when --account or --folder names nothing in
+    it (a search would otherwise answer "No messages match" and hide the typo)."""
+    if account is None and folder is None:
+        return
+    folders = store.folders()
+    accounts = sorted({f.account for f in folders})
+    if account is not None and account not in accounts:
+        raise UsageError(f"no account {account!r} in the cache {store.path}; "
+                         + _listing("accounts", accounts, account))
+    if folder is None:
+        return
+    names = sorted({f.name for f in folders if account is None or f.account == account})
+    if folder not in names:
+        where = f" of account {account!r}" if account is not None else ""
+        raise UsageError(f"no folder {folder!r}{where} in the cache {store.path}; "
+                         + _listing("folders", names, folder))
+
+
+def _listing(kind: str, names: list[str], wanted: str, most: int = 15) -> str:
+    if not names:
+        return "it has none yet: run `tui-mail sync` or `tui-mail import` first"
+    import difflib
+
+    near = difflib.get_close_matches(wanted, names, n=1)
+    shown = ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most
+                                       else "")
+    return (f"did you mean {near[0]!r}? " if near else "") + f"{kind}: {shown}"

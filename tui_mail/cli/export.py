@@ -54,7 +54,7 @@ class _IntermixedParser(argparse.ArgumentParser):
 
 
 def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tui_mail.cli.messages import _check_scope, _open_store
+    from tui_mail.cli.context import check_scope
     from tui_mail.store.exporter import ExportFormat, export_messages, format_for, matching_ids
 
     query = " ".join(args.query)
@@ -71,9 +71,9 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
         raise UsageError(f"no cache yet at {ctx.cache_path}: run `tui-mail sync` or"
                          " `tui-mail import` first")
     tty = sys.stderr.isatty()
-    store = _open_store(ctx, reading=True)
+    store = ctx.open_store(reading=True)
     try:
-        _check_scope(store, args.account, args.folder)
+        check_scope(store, args.account, args.folder)
         ids = matching_ids(store, query, account=args.account, folder=args.folder)
 
         def progress(done: int) -> None:

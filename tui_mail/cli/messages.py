@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tui_mail.cli.context import CliContext
+from tui_mail.cli.context import CliContext, check_scope
 from tui_mail.cli.output import progress_stream
 from tui_mail.errors import TuiMailError, UsageError
 from tui_mail.mail.sanitize import sanitize_line
@@ -125,7 +125,7 @@ def _cached_message(ctx: CliContext, message_id: int) -> bytes:
     if not ctx.cache_path.is_file():
         raise UsageError(f"no file {message_id} here, and no cache yet at {ctx.cache_path}"
                          " to find a message with that id in")
-    store = _open_store(ctx, reading=True)
+    store = ctx.open_store(reading=True)
     try:
         raw = store.raw_message(message_id)
         known = raw is not None or store.message_row(message_id) is not None
@@ -164,58 +164,10 @@ def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-def _open_store(ctx: CliContext, *, reading: bool = False) -> Any:
-    """The cache, opened for writing (which also brings an older cache up to date). For
-    `reading` only, a cache this user may not write (on a read-only disk, say) is opened
-    read-only rather than refused."""
-    import os
-
-    from tui_mail.errors import CacheError
-    from tui_mail.store import Store
-
-    try:
-        return Store.open(ctx.cache_path)
-    except CacheError:
-        path = ctx.cache_path
-        if not reading or not path.is_file() or os.access(path, os.W_OK):
-            raise
-        return Store.open(path, readonly=True)
-
-
-def _check_scope(store: Any, account: str | None, folder: str | None) -> None:
-    """A UsageError naming what the cache holds when --account or --folder names nothing in
-    it (a search would otherwise answer "No messages match" and hide the typo)."""
-    if account is None and folder is None:
-        return
-    folders = store.folders()
-    accounts = sorted({f.account for f in folders})
-    if account is not None and account not in accounts:
-        raise UsageError(f"no account {account!r} in the cache {store.path}; "
-                         + _listing("accounts", accounts, account))
-    if folder is None:
-        return
-    names = sorted({f.name for f in folders if account is None or f.account == account})
-    if folder not in names:
-        where = f" of account {account!r}" if account is not None else ""
-        raise UsageError(f"no folder {folder!r}{where} in the cache {store.path}; "
-                         + _listing("folders", names, folder))
-
-
-def _listing(kind: str, names: list[str], wanted: str, most: int = 15) -> str:
-    if not names:
-        return "it has none yet: run `tui-mail sync` or `tui-mail import` first"
-    import difflib
-
-    near = difflib.get_close_matches(wanted, names, n=1)
-    shown = ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most
-                                       else "")
-    return (f"did you mean {near[0]!r}? " if near else "") + f"{kind}: {shown}"
-
-
 def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
-    store = _open_store(ctx, reading=True)
+    store = ctx.open_store(reading=True)
     try:
-        _check_scope(store, args.account, args.folder)
+        check_scope(store, args.account, args.folder)
         rows = store.search(
             " ".join(args.query), account=args.account, folder=args.folder, limit=args.limit
         )
@@ -268,7 +220,7 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.cores import usable_cores
 
     workers = args.workers or usable_cores()
-    store = _open_store(ctx)
+    store = ctx.open_store()
     try:
         result = import_path(store, path, args.account, folder, progress=progress,
                              workers=workers)
