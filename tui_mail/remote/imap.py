@@ -915,54 +915,41 @@ class ImapBackend:
         untagged responses are kept for imaplib, the tagged one ends the command."""
         imap = self._client._imap
         parts = _WholeParts(self, set(uids))
-        wire = getattr(self._client, "wire", None)
         with self._guard("FETCH bodies"):
             tag = imap._command("UID", "FETCH", uid_set(uids),
                                 "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
-        done = failed = False
-        try:
-            while not done:
-                found: list[RemoteMessage | FlagUpdate] = []
-                with self._guard("FETCH bodies"):
-                    line = imap._get_line()
-                    m = _WHOLE_LINE.match(line)
-                    if m is not None:
-                        raw = imap.read(int(m[5]))
-                        trailer = imap._get_line()
-                        if trailer == b")":
-                            uid = _number(self.server, int(m[1]),
-                                          "a UID in the answer to FETCH bodies", low=1)
-                            found = parts.whole(uid, tuple(m[2].split()), int(m[4]),
-                                                _internaldate(m[3]), raw)
-                        else:  # more items after the body: imapclient reads them
-                            number, _, rest = line[2:].partition(b" ")
-                            first = number + b" " + rest.partition(b" ")[2]
-                            found = parts.add(self._fetch_items(
-                                self._rest_of(first, raw, trailer)))
-                    elif line.startswith(tag + b" "):
-                        done = True
-                        imap.tagged_commands.pop(tag, None)
-                        _, _, rest = line.partition(b" ")
-                        typ, _, words = rest.partition(b" ")
-                        if typ != b"OK":
-                            raise IMAPClientError(f"FETCH failed: {_words(words)}")
-                        found = parts.rest()
-                    elif line.startswith(b"* "):
-                        found = parts.add(self._untagged(line))
-                        imap._check_bye()
-                    else:
-                        raise imapclient.exceptions.IMAPClientAbortError(
-                            f"unexpected response: {line[:80]!r}")
-                for one in found:
-                    yield one
-                    if isinstance(wire, Wire):
-                        wire.start("FETCH bodies")  # the caller's time is not the server's
-        except (TuiMailError, IMAPClientError):
-            failed = True  # the connection is not read any further (a timeout would repeat)
-            raise
-        finally:
-            if not done and not failed:
-                self._drain(tag)
+
+        def step() -> tuple[list[RemoteMessage | FlagUpdate], bool]:
+            with self._guard("FETCH bodies"):
+                line = imap._get_line()
+                m = _WHOLE_LINE.match(line)
+                if m is not None:
+                    raw = imap.read(int(m[5]))
+                    trailer = imap._get_line()
+                    if trailer == b")":
+                        uid = _number(self.server, int(m[1]),
+                                      "a UID in the answer to FETCH bodies", low=1)
+                        return parts.whole(uid, tuple(m[2].split()), int(m[4]),
+                                           _internaldate(m[3]), raw), False
+                    # more items after the body: imapclient reads them
+                    number, _, rest = line[2:].partition(b" ")
+                    first = number + b" " + rest.partition(b" ")[2]
+                    return parts.add(self._fetch_items(self._rest_of(first, raw, trailer))), False
+                if line.startswith(tag + b" "):
+                    imap.tagged_commands.pop(tag, None)
+                    _, _, rest = line.partition(b" ")
+                    typ, _, words = rest.partition(b" ")
+                    if typ != b"OK":
+                        raise IMAPClientError(f"FETCH failed: {_words(words)}")
+                    return parts.rest(), True
+                if line.startswith(b"* "):
+                    found = parts.add(self._untagged(line))
+                    imap._check_bye()
+                    return found, False
+                raise imapclient.exceptions.IMAPClientAbortError(
+                    f"unexpected response: {line[:80]!r}")
+
+        yield from self._read_fetch(tag, step)  # a generator: the command goes out when read
 
     def _rest_of(self, first: bytes, raw: bytes, trailer: bytes) -> list[Any]:
         """The parts of a FETCH response whose literal is followed by more items (and
@@ -1024,29 +1011,41 @@ class ImapBackend:
         for are handed on (`pick`); a flag change the server slips in is not a body."""
         imap = self._client._imap
         asked = set(uids)
-        wire = getattr(self._client, "wire", None)
         with self._guard("FETCH bodies"):
             tag = imap._command("UID", "FETCH", uid_set(uids), items)
+
+        def step() -> tuple[list[T], bool]:
+            with self._guard("FETCH bodies"), self._allowing(agreed_size):
+                imap._check_bye()
+                if imap.tagged_commands[tag] is None:
+                    imap._get_response()
+                got = imap.untagged_responses.pop("FETCH", None)
+                found = pick(got, asked) if got else []
+                if imap.tagged_commands[tag] is None:
+                    return found, False
+                typ, data = imap.tagged_commands.pop(tag)
+                if typ != "OK":
+                    raise IMAPClientError(f"FETCH failed: {_words(data[0] if data else b'')}")
+                return found, True
+
+        yield from self._read_fetch(tag, step)  # a generator: the command goes out when read
+
+    def _read_fetch(self, tag: bytes, step: Callable[[], tuple[list[T], bool]]) -> Iterator[T]:
+        """Hand on what each `step` of reading the answer to the FETCH `tag` found, until it
+        says the command is done. Left early (the caller stops), the rest of the answer is
+        read and dropped so the connection stays in step; after an error it is not read any
+        further (a timeout would only repeat)."""
+        wire = getattr(self._client, "wire", None)
         done = failed = False
         try:
             while not done:
-                with self._guard("FETCH bodies"), self._allowing(agreed_size):
-                    imap._check_bye()
-                    if imap.tagged_commands[tag] is None:
-                        imap._get_response()
-                    got = imap.untagged_responses.pop("FETCH", None)
-                    found = pick(got, asked) if got else []
-                    if imap.tagged_commands[tag] is not None:
-                        done = True
-                        typ, data = imap.tagged_commands.pop(tag)
-                        if typ != "OK":
-                            raise IMAPClientError(f"FETCH failed: {_words(data[0] if data else b'')}")
+                found, done = step()
                 for one in found:
                     yield one
                     if isinstance(wire, Wire):
                         wire.start("FETCH bodies")  # the caller's time is not the server's
         except (TuiMailError, IMAPClientError):
-            failed = True  # the connection is not read any further (a timeout would repeat)
+            failed = True
             raise
         finally:
             if not done and not failed:
