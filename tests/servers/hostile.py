@@ -114,7 +114,12 @@ class HostileServer:
 
     def stop(self) -> None:
         self.stopping.set()
+        # close() alone does not wake a thread blocked in accept() on Linux; shutdown() does.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
+        if self._accept.is_alive():
+            self._accept.join(5)
         for peer in list(self.peers):
             with contextlib.suppress(OSError):
                 peer.sock.shutdown(socket.SHUT_RDWR)
