@@ -27,6 +27,18 @@ def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
 
 
+@pytest.fixture(autouse=True)
+def no_keyring_from_another_test() -> Iterator[None]:
+    """Every test starts with no usable keyring (as on a server without one); a test that
+    wants one asks for `test_keyring`. The backend is process-wide state of the keyring
+    package, so it is put back after each test whatever the test did."""
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(fail.Keyring())
+
+
 @pytest.fixture
 def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A keyring of this test's own (a JSON file, shared with a `tui-mail` it starts)."""
