@@ -37,6 +37,7 @@ DOMAIN = "example.test"
 BASE_USERS = ("alice", "bob", "carol", "dave")
 SPARE_USERS = 200
 """Users written to the passwd-file ahead of need, handed out by `new_user()`."""
+DOVEADM_TIMEOUT = 120  # seconds; doveadm answers in tens of milliseconds
 SERVICE_USER = "dovenull"
 """Existing system user that owns the mail files and runs the login and internal processes."""
 
@@ -449,10 +450,16 @@ protocol lmtp {{
     def doveadm(self, *args: str, input: bytes | None = None,
                 check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run `doveadm -c CONFIG ARGS...` against this instance; stdout/stderr as text."""
-        result = subprocess.run(
-            [self.doveadm_binary, "-c", str(self.config_file), *args],
-            input=input, capture_output=True, check=False,
-        )
+        try:
+            result = subprocess.run(
+                [self.doveadm_binary, "-c", str(self.config_file), *args],
+                input=input, capture_output=True, check=False, timeout=DOVEADM_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            # Seen once under load (`doveadm fetch` waiting on a mailbox lock): a failure that
+            # names the command, not a run that hangs until CI's limit.
+            raise RuntimeError(f"doveadm {' '.join(args)} did not finish within "
+                               f"{DOVEADM_TIMEOUT} s") from None
         completed = subprocess.CompletedProcess(
             result.args, result.returncode,
             result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8", "replace"),
