@@ -199,6 +199,7 @@ async def test_an_unexpected_failure_while_saving_is_shown_and_the_buttons_come_
         await type_into(pilot, "name", "work")
         await type_into(pilot, "address", "me@example.test")
         await type_into(pilot, "password", "secret")
+        await type_into(pilot, "password-command", "pass show mail/work")  # no keyring here
         for field, value in [("in-host", "127.0.0.1"), ("in-port", "993"),
                              ("smtp-host", "127.0.0.1"), ("smtp-port", "587")]:
             set_value(screen, field, value)

@@ -12,14 +12,26 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
+from tui_mail.setup.save import KeyringCheck
 from tui_mail.ui.first_run import SetupFirstApp
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 SIZES = [(80, 24), (160, 48)]
 
 
+@pytest.fixture(autouse=True)
+def no_keyring_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the form says without a keyring, the same on every machine (the backends keyring
+    tries depend on what is installed, and on the test backends a run has imported)."""
+    import tui_mail.setup.save as save
+
+    monkeypatch.setattr(save, "check_keyring",
+                        lambda: KeyringCheck(False, "tried: SecretService Keyring"))
+
+
 async def _typed(pilot) -> None:
     await pilot.pause()
+    await pilot.app.workers.wait_for_complete()  # the keyring check
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
     await pilot.press(*"work", "tab", *"zoe@example.com", "tab", "tab", *"secret")
@@ -35,6 +47,7 @@ async def _advanced(pilot) -> None:
 async def _google(pilot) -> None:
     """A Gmail address: the form offers "Sign in with Google" (from the domain, no DNS)."""
     await pilot.pause()
+    await pilot.app.workers.wait_for_complete()  # the keyring check
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
     await pilot.press(*"work", "tab", *"zoe@gmail.com")

@@ -23,3 +23,22 @@ async def fill_oauth_setup_form(pilot: Pilot, servers: Any, user: Any) -> None:
                          ("client-id", servers.oauth.client_id)]:
         screen.query_one(f"#{field}").value = value  # type: ignore[attr-defined]  # Inputs and Selects
     await pilot.pause()
+
+
+def send_burst(app: Any, keys: str | list[str]) -> None:
+    """Hand the driver every key at once, as a fast typist or a password manager's auto-type
+    does: no key waits for the previous one to be handled (`pilot.press` waits for idle
+    between keys, which hides races). A string is typed character by character, "\\t" as Tab;
+    a list holds key names."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    names = ["tab" if c == "\t" else c for c in keys] if isinstance(keys, str) else keys
+    for name in names:
+        if len(name) == 1:
+            key = name if name.isalnum() else _character_to_key(name)
+            event = events.Key(key, name)
+        else:
+            event = events.Key(name, None)
+        event.set_sender(app)
+        app._driver.send_message(event)  # noqa: SLF001 - what the terminal driver does

@@ -4,14 +4,53 @@ account into the config file. Validation comes first, so a refused name or an in
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui_mail import secrets
 from tui_mail.config import Config, load_config, parse_config
+from tui_mail.errors import SecretError
 from tui_mail.model import Account
 from tui_mail.setup.writer import NewAccount, prepare, write_config
+
+_SYSTEM_BACKENDS = {"win32": "Windows", "darwin": "macOS"}  # backend modules of one system
+
+
+@dataclass(frozen=True)
+class KeyringCheck:
+    """Whether a password can be kept in the keyring here, and in words which backend keyring
+    chose or which it tried and found unusable (the setup form says it)."""
+
+    usable: bool
+    backend: str
+
+    @property
+    def why_not(self) -> str:
+        """The reason the form gives for asking for a password command."""
+        return f"no usable keyring was found ({self.backend})"
+
+
+def check_keyring() -> KeyringCheck:
+    """Ask keyring which backend it chose. Slow the first time (it imports its backends and a
+    Secret Service check may wait on D-Bus): call it from a worker."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    chosen = keyring.get_keyring()
+    if secrets.keyring_usable():
+        return KeyringCheck(True, chosen.name)
+    forced = os.environ.get("PYTHON_KEYRING_BACKEND", "")
+    if forced:
+        return KeyringCheck(False, f"PYTHON_KEYRING_BACKEND={forced} is not usable")
+    skip = ("chainer", "fail", "null", *(m for p, m in _SYSTEM_BACKENDS.items()
+                                         if not sys.platform.startswith(p)))
+    tried = sorted({cls.name for cls in KeyringBackend._classes  # noqa: SLF001 - no public list
+                    if cls.__module__.rsplit(".", 1)[-1] not in skip})
+    return KeyringCheck(False, "tried: " + ", ".join(tried) if tried
+                        else "keyring has no backend for this system")
 
 
 def save_account(
@@ -19,8 +58,9 @@ def save_account(
 ) -> Config:
     """Store the secret and append the account to `path`; returns the reloaded config.
 
-    Raises ConfigError (the file, a duplicate name, a value) or SecretError (no usable keyring:
-    the caller offers `password_command` instead, which is written to both servers).
+    Raises ConfigError (the file, a duplicate name, a value) or SecretError (no usable keyring,
+    said as `check_keyring` sees it: the caller asks for `password_command` instead, which is
+    written to both servers).
     """
     if password_command:
         account = replace(
@@ -31,6 +71,9 @@ def save_account(
     text = prepare(path, account)
     if not password_command:
         configured = parse_config(text, path).account(account.name)
+        if not secrets.keyring_usable():  # said in the form's words, not the config file's
+            raise SecretError(f"{check_keyring().why_not}: enter a password command, which "
+                              "Save writes to the config as password_command")
         secrets.set_password(configured, "incoming", password)
         if configured.smtp is not None:
             secrets.set_password(configured, "smtp", password)

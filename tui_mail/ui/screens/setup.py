@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Collapsible, Input, Label, Log, Select, Static
 from textual.worker import Worker, WorkerState
 
@@ -32,6 +31,7 @@ from tui_mail.model import DEFAULT_PORTS, Protocol, Security, ServerConfig
 from tui_mail.oauth2.providers import TENANT
 from tui_mail.oauth2.words import failure_words
 from tui_mail.setup.oauth import OAuthSetup, SignInOffer, default_servers, domain_of
+from tui_mail.ui.screens.form import FormScreen
 from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.sign_in_wait import SignInWait
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from tui_mail.config import Config
     from tui_mail.oauth2.providers import OAuthProvider
     from tui_mail.setup.discovery import Discovery, HostMap, Resolver
+    from tui_mail.setup.save import KeyringCheck
     from tui_mail.setup.writer import NewAccount
 
 _T = TypeVar("_T")
@@ -65,10 +66,10 @@ class FormError(Exception):
         self.field = field
 
 
-class SetupScreen(Screen[None]):
+class SetupScreen(FormScreen[None]):
     """Adds one account. `on_saved(config)` runs on the UI thread after a successful save."""
 
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Back"),
     ]
     AUTO_FOCUS = "#name"
@@ -114,6 +115,7 @@ class SetupScreen(Screen[None]):
         self._offer: SignInOffer | None = None
         self._mx_offers: dict[str, SignInOffer | None] = {}  # domain -> what its MX says
         self._mx_timer: Timer | None = None
+        self._keyring: KeyringCheck | None = None  # None until the check is done
 
     @property
     def _wait(self) -> SignInWait:
@@ -164,9 +166,13 @@ class SetupScreen(Screen[None]):
             yield Label("Password", id="password-label")
             yield Input(id="password", password=True)
             yield Static("", id="password-error", classes="setup-error", markup=False)
+            # Always here (a field appearing later would move the focus order under fast
+            # typing); without a usable keyring the note says why it is needed.
             with Vertical(id="password-command-row"):
-                yield Label("Password command (prints the password; used instead of the keyring)")
+                yield Label("Password command (optional: prints the password; used instead "
+                            "of the keyring)")
                 yield Input(id="password-command", placeholder="pass show mail/work")
+                yield Static("", id="keyring-note", classes="setup-note", markup=False)
             with Collapsible(title="Advanced: servers", collapsed=True, id="advanced"):
                 yield Label("Incoming server: protocol, host, port, security, user name")
                 with Horizontal(classes="setup-server"):
@@ -198,9 +204,29 @@ class SetupScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#password-command-row").display = False
         self.query_one("#setup-log", Log).display = False
         self.query_one("#oauth").display = False
+        self._check_keyring()
+
+    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    def _check_keyring(self) -> None:
+        """Which keyring backend keyring chose (slow the first time: it may ask D-Bus)."""
+        from tui_mail.setup.save import check_keyring
+
+        self.app.call_from_thread(self._keyring_checked, check_keyring())
+
+    def _keyring_checked(self, check: KeyringCheck) -> None:
+        self._keyring = check
+        if check.usable:
+            return
+        self.query_one("#keyring-note", Static).update(
+            f"{check.why_not[:1].upper()}{check.why_not[1:]}. Enter a command that prints "
+            "the password: Save writes it to the config as password_command; the password "
+            "above is only used to find and check the servers.")
+        self.query_one("#setup-hint", Static).update(
+            f"Find settings looks the servers up from the address; Advanced lets you enter "
+            f"them. Save writes {self.config_path} (with a password command: no keyring here).")
+        self._refresh_offer()
 
     # ---- reading the form -------------------------------------------------------------------
 
@@ -428,9 +454,20 @@ class SetupScreen(Screen[None]):
             return
         self.query_one("#setup-result", Static).update("Both servers accept the login. Press Save.")
 
+    def _kept_password(self) -> str:
+        """The password Save keeps: without a usable keyring only a command can be kept."""
+        password = self._password()
+        if self._keyring is not None and not self._keyring.usable \
+                and not self._value("password-command"):
+            raise FormError("password-command",
+                            f"{self._keyring.why_not[:1].upper()}{self._keyring.why_not[1:]}: "
+                            "enter a password command, which Save writes to the config as "
+                            "password_command")
+        return password
+
     @on(Button.Pressed, "#save")
     def save(self) -> None:
-        form = self._read_form(lambda: (self._new_account(), self._password()))
+        form = self._read_form(lambda: (self._new_account(), self._kept_password()))
         if form is None:
             return
         account, password = form
@@ -466,8 +503,6 @@ class SetupScreen(Screen[None]):
 
     def _save_failed(self, field: str, message: str) -> None:
         self._busy(False)
-        if field == "password-command":
-            self.query_one("#password-command-row").display = True
         self._show_error(field, message)
 
     def _saved(self, name: str, config: Config) -> None:
@@ -541,8 +576,10 @@ class SetupScreen(Screen[None]):
         previous, self._offer = self._offer, offer
         self.query_one("#oauth").display = offer is not None
         label = self.query_one("#password-label", Label)
+        no_keyring = self._keyring is not None and not self._keyring.usable
         if offer is None:
-            label.update("Password")
+            label.update("Password (to find and check the servers; not saved: no keyring)"
+                         if no_keyring else "Password")
             return
         provider = offer.provider
         self.query_one("#oauth-offer", Static).update(sanitize_line(
