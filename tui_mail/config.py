@@ -40,6 +40,9 @@ T = TypeVar("T")
 
 DEFAULT_THEME = "tui-mail-dark"
 LOG_LEVELS = ("debug", "info", "warning", "error")  # `log_level`; see tui_mail/log.py
+# `ui.preview_pane`: "auto" (beside the list when wide, below it when tall), a fixed place, or
+# "off"; true and false (the older form) mean "auto" and "off". See ui/screens/mailbox.py.
+PREVIEW_LAYOUTS = ("auto", "right", "below", "off")
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class UISettings:
     attachments_dir: Path = field(default_factory=lambda: Path.home() / "Downloads")
     threaded: bool = False
     prefer_html: bool = False
-    preview_pane: bool = True
+    preview_pane: str = "auto"  # one of PREVIEW_LAYOUTS
     sync_every_minutes: float = 5.0  # background sync of every account; 0: on start and `$` only
     idle: bool = True  # IMAP accounts: watch INBOX with IDLE and sync it as soon as mail arrives
 
@@ -413,6 +416,17 @@ _UI_KEYS = {"mark_read_on_open", "attachments_dir", "threaded", "prefer_html", "
             "sync_every_minutes", "idle"}
 
 
+def _preview_layout(ui_table: Mapping[str, Any], where: _Where) -> str:
+    value = ui_table.get("preview_pane", True)
+    if isinstance(value, bool):
+        return "auto" if value else "off"
+    if value not in PREVIEW_LAYOUTS:
+        valid = ", ".join(repr(layout) for layout in PREVIEW_LAYOUTS)
+        raise where.error("preview_pane", f"expected true, false or one of {valid}, "
+                                          f"found {_describe(value)}")
+    return str(value)
+
+
 def parse_config(text: str, path: Path) -> Config:
     """Validate TOML text as a tui-mail config. Raises ConfigError naming file, account and key."""
     try:
@@ -445,7 +459,7 @@ def parse_config(text: str, path: Path) -> Config:
         attachments_dir=Path(attach).expanduser() if attach else defaults.attachments_dir,
         threaded=bool(_get(ui_table, "threaded", bool, uwhere, default=False)),
         prefer_html=bool(_get(ui_table, "prefer_html", bool, uwhere, default=False)),
-        preview_pane=bool(_get(ui_table, "preview_pane", bool, uwhere, default=True)),
+        preview_pane=_preview_layout(ui_table, uwhere),
         sync_every_minutes=float(every or 0.0),
         idle=bool(_get(ui_table, "idle", bool, uwhere, default=True)),
     )

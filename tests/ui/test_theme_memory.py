@@ -31,7 +31,7 @@ async def test_a_theme_switch_recolours_the_unread_counts_at_once(tmp_path: Path
 
     cache = build_demo_cache(tmp_path / "demo.sqlite3")
     app = TuiMailApp(None, cache, demo=True, state_dir=tmp_path / "state")
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(160, 30)) as pilot:  # the folder pane beside list and preview
         tree = app.screen.query_one(FolderTree)
 
         def count_colours() -> set[str]:

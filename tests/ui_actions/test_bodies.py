@@ -37,6 +37,13 @@ def app_for(synced: Synced, **account_changes: object) -> TuiMailApp:
     return app
 
 
+def without_preview(app: TuiMailApp) -> TuiMailApp:
+    """The viewer alone: a preview pane (there is one from 100 columns) would fetch the body
+    first."""
+    app.ui_settings = replace(app.ui_settings, preview_pane="off")
+    return app
+
+
 async def test_enter_on_a_message_whose_body_is_not_cached_shows_its_text(synced: Synced):
     no_body_cached(synced)
     app = synced.app()
@@ -75,7 +82,7 @@ async def test_a_message_larger_than_body_ask_above_is_downloaded_once_the_user_
 
 async def test_offline_the_viewer_says_why_and_shows_the_message_once_the_server_answers(
         synced: Synced):
-    app = synced.app()
+    app = without_preview(synced.app())
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         selected = app.query_one(MessageList).selected
@@ -109,7 +116,7 @@ async def test_the_viewer_says_loading_with_the_size_while_the_body_is_on_its_wa
         synced: Synced, monkeypatch):
     from concurrent.futures import Future
 
-    app = synced.app()
+    app = without_preview(synced.app())
     waiting: Future[bytes] = Future()
     monkeypatch.setattr(app.service, "fetch_body", lambda summary, allow_large=False: waiting)
     async with app.run_test(size=(120, 30)) as pilot:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from tests.ui.conftest import NOW, settle
 from tui_mail import cli
@@ -58,5 +59,4 @@ async def test_the_demo_app_shows_the_hint_after_its_first_frame(demo_template, 
                      themes_dir=tmp_path / "no-user-themes")
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        messages = [str(n.message) for n in app._notifications]  # noqa: SLF001
-        assert cli.DEMO_NOTICE in messages
+        assert str(app.screen.query_one("#welcome", Static).render()) == cli.DEMO_NOTICE

@@ -196,8 +196,8 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         for warning in [*warnings, *self._theme_warnings]:
             self.notify(warning, severity="warning", markup=False, timeout=8)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        if self._notice:
-            self.notify(self._notice, title="tui-mail", markup=False, timeout=15)
+        if self._notice:  # the demo's welcome in a line of its own, once, hiding nothing
+            self.call_after_refresh(self._show_notice)
         # After the first frame: collection resumes (see tui_mail.gc_pause), and the service
         # starts syncing (the protocol libraries load in its threads).
         self.call_after_refresh(resume_gc)
@@ -205,6 +205,12 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
             self.call_after_refresh(self.service.start)
         else:
             self.call_after_refresh(self.service.report_outbox)
+
+    def _show_notice(self) -> None:
+        from tui_mail.ui.widgets.welcome import show_welcome
+
+        if not (self.demo and show_welcome(self.screen, self._notice)):
+            self.notify(self._notice, title="tui-mail", markup=False, timeout=15)
 
     def _remember_theme(self, theme: Theme) -> None:
         from tui_mail.ui.remembered import remember_theme

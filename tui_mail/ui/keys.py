@@ -124,7 +124,7 @@ REGISTRY: tuple[KeyAction, ...] = (
     _a("mailbox.folders", "c", "toggle_folders", "Folders", Scope.MAILBOX,
        help="Show or hide the folder pane and go to it"),
     _a("mailbox.preview", "v", "toggle_preview", "Preview", Scope.MAILBOX, show=False,
-       help="Show or hide the preview pane"),
+       help="Preview beside the list, below it, or off (in turn; what fits the window)"),
     _a("mailbox.threads", "T", "toggle_threads", "Threads", Scope.MAILBOX,
        help="Toggle the threaded view"),
     _a("mailbox.fold", "z", "toggle_fold", "Fold thread", Scope.MAILBOX, show=False,

@@ -1,7 +1,10 @@
 """The main screen: folders | message list | preview, with search and the status line.
 
-At 140 columns and more all three panes show; from 100 the preview is dropped; below 100 the
-list takes the whole width and `c` shows the folders over it. Enter opens the message screen.
+The folder pane shows from 100 columns (from 100 to 139 only when the preview is not beside
+the list: it takes the pane's place); else `c` shows the folders. The preview goes beside the list from 100 columns (RIGHT_FROM),
+else below it in a window of 36 lines or more (BELOW_FROM), else nowhere; `ui.preview_pane`
+("auto", "right", "below", "off") and `v` (beside, below, off, round again) choose, and a
+place that does not fit the window falls back to the other. Enter opens the message screen.
 """
 
 from __future__ import annotations
@@ -43,14 +46,27 @@ if TYPE_CHECKING:
     from tui_mail.ui.app import TuiMailApp
     from tui_mail.ui.screens.message import MessageScreen
 
-WIDE = 140  # three panes from here
+WIDE = 140  # the preview takes 40% of the width from here, 45% below
 MEDIUM = 100  # folders and list from here; list alone below
+RIGHT_FROM = 100  # columns: the preview beside the list from here
+BELOW_FROM = 36  # lines: the preview below the list from here (when it is not beside it)
+PREVIEW_WORDS = {"right": "beside the list", "below": "below the list", "off": "off"}
 PREVIEW_DELAY = 0.08  # seconds the cursor rests before the preview loads
 SEARCH_LIMIT = 500  # results listed at most
 SEARCH_FIRST = 100  # results shown first, while the rest are read (a screen needs ~50)
 RETHREAD_DELAY = 0.3  # seconds without a change before a threaded list is read again
 PREPARE_DELAY = 0.3  # seconds after the first paint the message screen is composed ahead
 PAINT_WAIT_SECONDS = 0.25  # the second step waits this long at most for the first to be painted
+
+
+def preview_layout(choice: str, width: int, height: int) -> str:
+    """Where the preview goes in a `width` x `height` window: the place `choice` names ("auto":
+    beside the list first) when it fits, else the other place that fits, else "off"."""
+    if choice == "off":
+        return "off"
+    fits = {"right": width >= RIGHT_FROM, "below": height >= BELOW_FROM}
+    order = ("below", "right") if choice == "below" else ("right", "below")
+    return next((place for place in order if fits[place]), "off")
 
 
 class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None]):
@@ -65,15 +81,25 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
         layout: vertical;
         & #panes { height: 1fr; }
         & #folders { width: 26; border-right: vkey $primary-muted; }
+        & #reading { width: 1fr; }
         & #list-pane { width: 1fr; }
         & #messages { height: 1fr; }
-        & #preview { width: 40%; border-left: vkey $primary-muted; }
+        & #preview { display: none; width: 40vw; border-left: vkey $primary-muted; }
+        &.-medium #preview { width: 45vw; }
+        &.-preview-right #preview { display: block; }
+        &.-preview-below #reading { layout: vertical; }
+        &.-preview-below #list-pane { height: 2fr; }
+        &.-preview-below #preview {
+            display: block; width: 1fr; height: 3fr;
+            border-left: none; border-top: hkey $primary-muted;
+        }
         & #search { display: none; }
         &.-searching #search { display: block; }
-        &.-medium #preview, &.-narrow #preview, &.-no-preview #preview { display: none; }
         &.-narrow #folders { display: none; }
         &.-narrow.-show-folders #folders { display: block; width: 1fr; }
-        &.-narrow.-show-folders #list-pane { display: none; }
+        &.-narrow.-show-folders #reading { display: none; }
+        &.-medium.-preview-right #folders { display: none; }
+        &.-medium.-preview-right.-show-folders #folders { display: block; }
         &.-medium.-hide-folders #folders, &.-wide.-hide-folders #folders { display: none; }
     }
     """
@@ -84,6 +110,8 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
         self.folders: dict[tuple[str, str], Folder] = {}
         self.searching = False
         self._preview_timer: Timer | None = None
+        self._preview_choice = "auto"  # ui.preview_pane, then what `v` chose
+        self._preview_layout = "off"  # where the preview is now: "right", "below" or "off"
         self._search_serial = 0
         self._search_query = ""
         self._scope_note = ""  # said after the count when the query widened the scope
@@ -99,16 +127,16 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
     def compose(self) -> ComposeResult:
         app = self.tui
         self.state = ListState(threaded=app.ui_settings.threaded)
-        # Width classes before the children mount: set later, they restyle every widget.
-        self._apply_width(app.size.width)
-        if not app.ui_settings.preview_pane:
-            self.add_class("-no-preview")
+        # Layout classes before the children mount: set later, they restyle every widget.
+        self._preview_choice = app.ui_settings.preview_pane
+        self._apply_layout(app.size.width, app.size.height)
         with Horizontal(id="panes"):
             yield FolderTree(id="folders")
-            with Vertical(id="list-pane"):
-                yield SearchBar(id="search")
-                yield MessageList(clock=app.clock, id="messages")
-            yield MessageView(prefer_html=app.ui_settings.prefer_html, id="preview")
+            with Horizontal(id="reading"):
+                with Vertical(id="list-pane"):
+                    yield SearchBar(id="search")
+                    yield MessageList(clock=app.clock, id="messages")
+                yield MessageView(prefer_html=app.ui_settings.prefer_html, id="preview")
         yield StatusLine(app.account_names, id="status")
         yield KeyBar()
 
@@ -140,16 +168,24 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
     # ---- layout -----------------------------------------------------------------------------
 
     def on_resize(self, event: Resize) -> None:
-        self._apply_width(event.size.width)
+        self._apply_layout(event.size.width, event.size.height)
 
-    def _apply_width(self, width: int) -> None:
+    def _apply_layout(self, width: int, height: int) -> None:
+        """Width classes and the preview's place; a preview that comes into view shows the
+        selected message at once (it was not loaded while hidden)."""
         self.set_class(width >= WIDE, "-wide")
         self.set_class(MEDIUM <= width < WIDE, "-medium")
         self.set_class(width < MEDIUM, "-narrow")
+        before, layout = self._preview_layout, preview_layout(self._preview_choice, width, height)
+        self._preview_layout = layout
+        self.set_class(layout == "right", "-preview-right")
+        self.set_class(layout == "below", "-preview-below")
+        if layout != "off" and before == "off" and self.is_mounted:
+            self._load_preview()
 
     @property
     def preview_visible(self) -> bool:
-        return self.has_class("-wide") and not self.has_class("-no-preview")
+        return self._preview_layout != "off"
 
     @property
     def message_list(self) -> MessageList:
@@ -462,6 +498,11 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
             else:
                 self.message_list.focus()
             return
+        if self.has_class("-medium") and self.has_class("-preview-right"):
+            # The preview took the folder pane's place: `c` shows it beside the list again.
+            self.toggle_class("-show-folders")
+            (tree if self.has_class("-show-folders") else self.message_list).focus()
+            return
         if tree.has_focus:
             self.add_class("-hide-folders")
             self.message_list.focus()
@@ -470,9 +511,22 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
             tree.focus()
 
     def action_toggle_preview(self) -> None:
-        self.toggle_class("-no-preview")
-        if self.preview_visible:
-            self._load_preview()
+        """v: the preview beside the list, below it, off, and round again. A place the window
+        has no room for is skipped; where the preview is now is said, and that nothing fits
+        when nothing does."""
+        width, height = self.app.size
+        order = ("right", "below", "off")
+        start = order.index(self._preview_layout)
+        nxt = next(layout for layout in (*order[start + 1:], *order[:start + 1])
+                   if preview_layout(layout, width, height) == layout)
+        if nxt == self._preview_layout == "off":
+            self.tui.notify(f"No room for the preview in {width}x{height}: it needs "
+                            f"{RIGHT_FROM} columns (beside the list) or {BELOW_FROM} lines "
+                            "(below it).", title="Preview", severity="warning", timeout=4)
+            return
+        self._preview_choice = nxt
+        self._apply_layout(width, height)
+        self.tui.notify(f"Preview {PREVIEW_WORDS[nxt]}.", title="Preview", timeout=2)
 
     def _not_while_searching(self, what: str) -> bool:
         """Search results are listed newest first, as found: say so rather than change the
