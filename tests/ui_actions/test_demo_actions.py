@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.ui.conftest import screen_text, settle
 from tui_mail.ui.screens.folder_picker import FolderPicker, NewFolder, rank_folders
 from tui_mail.ui.screens.message import MessageScreen
@@ -201,6 +203,7 @@ async def test_mail_one_sent_shows_its_recipient_where_the_sender_would_be(demo_
     from tui_mail.ui.widgets.folder_tree import FolderChoice
 
     app = demo_app()
+    app.ui_settings = replace(app.ui_settings, preview_pane="off")  # the list's full width
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         app.screen.choose(FolderChoice("demo", "Sent", "demo: Sent"))

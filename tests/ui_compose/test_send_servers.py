@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -223,6 +224,7 @@ async def test_replying_to_a_message_whose_body_is_not_cached_fetches_it_first(
     deliver_and_sync(mail_servers, alice, account, store_path,
                      original_for(alice, bob, carol, dave), bodies=False)
     app = make_app(accounts=(account,), store_path=store_path)
+    app.ui_settings = replace(app.ui_settings, preview_pane="off")  # it would fetch the body
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         [summary] = app.target_summaries()
