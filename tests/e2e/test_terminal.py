@@ -105,11 +105,13 @@ def read_search_quit(
     """The steps both tests share, from the list of INBOX to a clean exit."""
     open_inbox(term, account)
     term.send("Enter")
-    screen = term.wait_for(f"Subject: {newest['Subject']}", first_body_line(newest))
+    # The viewer's key bar: the preview beside the list shows the same subject and text.
+    screen = term.wait_for(f"Subject: {newest['Subject']}", first_body_line(newest),
+                           "h HTML  R Raw")
     assert "From:" in screen
 
     term.send("q")
-    term.wait_for(f"{account}: INBOX")
+    term.wait_for(f"{account}: INBOX", "⏎ Open  q Quit")
 
     term.send("/")
     term.wait_for("in: folder")

@@ -23,7 +23,7 @@ from tests.journeys.world import MailWorld, tui_mail_command
 T = TypeVar("T")
 
 WIDTH, HEIGHT = 120, 40
-WIDE = 160  # the preview pane shows from 140 columns (tui_mail/ui/screens/mailbox.py)
+WIDE = 160  # folders, list and preview side by side from 140 columns (ui/screens/mailbox.py)
 MAILBOX_KEYS = "⏎ Open  q Quit"  # the key bar of the mailbox (the viewer's starts "h HTML")
 VIEWER_KEYS = "h HTML  R Raw"  # the key bar of the message viewer
 START_TIMEOUT = 30.0  # the first screen and the start-up sync, on a busy 2-core machine
@@ -145,7 +145,8 @@ class TuiMail:
         self.wait_for_mailbox(subject)
         self.press("Home")
         self.press("Enter")
-        return self.wait_for(f"Subject: {subject}", *texts, timeout=timeout)
+        # The viewer's key bar too: a preview beside or below the list shows the same text.
+        return self.wait_for(VIEWER_KEYS, f"Subject: {subject}", *texts, timeout=timeout)
 
     def back_to_list(self) -> None:
         self.press("q")

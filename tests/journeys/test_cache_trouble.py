@@ -20,6 +20,7 @@ from tests.e2e.tmux import TMUX
 from tests.journeys.conftest import StartApp
 from tests.journeys.session import (
     MAILBOX_KEYS,
+    VIEWER_KEYS,
     TuiMail,
     cached_bodies,
     eventually,
@@ -109,7 +110,7 @@ def test_a_full_disk_is_said_plainly_and_the_app_goes_on_reading(
         # Reading goes on: the messages already cached open with their text.
         subject, body = letters[0]
         app.press("Home", "Enter")
-        app.wait_for(f"Subject: {subject}", body)
+        app.wait_for(VIEWER_KEYS, f"Subject: {subject}", body)  # the viewer, not the preview
         app.press("J")
         subject, body = letters[1]
         app.wait_for(f"Subject: {subject}", body)

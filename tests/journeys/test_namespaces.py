@@ -25,6 +25,7 @@ from tests.e2e.tmux import TMUX
 from tests.journeys.conftest import Launch
 from tests.journeys.session import (
     MAILBOX_KEYS,
+    WIDE,
     TuiMail,
     server_copies,
     text_of,
@@ -78,7 +79,7 @@ def test_on_courier_own_folders_are_at_the_top_a_message_opens_and_d_makes_inbox
     world.deliver(kept, "The winter timetable starts on Monday.\n", when=minutes_ago(20))
     world.deliver(binned, "The spring issue has gone to print.\n", when=minutes_ago(10))
 
-    app = launch(world)
+    app = launch(world, width=WIDE)  # the folder pane beside the list and the preview
     app.wait_for_mailbox(kept, binned)
     # INBOX.Work shows as Work beside INBOX (not under it), 2024 nested in it.
     work = app.until(lambda: tree_line(app, "Work"), "Work in the folder tree")
@@ -104,7 +105,7 @@ def test_on_courier_the_trash_made_by_d_shows_as_trash_in_the_tree(
     world = courier_world
     subject = unique("Expired offer")
     world.deliver(subject, "The offer ended yesterday.\n")
-    app = launch(world)
+    app = launch(world, width=WIDE)  # the folder pane beside the list and the preview
     app.wait_for_mailbox(subject)
     app.press("Home", "d")
     wait_for_server_copy(world, subject, folder="INBOX.Trash")
@@ -120,7 +121,7 @@ def test_on_courier_a_reply_is_sent_and_its_copy_kept_in_inbox_sent(
                   sender=f"Fran Friend <{world.friend.address}>", when=minutes_ago(5))
     answer = "Yes, I will bring the dessert."
 
-    app = launch(world)
+    app = launch(world, width=WIDE)  # the folder pane beside the list and the preview
     app.open_newest(subject, "Will you come to the dinner on Friday?")
     app.press("r")
     app.wait_for(f"Re: {subject}", world.friend.address)
@@ -150,7 +151,7 @@ def test_on_courier_a_folder_deleted_by_another_client_leaves_the_tree_at_the_ne
     subject = unique("Harbour news")
     world.deliver(subject, "The new pontoon is in place.\n")
 
-    app = launch(world)
+    app = launch(world, width=WIDE)  # the folder pane beside the list and the preview
     app.wait_for_mailbox(subject)
     app.until(lambda: tree_line(app, "Old") and tree_line(app, "Receipts"),
               "Old and Receipts in the folder tree")
@@ -182,7 +183,7 @@ def test_on_cyrus_d_uses_the_users_own_trash_and_other_users_folders_are_a_folde
     subject = unique("Meeting notes")
     world.deliver(subject, "Notes of Tuesday's meeting.\n")
 
-    app = launch(world)
+    app = launch(world, width=WIDE)  # the folder pane beside the list and the preview
     app.wait_for_mailbox(subject)
     group = app.until(lambda: tree_line(app, "Other users"), "the Other users group")
     assert at_top_of_account(group), app.folder_pane()

@@ -167,6 +167,10 @@ async def test_c_shows_the_folders_beside_the_list_when_the_preview_took_their_p
         await settle(pilot)
         assert app.query_one(FolderTree).region.width == 0
         assert app.query_one(MessageList).has_focus
+        await pilot.press("c", "j", "j", "enter")  # home: INBOX chosen: the pane goes again
+        await settle(pilot)
+        assert app.query_one(FolderTree).region.width == 0 and placed(app) == "right"
+        assert app.query_one(MessageList).has_focus
 
 
 async def test_the_demo_welcome_shows_once_briefly_and_hides_nothing(

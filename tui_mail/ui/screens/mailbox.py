@@ -354,8 +354,7 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
     @on(FolderTree.Chosen)
     def _folder_chosen(self, event: FolderTree.Chosen) -> None:
         self.choose(event.choice)
-        if self.has_class("-narrow"):
-            self.remove_class("-show-folders")
+        self.remove_class("-show-folders")  # a pane shown by `c` for the choice goes again
         self.message_list.focus()
 
     def choose(self, choice: FolderChoice) -> None:
