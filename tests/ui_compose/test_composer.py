@@ -270,3 +270,22 @@ async def test_quitting_with_ctrl_q_keeps_what_was_just_typed_as_a_draft(make_ap
         [saved] = store.drafts()
     fields, _ = draft_from_bytes(saved.raw)
     assert fields.subject == "Typed just now"
+
+
+async def test_forward_as_attachment_with_e_lists_the_message_and_removing_it_drops_it(
+        make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("E")  # a plain key: alt+f never arrives through some terminals
+        await settle(pilot)
+        screen = composer(app)
+        [forwarded] = screen.fields().attached_messages
+        assert b"mallory@example.com" in forwarded  # the newest message: the hostile one
+        # Its subject names it, as text: the markup in it shown, not acted on.
+        assert "📎 message: [@click=app.quit]x[/] Re: [/] oops [bold]B[/bold]" in screen_text(app)
+        screen.query_one("#attachments").focus()
+        await pilot.press("delete")
+        await settle(pilot)
+        assert screen.fields().attached_messages == ()
+        assert "📎" not in screen_text(app)

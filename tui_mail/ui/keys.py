@@ -73,9 +73,11 @@ def _message_actions(scope: Scope, prefix: str) -> tuple[KeyAction, ...]:
            " and to nobody else"),
         _a(f"{prefix}.forward", "f", "app.forward", "Forward", scope, show=False,
            help="Forward the message inline"),
-        _a(f"{prefix}.forward_attachment", "alt+f", "app.forward_attachment",
+        # E (enclose) as well as alt+f: a terminal or tmux set to send Meta as Escape, or one
+        # that keeps alt for itself, never delivers alt+f.
+        _a(f"{prefix}.forward_attachment", "E,alt+f", "app.forward_attachment",
            "Forward as attachment", scope, show=False,
-           help="Forward the message as an attachment"),
+           help="Forward the whole message as an attachment (E: enclose)"),
         _a(f"{prefix}.toggle_read", "U", "toggle_read", "Read/unread", scope, show=False,
            help="Mark the message read, or unread"),
         _a(f"{prefix}.toggle_flag", "F", "toggle_flag", "Flag", scope, show=False,
@@ -94,7 +96,9 @@ def _message_actions(scope: Scope, prefix: str) -> tuple[KeyAction, ...]:
 REGISTRY: tuple[KeyAction, ...] = (
     _a("app.help", "question_mark,f1", "help", "Help", Scope.APP,
        help="Show the keys in force (F1 also works where ? is typed as text)"),
-    _a("app.quit", "ctrl+q", "quit", "Quit", Scope.APP, show=False, help="Quit tui-mail"),
+    # Priority: it acts in the forms too (setup, composer), which shut the app's other keys out.
+    _a("app.quit", "ctrl+q", "quit", "Quit", Scope.APP, show=False, priority=True,
+       help="Quit tui-mail"),
     _a("app.sync", "dollar_sign", "sync", "Sync", Scope.APP, show=False,
        help="Sync every account now (mail is read from the cache meanwhile)"),
     _a("app.compose", "m", "compose", "Compose", Scope.APP, help="Write a new message"),

@@ -13,15 +13,16 @@ import shlex
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from email.parser import BytesHeaderParser
+from email.policy import default
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -42,6 +43,7 @@ from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import Account, AttachedFile, Draft, Identity
 from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
+from tui_mail.ui.screens.form import FormScreen, help_bindings
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
 from tui_mail.ui.widgets.compose_fields import AddressLookup, AddressSuggester, PathSuggester
 from tui_mail.ui.widgets.key_bar import KeyBar
@@ -73,10 +75,29 @@ def _signature_block(signature: str) -> str:
     return with_signature("", signature)
 
 
+@dataclass(frozen=True)
+class ForwardedMessage:
+    """A whole message attached as message/rfc822 (forward as attachment): its bytes, and
+    the subject it is shown by."""
+
+    raw: bytes
+
+    @property
+    def label(self) -> str:
+        try:
+            subject = str(BytesHeaderParser(policy=default).parsebytes(self.raw)["subject"] or "")
+        except (ValueError, TypeError, IndexError):  # a hostile header: shown without it
+            subject = ""
+        return f"message: {subject.strip() or '(no subject)'}"
+
+
+Attachment = Path | AttachedFile | ForwardedMessage
+
+
 class AttachmentList(OptionList):
-    """What is attached, with sizes: files by path (read when the message is sent) and files
-    carried by their contents (from a forwarded message or a reopened draft). Delete removes
-    the highlighted one."""
+    """What is attached, with sizes: files by path (read when the message is sent), files
+    carried by their contents (from a forwarded message or a reopened draft) and whole
+    messages forwarded as attachments. Delete removes the highlighted one."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("delete,backspace,d", "remove", "Remove attachment"),
@@ -84,7 +105,7 @@ class AttachmentList(OptionList):
 
     def __init__(self) -> None:
         super().__init__(id="attachments")
-        self.items: list[Path | AttachedFile] = []
+        self.items: list[Attachment] = []
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -94,9 +115,15 @@ class AttachmentList(OptionList):
     def files(self) -> tuple[AttachedFile, ...]:
         return tuple(item for item in self.items if isinstance(item, AttachedFile))
 
-    def add(self, item: Path | AttachedFile) -> None:
+    @property
+    def messages(self) -> tuple[bytes, ...]:
+        return tuple(item.raw for item in self.items if isinstance(item, ForwardedMessage))
+
+    def add(self, item: Attachment) -> None:
         if isinstance(item, Path):
             name, size = item.name, _size(item)
+        elif isinstance(item, ForwardedMessage):
+            name, size = item.label, len(item.raw)
         else:
             name, size = item.filename, len(item.data)
         self.items.append(item)
@@ -113,7 +140,7 @@ class AttachmentList(OptionList):
         self.display = bool(self.items)
 
 
-class ComposerScreen(SaysCacheErrors, Screen[None]):
+class ComposerScreen(SaysCacheErrors, FormScreen[None]):
     """Write, send, save or postpone one message."""
 
     DEFAULT_CSS = """
@@ -127,8 +154,7 @@ class ComposerScreen(SaysCacheErrors, Screen[None]):
         & #attachments { height: auto; max-height: 5; border: none; padding: 0 1; }
     }
     """
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
-        Scope.COMPOSER)
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings(Scope.COMPOSER), *help_bindings()]
     AUTO_FOCUS = None
 
     def __init__(
@@ -204,6 +230,8 @@ class ComposerScreen(SaysCacheErrors, Screen[None]):
 
     def on_mount(self) -> None:
         attachments = self.query_one(AttachmentList)
+        for raw in self._initial.attached_messages:
+            attachments.add(ForwardedMessage(raw))
         for item in (*self._initial.attachments, *self._initial.attached_files):
             attachments.add(item)
         self.query_one("#to" if not self._initial.to else "#body").focus()
@@ -232,6 +260,7 @@ class ComposerScreen(SaysCacheErrors, Screen[None]):
             to=text("to"), cc=text("cc"), bcc=text("bcc"), subject=text("subject"),
             body=self.body.text, attachments=self.query_one(AttachmentList).paths,
             attached_files=self.query_one(AttachmentList).files,
+            attached_messages=self.query_one(AttachmentList).messages,
         )
 
     def draft(self) -> Draft:

@@ -1,4 +1,5 @@
-"""A screen of text fields (the account setup): what it takes to type into it safely.
+"""A screen of text fields (the account setup, the composer): what it takes to type into it
+safely.
 
 Two things Textual does not give a plain `Screen`:
 
@@ -20,6 +21,17 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.screen import Screen, ScreenResultType
+
+from tui_mail.ui.keys import Scope, bindings
+
+
+def help_bindings() -> list[BindingType]:
+    """The app's help key, for a form's own BINDINGS (after its keys, as the key bar shows
+    it last): the app's keys are shut out of a form, the help of the form's keys is not
+    (`?` is typed as text in a field, F1 opens the help there too)."""
+    return [Binding(b.key, f"app.{b.action}", b.description, show=b.show, id=b.id,
+                    key_display=b.key_display)
+            for b in bindings(Scope.APP) if b.id == "app.help"]
 
 
 class FormScreen(Screen[ScreenResultType]):

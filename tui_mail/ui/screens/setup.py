@@ -31,7 +31,7 @@ from tui_mail.model import DEFAULT_PORTS, Protocol, Security, ServerConfig
 from tui_mail.oauth2.providers import TENANT
 from tui_mail.oauth2.words import failure_words
 from tui_mail.setup.oauth import OAuthSetup, SignInOffer, default_servers, domain_of
-from tui_mail.ui.screens.form import FormScreen
+from tui_mail.ui.screens.form import FormScreen, help_bindings
 from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.sign_in_wait import SignInWait
 
@@ -71,6 +71,7 @@ class SetupScreen(FormScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Back"),
+        *help_bindings(),
     ]
     AUTO_FOCUS = "#name"
     DEFAULT_CSS = """

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -100,6 +101,13 @@ class KeyBar(Widget, can_focus=False):
             seen.add(binding.action)
             shown.append(KeyHint(binding.key, app.get_key_display(binding),
                                  binding.description, enabled))
+        if palette is None and app.ENABLE_COMMAND_PALETTE and self.screen.is_modal:
+            # A form ends the binding chain at itself, so the app's palette binding is not
+            # among its active ones; being a priority binding, it still acts there.
+            binding = Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "palette",
+                              key_display=app.COMMAND_PALETTE_DISPLAY)
+            palette = KeyHint(binding.key, app.get_key_display(binding), binding.description,
+                              True)
         if palette is not None:
             shown.append(palette)
         return shown
