@@ -43,6 +43,9 @@ LOG_LEVELS = ("debug", "info", "warning", "error")  # `log_level`; see tui_mail/
 # `ui.preview_pane`: "auto" (beside the list when wide, below it when tall), a fixed place, or
 # "off"; true and false (the older form) mean "auto" and "off". See ui/screens/mailbox.py.
 PREVIEW_LAYOUTS = ("auto", "right", "below", "off")
+# `notify.desktop`: which desktop notification new mail gets (tui_mail/new_mail.py); "auto"
+# picks notify-send in a graphical session, else the escape the terminal is known to read.
+DESKTOP_NOTIFIERS = ("auto", "osc777", "osc9", "notify-send", "off")
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,15 @@ class UISettings:
     preview_pane: str = "auto"  # one of PREVIEW_LAYOUTS
     sync_every_minutes: float = 5.0  # background sync of every account; 0: on start and `$` only
     idle: bool = True  # IMAP accounts: watch INBOX with IDLE and sync it as soon as mail arrives
-    print_command: str = "lpr"  # `P`: the message's text on its stdin (split like a shell, no shell)
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """What new mail does (`[notify]`); which accounts and folders notify is per account."""
+
+    bell: bool = True
+    desktop: str = "auto"  # one of DESKTOP_NOTIFIERS
+    command: str = ""  # new_mail_command: split with shlex, run without a shell; "": none
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class Config:
     ui: UISettings = field(default_factory=UISettings)
     warnings: tuple[str, ...] = ()
     log_level: str = "info"  # "debug" adds the protocol lines to the log
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def account(self, name: str) -> Account:
         for account in self.accounts:
@@ -323,6 +335,7 @@ _ACCOUNT_KEYS = {
     "address", "display_name", "identities", "signature", "incoming", "smtp", "folders",
     "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
     "download_bodies", "body_ask_above", "only_subscribed", "authserv_id", "oauth2",
+    "notify", "notify_folders",
 }
 # An authserv-id is a domain name or another token (RFC 8601 section 2.5): no spaces, no ";".
 _AUTHSERV_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?\.?$")
@@ -392,6 +405,7 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
     if authserv_id is not None and not _AUTHSERV_ID.match(authserv_id.strip()):
         raise where.error("authserv_id", "expected the host name your server writes first in "
                           f"Authentication-Results (like 'mx.example.com'), found {authserv_id!r}")
+    notify_folders = _notify_folders(table, where)
     return Account(
         name=name,
         address=address,
@@ -409,12 +423,52 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
         only_subscribed=only_subscribed,
         authserv_id=authserv_id.strip().rstrip(".").lower() if authserv_id else None,
         oauth2=oauth2,
+        notify=bool(_get(table, "notify", bool, where, default=True)),
+        notify_folders=notify_folders,
     )
 
 
-_TOP_KEYS = {"theme", "accounts", "keys", "ui", "log_level"}
+def _notify_folders(table: Mapping[str, Any], where: _Where) -> tuple[str, ...]:
+    """The folders whose new mail notifies: names or glob patterns ("Lists/*")."""
+    folders = _get(table, "notify_folders", list, where)
+    if folders is None:
+        return ("INBOX",)
+    for i, item in enumerate(folders):
+        if not isinstance(item, str) or not item.strip():
+            raise where.error(f"notify_folders[{i}]", "expected a folder name or pattern like "
+                              f"'INBOX' or 'Lists/*', found {_describe(item)}")
+    return tuple(item.strip() for item in folders)
+
+
+_NOTIFY_KEYS = {"bell", "desktop", "command"}
+
+
+def _notify(data: Mapping[str, Any], top: _Where) -> NotifySettings:
+    table = _get(data, "notify", dict, top, default={}) or {}
+    where = top.sub("notify")
+    _check_keys(table, _NOTIFY_KEYS, where)
+    desktop = _get(table, "desktop", str, where, default="auto")
+    if desktop not in DESKTOP_NOTIFIERS:
+        valid = ", ".join(repr(choice) for choice in DESKTOP_NOTIFIERS)
+        raise where.error("desktop", f"expected one of {valid}, found {desktop!r}")
+    command = _get(table, "command", str, where, default="") or ""
+    if command.strip():
+        import shlex
+
+        try:
+            words = shlex.split(command)
+        except ValueError as exc:
+            raise where.error("command", f"cannot be split into words ({exc}): {command!r}") \
+                from None
+        if not words[0]:
+            raise where.error("command", f"expected a program first, found {command!r}")
+    return NotifySettings(bell=bool(_get(table, "bell", bool, where, default=True)),
+                          desktop=str(desktop), command=command.strip())
+
+
+_TOP_KEYS = {"theme", "accounts", "keys", "ui", "log_level", "notify"}
 _UI_KEYS = {"mark_read_on_open", "attachments_dir", "threaded", "prefer_html", "preview_pane",
-            "sync_every_minutes", "idle", "print_command"}
+            "sync_every_minutes", "idle"}
 
 
 def _preview_layout(ui_table: Mapping[str, Any], where: _Where) -> str:
@@ -425,22 +479,6 @@ def _preview_layout(ui_table: Mapping[str, Any], where: _Where) -> str:
         valid = ", ".join(repr(layout) for layout in PREVIEW_LAYOUTS)
         raise where.error("preview_pane", f"expected true, false or one of {valid}, "
                                           f"found {_describe(value)}")
-    return str(value)
-
-
-def _print_command(ui_table: Mapping[str, Any], where: _Where) -> str:
-    """`print_command`: a command line split into words as a shell would (it runs without
-    one), so a quote left open is an error here rather than at the first `P`."""
-    import shlex
-
-    value = _get(ui_table, "print_command", str, where, default="lpr")
-    try:
-        words = shlex.split(value or "")
-    except ValueError as exc:
-        raise where.error("print_command", f"cannot be split into words: {exc}") from None
-    if not words:
-        raise where.error("print_command", "expected a command (e.g. \"lpr\" or"
-                                           " \"lp -d office\"), found an empty string")
     return str(value)
 
 
@@ -479,7 +517,6 @@ def parse_config(text: str, path: Path) -> Config:
         preview_pane=_preview_layout(ui_table, uwhere),
         sync_every_minutes=float(every or 0.0),
         idle=bool(_get(ui_table, "idle", bool, uwhere, default=True)),
-        print_command=_print_command(ui_table, uwhere),
     )
     theme = _get(data, "theme", str, top, default=DEFAULT_THEME) or DEFAULT_THEME
     log_level = _get(data, "log_level", str, top, default="info")
@@ -487,7 +524,7 @@ def parse_config(text: str, path: Path) -> Config:
         valid = ", ".join(repr(level) for level in LOG_LEVELS)
         raise top.error("log_level", f"expected one of {valid}, found {log_level!r}")
     return Config(path=path, accounts=accounts, theme=theme, keys=keys, ui=ui,
-                  warnings=tuple(warnings), log_level=log_level)
+                  warnings=tuple(warnings), log_level=log_level, notify=_notify(data, top))
 
 
 def load_config(path: Path | None = None) -> Config:

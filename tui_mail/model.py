@@ -179,6 +179,10 @@ class Account:
     authserv_id: str | None = None
     # Sign in with OAuth2 (XOAUTH2/OAUTHBEARER) on every server of the account, not a password.
     oauth2: OAuth2Config | None = None
+    # New-mail notifications: whether this account gives any, and for which folders (names or
+    # glob patterns, as the folder pane shows them or as the server spells them).
+    notify: bool = True
+    notify_folders: tuple[str, ...] = ("INBOX",)
 
     @property
     def all_identities(self) -> tuple[Identity, ...]:

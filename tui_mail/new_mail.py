@@ -3,9 +3,11 @@
 - A desktop notification goes through `notify-send` (freedesktop) when a graphical session
   is there, else as the terminal's own notification escape: OSC 9 (iTerm2, WezTerm, Ghostty,
   kitty, Windows Terminal, ConEmu) or OSC 777 (foot, urxvt, VTE terminals such as GNOME
-  Terminal and Tilix). Inside tmux the escape is wrapped for tmux's passthrough.
-- `new_mail_command` is run with the account, the folder, the sender and the subject as four
-  arguments: split like a shell would split it (`shlex`), never run by one, so a subject of
+  Terminal and Tilix). Inside tmux the escape is wrapped for tmux's passthrough. A terminal
+  that does not know these escapes ignores them.
+- `new_mail_command` is run once per folder with new mail, with the account, the folder, the
+  newest message's sender and subject, and the count of new messages as five arguments:
+  split like a shell would split it (`shlex`), never run by one, so a subject of
   `$(rm -rf ~)` is only text. They come last, after the command's own words: a subject that
   starts with "-" may look like an option to a hook that parses them, so a hook should take
   them as positional arguments (`--` before them, in a shell: `notify -- "$3" "$4"`). It runs
@@ -19,6 +21,7 @@ the length bounded, before it reaches a terminal or a command line.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import html
 import logging
 import os
@@ -27,7 +30,7 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -37,11 +40,13 @@ log = logging.getLogger(__name__)
 
 HOOK_TIMEOUT = 30.0  # seconds before a hook that does not end is killed
 MOST = 200  # characters of a sender or subject passed on
+LISTED = 3  # newest messages named in a notification of several
 
 
 class Notifier(StrEnum):
+    """The desktop notification (`notify.desktop`; the bell is a setting of its own)."""
+
     OFF = "off"
-    BELL = "bell"
     NOTIFY_SEND = "notify-send"
     OSC9 = "osc9"
     OSC777 = "osc777"
@@ -49,15 +54,39 @@ class Notifier(StrEnum):
 
 @dataclass(frozen=True)
 class NewMail:
+    """What arrived in one folder: how many messages, and (sender, subject) of the newest
+    few, newest first. `folder` is named as the folder pane shows it."""
+
     account: str
     folder: str
-    sender: str
-    subject: str
-    count: int = 1  # messages that came together; the others are "and N more"
+    count: int
+    newest: tuple[tuple[str, str], ...]
 
-    def summary(self) -> str:
-        more = f" (and {self.count - 1} more)" if self.count > 1 else ""
-        return f"{clean(self.sender)}: {clean(self.subject)}{more}"
+    @property
+    def place(self) -> str:
+        return f"{clean(self.account, 60)}/{clean(self.folder, 100)}"
+
+    @property
+    def sender(self) -> str:
+        return self.newest[0][0] if self.newest else ""
+
+    @property
+    def subject(self) -> str:
+        return self.newest[0][1] if self.newest else ""
+
+
+def merged(batch: Sequence[NewMail]) -> list[NewMail]:
+    """What arrived together, one entry per folder (in the order first seen): counts added,
+    the newest few of the later news first."""
+    by_place: dict[tuple[str, str], NewMail] = {}
+    for mail in batch:
+        key = (mail.account, mail.folder)
+        before = by_place.get(key)
+        if before is not None:
+            mail = NewMail(mail.account, mail.folder, before.count + mail.count,
+                           (*mail.newest, *before.newest)[:LISTED])
+        by_place[key] = mail
+    return list(by_place.values())
 
 
 def clean(text: str, most: int = MOST) -> str:
@@ -65,9 +94,22 @@ def clean(text: str, most: int = MOST) -> str:
     return sanitize_line(text)[:most]
 
 
+def folder_notifies(patterns: Iterable[str], name: str, shown: str) -> bool:
+    """Whether a folder is one of `notify_folders`: a name or glob pattern ("Lists/*")
+    matching the folder as the pane shows it or as the server spells it; INBOX in any case,
+    as IMAP has it."""
+    names = {_inbox_upper(name), _inbox_upper(shown)}
+    return any(fnmatch.fnmatchcase(n, _inbox_upper(pattern))
+               for pattern in patterns for n in names)
+
+
+def _inbox_upper(name: str) -> str:
+    return "INBOX" + name[5:] if name[:5].upper() == "INBOX" else name
+
+
 def choose_notifier(env: Mapping[str, str] | None = None,
                     which: Callable[[str], str | None] = shutil.which) -> Notifier:
-    """The best notification this session offers ("auto" in the config)."""
+    """The best desktop notification this session offers ("auto" in the config)."""
     env = os.environ if env is None else env
     if (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")) and which("notify-send"):
         return Notifier.NOTIFY_SEND
@@ -78,7 +120,30 @@ def choose_notifier(env: Mapping[str, str] | None = None,
         return Notifier.OSC9
     if term.startswith(("foot", "rxvt")) or env.get("VTE_VERSION"):
         return Notifier.OSC777
-    return Notifier.BELL
+    return Notifier.OFF
+
+
+def notifier_for(setting: str, env: Mapping[str, str] | None = None) -> Notifier:
+    """The notifier a validated `notify.desktop` setting names."""
+    return choose_notifier(env) if setting == "auto" else Notifier(setting)
+
+
+def headline(batch: Sequence[NewMail]) -> str:
+    """One line for mail that arrived together: "New mail from Ann: Subject" for one
+    message, else "3 new messages in work/INBOX" (the folders joined)."""
+    total = sum(mail.count for mail in batch)
+    if total == 1 and batch[0].newest:
+        return f"New mail from {clean(batch[0].sender, 80)}: {clean(batch[0].subject)}"
+    places = ", ".join(dict.fromkeys(mail.place for mail in batch))
+    return f"{total} new message{'' if total == 1 else 's'} in {places}"
+
+
+def newest_lines(batch: Sequence[NewMail], most: int = LISTED) -> list[str]:
+    """"Sender: Subject" of the newest few, when the headline names none."""
+    if sum(mail.count for mail in batch) == 1:
+        return []
+    pairs = [pair for mail in reversed(batch) for pair in mail.newest]
+    return [f"{clean(sender, 80)}: {clean(subject)}" for sender, subject in pairs[:most]]
 
 
 def _osc_text(text: str, most: int) -> str:
@@ -87,14 +152,14 @@ def _osc_text(text: str, most: int) -> str:
     return clean(text, most).replace(";", ",")
 
 
-def osc_sequence(kind: Notifier, mail: NewMail, *, tmux: bool = False) -> str:
-    """The escape sequence of an OSC 9 or OSC 777 notification for `mail`."""
-    title = _osc_text(f"New mail in {mail.account}/{mail.folder}", 80)
-    body = _osc_text(mail.summary(), 200)
+def osc_sequence(kind: Notifier, batch: Sequence[NewMail], *, tmux: bool = False) -> str:
+    """The escape sequence of an OSC 9 or OSC 777 notification for `batch`."""
+    lines = newest_lines(batch, 1)
+    body = _osc_text(headline(batch) + (f" ({lines[0]})" if lines else ""), 300)
     if kind is Notifier.OSC9:
-        seq = f"\x1b]9;{title}: {body}\x1b\\"
+        seq = f"\x1b]9;{body}\x1b\\"
     elif kind is Notifier.OSC777:
-        seq = f"\x1b]777;notify;{title};{body}\x1b\\"
+        seq = f"\x1b]777;notify;tui-mail;{body}\x1b\\"
     else:
         raise ValueError(f"{kind} is not a terminal notification")
     if tmux:  # tmux passes it on only wrapped, with each ESC doubled
@@ -102,12 +167,12 @@ def osc_sequence(kind: Notifier, mail: NewMail, *, tmux: bool = False) -> str:
     return seq
 
 
-def notify_send_argv(mail: NewMail) -> list[str]:
+def notify_send_argv(batch: Sequence[NewMail]) -> list[str]:
     """notify-send's arguments. Notification daemons read the body as markup (<b>, <a href>,
     <img> in some), so the message's text is escaped: a subject cannot become a link."""
-    return ["notify-send", "--app-name=tui-mail", "--",
-            clean(f"New mail in {mail.account}/{mail.folder}", 80),
-            html.escape(mail.summary(), quote=False)]
+    body = "\n".join([headline(batch), *newest_lines(batch)])
+    return ["notify-send", "--app-name=tui-mail", "--", "New mail",
+            html.escape(body, quote=False)]
 
 
 def hook_argv(command: str, mail: NewMail) -> list[str]:
@@ -117,7 +182,7 @@ def hook_argv(command: str, mail: NewMail) -> list[str]:
     if not words:
         raise ValueError("new_mail_command is empty")
     return [*words, clean(mail.account), clean(mail.folder), clean(mail.sender),
-            clean(mail.subject)]
+            clean(mail.subject), str(mail.count)]
 
 
 def run_in_background(argv: list[str], *, timeout: float = HOOK_TIMEOUT) -> threading.Thread:

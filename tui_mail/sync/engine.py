@@ -32,6 +32,7 @@ from tui_mail.model import Account, Flags, Protocol, path_in_namespace
 from tui_mail.remote.backend import FetchBackend, FolderState, RemoteFolder, abort_backend
 from tui_mail.remote.connection import Credentials
 from tui_mail.store.types import FolderListChanges
+from tui_mail.sync.arrivals import Arrivals
 from tui_mail.sync.events import (
     EventSink,
     FolderChanged,
@@ -275,11 +276,16 @@ class SyncEngine:
             touched = True
         if touched:
             self._emit(FolderChanged(self.account.name, folder))
+        arrivals = Arrivals.watch(self.account, self.io.store, folder,
+                                  synced_before=bool(state.uidnext) and not changes.reset,
+                                  since_uid=state.uidnext)
         new = sorted(set(changes.new_uids) - known.subset(changes.new_uids), reverse=True)
         if self._whole_route(new):
             new = self._fetch_whole(folder, new, result)
         done = 0
         for batch in prefetched(self.backend.fetch_summaries(folder, new, self.header_batch)):
+            if arrivals is not None:
+                arrivals.note(self.io.store, batch)
             self.io.add_summaries(folder, batch)
             done += len(batch)
             result.new += len(batch)
@@ -287,6 +293,9 @@ class SyncEngine:
             self._emit(FolderChanged(self.account.name, folder))
         if changes.state != state:  # a sync that finds nothing writes nothing
             self.io.set_sync_state(folder, changes.state)
+        arrived = arrivals.event() if arrivals is not None else None
+        if arrived is not None:
+            self._emit(arrived)
 
     def _whole_route(self, new: Sequence[int]) -> bool:
         """Fetch these new messages whole? Only when bodies are wanted (`whole_cap`), for

@@ -80,7 +80,27 @@ class Notice:
     level: str = "information"
 
 
-SyncEvent = FolderChanged | SyncProgress | SyncError | ConnectionState | OutboxStatus | Notice
+@dataclass(frozen=True)
+class MailArrived:
+    """New mail in a folder that notifies (the account's `notify_folders`): messages that came
+    since the folder's last sync (UIDs from its UIDNEXT then on), unread, and not already
+    cached elsewhere in the account (a copy in Sent, the same message in a second folder).
+    `count` of them, (sender, subject) of the newest few, newest first: a stranger's text,
+    to be cleaned before it reaches a terminal or a command. `shown` names the folder as the
+    folder pane does (inside the namespace: "Lists/dev", not "INBOX.Lists.dev").
+
+    Never sent for a folder's first sync, nor after its cache was dropped and fetched again
+    (the server's UIDVALIDITY changed): nothing there is news."""
+
+    account: str
+    folder: str
+    shown: str
+    count: int
+    newest: tuple[tuple[str, str], ...]
+
+
+SyncEvent = (FolderChanged | SyncProgress | SyncError | ConnectionState | OutboxStatus | Notice
+             | MailArrived)
 EventSink = Callable[[SyncEvent], None]
 
 

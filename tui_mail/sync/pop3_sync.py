@@ -22,11 +22,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tui_mail.errors import TuiMailError
-from tui_mail.model import Account, FolderRole
+from tui_mail.model import Account, Flags, FolderRole
 from tui_mail.remote.connection import Credentials, describe
 from tui_mail.remote.pop3 import Pop3Session, UidlUnsupported
 from tui_mail.remote.wire import account_literal_limit
 from tui_mail.store.types import NewMessage
+from tui_mail.sync.arrivals import Arrivals
 from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress, ignore
 
 INBOX = "INBOX"
@@ -111,9 +112,14 @@ def _run(
     sizes = session.sizes()
     known = set(store.pop3_known_uidls(account.name))
     todo = [n for n in sorted(keys) if keys[n] not in known]
+    # The first download of a maildrop is no news (nothing recorded yet).
+    arrivals = Arrivals.watch(account, store, INBOX, synced_before=bool(known))
     for start in range(0, len(todo), BATCH):
         batch = todo[start : start + BATCH]
         downloaded = [(keys[n], session.retr(n), sizes.get(n, 0)) for n in batch]
+        if arrivals is not None:
+            for n, (_, raw, _) in zip(batch, downloaded, strict=True):
+                arrivals.consider(store, n, Flags(), raw)
         _commit(store, account.name, downloaded)
         result.fetched += len(batch)
         emit(SyncProgress(account.name, INBOX, result.fetched, len(todo), "messages"))
@@ -122,6 +128,9 @@ def _run(
     if result.uidl and account.pop3_delete_after_days is not None:
         marked = _mark_for_deletion(store, account, session, keys, now)
     session.quit()
+    arrived = arrivals.event() if arrivals is not None else None
+    if arrived is not None:
+        emit(arrived)
     if marked:
         store.pop3_mark_deleted(account.name, marked)
         result.deleted = len(marked)

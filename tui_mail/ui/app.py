@@ -116,6 +116,10 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
             self.report_sync_event,
             ServiceSettings(sync_every_minutes=self.ui_settings.sync_every_minutes,
                             idle=self.ui_settings.idle))
+        from tui_mail.config import NotifySettings
+        from tui_mail.ui.notify_new_mail import NewMailNotifier
+
+        self.new_mail = NewMailNotifier(self, config.notify if config else NotifySettings())
         self._store: Store | None = None
         self._readers: list[Store] = []
         self._reader_lock = threading.Lock()
@@ -334,12 +338,17 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
             ConnectionState,
             ErrorKind,
             FolderChanged,
+            MailArrived,
             Notice,
             OutboxStatus,
             SyncError,
             SyncProgress,
         )
 
+        if isinstance(event, MailArrived):
+            if not self.demo:  # the demo's mail is made up: nothing is news
+                self.new_mail.arrived(event)
+            return
         if isinstance(event, Notice):
             if event.level == "error":  # the same trouble at each job (a full disk): once
                 self._tell_once(f"{event.account} notice", event.message, event.account)
