@@ -57,6 +57,7 @@ class UISettings:
     preview_pane: str = "auto"  # one of PREVIEW_LAYOUTS
     sync_every_minutes: float = 5.0  # background sync of every account; 0: on start and `$` only
     idle: bool = True  # IMAP accounts: watch INBOX with IDLE and sync it as soon as mail arrives
+    print_command: str = "lpr"  # `P`: the message's text on its stdin (split like a shell, no shell)
 
 
 @dataclass(frozen=True)
@@ -468,7 +469,7 @@ def _notify(data: Mapping[str, Any], top: _Where) -> NotifySettings:
 
 _TOP_KEYS = {"theme", "accounts", "keys", "ui", "log_level", "notify"}
 _UI_KEYS = {"mark_read_on_open", "attachments_dir", "threaded", "prefer_html", "preview_pane",
-            "sync_every_minutes", "idle"}
+            "sync_every_minutes", "idle", "print_command"}
 
 
 def _preview_layout(ui_table: Mapping[str, Any], where: _Where) -> str:
@@ -479,6 +480,22 @@ def _preview_layout(ui_table: Mapping[str, Any], where: _Where) -> str:
         valid = ", ".join(repr(layout) for layout in PREVIEW_LAYOUTS)
         raise where.error("preview_pane", f"expected true, false or one of {valid}, "
                                           f"found {_describe(value)}")
+    return str(value)
+
+
+def _print_command(ui_table: Mapping[str, Any], where: _Where) -> str:
+    """`print_command`: a command line split into words as a shell would (it runs without
+    one), so a quote left open is an error here rather than at the first `P`."""
+    import shlex
+
+    value = _get(ui_table, "print_command", str, where, default="lpr")
+    try:
+        words = shlex.split(value or "")
+    except ValueError as exc:
+        raise where.error("print_command", f"cannot be split into words: {exc}") from None
+    if not words:
+        raise where.error("print_command", "expected a command (e.g. \"lpr\" or"
+                                           " \"lp -d office\"), found an empty string")
     return str(value)
 
 
@@ -517,6 +534,7 @@ def parse_config(text: str, path: Path) -> Config:
         preview_pane=_preview_layout(ui_table, uwhere),
         sync_every_minutes=float(every or 0.0),
         idle=bool(_get(ui_table, "idle", bool, uwhere, default=True)),
+        print_command=_print_command(ui_table, uwhere),
     )
     theme = _get(data, "theme", str, top, default=DEFAULT_THEME) or DEFAULT_THEME
     log_level = _get(data, "log_level", str, top, default="info")

@@ -126,12 +126,6 @@ async def test_h_shows_the_html_part_and_r_the_raw_source(make_app):
         await settle(pilot)
         assert view.mode == Mode.TEXT
         assert "this is message 2." in screen_text(app)
-        await pilot.press("vertical_line")  # `|` is the other raw-source key
-        await settle(pilot)
-        assert view.mode == Mode.RAW
-        await pilot.press("vertical_line")
-        await settle(pilot)
-        assert view.mode == Mode.TEXT
 
 
 async def test_links_are_numbered_and_offered_in_a_picker(make_app, monkeypatch):

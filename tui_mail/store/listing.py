@@ -235,6 +235,27 @@ class ListingMixin:
                 [*chunk, seen]))
         return unread
 
+    def unread_ids(self, view: View) -> list[int]:
+        """Every unread message of the view (a folder, or all inboxes), newest first: what
+        "mark the folder read" changes, however many there are beyond the rows shown."""
+        from tui_mail.model import Flags
+
+        where, params = self._view_where(view)
+        rows = self._conn.execute(
+            f"SELECT m.id FROM messages m WHERE {where} AND m.flags & ? = 0 ORDER BY m.id DESC",
+            [*params, Flags(seen=True).to_bits()])
+        return [r[0] for r in rows]
+
+    def thread_members(self, message_id: int) -> list[int]:
+        """The messages of the thread `message_id` belongs to, in its folder, oldest first
+        (itself alone when it has no thread id: a cache from before threads)."""
+        rows = self._conn.execute(
+            "SELECT m.id FROM messages m JOIN messages me ON me.id = ?"
+            " WHERE m.folder_id = me.folder_id"
+            " AND (m.thread_id = me.thread_id AND me.thread_id != 0 OR m.id = me.id)"
+            " ORDER BY m.id", (message_id,))
+        return [r[0] for r in rows]
+
     def summaries(self, ids: Sequence[int]) -> dict[int, MessageSummary]:
         """The summaries of these messages, by id (ids no longer cached are left out)."""
 

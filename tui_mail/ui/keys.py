@@ -90,6 +90,17 @@ def _message_actions(scope: Scope, prefix: str) -> tuple[KeyAction, ...]:
            help="Move the message to a folder chosen by name"),
         _a(f"{prefix}.copy", "C", "copy", "Copy", scope, show=False,
            help="Copy the message to a folder chosen by name"),
+        _a(f"{prefix}.pipe", "vertical_line", "pipe", "Pipe", scope, show=False,
+           help="Pipe the message (its raw source; tagged ones one after another) to a"
+           " command typed then (run by sh, with the terminal handed over)"),
+        _a(f"{prefix}.save_eml", "w", "save_eml", "Save .eml", scope, show=False,
+           help="Save the message as an .eml file (tagged ones: a file each, in a folder)"),
+        _a(f"{prefix}.append_mbox", "W", "append_mbox", "Append to mbox", scope, show=False,
+           help="Append the message (or the tagged ones) to an mbox file"),
+        _a(f"{prefix}.print", "P", "print_message", "Print", scope, show=False,
+           help="Print the message as shown (headers and text) with ui.print_command"),
+        _a(f"{prefix}.mark_thread_read", "ctrl+r", "mark_thread_read", "Thread read", scope,
+           show=False, help="Mark every message of the thread (in this folder) read"),
     )
 
 
@@ -140,6 +151,13 @@ REGISTRY: tuple[KeyAction, ...] = (
     *_message_actions(Scope.MAILBOX, "mailbox"),
     _a("mailbox.tag", "t,space", "toggle_tag", "Tag", Scope.MAILBOX, show=False,
        help="Tag or untag the message; actions apply to all tagged messages"),
+    _a("mailbox.tag_thread", "ctrl+t", "tag_thread", "Tag thread", Scope.MAILBOX, show=False,
+       help="Tag the whole thread of the message (in this folder), or untag it"),
+    _a("mailbox.tag_query", "asterisk", "tag_query", "Tag by query", Scope.MAILBOX,
+       show=False, help="Tag every message of the folder that matches a search query"),
+    _a("mailbox.mark_all_read", "M", "mark_all_read", "Mark all read", Scope.MAILBOX,
+       show=False, help="Mark every message of the folder read, or all the search results"
+       " (asks first)"),
     _a("mailbox.undo", "u", "undo", "Undo", Scope.MAILBOX, show=False,
        help="Undo the last action not yet sent to the server; again, the one before"),
     _a("mailbox.next_unread", "n", "next_unread", "Next unread", Scope.MAILBOX, show=False,
@@ -208,7 +226,7 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Scroll the message up one page"),
     _a("message.html", "h", "toggle_html", "HTML", Scope.VIEW,
        help="Toggle the HTML rendering of the body"),
-    _a("message.raw", "R,vertical_line", "toggle_raw", "Raw", Scope.VIEW,
+    _a("message.raw", "R", "toggle_raw", "Raw", Scope.VIEW,
        help="Toggle the raw source of the message"),
     _a("message.whole", "e", "render_whole", "Show all", Scope.VIEW, show=False,
        help="Show the rest of a body too long to show at once (HTML over 200 KB or 10,000 "

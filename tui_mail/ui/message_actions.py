@@ -12,6 +12,7 @@ so it runs in a thread worker, and the screen is told the outcome when it is don
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -195,6 +196,41 @@ class MessageActions:
         """Send the queued actions of every account now."""
         self.service.replay_now()
 
+    # ---- handing the terminal over ------------------------------------------------------------
+
+    def run_in_terminal(self, argv: list[str], data: bytes) -> int:
+        """Run `argv` on the real terminal with `data` on its stdin (the app is suspended
+        meanwhile), then wait for Enter, as mutt does, so what it printed can be read.
+        Returns its exit status. Tests replace this method: the headless driver cannot
+        suspend."""
+        from textual.app import SuspendNotSupported
+
+        app: Any = self
+        try:
+            with app.suspend():
+                try:
+                    code = subprocess.run(argv, input=data, check=False).returncode
+                except OSError as exc:
+                    raise TuiMailError(f"{argv[0]!r} could not be started: "
+                                       f"{exc.strerror or exc}") from None
+                _wait_for_enter(code)
+                return code
+        except SuspendNotSupported:
+            raise TuiMailError("this terminal cannot hand itself over to a command") from None
+
+    # ---- what was typed last ------------------------------------------------------------------
+
+    def last_typed(self, kind: str) -> str:
+        """What was answered last to the question `kind` ("pipe", "mbox"...) in this run."""
+        typed: dict[str, str] = getattr(self, "_last_typed", {})
+        return typed.get(kind, "")
+
+    def remember_typed(self, kind: str, value: str) -> None:
+        typed: dict[str, str] | None = getattr(self, "_last_typed", None)
+        if typed is None:
+            typed = self._last_typed = {}
+        typed[kind] = value
+
     # ---- outbox -----------------------------------------------------------------------------
 
     def action_outbox(self) -> None:
@@ -203,3 +239,15 @@ class MessageActions:
         app: Any = self
         if not isinstance(app.screen, OutboxScreen):
             app.push_screen(OutboxScreen())
+
+
+def _wait_for_enter(code: int) -> None:
+    """mutt's "Press any key": the command's output stays on screen until the user is done
+    with it (read from the terminal itself, whatever stdin the app was given)."""
+    status = "" if code == 0 else f" (the command exited with status {code})"
+    try:
+        with open("/dev/tty", "r+b", buffering=0) as tty:
+            tty.write(f"\nPress Enter to return to tui-mail{status}.".encode())
+            tty.readline()
+    except OSError:
+        pass

@@ -1,4 +1,5 @@
-"""The message actions of the list and the viewer (U F d A s C u), shared by both screens.
+"""The message actions of the list and the viewer (U F d A s C u; | w W P ctrl+r in
+`message_output`), shared by both screens.
 
 A move or copy to a folder that does not exist yet makes it first (the picker's `create`).
 
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tui_mail.model import MessageSummary
+from tui_mail.ui.screens.message_output import MessageOutput
 
 if TYPE_CHECKING:
     from tui_mail.sync.acting import ActOutcome
@@ -41,8 +43,9 @@ def delete_question(summaries: Sequence[MessageSummary],
     return question
 
 
-class ActingScreen:
-    """Mixin for a Screen: key actions on the selected messages."""
+class ActingScreen(MessageOutput):
+    """Mixin for a Screen: key actions on the selected messages (and, from `MessageOutput`,
+    pipe, save, append to mbox, print, mark the thread read)."""
 
     def selected_summaries(self) -> list[MessageSummary]:
         raise NotImplementedError

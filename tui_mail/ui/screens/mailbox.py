@@ -31,6 +31,7 @@ from tui_mail.store.types import ThreadOrder, View
 from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
+from tui_mail.ui.screens.mailbox_marks import MailboxMarks
 from tui_mail.ui.screens.managing_folders import ManagesFolders
 from tui_mail.ui.screens.sources import ListState, ThreadRows, ViewRows, view_for
 from tui_mail.ui.widgets.folder_tree import ALL_INBOXES, FolderChoice, FolderTree
@@ -69,7 +70,7 @@ def preview_layout(choice: str, width: int, height: int) -> str:
     return next((place for place in order if fits[place]), "off")
 
 
-class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None]):
+class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks, Screen[None]):
     """Folder tree, message list, preview pane, search bar and status line."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
@@ -114,6 +115,8 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
         self._preview_layout = "off"  # where the preview is now: "right", "below" or "off"
         self._search_serial = 0
         self._search_query = ""
+        self.search_place: tuple[str, tuple[str | None, str | None, FolderRole | None]] = (
+            "", (None, None, None))  # the query searched and where (M marks all it finds)
         self._scope_note = ""  # said after the count when the query widened the scope
         self._missing_note = ""  # said after it when some bodies are not downloaded yet
         self._thread_serial = 0
@@ -720,6 +723,7 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, Screen[None])
             f" · in {'every account' if scope is SearchScope.ALL else 'the account'}" \
             f" (the query says where)"
         self.query_one(SearchBar).show_status("Searching…")
+        self.search_place = (event.query, (account, folder, role))
         self.message_list.show_place(*self._place_for(scope))
         self._run_search(self._search_serial, event.query, account, folder, role)
 
