@@ -343,6 +343,28 @@ _AUTHSERV_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?\.?
 _FOLDER_KEYS = {role.value for role in FolderRole if role.value}
 
 
+_IDENTITY_KEYS = {"address", "display_name", "signature"}
+
+
+def _identity(item: Any, index: int, signature: str, where: _Where) -> Identity:
+    """One of `identities`: an address ("Sam <sam@home.example>", the account's signature),
+    or a table with its own display_name and signature (signature = "" for none)."""
+    key = f"identities[{index}]"
+    if isinstance(item, str):
+        return Identity(_address(item, key, where), signature)
+    if not isinstance(item, dict):
+        raise where.error(key, "expected an address or a table (address, display_name,"
+                          f" signature), found {_describe(item)}")
+    iwhere = where.sub(key)
+    _check_keys(item, _IDENTITY_KEYS, iwhere)
+    text = _get(item, "address", str, iwhere, required=True)
+    assert text is not None
+    address = _address(text, "address", iwhere)
+    display = _get(item, "display_name", str, iwhere, default="") or address.name
+    own = _get(item, "signature", str, iwhere)
+    return Identity(Address(display, address.email), signature if own is None else own)
+
+
 def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
     where = _Where(path, name)
     if not isinstance(table, dict):
@@ -354,11 +376,8 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
     display = _get(table, "display_name", str, where, default="") or address.name
     address = Address(display, address.email)
     signature = _get(table, "signature", str, where, default="") or ""
-    identities = []
-    for i, item in enumerate(_get(table, "identities", list, where, default=[]) or []):
-        if not isinstance(item, str):
-            raise where.error(f"identities[{i}]", f"expected a string address, found {_describe(item)}")
-        identities.append(Identity(_address(item, f"identities[{i}]", where), signature))
+    identities = [_identity(item, i, signature, where) for i, item in
+                  enumerate(_get(table, "identities", list, where, default=[]) or [])]
     incoming_table = _get(table, "incoming", dict, where, required=True)
     assert incoming_table is not None
     incoming = _server(incoming_table, where.sub("incoming"), incoming=True, warnings=warnings,
