@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tui_mail.errors import TuiMailError
@@ -171,3 +172,61 @@ def matching(addresses: Iterable[Address], query: str, limit: int = 20) -> list[
         elif q in email or q in name:
             contains.append(address)
     return (starts + contains)[:limit]
+
+
+class AddressBook:
+    """The user's own address books, besides the addresses the cache has seen: vCard files
+    (read once, at the first lookup) and the `address_book_command` (asked each time).
+
+    `find` blocks (files, a subprocess): call it from a worker thread. It never raises; what
+    went wrong comes back as problems, each said to the user once by the caller."""
+
+    def __init__(self, command: str = "", vcards: Sequence[Path] = (), *,
+                 timeout: float = TIMEOUT) -> None:
+        self.command = command
+        self.vcards = tuple(vcards)
+        self.timeout = timeout
+        self._cards: list[Address] | None = None
+        self._cards_problem = ""
+        self._lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return bool(self.command or self.vcards)
+
+    def _read_cards(self) -> tuple[list[Address], str]:
+        with self._lock:
+            if self._cards is None:
+                try:
+                    self._cards = read_vcards(self.vcards)
+                except AddressBookError as exc:
+                    self._cards, self._cards_problem = [], str(exc)
+            return self._cards, self._cards_problem
+
+    def find(self, query: str, limit: int = 20) -> tuple[list[Address], list[str]]:
+        """The contacts matching `query` (vCards first, then the command's), each address
+        once, and the problems met."""
+        problems: list[str] = []
+        found: list[Address] = []
+        if self.vcards:
+            cards, problem = self._read_cards()
+            found.extend(matching(cards, query, limit))
+            if problem:
+                problems.append(problem)
+        if self.command:
+            try:
+                found.extend(query_command(self.command, query, timeout=self.timeout))
+            except AddressBookError as exc:
+                problems.append(str(exc))
+        return unique_addresses(found)[:limit], problems
+
+
+def unique_addresses(addresses: Iterable[Address]) -> list[Address]:
+    """`addresses` in order, each e-mail address once (the first, with its name, is kept)."""
+    seen: set[str] = set()
+    out: list[Address] = []
+    for address in addresses:
+        key = address.email.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(address)
+    return out

@@ -80,6 +80,10 @@ class Config:
     ui: UISettings = field(default_factory=UISettings)
     warnings: tuple[str, ...] = ()
     log_level: str = "info"  # "debug" adds the protocol lines to the log
+    # The composer's address books besides the cache (tui_mail/address_book.py): a command
+    # speaking mutt's query protocol, and vCard files or folders of them.
+    address_book_command: str = ""
+    address_book_vcards: tuple[Path, ...] = ()
     notify: NotifySettings = field(default_factory=NotifySettings)
 
     def account(self, name: str) -> Account:
@@ -486,7 +490,8 @@ def _notify(data: Mapping[str, Any], top: _Where) -> NotifySettings:
                           desktop=str(desktop), command=command.strip())
 
 
-_TOP_KEYS = {"theme", "accounts", "keys", "ui", "log_level", "notify"}
+_TOP_KEYS = {"theme", "accounts", "keys", "ui", "log_level", "address_book_command",
+             "address_book_vcards", "notify"}
 _UI_KEYS = {"mark_read_on_open", "attachments_dir", "threaded", "prefer_html", "preview_pane",
             "sync_every_minutes", "idle", "print_command"}
 
@@ -516,6 +521,34 @@ def _print_command(ui_table: Mapping[str, Any], where: _Where) -> str:
         raise where.error("print_command", "expected a command (e.g. \"lpr\" or"
                                            " \"lp -d office\"), found an empty string")
     return str(value)
+
+
+def _address_book(data: Mapping[str, Any], top: _Where,
+                  warnings: list[str]) -> tuple[str, tuple[Path, ...]]:
+    """`address_book_command` (split like a shell would, never run by one) and
+    `address_book_vcards` (files or folders; one not there yet is a warning, not an error:
+    a contacts sync may create it later)."""
+    import shlex
+
+    command = (_get(data, "address_book_command", str, top, default="") or "").strip()
+    if command:
+        try:
+            shlex.split(command)
+        except ValueError as exc:
+            raise top.error("address_book_command",
+                            f"cannot be split into words ({exc}): {command!r}") from None
+    paths: list[Path] = []
+    for i, item in enumerate(_get(data, "address_book_vcards", list, top, default=[]) or []):
+        key = f"address_book_vcards[{i}]"
+        if not isinstance(item, str) or not item.strip():
+            raise top.error(key, "expected the path of a vCard file or of a folder of .vcf"
+                                 f" files, found {_describe(item)}")
+        path = Path(item.strip()).expanduser()
+        if not path.exists():
+            warnings.append(f"{top.path}: key '{key}': {path} does not exist; the composer"
+                            " offers no contacts from it")
+        paths.append(path)
+    return command, tuple(paths)
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -560,8 +593,11 @@ def parse_config(text: str, path: Path) -> Config:
     if log_level not in LOG_LEVELS:
         valid = ", ".join(repr(level) for level in LOG_LEVELS)
         raise top.error("log_level", f"expected one of {valid}, found {log_level!r}")
+    book_command, vcards = _address_book(data, top, warnings)
     return Config(path=path, accounts=accounts, theme=theme, keys=keys, ui=ui,
-                  warnings=tuple(warnings), log_level=log_level, notify=_notify(data, top))
+                  warnings=tuple(warnings), log_level=log_level,
+                  address_book_command=book_command, address_book_vcards=vcards,
+                  notify=_notify(data, top))
 
 
 def load_config(path: Path | None = None) -> Config:

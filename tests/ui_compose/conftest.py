@@ -40,18 +40,19 @@ def compose_cache_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def make_app(compose_cache_template: Path, tmp_path: Path) -> Callable[..., TuiMailApp]:
-    """`make_app(accounts=(...), demo=False, keys={...})`; one cache file for all apps of a test."""
+    """`make_app(accounts=(...), demo=False, keys={...}, **Config fields)`; one cache file for
+    all apps of a test."""
     cache = tmp_path / "cache.sqlite3"
     shutil.copyfile(compose_cache_template, cache)
 
     def make(*, accounts: tuple[Account, ...] | None = None, demo: bool = False,
              store_path: Path | None = None, autosave: float = 5.0,
-             keys: dict[str, str] | None = None) -> TuiMailApp:
-        config = None if demo else Config(
+             keys: dict[str, str] | None = None, **config: object) -> TuiMailApp:
+        settings = None if demo else Config(
             path=tmp_path / "config.toml", accounts=accounts if accounts is not None else (
                 work_account(),), ui=UISettings(attachments_dir=tmp_path / "attachments"),
-            keys=keys or {})
-        app = TuiMailApp(config, store_path or cache, demo=demo, clock=lambda: NOW,
+            keys=keys or {}, **config)  # type: ignore[arg-type]
+        app = TuiMailApp(settings, store_path or cache, demo=demo, clock=lambda: NOW,
                          themes_dir=tmp_path / "no-user-themes", state_dir=tmp_path / "state",
                          sync_on_start=False)
         app.autosave_seconds = autosave

@@ -21,6 +21,7 @@ from tui_mail.errors import TuiMailError
 from tui_mail.model import Account, Address, Draft, MessageSummary, Protocol, Security, ServerConfig
 
 if TYPE_CHECKING:
+    from tui_mail.address_book import AddressBook
     from tui_mail.config import Config
     from tui_mail.mail.compose import Composed
     from tui_mail.mail.draftfile import DraftFields
@@ -116,9 +117,23 @@ class ComposeActions:
         app: Any = self
         app.push_screen(ComposerScreen(
             self.compose_accounts(), fields, message_id or self._new_message_id(account),
-            lookup=self.lookup_addresses, add_signature=not reopened, reopened=reopened,
+            lookup=self.lookup_addresses, contacts=self.address_book,
+            add_signature=not reopened, reopened=reopened,
             autosave_seconds=self.autosave_seconds,
         ))
+
+    @property
+    def address_book(self) -> AddressBook:
+        """The config's address books (vCards read once, at the first lookup, then kept)."""
+        book: AddressBook | None = getattr(self, "_address_book", None)
+        if book is None:
+            from tui_mail.address_book import AddressBook
+
+            config = self.config
+            book = self._address_book = AddressBook(
+                config.address_book_command if config else "",
+                config.address_book_vcards if config else ())
+        return book
 
     def lookup_addresses(self, prefix: str, limit: int) -> list[Address]:
         """Addresses seen in the cache; called from a worker thread (a pooled reader)."""

@@ -8,8 +8,10 @@ outlives this screen.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import sqlite3
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,15 +20,17 @@ from email.policy import default
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from tui_mail.address_book import unique_addresses
 from tui_mail.attachments import read_attachments
 from tui_mail.errors import TuiMailError
 from tui_mail.mail.compose import (
@@ -40,19 +44,31 @@ from tui_mail.mail.compose import (
 from tui_mail.mail.draftfile import DraftFields, draft_to_bytes
 from tui_mail.mail.editor_text import EditedText, editor_text, read_editor_text
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
-from tui_mail.model import Account, AttachedFile, Draft, Identity
+from tui_mail.model import Account, Address, AttachedFile, Draft, Identity
 from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.form import FormScreen, help_bindings
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
-from tui_mail.ui.widgets.compose_fields import AddressLookup, AddressSuggester, PathSuggester
+from tui_mail.ui.widgets.compose_fields import (
+    AddressChoices,
+    AddressInput,
+    AddressLookup,
+    AddressSuggester,
+    PathSuggester,
+    last_item,
+    with_choice,
+)
 from tui_mail.ui.widgets.key_bar import KeyBar
 from tui_mail.ui.widgets.text import format_size
 
 if TYPE_CHECKING:
+    from tui_mail.address_book import AddressBook
     from tui_mail.ui.compose_actions import ComposeActions
 
 AUTOSAVE_SECONDS = 5.0
+CHOICES_DELAY = 0.2  # seconds typing rests before the address choices are looked up
+MOST_CHOICES = 8
+ADDRESS_FIELDS = ("to", "cc", "bcc")
 
 
 @dataclass(frozen=True)
@@ -164,6 +180,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         message_id: str,
         *,
         lookup: AddressLookup,
+        contacts: AddressBook | None = None,
         add_signature: bool = True,
         reopened: bool = False,
         autosave_seconds: float = AUTOSAVE_SECONDS,
@@ -183,6 +200,9 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
                                 sender=str(sender.identity.address))
         self.message_id = message_id
         self._lookup = lookup
+        self._contacts = contacts
+        self._choices_timer: Timer | None = None
+        self._problems_said: set[str] = set()
         self._reopened = reopened
         self._autosave_seconds = autosave_seconds
         self._autosaved: DraftFields | None = None
@@ -213,8 +233,9 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
             for name, value in (("To", f.to), ("Cc", f.cc), ("Bcc", f.bcc)):
                 with Horizontal(classes="field"):
                     yield Label(name)
-                    yield Input(value, suggester=suggester, compact=True, id=name.lower(),
-                                placeholder="name or address; → completes")
+                    yield AddressInput(value, suggester=suggester, compact=True,
+                                       id=name.lower(),
+                                       placeholder="name or address; → completes, ↓ chooses")
             with Horizontal(classes="field"):
                 yield Label("Subject")
                 yield Input(f.subject, compact=True, id="subject")
@@ -222,6 +243,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
                 yield Label("Attach")
                 yield Input(compact=True, suggester=PathSuggester(), id="attach",
                             placeholder="path of a file; → completes, Enter adds")
+        yield AddressChoices()
         attachments = AttachmentList()
         attachments.display = False
         yield attachments
@@ -289,6 +311,81 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
             self.body.load_text(text[: -len(old)] + new)
         elif not old and new:
             self.body.load_text(with_signature(text, self._senders[event.value].identity.signature))
+
+    # ---- address choices ---------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if not isinstance(event.input, AddressInput) or not event.input.has_focus:
+            return
+        if self._choices_timer is not None:
+            self._choices_timer.stop()
+        field, value = event.input, event.value
+        self._choices_timer = self.set_timer(CHOICES_DELAY,
+                                             lambda: self._look_up(field.id or "", value))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="address-choices",
+          description="look up addresses")
+    def _look_up(self, field_id: str, value: str) -> None:
+        """The cache's and the address books' matches of the address being typed (files and
+        a command: off the interface)."""
+        typed = last_item(value)[1].strip()
+        found: list[Address] = []
+        problems: list[str] = []
+        if len(typed) >= 2 and "<" not in typed:
+            if self._contacts:
+                found, problems = self._contacts.find(typed, MOST_CHOICES)
+            with contextlib.suppress(TuiMailError, sqlite3.Error):  # locked cache: fewer
+                found += self._lookup(typed, MOST_CHOICES)
+        # An address typed out in full has nothing left to choose.
+        found = [a for a in unique_addresses(found) if a.email.casefold() != typed.casefold()]
+        self.app.call_from_thread(self._show_choices, field_id, value, found[:MOST_CHOICES],
+                                  problems)
+
+    def _show_choices(self, field_id: str, value: str, found: list[Address],
+                      problems: list[str]) -> None:
+        for problem in problems:
+            if problem not in self._problems_said:  # once per composer, not per key
+                self._problems_said.add(problem)
+                self.notify(problem, title="Address book", severity="warning", markup=False)
+        field = self.query_one(f"#{field_id}", AddressInput)
+        if field.value != value or not field.has_focus:
+            return  # typed on since, or left: a later lookup (or none) decides
+        choices = self.query_one(AddressChoices)
+        choices.show(found)
+        field.choosing = bool(found)
+
+    def _hide_choices(self) -> None:
+        self.query_one(AddressChoices).hide()
+        for name in ADDRESS_FIELDS:
+            self.query_one(f"#{name}", AddressInput).choosing = False
+
+    def on_address_input_choice_key(self, event: AddressInput.ChoiceKey) -> None:
+        choices = self.query_one(AddressChoices)
+        if event.key in ("down", "up"):
+            choices.move(1 if event.key == "down" else -1)
+        elif event.key == "enter" and choices.chosen is not None:
+            self._take_choice(event.field, choices.chosen)
+        else:
+            self._hide_choices()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """A click on a choice takes it into the field being typed in."""
+        if not isinstance(event.option_list, AddressChoices):
+            return
+        event.stop()
+        field = self.focused
+        chosen = event.option_list.chosen
+        if isinstance(field, AddressInput) and chosen is not None:
+            self._take_choice(field, chosen)
+
+    def _take_choice(self, field: AddressInput, chosen: Address) -> None:
+        field.value = with_choice(field.value, chosen)
+        field.cursor_position = len(field.value)
+        self._hide_choices()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, AddressInput):
+            self._hide_choices()
 
     @property
     def tui(self) -> ComposeActions:

@@ -1,8 +1,10 @@
-"""Completion for the composer's fields: addresses the cache has seen, and file paths.
+"""Completion for the composer's fields: addresses, and file paths.
 
 Both are Textual `Suggester`s: the Input shows the rest of the suggestion dimmed and the right
 arrow (or End) accepts it. The address lookup runs in a thread with its own read-only cache
-connection, so typing never waits for the database.
+connection, so typing never waits for the database. An address field also gets a list of
+choices (the cache's addresses and the user's address books: `AddressChoices`, filled by the
+composer), which its arrow keys, Enter and Escape work while it shows.
 """
 
 from __future__ import annotations
@@ -12,8 +14,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from textual import events
+from textual.content import Content
+from textual.message import Message
 from textual.suggester import Suggester
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
 
+from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import Address
 
 AddressLookup = Callable[[str, int], list[Address]]
@@ -41,6 +49,75 @@ def complete_address(typed: str, candidates: list[Address]) -> str | None:
             continue
         return full
     return None
+
+
+def with_choice(value: str, chosen: Address) -> str:
+    """The field's `value` with its last item (the one being typed) replaced by `chosen`,
+    ready for the next address."""
+    head, _typed = last_item(value)
+    return f"{head}{chosen}, "
+
+
+class AddressInput(Input):
+    """A To, Cc or Bcc field. While its choices show (`choosing`, set by the composer), the
+    arrow keys, Enter and Escape are for them: they go to the composer as `ChoiceKey`, not to
+    the field (Enter would move on) or the screen (Escape would close the composer)."""
+
+    CHOICE_KEYS = frozenset({"down", "up", "enter", "escape"})
+
+    class ChoiceKey(Message):
+        def __init__(self, field: AddressInput, key: str) -> None:
+            super().__init__()
+            self.field = field
+            self.key = key
+
+    choosing = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.choosing and event.key in self.CHOICE_KEYS:
+            event.stop()
+            event.prevent_default()  # not Input's own handling either
+            self.post_message(self.ChoiceKey(self, event.key))
+
+
+class AddressChoices(OptionList, can_focus=False):
+    """The addresses matching what is typed in an address field, to choose from: a name and
+    address per line, as plain text (they come from mail and address books)."""
+
+    DEFAULT_CSS = """
+    AddressChoices {
+        height: auto; max-height: 8; border: none; padding: 0 0 0 10;
+        background: $surface;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="address-choices")
+        self.addresses: list[Address] = []
+        self.display = False
+
+    def show(self, addresses: list[Address]) -> None:
+        self.addresses = list(addresses)
+        self.clear_options()
+        self.add_options([Option(Content(sanitize_line(str(a)))) for a in self.addresses])
+        self.highlighted = 0 if self.addresses else None
+        self.display = bool(self.addresses)
+
+    def hide(self) -> None:
+        self.display = False
+        self.addresses = []
+        self.clear_options()
+
+    def move(self, step: int) -> None:
+        if self.addresses:
+            current = self.highlighted if self.highlighted is not None else -step
+            self.highlighted = (current + step) % len(self.addresses)
+
+    @property
+    def chosen(self) -> Address | None:
+        index = self.highlighted
+        return self.addresses[index] if index is not None and index < len(self.addresses) \
+            else None
 
 
 class AddressSuggester(Suggester):
