@@ -8,10 +8,9 @@ outlives this screen.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
 import shlex
-import sqlite3
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -64,6 +63,8 @@ from tui_mail.ui.widgets.text import format_size
 if TYPE_CHECKING:
     from tui_mail.address_book import AddressBook
     from tui_mail.ui.compose_actions import ComposeActions
+
+log = logging.getLogger(__name__)
 
 AUTOSAVE_SECONDS = 5.0
 CHOICES_DELAY = 0.2  # seconds typing rests before the address choices are looked up
@@ -334,8 +335,10 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         if len(typed) >= 2 and "<" not in typed:
             if self._contacts:
                 found, problems = self._contacts.find(typed, MOST_CHOICES)
-            with contextlib.suppress(TuiMailError, sqlite3.Error):  # locked cache: fewer
+            try:
                 found += self._lookup(typed, MOST_CHOICES)
+            except Exception:  # noqa: BLE001 - a locked or missing cache only means fewer
+                log.debug("address lookup in the cache failed", exc_info=True)
         # An address typed out in full has nothing left to choose.
         found = [a for a in unique_addresses(found) if a.email.casefold() != typed.casefold()]
         self.app.call_from_thread(self._show_choices, field_id, value, found[:MOST_CHOICES],
