@@ -163,3 +163,59 @@ def test_a_hostile_list_id_reaches_the_header_block_clean() -> None:
                             b"List-Id: =?utf-8?q?=1B]52;c;eA=3D=3D=07[b]Dev[/b]?= <d.example.org>")
     label = dict(render_headers(parse_message(raw)))["List"]
     assert "\x1b" not in label and "\x07" not in label and label.endswith("<d.example.org>")
+
+
+SIGNED_LIST_MAIL = (
+    b"Authentication-Results: mx.example.net; dkim=pass header.d=lists.example.org"
+    b" header.s=k1\r\n"
+    b"Received: from out.lists.example.org by mx.example.net with ESMTPS id 9;\r\n"
+    b"\tMon, 1 Jan 2024 00:00:00 +0000\r\n"
+    b"DKIM-Signature: v=1; a=rsa-sha256; d=lists.example.org; s=k1;\r\n"
+    b"\th=From:Subject:List-Id:List-Unsubscribe:\r\n\tList-Unsubscribe-Post; bh=x; b=abc\r\n"
+    b"From: Dev <dev@lists.example.org>\r\nSubject: News\r\n"
+    b"List-Id: Dev <dev.lists.example.org>\r\nList-Post: <mailto:dev@lists.example.org>\r\n"
+    b"List-Unsubscribe: <https://lists.example.org/u?t=1>, <mailto:dev-request@lists.example.org"
+    b"?subject=unsubscribe>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+    b"List-Archive: <https://lists.example.org/archive/dev>\r\n\r\nHello\r\n"
+)
+
+
+def test_one_click_is_signed_when_the_users_server_passed_a_dkim_signature_covering_it() -> None:
+    from tui_mail.mail.lists import one_click_signed
+
+    assert one_click_signed(SIGNED_LIST_MAIL)
+    assert one_click_signed(SIGNED_LIST_MAIL, "mx.example.net")
+
+
+@pytest.mark.parametrize("change", [
+    (b"dkim=pass", b"dkim=fail"),  # the server found the signature invalid
+    (b"h=From:Subject:List-Id:List-Unsubscribe:\r\n\tList-Unsubscribe-Post;",
+     b"h=From:Subject:List-Id:List-Unsubscribe;"),  # the Post header is not covered
+    (b"d=lists.example.org; s=k1", b"d=other.example; s=k1"),  # another domain's signature
+    (b"header.s=k1", b"header.s=k2"),  # another selector passed
+    (b"by mx.example.net", b"by mx.elsewhere.net"),  # a result the sender wrote itself
+], ids=["failed", "post-not-signed", "other-domain", "other-selector", "forged-results"])
+def test_one_click_is_not_signed_when_any_condition_of_rfc_8058_fails(
+        change: tuple[bytes, bytes]) -> None:
+    from tui_mail.mail.lists import one_click_signed
+
+    assert not one_click_signed(SIGNED_LIST_MAIL.replace(*change))
+
+
+def test_the_question_names_the_list_and_exactly_how_it_is_left() -> None:
+    from tui_mail.mail.lists import list_of_message, one_click_signed
+
+    found = list_of_message(SIGNED_LIST_MAIL)
+    assert found is not None
+    one_click = found.unsubscribe_way(signed=one_click_signed(SIGNED_LIST_MAIL))
+    assert one_click is not None
+    assert found.question(one_click) == ("Unsubscribe from dev@lists.example.org by a one-click"
+                                         " request to lists.example.org?")
+    mail = found.unsubscribe_way()
+    assert mail is not None and found.question(mail) == (
+        "Unsubscribe from dev@lists.example.org by sending a mail to"
+        " dev-request@lists.example.org?")
+    web = list_of_message(b"List-Id: <news.example.org>\r\n"
+                          b"List-Unsubscribe: <https://news.example.org/u>\r\n\r\n")
+    assert web is not None and web.question(web.unsubscribe_way()) == (  # type: ignore[arg-type]
+        "Unsubscribe from news.example.org by opening https://news.example.org/u in the browser?")

@@ -9,6 +9,7 @@ number of attendees and the length of the description shown are bounded, and a p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -83,6 +84,22 @@ def calendar_part(msg: EmailMessage) -> bytes | None:
             if isinstance(data, bytes) and 0 < len(data) <= MAX_CALENDAR_BYTES:
                 return data
     return None
+
+
+_CALENDAR_TYPE = re.compile(rb"content-type:\s*(?:text/calendar|application/ics)", re.I)
+MAX_MESSAGE_SEARCHED = 20_000_000  # bytes: a larger message is not parsed again for an invite
+
+
+def invite_of_message(raw: bytes) -> Invite | None:
+    """The invitation a whole message carries, or None. Most mail has none: a message that
+    names no calendar part in a Content-Type is not parsed (that is the cheap test)."""
+    if len(raw) > MAX_MESSAGE_SEARCHED or not _CALENDAR_TYPE.search(raw):
+        return None
+    from email import message_from_bytes
+    from email.policy import compat32
+
+    data = calendar_part(message_from_bytes(raw, policy=compat32))
+    return read_invite(data) if data is not None else None
 
 
 def _text(value: object, most: int = 200) -> str:

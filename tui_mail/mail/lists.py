@@ -77,13 +77,15 @@ class Unsubscribe:
     uri: str
 
     def describe(self) -> str:
-        """What will happen, in words, for the confirmation question."""
+        """How it will be done, in words, for the confirmation question: "by a one-click
+        request to lists.example.org", "by sending a mail to dev-request@...", "by opening
+        https://... in the browser"."""
         if self.way is UnsubscribeWay.ONE_CLICK:
-            return f"send a one-click unsubscribe request (an HTTPS POST) to {_host(self.uri)}"
+            return f"by a one-click request to {_host(self.uri)}"
         if self.way is UnsubscribeWay.MAIL:
             mailto = parse_mailto(self.uri)
-            return f"send an unsubscribe message to {mailto.to if mailto else self.uri}"
-        return f"open {self.uri} in the web browser"
+            return f"by sending a mail to {mailto.to if mailto else self.uri}"
+        return f"by opening {self.uri} in the browser"
 
 
 def _host(uri: str) -> str:
@@ -110,6 +112,11 @@ class MailingList:
         if self.name and self.id:
             return f"{self.name} <{self.id}>"
         return self.id or self.name or self.post
+
+    def question(self, way: Unsubscribe) -> str:
+        """The confirmation question, naming the list and exactly what will happen."""
+        which = self.post or self.id or self.name or "this mailing list"
+        return f"Unsubscribe from {which} {way.describe()}?"
 
     def unsubscribe_way(self, *, signed: bool = False) -> Unsubscribe | None:
         """The best way the list offers to leave it: one-click when it offers that (an https
@@ -166,3 +173,61 @@ def mailing_list(get: Callable[[str], str | None] | Mapping[str, str]) -> Mailin
         unsubscribe=unsubscribe, one_click=one_click, archive=others["archive"],
         help=others["help"], subscribe=others["subscribe"], owner=others["owner"],
     )
+
+
+def list_of_message(raw: bytes) -> MailingList | None:
+    """The list a message (its raw bytes) came through, read from its header block only."""
+    from tui_mail.mail.authresults import header_block
+
+    headers: dict[str, str] = {}
+    for name, value in header_block(raw):
+        headers.setdefault(name, value)
+    return mailing_list(headers)
+
+
+_DKIM_TAG = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*=(.*)$", re.DOTALL)
+_SIGNED_FOR_ONE_CLICK = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+
+
+def _dkim_tags(value: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for part in value.split(";"):
+        found = _DKIM_TAG.match(part)
+        if found:
+            tags.setdefault(found.group(1).lower(), "".join(found.group(2).split()))
+    return tags
+
+
+def one_click_signed(raw: bytes, authserv_id: str | None = None) -> bool:
+    """Whether the message meets RFC 8058's condition for one-click: a DKIM signature that
+    the user's own server found valid (its Authentication-Results, believed as the header
+    block's "Verified" line is: see mail.authresults) and whose signed headers (h=) include
+    List-Unsubscribe and List-Unsubscribe-Post. The signature is matched by its domain, and
+    by its selector and the start of its value when the result names them."""
+    from tui_mail.mail.authresults import header_block, trusted_results
+
+    headers = header_block(raw)
+    results = trusted_results(headers, authserv_id)
+    if results is None:
+        return False
+    passed = [r.properties for r in results.results if r.method == "dkim" and r.result == "pass"]
+    if not passed:
+        return False
+    for name, value in headers:
+        if name != "dkim-signature":
+            continue
+        tags = _dkim_tags(value)
+        signed = {h.strip().lower() for h in tags.get("h", "").split(":")}
+        if not _SIGNED_FOR_ONE_CLICK.issubset(signed):
+            continue
+        domain = tags.get("d", "").lower().rstrip(".")
+        for props in passed:
+            said = (props.get("header.d") or props.get("header.i", "").rpartition("@")[2])
+            if not domain or said.lower().rstrip(".") != domain:
+                continue
+            if props.get("header.s") and props["header.s"].lower() != tags.get("s", "").lower():
+                continue
+            if props.get("header.b") and not tags.get("b", "").startswith(props["header.b"]):
+                continue
+            return True
+    return False

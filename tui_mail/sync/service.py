@@ -50,7 +50,10 @@ from tui_mail.sync.folder_actions import (
 from tui_mail.sync.send_lane import SendLane
 
 if TYPE_CHECKING:
+    import ssl
+
     from tui_mail.mail.compose import Composed
+    from tui_mail.remote.unsubscribe import OneClickAnswer
     from tui_mail.sync.account_sync import AccountSyncResult
     from tui_mail.sync.outbox import Delivery, Outbox
 
@@ -356,6 +359,16 @@ class MailService:
             worker.forget_draft_jobs(draft_key)  # back after sending
         self.deliver_soon(account.name)
         return entry_id
+
+    def unsubscribe_one_click(self, url: str, context: ssl.SSLContext | None = None
+                              ) -> OneClickAnswer:
+        """A mailing list's one-click unsubscribe (RFC 8058's HTTPS POST), after the user
+        confirmed it; blocking, a worker thread's call. `context`: the TLS trust to verify
+        the server with (None: the system's)."""
+        from tui_mail.remote.unsubscribe import post_one_click
+
+        log.info("one-click unsubscribe request to %s", url.partition("?")[0])
+        return post_one_click(url, context=context)
 
     def sender(self, account: str) -> SendLane | None:
         """The account's send lane (created on first use); None when it cannot send."""
