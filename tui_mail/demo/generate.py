@@ -260,7 +260,9 @@ class _Planner:
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Calendar//EN\r\nMETHOD:REQUEST\r\n"
             f"BEGIN:VEVENT\r\nUID:demo-{self.counter}@example.org\r\n"
             f"DTSTART:{start:%Y%m%dT%H%M00Z}\r\nDURATION:PT30M\r\n"
-            f"SUMMARY:{slots['project']} sync\r\nORGANIZER:mailto:{organiser.email}\r\n"
+            f"SUMMARY:{slots['project']} sync\r\nLOCATION:Room 3 and the video call\r\n"
+            f"ORGANIZER;CN={organiser.name}:mailto:{organiser.email}\r\n"
+            f"ATTENDEE;CN={self.me.name};PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{self.me.email}\r\n"
             "END:VEVENT\r\nEND:VCALENDAR\r\n"
         )
         plan = self.next_plan(

@@ -39,6 +39,7 @@ from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.compose_actions import ComposeActions
 from tui_mail.ui.folder_requests import FolderRequests
 from tui_mail.ui.keys import ActionCommands, Scope, bindings, bound_actions, keymap_from_config
+from tui_mail.ui.list_invite_actions import ListInviteActions
 from tui_mail.ui.message_actions import MessageActions
 from tui_mail.ui.setup_actions import SetupActions
 from tui_mail.ui.widgets.status_line import Connection
@@ -72,7 +73,7 @@ class SyncUpdate(Message):
 
 
 class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests, SetupActions,
-                 App[None]):
+                 ListInviteActions, App[None]):
     """tui-mail's interface over the local cache."""
 
     TITLE = "tui-mail"

@@ -71,6 +71,14 @@ def _message_actions(scope: Scope, prefix: str) -> tuple[KeyAction, ...]:
         _a(f"{prefix}.reply_list", "L", "app.reply_list", "Reply to list", scope, show=False,
            help="Reply to the mailing list the message came through (its List-Post address)"
            " and to nobody else"),
+        # No key, as in mutt and aerc (`:unsubscribe`): a thing done seldom, from the command
+        # palette (ctrl+p), on the list or in the viewer. It always asks first.
+        _a(f"{prefix}.unsubscribe", "", "app.unsubscribe", "Unsubscribe from the list", scope,
+           show=False, help="Leave the mailing list the message came through (List-Unsubscribe:"
+           " one-click, a mail, or its web page), after saying which and asking"),
+        _a(f"{prefix}.answer_invite", "i", "app.answer_invite", "Answer invitation", scope,
+           show=False, help="Accept, tentatively accept or decline the calendar invitation"
+           " shown: the answer (an iTIP REPLY) goes to the organizer"),
         _a(f"{prefix}.forward", "f", "app.forward", "Forward", scope, show=False,
            help="Forward the message inline"),
         # E (enclose) as well as alt+f: a terminal or tmux set to send Meta as Escape, or one
@@ -345,6 +353,7 @@ class ActionCommands(Provider):
             title = f"{bound.action.description} ({', '.join(bound.keys)})"
             run = partial(self.app.call_later, bound.node.run_action, bound.action.action)
             result.append((title, bound.action.help, run))
+        result.extend(self._keyless_entries())
         for action in unbound_app_actions():
             if not hasattr(self.app, f"action_{action.action}"):
                 continue
@@ -356,6 +365,21 @@ class ActionCommands(Provider):
                     result.append((action.description.format(account=name), action.help, run))
                 continue
             run = partial(self.app.call_later, self.app.run_action, action.action)
+            result.append((action.description, action.help, run))
+        return result
+
+    def _keyless_entries(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """Palette-only actions of a scope the current screen binds (a keyless message
+        action on the list or the viewer), run on the node that binds that scope."""
+        nodes: dict[Scope, DOMNode] = {}
+        for bound in bound_actions(self.screen):
+            nodes.setdefault(bound.action.scope, bound.node)
+        result: list[tuple[str, str, Callable[[], object]]] = []
+        for action in REGISTRY:
+            node = nodes.get(action.scope)
+            if action.keys or action.scope is Scope.APP or node is None:
+                continue
+            run = partial(self.app.call_later, node.run_action, action.action)
             result.append((action.description, action.help, run))
         return result
 

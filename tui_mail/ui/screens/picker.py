@@ -203,16 +203,22 @@ class Picker(ModalScreen[None]):
 class LinkPicker(Picker):
     """Numbered links of a message; Enter or the link's number opens it in the web browser."""
 
-    def __init__(self, links: Sequence[str], notes: Mapping[str, str] | None = None) -> None:
-        """`notes`: {url: "text shows paypal.com"} for links whose text shows another host."""
+    def __init__(self, links: Sequence[str], notes: Mapping[str, str] | None = None,
+                 listed: Sequence[tuple[str, str]] = ()) -> None:
+        """`notes`: {url: "text shows paypal.com"} for links whose text shows another host;
+        `listed`: (label, URI) of the mailing list's own links (List-Archive, List-Help...),
+        after the body's, labelled."""
         notes = notes or {}
         options = [Content(f"[{i}] {sanitize_line(link)}")
                    + (Content(f"  ⚠ {sanitize_line(notes[link])}").stylize("bold $text-warning")
                       if notes.get(link) else Content(""))
                    for i, link in enumerate(links, 1)]
+        options += [Content(f"[{i}] ") + Content(f"{sanitize_line(label)}: ").stylize("bold")
+                    + Content(sanitize_line(uri))
+                    for i, (label, uri) in enumerate(listed, len(links) + 1)]
         super().__init__("Open a link", options,
                          "Enter or 1-9: open in the browser   j/k: move   Esc: close")
-        self._links = list(links)
+        self._links = [*links, *(uri for _, uri in listed)]
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self._open(event.option_index)

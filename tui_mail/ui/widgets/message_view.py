@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
 from textual import events, work
@@ -33,7 +33,12 @@ from tui_mail.mail.headers import cut_line
 from tui_mail.model import Attachment, Message, MessageSummary
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
+from tui_mail.ui.widgets.invite_box import invite_content
 from tui_mail.ui.widgets.text import format_size, sanitize_line, sanitize_text, wrap_cells
+
+if TYPE_CHECKING:
+    from tui_mail.mail.invite import Invite
+    from tui_mail.mail.lists import MailingList
 
 RESIZE_REDRAW_DELAY = 0.1  # seconds
 SEARCH_MATCH = "$search-match-foreground on $search-match-background"
@@ -62,6 +67,8 @@ class Shown:
     cut: str = ""  # the body is rendered only in part: what was left out (mail.render)
     # {url: "text shows paypal.com"}: links of the HTML shown whose text shows another host
     link_notes: dict[str, str] = field(default_factory=dict)
+    invite: Invite | None = None  # the calendar invitation it carries, shown above the body
+    mailing_list: MailingList | None = None  # its List- headers (o lists archive, help...)
 
 
 def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
@@ -72,6 +79,8 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
     `authserv_id`: the account's own server, whose Authentication-Results the header block
     reports (None: discovered from the message; see mail.authresults)."""
     from tui_mail import mail
+    from tui_mail.mail.invite import invite_of_message
+    from tui_mail.mail.lists import list_of_message
 
     if mode == Mode.RAW:
         return Shown(summary, None, sanitize_text(mail.render_raw(raw)), mode=mode)
@@ -82,7 +91,8 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
     links = tuple(sanitize_line(link) for link in rendered.links)
     headers = mail.render_headers(message, raw=raw, authserv_id=authserv_id, whole=whole)
     return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
-                 rendered.quote_depths, tuple(headers), rendered.cut, rendered.link_notes)
+                 rendered.quote_depths, tuple(headers), rendered.cut, rendered.link_notes,
+                 invite_of_message(raw), list_of_message(raw))
 
 
 RENDERED_KEPT = 4  # bodies rendered ahead (see RenderedBodies)
@@ -226,6 +236,7 @@ class MessageView(VerticalScroll, can_focus=True):
         scrollbar-gutter: stable;  /* the body's width, which quotes are wrapped to, stays put */
         & > #headers { padding-bottom: 1; border-bottom: solid $primary-muted; }
         & > #attachments { color: $text-secondary; }
+        & > #invite { border: round $accent; padding: 0 1; margin-bottom: 1; }
         & > #body { padding-top: 1; }
         & > #links { color: $text-muted; padding-top: 1; }
         & > #notes { color: $text-muted; padding-top: 1; }
@@ -292,6 +303,7 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static(Content(""), id="headers")
+        yield Static(Content(""), id="invite")
         yield Static(Content(""), id="attachments")
         yield Static(Content(""), id="body")
         yield Static(Content(""), id="links")
@@ -423,6 +435,7 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def _draw_empty(self) -> None:
         self.query_one("#headers", Static).update(Content(""))
+        self._set_part("#invite", Content(""))
         self._set_part("#attachments", Content(""))
         self._set_part("#links", Content(""))
         self._set_part("#notes", Content(""))
@@ -434,6 +447,7 @@ class MessageView(VerticalScroll, can_focus=True):
                 header_content("Date", summary.date.strftime(HEADER_DATE), width),  # UTC
                 header_content("Subject", summary.subject, width)]
         self.query_one("#headers", Static).update(Content("\n").join(rows))
+        self._set_part("#invite", Content(""))
         self._set_part("#attachments", Content(""))
         self._set_part("#links", Content(""))
         self._set_part("#notes", Content(""))
@@ -457,6 +471,8 @@ class MessageView(VerticalScroll, can_focus=True):
                 mark_words(Content("\n").join(rows), self._highlight))
         # The raw source has every header itself: the summary above it would only repeat them.
         self.query_one("#headers").display = shown.mode != Mode.RAW
+        self._set_part("#invite", invite_content(shown.invite, self._key(
+            "message.answer_invite" if self.id == "message" else "mailbox.answer_invite")))
         self._set_part("#attachments", mark_words(
             attachments_content(message.attachments if message else ()), self._highlight))
         self._set_part("#notes", notes_content(message.defects if message else ()))
@@ -607,8 +623,10 @@ class MessageView(VerticalScroll, can_focus=True):
     def action_links(self) -> None:
         from tui_mail.ui.screens.picker import LinkPicker
 
-        if self.shown and self.shown.links:
-            self.app.push_screen(LinkPicker(self.shown.links, link_notes(self.shown)))
+        listed = self.shown.mailing_list.links() if self.shown and self.shown.mailing_list \
+            else []
+        if self.shown and (self.shown.links or listed):
+            self.app.push_screen(LinkPicker(self.shown.links, link_notes(self.shown), listed))
         else:
             self.notify("This message has no links.")
 
