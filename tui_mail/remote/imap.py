@@ -473,6 +473,9 @@ class _WholeParts:
 
 
 BODY_FETCH_UIDS = 500  # UIDs per body FETCH command (a short command line, a long answer)
+# UIDs per SEARCH, STORE, COPY, MOVE and EXPUNGE: marking a folder read names every unread
+# message, and 20,000 scattered UIDs in one command line are refused ("Too long argument").
+COMMAND_UIDS = 1000
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -632,10 +635,11 @@ class ImapBackend:
             return out
 
     def _existing(self, uids: Sequence[int]) -> list[int]:
-        if not uids:
-            return []
-        with self._guard("UID SEARCH"):
-            return list(self._client.search(["UID", uid_set(uids)]))
+        found: list[int] = []
+        for chunk in _chunks(sorted(set(uids)), COMMAND_UIDS):
+            with self._guard("UID SEARCH"):
+                found.extend(self._client.search(["UID", uid_set(chunk)]))
+        return found
 
     # -- FetchBackend -------------------------------------------------------------------------
 
@@ -1082,11 +1086,10 @@ class ImapBackend:
 
     def set_flags(self, folder: str, uids: Sequence[int], flags: Iterable[str], add: bool) -> None:
         present = self._writable(folder, uids, "changing flags")
-        with self._guard("STORE"):
-            if add:
-                self._client.add_flags(present, list(flags), silent=True)
-            else:
-                self._client.remove_flags(present, list(flags), silent=True)
+        store = self._client.add_flags if add else self._client.remove_flags
+        for chunk in _chunks(present, COMMAND_UIDS):
+            with self._guard("STORE"):
+                store(uid_set(chunk), list(flags), silent=True)
 
     def _require_folder(self, target: str) -> None:
         with self._guard("LIST"):
@@ -1098,29 +1101,33 @@ class ImapBackend:
     def copy(self, folder: str, uids: Sequence[int], target: str) -> None:
         present = self._writable(folder, uids, "copying")
         self._require_folder(target)
-        with self._guard(f"COPY to {target!r}"):
-            self._client.copy(present, target)
+        for chunk in _chunks(present, COMMAND_UIDS):
+            with self._guard(f"COPY to {target!r}"):
+                self._client.copy(uid_set(chunk), target)
 
     def move(self, folder: str, uids: Sequence[int], target: str) -> None:
         present = self._writable(folder, uids, "moving")
         self._require_folder(target)
-        with self._guard(f"MOVE to {target!r}"):
-            if "MOVE" in self.capabilities:
-                self._client.move(present, target)
-                return
-            self._client.copy(present, target)
-        self._expunge_uids(present)
+        for chunk in _chunks(present, COMMAND_UIDS):
+            with self._guard(f"MOVE to {target!r}"):
+                if "MOVE" in self.capabilities:
+                    self._client.move(uid_set(chunk), target)
+                    continue
+                self._client.copy(uid_set(chunk), target)
+            self._expunge_uids(chunk)
 
     def delete(self, folder: str, uids: Sequence[int]) -> None:
         present = self._writable(folder, uids, "deleting")
         self._expunge_uids(present)
 
     def _expunge_uids(self, uids: Sequence[int]) -> None:
-        with self._guard("EXPUNGE"):
-            self._client.add_flags(list(uids), [imapclient.DELETED], silent=True)
-            if "UIDPLUS" in self.capabilities:
-                self._client.uid_expunge(list(uids))
-            else:
+        for chunk in _chunks(list(uids), COMMAND_UIDS):
+            with self._guard("EXPUNGE"):
+                self._client.add_flags(uid_set(chunk), [imapclient.DELETED], silent=True)
+                if "UIDPLUS" in self.capabilities:
+                    self._client.uid_expunge(uid_set(chunk))
+        if "UIDPLUS" not in self.capabilities:
+            with self._guard("EXPUNGE"):
                 self._client.expunge()
 
     def append(
