@@ -138,3 +138,13 @@ def test_format_flowed_delsp_removes_the_breaking_space() -> None:
 
 def test_space_stuffed_lines_are_unstuffed() -> None:
     assert unflow(" From here\n >not a quote\n") == "From here\n>not a quote\n"
+
+
+def test_an_unnamed_calendar_part_is_offered_as_an_ics_file() -> None:
+    raw = (b"From: a@example.test\r\nSubject: Invitation\r\nMIME-Version: 1.0\r\n"
+           b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+           b"Content-Type: text/plain\r\n\r\nCome along.\r\n--b\r\n"
+           b"Content-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\n"
+           b"END:VCALENDAR\r\n--b--\r\n")
+    [attachment] = parse_message(raw).attachments
+    assert attachment.filename == "attachment-1.ics"

@@ -390,6 +390,9 @@ def _fallback_name(ctype: str, index: int) -> str:
         "image/png": "png",
         "image/jpeg": "jpg",
         "image/gif": "gif",
+        "text/calendar": "ics",  # what calendar programs open (an invitation's event)
+        "text/vcard": "vcf",
+        "text/x-vcard": "vcf",
     }.get(ctype, "bin")
     return f"attachment-{index + 1}.{ext}"
 
