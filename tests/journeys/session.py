@@ -175,12 +175,12 @@ class TuiMail:
         self.wait_for("Subject", TO_PLACEHOLDER)
         self.type(to)
         self.wait_for_field("To", to)
+        # Tab moves the focus before the next key is read (the composer's Tab is a priority
+        # binding): the keys typed after it land in the next field however fast they come.
         self.press("Tab", "Tab", "Tab")
-        time.sleep(0.2)  # focus moves between fields; the screen shows no cursor to wait for
         self.type(subject)
         self.wait_for_field("Subject", subject)
         self.press("Tab", "Tab")
-        time.sleep(0.2)
         self.type(body)
         self.wait_for(body)
 
