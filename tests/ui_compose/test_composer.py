@@ -289,3 +289,34 @@ async def test_forward_as_attachment_with_e_lists_the_message_and_removing_it_dr
         await settle(pilot)
         assert screen.fields().attached_messages == ()
         assert "📎" not in screen_text(app)
+
+
+async def test_text_typed_at_once_after_r_goes_to_the_reply_not_to_the_list(make_app) -> None:
+    """"rHi d..." in one burst: the reply is built off the interface, and meanwhile the keys
+    were the list's (its `d` deleted the message). They wait for the composer now."""
+    from tests.support.setup_form import send_burst
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        rows = app.screen.query_one("MessageList").row_count
+        send_burst(app, "rHi dear")
+        await settle(pilot)
+        screen = composer(app)
+        assert screen.body.text.startswith("Hi dear")
+        assert [type(s).__name__ for s in app.screen_stack] == ["MailboxScreen", "ComposerScreen"]
+        await pilot.press("ctrl+o")  # postpone: back to the list
+        await settle(pilot)
+        assert app.screen.query_one("MessageList").row_count == rows  # nothing deleted
+
+
+async def test_escape_while_the_reply_is_being_read_gives_it_up(make_app) -> None:
+    from tests.support.setup_form import send_burst
+
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        send_burst(app, ["r", "escape", "d"])
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MailboxScreen"
+        assert any("Not answered" in n.message for n in app._notifications)  # noqa: SLF001

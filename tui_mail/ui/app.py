@@ -244,7 +244,11 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         super().exit(*args, **kwargs)
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and self._quitting:
+        # A key is seen here twice: as it comes from the terminal, and as it comes back up
+        # from the focused widget, before the bindings are looked up. Typed in a burst after
+        # `r`, the keys were all on their way down before `r`'s binding ran: the second
+        # passage is where they are caught.
+        if isinstance(event, events.Key) and (self._quitting or self.hold_key(event)):
             return
         await super().on_event(event)
 

@@ -14,7 +14,7 @@ from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from textual import work
+from textual import events, work
 from textual.app import SuspendNotSupported
 
 from tui_mail.errors import TuiMailError
@@ -181,11 +181,60 @@ class ComposeActions:
         if not targets:
             app.notify("No message is selected.", severity="warning")
             return
+        if self._held_keys is not None:
+            return  # a composer is on its way already
         summary = targets[0]
         future = self.service.fetch_body(summary, allow_large=True)
         if not future.done():
-            app.notify("Fetching the message from the server…")
+            app.notify("Fetching the message from the server… (Escape: never mind)")
+        self._held_keys = []
         self._fetch_then_answer(kind, summary, future)
+
+    # ---- keys typed while the composer is on its way -----------------------------------------
+
+    @property
+    def _held_keys(self) -> list[events.Key] | None:
+        """The keys typed since `r` (or another answer) while the message is read (or fetched)
+        and the composer built; None when no composer is on its way."""
+        held: list[events.Key] | None = getattr(self, "_composer_keys", None)
+        return held
+
+    @_held_keys.setter
+    def _held_keys(self, keys: list[events.Key] | None) -> None:
+        self._composer_keys = keys
+
+    def hold_key(self, event: events.Key) -> bool:
+        """Keep a key typed while a composer is on its way, for the composer (typed at once
+        after `r`, "Hi d..." went to the message list, and its `d` deleted the message).
+        Escape gives up on the answer; ctrl+q still quits. True when the key was kept."""
+        held = self._held_keys
+        if held is None or event.key == "ctrl+q":
+            return False
+        if event.key == "escape":
+            self._held_keys = None
+            app: Any = self
+            app.notify("Not answered: the message was still being read.", markup=False)
+            return True
+        held.append(event)
+        return True
+
+    def _release_held_keys(self, *, to_composer: bool) -> None:
+        """Hand the kept keys to the composer just opened (once it has its focus), or drop
+        them (no composer came: typed text must not act on the list)."""
+        held, self._held_keys = self._held_keys, None
+        if not held:
+            return
+        app: Any = self
+        if not to_composer:
+            app.notify(f"{len(held)} key(s) typed meanwhile were not used: no composer opened.",
+                       severity="warning", markup=False)
+            return
+
+        def replay() -> None:
+            for event in held:
+                app.post_message(events.Key(event.key, event.character))
+
+        app.call_after_refresh(replay)
 
     @work(thread=True, exit_on_error=False, group="compose-fetch")
     def _fetch_then_answer(self, kind: Answer, summary: MessageSummary,
@@ -196,15 +245,30 @@ class ComposeActions:
         try:
             raw = wait_for_body(future)
         except CancelledError:
+            app.call_from_thread(self._release_held_keys, to_composer=False)
             return
         except TuiMailError as exc:
+            app.call_from_thread(self._release_held_keys, to_composer=False)
             app.call_from_thread(app.notify, f"Could not fetch the message: {exc}",
                                  severity="error", markup=False)
             return
-        app.call_from_thread(self.answer_with, kind, summary, raw)
+        app.call_from_thread(self._answer_if_still_wanted, kind, summary, raw)
+
+    def _answer_if_still_wanted(self, kind: Answer, summary: MessageSummary, raw: bytes) -> None:
+        if self._held_keys is None:
+            return  # Escape gave up on it while it was read
+        self.answer_with(kind, summary, raw)
 
     def answer_with(self, kind: Answer, summary: MessageSummary, raw: bytes) -> None:
-        """Open the composer on a reply or forward of the message `raw`."""
+        """Open the composer on a reply or forward of the message `raw`; the keys typed
+        since the answer was asked for go to it."""
+        opened = False
+        try:
+            opened = self._open_answer(kind, summary, raw)
+        finally:
+            self._release_held_keys(to_composer=opened)
+
+    def _open_answer(self, kind: Answer, summary: MessageSummary, raw: bytes) -> bool:
         from tui_mail.mail.parse import parse_message
         from tui_mail.mail.reply import forward_as_attachment, forward_inline, reply, reply_to_list
 
@@ -217,7 +281,7 @@ class ComposeActions:
                 app.notify("This message came through no mailing list that takes posts (it"
                            " has no List-Post address): r replies to the sender.",
                            severity="warning")
-                return
+                return False
             draft = to_list
         elif kind == "forward":
             draft = forward_inline(original, account, raw)
@@ -230,6 +294,7 @@ class ComposeActions:
             self._origins[message_id] = (
                 original.message_id, "forward" if kind.startswith("forward") else "reply")
         self.open_composer(account, fields_of(draft, account), message_id=message_id)
+        return True
 
     # ---- drafts -----------------------------------------------------------------------------
 
