@@ -320,3 +320,18 @@ async def test_escape_while_the_reply_is_being_read_gives_it_up(make_app) -> Non
         await settle(pilot)
         assert type(app.screen).__name__ == "MailboxScreen"
         assert any("Not answered" in n.message for n in app._notifications)  # noqa: SLF001
+
+
+async def test_text_typed_at_once_after_m_goes_to_the_composer(make_app) -> None:
+    from tests.support.setup_form import send_burst
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        rows = app.screen.query_one("MessageList").row_count
+        send_burst(app, "mdan@example.com")
+        await settle(pilot)
+        assert composer(app).query_one("#to", Input).value == "dan@example.com"
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert app.screen.query_one("MessageList").row_count == rows  # its d deleted nothing

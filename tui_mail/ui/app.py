@@ -244,13 +244,30 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         super().exit(*args, **kwargs)
 
     async def on_event(self, event: events.Event) -> None:
-        # A key is seen here twice: as it comes from the terminal, and as it comes back up
-        # from the focused widget, before the bindings are looked up. Typed in a burst after
-        # `r`, the keys were all on their way down before `r`'s binding ran: the second
-        # passage is where they are caught.
-        if isinstance(event, events.Key) and (self._quitting or self.hold_key(event)):
+        if isinstance(event, events.Key) and not self._typed_for_this_screen(event):
             return
         await super().on_event(event)
+
+    def _typed_for_this_screen(self, key: events.Key) -> bool:
+        """False when `key` is not to be handled here now: dropped (quitting), kept for a
+        composer on its way, or sent again to the screen that came since it was typed.
+
+        A key passes here twice: as it comes from the terminal (then it goes down to the
+        focused widget), and on its way back up, when the bindings are looked up. Typed in a
+        burst after `m` or `r`, every key was on its way down to the message list before the
+        binding of `m` ran; coming back, it met the composer's bindings and was lost, or the
+        list's (a `d` deleted the message)."""
+        if self._quitting or self.hold_key(key):
+            return False
+        if not key.is_forwarded:
+            key.typed_on_screen = self.screen  # type: ignore[attr-defined]
+            return True
+        typed_on = getattr(key, "typed_on_screen", self.screen)
+        stack = self.screen_stack
+        if typed_on is not self.screen and typed_on in stack[:-1]:  # one came over it since
+            self.post_message(events.Key(key.key, key.character))
+            return False
+        return True
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                **kwargs: Any) -> None:

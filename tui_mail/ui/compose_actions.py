@@ -210,31 +210,35 @@ class ComposeActions:
         held = self._held_keys
         if held is None or event.key == "ctrl+q":
             return False
-        if event.key == "escape":
+        app: Any = self
+        if event.key == "escape" and not self._composer_shown():
             self._held_keys = None
-            app: Any = self
             app.notify("Not answered: the message was still being read.", markup=False)
             return True
         held.append(event)
         return True
 
-    def _release_held_keys(self, *, to_composer: bool) -> None:
-        """Hand the kept keys to the composer just opened (once it has its focus), or drop
-        them (no composer came: typed text must not act on the list)."""
-        held, self._held_keys = self._held_keys, None
-        if not held:
-            return
+    def _composer_shown(self) -> bool:
+        from tui_mail.ui.screens.composer import ComposerScreen
+
         app: Any = self
-        if not to_composer:
+        return isinstance(app.screen, ComposerScreen)
+
+    def composer_ready(self) -> None:
+        """The composer has its fields and its focus: the keys kept for it go to it now, in
+        the order typed (the composer's on_mount calls this)."""
+        held, self._held_keys = self._held_keys, None
+        app: Any = self
+        for event in held or ():
+            app.post_message(events.Key(event.key, event.character))
+
+    def _drop_held_keys(self) -> None:
+        """No composer came: the keys typed meanwhile must not act on the list."""
+        held, self._held_keys = self._held_keys, None
+        if held:
+            app: Any = self
             app.notify(f"{len(held)} key(s) typed meanwhile were not used: no composer opened.",
                        severity="warning", markup=False)
-            return
-
-        def replay() -> None:
-            for event in held:
-                app.post_message(events.Key(event.key, event.character))
-
-        app.call_after_refresh(replay)
 
     @work(thread=True, exit_on_error=False, group="compose-fetch")
     def _fetch_then_answer(self, kind: Answer, summary: MessageSummary,
@@ -245,10 +249,10 @@ class ComposeActions:
         try:
             raw = wait_for_body(future)
         except CancelledError:
-            app.call_from_thread(self._release_held_keys, to_composer=False)
+            app.call_from_thread(self._drop_held_keys)
             return
         except TuiMailError as exc:
-            app.call_from_thread(self._release_held_keys, to_composer=False)
+            app.call_from_thread(self._drop_held_keys)
             app.call_from_thread(app.notify, f"Could not fetch the message: {exc}",
                                  severity="error", markup=False)
             return
@@ -266,7 +270,8 @@ class ComposeActions:
         try:
             opened = self._open_answer(kind, summary, raw)
         finally:
-            self._release_held_keys(to_composer=opened)
+            if not opened:  # else the composer takes them once it is there
+                self._drop_held_keys()
 
     def _open_answer(self, kind: Answer, summary: MessageSummary, raw: bytes) -> bool:
         from tui_mail.mail.parse import parse_message

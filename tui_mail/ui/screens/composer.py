@@ -259,6 +259,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
             attachments.add(item)
         self.query_one("#to" if not self._initial.to else "#body").focus()
         self.set_interval(self._autosave_seconds, self.autosave)
+        self.tui.composer_ready()  # the keys typed since `m` or `r`, kept for this screen
 
     # ---- what was typed ---------------------------------------------------------------------
 
