@@ -70,6 +70,14 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class SavedSearch:
+    """A `[searches]` entry: a query (the search bar's language) shown as a folder by name."""
+
+    name: str
+    query: str
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -85,6 +93,7 @@ class Config:
     address_book_command: str = ""
     address_book_vcards: tuple[Path, ...] = ()
     notify: NotifySettings = field(default_factory=NotifySettings)
+    searches: tuple[SavedSearch, ...] = ()  # in the order the file lists them
 
     def account(self, name: str) -> Account:
         for account in self.accounts:
@@ -490,8 +499,46 @@ def _notify(data: Mapping[str, Any], top: _Where) -> NotifySettings:
                           desktop=str(desktop), command=command.strip())
 
 
+def _searches(data: Mapping[str, Any], top: _Where) -> tuple[SavedSearch, ...]:
+    """`[searches]`: name = query, each query parsed now (its relative dates, `date:7d..`,
+    are read again at each search), so a typo is said at start rather than in the pane."""
+    table = _get(data, "searches", dict, top, default={}) or {}
+    if not table:
+        return ()
+    from tui_mail.errors import QueryError
+    from tui_mail.store.query import compile_query  # loaded only when there are searches
+
+    searches: list[SavedSearch] = []
+    for name, query in table.items():
+        where = f"{top.path}: key searches.{_toml_key_text(name)}"
+        if not name.strip():
+            raise ConfigError(f"{where}: expected a name for the search, found an empty one")
+        if not isinstance(query, str) or not query.strip():
+            found = _describe(query) if not isinstance(query, str) else "an empty query"
+            raise ConfigError(f"{where}: expected a search query like "
+                              f"\"from:ann is:unread\", found {found}")
+        try:
+            compile_query(query)
+        except QueryError as exc:
+            raise ConfigError(f"{where}: the query {query!r} cannot be read: {exc}") from None
+        searches.append(SavedSearch(name, query.strip()))
+    return tuple(searches)
+
+
+def _toml_key_text(name: str) -> str:
+    """A key as it may be written in the file: bare, else in single quotes (as the user most
+    likely wrote it), else in double quotes with escapes."""
+    if re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        return name
+    if "'" not in name and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return f"'{name}'"
+    import json
+
+    return json.dumps(name, ensure_ascii=False)
+
+
 _TOP_KEYS = {"theme", "accounts", "keys", "ui", "log_level", "address_book_command",
-             "address_book_vcards", "notify"}
+             "address_book_vcards", "notify", "searches"}
 _UI_KEYS = {"mark_read_on_open", "attachments_dir", "threaded", "prefer_html", "preview_pane",
             "sync_every_minutes", "idle", "print_command"}
 
@@ -597,7 +644,7 @@ def parse_config(text: str, path: Path) -> Config:
     return Config(path=path, accounts=accounts, theme=theme, keys=keys, ui=ui,
                   warnings=tuple(warnings), log_level=log_level,
                   address_book_command=book_command, address_book_vcards=vcards,
-                  notify=_notify(data, top))
+                  notify=_notify(data, top), searches=_searches(data, top))
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -328,6 +328,34 @@ class ListingMixin:
             raise
         return [summary_of(r) for r in rows]
 
+    def unread_count(self, query: str) -> int:
+        """How many unread messages `query` finds in every account: the count a saved search
+        shows in the folder pane. A Gmail message kept under several labels counts once, as
+        the search lists it once (its copies share the read flag). Raises QueryError for a
+        malformed query."""
+        from tui_mail.store.query import compile_query
+
+        q = compile_query(query)
+        where = ["(m.flags & 1) = 0", *q.where]  # the partial index messages_unread's term
+        params = list(q.params)
+        if q.match is not None:
+            where.insert(0, "m.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)")
+            params.insert(0, q.match)
+        condition = " AND ".join(where)
+        try:
+            (count,) = self._conn.execute(
+                f"SELECT count(*) FROM {SUMMARY_FROM} WHERE a.gmail = 0 AND {condition}",
+                params).fetchone()
+            gmail = {(account, gm_msgid if gm_msgid is not None else message_id or f"#{id_}")
+                     for id_, account, message_id, gm_msgid in self._conn.execute(
+                         f"SELECT m.id, m.account_id, m.message_id, m.gm_msgid FROM {SUMMARY_FROM}"
+                         f" WHERE a.gmail = 1 AND {condition}", params)}
+        except sqlite3.OperationalError as exc:
+            if q.match is not None or any(w in str(exc) for w in ("fts5", "syntax", "string")):
+                raise QueryError(f"cannot search for {query!r}: {exc}") from exc
+            raise
+        return int(count) + len(gmail)
+
     def _search_rows(self, s: _Search, limit: int, copies: _Copies | None = None) -> list[tuple]:
         """Summary rows of the newest `limit` messages of `s`.
 
