@@ -246,6 +246,10 @@ REGISTRY: tuple[KeyAction, ...] = (
     _a("search.scope", "ctrl+s", "cycle_scope", "Scope", Scope.SEARCH,
        help="Search this folder, this account or everything"),
     _a("search.close", "escape", "close", "Close", Scope.SEARCH, help="Close the search"),
+    # ctrl+n: the query field (a Textual Input) binds none of it, and ctrl+s is the scope.
+    _a("search.save", "ctrl+n", "screen.save_search", "Save search", Scope.SEARCH, show=False,
+       help="Save the query under a name in the config's [searches]: it is listed with the"
+       " folders, with its unread count"),
     _a("search.results", "down,enter", "to_results", "Results", Scope.SEARCH, show=False,
        help="Move to the search results"),
     # The composer's fields take every printable key, so its own keys are control keys that

@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 
+from tui_mail.config import SavedSearch
 from tui_mail.errors import CacheError, QueryError, TuiMailError
 from tui_mail.model import Folder, FolderRole, MessageSummary
 from tui_mail.store.types import ThreadOrder, View
@@ -33,6 +34,7 @@ from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.acting import ActingScreen
 from tui_mail.ui.screens.mailbox_marks import MailboxMarks
 from tui_mail.ui.screens.managing_folders import ManagesFolders
+from tui_mail.ui.screens.saved_searches import SavedSearches
 from tui_mail.ui.screens.sources import ListState, ThreadRows, ViewRows, view_for
 from tui_mail.ui.widgets.folder_tree import ALL_INBOXES, FolderChoice, FolderTree
 from tui_mail.ui.widgets.key_bar import KeyBar
@@ -70,7 +72,8 @@ def preview_layout(choice: str, width: int, height: int) -> str:
     return next((place for place in order if fits[place]), "off")
 
 
-class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks, Screen[None]):
+class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks, SavedSearches,
+                    Screen[None]):
     """Folder tree, message list, preview pane, search bar and status line."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = bindings(
@@ -119,6 +122,8 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
             "", (None, None, None))  # the query searched and where (M marks all it finds)
         self._scope_note = ""  # said after the count when the query widened the scope
         self._missing_note = ""  # said after it when some bodies are not downloaded yet
+        self.saved_search: SavedSearch | None = None  # the saved search listed, if one is
+        self._scope_before: SearchScope | None = None  # the bar's own, while a saved search's
         self._thread_serial = 0
         self._rethread_timer: Timer | None = None
         self._message_screen: MessageScreen | None = None  # kept between openings
@@ -245,7 +250,8 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
             choice = FolderChoice(choice.account, inbox.name, f"{choice.account}: {inbox.name}") \
                 if inbox is not None else ALL_INBOXES
         self.query_one(FolderTree).show_folders(
-            [(name, by_account.get(name, [])) for name in names], choice)
+            [(name, by_account.get(name, [])) for name in names], choice, self.saved_searches)
+        self.count_searches()
         if gone:
             self.choose(choice)
 
@@ -317,7 +323,9 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
         tagged = len(self.message_list.tagged)
         extra = f" · {tagged} tagged" if tagged else ""
         if self.searching:
-            self.status.set_note(f"Search: {self._search_query}{extra}")
+            saved = self.saved_search
+            named = f"Saved search \u201c{saved.name}\u201d" if saved is not None else "Search"
+            self.status.set_note(f"{named}: {self._search_query}{extra}")
             return
         source = self.message_list.source
         count = plural(self.message_list.row_count)
@@ -361,6 +369,9 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
         self.message_list.focus()
 
     def choose(self, choice: FolderChoice) -> None:
+        if choice.search is not None:
+            self.show_saved_search(SavedSearch(choice.title, choice.search))
+            return
         self.close_search()
         self.state = replace(self.state, choice=choice, toggled=frozenset())
         self.show_list(keep_id=None)
@@ -673,9 +684,27 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
         self.add_class("-searching")
         self.query_one(SearchBar).open()
 
+    def show_saved_search(self, search: SavedSearch) -> None:
+        """List what a saved search finds in every account: the search bar opens with its
+        query (to refine, or to close with Escape as any search) and scope "all"."""
+        bar = self.query_one(SearchBar)
+        if self._scope_before is None:
+            self._scope_before = bar.scope
+        self.tui.warm_reader()
+        self.saved_search = search
+        self.searching = True
+        self.add_class("-searching")
+        bar.show_query(search.query, SearchScope.ALL)
+        self.message_list.focus()
+
     def close_search(self) -> None:
         if not self.searching:
             return
+        self.saved_search = None
+        if self._scope_before is not None:  # the bar's scope goes back to the user's own
+            bar = self.query_one(SearchBar)
+            bar.clear()  # first: the scope's change then searches for nothing
+            bar.scope, self._scope_before = self._scope_before, None
         self.searching = False
         self._highlight(())
         self.remove_class("-searching")
@@ -696,6 +725,9 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
     def _query_changed(self, event: SearchBar.QueryChanged) -> None:
         if not self.searching:
             return
+        saved = self.saved_search
+        if saved is not None and (event.query, event.scope) != (saved.query, SearchScope.ALL):
+            self.saved_search = None  # refined: no longer the saved search
         self._search_serial += 1
         self._missing_note = ""
         if not event.query.strip():
@@ -820,6 +852,8 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
         else:
             status = f"{len(results)}{more} result{'' if len(results) == 1 and not more else 's'}"
         status += self._scope_note + self._missing_note
+        if self.saved_search is not None:
+            status = f"\u201c{self.saved_search.name}\u201d: {status}"
         self.query_one(SearchBar).show_status(status)
         same_search = query == self._search_query and self.message_list.row_count
         selected = self.message_list.selected if same_search else None

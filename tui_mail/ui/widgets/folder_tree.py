@@ -1,4 +1,5 @@
-"""The folder pane: a unified "All inboxes" view, then each account with its folders.
+"""The folder pane: a unified "All inboxes" view, the saved searches (`[searches]` in the
+config, each with its unread count), then each account with its folders.
 
 Special folders come first in a fixed order (Inbox, Drafts, Sent, Archive, Junk, Trash) with a
 marker, the rest follow by name, nested by the server's delimiter. Folder names come from the
@@ -19,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui_mail.config import SavedSearch
 from tui_mail.model import Folder, FolderKind, FolderRole
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
@@ -42,27 +44,31 @@ ROLE_ICONS: dict[FolderRole, str] = {
     FolderRole.TRASH: "✗",
     FolderRole.NONE: "▫",
 }
+SEARCH_ICON = "⌕"
 
 
 @dataclass(frozen=True)
 class FolderChoice:
-    """What the list should show: one folder, or every account's inbox (`account` None)."""
+    """What the list should show: one folder, every account's inbox (`account` None), or the
+    results of a saved search (`search`, its query; `title` is its name)."""
 
     account: str | None
     folder: str | None
     title: str
+    search: str | None = None
 
     @property
     def unified(self) -> bool:
-        return self.account is None
+        return self.account is None and self.search is None
 
 
 ALL_INBOXES = FolderChoice(None, None, "All inboxes")
 
 
 NodeKey = tuple[str, str | None, str | None]
-"""("account", name, None), ("group", account, kind), ("heading", account, name) or
-("folder", account, folder name)."""
+"""("account", name, None), ("group", account, kind), ("heading", account, name),
+("folder", account, folder name), ("searches", None, None) or ("search", name, None)."""
+SEARCHES_KEY: NodeKey = ("searches", None, None)
 
 GROUP_TITLES: dict[FolderKind, str] = {
     FolderKind.OTHER_USERS: "Other users",
@@ -101,6 +107,17 @@ def folder_label(name: str, role: FolderRole, unread: int, count_style: Style | 
     return label
 
 
+def search_label(name: str, unread: int | None, count_style: Style | str = "bold") -> Text:
+    """A saved search's line: its mark, its name (bold with unread mail), the unread count
+    (none until it has been counted)."""
+    label = Text(no_wrap=True, end="")
+    label.append(f"{SEARCH_ICON} ", style="dim")
+    label.append(sanitize_line(name), style="bold" if unread else "")
+    if unread:
+        label.append(f" {unread}", style=count_style)
+    return label
+
+
 class FolderTree(Tree[FolderChoice]):
     """Accounts and folders; posts `FolderTree.Chosen` when a folder is selected."""
 
@@ -133,6 +150,9 @@ class FolderTree(Tree[FolderChoice]):
         self._headings: dict[NodeKey, TreeNode[FolderChoice]] = {}
         self._expanded: dict[NodeKey, bool] = {}
         self._shown: tuple[Sequence[tuple[str, Sequence[Folder]]], FolderChoice | None] | None = None
+        self._searches: Sequence[SavedSearch] = ()
+        self._search_nodes: dict[str, TreeNode[FolderChoice]] = {}
+        self._search_counts: dict[str, int | None] = {}  # name -> unread, as last counted
         self._count_style: Style | None = None
         self._chord = TopChord(self, "folders.top_chord", self.action_scroll_home)
 
@@ -149,17 +169,22 @@ class FolderTree(Tree[FolderChoice]):
         return text
 
     def show_folders(self, accounts: Sequence[tuple[str, Sequence[Folder]]],
-                     selected: FolderChoice | None = None) -> None:
-        """Rebuild the tree from `(account name, folders)` pairs. The cursor stays on the node it
-        was on (counts change while the user browses the tree); on a first build it goes to
-        `selected`."""
+                     selected: FolderChoice | None = None,
+                     searches: Sequence[SavedSearch] | None = None) -> None:
+        """Rebuild the tree from `(account name, folders)` pairs, and the saved `searches`
+        (None: those shown before) with the counts last given to `show_search_counts`. The
+        cursor stays on the node it was on (counts change while the user browses the tree);
+        on a first build it goes to `selected`."""
         self._shown = (accounts, selected)
+        if searches is not None:
+            self._searches = tuple(searches)
         was_on = self._cursor_key()
         self._remember_folding()
         count_style = self.get_component_rich_style("folder-tree--count", partial=True)
         self._count_style = count_style
         self.clear()
         self._folder_nodes.clear()
+        self._search_nodes.clear()
         self._headings.clear()
         inbox_unread = sum(f.unread for _, folders in accounts for f in folders
                            if f.role is FolderRole.INBOX)
@@ -167,6 +192,7 @@ class FolderTree(Tree[FolderChoice]):
             folder_label(ALL_INBOXES.title, FolderRole.INBOX, inbox_unread, count_style),
             ALL_INBOXES)
         self._folder_nodes[(None, None)] = all_node
+        self._add_searches(count_style)
         for account, folders in accounts:
             account_label = Text(sanitize_line(account), style="bold", no_wrap=True)
             account_node = self._heading(self.root, ("account", account, None), account_label,
@@ -175,6 +201,8 @@ class FolderTree(Tree[FolderChoice]):
         target: TreeNode[FolderChoice] | None = None
         if was_on is not None and was_on[0] == "folder":
             target = self._folder_nodes.get((was_on[1], was_on[2]))
+        elif was_on is not None and was_on[0] == "search":
+            target = self._search_nodes.get(str(was_on[1]))
         elif was_on is not None:
             target = self._headings.get(was_on)
         if target is None and selected is not None:
@@ -194,6 +222,8 @@ class FolderTree(Tree[FolderChoice]):
         if node.data is None:
             return next((key for key, heading in self._headings.items() if heading is node),
                         None)
+        if node.data.search is not None:
+            return ("search", node.data.title, None)
         return ("folder", node.data.account, node.data.folder)
 
     def _remember_folding(self) -> None:
@@ -212,6 +242,26 @@ class FolderTree(Tree[FolderChoice]):
         node = under.add(label, expand=force or self._expanded.get(key, expand))
         self._headings[key] = node
         return node
+
+    def _add_searches(self, count_style: Style) -> None:
+        """The "Searches" heading and a line per saved search, in the config's order."""
+        if not self._searches:
+            return
+        heading = self._heading(self.root, SEARCHES_KEY,
+                                Text("Searches", style="bold", no_wrap=True), True)
+        for search in self._searches:
+            choice = FolderChoice(None, None, search.name, search=search.query)
+            self._search_nodes[search.name] = heading.add_leaf(
+                search_label(search.name, self._search_counts.get(search.name), count_style),
+                choice)
+
+    def show_search_counts(self, counts: dict[str, int | None]) -> None:
+        """The saved searches' unread counts, counted in a worker (`None`: not known): their
+        lines are redrawn in place, the tree is not rebuilt."""
+        self._search_counts = dict(counts)
+        style = self._count_style or "bold"
+        for name, node in self._search_nodes.items():
+            node.set_label(search_label(name, counts.get(name), style))
 
     def notify_style_update(self) -> None:
         """The theme changed: the counts' colour is baked into the labels, so draw them again."""
@@ -296,6 +346,8 @@ class FolderTree(Tree[FolderChoice]):
         add(under, None)
 
     def choice_node(self, choice: FolderChoice) -> TreeNode[FolderChoice] | None:
+        if choice.search is not None:
+            return self._search_nodes.get(choice.title)
         return self._folder_nodes.get((choice.account, choice.folder))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[FolderChoice]) -> None:

@@ -119,6 +119,20 @@ class SearchBar(Vertical):
         self._posted = None
         self.screen.set_focus(self.query_one("#query", Input), scroll_visible=False)
 
+    def show_query(self, query: str, scope: SearchScope) -> None:
+        """Put `query` and `scope` in the bar (a saved search chosen in the folder pane) and
+        post one QueryChanged for them: the changes of the field and the scope that follow
+        find nothing new to post."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._posted = (query, scope)
+        field = self.query_one("#query", Input)
+        field.value = query  # first: the scope's watcher reads the query
+        field.cursor_position = len(query)
+        self.scope = scope
+        self.post_message(self.QueryChanged(query, scope))
+
     def clear(self) -> None:
         """Forget the query and its status, so the next search starts empty (the results
         have gone with the bar). Posts no QueryChanged: there is nothing to search."""
