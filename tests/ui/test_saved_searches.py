@@ -18,6 +18,7 @@ from tui_mail.config import UISettings, parse_config
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.ask_text import AskText, YesNo
+from tui_mail.ui.screens.folder_dialogs import FolderNameDialog
 from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
 from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.search_bar import SearchBar, SearchScope
@@ -211,3 +212,19 @@ async def test_the_demo_says_a_search_cannot_be_saved_without_a_config_file(cach
         assert isinstance(app.focused, Input)  # no question asked
         said = [n.message for n in app._notifications]  # noqa: SLF001 - no public accessor
         assert any("cannot be saved" in message for message in said), said
+
+
+async def test_a_new_folder_is_not_made_in_an_account_named_after_the_searches_heading(
+        app_with, config_file):
+    app = app_with(config_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tree = app.screen.query_one(FolderTree)
+        tree.focus()
+        [heading] = [node for node in tree.root.children if node.label.plain == "Searches"]
+        tree.move_cursor(heading)
+        await pilot.press("N")
+        await settle(pilot)
+        assert not isinstance(app.screen, FolderNameDialog)
+        said = [n.message for n in app._notifications]  # noqa: SLF001 - no public accessor
+        assert any("on an account" in message for message in said), said

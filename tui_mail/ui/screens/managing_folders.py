@@ -47,7 +47,7 @@ class ManagesFolders:
         while node is not None and node.parent is not None and node.parent is not tree.root:
             node = node.parent
         if node is not None and node.parent is tree.root:
-            return node.label.plain, None
+            return tree.heading_account(node), None  # "Searches" is no account
         return self._only_account(), None
 
     def _only_account(self) -> str | None:

@@ -345,6 +345,11 @@ class FolderTree(Tree[FolderChoice]):
 
         add(under, None)
 
+    def heading_account(self, node: TreeNode[FolderChoice]) -> str | None:
+        """The account whose line `node` is; None for any other node ("Searches" too)."""
+        key = next((key for key, heading in self._headings.items() if heading is node), None)
+        return key[1] if key is not None and key[0] == "account" else None
+
     def choice_node(self, choice: FolderChoice) -> TreeNode[FolderChoice] | None:
         if choice.search is not None:
             return self._search_nodes.get(choice.title)
