@@ -57,7 +57,8 @@ async def answer(pilot, text: str) -> None:
     await settle(pilot)
 
 
-async def test_pipe_gives_the_command_the_exact_raw_message_and_remembers_it(demo_app, tmp_path):
+async def test_pipe_gives_the_command_the_raw_message_with_lf_line_ends_and_remembers_it(
+        demo_app, tmp_path):
     app = demo(demo_app, tmp_path)
     calls = run_without_suspending(app)
     out = tmp_path / "piped.eml"
@@ -67,7 +68,9 @@ async def test_pipe_gives_the_command_the_exact_raw_message_and_remembers_it(dem
         await pilot.press("vertical_line")
         await settle(pilot)
         await answer(pilot, f"cat > {out} && echo done >> {out}.log")
-        assert out.read_bytes() == app.store.raw_message(first.id)
+        raw = app.store.raw_message(first.id)
+        assert b"\r\n" in raw  # as on the wire; the command's tools want \n
+        assert out.read_bytes() == raw.replace(b"\r\n", b"\n")
         assert calls == [["/bin/sh", "-c", f"cat > {out} && echo done >> {out}.log"]]
         assert f"Piped 1 message to cat > {out}" in notices(app)[-1]
 
@@ -90,7 +93,8 @@ async def test_pipe_of_tagged_messages_sends_them_one_after_another(demo_app, tm
         await settle(pilot)
         await answer(pilot, f"cat > {out}")
     raws = [app.store.raw_message(s.id) for s in (first, second)]
-    assert out.read_bytes() == b"".join(r if r.endswith(b"\n") else r + b"\n" for r in raws)
+    assert out.read_bytes() == b"".join(
+        r if r.endswith(b"\n") else r + b"\n" for r in raws).replace(b"\r\n", b"\n")
 
 
 async def test_a_failing_pipe_command_is_said_with_its_status(demo_app, tmp_path):
@@ -130,7 +134,7 @@ async def test_the_raw_source_is_on_R_only_and_pipe_works_in_the_viewer(demo_app
         await settle(pilot)
         assert isinstance(app.screen, AskText)  # not the raw source
         await answer(pilot, f"cat > {out}")
-        assert out.read_bytes() == app.store.raw_message(shown.id)
+        assert out.read_bytes() == app.store.raw_message(shown.id).replace(b"\r\n", b"\n")
 
 
 async def test_w_saves_the_raw_message_as_eml_and_asks_before_replacing(demo_app, tmp_path):
@@ -357,3 +361,18 @@ async def test_star_tags_exactly_the_messages_of_the_folder_matching_the_query(d
         await settle(pilot)
         await answer(pilot, "from:(")
         assert any("Nothing tagged" in n for n in notices(app))
+
+
+async def test_pipe_the_text_from_the_palette_gives_the_decoded_text(demo_app, tmp_path):
+    app = demo(demo_app, tmp_path)
+    run_without_suspending(app)
+    out = tmp_path / "text.txt"
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        first = message_list(app).selected
+        await app.screen.run_action("pipe_text")
+        await settle(pilot)
+        await answer(pilot, f"cat > {out}")
+    text = out.read_text()
+    assert f"Subject: {first.subject}" in text
+    assert "Content-Transfer-Encoding" not in text and "\r" not in text

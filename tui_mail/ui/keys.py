@@ -101,6 +101,10 @@ def _message_actions(scope: Scope, prefix: str) -> tuple[KeyAction, ...]:
         _a(f"{prefix}.pipe", "vertical_line", "pipe", "Pipe", scope, show=False,
            help="Pipe the message (its raw source; tagged ones one after another) to a"
            " command typed then (run by sh, with the terminal handed over)"),
+        # No key (mutt's pipe_decode is a setting): from the palette.
+        _a(f"{prefix}.pipe_text", "", "pipe_text", "Pipe the text", scope, show=False,
+           help="Pipe the message as the reader shows it (headers and decoded text, HTML"
+           " rendered) to a command typed then"),
         _a(f"{prefix}.save_eml", "w", "save_eml", "Save .eml", scope, show=False,
            help="Save the message as an .eml file (tagged ones: a file each, in a folder)"),
         _a(f"{prefix}.append_mbox", "W", "append_mbox", "Append to mbox", scope, show=False,

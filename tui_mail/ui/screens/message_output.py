@@ -146,29 +146,46 @@ class MessageOutput:
     # ---- | pipe -------------------------------------------------------------------------------
 
     def action_pipe(self) -> None:
+        self._ask_pipe(decoded=False)
+
+    def action_pipe_text(self) -> None:
+        self._ask_pipe(decoded=True)
+
+    def _ask_pipe(self, *, decoded: bool) -> None:
         from tui_mail.ui.screens.ask_text import AskText
 
         summaries = self._targets()
         if not summaries:
             return
-        title = f"Pipe {plural(len(summaries))} to the command (run by sh, message on stdin)"
+        what = "the text of" if decoded else ""
+        title = (f"Pipe {what} {plural(len(summaries))} to the command (run by sh, on its"
+                 " stdin)").replace("  ", " ")
 
         def typed(command: str | None) -> None:
             if command:
                 self._app.remember_typed("pipe", command)
                 self._with_bytes(summaries, "Nothing piped",
-                                 lambda fetched: self._pipe(command, fetched), in_thread=False)
+                                 lambda fetched: self._pipe(command, fetched, decoded=decoded),
+                                 in_thread=False)
 
         self._app.push_screen(AskText(title, self._app.last_typed("pipe"),
                                       placeholder="e.g. grep -i invoice | less"), typed)
 
-    def _pipe(self, command: str, fetched: Fetched) -> None:
+    def _pipe(self, command: str, fetched: Fetched, *, decoded: bool = False) -> None:
         """Several messages go one after another, each ending with a newline (mutt's way
-        with pipe_split off)."""
+        with pipe_split off); lines end in LF, as the command's tools expect (mail on the
+        wire ends them in CRLF). `decoded`: the text the reader shows (headers block and
+        body, the HTML rendered, transfer encodings undone) instead of the source."""
         from tui_mail.mail.sanitize import sanitize_line
+        from tui_mail.ui.widgets.message_view import authserv_id_of
 
-        data = b"".join(raw if raw.endswith(b"\n") else raw + b"\n" for _s, raw in fetched)
         app = self._app
+        if decoded:
+            data = printable_text(fetched, lambda account: authserv_id_of(app, account)
+                                  ).replace(b"\f", b"\n")
+        else:
+            data = b"".join(raw if raw.endswith(b"\n") else raw + b"\n" for _s, raw in fetched)
+        data = data.replace(b"\r\n", b"\n")
         shown = sanitize_line(command)
         try:
             code = app.run_in_terminal(["/bin/sh", "-c", command], data)
