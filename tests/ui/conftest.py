@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -16,8 +15,10 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
+from tests.support.pilot import screen_text as screen_text  # the helpers' old home, kept
+from tests.support.pilot import service_quiet as service_quiet
+from tests.support.pilot import settle as settle
 from tui_mail.config import Config, UISettings
 from tui_mail.model import Flags, FolderRole
 from tui_mail.store.db import Store
@@ -161,38 +162,3 @@ def make_app(cache_path: Path, tmp_path: Path) -> Callable[..., TuiMailApp]:
         return TuiMailApp(config, cache_path, clock=lambda: NOW,
                           themes_dir=tmp_path / "no-user-themes")
     return make
-
-
-async def settle(pilot: Pilot[object], timeout: float = 30.0) -> None:
-    """Wait until timers, workers, messages and the mail service's work have run."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await service_quiet(pilot, timeout)
-    await pilot.pause(0.2)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def service_quiet(pilot: Pilot[object], timeout: float = 30.0) -> None:
-    """Let the app run until its mail service has nothing running or due now (three checks
-    in a row: a job that ends may ask for the next)."""
-    app = pilot.app
-    deadline = time.monotonic() + timeout
-    while not getattr(app, "actions_done", True):  # acts and undos, run one after the other
-        assert time.monotonic() < deadline, "an action was still being done"
-        await pilot.pause(0.02)
-    service = getattr(app, "service", None)
-    if service is None or not service.running:
-        return
-    quiet = 0
-    while quiet < 3:
-        assert time.monotonic() < deadline, "the mail service was still busy"
-        await pilot.pause(0.05)
-        await app.workers.wait_for_complete()
-        quiet = quiet + 1 if service.is_quiet() and getattr(app, "actions_done", True) else 0
-
-
-def screen_text(app: TuiMailApp) -> str:
-    """What the terminal would show, as plain text (one line per row)."""
-    strips = app.screen._compositor.render_strips()  # noqa: SLF001 - no public text export
-    return "\n".join("".join(segment.text for segment in strip) for strip in strips)

@@ -1,0 +1,92 @@
+"""Driving the real app through Textual's pilot: waiting until it is quiet, reading the screen.
+
+`settle` never sleeps a fixed time: it looks at what could still change the screen (workers,
+the mail service, queued actions, queued messages, timers about to fire) and returns as soon
+as nothing does, or fails after a bound saying what was still busy.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.app import App
+from textual.message_pump import MessagePump
+from textual.pilot import Pilot
+
+from tests.support.textual_private import pending_one_shot_timers, rendered_lines
+
+TIMER_BOUND = 0.3
+"""A one-shot timer set for at most this many seconds is waited for: the app's debounces
+(preview 0.08 s, address choices 0.2 s, rethread 0.3 s, prefetch and MX lookup 0.5 s) are part of
+what a key does. Longer ones (a lone `g` 1 s, toasts, the welcome) are what a test waits for on
+purpose."""
+
+QUIET_CHECKS = 2
+"""Checks in a row that find nothing to do: the last message handled may have asked for more."""
+
+POLL = 0.01
+"""Seconds between checks. `pilot.pause(POLL)` first lets the screen handle what is queued;
+`pilot.pause()` would instead wait for the process to look idle, which threads of the mail
+service can hold up for a second."""
+
+
+def _nodes(app: App[Any]) -> list[MessagePump]:
+    nodes: list[MessagePump] = [app]
+    for screen in app.screen_stack:
+        nodes.extend(screen.walk_children(with_self=True))
+    return nodes
+
+
+def _service_busy(app: App[Any]) -> bool:
+    service = getattr(app, "service", None)
+    return service is not None and service.running and not service.is_quiet()
+
+
+def busy_with(app: App[Any], timers_within: float = TIMER_BOUND) -> list[str]:
+    """What still runs or is due in the app (empty when it is quiet)."""
+    busy = [f"worker {worker.name or worker.description!r}"
+            for worker in app.workers if not worker.is_finished]
+    if _service_busy(app):
+        busy.append("the mail service")
+    if not getattr(app, "actions_done", True):  # acts and undos, run one after the other
+        busy.append("an action or undo")
+    for node in _nodes(app):
+        if node.message_queue_size:
+            busy.append(f"{node.message_queue_size} message(s) queued for {node!r}")
+        busy.extend(f"timer {timer.name} of {node!r}"
+                    for timer in pending_one_shot_timers(node, timers_within))
+    return busy
+
+
+async def settle(pilot: Pilot[Any], timeout: float = 30.0,
+                 timers_within: float = TIMER_BOUND) -> None:
+    """Wait until timers, workers, messages and the mail service's work have run."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < QUIET_CHECKS:
+        await pilot.pause(POLL)
+        busy = busy_with(app, timers_within)
+        quiet = 0 if busy else quiet + 1
+        if busy and time.monotonic() > deadline:
+            raise AssertionError(f"the app was not quiet after {timeout} s: {', '.join(busy)}")
+
+
+async def service_quiet(pilot: Pilot[Any], timeout: float = 30.0) -> None:
+    """Wait until the mail service and the queued actions have nothing running or due now
+    (without waiting for the interface's own timers)."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < QUIET_CHECKS:
+        await pilot.pause(POLL)
+        busy = _service_busy(app) or not getattr(app, "actions_done", True)
+        quiet = 0 if busy else quiet + 1
+        if busy and time.monotonic() > deadline:
+            raise AssertionError(f"the mail service was still busy after {timeout} s")
+
+
+def screen_text(app: App[Any]) -> str:
+    """What the terminal would show, as plain text (one line per row)."""
+    return "\n".join(rendered_lines(app))
