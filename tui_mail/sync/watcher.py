@@ -112,11 +112,19 @@ class Watcher:
 
     def _watch(self, backend: ImapBackend) -> None:
         next_poll = time.monotonic()
+        caught_up = False
         while not self._stop.is_set():
             if self.others and time.monotonic() >= next_poll:
                 self._check_others(backend)
                 next_poll = time.monotonic() + self._poll
             backend.idle_start(self.folder)
+            if not caught_up:
+                # IDLE tells of what comes after it starts. Mail that came after the sync
+                # that brought this watcher, but before this connection (its login, a token
+                # to renew) had selected the folder, was told to nobody until the next
+                # scheduled sync: one look now closes that gap.
+                caught_up = True
+                self._on_change(self.folder)
             self.idling.set()
             renew_at = time.monotonic() + self._renew
             changed = False
