@@ -124,7 +124,7 @@ def parse_authentication_results(value: str) -> AuthResults | None:
         method = method.split("/", 1)[0]
         if "." in method:
             continue  # "header.from=x" where a method should be: not a result
-        props = {}
+        props: dict[str, str] = {}
         for key, val in pairs[1:]:
             props.setdefault(key, val)
         results.append(Result(method, result.lower(), props))
@@ -209,12 +209,12 @@ def verdict(results: AuthResults, from_domain: str) -> tuple[bool, str]:
                     return True, f"{from_domain} ({method}=pass)"
     said: list[str] = []
     for method in METHODS:
-        result = next((r for r in results.results if r.method == method), None)
-        if result is None:
+        first = next((r for r in results.results if r.method == method), None)
+        if first is None:
             continue
-        text = f"{method}={result.result}"
-        domain = _passed_for(result)
-        if result.result == "pass" and not aligned(domain, from_domain):
+        text = f"{method}={first.result}"
+        domain = _passed_for(first)
+        if first.result == "pass" and not aligned(domain, from_domain):
             text += f" for {domain}" if domain else " (domain not named)"
         said.append(text)
     detail = ", ".join(said) if said else "no authentication"

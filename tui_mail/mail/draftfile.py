@@ -54,9 +54,15 @@ def _one_line(text: str) -> str:
     return " ".join(text.replace("\0", "").splitlines()).strip()
 
 
-def _header(text: str) -> str | Header:
+def _set_header(msg: EmailMessage, name: str, text: str) -> None:
+    """Adds the header `name`, RFC 2047-encoded when `text` is not ASCII."""
     text = _one_line(text)
-    return text if text.isascii() else Header(text, "utf-8")
+    if text.isascii():
+        msg[name] = text
+    else:
+        # A compat32 message takes a Header as a value and encodes it when written; typeshed
+        # types every Message built by email.mime as Message[str, str], which refuses it.
+        msg[name] = Header(text, "utf-8")  # type: ignore[assignment]
 
 
 def _text(value: object) -> str:
@@ -89,12 +95,12 @@ def draft_to_bytes(fields: DraftFields, message_id: str, date: datetime | None =
             msg.attach(part)
     else:
         msg = text
-    msg[ACCOUNT_HEADER] = _header(fields.account)
-    msg["From"] = _header(fields.sender)
+    _set_header(msg, ACCOUNT_HEADER, fields.account)
+    _set_header(msg, "From", fields.sender)
     for name, value in (("To", fields.to), ("Cc", fields.cc), ("Bcc", fields.bcc)):
         if value.strip():
-            msg[name] = _header(value)
-    msg["Subject"] = _header(fields.subject)
+            _set_header(msg, name, value)
+    _set_header(msg, "Subject", fields.subject)
     msg["Date"] = format_datetime((date or datetime.now()).astimezone())
     msg["Message-ID"] = _one_line(message_id)
     if fields.in_reply_to:
@@ -102,10 +108,10 @@ def draft_to_bytes(fields: DraftFields, message_id: str, date: datetime | None =
     if fields.references:
         msg["References"] = _one_line(" ".join(fields.references))
     for path in fields.attachments:
-        msg[ATTACH_HEADER] = _header(str(path))
+        _set_header(msg, ATTACH_HEADER, str(path))
     raw = msg.as_bytes(policy=email_policy.compat32.clone(linesep="\r\n"))
-    for token, encoded in placeholders.items():
-        raw = raw.replace(token, encoded, 1)
+    for placeholder, encoded in placeholders.items():
+        raw = raw.replace(placeholder, encoded, 1)
     return raw
 
 
@@ -120,7 +126,7 @@ def draft_from_bytes(raw: bytes) -> tuple[DraftFields, str]:
         filename = part.get_filename()
         if kind == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], EmailMessage):
                 attached.append(inner[0].as_bytes(policy=email_policy.compat32))
         elif filename is not None:
             payload = part.get_payload(decode=True)
@@ -181,5 +187,6 @@ def _parts(msg: EmailMessage) -> list[EmailMessage]:
     leaves: list[EmailMessage] = []
     payload = msg.get_payload()
     for part in payload if isinstance(payload, list) else ():
-        leaves.extend(_parts(part))
+        if isinstance(part, EmailMessage):
+            leaves.extend(_parts(part))
     return leaves

@@ -54,8 +54,10 @@ class _LineEndAtEnd:
         return self.pattern.search(text, max(0, len(text) - 2))
 
 
+# NLCRE_eol, like the parser's _msgstack, _cur and _new_message below, is a private name of the
+# stdlib that typeshed leaves out.
 if isinstance(getattr(_feedparser, "NLCRE_eol", None), re.Pattern):
-    _feedparser.NLCRE_eol = _LineEndAtEnd(_feedparser.NLCRE_eol)  # type: ignore[assignment]
+    _feedparser.NLCRE_eol = _LineEndAtEnd(_feedparser.NLCRE_eol)  # type: ignore[attr-defined]
 
 
 class _RawHeaders(policy.Compat32):
@@ -91,7 +93,7 @@ class _BoundedParser(FeedParser):
         if self.parts >= MAX_PARTS:
             self.stopped = "parts"
             raise _Stop
-        if len(self._msgstack) > MAX_DEPTH:
+        if len(self._msgstack) > MAX_DEPTH:  # type: ignore[attr-defined]
             self.stopped = "depth"
             raise _Stop
         super()._new_message()  # type: ignore[misc]
@@ -196,7 +198,9 @@ def _payload_bytes(part: EmailMessage) -> bytes:
         return payload.encode("utf-8", "surrogateescape")
     if isinstance(payload, list):  # message/rfc822: its serialised form
         try:
-            return payload[0].as_bytes(policy=policy.compat32) if payload else b""
+            first = payload[0] if payload else None
+            return first.as_bytes(policy=policy.compat32) \
+                if isinstance(first, EmailMessage) else b""
         except Exception:
             return b""
     return b""

@@ -141,9 +141,9 @@ def render_message(
     else:
         body = collapse_blank_lines(msg.text_body or "")
         if not whole and len(body) > TEXT_LIMIT:
-            full = len(body)
+            length = len(body)
             body = _cut(body, TEXT_LIMIT, "\n")
-            cut = f"Only the first {_size(len(body))} of this {_size(full)} text are shown."
+            cut = f"Only the first {_size(len(body))} of this {_size(length)} text are shown."
         source = "text"
     text = collapse_blank_lines(sanitize_text(body)).rstrip("\n")
     text, links = number_links(text, html_links, mark=mark_links)

@@ -135,7 +135,7 @@ def thread_messages(items: Iterable[ThreadItem]) -> Threads:
             _link(prev, container)
 
     roots = [c for c in table.values() if c.parent is None]
-    roots = [r for r in (_prune(r) for r in roots) for r in r]
+    roots = [kept for root in roots for kept in _prune(root)]
     roots = _merge_by_subject(roots)
 
     thread_of: dict[int, int] = {}
