@@ -67,24 +67,27 @@ def render(plan: PlannedMessage) -> bytes:
     Written with the compat32 API (`email.mime`): the modern `EmailMessage` header machinery
     costs about 5 ms per message, which made building the demo take seconds.
     """
-    body = _text_part(plan.body, plan.charset)
+    body: Message = _text_part(plan.body, plan.charset)
     if plan.html_body:
         alternative = MIMEMultipart("alternative")
         alternative.attach(body)
-        alternative.attach(MIMEText(plan.html_body, "html", _UTF8_QP))
+        alternative.attach(_quoted_printable(plan.html_body, "html"))
         body = alternative
-    msg: Message = body
+    msg = body
     if plan.attachments:
         msg = MIMEMultipart("mixed")
         msg.attach(body)
         for spec in plan.attachments:
             data, maintype, subtype = attachment_bytes(spec)
-            part = MIMEApplication(data, subtype) if maintype == "application" else None
-            if maintype == "image":
+            part: Message
+            if maintype == "application":
+                part = MIMEApplication(data, subtype)
+            elif maintype == "image":
                 part = MIMEImage(data, subtype)
             elif maintype == "text":
-                part = MIMEText(data.decode("utf-8"), subtype, _UTF8_QP)
-            assert part is not None
+                part = _quoted_printable(data.decode("utf-8"), subtype)
+            else:
+                raise AssertionError(f"no MIME class for {maintype}")
             part.add_header("Content-Disposition", "attachment", filename=_filename(spec.filename))
             msg.attach(part)
     headers = [
@@ -107,11 +110,11 @@ def render(plan: PlannedMessage) -> bytes:
         del msg[name]
     for name, value in [*headers, ("MIME-Version", "1.0"), *existing]:
         msg[name] = value
-    for index, part in enumerate(msg.walk()):
-        if part.is_multipart():
-            part.set_boundary(f"=_demo_{plan.number:04d}_{index}")
-        elif part is not msg and "MIME-Version" in part:
-            del part["MIME-Version"]
+    for index, node in enumerate(msg.walk()):
+        if node.is_multipart():
+            node.set_boundary(f"=_demo_{plan.number:04d}_{index}")
+        elif node is not msg and "MIME-Version" in node:
+            del node["MIME-Version"]
     return msg.as_bytes(policy=_POLICY)
 
 
@@ -125,10 +128,16 @@ def _text_part(text: str, charset: str) -> MIMEText:
             return MIMEText(text, "plain", charset)
         except UnicodeEncodeError:
             pass
-    return MIMEText(text, "plain", _UTF8_QP)
+    return _quoted_printable(text, "plain")
 
 
-# Text as most mail programs write it: quoted-printable rather than base64.
+def _quoted_printable(text: str, subtype: str) -> MIMEText:
+    """Text as most mail programs write it: UTF-8 in quoted-printable rather than base64."""
+    # MIMEText hands its charset to set_payload, which takes a Charset (whose body encoding is
+    # what picks quoted-printable); typeshed types the argument as str | None only.
+    return MIMEText(text, subtype, _UTF8_QP)  # type: ignore[arg-type]
+
+
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
 
