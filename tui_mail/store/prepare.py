@@ -166,8 +166,9 @@ class Prepared:
         (h, self.seconds, self.size, self.local_key, self.preview, self.has_attachment, search,
          self.to_text, self.cc_text, self.sender_sort, self.subject_sort, self.stored_raw,
          self.stored_body) = packed
-        self.headers = HeaderSummary(**{
-            name: _addresses(v) if name in _ADDRESS_FIELDS else v
-            for name, v in zip(_HEADER_FIELDS, h, strict=True)})
+        headers = dict(zip(_HEADER_FIELDS, h, strict=True))
+        for name in _ADDRESS_FIELDS:
+            headers[name] = _addresses(headers[name])
+        self.headers = HeaderSummary(**headers)
         self.search = extract.SearchText(**dict(zip(_SEARCH_FIELDS, search, strict=True)))
         return self

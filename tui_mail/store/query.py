@@ -280,7 +280,8 @@ class _Parser:
         assert tok is not None
         if tok.kind == "not":
             self.i += 1
-            if self.peek() is None or self.peek().kind in ("or", ")"):  # type: ignore[union-attr]
+            after = self.peek()
+            if after is None or after.kind in ("or", ")"):
                 raise QueryError(f"'not' at column {tok.pos + 1} needs a term after it")
             return Not(self.unary())
         if tok.kind == "(":

@@ -85,12 +85,15 @@ class View:
     threaded: bool = False
 
     @classmethod
-    def of(cls, folder: Folder, **options: object) -> View:
-        return cls(folder_id=folder.id, **options)  # type: ignore[arg-type]
+    def of(cls, folder: Folder, *, sort: SortBy = SortBy.DATE, descending: bool = True,
+           threaded: bool = False) -> View:
+        return cls(folder_id=folder.id, sort=sort, descending=descending, threaded=threaded)
 
     @classmethod
-    def role(cls, role: FolderRole, account: str | None = None, **options: object) -> View:
-        return cls(folder_role=role, account=account, **options)  # type: ignore[arg-type]
+    def role(cls, role: FolderRole, account: str | None = None, *, sort: SortBy = SortBy.DATE,
+             descending: bool = True, threaded: bool = False) -> View:
+        return cls(folder_role=role, account=account, sort=sort, descending=descending,
+                   threaded=threaded)
 
 
 @dataclass(frozen=True)
