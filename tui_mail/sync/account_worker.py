@@ -505,11 +505,12 @@ class AccountWorker:
             try:
                 if job.kind == "save":
                     folder = drafts.save_to_server(job.key, job.raw)
-                    prefix = self._store.personal_namespace(self.account.name)[0]
-                    shown = path_in_namespace(folder, prefix)
-                    self.host.emit(Notice(self.account.name, f"Draft saved to {shown}."))
-                    if folder and self._store.folder(self.account.name, folder) is None:
-                        self.request(Job.SYNC_ALL)  # made just now: into the tree with its role
+                    if folder is not None:  # None: no server folder, only the local copy
+                        prefix = self._store.personal_namespace(self.account.name)[0]
+                        shown = path_in_namespace(folder, prefix)
+                        self.host.emit(Notice(self.account.name, f"Draft saved to {shown}."))
+                        if self._store.folder(self.account.name, folder) is None:
+                            self.request(Job.SYNC_ALL)  # made just now: into the tree with its role
                 else:
                     drafts.discard_on_server(job.key)
             except ServerRefused as exc:  # this draft only: said, and the others go on

@@ -187,7 +187,8 @@ class ActionQueue:
                 self.io.remove_rows(group.rows)
             else:
                 if group.uids:
-                    extra = {"target": trash, "rows": group.rows, "why": "delete"}
+                    extra: dict[str, object] = {"target": trash, "rows": group.rows,
+                                                "why": "delete"}
                     if create:
                         extra["create"] = True
                     self._enqueue("move", group, extra)
@@ -279,7 +280,7 @@ class ActionQueue:
             return UndoOutcome.NOTHING
         restore = []
         for entry in entries:
-            for row_id, folder, uid, bits in entry.payload.get("before", []):  # type: ignore[attr-defined]
+            for row_id, folder, uid, bits in entry.payload.get("before", []):
                 restore.append((int(row_id), str(folder), uid, Flags.from_bits(int(bits))))
         self.io.store.restore_local(self.account.name, restore)
         for entry in entries:

@@ -30,14 +30,26 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from tui_mail.cores import usable_cores
 from tui_mail.errors import TuiMailError
 from tui_mail.store.extract import BodyText
-from tui_mail.sync.text_worker import Extracted, read_frame, run_batch, write_frame
+from tui_mail.sync.text_worker import (
+    Extracted,
+    FetchedItem,
+    Job,
+    extract_batch,
+    prepare_batch,
+    read_frame,
+    write_frame,
+)
 
 Batch = Future[list[Extracted | None]]
+# A worker's answer as `marshal` reads it back: a value of no declared type, whose shape is
+# the one the job's function (`text_worker.run_batch`) gives.
+Answer = Future[Any]
+_T = TypeVar("_T")
 log = logging.getLogger(__name__)
 NO_TEXT = BodyText(text="", attachment_names="", has_attachment=False)
 
@@ -80,10 +92,10 @@ class _Worker:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._stderr, env=env, close_fds=True)
-        self.waiting: deque[Batch] = deque()  # sent, answer not read yet (in order)
+        self.waiting: deque[Answer] = deque()  # sent, answer not read yet (in order)
         self.dead: TuiMailError | None = None  # set once the worker has stopped
         self._lock = threading.Lock()
-        self._to_send: queue.Queue[tuple[bytes, Batch] | None] = queue.Queue()
+        self._to_send: queue.Queue[tuple[bytes, Answer] | None] = queue.Queue()
         self._threads = [
             threading.Thread(target=self._send, name=f"text-pool-in-{number}", daemon=True),
             threading.Thread(target=self._receive, name=f"text-pool-out-{number}", daemon=True),
@@ -95,9 +107,9 @@ class _Worker:
     def in_flight(self) -> int:
         return len(self.waiting) + self._to_send.qsize()
 
-    def submit(self, batch: object) -> Batch:
+    def submit(self, batch: Job) -> Answer:
         """The batch's future; failed at once when the worker has stopped."""
-        future: Batch = Future()
+        future: Answer = Future()
         with self._lock:
             if self.dead is None:
                 self.waiting.append(future)
@@ -197,22 +209,25 @@ class TextPool:
     def submit(self, raws: Sequence[bytes]) -> Batch:
         """The batch goes to the least busy live worker; with none (none asked for, or all
         stopped: killed for memory, say) it is extracted here, and the download goes on."""
-        return self._submit(list(raws))
+        batch = list(raws)
+        sent = self._to_worker(batch)
+        return sent if sent is not None else _answered(extract_batch(batch))
 
-    def submit_prepare(self, items: Sequence[tuple[bytes, float | None, int]]) -> Future[Any]:
+    def submit_prepare(self, items: Sequence[FetchedItem]) -> Future[list[tuple[Any, ...] | None]]:
         """Whole fetched messages (raw, INTERNALDATE in unix seconds, listed size) to the
         packed values of their cache rows (`text_worker.prepare_batch`), the same way."""
-        return self._submit(("prepare", list(items)))  # type: ignore[return-value]
+        batch = list(items)
+        sent = self._to_worker(("prepare", batch))
+        return sent if sent is not None else _answered(prepare_batch(batch))
 
-    def _submit(self, batch: object) -> Batch:
+    def _to_worker(self, batch: Job) -> Answer | None:
+        """The batch sent to the least busy live worker; None when there is none."""
         if not self._started:
             self._start()
         live = [w for w in self._workers if w.dead is None]
         if live:
             return min(live, key=lambda w: w.in_flight).submit(batch)
-        future: Batch = Future()
-        future.set_result(run_batch(batch))  # type: ignore[arg-type]
-        return future
+        return None
 
     def close(self, *, abandon: bool = False) -> None:
         """Stop the workers: after their batches, or at once (`abandon`: the caller has
@@ -234,3 +249,10 @@ def pool_workers() -> int:
     """Worker processes extracting text in a large download: one per core, at most POOL_MAX
     (each is about 20 MiB: the download's memory stays bounded on a machine of many cores)."""
     return min(POOL_MAX, usable_cores())
+
+
+def _answered(value: _T) -> Future[_T]:
+    """A future that holds `value` already (a batch extracted in the calling thread)."""
+    future: Future[_T] = Future()
+    future.set_result(value)
+    return future

@@ -9,14 +9,45 @@ leaves two versions, never none.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
 
 from tui_mail.model import Account, FolderRole
 from tui_mail.model import Protocol as MailProtocol
 from tui_mail.remote.connection import Credentials
-from tui_mail.store import Store, StoredDraft
+from tui_mail.store import StoredDraft
 
 DRAFT_FLAGS = ("\\Draft", "\\Seen")
+
+
+class DraftStore(Protocol):
+    """The part of tui_mail.store.Store that keeps the local drafts."""
+
+    def save_draft(self, account: str, key: str, raw: bytes) -> None: ...
+
+    def drafts(self, account: str | None = None) -> list[StoredDraft]: ...
+
+    def delete_draft(self, key: str) -> None: ...
+
+
+class DraftsServer(Protocol):
+    """The part of an IMAP connection (tui_mail.remote.imap.ImapBackend) that keeps the
+    server's Drafts folder."""
+
+    def role_folder(self, role: FolderRole, configured: str | None = None) -> str: ...
+
+    def ensure_folder(self, name: str) -> None: ...
+
+    def append(
+        self, folder: str, raw: bytes, flags: Iterable[str] = (), when: datetime | None = None
+    ) -> int | None: ...
+
+    def find_message_id(self, folder: str, message_id: str) -> list[int]: ...
+
+    def delete(self, folder: str, uids: Sequence[int]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class Drafts:
@@ -24,7 +55,7 @@ class Drafts:
 
     def __init__(
         self,
-        store: Store,
+        store: DraftStore,
         account: Account,
         imap_credentials: Callable[[], Credentials] | None = None,
     ) -> None:
@@ -91,11 +122,11 @@ class Drafts:
         finally:
             backend.close()
 
-    def _folder(self, backend: object) -> str:
+    def _folder(self, backend: DraftsServer) -> str:
         configured = self.account.folders.get(FolderRole.DRAFTS)
-        return backend.role_folder(FolderRole.DRAFTS, configured)  # type: ignore[attr-defined, no-any-return]
+        return backend.role_folder(FolderRole.DRAFTS, configured)
 
-    def _backend(self) -> object:
+    def _backend(self) -> DraftsServer:
         from tui_mail.remote.imap import ImapBackend
 
         assert self._imap_credentials is not None

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 from tui_mail.errors import (
@@ -126,7 +127,7 @@ class SyncEngine:
         self._aborted = True
         abort_backend(self._backend)
 
-    def _with_retry(self, what: Callable[[], object]) -> object:
+    def _with_retry(self, what: Callable[[], T]) -> T:
         """Run `what`, reconnecting with exponential backoff on a dropped connection. A
         server that stalled (ServerTimeout) or broke the protocol (ProtocolViolation) is not
         tried again in this run: each try would cost the same again (a full timeout per
@@ -150,8 +151,7 @@ class SyncEngine:
         """Make the cached folder list the server's (roles from the config, SPECIAL-USE or
         names; folders gone from the server leave the cache, renamed ones keep their mail)."""
         known_ids = self.io.mailbox_ids()
-        folders: list[RemoteFolder] = self._with_retry(  # type: ignore[assignment]
-            lambda: self.backend.list_folders(known_ids))
+        folders = self._with_retry(lambda: self.backend.list_folders(known_ids))
         self._note_server()
         namespaces = getattr(self.backend, "namespaces", None)
         changes = self.io.apply_folder_list(folders, namespaces, self.account.folders,
@@ -172,7 +172,7 @@ class SyncEngine:
         if not hasattr(self.backend, "subscribed_folders"):
             return None
         try:
-            return self._with_retry(lambda: self.backend.subscribed_folders())  # type: ignore[attr-defined,return-value]
+            return self._with_retry(lambda: self.backend.subscribed_folders())  # type: ignore[attr-defined]
         except ServerRefused:
             return None
 
@@ -224,7 +224,7 @@ class SyncEngine:
             return result
         for name in names:
             try:
-                self._with_retry(lambda name=name: self._sync_folder(name, result))
+                self._with_retry(partial(self._sync_folder, name, result))
                 result.folders += 1
             except ServerRefused as exc:  # this folder only: the others may well work
                 self._fail(result, str(exc), name)

@@ -20,6 +20,10 @@ from typing import IO, Any
 from tui_mail.store.extract import body_text
 
 Extracted = tuple[str, str, bool]
+# A whole fetched message to prepare: raw, INTERNALDATE in unix seconds, listed size.
+FetchedItem = tuple[bytes, float | None, int]
+# What a worker is sent: raw messages, or ("prepare", items).
+Job = list[bytes] | tuple[str, list[FetchedItem]]
 HEADER = 8
 
 
@@ -53,7 +57,7 @@ def extract_batch(raws: list[bytes]) -> list[Extracted | None]:
     return out
 
 
-def prepare_batch(items: list[tuple[bytes, float | None, int]]) -> list[tuple[Any, ...] | None]:
+def prepare_batch(items: list[FetchedItem]) -> list[tuple[Any, ...] | None]:
     """Whole fetched messages (raw, INTERNALDATE in unix seconds, listed size) to the packed
     values of their cache rows (`prepare.prepare_fetched`); None for one that fails."""
     from tui_mail.store.prepare import prepare_fetched
@@ -67,11 +71,11 @@ def prepare_batch(items: list[tuple[bytes, float | None, int]]) -> list[tuple[An
     return out
 
 
-def run_batch(batch: object) -> object:
+def run_batch(batch: Job) -> list[Extracted | None] | list[tuple[Any, ...] | None]:
     """A list of raw messages: their search text; ("prepare", items): `prepare_batch`."""
     if isinstance(batch, tuple):
         return prepare_batch(batch[1])
-    return extract_batch(batch)  # type: ignore[arg-type]
+    return extract_batch(batch)
 
 
 def main() -> None:
