@@ -120,7 +120,7 @@ def quick_args(argv: Sequence[str], command: str | None) -> SimpleNamespace | No
         return None
     args, i = found
     args["command"] = command
-    args.update(spec["defaults"])  # type: ignore[arg-type]
+    args.update(spec["defaults"])
     flags, values = spec["flags"], spec["values"]
     positional: list[str] = []
     runs, after_positional = 0, False  # runs of positional words: argparse takes one
@@ -138,21 +138,21 @@ def quick_args(argv: Sequence[str], command: str | None) -> SimpleNamespace | No
         key = name[2:]
         if not name.startswith("--"):
             return None
-        if key in flags and not eq:  # type: ignore[operator]
+        if key in flags and not eq:
             args[key] = True
-        elif key in values:  # type: ignore[operator]
+        elif key in values:
             if not eq:
                 if i >= len(words) or words[i].startswith("-"):
                     return None
                 value = words[i]
                 i += 1
             try:
-                args[key] = values[key](value)  # type: ignore[index]
+                args[key] = values[key](value)
             except ValueError:
                 return None
         else:
             return None
-    name, count = spec["positional"]  # type: ignore[misc]
+    name, count = spec["positional"]
     if runs != 1 or (count != "+" and len(positional) != count):
         return None
     args[name] = positional if count == "+" else positional[0]
@@ -168,8 +168,9 @@ def _terminal_columns() -> int:
     except (KeyError, ValueError):
         columns = 0
     if columns <= 0:
+        stdout = sys.__stdout__  # None when Python was started without one
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            columns = os.get_terminal_size(stdout.fileno()).columns if stdout is not None else 0
         except (AttributeError, ValueError, OSError):
             columns = 0
     return columns or 80
@@ -235,7 +236,7 @@ DEMO_NOTICE = (
 )
 
 
-def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
+def _run_tui(args: argparse.Namespace | SimpleNamespace, ctx: CliContext) -> int:
     """The interface: the configured accounts; the offline demo account with --demo; and the
     setup screen when there is no config file yet (it also offers the demo)."""
     from tui_mail.config import default_config_path
@@ -414,7 +415,8 @@ def _log_shown(error: BaseException) -> None:
     log_shown(error)
 
 
-def _main(args: argparse.Namespace) -> int:
+def _main(args: argparse.Namespace | SimpleNamespace) -> int:
+    """Run what `args` asks for: argparse's reading of the line, or `quick_args`'s."""
     install_dataclass_code(args.command or "interface")  # Textual's dataclasses too
     from tui_mail import lazy_logging
 
@@ -430,7 +432,7 @@ def _main(args: argparse.Namespace) -> int:
             lazy_logging.ensure_setup()  # on (at exit, say) it goes to the file too
 
 
-def _run(args: argparse.Namespace, logger: LazyLogger) -> int:
+def _run(args: argparse.Namespace | SimpleNamespace, logger: LazyLogger) -> int:
     from tui_mail.cli.context import CliContext
 
     ctx = CliContext.from_args(args)

@@ -14,6 +14,7 @@ from tui_mail.paths import default_data_dir
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search` needs none)
 if TYPE_CHECKING:
     import argparse
+    from types import SimpleNamespace
     from typing import Any
 
     from tui_mail.config import Config
@@ -42,7 +43,7 @@ class CliContext:
                 f"demo={self.demo!r}, debug={self.debug!r}, start_notice={self.start_notice!r})")
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> CliContext:
+    def from_args(cls, args: argparse.Namespace | SimpleNamespace) -> CliContext:
         return cls(
             config_path=Path(args.config).expanduser() if args.config else None,
             data_dir=Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(),

@@ -13,7 +13,16 @@ from tui_mail.mail.sanitize import sanitize_line
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (search and show need none)
 if TYPE_CHECKING:
     import argparse
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, Literal, TypedDict
+
+    class QuickSpec(TypedDict):
+        """A command's line as `quick_args` reads it."""
+
+        flags: tuple[str, ...]  # options without a value
+        values: dict[str, Callable[[str], object]]  # options with one, and how it is read
+        positional: tuple[str, int | Literal["+"]]  # the words' name, how many ("+": 1 or more)
+        defaults: dict[str, object]
 
 
 # What `tui_mail.cli.quick_args` reads without argparse (`search` and `show` answer in tens of
@@ -21,7 +30,7 @@ if TYPE_CHECKING:
 # of these options, spelt out, and its positional words. Anything else (help, an error, an
 # abbreviated option, a word starting with "-") goes to argparse, built by `register` below;
 # tests/cli/test_quick_args.py checks that the two read every such line alike.
-QUICK = {
+QUICK: dict[str, QuickSpec] = {
     "search": {
         "flags": ("json",), "values": {"account": str, "folder": str, "limit": int},
         "positional": ("query", "+"),
