@@ -201,6 +201,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         for warning in [*warnings, *self._theme_warnings]:
             self.notify(warning, severity="warning", markup=False, timeout=8)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.offer_kept_drafts()
         if self._notice:  # the demo's welcome in a line of its own, once, hiding nothing
             self.call_after_refresh(self._show_notice)
         # After the first frame: collection resumes (see tui_mail.gc_pause), and the service

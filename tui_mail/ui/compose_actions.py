@@ -391,8 +391,8 @@ class ComposeActions:
             lambda: self.open_composer(self.compose_account(fields.account or draft.account),
                                        fields, message_id=draft.key, reopened=True))
 
-    def on_mount(self) -> None:
-        """Offer the drafts a crash or a closed terminal left behind."""
+    def offer_kept_drafts(self) -> None:
+        """Offer the drafts a crash or a closed terminal left behind (the app's on_mount)."""
         count = len(self.local_drafts())
         if count:
             app: Any = self
