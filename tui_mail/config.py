@@ -152,7 +152,7 @@ def _get(
         value, ok = float(value), True
     if not ok:
         raise where.error(key, f"expected {_describe_kind(kind)}, found {_describe(value)}")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _describe_kind(kind: type) -> str:

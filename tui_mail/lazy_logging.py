@@ -16,6 +16,25 @@ are plain loggers.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Mapping
+    from types import TracebackType
+    from typing import TypedDict, Unpack
+
+    ExcInfo = (None | bool | BaseException
+               | tuple[type[BaseException], BaseException, TracebackType | None]
+               | tuple[None, None, None])
+
+    class LogOptions(TypedDict, total=False):
+        """The keywords of `logging.Logger.log` after the message's arguments."""
+
+        exc_info: ExcInfo
+        stack_info: bool
+        stacklevel: int
+        extra: Mapping[str, object] | None
+
 DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50  # logging's numbers
 _LEVELS = {"debug": DEBUG, "info": INFO, "warning": WARNING, "error": ERROR}
 
@@ -59,9 +78,9 @@ class LazyLogger:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._logger: object | None = None
+        self._logger: logging.Logger | None = None
 
-    def _real(self):  # noqa: ANN202 - a logging.Logger, unnamed here to import nothing
+    def _real(self) -> logging.Logger:
         ensure_setup()
         if self._logger is None:
             import logging
@@ -70,34 +89,33 @@ class LazyLogger:
         return self._logger
 
     def _emit(self, level: int, msg: object, args: tuple[object, ...],
-              kwargs: dict[str, object]) -> None:
+              kwargs: LogOptions) -> None:
         if level < _threshold[0]:
             return
         # the record names our caller's caller, as logging's own methods do
-        kwargs["stacklevel"] = int(kwargs.get("stacklevel", 1)) + 2  # type: ignore[call-overload]
+        kwargs["stacklevel"] = int(kwargs.get("stacklevel", 1)) + 2
         self._real().log(level, msg, *args, **kwargs)
 
-    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
+    def log(self, level: int, msg: object, *args: object, **kwargs: Unpack[LogOptions]) -> None:
         self._emit(level, msg, args, kwargs)
 
-    def debug(self, msg: object, *args: object, **kwargs: object) -> None:
+    def debug(self, msg: object, *args: object, **kwargs: Unpack[LogOptions]) -> None:
         self._emit(DEBUG, msg, args, kwargs)
 
-    def info(self, msg: object, *args: object, **kwargs: object) -> None:
+    def info(self, msg: object, *args: object, **kwargs: Unpack[LogOptions]) -> None:
         self._emit(INFO, msg, args, kwargs)
 
-    def warning(self, msg: object, *args: object, **kwargs: object) -> None:
+    def warning(self, msg: object, *args: object, **kwargs: Unpack[LogOptions]) -> None:
         self._emit(WARNING, msg, args, kwargs)
 
-    def error(self, msg: object, *args: object, **kwargs: object) -> None:
+    def error(self, msg: object, *args: object, **kwargs: Unpack[LogOptions]) -> None:
         self._emit(ERROR, msg, args, kwargs)
 
-    def critical(self, msg: object, *args: object, **kwargs: object) -> None:
+    def critical(self, msg: object, *args: object, **kwargs: Unpack[LogOptions]) -> None:
         self._emit(CRITICAL, msg, args, kwargs)
 
-    def exception(self, msg: object, *args: object, exc_info: object = True,
-                  **kwargs: object) -> None:
-        kwargs["exc_info"] = exc_info
+    def exception(self, msg: object, *args: object, **kwargs: Unpack[LogOptions]) -> None:
+        kwargs.setdefault("exc_info", True)
         self._emit(ERROR, msg, args, kwargs)
 
     def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging's name

@@ -161,7 +161,7 @@ def _rotating_handler(path: Path) -> logging.Handler:
                     moved = True
                 if moved:
                     self.stream.close()
-                    self.stream = None  # type: ignore[assignment]
+                    self.stream = None
             super().emit(record)
 
     return PrivateRotatingFile(

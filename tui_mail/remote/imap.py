@@ -130,7 +130,7 @@ class _Bounded:
 
     def __init__(self, wire: Wire, *args: Any) -> None:
         self._wire = wire
-        super().__init__(*args)  # type: ignore[call-arg]
+        super().__init__(*args)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)  # type: ignore[misc]

@@ -58,7 +58,7 @@ class _Bounded:
 
     def __init__(self, wire: Wire, *args: object, **kwargs: object) -> None:
         self._wire = wire
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
     def _create_socket(self, timeout: float | None) -> socket.socket:
         sock: socket.socket = super()._create_socket(timeout)  # type: ignore[misc]
