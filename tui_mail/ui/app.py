@@ -15,12 +15,13 @@ import asyncio
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from textual import events, work
 from textual.app import App
@@ -52,6 +53,17 @@ if TYPE_CHECKING:
 
 UI_DIR = Path(__file__).parent
 QUIT_WAIT = 15.0  # seconds quitting waits for a message being sent
+NOTIFIED_KEPT = 200  # notifications `TuiMailApp.notified` remembers
+
+
+class Notified(NamedTuple):
+    """A notification as it was shown (its text without control sequences)."""
+
+    message: str
+    title: str
+    severity: str
+
+
 log = logging.getLogger(__name__)
 
 
@@ -103,6 +115,8 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         self.store_path = Path(store_path)
         self.demo = demo
         self._quitting = False  # set by exit(): keys still queued are dropped
+        self.init_message_actions()
+        self.init_compose_actions()
         self.clock = clock
         self.ui_settings: UISettings = config.ui if config else UISettings()
         self._themes_dir = themes_dir
@@ -111,6 +125,9 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         self.sync_on_start = sync_on_start and not demo and bool(self.account_names)
         self._told_errors: dict[str, str] = {}  # account -> the error last notified
         self._offline: set[str] = set()  # accounts whose server does not answer now
+        # What was said, oldest first: Textual keeps only the toasts not yet expired, privately;
+        # the tests read this.
+        self.notified: deque[Notified] = deque(maxlen=NOTIFIED_KEPT)
         # The service creates (and migrates) the cache before anything reads it.
         self.service = MailService(
             config.accounts if config is not None and not demo else (), self.store_path,
@@ -224,7 +241,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         remember_theme(self._state_dir, theme.name, self._config_theme)
 
     def on_unmount(self) -> None:
-        runner = getattr(self, "_action_runner", None)
+        runner = self._action_runner
         if runner is not None:  # what was not started is not started any more
             runner.shutdown(wait=False, cancel_futures=True)
         self.service.stop(timeout=0)  # daemon threads: they log out within a second, or die
@@ -277,6 +294,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         servers' words and folder names: control sequences are removed here, for all of
         them (Textual's `markup=False` keeps markup out, not escape sequences)."""
         message, title = sanitize_text(message), sanitize_line(title)
+        self.notified.append(Notified(message, title, str(severity)))
         if severity in ("error", "warning"):
             log.log(logging.ERROR if severity == "error" else logging.WARNING, "shown: %s%s",
                     f"{title}: " if title else "", message)

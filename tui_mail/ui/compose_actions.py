@@ -94,15 +94,16 @@ class ComposeActions:
     def can_send(self, account: Account) -> bool:
         return not self.demo and self.service.can_send(account.name)
 
-    # ---- opening the composer ---------------------------------------------------------------
+    def init_compose_actions(self) -> None:
+        """The state of this mixin (the app's __init__ calls it)."""
+        # Composer Message-ID -> (Message-ID of the message it answers, "reply"|"forward").
+        self._origins: dict[str, tuple[str, str]] = {}
+        self._address_book: AddressBook | None = None  # made at the first lookup
+        # The keys typed since `r` (or another answer) while the message is read and the
+        # composer built; None when no composer is on its way.
+        self._held_keys: list[events.Key] | None = None
 
-    @property
-    def _origins(self) -> dict[str, tuple[str, str]]:
-        """Composer Message-ID -> (Message-ID of the message it answers, "reply"|"forward")."""
-        origins: dict[str, tuple[str, str]] | None = getattr(self, "_answered_origins", None)
-        if origins is None:
-            origins = self._answered_origins = {}
-        return origins
+    # ---- opening the composer ---------------------------------------------------------------
 
     @staticmethod
     def _new_message_id(account: Account) -> str:
@@ -125,7 +126,7 @@ class ComposeActions:
     @property
     def address_book(self) -> AddressBook:
         """The config's address books (vCards read once, at the first lookup, then kept)."""
-        book: AddressBook | None = getattr(self, "_address_book", None)
+        book = self._address_book
         if book is None:
             from tui_mail.address_book import AddressBook
 
@@ -191,17 +192,6 @@ class ComposeActions:
         self._fetch_then_answer(kind, summary, future)
 
     # ---- keys typed while the composer is on its way -----------------------------------------
-
-    @property
-    def _held_keys(self) -> list[events.Key] | None:
-        """The keys typed since `r` (or another answer) while the message is read (or fetched)
-        and the composer built; None when no composer is on its way."""
-        held: list[events.Key] | None = getattr(self, "_composer_keys", None)
-        return held
-
-    @_held_keys.setter
-    def _held_keys(self, keys: list[events.Key] | None) -> None:
-        self._composer_keys = keys
 
     def hold_key(self, event: events.Key) -> bool:
         """Keep a key typed while a composer is on its way, for the composer (typed at once

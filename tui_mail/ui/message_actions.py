@@ -24,6 +24,7 @@ from tui_mail.words import plural
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+    from textual.timer import Timer
 
     from tui_mail.config import Config
     from tui_mail.store.db import Store
@@ -45,6 +46,14 @@ class MessageActions:
     demo: bool
     store: Store
     service: MailService
+
+    def init_message_actions(self) -> None:
+        """The state of this mixin (the app's __init__ calls it)."""
+        self._actions_waiting = 0  # actions and undos asked for and not yet shown done
+        self._action_runner: ThreadPoolExecutor | None = None  # made at the first action
+        self._ids_in_action: set[int] = set()
+        self._prefetch_timer: Timer | None = None
+        self._last_typed: dict[str, str] = {}
 
     # ---- selection --------------------------------------------------------------------------
 
@@ -131,7 +140,7 @@ class MessageActions:
         """`run()` on the one action thread (after what was asked before), `done(result)`
         on the interface; a defect in `run` becomes `failed(error)`, not a lost thread."""
         app: Any = self
-        self._actions_waiting = getattr(self, "_actions_waiting", 0) + 1
+        self._actions_waiting += 1
 
         def job() -> None:
             try:
@@ -144,21 +153,18 @@ class MessageActions:
             self._actions_waiting -= 1
             done(result)
 
-        runner: ThreadPoolExecutor | None = getattr(self, "_action_runner", None)
+        runner = self._action_runner
         if runner is None:
             runner = self._action_runner = ThreadPoolExecutor(1, thread_name_prefix="act")
         runner.submit(job)
 
     def _acting_ids(self) -> set[int]:
-        ids: set[int] | None = getattr(self, "_ids_in_action", None)
-        if ids is None:
-            ids = self._ids_in_action = set()
-        return ids
+        return self._ids_in_action
 
     @property
     def actions_done(self) -> bool:
         """No action or undo is waiting, running, or still to be shown (tests wait for it)."""
-        return getattr(self, "_actions_waiting", 0) == 0
+        return self._actions_waiting == 0
 
     # ---- bodies -----------------------------------------------------------------------------
 
@@ -167,7 +173,7 @@ class MessageActions:
         that moving on shows them at once. Asked a moment later, once the cursor rests: the
         message just opened is drawn first, without them competing for the interpreter."""
         app: Any = self
-        timer = getattr(self, "_prefetch_timer", None)
+        timer = self._prefetch_timer
         if timer is not None:
             timer.stop()
         self._prefetch_timer = app.set_timer(PREFETCH_DELAY, lambda: self._prefetch(message_list))
@@ -222,14 +228,10 @@ class MessageActions:
 
     def last_typed(self, kind: str) -> str:
         """What was answered last to the question `kind` ("pipe", "mbox"...) in this run."""
-        typed: dict[str, str] = getattr(self, "_last_typed", {})
-        return typed.get(kind, "")
+        return self._last_typed.get(kind, "")
 
     def remember_typed(self, kind: str, value: str) -> None:
-        typed: dict[str, str] | None = getattr(self, "_last_typed", None)
-        if typed is None:
-            typed = self._last_typed = {}
-        typed[kind] = value
+        self._last_typed[kind] = value
 
     # ---- outbox -----------------------------------------------------------------------------
 
