@@ -394,7 +394,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
             if event.level == "error":  # the same trouble at each job (a full disk): once
                 self._tell_once(f"{event.account} notice", event.message, event.account)
             else:
-                self.notify(event.message, title=event.account, severity=event.level,  # type: ignore[arg-type]
+                self.notify(event.message, title=event.account, severity=event.level,
                             markup=False)
             return
         if isinstance(event, OutboxStatus):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.keys import _normalize_key_list
 
@@ -287,7 +287,7 @@ def actions(scope: Scope) -> tuple[KeyAction, ...]:
     return tuple(a for a in REGISTRY if a.scope is scope)
 
 
-def bindings(scope: Scope) -> list[Binding]:
+def bindings(scope: Scope) -> list[BindingType]:
     """The `BINDINGS` of the widget or screen that owns `scope`.
 
     Actions without a default key (palette only) have no binding: Textual cannot bind "".
@@ -359,7 +359,8 @@ class ActionCommands(Provider):
         result: list[tuple[str, str, Callable[[], object]]] = []
         for bound in bound_actions(self.screen):
             title = f"{bound.action.description} ({', '.join(bound.keys)})"
-            run = partial(self.app.call_later, bound.node.run_action, bound.action.action)
+            run = partial(self.app.call_later, self.app.run_action, bound.action.action,
+                          bound.node)
             result.append((title, bound.action.help, run))
         result.extend(self._keyless_entries())
         for action in unbound_app_actions():
@@ -387,7 +388,7 @@ class ActionCommands(Provider):
             node = nodes.get(action.scope)
             if action.keys or action.scope is Scope.APP or node is None:
                 continue
-            run = partial(self.app.call_later, node.run_action, action.action)
+            run = partial(self.app.call_later, self.app.run_action, action.action, node)
             result.append((action.description, action.help, run))
         return result
 

@@ -255,8 +255,10 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         attachments = self.query_one(AttachmentList)
         for raw in self._initial.attached_messages:
             attachments.add(ForwardedMessage(raw))
-        for item in (*self._initial.attachments, *self._initial.attached_files):
-            attachments.add(item)
+        for path in self._initial.attachments:
+            attachments.add(path)
+        for carried in self._initial.attached_files:
+            attachments.add(carried)
         self.query_one("#to" if not self._initial.to else "#body").focus()
         self.set_interval(self._autosave_seconds, self.autosave)
         self.tui.composer_ready()  # the keys typed since `m` or `r`, kept for this screen
@@ -578,7 +580,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         found = [i for i, s in enumerate(self._senders)
                  if s.identity.address.email.casefold() == email]
         same = [i for i in found if self._senders[i].account.name == self.sender.account.name]
-        return (same or found or [None])[0]
+        return next(iter(same or found), None)
 
 
 def _size(path: Path) -> int:

@@ -31,7 +31,7 @@ def help_bindings() -> list[BindingType]:
     (`?` is typed as text in a field, F1 opens the help there too)."""
     return [Binding(b.key, f"app.{b.action}", b.description, show=b.show, id=b.id,
                     key_display=b.key_display)
-            for b in bindings(Scope.APP) if b.id == "app.help"]
+            for b in bindings(Scope.APP) if isinstance(b, Binding) and b.id == "app.help"]
 
 
 class FormScreen(Screen[ScreenResultType]):

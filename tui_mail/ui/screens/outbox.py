@@ -64,8 +64,9 @@ def entry_content(entry: OutboxItem) -> Content:
         reason = sanitize_line(entry.last_error or "") or "the server did not say why"
         lines.append(Content.assemble(("  sent, but not saved to Sent: ", "$text-warning"),
                                       reason[:300]))
-        when = entry.next_attempt_at.astimezone().strftime("%H:%M:%S")
-        lines.append(Content.styled(f"  the copy is tried again at {when} (r: now); the "
+        again = entry.next_attempt_at
+        when = f"at {again.astimezone():%H:%M:%S}" if again is not None else "later"
+        lines.append(Content.styled(f"  the copy is tried again {when} (r: now); the "
                                     "message is not sent again", "$text-muted"))
         return Content("\n").join(lines)
     elif entry.state == OutboxState.ACCEPTED:

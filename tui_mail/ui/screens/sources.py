@@ -122,10 +122,11 @@ class ListState:
 
 def view_for(state: ListState, folders: dict[tuple[str, str], Folder]) -> View | None:
     """The store view for a list state, or None when the chosen folder no longer exists."""
-    options = {"sort": state.sort, "descending": state.descending, "threaded": state.threaded}
     if state.choice.unified:
-        return View.role(FolderRole.INBOX, **options)
+        return View.role(FolderRole.INBOX, sort=state.sort, descending=state.descending,
+                         threaded=state.threaded)
     folder = folders.get((state.choice.account or "", state.choice.folder or ""))
     if folder is None:
         return None
-    return View.of(folder, **options)
+    return View.of(folder, sort=state.sort, descending=state.descending,
+                   threaded=state.threaded)

@@ -163,7 +163,7 @@ class FolderTree(Tree[FolderChoice]):
         """`g g` goes to the first folder (a lone `g` does nothing here)."""
         self._chord.press()
 
-    def process_label(self, label: str | Text) -> Text:  # type: ignore[override]
+    def process_label(self, label: str | Text) -> Text:
         # Never parse a string label as markup: folder names come from servers.
         text = Text(sanitize_line(label), no_wrap=True) if isinstance(label, str) else label
         return text
