@@ -17,10 +17,11 @@ from textual.pilot import Pilot
 from tests.support.textual_private import pending_one_shot_timers, rendered_lines
 
 TIMER_BOUND = 0.3
-"""A one-shot timer set for at most this many seconds is waited for: the app's debounces
-(preview 0.08 s, address choices 0.2 s, rethread 0.3 s, prefetch and MX lookup 0.5 s) are part of
-what a key does. Longer ones (a lone `g` 1 s, toasts, the welcome) are what a test waits for on
-purpose."""
+"""A one-shot timer set for at most this many seconds is waited for: the interface's debounces
+(preview 0.08 s, address choices 0.2 s, rethread 0.3 s, the message screen composed ahead 0.3 s)
+are part of what a key does. Longer ones are background work ahead of the user (prefetching
+bodies 0.5 s, the MX lookup 0.5 s) or what a test waits for on purpose (a lone `g` 1 s, toasts,
+the welcome); waiting for the prefetch would add half a second to most settles."""
 
 QUIET_CHECKS = 2
 """Checks in a row that find nothing to do: the last message handled may have asked for more."""

@@ -27,7 +27,7 @@ async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
     """Let the app run until `condition()` holds (the servers are real: no fixed sleep)."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out; the screen:\n{screen_text(pilot.app)}"
         await pilot.pause(0.1)
 
 
