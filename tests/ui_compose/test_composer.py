@@ -335,3 +335,26 @@ async def test_text_typed_at_once_after_m_goes_to_the_composer(make_app) -> None
         await pilot.press("ctrl+o")
         await settle(pilot)
         assert app.screen.query_one("MessageList").row_count == rows  # its d deleted nothing
+
+
+async def test_a_reply_whose_message_cannot_be_read_gives_the_keys_back(make_app,
+                                                                         monkeypatch) -> None:
+    """Keys are kept for the composer while the message is read; when reading fails in a way
+    nobody foresaw, they must not stay kept (every key but Escape would be swallowed)."""
+    from concurrent.futures import Future
+
+    from tests.support.setup_form import send_burst
+
+    app = make_app()
+    broken: Future[bytes] = Future()
+    broken.set_exception(RuntimeError("disk on fire"))
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(app.service, "fetch_body", lambda summary, allow_large=False: broken)
+        send_burst(app, "rx")
+        await settle(pilot)
+        assert any("Could not fetch the message: disk on fire" in n.message
+                   for n in app._notifications)  # noqa: SLF001
+        await pilot.press("m")  # keys act again
+        await settle(pilot)
+        composer(app)

@@ -241,7 +241,9 @@ class ComposeActions:
         except CancelledError:
             app.call_from_thread(self._drop_held_keys)
             return
-        except TuiMailError as exc:
+        except Exception as exc:  # noqa: BLE001 - a defect too must give the keys back
+            # Kept keys wait for a composer: with none coming, every key but Escape would be
+            # swallowed from now on.
             app.call_from_thread(self._drop_held_keys)
             app.call_from_thread(app.notify, f"Could not fetch the message: {exc}",
                                  severity="error", markup=False)
