@@ -205,7 +205,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
             with self.open_reader():
                 pass
 
-    def get_default_screen(self) -> Screen[object]:
+    def get_default_screen(self) -> Screen[Any]:
         from tui_mail.ui.screens.mailbox import MailboxScreen
 
         if not self.account_names:

@@ -68,7 +68,11 @@ class ComposeActions:
     demo: bool
     store_path: Path
     account_names: list[str]
-    store: Store
+
+    if TYPE_CHECKING:
+        @property
+        def store(self) -> Store: ...
+
     service: MailService
     # Seconds between two autosaves of an open composer (tests make it short).
     autosave_seconds: float = 5.0

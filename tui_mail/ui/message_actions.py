@@ -44,7 +44,11 @@ class MessageActions:
     screen: Screen[object]
     config: Config | None
     demo: bool
-    store: Store
+
+    if TYPE_CHECKING:
+        @property
+        def store(self) -> Store: ...
+
     service: MailService
 
     def init_message_actions(self) -> None:

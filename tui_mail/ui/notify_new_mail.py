@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui_mail.config import NotifySettings
 from tui_mail.new_mail import (
@@ -46,7 +46,7 @@ WINDOW = 1.0  # seconds: news arriving this soon after the first is told with it
 class NewMailNotifier:
     """Turns `MailArrived` events into notifications, for one app (on its event loop)."""
 
-    def __init__(self, app: App[object], settings: NotifySettings, *,
+    def __init__(self, app: App[Any], settings: NotifySettings, *,
                  env: Mapping[str, str] | None = None, window: float = WINDOW) -> None:
         env = os.environ if env is None else env
         self._app = app

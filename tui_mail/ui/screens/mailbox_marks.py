@@ -43,7 +43,10 @@ class MailboxMarks:
     searching: bool
     # the query searched and where: (query, (account, folder, folder role))
     search_place: tuple[str, tuple[str | None, str | None, FolderRole | None]]
-    message_list: MessageList
+
+    if TYPE_CHECKING:
+        @property
+        def message_list(self) -> MessageList: ...
 
     @property
     def _app(self) -> Any:

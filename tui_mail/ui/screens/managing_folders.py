@@ -20,6 +20,7 @@ from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
 
 if TYPE_CHECKING:
     from tui_mail.sync.service import FolderOutcome
+    from tui_mail.ui.screens.sources import ListState
 
 
 class ManagesFolders:
@@ -27,6 +28,12 @@ class ManagesFolders:
     `reload_folders`)."""
 
     folders: dict[tuple[str, str], Folder]
+    state: ListState
+
+    if TYPE_CHECKING:  # MailboxScreen's
+        def reload_folders(self) -> None: ...
+
+        def show_list(self, keep_id: int | None) -> None: ...
 
     @property
     def _app(self) -> Any:
@@ -158,13 +165,13 @@ class ManagesFolders:
         """A folder was made, renamed, deleted or (un)subscribed: the pane is read again, and
         a list showing a folder that was renamed follows it (one deleted goes to its inbox:
         `reload_folders`)."""
-        state: Any = self.state  # type: ignore[attr-defined]
-        choice: FolderChoice = state.choice
+        state = self.state
+        choice = state.choice
         new = outcome.renamed.get(choice.folder or "") \
             if choice.account and choice.account == outcome.account else None
         if new is not None:
-            self.state = replace(state, choice=FolderChoice(  # type: ignore[attr-defined]
+            self.state = replace(state, choice=FolderChoice(
                 choice.account, new, f"{choice.account}: {new}"), toggled=frozenset())
-        self.reload_folders()  # type: ignore[attr-defined]
+        self.reload_folders()
         if new is not None:
-            self.show_list(keep_id=None)  # type: ignore[attr-defined]
+            self.show_list(keep_id=None)

@@ -397,10 +397,9 @@ class SetupScreen(FormScreen[None]):
                   ca_file: Path | None) -> None:
         from tui_mail.setup.discovery import discover, dns_srv
 
-        kwargs = {"host_map": self._host_map} if self._host_map else {}
         result = discover(address, password, username=username, ca_file=ca_file,
                           resolver=self._resolver or dns_srv, on_step=self._step_from_thread,
-                          **kwargs)
+                          host_map=self._host_map)
         self.app.call_from_thread(self._discovered, result)
 
     def _discovered(self, result: Discovery) -> None:
