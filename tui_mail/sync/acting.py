@@ -1,9 +1,10 @@
 """The user's actions on cached messages: read/unread, flag, delete, archive, move, copy, undo.
 
-For an account with an IMAP server every change goes through the `ActionQueue`: the cache
-changes at once, the server when the queue is replayed. A POP3 account, the demo, or a cache
-opened without a config has no server that keeps flags or folders: the cache is changed
-directly and undo restores it from what was remembered. Selections spanning several accounts
+Every change goes through the account's `ActionQueue`, where each kind is defined once: the
+cache changes at once; an IMAP account's server when the queue is replayed. A POP3 account,
+the demo, or a cache opened without a config has no server that keeps flags or folders: its
+queue changes the cache the same way and hands back the rows as they were, which undo puts
+back. Selections spanning several accounts
 are split per account. Blocking (SQLite writes): call from a worker thread, never the UI's.
 """
 
@@ -92,7 +93,7 @@ def deletes_for_good(store: Store, accounts: Mapping[str, Account],
     screens ask first): those already in their account's Trash folder. An IMAP account
     without a Trash gets one (`ActionQueue.delete`), a Gmail account does not (a folder
     there is a label: its delete is refused until Gmail's Trash is known). The same rule as
-    `UserActions._local` and `ActionQueue.delete`."""
+    `ActionQueue.delete`."""
     trash: dict[str, str | None] = {}
     gone: list[MessageSummary] = []
     for summary in summaries:
@@ -158,13 +159,9 @@ class UserActions:
                         f"{account_name}: no archive folder (set [accounts.folders] archive in "
                         "the config, or give a folder the Archive role on the server)")
                     continue
-            configured = server_account(self.accounts, account_name)
             try:
-                if configured is not None:
-                    step = self._queue(configured, kind, ids, folder, outcome)
-                    outcome.queued.append(account_name)
-                else:
-                    step = self._local(account_name, kind, ids, folder, outcome)
+                step = self._queue(self.accounts.get(account_name, account_name), kind, ids,
+                                   folder, outcome)
             except TuiMailError as exc:
                 outcome.errors.append(f"{account_name}: {exc}")
                 continue
@@ -188,8 +185,10 @@ class UserActions:
                 outcome.message += " (u: undo)"
         return outcome
 
-    def _queue(self, account: Account, kind: ActionKind, ids: list[int], folder: str | None,
-               outcome: ActOutcome) -> UndoStep | None:
+    def _queue(self, account: Account | str, kind: ActionKind, ids: list[int],
+               folder: str | None, outcome: ActOutcome) -> UndoStep | None:
+        """One account's part of the action, through its `ActionQueue`: queued for its server,
+        or, for an account without one, kept for undo alone."""
         queue = ActionQueue(self.store, account)
         rows = self._rows(ids)
         leaving = {row.id for row in rows if kind is ActionKind.DELETE or row.folder != folder} \
@@ -206,37 +205,16 @@ class UserActions:
         }
         group = method[kind]()  # a TuiMailError leaves the rows where they are
         outcome.removed |= leaving
-        return UndoStep(account.name, ids, group=group) if group is not None else None
+        if group is None:
+            return None
+        if queue.server:
+            outcome.queued.append(queue.name)
+            return UndoStep(queue.name, ids, group=group)
+        return UndoStep(queue.name, ids, restore=queue.before)
 
     def _rows(self, ids: Sequence[int]) -> list[MessageSummary]:
         rows = [self.store.message_row(i) for i in ids]
         return [row for row in rows if row is not None]
-
-    def _local(self, account: str, kind: ActionKind, ids: list[int], folder: str | None,
-               outcome: ActOutcome) -> UndoStep | None:
-        """No server to tell: change the cache directly, remember the old rows."""
-        store = self.store
-        rows = self._rows(ids)
-        snapshot = [(row.id, row.folder, row.uid, row.flags) for row in rows]
-        if kind in (ActionKind.READ, ActionKind.UNREAD):
-            store.set_flags_local(ids, seen=kind is ActionKind.READ)
-        elif kind in (ActionKind.FLAG, ActionKind.UNFLAG):
-            store.set_flags_local(ids, flagged=kind is ActionKind.FLAG)
-        elif kind in (ActionKind.MOVE, ActionKind.ARCHIVE):
-            moving = [row.id for row in rows if row.folder != folder]
-            store.move_local(moving, account, str(folder))
-            outcome.removed |= set(moving)
-        elif kind is ActionKind.DELETE:
-            trash = special_folder(store, self.accounts, account, FolderRole.TRASH) or "Trash"
-            gone = [row.id for row in rows if row.folder == trash]
-            moving = [row.id for row in rows if row.folder != trash]
-            store.delete_local(gone)
-            store.move_local(moving, account, trash)
-            outcome.removed |= set(gone) | set(moving)
-            snapshot = [s for s in snapshot if s[0] not in gone]
-        elif kind is ActionKind.COPY:
-            raise TuiMailError("copying needs a mail server; this account has none")
-        return UndoStep(account, ids, restore=snapshot) if snapshot else None
 
     # ---- undo -------------------------------------------------------------------------------
 

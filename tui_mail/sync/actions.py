@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
 from tui_mail.model import Account, Flags, FolderRole
@@ -73,6 +73,17 @@ class ReplayResult:
     changed: list[str] = field(default_factory=list)  # folders a refused folder change put back
 
 
+RowBefore = tuple[int, str, int | None, Flags]  # a cached row as an action found it
+
+
+def rows_before(recorded: Iterable[Sequence[Any]]) -> list[RowBefore]:
+    """The rows an entry recorded before it changed them ([id, folder, UID, flag bits] each,
+    as JSON keeps them): what its undo, or its refusal by the server, puts back."""
+    return [(int(row_id), str(folder), None if uid is None else int(uid),
+             Flags.from_bits(int(bits)))
+            for row_id, folder, uid, bits in recorded]
+
+
 @runtime_checkable
 class FindsMessageIds(Protocol):
     """A backend that can look a message up by Message-ID (IMAP SEARCH HEADER)."""
@@ -103,13 +114,26 @@ class UndoOutcome(enum.Enum):
 class ActionQueue:
     """User actions on cached messages (by cache row id) for one account.
 
+    Each action is defined once, here: how it changes the cache, and what it queues for the
+    server. Where the entries go depends on the account. An IMAP account's are written to the
+    `actions` table and replayed to its server. An account whose server keeps no flags or
+    folders (POP3), or that has none (the demo, a cache opened without a config: `account` is
+    then just its name), has the same cache changes, and the rows as they were before are kept
+    in `before` alone, for the caller's undo.
+
     Each action method returns the group id of what it queued (for `undo_last`), or None when
-    nothing had to go to the server (only rows with no server copy yet were changed).
+    nothing can be taken back (only rows with no server copy yet were changed, or a message
+    was removed for good).
     """
 
-    def __init__(self, store: object, account: Account) -> None:
-        self.account = account
-        self.io = StoreIO(store, account.name)
+    def __init__(self, store: object, account: Account | str) -> None:
+        if isinstance(account, str):
+            self.name, self.folders, self.server = account, {}, False
+        else:
+            self.name, self.folders = account.name, dict(account.folders)
+            self.server = account.incoming.protocol is MailProtocol.IMAP
+        self.io = StoreIO(store, self.name)
+        self.before: list[RowBefore] = []  # no server: the changed rows as they were
         self._group: str | None = None
         self._queued = False
 
@@ -147,19 +171,21 @@ class ActionQueue:
         for group in self.io.group_by_folder(ids):
             if group.folder == target:
                 continue
-            if group.uids:
-                extra: dict[str, object] = {"target": target, "rows": group.rows}
-                if create:
-                    extra["create"] = True
-                self._enqueue("move", group, extra)
+            extra: dict[str, object] = {"target": target, "rows": group.rows}
+            if create:
+                extra["create"] = True
+            self._enqueue("move", group, extra)
             self.io.move_local(group.rows, target)
         return self._end()
 
     def copy(self, ids: Sequence[int], target: str) -> str | None:
+        """A copy is made by the server (the next sync of `target` brings it): an account
+        without one cannot copy (a second cached row would be a message no server has)."""
+        if not self.server:
+            raise TuiMailError("copying needs a mail server; this account has none")
         self._begin()
         for group in self.io.group_by_folder(ids):
-            if group.uids:
-                self._enqueue("copy", group, {"target": target})
+            self._enqueue("copy", group, {"target": target})
         return self._end()
 
     def archive(self, ids: Sequence[int]) -> str | None:
@@ -167,7 +193,7 @@ class ActionQueue:
         to All Mail (the \\All folder): a MOVE there from INBOX is how Gmail archives (the
         Inbox label goes), from another label it removes that label; no folder is made."""
         target = self.folder_of_role(FolderRole.ARCHIVE, "Archive")
-        create = self.io.store.folder(self.account.name, target) is None
+        create = self.io.store.folder(self.name, target) is None
         if create:
             self.io.make_own_folder(target, FolderRole.ARCHIVE)
         return self.move(ids, target, create=create)
@@ -176,31 +202,22 @@ class ActionQueue:
         """To Trash; messages already in Trash are removed for good (that cannot be undone).
         On Gmail, Trash is the \\Trash folder ([Gmail]/Trash), never a label named "Trash"."""
         trash = self.folder_of_role(FolderRole.TRASH, "Trash")
-        create = self.io.store.folder(self.account.name, trash) is None
-        if create and self._has_folders():
+        create = self.io.store.folder(self.name, trash) is None
+        if create:
             self.io.make_own_folder(trash, FolderRole.TRASH)
         self._begin()
         for group in self.io.group_by_folder(ids):
-            if group.folder == trash or not self._has_folders():
-                if group.uids:
-                    self._enqueue("expunge", group, {}, before=False)
+            if group.folder == trash:
+                self._enqueue("expunge", group, {}, before=False)
                 self.io.remove_rows(group.rows)
             else:
-                if group.uids:
-                    extra: dict[str, object] = {"target": trash, "rows": group.rows,
-                                                "why": "delete"}
-                    if create:
-                        extra["create"] = True
-                    self._enqueue("move", group, extra)
+                extra: dict[str, object] = {"target": trash, "rows": group.rows,
+                                            "why": "delete"}
+                if create:
+                    extra["create"] = True
+                self._enqueue("move", group, extra)
                 self.io.move_local(group.rows, trash)
         return self._end()
-
-    def _has_folders(self) -> bool:
-        """Whether the account can move to a Trash: an IMAP account can (one is made if it has
-        none yet); a POP3 account, or a local one with INBOX alone, cannot."""
-        if self.account.incoming.protocol is MailProtocol.IMAP:
-            return True
-        return self.io.has_folders()
 
     def folder_of_role(self, role: FolderRole, fallback: str) -> str:
         """The configured folder, else the cached one with the role, else `fallback` inside
@@ -209,7 +226,7 @@ class ActionQueue:
         Not on Gmail: a folder made there is a new label, and archiving or deleting into a
         label is neither (the message keeps its Inbox label elsewhere or stays out of Trash).
         Gmail flags its own All Mail and Trash; without them known, this raises TuiMailError."""
-        configured = self.account.folders.get(role) or self.io.folder_with_role(role)
+        configured = self.folders.get(role) or self.io.folder_with_role(role)
         if configured:
             return configured
         if self.io.is_gmail():
@@ -219,8 +236,7 @@ class ActionQueue:
     def _flag(self, ids: Sequence[int], name: str, on: bool, attr: str) -> str | None:
         self._begin()
         for group in self.io.group_by_folder(ids):
-            if group.uids:
-                self._enqueue("flags", group, {"flag": name, "add": on})
+            self._enqueue("flags", group, {"flag": name, "add": on})
             self.io.set_flag_local(group.rows, attr, on)
         return self._end()
 
@@ -240,12 +256,19 @@ class ActionQueue:
     ) -> None:
         """Queue one entry of the current group for the messages of `group` that have a
         server copy, naming them by UID under the folder's UIDVALIDITY and by Message-ID.
-        With `before`, the rows are recorded as they are now (for `undo_last`)."""
+        With `before`, the rows are recorded as they are now (for `undo_last`). Without a
+        server, only that record is kept (`self.before`)."""
+        if self.server and not group.uids:
+            return
         rows = []
         for row_id in group.rows if before else ():
             row = self.io.store.message_row(row_id)
             if row is not None:
                 rows.append([row.id, row.folder, row.uid, row.flags.to_bits()])
+        if not self.server:
+            self.before += rows_before(rows)
+            self._queued = self._queued or bool(rows)
+            return
         payload: dict[str, object] = {
             "folder": group.folder,
             "uids": group.uids,
@@ -272,17 +295,14 @@ class ActionQueue:
             if group is None:
                 return UndoOutcome.NOTHING
         entries = [a for a in pending if a.payload.get("group") == group]
-        sent = [a for a in self.io.store.actions(self.account.name, ("done", "failed"))
+        sent = [a for a in self.io.store.actions(self.name, ("done", "failed"))
                 if a.payload.get("group") == group]
         if sent:
             return UndoOutcome.REACHED_SERVER
         if not entries:
             return UndoOutcome.NOTHING
-        restore = []
-        for entry in entries:
-            for row_id, folder, uid, bits in entry.payload.get("before", []):
-                restore.append((int(row_id), str(folder), uid, Flags.from_bits(int(bits))))
-        self.io.store.restore_local(self.account.name, restore)
+        restore = [row for entry in entries for row in rows_before(entry.payload.get("before", []))]
+        self.io.store.restore_local(self.name, restore)
         for entry in entries:
             self.io.store.remove_action(entry.id)
         return UndoOutcome.UNDONE
@@ -358,21 +378,20 @@ class ActionQueue:
         nothing on the server changed that a sync would notice). A folder change is taken
         back the same way (`folder_actions.put_back`)."""
         if payload is not None and kind in FOLDER_KINDS:
-            message += put_back(self.io.store, self.account.name, kind, payload)
+            message += put_back(self.io.store, self.name, kind, payload)
             result.changed += changed_by(kind, payload)
             payload = None
         self.io.action_failed(action_id, message)
         if payload is not None:
-            restore = [(int(row_id), str(folder), uid, Flags.from_bits(int(bits)))
-                       for row_id, folder, uid, bits in payload.get("before", [])]  # type: ignore[attr-defined]
+            restore = rows_before(payload.get("before", []))  # type: ignore[arg-type]
             if restore:
-                self.io.store.restore_local(self.account.name, restore)
+                self.io.store.restore_local(self.name, restore)
                 message += "; the message is shown as it was before"
         result.failed += 1
         result.errors.append(message)
 
     def _notice(self, message: str, result: ReplayResult) -> None:
-        result.dropped.append(f"{self.account.name}: {message}")
+        result.dropped.append(f"{self.name}: {message}")
 
     @staticmethod
     def _resolve(

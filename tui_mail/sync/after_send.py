@@ -2,8 +2,8 @@
 and `tui-mail outbox flush` both give the outbox as its `on_accepted`.
 
 The message it answers is marked answered (a forward: forwarded), through the action queue so
-the server learns it too (offline: at the next replay); on a POP3 account, whose server keeps
-no flags, in the cache alone. The draft it was written from leaves the server's Drafts folder.
+the server learns it too (offline: at the next replay); the queue of a POP3 account, whose
+server keeps no flags, changes the cache alone. The draft it was written from leaves the server's Drafts folder.
 Both are harmless to repeat: the outbox calls this again after a crash interrupted it.
 """
 
@@ -28,13 +28,10 @@ def after_accepted(store: Store, account: Account, entry: OutboxItem) -> list[st
         queue = ActionQueue(store, account)
         rows = queue.rows_with_message_id(entry.origin_message_id)
         forward = entry.origin_kind == "forward"
-        if rows and imap:
-            if forward:
-                queue.mark_forwarded(rows)
-            else:
-                queue.mark_answered(rows)
+        if rows and forward:
+            queue.mark_forwarded(rows)
         elif rows:
-            store.set_flags_local(rows, **{"forwarded" if forward else "answered": True})
+            queue.mark_answered(rows)
         folders = sorted({row.folder for row in map(store.message_row, rows) if row})
     if imap and entry.message_id:
         Drafts(store, account, provider(account, "incoming")).discard(entry.message_id)
