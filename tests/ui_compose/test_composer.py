@@ -353,7 +353,8 @@ async def test_a_reply_whose_message_cannot_be_read_gives_the_keys_back(make_app
         monkeypatch.setattr(app.service, "fetch_body", lambda summary, allow_large=False: broken)
         send_burst(app, "rx")
         await settle(pilot)
-        assert any("Could not fetch the message: disk on fire" in n.message
+        assert any("Not answered: the message could not be read (RuntimeError: disk on fire)"
+                   in n.message
                    for n in app._notifications)  # noqa: SLF001
         await pilot.press("m")  # keys act again
         await settle(pilot)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import subprocess
 import tomllib
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,6 +18,7 @@ from textual.app import SuspendNotSupported
 
 from tui_mail.errors import TuiMailError
 from tui_mail.model import Account, Address, Draft, MessageSummary, Protocol, Security, ServerConfig
+from tui_mail.ui.message_bytes import with_message_bytes
 
 if TYPE_CHECKING:
     from tui_mail.address_book import AddressBook
@@ -189,11 +189,13 @@ class ComposeActions:
         if self._held_keys is not None:
             return  # a composer is on its way already
         summary = targets[0]
-        future = self.service.fetch_body(summary, allow_large=True)
-        if not future.done():
-            app.notify("Fetching the message from the server… (Escape: never mind)")
         self._held_keys = []
-        self._fetch_then_answer(kind, summary, future)
+        # Kept keys wait for a composer: with none coming (the message cannot be had, or a
+        # defect), they are given back, else every key but Escape would be swallowed.
+        with_message_bytes(self, [summary], "Not answered",
+                           lambda fetched: self._answer_if_still_wanted(kind, *fetched[0]),
+                           given_up=self._drop_held_keys, group="compose-fetch",
+                           waiting="Fetching the message from the server… (Escape: never mind)")
 
     # ---- keys typed while the composer is on its way -----------------------------------------
 
@@ -233,26 +235,6 @@ class ComposeActions:
             app: Any = self
             app.notify(f"{len(held)} key(s) typed meanwhile were not used: no composer opened.",
                        severity="warning", markup=False)
-
-    @work(thread=True, exit_on_error=False, group="compose-fetch")
-    def _fetch_then_answer(self, kind: Answer, summary: MessageSummary,
-                           future: Future[bytes]) -> None:
-        from tui_mail.ui.widgets.message_view import wait_for_body
-
-        app: Any = self
-        try:
-            raw = wait_for_body(future)
-        except CancelledError:
-            app.call_from_thread(self._drop_held_keys)
-            return
-        except Exception as exc:  # noqa: BLE001 - a defect too must give the keys back
-            # Kept keys wait for a composer: with none coming, every key but Escape would be
-            # swallowed from now on.
-            app.call_from_thread(self._drop_held_keys)
-            app.call_from_thread(app.notify, f"Could not fetch the message: {exc}",
-                                 severity="error", markup=False)
-            return
-        app.call_from_thread(self._answer_if_still_wanted, kind, summary, raw)
 
     def _answer_if_still_wanted(self, kind: Answer, summary: MessageSummary, raw: bytes) -> None:
         if self._held_keys is None:

@@ -10,13 +10,13 @@ the mail service's, in a worker thread.
 
 from __future__ import annotations
 
-from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
 from textual import work
 
 from tui_mail.errors import TuiMailError
 from tui_mail.model import Account, Address, Draft, MessageSummary
+from tui_mail.ui.message_bytes import Fetched, with_message_bytes
 
 if TYPE_CHECKING:
     import ssl
@@ -49,18 +49,16 @@ class ListInviteActions:
     def action_unsubscribe(self) -> None:
         summary = self._target()
         if summary is not None:
-            self._read_list(summary)
+            with_message_bytes(self, [summary], "Not unsubscribed", self._read_list,
+                               in_thread=True, group="list-unsubscribe")
 
-    @work(thread=True, exit_on_error=False, group="list-unsubscribe")
-    def _read_list(self, summary: MessageSummary) -> None:
-        """Fetch the body (when not cached) and find the way to leave, off the interface."""
+    def _read_list(self, fetched: Fetched) -> None:
+        """Find the way to leave, off the interface (a worker thread's call)."""
         from tui_mail.mail.lists import list_of_message, one_click_signed
         from tui_mail.ui.widgets.message_view import authserv_id_of
 
         app: Any = self
-        raw = self._body_of(summary)
-        if raw is None:
-            return
+        [(summary, raw)] = fetched
         found = list_of_message(raw)
         signed = found is not None and found.one_click and one_click_signed(
             raw, authserv_id_of(app, summary.account))
@@ -139,16 +137,15 @@ class ListInviteActions:
     def action_answer_invite(self) -> None:
         summary = self._target()
         if summary is not None:
-            self._read_invite(summary)
+            with_message_bytes(self, [summary], "Not answered", self._read_invite,
+                               in_thread=True, group="invite-answer")
 
-    @work(thread=True, exit_on_error=False, group="invite-answer")
-    def _read_invite(self, summary: MessageSummary) -> None:
+    def _read_invite(self, fetched: Fetched) -> None:
+        """Read the invitation, off the interface (a worker thread's call)."""
         from tui_mail.mail.invite import invite_of_message
 
         app: Any = self
-        raw = self._body_of(summary)
-        if raw is None:
-            return
+        [(summary, raw)] = fetched
         app.call_from_thread(self._ask_answer, summary, raw, invite_of_message(raw))
 
     def _ask_answer(self, summary: MessageSummary, raw: bytes, invite: Invite | None) -> None:
@@ -201,21 +198,6 @@ class ListInviteActions:
         self._queue_now(account, draft, f"{answer.word}: the answer to {organizer} is queued.")
 
     # ---- shared -----------------------------------------------------------------------------
-
-    def _body_of(self, summary: MessageSummary) -> bytes | None:
-        """The message's bytes (fetched when not cached); None after saying why not.
-        A worker thread's call."""
-        from tui_mail.ui.widgets.message_view import wait_for_body
-
-        app: Any = self
-        try:
-            return wait_for_body(self.service.fetch_body(summary, allow_large=True))
-        except CancelledError:
-            return None
-        except TuiMailError as exc:
-            app.call_from_thread(app.notify, f"Could not fetch the message: {exc}",
-                                 severity="error", markup=False)
-            return None
 
     @work(thread=True, exit_on_error=False, group="list-unsubscribe")
     def _queue_draft(self, account: Account, draft: Draft, said: str) -> None:

@@ -22,15 +22,14 @@ import os
 import shlex
 import subprocess
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from typing import Any
 
 from tui_mail.errors import TuiMailError
 from tui_mail.model import MessageSummary
+from tui_mail.ui.message_bytes import Fetched, with_message_bytes
 from tui_mail.words import plural
 
-Fetched = list[tuple[MessageSummary, bytes]]
 PRINT_TIMEOUT = 60.0  # seconds a print command may take to take the job
 
 
@@ -40,22 +39,6 @@ def eml_name(summary: MessageSummary) -> str:
 
     subject = summary.subject.replace("/", "-").replace("\\", "-").strip()
     return sanitize_filename(f"{subject or 'message'}.eml", fallback="message.eml")
-
-
-def fetch_all(futures: Sequence[tuple[MessageSummary, Future[bytes]]]) -> tuple[Fetched, str]:
-    """The bytes of every message (in a worker thread), or the reason one is missing."""
-    from tui_mail.mail.sanitize import sanitize_line
-    from tui_mail.ui.widgets.message_view import wait_for_body
-
-    found: Fetched = []
-    for summary, future in futures:
-        try:
-            found.append((summary, wait_for_body(future)))
-        except TuiMailError as exc:
-            subject = sanitize_line(summary.subject) or "(no subject)"
-            return found, (f"“{subject[:60]}” is not downloaded yet and could not be fetched"
-                           f" ({exc}): open it once its server can be reached")
-    return found, ""
 
 
 def write_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
@@ -114,29 +97,9 @@ class MessageOutput:
 
     def _with_bytes(self, summaries: Sequence[MessageSummary], what: str,
                     then: Callable[[Fetched], None], *, in_thread: bool) -> None:
-        """Fetch the messages' bytes off the interface, then `then(fetched)`: in the same
-        worker thread (`in_thread`: it writes files or runs a command) or on the interface.
-        `what` ("Nothing piped") opens the notice when a body cannot be had."""
-        app = self._app
-        futures = [(s, app.service.fetch_body(s, allow_large=True)) for s in summaries]
-        if not all(future.done() for _s, future in futures):
-            app.notify(f"Fetching {plural(len(summaries))} from the server…")
-
-        def work() -> None:
-            try:
-                fetched, missing = fetch_all(futures)
-            except CancelledError:
-                return
-            if missing:
-                app.call_from_thread(app.notify, f"{what}: {missing}.", severity="error",
-                                     markup=False, timeout=12)
-            elif in_thread:
-                then(fetched)
-            else:
-                app.call_from_thread(then, fetched)
-
-        app.run_worker(work, thread=True, exit_on_error=False, group="message-output",
-                       description=what)
+        """The messages' bytes, then `then(fetched)` (`with_message_bytes`)."""
+        with_message_bytes(self._app, summaries, what, then, in_thread=in_thread,
+                           group="message-output")
 
     def _say_from_thread(self, text: str, *, error: bool = False) -> None:
         app = self._app
