@@ -11,13 +11,14 @@ import subprocess
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from textual import events, work
 from textual.app import SuspendNotSupported
 
 from tui_mail.errors import TuiMailError
 from tui_mail.model import Account, Address, Draft, MessageSummary, Protocol, Security, ServerConfig
+from tui_mail.ui.app_part import AppPart
 from tui_mail.ui.message_bytes import with_message_bytes
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def offline_account(name: str, demo: bool) -> Account:
     return Account(name=name, address=address, incoming=nowhere, smtp=None)
 
 
-class ComposeActions:
+class ComposeActions(AppPart):
     """Mixin for TuiMailApp: the writing half of the interface."""
 
     config: Config | None
@@ -119,7 +120,7 @@ class ComposeActions:
                       reopened: bool = False) -> None:
         from tui_mail.ui.screens.composer import ComposerScreen
 
-        app: Any = self
+        app = self.as_app
         app.push_screen(ComposerScreen(
             self.compose_accounts(), fields, message_id or self._new_message_id(account),
             lookup=self.lookup_addresses, contacts=self.address_book,
@@ -142,7 +143,7 @@ class ComposeActions:
 
     def lookup_addresses(self, prefix: str, limit: int) -> list[Address]:
         """Addresses seen in the cache; called from a worker thread (a pooled reader)."""
-        app: Any = self
+        app = self.as_app
         with app.open_reader() as reader:
             return list(reader.addresses(prefix, limit))
 
@@ -162,7 +163,7 @@ class ComposeActions:
 
     def _targets(self) -> list[MessageSummary]:
         """The messages to act on (tagged, else under the cursor), from `MessageActions`."""
-        app: Any = self
+        app = self.as_app
         return list(app.target_summaries())
 
     def action_reply(self) -> None:
@@ -181,7 +182,7 @@ class ComposeActions:
         self._answer("forward_attachment")
 
     def _answer(self, kind: Answer) -> None:
-        app: Any = self
+        app = self.as_app
         targets = self._targets()
         if not targets:
             app.notify("No message is selected.", severity="warning")
@@ -206,7 +207,7 @@ class ComposeActions:
         held = self._held_keys
         if held is None or event.key == "ctrl+q":
             return False
-        app: Any = self
+        app = self.as_app
         if event.key == "escape" and not self._composer_shown():
             self._held_keys = None
             app.notify("Not answered: the message was still being read.", markup=False)
@@ -217,14 +218,14 @@ class ComposeActions:
     def _composer_shown(self) -> bool:
         from tui_mail.ui.screens.composer import ComposerScreen
 
-        app: Any = self
+        app = self.as_app
         return isinstance(app.screen, ComposerScreen)
 
     def composer_ready(self) -> None:
         """The composer has its fields and its focus: the keys kept for it go to it now, in
         the order typed (the composer's on_mount calls this)."""
         held, self._held_keys = self._held_keys, None
-        app: Any = self
+        app = self.as_app
         for event in held or ():
             app.post_message(events.Key(event.key, event.character))
 
@@ -232,7 +233,7 @@ class ComposeActions:
         """No composer came: the keys typed meanwhile must not act on the list."""
         held, self._held_keys = self._held_keys, None
         if held:
-            app: Any = self
+            app = self.as_app
             app.notify(f"{len(held)} key(s) typed meanwhile were not used: no composer opened.",
                        severity="warning", markup=False)
 
@@ -260,7 +261,7 @@ class ComposeActions:
         if kind == "reply_list":
             to_list = reply_to_list(original, account)
             if to_list is None:
-                app: Any = self
+                app = self.as_app
                 app.notify("This message came through no mailing list that takes posts (it"
                            " has no List-Post address): r replies to the sender.",
                            severity="warning")
@@ -286,7 +287,7 @@ class ComposeActions:
         """The autosave: the cache only, the draft's bytes built by `draft()`. Off the
         interface (with the actions, in order), but at once with `wait` (quitting). A cache
         that cannot be written is said, not fatal."""
-        app: Any = self
+        app = self.as_app
 
         def save() -> str:
             try:
@@ -306,7 +307,7 @@ class ComposeActions:
 
     def forget_draft(self, message_id: str) -> None:
         """Drop a draft the user discarded (locally now, from the server after)."""
-        app: Any = self
+        app = self.as_app
 
         def forget() -> str:
             try:
@@ -315,12 +316,15 @@ class ComposeActions:
                 return f"The draft could not be removed: {exc}"
             return ""
 
-        app._in_order(forget, lambda error: error and app.notify(
-            error, severity="error", markup=False), lambda exc: str(exc))
+        def said(error: str) -> None:
+            if error:
+                app.notify(error, severity="error", markup=False)
+
+        app._in_order(forget, said, lambda exc: str(exc))
 
     def save_draft(self, account: Account, message_id: str, raw: bytes) -> None:
         """Save locally at once, then to the server's Drafts folder (the service's work)."""
-        app: Any = self
+        app = self.as_app
 
         def save() -> tuple[bool, str]:
             try:
@@ -345,7 +349,7 @@ class ComposeActions:
         from tui_mail.mail.draftfile import draft_headers
         from tui_mail.ui.widgets.compose_dialogs import DraftPicker, draft_line
 
-        app: Any = self
+        app = self.as_app
         drafts = self.local_drafts()
         if not drafts:
             app.notify("There are no unsent drafts.")
@@ -363,7 +367,7 @@ class ComposeActions:
         """Parse the whole draft (its attachments included) off the interface."""
         from tui_mail.mail.draftfile import draft_from_bytes
 
-        app: Any = self
+        app = self.as_app
         fields, _message_id = draft_from_bytes(draft.raw)
         app.call_from_thread(
             lambda: self.open_composer(self.compose_account(fields.account or draft.account),
@@ -373,7 +377,7 @@ class ComposeActions:
         """Offer the drafts a crash or a closed terminal left behind (the app's on_mount)."""
         count = len(self.local_drafts())
         if count:
-            app: Any = self
+            app = self.as_app
             app.notify(f"{count} unsent draft(s) kept from before: press D to reopen.",
                        title="Drafts", timeout=10)
 
@@ -382,14 +386,14 @@ class ComposeActions:
     def send_composed(self, account: Account, composed: Composed, message_id: str) -> None:
         """Queue in the outbox (durable before the composer closes... in a worker), forget the
         local draft; the service delivers it, retries it and marks the original answered."""
-        app: Any = self
+        app = self.as_app
         app.notify("Sending…", title="Outbox")
         self._queue_message(account, composed, message_id, self._origins.pop(message_id, None))
 
     @work(thread=True, exit_on_error=False, group="compose-send", description="queue a message")
     def _queue_message(self, account: Account, composed: Composed, message_id: str,
                        origin: tuple[str, str] | None) -> None:
-        app: Any = self
+        app = self.as_app
         try:
             self.service.send(account, composed, message_id, origin)
         except TuiMailError as exc:
@@ -400,7 +404,7 @@ class ComposeActions:
 
     def run_external_editor(self, argv: list[str]) -> int:
         """Run the editor on the real terminal (the app is suspended meanwhile)."""
-        app: Any = self
+        app = self.as_app
         try:
             with app.suspend():
                 return subprocess.run(argv, check=False).returncode

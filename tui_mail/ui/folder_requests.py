@@ -11,9 +11,10 @@ folder pane is re-read and the user told when it is done.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tui_mail.errors import TuiMailError
+from tui_mail.ui.app_part import AppPart
 
 if TYPE_CHECKING:
     from tui_mail.sync.service import FolderOutcome, MailService
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 FolderDone = Callable[["FolderOutcome | None", str], None]
 
 
-class FolderRequests:
+class FolderRequests(AppPart):
     """Mixin for the App (next to `MessageActions`, whose action thread it uses)."""
 
     service: MailService
@@ -30,7 +31,7 @@ class FolderRequests:
                     then: FolderDone | None = None) -> None:
         """Run `edit(service)` on the action thread; on the interface, tell the outcome (or
         why nothing was done), re-read the folder pane, then `then(outcome, error)`."""
-        app: Any = self
+        app = self.as_app
 
         def run() -> tuple[FolderOutcome | None, str]:
             try:

@@ -10,12 +10,13 @@ the mail service's, in a worker thread.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import work
 
 from tui_mail.errors import TuiMailError
 from tui_mail.model import Account, Address, Draft, MessageSummary
+from tui_mail.ui.app_part import AppPart
 from tui_mail.ui.message_bytes import Fetched, with_message_bytes
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 UNSUBSCRIBE_SUBJECT = "unsubscribe"  # RFC 2369 mailto: URIs often name none
 
 
-class ListInviteActions:
+class ListInviteActions(AppPart):
     """Mixin for the App: `unsubscribe` and `answer_invite`."""
 
     service: MailService
@@ -37,7 +38,7 @@ class ListInviteActions:
     https_context: ssl.SSLContext | None = None
 
     def _target(self) -> MessageSummary | None:
-        app: Any = self
+        app = self.as_app
         targets = list(app.target_summaries())
         if not targets:
             app.notify("No message is selected.", severity="warning")
@@ -57,7 +58,7 @@ class ListInviteActions:
         from tui_mail.mail.lists import list_of_message, one_click_signed
         from tui_mail.ui.widgets.message_view import authserv_id_of
 
-        app: Any = self
+        app = self.as_app
         [(summary, raw)] = fetched
         found = list_of_message(raw)
         signed = found is not None and found.one_click and one_click_signed(
@@ -69,7 +70,7 @@ class ListInviteActions:
                          way: Unsubscribe | None) -> None:
         from tui_mail.ui.screens.list_invite_dialogs import ConfirmUnsubscribe
 
-        app: Any = self
+        app = self.as_app
         if found is None or way is None:
             app.notify("This message gives no way to unsubscribe (it has no List-Unsubscribe"
                        " header with a mailto:, https: or http: address).", severity="warning")
@@ -85,7 +86,7 @@ class ListInviteActions:
                      way: Unsubscribe) -> None:
         from tui_mail.mail.lists import UnsubscribeWay, parse_mailto
 
-        app: Any = self
+        app = self.as_app
         if way.way is UnsubscribeWay.ONE_CLICK:
             app.notify(f"Asking {way.describe().removeprefix('by a one-click request to ')}…",
                        title="Unsubscribe", markup=False)
@@ -115,7 +116,7 @@ class ListInviteActions:
     def _post_one_click(self, url: str) -> None:
         from urllib.parse import urlsplit
 
-        app: Any = self
+        app = self.as_app
         host = urlsplit(url).hostname or url
         try:
             answer = self.service.unsubscribe_one_click(url, self.https_context)
@@ -144,14 +145,14 @@ class ListInviteActions:
         """Read the invitation, off the interface (a worker thread's call)."""
         from tui_mail.mail.invite import invite_of_message
 
-        app: Any = self
+        app = self.as_app
         [(summary, raw)] = fetched
         app.call_from_thread(self._ask_answer, summary, raw, invite_of_message(raw))
 
     def _ask_answer(self, summary: MessageSummary, raw: bytes, invite: Invite | None) -> None:
         from tui_mail.ui.screens.list_invite_dialogs import AnswerInvite
 
-        app: Any = self
+        app = self.as_app
         if invite is None:
             app.notify("This message holds no calendar invitation.", severity="warning")
             return
@@ -208,7 +209,7 @@ class ListInviteActions:
         delivers it, and retries it while the server cannot be reached."""
         from tui_mail.mail.compose import compose
 
-        app: Any = self
+        app = self.as_app
         try:
             composed = compose(draft)
             self.service.send(account, composed, "", None)

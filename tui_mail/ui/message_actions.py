@@ -15,11 +15,12 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tui_mail.errors import TuiMailError
 from tui_mail.model import FolderRole, MessageSummary
 from tui_mail.sync.acting import ActOutcome, deletes_for_good, special_folder
+from tui_mail.ui.app_part import AppPart
 from tui_mail.words import plural
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ PREFETCH_AHEAD = 3  # bodies fetched below the cursor (and one above) when a mes
 PREFETCH_DELAY = 0.5  # seconds the cursor rests before its neighbours are fetched
 
 
-class MessageActions:
+class MessageActions(AppPart):
     """Mixin for the App: the selection of the active screen, actions, undo, the outbox."""
 
     screen: Screen[object]
@@ -143,7 +144,7 @@ class MessageActions:
                   failed: Callable[[Exception], T]) -> None:
         """`run()` on the one action thread (after what was asked before), `done(result)`
         on the interface; a defect in `run` becomes `failed(error)`, not a lost thread."""
-        app: Any = self
+        app = self.as_app
         self._actions_waiting += 1
 
         def job() -> None:
@@ -176,7 +177,7 @@ class MessageActions:
         """Ask for the bodies next to the cursor (those below first: the usual next read), so
         that moving on shows them at once. Asked a moment later, once the cursor rests: the
         message just opened is drawn first, without them competing for the interpreter."""
-        app: Any = self
+        app = self.as_app
         timer = self._prefetch_timer
         if timer is not None:
             timer.stop()
@@ -215,7 +216,7 @@ class MessageActions:
         suspend."""
         from textual.app import SuspendNotSupported
 
-        app: Any = self
+        app = self.as_app
         try:
             with app.suspend():
                 try:
@@ -242,7 +243,7 @@ class MessageActions:
     def action_outbox(self) -> None:
         from tui_mail.ui.screens.outbox import OutboxScreen
 
-        app: Any = self
+        app = self.as_app
         if not isinstance(app.screen, OutboxScreen):
             app.push_screen(OutboxScreen())
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tui_mail.ui.app_part import AppPart
+
 if TYPE_CHECKING:
     from tui_mail.config import Config
     from tui_mail.model import Account
     from tui_mail.setup.oauth import OAuthSetup
-    from tui_mail.ui.app import TuiMailApp
 
 
-class SetupActions:
+class SetupActions(AppPart):
     """`action_add_account` and `action_sign_in` for TuiMailApp."""
 
     # What the setup screen's "Sign in with ..." goes through (providers, MX lookup, sign-in,
@@ -30,13 +31,13 @@ class SetupActions:
         from tui_mail.config import default_config_path
         from tui_mail.ui.screens.setup import SetupScreen
 
-        app: TuiMailApp = self  # type: ignore[assignment]
+        app = self.as_app
         path = app.config.path if app.config is not None else default_config_path()
         app.push_screen(SetupScreen(path, on_saved=app.account_added))
 
     def account_added(self, config: Config) -> None:
         """A new account was saved from a running app: use the new config and sync the account."""
-        app: TuiMailApp = self  # type: ignore[assignment]
+        app = self.as_app
         if app.demo:
             app.notify("Restart tui-mail without --demo to open the new account.",
                        title="tui-mail", markup=False, timeout=15)
@@ -55,7 +56,7 @@ class SetupActions:
     # ---- signing in again -------------------------------------------------------------------
 
     def _oauth2_accounts(self) -> dict[str, Account]:
-        app: TuiMailApp = self  # type: ignore[assignment]
+        app = self.as_app
         if app.config is None or app.demo:
             return {}
         return {a.name: a for a in app.config.accounts if a.oauth2 is not None}
@@ -69,7 +70,7 @@ class SetupActions:
         sign-in runs in its worker), then sync it."""
         from tui_mail.ui.screens.sign_in import SignInScreen
 
-        app: TuiMailApp = self  # type: ignore[assignment]
+        app = self.as_app
         accounts = self._oauth2_accounts()
         if not name and len(accounts) == 1:
             name = next(iter(accounts))
@@ -87,7 +88,7 @@ class SetupActions:
     def _signed_in_again(self, account: Account, where: str | None) -> None:
         """The sign-in worked: the account's worker syncs now (as `$` asks), with the new
         tokens; the status line says online again once the server answers."""
-        app: TuiMailApp = self  # type: ignore[assignment]
+        app = self.as_app
         if where is None:
             return
         app.notify(f"Signed in to {account.name}; the sign-in is kept in {where}. "

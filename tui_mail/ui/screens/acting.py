@@ -54,10 +54,6 @@ class ActingScreen(MessageOutput):
         """The cache changed: re-read what is shown."""
         raise NotImplementedError
 
-    @property
-    def _app(self) -> Any:
-        return self.app  # type: ignore[attr-defined]
-
     def _targets(self) -> list[MessageSummary]:
         summaries = self.selected_summaries()
         if not summaries:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_mail.errors import TuiMailError
 from tui_mail.model import FolderRole, MessageSummary
+from tui_mail.ui.app_part import ScreenPart
 from tui_mail.words import plural
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def all_results(store: Store, query: str, account: str | None, folder: str | Non
             return found
 
 
-class MailboxMarks:
+class MailboxMarks(ScreenPart):
     """Mixin for `MailboxScreen` (which provides `state`, `folders`, `searching`,
     `search_place`, `message_list`, `update_note` and `action_done`)."""
 
@@ -47,10 +48,6 @@ class MailboxMarks:
     if TYPE_CHECKING:
         @property
         def message_list(self) -> MessageList: ...
-
-    @property
-    def _app(self) -> Any:
-        return self.app  # type: ignore[attr-defined]
 
     def update_note(self) -> None:
         raise NotImplementedError

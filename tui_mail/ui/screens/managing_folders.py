@@ -10,12 +10,13 @@ other users' folders, a folder with subfolders), and follows the list to a renam
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.widgets.tree import TreeNode
 
 from tui_mail.errors import CacheError
 from tui_mail.model import Folder
+from tui_mail.ui.app_part import ScreenPart
 from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from tui_mail.ui.screens.sources import ListState
 
 
-class ManagesFolders:
+class ManagesFolders(ScreenPart):
     """Mixin for `MailboxScreen` (which provides `folders`, `state`, `choose` and
     `reload_folders`)."""
 
@@ -34,10 +35,6 @@ class ManagesFolders:
         def reload_folders(self) -> None: ...
 
         def show_list(self, keep_id: int | None) -> None: ...
-
-    @property
-    def _app(self) -> Any:
-        return self.app  # type: ignore[attr-defined]
 
     # ---- what the cursor is on ----------------------------------------------------------
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from tui_mail.errors import TuiMailError
 from tui_mail.model import MessageSummary
+from tui_mail.ui.app_part import ScreenPart
 from tui_mail.ui.message_bytes import Fetched, with_message_bytes
 from tui_mail.words import plural
 
@@ -80,12 +81,8 @@ def printable_text(fetched: Fetched, authserv_id: Callable[[str], str | None]) -
     return "\f".join(texts).encode("utf-8")
 
 
-class MessageOutput:
+class MessageOutput(ScreenPart):
     """Mixin for `ActingScreen`: pipe, save, append to mbox, print, mark the thread read."""
-
-    @property
-    def _app(self) -> Any:
-        return self.app  # type: ignore[attr-defined]
 
     def _targets(self) -> list[MessageSummary]:
         raise NotImplementedError

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tui_mail.config import SavedSearch
 from tui_mail.errors import ConfigError, QueryError, TuiMailError
+from tui_mail.ui.app_part import ScreenPart
 from tui_mail.ui.widgets.folder_tree import FolderTree
 from tui_mail.ui.widgets.search_bar import SearchBar
 from tui_mail.ui.widgets.text import sanitize_line
@@ -29,17 +30,13 @@ NO_CONFIG = ("Searches are saved in the config file, and the demo runs without o
              "cannot be saved. Run tui-mail with your accounts to keep searches.")
 
 
-class SavedSearches:
+class SavedSearches(ScreenPart):
     """Mixin for `MailboxScreen` (which provides `saved_search`, `query_one`, `run_worker`,
     `reload_folders` and `update_note`)."""
 
     saved_search: SavedSearch | None
     _counting = False  # a count is being read
     _count_again = False  # the folders were read again meanwhile: count once more after it
-
-    @property
-    def _app(self) -> Any:
-        return self.app  # type: ignore[attr-defined]
 
     @property
     def saved_searches(self) -> tuple[SavedSearch, ...]:
@@ -129,6 +126,8 @@ class SavedSearches:
         from tui_mail.setup.searches_writer import SearchExists, save_search
 
         app = self._app
+        if app.config is None:  # asked above; the config may not go away meanwhile
+            return
         path = app.config.path
 
         def work() -> None:
@@ -160,7 +159,7 @@ class SavedSearches:
         """The file holds the search: the app's config takes the searches read back from it
         (ones added by hand meanwhile too), and the pane shows them."""
         app = self._app
-        app.config = replace(app.config, searches=saved.searches)
+        app.config = replace(app.config or saved, searches=saved.searches)
         if self.query_one(SearchBar).query.strip() == search.query:  # type: ignore[attr-defined]
             self.saved_search = search
             self.update_note()

@@ -1,0 +1,26 @@
+"""The base of the app's mixins (`ComposeActions`, `MessageActions`...): each is a part of
+`TuiMailApp`, and reaches the app's methods (`notify`, `push_screen`, `call_from_thread`)
+through `as_app`, typed, instead of an untyped `self`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from tui_mail.ui.app import TuiMailApp
+
+
+class AppPart:
+    """A mixin of `TuiMailApp` (never used on its own)."""
+
+    @property
+    def as_app(self) -> TuiMailApp:
+        return cast("TuiMailApp", self)
+
+
+class ScreenPart:
+    """A mixin of one of `TuiMailApp`'s screens: `_app` is the app, typed."""
+
+    @property
+    def _app(self) -> TuiMailApp:
+        return cast("TuiMailApp", cast(Any, self).app)
