@@ -114,7 +114,7 @@ async def test_choosing_a_search_lists_exactly_its_messages_from_every_account(
                 for i in range(message_list.row_count)} == {"work", "home"}
         assert message_list.has_focus
         bar = app.screen.query_one(SearchBar)
-        assert (bar.query, bar.scope) == ("is:unread", SearchScope.ALL)
+        assert (bar.typed, bar.scope) == ("is:unread", SearchScope.ALL)
         text = screen_text(app)
         assert "“unread”: 12 results" in text
         assert "Saved search “unread”: is:unread" in text

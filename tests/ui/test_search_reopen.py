@@ -34,12 +34,12 @@ async def test_reopening_the_search_after_escape_starts_with_an_empty_query(make
         await settle(pilot)
         bar = app.screen.query_one(SearchBar)
         assert isinstance(app.focused, Input)
-        assert bar.query == ""
+        assert bar.typed == ""
         assert "results" not in status_text(app)  # no stale count from the last search
         assert message_list.row_count == total  # the folder, not the old results
         await pilot.press(*"from:alice")
         await settle(pilot)
-        assert bar.query == "from:alice"  # typed afresh, not appended to "from:bob"
+        assert bar.typed == "from:alice"  # typed afresh, not appended to "from:bob"
         senders = {message_list.summary_at(i).sender.email for i in range(message_list.row_count)}
         assert senders == {"alice@example.com"}
 
@@ -55,7 +55,7 @@ async def test_reopening_after_q_in_the_results_starts_empty_too(make_app):
         assert not app.screen.searching
         await pilot.press("slash")
         await settle(pilot)
-        assert app.screen.query_one(SearchBar).query == ""
+        assert app.screen.query_one(SearchBar).typed == ""
         assert "results" not in status_text(app)
 
 
@@ -68,7 +68,7 @@ async def test_reopening_after_choosing_a_folder_starts_empty(make_app):
         await settle(pilot)
         await pilot.press("slash")
         await settle(pilot)
-        assert app.screen.query_one(SearchBar).query == ""
+        assert app.screen.query_one(SearchBar).typed == ""
         assert "results" not in status_text(app)
 
 
@@ -81,7 +81,7 @@ async def test_slash_from_the_results_keeps_the_open_query(make_app):
         await pilot.press("down")  # to the results, the search stays open
         await pilot.press("slash")  # back to the query to refine it
         await settle(pilot)
-        assert app.screen.query_one(SearchBar).query == "from:bob"
+        assert app.screen.query_one(SearchBar).typed == "from:bob"
         assert f"{count} results" in status_text(app)
 
 
@@ -135,7 +135,7 @@ async def test_hiding_the_list_pane_while_searching_keeps_the_query(make_app):
         await pilot.press("c")
         await settle(pilot)
         assert app.screen.searching
-        assert app.screen.query_one(SearchBar).query == "from:bob"
+        assert app.screen.query_one(SearchBar).typed == "from:bob"
 
 
 async def test_sort_and_threads_keys_in_search_results_say_why_and_change_nothing(make_app):

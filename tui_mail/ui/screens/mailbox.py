@@ -770,7 +770,8 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
         if scope is None or scope is SearchScope.FOLDER:
             place = Place.ACCOUNT if choice.unified and several else Place.NONE
         elif scope is SearchScope.ACCOUNT and not choice.unified:
-            place, accounts = Place.FOLDER, {choice.account}
+            place = Place.FOLDER
+            accounts = {choice.account} if choice.account is not None else set()
         labels = [len(place.text(account, name))
                   for account, name in self.folders if account in accounts]
         return place, max(labels, default=0)

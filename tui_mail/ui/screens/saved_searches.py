@@ -99,7 +99,7 @@ class SavedSearches(ScreenPart):
         from tui_mail.ui.screens.ask_text import AskText
 
         app = self._app
-        query = self.query_one(SearchBar).query.strip()  # type: ignore[attr-defined]
+        query = self.query_one(SearchBar).typed.strip()  # type: ignore[attr-defined]
         if not query:
             app.notify("Type a query first: there is nothing to save.", title="Save search")
             return
@@ -160,7 +160,7 @@ class SavedSearches(ScreenPart):
         (ones added by hand meanwhile too), and the pane shows them."""
         app = self._app
         app.config = replace(app.config or saved, searches=saved.searches)
-        if self.query_one(SearchBar).query.strip() == search.query:  # type: ignore[attr-defined]
+        if self.query_one(SearchBar).typed.strip() == search.query:  # type: ignore[attr-defined]
             self.saved_search = search
             self.update_note()
         self.reload_folders()

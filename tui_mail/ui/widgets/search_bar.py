@@ -107,7 +107,8 @@ class SearchBar(Vertical):
         return Content(f"in: {self.scope.value}  (ctrl+s)")
 
     @property
-    def query(self) -> str:
+    def typed(self) -> str:
+        """The query as typed (named so as not to hide Textual's `query()`)."""
         return self.query_one("#query", Input).value
 
     def open(self) -> None:
@@ -178,7 +179,7 @@ class SearchBar(Vertical):
 
     def _settled(self) -> None:
         self._timer = None
-        wanted = (self.query, self.scope)
+        wanted = (self.typed, self.scope)
         if wanted != self._posted:
             self._posted = wanted
             self.post_message(self.QueryChanged(*wanted))
