@@ -268,6 +268,17 @@ class Folder:
 
 
 @dataclass(frozen=True)
+class FolderSyncState:
+    """What a folder's next sync starts from, as the server last said it: UIDVALIDITY, UIDNEXT,
+    HIGHESTMODSEQ. 0 means not known (a folder never synced, a server without CONDSTORE):
+    none of the three is 0 on a server that gives it (RFC 3501, RFC 7162)."""
+
+    uidvalidity: int = 0
+    uidnext: int = 0
+    highestmodseq: int = 0
+
+
+@dataclass(frozen=True)
 class MessageSummary:
     """What one row of a message list shows; read from the cache."""
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from tests.store.builders import make_raw
-from tui_mail.model import Flags, FolderRole
-from tui_mail.store import FolderSyncState, NewMessage, Store, View
+from tui_mail.model import Flags, FolderRole, FolderSyncState
+from tui_mail.store import NewMessage, Store, View
 
 
 def add(store: Store, numbers: range, folder: str = "INBOX", **kw: object) -> list[int]:

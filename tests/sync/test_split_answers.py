@@ -17,8 +17,15 @@ import pytest
 from tests.servers import hostile as h
 from tests.servers.certs import write_certificates
 from tui_mail.errors import ProtocolViolation
-from tui_mail.model import Account, Address, Protocol, Security, ServerConfig
-from tui_mail.remote.backend import FlagUpdate, FolderState, RemoteMessage
+from tui_mail.model import (
+    Account,
+    Address,
+    FolderSyncState,
+    Protocol,
+    Security,
+    ServerConfig,
+)
+from tui_mail.remote.backend import FlagUpdate, RemoteMessage
 from tui_mail.remote.connection import Credentials
 from tui_mail.remote.imap import ImapBackend, parse_uid_set
 from tui_mail.store import Store
@@ -213,7 +220,7 @@ def test_the_first_sync_of_a_large_folder_reads_a_search_line_longer_than_the_us
     with h.HostileServer(certs, script) as server:
         backend = connect(certs, server.port)
         try:
-            changes = backend.changes_since("INBOX", FolderState(), NothingCached())
+            changes = backend.changes_since("INBOX", FolderSyncState(), NothingCached())
             assert changes.new_uids == list(range(FIRST, FIRST + LARGE))
             # the longer line was for that answer only
             assert backend._client.wire.line_limit == 4 << 20
@@ -229,7 +236,7 @@ def test_a_search_line_longer_than_the_folder_it_lists_is_still_refused(
         backend = connect(certs, server.port)
         try:
             with pytest.raises(ProtocolViolation, match="a line of more than"):
-                backend.changes_since("INBOX", FolderState(), NothingCached())
+                backend.changes_since("INBOX", FolderSyncState(), NothingCached())
         finally:
             backend.close()
 
@@ -248,7 +255,7 @@ def test_with_esearch_the_uids_of_a_large_folder_come_as_ranges(
     with h.HostileServer(certs, script) as server:
         backend = connect(certs, server.port)
         try:
-            changes = backend.changes_since("INBOX", FolderState(), NothingCached())
+            changes = backend.changes_since("INBOX", FolderSyncState(), NothingCached())
         finally:
             backend.close()
     assert changes.new_uids == [*range(FIRST, FIRST + LARGE - 1), FIRST + LARGE + 5]
@@ -265,10 +272,10 @@ def test_an_esearch_server_that_answers_without_esearch_is_not_read_as_an_empty_
         backend = connect(certs, server.port)
         try:
             if answer:  # a plain SEARCH answer is read as one
-                changes = backend.changes_since("INBOX", FolderState(), NothingCached())
+                changes = backend.changes_since("INBOX", FolderSyncState(), NothingCached())
                 assert changes.new_uids == [3, 4, 9]
             else:
                 with pytest.raises(ProtocolViolation, match="no ESEARCH result"):
-                    backend.changes_since("INBOX", FolderState(), NothingCached())
+                    backend.changes_since("INBOX", FolderSyncState(), NothingCached())
         finally:
             backend.close()

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from tui_mail.errors import ServerRefused
-from tui_mail.model import Flags, FolderKind, FolderRole
+from tui_mail.model import Flags, FolderKind, FolderRole, FolderSyncState
 
 # The header fields a summary needs (list columns, threading, attachment hint).
 SUMMARY_HEADER_FIELDS: tuple[str, ...] = (
@@ -151,18 +151,9 @@ class KnownUids(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class FolderState:
-    """What the engine remembers about a folder between syncs."""
-
-    uidvalidity: int = 0
-    uidnext: int = 0
-    highestmodseq: int = 0
-
-
 @dataclass
 class FolderChanges:
-    """What happened in a folder since `FolderState` was saved.
+    """What happened in a folder since its `FolderSyncState` was saved.
 
     `reset` means UIDVALIDITY changed (or the cache knew nothing): the engine drops the cached
     folder and treats every UID in `new_uids` as new. `flags` holds the server flags of messages
@@ -170,7 +161,7 @@ class FolderChanges:
     it all of them, and the engine compares). `state` is to be saved once everything is applied.
     """
 
-    state: FolderState
+    state: FolderSyncState
     reset: bool = False
     new_uids: list[int] = field(default_factory=list)  # ascending
     flags: dict[int, Flags] = field(default_factory=dict)
@@ -229,7 +220,7 @@ class FetchBackend(Protocol):
     def status(self, folder: str) -> FolderStatus: ...
 
     def changes_since(
-        self, folder: str, state: FolderState, known: KnownUids
+        self, folder: str, state: FolderSyncState, known: KnownUids
     ) -> FolderChanges:
         """Compare the server with what the cache knows (`state`, and the UIDs it holds).
 

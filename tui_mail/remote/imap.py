@@ -33,14 +33,13 @@ from imapclient.response_parser import (
 )
 
 from tui_mail.errors import ConnectError, ProtocolViolation, ServerRefused, TuiMailError
-from tui_mail.model import Flags, FolderRole, Security, ServerConfig
+from tui_mail.model import Flags, FolderRole, FolderSyncState, Security, ServerConfig
 from tui_mail.remote import sasl
 from tui_mail.remote.backend import (
     SUMMARY_HEADER_FIELDS,
     FlagUpdate,
     FolderChanges,
     FolderMissing,
-    FolderState,
     FolderStatus,
     KnownUids,
     MessagesGone,
@@ -726,7 +725,7 @@ class ImapBackend:
         )
 
     def _select_qresync(
-        self, folder: str, state: FolderState
+        self, folder: str, state: FolderSyncState
     ) -> tuple[dict[bytes, Any], list[int], dict[int, Any]]:
         """EXAMINE folder (QRESYNC (uidvalidity modseq)): select info, vanished UIDs, FETCHes."""
         imap = self._client._imap
@@ -752,7 +751,7 @@ class ImapBackend:
         return info, vanished, self._uid_keys(fetched, f"selecting {folder!r}")
 
     def changes_since(
-        self, folder: str, state: FolderState, known: KnownUids
+        self, folder: str, state: FolderSyncState, known: KnownUids
     ) -> FolderChanges:
         use_qresync = bool(self.qresync and state.uidvalidity and state.highestmodseq and known)
         vanished: list[int] = []
@@ -767,7 +766,7 @@ class ImapBackend:
         uidnext = _number(self.server, info.get(b"UIDNEXT", 0), f"a UIDNEXT {where}")
         modseq = _number(self.server, info.get(b"HIGHESTMODSEQ", 0),
                          f"a HIGHESTMODSEQ {where}", high=_MODSEQ) if self.condstore else 0
-        new_state = FolderState(uidvalidity, uidnext, modseq)
+        new_state = FolderSyncState(uidvalidity, uidnext, modseq)
         exists = _number(self.server, info.get(b"EXISTS", 0), f"an EXISTS count {where}")
         reset = bool(state.uidvalidity) and state.uidvalidity != uidvalidity
         changes = FolderChanges(state=new_state, reset=reset)

@@ -7,7 +7,6 @@ from tui_mail.store.db import Store
 from tui_mail.store.types import (
     Action,
     ActionState,
-    FolderSyncState,
     ImportResult,
     NewMessage,
     OutboxItem,
@@ -20,7 +19,6 @@ from tui_mail.store.types import (
 __all__ = [
     "Action",
     "ActionState",
-    "FolderSyncState",
     "ImportResult",
     "NewMessage",
     "OutboxItem",

@@ -56,7 +56,15 @@ from pathlib import Path
 
 from tui_mail.errors import CacheError
 from tui_mail.lazy_logging import get_logger
-from tui_mail.model import Address, Flags, Folder, FolderKind, FolderRole, MessageSummary
+from tui_mail.model import (
+    Address,
+    Flags,
+    Folder,
+    FolderKind,
+    FolderRole,
+    FolderSyncState,
+    MessageSummary,
+)
 from tui_mail.store.blobs import pack, pack_text, register, unpack
 from tui_mail.store.failures import (
     CacheConnection,
@@ -71,7 +79,7 @@ from tui_mail.store.listing import ListingMixin
 from tui_mail.store.queues import QueueMixin
 from tui_mail.store.rows import SUMMARY_COLUMNS, SUMMARY_FROM, summary_of
 from tui_mail.store.schema import migrate
-from tui_mail.store.types import FolderListChanges, FolderSyncState, ListedFolder, NewMessage
+from tui_mail.store.types import FolderListChanges, ListedFolder, NewMessage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search` needs none)
 if TYPE_CHECKING:
@@ -463,7 +471,9 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
             " JOIN accounts a ON a.id = f.account_id WHERE a.name = ? AND f.name = ?",
             (account, name),
         ).fetchone()
-        return FolderSyncState(*row) if row else FolderSyncState()
+        if row is None:
+            return FolderSyncState()
+        return FolderSyncState(*(value or 0 for value in row))  # NULL: not known
 
     def set_sync_state(self, account: str, name: str, state: FolderSyncState) -> None:
         # folders.last_sync_at is no longer written (the column stays in the schema, NULL or
@@ -473,7 +483,9 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         with self._tx() as c:
             c.execute(
                 "UPDATE folders SET uidvalidity = ?, uidnext = ?, highestmodseq = ? WHERE id = ?",
-                (state.uidvalidity, state.uidnext, state.highestmodseq, folder_id),
+                # 0 (not known) is kept as NULL, as reset_folder leaves it
+                (state.uidvalidity or None, state.uidnext or None, state.highestmodseq or None,
+                 folder_id),
             )
 
     # ---- writing messages ------------------------------------------------------------

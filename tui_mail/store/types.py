@@ -55,15 +55,6 @@ class FolderListChanges:
         return bool(self.removed or self.renamed or self.added or self.updated or self.held)
 
 
-@dataclass(frozen=True)
-class FolderSyncState:
-    """What a folder's next sync starts from: the server's UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ."""
-
-    uidvalidity: int | None = None
-    uidnext: int | None = None
-    highestmodseq: int | None = None
-
-
 class SortBy(enum.StrEnum):
     DATE = "date"
     SENDER = "sender"

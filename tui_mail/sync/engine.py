@@ -29,8 +29,8 @@ from tui_mail.errors import (
     ServerTimeout,
     TuiMailError,
 )
-from tui_mail.model import Account, Flags, Protocol, path_in_namespace
-from tui_mail.remote.backend import FetchBackend, FolderState, RemoteFolder, abort_backend
+from tui_mail.model import Account, Flags, FolderSyncState, Protocol, path_in_namespace
+from tui_mail.remote.backend import FetchBackend, RemoteFolder, abort_backend
 from tui_mail.remote.connection import Credentials
 from tui_mail.store.types import FolderListChanges
 from tui_mail.sync.arrivals import Arrivals
@@ -258,7 +258,7 @@ class SyncEngine:
             # Remember the UIDVALIDITY now (not the UIDNEXT/MODSEQ): a run killed during the
             # first fetch resumes against the same UIDs instead of resetting again.
             self.io.set_sync_state(
-                folder, FolderState(changes.state.uidvalidity, 0, 0)
+                folder, FolderSyncState(changes.state.uidvalidity, 0, 0)
             )
         if changes.vanished:
             self.io.remove_uids(folder, changes.vanished)

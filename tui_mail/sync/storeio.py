@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tui_mail.model import Flags, FolderRole
-from tui_mail.remote.backend import FolderState, Namespaces, RemoteFolder, RemoteSummary
-from tui_mail.store import FolderSyncState, NewMessage, Store
+from tui_mail.model import Flags, FolderRole, FolderSyncState
+from tui_mail.remote.backend import Namespaces, RemoteFolder, RemoteSummary
+from tui_mail.store import NewMessage, Store
 from tui_mail.store.types import FolderListChanges, ListedFolder
 from tui_mail.sync.folder_actions import pending_folder_changes
 
@@ -119,20 +119,11 @@ class StoreIO:
         """False when the account's only folder is INBOX (POP3): nothing to move to."""
         return any(f.name.upper() != "INBOX" for f in self.store.folders(self.account))
 
-    def sync_state(self, folder: str) -> FolderState:
-        s = self.store.sync_state(self.account, folder)
-        return FolderState(s.uidvalidity or 0, s.uidnext or 0, s.highestmodseq or 0)
+    def sync_state(self, folder: str) -> FolderSyncState:
+        return self.store.sync_state(self.account, folder)
 
-    def set_sync_state(self, folder: str, state: FolderState) -> None:
-        self.store.set_sync_state(
-            self.account,
-            folder,
-            FolderSyncState(
-                uidvalidity=state.uidvalidity or None,
-                uidnext=state.uidnext or None,
-                highestmodseq=state.highestmodseq or None,
-            ),
-        )
+    def set_sync_state(self, folder: str, state: FolderSyncState) -> None:
+        self.store.set_sync_state(self.account, folder, state)
 
     def reset_folder(self, folder: str) -> None:
         self.store.reset_folder(self.account, folder)
