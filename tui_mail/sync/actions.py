@@ -105,6 +105,16 @@ class Resolved:
         return self.gone + self.without_id
 
 
+class Queued(enum.StrEnum):
+    """What an entry of the queue asks of the server (the `kind` it is stored with). Folder
+    changes have their own (`folder_actions.FOLDER_KINDS`)."""
+
+    FLAGS = "flags"  # set or clear one flag: {"flag", "add"}
+    MOVE = "move"  # to "target" ("create": make it first; "why": "delete" for a delete)
+    COPY = "copy"  # to "target"
+    EXPUNGE = "expunge"  # remove for good (a delete in Trash)
+
+
 class UndoOutcome(enum.Enum):
     UNDONE = "undone"
     NOTHING = "nothing"  # no pending action (or none of that group)
@@ -174,7 +184,7 @@ class ActionQueue:
             extra: dict[str, object] = {"target": target, "rows": group.rows}
             if create:
                 extra["create"] = True
-            self._enqueue("move", group, extra)
+            self._enqueue(Queued.MOVE, group, extra)
             self.io.move_local(group.rows, target)
         return self._end()
 
@@ -185,7 +195,7 @@ class ActionQueue:
             raise TuiMailError("copying needs a mail server; this account has none")
         self._begin()
         for group in self.io.group_by_folder(ids):
-            self._enqueue("copy", group, {"target": target})
+            self._enqueue(Queued.COPY, group, {"target": target})
         return self._end()
 
     def archive(self, ids: Sequence[int]) -> str | None:
@@ -208,14 +218,14 @@ class ActionQueue:
         self._begin()
         for group in self.io.group_by_folder(ids):
             if group.folder == trash:
-                self._enqueue("expunge", group, {}, before=False)
+                self._enqueue(Queued.EXPUNGE, group, {}, before=False)
                 self.io.remove_rows(group.rows)
             else:
                 extra: dict[str, object] = {"target": trash, "rows": group.rows,
                                             "why": "delete"}
                 if create:
                     extra["create"] = True
-                self._enqueue("move", group, extra)
+                self._enqueue(Queued.MOVE, group, extra)
                 self.io.move_local(group.rows, trash)
         return self._end()
 
@@ -236,7 +246,7 @@ class ActionQueue:
     def _flag(self, ids: Sequence[int], name: str, on: bool, attr: str) -> str | None:
         self._begin()
         for group in self.io.group_by_folder(ids):
-            self._enqueue("flags", group, {"flag": name, "add": on})
+            self._enqueue(Queued.FLAGS, group, {"flag": name, "add": on})
             self.io.set_flag_local(group.rows, attr, on)
         return self._end()
 
@@ -252,7 +262,7 @@ class ActionQueue:
         return group if queued else None
 
     def _enqueue(
-        self, kind: str, group: FolderGroup, extra: Mapping[str, object], *, before: bool = True
+        self, kind: Queued, group: FolderGroup, extra: Mapping[str, object], *, before: bool = True
     ) -> None:
         """Queue one entry of the current group for the messages of `group` that have a
         server copy, naming them by UID under the folder's UIDVALIDITY and by Message-ID.
@@ -351,7 +361,7 @@ class ActionQueue:
                     drop()
                 return result
             except MessagesGone as exc:
-                if action.kind == "expunge" or action.payload.get("why") == "delete":
+                if action.kind == Queued.EXPUNGE or action.payload.get("why") == "delete":
                     self.io.action_done(action.id)  # already gone: what was asked is true
                     result.done += 1
                 else:
@@ -359,7 +369,7 @@ class ActionQueue:
             except (FolderMissing, NotSupported, ServerRefused) as exc:
                 self._failed(action.id, str(exc), result, action.payload, action.kind)
             else:
-                if action.kind == "move":
+                if action.kind == Queued.MOVE:
                     # The locally moved rows have no UID in the target; the next sync of the
                     # target brings the server's copy, so drop them to avoid a duplicate.
                     self.io.remove_placeholders(action.payload.get("rows", ()))
@@ -434,7 +444,7 @@ class ActionQueue:
         self.io.action_failed(action_id, message)
         result.failed += 1
         self._notice(message, result)
-        if kind == "move":
+        if kind == Queued.MOVE:
             self.io.remove_placeholders(payload.get("rows", ()))  # type: ignore[arg-type]
 
     @staticmethod
@@ -461,17 +471,17 @@ class ActionQueue:
         uids = [int(u) for u in payload["uids"]]  # type: ignore[attr-defined]
         if not uids:
             return
-        if kind == "flags":
+        if kind == Queued.FLAGS:
             backend.set_flags(folder, uids, [str(payload["flag"])], bool(payload["add"]))
-        elif kind == "move":
+        elif kind == Queued.MOVE:
             if payload.get("create"):
                 ensure = getattr(backend, "ensure_folder", None)
                 if ensure is not None:
                     ensure(str(payload["target"]))
             backend.move(folder, uids, str(payload["target"]))
-        elif kind == "copy":
+        elif kind == Queued.COPY:
             backend.copy(folder, uids, str(payload["target"]))
-        elif kind == "expunge":
+        elif kind == Queued.EXPUNGE:
             backend.delete(folder, uids)
         else:
             raise NotSupported(f"unknown queued action {kind!r}")
@@ -490,19 +500,19 @@ def gmail_folder_missing(role: FolderRole) -> str:
 
 def _describe(kind: str, payload: Mapping[str, object]) -> str:
     """A queued entry's action in words: "delete", "move to Archive", "mark as read"..."""
-    if kind == "flags":
+    if kind == Queued.FLAGS:
         flag, add = str(payload.get("flag")), bool(payload.get("add"))
         words = _FLAG_WORDS.get(flag)
         if words is not None:
             return words[0] if add else words[1]
         return f"{'setting' if add else 'clearing'} of {flag}"
-    if kind == "move":
+    if kind == Queued.MOVE:
         if payload.get("why") == "delete":
             return "delete"
         return f"move to {payload.get('target')}"
-    if kind == "copy":
+    if kind == Queued.COPY:
         return f"copy to {payload.get('target')}"
-    if kind == "expunge":
+    if kind == Queued.EXPUNGE:
         return "permanent delete"
     return kind
 
