@@ -18,9 +18,18 @@ class AppPart:
         return cast("TuiMailApp", self)
 
 
-class ScreenPart:
-    """A mixin of one of `TuiMailApp`'s screens: `_app` is the app, typed."""
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    _Screen = Screen[Any]  # what a screen mixin is part of, for the type checker
+else:
+    _Screen = object
+
+
+class ScreenPart(_Screen):
+    """A mixin of one of `TuiMailApp`'s screens: `_app` is the app, typed, and the screen's
+    own methods (`query_one`, `run_worker`...) are known to the type checker."""
 
     @property
     def _app(self) -> TuiMailApp:
-        return cast("TuiMailApp", cast(Any, self).app)
+        return cast("TuiMailApp", self.app)

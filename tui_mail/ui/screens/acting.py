@@ -70,7 +70,7 @@ class ActingScreen(MessageOutput):
             self._app.notify(error, severity="error", markup=False, timeout=10)
         if outcome.message:
             self._app.notify(outcome.message, markup=False)
-        if self.is_attached:  # type: ignore[attr-defined]
+        if self.is_attached:
             self.after_action(outcome.removed)
 
     def action_toggle_read(self) -> None:
@@ -159,7 +159,7 @@ class ActingScreen(MessageOutput):
     def action_undo(self) -> None:
         def undone(message: str, restored: list[int]) -> None:
             self._app.notify(message, markup=False)
-            if restored and self.is_attached:  # type: ignore[attr-defined]
+            if restored and self.is_attached:
                 self.after_action(set(), restored)
 
         self._app.undo_in_background(undone)

@@ -41,7 +41,7 @@ class ManagesFolders(ScreenPart):
     def _cursor(self) -> tuple[str | None, Folder | None]:
         """The account and the folder under the folder pane's cursor (on an account's line,
         or a group of it: the account and no folder)."""
-        tree: FolderTree = self.query_one(FolderTree)  # type: ignore[attr-defined]
+        tree: FolderTree = self.query_one(FolderTree)
         node: TreeNode[FolderChoice] | None = tree.cursor_node
         if node is not None and node.data is not None:
             choice = node.data

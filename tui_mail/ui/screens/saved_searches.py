@@ -78,14 +78,14 @@ class SavedSearches(ScreenPart):
             finally:
                 app.call_from_thread(self._counted, counts)
 
-        self.run_worker(work, thread=True, exit_on_error=False,  # type: ignore[attr-defined]
+        self.run_worker(work, thread=True, exit_on_error=False,
                         group="saved-search-counts",
                         description="count the saved searches' unread mail")
 
     def _counted(self, counts: dict[str, int | None]) -> None:
         self._counting = False
         if counts:
-            self.query_one(FolderTree).show_search_counts(counts)  # type: ignore[attr-defined]
+            self.query_one(FolderTree).show_search_counts(counts)
         if self._count_again:
             self._count_again = False
             self.count_searches()
@@ -99,7 +99,7 @@ class SavedSearches(ScreenPart):
         from tui_mail.ui.screens.ask_text import AskText
 
         app = self._app
-        query = self.query_one(SearchBar).typed.strip()  # type: ignore[attr-defined]
+        query = self.query_one(SearchBar).typed.strip()
         if not query:
             app.notify("Type a query first: there is nothing to save.", title="Save search")
             return
@@ -142,7 +142,7 @@ class SavedSearches(ScreenPart):
             else:
                 app.call_from_thread(self._search_saved, config, SavedSearch(name, query))
 
-        self.run_worker(work, thread=True, exit_on_error=False,  # type: ignore[attr-defined]
+        self.run_worker(work, thread=True, exit_on_error=False,
                         group="save-search", description="save the search in the config")
 
     def _ask_replace(self, name: str, query: str) -> None:
@@ -160,7 +160,7 @@ class SavedSearches(ScreenPart):
         (ones added by hand meanwhile too), and the pane shows them."""
         app = self._app
         app.config = replace(app.config or saved, searches=saved.searches)
-        if self.query_one(SearchBar).typed.strip() == search.query:  # type: ignore[attr-defined]
+        if self.query_one(SearchBar).typed.strip() == search.query:
             self.saved_search = search
             self.update_note()
         self.reload_folders()
