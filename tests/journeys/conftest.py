@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.journeys.session import HEIGHT, WIDTH, TuiMail
+from tests.journeys.session import HEIGHT, WIDTH, Launch, StartApp, TuiMail
 from tests.journeys.world import MailWorld
 
 
@@ -19,10 +19,6 @@ def world(mail_servers: Any, tmp_path: Path) -> MailWorld:
     """A user with a home, a mailbox on the suite's Dovecot and a correspondent; the config
     is written by each test (its `[ui]` settings differ)."""
     return MailWorld(mail_servers, tmp_path / "home")
-
-
-Launch = Callable[..., TuiMail]
-StartApp = Callable[..., TuiMail]
 
 
 @pytest.fixture

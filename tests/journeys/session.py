@@ -188,6 +188,13 @@ class TuiMail:
 # ---- outside the terminal ------------------------------------------------------------------
 
 
+Launch = Callable[..., TuiMail]
+"""The `launch` fixture: `launch(world, *args, width=120, height=40)`."""
+
+StartApp = Callable[..., TuiMail]
+"""The `start_app` fixture: `start_app(*args, width=120, height=40)` in the test's world."""
+
+
 def log_text(world: MailWorld) -> str:
     try:
         return world.log_file.read_text(errors="replace")

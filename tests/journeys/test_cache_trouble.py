@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.tmux import TMUX
-from tests.journeys.conftest import StartApp
 from tests.journeys.session import (
     MAILBOX_KEYS,
     VIEWER_KEYS,
+    StartApp,
     TuiMail,
     cached_bodies,
     eventually,

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.tmux import TMUX
-from tests.journeys.conftest import StartApp
-from tests.journeys.session import MAILBOX_KEYS, eventually, wait_for_server_copy
+from tests.journeys.session import MAILBOX_KEYS, StartApp, eventually, wait_for_server_copy
 from tests.journeys.world import MailWorld, minutes_ago, unique
 
 pytestmark = [

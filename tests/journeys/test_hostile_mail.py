@@ -15,8 +15,7 @@ from email.message import EmailMessage
 import pytest
 
 from tests.e2e.tmux import TMUX
-from tests.journeys.conftest import StartApp
-from tests.journeys.session import WIDE
+from tests.journeys.session import WIDE, StartApp
 from tests.journeys.world import MailWorld, unique
 
 pytestmark = [

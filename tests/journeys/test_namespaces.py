@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from tests.e2e.tmux import TMUX
-from tests.journeys.conftest import Launch
 from tests.journeys.session import (
     MAILBOX_KEYS,
     WIDE,
+    Launch,
     TuiMail,
     server_copies,
     text_of,

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.tmux import TMUX
-from tests.journeys.conftest import StartApp
 from tests.journeys.session import (
+    StartApp,
     cached_bodies,
     eventually,
     log_text,

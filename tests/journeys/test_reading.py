@@ -14,11 +14,11 @@ import stat
 import pytest
 
 from tests.e2e.tmux import TMUX
-from tests.journeys.conftest import StartApp
 from tests.journeys.session import (
     MAILBOX_KEYS,
     VIEWER_KEYS,
     WIDE,
+    StartApp,
     TuiMail,
     log_text,
     wait_for_log,

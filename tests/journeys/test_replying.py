@@ -11,8 +11,13 @@ from email import message_from_bytes, policy
 import pytest
 
 from tests.e2e.tmux import TMUX
-from tests.journeys.conftest import StartApp
-from tests.journeys.session import eventually, server_copies, text_of, wait_for_server_copy
+from tests.journeys.session import (
+    StartApp,
+    eventually,
+    server_copies,
+    text_of,
+    wait_for_server_copy,
+)
 from tests.journeys.world import MailWorld, minutes_ago, unique
 
 pytestmark = [

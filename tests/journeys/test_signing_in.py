@@ -14,8 +14,7 @@ import time
 import pytest
 
 from tests.e2e.tmux import TMUX
-from tests.journeys.conftest import Launch, StartApp
-from tests.journeys.session import log_text, wait_for_log
+from tests.journeys.session import Launch, StartApp, log_text, wait_for_log
 from tests.journeys.world import MailWorld, unique
 
 pytestmark = [

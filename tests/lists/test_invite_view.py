@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lists.conftest import on_first_row, said
-from tests.ui.conftest import screen_text, settle
+from tests.support.pilot import on_first_row, said, screen_text, settle
 from tui_mail.ui.screens.list_invite_dialogs import AnswerInvite
 from tui_mail.ui.widgets.message_view import MessageView
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.lists.conftest import on_first_row, said
 from tests.support.https_server import https_server
-from tests.ui.conftest import screen_text, settle
+from tests.support.pilot import on_first_row, said, screen_text, settle
 from tui_mail.ui.screens.list_invite_dialogs import ConfirmUnsubscribe
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.screens.picker import LinkPicker

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.matrix.conftest import WAIT, Mailbox, raw_message, wait_until
+from tests.support.matrix import WAIT, Mailbox, raw_message, wait_until
 from tui_mail.model import Account
 from tui_mail.store.db import Store
 from tui_mail.store.types import View

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.matrix.conftest import Mailbox, raw_message
 from tests.support.cli import TuiMail
+from tests.support.matrix import Mailbox, raw_message
 from tui_mail.model import FolderRole
 from tui_mail.store.db import Store
 from tui_mail.sync.account_sync import sync_account

@@ -11,8 +11,8 @@ from __future__ import annotations
 import imapclient.exceptions
 import pytest
 
-from tests.matrix.conftest import Mailbox, raw_message
 from tests.matrix.servers import close_server, start_server
+from tests.support.matrix import Mailbox, raw_message
 from tui_mail.model import FolderRole
 from tui_mail.remote.connection import Credentials
 from tui_mail.remote.imap import ImapBackend

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.matrix.conftest import WAIT, Mailbox, raw_message, wait_until
 from tests.servers.imapserver import OtherClient
+from tests.support.matrix import WAIT, Mailbox, raw_message, wait_until
 from tui_mail.mail.compose import compose
 from tui_mail.model import Address, Draft, FolderKind, FolderRole
 from tui_mail.remote.backend import Namespace

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.matrix.conftest import raw_message
+from tests.support.matrix import raw_message
 from tui_mail.model import FolderKind, FolderRole, Protocol
 from tui_mail.store.db import Store
 

@@ -1,40 +1,14 @@
-"""Helpers for the sending tests: accounts on the real servers and reading mail back."""
+"""Fixtures of the sending tests: fresh mailboxes on the real servers, an empty cache."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import imapclient
 import pytest
 
-from tests.support.accounts import server_account
-from tui_mail.model import Account, Security
-from tui_mail.remote.connection import Credentials, ssl_context
-
-
-@dataclass
-class User:
-    login: str
-    password: str
-    address: str
-    account: Account
-
-    @property
-    def creds(self) -> Credentials:
-        return Credentials(self.login, self.password)
-
-
-def make_user(servers: Any, name: str, login: str, password: str, address: str, *,
-              smtp_port: int | None = None, security: Security = Security.STARTTLS) -> User:
-    account = server_account(servers, name, login, address, smtp_security=security,
-                             smtp_port=smtp_port)
-    return User(login, password, address, account)
+from tests.support.mail_users import User, make_user
 
 
 @pytest.fixture
@@ -48,70 +22,9 @@ def fresh(mail_servers) -> Any:
     return make
 
 
-def imap_client(servers: Any, user: User) -> imapclient.IMAPClient:
-    client = imapclient.IMAPClient("127.0.0.1", port=servers.imap_tls_port, ssl=True,
-                                   ssl_context=ssl_context(user.account.incoming), timeout=20)
-    client.login(user.login, user.password)
-    return client
-
-
-def fetch_all(servers: Any, user: User, folder: str = "INBOX") -> list[bytes]:
-    client = imap_client(servers, user)
-    try:
-        if not client.folder_exists(folder):
-            return []
-        client.select_folder(folder, readonly=True)
-        uids = client.search(["ALL"])
-        data = client.fetch(uids, [b"BODY.PEEK[]"]) if uids else {}
-        return [data[uid][b"BODY[]"] for uid in sorted(data)]
-    finally:
-        client.logout()
-
-
-def flags_of(servers: Any, user: User, folder: str) -> list[tuple[bytes, ...]]:
-    client = imap_client(servers, user)
-    try:
-        client.select_folder(folder, readonly=True)
-        uids = client.search(["ALL"])
-        return [v[b"FLAGS"] for v in client.fetch(uids, ["FLAGS"]).values()] if uids else []
-    finally:
-        client.logout()
-
-
-def wait_for(servers: Any, user: User, count: int = 1, folder: str = "INBOX",
-             limit: float = 30.0) -> list[EmailMessage]:
-    """Poll until `count` messages are in the folder (delivery through Postfix is queued)."""
-    deadline = time.monotonic() + limit
-    while True:
-        raws = fetch_all(servers, user, folder)
-        if len(raws) >= count or time.monotonic() > deadline:
-            return [message_from_bytes(r, policy=policy.default) for r in raws]  # type: ignore[misc]
-        time.sleep(0.2)
-
-
-def wait_for_subject(servers: Any, user: User, subject: str, limit: float = 30.0) -> list[EmailMessage]:
-    """Poll until a message with `subject` is in the INBOX; returns the whole INBOX."""
-    deadline = time.monotonic() + limit
-    while True:
-        got = wait_for(servers, user, 0)
-        if any(m["Subject"] == subject for m in got) or time.monotonic() > deadline:
-            return got
-        time.sleep(0.2)
-
-
-def settle(servers: Any, users: list[User], expected: list[int]) -> list[list[EmailMessage]]:
-    """Wait until each user has the expected number of messages."""
-    return [wait_for(servers, u, n) for u, n in zip(users, expected, strict=True)]
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Any]:
     from tui_mail.store import Store
 
     with Store.open(tmp_path / "cache.sqlite3") as s:
         yield s
-
-
-def with_smtp(account: Account, **changes: Any) -> Account:
-    assert account.smtp is not None
-    return replace(account, smtp=replace(account.smtp, **changes))

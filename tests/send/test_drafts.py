@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.send.conftest import imap_client
+from tests.support.mail_users import imap_client
 from tui_mail.mail.compose import compose
 from tui_mail.model import Address, Draft
 from tui_mail.store import Store

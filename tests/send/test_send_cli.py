@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.send.conftest import User, fetch_all, wait_for, wait_for_subject
 from tests.servers.dovecot import MailUser
+from tests.support.mail_users import User, fetch_all, wait_for, wait_for_subject
 from tests.support.sent_refused import sent_refused
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.send.conftest import (
+from tests.support.mail_users import (
     User,
     fetch_all,
     flags_of,
     imap_client,
-    settle,
     wait_for,
+    wait_for_each,
     wait_for_subject,
     with_smtp,
 )
@@ -65,7 +65,7 @@ async def test_alice_sends_to_to_cc_and_bcc_and_everyone_gets_it_right(
     assert delivery.sent and delivery.saved_to_sent and not delivery.refused, delivery
     assert list(store.outbox_list()) == []
 
-    [[at_bob], [at_carol], [at_dave]] = settle(mail_servers, [bob, carol, dave], [1, 1, 1])
+    [[at_bob], [at_carol], [at_dave]] = wait_for_each(mail_servers, [bob, carol, dave], [1, 1, 1])
     for got in (at_bob, at_carol, at_dave):
         assert got["Subject"] == "Réunion — Grüße 🎉"
         assert got["Message-ID"] == composed.message_id
@@ -99,7 +99,7 @@ async def test_reply_and_reply_all_thread_under_the_original(mail_servers, fresh
     first = compose(Draft(identity=alice.account.address, to=(Address("", bob.address),),
                           cc=(Address("", carol.address),), subject="Plan", body="Shall we?\n"))
     await outbox_for(store, alice).deliver(outbox_for(store, alice).queue(first))
-    [[got_bob], _] = settle(mail_servers, [bob, carol], [1, 1])
+    [[got_bob], _] = wait_for_each(mail_servers, [bob, carol], [1, 1])
 
     original = parse_message(fetch_all(mail_servers, bob)[0])
     answer = compose(reply(original, bob.account))

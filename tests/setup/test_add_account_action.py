@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.ui.conftest import fill_cache
+from tests.support.cache import fill_cache
 from tui_mail.config import Config
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.keys import unbound_app_actions

@@ -1,5 +1,6 @@
 """Accounts on the test servers (`tests/servers`): IMAP over implicit TLS in, SMTP submission
-out, both trusting the suite's CA. One factory for every suite that needs such an account."""
+out, both trusting the suite's CA. One factory for every suite that needs such an account.
+And the offline `work` account of the cache in tests/support/cache.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from tui_mail.model import (
     Account,
     Address,
+    Identity,
     OAuth2Config,
     OAuth2Flow,
     Protocol,
@@ -97,3 +99,20 @@ def suite_provider(oauth: Any) -> Any:
                    device_authorization_url=oauth.device_authorization_url,
                    scopes=("mail",), mail_domains=("example.test",), mail_hosts=("127.0.0.1",),
                    extra_authorize_params=())
+
+
+OFFLINE_IMAP = ServerConfig(Protocol.IMAP, "", 0, Security.NONE, "")
+"""An incoming server that is never reached: the account reads its cache only."""
+
+OFFLINE = Account(name="work", address=Address("Sam", "sam@example.com"), incoming=OFFLINE_IMAP,
+                  smtp=None)
+"""The tests/support/cache.py `work` account as the bare minimum: Sam, no server."""
+
+
+def work_account(**changes: object) -> Account:
+    """The cache's `work` account: Sam, with a second identity, and no server."""
+    base = dict(name="work", address=Address("Sam", "sam@example.com"), incoming=OFFLINE_IMAP,
+                smtp=None, signature="Sam\nExample Corp",
+                identities=(Identity(Address("Sam at home", "sam@home.example"), "S."),))
+    base.update(changes)
+    return Account(**base)  # type: ignore[arg-type]

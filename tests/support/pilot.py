@@ -15,6 +15,8 @@ from textual.message_pump import MessagePump
 from textual.pilot import Pilot
 
 from tests.support.textual_private import pending_one_shot_timers, rendered_lines
+from tui_mail.ui.app import TuiMailApp
+from tui_mail.ui.widgets.message_list import MessageList
 
 TIMER_BOUND = 0.3
 """A one-shot timer set for at most this many seconds is waited for: the interface's debounces
@@ -91,3 +93,17 @@ async def service_quiet(pilot: Pilot[Any], timeout: float = 30.0) -> None:
 def screen_text(app: App[Any]) -> str:
     """What the terminal would show, as plain text (one line per row)."""
     return "\n".join(rendered_lines(app))
+
+
+async def on_first_row(pilot: Pilot[Any]) -> MessageList:
+    """The message list, settled, with its cursor on the first (newest) row."""
+    await settle(pilot)
+    message_list = pilot.app.screen.query_one(MessageList)
+    message_list.cursor = 0
+    await settle(pilot)
+    return message_list
+
+
+def said(app: TuiMailApp) -> str:
+    """Every notification shown so far, oldest first, joined by " | "."""
+    return " | ".join(n.message for n in app.notified)

@@ -12,7 +12,7 @@ import imapclient
 import pytest
 
 from tests.servers.dovecot import Dovecot
-from tests.sync.conftest import Harness
+from tests.support.sync_harness import Harness
 from tui_mail.remote.connection import ssl_context
 from tui_mail.store import View
 from tui_mail.sync.actions import ActionQueue

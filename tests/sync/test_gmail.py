@@ -21,6 +21,7 @@ import pytest
 from tests.servers import hostile as h
 from tests.servers.certs import write_certificates
 from tests.servers.dovecot import Dovecot, MailUser
+from tests.support.cache import NOW, plain_message
 from tests.support.gmail import (
     ALL_MAIL,
     GMAIL_CONFIG,
@@ -31,7 +32,6 @@ from tests.support.gmail import (
     folders_on_server,
     gmail_account,
 )
-from tests.ui.conftest import NOW, plain_message
 from tui_mail.model import (
     Account,
     Address,

@@ -8,7 +8,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from tests.ui.conftest import screen_text, settle
+from tests.support.pilot import screen_text, settle
 from tui_mail.ui.widgets.message_list import MessageList
 
 

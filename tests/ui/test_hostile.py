@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from tests.ui.conftest import screen_text, settle
+from tests.support.pilot import screen_text, settle
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.screens.picker import AttachmentPicker

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import settle
+from tests.support.pilot import settle
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.widgets.folder_tree import FolderTree
 from tui_mail.ui.widgets.key_bar import KeyBar

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import settle
+from tests.support.pilot import settle
 from tui_mail.ui.keys import REGISTRY, ActionCommands, Scope, bindings, keymap_from_config
 from tui_mail.ui.screens.help import HelpScreen
 from tui_mail.ui.widgets.chord import CHORD_DELAY

@@ -7,7 +7,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.ui.conftest import NOW, screen_text, settle
+from tests.support.cache import NOW
+from tests.support.pilot import screen_text, settle
 from tui_mail.cli import DEMO_NOTICE
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.mailbox import MailboxScreen

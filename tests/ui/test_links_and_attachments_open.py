@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import NOW, plain_message, screen_text, settle
+from tests.support.cache import NOW, plain_message
+from tests.support.pilot import screen_text, settle
 from tui_mail.model import Flags
 from tui_mail.store.db import Store
 from tui_mail.store.types import NewMessage

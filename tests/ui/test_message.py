@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ui.conftest import screen_text, settle
+from tests.support.pilot import screen_text, settle
 from tui_mail.model import Attachment
 from tui_mail.store.db import Store
 from tui_mail.ui.screens.message import MessageScreen
@@ -170,7 +170,7 @@ def test_unique_path_counts_up_past_existing_files(tmp_path: Path):
 
 
 def test_a_hostile_attachment_name_is_saved_inside_the_folder(tmp_path: Path):
-    from tests.ui.conftest import NOW, hostile_message
+    from tests.support.cache import NOW, hostile_message
 
     raw = hostile_message(NOW)
     attachment = Attachment("../../etc/passwd", "application/pdf", 10, 0)

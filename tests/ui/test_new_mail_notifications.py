@@ -16,7 +16,8 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.support.accounts import server_account
-from tests.ui.conftest import NOW, plain_message, settle
+from tests.support.cache import NOW, plain_message
+from tests.support.pilot import settle
 from tui_mail.config import Config, NotifySettings, UISettings
 from tui_mail.store.db import Store
 from tui_mail.sync.credentials import provider

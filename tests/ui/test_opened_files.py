@@ -54,7 +54,7 @@ def test_a_root_that_is_a_link_is_not_used(tmp_path, monkeypatch):
 
 
 def test_a_copy_handed_to_a_viewer_is_readable_by_its_owner_only_whatever_the_umask(tmp_path):
-    from tests.ui.conftest import NOW, hostile_message
+    from tests.support.cache import NOW, hostile_message
     from tui_mail.model import Attachment
     from tui_mail.ui.screens.picker import save_attachment
 

@@ -13,7 +13,8 @@ import pytest
 from textual.widgets import Input
 from textual.widgets.tree import TreeNode
 
-from tests.ui.conftest import NOW, screen_text, settle
+from tests.support.cache import NOW
+from tests.support.pilot import screen_text, settle
 from tui_mail.config import UISettings, parse_config
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp

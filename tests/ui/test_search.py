@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from tests.ui.conftest import screen_text, settle
+from tests.support.pilot import screen_text, settle
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.widgets.message_list import MessageList
@@ -126,7 +126,7 @@ async def test_a_long_result_list_shows_its_first_rows_then_the_rest(make_app, c
     """The newest results show at once; the rest follow without moving the cursor."""
     import threading
 
-    from tests.ui.conftest import fill_cache
+    from tests.support.cache import fill_cache
     from tui_mail.store.db import Store
     from tui_mail.ui.screens import mailbox
 

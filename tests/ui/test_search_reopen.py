@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from tests.ui.conftest import screen_text, settle
+from tests.support.pilot import screen_text, settle
 from tui_mail.ui.widgets.folder_tree import FolderChoice
 from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.search_bar import SearchBar

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from tests.ui.conftest import NOW
+from tests.support.cache import NOW
 from tui_mail.config import Config, UISettings
 from tui_mail.model import Account, Address, OAuth2Config, Protocol, Security, ServerConfig
 from tui_mail.oauth2 import tokens

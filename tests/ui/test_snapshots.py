@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from tests.ui.conftest import settle
+from tests.support.pilot import settle
 
 THEMES = ["tui-mail-dark", "tui-mail-light"]
 SIZES = [(80, 24), (160, 48)]

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from textual.app import App, ComposeResult
 
-from tests.ui.conftest import screen_text
+from tests.support.pilot import screen_text
 from tui_mail.model import Address, Flags, MessageSummary
 from tui_mail.ui.screens.picker import AttachmentPicker, LinkPicker
 from tui_mail.ui.widgets.message_view import MessageView

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.servers.dovecot import MailUser
 from tests.support.accounts import server_account
-from tests.ui.conftest import NOW, plain_message
-from tui_mail.config import Config, UISettings
-from tui_mail.model import Account
+from tests.support.app import config_in, make_app
+from tests.support.cache import NOW, fill_cache, plain_message
+from tests.support.synced import SUBJECTS, Synced
 from tui_mail.store.db import Store
 from tui_mail.sync.credentials import provider
 from tui_mail.sync.engine import SyncEngine, connector
@@ -34,35 +32,7 @@ def demo_app(demo_template: Path, tmp_path: Path) -> Callable[[], TuiMailApp]:
     """The demo account: every change goes straight into the cache."""
     path = tmp_path / "demo.sqlite3"
     shutil.copyfile(demo_template, path)
-
-    def make() -> TuiMailApp:
-        return TuiMailApp(None, path, demo=True, clock=lambda: NOW,
-                          themes_dir=tmp_path / "no-user-themes")
-
-    return make
-
-
-@dataclass
-class Synced:
-    """A mailbox on the test servers, its cache (after a real sync) and an app factory."""
-
-    servers: object
-    user: MailUser
-    account: Account
-    cache: Path
-    config: Config
-
-    def app(self) -> TuiMailApp:
-        app = TuiMailApp(self.config, self.cache, clock=lambda: NOW, sync_on_start=False,
-                         themes_dir=self.cache.parent / "no-user-themes")
-        app.replay_delay = None  # the tests replay when they choose
-        return app
-
-    def store(self) -> Store:
-        return Store.open(self.cache)
-
-
-SUBJECTS = [f"Report {n}" for n in range(1, 6)]
+    return lambda: make_app(path, demo=True)
 
 
 @pytest.fixture
@@ -83,20 +53,12 @@ def synced(mail_servers, tmp_path: Path) -> Synced:
             assert engine.sync().ok
         finally:
             engine.close()
-    config = Config(path=tmp_path / "config.toml", accounts=(account,),
-                    ui=UISettings(attachments_dir=tmp_path / "attachments"))
-    return Synced(mail_servers, user, account, cache, config)
+    return Synced(mail_servers, user, account, cache, config_in(tmp_path, (account,)))
 
 
 @pytest.fixture
 def two_accounts_app(tmp_path: Path) -> Callable[[], TuiMailApp]:
     """The tests/ui cache: `work` (every special folder) and `home` (INBOX only), no config."""
-    from tests.ui.conftest import fill_cache
-
     path = tmp_path / "two.sqlite3"
     fill_cache(path, inbox_size=6, hostile=False).close()
-
-    def make() -> TuiMailApp:
-        return TuiMailApp(None, path, clock=lambda: NOW, themes_dir=tmp_path / "no-user-themes")
-
-    return make
+    return lambda: make_app(path)

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.pop3.conftest import _wait_until_known
 from tests.pop3.env import Pop3Env, message
-from tests.ui.conftest import NOW, plain_message, screen_text, settle
-from tests.ui_actions.conftest import Synced
+from tests.support.cache import NOW, plain_message
+from tests.support.mail_users import wait_until_known
+from tests.support.pilot import screen_text, settle
+from tests.support.synced import Synced
 from tests.ui_actions.test_server_actions import server_messages, subjects
 from tui_mail.config import Config, UISettings
 from tui_mail.store.db import Store
@@ -83,7 +84,7 @@ async def test_opening_a_message_sends_its_read_flag_to_the_server(synced: Synce
 @pytest.fixture
 def pop3_config(mail_servers, tmp_path: Path) -> tuple[Pop3Env, Config]:
     env = Pop3Env(mail_servers, mail_servers.new_user())
-    _wait_until_known(mail_servers, env.username)
+    wait_until_known(mail_servers, env.username)
     env.deliver_many([message(n, "pop") for n in range(1, 4)])
     secret = tmp_path / "pop-password"
     secret.write_text(env.password)

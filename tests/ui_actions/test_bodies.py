@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import pytest
 
-from tests.ui.conftest import screen_text, settle
-from tests.ui_actions.conftest import SUBJECTS, Synced
+from tests.support.pilot import screen_text, settle
+from tests.support.synced import SUBJECTS, Synced
 from tests.ui_actions.test_background_sync import wait_for
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Button
 
-from tests.ui.conftest import screen_text, settle
+from tests.support.pilot import screen_text, settle
 from tui_mail.ui.screens.acting import delete_question
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.message import MessageScreen

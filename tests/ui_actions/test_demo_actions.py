@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.ui.conftest import screen_text, settle
+from tests.support.pilot import screen_text, settle
 from tui_mail.ui.screens.folder_picker import FolderPicker, NewFolder, rank_folders
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.widgets.chord import CHORD_DELAY

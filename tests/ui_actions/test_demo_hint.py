@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from tests.ui.conftest import NOW, settle
+from tests.support.cache import NOW
+from tests.support.pilot import settle
 from tui_mail import cli
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.first_run import SetupFirstApp

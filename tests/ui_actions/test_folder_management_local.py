@@ -3,7 +3,7 @@ nothing is queued; the picker's `create "NAME"` makes the folder and moves into 
 
 from __future__ import annotations
 
-from tests.ui.conftest import settle
+from tests.support.pilot import settle
 from tui_mail.store.db import Store
 from tui_mail.ui.screens.folder_picker import FolderPicker, NewFolder
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDelete

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.conftest import settle
+from tests.support.pilot import settle
 
 SIZES = [(80, 24), (160, 48)]
 

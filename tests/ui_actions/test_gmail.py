@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers.dovecot import Dovecot
+from tests.support.cache import NOW, plain_message
 from tests.support.gmail import (
     ALL_MAIL,
     GMAIL_CONFIG,
@@ -23,9 +24,9 @@ from tests.support.gmail import (
     folders_on_server,
     gmail_account,
 )
-from tests.ui.conftest import NOW, plain_message, screen_text, settle
+from tests.support.pilot import screen_text, settle
+from tests.support.synced import Synced
 from tests.ui.test_search import type_query
-from tests.ui_actions.conftest import Synced
 from tui_mail.config import Config, UISettings
 from tui_mail.store.db import Store
 from tui_mail.sync.credentials import provider

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.ui.conftest import settle
+from tests.support.pilot import settle
 from tui_mail.config import UISettings
 from tui_mail.model import MessageSummary
 from tui_mail.ui.app import TuiMailApp

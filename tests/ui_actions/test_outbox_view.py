@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.send.conftest import make_user, wait_for_subject
+from tests.support.cache import NOW, plain_message
+from tests.support.mail_users import make_user, wait_for_subject
+from tests.support.pilot import screen_text, settle
 from tests.support.sent_refused import sent_refused
-from tests.ui.conftest import plain_message, screen_text, settle
-from tests.ui_actions.conftest import NOW, Synced
+from tests.support.synced import Synced
 from tui_mail.config import Config, UISettings
 from tui_mail.mail.compose import compose
 from tui_mail.model import Address, Draft

@@ -16,7 +16,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.support.accounts import oauth2_account
-from tests.ui.conftest import NOW, plain_message, screen_text, settle
+from tests.support.cache import NOW, plain_message
+from tests.support.pilot import screen_text, settle
 from tui_mail.config import Config, UISettings
 from tui_mail.model import Account, OAuth2Flow
 from tui_mail.oauth2 import tokens

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.conftest import NOW, plain_message, settle
+from tests.support.cache import NOW, plain_message
+from tests.support.pilot import settle
 from tui_mail.store.db import Store
 from tui_mail.store.types import OutboxState
 

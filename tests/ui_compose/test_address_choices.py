@@ -8,7 +8,8 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from tests.ui_compose.conftest import composer, screen_text, settle, type_into
+from tests.support.composer import composer, type_into
+from tests.support.pilot import screen_text, settle
 from tui_mail.ui.widgets.compose_fields import AddressChoices
 
 VCARD = ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Caroline Vcard\r\n"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from textual.widgets import Input, Select
 
-from tests.ui_compose.conftest import composer, screen_text, settle, type_into, work_account
+from tests.support.accounts import work_account
+from tests.support.composer import composer, type_into
+from tests.support.pilot import screen_text, settle
 from tui_mail.mail.draftfile import draft_from_bytes
 from tui_mail.store.db import Store
 from tui_mail.ui.screens.mailbox import MailboxScreen

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Select
 
-from tests.ui_compose.conftest import composer, screen_text, settle, type_into
+from tests.support.composer import composer, type_into
+from tests.support.pilot import screen_text, settle
 from tui_mail.ui.screens.help import HelpScreen
 from tui_mail.ui.screens.outbox import OutboxScreen
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.ui_compose.conftest import composer, settle, type_into
+from tests.support.composer import composer, type_into
+from tests.support.pilot import settle
 from tui_mail.mail.draftfile import draft_from_bytes
 
 EDITOR_SCRIPT = """import sys

@@ -8,7 +8,9 @@ import time
 from dataclasses import replace
 
 from tests.send.test_smtp_replies import Peer
-from tests.ui_compose.conftest import composer, settle, type_into, work_account
+from tests.support.accounts import work_account
+from tests.support.composer import composer, type_into
+from tests.support.pilot import settle
 from tui_mail.store.db import Store
 
 

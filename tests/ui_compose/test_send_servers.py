@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.send.conftest import User, fetch_all, make_user, wait_for, wait_for_subject
-from tests.ui_compose.conftest import composer, screen_text, settle
+from tests.support.composer import composer
+from tests.support.mail_users import User, fetch_all, make_user, wait_for, wait_for_subject
+from tests.support.pilot import screen_text, settle
 from tui_mail.mail.draftfile import draft_from_bytes
 from tui_mail.model import Account, Address, Identity
 from tui_mail.store.db import Store

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.ui_compose.conftest import settle
+from tests.support.pilot import settle
 
 SIZES = [(80, 24), (160, 48)]
 

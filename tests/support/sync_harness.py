@@ -1,0 +1,54 @@
+"""A fresh user on a test Dovecot, with an IMAP account for it, a cache and sync engines over
+both: what the sync tests drive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.servers.dovecot import Dovecot, MailUser
+from tui_mail.model import Account, Address, Protocol, Security, ServerConfig
+from tui_mail.remote.connection import Credentials
+from tui_mail.remote.imap import ImapBackend
+from tui_mail.store import Store
+from tui_mail.sync.engine import SyncEngine
+
+
+class Harness:
+    """One fresh user on a Dovecot, an account for it, a cache, and helpers."""
+
+    def __init__(self, server: Dovecot, ca_file: Path, cache: Path) -> None:
+        self.server = server
+        self.user: MailUser = server.new_user()
+        self.config = ServerConfig(
+            Protocol.IMAP, "127.0.0.1", server.ports.imap_tls or 0, Security.TLS,
+            self.user.login, ca_file=ca_file, timeout=10.0,
+        )
+        self.account = Account(
+            name="test", address=Address("", self.user.address), incoming=self.config, smtp=None
+        )
+        self.store = Store.open(cache)
+        self.events: list[object] = []
+
+    def creds(self) -> Credentials:
+        return Credentials(self.user.login, password=self.user.password)
+
+    def connect(self) -> ImapBackend:
+        return ImapBackend.open(self.config, self.creds())
+
+    def engine(self, **kwargs: object) -> SyncEngine:
+        return SyncEngine(self.account, self.store, self.connect, self.events.append,
+                          backoff=0.05, **kwargs)  # type: ignore[arg-type]
+
+    def sync(self, folders: list[str] | None = None, **kwargs: object):  # noqa: ANN201
+        engine = self.engine()
+        try:
+            return engine.sync(folders, **kwargs)  # type: ignore[arg-type]
+        finally:
+            engine.close()
+
+    def cached_uids(self, folder: str = "INBOX") -> list[int]:
+        return sorted(self.store.uid_flags(self.account.name, folder))
+
+    def other_client(self) -> ImapBackend:
+        """A second, independent client (another mail program)."""
+        return self.connect()
