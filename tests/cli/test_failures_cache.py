@@ -136,7 +136,7 @@ def test_a_journal_deleted_under_a_running_writer_is_explained_to_another_comman
     cache = tui_mail.home / "data" / "tui-mail" / "cache.sqlite3"
     writer = Store.open(cache)  # a running tui-mail
     try:
-        writer.set_flags_local([m.id for m in writer.search("figures")], seen=True)
+        writer.set_flags_local([m.id for m in writer.listing.search("figures")], seen=True)
         os.remove(wal_path(cache))
         run = tui_mail("search", "figures")
         line = assert_one_line(run, f"could not read the cache {cache}: its journal")

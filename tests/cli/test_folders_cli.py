@@ -37,7 +37,7 @@ def tui_mail(tmp_path: Path) -> TuiMail:
         store.ensure_folder("work", "INBOX", FolderRole.INBOX)
         store.ensure_folder("work", "Trash", FolderRole.TRASH)
         store.ensure_folder("work", HOSTILE)
-        store.set_subscribed("work", HOSTILE, False)
+        store.folder_edits.set_subscribed("work", HOSTILE, False)
     return tool
 
 

@@ -176,7 +176,7 @@ def wait_for_local_draft(env: dict[str, str], subject: str, timeout: float = 12.
     while True:
         store = Store.open(cache_path(env), readonly=True)
         try:
-            if any(subject.encode() in d.raw for d in store.drafts()):
+            if any(subject.encode() in d.raw for d in store.queues.drafts()):
                 return
         finally:
             store.close()

@@ -83,7 +83,7 @@ async def test_escape_in_the_answer_dialog_sends_nothing(app_with) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, AnswerInvite)
-        assert list(app.store.outbox_list()) == []
+        assert list(app.store.queues.outbox_list()) == []
 
 
 async def test_a_cancellation_says_cancelled_and_offers_no_answer(app_with) -> None:

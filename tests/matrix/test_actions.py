@@ -102,7 +102,7 @@ def running_services() -> Iterator[list[MailService]]:
 def _cached_subjects(cache, account: Account) -> set[str]:
     with Store.open(cache, readonly=True) as store:
         folder = store.folder(account.name, "INBOX")
-        return {r.subject for r in store.page(View.of(folder), 0, 100)} if folder else set()
+        return {r.subject for r in store.listing.page(View.of(folder), 0, 100)} if folder else set()
 
 
 def test_mail_another_client_delivers_arrives_through_idle(imap_server, make_mailbox,

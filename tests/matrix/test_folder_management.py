@@ -25,7 +25,7 @@ def _subscribed(box: Mailbox) -> set[str]:
 
 def _actions(box: Mailbox, state: str) -> list:
     with Store.open(box.cache, readonly=True) as store:
-        return store.actions(box.account.name, (state,))
+        return store.queues.actions(box.account.name, (state,))
 
 
 def _sync_before_the_replay(box: Mailbox) -> None:

@@ -36,7 +36,7 @@ def _capabilities(box: Mailbox) -> frozenset[str]:
 
 def _search(box: Mailbox, words: str) -> list[str]:
     with Store.open(box.cache, readonly=True) as store:
-        return [hit.subject for hit in store.search(words, account=box.account.name)]
+        return [hit.subject for hit in store.listing.search(words, account=box.account.name)]
 
 
 def test_a_folder_deleted_on_the_server_leaves_the_cache_and_search(imap_server,

@@ -121,7 +121,7 @@ def test_downloaded_bodies_are_searchable(imap_server, make_mailbox) -> None:
         other.deliver(raw_message("Other", "Nothing to see.\n"))
     assert box.sync(bodies=True).ok
     with Store.open(box.cache, readonly=True) as store:
-        hits = store.search("zeppelin", account="work")
+        hits = store.listing.search("zeppelin", account="work")
     assert [h.subject for h in hits] == ["Quarterly"]
 
 

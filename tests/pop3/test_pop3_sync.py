@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tui_mail.errors import CacheError
-from tui_mail.model import Security
+from tui_mail.model import Folder, Security
 from tui_mail.remote.pop3 import Pop3Session, UidlUnsupported
 from tui_mail.store.db import Store
+from tui_mail.store.listing import Listing
+from tui_mail.store.queues import Queues
 from tui_mail.store.types import View
 from tui_mail.sync.events import SyncProgress
 from tui_mail.sync.pop3_sync import INBOX, sync_pop3_account
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.servers
 def cached_message_ids(store: Store, account: str) -> Counter[str]:
     ids: Counter[str] = Counter()
     for folder in store.folders(account):
-        for summary in store.page(View.of(folder), 0, 100_000):
+        for summary in store.listing.page(View.of(folder), 0, 100_000):
             ids[summary.message_id] += 1
     return ids
 
@@ -31,7 +33,7 @@ def cached_message_ids(store: Store, account: str) -> Counter[str]:
 def inbox_rows(store: Store, account: str) -> list:
     folder = store.folder(account, INBOX)
     assert folder is not None
-    return store.page(View.of(folder), 0, 100_000)
+    return store.listing.page(View.of(folder), 0, 100_000)
 
 
 @pytest.mark.parametrize("security", [Security.TLS, Security.STARTTLS])
@@ -142,8 +144,19 @@ class FailingStore:
         self._left -= 1
         return self._store.add_messages(*args, **kwargs)  # type: ignore[arg-type]
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._store, name)
+    def ensure_folder(self, *args: object, **kwargs: object) -> Folder:
+        return self._store.ensure_folder(*args, **kwargs)  # type: ignore[arg-type]
+
+    def folder(self, account: str, name: str) -> Folder | None:
+        return self._store.folder(account, name)
+
+    @property
+    def listing(self) -> Listing:
+        return self._store.listing
+
+    @property
+    def queues(self) -> Queues:
+        return self._store.queues
 
 
 @pytest.mark.parametrize("ok_batches", [0, 1])

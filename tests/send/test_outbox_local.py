@@ -84,9 +84,9 @@ async def test_command_failure_carries_its_words_and_tempfail_is_temporary(tmp_p
 async def test_message_is_in_the_outbox_before_sending_and_leaves_after(store, tmp_path: Path) -> None:
     seen: list[tuple[OutboxEvent, list[str]]] = []
     outbox = Outbox(store, account(fake_sendmail(tmp_path)),
-                    on_event=lambda e: seen.append((e, [x.state for x in store.outbox_list()])))
+                    on_event=lambda e: seen.append((e, [x.state for x in store.queues.outbox_list()])))
     entry_id = outbox.queue(message())
-    assert [e.state for e in store.outbox_list()] == ["queued"]
+    assert [e.state for e in store.queues.outbox_list()] == ["queued"]
     assert calls(tmp_path) == []
     delivery = await outbox.deliver(entry_id)
     assert delivery.sent and not delivery.saved_to_sent
@@ -97,7 +97,7 @@ async def test_message_is_in_the_outbox_before_sending_and_leaves_after(store, t
         ("sending", ["sending"]), ("committing", ["committing"]), ("accepted", ["accepted"]),
         ("done", []),
     ]
-    assert list(store.outbox_list()) == []
+    assert list(store.queues.outbox_list()) == []
 
 
 async def test_temporary_failure_waits_with_growing_backoff(store, tmp_path: Path) -> None:
@@ -106,14 +106,14 @@ async def test_temporary_failure_waits_with_growing_backoff(store, tmp_path: Pat
     entry_id = outbox.queue(message())
     first = await outbox.deliver(entry_id)
     assert not first.sent and first.temporary and "try later" in first.error
-    entry = store.outbox_get(entry_id)
+    entry = store.queues.outbox_get(entry_id)
     assert entry.state == "failed" and "try later" in entry.last_error
     assert entry.next_attempt_at.timestamp() == clock.now + backoff(1)
     assert outbox.due() == []  # still waiting
     clock.now += backoff(1)
     assert [e.id for e in outbox.due()] == [entry_id]
     await outbox.deliver(entry_id)
-    assert store.outbox_get(entry_id).next_attempt_at.timestamp() == clock.now + backoff(2)
+    assert store.queues.outbox_get(entry_id).next_attempt_at.timestamp() == clock.now + backoff(2)
     assert backoff(2) > backoff(1)
 
 
@@ -122,7 +122,7 @@ async def test_permanent_failure_is_held_with_the_error(store, tmp_path: Path) -
     entry_id = outbox.queue(message())
     delivery = await outbox.deliver(entry_id)
     assert not delivery.sent and not delivery.temporary
-    entry = store.outbox_get(entry_id)
+    entry = store.queues.outbox_get(entry_id)
     assert entry.state == "held" and "no such user" in entry.last_error
     assert outbox.due(ignore_backoff=True) == []  # held ones wait for an explicit retry
 
@@ -147,18 +147,18 @@ async def test_killed_while_the_outcome_is_unknown_is_held_as_unsure_at_once_not
     entry_id = dying.queue(message())
     with pytest.raises(Killed):
         await dying.deliver(entry_id)
-    assert store.outbox_get(entry_id).state == "committing"
+    assert store.queues.outbox_get(entry_id).state == "committing"
     restarted = Outbox(store, sendmail)  # same clock: no lease to wait for
     [delivery] = await restarted.flush()
     assert not delivery.sent and delivery.unsure and not delivery.temporary
     assert "may have been sent: send it again, or drop it" in delivery.error
-    entry = store.outbox_get(entry_id)
+    entry = store.queues.outbox_get(entry_id)
     assert entry.state == "unsure" and "may have been sent" in entry.last_error
     assert await restarted.flush(ignore_backoff=True) == []  # it waits for the user
     assert calls(tmp_path) == []
     again = await restarted.deliver(entry_id)  # the user chose to send it again
     assert again.sent and len(calls(tmp_path)) == 1
-    assert store.outbox_list() == []
+    assert store.queues.outbox_list() == []
 
 
 async def test_killed_while_sending_before_the_end_is_sent_again_at_once(store, tmp_path: Path) -> None:
@@ -167,7 +167,7 @@ async def test_killed_while_sending_before_the_end_is_sent_again_at_once(store, 
     entry_id = dying.queue(message())
     with pytest.raises(Killed):
         await dying.deliver(entry_id)
-    assert store.outbox_get(entry_id).state == "sending"
+    assert store.queues.outbox_get(entry_id).state == "sending"
     [delivery] = await Outbox(store, sendmail).flush()
     assert delivery.sent and not delivery.already_sent
     assert len(calls(tmp_path)) == 1
@@ -179,24 +179,24 @@ async def test_killed_after_acceptance_finishes_without_sending_again(store, tmp
     entry_id = dying.queue(message())
     with pytest.raises(Killed):
         await dying.deliver(entry_id)
-    assert store.outbox_get(entry_id).state == "accepted"
+    assert store.queues.outbox_get(entry_id).state == "accepted"
     [delivery] = await Outbox(store, sendmail).flush()
     assert delivery.sent and delivery.already_sent
     assert len(calls(tmp_path)) == 1
-    assert store.outbox_list() == []
+    assert store.queues.outbox_list() == []
 
 
 async def test_on_accepted_hears_the_origin_once_after_the_server_took_it(store, tmp_path: Path) -> None:
     heard: list[tuple[int, str, str, list[str]]] = []
 
     def on_accepted(entry: OutboxItem) -> None:
-        states = [e.state for e in store.outbox_list()]
+        states = [e.state for e in store.queues.outbox_list()]
         heard.append((entry.id, entry.origin_message_id, entry.origin_kind, states))
 
     outbox = Outbox(store, account(fake_sendmail(tmp_path)), on_accepted=on_accepted)
     replied = outbox.queue(message(), origin=("<orig@example.test>", "reply"))
     plain = outbox.queue(message())
-    assert store.outbox_get(replied).origin_kind == "reply"
+    assert store.queues.outbox_get(replied).origin_kind == "reply"
     deliveries = await outbox.flush()
     assert [d.sent for d in deliveries] == [True, True]
     assert heard == [(replied, "<orig@example.test>", "reply", ["accepted", "queued"]),
@@ -212,7 +212,7 @@ async def test_on_accepted_failing_is_a_warning_and_the_message_still_leaves(sto
     outbox = Outbox(store, account(fake_sendmail(tmp_path)), on_accepted=on_accepted)
     delivery = await outbox.deliver(outbox.queue(message()))
     assert delivery.sent and "could not mark the original as answered" in delivery.warning
-    assert store.outbox_list() == []
+    assert store.queues.outbox_list() == []
 
 
 async def test_on_accepted_interrupted_by_a_kill_runs_again_on_recovery(store, tmp_path: Path) -> None:
@@ -227,7 +227,7 @@ async def test_on_accepted_interrupted_by_a_kill_runs_again_on_recovery(store, t
     entry_id = first.queue(message(), origin=("<orig@example.test>", "forward"))
     with pytest.raises(Killed):
         await first.deliver(entry_id)
-    assert store.outbox_get(entry_id).state == "accepted"
+    assert store.queues.outbox_get(entry_id).state == "accepted"
     [delivery] = await Outbox(store, sendmail, on_accepted=lambda e: runs.append(e.id)).flush()
     assert delivery.sent and delivery.already_sent
     assert runs == [entry_id, entry_id]
@@ -238,7 +238,7 @@ async def test_outbox_ids_are_never_reused(store, tmp_path: Path) -> None:
     outbox = Outbox(store, account(fake_sendmail(tmp_path)))
     first = outbox.queue(message())
     await outbox.deliver(first)
-    assert store.outbox_list() == []
+    assert store.queues.outbox_list() == []
     assert outbox.queue(message()) > first
 
 
@@ -247,12 +247,12 @@ async def test_requeue_makes_held_and_unsure_messages_due_but_never_accepted_one
 ) -> None:
     outbox = Outbox(store, account(fake_sendmail(tmp_path)))
     held, unsure, accepted, sending = (outbox.queue(message()) for _ in range(4))
-    store.outbox_set_state(held, "held", "550 no", None)
-    store.outbox_set_state(unsure, "unsure", "may have been sent", None)
-    store.outbox_accept(accepted)
-    store.outbox_set_state(sending, "sending", None, None)
+    store.queues.outbox_set_state(held, "held", "550 no", None)
+    store.queues.outbox_set_state(unsure, "unsure", "may have been sent", None)
+    store.queues.outbox_accept(accepted)
+    store.queues.outbox_set_state(sending, "sending", None, None)
     assert [outbox.requeue(i) for i in (held, unsure, accepted, sending)] == [True, True, False, False]
-    assert {e.id: e.state for e in store.outbox_list()} == {
+    assert {e.id: e.state for e in store.queues.outbox_list()} == {
         held: "queued", unsure: "queued", accepted: "accepted", sending: "sending"}
 
 
@@ -267,7 +267,7 @@ async def test_drop_removes_a_message_unless_an_attempt_at_it_is_under_way(
 
     outbox = Outbox(store, account(fake_sendmail(tmp_path)))
     waiting, under_way, late = (outbox.queue(message()) for _ in range(3))
-    store.outbox_set_state(under_way, "sending", None, None)
+    store.queues.outbox_set_state(under_way, "sending", None, None)
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(outbox.lock_path)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                               cwd=Path(__file__).resolve().parents[2])
@@ -277,20 +277,20 @@ async def test_drop_removes_a_message_unless_an_attempt_at_it_is_under_way(
         assert not outbox.drop(under_way)
     finally:
         holder.communicate("")
-    entry = store.outbox_get(late)
+    entry = store.queues.outbox_get(late)
     assert outbox.drop(late)
     delivery = await outbox._attempt(entry)  # noqa: SLF001 - an attempt that read it before
     assert not delivery.sent and "no longer in the outbox" in delivery.error
     assert calls(tmp_path) == []
-    assert [e.id for e in store.outbox_list()] == [under_way]
+    assert [e.id for e in store.queues.outbox_list()] == [under_way]
     # Sent, but its copy to Sent keeps failing: the user can give the copy up.
     sent_unsaved = outbox.queue(message())
-    store.outbox_set_state(sent_unsaved, "accepted", None, None)  # its steps after sending
+    store.queues.outbox_set_state(sent_unsaved, "accepted", None, None)  # its steps after sending
     assert not outbox.drop(sent_unsaved)  # are running (or were cut short): they must run
-    store.outbox_set_state(sent_unsaved, "accepted", "not saved to Sent: quota",
+    store.queues.outbox_set_state(sent_unsaved, "accepted", "not saved to Sent: quota",
                            datetime.now(UTC) + timedelta(hours=1))
     assert outbox.drop(sent_unsaved)
-    assert store.outbox_get(sent_unsaved) is None
+    assert store.queues.outbox_get(sent_unsaved) is None
 
 
 HOLD_LOCK = """
@@ -323,7 +323,7 @@ async def test_another_process_holding_the_lock_makes_deliver_and_flush_busy(
         assert "another tui-mail is sending" in delivery.error
         [flushed] = await outbox.flush()
         assert flushed.busy and flushed.entry_id == entry_id
-        assert store.outbox_get(entry_id).state == "queued" and store.outbox_get(entry_id).attempts == 0
+        assert store.queues.outbox_get(entry_id).state == "queued" and store.queues.outbox_get(entry_id).attempts == 0
     finally:
         holder.communicate("")
     assert calls(tmp_path) == []
@@ -406,5 +406,5 @@ async def test_a_server_that_cannot_be_reached_is_tried_again_within_seconds(
     entry_id = outbox.queue(message())
     delivery = await outbox.deliver(entry_id)
     assert not delivery.sent and delivery.temporary and delivery.unreachable
-    wait = (store.outbox_get(entry_id).next_attempt_at - datetime.now(UTC)).total_seconds()
+    wait = (store.queues.outbox_get(entry_id).next_attempt_at - datetime.now(UTC)).total_seconds()
     assert wait <= 5

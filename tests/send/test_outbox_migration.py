@@ -43,7 +43,7 @@ def test_a_version_2_outbox_keeps_its_rows_and_never_reuses_an_id(tmp_path: Path
     path = tmp_path / "cache.sqlite3"
     version_2_cache(path)
     with Store.open(path) as store:
-        entries = {e.id: e for e in store.outbox_list()}
+        entries = {e.id: e for e in store.queues.outbox_list()}
         assert sorted(entries) == [1, 3, 4, 5]
         assert {i: e.state for i, e in entries.items()} == {
             1: "queued", 3: "committing", 4: "unsure", 5: "failed"}
@@ -54,13 +54,13 @@ def test_a_version_2_outbox_keeps_its_rows_and_never_reuses_an_id(tmp_path: Path
         assert entries[1].raw == b"Subject: 1\r\n\r\nbody\r\n" and entries[1].rcpts == ("b@x.test",)
         assert (entries[1].origin_message_id, entries[1].origin_kind) == ("", "")
         assert not entries[1].partial and not entries[1].notified
-        store.outbox_remove(5)
-        new = store.outbox_add("work", b"x", "me@x.test", ["b@x.test"], "<new@x.test>",
+        store.queues.outbox_remove(5)
+        new = store.queues.outbox_add("work", b"x", "me@x.test", ["b@x.test"], "<new@x.test>",
                                "<orig@x.test>", "reply")
         assert new == 6  # after the highest id that remained, and then never again
-        store.outbox_remove(new)
-        assert store.outbox_add("work", b"y", "me@x.test", ["b@x.test"], "<y@x.test>") == 7
-        assert store.outbox_get(7).origin_kind == ""
+        store.queues.outbox_remove(new)
+        assert store.queues.outbox_add("work", b"y", "me@x.test", ["b@x.test"], "<y@x.test>") == 7
+        assert store.queues.outbox_get(7).origin_kind == ""
     conn = sqlite3.connect(path)
     assert schema_version(conn) == len(MIGRATIONS) >= 3
     assert "AUTOINCREMENT" in conn.execute(
@@ -70,6 +70,6 @@ def test_a_version_2_outbox_keeps_its_rows_and_never_reuses_an_id(tmp_path: Path
 
 def test_a_new_cache_hands_out_outbox_ids_that_are_never_reused(tmp_path: Path) -> None:
     with Store.open(tmp_path / "cache.sqlite3") as store:
-        first = store.outbox_add("work", b"x", "me@x.test", ["b@x.test"], "<1@x.test>")
-        store.outbox_remove(first)
-        assert store.outbox_add("work", b"x", "me@x.test", ["b@x.test"], "<2@x.test>") == first + 1
+        first = store.queues.outbox_add("work", b"x", "me@x.test", ["b@x.test"], "<1@x.test>")
+        store.queues.outbox_remove(first)
+        assert store.queues.outbox_add("work", b"x", "me@x.test", ["b@x.test"], "<2@x.test>") == first + 1

@@ -158,7 +158,7 @@ def set_state(cli: Cli, entry_id: int, state: str, error: str) -> None:
     from tui_mail.store import Store
 
     with Store.open(cli.home / "data" / "tui-mail" / "cache.sqlite3") as store:
-        store.outbox_set_state(entry_id, state, error, None)
+        store.queues.outbox_set_state(entry_id, state, error, None)
 
 
 def test_a_message_that_may_have_been_sent_waits_for_the_user_to_retry_or_drop_it(

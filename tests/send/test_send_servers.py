@@ -63,7 +63,7 @@ async def test_alice_sends_to_to_cc_and_bcc_and_everyone_gets_it_right(
     outbox = outbox_for(store, alice)
     delivery = await outbox.deliver(outbox.queue(composed))
     assert delivery.sent and delivery.saved_to_sent and not delivery.refused, delivery
-    assert list(store.outbox_list()) == []
+    assert list(store.queues.outbox_list()) == []
 
     [[at_bob], [at_carol], [at_dave]] = wait_for_each(mail_servers, [bob, carol, dave], [1, 1, 1])
     for got in (at_bob, at_carol, at_dave):
@@ -132,7 +132,7 @@ async def test_postfix_down_keeps_the_message_and_flush_delivers_it_once(
         delivery = await outbox.deliver(entry_id)
         assert not delivery.sent and delivery.temporary
         assert "connection refused" in delivery.error
-        entry = store.outbox_get(entry_id)
+        entry = store.queues.outbox_get(entry_id)
         assert entry.state == "failed" and entry.next_attempt_at is not None
     finally:
         mail_servers.start_postfix()
@@ -198,13 +198,13 @@ async def test_killed_after_the_copy_to_sent_is_not_sent_or_copied_again(
                            capture_output=True, text=True, timeout=120, check=False,
                            cwd=Path(__file__).resolve().parents[2])
     assert child.returncode == -signal.SIGKILL, child.stderr
-    assert store.outbox_get(entry_id).state == "accepted"
+    assert store.queues.outbox_get(entry_id).state == "accepted"
     assert len(fetch_all(mail_servers, alice, "Sent")) == 1
 
     restarted = outbox_for(store, alice)  # recovered at once: the dead process held the lock
     [delivery] = await restarted.flush()
     assert delivery.sent and delivery.already_sent and delivery.saved_to_sent
-    assert list(store.outbox_list()) == []
+    assert list(store.queues.outbox_list()) == []
     [count] = await _one_more_then_count(mail_servers, restarted, bob, alice, "killed after accept")
     assert count == 1
     sent = [m["Subject"] for m in wait_for(mail_servers, alice, 2, folder="Sent")]
@@ -228,7 +228,7 @@ async def test_killed_between_acceptance_and_the_copy_is_copied_once_and_not_sen
     entry_id = dying.queue(compose(simple(alice, bob, subject="killed before the copy")))
     with pytest.raises(Killed):
         await dying.deliver(entry_id)
-    assert store.outbox_get(entry_id).state == "accepted"
+    assert store.queues.outbox_get(entry_id).state == "accepted"
     restarted = outbox_for(store, alice)
     [delivery] = await restarted.flush()
     assert delivery.sent and delivery.already_sent and delivery.saved_to_sent
@@ -249,10 +249,10 @@ async def test_killed_right_before_the_final_dot_delivers_nothing_and_is_held_un
     restarted = outbox_for(store, alice)
     [delivery] = await restarted.flush()
     assert delivery.unsure and not delivery.sent
-    assert store.outbox_get(entry_id).state == "unsure"
+    assert store.queues.outbox_get(entry_id).state == "unsure"
     [count] = await _one_more_then_count(mail_servers, restarted, bob, alice, "killed before the dot")
     assert count == 0  # the server never saw the end of the message
-    assert store.outbox_get(entry_id).state == "unsure"  # the marker's flush did not resend it
+    assert store.queues.outbox_get(entry_id).state == "unsure"  # the marker's flush did not resend it
 
 
 async def test_killed_between_the_servers_250_and_recording_it_is_held_unsure_never_resent(
@@ -266,15 +266,15 @@ async def test_killed_between_the_servers_250_and_recording_it_is_held_unsure_ne
         raise Killed
 
     with monkeypatch.context() as patched:
-        patched.setattr(store, "outbox_accept", die)
+        patched.setattr(store.queues, "outbox_accept", die)
         with pytest.raises(Killed):
             await outbox.deliver(entry_id)
-    assert store.outbox_get(entry_id).state == "committing"
+    assert store.queues.outbox_get(entry_id).state == "committing"
     [delivery] = await outbox.flush()
     assert delivery.unsure and "may have been sent" in delivery.error
     [count] = await _one_more_then_count(mail_servers, outbox, bob, alice, "killed at the 250")
     assert count == 1  # it had gone out: the user decides, nothing resent it
-    assert store.outbox_get(entry_id).state == "unsure"
+    assert store.queues.outbox_get(entry_id).state == "unsure"
 
 
 async def test_an_uncertain_message_found_in_sent_is_finished_as_sent(mail_servers, fresh, store) -> None:
@@ -301,7 +301,7 @@ async def test_an_uncertain_message_found_in_sent_is_finished_as_sent(mail_serve
                     imap_credentials=lambda: alice.creds)
     [delivery] = await outbox.flush()
     assert delivery.sent and delivery.already_sent and not delivery.unsure
-    assert store.outbox_list() == []
+    assert store.queues.outbox_list() == []
 
 
 async def test_a_failed_copy_to_sent_is_retried_alone_and_never_resends(mail_servers, fresh, store) -> None:
@@ -312,7 +312,7 @@ async def test_a_failed_copy_to_sent_is_retried_alone_and_never_resends(mail_ser
     delivery = await broken.deliver(entry_id)
     assert delivery.sent and not delivery.saved_to_sent and not delivery.copy_retry
     assert "login" in delivery.copy_error.lower() and delivery.warning == ""
-    entry = store.outbox_get(entry_id)
+    entry = store.queues.outbox_get(entry_id)
     assert entry.state == "accepted" and entry.next_attempt_at is not None
     assert entry.last_error == delivery.copy_error  # the reason, for the outbox view
     assert abs((delivery.next_attempt_at - entry.next_attempt_at).total_seconds()) < 1
@@ -321,7 +321,7 @@ async def test_a_failed_copy_to_sent_is_retried_alone_and_never_resends(mail_ser
     [again] = await fixed.flush(ignore_backoff=True)
     assert again.sent and again.already_sent and again.saved_to_sent and again.copy_retry
     assert again.copy_error == ""
-    assert store.outbox_list() == []
+    assert store.queues.outbox_list() == []
     [count] = await _one_more_then_count(mail_servers, fixed, bob, alice, "copy fails")
     assert count == 1
     assert [m["Subject"] for m in wait_for(mail_servers, alice, 2, folder="Sent")].count("copy fails") == 1
@@ -337,7 +337,7 @@ async def test_rejected_recipient_is_named_with_the_server_words(mail_servers, f
     assert delivery.sent
     assert list(delivery.refused) == ["rejected@example.test"]
     assert delivery.refused["rejected@example.test"].startswith("550")
-    [left] = store.outbox_list()
+    [left] = store.queues.outbox_list()
     assert left.id == delivery.remaining_id and list(left.rcpts) == ["rejected@example.test"]
     assert left.state == "held" and "rejected@example.test: 550" in left.last_error
     assert by_subject(wait_for(mail_servers, bob), "partly")
@@ -358,7 +358,7 @@ async def test_wrong_password_is_an_auth_error_with_the_server_words(mail_server
     delivery = await outbox.deliver(outbox.queue(compose(simple(alice, bob))))
     assert not delivery.sent and not delivery.temporary
     assert "login as" in delivery.error and "535" in delivery.error
-    assert store.outbox_list()[0].state == "held"
+    assert store.queues.outbox_list()[0].state == "held"
 
 
 async def test_message_over_the_size_limit_is_refused_before_sending(mail_servers, fresh, store) -> None:
@@ -370,7 +370,7 @@ async def test_message_over_the_size_limit_is_refused_before_sending(mail_server
     delivery = await outbox.deliver(entry_id)
     assert not delivery.sent and not delivery.temporary
     assert f"the server accepts at most 10.5 MB ({limit} bytes)" in delivery.error
-    assert store.outbox_get(entry_id).state == "held"
+    assert store.queues.outbox_get(entry_id).state == "held"
 
 
 async def test_a_552_from_the_server_is_reported_as_too_large(mail_servers, fresh, monkeypatch) -> None:

@@ -163,11 +163,11 @@ async def test_outbox_holds_a_message_whose_answer_was_lost_as_unsure(peer, tmp_
                       smtp=p.server_config())
     with Store.open(tmp_path / "cache.sqlite3") as store:
         outbox = Outbox(store, account, smtp_credentials=lambda: Credentials("alice", "pw"))
-        entry_id = store.outbox_add("hangs", b"Subject: x\r\n\r\nx\r\n", "a@x.test",
+        entry_id = store.queues.outbox_add("hangs", b"Subject: x\r\n\r\nx\r\n", "a@x.test",
                                     ["b@x.test"], "<lost@x.test>")
         delivery = await outbox.deliver(entry_id)
         assert delivery.unsure and not delivery.sent and not delivery.temporary
         assert "before the server answered" in delivery.error
-        assert store.outbox_get(entry_id).state == "unsure"
+        assert store.queues.outbox_get(entry_id).state == "unsure"
         assert await outbox.flush(ignore_backoff=True) == []
     assert p.ended == 1

@@ -53,7 +53,7 @@ def test_a_cached_message_is_stored_compressed_and_reads_back_whole(store: Store
     [row] = store.add_messages("work", "INBOX", [NewMessage(uid=1, raw=raw)])
     assert _stored(store, "raw", row).startswith(MAGIC)
     assert store.raw_message(row) == raw
-    assert [m.id for m in store.search("kumquat")] == [row]
+    assert [m.id for m in store.listing.search("kumquat")] == [row]
 
 
 def test_a_header_block_and_a_body_fetched_later_are_compressed_too(store: Store) -> None:
@@ -163,4 +163,4 @@ def test_a_damaged_search_text_does_not_stop_the_expunge_of_its_batch(store: Sto
     store._conn.execute("UPDATE search_text SET body = ? WHERE id = ?", (bytes(damaged), rows[1]))
     store.remove_uids("work", "INBOX", [1, 2, 3])
     assert store._conn.execute("SELECT count(*) FROM messages").fetchone() == (0,)
-    assert store.search("kumquat") == []  # the damaged row's stale words lead nowhere
+    assert store.listing.search("kumquat") == []  # the damaged row's stale words lead nowhere

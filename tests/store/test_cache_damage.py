@@ -121,7 +121,7 @@ def test_damage_found_by_a_search_is_a_cache_error_too(tmp_path: Path) -> None:
     damage(path, start_page=size // 4096 // 2)  # the folder table survives, the rest not
 
     with Store.open(path) as store, pytest.raises(CacheError, match="is damaged"):
-        store.search("hello", limit=5000)
+        store.listing.search("hello", limit=5000)
 
 
 def test_a_file_of_another_program_is_not_called_a_damaged_cache(tmp_path: Path) -> None:

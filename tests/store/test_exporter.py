@@ -37,7 +37,7 @@ TRICKY = (b"From: Ann <ann@example.org>\r\nTo: bob@example.org\r\nSubject: quoti
 
 
 def _flags_by_subject(store: Store, folder: str) -> dict[str, Flags]:
-    return {row.subject: row.flags for row in store.search("", folder=folder, limit=1000)}
+    return {row.subject: row.flags for row in store.listing.search("", folder=folder, limit=1000)}
 
 
 def _cached(store: Store, tmp_path: Path, count: int = 40) -> list[int]:
@@ -198,8 +198,8 @@ def test_every_corpus_message_survives_an_mbox_export(store: Store, tmp_path: Pa
     # A few corpus files differ only in line ends or Status headers, which an mbox rewrites:
     # importing them back finds them the same message.
     assert (back.added + back.skipped, back.failed) == (len(ids), 0)
-    assert {r.subject for r in store.search("", folder="Back", limit=10_000)} == \
-        {r.subject for r in store.search("", folder="Corpus", limit=10_000)}
+    assert {r.subject for r in store.listing.search("", folder="Back", limit=10_000)} == \
+        {r.subject for r in store.listing.search("", folder="Corpus", limit=10_000)}
 
 
 FULL_DISK = """

@@ -51,16 +51,16 @@ def test_queued_actions_follow_a_folder_renamed_on_the_server(tmp_path: Path) ->
     with Store.open(tmp_path / "c.sqlite3") as store:
         store.apply_folder_list("work", [ListedFolder("INBOX", FolderRole.INBOX),
                                          ListedFolder("Projects", mailboxid="M1")])
-        store.enqueue_action("work", "move", {"folder": "INBOX", "target": "Projects",
+        store.queues.enqueue_action("work", "move", {"folder": "INBOX", "target": "Projects",
                                               "uids": [3], "before": [[9, "INBOX", 3, 0]]})
-        store.enqueue_action("work", "flags", {"folder": "Projects", "uids": [4],
+        store.queues.enqueue_action("work", "flags", {"folder": "Projects", "uids": [4],
                                                "before": [[8, "Projects", 4, 0]]})
         changes = store.apply_folder_list(
             "work", [ListedFolder("INBOX", FolderRole.INBOX),
                      ListedFolder("Ventures", mailboxid="M1")],
             keep={"INBOX", "Projects"})
         assert changes.renamed == [("Projects", "Ventures")]
-        move, flags = store.pending_actions("work")
+        move, flags = store.queues.pending_actions("work")
         assert move.payload["target"] == "Ventures" and move.payload["folder"] == "INBOX"
         assert flags.payload["folder"] == "Ventures"
         assert flags.payload["before"] == [[8, "Ventures", 4, 0]]
@@ -72,8 +72,8 @@ def test_a_folder_renamed_offline_keeps_its_subfolders_until_the_rename_is_sent(
         store.apply_folder_list("work", [ListedFolder("INBOX", FolderRole.INBOX),
                                          ListedFolder("Proj"), ListedFolder("Proj/2024")])
         store.add_messages("work", "Proj/2024", [NewMessage(uid=1, raw=RAW)])
-        store.rename_folder_local("work", "Proj", "Projects")  # the user's rename, queued:
-        store.enqueue_action("work", "folder_rename", {"folder": "Proj", "target": "Projects"})
+        store.folder_edits.rename_folder_local("work", "Proj", "Projects")  # the user's rename, queued:
+        store.queues.enqueue_action("work", "folder_rename", {"folder": "Proj", "target": "Projects"})
         changes = store.apply_folder_list(  # a sync before the replay lists the old names
             "work", [ListedFolder("INBOX", FolderRole.INBOX)])
         assert changes.removed == []

@@ -53,15 +53,15 @@ def test_a_message_in_inbox_and_all_mail_is_one_result_shown_in_the_inbox(store:
     _labelled(store, 2, (ALL_MAIL,))  # archived: All Mail only
     _labelled(store, 3, ("Work", ALL_MAIL))
     for query in ("report", "", "from:alice"):
-        assert where(store.search(query, account="gmail")) == [
+        assert where(store.listing.search(query, account="gmail")) == [
             ("message 3", "Work"), ("message 2", ALL_MAIL), ("message 1", "INBOX")], query
-        assert len(store.search(query)) == 3  # every account
+        assert len(store.listing.search(query)) == 3  # every account
     # A folder's own search and list show its own messages.
-    assert where(store.search("report", account="gmail", folder=ALL_MAIL)) == [
+    assert where(store.listing.search("report", account="gmail", folder=ALL_MAIL)) == [
         ("message 3", ALL_MAIL), ("message 2", ALL_MAIL), ("message 1", ALL_MAIL)]
     all_mail = store.folder("gmail", ALL_MAIL)
-    assert all_mail is not None and store.count(View.of(all_mail)) == 3
-    assert [r.subject for r in store.page(inbox_view(), 0, 10)] == ["message 1"]
+    assert all_mail is not None and store.listing.count(View.of(all_mail)) == 3
+    assert [r.subject for r in store.listing.page(inbox_view(), 0, 10)] == ["message 1"]
 
 
 def test_the_copy_shown_is_one_that_matches(store: Store) -> None:
@@ -71,11 +71,11 @@ def test_the_copy_shown_is_one_that_matches(store: Store) -> None:
     inbox = store.add_messages("gmail", "INBOX", [NewMessage(
         uid=1, raw_headers=make_raw(1).split(b"\r\n\r\n")[0] + b"\r\n\r\n")])[0]
     _put(store, "gmail", ALL_MAIL, 1, uid=1, body="only the body says zebra")
-    assert where(store.search("zebra", account="gmail")) == [("message 1", ALL_MAIL)]
-    assert where(store.search("subject:message", account="gmail")) == [("message 1", "INBOX")]
-    assert store.search("is:unread subject:message", account="gmail")[0].id == inbox
-    assert where(store.search("folder:INBOX", account="gmail")) == [("message 1", "INBOX")]
-    assert where(store.search(f'folder:"{ALL_MAIL}"', account="gmail")) == [
+    assert where(store.listing.search("zebra", account="gmail")) == [("message 1", ALL_MAIL)]
+    assert where(store.listing.search("subject:message", account="gmail")) == [("message 1", "INBOX")]
+    assert store.listing.search("is:unread subject:message", account="gmail")[0].id == inbox
+    assert where(store.listing.search("folder:INBOX", account="gmail")) == [("message 1", "INBOX")]
+    assert where(store.listing.search(f'folder:"{ALL_MAIL}"', account="gmail")) == [
         ("message 1", ALL_MAIL)]
 
 
@@ -86,10 +86,10 @@ def test_paging_shows_every_message_once(store: Store) -> None:
         _labelled(store, n, labels if n % 5 else (ALL_MAIL,))
     for size in (1, 2, 7, 50):
         seen: list[str] = []
-        page = store.search("report", account="gmail", limit=size)
+        page = store.listing.search("report", account="gmail", limit=size)
         while page:
             seen += [r.subject for r in page]
-            page = store.search("report", account="gmail", limit=size, before_key=page[-1].id)
+            page = store.listing.search("report", account="gmail", limit=size, before_key=page[-1].id)
         assert seen == [f"message {n}" for n in range(30, 0, -1)], size
 
 
@@ -104,7 +104,7 @@ def test_gmail_message_ids_decide_before_message_ids(store: Store) -> None:
     _labelled(store, 2, (ALL_MAIL,), gm_msgid=333, message_id="<y@test.example>")
     _labelled(store, 3, ("INBOX",), gm_msgid=444)
     _labelled(store, 3, (ALL_MAIL,))  # fetched before X-GM-MSGID was known
-    assert sorted(where(store.search("report", account="gmail"))) == [
+    assert sorted(where(store.listing.search("report", account="gmail"))) == [
         ("message 1", "INBOX"), ("message 1", "Work"), ("message 2", "INBOX"),
         ("message 3", "INBOX")]
 
@@ -113,7 +113,7 @@ def test_a_copy_in_trash_is_the_one_shown(store: Store) -> None:
     """Gmail takes a trashed message out of every label: a copy elsewhere is stale."""
     _gmail(store)
     _labelled(store, 1, ("[Gmail]/Trash", ALL_MAIL, "Work"))
-    assert where(store.search("report", account="gmail")) == [("message 1", "[Gmail]/Trash")]
+    assert where(store.listing.search("report", account="gmail")) == [("message 1", "[Gmail]/Trash")]
 
 
 def test_other_accounts_keep_every_copy(store: Store) -> None:
@@ -122,6 +122,6 @@ def test_other_accounts_keep_every_copy(store: Store) -> None:
     store.ensure_folder("plain", "Archive", FolderRole.ARCHIVE)
     _labelled(store, 1, ("INBOX", "Archive"), account="plain")
     _labelled(store, 1, ("INBOX", ALL_MAIL))  # the same message in the Gmail account too
-    assert sorted(where(store.search("report"))) == [
+    assert sorted(where(store.listing.search("report"))) == [
         ("message 1", "Archive"), ("message 1", "INBOX"), ("message 1", "INBOX")]
-    assert len(store.search("report", account="plain")) == 2
+    assert len(store.listing.search("report", account="plain")) == 2

@@ -40,7 +40,7 @@ def test_maildir_import_keeps_flags_and_rerun_adds_nothing(store: Store, tmp_pat
 def test_mbox_import_reads_every_message(store: Store, tmp_path: Path) -> None:
     write_mbox(tmp_path / "m.mbox", generate(40, seed=4))
     assert import_path(store, tmp_path / "m.mbox", "local", "Box").added == 40
-    assert len(store.search("", limit=100)) == 40
+    assert len(store.listing.search("", limit=100)) == 40
 
 
 def _rows(store: Store) -> list[tuple[object, ...]]:

@@ -19,7 +19,7 @@ def test_batch_write_stores_rows_bodies_and_search_text(store: Store) -> None:
     folder = store.folder("work", "INBOX")
     assert folder is not None and folder.total == 1200 and folder.unread == 1200
     assert store.raw_message(ids[0]) == make_raw(1)
-    assert len(store.search("hello")) == 50
+    assert len(store.listing.search("hello")) == 50
 
 
 def test_resumed_sync_does_not_duplicate_and_returns_existing_ids(store: Store) -> None:
@@ -47,11 +47,11 @@ def test_headers_only_then_body_fills_search(store: Store) -> None:
     [mid] = store.add_messages(
         "work", "INBOX", [NewMessage(uid=7, raw_headers=head, size=len(raw))]
     )
-    assert store.search("zanzibar") == []
+    assert store.listing.search("zanzibar") == []
     assert store.raw_headers(mid) == head
     assert store.uids_without_body("work", "INBOX", 10_000) == [7]
     store.set_body(mid, raw)
-    assert [m.id for m in store.search("zanzibar")] == [mid]
+    assert [m.id for m in store.listing.search("zanzibar")] == [mid]
     assert store.raw_message(mid) == raw
     assert store.uids_without_body("work", "INBOX", 10_000) == []
 
@@ -81,7 +81,7 @@ def test_expunged_uids_disappear_with_their_body_and_search_text(store: Store) -
     store.remove_uids("work", "INBOX", [1, 2])
     assert store.message_row(ids[0]) is None
     assert store.raw_message(ids[0]) is None
-    assert [m.id for m in store.search("kumquat")] == [ids[2]]
+    assert [m.id for m in store.listing.search("kumquat")] == [ids[2]]
 
 
 def test_reset_folder_drops_messages_and_sync_state(store: Store) -> None:
@@ -100,7 +100,7 @@ def test_folders_keep_their_role_and_delete_removes_messages(store: Store) -> No
     assert store.folder("work", "INBOX").role is FolderRole.INBOX  # type: ignore[union-attr]
     store.delete_folder("work", "Old")
     assert store.folder("work", "Old") is None
-    assert store.search("hello") == []
+    assert store.listing.search("hello") == []
 
 
 def test_replies_join_their_parents_thread_in_either_order(store: Store) -> None:
@@ -115,7 +115,7 @@ def test_replies_join_their_parents_thread_in_either_order(store: Store) -> None
     assert len({r.thread_id for r in rows if r}) == 1
     folder = store.folder("work", "INBOX")
     assert folder is not None
-    threaded = store.page(View.of(folder, threaded=True), 0, 10)
+    threaded = store.listing.page(View.of(folder, threaded=True), 0, 10)
     assert [(m.id, m.depth) for m in threaded] == [
         (parent[0], 0),
         (reply_first[0], 1),
@@ -151,7 +151,7 @@ def test_a_reply_without_references_joins_the_thread_of_its_subject_across_folde
 def test_address_completion_by_name_or_address(store: Store, prefix: str) -> None:
     add(store, range(1, 4))
     add(store, range(4, 5), sender="Carol <carol@example.net>")
-    assert [a.email for a in store.addresses(prefix)] == ["alice@example.com"]
+    assert [a.email for a in store.listing.addresses(prefix)] == ["alice@example.com"]
 
 
 @pytest.mark.parametrize(("to", "first"), [
@@ -165,5 +165,5 @@ def test_the_first_recipient_is_read_back_from_the_cache_whatever_the_to_header(
         store: Store, to: str, first: str) -> None:
     store.ensure_folder("acct", "Sent", FolderRole.SENT)
     store.add_messages("acct", "Sent", [NewMessage(uid=1, flags=Flags(), raw=make_raw(1, to=to))])
-    (row,) = store.search("hello", account="acct")
+    (row,) = store.listing.search("hello", account="acct")
     assert row.first_recipient == first

@@ -100,7 +100,7 @@ def mail(store: Store) -> Store:
 
 
 def subjects(store: Store, query: str) -> list[str]:
-    return [m.subject for m in store.search(query)]
+    return [m.subject for m in store.listing.search(query)]
 
 
 @pytest.mark.parametrize(
@@ -151,14 +151,14 @@ def test_relative_dates_count_back_from_now() -> None:
 
 
 def test_results_page_newest_first_with_before_key(mail: Store) -> None:
-    first = mail.search("", limit=4)
-    rest = mail.search("", limit=4, before_key=first[-1].id)
+    first = mail.listing.search("", limit=4)
+    rest = mail.listing.search("", limit=4, before_key=first[-1].id)
     assert [m.subject for m in rest] == ["Lunch", "Quarterly report"]
 
 
 def test_account_and_folder_arguments_narrow_the_search(mail: Store) -> None:
-    assert [m.subject for m in mail.search("sushi", account="home")] == ["Re: Lunch"]
-    assert [m.subject for m in mail.search("alice", folder="Archive")] == ["Holiday"]
+    assert [m.subject for m in mail.listing.search("sushi", account="home")] == ["Re: Lunch"]
+    assert [m.subject for m in mail.listing.search("alice", folder="Archive")] == ["Holiday"]
 
 
 def test_fts_syntax_typed_by_the_user_is_searched_as_text(mail: Store) -> None:
@@ -189,14 +189,14 @@ def test_fts_syntax_typed_by_the_user_is_searched_as_text(mail: Store) -> None:
 )
 def test_malformed_queries_say_where_and_why(mail: Store, query: str, words: str) -> None:
     with pytest.raises(QueryError) as err:
-        mail.search(query)
+        mail.listing.search(query)
     assert words in str(err.value)
 
 
 def test_a_colon_after_a_word_unlike_any_field_or_in_a_url_or_quotes_is_still_text(mail: Store) -> None:
     for query in ("Re: report", "https://example.com/report", '"subjet:foo"', "report:",
                   "Re:report", "JIRA:ABC-1", "bogus:foo", "ssh://host"):
-        mail.search(query)  # no QueryError
+        mail.listing.search(query)  # no QueryError
 
 
 def test_the_query_says_when_it_names_where_to_look() -> None:
@@ -245,12 +245,12 @@ def test_hostile_queries_give_results_or_a_query_error_never_sql_errors(
     mail: Store, query: str
 ) -> None:
     try:
-        mail.search(query)
+        mail.listing.search(query)
     except QueryError:
         pass
     except sqlite3.Error as exc:  # pragma: no cover - the failure being tested for
         pytest.fail(f"SQL error for {query!r}: {exc}")
-    assert len(mail.search("")) == 6  # nothing was dropped or changed
+    assert len(mail.listing.search("")) == 6  # nothing was dropped or changed
 
 
 def test_date_filters_become_an_id_range_beside_the_text() -> None:
@@ -323,7 +323,7 @@ def test_filtered_search_gives_the_same_pages_whichever_way_it_walks(
     got: list[int] = []
     before = None
     while True:
-        page = many.search(query, limit=4, before_key=before)
+        page = many.listing.search(query, limit=4, before_key=before)
         got += _uid_numbers(page)
         if len(page) < 4:
             break
@@ -332,7 +332,7 @@ def test_filtered_search_gives_the_same_pages_whichever_way_it_walks(
 
 
 def test_a_date_range_bounds_a_plain_text_search(many: Store) -> None:
-    rows = many.search("common date:2020-01-05..2020-01-10", limit=3)
+    rows = many.listing.search("common date:2020-01-05..2020-01-10", limit=3)
     assert _uid_numbers(rows) == [9, 8, 7]
-    rows = many.search("common date:2020-01-05..2020-01-10", before_key=rows[-1].id)
+    rows = many.listing.search("common date:2020-01-05..2020-01-10", before_key=rows[-1].id)
     assert _uid_numbers(rows) == [6, 5, 4]

@@ -21,7 +21,7 @@ def _add(store: Store, account: str, folder: str, n: int, *, seen: bool = False,
 
 
 def unread_found(store: Store, query: str) -> int:
-    return sum(1 for m in store.search(query, limit=1000) if not m.flags.seen)
+    return sum(1 for m in store.listing.search(query, limit=1000) if not m.flags.seen)
 
 
 @pytest.fixture
@@ -41,17 +41,17 @@ def filled(store: Store) -> Store:
                                    "from:ann -report", "account:home", "folder:Lists",
                                    "from:ann or from:bob", "is:read"])
 def test_the_count_is_the_unread_messages_the_search_lists(filled: Store, query: str):
-    assert filled.unread_count(query) == unread_found(filled, query)
+    assert filled.listing.unread_count(query) == unread_found(filled, query)
 
 
 def test_the_count_covers_every_account(filled: Store):
-    assert filled.unread_count("from:ann") == 3
+    assert filled.listing.unread_count("from:ann") == 3
 
 
 def test_a_read_message_leaves_the_count(filled: Store):
-    [first] = [m for m in filled.search("report from:ann", limit=10) if m.folder == "INBOX"]
+    [first] = [m for m in filled.listing.search("report from:ann", limit=10) if m.folder == "INBOX"]
     filled.set_flags_local([first.id], seen=True)
-    assert filled.unread_count("report from:ann") == 1
+    assert filled.listing.unread_count("report from:ann") == 1
 
 
 def test_a_gmail_message_under_two_labels_counts_once(store: Store):
@@ -61,9 +61,9 @@ def test_a_gmail_message_under_two_labels_counts_once(store: Store):
     for folder in ("INBOX", ALL_MAIL):
         _add(store, "gmail", folder, 1, gm_msgid=77, body="the invoice")
     _add(store, "gmail", ALL_MAIL, 2, gm_msgid=78, body="another invoice")
-    assert store.unread_count("invoice") == 2 == unread_found(store, "invoice")
+    assert store.listing.unread_count("invoice") == 2 == unread_found(store, "invoice")
 
 
 def test_a_malformed_query_is_a_query_error(filled: Store):
     with pytest.raises(QueryError):
-        filled.unread_count('subject:"open')
+        filled.listing.unread_count('subject:"open')

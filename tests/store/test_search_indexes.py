@@ -44,7 +44,7 @@ def _plans(store: Store, query: str, **scope: str) -> list[str]:
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     try:
-        store.search(query, **scope)  # type: ignore[arg-type]
+        store.listing.search(query, **scope)  # type: ignore[arg-type]
     finally:
         conn.set_trace_callback(None)
     plans = []
@@ -92,7 +92,7 @@ def test_searches_through_the_flagged_index_page_like_any_other(
     got: list[int] = []
     before = None
     while True:
-        page = flagged.search(query, limit=2, before_key=before, **scope)  # type: ignore[arg-type]
+        page = flagged.listing.search(query, limit=2, before_key=before, **scope)  # type: ignore[arg-type]
         got += _numbers(page)
         if len(page) < 2:
             break
@@ -101,20 +101,20 @@ def test_searches_through_the_flagged_index_page_like_any_other(
 
 
 def test_the_partial_indexes_follow_flag_changes(flagged: Store) -> None:
-    assert _numbers(flagged.search("is:flagged has:attachment", limit=100)) == [28, 0]
+    assert _numbers(flagged.listing.search("is:flagged has:attachment", limit=100)) == [28, 0]
     flagged.update_flags("home", "INBOX", {3: Flags(flagged=True)})
-    assert _numbers(flagged.search("is:flagged is:unread", limit=100)) == [3]
+    assert _numbers(flagged.listing.search("is:flagged is:unread", limit=100)) == [3]
     flagged.update_flags("work", "INBOX", {28: Flags(seen=True)})
-    assert _numbers(flagged.search("is:flagged has:attachment", limit=100)) == [0]
+    assert _numbers(flagged.listing.search("is:flagged has:attachment", limit=100)) == [0]
 
 
 def test_a_cache_without_the_partial_indexes_opened_read_only_still_answers(
         flagged: Store) -> None:
     """A read-only open does not migrate: a cache from before schema 7 has no such index."""
-    expected = _numbers(flagged.search("is:flagged"))
+    expected = _numbers(flagged.listing.search("is:flagged"))
     flagged._conn.execute("DROP INDEX messages_flagged")
     old = Store.open(flagged.path, readonly=True)
     try:
-        assert _numbers(old.search("is:flagged")) == expected
+        assert _numbers(old.listing.search("is:flagged")) == expected
     finally:
         old.close()

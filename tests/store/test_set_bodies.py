@@ -24,7 +24,7 @@ def test_a_batch_of_bodies_is_stored_and_each_is_found_by_its_own_words(store: S
     store.set_bodies(batch[::-1])  # newest first, as a download writes them
     for n, (row, raw) in enumerate(zip(ids, raws, strict=True), start=1):
         assert store.raw_message(row) == raw
-        assert [m.id for m in store.search(f"{WORDS[n % len(WORDS)]}{n}")] == [row]
+        assert [m.id for m in store.listing.search(f"{WORDS[n % len(WORDS)]}{n}")] == [row]
     assert store.missing_bodies("work") == (0, 0)
     assert store._conn.execute("INSERT INTO fts(fts) VALUES('integrity-check')").fetchall() == []
 

@@ -74,7 +74,7 @@ class Mailbox:
             cached = store.folder(self.account.name, folder)
             if cached is None:
                 return {}
-            return {row.subject: row for row in store.page(View.of(cached), 0, 1000)}
+            return {row.subject: row for row in store.listing.page(View.of(cached), 0, 1000)}
 
     def body(self, row: MessageSummary) -> bytes:
         """The message as opening it in the app gets it (from the server if not cached)."""

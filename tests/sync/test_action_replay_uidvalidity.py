@@ -67,7 +67,7 @@ def _replay(h: Harness, queue: ActionQueue):  # noqa: ANN202 - ReplayResult
 def _placeholders(h: Harness, folder: str) -> int:
     """Cached rows of a folder (after a replay, only local placeholders are left there)."""
     found = h.store.folder(h.account.name, folder)
-    return h.store.count(View.of(found)) if found else 0
+    return h.store.listing.count(View.of(found)) if found else 0
 
 
 def test_queued_actions_in_a_recreated_folder_leave_the_messages_now_there_alone(
@@ -202,7 +202,7 @@ def test_an_entry_queued_before_uidvalidity_was_recorded_replays_by_uid(
     dovecot.deliver_many(h.user, [message(i) for i in range(2)], FOLDER)
     assert h.sync(None).ok
     uids = dovecot.uids(h.user, FOLDER)
-    h.store.enqueue_action(h.account.name, "flags", {
+    h.store.queues.enqueue_action(h.account.name, "flags", {
         "folder": FOLDER, "uids": [uids[1]], "flag": "\\Flagged", "add": True,
     })
 

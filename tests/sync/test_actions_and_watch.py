@@ -67,7 +67,7 @@ def test_offline_actions_apply_at_once_survive_a_restart_and_replay_in_order(
     assert server_flags[uids[1]] == Flags(flagged=True)
     assert len(h.cached_uids("Archive")) == 1 and len(h.cached_uids("Trash")) == 1
     archive = h.store.folder(h.account.name, "Archive")
-    assert h.store.count(_view(archive)) == 1  # the local placeholder did not stay as a duplicate
+    assert h.store.listing.count(_view(archive)) == 1  # the local placeholder did not stay as a duplicate
 
 
 def _view(folder):

@@ -33,7 +33,7 @@ def demo(tmp_path: Path) -> Store:
 
 def inbox(store: Store, count: int) -> list[MessageSummary]:
     """The newest `count` messages of the demo's INBOX."""
-    return store.page(View.role(FolderRole.INBOX), 0, count)
+    return store.listing.page(View.role(FolderRole.INBOX), 0, count)
 
 
 def user_actions(store: Store, accounts: dict[str, Account] | None = None) -> UserActions:
@@ -57,7 +57,7 @@ def test_a_demo_delete_moves_to_trash_queues_nothing_and_undo_brings_it_back(dem
     assert outcome.message == "Deleted 2 messages. (u: undo)"
     assert outcome.queued == []
     assert {demo.message_row(m.id).folder for m in two} == {"Trash"}  # type: ignore[union-attr]
-    assert demo.actions(account) == []
+    assert demo.queues.actions(account) == []
     message, undone = actions.undo_last()
     assert (message, sorted(undone)) == ("Undone (2 messages).", sorted(m.id for m in two))
     assert [demo.message_row(m.id) for m in two] == two
@@ -73,7 +73,7 @@ def test_a_flag_change_without_a_server_is_kept_for_undo_only(demo: Store):
     assert queue.server is False
     assert queue.before == [(message.id, "INBOX", message.uid, message.flags)]
     assert demo.message_row(message.id).flags.flagged is not message.flags.flagged  # type: ignore[union-attr]
-    assert demo.actions(message.account) == []
+    assert demo.queues.actions(message.account) == []
 
 
 def test_a_copy_needs_a_server_and_changes_nothing_without_one(demo: Store):
@@ -98,7 +98,7 @@ def test_a_pop3_account_marks_read_in_the_cache_alone_and_deletes_into_a_trash_i
 
     assert read.queued == deleted.queued == []
     assert store.message_row(first.id).flags.seen is not first.flags.seen  # type: ignore[union-attr]
-    assert store.actions(first.account) == []
+    assert store.queues.actions(first.account) == []
     trash = store.message_row(second.id).folder  # type: ignore[union-attr]
     assert [f.role for f in store.folders(first.account) if f.name == trash] == [FolderRole.TRASH]
     actions.undo_last()

@@ -65,7 +65,7 @@ def test_a_connection_lost_midway_keeps_every_body_received_and_the_next_run_end
     assert again.finished and again.bodies == missing  # none fetched twice
     assert h.store.missing_bodies(h.account.name) == (0, 0)
     row = h.store.ids_for_uids(h.account.name, "INBOX", [count])[count]
-    assert [m.id for m in h.store.search(f"\"body of message {count - 1}\"")] == [row]
+    assert [m.id for m in h.store.listing.search(f"\"body of message {count - 1}\"")] == [row]
 
 
 def test_a_download_that_yields_to_other_work_keeps_what_it_wrote_and_resumes_later(

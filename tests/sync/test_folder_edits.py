@@ -73,7 +73,7 @@ def test_changes_of_an_imap_account_are_queued_and_role_folders_refused(store) -
         edits.create("Customers")
     with pytest.raises(FolderRefused, match="inside itself"):
         edits.rename("INBOX.Customers", "Customers/Acme/Deeper")
-    assert [a.kind for a in store.pending_actions("work")] == [
+    assert [a.kind for a in store.queues.pending_actions("work")] == [
         "folder_create", "folder_create", "folder_rename"]
 
 
@@ -82,7 +82,7 @@ def test_a_folder_with_moves_into_it_not_sent_yet_is_not_deleted(store) -> None:
     messages back where the server still has them."""
     edits = FolderEdits(store, {"work": imap_account()}, "work")
     edits.create("Receipts")
-    store.enqueue_action("work", "move", {"folder": "INBOX", "target": "INBOX.Receipts",
+    store.queues.enqueue_action("work", "move", {"folder": "INBOX", "target": "INBOX.Receipts",
                                           "uids": [1]})
     with pytest.raises(FolderRefused, match="have not reached the server yet"):
         edits.delete("INBOX.Receipts")
@@ -91,7 +91,7 @@ def test_a_folder_with_moves_into_it_not_sent_yet_is_not_deleted(store) -> None:
 
 def test_a_cache_without_a_server_is_changed_alone(store) -> None:
     outcome = FolderEdits(store, {}, "work").create("Notes")
-    assert not outcome.queued and store.pending_actions("work") == []
+    assert not outcome.queued and store.queues.pending_actions("work") == []
     assert store.folder("work", "INBOX.Notes") is not None
 
 

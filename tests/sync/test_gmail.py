@@ -99,7 +99,7 @@ class Mailbox:
             self.dovecot.deliver(self.user, raw, ALL_MAIL)
 
     def rows(self, folder: str) -> list[MessageSummary]:
-        return self.store.search("", account=self.account.name, folder=folder, limit=500)
+        return self.store.listing.search("", account=self.account.name, folder=folder, limit=500)
 
     def row(self, folder: str, subject: str) -> MessageSummary:
         return next(r for r in self.rows(folder) if r.subject == subject)
@@ -139,14 +139,14 @@ def test_gmail_is_recognised_and_a_message_with_two_labels_is_one_result(
     assert (len(gmail.rows("INBOX")), len(gmail.rows("Work")), len(gmail.rows(ALL_MAIL))) == \
         (2, 1, 3)
 
-    found = store.search("from:alice", account=name)
+    found = store.listing.search("from:alice", account=name)
     assert sorted((r.subject, r.folder) for r in found) == [
         ("Archived", ALL_MAIL), ("In the inbox", "INBOX"), ("Inbox and Work", "INBOX")]
-    assert len(store.search("from:alice")) == 3  # every account
-    assert [r.subject for r in store.page(inbox_view(), 0, 50)] == ["Inbox and Work",
+    assert len(store.listing.search("from:alice")) == 3  # every account
+    assert [r.subject for r in store.listing.page(inbox_view(), 0, 50)] == ["Inbox and Work",
                                                                    "In the inbox"]
     # A folder's own list keeps its own messages.
-    assert len(store.search("", account=name, folder=ALL_MAIL)) == 3
+    assert len(store.listing.search("", account=name, folder=ALL_MAIL)) == 3
 
     # The suite's ordinary Dovecot is no Gmail, and its searches keep every copy.
     other = mail_servers.new_user()
@@ -164,7 +164,7 @@ def test_gmail_is_recognised_and_a_message_with_two_labels_is_one_result(
     finally:
         engine.close()
     assert not store.is_gmail("plain")
-    assert len(store.search("twice", account="plain")) == 2
+    assert len(store.listing.search("twice", account="plain")) == 2
 
 
 def test_archive_moves_to_all_mail_makes_no_folder_and_can_be_undone(gmail: Mailbox) -> None:
@@ -181,13 +181,13 @@ def test_archive_moves_to_all_mail_makes_no_folder_and_can_be_undone(gmail: Mail
     assert [r.subject for r in gmail.rows("INBOX")] == ["Keep"]
     message, undone = actions.undo_last()
     assert undone == [done_with.id], message
-    assert gmail.store.pending_actions(gmail.account.name) == []
+    assert gmail.store.queues.pending_actions(gmail.account.name) == []
     assert sorted(r.subject for r in gmail.rows("INBOX")) == ["Done with", "Keep"]
 
     assert actions.act("archive", [gmail.row("INBOX", "Done with")]).errors == []
     assert actions.act("archive", [gmail.row("Work", "Filed")]).errors == []  # drops the label
     assert {(a.payload["folder"], a.payload["target"])
-            for a in gmail.store.pending_actions(gmail.account.name)} == {
+            for a in gmail.store.queues.pending_actions(gmail.account.name)} == {
         ("INBOX", ALL_MAIL), ("Work", ALL_MAIL)}
     gmail.replay()
 
@@ -200,7 +200,7 @@ def test_archive_moves_to_all_mail_makes_no_folder_and_can_be_undone(gmail: Mail
     assert [r.subject for r in gmail.rows("INBOX")] == ["Keep"]
     # Found once, in All Mail (Dovecot keeps the moved copy beside the one it had there, as
     # Gmail would not: one message by its Message-ID all the same).
-    assert [(r.subject, r.folder) for r in gmail.store.search("done", account="gmail")] == [
+    assert [(r.subject, r.folder) for r in gmail.store.listing.search("done", account="gmail")] == [
         ("Done with", ALL_MAIL)]
 
 
@@ -217,7 +217,7 @@ def test_delete_goes_to_gmails_trash_not_to_a_label_called_trash(gmail: Mailbox)
 
     outcome = actions.act("delete", [unwanted, labelled])
     assert outcome.errors == [] and outcome.message.startswith("Deleted 2 messages.")
-    assert {a.payload["target"] for a in store.pending_actions(gmail.account.name)} == {TRASH}
+    assert {a.payload["target"] for a in store.queues.pending_actions(gmail.account.name)} == {TRASH}
     gmail.replay()
     assert gmail.subjects_on_server(TRASH) == ["Old client's", "Unwanted"]
     assert gmail.subjects_on_server(OLD_TRASH_LABEL) == []
@@ -226,7 +226,7 @@ def test_delete_goes_to_gmails_trash_not_to_a_label_called_trash(gmail: Mailbox)
     gmail.sync()
     in_trash = gmail.rows(TRASH)
     assert deletes_for_good(store, {gmail.account.name: gmail.account}, in_trash) == in_trash
-    assert [(r.subject, r.folder) for r in store.search("unwanted", account="gmail")] == [
+    assert [(r.subject, r.folder) for r in store.listing.search("unwanted", account="gmail")] == [
         ("Unwanted", TRASH)]
 
 
@@ -254,7 +254,7 @@ def test_without_its_all_mail_or_trash_a_gmail_account_makes_no_folder(tmp_path:
             assert "Show in IMAP" in outcome.errors[0]
             assert outcome.removed == set() and not outcome.undoable
         assert deletes_for_good(store, {"gmail": account}, [row]) == []
-        assert store.pending_actions("gmail") == []
+        assert store.queues.pending_actions("gmail") == []
         assert store.message_row(row_id) == row
         assert sorted(f.name for f in store.folders("gmail")) == ["Archive", "INBOX", "Trash"]
 

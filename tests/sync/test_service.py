@@ -122,7 +122,7 @@ def inbox_rows(cache: Path, account: str = "work") -> dict[str, MessageSummary]:
         folder = store.folder(account, "INBOX")
         if folder is None:
             return {}
-        return {row.subject: row for row in store.page(View.of(folder), 0, 1000)}
+        return {row.subject: row for row in store.listing.page(View.of(folder), 0, 1000)}
 
 
 # ---- bodies ---------------------------------------------------------------------------------
@@ -374,7 +374,7 @@ def fetch(servers, user, folder: str) -> list:
 
 def outbox_states(service: MailService) -> list[str]:
     with Store.open(service.store_path, readonly=True) as store:
-        return [entry.state for entry in store.outbox_list()]
+        return [entry.state for entry in store.queues.outbox_list()]
 
 
 def test_mail_sent_while_the_smtp_server_is_down_leaves_by_itself_once_it_is_back(

@@ -25,7 +25,7 @@ def test_initial_sync_of_5000_messages_caches_every_header_newest_first(dovecot,
     progress = [e for e in h.events if isinstance(e, SyncProgress)]
     assert progress[-1].done == progress[-1].total == 5000
     folder = h.store.folder(h.account.name, "INBOX")
-    first_page = h.store.page(_view(folder), 0, 3)
+    first_page = h.store.listing.page(_view(folder), 0, 3)
     assert [m.subject for m in first_page] == ["message 4999", "message 4998", "message 4997"]
     assert FolderChanged(h.account.name, "INBOX") in h.events
 
@@ -94,7 +94,7 @@ def test_changed_uidvalidity_drops_the_folder_cache_and_refetches(dovecot, make_
     assert result.resets == 1
     assert h.store.sync_state(h.account.name, "Work").uidvalidity != before
     folder = h.store.folder(h.account.name, "Work")
-    subjects = sorted(m.subject for m in h.store.page(_view(folder), 0, 10))
+    subjects = sorted(m.subject for m in h.store.listing.page(_view(folder), 0, 10))
     assert subjects == ["again 0", "again 1", "again 2"]
 
 
@@ -124,7 +124,7 @@ def test_a_connection_cut_mid_sync_leaves_no_duplicate_and_no_gap(dovecot, make_
     assert second.ok, second.errors
     assert h.cached_uids() == dovecot.uids(h.user)
     folder = h.store.folder(h.account.name, "INBOX")
-    assert h.store.count(_view(folder)) == 3000
+    assert h.store.listing.count(_view(folder)) == 3000
 
 
 def test_a_dropped_connection_is_reopened_and_the_sync_completes(dovecot, make_harness, message):

@@ -69,7 +69,7 @@ def search_node(tree: FolderTree, name: str) -> TreeNode[FolderChoice]:
 def unread_matching(cache_path: Path, query: str) -> int:
     store = Store.open(cache_path, readonly=True)
     try:
-        return sum(1 for m in store.search(query, limit=1000) if not m.flags.seen)
+        return sum(1 for m in store.listing.search(query, limit=1000) if not m.flags.seen)
     finally:
         store.close()
 
@@ -108,7 +108,7 @@ async def test_choosing_a_search_lists_exactly_its_messages_from_every_account(
         await choose(pilot, "unread")
         listed = {message_list.summary_at(i).id for i in range(message_list.row_count)}
         store = Store.open(cache_path, readonly=True)
-        expected = {m.id for m in store.search("is:unread", limit=1000)}
+        expected = {m.id for m in store.listing.search("is:unread", limit=1000)}
         store.close()
         assert listed == expected
         assert {message_list.summary_at(i).account

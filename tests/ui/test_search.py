@@ -127,20 +127,20 @@ async def test_a_long_result_list_shows_its_first_rows_then_the_rest(make_app, c
     import threading
 
     from tests.support.cache import fill_cache
-    from tui_mail.store.db import Store
+    from tui_mail.store.listing import Listing
     from tui_mail.ui.screens import mailbox
 
     cache_path.unlink()
     fill_cache(cache_path, inbox_size=mailbox.SEARCH_FIRST + 60, hostile=False).close()
     release = threading.Event()
-    search = Store.search
+    search = Listing.search
 
     def second_step_waits(self, query, **kw):
         if kw.get("before_key") is not None:
             assert release.wait(10)
         return search(self, query, **kw)
 
-    monkeypatch.setattr(Store, "search", second_step_waits)
+    monkeypatch.setattr(Listing, "search", second_step_waits)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)

@@ -112,7 +112,7 @@ async def test_a_pop3_account_syncs_in_the_app_and_its_changes_stay_in_the_cache
         assert message_list.selected.flags.seen
         assert not any("internal error" in n.message for n in app._notifications)
     with Store.open(cache) as store:
-        assert store.pending_actions(name) == []
+        assert store.queues.pending_actions(name) == []
     assert env.on_server() == 3
 
 

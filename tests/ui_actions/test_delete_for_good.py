@@ -135,7 +135,7 @@ async def test_a_selection_partly_in_trash_is_asked_about_once_and_says_so(demo_
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         inbox_one = app.screen.query_one(MessageList).selected
-        trash_one = next(s for s in app.store.search("folder:Trash", limit=1))
+        trash_one = next(s for s in app.store.listing.search("folder:Trash", limit=1))
         assert app.deletes_for_good([inbox_one, trash_one]) == [app.store.message_row(trash_one.id)]
         question = delete_question([inbox_one, trash_one], [trash_one])
         assert "for good?" in question and "The other 1 message will go to Trash" in question

@@ -47,7 +47,7 @@ async def test_create_move_into_rename_and_delete_a_folder_of_the_demo(demo_app)
         await settle(pilot)
         assert "Kept" not in names(app)
     with Store.open(app.store_path, readonly=True) as store:
-        assert store.pending_actions("demo") == []
+        assert store.queues.pending_actions("demo") == []
 
 
 async def test_the_picker_offers_create_unless_the_typed_name_is_a_folder(demo_app):

@@ -242,7 +242,7 @@ async def test_P_with_a_missing_print_command_names_the_setting(demo_app, tmp_pa
 
 
 def unread_in(app: TuiMailApp, ids: list[int]) -> set[int]:
-    return app.store.unread_among(ids)
+    return app.store.listing.unread_among(ids)
 
 
 def thread_with_unread(app: TuiMailApp) -> tuple[MessageSummary, list[int]]:
@@ -253,8 +253,8 @@ def thread_with_unread(app: TuiMailApp) -> tuple[MessageSummary, list[int]]:
         summary = rows.summary_at(row)
         if summary is None:
             continue
-        members = store.thread_members(summary.id)
-        if len(members) > 1 and store.unread_among(members):
+        members = store.listing.thread_members(summary.id)
+        if len(members) > 1 and store.listing.unread_among(members):
             return summary, members
     pytest.fail("the demo has no thread with unread messages")
 
@@ -308,10 +308,10 @@ async def test_M_in_search_results_marks_every_result_read_and_nothing_else(demo
     app = demo(demo_app, tmp_path)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        unread = app.store.search("is:unread", account="demo", folder="INBOX", limit=1000)
+        unread = app.store.listing.search("is:unread", account="demo", folder="INBOX", limit=1000)
         assert len(unread) > 1
         target = unread[0].sender.email
-        matching = {s.id for s in app.store.search(f"from:{target}", account="demo",
+        matching = {s.id for s in app.store.listing.search(f"from:{target}", account="demo",
                                                    folder="INBOX", limit=1000)}
         others = {s.id for s in unread} - matching
         assert len(matching) > 1 and unread_in(app, list(matching)) and others
@@ -348,7 +348,7 @@ async def test_star_tags_exactly_the_messages_of_the_folder_matching_the_query(d
     app = demo(demo_app, tmp_path)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        expected = {s.id for s in app.store.search("is:unread", account="demo",
+        expected = {s.id for s in app.store.listing.search("is:unread", account="demo",
                                                    folder="INBOX", limit=1000)}
         assert expected
         await pilot.press("asterisk")

@@ -38,9 +38,9 @@ def hold_one(synced: Synced, subject: str, error: str = HOSTILE_ERROR, *,
                            filename=attachment[0])
         raw = msg.as_bytes()
     with synced.store() as store:
-        entry = store.outbox_add(synced.account.name, raw, synced.user.address,
+        entry = store.queues.outbox_add(synced.account.name, raw, synced.user.address,
                                  [synced.user.address], message_id)
-        store.outbox_set_state(entry, OutboxState.HELD, error)
+        store.queues.outbox_set_state(entry, OutboxState.HELD, error)
     return entry
 
 
@@ -68,7 +68,7 @@ async def test_a_held_message_shows_its_error_literally_and_retry_sends_it(synce
         assert "1 attempt" in text
         await pilot.press("r")
         await settle(pilot)
-        assert app.store.outbox_list() == []
+        assert app.store.queues.outbox_list() == []
         assert "The outbox is empty" in screen_text(app)
     assert wait_for_delivery(synced, 6) == 6  # five synced ones and the retried message
 
@@ -84,10 +84,10 @@ async def test_delete_asks_first(synced):
         await settle(pilot)
         await pilot.press("d", "n")  # kept
         await settle(pilot)
-        assert len(app.store.outbox_list()) == 2
+        assert len(app.store.queues.outbox_list()) == 2
         await pilot.press("d", "y")
         await settle(pilot)
-        remaining = app.store.outbox_list()
+        remaining = app.store.queues.outbox_list()
         assert [e.message_id for e in remaining] == ["<Second@test>"]
         assert "First" not in screen_text(app)
 
@@ -105,8 +105,8 @@ async def test_edit_takes_the_message_into_the_composer_as_a_draft(synced):
         from tui_mail.ui.screens.composer import ComposerScreen
 
         assert isinstance(app.screen, ComposerScreen)
-        assert app.store.outbox_list() == []
-        assert [d.key for d in app.store.drafts()] == ["<Fix-me@test>"]
+        assert app.store.queues.outbox_list() == []
+        assert [d.key for d in app.store.queues.drafts()] == ["<Fix-me@test>"]
         assert "Fix me" in screen_text(app)
 
 
@@ -127,7 +127,7 @@ async def test_edit_takes_a_message_with_a_file_attachment_back_with_the_file(sy
         assert "figures.bin" in screen_text(app)
         [carried] = app.screen.fields().attached_files
         assert (carried.filename, carried.data) == ("figures.bin", data)
-        assert app.store.outbox_list() == []
+        assert app.store.queues.outbox_list() == []
 
 
 def notifications(app: TuiMailApp) -> list[str]:
@@ -178,19 +178,19 @@ async def test_a_message_sent_but_not_saved_to_sent_is_told_shown_and_r_saves_on
         [line] = [row for row in text.splitlines() if "sent, but not saved to Sent: " in row]
         assert "APPEND to 'Sent' refused" in line and "[NOPERM] Permission denied" in line
         assert "the copy is tried again at " in text and "(r: now)" in text
-        [entry] = app.store.outbox_list()
+        [entry] = app.store.queues.outbox_list()
         assert entry.state == OutboxState.ACCEPTED
 
         await pilot.press("r")  # still refused: only the copy is tried, and fails again
         await settle(pilot)
         assert [n for n in notifications(app) if n.startswith("Still not saved to Sent: ")]
-        assert [e.id for e in app.store.outbox_list()] == [entry.id]
+        assert [e.id for e in app.store.queues.outbox_list()] == [entry.id]
         assert mailbox.count() == 0
 
         mailbox.allow()
         await pilot.press("r")
         await settle(pilot)
-        assert app.store.outbox_list() == []
+        assert app.store.queues.outbox_list() == []
         assert "The outbox is empty" in screen_text(app)
         assert "The sent message is now saved to Sent." in notifications(app)
     assert mailbox.count() == 1

@@ -39,7 +39,7 @@ def notifications(app) -> list[str]:
 
 def pending(synced: Synced) -> list:
     with synced.store() as store:
-        return store.pending_actions(synced.account.name)
+        return store.queues.pending_actions(synced.account.name)
 
 
 def subjects(message_list: MessageList) -> list[str]:

@@ -40,10 +40,10 @@ def _fill_outbox(app) -> None:
             raw = plain_message(f"Quarterly numbers, take {n + 1}", "Sam <sam@example.com>", NOW,
                                 "Numbers attached.", to="nobody@example.org",
                                 message_id=f"<out{n}@example.com>")
-            entry = store.outbox_add("demo", raw, "sam@example.com", ["nobody@example.org"],
+            entry = store.queues.outbox_add("demo", raw, "sam@example.com", ["nobody@example.org"],
                                      f"<out{n}@example.com>")
             if error:
-                store.outbox_set_state(entry, state, error)
+                store.queues.outbox_set_state(entry, state, error)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -96,7 +96,7 @@ async def test_an_attached_file_stays_in_the_draft_when_the_file_is_deleted(make
         attached.unlink()
         await pilot.press("ctrl+s")
         await settle(pilot)
-        [draft] = app.store.drafts()
+        [draft] = app.store.queues.drafts()
         [carried] = draft_from_bytes(draft.raw)[0].attached_files
         assert (carried.filename, carried.data) == ("notes.txt", b"meeting notes\n")
 
@@ -136,10 +136,10 @@ async def test_closing_with_typed_text_asks_and_discarding_drops_the_draft(make_
         await type_into(pilot, "subject", "Plans")
         composer(app).autosave()  # or the timer's save is already on its way: wait for either
         for _ in range(100):
-            if app.store.drafts():
+            if app.store.queues.drafts():
                 break
             await settle(pilot)
-        assert app.store.drafts()
+        assert app.store.queues.drafts()
         await pilot.press("escape")
         await settle(pilot)
         assert type(app.screen).__name__ == "ConfirmDiscard"
@@ -151,7 +151,7 @@ async def test_closing_with_typed_text_asks_and_discarding_drops_the_draft(make_
         await pilot.press("y")
         await settle(pilot)
         assert type(app.screen).__name__ == "MailboxScreen"
-        assert app.store.drafts() == []
+        assert app.store.queues.drafts() == []
 
 
 async def test_the_demo_cannot_send_and_keeps_the_draft(make_app, tmp_path) -> None:
@@ -166,13 +166,13 @@ async def test_the_demo_cannot_send_and_keeps_the_draft(make_app, tmp_path) -> N
         await settle(pilot)
         composer(app)  # still open
         assert any("no mail server" in str(n.message) for n in app._notifications)
-        [saved] = app.store.drafts()
+        [saved] = app.store.queues.drafts()
         fields, _ = draft_from_bytes(saved.raw)
         assert fields.subject == "From the demo" and fields.to == "alice@example.com"
         await pilot.press("escape")  # the notice said "kept": closing asks nothing, keeps it
         await settle(pilot)
         assert isinstance(app.screen, MailboxScreen)
-        assert len(app.store.drafts()) == 1
+        assert len(app.store.queues.drafts()) == 1
 
 
 async def test_a_bad_address_is_named_and_nothing_is_sent(make_app) -> None:
@@ -186,7 +186,7 @@ async def test_a_bad_address_is_named_and_nothing_is_sent(make_app) -> None:
         await settle(pilot)
         composer(app)
         assert any("not an address" in str(n.message) for n in app._notifications)
-        assert list(app.store.outbox_list()) == []
+        assert list(app.store.queues.outbox_list()) == []
 
 
 async def test_a_reply_to_a_hostile_message_shows_its_text_literally_without_escapes(
@@ -269,7 +269,7 @@ async def test_quitting_with_ctrl_q_keeps_what_was_just_typed_as_a_draft(make_ap
         await pilot.pause()
     assert not app.is_running
     with Store.open(app.store_path) as store:
-        [saved] = store.drafts()
+        [saved] = store.queues.drafts()
     fields, _ = draft_from_bytes(saved.raw)
     assert fields.subject == "Typed just now"
 

@@ -157,12 +157,12 @@ async def test_a_draft_is_autosaved_and_offered_again_after_the_app_went_away(ma
         await type_into(pilot, "body", "Half a thought\n")
         for _ in range(100):  # the autosave timer, not a call from the test
             # It may have fired mid-typing: wait for the save that has the whole body.
-            if any(b"Half a thought" in d.raw for d in first.store.drafts()):
+            if any(b"Half a thought" in d.raw for d in first.store.queues.drafts()):
                 break
             await pilot.pause(0.05)
         message_id = composer(first).message_id
         first.exit()  # no postpone, no save: as if the terminal closed
-    [kept] = make_app().store.drafts()
+    [kept] = make_app().store.queues.drafts()
     assert kept.key == message_id
 
     second = make_app()
@@ -191,5 +191,5 @@ async def test_postpone_keeps_the_draft_and_closes(make_app) -> None:
         await pilot.press("ctrl+o")
         await settle(pilot)
         assert type(app.screen).__name__ == "MailboxScreen"
-        [kept] = app.store.drafts()
+        [kept] = app.store.queues.drafts()
         assert draft_from_bytes(kept.raw)[0].subject == "Later"

@@ -37,7 +37,7 @@ async def test_quitting_while_a_message_is_being_sent_waits_until_the_server_ans
         with Store.open(app.store_path, readonly=True) as store:
             # The server's answer was in before the app ended: the message is "accepted"
             # (this account has no IMAP server to copy it to Sent, so it stays there).
-            assert [e.state for e in store.outbox_list()] == ["accepted"]
+            assert [e.state for e in store.queues.outbox_list()] == ["accepted"]
         assert peer.ended == 1
     finally:
         peer.server.close()

@@ -80,7 +80,7 @@ async def test_a_message_written_in_the_composer_arrives_with_its_headers_and_at
         said = await send_and_wait(pilot, app)
         assert "Sent" in said, said
         assert type(app.screen).__name__ == "MailboxScreen"
-        assert list(app.store.outbox_list()) == []
+        assert list(app.store.queues.outbox_list()) == []
     [got] = wait_for_subject(mail_servers, bob, "Réunion — Grüße 🎉")
     assert got["From"].addresses[0].addr_spec == alice.address
     assert got["To"].addresses[0].display_name == "Bób Ärger"
@@ -212,7 +212,7 @@ async def test_a_saved_draft_keeps_one_version_on_the_server_and_goes_away_once_
         assert draft_from_bytes(on_server)[0].body == "second version\n"
         said = await send_and_wait(pilot, app)
         assert "Sent" in said, said
-        assert app.store.drafts() == []
+        assert app.store.queues.drafts() == []
     assert fetch_all(mail_servers, alice, "Drafts") == []
     assert len(wait_for_subject(mail_servers, bob, "Draft first")) == 1
 

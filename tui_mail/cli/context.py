@@ -15,10 +15,20 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search`
 if TYPE_CHECKING:
     import argparse
     from types import SimpleNamespace
-    from typing import Any
+    from typing import Protocol
 
     from tui_mail.config import Config
-    from tui_mail.model import Account
+    from tui_mail.model import Account, Folder
+    from tui_mail.store import Store
+
+    class FolderScope(Protocol):
+        """The part of tui_mail.store.Store that `check_scope` reads (declared for the
+        checker only: `search` imports no typing)."""
+
+        @property
+        def path(self) -> Path: ...
+
+        def folders(self, account: str | None = None) -> list[Folder]: ...
 
 
 class CliContext:
@@ -83,7 +93,7 @@ class CliContext:
     def cache_path(self) -> Path:
         return self.data_dir / "cache.sqlite3"
 
-    def open_store(self, *, reading: bool = False) -> Any:
+    def open_store(self, *, reading: bool = False) -> Store:
         """The cache, opened for writing (which also brings an older cache up to date). For
         `reading` only, a cache this user may not write (on a read-only disk, say) is opened
         read-only rather than refused."""
@@ -101,7 +111,7 @@ class CliContext:
             return Store.open(path, readonly=True)
 
 
-def check_scope(store: Any, account: str | None, folder: str | None) -> None:
+def check_scope(store: FolderScope, account: str | None, folder: str | None) -> None:
     """A UsageError naming what the cache holds when --account or --folder names nothing in
     it (a search would otherwise answer "No messages match" and hide the typo)."""
     if account is None and folder is None:

@@ -159,7 +159,7 @@ def _existing(service: MailService, account: Account, name: str) -> Folder:
     if folder is None:
         try:
             folder = store.folder(account.name, server_name(
-                name, *store.personal_namespace(account.name)))
+                name, *store.folder_edits.personal_namespace(account.name)))
         except FolderRefused:
             folder = None
     if folder is None:
@@ -184,7 +184,7 @@ def _send(service: MailService, account: Account, outcome: FolderOutcome) -> int
         print(sanitize_line(outcome.message))
         return 0
     result = service.sync_once(account, folders=[])  # the queue only: no folder is synced
-    action = next((a for a in service.store.actions(account.name)
+    action = next((a for a in service.store.queues.actions(account.name)
                    if a.id == outcome.action_id), None)
     state = str(getattr(action, "state", "done"))
     if state == "failed":

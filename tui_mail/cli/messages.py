@@ -177,7 +177,7 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
     store = ctx.open_store(reading=True)
     try:
         check_scope(store, args.account, args.folder)
-        rows = store.search(
+        rows = store.listing.search(
             " ".join(args.query), account=args.account, folder=args.folder, limit=args.limit
         )
         # Said only in text: a count over the folder, which --json output has no place for.

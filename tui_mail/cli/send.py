@@ -248,7 +248,7 @@ def run_outbox_list(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.mail.sanitize import sanitize_line
 
     with _store(ctx) as store:
-        entries = list(store.outbox_list())
+        entries = list(store.queues.outbox_list())
         if not entries:
             print("The outbox is empty.")
             return 0
@@ -299,7 +299,7 @@ def _summary(ctx: CliContext, results: Sequence[Any]) -> int:
     message is not saved to Sent)."""
     names = {a.name for a in _senders(ctx)}
     with _store(ctx) as store:
-        left = [e for e in store.outbox_list() if e.account in names]
+        left = [e for e in store.queues.outbox_list() if e.account in names]
     sent = sum(1 for d in results if d.sent and not d.copy_retry)
     waiting = [e for e in left if e.state in ("queued", "failed", "sending", "committing")]
     held = [e for e in left if e.state in ("held", "unsure")]
@@ -345,7 +345,7 @@ def run_outbox_retry(args: argparse.Namespace, ctx: CliContext) -> int:
 def _known(ctx: CliContext, ids: Sequence[int]) -> dict[int, str]:
     """The account of each id; an error naming the ids that are not in the outbox."""
     with _store(ctx) as store:
-        known = {e.id: e.account for e in store.outbox_list()}
+        known = {e.id: e.account for e in store.queues.outbox_list()}
     missing = [i for i in ids if i not in known]
     if missing:
         raise TuiMailError(f"no message {', '.join(f'#{i}' for i in missing)} in the outbox")
@@ -358,10 +358,10 @@ def run_outbox_drop(args: argparse.Namespace, ctx: CliContext) -> int:
     _known(ctx, args.ids)
     with _store(ctx) as store:
         for entry_id in dict.fromkeys(args.ids):
-            entry = store.outbox_get(entry_id)
+            entry = store.queues.outbox_get(entry_id)
             if entry is None:
                 continue
-            if not store.outbox_remove_waiting(entry_id):
+            if not store.queues.outbox_remove_waiting(entry_id):
                 raise TuiMailError(f"outbox #{entry_id} is being sent right now; try again "
                                    "in a moment")
             if entry.state == "accepted":

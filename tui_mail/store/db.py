@@ -21,7 +21,7 @@ folders
     set_personal_namespace(account, prefix, delimiter)
     set_gmail(account, on);  is_gmail(account) -> bool   (Gmail: labels as folders)
     sync_state(account, name) -> FolderSyncState;  set_sync_state(account, name, state)
-folders the user manages (folder_edits.py)
+store.folder_edits: folders the user manages (folder_edits.py)
     personal_namespace(account) -> (prefix, delimiter);  subfolders(account, name)
     create_folder_local / rename_folder_local / restore_folder   (the queue's cache side)
     set_subscribed(account, name, on);  set_subscriptions(account, names)   (LSUB)
@@ -34,11 +34,11 @@ messages
     uids_without_body(account, folder, max_size) -> list[int]
     message_row(id) -> MessageSummary | None;  ids_for_uids(account, folder, uids) -> dict
     set_flags_local(ids, **changes);  move_local(ids, account, folder);  delete_local(ids)
-lists and search (listing.py)
+store.listing: lists and search (listing.py)
     count(view) -> int;  page(view, start, limit) -> list[MessageSummary]
     search(query, *, account=None, folder=None, limit=50, before_key=None)
     addresses(prefix, limit=10) -> list[Address]
-queues (queues.py)
+store.queues: outbox, action queue, POP3 state, drafts (queues.py)
     outbox_add / outbox_list / outbox_get / outbox_set_state / outbox_remove
     enqueue_action / pending_actions / actions / action_done / action_failed
     pop3_known_uidls / pop3_record / pop3_mark_deleted / pop3_forget
@@ -73,10 +73,10 @@ from tui_mail.store.failures import (
     check_before_open,
     wal_removed,
 )
-from tui_mail.store.folder_edits import FolderEditMixin
+from tui_mail.store.folder_edits import FolderEdits
 from tui_mail.store.keys import KEY_SCALE, allocate_key
-from tui_mail.store.listing import ListingMixin
-from tui_mail.store.queues import QueueMixin
+from tui_mail.store.listing import Listing
+from tui_mail.store.queues import Queues
 from tui_mail.store.rows import SUMMARY_COLUMNS, SUMMARY_FROM, summary_of
 from tui_mail.store.schema import migrate
 from tui_mail.store.types import FolderListChanges, ListedFolder, NewMessage
@@ -104,8 +104,12 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-class Store(ListingMixin, QueueMixin, FolderEditMixin):
-    """The cache. Open with `Store.open(path)`; see the module docstring for the API."""
+class Store:
+    """The cache. Open with `Store.open(path)`; see the module docstring for the API.
+
+    Its parts share its connection and its transactions: `listing` (lists and search),
+    `queues` (outbox, action queue, POP3 state, drafts), `folder_edits` (folders the user
+    makes, renames, deletes and subscribes to)."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
@@ -113,8 +117,9 @@ class Store(ListingMixin, QueueMixin, FolderEditMixin):
         self._wal: WalWatch | None = None  # set for writers by open()
         self._broken: CacheError | None = None  # set when writing on would lose changes
         self._account_ids: dict[str, int] = {}
-        self._id_lists = {}  # typed in listing.ListingMixin
-        self._index_names = None  # listing.ListingMixin._indexes
+        self.listing = Listing(conn)
+        self.queues = Queues(conn, self._tx)
+        self.folder_edits = FolderEdits(conn, self._tx, self._account_id, self)
 
     # ---- opening ---------------------------------------------------------------------
 

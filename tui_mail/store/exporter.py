@@ -68,7 +68,7 @@ def matching_ids(store: Store, query: str, *, account: str | None = None,
     ids: list[int] = []
     before: int | None = None
     while True:
-        page = store.search(query, account=account, folder=folder, limit=PAGE,
+        page = store.listing.search(query, account=account, folder=folder, limit=PAGE,
                             before_key=before)
         ids.extend(row.id for row in page)
         if len(page) < PAGE:
@@ -86,7 +86,7 @@ def export_messages(store: Store, ids: Iterable[int], dest: Path, fmt: ExportFor
     seen = 0
     with writer:
         for batch in _batches(ids, PAGE):
-            rows = store.summaries(batch)
+            rows = store.listing.summaries(batch)
             entries: list[tuple[MessageSummary, bytes]] = []
             for message_id in batch:
                 raw = store.raw_message(message_id)

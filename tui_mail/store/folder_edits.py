@@ -14,15 +14,31 @@ from contextlib import AbstractContextManager
 from tui_mail.errors import TuiMailError
 from tui_mail.model import Folder, FolderKind
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search` needs none)
+if TYPE_CHECKING:
+    from typing import Protocol
 
-class FolderEditMixin:
-    """Part of `Store`; see `tui_mail.store.db` for the connection and transactions."""
+    class FolderLookup(Protocol):
+        """The store's reads of its folder rows (`tui_mail.store.db.Store`); declared for
+        the checker only."""
 
-    _conn: sqlite3.Connection
-    _tx: Callable[[], AbstractContextManager[sqlite3.Connection]]
-    _account_id: Callable[..., int | None]
-    folder: Callable[[str, str], Folder | None]
-    folders: Callable[..., list[Folder]]
+        def folder(self, account: str, name: str) -> Folder | None: ...
+
+        def folders(self, account: str | None = None) -> list[Folder]: ...
+
+
+class FolderEdits:
+    """The cache's side of folder changes (`Store.folder_edits`), on the store's connection,
+    in its write transactions (`transaction`), with its account ids (`account_id`, made when
+    missing) and its folder rows (`lookup`)."""
+
+    def __init__(self, conn: sqlite3.Connection,
+                 transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
+                 account_id: Callable[[str], int | None], lookup: FolderLookup) -> None:
+        self._conn = conn
+        self._tx = transaction
+        self._account_id = account_id
+        self._lookup = lookup
 
     def personal_namespace(self, account: str) -> tuple[str, str]:
         """(prefix, delimiter) of the account's own folders as the last NAMESPACE said
@@ -34,10 +50,11 @@ class FolderEditMixin:
 
     def subfolders(self, account: str, name: str) -> list[Folder]:
         """The cached folders inside `name` (by its delimiter), at any depth."""
-        parent = self.folder(account, name)
+        parent = self._lookup.folder(account, name)
         if parent is None or not parent.delimiter:
             return []
-        return [f for f in self.folders(account) if f.name.startswith(name + parent.delimiter)]
+        return [f for f in self._lookup.folders(account)
+                if f.name.startswith(name + parent.delimiter)]
 
     def create_folder_local(self, account: str, name: str, delimiter: str,
                             prefix: str) -> Folder:
@@ -48,7 +65,7 @@ class FolderEditMixin:
                 "INSERT INTO folders(account_id, name, delimiter, kind, prefix, subscribed)"
                 " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT(account_id, name) DO NOTHING",
                 (account_id, name, delimiter or "/", str(FolderKind.PERSONAL), prefix))
-        made = self.folder(account, name)
+        made = self._lookup.folder(account, name)
         assert made is not None
         return made
 
@@ -56,14 +73,14 @@ class FolderEditMixin:
         """Rename `old` and its subfolders (`old/x` -> `new/x`), keeping their messages and
         sync state; returns the (old, new) names. Raises TuiMailError, changing nothing, when
         a new name is taken."""
-        folder = self.folder(account, old)
+        folder = self._lookup.folder(account, old)
         if folder is None:
             raise TuiMailError(f"there is no folder {old!r} in the cache")
         pairs = [(old, new)] + [(f.name, new + f.name[len(old):])
                                 for f in self.subfolders(account, old)]
         moving = {name for name, _ in pairs}
         for _, target in pairs:
-            if target not in moving and self.folder(account, target) is not None:
+            if target not in moving and self._lookup.folder(account, target) is not None:
                 raise TuiMailError(f"there is a folder {target!r} already")
         account_id = self._account_id(account)
         with self._tx() as c:

@@ -47,10 +47,15 @@ class OrderedIds(namedtuple("OrderedIds", "ids depths")):
     __slots__ = ()
 
 
-class ListingMixin:
-    _conn: sqlite3.Connection
-    _id_lists: dict[object, tuple[tuple[int, int], OrderedIds]]
-    _index_names: frozenset[str] | None
+class Listing:
+    """The cache's reads for lists and search (`Store.listing`): only reads, so the interface's
+    read-only store has all of them. It keeps the last view's ordered ids and the index names
+    between calls, on the store's connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._id_lists: dict[View, tuple[tuple[int, int], OrderedIds]] = {}
+        self._index_names: frozenset[str] | None = None
 
     def _indexes(self) -> frozenset[str]:
         """The cache's index names, read once: a read-only open does not migrate, so a cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
@@ -67,11 +67,15 @@ def _action(row: tuple) -> Action:
     )
 
 
-class QueueMixin:
-    _conn: sqlite3.Connection
+class Queues:
+    """The outbox, the offline action queue, the POP3 UIDL state and the local drafts
+    (`Store.queues`), on the store's connection and in its write transactions (`transaction`,
+    `Store._tx`: one BEGIN IMMEDIATE ... COMMIT, errors made CacheErrors)."""
 
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:  # provided by Store
-        raise NotImplementedError
+    def __init__(self, conn: sqlite3.Connection,
+                 transaction: Callable[[], AbstractContextManager[sqlite3.Connection]]) -> None:
+        self._conn = conn
+        self._tx = transaction
 
     # ---- outbox ----------------------------------------------------------------------
 

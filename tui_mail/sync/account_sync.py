@@ -73,7 +73,7 @@ def sync_account(
     lock: AbstractContextManager[object] = replay_lock if replay_lock is not None \
         else nullcontext()
     try:
-        if replay and store.pending_actions(account.name):  # else nothing to load or lock
+        if replay and store.queues.pending_actions(account.name):  # else nothing to load or lock
             from tui_mail.sync.actions import ActionQueue
             from tui_mail.sync.proclock import ProcessLock, lock_path  # hashlib: not for every sync
 

@@ -506,7 +506,7 @@ class AccountWorker:
                 if job.kind == "save":
                     folder = drafts.save_to_server(job.key, job.raw)
                     if folder is not None:  # None: no server folder, only the local copy
-                        prefix = self._store.personal_namespace(self.account.name)[0]
+                        prefix = self._store.folder_edits.personal_namespace(self.account.name)[0]
                         shown = path_in_namespace(folder, prefix)
                         self.host.emit(Notice(self.account.name, f"Draft saved to {shown}."))
                         if self._store.folder(self.account.name, folder) is None:

@@ -104,7 +104,7 @@ def deletes_for_good(store: Store, accounts: Mapping[str, Account],
         if account not in trash:
             found = special_folder(store, accounts, account, FolderRole.TRASH)
             if found is None and not store.is_gmail(account):
-                found = store.personal_namespace(account)[0] + "Trash"
+                found = store.folder_edits.personal_namespace(account)[0] + "Trash"
             trash[account] = found
         if trash[account] is not None and row.folder == trash[account]:
             gone.append(row)

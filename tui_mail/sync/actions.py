@@ -35,6 +35,7 @@ from tui_mail.errors import ConnectError, ServerRefused, TuiMailError
 from tui_mail.model import Account, Flags, FolderRole
 from tui_mail.model import Protocol as MailProtocol
 from tui_mail.remote.backend import FetchBackend, FolderMissing, MessagesGone, NotSupported
+from tui_mail.store.db import Store
 from tui_mail.sync.folder_actions import FOLDER_KINDS, apply_on_server, changed_by, put_back
 from tui_mail.sync.storeio import FolderGroup, StoreIO
 from tui_mail.words import plural
@@ -136,7 +137,7 @@ class ActionQueue:
     was removed for good).
     """
 
-    def __init__(self, store: object, account: Account | str) -> None:
+    def __init__(self, store: Store, account: Account | str) -> None:
         if isinstance(account, str):
             self.name, self.folders, self.server = account, {}, False
         else:
@@ -305,7 +306,7 @@ class ActionQueue:
             if group is None:
                 return UndoOutcome.NOTHING
         entries = [a for a in pending if a.payload.get("group") == group]
-        sent = [a for a in self.io.store.actions(self.name, ("done", "failed"))
+        sent = [a for a in self.io.store.queues.actions(self.name, ("done", "failed"))
                 if a.payload.get("group") == group]
         if sent:
             return UndoOutcome.REACHED_SERVER
@@ -314,7 +315,7 @@ class ActionQueue:
         restore = [row for entry in entries for row in rows_before(entry.payload.get("before", []))]
         self.io.store.restore_local(self.name, restore)
         for entry in entries:
-            self.io.store.remove_action(entry.id)
+            self.io.store.queues.remove_action(entry.id)
         return UndoOutcome.UNDONE
 
     # -- replay -----------------------------------------------------------------------------

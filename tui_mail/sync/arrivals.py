@@ -15,13 +15,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from tui_mail.mail.headers import parse_headers
-from tui_mail.model import Account, Flags, path_in_namespace
+from tui_mail.model import Account, Flags, Folder, path_in_namespace
 from tui_mail.new_mail import LISTED, folder_notifies
 from tui_mail.remote.backend import RemoteSummary
-from tui_mail.store.db import Store
 from tui_mail.sync.events import MailArrived
+
+
+class MessageIdLookup(Protocol):
+    """The cache's lookup of messages by Message-ID (`tui_mail.store.listing.Listing`)."""
+
+    def ids_with_message_id(self, account: str, message_id: str) -> list[int]: ...
+
+
+class ArrivalsStore(Protocol):
+    """The part of tui_mail.store.Store that arrivals read: the folder's row (where it is
+    shown) and whether a Message-ID is cached already."""
+
+    def folder(self, account: str, name: str) -> Folder | None: ...
+
+    @property
+    def listing(self) -> MessageIdLookup: ...
 
 
 @dataclass
@@ -36,7 +52,7 @@ class Arrivals:
     newest: list[tuple[int, str, str]] = field(default_factory=list)  # (order, sender, subject)
 
     @classmethod
-    def watch(cls, account: Account, store: Store, folder: str, *, synced_before: bool,
+    def watch(cls, account: Account, store: ArrivalsStore, folder: str, *, synced_before: bool,
               since_uid: int = 0) -> Arrivals | None:
         """Arrivals for this folder's sync, or None when it tells nothing: the account or
         the folder does not notify, or the folder was never synced through (or is fetched
@@ -50,19 +66,20 @@ class Arrivals:
             return None
         return cls(account.name, folder, shown, since_uid)
 
-    def note(self, store: Store, batch: Sequence[RemoteSummary]) -> None:
+    def note(self, store: ArrivalsStore, batch: Sequence[RemoteSummary]) -> None:
         """Count the news of a batch of fetched summaries; called before the batch is cached
         (a Message-ID found then was in the account before)."""
         for summary in batch:
             if summary.uid >= self.since_uid:
                 self.consider(store, summary.uid, summary.flags, summary.header)
 
-    def consider(self, store: Store, order: int, flags: Flags, header: bytes) -> None:
+    def consider(self, store: ArrivalsStore, order: int, flags: Flags, header: bytes) -> None:
         """One new message (`order`: higher is newer), before it is cached."""
         if flags.seen or flags.deleted or flags.draft:
             return
         headers = parse_headers(header)
-        if headers.message_id and store.ids_with_message_id(self.account, headers.message_id):
+        if headers.message_id and store.listing.ids_with_message_id(self.account,
+                                                                   headers.message_id):
             return
         sender = headers.from_[0] if headers.from_ else None
         name = (sender.name or sender.email) if sender else ""

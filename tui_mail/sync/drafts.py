@@ -21,14 +21,21 @@ from tui_mail.store import StoredDraft
 DRAFT_FLAGS = ("\\Draft", "\\Seen")
 
 
-class DraftStore(Protocol):
-    """The part of tui_mail.store.Store that keeps the local drafts."""
+class DraftRows(Protocol):
+    """The local drafts' rows in the cache (`tui_mail.store.queues.Queues`)."""
 
     def save_draft(self, account: str, key: str, raw: bytes) -> None: ...
 
     def drafts(self, account: str | None = None) -> list[StoredDraft]: ...
 
     def delete_draft(self, key: str) -> None: ...
+
+
+class DraftStore(Protocol):
+    """The part of tui_mail.store.Store that keeps the local drafts."""
+
+    @property
+    def queues(self) -> DraftRows: ...
 
 
 class DraftsServer(Protocol):
@@ -72,10 +79,10 @@ class Drafts:
 
     def save_local(self, message_id: str, raw: bytes) -> None:
         """Autosave: the cache only, no network."""
-        self.store.save_draft(self.account.name, message_id, raw)
+        self.store.queues.save_draft(self.account.name, message_id, raw)
 
     def local(self) -> list[StoredDraft]:
-        return self.store.drafts(self.account.name)
+        return self.store.queues.drafts(self.account.name)
 
     def save(self, message_id: str, raw: bytes) -> str | None:
         """Save locally, then to the server's Drafts folder (blocking: call from a worker).
@@ -106,7 +113,7 @@ class Drafts:
 
     def discard(self, message_id: str) -> None:
         """Forget a draft (sent or thrown away): locally, and on the server when it has one."""
-        self.store.delete_draft(message_id)
+        self.store.queues.delete_draft(message_id)
         self.discard_on_server(message_id)
 
     def discard_on_server(self, message_id: str) -> None:

@@ -32,6 +32,7 @@ from tui_mail.errors import (
 from tui_mail.model import Account, Flags, FolderSyncState, Protocol, path_in_namespace
 from tui_mail.remote.backend import FetchBackend, RemoteFolder, abort_backend
 from tui_mail.remote.connection import Credentials
+from tui_mail.store.db import Store
 from tui_mail.store.types import FolderListChanges
 from tui_mail.sync.arrivals import Arrivals
 from tui_mail.sync.events import (
@@ -79,7 +80,7 @@ class SyncEngine:
     def __init__(
         self,
         account: Account,
-        store: object,
+        store: Store,
         connect: Callable[[], FetchBackend],
         on_event: EventSink = ignore,
         *,

@@ -120,18 +120,18 @@ class FolderEdits:
     # -- what the user asks ------------------------------------------------------------------
 
     def create(self, typed: str) -> FolderOutcome:
-        prefix, delimiter = self.store.personal_namespace(self.account)
+        prefix, delimiter = self.store.folder_edits.personal_namespace(self.account)
         name = server_name(typed, prefix, delimiter)
         if self._find(name) is not None:
             raise FolderRefused(f"there is a folder {name!r} already")
-        self.store.create_folder_local(self.account, name, delimiter or "/", prefix)
+        self.store.folder_edits.create_folder_local(self.account, name, delimiter or "/", prefix)
         action = self._enqueue(CREATE, {"folder": name, "target": name})
         return FolderOutcome(f"Folder {self._shown(name)} created.", name, action,
                              account=self.account)
 
     def rename(self, name: str, typed: str) -> FolderOutcome:
         folder = self._own(name, "renamed")
-        prefix, delimiter = self.store.personal_namespace(self.account)
+        prefix, delimiter = self.store.folder_edits.personal_namespace(self.account)
         new = server_name(typed, prefix, delimiter or folder.delimiter)
         if new == name:
             return FolderOutcome(f"The folder is called {self._shown(name)} already.", name,
@@ -141,7 +141,7 @@ class FolderEdits:
         if self._find(new) is not None:
             raise FolderRefused(f"there is a folder {new!r} already")
         try:
-            pairs = self.store.rename_folder_local(self.account, name, new)
+            pairs = self.store.folder_edits.rename_folder_local(self.account, name, new)
         except CacheError:
             raise
         except TuiMailError as exc:  # a subfolder's new name is taken
@@ -153,7 +153,8 @@ class FolderEdits:
 
     def delete(self, name: str) -> FolderOutcome:
         folder = self._own(name, "deleted")
-        why = folder_refusal(folder, "deleted", len(self.store.subfolders(self.account, name)))
+        inside = self.store.folder_edits.subfolders(self.account, name)
+        why = folder_refusal(folder, "deleted", len(inside))
         if why is not None:
             raise FolderRefused(why)
         if self._moves_waiting_into(name):
@@ -182,7 +183,7 @@ class FolderEdits:
             state = "subscribed" if subscribe else "not subscribed"
             return FolderOutcome(f"Folder {self._shown(name)} is {state} already.", name,
                                  account=self.account)
-        self.store.set_subscribed(self.account, name, subscribe)
+        self.store.folder_edits.set_subscribed(self.account, name, subscribe)
         action = self._enqueue(SUBSCRIBE, {"folder": name, "subscribe": subscribe})
         verb = "Subscribed to" if subscribe else "Unsubscribed from"
         return FolderOutcome(f"{verb} {self._shown(name)}.", name, action, account=self.account)
@@ -208,16 +209,16 @@ class FolderEdits:
     def _shown(self, name: str) -> str:
         """A folder named as the tree and the dialogs show it: inside the namespace, levels
         joined by "/" ("INBOX.Projects.2025" -> "Projects/2025" on Courier)."""
-        return path_in_namespace(name, *self.store.personal_namespace(self.account))
+        return path_in_namespace(name, *self.store.folder_edits.personal_namespace(self.account))
 
     def _moves_waiting_into(self, name: str) -> bool:
         return any(action.payload.get("target") == name and action.kind in ("move", "copy")
-                   for action in self.store.pending_actions(self.account))
+                   for action in self.store.queues.pending_actions(self.account))
 
     def _enqueue(self, kind: str, payload: dict[str, object]) -> int | None:
         if not self.queued:
             return None
-        return self.store.enqueue_action(self.account, kind, payload)
+        return self.store.queues.enqueue_action(self.account, kind, payload)
 
 
 # -- replay --------------------------------------------------------------------------------
@@ -251,20 +252,20 @@ def put_back(store: Store, account: str, kind: str, payload: Mapping[str, object
         return "; the folder is not made"
     if kind == RENAME:
         try:
-            store.rename_folder_local(account, str(payload["target"]), folder)
+            store.folder_edits.rename_folder_local(account, str(payload["target"]), folder)
         except TuiMailError:
             return ""
         return f"; the folder is called {folder} again"
     if kind == DELETE:
         was = payload.get("was") or {}
         assert isinstance(was, Mapping)
-        store.restore_folder(account, Folder(
+        store.folder_edits.restore_folder(account, Folder(
             account, folder, FolderRole(str(was.get("role", ""))),
             str(was.get("delimiter", "/")), kind=FolderKind(str(was.get("kind", ""))),
             prefix=str(was.get("prefix", "")), subscribed=bool(was.get("subscribed", True))))
         return "; the folder is kept (its messages come back with the next sync)"
     on = bool(payload.get("subscribe"))
-    store.set_subscribed(account, folder, not on)
+    store.folder_edits.set_subscribed(account, folder, not on)
     return f"; shown as {'not ' if on else ''}subscribed again"
 
 

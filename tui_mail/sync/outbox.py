@@ -78,10 +78,8 @@ INTERRUPTED = ("an attempt was interrupted after the whole message had been hand
                "server, before the server answered")
 
 
-class OutboxStore(Protocol):
-    """The part of tui_mail.store.Store the outbox uses."""
-
-    path: Path
+class OutboxRows(Protocol):
+    """The outbox's rows in the cache (`tui_mail.store.queues.Queues`)."""
 
     def outbox_add(
         self, account: str, raw: bytes, mail_from: str, rcpts: Sequence[str], message_id: str,
@@ -110,6 +108,17 @@ class OutboxStore(Protocol):
     def outbox_remove_waiting(self, entry_id: int) -> bool: ...
 
     def outbox_remove(self, entry_id: int) -> None: ...
+
+
+class OutboxStore(Protocol):
+    """The part of tui_mail.store.Store the outbox uses: its file (the send lock is made
+    beside it) and the outbox rows of its queues."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def queues(self) -> OutboxRows: ...
 
 
 @dataclass(frozen=True)
@@ -222,7 +231,7 @@ class Outbox:
         origin_id, kind = origin if origin is not None else ("", "")
         if kind and kind not in ORIGIN_KINDS:
             raise ValueError(f"origin kind must be one of {ORIGIN_KINDS}, not {kind!r}")
-        return self.store.outbox_add(
+        return self.store.queues.outbox_add(
             self.account.name, composed.raw, composed.mail_from, list(composed.rcpts),
             composed.message_id, origin_id if kind else "", kind,
         )
@@ -230,16 +239,16 @@ class Outbox:
     def requeue(self, entry_id: int) -> bool:
         """Make a failed, held or unsure entry due now: the next flush sends it (again, for an
         unsure one: the user decided). False when it is being sent or already went out."""
-        return self.store.outbox_requeue(entry_id)
+        return self.store.queues.outbox_requeue(entry_id)
 
     def drop(self, entry_id: int) -> bool:
         """Remove an entry for good (it is not sent; an accepted one: its copy to Sent is not
         made). False, and nothing removed, while an attempt at it is under way; other entries
         of the account being sent meanwhile do not matter (an attempt claims its entry first)."""
-        return self.store.outbox_remove_waiting(entry_id)
+        return self.store.queues.outbox_remove_waiting(entry_id)
 
     def entries(self) -> list[OutboxItem]:
-        return list(self.store.outbox_list(self.account.name))
+        return list(self.store.queues.outbox_list(self.account.name))
 
     def due(self, *, ignore_backoff: bool = False) -> list[OutboxItem]:
         """Entries a flush works on now: queued ones, retries whose time has come, and accepted
@@ -288,7 +297,7 @@ class Outbox:
                     if entry_id in tried:
                         continue
                     tried.add(entry_id)
-                    entry = self.store.outbox_get(entry_id)
+                    entry = self.store.queues.outbox_get(entry_id)
                     if entry is None:
                         report(Delivery(entry_id, sent=False, error=_gone(entry_id)))
                     else:
@@ -309,7 +318,7 @@ class Outbox:
         again (the user asked), an `accepted` one only gets its remaining steps, one found
         interrupted after its dot is resolved (Sent, or `unsure`) and not sent. Never raises
         for a delivery failure: the entry keeps the error and the Delivery says what happened."""
-        if self.store.outbox_get(entry_id) is None:
+        if self.store.queues.outbox_get(entry_id) is None:
             raise TuiMailError(f"outbox: no message #{entry_id}")
         async with self._locked() as mine:
             if not mine:
@@ -317,7 +326,7 @@ class Outbox:
             for delivery in await self._recover_abandoned():
                 if delivery.entry_id == entry_id:
                     return delivery  # found interrupted: that is its outcome, not a new attempt
-            entry = self.store.outbox_get(entry_id)
+            entry = self.store.queues.outbox_get(entry_id)
             if entry is None:
                 raise TuiMailError(_gone(entry_id))
             return await self._deliver_locked(entry)
@@ -350,13 +359,13 @@ class Outbox:
     async def _attempt(self, entry: OutboxItem) -> Delivery:
         from tui_mail.remote import smtp
 
-        if not self.store.outbox_claim(entry.id):  # dropped, or taken out to be edited
+        if not self.store.queues.outbox_claim(entry.id):  # dropped, or taken out to be edited
             return Delivery(entry.id, sent=False, error=_gone(entry.id))
         self._emit(entry.id, SENDING)
         reply: dict[str, Any] = {}  # filled once the server accepted
 
         def before_end() -> None:
-            self.store.outbox_set_state(entry.id, COMMITTING, entry.last_error, None)
+            self.store.queues.outbox_set_state(entry.id, COMMITTING, entry.last_error, None)
             self._emit(entry.id, COMMITTING)
 
         def accepted(result: smtp.SendResult) -> None:
@@ -404,10 +413,10 @@ class Outbox:
     def _record_accepted(self, entry: OutboxItem, refused: dict[str, str]) -> int | None:
         """`accepted`, in one transaction with the entry that keeps the refused recipients."""
         if not refused:
-            self.store.outbox_accept(entry.id)
+            self.store.queues.outbox_accept(entry.id)
             return None
         temporary = all(words[:1] == "4" for words in refused.values())
-        return self.store.outbox_accept(
+        return self.store.queues.outbox_accept(
             entry.id, list(refused), refused_state=RETRY if temporary else HELD,
             refused_error=_refused_message(refused),
             refused_next_attempt_at=self._at(backoff(1)) if temporary else None,
@@ -423,10 +432,10 @@ class Outbox:
             # Unreachable: tried again on the connection schedule (seconds), so that mail
             # leaves as soon as the server is back; a server's 4xx: on the slow backoff.
             when = self._at(connection_delay(attempts) if unreachable else backoff(attempts))
-            self.store.outbox_set_state(entry.id, RETRY, error, when)
+            self.store.queues.outbox_set_state(entry.id, RETRY, error, when)
             self._emit(entry.id, RETRY, error)
         else:
-            self.store.outbox_set_state(entry.id, HELD, error, None)
+            self.store.queues.outbox_set_state(entry.id, HELD, error, None)
             self._emit(entry.id, HELD, error)
         return Delivery(entry.id, sent=False, error=error, temporary=temporary,
                         refused=dict(refused or {}), next_attempt_at=when,
@@ -458,15 +467,15 @@ class Outbox:
                     await asyncio.to_thread(self._on_accepted, entry)
                 except TuiMailError as exc:
                     warnings.append(f"sent, but {exc}")
-            self.store.outbox_set_notified(entry.id)
+            self.store.queues.outbox_set_notified(entry.id)
         warning = "; ".join(warnings)
         when = None
         if copy_error:
             when = self._at(backoff(entry.attempts + 1))
-            self.store.outbox_set_state(entry.id, ACCEPTED, copy_error, when)
+            self.store.queues.outbox_set_state(entry.id, ACCEPTED, copy_error, when)
             self._emit(entry.id, NOT_SAVED, copy_error)
         else:
-            self.store.outbox_remove(entry.id)
+            self.store.queues.outbox_remove(entry.id)
         self._emit(entry.id, "done", warning)
         return Delivery(entry.id, sent=True, already_sent=already_sent, saved_to_sent=saved,
                         warning=warning, next_attempt_at=when, copy_error=copy_error,
@@ -477,7 +486,7 @@ class Outbox:
         out: list[Delivery] = []
         for entry in self.entries():
             if entry.state == SENDING:  # the dot was never written: nothing was delivered
-                self.store.outbox_set_state(entry.id, QUEUED, entry.last_error, None)
+                self.store.queues.outbox_set_state(entry.id, QUEUED, entry.last_error, None)
                 self._emit(entry.id, "recovered", "interrupted before the end of the message")
             elif entry.state == COMMITTING:
                 out.append(await self._resolve_uncertain(entry, INTERRUPTED))
@@ -497,16 +506,16 @@ class Outbox:
                 found = False
                 why += f"; the Sent folder could not be checked: {exc}"
             if found:
-                self.store.outbox_accept(entry.id)
+                self.store.queues.outbox_accept(entry.id)
                 self._emit(entry.id, "recovered", "found in Sent: it was sent")
                 return await self._finish(self._reread(entry), already_sent=True)
         note = f"{UNSURE_NOTE} ({why})"
-        self.store.outbox_set_state(entry.id, UNSURE, note, None)
+        self.store.queues.outbox_set_state(entry.id, UNSURE, note, None)
         self._emit(entry.id, UNSURE, note)
         return Delivery(entry.id, sent=False, error=note, unsure=True)
 
     def _reread(self, entry: OutboxItem) -> OutboxItem:
-        return self.store.outbox_get(entry.id) or entry
+        return self.store.queues.outbox_get(entry.id) or entry
 
     # --- the Sent folder -------------------------------------------------------------------
 

@@ -16,18 +16,18 @@ Order of work in one run:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 from tui_mail.errors import TuiMailError
-from tui_mail.model import Account, Flags, FolderRole
+from tui_mail.model import Account, Flags, Folder, FolderRole
 from tui_mail.remote.connection import Credentials, describe
 from tui_mail.remote.pop3 import Pop3Session, UidlUnsupported
 from tui_mail.remote.wire import account_literal_limit
 from tui_mail.store.types import NewMessage
-from tui_mail.sync.arrivals import Arrivals
+from tui_mail.sync.arrivals import Arrivals, ArrivalsStore
 from tui_mail.sync.events import EventSink, FolderChanged, SyncError, SyncProgress, ignore
 
 INBOX = "INBOX"
@@ -61,8 +61,34 @@ def no_uidl_warning(account: Account) -> str:
     return text
 
 
+class Pop3Rows(Protocol):
+    """The POP3 UIDL state in the cache (`tui_mail.store.queues.Queues`)."""
+
+    def pop3_known_uidls(self, account: str) -> set[str]: ...
+
+    def pop3_record(self, account: str, uidl: str, message_row_id: int | None) -> None: ...
+
+    def pop3_fetched(self, account: str) -> Iterator[tuple[str, datetime, bool]]: ...
+
+    def pop3_mark_deleted(self, account: str, uidls: Iterable[str]) -> None: ...
+
+
+class Pop3Store(ArrivalsStore, Protocol):
+    """The part of tui_mail.store.Store a POP3 sync uses: its INBOX, the messages it caches
+    there, the UIDLs it has fetched (and what arrivals read)."""
+
+    def ensure_folder(self, account: str, name: str, role: FolderRole = FolderRole.NONE,
+                      delimiter: str = "/") -> Folder: ...
+
+    def add_messages(self, account: str, folder: str, items: Iterable[NewMessage],
+                     batch_size: int = 500) -> list[int]: ...
+
+    @property
+    def queues(self) -> Pop3Rows: ...
+
+
 def sync_pop3_account(
-    store: Any,
+    store: Pop3Store,
     account: Account,
     creds: Credentials,
     on_event: EventSink = ignore,
@@ -93,7 +119,7 @@ def sync_pop3_account(
 
 
 def _run(
-    store: Any,
+    store: Pop3Store,
     account: Account,
     session: Pop3Session,
     emit: EventSink,
@@ -110,7 +136,7 @@ def _run(
         emit(SyncError(account.name, warning, INBOX))
     result.on_server = len(keys)
     sizes = session.sizes()
-    known = set(store.pop3_known_uidls(account.name))
+    known = set(store.queues.pop3_known_uidls(account.name))
     todo = [n for n in sorted(keys) if keys[n] not in known]
     # The first download of a maildrop is no news (nothing recorded yet).
     arrivals = Arrivals.watch(account, store, INBOX, synced_before=bool(known))
@@ -132,12 +158,12 @@ def _run(
     if arrived is not None:
         emit(arrived)
     if marked:
-        store.pop3_mark_deleted(account.name, marked)
+        store.queues.pop3_mark_deleted(account.name, marked)
         result.deleted = len(marked)
         emit(FolderChanged(account.name, INBOX))
 
 
-def _commit(store: Any, account: str, downloaded: list[tuple[str, bytes, int]]) -> None:
+def _commit(store: Pop3Store, account: str, downloaded: list[tuple[str, bytes, int]]) -> None:
     """Cache the messages, then record their UIDLs.
 
     Two transactions, and safe: a run killed between them fetches those messages again next
@@ -146,17 +172,18 @@ def _commit(store: Any, account: str, downloaded: list[tuple[str, bytes, int]]) 
     items = [NewMessage(uid=None, raw=raw, size=len(raw)) for _, raw, _ in downloaded]
     rows = store.add_messages(account, INBOX, items)
     for (uidl, _, _), row in zip(downloaded, rows, strict=True):
-        store.pop3_record(account, uidl, row)
+        store.queues.pop3_record(account, uidl, row)
 
 
 def _mark_for_deletion(
-    store: Any, account: Account, session: Pop3Session, keys: dict[int, str], now: datetime | None
+    store: Pop3Store, account: Account, session: Pop3Session, keys: dict[int, str], now: datetime | None
 ) -> list[str]:
     """DELE what the cache durably holds and is old enough; the server applies it at QUIT."""
     days = account.pop3_delete_after_days or 0
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     old_enough = {
-        uidl for uidl, when, _ in store.pop3_fetched(account.name) if days == 0 or when <= cutoff
+        uidl for uidl, when, _ in store.queues.pop3_fetched(account.name)
+        if days == 0 or when <= cutoff
     }
     numbers = [n for n in sorted(keys) if keys[n] in old_enough]
     for number in numbers:

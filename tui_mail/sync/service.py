@@ -350,7 +350,7 @@ class MailService:
             outbox = Outbox(self.store, account)
             entry_id = outbox.queue(composed, origin) if origin else outbox.queue(composed)
             if draft_key:
-                self.store.delete_draft(draft_key)
+                self.store.queues.delete_draft(draft_key)
         log.info("%s: message #%d queued for %d recipient(s)", account.name, entry_id,
                  len(composed.rcpts))
         self.report_outbox()
@@ -423,7 +423,7 @@ class MailService:
         with self._lock:
             asked = sorted(self._copy_now.pop(account.name, ()))
         # the copy may have been saved meanwhile (its scheduled retry): nothing left to try
-        asked = [i for i in asked if getattr(store.outbox_get(i), "state", "")
+        asked = [i for i in asked if getattr(store.queues.outbox_get(i), "state", "")
                  == OutboxState.ACCEPTED]
         deliveries: list[Delivery] = []
         if asked:  # copies to Sent the user retries now, whatever their backoff says
@@ -524,7 +524,7 @@ class MailService:
         again) is due, if any waits."""
         from datetime import UTC, datetime
 
-        moments = [e.next_attempt_at for e in store.outbox_list(account)
+        moments = [e.next_attempt_at for e in store.queues.outbox_list(account)
                    if e.state in (OutboxState.FAILED, OutboxState.ACCEPTED)
                    and e.next_attempt_at is not None]
         if not moments:
@@ -539,7 +539,7 @@ class MailService:
             return
         try:
             with self._lock:
-                counts = self.store.outbox_counts()
+                counts = self.store.queues.outbox_counts()
         except TuiMailError:  # the cache is in trouble: that is said where it is met
             return
         held = counts.get(OutboxState.HELD, 0) + counts.get(OutboxState.UNSURE, 0)
@@ -548,7 +548,7 @@ class MailService:
         if gone:  # sent ones: those whose copy to Sent failed wait for its retry
             try:
                 with self._lock:
-                    unsaved = sum(1 for e in self.store.outbox_list() if e.not_saved)
+                    unsaved = sum(1 for e in self.store.queues.outbox_list() if e.not_saved)
             except TuiMailError:
                 return
         self._emit(OutboxStatus(sum(counts.values()) - held - gone, held, unsaved))
@@ -558,12 +558,12 @@ class MailService:
         that was sent but not saved to Sent, only the copy is tried again. Raises TuiMailError
         when it is being sent right now or has already gone."""
         with self._lock:
-            entry = self.store.outbox_get(entry_id)
+            entry = self.store.queues.outbox_get(entry_id)
             if entry is None:
                 raise TuiMailError(f"outbox: no message #{entry_id}")
             if entry.not_saved:
                 self._copy_now.setdefault(entry.account, set()).add(entry_id)
-            elif not self.store.outbox_requeue(entry_id):
+            elif not self.store.queues.outbox_requeue(entry_id):
                 raise TuiMailError("it is being sent right now, or has already been sent")
         self.report_outbox()
         self.deliver_soon(entry.account)
@@ -572,7 +572,7 @@ class MailService:
         """Remove a message from the outbox: it is not sent. Raises TuiMailError while an
         attempt at it is under way, or once it has gone."""
         with self._lock:
-            if not self.store.outbox_remove_waiting(entry_id):
+            if not self.store.queues.outbox_remove_waiting(entry_id):
                 raise TuiMailError("it is being sent right now, or has already been sent")
         self.report_outbox()
 
@@ -582,13 +582,13 @@ class MailService:
         out, never both), then kept as a draft. Raises TuiMailError when it is being sent or
         has already gone."""
         with self._lock:
-            entry = self.store.outbox_get(entry_id)
+            entry = self.store.queues.outbox_get(entry_id)
             if entry is None:
                 raise TuiMailError(f"outbox: no message #{entry_id}")
-            if entry.state in OUTBOX_UNDER_WAY or not self.store.outbox_remove_waiting(entry_id):
+            if entry.state in OUTBOX_UNDER_WAY or not self.store.queues.outbox_remove_waiting(entry_id):
                 raise TuiMailError("it is being sent right now, or has already been sent")
             key = entry.message_id or _message_id_of(entry.raw) or f"outbox-{entry_id}"
-            self.store.save_draft(entry.account, key, entry.raw)
+            self.store.queues.save_draft(entry.account, key, entry.raw)
         self.report_outbox()
         return key
 
@@ -597,7 +597,7 @@ class MailService:
     def save_draft_locally(self, account: str, key: str, raw: bytes) -> None:
         """The autosave: the cache only."""
         with self._lock:
-            self.store.save_draft(account, key, raw)
+            self.store.queues.save_draft(account, key, raw)
 
     def save_draft(self, account: Account, key: str, raw: bytes) -> bool:
         """Save locally now and to the server's Drafts folder in the background; False when
@@ -613,8 +613,8 @@ class MailService:
         """A draft the user threw away: gone locally now, and from the server's Drafts
         folder (where a ctrl+s put it) in the background."""
         with self._lock:
-            owner = self.store.draft_owner(key)
-            self.store.delete_draft(key)
+            owner = self.store.queues.draft_owner(key)
+            self.store.queues.delete_draft(key)
         account = self.accounts.get(owner) if owner is not None else None
         worker = self.worker(account.name) if account is not None else None
         if worker is not None and account is not None \

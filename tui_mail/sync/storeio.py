@@ -30,9 +30,8 @@ class FolderGroup:
 
 
 class StoreIO:
-    def __init__(self, store: object, account: str) -> None:
-        assert isinstance(store, Store)
-        self.store: Store = store
+    def __init__(self, store: Store, account: str) -> None:
+        self.store = store
         self.account = account
 
     # -- folders and state ------------------------------------------------------------------
@@ -50,7 +49,7 @@ class StoreIO:
         deleted or renamed away meanwhile is not taken back from the LIST. `subscribed` (the
         server's LSUB, None when unknown) is recorded for the listed folders, with the
         subscriptions the user changed meanwhile on top."""
-        pending = self.store.pending_actions(self.account)
+        pending = self.store.queues.pending_actions(self.account)
         changes = pending_folder_changes(pending)
         by_name = {name: role for role, name in configured.items()}
         listed = [
@@ -67,7 +66,7 @@ class StoreIO:
         if subscribed is not None:
             names = {f.name for f in listed}
             on = {n for n in names if changes.subscribed.get(n, n in subscribed)}
-            self.store.set_subscriptions(self.account, on, names)
+            self.store.folder_edits.set_subscriptions(self.account, on, names)
         return result
 
     def set_gmail(self, gmail: bool) -> None:
@@ -93,15 +92,15 @@ class StoreIO:
         """A folder the server is about to make for `role` (Trash for a delete...), in the
         cache now as the next LIST will show it: the namespace's delimiter and prefix, the role
         (the tree shows "Trash", not "INBOX.Trash" with no role)."""
-        prefix, delimiter = self.store.personal_namespace(self.account)
+        prefix, delimiter = self.store.folder_edits.personal_namespace(self.account)
         delimiter = delimiter or "/"
-        self.store.create_folder_local(self.account, name, delimiter,
+        self.store.folder_edits.create_folder_local(self.account, name, delimiter,
                                        prefix if name.startswith(prefix) else "")
         self.store.ensure_folder(self.account, name, role, delimiter)
 
     def personal_folder_name(self, name: str) -> str:
         """A folder of the user's own made from `name` ("Trash" -> "INBOX.Trash" on Courier)."""
-        return self.store.personal_namespace(self.account)[0] + name
+        return self.store.folder_edits.personal_namespace(self.account)[0] + name
 
     def ensure_known(self, name: str) -> None:
         """Create the folder row if the cache does not know it yet (keeps a known one as is)."""
@@ -191,7 +190,7 @@ class StoreIO:
         """The account's cached rows holding the message with this Message-ID, in any folder."""
         from tui_mail.mail.headers import normalize_id
 
-        return self.store.ids_with_message_id(
+        return self.store.listing.ids_with_message_id(
             self.account, normalize_id(message_id, require_at=False)
         )
 
@@ -217,16 +216,16 @@ class StoreIO:
             self.store.delete_local(stale)
 
     def enqueue(self, kind: str, payload: dict[str, object]) -> int:
-        return self.store.enqueue_action(self.account, kind, payload)
+        return self.store.queues.enqueue_action(self.account, kind, payload)
 
     def pending_actions(self) -> list:
-        return self.store.pending_actions(self.account)
+        return self.store.queues.pending_actions(self.account)
 
     def failed_actions(self) -> list:
-        return self.store.actions(self.account, ("failed",))
+        return self.store.queues.actions(self.account, ("failed",))
 
     def action_done(self, action_id: int) -> None:
-        self.store.action_done(action_id)
+        self.store.queues.action_done(action_id)
 
     def action_failed(self, action_id: int, error: str) -> None:
-        self.store.action_failed(action_id, error)
+        self.store.queues.action_failed(action_id, error)

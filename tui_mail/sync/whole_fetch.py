@@ -24,7 +24,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from tui_mail.model import Flags
 from tui_mail.remote.backend import FlagUpdate, RemoteMessage, abort_backend
@@ -73,6 +73,13 @@ class _Reader(threading.Thread):
             self.feed.put(("error", exc), always=True)
 
 
+class PreparedWriter(Protocol):
+    """The part of tui_mail.store.Store a whole fetch writes through: messages already parsed
+    (`tui_mail.store.prepare`), one transaction a batch."""
+
+    def add_prepared(self, account: str, folder: str, prepared: list[Prepared]) -> list[int]: ...
+
+
 class WholeFetch:
     """One folder's new messages, fetched whole and written with their bodies.
     `written` counts the rows added; `on_write(done)` is called after each transaction.
@@ -80,7 +87,7 @@ class WholeFetch:
     each UID), for messages fetched earlier in the run or cached before it: the caller applies
     them once `run` has returned (or raised), when every row fetched is written."""
 
-    def __init__(self, store: Any, account: str, folder: str, pool: TextPool,
+    def __init__(self, store: PreparedWriter, account: str, folder: str, pool: TextPool,
                  on_write: Callable[[int], None] = lambda done: None) -> None:
         self.store = store
         self.account = account
@@ -98,7 +105,7 @@ class WholeFetch:
         # Transactions handed to the writer thread (sqlite3 lets go of the GIL while SQLite
         # works: the workers are fed meanwhile), at most WRITES_AHEAD waiting.
         self._writer: ThreadPoolExecutor | None = None
-        self._writes: collections.deque[tuple[Future[None], int]] = collections.deque()
+        self._writes: collections.deque[tuple[Future[list[int]], int]] = collections.deque()
 
     def run(self, backend: Any, uids: Sequence[int]) -> None:
         """Fetch `uids` (newest first) and write them; raises the backend's error after

@@ -145,7 +145,7 @@ class ComposeActions(AppPart):
         """Addresses seen in the cache; called from a worker thread (a pooled reader)."""
         app = self.as_app
         with app.open_reader() as reader:
-            return list(reader.addresses(prefix, limit))
+            return list(reader.listing.addresses(prefix, limit))
 
     def _current_account_name(self) -> str | None:
         targets = self._targets()
@@ -343,7 +343,7 @@ class ComposeActions(AppPart):
 
     def local_drafts(self) -> list[StoredDraft]:
         names = {a.name for a in self.compose_accounts()}
-        return [d for d in self.store.drafts() if d.account in names]
+        return [d for d in self.store.queues.drafts() if d.account in names]
 
     def action_drafts(self) -> None:
         from tui_mail.mail.draftfile import draft_headers

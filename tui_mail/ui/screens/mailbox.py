@@ -298,7 +298,7 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
     def _thread_worker(self, serial: int, view: View, keep_id: int | None) -> None:
         try:
             with self.tui.open_reader() as store:
-                order = store.thread_order(view)
+                order = store.listing.thread_order(view)
         except TuiMailError as exc:
             self.app.call_from_thread(self.notify, f"Could not thread the list: {exc}",
                                       severity="error", markup=False)
@@ -621,7 +621,7 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
         listed = [row for row in source.rows(0, source.count()) if row.id not in removed]
         wanted = [row.id for row in listed
                   if place is None or (row.account, row.folder) == place] + list(restored)
-        fresh = self.tui.store.summaries(wanted) if wanted else {}  # gone ones are left out
+        fresh = self.tui.store.listing.summaries(wanted) if wanted else {}  # gone ones are left out
         reread = set(wanted)
         rows = [fresh.get(row.id) if row.id in reread else row for row in listed]
         rows += [fresh.get(i) for i in restored]
@@ -787,8 +787,8 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
         query makes both steps moot."""
         try:
             with self.tui.open_reader() as store:
-                results = store.search(query, account=account, folder=folder, role=role,
-                                       limit=SEARCH_FIRST)
+                results = store.listing.search(query, account=account, folder=folder,
+                                               role=role, limit=SEARCH_FIRST)
                 complete = len(results) < SEARCH_FIRST
                 self.app.call_from_thread(self._search_done, serial, query, results, complete)
                 if serial != self._search_serial:
@@ -801,9 +801,9 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
                 painted.wait(PAINT_WAIT_SECONDS)
                 if serial != self._search_serial:
                     return
-                results += store.search(query, account=account, folder=folder, role=role,
-                                        limit=SEARCH_LIMIT - len(results),
-                                        before_key=results[-1].id)
+                results += store.listing.search(query, account=account, folder=folder,
+                                                role=role, limit=SEARCH_LIMIT - len(results),
+                                                before_key=results[-1].id)
         except QueryError as exc:
             self.app.call_from_thread(self._search_failed, serial, str(exc))
             return

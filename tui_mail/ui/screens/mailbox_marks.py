@@ -29,7 +29,7 @@ def all_results(store: Store, query: str, account: str | None, folder: str | Non
     """Every message a search finds, not only the first page the list shows."""
     found: list[MessageSummary] = []
     while True:
-        page = store.search(query, account=account, folder=folder, role=role,
+        page = store.listing.search(query, account=account, folder=folder, role=role,
                             limit=SEARCH_PAGE, before_key=found[-1].id if found else None)
         found += page
         if len(page) < SEARCH_PAGE:
@@ -95,8 +95,8 @@ class MailboxMarks(ScreenPart):
             where = self.state.choice.title
 
             def read(store: Store) -> list[MessageSummary]:
-                ids = store.unread_ids(view)
-                found = store.summaries(ids)
+                ids = store.listing.unread_ids(view)
+                found = store.listing.summaries(ids)
                 return [found[i] for i in ids if i in found]
 
         self._in_worker(read, lambda unread: self._ask_mark_read(unread, where),
@@ -132,8 +132,8 @@ class MailboxMarks(ScreenPart):
             return
 
         def read(store: Store) -> list[MessageSummary]:
-            ids = store.thread_members(summary.id)
-            found = store.summaries(ids)
+            ids = store.listing.thread_members(summary.id)
+            found = store.listing.summaries(ids)
             return [found[i] for i in ids if i in found]
 
         self._in_worker(read, self._tag_thread, "Thread not tagged")

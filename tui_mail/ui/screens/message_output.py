@@ -338,9 +338,9 @@ class MessageOutput(ScreenPart):
                 with app.open_reader() as store:
                     ids: dict[int, None] = {}
                     for summary in summaries:
-                        ids.update(dict.fromkeys(store.thread_members(summary.id)))
-                    unread = sorted(store.unread_among(list(ids)))
-                    rows = store.summaries(unread)
+                        ids.update(dict.fromkeys(store.listing.thread_members(summary.id)))
+                    unread = sorted(store.listing.unread_among(list(ids)))
+                    rows = store.listing.summaries(unread)
             except TuiMailError as exc:
                 self._say_from_thread(f"Nothing marked read: {exc}", error=True)
                 return

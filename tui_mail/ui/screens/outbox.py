@@ -139,7 +139,7 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
         options = self.query_one("#outbox-list", OptionList)
         previous = self.selected
         keep = keep_id if keep_id is not None else previous.id if previous else None
-        self._entries = self.tui.store.outbox_list()
+        self._entries = self.tui.store.queues.outbox_list()
         options.clear_options()
         options.add_options([Option(entry_content(e), id=str(e.id)) for e in self._entries])
         waiting = sum(1 for e in self._entries if e.state == OutboxState.FAILED)

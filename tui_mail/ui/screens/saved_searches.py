@@ -69,7 +69,7 @@ class SavedSearches(ScreenPart):
                 with app.open_reader() as store:
                     for search in searches:
                         try:
-                            counts[search.name] = store.unread_count(search.query)
+                            counts[search.name] = store.listing.unread_count(search.query)
                         except QueryError as exc:  # checked at load: a date gone wrong
                             log.warning("saved search %r: %s", search.name, exc)
                             counts[search.name] = None

@@ -36,10 +36,10 @@ class ViewRows(RowSource):
         self.view = view
 
     def count(self) -> int:
-        return self.store.count(self.view)
+        return self.store.listing.count(self.view)
 
     def rows(self, start: int, limit: int) -> Sequence[MessageSummary]:
-        return self.store.page(self.view, start, limit)
+        return self.store.listing.page(self.view, start, limit)
 
     def position(self, message_id: int) -> int | None:
         return None
@@ -65,10 +65,10 @@ class ThreadRows(RowSource):
     def rows(self, start: int, limit: int) -> Sequence[MessageSummary | None]:
         shown = self._rows[start:start + limit]
         ids = [self.order.ids[row] for row in shown]
-        found = self.store.summaries(ids)
+        found = self.store.listing.summaries(ids)
         hidden_ids = {row: self.order.ids[row + 1:row + 1 + self._hidden[row]]
                       for row in shown if row in self._hidden}
-        unread = self.store.unread_among([i for ids_ in hidden_ids.values() for i in ids_])
+        unread = self.store.listing.unread_among([i for ids_ in hidden_ids.values() for i in ids_])
         result: list[MessageSummary | None] = []
         for row, message_id in zip(shown, ids, strict=True):
             summary = found.get(message_id)
