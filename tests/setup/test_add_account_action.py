@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.support import app as support
 from tests.support.cache import fill_cache
 from tui_mail.config import Config
-from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.keys import unbound_app_actions
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.setup import SetupScreen
-
-NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 
 
 def test_add_account_is_offered_in_the_palette() -> None:
@@ -24,9 +21,8 @@ async def test_add_account_opens_setup_for_the_config_file_and_escape_goes_back(
 ) -> None:
     fill_cache(tmp_path / "cache.sqlite3").close()
     config = Config(path=tmp_path / "mine.toml", accounts=())
-    app = TuiMailApp(config, tmp_path / "cache.sqlite3", clock=lambda: NOW,
-                     themes_dir=tmp_path / "themes", state_dir=tmp_path / "state",
-                     sync_on_start=False)
+    app = support.make_app(tmp_path / "cache.sqlite3", config, state_dir=tmp_path / "state",
+                           sync_on_start=False)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
         await app.run_action("add_account")

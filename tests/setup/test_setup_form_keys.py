@@ -12,8 +12,8 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select, Static
 
+from tests.support import app as support
 from tests.support.setup_form import send_burst
-from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.first_run import SetupFirstApp
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.setup import SetupScreen
@@ -106,8 +106,8 @@ async def test_app_keys_do_nothing_while_a_button_of_the_form_has_focus(tmp_path
 async def test_a_path_with_m_typed_into_the_form_over_the_mailbox_opens_no_composer(
         tmp_path: Path) -> None:
     """The form opened from a running app (palette: Add account) over the mailbox."""
-    app = TuiMailApp(None, tmp_path / "cache.sqlite3", clock=lambda: NOW, sync_on_start=False,
-                     state_dir=tmp_path / "state")
+    app = support.make_app(tmp_path / "cache.sqlite3", sync_on_start=False,
+                           state_dir=tmp_path / "state")
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
         app.action_add_account()

@@ -7,7 +7,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.support.cache import NOW
+from tests.support import app as support
 from tests.support.pilot import screen_text, settle
 from tui_mail.cli import DEMO_NOTICE
 from tui_mail.ui.app import TuiMailApp
@@ -177,8 +177,8 @@ async def test_c_shows_the_folders_beside_the_list_when_the_preview_took_their_p
 async def test_the_demo_welcome_shows_once_briefly_and_hides_nothing(
         cache_path, tmp_path, monkeypatch):
     monkeypatch.setattr(welcome, "WELCOME_SECONDS", 1.0)
-    app = TuiMailApp(None, cache_path, demo=True, clock=lambda: NOW, notice=DEMO_NOTICE,
-                     themes_dir=tmp_path / "no-user-themes", state_dir=tmp_path / "state")
+    app = support.make_app(cache_path, demo=True, notice=DEMO_NOTICE,
+                           state_dir=tmp_path / "state")
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
         line = app.screen.query_one("#welcome", Static)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.support import app as support
 from tests.support.cache import NOW, plain_message
 from tests.support.pilot import screen_text, settle
 from tui_mail.model import Flags
@@ -239,10 +240,9 @@ async def test_sync_events_from_a_worker_thread_reach_the_status_line(make_app):
 
 async def test_the_demo_account_opens_offline(tmp_path):
     from tui_mail.demo.builder import build_demo_cache
-    from tui_mail.ui.app import TuiMailApp
 
     path = build_demo_cache(tmp_path / "demo.sqlite3")
-    app = TuiMailApp(None, path, demo=True, clock=lambda: NOW)
+    app = support.make_app(path, demo=True)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         message_list = app.screen.query_one(MessageList)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from tests.support import app as support
 from tests.support.accounts import server_account
 from tests.support.cache import NOW, plain_message
 from tests.support.pilot import settle
@@ -67,10 +68,8 @@ def count_bells(app: TuiMailApp) -> list[int]:
 @pytest.fixture
 def notifying_app(cache_path: Path, tmp_path: Path) -> Callable[..., TuiMailApp]:
     def make(notify: NotifySettings, *, demo: bool = False) -> TuiMailApp:
-        config = Config(path=tmp_path / "config.toml", accounts=(), notify=notify,
-                        ui=UISettings(attachments_dir=tmp_path / "attachments"))
-        return TuiMailApp(config, cache_path, demo=demo, clock=lambda: NOW,
-                          themes_dir=tmp_path / "no-user-themes")
+        return support.make_app(cache_path, support.config_in(tmp_path, notify=notify),
+                                demo=demo)
     return make
 
 
@@ -144,8 +143,7 @@ async def test_mail_pushed_by_idle_rings_and_runs_the_hook_but_the_first_sync_do
                     ui=UISettings(attachments_dir=tmp_path / "attachments",
                                   sync_every_minutes=0.0, idle=True),
                     notify=NotifySettings(bell=True, desktop="off", command=command))
-    app = TuiMailApp(config, tmp_path / "cache.sqlite3", clock=lambda: NOW,
-                     themes_dir=tmp_path / "no-user-themes")
+    app = support.make_app(tmp_path / "cache.sqlite3", config)
     async with app.run_test(size=(120, 30)) as pilot:
         rung = count_bells(app)
         worker = app.service.worker("test")
@@ -190,7 +188,7 @@ async def test_a_folder_left_out_of_notify_folders_tells_nothing_in_the_app(
                     ui=UISettings(attachments_dir=tmp_path / "attachments",
                                   sync_every_minutes=0.0, idle=False),
                     notify=NotifySettings(command=command, desktop="off"))
-    app = TuiMailApp(config, cache, clock=lambda: NOW, themes_dir=tmp_path / "no-user-themes")
+    app = support.make_app(cache, config)
     async with app.run_test(size=(120, 30)) as pilot:
         rung = count_bells(app)
         await settle(pilot)

@@ -13,7 +13,7 @@ import pytest
 from textual.widgets import Input
 from textual.widgets.tree import TreeNode
 
-from tests.support.cache import NOW
+from tests.support import app as support
 from tests.support.pilot import screen_text, settle
 from tui_mail.config import UISettings, parse_config
 from tui_mail.store.db import Store
@@ -49,8 +49,7 @@ def app_with(cache_path: Path, tmp_path: Path) -> Callable[[Path], TuiMailApp]:
     def make(path: Path) -> TuiMailApp:
         config = replace(parse_config(path.read_text(encoding="utf-8"), path),
                          ui=UISettings(attachments_dir=tmp_path / "attachments"))
-        return TuiMailApp(config, cache_path, clock=lambda: NOW,
-                          themes_dir=tmp_path / "no-user-themes")
+        return support.make_app(cache_path, config)
     return make
 
 
@@ -201,8 +200,7 @@ async def test_saving_under_a_name_in_use_asks_before_replacing(app_with, config
 
 async def test_the_demo_says_a_search_cannot_be_saved_without_a_config_file(cache_path,
                                                                              tmp_path):
-    app = TuiMailApp(None, cache_path, demo=True, clock=lambda: NOW,
-                     themes_dir=tmp_path / "no-user-themes")
+    app = support.make_app(cache_path, demo=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("slash")

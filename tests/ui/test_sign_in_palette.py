@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from tests.support.cache import NOW
-from tui_mail.config import Config, UISettings
+from tests.support import app as support
 from tui_mail.model import Account, Address, OAuth2Config, Protocol, Security, ServerConfig
 from tui_mail.oauth2 import tokens
 from tui_mail.setup.oauth import OAuthSetup
@@ -29,12 +28,9 @@ def account(name: str, oauth2: bool) -> Account:
 
 
 def make_app(tmp_path: Path) -> TuiMailApp:
-    config = Config(path=tmp_path / "config.toml",
-                    accounts=(account("home", False), account("work", True)),
-                    ui=UISettings(attachments_dir=tmp_path / "attachments"))
-    app = TuiMailApp(config, tmp_path / "cache.sqlite3", clock=lambda: NOW,
-                     sync_on_start=False, state_dir=tmp_path / "state",
-                     themes_dir=tmp_path / "no-user-themes")
+    config = support.config_in(tmp_path, (account("home", False), account("work", True)))
+    app = support.make_app(tmp_path / "cache.sqlite3", config, sync_on_start=False,
+                           state_dir=tmp_path / "state")
     app.oauth_setup = OAuthSetup(open_browser=lambda url: False)  # no browser of this machine
     return app
 

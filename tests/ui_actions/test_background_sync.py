@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.pop3.env import Pop3Env, message
+from tests.support import app as support
 from tests.support.cache import NOW, plain_message
 from tests.support.mail_users import wait_until_known
 from tests.support.pilot import screen_text, settle
@@ -34,8 +35,7 @@ async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
 
 def syncing_app(config: Config, cache: Path, **ui: object) -> TuiMailApp:
     settings = replace(config.ui, **ui)  # type: ignore[arg-type]
-    return TuiMailApp(replace(config, ui=settings), cache, clock=lambda: NOW,
-                      themes_dir=cache.parent / "no-user-themes")
+    return support.make_app(cache, replace(config, ui=settings))
 
 
 async def test_mail_delivered_while_the_app_runs_appears_through_idle(synced: Synced):

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import datetime
 
 import pytest
 
+from tests.support import app as support
 from tests.support.pilot import screen_text, settle
 from tests.support.synced import SUBJECTS, Synced
 from tests.ui_actions.test_background_sync import wait_for
@@ -31,10 +33,8 @@ def no_body_cached(synced: Synced) -> None:
 def app_for(synced: Synced, **account_changes: object) -> TuiMailApp:
     account = replace(synced.account, **account_changes)  # type: ignore[arg-type]
     config = replace(synced.config, accounts=(account,))
-    app = TuiMailApp(config, synced.cache, sync_on_start=False,
-                     themes_dir=synced.cache.parent / "no-user-themes")
-    app.replay_delay = None
-    return app
+    return support.make_app(synced.cache, config, clock=datetime.now, sync_on_start=False,
+                            replays=False)
 
 
 def without_preview(app: TuiMailApp) -> TuiMailApp:

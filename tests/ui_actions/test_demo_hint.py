@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from tests.support.cache import NOW
+from tests.support import app as support
 from tests.support.pilot import settle
 from tui_mail import cli
-from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.first_run import SetupFirstApp
 from tui_mail.ui.keys import REGISTRY
 
@@ -56,8 +55,7 @@ def test_the_hint_names_the_real_ways_to_add_an_account():
 async def test_the_demo_app_shows_the_hint_after_its_first_frame(demo_template, tmp_path):
     path = tmp_path / "demo.sqlite3"
     shutil.copyfile(demo_template, path)
-    app = TuiMailApp(None, path, demo=True, clock=lambda: NOW, notice=cli.DEMO_NOTICE,
-                     themes_dir=tmp_path / "no-user-themes")
+    app = support.make_app(path, demo=True, notice=cli.DEMO_NOTICE)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         assert str(app.screen.query_one("#welcome", Static).render()) == cli.DEMO_NOTICE

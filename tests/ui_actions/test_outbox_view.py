@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import app as support
 from tests.support.cache import NOW, plain_message
 from tests.support.mail_users import make_user, wait_for_subject
 from tests.support.pilot import screen_text, settle
 from tests.support.sent_refused import sent_refused
 from tests.support.synced import Synced
-from tui_mail.config import Config, UISettings
 from tui_mail.mail.compose import compose
 from tui_mail.model import Address, Draft
 from tui_mail.store.db import Store
@@ -152,11 +152,8 @@ async def test_a_message_sent_but_not_saved_to_sent_is_told_shown_and_r_saves_on
             assert engine.sync().ok
         finally:
             engine.close()
-    config = Config(path=tmp_path / "config.toml", accounts=(account,),
-                    ui=UISettings(attachments_dir=tmp_path / "attachments"))
-    app = TuiMailApp(config, cache, clock=lambda: NOW, sync_on_start=False,
-                     themes_dir=tmp_path / "no-user-themes")
-    app.replay_delay = None
+    app = support.make_app(cache, support.config_in(tmp_path, (account,)), sync_on_start=False,
+                           replays=False)
     composed = compose(Draft(identity=account.address, to=(Address("Bob", bob.address),),
                              subject="Kept out of Sent", body="Hello Bob\n"))
     async with app.run_test(size=(160, 30)) as pilot:

@@ -15,10 +15,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from tests.support import app as support
 from tests.support.accounts import oauth2_account
 from tests.support.cache import NOW, plain_message
 from tests.support.pilot import screen_text, settle
-from tui_mail.config import Config, UISettings
+from tui_mail.config import UISettings
 from tui_mail.model import Account, OAuth2Flow
 from tui_mail.oauth2 import tokens
 from tui_mail.oauth2.flows import DeviceCode
@@ -81,11 +82,9 @@ def revoked_account(servers: Any, oauth: Any, user: Any, **config: Any) -> Accou
 
 
 def make_app(account: Account, tmp_path: Path, browser: Browser | None = None) -> TuiMailApp:
-    config = Config(path=tmp_path / "config.toml", accounts=(account,),
-                    ui=UISettings(attachments_dir=tmp_path / "attachments",
-                                  sync_every_minutes=0.0, idle=False))
-    app = TuiMailApp(config, tmp_path / "cache.sqlite3", clock=lambda: NOW,
-                     state_dir=tmp_path / "state", themes_dir=tmp_path / "no-user-themes")
+    config = support.config_in(tmp_path, (account,), ui=UISettings(
+        attachments_dir=tmp_path / "attachments", sync_every_minutes=0.0, idle=False))
+    app = support.make_app(tmp_path / "cache.sqlite3", config, state_dir=tmp_path / "state")
     app.oauth_setup = OAuthSetup(open_browser=browser.open if browser else None)
     return app
 
