@@ -97,7 +97,7 @@ async def test_app_keys_do_nothing_while_a_button_of_the_form_has_focus(tmp_path
         await pilot.press("m", "D", "O", "dollar_sign", "m")
         await handled(pilot)
         assert app.screen_stack == [screen]
-        assert not app._notifications  # not even "nothing to sync"  # noqa: SLF001
+        assert not app.notified  # not even "nothing to sync"
         await pilot.press("question_mark")  # the help of the form's keys is one it keeps
         await handled(pilot)
         assert type(app.screen).__name__ == "HelpScreen"

@@ -11,7 +11,9 @@ import time
 from typing import Any
 
 from textual.app import App
+from textual.message import Message
 from textual.message_pump import MessagePump
+from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 
 from tests.support.textual_private import pending_one_shot_timers, rendered_lines
@@ -107,3 +109,15 @@ async def on_first_row(pilot: Pilot[Any]) -> MessageList:
 def said(app: TuiMailApp) -> str:
     """Every notification shown so far, oldest first, joined by " | "."""
     return " | ".join(n.message for n in app.notified)
+
+
+class Toasts:
+    """A `run_test(message_hook=...)` keeping each notification as Textual was given it, with
+    what `TuiMailApp.notified` does not keep (whether its text was read as markup)."""
+
+    def __init__(self) -> None:
+        self.shown: list[Notification] = []
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.shown.append(message.notification)

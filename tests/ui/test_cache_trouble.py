@@ -25,7 +25,7 @@ def damage(cache: Path) -> None:
 
 
 def notifications(app) -> list[str]:
-    return [n.message for n in app._notifications]  # noqa: SLF001 - no public accessor
+    return [n.message for n in app.notified]
 
 
 async def test_a_cache_damaged_under_the_running_app_is_said_and_the_app_goes_on(

@@ -131,7 +131,7 @@ async def test_a_notification_carrying_a_servers_words_reaches_the_screen_withou
         app.notify("the server refused: NO folder \x1b]52;c;ZXZpbA==\x07Evil\x1b[2J named",
                    title="Folder \x1b]0;pwned\x07x", severity="warning", markup=False)
         await settle(pilot)
-        [shown] = list(app._notifications)  # noqa: SLF001
+        [shown] = app.notified
         assert "\x1b" not in shown.message and "\x07" not in shown.message
         assert "\x1b" not in shown.title
         assert "Evil" in shown.message and "named" in shown.message

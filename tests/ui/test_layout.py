@@ -37,7 +37,7 @@ def shows_the_selected_message(app: TuiMailApp) -> bool:
 
 
 def said(app: TuiMailApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]  # noqa: SLF001
+    return [n.message for n in app.notified]
 
 
 async def press_v(pilot: Pilot) -> None:

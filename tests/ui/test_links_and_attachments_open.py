@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cache import NOW, plain_message
-from tests.support.pilot import screen_text, settle
+from tests.support.pilot import Toasts, screen_text, settle
 from tui_mail.model import Flags
 from tui_mail.store.db import Store
 from tui_mail.store.types import NewMessage
@@ -53,10 +53,6 @@ async def open_first(pilot) -> MessageScreen:
     await settle(pilot)
     assert isinstance(pilot.app.screen, MessageScreen)
     return pilot.app.screen
-
-
-def notifications(app) -> list:
-    return list(app._notifications)  # noqa: SLF001 - no public list of shown notifications
 
 
 # ---- links in plain text --------------------------------------------------------------------
@@ -104,7 +100,7 @@ async def test_a_message_without_urls_still_says_it_has_no_links(make_app, cache
         await pilot.press("o")
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen)
-        assert any("no links" in str(n.message) for n in notifications(app))
+        assert any("no links" in n.message for n in app.notified)
 
 
 # ---- the link picker ------------------------------------------------------------------------
@@ -159,15 +155,16 @@ async def test_without_a_browser_the_link_is_shown_in_a_notification(
     monkeypatch.setattr("webbrowser.open", no_browser)
     add_message(cache_path, "Plain links", LINKS_BODY)
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    toasts = Toasts()
+    async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
         await open_first(pilot)
         await pilot.press("o")
         await settle(pilot)
         await pilot.press("6")
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen)
-        notes = [n for n in notifications(app) if "https://evil.example/" in str(n.message)]
-        assert notes and "No web browser" in str(notes[-1].message)
+        notes = [n for n in toasts.shown if "https://evil.example/" in n.message]
+        assert notes and "No web browser" in notes[-1].message
         assert notes[-1].markup is False
         assert app.is_running
 
@@ -324,7 +321,7 @@ async def test_a_viewer_that_fails_at_once_is_reported(
         await open_attachment(pilot)
         await pilot.pause(0.5)
         await settle(pilot)
-        assert any("exited with status 3" in str(n.message) for n in notifications(app))
+        assert any("exited with status 3" in n.message for n in app.notified)
 
 
 async def test_without_a_mailcap_entry_the_desktop_opener_gets_the_file(
@@ -347,9 +344,10 @@ async def test_with_no_viewer_at_all_the_user_is_told_where_the_file_was_saved(
     monkeypatch.setattr("tui_mail.ui.screens.picker.open_with_system", lambda path: False)
     add_message(cache_path, "With a PDF", "See attached.\n", attachment=(HOSTILE_NAME, PDF))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    toasts = Toasts()
+    async with app.run_test(size=(120, 40), message_hook=toasts) as pilot:
         await open_attachment(pilot)
-        note = next(n for n in notifications(app) if "Saved as" in str(n.message))
+        note = next(n for n in toasts.shown if "Saved as" in n.message)
         assert note.markup is False
         saved = Path(str(note.message).split("Saved as ", 1)[1])
         assert saved.read_bytes() == PDF

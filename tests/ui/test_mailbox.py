@@ -280,7 +280,7 @@ async def test_the_same_sync_error_again_is_notified_once_but_stays_in_the_statu
             await settle(pilot)
         app.report_sync_event(SyncError("work", "imap.example.com: login refused"))
         await settle(pilot)
-        told = [n.message for n in app._notifications]
+        told = [n.message for n in app.notified]
         assert told == ["imap.example.com: connection refused", "imap.example.com: login refused"]
         assert "login refused" in screen_text(app)
 

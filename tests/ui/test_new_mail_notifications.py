@@ -49,7 +49,7 @@ async def hook_calls(pilot: Pilot[object], out: Path, count: int,
 
 
 def toasts(app: TuiMailApp) -> list[str]:
-    return [n.message for n in app._notifications if n.title == "New mail"]  # noqa: SLF001
+    return [n.message for n in app.notified if n.title == "New mail"]
 
 
 def count_bells(app: TuiMailApp) -> list[int]:

@@ -209,7 +209,7 @@ async def test_the_demo_says_a_search_cannot_be_saved_without_a_config_file(cach
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert isinstance(app.focused, Input)  # no question asked
-        said = [n.message for n in app._notifications]  # noqa: SLF001 - no public accessor
+        said = [n.message for n in app.notified]
         assert any("cannot be saved" in message for message in said), said
 
 
@@ -225,5 +225,5 @@ async def test_a_new_folder_is_not_made_in_an_account_named_after_the_searches_h
         await pilot.press("N")
         await settle(pilot)
         assert not isinstance(app.screen, FolderNameDialog)
-        said = [n.message for n in app._notifications]  # noqa: SLF001 - no public accessor
+        said = [n.message for n in app.notified]
         assert any("on an account" in message for message in said), said

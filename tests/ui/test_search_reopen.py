@@ -148,7 +148,7 @@ async def test_sort_and_threads_keys_in_search_results_say_why_and_change_nothin
         await pilot.press("o", "T", "z")
         await settle(pilot)
         assert app.screen.state == state
-        told = [n.message for n in app._notifications]
+        told = [n.message for n in app.notified]
         assert len(told) == 3 and all("close the search first" in m for m in told)
 
 

@@ -60,4 +60,4 @@ async def test_an_account_without_oauth2_is_not_signed_in(tmp_path: Path) -> Non
         await pilot.pause()
         assert not isinstance(app.screen, SignInScreen)
         assert any("'home' does not sign in with OAuth2" in n.message
-                   for n in app._notifications)  # noqa: SLF001
+                   for n in app.notified)

@@ -73,7 +73,7 @@ async def test_folding_outside_the_threaded_view_says_how_to_get_there(make_app)
         await settle(pilot)
         await pilot.press("z")
         await settle(pilot)
-        assert any("press T" in n.message for n in app._notifications)
+        assert any("press T" in n.message for n in app.notified)
 
 
 async def test_a_reply_arriving_while_threaded_is_threaded_under_its_parent(make_app, cache_path):

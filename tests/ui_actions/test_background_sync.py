@@ -110,7 +110,7 @@ async def test_a_pop3_account_syncs_in_the_app_and_its_changes_stay_in_the_cache
         await pilot.press("U")  # read/unread: POP3 keeps no flags, so nothing is queued
         await settle(pilot)
         assert message_list.selected.flags.seen
-        assert not any("internal error" in n.message for n in app._notifications)
+        assert not any("internal error" in n.message for n in app.notified)
     with Store.open(cache) as store:
         assert store.queues.pending_actions(name) == []
     assert env.on_server() == 3
@@ -146,4 +146,4 @@ async def test_a_sync_during_the_undo_moment_leaves_the_action_undoable(synced: 
         assert len(pending(synced)) == 1
         await pilot.press("u")
         await settle(pilot)
-        assert any(n.message.startswith("Undone") for n in app._notifications)
+        assert any(n.message.startswith("Undone") for n in app.notified)

@@ -16,7 +16,7 @@ from tui_mail.ui.widgets.message_list import MessageList
 
 
 def last_notice(app) -> str:
-    return str(list(app._notifications)[-1].message)  # noqa: SLF001
+    return app.notified[-1].message
 
 
 async def open_trash(app, pilot) -> MessageList:

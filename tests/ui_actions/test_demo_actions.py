@@ -63,7 +63,7 @@ async def test_undo_takes_back_several_actions_newest_first(demo_app):
         await settle(pilot)
         row = app.store.message_row(first.id)
         assert row.folder == "INBOX" and row.flags.seen == after.flags.seen
-        assert "undo the one before" in str(list(app._notifications)[-1].message)
+        assert "undo the one before" in app.notified[-1].message
         await pilot.press("u")
         await settle(pilot)
         row = app.store.message_row(first.id)
@@ -73,7 +73,7 @@ async def test_undo_takes_back_several_actions_newest_first(demo_app):
         assert app.store.message_row(first.id).flags == before.flags
         await pilot.press("u")
         await settle(pilot)
-        assert "Nothing to undo." in str(list(app._notifications)[-1].message)
+        assert "Nothing to undo." in app.notified[-1].message
 
 
 async def test_actions_in_the_viewer_show_the_next_message(demo_app):
@@ -196,7 +196,7 @@ async def test_a_selection_over_two_accounts_is_acted_on_per_account(two_account
         await settle(pilot)
         assert folder_of(app, work.id) == "Archive"
         assert folder_of(app, home.id) == "INBOX"
-        assert any("home: no archive folder" in n.message for n in app._notifications)  # noqa: SLF001
+        assert any("home: no archive folder" in n.message for n in app.notified)
 
 
 async def test_mail_one_sent_shows_its_recipient_where_the_sender_would_be(demo_app):

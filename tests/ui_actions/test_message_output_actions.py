@@ -42,7 +42,7 @@ def demo(demo_app, tmp_path: Path, **ui: object) -> TuiMailApp:
 
 
 def notices(app: TuiMailApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    return [n.message for n in app.notified]
 
 
 def message_list(app: TuiMailApp) -> MessageList:

@@ -131,7 +131,7 @@ async def test_edit_takes_a_message_with_a_file_attachment_back_with_the_file(sy
 
 
 def notifications(app: TuiMailApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    return [n.message for n in app.notified]
 
 
 @pytest.mark.servers

@@ -34,7 +34,7 @@ def server_messages(synced: Synced, folder: str) -> dict[str, set[bytes]]:
 
 
 def notifications(app) -> list[str]:
-    return [n.message for n in app._notifications]  # noqa: SLF001 - no public accessor
+    return [n.message for n in app.notified]
 
 
 def pending(synced: Synced) -> list:

@@ -104,7 +104,7 @@ def subjects(app: TuiMailApp) -> list[str]:
 
 
 def notices(app: TuiMailApp) -> list[str]:
-    return [n.message for n in app._notifications]  # noqa: SLF001 - what the user was shown
+    return [n.message for n in app.notified]
 
 
 def text_of(screen: Any, widget_id: str) -> str:

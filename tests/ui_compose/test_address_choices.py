@@ -90,7 +90,7 @@ async def test_a_failing_address_book_command_is_said_once_and_the_cache_still_c
         await settle(pilot)
         await type_into(pilot, "cc", "dan")
         await settle(pilot)
-        said = [n.message for n in app._notifications if "address_book_command" in n.message]  # noqa: SLF001
+        said = [n.message for n in app.notified if "address_book_command" in n.message]
         assert said == [f"address_book_command {command!r} failed (exit status 3)"]
         assert choices(app) == ["Dan Diaz <dan@example.com>"]
 

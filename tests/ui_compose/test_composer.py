@@ -112,7 +112,7 @@ async def test_attaching_something_that_is_not_a_file_says_so_and_attaches_nothi
         await type_into(pilot, "attach", str(tmp_path))
         await pilot.press("enter")
         await settle(pilot)
-        assert any("is not a file" in str(n.message) for n in app._notifications)
+        assert any("is not a file" in n.message for n in app.notified)
         assert composer(app).fields().attached_files == ()
 
 
@@ -165,7 +165,7 @@ async def test_the_demo_cannot_send_and_keeps_the_draft(make_app, tmp_path) -> N
         await pilot.press("ctrl+t")
         await settle(pilot)
         composer(app)  # still open
-        assert any("no mail server" in str(n.message) for n in app._notifications)
+        assert any("no mail server" in n.message for n in app.notified)
         [saved] = app.store.queues.drafts()
         fields, _ = draft_from_bytes(saved.raw)
         assert fields.subject == "From the demo" and fields.to == "alice@example.com"
@@ -185,7 +185,7 @@ async def test_a_bad_address_is_named_and_nothing_is_sent(make_app) -> None:
         await pilot.press("ctrl+t")
         await settle(pilot)
         composer(app)
-        assert any("not an address" in str(n.message) for n in app._notifications)
+        assert any("not an address" in n.message for n in app.notified)
         assert list(app.store.queues.outbox_list()) == []
 
 
@@ -250,7 +250,7 @@ async def test_a_failure_while_building_the_message_is_reported_and_the_composer
         await pilot.press("ctrl+t")
         await settle(pilot)
         assert any("Could not build the message: boom" in str(n.message)
-                   for n in app._notifications)
+                   for n in app.notified)
         composer(app)  # still open, with what was typed
         assert composer(app).fields().to == "bob@example.org"
         await pilot.press("escape")
@@ -321,7 +321,7 @@ async def test_escape_while_the_reply_is_being_read_gives_it_up(make_app) -> Non
         send_burst(app, ["r", "escape", "d"])
         await settle(pilot)
         assert type(app.screen).__name__ == "MailboxScreen"
-        assert any("Not answered" in n.message for n in app._notifications)  # noqa: SLF001
+        assert any("Not answered" in n.message for n in app.notified)
 
 
 async def test_text_typed_at_once_after_m_goes_to_the_composer(make_app) -> None:
@@ -357,7 +357,7 @@ async def test_a_reply_whose_message_cannot_be_read_gives_the_keys_back(make_app
         await settle(pilot)
         assert any("Not answered: the message could not be read (RuntimeError: disk on fire)"
                    in n.message
-                   for n in app._notifications)  # noqa: SLF001
+                   for n in app.notified)
         await pilot.press("m")  # keys act again
         await settle(pilot)
         composer(app)

@@ -19,11 +19,11 @@ async def test_a_remapped_send_key_sends_and_the_default_one_stops(make_app) -> 
         await type_into(pilot, "to", "not an address")
         await pilot.press("ctrl+t")
         await settle(pilot)
-        assert not any("not an address" in str(n.message) for n in app._notifications)
+        assert not any("not an address" in n.message for n in app.notified)
         await pilot.press("ctrl+enter")
         await settle(pilot)
         composer(app)
-        assert any("not an address" in str(n.message) for n in app._notifications)
+        assert any("not an address" in n.message for n in app.notified)
 
 
 async def test_help_on_the_composer_lists_its_keys_as_remapped(make_app) -> None:

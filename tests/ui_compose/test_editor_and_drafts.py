@@ -58,7 +58,7 @@ async def test_the_headless_driver_cannot_suspend_so_the_editor_key_says_why(mak
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert composer(app).body.text == "-- \nSam\nExample Corp\n"
-        assert any("cannot hand itself over" in str(n.message) for n in app._notifications)
+        assert any("cannot hand itself over" in n.message for n in app.notified)
 
 
 async def test_the_editor_runs_on_the_body_and_the_body_is_reloaded(make_app, editor) -> None:
@@ -116,7 +116,7 @@ async def test_the_editor_edits_the_fields_too_and_keeps_what_it_could_not_take(
         # the line the composer has no field for is kept, at the top of the body
         assert c.body.text == "Reply-To: lists@example.org\nTyped first.\nBody from vim.\n"
         assert c.fields().sender == sender_before
-        warnings = " ".join(str(n.message) for n in app._notifications)
+        warnings = " ".join(n.message for n in app.notified)
         assert "'Reply-To' is not a field the composer has" in warnings
         assert "nobody@nowhere.example" in warnings and "sender is unchanged" in warnings
     [(_, given)] = calls
@@ -138,7 +138,7 @@ async def test_an_editor_that_fails_leaves_the_message_and_keeps_the_edited_text
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert composer(app).body.text.startswith("Typed.\n")
-        [warning] = [str(n.message) for n in app._notifications if "status 1" in str(n.message)]
+        [warning] = [str(n.message) for n in app.notified if "status 1" in str(n.message)]
     kept = Path(warning.rsplit(" kept in ", 1)[1].rstrip("."))
     try:
         assert kept.read_text(encoding="utf-8").endswith("half a thought")
@@ -168,7 +168,7 @@ async def test_a_draft_is_autosaved_and_offered_again_after_the_app_went_away(ma
     second = make_app()
     async with second.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        assert any("press D to reopen" in str(n.message) for n in second._notifications)
+        assert any("press D to reopen" in n.message for n in second.notified)
         await second.run_action("drafts")
         await settle(pilot)
         assert type(second.screen).__name__ == "DraftPicker"

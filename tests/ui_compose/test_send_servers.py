@@ -54,7 +54,7 @@ async def send_and_wait(pilot, app: TuiMailApp) -> str:
     await settle(pilot)
     await app.workers.wait_for_complete()
     await settle(pilot)
-    return " | ".join(str(n.message) for n in app._notifications)
+    return " | ".join(n.message for n in app.notified)
 
 
 async def test_a_message_written_in_the_composer_arrives_with_its_headers_and_attachment(
@@ -283,4 +283,4 @@ async def test_reply_to_list_on_mail_of_no_list_says_so(make_app) -> None:
         await pilot.press("L")
         await settle(pilot)
         assert not isinstance(app.screen, ComposerScreen)
-        assert any("no mailing list" in str(n.message) for n in app._notifications)
+        assert any("no mailing list" in n.message for n in app.notified)
