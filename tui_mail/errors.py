@@ -47,7 +47,15 @@ class TLSError(TuiMailError):
 
 
 class AuthError(TuiMailError):
-    """The server refused the login; carries the server's words."""
+    """The server refused the login; carries the server's words.
+
+    `temporary`: the server said it could not check the login right now (SMTP 454, IMAP
+    [UNAVAILABLE], POP3 [SYS/TEMP] or [IN-USE]): nothing says the password is wrong, and trying
+    again in a moment may work."""
+
+    def __init__(self, message: str, *, temporary: bool = False) -> None:
+        super().__init__(message)
+        self.temporary = temporary
 
 
 class ServerRefused(TuiMailError):

@@ -94,9 +94,36 @@ async def test_xoauth2_sends_the_bearer_token(peer) -> None:
 
 async def test_a_wrong_password_is_tried_once(peer) -> None:
     p = await peer(lambda line: "535 5.7.8 bad credentials" if line.startswith("AUTH") else None)
-    with pytest.raises(AuthError, match="535 5.7.8 bad credentials"):
+    with pytest.raises(AuthError, match="535 5.7.8 bad credentials") as exc_info:
         await smtp.send(p.server_config(), Credentials("alice", "nope"), "a@x.test", ["b@x.test"], b"x\r\n")
     assert len([line for line in p.lines if line.startswith("AUTH")]) == 1
+    assert not exc_info.value.temporary
+
+
+async def test_a_login_the_server_could_not_check_is_tried_once_more_in_the_session(
+        peer, monkeypatch) -> None:
+    """Postfix answers 454 while its link to Dovecot's auth service is made again; the
+    same session's next AUTH is checked."""
+    monkeypatch.setattr(smtp, "LOGIN_RETRY_SECONDS", 0.01)
+    answers = iter(["454 4.7.0 Temporary authentication failure: Connection lost to "
+                    "authentication server", "235 2.7.0 accepted"])
+    p = await peer(lambda line: next(answers) if line.startswith("AUTH") else None)
+    result = await smtp.send(p.server_config(), Credentials("alice", "secret"), "a@x.test",
+                             ["b@x.test"], b"x\r\n")
+    assert result.accepted == ("b@x.test",)
+    assert len([line for line in p.lines if line.startswith("AUTH")]) == 2
+
+
+async def test_a_login_still_unchecked_is_a_temporary_failure_not_a_wrong_password(
+        peer, monkeypatch) -> None:
+    monkeypatch.setattr(smtp, "LOGIN_RETRY_SECONDS", 0.01)
+    p = await peer(lambda line: "454 4.7.0 Temporary authentication failure"
+                   if line.startswith("AUTH") else None)
+    with pytest.raises(AuthError, match="454 4.7.0 Temporary authentication failure") as failed:
+        await smtp.send(p.server_config(), Credentials("alice", "secret"), "a@x.test",
+                        ["b@x.test"], b"x\r\n")
+    assert failed.value.temporary
+    assert len([line for line in p.lines if line.startswith("AUTH")]) == 2
 
 
 async def test_4xx_for_every_recipient_is_temporary_and_names_them(peer) -> None:
@@ -171,3 +198,27 @@ async def test_outbox_holds_a_message_whose_answer_was_lost_as_unsure(peer, tmp_
         assert store.queues.outbox_get(entry_id).state == "unsure"
         assert await outbox.flush(ignore_backoff=True) == []
     assert p.ended == 1
+
+
+async def test_outbox_tries_again_later_when_the_login_could_not_be_checked(
+        peer, tmp_path, monkeypatch) -> None:
+    """A 454 to AUTH says nothing about the password: the message waits for its next try,
+    it is not held for the user as a wrong password would hold it."""
+    from tui_mail.model import Account, Address
+    from tui_mail.store import Store
+    from tui_mail.sync.outbox import Outbox
+
+    monkeypatch.setattr(smtp, "LOGIN_RETRY_SECONDS", 0.01)
+    p = await peer(lambda line: "454 4.7.0 Temporary authentication failure"
+                   if line.startswith("AUTH") else None)
+    pop3 = ServerConfig(Protocol.POP3, "127.0.0.1", 995, Security.TLS, "alice")
+    account = Account(name="busy", address=Address("", "a@x.test"), incoming=pop3,
+                      smtp=p.server_config())
+    with Store.open(tmp_path / "cache.sqlite3") as store:
+        outbox = Outbox(store, account, smtp_credentials=lambda: Credentials("alice", "pw"))
+        entry_id = store.queues.outbox_add("busy", b"Subject: x\r\n\r\nx\r\n", "a@x.test",
+                                           ["b@x.test"], "<busy@x.test>")
+        delivery = await outbox.deliver(entry_id)
+        assert delivery.temporary and not delivery.sent
+        assert store.queues.outbox_get(entry_id).state == "failed"
+    assert p.ended == 0

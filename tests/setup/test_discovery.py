@@ -143,6 +143,26 @@ def test_auth_error_on_smtp_keeps_the_found_incoming_server() -> None:
     assert result.incoming.host == "in.test" and result.smtp.host == "out.test"
 
 
+def test_a_login_the_server_could_not_check_is_not_called_a_wrong_password() -> None:
+    def fake_probe(server: ServerConfig, creds) -> list[str]:
+        if server.protocol is Protocol.SMTP:
+            raise AuthError("smtp://x:465 (tls): login failed; the server said: 454 4.7.0 "
+                            "Temporary authentication failure", temporary=True)
+        return []
+
+    todo = Candidates((Endpoint(Protocol.IMAP, "in.test", 993, Security.TLS),),
+                      (Endpoint(Protocol.SMTP, "out.test", 465, Security.TLS),))
+    steps: list[str] = []
+    result = discover("me@example.test", "pw", found=todo, probe_fn=fake_probe,
+                      on_step=steps.append)
+    assert not result.wrong_password and not result.ok
+    assert result.error.startswith("the server could not check the password right now: ")
+    assert result.error.endswith("454 4.7.0 Temporary authentication failure. Try again in a "
+                                 "moment")
+    assert steps[-1] == ("Trying SMTP out.test:465 (tls)… the server answered but could not "
+                         "check the login right now")
+
+
 def test_nothing_found_says_to_enter_the_server_under_advanced() -> None:
     def refuse(server: ServerConfig, creds) -> list[str]:
         raise ConnectError("refused")

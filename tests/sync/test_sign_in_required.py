@@ -38,3 +38,13 @@ def test_a_revoked_sign_in_is_reported_as_such_and_not_retried(tmp_path: Path) -
     states = [e for e in events if isinstance(e, ConnectionState)]
     assert [(s.online, s.kind, s.retry_in) for s in states] == [
         (False, ErrorKind.SIGN_IN, None), (False, ErrorKind.OTHER, None)]
+
+
+def test_a_login_the_server_could_not_check_is_retried_soon_a_refused_one_is_not() -> None:
+    from tui_mail.remote.connection import auth_failed
+
+    server = ServerConfig(Protocol.IMAP, "imap.example.test", 993, Security.TLS, "ann")
+    assert temporary(auth_failed(server, "[UNAVAILABLE] Temporary authentication failure."))
+    assert temporary(auth_failed(server, "-ERR [SYS/TEMP] Temporary authentication failure"))
+    assert not temporary(auth_failed(server, "[AUTHENTICATIONFAILED] Authentication failed."))
+    assert not temporary(auth_failed(server, "Temporary words without the code"))

@@ -161,10 +161,21 @@ def token_refused(server: ServerConfig, explanation: str) -> AuthError:
     )
 
 
-def auth_failed(server: ServerConfig, server_words: str) -> AuthError:
+# How a server says it could not check a login right now (RFC 5530 IMAP response codes,
+# RFC 3206 POP3 ones; SMTP says it with a 4xx code, see remote.smtp).
+TEMPORARY_LOGIN_CODES = ("[UNAVAILABLE]", "[SYS/TEMP]", "[IN-USE]")
+
+
+def auth_failed(server: ServerConfig, server_words: str, *,
+                temporary: bool | None = None) -> AuthError:
+    """The login was refused. `temporary` None: judged from the server's response code."""
     words = server_text(server_words) or "no reason given"
+    if temporary is None:
+        upper = words.upper()
+        temporary = any(code in upper for code in TEMPORARY_LOGIN_CODES)
     return AuthError(
-        f"{describe(server)}: login as {server.username!r} failed; the server said: {words}"
+        f"{describe(server)}: login as {server.username!r} failed; the server said: {words}",
+        temporary=temporary,
     )
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import shlex
 import ssl
 import tempfile
@@ -47,6 +48,9 @@ from tui_mail.remote.connection import (
     translate,
 )
 
+log = logging.getLogger(__name__)
+LOGIN_RETRY_SECONDS = 1.0  # before a login the server could not check is tried again
+
 
 def _client(server: ServerConfig) -> aiosmtplib.SMTP:
     tls = server.security is Security.TLS
@@ -65,7 +69,8 @@ def translate_smtp(exc: BaseException, server: ServerConfig) -> TuiMailError:
     if isinstance(exc, TuiMailError):
         return exc
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return auth_failed(server, f"{exc.code} {exc.message}")
+        return auth_failed(server, f"{exc.code} {exc.message}",
+                           temporary=400 <= exc.code < 500)
     if isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPConnectTimeoutError):
         cause = exc.__cause__ or exc.__context__
         if cause is not None and not isinstance(cause, aiosmtplib.SMTPException):
@@ -80,6 +85,23 @@ def translate_smtp(exc: BaseException, server: ServerConfig) -> TuiMailError:
     if isinstance(exc, OSError | ssl.SSLError):
         return translate(exc, server)
     return ServerRefused(f"{describe(server)}: {exc}")
+
+
+async def _password_login(client: aiosmtplib.SMTP, server: ServerConfig,
+                          creds: Credentials) -> None:
+    """AUTH with the password. A 4xx answer (the server could not check it right now:
+    Postfix's "454 4.7.0 Temporary authentication failure" while it connects to Dovecot's
+    auth service again) is tried once more, a moment later, in the same session; a refusal
+    (5xx, a wrong password) never is."""
+    try:
+        await _login_once(client, server, creds)
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        if not 400 <= exc.code < 500:
+            raise
+        log.info("%s: the login could not be checked (%s %s); trying once more",
+                 describe(server), exc.code, exc.message)
+        await asyncio.sleep(LOGIN_RETRY_SECONDS)
+        await _login_once(client, server, creds)
 
 
 async def _login_once(client: aiosmtplib.SMTP, server: ServerConfig, creds: Credentials) -> None:
@@ -138,7 +160,7 @@ async def connect(server: ServerConfig, creds: Credentials) -> aiosmtplib.SMTP:
         if creds.oauth2_token:
             await _token_login(client, server, creds)
         elif creds.password is not None:
-            await _login_once(client, server, creds)
+            await _password_login(client, server, creds)
     except BaseException as exc:
         client.close()
         if isinstance(exc, Exception):

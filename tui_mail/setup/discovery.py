@@ -173,7 +173,9 @@ def _first_working(endpoints: Iterable[Endpoint], creds: Credentials, ca_file: P
         try:
             probe_fn(replace(server, host=host, port=port), creds)
         except AuthError as exc:
-            on_step(f"{label}… the server answered but refused the login")
+            said = ("could not check the login right now" if exc.temporary
+                    else "refused the login")
+            on_step(f"{label}… the server answered but {said}")
             raise _WrongPassword(server, exc) from None
         except TuiMailError as exc:
             on_step(f"{label}… {_short(exc)}")
@@ -234,6 +236,10 @@ def discover(
     except _WrongPassword as wrong:
         target = "incoming" if wrong.server.protocol is not Protocol.SMTP else "smtp"
         setattr(result, target, replace(wrong.server, timeout=30.0))
+        if wrong.error.temporary:  # nothing says the password is wrong
+            result.error = (f"the server could not check the password right now: "
+                            f"{wrong.error}. Try again in a moment")
+            return result
         result.wrong_password = True
         hint = f" ({todo.note})" if todo.note else ""
         result.error = (f"the password (or user name) is wrong: {wrong.error}. Check the "

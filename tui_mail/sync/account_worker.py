@@ -103,8 +103,7 @@ def temporary(error: TuiMailError) -> bool:
     if error_kind(error) is ErrorKind.SIGN_IN:
         return False  # its words ("sign in again") are no server's "try again"
     if isinstance(error, AuthError):
-        words = str(error).upper()
-        return "UNAVAILABLE" in words or "TEMPORARY" in words or "TRY AGAIN" in words
+        return error.temporary
     return False
 
 

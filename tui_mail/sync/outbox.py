@@ -50,7 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from tui_mail.errors import TuiMailError
+from tui_mail.errors import AuthError, TuiMailError
 from tui_mail.mail.compose import Composed
 from tui_mail.model import Account, FolderRole
 from tui_mail.model import Protocol as MailProtocol
@@ -403,7 +403,10 @@ class Outbox:
             if isinstance(exc, smtp.SendFailed):
                 return self._failed(entry, str(exc), temporary=exc.temporary, refused=exc.refused,
                                     unreachable=exc.unreachable)
-            return self._failed(entry, str(exc), temporary=False)
+            # A login the server could not check right now is tried again; a refused one
+            # waits for the user.
+            return self._failed(entry, str(exc),
+                                temporary=isinstance(exc, AuthError) and exc.temporary)
         done = await self._finish(self._reread(entry), already_sent=False)
         if not result.refused:
             return done
