@@ -3,14 +3,17 @@ both: what the sync tests drive."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.servers.dovecot import Dovecot, MailUser
 from tui_mail.model import Account, Address, Protocol, Security, ServerConfig
+from tui_mail.remote.backend import FetchBackend
 from tui_mail.remote.connection import Credentials
 from tui_mail.remote.imap import ImapBackend
 from tui_mail.store import Store
 from tui_mail.sync.engine import SyncEngine
+from tui_mail.sync.events import EventSink
 
 
 class Harness:
@@ -35,9 +38,14 @@ class Harness:
     def connect(self) -> ImapBackend:
         return ImapBackend.open(self.config, self.creds())
 
-    def engine(self, **kwargs: object) -> SyncEngine:
-        return SyncEngine(self.account, self.store, self.connect, self.events.append,
-                          backoff=0.05, **kwargs)  # type: ignore[arg-type]
+    def engine(self, *, on_event: EventSink | None = None,
+               connect: Callable[[], FetchBackend] | None = None,
+               **kwargs: object) -> SyncEngine:
+        """An engine over this user's mailbox; its events go to `self.events` unless
+        `on_event` takes them, and it connects as `self.connect` unless `connect` is given."""
+        return SyncEngine(self.account, self.store, connect or self.connect,
+                          on_event or self.events.append, backoff=0.05,
+                          **kwargs)  # type: ignore[arg-type]
 
     def sync(self, folders: list[str] | None = None, **kwargs: object):  # noqa: ANN201
         engine = self.engine()

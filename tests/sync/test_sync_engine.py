@@ -109,9 +109,7 @@ def test_a_connection_cut_mid_sync_leaves_no_duplicate_and_no_gap(dovecot, make_
             started.set()
             dovecot.kill_imap_processes()  # from the sync thread's own callback: mid-fetch
 
-    engine = h.engine()
-    engine._emit = on_event
-    engine._retries = 0  # let the first run fail at the cut
+    engine = h.engine(on_event=on_event, retries=0)  # let the first run fail at the cut
     engine.header_batch = 200  # many batches, so most are still to come at the cut
     first = engine.sync(["INBOX"])
     engine.close()
@@ -136,8 +134,7 @@ def test_a_dropped_connection_is_reopened_and_the_sync_completes(dovecot, make_h
         if isinstance(event, SyncProgress) and not killed:
             killed.append(dovecot.kill_imap_processes())
 
-    engine = h.engine()
-    engine._emit = on_event
+    engine = h.engine(on_event=on_event)
     engine.header_batch = 200
     result = engine.sync(["INBOX"])
     engine.close()
@@ -187,8 +184,7 @@ def test_a_stopped_engine_connects_no_more_even_to_retry(dovecot, make_harness):
         connects.append(1)
         return h.connect()
 
-    engine = h.engine()
-    engine._connect = counting
+    engine = h.engine(connect=counting)
     engine.list_folders()
     engine.abort()
     result = engine.sync(["INBOX"])

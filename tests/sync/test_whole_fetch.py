@@ -127,8 +127,7 @@ def test_a_whole_fetch_cut_off_keeps_what_it_read_and_the_next_sync_fetches_only
     count = WHOLE_FROM + FETCH_UIDS  # two FETCHes, the newest UIDs in the first
     h.server.deliver_many(h.user, list(generate(count, seed=3)))
     cut = CutAfter(h.connect(), after=350)
-    engine = h.engine(retries=0)
-    engine._backend = cut  # type: ignore[assignment]
+    engine = h.engine(connect=lambda: cut, retries=0)
     engine.whole_cap = h.account.body_size_cap
     result = engine.sync(["INBOX"])
     engine.close()

@@ -13,7 +13,7 @@ from tui_mail.store.types import NewMessage
 from tui_mail.sync.events import FolderChanged, SyncError, SyncProgress
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.message import MessageScreen
-from tui_mail.ui.widgets.folder_tree import FolderTree
+from tui_mail.ui.widgets.folder_tree import FolderChoice, FolderTree
 from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.message_view import MessageView
 
@@ -72,8 +72,8 @@ async def test_choosing_a_folder_shows_its_messages(make_app):
         await settle(pilot)
         tree = app.query_one(FolderTree)
         assert tree.has_focus
-        node = next(n for n in tree._folder_nodes.values()  # noqa: SLF001
-                    if n.data and n.data.folder == "Lists/python")
+        node = tree.choice_node(FolderChoice("work", "Lists/python", "python"))
+        assert node is not None
         tree.move_cursor(node)
         await pilot.press("enter")
         await settle(pilot)

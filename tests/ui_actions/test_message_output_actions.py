@@ -11,7 +11,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Label
 
 from tests.support.pilot import settle
 from tui_mail.config import UISettings
@@ -43,6 +43,11 @@ def demo(demo_app, tmp_path: Path, **ui: object) -> TuiMailApp:
 
 def notices(app: TuiMailApp) -> list[str]:
     return [n.message for n in app.notified]
+
+
+def question_asked(app: TuiMailApp) -> str:
+    """The text of the question on screen (its first line)."""
+    return str(app.screen.query(Label).first().content)
 
 
 def message_list(app: TuiMailApp) -> MessageList:
@@ -288,7 +293,7 @@ async def test_M_asks_with_the_count_then_marks_the_whole_folder_read(demo_app, 
         await pilot.press("M")
         await settle(pilot)
         assert isinstance(app.screen, YesNo)
-        assert f"Mark {before} unread messages in" in app.screen._question
+        assert f"Mark {before} unread messages in" in question_asked(app)
         await pilot.press("n")
         await settle(pilot)
         assert inbox_unread(app) == before
@@ -322,7 +327,7 @@ async def test_M_in_search_results_marks_every_result_read_and_nothing_else(demo
         await pilot.press("enter", "M")  # to the results, then M
         await settle(pilot)
         assert isinstance(app.screen, YesNo)
-        assert "in the search results read?" in app.screen._question
+        assert "in the search results read?" in question_asked(app)
         await pilot.press("y")
         await settle(pilot)
         assert unread_in(app, list(matching)) == set()
