@@ -3,16 +3,15 @@ what happened, which file and what to do, a non-zero status, and never a traceba
 
 from __future__ import annotations
 
-import mailbox
 import os
 import random
 import subprocess
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import Run, TuiMail
+from tests.support.messages import write_mbox
 from tests.support.mounts import read_only, small_disk
 from tui_mail.store import Store
 from tui_mail.store.failures import wal_path
@@ -23,23 +22,6 @@ def tui_mail(tmp_path: Path) -> TuiMail:
     tool = TuiMail(tmp_path)
     tool.config.write_text("")  # no accounts: the cache commands need none
     return tool
-
-
-def write_mbox(path: Path, count: int, body_bytes: int = 100) -> Path:
-    box = mailbox.mbox(path)
-    noise = random.Random(count)
-    for i in range(count):
-        msg = EmailMessage()
-        msg["From"] = f"Sender {i} <s{i}@example.com>"
-        msg["To"] = "me@example.com"
-        msg["Subject"] = f"report number {i}"
-        msg["Date"] = f"Mon, {1 + i % 28:02d} Jan 2024 10:00:00 +0000"
-        msg["Message-ID"] = f"<r{i}@example.com>"
-        msg.set_content(f"quarterly figures {i}\n" + noise.randbytes(body_bytes // 2).hex())
-        box.add(msg)
-    box.flush()
-    box.close()
-    return path
 
 
 def assert_one_line(run: Run, starts: str) -> str:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_failures_cache import write_mbox
 from tests.support.cli import REPO, TuiMail
+from tests.support.messages import write_mbox
 
 
 @pytest.fixture

@@ -8,49 +8,24 @@ sync` from the test Dovecot.
 from __future__ import annotations
 
 import email
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.tmux import TMUX, TmuxTerminal
+from tests.support.messages import make_message
+from tests.support.terminal import isolated_env, tui_mail_command
 from tui_mail.demo.generate import generate
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux)")
 
 REPO = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT = 120, 40
-
-
-def tui_mail_command() -> list[str]:
-    """The installed console script next to this Python, else `python -m tui_mail`."""
-    script = Path(sys.executable).parent / "tui-mail"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "tui_mail"]
-
-
-def isolated_env(home: Path) -> dict[str, str]:
-    env = {
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "XDG_STATE_HOME": str(home / "state"),
-        "XDG_CACHE_HOME": str(home / "cache"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
-        "TERM": "screen-256color",
-        "LANG": "C.UTF-8",
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
-    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
-        Path(env[name]).mkdir(parents=True, exist_ok=True)
-    return env
 
 
 @pytest.fixture
@@ -146,17 +121,6 @@ def test_demo_start_open_inbox_read_search_and_quit(home: Path, terminal: TmuxTe
     read_search_quit(terminal, "demo", newest, word, "Café Ümlaut", sender)
     cached = list((home / "data" / "tui-mail").glob("demo-*.sqlite3"))
     assert len(cached) == 1, "the demo cache is kept under the data folder for the next start"
-
-
-def make_message(subject: str, body: str, minute: int) -> bytes:
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = "Alice Example <alice@example.com>"
-    msg["To"] = "e2e@example.org"
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime(2025, 6, 1, 9, minute, tzinfo=UTC))
-    msg["Message-ID"] = f"<e2e-{minute}@example.com>"
-    msg.set_content(body)
-    return msg.as_bytes()
 
 
 @pytest.mark.servers

@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_terminal import isolated_env, make_message, tui_mail_command
 from tests.e2e.tmux import TMUX, ScreenTimeout, TmuxTerminal
+from tests.support.messages import make_message
+from tests.support.terminal import isolated_env, tui_mail_command
 from tui_mail.store.db import Store
 
 pytestmark = [

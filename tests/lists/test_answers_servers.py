@@ -10,10 +10,9 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from tests.lists.test_invite_view import invitation
-from tests.support.mail_users import User, make_user, wait_for_subject
+from tests.support.mail_users import User, make_user, wait_for_subject, with_password_file
+from tests.support.messages import invitation
 from tests.support.pilot import on_first_row, said, settle
-from tests.ui_compose.test_send_servers import with_password_file
 from tui_mail.ui.screens.list_invite_dialogs import AnswerInvite, ConfirmUnsubscribe
 
 pytestmark = pytest.mark.servers

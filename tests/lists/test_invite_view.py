@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.messages import invitation
 from tests.support.pilot import on_first_row, said, screen_text, settle
 from tui_mail.ui.screens.list_invite_dialogs import AnswerInvite
 from tui_mail.ui.widgets.message_view import MessageView
@@ -28,18 +29,6 @@ def reader_in_paris(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     time.tzset()
-
-
-def invitation(*event: str, method: str = "REQUEST", subject: str = "Invitation") -> bytes:
-    ics = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN",
-                       f"METHOD:{method}", "BEGIN:VEVENT", "UID:plan-1@example.org",
-                       "DTSTAMP:20250601T080000Z", *event, "END:VEVENT", "END:VCALENDAR", ""])
-    return (f"From: Bob <bob@example.org>\r\nTo: sam@example.com\r\nSubject: {subject}\r\n"
-            "Date: Mon, 02 Jun 2025 08:00:00 +0000\r\nMessage-ID: <inv-1@example.org>\r\n"
-            "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
-            "--b\r\nContent-Type: text/plain\r\n\r\nYou are invited.\r\n"
-            f"--b\r\nContent-Type: text/calendar; method={method}; charset=utf-8\r\n\r\n{ics}"
-            "--b--\r\n").encode()
 
 
 PLANNING = invitation(

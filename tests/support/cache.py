@@ -127,3 +127,14 @@ def fill_cache(path: Path, *, inbox_size: int = 30, hostile: bool = True) -> Sto
         "A list message."))]
     store.add_messages("work", "Lists/python", lists)
     return store
+
+
+def add_message(cache_path: Path, subject: str, body: str, *,
+                attachment: tuple[str, bytes] | None = None) -> None:
+    """A message newer than every other, so it is the first row of All inboxes."""
+    raw = plain_message(subject, "Robin <robin@example.com>", NOW - timedelta(minutes=1), body,
+                        attachment=attachment)
+    store = Store.open(cache_path)
+    store.add_messages("work", "INBOX", [NewMessage(uid=7000, flags=Flags(), raw=raw,
+                                                    size=len(raw))])
+    store.close()

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import imapclient
@@ -103,3 +104,17 @@ def wait_until_known(mail_servers: Any, login: str) -> None:
             return
         time.sleep(0.05)
     raise RuntimeError(f"Dovecot does not know the new user {login}")
+
+
+def with_password_file(user: User, directory: Path, **changes: object) -> Account:
+    """The user's account as a config would have it: the password comes from `cat FILE`."""
+    secret = directory / f"{user.login.split('@')[0]}.pass"
+    secret.write_text(user.password + "\n")
+    secret.chmod(0o600)
+    from dataclasses import replace
+
+    command = f"cat {secret}"
+    account = user.account
+    assert account.smtp is not None
+    return replace(account, incoming=replace(account.incoming, password_command=command),
+                   smtp=replace(account.smtp, password_command=command), **changes)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import mailbox
+import random
 from datetime import UTC, datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 
 def message(subject: str, sender: str, body: str, date: str) -> EmailMessage:
@@ -27,3 +31,43 @@ def numbered_message(i: int, subject: str | None = None) -> bytes:
         f"Subject: {subject or f'message {i}'}\r\nMessage-ID: <m{i}@example.test>\r\n"
         f"Date: {date}\r\n\r\nbody of message {i}\r\n"
     ).encode()
+
+
+def write_mbox(path: Path, count: int, body_bytes: int = 100) -> Path:
+    box = mailbox.mbox(path)
+    noise = random.Random(count)
+    for i in range(count):
+        msg = EmailMessage()
+        msg["From"] = f"Sender {i} <s{i}@example.com>"
+        msg["To"] = "me@example.com"
+        msg["Subject"] = f"report number {i}"
+        msg["Date"] = f"Mon, {1 + i % 28:02d} Jan 2024 10:00:00 +0000"
+        msg["Message-ID"] = f"<r{i}@example.com>"
+        msg.set_content(f"quarterly figures {i}\n" + noise.randbytes(body_bytes // 2).hex())
+        box.add(msg)
+    box.flush()
+    box.close()
+    return path
+
+
+def invitation(*event: str, method: str = "REQUEST", subject: str = "Invitation") -> bytes:
+    ics = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN",
+                       f"METHOD:{method}", "BEGIN:VEVENT", "UID:plan-1@example.org",
+                       "DTSTAMP:20250601T080000Z", *event, "END:VEVENT", "END:VCALENDAR", ""])
+    return (f"From: Bob <bob@example.org>\r\nTo: sam@example.com\r\nSubject: {subject}\r\n"
+            "Date: Mon, 02 Jun 2025 08:00:00 +0000\r\nMessage-ID: <inv-1@example.org>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+            "--b\r\nContent-Type: text/plain\r\n\r\nYou are invited.\r\n"
+            f"--b\r\nContent-Type: text/calendar; method={method}; charset=utf-8\r\n\r\n{ics}"
+            "--b--\r\n").encode()
+
+
+def make_message(subject: str, body: str, minute: int) -> bytes:
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = "Alice Example <alice@example.com>"
+    msg["To"] = "e2e@example.org"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime(2025, 6, 1, 9, minute, tzinfo=UTC))
+    msg["Message-ID"] = f"<e2e-{minute}@example.com>"
+    msg.set_content(body)
+    return msg.as_bytes()

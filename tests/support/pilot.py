@@ -15,9 +15,11 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.support.textual_private import pending_one_shot_timers, rendered_lines
 from tui_mail.ui.app import TuiMailApp
+from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.widgets.message_list import MessageList
 
 TIMER_BOUND = 0.3
@@ -121,3 +123,38 @@ class Toasts:
     def __call__(self, message: Message) -> None:
         if isinstance(message, Notify):
             self.shown.append(message.notification)
+
+
+async def open_first(pilot) -> MessageScreen:
+    await settle(pilot)
+    message_list = pilot.app.screen.query_one(MessageList)
+    message_list.cursor = 0
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, MessageScreen)
+    return pilot.app.screen
+
+
+async def run_until(pilot, condition, timeout: float = 20.0) -> None:
+    """Let the app run until `condition()` holds (the servers are real: no fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out; the screen:\n{screen_text(pilot.app)}"
+        await pilot.pause(0.1)
+
+
+def notifications(app) -> list[str]:
+    return [n.message for n in app.notified]
+
+
+def subjects(message_list: MessageList) -> list[str]:
+    return [message_list.summary_at(i).subject for i in range(message_list.row_count)]
+
+
+async def type_query(pilot, text: str) -> None:
+    await pilot.press("slash")
+    await pilot.pause()
+    bar_input = pilot.app.screen.query_one("#query", Input)
+    bar_input.value = ""
+    await pilot.press(*text)
+    await settle(pilot)

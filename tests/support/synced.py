@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import imapclient
+
 from tests.servers.dovecot import MailUser
 from tests.support.app import make_app
 from tui_mail.config import Config
 from tui_mail.model import Account
+from tui_mail.remote.connection import ssl_context
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp
 
@@ -32,3 +35,26 @@ class Synced:
 
     def store(self) -> Store:
         return Store.open(self.cache)
+
+
+def server_messages(synced: Synced, folder: str) -> dict[str, set[bytes]]:
+    """Subject -> flags of every message in a server folder."""
+    client = imapclient.IMAPClient("127.0.0.1", port=synced.servers.imap_tls_port, ssl=True,
+                                   ssl_context=ssl_context(synced.account.incoming), timeout=20)
+    try:
+        client.login(synced.user.login, synced.user.password)
+        client.select_folder(folder, readonly=True)
+        found = client.fetch(client.search("ALL"),
+                             ["FLAGS", "BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
+        result = {}
+        for data in found.values():
+            header = data[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().strip()
+            result[header.removeprefix("Subject: ")] = set(data[b"FLAGS"])
+        return result
+    finally:
+        client.logout()
+
+
+def pending(synced: Synced) -> list:
+    with synced.store() as store:
+        return store.queues.pending_actions(synced.account.name)

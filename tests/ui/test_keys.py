@@ -148,7 +148,7 @@ async def test_g_g_and_g_reach_the_ends_of_the_folder_pane_and_a_lone_g_replies_
 
 
 async def test_in_the_message_g_g_and_g_reach_its_ends_and_a_lone_g_replies_to_all(make_app):
-    from tests.ui.test_links_and_attachments_open import open_first
+    from tests.support.pilot import open_first
     from tui_mail.ui.widgets.message_view import MessageView
 
     app = make_app()

@@ -4,16 +4,12 @@ paging the message with space, driven through the real app over the test cache."
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.support.cache import NOW, plain_message
-from tests.support.pilot import Toasts, screen_text, settle
-from tui_mail.model import Flags
-from tui_mail.store.db import Store
-from tui_mail.store.types import NewMessage
+from tests.support.cache import add_message
+from tests.support.pilot import Toasts, open_first, screen_text, settle
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.screens.picker import AttachmentPicker, LinkPicker
 from tui_mail.ui.widgets.message_list import MessageList
@@ -32,27 +28,6 @@ LINKS = ("https://example.org/agenda", "https://example.org/slides",
          "http://old.example.net/x?a=1&b=2", "https://evil.example/")
 HOSTILE_NAME = "$(touch PWNED); rm -rf x' `id`.pdf"
 PDF = b"%PDF-1.4 the attachment"
-
-
-def add_message(cache_path: Path, subject: str, body: str, *,
-                attachment: tuple[str, bytes] | None = None) -> None:
-    """A message newer than every other, so it is the first row of All inboxes."""
-    raw = plain_message(subject, "Robin <robin@example.com>", NOW - timedelta(minutes=1), body,
-                        attachment=attachment)
-    store = Store.open(cache_path)
-    store.add_messages("work", "INBOX", [NewMessage(uid=7000, flags=Flags(), raw=raw,
-                                                    size=len(raw))])
-    store.close()
-
-
-async def open_first(pilot) -> MessageScreen:
-    await settle(pilot)
-    message_list = pilot.app.screen.query_one(MessageList)
-    message_list.cursor = 0
-    await pilot.press("enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, MessageScreen)
-    return pilot.app.screen
 
 
 # ---- links in plain text --------------------------------------------------------------------

@@ -206,7 +206,8 @@ def test_a_long_quoted_line_wraps_behind_its_own_quote_marks():
 
 async def test_a_long_quoted_paragraph_stays_quoted_on_screen_at_any_width(make_app,
                                                                              cache_path):
-    from tests.ui.test_links_and_attachments_open import add_message, open_first
+    from tests.support.cache import add_message
+    from tests.support.pilot import open_first
 
     words = " ".join(f"quoted{i:02d}" for i in range(60))
     add_message(cache_path, "Long quote", f"My answer.\n\n>> {words}\n\nBye\n")

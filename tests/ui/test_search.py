@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from tests.support.pilot import screen_text, settle
+from tests.support.pilot import screen_text, settle, type_query
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.widgets.message_list import MessageList
 from tui_mail.ui.widgets.search_bar import SearchBar, SearchScope
-
-
-async def type_query(pilot, text: str) -> None:
-    await pilot.press("slash")
-    await pilot.pause()
-    bar_input = pilot.app.screen.query_one("#query", Input)
-    bar_input.value = ""
-    await pilot.press(*text)
-    await settle(pilot)
 
 
 async def test_results_update_as_you_type(make_app):

@@ -3,7 +3,6 @@ the read flag of an opened message reaching the server, a sync that fails unexpe
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -14,23 +13,14 @@ from tests.pop3.env import Pop3Env, message
 from tests.support import app as support
 from tests.support.cache import NOW, plain_message
 from tests.support.mail_users import wait_until_known
-from tests.support.pilot import screen_text, settle
-from tests.support.synced import Synced
-from tests.ui_actions.test_server_actions import server_messages, subjects
+from tests.support.pilot import run_until, screen_text, settle, subjects
+from tests.support.synced import Synced, pending, server_messages
 from tui_mail.config import Config, UISettings
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.widgets.message_list import MessageList
 
 pytestmark = pytest.mark.servers
-
-
-async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
-    """Let the app run until `condition()` holds (the servers are real: no fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out; the screen:\n{screen_text(pilot.app)}"
-        await pilot.pause(0.1)
 
 
 def syncing_app(config: Config, cache: Path, **ui: object) -> TuiMailApp:
@@ -43,14 +33,14 @@ async def test_mail_delivered_while_the_app_runs_appears_through_idle(synced: Sy
     async with app.run_test(size=(120, 30)) as pilot:
         message_list = app.query_one(MessageList)
         worker = app.service.worker("test")
-        await wait_for(pilot, lambda: worker.watcher is not None
+        await run_until(pilot, lambda: worker.watcher is not None
                        and worker.watcher.idling.is_set())
         await pilot.press("j")
         chosen = message_list.selected.id
         synced.servers.deliver(synced.user, plain_message(
             "Pushed by IDLE", "Dora <dora@example.com>", NOW + timedelta(minutes=5), "Fresh.",
             to=synced.user.address))
-        await wait_for(pilot, lambda: "Pushed by IDLE" in subjects(message_list))
+        await run_until(pilot, lambda: "Pushed by IDLE" in subjects(message_list))
         assert message_list.selected.id == chosen  # new mail does not move the selection
         assert "test: online" in screen_text(app)
 
@@ -63,7 +53,7 @@ async def test_a_periodic_sync_fetches_new_mail_without_idle(synced: Synced):
         synced.servers.deliver(synced.user, plain_message(
             "Found by the timer", "Dora <dora@example.com>", NOW + timedelta(minutes=5), "Hi.",
             to=synced.user.address))
-        await wait_for(pilot, lambda: "Found by the timer" in subjects(message_list))
+        await run_until(pilot, lambda: "Found by the timer" in subjects(message_list))
         assert app.service.worker("test").watcher is None
 
 
@@ -105,8 +95,8 @@ async def test_a_pop3_account_syncs_in_the_app_and_its_changes_stay_in_the_cache
     app = syncing_app(config, cache)
     async with app.run_test(size=(120, 30)) as pilot:
         message_list = app.query_one(MessageList)
-        await wait_for(pilot, lambda: message_list.row_count == 3)
-        await wait_for(pilot, lambda: f"{name}: online" in screen_text(app))
+        await run_until(pilot, lambda: message_list.row_count == 3)
+        await run_until(pilot, lambda: f"{name}: online" in screen_text(app))
         await pilot.press("U")  # read/unread: POP3 keeps no flags, so nothing is queued
         await settle(pilot)
         assert message_list.selected.flags.seen
@@ -127,12 +117,11 @@ async def test_a_sync_that_fails_unexpectedly_says_so_instead_of_syncing_for_eve
     app = syncing_app(synced.config, synced.cache, sync_every_minutes=0.0)
     async with app.run_test(size=(160, 30)) as pilot:
         await settle(pilot)
-        await wait_for(pilot, lambda: "internal error" in screen_text(app))
+        await run_until(pilot, lambda: "internal error" in screen_text(app))
         assert "syncing" not in screen_text(app)
 
 
 async def test_a_sync_during_the_undo_moment_leaves_the_action_undoable(synced: Synced):
-    from tests.ui_actions.test_server_actions import pending
 
     app = synced.app()  # actions wait for an explicit replay: the undo moment lasts
     async with app.run_test(size=(120, 30)) as pilot:
@@ -141,7 +130,7 @@ async def test_a_sync_during_the_undo_moment_leaves_the_action_undoable(synced: 
         await settle(pilot)
         assert len(pending(synced)) == 1
         await pilot.press("dollar_sign")  # new mail, a periodic sync or $ while undo is possible
-        await wait_for(pilot, lambda: "test: online" in screen_text(app))
+        await run_until(pilot, lambda: "test: online" in screen_text(app))
         await settle(pilot)
         assert len(pending(synced)) == 1
         await pilot.press("u")

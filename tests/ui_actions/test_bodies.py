@@ -12,9 +12,8 @@ from datetime import datetime
 import pytest
 
 from tests.support import app as support
-from tests.support.pilot import screen_text, settle
+from tests.support.pilot import run_until, screen_text, settle
 from tests.support.synced import SUBJECTS, Synced
-from tests.ui_actions.test_background_sync import wait_for
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.message import MessageScreen
@@ -51,7 +50,7 @@ async def test_enter_on_a_message_whose_body_is_not_cached_shows_its_text(synced
         await settle(pilot)
         subject = app.query_one(MessageList).selected.subject
         await pilot.press("enter")
-        await wait_for(pilot, lambda: f"Body of {subject}." in screen_text(app))
+        await run_until(pilot, lambda: f"Body of {subject}." in screen_text(app))
         assert isinstance(app.screen, MessageScreen)
     with Store.open(synced.cache, readonly=True) as store:
         assert store.missing_bodies(synced.account.name)[0] < len(SUBJECTS)  # kept
@@ -64,7 +63,7 @@ async def test_the_preview_pane_shows_the_body_of_a_message_not_cached_yet(synce
         await settle(pilot)
         await pilot.press("j")
         subject = app.query_one(MessageList).selected.subject
-        await wait_for(pilot, lambda: f"Body of {subject}." in screen_text(app))
+        await run_until(pilot, lambda: f"Body of {subject}." in screen_text(app))
 
 
 async def test_a_message_larger_than_body_ask_above_is_downloaded_once_the_user_says_yes(
@@ -74,10 +73,10 @@ async def test_a_message_larger_than_body_ask_above_is_downloaded_once_the_user_
         await settle(pilot)
         subject = app.query_one(MessageList).selected.subject
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDownload))
+        await run_until(pilot, lambda: isinstance(app.screen, ConfirmDownload))
         assert "Download this message of" in screen_text(app)
         await pilot.press("y")
-        await wait_for(pilot, lambda: f"Body of {subject}." in screen_text(app))
+        await run_until(pilot, lambda: f"Body of {subject}." in screen_text(app))
 
 
 async def test_offline_the_viewer_says_why_and_shows_the_message_once_the_server_answers(
@@ -89,13 +88,13 @@ async def test_offline_the_viewer_says_why_and_shows_the_message_once_the_server
         subject = selected.subject
         with synced.servers.dovecot_stopped():
             await pilot.press("enter")
-            await wait_for(pilot, lambda: "not downloaded yet" in screen_text(app))
+            await run_until(pilot, lambda: "not downloaded yet" in screen_text(app))
             assert "server answers again" in screen_text(app)
             await settle(pilot)
             assert not app.store.message_row(selected.id).flags.seen  # not read: not shown
         # No key pressed: the account's retries find the server, the view tries again.
-        await wait_for(pilot, lambda: f"Body of {subject}." in screen_text(app), timeout=30)
-        await wait_for(pilot, lambda: app.store.message_row(selected.id).flags.seen)
+        await run_until(pilot, lambda: f"Body of {subject}." in screen_text(app), timeout=30)
+        await run_until(pilot, lambda: app.store.message_row(selected.id).flags.seen)
 
 
 async def test_search_says_how_many_messages_are_not_downloaded_yet(synced: Synced):
@@ -105,7 +104,7 @@ async def test_search_says_how_many_messages_are_not_downloaded_yet(synced: Sync
         await settle(pilot)
         await pilot.press("slash")
         await pilot.press(*"Report")
-        await wait_for(pilot, lambda: "not downloaded yet" in screen_text(app))
+        await run_until(pilot, lambda: "not downloaded yet" in screen_text(app))
         status = app.query_one(SearchBar).status_text
         assert re.search(rf"· {len(SUBJECTS)} messages \(\d.*\) not downloaded yet: their text is "
                          "not searched", status), status
@@ -121,6 +120,6 @@ async def test_the_viewer_says_loading_with_the_size_while_the_body_is_on_its_wa
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "Loading… downloading the message (" in screen_text(app))
+        await run_until(pilot, lambda: "Loading… downloading the message (" in screen_text(app))
         waiting.set_result(b"Subject: Arrived\r\nFrom: a@example.com\r\n\r\nThe text came.\r\n")
-        await wait_for(pilot, lambda: "The text came." in screen_text(app))
+        await run_until(pilot, lambda: "The text came." in screen_text(app))

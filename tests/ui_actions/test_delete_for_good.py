@@ -157,7 +157,7 @@ def test_one_message_is_named_by_its_subject_without_control_characters():
 
 @pytest.mark.servers
 async def test_on_an_imap_account_delete_in_trash_asks_then_expunges_on_the_server(synced):
-    from tests.ui_actions.test_server_actions import server_messages
+    from tests.support.synced import server_messages
 
     app = synced.app()
     async with app.run_test(size=(120, 30)) as pilot:

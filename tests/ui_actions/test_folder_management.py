@@ -7,9 +7,8 @@ from __future__ import annotations
 import imapclient
 import pytest
 
-from tests.support.pilot import screen_text, settle
-from tests.support.synced import Synced
-from tests.ui_actions.test_server_actions import notifications, pending, server_messages
+from tests.support.pilot import notifications, screen_text, settle
+from tests.support.synced import Synced, pending, server_messages
 from tui_mail.remote.connection import ssl_context
 from tui_mail.ui.screens.folder_dialogs import FolderNameDialog
 from tui_mail.ui.screens.folder_picker import FolderPicker, NewFolder

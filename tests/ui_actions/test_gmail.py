@@ -24,9 +24,8 @@ from tests.support.gmail import (
     folders_on_server,
     gmail_account,
 )
-from tests.support.pilot import screen_text, settle
+from tests.support.pilot import screen_text, settle, type_query
 from tests.support.synced import Synced
-from tests.ui.test_search import type_query
 from tui_mail.config import Config, UISettings
 from tui_mail.store.db import Store
 from tui_mail.sync.credentials import provider

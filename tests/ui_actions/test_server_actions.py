@@ -3,47 +3,14 @@ server when replayed, undo works while the action is still queued."""
 
 from __future__ import annotations
 
-import imapclient
 import pytest
 
-from tests.support.pilot import screen_text, settle
-from tests.support.synced import Synced
-from tui_mail.remote.connection import ssl_context
+from tests.support.pilot import notifications, screen_text, settle, subjects
+from tests.support.synced import pending, server_messages
 from tui_mail.ui.screens.folder_picker import FolderPicker
 from tui_mail.ui.widgets.message_list import MessageList
 
 pytestmark = pytest.mark.servers
-
-
-def server_messages(synced: Synced, folder: str) -> dict[str, set[bytes]]:
-    """Subject -> flags of every message in a server folder."""
-    client = imapclient.IMAPClient("127.0.0.1", port=synced.servers.imap_tls_port, ssl=True,
-                                   ssl_context=ssl_context(synced.account.incoming), timeout=20)
-    try:
-        client.login(synced.user.login, synced.user.password)
-        client.select_folder(folder, readonly=True)
-        found = client.fetch(client.search("ALL"),
-                             ["FLAGS", "BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
-        result = {}
-        for data in found.values():
-            header = data[b"BODY[HEADER.FIELDS (SUBJECT)]"].decode().strip()
-            result[header.removeprefix("Subject: ")] = set(data[b"FLAGS"])
-        return result
-    finally:
-        client.logout()
-
-
-def notifications(app) -> list[str]:
-    return [n.message for n in app.notified]
-
-
-def pending(synced: Synced) -> list:
-    with synced.store() as store:
-        return store.queues.pending_actions(synced.account.name)
-
-
-def subjects(message_list: MessageList) -> list[str]:
-    return [message_list.summary_at(i).subject for i in range(message_list.row_count)]
 
 
 async def pick(pilot, query: str) -> None:

@@ -7,10 +7,10 @@ import asyncio
 import time
 from dataclasses import replace
 
-from tests.send.test_smtp_replies import Peer
 from tests.support.accounts import work_account
 from tests.support.composer import composer, type_into
 from tests.support.pilot import settle
+from tests.support.smtp_peer import Peer
 from tui_mail.store.db import Store
 
 

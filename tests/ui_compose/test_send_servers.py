@@ -12,7 +12,14 @@ import pytest
 from textual.widgets import Input
 
 from tests.support.composer import composer
-from tests.support.mail_users import User, fetch_all, make_user, wait_for, wait_for_subject
+from tests.support.mail_users import (
+    User,
+    fetch_all,
+    make_user,
+    wait_for,
+    wait_for_subject,
+    with_password_file,
+)
 from tests.support.pilot import screen_text, settle
 from tui_mail.mail.draftfile import draft_from_bytes
 from tui_mail.model import Account, Address, Identity
@@ -21,20 +28,6 @@ from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.composer import ComposerScreen
 
 pytestmark = pytest.mark.servers
-
-
-def with_password_file(user: User, directory: Path, **changes: object) -> Account:
-    """The user's account as a config would have it: the password comes from `cat FILE`."""
-    secret = directory / f"{user.login.split('@')[0]}.pass"
-    secret.write_text(user.password + "\n")
-    secret.chmod(0o600)
-    from dataclasses import replace
-
-    command = f"cat {secret}"
-    account = user.account
-    assert account.smtp is not None
-    return replace(account, incoming=replace(account.incoming, password_command=command),
-                   smtp=replace(account.smtp, password_command=command), **changes)
 
 
 @pytest.fixture
