@@ -1,7 +1,8 @@
 """Fixtures shared by the whole test suite."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -13,6 +14,7 @@ from tests.servers.fixtures import (  # noqa: F401 - registered as fixtures by b
     oauth_server,
 )
 from tests.support.filekeyring import FileKeyring
+from tests.support.mail_users import User, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -60,3 +62,23 @@ def no_access_token_from_another_test() -> Iterator[None]:
     tokens.forget_access_tokens()
     yield
     tokens.forget_access_tokens()
+
+
+@pytest.fixture
+def fresh(mail_servers: Any) -> Callable[..., User]:  # noqa: F811 - the fixture above
+    """`fresh("alice")`: a new, empty mailbox on the servers; "alice" names its account."""
+
+    def make(prefix: str, **kw: Any) -> User:
+        login, password, address = mail_servers.new_user()
+        return make_user(mail_servers, prefix, login, password, address, **kw)
+
+    return make
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Any]:
+    """An empty cache of this test's own."""
+    from tui_mail.store import Store
+
+    with Store.open(tmp_path / "cache.sqlite3") as opened:
+        yield opened
