@@ -73,7 +73,7 @@ def wait_for(servers: Any, user: User, count: int = 1, folder: str = "INBOX",
     while True:
         raws = fetch_all(servers, user, folder)
         if len(raws) >= count or time.monotonic() > deadline:
-            return [message_from_bytes(r, policy=policy.default) for r in raws]  # type: ignore[misc]
+            return [message_from_bytes(r, policy=policy.default) for r in raws]
         time.sleep(0.2)
 
 
@@ -106,7 +106,7 @@ def wait_until_known(mail_servers: Any, login: str) -> None:
     raise RuntimeError(f"Dovecot does not know the new user {login}")
 
 
-def with_password_file(user: User, directory: Path, **changes: object) -> Account:
+def with_password_file(user: User, directory: Path, **changes: Any) -> Account:
     """The user's account as a config would have it: the password comes from `cat FILE`."""
     secret = directory / f"{user.login.split('@')[0]}.pass"
     secret.write_text(user.password + "\n")

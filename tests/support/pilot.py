@@ -148,7 +148,10 @@ def notifications(app) -> list[str]:
 
 
 def subjects(message_list: MessageList) -> list[str]:
-    return [message_list.summary_at(i).subject for i in range(message_list.row_count)]
+    """The subjects of the list's rows, top to bottom."""
+    rows = [message_list.summary_at(i) for i in range(message_list.row_count)]
+    assert None not in rows, "a row of the list has no message"
+    return [row.subject for row in rows if row is not None]
 
 
 async def type_query(pilot, text: str) -> None:

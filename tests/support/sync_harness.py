@@ -50,7 +50,7 @@ class Harness:
     def sync(self, folders: list[str] | None = None, **kwargs: object):  # noqa: ANN201
         engine = self.engine()
         try:
-            return engine.sync(folders, **kwargs)  # type: ignore[arg-type]
+            return engine.sync(folders, **kwargs)
         finally:
             engine.close()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import imapclient
 
 from tests.servers.dovecot import MailUser
+from tests.servers.mailservers import MailServers
 from tests.support.app import make_app
 from tui_mail.config import Config
 from tui_mail.model import Account
@@ -23,7 +24,7 @@ SUBJECTS = [f"Report {n}" for n in range(1, 6)]
 class Synced:
     """A mailbox on the test servers, its cache (after a real sync) and an app factory."""
 
-    servers: object
+    servers: MailServers
     user: MailUser
     account: Account
     cache: Path
