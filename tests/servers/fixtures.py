@@ -26,8 +26,11 @@ def mail_servers_session() -> Iterator[MailServers]:
 
 @pytest.fixture
 def mail_servers(mail_servers_session: MailServers) -> MailServers:
-    """The session's servers, restarted first if an earlier test left one stopped."""
+    """The session's servers, restarted first if an earlier test left one stopped, and the
+    OAuth2 server back at its default settings: a test that shortened the device code's life
+    to 1 s must not expire the next test's code (seen in a shuffled run)."""
     mail_servers_session.ensure_running()
+    mail_servers_session.oauth.reset()
     return mail_servers_session
 
 
