@@ -111,8 +111,10 @@ class MailWorld:
     def log_file(self) -> Path:
         return Path(self.env["XDG_STATE_HOME"]) / "tui-mail" / "tui-mail.log"
 
-    def write_config(self, extra_account_keys: str = "", ui: str = "") -> Path:
-        """The README's example, with this machine's servers, CA and password file."""
+    def write_config(self, extra_account_keys: str = "", ui: str = "",
+                     protocol: str = "imap") -> Path:
+        """The README's example, with this machine's servers, CA and password file; with
+        `protocol="pop3"`, its POP3 account (`[accounts.home]`: POP3 over TLS)."""
         secret = self._password_file("work.password", self.user)
         smtp_login = ""
         smtp_secret = secret
@@ -132,9 +134,9 @@ address = "{self.user.address}"
 display_name = "Me Myself"
 {extra_account_keys}
 [accounts.{ACCOUNT}.incoming]
-protocol = "imap"
+protocol = "{protocol}"
 host = "{imap.host}"
-port = {imap.imap_tls_port}
+port = {imap.pop3_tls_port if protocol == "pop3" else imap.imap_tls_port}
 security = "tls"
 username = "{self.user.login}"
 ca_file = "{imap.ca_file}"
