@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tests.e2e.tmux import ScreenTimeout, TmuxTerminal
-from tests.journeys.world import MailWorld, tui_mail_command
+from tests.journeys.world import MailWorld
+from tests.support.terminal import tui_mail_command
 
 T = TypeVar("T")
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.journeys.session import cached_bodies
-from tests.journeys.world import MailWorld, message, tui_mail_command
+from tests.journeys.world import MailWorld, message
+from tests.support.terminal import tui_mail_command
 
 pytestmark = [pytest.mark.servers]
 

@@ -27,8 +27,9 @@ from tests.journeys.session import (
     log_text,
     wait_for_log,
 )
-from tests.journeys.world import MailWorld, minutes_ago, tui_mail_command, unique
+from tests.journeys.world import MailWorld, minutes_ago, unique
 from tests.support.mounts import fill, small_disk
+from tests.support.terminal import tui_mail_command
 
 pytestmark = [
     pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux)"),

@@ -32,12 +32,6 @@ from typing import Any
 ACCOUNT = "work"
 
 
-def tui_mail_command() -> list[str]:
-    """The installed console script next to this Python, else `python -m tui_mail`."""
-    script = Path(sys.executable).parent / "tui-mail"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "tui_mail"]
-
-
 def message(subject: str, body: str, *, sender: str = "Alice Archer <alice@example.com>",
             to: str = "me@example.test", when: datetime | None = None,
             html: str | None = None, attachment: bytes | None = None,
