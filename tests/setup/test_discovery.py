@@ -33,9 +33,11 @@ def test_known_provider_comes_from_the_table_without_dns() -> None:
 
 
 def test_every_gmx_domain_and_proton_bridge_are_known() -> None:
-    assert provider_for("gmx.de").incoming[0].host == "imap.gmx.net"
+    gmx = provider_for("gmx.de")
+    assert gmx is not None and gmx.incoming[0].host == "imap.gmx.net"
     assert provider_for("gmx.at") is provider_for("gmx.net")
     bridge = provider_for("proton.me")
+    assert bridge is not None
     assert (bridge.incoming[0].host, bridge.incoming[0].port) == ("127.0.0.1", 1143)
     assert bridge.smtp[0].security is Security.STARTTLS
     assert provider_for("example.test") is None
@@ -82,9 +84,11 @@ def test_falls_back_to_conventional_names_and_finds_the_test_servers(mail_server
                       host_map=lambda host, port: where.get((host, port), closed),
                       ca_file=s.ca_file)
     assert result.ok, result.error
-    assert (result.incoming.host, result.incoming.port) == ("imap.example.test", 993)
-    assert result.incoming.security is Security.TLS
-    assert (result.smtp.host, result.smtp.port) == ("smtp.example.test", 587)
+    incoming, smtp = result.incoming, result.smtp
+    assert incoming is not None and smtp is not None
+    assert (incoming.host, incoming.port) == ("imap.example.test", 993)
+    assert incoming.security is Security.TLS
+    assert (smtp.host, smtp.port) == ("smtp.example.test", 587)
     assert "Trying IMAP imap.example.test:993 (tls)… works" in steps
     assert any(s.startswith("Trying SMTP smtp.example.test:465 (tls)… connection refused")
                for s in steps), steps
@@ -126,7 +130,7 @@ def test_a_failing_candidate_shows_its_step_and_the_next_is_tried() -> None:
     assert result.ok
     assert steps[0] == ("Trying IMAP bad.example.test:993 (tls)… connection refused: nothing "
                         "accepts connections")
-    assert result.incoming.host == "good.example.test"
+    assert result.incoming is not None and result.incoming.host == "good.example.test"
 
 
 def test_auth_error_on_smtp_keeps_the_found_incoming_server() -> None:
@@ -140,7 +144,8 @@ def test_auth_error_on_smtp_keeps_the_found_incoming_server() -> None:
                        Endpoint(Protocol.SMTP, "other.test", 465, Security.TLS)))
     result = discover("me@example.test", "pw", found=todo, probe_fn=fake_probe)
     assert result.wrong_password and "535 bad" in result.error
-    assert result.incoming.host == "in.test" and result.smtp.host == "out.test"
+    assert result.incoming is not None and result.incoming.host == "in.test"
+    assert result.smtp is not None and result.smtp.host == "out.test"
 
 
 def test_a_login_the_server_could_not_check_is_not_called_a_wrong_password() -> None:

@@ -43,7 +43,8 @@ def test_the_incoming_server_names_the_provider() -> None:
     offer = setup.offer_by_name("zoe@example.org", "IMAP.gmail.com.")
     assert offer is not None and offer.provider is GOOGLE
     assert offer.reason == "imap.gmail.com is a Google server"
-    assert setup.offer_by_name("zoe@example.org", "outlook.office365.com").provider is MICROSOFT
+    offer = setup.offer_by_name("zoe@example.org", "outlook.office365.com")
+    assert offer is not None and offer.provider is MICROSOFT
     assert setup.offer_by_name("zoe@example.org", "imap.example.org") is None
     assert setup.offer_by_name("not an address") is None
 
@@ -142,5 +143,7 @@ def test_the_providers_own_servers_are_used_when_none_were_entered() -> None:
     assert (incoming.protocol, incoming.host, incoming.port, incoming.security) == (
         Protocol.IMAP, "imap.gmail.com", 993, Security.TLS)
     assert (smtp.host, smtp.port, smtp.username) == ("smtp.gmail.com", 465, "zoe@corp.de")
-    incoming, smtp = default_servers(MICROSOFT, "a", "b") or (None, None)
+    servers = default_servers(MICROSOFT, "a", "b")
+    assert servers is not None
+    incoming, smtp = servers
     assert incoming.host == "outlook.office365.com" and smtp.security is Security.STARTTLS

@@ -13,6 +13,7 @@ from textual.widgets import Button, Collapsible, Input, Log, Select, Static
 
 from tests.support.cli import TuiMail
 from tests.support.filekeyring import FileKeyring
+from tests.support.pilot import screen_of
 from tui_mail.ui.first_run import SetupFirstApp
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.setup import SetupScreen
@@ -56,7 +57,7 @@ async def fill_form(pilot: Pilot, mail_servers, login: str, address: str, passwo
     await type_into(pilot, "name", "test")
     await type_into(pilot, "address", address)
     await type_into(pilot, "password", password)
-    screen = pilot.app.screen
+    screen = screen_of(pilot.app, SetupScreen)
     screen.query_one("#advanced", Collapsible).collapsed = False
     await pilot.pause()
     for field, value in [("in-host", "127.0.0.1"), ("in-port", str(s.imap_tls_port)),
@@ -86,8 +87,7 @@ async def test_setup_writes_a_config_that_accounts_check_passes(
     user = mail_servers.new_user()
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, SetupScreen)
+        screen = screen_of(app, SetupScreen)
         await fill_form(pilot, mail_servers, user.login, user.address, user.password)
         await press(pilot, "check")
         assert text_of(screen, "form-error") == "" and text_of(screen, "password-error") == ""
@@ -111,7 +111,7 @@ async def test_wrong_password_is_shown_in_the_form_and_keeps_what_was_typed(
     user = mail_servers.new_user()
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
-        screen = app.screen
+        screen = screen_of(app, SetupScreen)
         await fill_form(pilot, mail_servers, user.login, user.address, "wrong-password")
         await press(pilot, "check")
         error = text_of(screen, "password-error")
@@ -130,7 +130,7 @@ async def test_missing_servers_say_what_to_do_and_save_nothing(tmp_path: Path) -
         await type_into(pilot, "address", "me@example.test")
         await type_into(pilot, "password", "pw")
         await press(pilot, "save")
-        assert "Find settings" in text_of(app.screen, "form-error")
+        assert "Find settings" in text_of(screen_of(app, SetupScreen), "form-error")
     assert not (tmp_path / "config.toml").exists()
 
 
@@ -160,7 +160,7 @@ async def test_save_waits_for_a_slow_keyring_without_freezing_the_screen(
     try:
         app = make_app(tmp_path)
         async with app.run_test(size=(100, 40)) as pilot:
-            screen = app.screen
+            screen = screen_of(app, SetupScreen)
             await type_into(pilot, "name", "work")
             await type_into(pilot, "address", "me@example.test")
             await type_into(pilot, "password", "secret")
@@ -195,7 +195,7 @@ async def test_an_unexpected_failure_while_saving_is_shown_and_the_buttons_come_
     monkeypatch.setattr(save_module, "save_account", broken)
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
-        screen = app.screen
+        screen = screen_of(app, SetupScreen)
         await type_into(pilot, "name", "work")
         await type_into(pilot, "address", "me@example.test")
         await type_into(pilot, "password", "secret")

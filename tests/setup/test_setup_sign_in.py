@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import dns.resolver
 import keyring
@@ -21,6 +21,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Collapsible, Input, Static
 
 from tests.support.filekeyring import FileKeyring
+from tests.support.pilot import screen_of
 from tui_mail.errors import SecretError
 from tui_mail.oauth2.flows import DeviceCode, SignInCancelled
 from tui_mail.oauth2.http import OAuthError
@@ -54,7 +55,7 @@ def make_app(tmp_path: Path, sign_in: Callable[..., Any] | None = None,
     return app
 
 
-def _must_not_sign_in(*args: Any, **kwargs: Any) -> None:
+def _must_not_sign_in(*args: Any, **kwargs: Any) -> NoReturn:
     raise AssertionError("no sign-in expected")
 
 
@@ -79,6 +80,13 @@ def sign_in_button(screen: SetupScreen) -> Button | None:
     return button if shown(screen, "#sign-in") else None
 
 
+def offered_sign_in(screen: SetupScreen) -> Button:
+    """The sign-in button, which the test expects to be shown."""
+    button = sign_in_button(screen)
+    assert button is not None, "no sign-in offered"
+    return button
+
+
 async def fill_google(pilot: Pilot, address: str = "zoe@gmail.com") -> SetupScreen:
     """Name, address and client ID (set, not typed: typing is tested above)."""
     screen = pilot.app.screen
@@ -101,7 +109,7 @@ async def settle(pilot: Pilot) -> None:
 async def test_a_gmail_address_offers_sign_in_with_google(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 50)) as pilot:
-        screen = app.screen
+        screen = screen_of(app, SetupScreen)
         assert sign_in_button(screen) is None
         await type_into(pilot, "address", "zoe@gmail.com")
         button = sign_in_button(screen)
@@ -127,8 +135,8 @@ async def test_an_outlook_address_offers_microsoft_with_a_tenant_and_no_secret(
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 50)) as pilot:
         await type_into(pilot, "address", "zoe@outlook.com")
-        screen = app.screen
-        assert str(sign_in_button(screen).label) == "Sign in with Microsoft"
+        screen = screen_of(app, SetupScreen)
+        assert str(offered_sign_in(screen).label) == "Sign in with Microsoft"
         assert shown(screen, "#tenant-row") and not shown(screen, "#client-secret-row")
 
 
@@ -136,11 +144,11 @@ async def test_the_incoming_server_offers_the_provider(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 50)) as pilot:
         await type_into(pilot, "address", "zoe@example.test")
-        screen = app.screen
+        screen = screen_of(app, SetupScreen)
         assert sign_in_button(screen) is None
         screen.query_one("#in-host", Input).value = "imap.gmail.com"
         await pilot.pause()
-        assert str(sign_in_button(screen).label) == "Sign in with Google"
+        assert str(offered_sign_in(screen).label) == "Sign in with Google"
         assert "imap.gmail.com is a Google server" in text_of(screen, "oauth-offer")
 
 
@@ -154,13 +162,13 @@ async def test_a_custom_domain_is_offered_by_its_mx_off_the_ui_thread(tmp_path: 
     app = make_app(tmp_path, mx_resolver=resolve)
     async with app.run_test(size=(100, 50)) as pilot:
         await type_into(pilot, "address", "zoe@corp.de")
-        screen = app.screen
+        screen = screen_of(app, SetupScreen)
         assert sign_in_button(screen) is None  # not at once: the lookup waits for typing to stop
         await pilot.pause(MX_LOOKUP_DELAY + 0.2)
         await settle(pilot)
         assert [domain for domain, _ in asked] == ["corp.de"]  # not each half-typed domain
         assert asked[0][1] != threading.main_thread().name
-        assert str(sign_in_button(screen).label) == "Sign in with Microsoft"
+        assert str(offered_sign_in(screen).label) == "Sign in with Microsoft"
         assert "Mail for corp.de goes to Microsoft" in text_of(screen, "oauth-offer")
 
 
@@ -175,7 +183,7 @@ async def test_a_failed_mx_lookup_shows_nothing(tmp_path: Path, failure: Excepti
         await type_into(pilot, "address", "zoe@corp.de")
         await pilot.pause(MX_LOOKUP_DELAY + 0.2)
         await settle(pilot)
-        screen = app.screen
+        screen = screen_of(app, SetupScreen)
         assert sign_in_button(screen) is None
         assert all(text_of(screen, w.id or "") == "" for w in screen.query(".setup-error"))
 
@@ -187,8 +195,8 @@ async def test_signing_in_needs_a_client_id_but_no_password(tmp_path: Path) -> N
     async with app.run_test(size=(100, 50)) as pilot:
         await type_into(pilot, "name", "work")
         await type_into(pilot, "address", "zoe@gmail.com")
-        screen = app.screen
-        sign_in_button(screen).press()
+        screen = screen_of(app, SetupScreen)
+        offered_sign_in(screen).press()
         await pilot.pause()
         error = text_of(screen, "oauth-error")
         assert "client ID" in error and "cannot come with one" in error
@@ -210,7 +218,7 @@ async def test_a_wrong_tenant_is_refused_in_the_form(tmp_path: Path) -> None:
         await type_into(pilot, "tenant", "contoso/evil")
         await pilot.press("enter")
         await pilot.pause()
-        assert "not 'contoso/evil'" in text_of(app.screen, "oauth-error")
+        assert "not 'contoso/evil'" in text_of(screen_of(app, SetupScreen), "oauth-error")
 
 
 # ---- while it waits, and when it ends without an account ------------------------------------------
@@ -253,7 +261,7 @@ async def test_the_address_is_shown_as_it_is_and_escape_cancels(tmp_path: Path) 
     async with app.run_test(size=(100, 50)) as pilot:
         screen = await fill_google(pilot)
         await type_into(pilot, "client-secret", "desktop-secret")
-        sign_in_button(screen).press()
+        offered_sign_in(screen).press()
         await pilot.pause(0.3)
         assert "Open this address in a browser to sign in with Google" in text_of(
             screen, "sign-in-says")
@@ -287,7 +295,7 @@ async def test_a_pasted_redirect_goes_to_the_listener(tmp_path: Path) -> None:
     app = make_app(tmp_path, waiting_sign_in(receiver=receiver))
     async with app.run_test(size=(100, 50)) as pilot:
         screen = await fill_google(pilot)
-        sign_in_button(screen).press()
+        offered_sign_in(screen).press()
         await pilot.pause(0.3)
         await type_into(pilot, "redirect", "http://127.0.0.1:1/?state=wrong&code=1")
         await pilot.press("enter")
@@ -307,7 +315,7 @@ async def test_the_device_code_is_shown_with_where_to_enter_it(tmp_path: Path) -
     app = make_app(tmp_path, waiting_sign_in(device=True))
     async with app.run_test(size=(100, 50)) as pilot:
         screen = await fill_google(pilot, "zoe@outlook.com")
-        sign_in_button(screen).press()
+        offered_sign_in(screen).press()
         await pilot.pause(0.3)
         assert text_of(screen, "sign-in-says") == (
             f"On any device, open https://example.test/d?{HOSTILE} and enter this code:")
@@ -351,7 +359,7 @@ async def test_a_failed_sign_in_says_what_to_do_and_keeps_the_form(
     async with app.run_test(size=(100, 50)) as pilot:
         screen = await fill_google(pilot)
         await type_into(pilot, "client-secret", "s")
-        sign_in_button(screen).press()
+        offered_sign_in(screen).press()
         await settle(pilot)
         error = text_of(screen, "oauth-error")
         for words in says:
@@ -371,7 +379,7 @@ async def test_a_taken_name_is_refused_before_signing_in(tmp_path: Path) -> None
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 50)) as pilot:
         screen = await fill_google(pilot)
-        sign_in_button(screen).press()
+        offered_sign_in(screen).press()
         await settle(pilot)
         assert "'work' already exists" in text_of(screen, "oauth-error")
         assert screen.focused is screen.query_one("#name")
@@ -391,7 +399,7 @@ async def test_quitting_while_waiting_ends_the_sign_in(tmp_path: Path) -> None:
     app = make_app(tmp_path, sign_in)
     async with app.run_test(size=(100, 50)) as pilot:
         screen = await fill_google(pilot)
-        sign_in_button(screen).press()
+        offered_sign_in(screen).press()
         await pilot.pause(0.3)
         app.exit()
     assert ended.wait(5)

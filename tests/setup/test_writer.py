@@ -6,6 +6,7 @@ import stat
 import tomllib
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, NoReturn
 
 import keyring
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from tests.support.filekeyring import FileKeyring
 from tui_mail.config import load_config, parse_config
 from tui_mail.errors import ConfigError, SecretError
-from tui_mail.model import Protocol, Security, ServerConfig
+from tui_mail.model import Account, Protocol, Security, ServerConfig
 from tui_mail.setup.save import save_account, save_oauth_account
 from tui_mail.setup.writer import NewAccount, add_account, toml_string
 
@@ -29,8 +30,8 @@ security = "tls"
 """
 
 
-def new_account(name: str = "work", **kw) -> NewAccount:
-    base = {
+def new_account(name: str = "work", **kw: Any) -> NewAccount:
+    base: dict[str, Any] = {
         "name": name, "address": "zoe@work.test", "display_name": 'Zoë "Z" \\ Ünder',
         "incoming": ServerConfig(Protocol.IMAP, "imap.work.test", 993, Security.TLS,
                                  "zoe@work.test", password="must-not-be-written"),
@@ -117,7 +118,8 @@ def test_without_a_keyring_save_refuses_and_writes_nothing(tmp_path: Path, monke
     finally:
         keyring.set_keyring(previous)
     assert config.account("work").incoming.password_command == "cat ~/work.pw"
-    assert config.account("work").smtp.password_command == "cat ~/work.pw"
+    smtp = config.account("work").smtp
+    assert smtp is not None and smtp.password_command == "cat ~/work.pw"
 
 
 # ---- accounts that sign in with OAuth2 ---------------------------------------------------------
@@ -188,9 +190,9 @@ def test_save_signs_in_first_and_writes_nothing_when_that_fails(tmp_path: Path,
 
     oauth2 = oauth2_settings(tmp_path)["google"]
     path = tmp_path / "config.toml"
-    signed_in: list[object] = []
+    signed_in: list[Account] = []
 
-    def refused(account) -> None:
+    def refused(account: Account) -> NoReturn:
         signed_in.append(account)
         raise OAuthError("the sign-in was refused: access_denied", "access_denied")
 

@@ -8,13 +8,14 @@ as nothing does, or fails after a bound saying what was still busy.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.app import App
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input
 
 from tests.support.textual_private import pending_one_shot_timers, rendered_lines
@@ -92,6 +93,16 @@ async def service_quiet(pilot: Pilot[Any], timeout: float = 30.0) -> None:
         quiet = 0 if busy else quiet + 1
         if busy and time.monotonic() > deadline:
             raise AssertionError(f"the mail service was still busy after {timeout} s")
+
+
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
+
+
+def screen_of(app: App[Any], kind: type[ScreenT]) -> ScreenT:
+    """The app's current screen, which the test expects to be a `kind` (fails if it is not)."""
+    screen = app.screen
+    assert isinstance(screen, kind), f"the screen is {type(screen).__name__}, not {kind.__name__}"
+    return screen
 
 
 def screen_text(app: App[Any]) -> str:
