@@ -97,6 +97,7 @@ def start_server(label: str, certs: TestCertificates) -> ImapServer:
         return start_dovecot(label, certs)
     root = Path(tempfile.mkdtemp(prefix=f"tuimail-{label}-"))
     root.chmod(0o755)
+    server: ImapServer
     if label.startswith("cyrus"):
         from tests.servers.cyrus import VARIANTS, start_cyrus
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+import functools
 import hashlib
 import os
 import pwd
@@ -156,8 +157,7 @@ def _enter_namespace(mounts: list[_Mount]) -> Callable[[], None]:
             ("unshare(CLONE_NEWNS)", lambda: _LIBC.unshare(_CLONE_NEWNS))]
         for source, target, fstype, flags, data in mounts:
             steps.append((f"mount {target.decode()} ({(data or source or b'').decode()})",
-                          lambda s=source, t=target, f=fstype, fl=flags, d=data:
-                          _LIBC.mount(s, t, f, fl, d)))
+                          functools.partial(_LIBC.mount, source, target, fstype, flags, data)))
         for what, step in steps:
             if step() != 0:
                 errno = ctypes.get_errno()

@@ -634,9 +634,10 @@ class _Syslog:
         self._thread.start()
 
     def _run(self) -> None:
+        socket_fd = self._socket.fileno()
         while True:
-            ready, _, _ = select.select([self._socket, self._wake_r], [], [])
-            if self._socket in ready:
+            ready, _, _ = select.select([socket_fd, self._wake_r], [], [])
+            if socket_fd in ready:
                 self._drain()
             if self._wake_r in ready:
                 self._drain()

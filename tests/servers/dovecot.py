@@ -359,10 +359,10 @@ protocol lmtp {{
             )
         if not wait_for_ports(self._ports.listening(), timeout, is_alive=lambda: self.running):
             self.stop()
-            stderr = log_tail(self.root / "dovecot.stderr")
+            stderr_tail = log_tail(self.root / "dovecot.stderr")
             raise ServerStartError(
                 f"Dovecot ({self.config_file}) did not start listening on "
-                f"{self._ports.listening()}:\n{stderr}\n{log_tail(self.log_file)}"
+                f"{self._ports.listening()}:\n{stderr_tail}\n{log_tail(self.log_file)}"
             )
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -49,13 +49,28 @@ class ImapServer(Protocol):
     server is run without POP3.
     """
 
-    label: str
-    host: str
-    imap_tls_port: int
-    imap_starttls_port: int
-    pop3_tls_port: int | None
-    ca_file: Path
-    namespace: Namespace
+    # Read-only properties: a server may hold these as attributes or compute them (Cyrus's
+    # ports and namespace come from its settings).
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def imap_tls_port(self) -> int: ...
+
+    @property
+    def imap_starttls_port(self) -> int: ...
+
+    @property
+    def pop3_tls_port(self) -> int | None: ...
+
+    @property
+    def ca_file(self) -> Path: ...
+
+    @property
+    def namespace(self) -> Namespace: ...
 
     def new_user(self) -> MailUser:
         """A user no test has used yet, with an empty INBOX; it can log in at once."""

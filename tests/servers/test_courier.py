@@ -62,6 +62,7 @@ def tls_context(server: Courier) -> ssl.SSLContext:
 
 
 def imap_login(server: Courier, user: MailUser, implicit_tls: bool = True) -> imaplib.IMAP4:
+    client: imaplib.IMAP4
     if implicit_tls:
         client = imaplib.IMAP4_SSL(server.host, server.imap_tls_port,
                                    ssl_context=tls_context(server), timeout=10)
@@ -100,6 +101,7 @@ def test_courier_is_an_imap_server(courier: Courier) -> None:
 def test_implicit_tls_login_verifies_the_certificate(courier: Courier) -> None:
     client = imap_login(courier, courier.users["alice"])
     try:
+        assert isinstance(client.sock, ssl.SSLSocket)
         assert client.sock.version() in ("TLSv1.2", "TLSv1.3")
         caps = capabilities(client)
         assert {"IMAP4REV1", "IDLE", "UIDPLUS", "NAMESPACE", "CHILDREN"} <= {c.upper() for c in caps}

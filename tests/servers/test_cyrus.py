@@ -83,6 +83,7 @@ def context(server: ImapServer) -> ssl.SSLContext:
 
 
 def imap_login(server: ImapServer, user: MailUser, implicit_tls: bool = True) -> imaplib.IMAP4:
+    client: imaplib.IMAP4
     if implicit_tls:
         client = imaplib.IMAP4_SSL(server.host, server.imap_tls_port,
                                    ssl_context=context(server), timeout=10)

@@ -10,6 +10,7 @@ import ssl
 import time
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ def tls_context(ca_file) -> ssl.SSLContext:
 
 def imap_login(servers: MailServers, user: MailUser, implicit_tls: bool) -> imaplib.IMAP4:
     context = tls_context(servers.ca_file)
+    client: imaplib.IMAP4
     if implicit_tls:
         client = imaplib.IMAP4_SSL(servers.host, servers.imap_tls_port, ssl_context=context,
                                    timeout=10)
@@ -57,6 +59,7 @@ def wait_for_count(servers: MailServers, user: MailUser, expected: int, timeout:
 def submit(servers: MailServers, sender: MailUser, recipients: list[str], raw: bytes,
            implicit_tls: bool) -> dict:
     context = tls_context(servers.ca_file)
+    client: smtplib.SMTP
     if implicit_tls:
         client = smtplib.SMTP_SSL(servers.host, servers.smtp_tls_port, context=context, timeout=10)
     else:
@@ -95,7 +98,7 @@ def test_special_use_folders_exist_and_are_subscribed(mail_servers: MailServers)
         _, subscribed = client.lsub()
     finally:
         client.logout()
-    def by_name(lines: list[bytes]) -> dict[str, str]:
+    def by_name(lines: list[Any]) -> dict[str, str]:  # imaplib types its data loosely
         decoded = [line.decode() for line in lines]
         return {line.rsplit(" ", 1)[-1].strip('"'): line for line in decoded}
 
@@ -130,6 +133,7 @@ def test_pop3_login_works_on_both_ports(mail_servers: MailServers, implicit_tls:
     user = mail_servers.new_user()
     mail_servers.deliver(user, simple_message("a@example.test", user.address, "pop me"))
     context = tls_context(mail_servers.ca_file)
+    client: poplib.POP3
     if implicit_tls:
         client = poplib.POP3_SSL(mail_servers.host, mail_servers.pop3_tls_port, context=context,
                                  timeout=10)
@@ -261,7 +265,9 @@ def test_deliver_sets_flags_and_keywords_and_returns_the_uid(mail_servers: MailS
         client.logout()
     flags = data[0].decode()
     assert "\\Seen" in flags and "\\Flagged" in flags and "$Work" in flags
-    internal_date = time.mktime(imaplib.Internaldate2tuple(data[0]))
+    parsed = imaplib.Internaldate2tuple(data[0])
+    assert parsed is not None
+    internal_date = time.mktime(parsed)
     assert internal_date == datetime(2024, 3, 1, 12, 0, tzinfo=UTC).timestamp()
 
 
