@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,8 +27,8 @@ def parsed(raw: bytes):
     return message_from_bytes(raw, policy=policy.default)
 
 
-def draft(**kw) -> Draft:
-    base = {"identity": ALICE, "to": (Address("Bob", "bob@example.test"),), "subject": "Hi",
+def draft(**kw: Any) -> Draft:
+    base: dict[str, Any] = {"identity": ALICE, "to": (Address("Bob", "bob@example.test"),), "subject": "Hi",
             "body": "Hello\n"}
     base.update(kw)
     return Draft(**base)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from email import message_from_bytes
+from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
@@ -129,9 +130,11 @@ def test_the_reply_is_an_itip_reply_with_one_attendee_and_the_events_identity() 
     calendar = icalendar.Calendar.from_ical(data)
     assert str(calendar["method"]) == "REPLY"
     event = next(iter(calendar.walk("VEVENT")))
-    assert str(event["uid"]) == "ev-1@example.org" and int(event["sequence"]) == 3
+    sequence, recurrence_id = event["sequence"], event["recurrence-id"]
+    assert isinstance(sequence, icalendar.vInt) and isinstance(recurrence_id, icalendar.vDDDTypes)
+    assert str(event["uid"]) == "ev-1@example.org" and int(sequence) == 3
     assert str(event["organizer"]) == "mailto:boss@example.org"
-    assert event["recurrence-id"].dt == datetime(2025, 6, 9, 9, 0, tzinfo=UTC)
+    assert recurrence_id.dt == datetime(2025, 6, 9, 9, 0, tzinfo=UTC)
     attendee = event["attendee"]
     assert not isinstance(attendee, list)
     assert str(attendee) == "mailto:me@example.org"
@@ -162,8 +165,9 @@ def test_accepting_sends_a_reply_to_the_organizer_that_calendars_read() -> None:
     assert [a.email for a in draft.to] == ["boss@example.org"]
     assert draft.subject == "Accepted: Review" and draft.in_reply_to == "<inv1@example.org>"
     sent = message_from_bytes(compose(draft).raw, policy=default)
+    assert isinstance(sent, EmailMessage)
     assert sent.get_content_type() == "multipart/alternative"
-    text, calendar = sent.get_payload()
+    text, calendar = sent.iter_parts()
     assert "Me has accepted the invitation to Review (Mon 02 Jun 2025, 09:00-10:00 UTC)" in \
         text.get_content()
     assert calendar.get_content_type() == "text/calendar"
