@@ -1,5 +1,6 @@
 """A fresh user on a test Dovecot, with an IMAP account for it, a cache and sync engines over
-both: what the sync tests drive."""
+both: what the sync tests drive. The Dovecot is the suite's or one of its variants
+(tests/servers/mailservers.py), reached as the harness says: its host, its CA."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.servers.dovecot import Dovecot, MailUser
+from tests.servers.mailservers import MailServers
 from tui_mail.model import Account, Address, Protocol, Security, ServerConfig
 from tui_mail.remote.backend import FetchBackend
 from tui_mail.remote.connection import Credentials
@@ -17,14 +19,16 @@ from tui_mail.sync.events import EventSink
 
 
 class Harness:
-    """One fresh user on a Dovecot, an account for it, a cache, and helpers."""
+    """One fresh user on a Dovecot of `servers` (its own or a variant), an account for it, a
+    cache, and helpers."""
 
-    def __init__(self, server: Dovecot, ca_file: Path, cache: Path) -> None:
+    def __init__(self, server: Dovecot, servers: MailServers, cache: Path) -> None:
         self.server = server
         self.user: MailUser = server.new_user()
+        assert server.ports.imap_tls is not None, "the sync tests speak IMAP over TLS"
         self.config = ServerConfig(
-            Protocol.IMAP, "127.0.0.1", server.ports.imap_tls or 0, Security.TLS,
-            self.user.login, ca_file=ca_file, timeout=10.0,
+            Protocol.IMAP, servers.host, server.ports.imap_tls, Security.TLS,
+            self.user.login, ca_file=servers.ca_file, timeout=10.0,
         )
         self.account = Account(
             name="test", address=Address("", self.user.address), incoming=self.config, smtp=None

@@ -1,79 +1,55 @@
-"""Dovecot instances for the sync tests, built from tests/servers.
+"""The sync tests' Dovecots, all from the suite's one server harness (tests/servers/fixtures.py).
 
-One shared instance per worker (fresh user per test, so tests do not see each other), one
-variant without CONDSTORE/QRESYNC, and a dedicated instance for tests that stop the server.
+`dovecot` is the suite's own (a fresh user per test, so tests do not see each other),
+`plain_dovecot` a variant without CONDSTORE/QRESYNC kept for the session, and `own_dovecot` a
+variant for one test, which may stop and start it without stopping anyone else's server.
+All trust the harness's CA (`mail_servers.ca_file`).
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.servers.certs import TestCertificates, write_certificates
-from tests.servers.dovecot import CAPABILITY_WITHOUT_CONDSTORE, Dovecot, DovecotSettings
+from tests.servers.dovecot import CAPABILITY_WITHOUT_CONDSTORE, Dovecot
+from tests.servers.fixtures import DovecotVariantFactory
+from tests.servers.mailservers import MailServers
 from tests.support.messages import numbered_message
 from tests.support.sync_harness import Harness
 
 pytestmark = pytest.mark.servers
 
 
-@pytest.fixture(scope="session")
-def sync_certs() -> Iterator[TestCertificates]:
-    root = Path(tempfile.mkdtemp(prefix="tuimail-sync-certs-"))
-    root.chmod(0o755)
-    yield write_certificates(root)
-    shutil.rmtree(root, ignore_errors=True)
-
-
-def _start(tmp_path_factory: pytest.TempPathFactory, certs: TestCertificates, name: str,
-           variant: DovecotSettings | None = None) -> Dovecot:
-    # Dovecot's service user must reach its files: pytest's temp dirs are mode 0700.
-    root = Path(tempfile.mkdtemp(prefix=f"tuimail-{name}-"))
-    root.chmod(0o755)
-    dovecot = Dovecot(root, certs.cert_file, certs.key_file, variant)
-    dovecot.start()
-    return dovecot
-
-
-def _finish(server: Dovecot) -> None:
-    server.stop()
-    shutil.rmtree(server.root, ignore_errors=True)
+@pytest.fixture
+def dovecot(mail_servers: MailServers) -> Dovecot:
+    """The suite's Dovecot, running (restarted if an earlier test left it stopped)."""
+    return mail_servers.dovecot
 
 
 @pytest.fixture(scope="session")
-def dovecot(tmp_path_factory: pytest.TempPathFactory, sync_certs: TestCertificates) -> Iterator[Dovecot]:
-    server = _start(tmp_path_factory, sync_certs, "sync-dovecot")
-    yield server
-    _finish(server)
-
-
-@pytest.fixture(scope="session")
-def plain_dovecot(tmp_path_factory: pytest.TempPathFactory, sync_certs: TestCertificates) -> Iterator[Dovecot]:
+def plain_dovecot(mail_servers_session: MailServers) -> Iterator[Dovecot]:
     """A Dovecot that announces neither CONDSTORE nor QRESYNC."""
-    variant = DovecotSettings(settings={"imap_capability": CAPABILITY_WITHOUT_CONDSTORE})
-    server = _start(tmp_path_factory, sync_certs, "sync-dovecot-plain", variant)
+    server = mail_servers_session.start_dovecot_variant(
+        {"imap_capability": CAPABILITY_WITHOUT_CONDSTORE})
     yield server
-    _finish(server)
+    server.stop()
 
 
 @pytest.fixture
-def own_dovecot(tmp_path_factory: pytest.TempPathFactory, sync_certs: TestCertificates) -> Iterator[Dovecot]:
-    """A Dovecot for this test alone (it may be stopped and started)."""
-    server = _start(tmp_path_factory, sync_certs, "sync-dovecot-own")
-    yield server
-    _finish(server)
+def own_dovecot(dovecot_variant: DovecotVariantFactory) -> Dovecot:
+    """A Dovecot for this test alone (it may be stopped and started); gone after the test."""
+    return dovecot_variant()
 
 
 @pytest.fixture
-def make_harness(tmp_path: Path, sync_certs: TestCertificates) -> Iterator[Callable[[Dovecot], Harness]]:
+def make_harness(tmp_path: Path, mail_servers_session: MailServers
+                 ) -> Iterator[Callable[[Dovecot], Harness]]:
     made: list[Harness] = []
 
     def make(server: Dovecot) -> Harness:
-        h = Harness(server, sync_certs.ca_file, tmp_path / f"cache{len(made)}.sqlite3")
+        h = Harness(server, mail_servers_session, tmp_path / f"cache{len(made)}.sqlite3")
         made.append(h)
         return h
 

@@ -129,12 +129,12 @@ def inbox_rows(cache: Path, account: str = "work") -> dict[str, MessageSummary]:
 
 
 def test_a_message_whose_body_is_not_cached_is_fetched_when_opened(
-        dovecot, sync_certs, tmp_path: Path, services, with_password) -> None:
+        dovecot, mail_servers, tmp_path: Path, services, with_password) -> None:
     user = dovecot.new_user()
     raw = raw_message("Open me", "The text of the message.\n")
     dovecot.deliver(user, raw)
     account = with_password(imap_account(dovecot, user.login, user.address,
-                                         sync_certs.ca_file, download_bodies="on-open"),
+                                         mail_servers.ca_file, download_bodies="on-open"),
                             user.password)
     cache = tmp_path / "cache.sqlite3"
     with Store.open(cache) as store:
@@ -151,14 +151,14 @@ def test_a_message_whose_body_is_not_cached_is_fetched_when_opened(
 
 
 def test_after_a_sync_bodies_under_the_cap_are_downloaded_and_a_larger_one_on_open(
-        dovecot, sync_certs, tmp_path: Path, services, with_password) -> None:
+        dovecot, mail_servers, tmp_path: Path, services, with_password) -> None:
     user = dovecot.new_user()
     small = [raw_message(f"Small {n}", minutes_ago=n) for n in range(5)]
     big = raw_message("Big one", size=60_000)
     for raw in [*small, big]:
         dovecot.deliver(user, raw)
     account = with_password(imap_account(dovecot, user.login, user.address,
-                                         sync_certs.ca_file, body_size_cap=20_000),
+                                         mail_servers.ca_file, body_size_cap=20_000),
                             user.password)
     cache = tmp_path / "cache.sqlite3"
     service = MailService([account], cache, settings=ServiceSettings(idle=False))
@@ -175,13 +175,13 @@ def test_after_a_sync_bodies_under_the_cap_are_downloaded_and_a_larger_one_on_op
 
 @pytest.mark.parametrize("policy_name, downloaded", [("on-open", 0), ("recent", 2)])
 def test_the_download_policy_chooses_what_is_fetched_in_the_background(
-        dovecot, sync_certs, tmp_path: Path, services, with_password, policy_name: str,
+        dovecot, mail_servers, tmp_path: Path, services, with_password, policy_name: str,
         downloaded: int) -> None:
     user = dovecot.new_user()
     dovecot.deliver(user, raw_message("Today", minutes_ago=5))
     dovecot.deliver(user, raw_message("Yesterday", minutes_ago=60 * 24))
     dovecot.deliver(user, raw_message("Last year", minutes_ago=60 * 24 * 365))
-    account = with_password(imap_account(dovecot, user.login, user.address, sync_certs.ca_file,
+    account = with_password(imap_account(dovecot, user.login, user.address, mail_servers.ca_file,
                                          download_bodies=policy_name), user.password)
     cache = tmp_path / "cache.sqlite3"
     service = MailService([account], cache, settings=ServiceSettings(idle=False))
@@ -194,10 +194,10 @@ def test_the_download_policy_chooses_what_is_fetched_in_the_background(
 
 
 def test_a_message_above_body_ask_above_is_fetched_only_once_the_user_agrees(
-        dovecot, sync_certs, tmp_path: Path, services, with_password) -> None:
+        dovecot, mail_servers, tmp_path: Path, services, with_password) -> None:
     user = dovecot.new_user()
     dovecot.deliver(user, raw_message("Huge", size=50_000))
-    account = with_password(imap_account(dovecot, user.login, user.address, sync_certs.ca_file,
+    account = with_password(imap_account(dovecot, user.login, user.address, mail_servers.ca_file,
                                          download_bodies="on-open", body_ask_above=10_000),
                             user.password)
     cache = tmp_path / "cache.sqlite3"
@@ -213,13 +213,13 @@ def test_a_message_above_body_ask_above_is_fetched_only_once_the_user_agrees(
 
 
 def test_a_body_download_waits_for_the_program_holding_the_lock_even_one_later_killed(
-        dovecot, sync_certs, tmp_path: Path, with_password) -> None:
+        dovecot, mail_servers, tmp_path: Path, with_password) -> None:
     """The lock is a live process's: held, the download leaves the bodies to it; the holder
     killed, the next download takes over at once."""
     user = dovecot.new_user()
     for n in range(4):
         dovecot.deliver(user, raw_message(f"Locked {n}", minutes_ago=n))
-    account = with_password(imap_account(dovecot, user.login, user.address, sync_certs.ca_file),
+    account = with_password(imap_account(dovecot, user.login, user.address, mail_servers.ca_file),
                             user.password)
     cache = tmp_path / "cache.sqlite3"
     lock = lock_path(tmp_path, "bodies", "work")
@@ -253,7 +253,7 @@ def test_a_body_download_waits_for_the_program_holding_the_lock_even_one_later_k
 
 
 def test_two_syncs_of_one_account_at_once_download_each_body_once(
-        dovecot, sync_certs, tmp_path: Path) -> None:
+        dovecot, mail_servers, tmp_path: Path) -> None:
     """Two `tui-mail sync --bodies` on one cache at the same time: the bodies they report
     add up to the messages, none twice."""
     user = dovecot.new_user()
@@ -267,7 +267,7 @@ def test_two_syncs_of_one_account_at_once_download_each_body_once(
     config.write_text(
         f'[accounts.work]\naddress = "{user.address}"\n\n[accounts.work.incoming]\n'
         f'protocol = "imap"\nhost = "127.0.0.1"\nport = {dovecot.ports.imap_tls}\n'
-        f'security = "tls"\nusername = "{user.login}"\nca_file = "{sync_certs.ca_file}"\n'
+        f'security = "tls"\nusername = "{user.login}"\nca_file = "{mail_servers.ca_file}"\n'
         f'password_command = "cat {secret}"\n')
     with Store.open(home / "data" / "cache.sqlite3"):
         pass  # both start on an existing cache (its creation is not what is tested)
@@ -288,11 +288,11 @@ def test_two_syncs_of_one_account_at_once_download_each_body_once(
 
 
 def test_a_server_that_stops_answering_is_retried_and_idle_comes_back(
-        own_dovecot, sync_certs, tmp_path: Path, services, with_password) -> None:
+        own_dovecot, mail_servers, tmp_path: Path, services, with_password) -> None:
     user = own_dovecot.new_user()
     own_dovecot.deliver(user, raw_message("Before"))
     account = with_password(imap_account(own_dovecot, user.login, user.address,
-                                         sync_certs.ca_file), user.password)
+                                         mail_servers.ca_file), user.password)
     cache = tmp_path / "cache.sqlite3"
     events = Events()
     service = MailService([account], cache, events)  # the defaults: a sync every 5 minutes
@@ -319,9 +319,9 @@ def test_a_server_that_stops_answering_is_retried_and_idle_comes_back(
 
 
 def test_a_wrong_password_is_said_and_not_retried_in_a_loop(
-        dovecot, sync_certs, tmp_path: Path, services, with_password) -> None:
+        dovecot, mail_servers, tmp_path: Path, services, with_password) -> None:
     user = dovecot.new_user()
-    account = with_password(imap_account(dovecot, user.login, user.address, sync_certs.ca_file),
+    account = with_password(imap_account(dovecot, user.login, user.address, mail_servers.ca_file),
                             "not-the-password")
     events = Events()
     service = MailService([account], tmp_path / "cache.sqlite3", events,
@@ -446,11 +446,11 @@ def test_an_unreachable_server_is_tried_again_after_2_s_then_less_often_at_least
 
 
 def test_what_was_done_offline_reaches_the_server_once_it_answers_without_being_asked(
-        own_dovecot, sync_certs, tmp_path: Path, services, with_password) -> None:
+        own_dovecot, mail_servers, tmp_path: Path, services, with_password) -> None:
     user = own_dovecot.new_user()
     own_dovecot.deliver(user, raw_message("Flag me offline"))
     account = with_password(imap_account(own_dovecot, user.login, user.address,
-                                         sync_certs.ca_file), user.password)
+                                         mail_servers.ca_file), user.password)
     cache = tmp_path / "cache.sqlite3"
     events = Events()
     service = MailService([account], cache, events,
@@ -505,13 +505,13 @@ def test_mail_queued_by_another_program_is_sent_by_the_running_service(
 
 
 def test_a_move_the_server_refuses_puts_the_message_back_where_it_was(
-        dovecot, sync_certs, tmp_path: Path, services, with_password) -> None:
+        dovecot, mail_servers, tmp_path: Path, services, with_password) -> None:
     """A folder the cache knows and the server does not (deleted by another client): the
     move fails, and the message is shown in its real folder again, with its server UID, so
     that the next action on it reaches the server."""
     user = dovecot.new_user()
     dovecot.deliver(user, raw_message("Move me"))
-    account = with_password(imap_account(dovecot, user.login, user.address, sync_certs.ca_file),
+    account = with_password(imap_account(dovecot, user.login, user.address, mail_servers.ca_file),
                             user.password)
     cache = tmp_path / "cache.sqlite3"
     events = Events()
@@ -536,11 +536,11 @@ def test_a_move_the_server_refuses_puts_the_message_back_where_it_was(
 
 @pytest.mark.parametrize("policy_name, prefetched", [("all", True), ("on-open", False)])
 def test_the_rows_next_to_the_cursor_are_prefetched_unless_only_opened_mail_is_wanted(
-        dovecot, sync_certs, tmp_path: Path, services, with_password, policy_name: str,
+        dovecot, mail_servers, tmp_path: Path, services, with_password, policy_name: str,
         prefetched: bool) -> None:
     user = dovecot.new_user()
     dovecot.deliver(user, raw_message("Next to the cursor"))
-    account = with_password(imap_account(dovecot, user.login, user.address, sync_certs.ca_file,
+    account = with_password(imap_account(dovecot, user.login, user.address, mail_servers.ca_file,
                                          download_bodies=policy_name), user.password)
     cache = tmp_path / "cache.sqlite3"
     with Store.open(cache) as store:
