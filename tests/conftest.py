@@ -9,6 +9,7 @@ import pytest
 
 from tests.servers.fixtures import (  # noqa: F401 - registered as fixtures by being imported
     dovecot_variant,
+    imap_servers,
     mail_servers,
     mail_servers_session,
     oauth_server,

@@ -1,10 +1,10 @@
 """Fixtures of the journeys: a world of one's own (new users on the suite's servers), and a
-way to start `tui-mail` in it, each run in its own tmux server, closed after the test; the
-matrix's other IMAP servers (Cyrus, Courier) for journeys on them."""
+way to start `tui-mail` in it, each run in its own tmux server, closed after the test. The
+matrix's other IMAP servers (Cyrus, Courier) come from the suite's harness (`imap_servers`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,25 +48,3 @@ def start_app(world: MailWorld, launch: Launch) -> StartApp:
         return launch(world, *args, width=width, height=height)
 
     return start
-
-
-@pytest.fixture(scope="session")
-def imap_servers(mail_servers_session: Any) -> Iterator[Callable[[str], Any]]:
-    """`imap_servers("courier")`: a server of tests/matrix/servers.py ("cyrus", "courier",
-    ...), started on first use with the suite's certificates (so the one CA trusts it and
-    Postfix) and kept for the session; started again if a test left it stopped."""
-    from tests.matrix.servers import close_server, start_server
-
-    started: dict[str, Any] = {}
-
-    def get(label: str) -> Any:
-        if label not in started:
-            started[label] = start_server(label, mail_servers_session.certs)
-        server = started[label]
-        if not server.running:
-            server.start()
-        return server
-
-    yield get
-    for server in started.values():
-        close_server(server)

@@ -3,7 +3,8 @@
 A test takes `imap_server` (every server of `MATRIX`) or `namespace_server` (also the other
 Cyrus combinations), makes a `Mailbox` for a fresh user and drives tui-mail's mail service the
 way the app and the CLI do; `Mailbox.other()` is another client changing the mailbox, over
-plain IMAP. Servers start on first use and stay up for the session (per xdist worker).
+plain IMAP. Servers start on first use and stay up for the session (per xdist worker): the
+suite's harness holds them (`imap_servers`), so the journeys on Cyrus or Courier use the same.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.matrix.servers import MATRIX, NAMESPACE_MATRIX, close_server, start_server
+from tests.matrix.servers import MATRIX, NAMESPACE_MATRIX
 from tests.servers.certs import TestCertificates
 from tests.servers.dovecot import MailUser
 from tests.servers.imapserver import ImapServer
@@ -31,33 +32,16 @@ def matrix_certs(mail_servers_session: MailServers) -> TestCertificates:
     return mail_servers_session.certs
 
 
-@pytest.fixture(scope="session")
-def matrix_servers(matrix_certs: TestCertificates) -> Iterator[Callable[[str], ImapServer]]:
-    started: dict[str, ImapServer] = {}
-
-    def get(label: str) -> ImapServer:
-        if label not in started:
-            started[label] = start_server(label, matrix_certs)
-        server = started[label]
-        if not server.running:  # an earlier test stopped it and failed before starting it
-            server.start()
-        return server
-
-    yield get
-    for server in started.values():
-        close_server(server)
-
-
 @pytest.fixture(params=MATRIX)
 def imap_server(request: pytest.FixtureRequest,
-                matrix_servers: Callable[[str], ImapServer]) -> ImapServer:
-    return matrix_servers(request.param)
+                imap_servers: Callable[[str], ImapServer]) -> ImapServer:
+    return imap_servers(request.param)
 
 
 @pytest.fixture(params=NAMESPACE_MATRIX)
 def namespace_server(request: pytest.FixtureRequest,
-                     matrix_servers: Callable[[str], ImapServer]) -> ImapServer:
-    return matrix_servers(request.param)
+                     imap_servers: Callable[[str], ImapServer]) -> ImapServer:
+    return imap_servers(request.param)
 
 
 @pytest.fixture

@@ -90,8 +90,8 @@ def test_sent_and_drafts_are_made_inside_the_users_namespace(namespace_server, m
 
 @pytest.mark.parametrize("label", CYRUS)
 def test_other_users_and_shared_folders_are_listed_apart_and_never_take_a_role(
-        label: str, matrix_servers, make_mailbox) -> None:
-    server = matrix_servers(label)
+        label: str, imap_servers, make_mailbox) -> None:
+    server = imap_servers(label)
     box = make_mailbox(server, special_folders=True)
     owner = server.new_user(special_folders=True)
     theirs = [server.share_folder(owner, name, box.user) for name in ("Trash", "Sent", "INBOX")]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 import pytest
 
 from .dovecot import Dovecot
+from .imapserver import ImapServer
 from .mailservers import MailServers, start_mail_servers
 from .oauth import OAuthServer
 
@@ -61,3 +62,11 @@ def dovecot_variant(mail_servers_session: MailServers) -> Iterator[DovecotVarian
     yield start
     for instance in started:
         instance.stop()
+
+
+@pytest.fixture(scope="session")
+def imap_servers(mail_servers_session: MailServers) -> Callable[[str], ImapServer]:
+    """`imap_servers("courier")`: a server of tests/matrix/servers.py ("cyrus", "courier",
+    ...) from the session's harness (`MailServers.imap_server`): started on first use, kept for
+    the session, started again if a test left it stopped."""
+    return mail_servers_session.imap_server

@@ -4,7 +4,9 @@ authorization server, one set of certificates.
 `start_mail_servers()` brings everything up in a fresh temp dir on random loopback ports and
 returns a `MailServers`; `MailServers.close()` stops it all and removes the dir. Dovecot (and
 Postfix through it) takes passwords (PLAIN, LOGIN) and the OAuth server's tokens (OAUTHBEARER,
-XOAUTH2) for the same users.
+XOAUTH2) for the same users. The same object starts what else a test needs on the same
+certificates: Dovecot variants (`start_dovecot_variant`) and the other IMAP servers of the
+matrix, Cyrus and Courier (`imap_server`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from subprocess import CompletedProcess
 
 from .certs import TestCertificates, write_certificates
 from .dovecot import BASE_USERS, Dovecot, DovecotSettings, MailUser
+from .imapserver import ImapServer
 from .netutil import HOST, start_with_retries
 from .oauth import OAuthServer
 from .postfix import MESSAGE_SIZE_LIMIT, REJECTED_RECIPIENT, Postfix
@@ -39,6 +42,7 @@ class MailServers:
     message_size_limit: int = MESSAGE_SIZE_LIMIT
     rejected_recipient: str = REJECTED_RECIPIENT
     _variants: list[Dovecot] = field(default_factory=list)
+    _imap_servers: dict[str, ImapServer] = field(default_factory=dict)
 
     # ----- where to connect --------------------------------------------------------------
 
@@ -195,11 +199,35 @@ class MailServers:
         self._variants.append(instance)
         return instance
 
+    def imap_server(self, label: str) -> ImapServer:
+        """The IMAP server `label` of tests/matrix/servers.py ("cyrus", "courier", ...), started
+        on first use with these certificates (so the one CA trusts it and Postfix) and kept
+        until `close()`; started again if a test left it stopped. The journeys and the matrix
+        share it: each of these servers takes seconds to start."""
+        # Imported when asked: the matrix's servers build on this package, not the reverse.
+        from tests.matrix.servers import start_server
+
+        if label not in self._imap_servers:
+            self._imap_servers[label] = start_server(label, self.certs)
+        server = self._imap_servers[label]
+        if not server.running:
+            server.start()
+        return server
+
     # ----- teardown ----------------------------------------------------------------------
 
     def close(self) -> None:
         """Stop every server started here and delete the temp dir. Safe to call twice."""
         errors: list[BaseException] = []
+        if self._imap_servers:
+            from tests.matrix.servers import close_server
+
+            for imap_server in self._imap_servers.values():
+                try:
+                    close_server(imap_server)
+                except Exception as exc:  # noqa: BLE001 - keep stopping the others
+                    errors.append(exc)
+            self._imap_servers.clear()
         for server in [*self._variants, self.dovecot]:
             try:
                 server.stop()
