@@ -12,17 +12,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import imapclient
 import pytest
 
-from tests.servers.certs import write_certificates
 from tests.servers.courier import NAMESPACE, SPECIAL_FOLDERS, Courier, start_courier
 from tests.servers.dovecot import MailUser
 from tests.servers.imapserver import ImapServer, Namespace, other_client
+from tests.servers.mailservers import MailServers
 from tests.servers.netutil import ServerStartError
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class as tests
@@ -32,8 +32,9 @@ pytestmark = pytest.mark.servers
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> TestCertificates:
-    return write_certificates(tmp_path_factory.mktemp("courier-tls"))
+def certs(mail_servers_session: MailServers) -> TestCertificates:
+    """The harness's certificates, which the shared Courier's were made from."""
+    return mail_servers_session.certs
 
 
 @pytest.fixture(scope="module")
@@ -41,20 +42,13 @@ def courier_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("courier")
 
 
-@pytest.fixture(scope="module")
-def courier_module(courier_root: Path, certs: TestCertificates) -> Iterator[Courier]:
-    server = start_courier(courier_root, certs)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def courier(courier_module: Courier) -> Courier:
-    """The module's Courier, started again if an earlier test left it stopped."""
-    courier_module.start()
-    return courier_module
+def courier(imap_servers: Callable[[str], ImapServer]) -> Courier:
+    """The suite's harness's Courier (the matrix and the journeys use the same), started again
+    if an earlier test left it stopped."""
+    server = imap_servers("courier")
+    assert isinstance(server, Courier)
+    return server
 
 
 def tls_context(server: Courier) -> ssl.SSLContext:

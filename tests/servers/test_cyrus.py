@@ -12,7 +12,7 @@ import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -43,25 +43,13 @@ def cyrus_root() -> Iterator[tuple[Path, Certificates]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def cyrus_instances(cyrus_root) -> Iterator[dict[str, Cyrus]]:
-    started: dict[str, Cyrus] = {}
-    yield started
-    for server in started.values():
-        server.stop()
-
-
 @pytest.fixture(params=list(VARIANTS), ids=list(VARIANTS))
-def cyrus(request, cyrus_root, cyrus_instances) -> Cyrus:
-    """One running Cyrus per variant and xdist worker, shared by the tests."""
-    label = request.param
-    if label not in cyrus_instances:
-        altnamespace, unixhierarchysep = VARIANTS[label]
-        root, certs = cyrus_root
-        cyrus_instances[label] = start_cyrus(root, certs, altnamespace=altnamespace,
-                                             unixhierarchysep=unixhierarchysep)
-    server = cyrus_instances[label]
-    server.start()  # in case a test left it stopped
+def cyrus(request: pytest.FixtureRequest, imap_servers: Callable[[str], ImapServer]) -> Cyrus:
+    """One running Cyrus per variant and xdist worker, shared by the tests: the suite's
+    harness's (the matrix and the journeys use the same), started again if a test left it
+    stopped."""
+    server = imap_servers(request.param)
+    assert isinstance(server, Cyrus)
     return server
 
 
