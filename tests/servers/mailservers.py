@@ -42,6 +42,8 @@ class MailServers:
     message_size_limit: int = MESSAGE_SIZE_LIMIT
     rejected_recipient: str = REJECTED_RECIPIENT
     _variants: list[Dovecot] = field(default_factory=list)
+    _shared_variants: dict[tuple[tuple[tuple[str, str], ...], str], Dovecot] = field(
+        default_factory=dict)
     _imap_servers: dict[str, ImapServer] = field(default_factory=dict)
 
     # ----- where to connect --------------------------------------------------------------
@@ -199,6 +201,22 @@ class MailServers:
         self._variants.append(instance)
         return instance
 
+    def shared_dovecot_variant(self, settings: Mapping[str, str] | None = None,
+                               extra_config: str = "") -> Dovecot:
+        """The variant of these settings that the whole session shares, started on first use
+        (and again if a test left it stopped): a Dovecot start is the dearest part of a test
+        that only needs, say, no CONDSTORE or a Gmail-like namespace. Tests sharing it take
+        fresh users (`new_user()`); a test that stops it or changes the base users takes its
+        own, `start_dovecot_variant`."""
+        key = (tuple(sorted((settings or {}).items())), extra_config)
+        instance = self._shared_variants.get(key)
+        if instance is None:
+            instance = self._shared_variants[key] = self.start_dovecot_variant(settings,
+                                                                                extra_config)
+        elif not instance.running:
+            instance.start()
+        return instance
+
     def imap_server(self, label: str) -> ImapServer:
         """The IMAP server `label` of tests/matrix/servers.py ("cyrus", "courier", ...), started
         on first use with these certificates (so the one CA trusts it and Postfix) and kept
@@ -239,6 +257,7 @@ class MailServers:
             except Exception as exc:  # noqa: BLE001
                 errors.append(exc)
         self._variants.clear()
+        self._shared_variants.clear()
         shutil.rmtree(self.root, ignore_errors=True)
         if errors:
             raise errors[0]

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from tests.servers.dovecot import Dovecot, MailUser
+from tests.servers.mailservers import MailServers
 from tests.support.accounts import server_account
 from tui_mail.model import Account
 
@@ -43,9 +44,10 @@ GMAIL_CONFIG = "namespace inbox {\n" + "".join(
 ) + "}\n"
 
 
-def start_gmail_like(dovecot_variant: Any) -> Dovecot:
-    """A Gmail-like Dovecot (`dovecot_variant` is the fixture of tests/servers/fixtures.py)."""
-    return dovecot_variant(settings=GMAIL_SETTINGS, extra_config=GMAIL_CONFIG)
+def gmail_like(servers: MailServers) -> Dovecot:
+    """The session's Gmail-like Dovecot, a shared variant of `servers` (the harness): each
+    test takes a fresh user on it."""
+    return servers.shared_dovecot_variant(GMAIL_SETTINGS, GMAIL_CONFIG)
 
 
 def gmail_account(servers: Any, dovecot: Dovecot, user: MailUser, name: str = "gmail", *,

@@ -1,7 +1,7 @@
 """The sync tests' Dovecots, all from the suite's one server harness (tests/servers/fixtures.py).
 
 `dovecot` is the suite's own (a fresh user per test, so tests do not see each other),
-`plain_dovecot` a variant without CONDSTORE/QRESYNC kept for the session, and `own_dovecot` a
+`plain_dovecot` the session's shared variant without CONDSTORE/QRESYNC, and `own_dovecot` a
 variant for one test, which may stop and start it without stopping anyone else's server.
 All trust the harness's CA (`mail_servers.ca_file`).
 """
@@ -28,13 +28,11 @@ def dovecot(mail_servers: MailServers) -> Dovecot:
     return mail_servers.dovecot
 
 
-@pytest.fixture(scope="session")
-def plain_dovecot(mail_servers_session: MailServers) -> Iterator[Dovecot]:
-    """A Dovecot that announces neither CONDSTORE nor QRESYNC."""
-    server = mail_servers_session.start_dovecot_variant(
+@pytest.fixture
+def plain_dovecot(mail_servers_session: MailServers) -> Dovecot:
+    """A Dovecot that announces neither CONDSTORE nor QRESYNC (the session's shared one)."""
+    return mail_servers_session.shared_dovecot_variant(
         {"imap_capability": CAPABILITY_WITHOUT_CONDSTORE})
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -21,16 +21,16 @@ import pytest
 from tests.servers import hostile as h
 from tests.servers.certs import write_certificates
 from tests.servers.dovecot import Dovecot, MailUser
+from tests.servers.mailservers import MailServers
 from tests.support.cache import NOW, plain_message
 from tests.support.gmail import (
     ALL_MAIL,
-    GMAIL_CONFIG,
-    GMAIL_SETTINGS,
     OLD_TRASH_LABEL,
     TRASH,
     deliver_labelled,
     folders_on_server,
     gmail_account,
+    gmail_like,
 )
 from tui_mail.model import (
     Account,
@@ -52,12 +52,10 @@ from tui_mail.sync.engine import SyncEngine
 pytestmark = pytest.mark.servers
 
 
-@pytest.fixture(scope="module")
-def gmail_dovecot(mail_servers_session) -> Iterator[Dovecot]:  # noqa: ANN001
-    """One Gmail-like Dovecot for this module's tests (each takes a fresh user)."""
-    server = mail_servers_session.start_dovecot_variant(GMAIL_SETTINGS, GMAIL_CONFIG)
-    yield server
-    server.stop()
+@pytest.fixture
+def gmail_dovecot(mail_servers_session: MailServers) -> Dovecot:
+    """The session's Gmail-like Dovecot (each test takes a fresh user)."""
+    return gmail_like(mail_servers_session)
 
 
 @dataclass

@@ -16,13 +16,12 @@ from tests.servers.dovecot import Dovecot
 from tests.support.cache import NOW, plain_message
 from tests.support.gmail import (
     ALL_MAIL,
-    GMAIL_CONFIG,
-    GMAIL_SETTINGS,
     OLD_TRASH_LABEL,
     TRASH,
     deliver_labelled,
     folders_on_server,
     gmail_account,
+    gmail_like,
 )
 from tests.support.pilot import screen_text, settle, type_query
 from tests.support.synced import Synced
@@ -52,8 +51,8 @@ class GmailApp(Synced):
 
 
 @pytest.fixture
-def gmail_app(dovecot_variant, mail_servers, tmp_path: Path) -> Iterator[GmailApp]:  # noqa: ANN001
-    dovecot = dovecot_variant(settings=GMAIL_SETTINGS, extra_config=GMAIL_CONFIG)
+def gmail_app(mail_servers, tmp_path: Path) -> Iterator[GmailApp]:  # noqa: ANN001
+    dovecot = gmail_like(mail_servers)
     user = dovecot.new_user()
     for i, subject in enumerate(SUBJECTS):
         deliver_labelled(dovecot, user, plain_message(
