@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from tests.support.cache import NOW
 from tui_mail.config import Config, UISettings
@@ -23,11 +24,11 @@ def frozen_clock() -> datetime:
 
 def config_in(folder: Path, accounts: tuple[Account, ...] = (), *,
               keys: dict[str, str] | None = None, ui: UISettings | None = None,
-              **fields: object) -> Config:
+              **fields: Any) -> Config:
     """A Config as loaded from `folder`/config.toml; attachments are saved under `folder`."""
     settings = ui if ui is not None else UISettings(attachments_dir=folder / "attachments")
     return Config(path=folder / "config.toml", accounts=accounts, keys=keys or {},
-                  ui=settings, **fields)  # type: ignore[arg-type]
+                  ui=settings, **fields)
 
 
 def make_app(cache: Path, config: Config | None = None, *, demo: bool = False,

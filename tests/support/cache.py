@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from tui_mail.model import Flags, FolderRole
+from tui_mail.model import Flags, FolderRole, MessageSummary
 from tui_mail.store.db import Store
 from tui_mail.store.types import NewMessage
 
@@ -138,3 +138,10 @@ def add_message(cache_path: Path, subject: str, body: str, *,
     store.add_messages("work", "INBOX", [NewMessage(uid=7000, flags=Flags(), raw=raw,
                                                     size=len(raw))])
     store.close()
+
+
+def cached_row(store: Store, message_row_id: int) -> MessageSummary:
+    """The cache's row of a message the test knows is there (fails if it is not)."""
+    row = store.message_row(message_row_id)
+    assert row is not None, f"message {message_row_id} is not in the cache"
+    return row

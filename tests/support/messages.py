@@ -71,3 +71,11 @@ def make_message(subject: str, body: str, minute: int) -> bytes:
     msg["Message-ID"] = f"<e2e-{minute}@example.com>"
     msg.set_content(body)
     return msg.as_bytes()
+
+
+def plain_body(message: EmailMessage) -> str:
+    """The text/plain body of a message the test expects to have one, as get_content gives it."""
+    body = message.get_body(("plain",))
+    assert body is not None, f"no text/plain body in {message['Subject']!r}"
+    text: str = body.get_content()
+    return text

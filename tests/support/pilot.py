@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from tests.support.textual_private import pending_one_shot_timers, rendered_lines
+from tui_mail.model import MessageSummary
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.widgets.message_list import MessageList
@@ -156,6 +157,13 @@ async def run_until(pilot, condition, timeout: float = 20.0) -> None:
 
 def notifications(app) -> list[str]:
     return [n.message for n in app.notified]
+
+
+def selected(message_list: MessageList) -> MessageSummary:
+    """The message under the list's cursor, which the test expects there is."""
+    summary = message_list.selected
+    assert summary is not None, "no message is selected"
+    return summary
 
 
 def subjects(message_list: MessageList) -> list[str]:

@@ -56,11 +56,13 @@ async def test_html_over_the_limit_shows_a_note_and_e_renders_the_rest(monkeypat
         text = await shown_text(app, pilot)
         assert "first words" in text and "LAST WORDS" not in text
         assert "HTML part are shown. Press e to show the rest." in text
-        message = view.shown.message
         cut = view.shown
+        assert cut is not None
+        message = cut.message
         await pilot.press("e")
         text = await shown_text(app, pilot, replacing=cut)
         assert "LAST WORDS" in text and "Press e" not in text
+        assert view.shown is not None
         assert view.shown.message is message  # rendered again, not parsed again
 
 

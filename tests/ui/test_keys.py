@@ -98,7 +98,7 @@ async def test_the_palette_offers_registry_actions_and_runs_them(make_app):
 async def test_a_lone_g_does_not_reply_to_all_once_group_reply_has_another_key(make_app):
     app = make_app(keys={"mailbox.reply_all": "ctrl+r"})
     calls: list[str] = []
-    app.action_reply_all = lambda: calls.append("reply_all")  # type: ignore[method-assign]
+    app.action_reply_all = lambda: calls.append("reply_all")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("g")
@@ -131,7 +131,7 @@ async def test_g_g_and_g_reach_the_ends_of_the_folder_pane_and_a_lone_g_replies_
 
     app = make_app()
     calls: list[str] = []
-    app.action_reply_all = lambda: calls.append("reply_all")  # type: ignore[method-assign]
+    app.action_reply_all = lambda: calls.append("reply_all")
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         await pilot.press("c")
@@ -153,7 +153,7 @@ async def test_in_the_message_g_g_and_g_reach_its_ends_and_a_lone_g_replies_to_a
 
     app = make_app()
     calls: list[str] = []
-    app.action_reply_all = lambda: calls.append("reply_all")  # type: ignore[method-assign]
+    app.action_reply_all = lambda: calls.append("reply_all")
     async with app.run_test(size=(80, 12)) as pilot:
         await open_first(pilot)
         view = app.screen.query_one(MessageView)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.support.cache import cached_row
 from tests.support.pilot import screen_text, settle
 from tui_mail.model import Attachment
 from tui_mail.store.db import Store
@@ -49,7 +50,7 @@ async def test_opening_a_message_marks_it_read_in_the_cache(make_app, cache_path
         assert not summary.flags.seen
         await open_row(pilot, row)
         with Store.open(cache_path, readonly=True) as reader:
-            assert reader.message_row(summary.id).flags.seen
+            assert cached_row(reader, summary.id).flags.seen
 
 
 async def test_mark_read_can_be_switched_off(make_app, cache_path: Path):
@@ -60,7 +61,7 @@ async def test_mark_read_can_be_switched_off(make_app, cache_path: Path):
         summary = app.screen.query_one(MessageList).summary_at(row)
         await open_row(pilot, row)
         with Store.open(cache_path, readonly=True) as reader:
-            assert not reader.message_row(summary.id).flags.seen
+            assert not cached_row(reader, summary.id).flags.seen
 
 
 async def test_next_and_previous_move_through_the_list_without_leaving(make_app):

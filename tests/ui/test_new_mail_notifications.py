@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -37,7 +38,7 @@ def hook_script(tmp_path: Path) -> tuple[str, Path]:
     return f"'{hook}' --new", out
 
 
-async def hook_calls(pilot: Pilot[object], out: Path, count: int,
+async def hook_calls(pilot: Pilot[Any], out: Path, count: int,
                      timeout: float = 20.0) -> list[list[str]]:
     """The hook's calls once `count` are in (the app runs meanwhile), or at the timeout."""
     deadline = time.monotonic() + timeout
@@ -147,6 +148,7 @@ async def test_mail_pushed_by_idle_rings_and_runs_the_hook_but_the_first_sync_do
     async with app.run_test(size=(120, 30)) as pilot:
         rung = count_bells(app)
         worker = app.service.worker("test")
+        assert worker is not None
         deadline = time.monotonic() + 30
         while not (worker.watcher is not None and worker.watcher.idling.is_set()):
             assert time.monotonic() < deadline, "IDLE never started"

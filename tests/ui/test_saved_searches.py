@@ -55,8 +55,9 @@ def app_with(cache_path: Path, tmp_path: Path) -> Callable[[Path], TuiMailApp]:
 
 def search_lines(tree: FolderTree) -> dict[str, str]:
     """The "Searches" heading's lines, by search name: what each line says."""
-    [heading] = [node for node in tree.root.children if node.label.plain == "Searches"]
-    return {node.data.title: node.label.plain for node in heading.children}
+    [heading] = [node for node in tree.root.children if str(node.label) == "Searches"]
+    assert all(node.data is not None for node in heading.children)
+    return {node.data.title: str(node.label) for node in heading.children if node.data}
 
 
 def search_node(tree: FolderTree, name: str) -> TreeNode[FolderChoice]:

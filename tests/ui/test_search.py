@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from textual.content import Content
+from textual.widgets import Input, Static
 
 from tests.support.pilot import screen_text, settle, type_query
 from tui_mail.ui.screens.mailbox import MailboxScreen
@@ -350,7 +351,8 @@ async def test_the_words_searched_for_are_marked_in_the_message_opened_from_the_
     from tui_mail.ui.widgets.message_view import SEARCH_MATCH, MessageView
 
     def marked(view: MessageView) -> list[str]:
-        body = view.query_one("#body").content
+        body = view.query_one("#body", Static).content
+        assert isinstance(body, Content)
         return [body.plain[span.start:span.end] for span in body.spans
                 if span.style == SEARCH_MATCH]
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.color import Color as RichColor
+
 from tests.support import app as support
 from tui_mail.demo.builder import build_demo_cache
+
+
+def hex_of(color: RichColor) -> str:
+    """A colour given as RGB (the themes' colours are), as "#rrggbb"."""
+    assert color.triplet is not None, f"{color} is not an RGB colour"
+    return color.triplet.hex
 
 
 async def test_theme_switch_is_remembered_until_the_config_names_another(tmp_path: Path) -> None:
@@ -35,7 +43,7 @@ async def test_a_theme_switch_recolours_the_unread_counts_at_once(tmp_path: Path
         tree = app.screen.query_one(FolderTree)
 
         def count_colours() -> set[str]:
-            return {segment.style.color.triplet.hex for y in range(8) if y != tree.cursor_line
+            return {hex_of(segment.style.color) for y in range(8) if y != tree.cursor_line
                     for segment in tree.render_line(y)
                     if segment.text.strip().isdigit() and segment.style and segment.style.color}
 
@@ -43,4 +51,4 @@ async def test_a_theme_switch_recolours_the_unread_counts_at_once(tmp_path: Path
             app.theme = name
             await pilot.pause(0.3)
             wanted = Color.parse(app.theme_variables["folder-count-foreground"]).rich_color
-            assert count_colours() == {wanted.triplet.hex}, name
+            assert count_colours() == {hex_of(wanted)}, name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.support.cache import NOW, plain_message
-from tests.support.pilot import screen_text, settle
+from tests.support.pilot import screen_text, settle, subjects
 from tui_mail.model import Flags
 from tui_mail.store.db import Store
 from tui_mail.store.types import NewMessage
@@ -13,10 +13,6 @@ from tui_mail.sync.events import FolderChanged
 from tui_mail.ui.screens.mailbox import RETHREAD_DELAY
 from tui_mail.ui.screens.sources import ThreadRows
 from tui_mail.ui.widgets.message_list import MessageList, markers
-
-
-def subjects(message_list: MessageList) -> list[str]:
-    return [message_list.summary_at(i).subject for i in range(message_list.row_count)]
 
 
 async def threaded(pilot) -> MessageList:

@@ -13,7 +13,7 @@ from tests.pop3.env import Pop3Env, message
 from tests.support import app as support
 from tests.support.cache import NOW, plain_message
 from tests.support.mail_users import wait_until_known
-from tests.support.pilot import run_until, screen_text, settle, subjects
+from tests.support.pilot import run_until, screen_text, selected, settle, subjects
 from tests.support.synced import Synced, pending, server_messages
 from tui_mail.config import Config, UISettings
 from tui_mail.store.db import Store
@@ -33,15 +33,16 @@ async def test_mail_delivered_while_the_app_runs_appears_through_idle(synced: Sy
     async with app.run_test(size=(120, 30)) as pilot:
         message_list = app.query_one(MessageList)
         worker = app.service.worker("test")
+        assert worker is not None
         await run_until(pilot, lambda: worker.watcher is not None
                        and worker.watcher.idling.is_set())
         await pilot.press("j")
-        chosen = message_list.selected.id
+        chosen = selected(message_list).id
         synced.servers.deliver(synced.user, plain_message(
             "Pushed by IDLE", "Dora <dora@example.com>", NOW + timedelta(minutes=5), "Fresh.",
             to=synced.user.address))
         await run_until(pilot, lambda: "Pushed by IDLE" in subjects(message_list))
-        assert message_list.selected.id == chosen  # new mail does not move the selection
+        assert selected(message_list).id == chosen  # new mail does not move the selection
         assert "test: online" in screen_text(app)
 
 
@@ -54,7 +55,8 @@ async def test_a_periodic_sync_fetches_new_mail_without_idle(synced: Synced):
             "Found by the timer", "Dora <dora@example.com>", NOW + timedelta(minutes=5), "Hi.",
             to=synced.user.address))
         await run_until(pilot, lambda: "Found by the timer" in subjects(message_list))
-        assert app.service.worker("test").watcher is None
+        worker = app.service.worker("test")
+        assert worker is not None and worker.watcher is None
 
 
 async def test_opening_a_message_sends_its_read_flag_to_the_server(synced: Synced):
@@ -62,8 +64,8 @@ async def test_opening_a_message_sends_its_read_flag_to_the_server(synced: Synce
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         message_list = app.query_one(MessageList)
-        subject = message_list.selected.subject
-        assert not message_list.selected.flags.seen
+        subject = selected(message_list).subject
+        assert not selected(message_list).flags.seen
         await pilot.press("enter")
         await settle(pilot)
         app.replay_now()
@@ -99,7 +101,7 @@ async def test_a_pop3_account_syncs_in_the_app_and_its_changes_stay_in_the_cache
         await run_until(pilot, lambda: f"{name}: online" in screen_text(app))
         await pilot.press("U")  # read/unread: POP3 keeps no flags, so nothing is queued
         await settle(pilot)
-        assert message_list.selected.flags.seen
+        assert selected(message_list).flags.seen
         assert not any("internal error" in n.message for n in app.notified)
     with Store.open(cache) as store:
         assert store.queues.pending_actions(name) == []

@@ -12,7 +12,8 @@ from datetime import datetime
 import pytest
 
 from tests.support import app as support
-from tests.support.pilot import run_until, screen_text, settle
+from tests.support.cache import cached_row
+from tests.support.pilot import run_until, screen_text, selected, settle
 from tests.support.synced import SUBJECTS, Synced
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp
@@ -48,7 +49,7 @@ async def test_enter_on_a_message_whose_body_is_not_cached_shows_its_text(synced
     app = synced.app()
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        subject = app.query_one(MessageList).selected.subject
+        subject = selected(app.query_one(MessageList)).subject
         await pilot.press("enter")
         await run_until(pilot, lambda: f"Body of {subject}." in screen_text(app))
         assert isinstance(app.screen, MessageScreen)
@@ -62,7 +63,7 @@ async def test_the_preview_pane_shows_the_body_of_a_message_not_cached_yet(synce
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         await pilot.press("j")
-        subject = app.query_one(MessageList).selected.subject
+        subject = selected(app.query_one(MessageList)).subject
         await run_until(pilot, lambda: f"Body of {subject}." in screen_text(app))
 
 
@@ -71,7 +72,7 @@ async def test_a_message_larger_than_body_ask_above_is_downloaded_once_the_user_
     app = app_for(synced, body_ask_above=10)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        subject = app.query_one(MessageList).selected.subject
+        subject = selected(app.query_one(MessageList)).subject
         await pilot.press("enter")
         await run_until(pilot, lambda: isinstance(app.screen, ConfirmDownload))
         assert "Download this message of" in screen_text(app)
@@ -84,17 +85,17 @@ async def test_offline_the_viewer_says_why_and_shows_the_message_once_the_server
     app = without_preview(synced.app())
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        selected = app.query_one(MessageList).selected
-        subject = selected.subject
+        summary = selected(app.query_one(MessageList))
+        subject = summary.subject
         with synced.servers.dovecot_stopped():
             await pilot.press("enter")
             await run_until(pilot, lambda: "not downloaded yet" in screen_text(app))
             assert "server answers again" in screen_text(app)
             await settle(pilot)
-            assert not app.store.message_row(selected.id).flags.seen  # not read: not shown
+            assert not cached_row(app.store, summary.id).flags.seen  # not read: not shown
         # No key pressed: the account's retries find the server, the view tries again.
         await run_until(pilot, lambda: f"Body of {subject}." in screen_text(app), timeout=30)
-        await run_until(pilot, lambda: app.store.message_row(selected.id).flags.seen)
+        await run_until(pilot, lambda: cached_row(app.store, summary.id).flags.seen)
 
 
 async def test_search_says_how_many_messages_are_not_downloaded_yet(synced: Synced):

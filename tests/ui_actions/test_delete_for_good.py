@@ -145,10 +145,11 @@ async def test_a_selection_partly_in_trash_is_asked_about_once_and_says_so(demo_
         assert outcome.message.startswith("Deleted 1 message for good; moved 1 message to Trash")
 
 
-def test_one_message_is_named_by_its_subject_without_control_characters():
+def test_one_message_is_named_by_its_subject_without_control_characters() -> None:
     class Row:
         subject = "Quarterly \x1b[2J report [bold]x[/]"
 
+    # A stand-in with only the subject, which is all the question reads of a message.
     question = delete_question([Row()], [Row()])  # type: ignore[list-item]
     assert "\x1b" not in question
     assert question.startswith("Delete “Quarterly") and "[bold]x[/]" in question

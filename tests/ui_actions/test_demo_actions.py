@@ -156,7 +156,7 @@ def test_folder_names_are_never_markup():
 async def test_a_lone_g_is_a_group_reply_and_g_g_goes_to_the_first(demo_app):
     app = demo_app()
     calls: list[str] = []
-    app.action_reply_all = lambda: calls.append("reply_all")  # type: ignore[method-assign]
+    app.action_reply_all = lambda: calls.append("reply_all")
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         message_list = app.screen.query_one(MessageList)
@@ -226,7 +226,7 @@ async def test_keys_typed_fast_after_g_end_the_wait_even_before_it_starts(demo_a
 
     app = demo_app()
     calls: list[str] = []
-    app.action_reply_all = lambda: calls.append("reply_all")  # type: ignore[method-assign]
+    app.action_reply_all = lambda: calls.append("reply_all")
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         app.post_message(events.Key("g", "g"))

@@ -19,6 +19,7 @@ from tests.support import app as support
 from tests.support.accounts import oauth2_account
 from tests.support.cache import NOW, plain_message
 from tests.support.pilot import screen_text, settle
+from tests.support.pilot import subjects as list_subjects
 from tui_mail.config import UISettings
 from tui_mail.model import Account, OAuth2Flow
 from tui_mail.oauth2 import tokens
@@ -100,7 +101,7 @@ def subjects(app: TuiMailApp) -> list[str]:
     lists = list(app.screen.query(MessageList))
     if not lists:
         return []
-    return [lists[0].summary_at(i).subject for i in range(lists[0].row_count)]
+    return list_subjects(lists[0])
 
 
 def notices(app: TuiMailApp) -> list[str]:

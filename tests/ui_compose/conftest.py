@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def make_app(compose_cache_template: Path, tmp_path: Path) -> Callable[..., TuiM
 
     def make(*, accounts: tuple[Account, ...] | None = None, demo: bool = False,
              store_path: Path | None = None, autosave: float = 5.0,
-             keys: dict[str, str] | None = None, **config: object) -> TuiMailApp:
+             keys: dict[str, str] | None = None, **config: Any) -> TuiMailApp:
         settings = None if demo else support.config_in(
             tmp_path, accounts if accounts is not None else (work_account(),), keys=keys,
             **config)

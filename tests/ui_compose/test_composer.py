@@ -9,6 +9,7 @@ from tests.support.composer import composer, type_into
 from tests.support.pilot import screen_text, settle
 from tui_mail.mail.draftfile import draft_from_bytes
 from tui_mail.store.db import Store
+from tui_mail.ui.screens.composer import AttachmentList
 from tui_mail.ui.screens.mailbox import MailboxScreen
 
 
@@ -68,7 +69,7 @@ async def test_an_attachment_is_listed_with_its_size_and_can_be_removed(make_app
         [carried] = screen.fields().attached_files
         assert (carried.filename, carried.content_type) == ("report-2024.pdf", "application/pdf")
         assert carried.data == b"%PDF" + b"x" * 2044
-        listing = screen.query_one("#attachments")
+        listing = screen.query_one("#attachments", AttachmentList)
         assert "report-2024.pdf" in str(listing.get_option_at_index(0).prompt)
         assert "(2.0 KB)" in str(listing.get_option_at_index(0).prompt)
         listing.focus()

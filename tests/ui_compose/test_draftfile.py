@@ -93,7 +93,9 @@ def test_a_carried_file_is_written_as_standard_base64_lines() -> None:
     [part] = msg.iter_attachments()
     assert part.get_content_type() == "image/png" and part.get_content() == data
     assert not msg.defects and not part.defects
-    lines = part.get_payload().splitlines()
+    payload = part.get_payload()
+    assert isinstance(payload, str)
+    lines = payload.splitlines()
     assert all(len(line) <= 76 for line in lines)
     assert base64.b64decode("".join(lines)) == data
 

@@ -20,6 +20,7 @@ from tests.support.mail_users import (
     wait_for_subject,
     with_password_file,
 )
+from tests.support.messages import plain_body
 from tests.support.pilot import screen_text, settle
 from tui_mail.mail.draftfile import draft_from_bytes
 from tui_mail.model import Account, Address, Identity
@@ -78,7 +79,7 @@ async def test_a_message_written_in_the_composer_arrives_with_its_headers_and_at
     assert got["From"].addresses[0].addr_spec == alice.address
     assert got["To"].addresses[0].display_name == "Bób Ärger"
     assert got["Cc"].addresses[0].addr_spec == carol.address
-    body = got.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    body = plain_body(got).replace("\r\n", "\n")
     assert body == "Bonjour à tous\n-- \nAlice\n"
     [part] = list(got.iter_attachments())
     assert part.get_filename() == "données.bin"
@@ -152,9 +153,10 @@ async def test_forward_as_attachment_arrives_as_a_message_rfc822_part(
         assert "Sent" in said, said
     [got] = wait_for_subject(mail_servers, erin, "Fwd: Quarterly plan")
     [part] = [p for p in got.walk() if p.get_content_type() == "message/rfc822"]
-    inner = part.get_payload()[0]
+    inner = part.get_content()
+    assert isinstance(inner, EmailMessage)
     assert inner["Message-ID"] == "<plan-1@example.org>"
-    assert "Here is the plan." in inner.get_body(("plain",)).get_content()
+    assert "Here is the plan." in plain_body(inner)
 
 
 async def test_forward_inline_arrives_with_the_original_attachment_byte_for_byte(
@@ -178,7 +180,7 @@ async def test_forward_inline_arrives_with_the_original_attachment_byte_for_byte
         said = await send_and_wait(pilot, app)
         assert "Sent" in said, said
     [got] = wait_for_subject(mail_servers, erin, "Fwd: Quarterly plan")
-    assert "Here is the plan." in got.get_body(("plain",)).get_content()
+    assert "Here is the plan." in plain_body(got)
     [part] = got.iter_attachments()
     assert part.get_filename() == "plan Q3.pdf"
     assert part.get_content_type() == "application/pdf"
