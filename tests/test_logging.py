@@ -124,7 +124,8 @@ def test_a_log_folder_that_cannot_be_made_stops_nothing(tmp_path: Path) -> None:
     path = log.setup_logging("info", blocker / "tui-mail")
     try:
         logging.getLogger("tui_mail.test").error("goes nowhere, quietly")
-        assert log.log_problem() is not None and str(blocker) in log.log_problem()
+        problem = log.log_problem()
+        assert problem is not None and str(blocker) in problem
         assert not path.exists()
     finally:
         log.stop_logging()

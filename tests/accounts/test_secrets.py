@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -23,7 +24,7 @@ def account(**server: object) -> Account:
 
 
 @pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FileKeyring:
+def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FileKeyring]:
     monkeypatch.setenv("TUI_MAIL_TEST_KEYRING", str(tmp_path / "keyring.json"))
     backend = FileKeyring()
     previous = keyring.get_keyring()
@@ -33,7 +34,7 @@ def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FileKeyring
 
 
 @pytest.fixture
-def no_keyring() -> None:
+def no_keyring() -> Iterator[None]:
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     yield

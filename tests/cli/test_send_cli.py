@@ -12,6 +12,7 @@ import pytest
 
 from tests.servers.dovecot import MailUser
 from tests.support.mail_users import User, fetch_all, wait_for, wait_for_subject
+from tests.support.messages import plain_body
 from tests.support.sent_refused import sent_refused
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,7 +81,7 @@ def test_send_mutt_style_with_cc_bcc_and_attachment(mail_servers, fresh, alice_c
         [part] = got.iter_attachments()
         assert part.get_content_type() == "application/pdf"
         assert part.get_payload(decode=True) == attachment.read_bytes()
-        assert got.get_body(("plain",)).get_content().replace("\r\n", "\n") == "Hier ist er.\n-- \nAlice\n"
+        assert plain_body(got).replace("\r\n", "\n") == "Hier ist er.\n-- \nAlice\n"
     assert dave.login.encode() not in fetch_all(mail_servers, bob)[0]
     assert len(fetch_all(mail_servers, alice, "Sent")) == 1
     assert "empty" in cli("outbox").stdout

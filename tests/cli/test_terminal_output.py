@@ -172,7 +172,7 @@ def test_the_sync_progress_line_rewrites_itself_with_its_text_cleaned() -> None:
 
 def test_the_safe_stream_cleans_every_write_and_passes_the_rest_through() -> None:
     inner = io.StringIO()
-    stream = SafeStream(inner)  # type: ignore[arg-type]
+    stream = SafeStream(inner)
     print("subject:", HOSTILE, file=stream)
     assert inner.getvalue() == "subject: EvilXexe\n"
     assert stream.isatty() is False

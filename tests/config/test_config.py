@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_mail.config import load_config, parse_config
+from tui_mail.config import Config, load_config, parse_config
 from tui_mail.errors import ConfigError
 from tui_mail.model import FolderRole, Protocol, Security
 
@@ -28,7 +28,7 @@ security = "starttls"
 """
 
 
-def parse(text: str) -> object:
+def parse(text: str) -> Config:
     return parse_config(text, Path("/home/u/.config/tui-mail/config.toml"))
 
 
@@ -64,7 +64,8 @@ def test_incoming_port_defaults_by_security(protocol: str, security: str, port: 
 
 def test_smtp_tls_defaults_to_465() -> None:
     text = MINIMAL.replace('security = "starttls"', 'security = "tls"')
-    assert parse(text).accounts[0].smtp.port == 465
+    smtp = parse(text).accounts[0].smtp
+    assert smtp is not None and smtp.port == 465
 
 
 def test_typo_in_a_key_names_file_account_key_and_suggests_the_right_one() -> None:

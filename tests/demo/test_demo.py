@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.messages import plain_body
 from tui_mail import __version__
 from tui_mail.demo.builder import build_demo_cache, demo_cache_path, ensure_demo_cache
 from tui_mail.demo.generate import ACCOUNT, BASE_DATE, FOLDERS, LIST_FOLDER, DemoMessage, generate
@@ -33,7 +34,7 @@ def messages() -> list[DemoMessage]:
 
 @pytest.fixture(scope="module")
 def parsed(messages: list[DemoMessage]) -> list[EmailMessage]:
-    return [email.message_from_bytes(m.raw, policy=policy.default) for m in messages]  # type: ignore[misc]
+    return [email.message_from_bytes(m.raw, policy=policy.default) for m in messages]
 
 
 def test_folders_and_counts_are_as_promised(messages: list[DemoMessage]) -> None:
@@ -91,7 +92,7 @@ def test_there_is_non_ascii_html_attachments_and_threads(parsed: list[EmailMessa
     replies = [m for m in parsed if m["In-Reply-To"]]
     assert len(replies) >= 50
     assert all(str(m["In-Reply-To"]) in str(m["References"]) for m in replies)
-    deep = [m for m in parsed if "\n>> " in (m.get_body(("plain",)).get_content())]
+    deep = [m for m in parsed if "\n>> " in plain_body(m)]
     assert deep, "some replies quote a reply (two quote levels)"
 
 

@@ -141,6 +141,7 @@ def fetch_messages(servers: Any, user: Any, folder: str) -> list[EmailMessage]:
         messages = []
         for number in found[0].split():
             _, data = client.fetch(number, "(BODY.PEEK[])")
+            assert isinstance(data[0], tuple)
             raw = data[0][1]
             assert isinstance(raw, bytes)
             messages.append(message_from_bytes(raw, policy=policy.default))

@@ -204,8 +204,11 @@ def test_a_message_opened_on_a_cache_damaged_under_the_app_says_why_it_cannot_be
 
     app.press("Home", "Enter")
     app.wait_for(f"Subject: {subject}")
-    shown = app.until(lambda: viewer_body(app.screen()) not in ("", "Loading…")
-                      and viewer_body(app.screen()),
+    def shown_body() -> str:
+        text = viewer_body(app.screen())
+        return "" if text == "Loading…" else text
+
+    shown = app.until(shown_body,
                       "the viewer showing the text, or why it cannot, instead of Loading…",
                       timeout=10)
     assert body in shown or "cache" in shown or "damaged" in app.screen(), shown

@@ -217,7 +217,7 @@ password_command = "cat {smtp_secret}"
             for item in data or []:
                 if isinstance(item, tuple):
                     msg = message_from_bytes(item[1], policy=policy.default)
-                    out.append((item[0], msg))  # type: ignore[arg-type]
+                    out.append((item[0], msg))
             return out
         finally:
             client.logout()

@@ -94,7 +94,12 @@ def test_no_browser_is_started_without_a_display(monkeypatch: pytest.MonkeyPatch
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
         monkeypatch.delenv(name, raising=False)
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+
+    def open_browser(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", open_browser)
     assert flows.open_in_browser("https://id.test/a") is False
     assert opened == []
 

@@ -141,6 +141,7 @@ def test_an_access_token_the_server_refuses_is_renewed_once_and_the_login_goes_o
     # The scope goes with each refresh: Microsoft's token endpoint requires it.
     assert [r["scope"] for r in oauth_server.token_request_log()
             if r["grant_type"] == "refresh_token"] == ["mail"]
+    assert account.smtp is not None
     asyncio.run(smtp.probe(account.smtp, credentials(account, "smtp")))
     pop3.probe(pop3_server(mail_servers, user), credentials(account, "incoming"))
     assert oauth_server.token_requests("refresh_token") == 1  # the renewed one served on
@@ -190,6 +191,7 @@ def test_a_token_without_the_mail_scope_is_refused_with_the_servers_reason(
         "(expired, revoked, or without mail access)" in message  # Dovecot's OAUTHBEARER words
     # Renewed once (the new token has the same scope), then refused again: never a loop.
     assert oauth_server.token_requests("refresh_token") == 1
+    assert account.smtp is not None
     with pytest.raises(AuthError, match="without mail access"):
         asyncio.run(smtp.probe(account.smtp, credentials(account, "smtp")))
     with pytest.raises(AuthError, match="without mail access"):
@@ -253,6 +255,7 @@ def test_a_refresh_token_rotated_by_another_tui_mail_meanwhile_is_picked_up_not_
     user = mail_servers.new_user()
     account = oauth2_account(mail_servers, user)
     sign_in(account, Browser(oauth_server, user))
+    assert account.oauth2 is not None
     stale = tokens._stored_refresh_token(account, account.oauth2)  # what "we" read at start
     tokens.access_token(account, renew=True)  # the other tui-mail: rotates and keeps a new one
     reads = iter([stale])
@@ -276,6 +279,7 @@ def test_connections_refused_together_renew_once_and_share_the_new_token(
     oauth_server.expire_access_tokens(user)
 
     imap.probe(account.incoming, first)
+    assert account.smtp is not None
     asyncio.run(smtp.probe(account.smtp, second))
     assert oauth_server.token_requests("refresh_token") == 1
 

@@ -5,7 +5,7 @@ stalled UIDL, a message that never ends, a trickled RETR, a LIST that is not num
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,8 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[h.TestCertificat
     yield write_certificates(tmp_path_factory.mktemp("hostile-pop3-certs"))
 
 
-GREETINGS = {
+# Each case: what the server does, then the words the one line must hold.
+GREETINGS: dict[str, tuple[Callable[[h.Peer], None], *tuple[str, ...]]] = {
     "-ERR greeting": (h.pop3_err_greeting, "did not greet as a POP3 server", "[SYS/TEMP]"),
     "endless greeting": (h.pop3_endless_greeting, "a line of more than"),
     "trickled greeting": (h.trickled(b"+OK "), "timeout = 2 s"),
@@ -37,7 +38,7 @@ def test_a_bad_greeting_fails_check_and_sync_in_one_line(case: str, tmp_path: Pa
         h.run_cli(config, tmp_path / "data", "sync").assert_failed_cleanly(*words)
 
 
-ANSWERS = {
+ANSWERS: dict[str, tuple[dict[str, h.Pop3Answer], str]] = {
     "stalled UIDL": ({"UIDL": h.pop3_stall}, "no complete answer to UIDL"),
     "endless message": ({"RETR": h.pop3_endless_message}, "grew past the limit"),
     "trickled RETR": ({"RETR": h.pop3_trickle_retr}, "no complete answer to RETR"),

@@ -18,6 +18,7 @@ from tests.support.mail_users import (
     wait_for_subject,
     with_smtp,
 )
+from tests.support.messages import plain_body
 from tui_mail.errors import AuthError
 from tui_mail.mail.compose import Composed, compose
 from tui_mail.mail.parse import parse_message
@@ -73,7 +74,7 @@ async def test_alice_sends_to_to_cc_and_bcc_and_everyone_gets_it_right(
         assert got["To"].addresses[0].display_name == "Bób Ärger"
         assert got["Cc"].addresses[0].addr_spec == carol.address
         assert got["Bcc"] is None
-        assert "Bonjour à tous" in got.get_body(("plain",)).get_content()
+        assert "Bonjour à tous" in plain_body(got)
         attached = {p.get_filename(): p.get_payload(decode=True) for p in got.iter_attachments()}
         assert attached == {path.name: data for path, data in files.items()}
     for raw in fetch_all(mail_servers, bob) + fetch_all(mail_servers, carol):
@@ -116,7 +117,7 @@ async def test_reply_and_reply_all_thread_under_the_original(mail_servers, fresh
     for got in replies:
         assert got["In-Reply-To"] == first.message_id
         assert got["References"] == first.message_id
-    assert "> Shall we?" in replies[0].get_body(("plain",)).get_content()
+    assert "> Shall we?" in plain_body(replies[0])
     assert [m["Message-ID"] for m in by_subject(at_bob, "Re: Plan")] == [everyone.message_id]
     assert len(by_subject(wait_for(mail_servers, carol, 1), "Re: Plan")) == 0
 

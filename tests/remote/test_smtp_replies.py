@@ -146,7 +146,8 @@ async def test_outbox_holds_a_message_whose_answer_was_lost_as_unsure(peer, tmp_
         delivery = await outbox.deliver(entry_id)
         assert delivery.unsure and not delivery.sent and not delivery.temporary
         assert "before the server answered" in delivery.error
-        assert store.queues.outbox_get(entry_id).state == "unsure"
+        item = store.queues.outbox_get(entry_id)
+        assert item is not None and item.state == "unsure"
         assert await outbox.flush(ignore_backoff=True) == []
     assert p.ended == 1
 
@@ -171,5 +172,6 @@ async def test_outbox_tries_again_later_when_the_login_could_not_be_checked(
                                            ["b@x.test"], "<busy@x.test>")
         delivery = await outbox.deliver(entry_id)
         assert delivery.temporary and not delivery.sent
-        assert store.queues.outbox_get(entry_id).state == "failed"
+        item = store.queues.outbox_get(entry_id)
+        assert item is not None and item.state == "failed"
     assert p.ended == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.support.cache import cached_row
 from tui_mail.model import FolderRole
 from tui_mail.store.db import Store
 from tui_mail.store.types import ListedFolder, NewMessage
@@ -35,7 +36,7 @@ def test_a_folder_with_the_same_mailboxid_under_a_new_name_was_renamed(tmp_path:
         changes = store.apply_folder_list("work", [ListedFolder("INBOX", FolderRole.INBOX),
                                                    ListedFolder("Ventures", mailboxid="M1")])
         assert changes.renamed == [("Projects", "Ventures")] and not changes.removed
-        assert store.message_row(row_id).folder == "Ventures"
+        assert cached_row(store, row_id).folder == "Ventures"
 
 
 def test_a_role_follows_the_list_and_can_be_taken_away(tmp_path: Path) -> None:
@@ -77,7 +78,8 @@ def test_a_folder_renamed_offline_keeps_its_subfolders_until_the_rename_is_sent(
         changes = store.apply_folder_list(  # a sync before the replay lists the old names
             "work", [ListedFolder("INBOX", FolderRole.INBOX)])
         assert changes.removed == []
-        assert store.folder("work", "Projects/2024").total == 1
+        projects_2024 = store.folder("work", "Projects/2024")
+        assert projects_2024 is not None and projects_2024.total == 1
 
 
 def test_a_mailboxid_the_server_did_not_give_this_time_is_kept(tmp_path: Path) -> None:
@@ -96,7 +98,8 @@ def test_a_list_that_leaves_out_most_folders_at_once_removes_them_only_when_conf
         store.add_messages("work", "A", [NewMessage(uid=1, raw=RAW)])
         hiccup = store.apply_folder_list("work", [ListedFolder("INBOX")])  # a failover
         assert hiccup.removed == [] and sorted(hiccup.held) == ["A", "B", "C", "D", "E"]
-        assert store.folder("work", "A").total == 1
+        folder_a = store.folder("work", "A")
+        assert folder_a is not None and folder_a.total == 1
         back = store.apply_folder_list("work", [ListedFolder(n) for n in names])
         assert not back.removed and not back.held
         store.apply_folder_list("work", [ListedFolder("INBOX")])  # gone for real: said twice

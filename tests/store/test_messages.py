@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.store.builders import make_raw
+from tests.support.cache import cached_row
 from tui_mail.model import Flags, FolderRole, FolderSyncState
 from tui_mail.store import NewMessage, Store, View
 
 
-def add(store: Store, numbers: range, folder: str = "INBOX", **kw: object) -> list[int]:
+def add(store: Store, numbers: range, folder: str = "INBOX", **kw: Any) -> list[int]:
     return store.add_messages(
         "work", folder, [NewMessage(uid=n, raw=make_raw(n, **kw)) for n in numbers]
     )
@@ -139,8 +142,8 @@ def test_a_reply_without_references_joins_the_thread_of_its_subject_across_folde
         4, subject="Re: Lunch", date="Wed, 03 Jan 2024 11:00:00 +0000"))])
     [late] = store.add_messages("work", "INBOX", [NewMessage(uid=5, raw=make_raw(
         5, subject="Re: Budget 2024", date="Mon, 01 Jul 2024 10:00:00 +0000"))])
-    thread = {i: store.message_row(i).thread_id for i in (original, reply, same_words, other,
-                                                           late)}  # type: ignore[union-attr]
+    thread = {i: cached_row(store, i).thread_id for i in (original, reply, same_words, other,
+                                                           late)}
     assert thread[reply] == thread[original]
     assert thread[same_words] != thread[original]  # not a reply: a new conversation
     assert thread[other] not in (thread[original], thread[same_words])

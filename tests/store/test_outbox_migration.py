@@ -60,7 +60,8 @@ def test_a_version_2_outbox_keeps_its_rows_and_never_reuses_an_id(tmp_path: Path
         assert new == 6  # after the highest id that remained, and then never again
         store.queues.outbox_remove(new)
         assert store.queues.outbox_add("work", b"y", "me@x.test", ["b@x.test"], "<y@x.test>") == 7
-        assert store.queues.outbox_get(7).origin_kind == ""
+        item = store.queues.outbox_get(7)
+        assert item is not None and item.origin_kind == ""
     conn = sqlite3.connect(path)
     assert schema_version(conn) == len(MIGRATIONS) >= 3
     assert "AUTOINCREMENT" in conn.execute(

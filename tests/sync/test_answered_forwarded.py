@@ -11,6 +11,7 @@ import imapclient
 import pytest
 
 from tests.servers.dovecot import Dovecot
+from tests.support.cache import cached_row
 from tests.support.sync_harness import Harness
 from tui_mail.model import Flags
 from tui_mail.remote.connection import ssl_context
@@ -50,8 +51,8 @@ def test_answered_and_forwarded_marks_show_at_once_offline_and_reach_the_server(
     own_dovecot.stop()
     assert queue.mark_answered(answered) is not None
     assert queue.mark_forwarded(forwarded) is not None
-    assert h.store.message_row(answered[0]).flags == Flags(answered=True)
-    assert h.store.message_row(forwarded[0]).flags == Flags(forwarded=True)
+    assert cached_row(h.store, answered[0]).flags == Flags(answered=True)
+    assert cached_row(h.store, forwarded[0]).flags == Flags(forwarded=True)
     offline = h.engine(retries=0)
     try:
         assert queue.replay(offline).pending == 2
@@ -70,7 +71,7 @@ def test_answered_and_forwarded_marks_show_at_once_offline_and_reach_the_server(
         "message 0": {b"\\Answered"}, "message 1": {b"$Forwarded"}, "message 2": set(),
     }
     assert h.sync(["INBOX"]).ok  # and a sync reads them back as the same marks
-    flags = {h.store.message_row(r).subject: h.store.message_row(r).flags
+    flags = {cached_row(h.store, r).subject: cached_row(h.store, r).flags
              for r in (*answered, *forwarded)}
     assert flags == {"message 0": Flags(answered=True), "message 1": Flags(forwarded=True)}
 
@@ -87,7 +88,7 @@ def test_rows_with_a_message_id_are_found_in_every_folder_of_the_account(
 
     rows = queue.rows_with_message_id("<m1@example.test>")
 
-    assert sorted(h.store.message_row(r).folder for r in rows) == ["Archive", "INBOX"]
+    assert sorted(cached_row(h.store, r).folder for r in rows) == ["Archive", "INBOX"]
     assert queue.rows_with_message_id("<nobody@example.test>") == []
     assert queue.rows_with_message_id("") == []
     other = ActionQueue(h.store, replace(h.account, name="other"))
@@ -107,5 +108,5 @@ def test_an_answered_mark_can_be_undone_before_it_is_sent(
     group = queue.mark_answered(rows)
     assert queue.undo_last(group) is UndoOutcome.UNDONE
 
-    assert h.store.message_row(rows[0]).flags == Flags()
+    assert cached_row(h.store, rows[0]).flags == Flags()
     assert queue.pending() == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.mail_users import imap_client
+from tests.support.messages import plain_body
 from tui_mail.mail.compose import compose
 from tui_mail.model import Address, Draft
 from tui_mail.store import Store
@@ -16,7 +17,8 @@ from tui_mail.sync.drafts import Drafts
 pytestmark = pytest.mark.servers
 
 
-def drafts_folder(servers, user) -> list[bytes]:
+def drafts_folder(servers, user) -> list[tuple[bytes, tuple[bytes, ...]]]:
+    """(the message, its flags) of each message in the user's Drafts."""
     client = imap_client(servers, user)
     try:
         client.select_folder("Drafts", readonly=True)
@@ -46,7 +48,7 @@ def test_saving_twice_leaves_one_version_on_the_server_and_locally(mail_servers,
     on_server = drafts_folder(mail_servers, alice)
     assert len(on_server) == 1
     raw, flags = on_server[0]
-    body = message_from_bytes(raw, policy=policy.default).get_body().get_content()
+    body = plain_body(message_from_bytes(raw, policy=policy.default))
     assert "second version" in body
     assert b"\\Draft" in flags
     (local,) = drafts.local()

@@ -29,7 +29,8 @@ def test_special_use_wins_over_a_name_and_each_role_goes_to_one_folder() -> None
 
 
 def test_names_are_guessed_only_directly_inside_the_users_namespace() -> None:
-    listing = [([], ".", "INBOX"), ([], ".", "INBOX.Trash"), ([], ".", "INBOX.Clients.Sent"),
+    listing: list[tuple[list[bytes], str, str]] = [
+        ([], ".", "INBOX"), ([], ".", "INBOX.Trash"), ([], ".", "INBOX.Clients.Sent"),
                ([], ".", "Sent"), ([], ".", "user.bob.Drafts"), ([], ".", "user.bob.Sent")]
     assert roles(listing, CYRUS) == {"INBOX": FolderRole.INBOX, "INBOX.Trash": FolderRole.TRASH}
 

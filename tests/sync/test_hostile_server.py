@@ -6,7 +6,7 @@ test through the subprocess's time limit (no timing is asserted)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,8 @@ def _sync_and_check(tmp_path: Path, certs: h.TestCertificates, script: h.ImapScr
     return server
 
 
-GREETINGS = {
+# Each case: what the server does, then the words the one line must hold.
+GREETINGS: dict[str, tuple[Callable[[h.Peer], None], *tuple[str, ...]]] = {
     "bye greeting": (h.bye_greeting, "turned the connection away", "Too many connections"),
     "endless greeting": (h.endless_greeting, "a line of more than"),
     "trickled greeting": (h.trickled(b"* OK "), "timeout = 2 s"),
@@ -58,7 +59,7 @@ def test_a_refused_login_shows_the_servers_words_decoded_and_clean(
     _sync_and_check(tmp_path, certs, script, "[AUTHENTICATIONFAILED] Nope été")
 
 
-SELECTED = {
+SELECTED: dict[str, tuple[h.ImapScript, *tuple[str, ...]]] = {
     "non-numeric UIDVALIDITY": (h.ImapScript(uidvalidity=b"abc"), "a number was expected"),
     "23-digit UIDVALIDITY": (h.ImapScript(uidvalidity=b"12345678901234567890123"),
                              "UIDVALIDITY", "outside the range"),

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from tui_mail.errors import TuiMailError
-from tui_mail.mail.compose import compose
+from tui_mail.mail.compose import Composed, compose
 from tui_mail.model import Account, Address, Draft, Protocol, Security, ServerConfig
 from tui_mail.remote.smtp import SendFailed, send_with_command
 from tui_mail.store import OutboxItem, Store
-from tui_mail.sync.outbox import Outbox, OutboxEvent, backoff
+from tui_mail.sync.outbox import Delivery, Outbox, OutboxEvent, backoff
 
 POP3 = ServerConfig(Protocol.POP3, "localhost", 995, Security.TLS, "alice")
 
@@ -44,7 +44,7 @@ def account(command: str) -> Account:
                    smtp=None, sendmail_command=command)
 
 
-def message() -> object:
+def message() -> Composed:
     return compose(Draft(identity=Address("Alice", "alice@example.test"),
                          to=(Address("", "bob@example.test"),),
                          bcc=(Address("", "dave@example.test"),), subject="local", body="hi\n"))
@@ -341,7 +341,7 @@ async def test_two_threads_of_one_process_take_turns_instead_of_being_busy(
     outbox = Outbox(store, sender)
     ids = [outbox.queue(message()) for _ in range(2)]
 
-    def deliver_in_a_thread(entry_id: int) -> object:
+    def deliver_in_a_thread(entry_id: int) -> Delivery:
         with Store.open(path) as own:
             return asyncio.run(Outbox(own, sender).deliver(entry_id))
 
