@@ -7,12 +7,14 @@ X-GM-MSGID."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.servers.dovecot import Dovecot
+from tests.servers.mailservers import MailServers
 from tests.support.cache import NOW, plain_message
 from tests.support.gmail import (
     ALL_MAIL,
@@ -37,12 +39,11 @@ pytestmark = pytest.mark.servers
 SUBJECTS = ["Gmail report 1", "Gmail report 2", "Gmail report 3"]
 
 
+@dataclass
 class GmailApp(Synced):
-    """The suite's app factory on a Dovecot set up like Gmail (`servers`)."""
+    """The suite's app factory on the harness's Dovecot set up like Gmail (`dovecot`)."""
 
-    @property
-    def dovecot(self) -> Dovecot:
-        return self.servers  # type: ignore[return-value]
+    dovecot: Dovecot
 
     def on_server(self, folder: str) -> list[str]:
         listing = self.dovecot.doveadm("-f", "tab", "fetch", "-u", self.user.login,
@@ -51,7 +52,7 @@ class GmailApp(Synced):
 
 
 @pytest.fixture
-def gmail_app(mail_servers, tmp_path: Path) -> Iterator[GmailApp]:  # noqa: ANN001
+def gmail_app(mail_servers: MailServers, tmp_path: Path) -> Iterator[GmailApp]:
     dovecot = gmail_like(mail_servers)
     user = dovecot.new_user()
     for i, subject in enumerate(SUBJECTS):
@@ -70,7 +71,7 @@ def gmail_app(mail_servers, tmp_path: Path) -> Iterator[GmailApp]:  # noqa: ANN0
             engine.close()
     config = Config(path=tmp_path / "config.toml", accounts=(account,),
                     ui=UISettings(attachments_dir=tmp_path / "attachments"))
-    yield GmailApp(dovecot, user, account, cache, config)
+    yield GmailApp(mail_servers, user, account, cache, config, dovecot)
 
 
 def rows(message_list: MessageList) -> list[tuple[str, str]]:
