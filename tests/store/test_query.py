@@ -9,7 +9,7 @@ from tests.store.builders import make_raw
 from tui_mail.errors import QueryError
 from tui_mail.model import Flags
 from tui_mail.store import NewMessage, Store, listing
-from tui_mail.store.query import compile_query, place_fields
+from tui_mail.store.query import compile_query, place_fields, read_query
 
 
 @pytest.fixture
@@ -204,6 +204,28 @@ def test_the_query_says_when_it_names_where_to_look() -> None:
     assert place_fields("in:trash or account:home") == {"in", "account"}
     assert place_fields("from:folder report") == set()
     assert place_fields('subject:"unclosed') == set()
+
+
+
+def test_a_query_read_once_carries_its_place_its_sql_and_its_words() -> None:
+    query = read_query('folder:Archive "quarterly report" -draft from:ann', now=0)
+    assert query.text == 'folder:Archive "quarterly report" -draft from:ann'
+    assert query.place_fields == {"folder"}
+    assert query.terms == ("quarterly report", "ann")  # not the negated word
+    assert query.compiled == compile_query(query.text, now=0)
+
+
+def test_reading_a_malformed_query_says_where_and_why_as_the_search_does(mail: Store) -> None:
+    with pytest.raises(QueryError) as read:
+        read_query("late -form:bob")
+    with pytest.raises(QueryError) as searched:
+        mail.listing.search("late -form:bob")
+    assert str(read.value) == str(searched.value)
+
+
+def test_the_listing_takes_a_query_read_once_as_it_takes_the_text(mail: Store) -> None:
+    for text in ("report", "from:alice", "is:unread -report"):
+        assert mail.listing.search(read_query(text)) == mail.listing.search(text)
 
 
 NASTY = [

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Input, Static
 
 from tests.support.pilot import screen_text, settle, type_query
+from tui_mail.store.query import read_query
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.widgets.message_list import MessageList
@@ -166,7 +167,7 @@ async def test_a_lone_change_searches_at_once_and_a_burst_once_at_its_end(make_a
         original = screen._run_search
 
         def record(serial, query, account, folder, role):
-            asked.append(query)
+            asked.append(query.text)
             return original(serial, query, account, folder, role)
 
         monkeypatch.setattr(screen, "_run_search", record)
@@ -202,7 +203,7 @@ async def test_a_burst_that_ends_on_the_query_already_searched_does_not_search_a
         original = screen._run_search
 
         def record(serial, query, account, folder, role):
-            asked.append(query)
+            asked.append(query.text)
             return original(serial, query, account, folder, role)
 
         monkeypatch.setattr(screen, "_run_search", record)
@@ -409,7 +410,7 @@ async def test_results_of_a_superseded_query_are_never_shown(make_app):
         alice = message_list.row_count
         assert alice > 1
         late = list(message_list.source.rows(0, 1))  # any rows, as a late worker would bring
-        screen._search_done(serial, "Dinner", late, True)  # noqa: SLF001
+        screen._search_done(serial, read_query("Dinner"), late, True)  # noqa: SLF001
         await settle(pilot)
         assert message_list.row_count == alice
         assert f"{alice} results" in screen_text(app)

@@ -23,6 +23,10 @@ from tui_mail.model import Address, FolderRole, MessageSummary
 from tui_mail.store.rows import SUMMARY_COLUMNS, SUMMARY_FROM, SUMMARY_JOINS, summary_of
 from tui_mail.store.types import SortBy, ThreadOrder, View
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (`search` needs none)
+if TYPE_CHECKING:
+    from tui_mail.store.query import Query
+
 END_WINDOW = 200  # positions this close to an end are read with LIMIT on the index
 # A filtered search reads FTS hits (or message ids) newest first in chunks growing from
 # WALK_FIRST_CHUNK to WALK_MAX_CHUNK, and hands over to SQLite after WALK_BUDGET (_search_rows).
@@ -290,7 +294,7 @@ class Listing:
 
     def search(
         self,
-        query: str,
+        query: str | Query,
         *,
         account: str | None = None,
         folder: str | None = None,
@@ -301,12 +305,15 @@ class Listing:
         """Messages matching `query` (see query.py) in the account, folder or folders of a
         role given (all inboxes, say), newest first.
 
-        Page on with `before_key=<id of the last result>`. Raises QueryError for a malformed
-        query, never an SQL error.
+        Page on with `before_key=<id of the last result>`. `query` is the text, or the `Query`
+        read from it once (the search screen's: it pages, highlights and places the search
+        with the same one). Raises QueryError for a malformed query, never an SQL error.
         """
-        from tui_mail.store.query import compile_query
+        if isinstance(query, str):
+            from tui_mail.store.query import read_query
 
-        q = compile_query(query)
+            query = read_query(query)
+        q = query.compiled
         filters = list(q.filters)
         params = list(q.filter_params)
         scope = self._scope_sql(account, folder, role)
@@ -329,7 +336,7 @@ class Listing:
         except sqlite3.OperationalError as exc:
             # Every term is quoted, so an FTS error means a case the parser missed.
             if q.match is not None or any(w in str(exc) for w in ("fts5", "syntax", "string")):
-                raise QueryError(f"cannot search for {query!r}: {exc}") from exc
+                raise QueryError(f"cannot search for {query.text!r}: {exc}") from exc
             raise
         return [summary_of(r) for r in rows]
 

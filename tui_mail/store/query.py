@@ -170,6 +170,9 @@ def _misspelt_field_message(name: str, near: str, at: int) -> str:
             f'{known}; to search for the text itself, put it in quotes: "{name}:…")')
 
 
+PLACE_FIELDS = ("folder", "in", "account")  # a query that names one says where to look
+
+
 def place_fields(query: str) -> set[str]:
     """Which of `folder`, `in`, `account` the query uses to say where to look itself: then
     the folder the search was opened in should not narrow it. Never raises."""
@@ -177,7 +180,7 @@ def place_fields(query: str) -> set[str]:
         toks = _tokenize(query)
     except QueryError:
         return set()
-    return {tok.field for tok in toks if tok.field in ("folder", "in", "account")}
+    return {tok.field for tok in toks if tok.field in PLACE_FIELDS}
 
 
 def _tokenize(query: str) -> list[_Tok]:
@@ -471,6 +474,28 @@ class CompiledQuery:
     rare_index: str | None = None
 
 
+@dataclass(frozen=True)
+class Query:
+    """A query read once, with all that is needed of it: the text as typed, its SQL, the
+    place fields it names (`folder:`, `in:`, `account:`: the query says where to look, see
+    `ui/search_scope.py`), and the words a result contains, to highlight. The search screen
+    makes one per settled query and hands it to the listing and the highlighter."""
+
+    text: str
+    compiled: CompiledQuery
+    place_fields: frozenset[str]
+    terms: tuple[str, ...]
+
+
+def read_query(text: str, *, now: float | None = None) -> Query:
+    """`text` read once; raises QueryError saying where and why it is malformed."""
+    tokens = _tokenize(text)
+    node = _Parser(tokens, time.time() if now is None else now).parse()
+    return Query(text, _compile(node),
+                  frozenset(tok.field for tok in tokens if tok.field in PLACE_FIELDS),
+                  _terms(node))
+
+
 def parse_query(query: str, *, now: float | None = None) -> Node:
     return _Parser(_tokenize(query), time.time() if now is None else now).parse()
 
@@ -484,6 +509,10 @@ def highlight_terms(query: str) -> tuple[str, ...]:
         node = parse_query(query)
     except QueryError:
         return ()
+    return _terms(node)
+
+
+def _terms(node: Node) -> tuple[str, ...]:
     terms: list[str] = []
 
     def walk(node: Node) -> None:
@@ -498,7 +527,10 @@ def highlight_terms(query: str) -> tuple[str, ...]:
 
 
 def compile_query(query: str, *, now: float | None = None) -> CompiledQuery:
-    node = parse_query(query, now=now)
+    return _compile(parse_query(query, now=now))
+
+
+def _compile(node: Node) -> CompiledQuery:
     top = node.nodes if isinstance(node, And) else (node,)
     text_nodes: list[Node] = []
     rest: list[Node] = []

@@ -46,6 +46,7 @@ from tui_mail.ui.widgets.text import format_size
 from tui_mail.words import plural
 
 if TYPE_CHECKING:
+    from tui_mail.store.query import Query
     from tui_mail.ui.app import TuiMailApp
     from tui_mail.ui.screens.message import MessageScreen
 
@@ -735,29 +736,25 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
             self.query_one(SearchBar).show_status("Type a query: words, from:, subject:, is:unread…")
             self.show_list(keep_id=None)
             return
-        from tui_mail.store.query import place_fields
+        from tui_mail.store.query import read_query
+        from tui_mail.ui.search_scope import resolve_scope
 
-        choice = self.state.choice
-        account = folder = role = None
-        scope = event.scope
-        named = place_fields(event.query) if scope is not SearchScope.ALL else set()
-        if "account" in named:  # `account:home` looks beyond this account
-            scope = SearchScope.ALL
-        elif named and scope is SearchScope.FOLDER:  # `folder:Archive` beyond this folder
-            scope = SearchScope.ACCOUNT
-        if scope is SearchScope.FOLDER:
-            account, folder = choice.account, choice.folder
-            if choice.unified:  # the folder shown is every inbox
-                role = FolderRole.INBOX
-        elif scope is SearchScope.ACCOUNT:
-            account = choice.account  # all inboxes belong to no one account: every account
-        self._scope_note = "" if scope is event.scope else \
-            f" · in {'every account' if scope is SearchScope.ALL else 'the account'}" \
-            f" (the query says where)"
+        # The query is read here, once: its place fields, its SQL for both pages of results,
+        # and its words to highlight all come from this one reading.
+        try:
+            query = read_query(event.query)
+        except QueryError as exc:
+            query, error = None, str(exc)
+        place = resolve_scope(query.place_fields if query else (), event.scope,
+                              self.state.choice)
+        self._scope_note = place.note
+        self.search_place = (event.query, (place.account, place.folder, place.role))
+        if query is None:
+            self._search_failed(self._search_serial, error)
+            return
         self.query_one(SearchBar).show_status("Searching…")
-        self.search_place = (event.query, (account, folder, role))
-        self.message_list.show_place(*self._place_for(scope))
-        self._run_search(self._search_serial, event.query, account, folder, role)
+        self.message_list.show_place(*self._place_for(place.scope))
+        self._run_search(self._search_serial, query, place.account, place.folder, place.role)
 
     def _place_for(self, scope: SearchScope | None) -> tuple[Place, int]:
         """Where the rows listed can come from, for the list's "where" column (with its longest
@@ -778,7 +775,7 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search",
           description="search the cache")
-    def _run_search(self, serial: int, query: str, account: str | None,
+    def _run_search(self, serial: int, query: Query, account: str | None,
                     folder: str | None, role: FolderRole | None) -> None:
         """Results in two steps: the newest `SEARCH_FIRST` as soon as they are read, then up to
         `SEARCH_LIMIT` (the cost of a search follows the rows it returns, so the first screen
@@ -842,7 +839,7 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
         if serial == self._search_serial and self.searching:
             self.query_one(SearchBar).show_error(text)
 
-    def _search_done(self, serial: int, query: str, results: list[MessageSummary],
+    def _search_done(self, serial: int, query: Query, results: list[MessageSummary],
                      complete: bool) -> None:
         """Show results; the second step of the same search keeps the cursor where it is."""
         if serial != self._search_serial or not self.searching:
@@ -856,12 +853,10 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
         if self.saved_search is not None:
             status = f"\u201c{self.saved_search.name}\u201d: {status}"
         self.query_one(SearchBar).show_status(status)
-        same_search = query == self._search_query and self.message_list.row_count
+        same_search = query.text == self._search_query and self.message_list.row_count
         selected = self.message_list.selected if same_search else None
         if not same_search:
-            from tui_mail.store.query import highlight_terms
-
-            self._highlight(highlight_terms(query))
+            self._highlight(query.terms)
         shown = self.message_list.source
         # The second step lists the first step's rows (the same summaries) and more after
         # them: the rows on screen are kept as drawn.
@@ -871,6 +866,6 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
                                      keep_id=selected.id if selected else None, keep_drawn=kept)
         if not same_search:
             self.message_list.clear_tags()
-        self._search_query = query
+        self._search_query = query.text
         self.update_note()
 
