@@ -121,10 +121,10 @@ async def test_a_long_result_list_shows_its_first_rows_then_the_rest(make_app, c
 
     from tests.support.cache import fill_cache
     from tui_mail.store.listing import Listing
-    from tui_mail.ui.screens import mailbox
+    from tui_mail.ui.screens import search_results
 
     cache_path.unlink()
-    fill_cache(cache_path, inbox_size=mailbox.SEARCH_FIRST + 60, hostile=False).close()
+    fill_cache(cache_path, inbox_size=search_results.SEARCH_FIRST + 60, hostile=False).close()
     release = threading.Event()
     search = Listing.search
 
@@ -144,14 +144,14 @@ async def test_a_long_result_list_shows_its_first_rows_then_the_rest(make_app, c
             await pilot.pause(0.02)
             if message_list.row_count:
                 break
-        assert message_list.row_count == mailbox.SEARCH_FIRST
-        assert f"{mailbox.SEARCH_FIRST}+ results" in screen_text(app)
+        assert message_list.row_count == search_results.SEARCH_FIRST
+        assert f"{search_results.SEARCH_FIRST}+ results" in screen_text(app)
         message_list.cursor = 5
         chosen = message_list.selected
         release.set()
         await settle(pilot)
-        assert message_list.row_count == mailbox.SEARCH_FIRST + 60
-        assert f"{mailbox.SEARCH_FIRST + 60} results" in screen_text(app)
+        assert message_list.row_count == search_results.SEARCH_FIRST + 60
+        assert f"{search_results.SEARCH_FIRST + 60} results" in screen_text(app)
         assert message_list.selected == chosen
 
 
