@@ -147,22 +147,22 @@ def main() -> None:
     folder = reader.folder(args.account, args.folder)
     assert folder is not None
     view = View.of(folder)
-    total = reader.count(view)
+    total = reader.listing.count(view)
     scopes: dict[str, dict[str, str]] = {
         "": {}, "account": {"account": args.account},
         "folder": {"account": args.account, "folder": args.folder}}
 
     def searching(query: str, scope: str) -> Callable[[], object]:
-        return lambda: reader.search(query, **scopes[scope])  # type: ignore[arg-type]
+        return lambda: reader.listing.search(query, **scopes[scope])  # type: ignore[arg-type]
 
     cases: list[tuple[str, Callable[[], object], str]] = [
-        ("first screen (50 newest)", lambda: reader.page(view, 0, 50), ""),
-        ("oldest 50", lambda: reader.page(view, total - 50, 50), ""),
-        ("middle 50 (id list cached)", lambda: reader.page(view, total // 2, 50), ""),
+        ("first screen (50 newest)", lambda: reader.listing.page(view, 0, 50), ""),
+        ("oldest 50", lambda: reader.listing.page(view, total - 50, 50), ""),
+        ("middle 50 (id list cached)", lambda: reader.listing.page(view, total // 2, 50), ""),
         *((label, searching(query, scope), query) for label, query, scope in SEARCHES),
     ]
     t0 = time.perf_counter()
-    reader.page(View.of(folder), total // 3, 50)
+    reader.listing.page(View.of(folder), total // 3, 50)
     print(
         f"first middle jump (loads the id list of {total}): "
         f"{(time.perf_counter() - t0) * 1000:.1f} ms"

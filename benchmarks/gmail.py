@@ -86,10 +86,10 @@ def main() -> None:
     print(f"folders: {counts}")
     cases: list[tuple[str, Callable[[], list]]] = []
     for query in QUERIES:
-        cases.append((f"account: {query}", lambda q=query: reader.search(q, account="bench")))
+        cases.append((f"account: {query}", lambda q=query: reader.listing.search(q, account="bench")))
     for query in ("the", "is:unread"):
         cases.append((f"All Mail only: {query}",
-                      lambda q=query: reader.search(q, account="bench",
+                      lambda q=query: reader.listing.search(q, account="bench",
                                                     folder="[Gmail]/All Mail")))
     print(f"{'case':46} {'median ms':>10} {'p95 ms':>10} {'rows':>5} {'dup':>4}")
     for name, fn in cases:

@@ -65,7 +65,7 @@ from gen_messages import generate, write_maildir  # noqa: E402
 from tui_mail.model import FolderRole  # noqa: E402
 from tui_mail.store import Store  # noqa: E402
 from tui_mail.store.importer import import_path  # noqa: E402
-from tui_mail.ui.screens.mailbox import SEARCH_FIRST, SEARCH_LIMIT  # noqa: E402
+from tui_mail.ui.screens.search_results import SEARCH_FIRST, SEARCH_LIMIT  # noqa: E402
 
 WIDTH, HEIGHT = 120, 40
 SEED = 7
@@ -119,8 +119,8 @@ def prepare(count: int, base: Path) -> Dataset:
         done.write_text("ok\n")
     with Store.open(root / "data" / "cache.sqlite3") as store:
         store.ensure_folder(ACCOUNT, "INBOX", FolderRole.INBOX)  # the app opens "All inboxes"
-        first = len(store.search(SEARCH_WORD, limit=SEARCH_FIRST))
-        listed = len(store.search(SEARCH_WORD, limit=SEARCH_LIMIT))
+        first = len(store.listing.search(SEARCH_WORD, limit=SEARCH_FIRST))
+        listed = len(store.listing.search(SEARCH_WORD, limit=SEARCH_LIMIT))
     files = sorted((root / "Maildir" / "cur").iterdir())
     # A long list shows its first step ("100+ results"), then all it lists.
     statuses = {f"{first}+ results" if first == SEARCH_FIRST else f"{first} results",
@@ -140,8 +140,8 @@ def from_cache(cache: Path, base: Path) -> Dataset:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.link(cache, target)
     with Store.open(target, readonly=True) as store:
-        first = len(store.search(SEARCH_WORD, limit=SEARCH_FIRST))
-        listed = len(store.search(SEARCH_WORD, limit=SEARCH_LIMIT))
+        first = len(store.listing.search(SEARCH_WORD, limit=SEARCH_FIRST))
+        listed = len(store.listing.search(SEARCH_WORD, limit=SEARCH_LIMIT))
         low, high = store._conn.execute("SELECT min(date), max(date) FROM messages").fetchone()
     statuses = {f"{first}+ results" if first == SEARCH_FIRST else f"{first} results",
                 f"{listed}+ results" if listed == SEARCH_LIMIT else f"{listed} results"}
