@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.servers.dovecot import MailUser
+from tests.support.cli import Run
 from tests.support.mail_users import User, fetch_all, wait_for, wait_for_subject
 from tests.support.messages import plain_body
 from tests.support.sent_refused import sent_refused
@@ -18,17 +18,6 @@ from tests.support.sent_refused import sent_refused
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.servers
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
 
 class Cli:
     def __init__(self, home: Path, servers, user: User | MailUser, *,
