@@ -199,7 +199,7 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
     @work(thread=True, exit_on_error=False, group="outbox-change", description="outbox change")
     def _in_background(self, change: Any, then: Any = None) -> None:
         """A change of the outbox (a cache write) off the interface; `then()` after it."""
-        app: Any = self.app
+        app = self.tui
         try:
             result = change()
         except TuiMailError as exc:
@@ -246,7 +246,7 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
             self.notify("This message is being sent, or has been sent already; it cannot be "
                         "edited now.")
             return
-        app: Any = self.app
+        app = self.tui
         fields, _message_id = draft_from_bytes(entry.raw)
         fields = replace(fields, account=entry.account)
 
