@@ -138,8 +138,10 @@ def test_an_unexpected_error_is_one_line_naming_the_log_which_has_the_traceback(
     assert "hunter2" not in text  # tracebacks in the log carry no local variables
 
 
+# The interface `tui-mail` starts, with the configured accounts, is an app that fails.
 INTERFACE_RAISING = """
     import tui_mail.cli as cli
+    import tui_mail.ui.app as interface
     from textual.app import App
     from tui_mail.errors import CacheError
 
@@ -148,12 +150,12 @@ INTERFACE_RAISING = """
             password = "hunter2-password"
             raise {error}
 
-    def run_interface(args, ctx):
+    def run_interface(config, cache_path, **options):
         app = Broken()
         app.run(headless=True)
         return app.return_code or 0
 
-    cli._run_tui = run_interface
+    interface.run_app = run_interface
     raise SystemExit(cli.main(["--config", {config!r}]))
 """
 

@@ -21,7 +21,7 @@ NEVER = {  # what no quick command may load
     "ssl", "tomllib", "tui_mail.config", "tui_mail.ui", "tui_mail.sync", "tui_mail.remote",
     "tui_mail.oauth2", "concurrent.futures",
     "inspect",  # most of `import dataclasses`: see tui_mail.dataclass_code
-    "shutil",  # argparse's, for the terminal's width: see tui_mail.cli._terminal_columns
+    "shutil",  # argparse's, for the terminal's width: see tui_mail.cli.terminal_columns
     "argparse",  # a plain line is read without it: see tui_mail.cli.quick_args
 }
 
@@ -118,10 +118,10 @@ def test_help_is_as_wide_as_argparse_makes_it(monkeypatch: pytest.MonkeyPatch,
     """The width argparse would find with shutil, found without importing it."""
     import shutil
 
-    from tui_mail.cli import _terminal_columns
+    from tui_mail.cli import terminal_columns
 
     if columns is None:
         monkeypatch.delenv("COLUMNS", raising=False)
     else:
         monkeypatch.setenv("COLUMNS", columns)
-    assert _terminal_columns() == shutil.get_terminal_size().columns
+    assert terminal_columns() == shutil.get_terminal_size().columns

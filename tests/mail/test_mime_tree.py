@@ -16,7 +16,7 @@ import pytest
 from benchmarks.gen_messages import generate
 from tui_mail.mail import parse
 from tui_mail.mail.mime_tree import mime_tree
-from tui_mail.mail.parse import _POLICY, MAX_DEPTH, MAX_PARTS, _BoundedParser, parse_message
+from tui_mail.mail.parse import MAX_DEPTH, MAX_PARTS, RAW_HEADERS, BoundedParser, parse_message
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "corpus"
@@ -40,7 +40,7 @@ def _text(raw: bytes) -> str:
 
 
 def _feed(text: str) -> Message:
-    parser = _BoundedParser()
+    parser = BoundedParser()
     parser.feed(text)
     return parser.close()
 
@@ -61,7 +61,7 @@ def _assert_same_tree(fast: Message, slow: Message, where: str = "root") -> None
 
 
 def _tree(text: str) -> Message | None:
-    return mime_tree(text, _POLICY, MAX_PARTS, MAX_DEPTH)
+    return mime_tree(text, RAW_HEADERS, MAX_PARTS, MAX_DEPTH)
 
 
 def test_every_corpus_message_gets_the_feed_parsers_tree_or_none() -> None:

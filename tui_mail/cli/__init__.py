@@ -160,7 +160,7 @@ def quick_args(argv: Sequence[str], command: str | None) -> SimpleNamespace | No
     return SimpleNamespace(**args)
 
 
-def _terminal_columns() -> int:
+def terminal_columns() -> int:
     """`shutil.get_terminal_size().columns`, without importing shutil (with bz2 and lzma:
     4 ms here), which argparse does for every option it is given, to check its help."""
     try:
@@ -181,7 +181,7 @@ _parser_class: list[type[argparse.ArgumentParser]] = []  # made at first use: ar
 
 def _make_parser_class() -> type[argparse.ArgumentParser]:
     """An ArgumentParser whose parsers, its subcommands' too (of its class), use argparse's
-    formatter with the width found by `_terminal_columns`."""
+    formatter with the width found by `terminal_columns`."""
     if _parser_class:
         return _parser_class[0]
     import argparse
@@ -190,7 +190,7 @@ def _make_parser_class() -> type[argparse.ArgumentParser]:
         def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
                      width: int | None = None) -> None:
             super().__init__(prog, indent_increment, max_help_position,
-                             _terminal_columns() - 2 if width is None else width)
+                             terminal_columns() - 2 if width is None else width)
 
     class _Parser(argparse.ArgumentParser):
         def __init__(self, *args: object, **kwargs: object) -> None:

@@ -69,22 +69,24 @@ class _RawHeaders(policy.Compat32):
             else value
 
 
-_POLICY = _RawHeaders()
+# The policy both the fast tree (mime_tree) and BoundedParser read with.
+RAW_HEADERS = _RawHeaders()
 
 
 class _Stop(Exception):
     """The message has more parts, or deeper nesting, than is read."""
 
 
-class _BoundedParser(FeedParser):
-    """A feed parser that stops at MAX_PARTS parts or MAX_DEPTH levels of nesting.
+class BoundedParser(FeedParser):
+    """The slow path of `_parse_bounded`, which `mime_tree` must match part for part:
+    a feed parser that stops at MAX_PARTS parts or MAX_DEPTH levels of nesting.
 
     `_new_message` is where the stdlib's parser makes every part; stopping there leaves the
     tree read so far whole (earlier parts complete, the parents' part lists in place).
     """
 
     def __init__(self) -> None:
-        super().__init__(policy=_POLICY)
+        super().__init__(policy=RAW_HEADERS)
         self.parts = 0
         self.root: EmailMessage | None = None
         self.stopped = ""
@@ -105,10 +107,10 @@ class _BoundedParser(FeedParser):
 def _parse_bounded(raw: bytes) -> tuple[EmailMessage, str]:
     """The MIME tree of `raw` and why it was cut short ("parts", "depth" or "")."""
     text = raw.removeprefix(b"\xef\xbb\xbf").decode("ascii", "surrogateescape")  # a BOM
-    tree = mime_tree(text, _POLICY, MAX_PARTS, MAX_DEPTH)  # the same tree, for most mail
+    tree = mime_tree(text, RAW_HEADERS, MAX_PARTS, MAX_DEPTH)  # the same tree, for most mail
     if tree is not None:
         return tree, ""
-    parser = _BoundedParser()
+    parser = BoundedParser()
     try:
         for start in range(0, len(text), _FEED):
             parser.feed(text[start:start + _FEED])

@@ -180,13 +180,11 @@ _CLIENT_PREFIX = re.compile(r"^[a-z_]+ failed: ")  # imapclient's "append failed
 _SERVER_TIMING = re.compile(r"\s*\(\d+\.\d+( \+ \d+\.\d+)* (secs|s)\)\.?$")  # Dovecot's
 
 
-def _refusal(exc: BaseException) -> str:
+def refusal_words(exc: BaseException) -> str:
     """The server's own words of a NO or BAD: without imapclient's prefix, a bytes repr or
     Dovecot's timing ("(0.001 + 0.000 secs)")."""
     text = server_text(_CLIENT_PREFIX.sub("", str(exc).strip()))
     return _SERVER_TIMING.sub("", text).strip() or _words(exc)
-
-
 
 
 def connect(server: ServerConfig, creds: Credentials,
@@ -560,7 +558,7 @@ class ImapBackend:
                 raise ConnectError(
                     f"{describe(self.server)}: the connection was closed ({what}: {words})"
                 ) from None
-            words = _refusal(exc)
+            words = refusal_words(exc)
             if _FOLDER_MISSING.search(words):
                 raise FolderMissing(f"{describe(self.server)}: {what}: {words}") from None
             raise ServerRefused(f"{describe(self.server)}: {what} refused: {words}") from None
