@@ -34,7 +34,7 @@ async def test_a_key_the_bar_cannot_fit_is_left_out_whole(make_app):
         line = str(bar.render())
         assert len(line) <= 60
         assert line.rstrip().endswith("palette")
-        for hint in bar._hints:  # noqa: SLF001 - the columns each key was drawn in
+        for hint in bar.drawn:
             assert f" {hint.display} " in line[hint.start:hint.end]
 
 
@@ -44,7 +44,7 @@ async def test_clicking_a_key_in_the_bar_presses_it(make_app):
         await settle(pilot)
         bar = app.screen.query_one(KeyBar)
         bar.render()
-        search = next(h for h in bar._hints if h.description == "Search")  # noqa: SLF001
+        search = next(h for h in bar.drawn if h.description == "Search")
         await pilot.click(KeyBar, offset=(search.start + 1, 0))
         await settle(pilot)
         screen = app.screen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.support.cache import cached_row
 from tests.support.pilot import screen_text, settle
@@ -298,18 +299,26 @@ async def test_a_theme_changed_while_the_message_screen_is_away_applies_when_it_
         assert again.view.styles.background == mailbox.query_one(MessageList).styles.background
 
 
-async def test_the_message_screen_is_composed_ahead_and_the_first_enter_reuses_it(make_app):
+async def test_the_message_screen_is_composed_ahead_and_the_first_enter_reuses_it(
+        make_app, monkeypatch):
     """A moment after the first paint the message screen exists (composed while nothing
-    waits), and the first Enter shows the message on it."""
+    waits), and the first Enter shows the message on it, making no other."""
     from tui_mail.ui.screens.mailbox import PREPARE_DELAY
 
+    made: list[MessageScreen] = []
+    make = MessageScreen.__init__
+
+    def recorded(screen: MessageScreen, *args: Any, **kwargs: Any) -> None:
+        made.append(screen)
+        make(screen, *args, **kwargs)
+
+    monkeypatch.setattr(MessageScreen, "__init__", recorded)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.pause(PREPARE_DELAY + 0.2)
         await settle(pilot)
-        prepared = app.screen._message_screen  # noqa: SLF001
-        assert prepared is not None and prepared.is_running
+        assert len(made) == 1 and made[0].is_running
         screen = await open_row(pilot, find_row(app, "number 03"))
-        assert screen is prepared
+        assert screen is made[0] and len(made) == 1
         assert "this is message 3." in screen_text(app)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from textual.content import Content
 from textual.widgets import Input, Static
 
-from tests.support.pilot import screen_text, settle, type_query
-from tui_mail.store.query import read_query
+from tests.support.pilot import run_until, screen_text, settle, type_query
+from tui_mail.store.query import Query
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.widgets.message_list import MessageList
@@ -164,13 +167,14 @@ async def test_a_lone_change_searches_at_once_and_a_burst_once_at_its_end(make_a
         await settle(pilot)
         asked: list[str] = []
         screen = app.screen
-        original = screen._run_search
+        original = screen.search_for
 
-        def record(serial, query, account, folder, role):
-            asked.append(query.text)
-            return original(serial, query, account, folder, role)
+        def record(text: str, scope: SearchScope) -> None:
+            if text.strip():  # a blank query lists the folder: no search
+                asked.append(text)
+            original(text, scope)
 
-        monkeypatch.setattr(screen, "_run_search", record)
+        monkeypatch.setattr(screen, "search_for", record)
         await pilot.press("slash")
         await pilot.pause()
         bar_input = screen.query_one("#query", Input)
@@ -200,13 +204,14 @@ async def test_a_burst_that_ends_on_the_query_already_searched_does_not_search_a
         await settle(pilot)
         asked: list[str] = []
         screen = app.screen
-        original = screen._run_search
+        original = screen.search_for
 
-        def record(serial, query, account, folder, role):
-            asked.append(query.text)
-            return original(serial, query, account, folder, role)
+        def record(text: str, scope: SearchScope) -> None:
+            if text.strip():  # a blank query lists the folder: no search
+                asked.append(text)
+            original(text, scope)
 
-        monkeypatch.setattr(screen, "_run_search", record)
+        monkeypatch.setattr(screen, "search_for", record)
         await pilot.press("slash")
         await pilot.pause(1.1)
         bar_input = screen.query_one("#query", Input)
@@ -396,21 +401,38 @@ async def test_keys_typed_right_after_slash_go_to_the_query_not_the_list(make_ap
         assert screen.query_one("#query", Input).value == "rd/"
 
 
-async def test_results_of_a_superseded_query_are_never_shown(make_app):
+async def test_results_of_a_superseded_query_are_never_shown(make_app, monkeypatch):
     """A query's results that arrive after the next key changed the query are dropped: the
     list and the count show the last query's."""
+    from tui_mail.store.listing import Listing
+
+    reading, late = threading.Event(), threading.Event()
+    search = Listing.search
+
+    def slow_for_dinner(listing: Listing, query: Query | str, **where: Any) -> list:
+        if getattr(query, "text", query) == "Dinner":
+            reading.set()
+            late.wait(20)  # the cache answers once the next query is on screen
+        return search(listing, query, **where)
+
+    monkeypatch.setattr(Listing, "search", slow_for_dinner)
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await type_query(pilot, "Dinner")
         screen = app.screen
         message_list = screen.query_one(MessageList)
-        serial = screen._search_serial  # noqa: SLF001
-        await type_query(pilot, "from:alice")
+        await pilot.press("slash")
+        await pilot.pause()
+        bar_input = screen.query_one("#query", Input)
+        bar_input.value = "Dinner"
+        await run_until(pilot, reading.is_set)
+        bar_input.value = "from:alice"
+        await run_until(pilot, lambda: "results" in screen.query_one(SearchBar).status_text)
         alice = message_list.row_count
         assert alice > 1
-        late = list(message_list.source.rows(0, 1))  # any rows, as a late worker would bring
-        screen._search_done(serial, read_query("Dinner"), late, True)  # noqa: SLF001
+        late.set()
         await settle(pilot)
         assert message_list.row_count == alice
+        assert {message_list.summary_at(i).sender.email for i in range(alice)} == {
+            "alice@example.com"}
         assert f"{alice} results" in screen_text(app)

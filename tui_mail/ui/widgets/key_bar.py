@@ -67,6 +67,12 @@ class KeyBar(Widget, can_focus=False):
         self._hover: int | None = None
         self._shown_hints: list[KeyHint] | None = None  # what the last binding change showed
 
+    @property
+    def drawn(self) -> tuple[KeyHint, ...]:
+        """The keys the last render drew, each with the columns it took: where a click on the
+        bar presses it."""
+        return tuple(self._hints)
+
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
 
