@@ -32,7 +32,7 @@ class TmuxTerminal:
         self.status_file = workdir / f"{self.socket}.status"
         self.started = False
 
-    def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         assert TMUX is not None
         return subprocess.run(
             [TMUX, "-L", self.socket, "-f", os.devnull, *args],
@@ -47,7 +47,7 @@ class TmuxTerminal:
             f"cd {shlex.quote(str(cwd))} && env -i {exports} {shlex.join(argv)};"
             f" echo $? > {shlex.quote(str(self.status_file))}; sleep 600"
         )
-        self._tmux(
+        self.tmux(
             "new-session", "-d", "-s", "e2e", "-x", str(self.width), "-y", str(self.height),
             "sh", "-c", command,
         )
@@ -55,14 +55,14 @@ class TmuxTerminal:
 
     def send(self, *keys: str) -> None:
         """Press keys, by tmux key name: `Enter`, `Escape`, `q`, `C-q`."""
-        self._tmux("send-keys", "-t", "e2e", *keys)
+        self.tmux("send-keys", "-t", "e2e", *keys)
 
     def type(self, text: str) -> None:
         """Type text literally (no key names)."""
-        self._tmux("send-keys", "-t", "e2e", "-l", text)
+        self.tmux("send-keys", "-t", "e2e", "-l", text)
 
     def screen(self) -> str:
-        done = self._tmux("capture-pane", "-p", "-t", "e2e", check=False)
+        done = self.tmux("capture-pane", "-p", "-t", "e2e", check=False)
         return done.stdout if done.returncode == 0 else ""
 
     def wait_for(self, *texts: str, absent: Sequence[str] = (), timeout: float = 15.0) -> str:
@@ -99,17 +99,17 @@ class TmuxTerminal:
         """The terminal modes the program left set: alternate screen, mouse reporting, cursor
         shown ("1" on, "0" off)."""
         names = ("alternate_on", "mouse_any_flag", "cursor_flag")
-        shown = self._tmux("display-message", "-p", "-t", "e2e",
+        shown = self.tmux("display-message", "-p", "-t", "e2e",
                            " ".join(f"#{{{n}}}" for n in names)).stdout.split()
         return dict(zip(names, shown, strict=True))
 
     def program_pid(self) -> int:
         """The process id of the program itself (the pane runs it under `sh -c`)."""
-        shell = int(self._tmux("display-message", "-p", "-t", "e2e", "#{pane_pid}").stdout)
+        shell = int(self.tmux("display-message", "-p", "-t", "e2e", "#{pane_pid}").stdout)
         children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
         assert len(children) == 1, f"expected one program under the pane's shell: {children}"
         return int(children[0])
 
     def close(self) -> None:
         if self.started:
-            self._tmux("kill-server", check=False)
+            self.tmux("kill-server", check=False)

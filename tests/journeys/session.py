@@ -78,7 +78,7 @@ class TuiMail:
 
     def joined_screen(self) -> str:
         """The screen with lines the terminal wrapped joined again (a long error line)."""
-        done = self.term._tmux("capture-pane", "-p", "-J", "-t", "e2e", check=False)
+        done = self.term.tmux("capture-pane", "-p", "-J", "-t", "e2e", check=False)
         return done.stdout if done.returncode == 0 else ""
 
     def wait_for(self, *texts: str, absent: Sequence[str] = (), timeout: float = 15.0) -> str:

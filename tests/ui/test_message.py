@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual.message import Message
+from textual.worker import Worker
+
 from tests.support.cache import cached_row
 from tests.support.pilot import screen_text, settle
 from tui_mail.model import Attachment
@@ -256,25 +259,30 @@ def test_wide_characters_wrap_by_screen_cells_behind_their_quote_marks():
     assert len(header) > 2 and all(cell_len(line) <= 50 for line in header)
 
 
-async def test_the_message_under_a_resting_cursor_opens_with_its_body_at_once(make_app,
-                                                                              monkeypatch):
+async def test_the_message_under_a_resting_cursor_opens_with_its_body_at_once(make_app):
     """Without a preview pane (100 columns), the message under a resting cursor is rendered
     ahead: Enter draws its body in one step, with no "Loading…" and no render worker."""
     from tui_mail.ui.screens.mailbox import PREVIEW_DELAY
 
+    renders: list[Worker[Any]] = []
+
+    def record_renders(message: Message) -> None:
+        if isinstance(message, Worker.StateChanged) and message.worker.group == "render" \
+                and message.worker not in renders:
+            renders.append(message.worker)
+
     app = make_app()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), message_hook=record_renders) as pilot:
         await settle(pilot)
         app.screen.query_one(MessageList).cursor = find_row(app, "number 03")
         await pilot.pause(PREVIEW_DELAY + 0.2)
         await settle(pilot)
-        loads: list[object] = []
-        monkeypatch.setattr(MessageView, "_load_body", lambda self, *a, **k: loads.append(a))
+        before = len(renders)
         await pilot.press("enter")
         assert isinstance(app.screen, MessageScreen)
         assert app.screen.view.shown is not None  # drawn by the key itself
         await settle(pilot)
-        assert loads == []
+        assert len(renders) == before  # no render worker started for it
         text = screen_text(app)
         assert "this is message 3." in text and "Loading" not in text
 
