@@ -28,10 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen_messages import generate, write_mbox  # noqa: E402
-
+from benchmarks.gen_messages import generate, write_mbox  # noqa: E402
 from tui_mail.store import Store, View  # noqa: E402
 from tui_mail.store.importer import import_path  # noqa: E402
 
@@ -46,7 +44,7 @@ def timed(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float, int
         t0 = time.perf_counter()
         result = fn()
         times.append((time.perf_counter() - t0) * 1000)
-        size = len(result) if hasattr(result, "__len__") else 0  # type: ignore[arg-type]
+        size = len(result) if hasattr(result, "__len__") else 0
     times.sort()
     return statistics.median(times), times[int(len(times) * 0.95) - 1], size
 

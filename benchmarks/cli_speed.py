@@ -29,9 +29,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gen_messages import generate, write_maildir  # noqa: E402
+from benchmarks.gen_messages import generate, write_maildir  # noqa: E402
 
 SEED = 7
 ACCOUNT = "bench"

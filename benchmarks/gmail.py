@@ -20,13 +20,12 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cache import timed  # noqa: E402
-
+from benchmarks.cache import timed  # noqa: E402
 from tui_mail.store import Store  # noqa: E402
 from tui_mail.store.blobs import register  # noqa: E402
 
@@ -86,11 +85,11 @@ def main() -> None:
     print(f"folders: {counts}")
     cases: list[tuple[str, Callable[[], list]]] = []
     for query in QUERIES:
-        cases.append((f"account: {query}", lambda q=query: reader.listing.search(q, account="bench")))
+        cases.append((f"account: {query}", partial(reader.listing.search, query, account="bench")))
     for query in ("the", "is:unread"):
         cases.append((f"All Mail only: {query}",
-                      lambda q=query: reader.listing.search(q, account="bench",
-                                                    folder="[Gmail]/All Mail")))
+                      partial(reader.listing.search, query, account="bench",
+                              folder="[Gmail]/All Mail")))
     print(f"{'case':46} {'median ms':>10} {'p95 ms':>10} {'rows':>5} {'dup':>4}")
     for name, fn in cases:
         med, p95, rows = timed(fn)

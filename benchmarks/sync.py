@@ -35,6 +35,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -112,17 +113,17 @@ def _line(who: str, label: str, run: Run) -> str:
 class Setup:
     """One mailbox on the Dovecot, with a tui-mail config and an mbsync config for it."""
 
-    def __init__(self, work: Path, name: str, dovecot: object, user: object, ca: Path) -> None:
+    def __init__(self, work: Path, name: str, dovecot: Any, user: Any, ca: Path) -> None:
         self.work = work / name
         self.work.mkdir()
-        port = dovecot.ports.imap_tls  # type: ignore[attr-defined]
+        port = dovecot.ports.imap_tls
         secret = self.work / "password"
-        secret.write_text(user.password)  # type: ignore[attr-defined]
+        secret.write_text(user.password)
         self.config = self.work / "config.toml"
         self.config.write_text(
-            f'[accounts.bench]\naddress = "{user.address}"\nbody_size_cap = 1000000000\n\n'  # type: ignore[attr-defined]
+            f'[accounts.bench]\naddress = "{user.address}"\nbody_size_cap = 1000000000\n\n'
             f'[accounts.bench.incoming]\nprotocol = "imap"\nhost = "127.0.0.1"\nport = {port}\n'
-            f'security = "tls"\nusername = "{user.login}"\nca_file = "{ca}"\n'  # type: ignore[attr-defined]
+            f'security = "tls"\nusername = "{user.login}"\nca_file = "{ca}"\n'
             f'password_command = "cat {secret}"\ntimeout = 120\n')
         self.rc = self.work / "mbsyncrc"
         self.maildir = self.work / "Maildir"
@@ -149,7 +150,7 @@ Patterns *
 Create Near
 Sync Pull
 SyncState *
-""")  # type: ignore[attr-defined]
+""")
 
     def tui(self, data: Path, tree: Path, *extra: str) -> Run:
         return measure([sys.executable, "-m", "tui_mail", "--config", str(self.config),

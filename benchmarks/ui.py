@@ -58,10 +58,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
 
-from gen_messages import generate, write_maildir  # noqa: E402
-
+from benchmarks.gen_messages import generate, write_maildir  # noqa: E402
 from tui_mail.model import FolderRole  # noqa: E402
 from tui_mail.store import Store  # noqa: E402
 from tui_mail.store.importer import import_path  # noqa: E402
@@ -342,7 +340,11 @@ def type_word(term: Terminal, word: str, results: re.Pattern[str], gap: float = 
         if i == len(word) - 1:
             break
         typed = f"/ {word[:i + 1]} "
-        term.wait(lambda s, typed=typed: typed in s, t0, timeout=10)
+
+        def shows(screen: str, typed: str = typed) -> bool:
+            return typed in screen
+
+        term.wait(shows, t0, timeout=10)
         time.sleep(max(0.0, gap - (time.perf_counter() - t0)))
     return term.wait(lambda s: f"/ {word} " in s and bool(results.search(s)), t0)
 

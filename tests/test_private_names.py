@@ -66,11 +66,9 @@ def _named_in_call(node: ast.Call) -> Iterator[str]:
     if name not in ATTRIBUTE_CALLS:
         return
     for index, arg in enumerate(node.args[:2]):
-        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-            if arg.value.startswith("tui_mail."):
-                yield arg.value
-            elif index == 1:
-                yield arg.value
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
+                and (arg.value.startswith("tui_mail.") or index == 1):
+            yield arg.value
 
 
 def reaches(path: Path, private: set[str]) -> Iterator[str]:
