@@ -8,7 +8,7 @@ user's own Trash (made as INBOX.Trash for a user who had none, never another use
 Trash), a reply is sent and its copy kept in INBOX.Sent, a folder deleted by another client
 leaves the tree at the next sync with a notice, and other users' folders sit in a folded
 "Other users" group. Each journey drives the installed `tui-mail` in tmux with the config the
-README tells a user to write; the IMAP server is one of tests/matrix/servers.py, sending goes
+README tells a user to write; the IMAP server is one of tests/servers/imap_matrix.py, sending goes
 through the suite's Postfix.
 """
 

@@ -8,7 +8,7 @@ an SMTP server with STARTTLS, `ca_file` to trust a private CA (the suite's), and
 `password_command` because this machine has no keyring (the README's way out). Nothing else:
 no `sync --bodies`, no cache filled by the test.
 
-With `imap_server` (an `ImapServer` of tests/matrix/servers.py) the mailbox is on that server
+With `imap_server` (an `ImapServer` of tests/servers/imap_matrix.py) the mailbox is on that server
 and mail arrives there by APPEND; sending still goes through the suite's Postfix, which only
 knows Dovecot's users, so the `[accounts.work.smtp]` table names its own `username` and
 password command, as a user whose provider sends under another login writes it.

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.matrix.servers import MATRIX, NAMESPACE_MATRIX
 from tests.servers.certs import TestCertificates
 from tests.servers.dovecot import MailUser
+from tests.servers.imap_matrix import MATRIX, NAMESPACE_MATRIX
 from tests.servers.imapserver import ImapServer
 from tests.servers.mailservers import MailServers
 from tests.support.matrix import TIMEOUT, Mailbox

@@ -11,7 +11,7 @@ from __future__ import annotations
 import imapclient.exceptions
 import pytest
 
-from tests.matrix.servers import close_server, start_server
+from tests.servers.imap_matrix import close_server, start_server
 from tests.support.matrix import Mailbox, raw_message
 from tui_mail.model import FolderRole
 from tui_mail.remote.connection import Credentials

@@ -66,7 +66,7 @@ def dovecot_variant(mail_servers_session: MailServers) -> Iterator[DovecotVarian
 
 @pytest.fixture(scope="session")
 def imap_servers(mail_servers_session: MailServers) -> Callable[[str], ImapServer]:
-    """`imap_servers("courier")`: a server of tests/matrix/servers.py ("cyrus", "courier",
+    """`imap_servers("courier")`: a server of tests/servers/imap_matrix.py ("cyrus", "courier",
     ...) from the session's harness (`MailServers.imap_server`): started on first use, kept for
     the session, started again if a test left it stopped."""
     return mail_servers_session.imap_server

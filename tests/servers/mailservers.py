@@ -218,12 +218,12 @@ class MailServers:
         return instance
 
     def imap_server(self, label: str) -> ImapServer:
-        """The IMAP server `label` of tests/matrix/servers.py ("cyrus", "courier", ...), started
-        on first use with these certificates (so the one CA trusts it and Postfix) and kept
+        """The IMAP server `label` of tests/servers/imap_matrix.py ("cyrus", "courier", ...),
+        started on first use with these certificates (so the one CA trusts it and Postfix) and kept
         until `close()`; started again if a test left it stopped. The journeys and the matrix
         share it: each of these servers takes seconds to start."""
         # Imported when asked: the matrix's servers build on this package, not the reverse.
-        from tests.matrix.servers import start_server
+        from tests.servers.imap_matrix import start_server
 
         if label not in self._imap_servers:
             self._imap_servers[label] = start_server(label, self.certs)
@@ -238,7 +238,7 @@ class MailServers:
         """Stop every server started here and delete the temp dir. Safe to call twice."""
         errors: list[BaseException] = []
         if self._imap_servers:
-            from tests.matrix.servers import close_server
+            from tests.servers.imap_matrix import close_server
 
             for imap_server in self._imap_servers.values():
                 try:
