@@ -1,5 +1,8 @@
 """Fixtures shared by the whole test suite."""
 
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ from tests.servers.fixtures import (  # noqa: F401 - registered as fixtures by b
     mail_servers_session,
     oauth_server,
 )
+from tests.support.crypto import Keyring, keyring_iterator
 from tests.support.filekeyring import FileKeyring
 from tests.support.mail_users import User, make_user
 
@@ -53,6 +57,35 @@ def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         yield path
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session")
+def empty_gnupg_home() -> Iterator[Path]:
+    """A GnuPG home with no keys, for every test that does not ask for `gnupg`."""
+    home = Path(tempfile.mkdtemp(prefix="e", dir="/tmp"))  # short: the agent's socket is in it
+    home.chmod(0o700)
+    yield home
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True,
+                   check=False, timeout=30)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def no_gnupg_of_the_user(empty_gnupg_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the real user's keys (GnuPG takes its home from GNUPGHOME)."""
+    monkeypatch.setenv("GNUPGHOME", str(empty_gnupg_home))
+
+
+@pytest.fixture(scope="session")
+def gnupg_keyring() -> Iterator[Keyring]:
+    yield from keyring_iterator()
+
+
+@pytest.fixture
+def gnupg(gnupg_keyring: Keyring, monkeypatch: pytest.MonkeyPatch) -> Keyring:
+    """The suite's keys (tests/support/crypto.py) as the user's: GNUPGHOME is their home."""
+    monkeypatch.setenv("GNUPGHOME", str(gnupg_keyring.home))
+    return gnupg_keyring
 
 
 @pytest.fixture(autouse=True)

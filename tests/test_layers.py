@@ -80,6 +80,15 @@ def test_mail_is_pure_and_imports_only_types_of_ours(path: Path) -> None:
     assert not {n.split(".")[0] for n in names} & io_modules
 
 
+@pytest.mark.parametrize("path", modules("crypto"), ids=module_name)
+def test_crypto_runs_gnupg_and_knows_neither_the_cache_nor_the_network(path: Path) -> None:
+    """crypto/ opens signed and encrypted messages with the user's GnuPG (a local program):
+    it reads the cache's bytes, never the cache, and draws nothing."""
+    names = imported_names(path)
+    assert not {first_party_layer(n) for n in names} & {"store", "sync", "remote", "ui", "cli"}
+    assert not {n.split(".")[0] for n in names} & {"textual", "rich", "sqlite3", "socket"}
+
+
 @pytest.mark.parametrize("path", modules("store"), ids=module_name)
 def test_store_does_not_reach_up_into_sync_ui_or_network(path: Path) -> None:
     names = imported_names(path)

@@ -374,3 +374,62 @@ class Draft:
     # An iTIP calendar part (RFC 5546: "METHOD:REPLY" answering an invitation), sent as the
     # text/calendar alternative of the body, where calendar programs look for it.
     calendar: bytes = field(default=b"", repr=False)
+
+
+class CryptoKind(enum.StrEnum):
+    """The standard a signature or an encryption follows."""
+
+    OPENPGP = "OpenPGP"
+    SMIME = "S/MIME"
+
+
+class SignatureState(enum.StrEnum):
+    """What checking a signature found, in the words the header block uses."""
+
+    GOOD = "good signature"
+    BAD = "bad signature"  # the message changed after it was signed, or a forged signature
+    UNKNOWN_KEY = "unknown key"  # the signer's key (or certificate) is not in the keyring
+    EXPIRED_SIGNATURE = "signature expired"
+    EXPIRED_KEY = "key expired"
+    REVOKED_KEY = "key revoked"
+    ERROR = "not checked"  # the check itself failed: see Signature.error
+
+
+class KeyValidity(enum.StrEnum):
+    """How sure the keyring is that the key belongs to the user id it names."""
+
+    FULL = "full"  # certified (OpenPGP web of trust, ultimate) or a chain to a trusted CA
+    MARGINAL = "marginal"
+    UNKNOWN = "unknown"  # nobody the user trusts vouches for the key
+    NEVER = "never"  # the user said not to trust it
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One signature on a message, as checked when it was opened."""
+
+    kind: CryptoKind
+    state: SignatureState
+    fingerprint: str = ""  # the signing key's (OpenPGP) or certificate's (S/MIME)
+    user_id: str = ""  # the name and address the key is for (sanitized)
+    key_id: str = ""  # what the signature names, when the key itself is not known
+    validity: KeyValidity = KeyValidity.UNKNOWN
+    # False when no address of the key is the From address: a valid key of someone else
+    matches_sender: bool = True
+    error: str = ""  # why it could not be checked
+
+
+@dataclass(frozen=True)
+class Encryption:
+    """The encryption a message came in, and whether it could be opened."""
+
+    kind: CryptoKind
+    decrypted: bool
+    recipients: tuple[str, ...] = ()  # key ids it is encrypted to, as the message says
+    error: str = ""  # why it could not be decrypted
+    # The key that can open it is there but needs its passphrase (asked, then tried again).
+    needs_passphrase: bool = False
+    key_hint: str = ""  # the user id of that key, for the question
+
+
+SecurityLayer = Signature | Encryption

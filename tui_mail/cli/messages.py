@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Literal, TypedDict
 
+    from tui_mail.model import SecurityLayer
+
     class QuickSpec(TypedDict):
         """A command's line as `quick_args` reads it."""
 
@@ -166,11 +168,32 @@ def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
         text = render_raw(raw) + "\n"
     else:
         authserv_id = ctx.config().account(args.account).authserv_id if args.account else None
+        raw, security = _opened(raw, ask=args.file != "-")
         text = message_as_text(parse_message(raw), prefer_html=args.html, whole=args.whole,
                                rest_hint="--whole shows the rest.", raw=raw,
-                               authserv_id=authserv_id)
+                               authserv_id=authserv_id, security=security)
     sys.stdout.write(text)
     return 0
+
+
+def _opened(raw: bytes, *, ask: bool) -> tuple[bytes, tuple[SecurityLayer, ...]]:
+    """A signed or encrypted message decrypted and checked (see crypto.opening), asking for
+    the key's passphrase on the terminal when one is needed and there is a terminal to ask
+    on (`ask`: standard input is not the message)."""
+    from tui_mail.mail.protected import protection_of
+
+    if protection_of(raw) is None:
+        return raw, ()
+    from tui_mail.crypto.opening import open_message
+
+    opened = open_message(raw)
+    wanted = opened.needs_passphrase
+    if wanted is not None and ask and sys.stdin.isatty():
+        import getpass
+
+        key = f" for {wanted.key_hint}" if wanted.key_hint else ""
+        opened = open_message(raw, passphrase=getpass.getpass(f"Passphrase{key}: "))
+    return opened.raw, opened.layers
 
 
 def run_search(args: argparse.Namespace, ctx: CliContext) -> int:

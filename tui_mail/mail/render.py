@@ -14,7 +14,10 @@ from tui_mail.model import Address, Message
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (show needs none)
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Literal
+
+    from tui_mail.model import SecurityLayer
 
 _QUOTE = re.compile(r"^(?:> ?)+")
 _MAX_RAW_CHARS = 5_000_000
@@ -203,12 +206,14 @@ def _host_of(url: str) -> str:
 
 
 def render_headers(msg: Message, *, raw: bytes | None = None,
-                   authserv_id: str | None = None, whole: bool = False) -> list[tuple[str, str]]:
+                   authserv_id: str | None = None, whole: bool = False,
+                   security: Sequence[SecurityLayer] = ()) -> list[tuple[str, str]]:
     """(label, value) pairs for the viewer's header block; empty To/Cc are left out.
 
     After From come the spoofing warnings (spoofing_rows) and, given the `raw` message, the
     line that says whether the sender's domain passed authentication according to the user's
-    own server (`authserv_id`, else discovered: see mail.authresults).
+    own server (`authserv_id`, else discovered: see mail.authresults); then a line for each
+    signature and encryption the message was opened through (`security`, see mail.security).
     """
     rows = [("From", _addresses(msg.from_))]
     rows.extend(spoofing_rows(msg, whole))
@@ -216,6 +221,10 @@ def render_headers(msg: Message, *, raw: bytes | None = None,
         from tui_mail.mail.authresults import authentication_rows
 
         rows.extend(authentication_rows(raw, msg.from_, authserv_id))
+    if security:
+        from tui_mail.mail.security import security_rows
+
+        rows.extend(security_rows(security))
     if msg.to:
         rows.append(("To", _addresses(msg.to)))
     if msg.cc:

@@ -11,6 +11,12 @@ from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.mail.trust import attachment_label
 from tui_mail.model import Message
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (show needs none)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tui_mail.model import SecurityLayer
+
 
 def human_size(size: int) -> str:
     """1.2 MB, 34 KB, 512 B: sizes as a mail client shows them."""
@@ -24,12 +30,14 @@ def human_size(size: int) -> str:
 
 def message_as_text(msg: Message, *, prefer_html: bool = False, width: int | None = None,
                     raw: bytes | None = None, authserv_id: str | None = None,
-                    whole: bool = False, rest_hint: str = "") -> str:
+                    whole: bool = False, rest_hint: str = "",
+                    security: Sequence[SecurityLayer] = ()) -> str:
     """`raw` (the message's bytes) adds the authentication line (see render_headers).
     `whole`: all of a body render_message would cut for length; otherwise a cut body ends
     with a note saying so and `rest_hint` (how to have the rest)."""
     lines = [f"{label}: {value}" for label, value
-             in render_headers(msg, raw=raw, authserv_id=authserv_id, whole=whole)]
+             in render_headers(msg, raw=raw, authserv_id=authserv_id, whole=whole,
+                               security=security)]
     body = render_message(msg, prefer_html=prefer_html, width=width, whole=whole)
     lines.append("")
     lines.append(body.text)

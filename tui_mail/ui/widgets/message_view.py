@@ -30,7 +30,8 @@ from textual.worker import get_current_worker
 from tui_mail.errors import CacheError, ConnectError, TuiMailError
 from tui_mail.mail.formats import HEADER_DATE
 from tui_mail.mail.headers import cut_line
-from tui_mail.model import Attachment, Message, MessageSummary
+from tui_mail.mail.security import BAD_SIGNATURE, NOT_DECRYPTED, SIGNED, SIGNED_WARNING
+from tui_mail.model import Attachment, Encryption, Message, MessageSummary, SecurityLayer
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.invite_box import invite_content
@@ -69,30 +70,51 @@ class Shown:
     link_notes: dict[str, str] = field(default_factory=dict)
     invite: Invite | None = None  # the calendar invitation it carries, shown above the body
     mailing_list: MailingList | None = None  # its List- headers (o lists archive, help...)
+    # The signatures and encryption it was opened through (crypto.opening), outermost first,
+    # and the message they gave: the plaintext, kept in memory for this view only.
+    security: tuple[SecurityLayer, ...] = ()
+    opened: bytes | None = field(default=None, repr=False)
+
+    @property
+    def needs_passphrase(self) -> Encryption | None:
+        last = self.security[-1] if self.security else None
+        return last if isinstance(last, Encryption) and last.needs_passphrase else None
 
 
 def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
                  message: Message | None = None, whole: bool = False,
-                 authserv_id: str | None = None) -> Shown:
-    """Parse (unless `message` is the one already parsed from `raw`) and render: pure and
-    blocking, call it from a thread. `whole`: all of a body too long to render at once.
-    `authserv_id`: the account's own server, whose Authentication-Results the header block
-    reports (None: discovered from the message; see mail.authresults)."""
+                 authserv_id: str | None = None, passphrase: str | None = None) -> Shown:
+    """Parse (unless `message` is the one already parsed from `raw`) and render: blocking
+    (a signed or encrypted message runs GnuPG: see crypto.opening), call it from a thread.
+    `whole`: all of a body too long to render at once. `authserv_id`: the account's own
+    server, whose Authentication-Results the header block reports (None: discovered from the
+    message; see mail.authresults). `passphrase`: for the key an encrypted message needs."""
     from tui_mail import mail
     from tui_mail.mail.invite import invite_of_message
     from tui_mail.mail.lists import list_of_message
+    from tui_mail.mail.protected import protection_of
 
     if mode == Mode.RAW:
         return Shown(summary, None, sanitize_text(mail.render_raw(raw)), mode=mode)
+    security: tuple[SecurityLayer, ...] = ()
+    opened: bytes | None = None
+    if (message is None or passphrase is not None) and protection_of(raw) is not None:
+        from tui_mail.crypto.opening import open_message
+
+        unwrapped = open_message(raw, passphrase=passphrase)
+        security, opened, message = unwrapped.layers, unwrapped.raw, None
+    shown_raw = opened if opened is not None else raw
     if message is None:
-        message = mail.parse_message(raw)
+        message = mail.parse_message(shown_raw)
     rendered = mail.render_message(message, prefer_html=mode == Mode.HTML, mark_links=True,
                                    whole=whole)
     links = tuple(sanitize_line(link) for link in rendered.links)
-    headers = mail.render_headers(message, raw=raw, authserv_id=authserv_id, whole=whole)
+    headers = mail.render_headers(message, raw=shown_raw, authserv_id=authserv_id, whole=whole,
+                                  security=security)
     return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
                  rendered.quote_depths, tuple(headers), rendered.cut, rendered.link_notes,
-                 invite_of_message(raw), list_of_message(raw))
+                 invite_of_message(shown_raw), list_of_message(shown_raw), security,
+                 opened if opened != raw else None)
 
 
 RENDERED_KEPT = 4  # bodies rendered ahead (see RenderedBodies)
@@ -203,15 +225,20 @@ def header_content(label: str, value: str, width: int = 0) -> Content:
         pieces = wrap_cells(value, width - indent)
         value = ("\n" + " " * indent).join(pieces)
     text = f"{label}: {value}"
-    if label in WARNING_LABELS:  # spoofing warnings and "Not verified": the whole line
-        return Content(text).add_spans([Span(0, len(text), "$text-warning"),
+    if label in WARNING_LABELS or label in ERROR_LABELS:  # the whole line
+        colour = "$text-error" if label in ERROR_LABELS else "$text-warning"
+        return Content(text).add_spans([Span(0, len(text), colour),
                                         Span(0, len(label) + 1, "bold")])
-    label_style = "bold $text-success" if label == "Verified" else "bold $header-label"
+    label_style = "bold $text-success" if label in SUCCESS_LABELS else "bold $header-label"
     return Content(text).add_spans([Span(0, len(label) + 1, label_style),
                                     Span(indent, len(text), "$header-value")])
 
 
-WARNING_LABELS = frozenset({"⚠ Warning", "⚠ Link", "Not verified"})  # see mail.render
+# See mail.render (spoofing, links, the sender's domain) and mail.security (signatures).
+WARNING_LABELS = frozenset({"⚠ Warning", "⚠ Link", "Not verified", SIGNED_WARNING,
+                            NOT_DECRYPTED})
+ERROR_LABELS = frozenset({BAD_SIGNATURE})
+SUCCESS_LABELS = frozenset({"Verified", SIGNED})
 
 
 def authserv_id_of(app: object, account: str) -> str | None:
@@ -378,7 +405,9 @@ class MessageView(VerticalScroll, can_focus=True):
             self.post_message(self.Failed(
                 self, summary, f"This message could not be shown: {type(exc).__name__}: {exc}"))
             return
-        self.post_message(self.Loaded(self, shown, raw))
+        # The view keeps the message as shown: a decrypted one's plaintext (in memory only),
+        # so replies quote it and its attachments are saved from it.
+        self.post_message(self.Loaded(self, shown, shown.opened or raw))
 
     def _current(self, event: Fetching | Failed | TooLarge | Loaded) -> bool:
         summary = event.shown.summary if isinstance(event, self.Loaded) else event.summary

@@ -1,0 +1,236 @@
+"""Real keys for signed and encrypted mail: a GnuPG home made by the suite, and messages made
+with the gpg and openssl commands as other mail programs make them.
+
+The home holds, for OpenPGP:
+- alice@example.org: signs and decrypts, no passphrase, ultimately trusted (the user's own key);
+- bob@example.net: a correspondent's key, imported and not certified (validity unknown);
+- carol@example.com: the user's second key, protected by CAROL_PASSPHRASE (asked through
+  loopback; the agent caches nothing, so each test asks again);
+- dave@example.net: only his public key (mail encrypted to him cannot be opened here);
+- mallory: a key made in another home, so it is unknown here.
+and, for S/MIME (gpgsm): a test CA the home trusts, a certificate and key for
+alice@example.org made by openssl and signed by that CA (imported as PKCS#12).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+CAROL_PASSPHRASE = "carol's passphrase"
+OWN = ("alice@example.org", "carol@example.com")  # secret keys in the user's home
+BOUNDARY = "=-=signed-boundary=-="
+
+
+@dataclass
+class Keyring:
+    """A GnuPG home (short path: the agent's socket lives in it) and the keys made in it."""
+
+    home: Path
+    other: Path  # a second home, for a stranger's key
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    smime: Path = Path()  # the S/MIME files (ca.pem, alice.pem, alice.key)
+
+    def run(self, program: str, *args: str, data: bytes = b"", home: Path | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        done = subprocess.run([program, "--batch", "--no-tty", "--homedir",
+                               str(home or self.home), *args],
+                              input=data, capture_output=True, timeout=60, check=False)
+        if check and done.returncode != 0:
+            raise AssertionError(f"{program} {' '.join(args)} failed: "
+                                 f"{done.stderr.decode(errors='replace')}")
+        return done
+
+    def gpg(self, *args: str, data: bytes = b"", home: Path | None = None) -> bytes:
+        return self.run("gpg", *args, data=data, home=home).stdout
+
+    def home_of(self, address: str) -> Path:
+        """Where the secret key of `address` is: the user's own, or another's home."""
+        return self.home if address in OWN else self.other
+
+    def close(self) -> None:
+        for home in (self.home, self.other):
+            subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"],
+                           capture_output=True, check=False, timeout=30)
+        shutil.rmtree(self.home, ignore_errors=True)
+        shutil.rmtree(self.other, ignore_errors=True)
+
+    # ---- messages, made as other programs make them ------------------------------------
+
+    def pgp_signed(self, inner: bytes, *, signer: str = "alice@example.org",
+                   headers: str = "") -> bytes:
+        """multipart/signed (RFC 3156) over `inner` (an entity, CRLF line ends)."""
+        signature = self.gpg("--armor", "--detach-sign", "--local-user", signer, data=inner,
+                             home=self.home_of(signer))
+        return _multipart(headers or _headers(signer), "signed",
+                          'protocol="application/pgp-signature"; micalg=pgp-sha256',
+                          inner, b"Content-Type: application/pgp-signature;"
+                          b" name=\"signature.asc\"\r\n\r\n" + _crlf(signature))
+
+    def pgp_encrypted(self, inner: bytes, *, to: str = "alice@example.org",
+                      signer: str | None = None, headers: str = "") -> bytes:
+        """multipart/encrypted (RFC 3156) of `inner`, signed inside the encryption (6.2)
+        when `signer` is given."""
+        args = ["--armor", "--trust-model", "always", "--encrypt", "--recipient", to]
+        if signer is not None:
+            args += ["--sign", "--local-user", signer]
+        ciphertext = self.gpg(*args, data=inner, home=self.home_of(signer or to))
+        return _multipart(headers or _headers(signer or "bob@example.net", to), "encrypted",
+                          'protocol="application/pgp-encrypted"',
+                          b"Content-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n",
+                          b"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+                          b"\r\n" + _crlf(ciphertext))
+
+    def inline_signed(self, text: str, *, signer: str = "alice@example.org") -> bytes:
+        body = self.gpg("--clearsign", "--local-user", signer, data=text.encode(),
+                        home=self.home_of(signer))
+        return (_headers(signer) + "Content-Type: text/plain; charset=utf-8\r\n\r\n").encode() \
+            + _crlf(body)
+
+    def inline_encrypted(self, text: str, *, to: str = "alice@example.org") -> bytes:
+        body = self.gpg("--armor", "--trust-model", "always", "--encrypt", "--recipient", to,
+                        data=text.encode())
+        return (_headers("bob@example.net", to)
+                + "Content-Type: text/plain; charset=utf-8\r\n\r\n").encode() + _crlf(body)
+
+    def smime_signed(self, inner: bytes, *, opaque: bool = False,
+                     sender: str = "alice@example.org") -> bytes:
+        """What openssl's S/MIME command sends: multipart/signed, or signed-data."""
+        args = ["smime", "-sign", "-signer", str(self.smime / "alice.pem"),
+                "-inkey", str(self.smime / "alice.key")]
+        args += ["-nodetach"] if opaque else ["-binary"]
+        done = subprocess.run(["openssl", *args], input=inner, capture_output=True,
+                              check=True, timeout=60)
+        return _headers(sender).encode() + _crlf(done.stdout)
+
+    def smime_encrypted(self, inner: bytes, *, certificate: Path | None = None) -> bytes:
+        done = subprocess.run(["openssl", "smime", "-encrypt", "-aes256",
+                               str(certificate or self.smime / "alice.pem")],
+                              input=inner, capture_output=True, check=True, timeout=60)
+        return _headers("bob@example.net").encode() + _crlf(done.stdout)
+
+
+def text_part(text: str, **params: str) -> bytes:
+    extra = "".join(f'; {name}="{value}"' for name, value in params.items())
+    return (f"Content-Type: text/plain; charset=utf-8{extra}\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n").encode() + _crlf(text.encode())
+
+
+def _crlf(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def _headers(sender: str, to: str = "alice@example.org", subject: str = "A protected note"
+             ) -> str:
+    date = format_datetime(datetime(2026, 11, 20, 9, 30, tzinfo=UTC))
+    return (f"From: {sender.split('@')[0].title()} <{sender}>\r\nTo: <{to}>\r\n"
+            f"Subject: {subject}\r\nDate: {date}\r\n"
+            f"Message-ID: <{abs(hash((sender, to, subject)))}@test>\r\nMIME-Version: 1.0\r\n")
+
+
+def _multipart(headers: str, subtype: str, params: str, first: bytes, second: bytes) -> bytes:
+    return (f"{headers}Content-Type: multipart/{subtype}; {params};"
+            f' boundary="{BOUNDARY}"\r\n\r\n').encode() + (
+        b"This is an OpenPGP/MIME message (RFC 4880 and 3156)\r\n"
+        + f"--{BOUNDARY}\r\n".encode() + first
+        + f"\r\n--{BOUNDARY}\r\n".encode() + second
+        + f"\r\n--{BOUNDARY}--\r\n".encode())
+
+
+def make_keyring() -> Keyring:
+    """Generate the keys (ed25519: a fraction of a second each) and the S/MIME files."""
+    home = Path(tempfile.mkdtemp(prefix="g", dir="/tmp"))
+    other = Path(tempfile.mkdtemp(prefix="o", dir="/tmp"))
+    for folder in (home, other):
+        folder.chmod(0o700)
+        # Nothing cached: a test that needs a passphrase always asks for it.
+        (folder / "gpg-agent.conf").write_text("default-cache-ttl 0\nmax-cache-ttl 0\n"
+                                               "allow-loopback-pinentry\n")
+        (folder / "gpgsm.conf").write_text("disable-crl-checks\n")
+        (folder / "gpg.conf").write_text("auto-key-locate local\n")  # no WKD lookups
+    keyring = Keyring(home, other)
+    _key(keyring, "Alice <alice@example.org>")
+    _key(keyring, "Carol <carol@example.com>", passphrase=CAROL_PASSPHRASE)
+    for name in ("Bob <bob@example.net>", "Dave <dave@example.net>"):
+        _key(keyring, name, home=other)
+        address = name.split("<")[1].rstrip(">")
+        keyring.gpg("--import", data=keyring.gpg("--export", address, home=other))
+    _key(keyring, "Mallory <mallory@example.org>", home=other)
+    for address in OWN:  # the others can write to the user
+        keyring.gpg("--import", data=keyring.gpg("--export", address), home=other)
+    keyring.smime = _smime(keyring)
+    return keyring
+
+
+def _key(keyring: Keyring, user_id: str, *, passphrase: str = "",
+         home: Path | None = None) -> None:
+    loopback = ["--pinentry-mode", "loopback", "--passphrase", passphrase]
+    keyring.gpg(*loopback, "--quick-gen-key", user_id, "ed25519", "sign,cert", "never",
+                home=home)
+    address = user_id.split("<")[1].rstrip(">")
+    listing = keyring.gpg("--with-colons", "--list-keys", address, home=home).decode()
+    fingerprint = next(line.split(":")[9] for line in listing.splitlines()
+                       if line.startswith("fpr:"))
+    keyring.gpg(*loopback, "--quick-add-key", fingerprint, "cv25519", "encr", "never",
+                home=home)
+    keyring.fingerprints[address] = fingerprint
+
+
+def _smime(keyring: Keyring) -> Path:
+    files = keyring.home / "smime"
+    files.mkdir()
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=files, capture_output=True, check=True,
+                       timeout=60)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.pem", "-days", "365", "-subj", "/CN=tui-mail test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    (files / "ext").write_text("subjectAltName=email:alice@example.org\n"
+                               "keyUsage=digitalSignature,keyEncipherment\n"
+                               "extendedKeyUsage=emailProtection\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "alice.key", "-out", "alice.csr",
+            "-subj", "/CN=Alice/emailAddress=alice@example.org")
+    openssl("x509", "-req", "-in", "alice.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "alice.pem", "-days", "365", "-extfile", "ext")
+    # gpgsm 2.2 reads PKCS#12 with the older algorithms only; an empty passphrase leaves the
+    # key unprotected in the agent.
+    openssl("pkcs12", "-export", "-in", "alice.pem", "-inkey", "alice.key", "-out", "alice.p12",
+            "-passout", "pass:", "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES",
+            "-macalg", "sha1")
+    keyring.run("gpgsm", "--import", str(files / "ca.pem"))
+    keyring.run("gpgsm", "--pinentry-mode", "loopback", "--passphrase", "", "--import",
+                str(files / "alice.p12"))
+    listing = keyring.run("gpgsm", "--with-colons", "--list-keys", "tui-mail test CA").stdout
+    ca = next(line.split(":")[9] for line in listing.decode().splitlines()
+              if line.startswith("fpr:"))
+    (keyring.home / "trustlist.txt").write_text(f"{ca} S relax\n")
+    return files
+
+
+def smime_certificate_of_stranger(keyring: Keyring) -> Path:
+    """A certificate (and key, left unused) that is not in the keyring: mail encrypted to it
+    cannot be opened here."""
+    folder = keyring.other / "stranger"
+    folder.mkdir(exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    "key.pem", "-out", "cert.pem", "-days", "30", "-subj",
+                    "/CN=Stranger/emailAddress=stranger@example.org"],
+                   cwd=folder, capture_output=True, check=True, timeout=60)
+    return folder / "cert.pem"
+
+
+def keyring_iterator() -> Iterator[Keyring]:
+    keyring = make_keyring()
+    try:
+        yield keyring
+    finally:
+        keyring.close()
