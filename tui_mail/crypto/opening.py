@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from email.utils import getaddresses
 
 from tui_mail.crypto.gnupg import CryptoError, GnuPG, GpgRun
-from tui_mail.crypto.verdicts import encryption, signatures
+from tui_mail.crypto.verdicts import encryption, signature_failure, signatures
 from tui_mail.mail.protected import (
     DetachedSignature,
     Encrypted,
@@ -138,9 +138,7 @@ def _checked(run: GpgRun, kind: CryptoKind) -> list[SecurityLayer]:
     found = signatures(run, kind)
     if found:
         return list(found)
-    last = [line for line in run.messages.splitlines() if line.strip()]
-    return [Signature(kind, SignatureState.ERROR,
-                      error=last[-1] if last else "GnuPG found no signature to check")]
+    return [Signature(kind, SignatureState.ERROR, error=signature_failure(run))]
 
 
 def _failed(protection: Protection, why: str) -> SecurityLayer:

@@ -140,5 +140,24 @@ def decryption_failure(run: GpgRun, recipients: tuple[str, ...]) -> str:
         return "the encrypted part holds no encrypted data"
     if run.has("DECRYPTION_FAILED") and run.has("BEGIN_DECRYPTION"):
         return "GnuPG could not decrypt it: the data is damaged or was altered"
-    last = [line for line in run.messages.splitlines() if line.strip()]
-    return sanitize_line(last[-1]) if last else "GnuPG could not decrypt it"
+    return said(run) or "GnuPG could not decrypt it"
+
+
+def said(run: GpgRun) -> str:
+    """GnuPG's last message for people, without its program name and error source: for a
+    failure no status line explains."""
+    lines = [line for line in run.messages.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    last = re.sub(r"^(gpg|gpgsm|gpg-agent): ", "", lines[-1].strip())
+    return sanitize_line(re.sub(r"\s*<[A-Za-z -]+>$", "", last))
+
+
+def signature_failure(run: GpgRun) -> str:
+    """Why a run that checked no signature found none to check."""
+    text = run.messages
+    if "could not be verified" in text or "ksba_cms_parse failed" in text or run.has("NODATA"):
+        detail = said(run) if "ksba_cms_parse" in text else ""
+        return ("the signature part is damaged or is not a signature"
+                + (f" ({detail})" if detail else ""))
+    return said(run) or "GnuPG found no signature to check"
