@@ -19,9 +19,7 @@ from tui_mail.store.failures import wal_path
 
 @pytest.fixture
 def tui_mail(tmp_path: Path) -> TuiMail:
-    tool = TuiMail(tmp_path)
-    tool.config.write_text("")  # no accounts: the cache commands need none
-    return tool
+    return TuiMail.without_accounts(tmp_path)
 
 
 def assert_one_line(run: Run, starts: str) -> str:

@@ -18,9 +18,7 @@ from tests.support.messages import write_mbox
 
 @pytest.fixture
 def tui_mail(tmp_path: Path) -> TuiMail:
-    tool = TuiMail(tmp_path)
-    tool.config.write_text("")
-    return tool
+    return TuiMail.without_accounts(tmp_path)
 
 
 @pytest.fixture

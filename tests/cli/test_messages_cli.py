@@ -16,9 +16,7 @@ HOSTILE_SUBJECT = "Invoice \x1b]52;c;ZWNobyBwd25lZA==\x07 [bold]due[/] \x1b[2J\u
 
 @pytest.fixture
 def tui_mail(tmp_path: Path) -> TuiMail:
-    tool = TuiMail(tmp_path)
-    tool.config.write_text("")  # no accounts: the cache commands need none
-    return tool
+    return TuiMail.without_accounts(tmp_path)
 
 
 @pytest.fixture

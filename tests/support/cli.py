@@ -30,6 +30,13 @@ class TuiMail:
         self.config = home / "config.toml"
         self.outputs: list[str] = []
 
+    @classmethod
+    def without_accounts(cls, home: Path) -> TuiMail:
+        """With an empty config: the cache commands and `show` need no account."""
+        tool = cls(home)
+        tool.config.write_text("")
+        return tool
+
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "TUI_MAIL"))}
         env.update(

@@ -36,22 +36,28 @@ class AskText(ModalScreen[str | None]):
     AUTO_FOCUS = "#ask-text"
 
     def __init__(self, title: str, value: str = "", *, placeholder: str = "",
-                 hint: str = "Enter: go · Esc: cancel") -> None:
+                 hint: str = "Enter: go · Esc: cancel", secret: bool = False) -> None:
+        """`secret`: a passphrase, shown as dots and returned as typed (not stripped)."""
         super().__init__()
         self._title = title
         self._value = value
         self._placeholder = placeholder
         self._hint = hint
+        self._secret = secret
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Content(sanitize_line(self._title)), id="ask-title")
-            yield Input(value=self._value, placeholder=self._placeholder, id="ask-text")
+            yield Input(value=self._value, placeholder=self._placeholder, id="ask-text",
+                        password=self._secret)
             yield Label(Content(self._hint), classes="hint")
 
     @on(Input.Submitted, "#ask-text")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self._secret:
+            self.dismiss(event.value or None)
+            return
         self.dismiss(event.value.strip() or None)
 
     def action_cancel(self) -> None:

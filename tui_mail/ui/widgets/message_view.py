@@ -365,6 +365,7 @@ class MessageView(VerticalScroll, can_focus=True):
             self.shown = shown
             self._draw(shown, first=True)
             self.post_message(self.Loaded(self, shown, self.raw))
+            self._ask_passphrase(shown)
             return
         self._draw_headers_from_summary(summary)
         self.query(".more").remove()
@@ -372,11 +373,40 @@ class MessageView(VerticalScroll, can_focus=True):
         self._load_body(summary, raw, self.mode, allow_large, message, whole,
                         authserv_id_of(self.app, summary.account))
 
+    def _ask_passphrase(self, shown: Shown) -> None:
+        """On the message screen (which asks, as for a large body), an encrypted message whose
+        key needs its passphrase asks for it; the preview's header line says so instead."""
+        wanted = shown.needs_passphrase
+        if wanted is None or not self.ask_large:
+            return
+        from tui_mail.ui.screens.ask_text import AskText
+
+        summary = shown.summary
+        key = f" for {wanted.key_hint}" if wanted.key_hint else ""
+        title = ("Wrong passphrase; try again" if wanted.error == "the passphrase was wrong"
+                 else "Passphrase") + key
+
+        def answered(passphrase: str | None) -> None:
+            if passphrase and self.summary is not None and self.summary.id == summary.id:
+                self.open_with_passphrase(passphrase)
+
+        self.app.push_screen(AskText(title, secret=True, hint="Enter: decrypt · Esc: leave it"),
+                             answered)
+
+    def open_with_passphrase(self, passphrase: str) -> None:
+        """Render the shown message again, its key opened with `passphrase`."""
+        if self.summary is None or self.raw is None:
+            return
+        self.query_one("#body", Static).update(Content("Decrypting…"))
+        self._load_body(self.summary, self.raw, self.mode, False, None, self._whole,
+                        authserv_id_of(self.app, self.summary.account), passphrase)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="render",
           description="render message")
     def _load_body(self, summary: MessageSummary, raw: bytes | None, mode: str,
                    allow_large: bool, message: Message | None = None,
-                   whole: bool = False, authserv_id: str | None = None) -> None:
+                   whole: bool = False, authserv_id: str | None = None,
+                   passphrase: str | None = None) -> None:
         from tui_mail.sync.bodies import NeedsConfirmation
 
         if raw is None:
@@ -400,7 +430,7 @@ class MessageView(VerticalScroll, can_focus=True):
                 return
         try:
             shown = render_shown(summary, raw, mode, message=message, whole=whole,
-                                 authserv_id=authserv_id)
+                                 authserv_id=authserv_id, passphrase=passphrase)
         except Exception as exc:  # a broken message must not take the app down
             self.post_message(self.Failed(
                 self, summary, f"This message could not be shown: {type(exc).__name__}: {exc}"))
@@ -422,6 +452,7 @@ class MessageView(VerticalScroll, can_focus=True):
         self.raw = event.raw
         self.shown = event.shown
         self._draw(event.shown, first=True)
+        self._ask_passphrase(event.shown)
 
     def on_message_view_fetching(self, event: Fetching) -> None:
         if self._current(event) and self.shown is None:

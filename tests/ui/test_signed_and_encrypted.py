@@ -1,0 +1,118 @@
+"""Signed and encrypted messages in the reader: the header block says who signed and whether it
+holds, an encrypted body is shown decrypted while the cache keeps what the server sent, and a
+key that needs its passphrase asks for it on the message screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from tests.support import app as support
+from tests.support.accounts import OFFLINE
+from tests.support.crypto import CAROL_PASSPHRASE, Keyring, text_part
+from tests.support.pilot import open_first, run_until, screen_text, settle, type_query
+from tui_mail.model import Flags, FolderRole
+from tui_mail.store.db import Store
+from tui_mail.store.types import NewMessage
+from tui_mail.ui.app import TuiMailApp
+from tui_mail.ui.screens.ask_text import AskText
+from tui_mail.ui.screens.message import MessageScreen
+
+pytestmark = pytest.mark.usefixtures("gnupg")
+
+
+@pytest.fixture
+def app_with(tmp_path: Path) -> Callable[[Sequence[bytes]], TuiMailApp]:
+    """An app over a cache holding `raws` in the offline account's INBOX, newest first."""
+
+    def make(raws: Sequence[bytes]) -> TuiMailApp:
+        path = tmp_path / "cache.sqlite3"
+        with Store.open(path) as store:
+            store.ensure_folder(OFFLINE.name, "INBOX", FolderRole.INBOX)
+            store.add_messages(OFFLINE.name, "INBOX", [
+                NewMessage(uid=10 + i, flags=Flags(), raw=raw, size=len(raw))
+                for i, raw in enumerate(raws)])
+        return support.make_app(path, support.config_in(tmp_path, (OFFLINE,)),
+                                sync_on_start=False, state_dir=tmp_path / "state")
+
+    return make
+
+
+async def test_a_signed_message_says_who_signed_it_with_the_keys_fingerprint(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
+    app = app_with([gnupg.pgp_signed(text_part("See you at the station.\n"))])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_first(pilot)
+        text = screen_text(app)
+        fingerprint = gnupg.fingerprints["alice@example.org"]
+        assert f"Signed: Alice <alice@example.org> · key {fingerprint[:4]} {fingerprint[4:8]}" \
+            in text
+        assert "See you at the station." in text
+        assert "signature.asc" not in text  # the signature is not an attachment to open
+
+
+async def test_a_tampered_message_says_bad_signature(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
+    raw = gnupg.pgp_signed(text_part("Transfer 10 EUR\n")).replace(b"10 EUR", b"99 EUR")
+    app = app_with([raw])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_first(pilot)
+        assert "✗ Bad signature: Alice <alice@example.org>" in screen_text(app)
+
+
+async def test_an_encrypted_message_is_read_decrypted_and_its_plaintext_stays_out_of_the_cache(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp],
+        tmp_path: Path) -> None:
+    raw = gnupg.pgp_encrypted(text_part("The door code is 4711.\n"), signer="bob@example.net")
+    app = app_with([raw])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_first(pilot)
+        text = screen_text(app)
+        assert "The door code is 4711." in text
+        assert "Encrypted: OpenPGP" in text
+        assert "⚠ Signed: Bob <bob@example.net>" in text  # Bob's key is not certified
+        await pilot.press("q")
+        await type_query(pilot, "4711")
+        assert "No messages match" in screen_text(app)  # the plaintext was never indexed
+    with Store.open(tmp_path / "cache.sqlite3", readonly=True) as store:
+        (row,) = store.listing.search("from:bob", account=OFFLINE.name, folder="INBOX")
+        assert store.raw_message(row.id) == raw  # what the server sent, still encrypted
+
+
+async def test_a_key_with_a_passphrase_asks_on_the_message_screen_and_again_when_wrong(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
+    app = app_with([gnupg.pgp_encrypted(text_part("Only for Carol.\n"),
+                                        to="carol@example.com")])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await run_until(pilot, lambda: isinstance(app.screen, AskText))
+        assert "Passphrase for Carol <carol@example.com>" in screen_text(app)
+        app.screen.query_one(Input).value = "not the passphrase"
+        await pilot.press("enter")
+        await run_until(pilot, lambda: isinstance(app.screen, AskText)
+                        and "Wrong passphrase" in screen_text(app))
+        app.screen.query_one(Input).value = CAROL_PASSPHRASE
+        await pilot.press("enter")
+        await run_until(pilot, lambda: "Only for Carol." in screen_text(app))
+        assert isinstance(app.screen, MessageScreen)
+        assert "Encrypted: OpenPGP" in screen_text(app)
+
+
+async def test_escape_leaves_the_message_encrypted_and_says_why(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
+    app = app_with([gnupg.pgp_encrypted(text_part("Only for Carol.\n"),
+                                        to="carol@example.com")])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await run_until(pilot, lambda: isinstance(app.screen, AskText))
+        await pilot.press("escape")
+        await settle(pilot)
+        text = screen_text(app)
+        assert isinstance(app.screen, MessageScreen)
+        assert "⚠ Encrypted: OpenPGP, not decrypted: the key needs its passphrase" in text
+        assert "Only for Carol." not in text
