@@ -13,6 +13,7 @@ from tests.support.mail_users import (
     fetch_all,
     flags_of,
     imap_client,
+    outbox_for,
     wait_for,
     wait_for_each,
     wait_for_subject,
@@ -29,11 +30,6 @@ from tui_mail.remote.connection import Credentials
 from tui_mail.sync.outbox import Outbox, OutboxEvent
 
 pytestmark = pytest.mark.servers
-
-
-def outbox_for(store, user: User, **kw) -> Outbox:
-    return Outbox(store, user.account, smtp_credentials=lambda: user.creds,
-                  imap_credentials=lambda: user.creds, **kw)
 
 
 def simple(sender: User, *to: User, subject: str = "hello", **kw) -> Draft:

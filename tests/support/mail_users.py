@@ -15,6 +15,7 @@ import imapclient
 from tests.support.accounts import server_account
 from tui_mail.model import Account, Security
 from tui_mail.remote.connection import Credentials, ssl_context
+from tui_mail.sync.outbox import Outbox
 
 
 @dataclass
@@ -118,3 +119,9 @@ def with_password_file(user: User, directory: Path, **changes: Any) -> Account:
     assert account.smtp is not None
     return replace(account, incoming=replace(account.incoming, password_command=command),
                    smtp=replace(account.smtp, password_command=command), **changes)
+
+
+def outbox_for(store: Any, user: User, **kw: Any) -> Outbox:
+    """The outbox of `user`'s account, signing in with the user's password."""
+    return Outbox(store, user.account, smtp_credentials=lambda: user.creds,
+                  imap_credentials=lambda: user.creds, **kw)

@@ -106,7 +106,7 @@ def encryption(run: GpgRun, kind: CryptoKind, *, passphrase_given: bool = False)
         return Encryption(kind, True, recipients)
     hint = run.first("USERID_HINT")
     key_hint = sanitize_line(unescape(" ".join(hint.args[1:]))) if hint else ""
-    if _bad_passphrase(run):
+    if bad_passphrase(run):
         return Encryption(kind, False, recipients, "the passphrase was wrong",
                           needs_passphrase=True, key_hint=key_hint)
     if run.has("NEED_PASSPHRASE") and not passphrase_given:
@@ -116,12 +116,13 @@ def encryption(run: GpgRun, kind: CryptoKind, *, passphrase_given: bool = False)
     return Encryption(kind, False, recipients, decryption_failure(run, recipients))
 
 
-def _bad_passphrase(run: GpgRun) -> bool:
+def bad_passphrase(run: GpgRun) -> bool:
+    """Whether the run failed because the passphrase given was wrong."""
     for line in run.status:
         if line.keyword == "BAD_PASSPHRASE":
             return True
-        if line.keyword == "ERROR" and len(line.args) >= 2 and line.args[1].isdigit() \
-                and int(line.args[1]) & 0xFFFF == BAD_PASSPHRASE:
+        if line.keyword in ("ERROR", "FAILURE") and len(line.args) >= 2 \
+                and line.args[1].isdigit() and int(line.args[1]) & 0xFFFF == BAD_PASSPHRASE:
             return True
     return False
 

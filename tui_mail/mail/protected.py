@@ -164,11 +164,11 @@ def with_inner(outer: bytes, inner: bytes) -> bytes:
     (Content-Type with protected-headers="v1") replace the outer ones of the same name."""
     outer_head, _ = split_head(outer)
     inner_head, inner_body = split_head(inner)
-    inner_fields = _fields(inner_head)
+    inner_fields = header_fields(inner_head)
     protected = _protects_headers(inner_head)
     protected_names = {name.lower() for name, _ in inner_fields
                        if protected and name.lower() in PROTECTABLE}
-    kept = [(name, line) for name, line in _fields(outer_head)
+    kept = [(name, line) for name, line in header_fields(outer_head)
             if not name.lower().startswith("content-") and name.lower() != "mime-version"
             and name.lower() not in protected_names]
     lines = [line for _, line in kept]
@@ -182,7 +182,7 @@ def _protects_headers(head: bytes) -> bool:
     return isinstance(value, str) and value.lower() == "v1"
 
 
-def _fields(head: bytes) -> list[tuple[str, bytes]]:
+def header_fields(head: bytes) -> list[tuple[str, bytes]]:
     """(name, the whole field with its folded lines and line end), in order."""
     fields: list[tuple[str, bytes]] = []
     for line in re.split(rb"(?<=\n)", head):

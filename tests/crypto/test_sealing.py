@@ -1,0 +1,110 @@
+"""Signing and encrypting before the outbox (PGP/MIME), read back as the reader opens mail,
+and sent for real through Postfix to Dovecot."""
+
+from __future__ import annotations
+
+from email import message_from_bytes
+from email.policy import default
+
+import pytest
+
+from tests.support.crypto import CAROL_PASSPHRASE, Keyring
+from tests.support.mail_users import fetch_all, outbox_for, wait_for
+from tui_mail.crypto.gnupg import GnuPG
+from tui_mail.crypto.opening import open_message
+from tui_mail.crypto.sealing import PassphraseNeeded, Seal, SealError, seal, without_keys
+from tui_mail.mail.compose import Composed, compose
+from tui_mail.mail.parse import parse_message
+from tui_mail.model import Address, Draft, Encryption, Signature, SignatureState
+
+pytestmark = pytest.mark.usefixtures("gnupg")
+
+
+def composed(subject: str = "Plans for Friday", body: str = "Dinner at eight?\n",
+             to: str = "bob@example.net", sender: str = "alice@example.org") -> Composed:
+    return compose(Draft(identity=Address("Alice", sender), to=(Address("Bob", to),),
+                         subject=subject, body=body))
+
+
+def states(layers: tuple) -> list[str]:
+    return [layer.state.value if isinstance(layer, Signature)
+            else "decrypted" if layer.decrypted else "not decrypted" for layer in layers]
+
+
+def test_a_signed_message_opens_with_a_good_signature_and_its_headers_protected() -> None:
+    signed = seal(composed(), Seal(sign_as="alice@example.org"))
+    outer = message_from_bytes(signed.raw, policy=default)
+    assert outer.get_content_type() == "multipart/signed"
+    assert str(outer.get_param("micalg")).startswith("pgp-sha")  # named from gpg's own
+    assert outer["Subject"] == "Plans for Friday"  # signed only: the subject stays readable
+    opened = open_message(signed.raw)
+    assert states(opened.layers) == ["good signature"]
+    shown = parse_message(opened.raw)
+    assert shown.subject == "Plans for Friday" and shown.text_body == "Dinner at eight?\n"
+    assert signed.rcpts == ("bob@example.net",) and signed.message_id in signed.raw.decode()
+
+
+def test_an_encrypted_message_hides_its_subject_and_opens_whole_for_its_reader() -> None:
+    sealed = seal(composed(subject="Surprise party"),
+                  Seal(sign_as="alice@example.org",
+                       encrypt_to=("bob@example.net", "alice@example.org")))
+    outer = message_from_bytes(sealed.raw, policy=default)
+    assert outer.get_content_type() == "multipart/encrypted"
+    assert outer["Subject"] == "..."
+    assert b"Surprise party" not in sealed.raw and b"Dinner at eight" not in sealed.raw
+    opened = open_message(sealed.raw)  # the sender's own key opens it: the Sent copy reads
+    assert states(opened.layers) == ["decrypted", "good signature"]
+    shown = parse_message(opened.raw)
+    assert shown.subject == "Surprise party" and shown.text_body == "Dinner at eight?\n"
+
+
+def test_recipients_without_a_key_are_named_before_anything_is_sent() -> None:
+    gpg = GnuPG("gpg")
+    assert without_keys(gpg, ("bob@example.net", "nobody@example.org", "dave@example.net")) == \
+        ["nobody@example.org"]
+    with pytest.raises(SealError, match="no usable key for nobody@example.org"):
+        seal(composed(to="nobody@example.org"), Seal(encrypt_to=("nobody@example.org",)))
+
+
+def test_a_signing_key_with_a_passphrase_asks_for_it_and_says_when_it_is_wrong() -> None:
+    message = composed(sender="carol@example.com")
+    with pytest.raises(PassphraseNeeded) as asked:
+        seal(message, Seal(sign_as="carol@example.com"))
+    assert "Carol <carol@example.com>" in asked.value.key_hint
+    with pytest.raises(SealError, match="passphrase for .* was wrong"):
+        seal(message, Seal(sign_as="carol@example.com"), passphrase="wrong")
+    signed = seal(message, Seal(sign_as="carol@example.com"), passphrase=CAROL_PASSPHRASE)
+    assert states(open_message(signed.raw).layers) == ["good signature"]
+
+
+def test_signing_as_an_address_without_a_secret_key_says_so() -> None:
+    with pytest.raises(SealError, match="cannot sign as bob@example.net: no secret key"):
+        seal(composed(), Seal(sign_as="bob@example.net"))
+
+
+@pytest.mark.servers
+async def test_signed_and_encrypted_mail_survives_postfix_and_dovecot(
+        mail_servers, fresh, store, gnupg: Keyring) -> None:
+    alice, bob = fresh("alice"), fresh("bob")
+    draft = Draft(identity=alice.account.address, to=(Address("Bob", bob.address),),
+                  subject="Über den Zaun", body="Grüße — the gate code is 2024.\n" * 40)
+    signed = seal(compose(draft), Seal(sign_as="alice@example.org"))
+    sealed = seal(compose(draft), Seal(sign_as="alice@example.org",
+                                       encrypt_to=("alice@example.org",)))
+    outbox = outbox_for(store, alice)
+    for message in (signed, sealed):
+        delivery = await outbox.deliver(outbox.queue(message))
+        assert delivery.sent, delivery
+    wait_for(mail_servers, bob, 2)
+    received = fetch_all(mail_servers, bob)
+    opened = [open_message(raw) for raw in received]
+    assert sorted(states(o.layers) for o in opened) == [
+        ["decrypted", "good signature"], ["good signature"]]
+    for result in opened:
+        shown = parse_message(result.raw)
+        assert shown.subject == "Über den Zaun"
+        assert shown.text_body == "Grüße — the gate code is 2024.\n" * 40
+    layers = [layer for o in opened for layer in o.layers]
+    assert all(isinstance(layer, Encryption | Signature) for layer in layers)
+    assert not any(isinstance(layer, Signature) and layer.state is SignatureState.BAD
+                   for layer in layers)

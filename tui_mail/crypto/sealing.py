@@ -1,0 +1,189 @@
+"""Signing and encrypting a message before it goes to the outbox (PGP/MIME, RFC 3156), with
+its headers protected (RFC 9788).
+
+The outbox keeps the sealed bytes, so a retry sends exactly them and never asks for a
+passphrase again. Encrypted mail is encrypted to the sender's own key too, so the copy in Sent
+can be read. When encrypting, the Subject outside becomes "..." and the real headers travel
+inside the encryption, marked protected-headers="v1"; a signed message carries them inside the
+signed part, so what the reader shows is what was signed.
+
+Blocking (it runs gpg): call it from a worker thread.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, replace
+
+from tui_mail.crypto.gnupg import CryptoError, GnuPG, GpgRun, unescape
+from tui_mail.crypto.verdicts import bad_passphrase
+from tui_mail.mail.compose import Composed
+from tui_mail.mail.protected import header_fields, split_head
+from tui_mail.mail.sanitize import sanitize_line
+
+HIDDEN_SUBJECT = "..."  # RFC 9788's placeholder for an encrypted message's Subject
+# Headers copied into the protected part: those a reader shows or threads by.
+PROTECTED = ("from", "to", "cc", "reply-to", "subject", "date", "message-id", "in-reply-to",
+             "references", "followup-to")
+_HASHES = {"1": "md5", "2": "sha1", "3": "ripemd160", "8": "sha256", "9": "sha384",
+           "10": "sha512", "11": "sha224"}  # RFC 4880 9.4, for micalg
+
+
+class SealError(CryptoError):
+    """The message could not be signed or encrypted; nothing was queued."""
+
+
+class PassphraseNeeded(SealError):
+    """The signing key needs its passphrase: ask, then seal again with it."""
+
+    def __init__(self, key_hint: str) -> None:
+        super().__init__(f"the signing key needs its passphrase ({key_hint})" if key_hint
+                         else "the signing key needs its passphrase")
+        self.key_hint = key_hint
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What to do to a message: sign it as `sign_as` (an address or key of the user's),
+    encrypt it to `encrypt_to` (every recipient's address and the sender's own)."""
+
+    sign_as: str = ""
+    encrypt_to: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.sign_as and not self.encrypt_to
+
+
+def usable_encryption_key(gpg: GnuPG, address: str) -> bool:
+    """Whether the keyring has a key for `address` that can encrypt (not expired, revoked or
+    disabled)."""
+    run = gpg.run(["--list-keys", "--with-colons", f"<{address}>"])
+    if run.returncode != 0:
+        return False
+    for line in run.output.decode("utf-8", "replace").splitlines():
+        fields = line.split(":")
+        # the primary key's capabilities (field 12) sum up the key: "E" when some part of it
+        # can encrypt now; its validity (field 2) "e", "r", "d" or "i" rules it out
+        if fields[0] == "pub" and len(fields) > 11 \
+                and fields[1] not in ("e", "r", "d", "i") and "E" in fields[11]:
+            return True
+    return False
+
+
+def without_keys(gpg: GnuPG, addresses: tuple[str, ...]) -> list[str]:
+    """The addresses that have no key to encrypt to, in order."""
+    return [address for address in addresses if not usable_encryption_key(gpg, address)]
+
+
+def seal(composed: Composed, seal: Seal, gpg: GnuPG | None = None, *,
+         passphrase: str | None = None) -> Composed:
+    """`composed` signed and/or encrypted as `seal` says (unchanged when it says nothing).
+    Raises PassphraseNeeded, or SealError saying what went wrong (a key missing, ...)."""
+    if seal.empty:
+        return composed
+    gpg = gpg or GnuPG("gpg")
+    head, body = split_head(composed.raw)
+    fields = header_fields(head)
+    outer = [(name, line) for name, line in fields
+             if not name.lower().startswith("content-") and name.lower() != "mime-version"]
+    content = [line for name, line in fields if name.lower().startswith("content-")]
+    protected = [line for name, line in outer if name.lower() in PROTECTED]
+    entity = _protecting(content, protected) + b"\r\n" + _crlf(body)
+    if seal.sign_as:
+        entity = _signed(gpg, entity, seal.sign_as, passphrase)
+    if seal.encrypt_to:
+        entity = _encrypted(gpg, entity, seal.encrypt_to)
+        outer = [(name, b"Subject: " + HIDDEN_SUBJECT.encode() + b"\r\n"
+                  if name.lower() == "subject" else line) for name, line in outer]
+    raw = b"".join(line for _, line in outer) + b"MIME-Version: 1.0\r\n" + entity
+    return replace(composed, raw=raw)
+
+
+def _protecting(content: list[bytes], protected: list[bytes]) -> bytes:
+    """The content headers with protected-headers="v1" on the Content-Type, then the headers
+    protected (a message without a Content-Type is text/plain, RFC 2045 5.2)."""
+    lines = []
+    typed = False
+    for line in content:
+        if line.lower().startswith(b"content-type:"):
+            line = line.rstrip(b"\r\n") + b'; protected-headers="v1"\r\n'
+            typed = True
+        lines.append(line)
+    if not typed:
+        lines.insert(0, b'Content-Type: text/plain; charset=us-ascii; protected-headers="v1"\r\n')
+    return b"".join(lines) + b"".join(protected)
+
+
+def _signed(gpg: GnuPG, entity: bytes, signer: str, passphrase: str | None) -> bytes:
+    run = gpg.run(["--armor", "--detach-sign", "--local-user", signer], entity,
+                  passphrase=passphrase)
+    created = run.first("SIG_CREATED")
+    if created is None or not run.output:
+        raise _signing_failure(run, signer)
+    micalg = "pgp-" + _HASHES.get(created.args[2] if len(created.args) > 2 else "", "sha256")
+    boundary = _boundary()
+    return (f'Content-Type: multipart/signed; micalg="{micalg}";\r\n'
+            f' protocol="application/pgp-signature"; boundary="{boundary}"\r\n\r\n'
+            "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\r\n"
+            f"--{boundary}\r\n").encode() + entity + (
+        f"\r\n--{boundary}\r\n"
+        'Content-Type: application/pgp-signature; name="signature.asc"\r\n'
+        "Content-Description: OpenPGP digital signature\r\n"
+        'Content-Disposition: attachment; filename="signature.asc"\r\n\r\n').encode() \
+        + _crlf(run.output) + f"\r\n--{boundary}--\r\n".encode()
+
+
+def _signing_failure(run: GpgRun, signer: str) -> SealError:
+    hint = run.first("USERID_HINT")
+    key_hint = sanitize_line(unescape(" ".join(hint.args[1:]))) if hint else signer
+    if bad_passphrase(run):
+        return SealError(f"the passphrase for {key_hint} was wrong")
+    if run.has("NEED_PASSPHRASE"):
+        return PassphraseNeeded(key_hint)
+    if run.has("INV_SGNR") or "No secret key" in run.messages or "secret key not" in \
+            run.messages:
+        return SealError(f"cannot sign as {signer}: no secret key for it in your keyring")
+    last = [line for line in run.messages.splitlines() if line.strip()]
+    return SealError(f"gpg could not sign as {signer}: "
+                     f"{sanitize_line(last[-1]) if last else 'no signature made'}")
+
+
+def _encrypted(gpg: GnuPG, entity: bytes, recipients: tuple[str, ...]) -> bytes:
+    # The recipients' keys are taken as they are in the keyring (the composer showed who has
+    # one); gpg would otherwise refuse every key nobody certified.
+    args = ["--armor", "--encrypt", "--trust-model", "always"]
+    for address in dict.fromkeys(recipients):
+        args += ["--recipient", f"<{address}>"]
+    run = gpg.run(args, entity)
+    if run.returncode != 0 or not run.output:
+        refused = [unescape(line.args[1]) for line in run.status
+                   if line.keyword == "INV_RECP" and len(line.args) > 1]
+        if refused:
+            names = ", ".join(sanitize_line(name.strip("<>")) for name in refused)
+            raise SealError(f"cannot encrypt: no usable key for {names}")
+        last = [line for line in run.messages.splitlines() if line.strip()]
+        raise SealError("gpg could not encrypt the message: "
+                        f"{sanitize_line(last[-1]) if last else 'nothing was made'}")
+    boundary = _boundary()
+    return (f'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\r\n'
+            f' boundary="{boundary}"\r\n\r\n'
+            "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n"
+            f"--{boundary}\r\n"
+            "Content-Type: application/pgp-encrypted\r\n"
+            "Content-Description: PGP/MIME version identification\r\n\r\n"
+            "Version: 1\r\n\r\n"
+            f"--{boundary}\r\n"
+            'Content-Type: application/octet-stream; name="encrypted.asc"\r\n'
+            "Content-Description: OpenPGP encrypted message\r\n"
+            'Content-Disposition: inline; filename="encrypted.asc"\r\n\r\n').encode() \
+        + _crlf(run.output) + f"\r\n--{boundary}--\r\n".encode()
+
+
+def _boundary() -> str:
+    return "=-" + secrets.token_urlsafe(18)
+
+
+def _crlf(data: bytes) -> bytes:
+    return re.sub(rb"(?<!\r)\n", b"\r\n", data)
