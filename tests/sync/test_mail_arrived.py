@@ -103,7 +103,7 @@ def test_a_folder_fetched_again_after_its_uidvalidity_changed_is_silent(
         other.create_folder("Work")
         other.append("Work", message(1))
         assert h.sync(["Work"]).ok
-        other._client.delete_folder("Work")
+        other.delete_folder("Work")
         other.create_folder("Work")
         for i in range(3):
             other.append("Work", message(10 + i))

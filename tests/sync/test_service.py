@@ -15,6 +15,7 @@ from email import message_from_bytes, policy
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+import imapclient
 import pytest
 
 from tests.servers.dovecot import Dovecot
@@ -29,7 +30,7 @@ from tui_mail.model import (
     Security,
     ServerConfig,
 )
-from tui_mail.remote.connection import Credentials
+from tui_mail.remote.connection import Credentials, ssl_context
 from tui_mail.remote.imap import ImapBackend
 from tui_mail.store.db import Store
 from tui_mail.store.types import View
@@ -352,13 +353,20 @@ def received(servers, user, subject: str) -> list:
     return [m for m in fetch(servers, user, "INBOX") if str(m["Subject"]) == subject]
 
 
+def own_connection(server: ServerConfig, login: str, password: str) -> imapclient.IMAPClient:
+    """A connection of the test's own (another mail program), to read the server's state."""
+    client = imapclient.IMAPClient(server.host, port=server.port, ssl=True,
+                                   ssl_context=ssl_context(server), timeout=10)
+    client.login(login, password)
+    return client
+
+
 def fetch(servers, user, folder: str) -> list:
-    backend = ImapBackend.open(
+    client = own_connection(
         ServerConfig(Protocol.IMAP, "127.0.0.1", servers.imap_tls_port, Security.TLS,
                      user.login, ca_file=servers.ca_file, timeout=10.0),
-        Credentials(user.login, password=user.password))
+        user.login, user.password)
     try:
-        client = backend._client  # noqa: SLF001 - a test reads the raw server state
         client.select_folder(folder, readonly=True)
         uids = client.search(["ALL"])
         data = client.fetch(uids, ["FLAGS", "BODY.PEEK[]"]) if uids else {}
@@ -369,7 +377,7 @@ def fetch(servers, user, folder: str) -> list:
             out.append(msg)
         return out
     finally:
-        backend.close()
+        client.logout()
 
 
 def outbox_states(service: MailService) -> list[str]:
@@ -469,15 +477,15 @@ def test_what_was_done_offline_reaches_the_server_once_it_answers_without_being_
         assert inbox_rows(cache)["Flag me offline"].flags.flagged  # the cache has it at once
     finally:
         own_dovecot.start()
-    backend = ImapBackend.open(account.incoming, Credentials(user.login, password=user.password))
+    assert account.incoming is not None
+    client = own_connection(account.incoming, user.login, user.password)
     try:
         def flagged_on_server() -> bool:
-            backend._select("INBOX", readonly=True)  # noqa: SLF001
-            backend._selected = None  # noqa: SLF001 - select again each time: see new flags
-            return bool(backend._client.search(["FLAGGED"]))  # noqa: SLF001
+            client.select_folder("INBOX", readonly=True)  # again each time: see new flags
+            return bool(client.search(["FLAGGED"]))
         wait_until(flagged_on_server, what="the flag on the server")
     finally:
-        backend.close()
+        client.logout()
 
 
 def test_mail_queued_by_another_program_is_sent_by_the_running_service(

@@ -28,6 +28,7 @@ from tui_mail.model import (
 from tui_mail.remote.backend import FlagUpdate, RemoteMessage
 from tui_mail.remote.connection import Credentials
 from tui_mail.remote.imap import ImapBackend, parse_uid_set
+from tui_mail.remote.wire import LINE_LIMIT
 from tui_mail.store import Store
 from tui_mail.sync.engine import SyncEngine
 from tui_mail.sync.whole_fetch import WHOLE_FROM
@@ -223,7 +224,7 @@ def test_the_first_sync_of_a_large_folder_reads_a_search_line_longer_than_the_us
             changes = backend.changes_since("INBOX", FolderSyncState(), NothingCached())
             assert changes.new_uids == list(range(FIRST, FIRST + LARGE))
             # the longer line was for that answer only
-            assert backend._client.wire.line_limit == 4 << 20
+            assert backend.line_limit == LINE_LIMIT
         finally:
             backend.close()
     assert [line.split(b" ", 1)[1] for line in script.lines] == [b"UID SEARCH ALL"]

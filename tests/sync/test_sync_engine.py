@@ -82,7 +82,7 @@ def test_changed_uidvalidity_drops_the_folder_cache_and_refetches(dovecot, make_
         assert len(h.cached_uids("Work")) == 5
 
         # Deleted and recreated under the same name: a new UIDVALIDITY, UIDs start again at 1.
-        other._client.delete_folder("Work")
+        other.delete_folder("Work")
         other.create_folder("Work")
         for i in range(3):
             other.append("Work", message(i, f"again {i}"))

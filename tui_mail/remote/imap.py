@@ -518,6 +518,12 @@ class ImapBackend:
         self.gmail = "X-GM-EXT-1" in self.capabilities
         self._gm_msgid = self.gmail
 
+    @property
+    def line_limit(self) -> int:
+        """The longest answer line the connection accepts now: LINE_LIMIT, raised only while
+        a large folder's UID SEARCH is read (see _search_uids)."""
+        return int(self._client.wire.line_limit)
+
     @classmethod
     def open(cls, server: ServerConfig, creds: Credentials,
              max_literal: int = DEFAULT_LITERAL_LIMIT) -> ImapBackend:

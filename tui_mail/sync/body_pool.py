@@ -201,6 +201,12 @@ class TextPool:
             raise
 
     @property
+    def live_pids(self) -> list[int]:
+        """The process ids of the workers still running (none before the first batch): what
+        a memory watcher, or a test, may stop."""
+        return [w.proc.pid for w in self._workers if w.dead is None]
+
+    @property
     def busy(self) -> int:
         """How many batches may be in flight before the caller should wait for the oldest:
         one being extracted and one waiting per worker."""
