@@ -6,8 +6,11 @@ IMAP, POP3 and SMTP submission all logged in with a token."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.support.accounts import oauth2_account
+from tui_mail import secrets as tui_secrets
 from tui_mail.errors import AuthError, ConnectError, SecretError
 from tui_mail.model import Account, OAuth2Flow, Protocol, Security, ServerConfig
 from tui_mail.oauth2 import flows, tokens
@@ -24,6 +28,29 @@ from tui_mail.remote import imap, pop3, smtp
 from tui_mail.sync.credentials import credentials
 
 pytestmark = [pytest.mark.servers, pytest.mark.usefixtures("test_keyring")]
+
+
+class Logged(logging.Handler):
+    """Every record logged while `at_debug()` lasts, formatted with its arguments."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    @contextmanager
+    def at_debug(self) -> Iterator[None]:
+        root = logging.getLogger()
+        level = root.level
+        root.addHandler(self)
+        root.setLevel(logging.DEBUG)
+        try:
+            yield
+        finally:
+            root.removeHandler(self)
+            root.setLevel(level)
 
 
 class Browser:
@@ -256,12 +283,15 @@ def test_a_refresh_token_rotated_by_another_tui_mail_meanwhile_is_picked_up_not_
     account = oauth2_account(mail_servers, user)
     sign_in(account, Browser(oauth_server, user))
     assert account.oauth2 is not None
-    stale = tokens._stored_refresh_token(account, account.oauth2)  # what "we" read at start
+    name = tokens.keyring_name(account)
+    stale = tui_secrets.keyring_read(name, "refresh token")  # what "we" read at start
+    assert stale
     tokens.access_token(account, renew=True)  # the other tui-mail: rotates and keeps a new one
     reads = iter([stale])
-    real = tokens._stored_refresh_token
-    monkeypatch.setattr(tokens, "_stored_refresh_token",
-                        lambda acc, cfg: next(reads, None) or real(acc, cfg))
+    real = tui_secrets.keyring_read
+    monkeypatch.setattr(tui_secrets, "keyring_read",  # our first read of the keyring was then
+                        lambda key, what: (next(reads, None) if key == name else None)
+                        or real(key, what))
 
     assert tokens.access_token(account, renew=True)
     log = oauth_server.token_request_log()
@@ -304,9 +334,12 @@ def test_access_tokens_never_show_in_a_repr(mail_servers: Any, oauth_server: Any
     user = mail_servers.new_user()
     account = oauth2_account(mail_servers, user)
     sign_in(account, Browser(oauth_server, user))
-    creds = credentials(account, "incoming")
+    logged = Logged()
+    with logged.at_debug():
+        creds = credentials(account, "incoming")
+        imap.probe(account.incoming, creds)
     assert creds.oauth2_token and creds.oauth2_token not in repr(creds)
-    assert creds.oauth2_token not in repr(tokens._access)
+    assert logged.lines and creds.oauth2_token not in "\n".join(logged.lines)
 
 
 def test_device_polling_slows_down_when_the_provider_asks(

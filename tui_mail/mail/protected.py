@@ -73,13 +73,13 @@ def split_head(raw: bytes) -> tuple[bytes, bytes]:
     return raw[:match.end()], raw[match.end():]
 
 
-def _headers(raw: bytes) -> Message:
+def _head_of(raw: bytes) -> Message:
     return message_from_bytes(split_head(raw)[0], policy=compat32)
 
 
 def protection_of(raw: bytes) -> Protection | None:
     """The signature or encryption at the top of `raw`, or None."""
-    head = _headers(raw)
+    head = _head_of(raw)
     ctype = head.get_content_type()
     protocol = (head.get_param("protocol") or "")
     protocol = protocol.lower() if isinstance(protocol, str) else ""
@@ -132,7 +132,7 @@ def _parts(raw: bytes, head: Message) -> list[bytes]:
 
 def _decoded(entity: bytes) -> bytes:
     """An entity's body with its transfer encoding undone (base64, quoted-printable)."""
-    head = _headers(entity)
+    head = _head_of(entity)
     encoding = str(head.get("content-transfer-encoding", "")).strip().lower()
     _, body = split_head(entity)
     if encoding == "base64":
@@ -154,7 +154,7 @@ def text_entity(text: bytes, charset: str = "utf-8") -> bytes:
 
 
 def charset_of(raw: bytes) -> str:
-    charset = _headers(raw).get_content_charset() or "utf-8"
+    charset = _head_of(raw).get_content_charset() or "utf-8"
     return charset if re.fullmatch(r"[A-Za-z0-9._:-]{1,40}", charset) else "utf-8"
 
 
@@ -178,7 +178,7 @@ def with_inner(outer: bytes, inner: bytes) -> bytes:
 
 
 def _protects_headers(head: bytes) -> bool:
-    value = _headers(head).get_param("protected-headers")
+    value = _head_of(head).get_param("protected-headers")
     return isinstance(value, str) and value.lower() == "v1"
 
 
