@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.store.builders import make_raw
+from tests.support.cache import sql
 from tui_mail.errors import CacheError
 from tui_mail.store import NewMessage, Store
 from tui_mail.store.blobs import MAGIC, pack, pack_text, text_of, unpack
@@ -18,12 +19,12 @@ LONG_BODY = "the quarterly report and the budget review " * 40 + "kumquat"
 
 
 def _stored(store: Store, column: str, row_id: int) -> bytes:
-    return bytes(store._conn.execute(f"SELECT {column} FROM bodies WHERE id = ?",
+    return bytes(sql(store, f"SELECT {column} FROM bodies WHERE id = ?",
                                      (row_id,)).fetchone()[0])
 
 
 def _fts_hits(store: Store, word: str) -> list[int]:
-    return [r[0] for r in store._conn.execute("SELECT rowid FROM fts WHERE fts MATCH ?",
+    return [r[0] for r in sql(store, "SELECT rowid FROM fts WHERE fts MATCH ?",
                                               (word,))]
 
 
@@ -99,7 +100,7 @@ def test_a_damaged_compressed_message_is_a_cache_error_naming_it(store: Store) -
     [row] = store.add_messages("work", "INBOX", [NewMessage(uid=1, raw=make_raw(1, body=LONG_BODY))])
     damaged = bytearray(_stored(store, "raw", row))
     damaged[len(damaged) // 2] ^= 0xFF
-    store._conn.execute("UPDATE bodies SET raw = ? WHERE id = ?", (bytes(damaged), row))
+    sql(store, "UPDATE bodies SET raw = ? WHERE id = ?", (bytes(damaged), row))
     with pytest.raises(CacheError, match=f"message {row} in the cache is damaged"):
         store.raw_message(row)
 
@@ -140,27 +141,27 @@ def test_a_cache_built_by_schema_5_itself_migrates_and_its_rows_search_and_delet
     conn.close()
 
     with Store.open(path) as store:
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert sql(store, "PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert store.raw_message(4096) == raw
         assert _fts_hits(store, "kumquat") == [4096]
         assert store.missing_bodies("work") == (0, 0)
         [new] = store.add_messages("work", "INBOX", [NewMessage(uid=2, raw=make_raw(2))])
         store.remove_uids("work", "INBOX", [1])
         assert _fts_hits(store, "kumquat") == []
-        docs = store._conn.execute("SELECT count(*) FROM fts_docsize").fetchone()[0]
+        docs = sql(store, "SELECT count(*) FROM fts_docsize").fetchone()[0]
         assert docs == 1 and store.raw_message(new) == make_raw(2)
 
 
 def test_a_damaged_search_text_does_not_stop_the_expunge_of_its_batch(store: Store) -> None:
     rows = store.add_messages("work", "INBOX", [
         NewMessage(uid=n, raw=make_raw(n, body=LONG_BODY)) for n in (1, 2, 3)])
-    packed = store._conn.execute("SELECT body FROM search_text WHERE id = ?",
+    packed = sql(store, "SELECT body FROM search_text WHERE id = ?",
                                  (rows[1],)).fetchone()[0]
     assert packed.startswith(MAGIC)
     damaged = bytearray(packed)
     damaged[len(damaged) // 2] ^= 0xFF
-    store._conn.execute("DROP TRIGGER search_text_au")  # write the damage past the index
-    store._conn.execute("UPDATE search_text SET body = ? WHERE id = ?", (bytes(damaged), rows[1]))
+    sql(store, "DROP TRIGGER search_text_au")  # write the damage past the index
+    sql(store, "UPDATE search_text SET body = ? WHERE id = ?", (bytes(damaged), rows[1]))
     store.remove_uids("work", "INBOX", [1, 2, 3])
-    assert store._conn.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+    assert sql(store, "SELECT count(*) FROM messages").fetchone() == (0,)
     assert store.listing.search("kumquat") == []  # the damaged row's stale words lead nowhere

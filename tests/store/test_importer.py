@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.gen_messages import generate, write_maildir, write_mbox
+from tests.support.cache import sql
 from tui_mail.errors import CacheError
 from tui_mail.model import Flags
 from tui_mail.store import Store, importer
@@ -44,7 +45,7 @@ def test_mbox_import_reads_every_message(store: Store, tmp_path: Path) -> None:
 
 
 def _rows(store: Store) -> list[tuple[object, ...]]:
-    return store._conn.execute(
+    return sql(store,
         "SELECT m.local_key, m.subject, m.from_email, m.to_text, m.date, m.flags, m.preview,"
         " m.has_attachment, m.thread_id = m.id, s.body, s.attachments FROM messages m"
         " JOIN search_text s ON s.id = m.id ORDER BY m.local_key").fetchall()
@@ -69,14 +70,14 @@ def test_only_a_few_batches_are_read_ahead_of_the_one_written(
     batches ahead of the writer, however large it is."""
     write_maildir(tmp_path / "md", generate(100, seed=8))
     read = [0]
-    source = importer._maildir_items
+    source = importer.maildir_items
 
     def counted(path: Path) -> Iterator[NewMessage | None]:
         for item in source(path):
             read[0] += 1
             yield item
 
-    monkeypatch.setattr(importer, "_maildir_items", counted)
+    monkeypatch.setattr(importer, "maildir_items", counted)
     ahead: list[int] = []
     import_path(store, tmp_path / "md", "local", "Box", batch_size=10, workers=2,
                 progress=lambda done: ahead.append(read[0] - done))
@@ -124,11 +125,10 @@ def test_sigkill_during_import_leaves_a_consistent_cache_and_rerun_completes(
 
     with Store.open(db) as store:
         assert store.integrity_ok()
-        conn = store._conn
-        done = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        done = sql(store, "SELECT count(*) FROM messages").fetchone()[0]
         assert 0 < done < count
         assert (
-            conn.execute(
+            sql(store,
                 "SELECT count(*) FROM messages m WHERE NOT EXISTS"
                 " (SELECT 1 FROM search_text s WHERE s.id = m.id)"
                 " OR NOT EXISTS (SELECT 1 FROM bodies b WHERE b.id = m.id AND b.raw IS NOT NULL)"
@@ -138,10 +138,10 @@ def test_sigkill_during_import_leaves_a_consistent_cache_and_rerun_completes(
         # fts_docsize has a row per message in the index (counting `fts` would count the
         # content table). The integrity check cannot compare the index with search_text
         # (rank 1): the stored bodies are compressed, so it checks the index alone.
-        assert conn.execute("SELECT count(*) FROM fts_docsize").fetchone()[0] == done
-        conn.execute("INSERT INTO fts(fts) VALUES ('integrity-check')")
+        assert sql(store, "SELECT count(*) FROM fts_docsize").fetchone()[0] == done
+        sql(store, "INSERT INTO fts(fts) VALUES ('integrity-check')")
         result = import_path(store, mbox, "local", "Big")
         assert result.added == count - done
-        total = conn.execute("SELECT count(*), count(DISTINCT local_key) FROM messages").fetchone()
+        total = sql(store, "SELECT count(*), count(DISTINCT local_key) FROM messages").fetchone()
         assert total == (count, count)
         assert store.folder("local", "Big").total == count  # type: ignore[union-attr]

@@ -5,6 +5,7 @@ plans SQLite picks, and the answers as bodies arrive."""
 from __future__ import annotations
 
 from tests.store.builders import make_raw
+from tests.support.cache import sql
 from tui_mail.model import Flags
 from tui_mail.store import NewMessage, Store
 
@@ -21,18 +22,16 @@ def _headers_only(store: Store, account: str, count: int) -> None:
 def test_the_download_walks_the_index_of_missing_bodies_not_the_whole_cache(
         store: Store) -> None:
     _headers_only(store, "work", 30)
-    traced: list[str] = []
-    store._conn.set_trace_callback(traced.append)
-    store.bodies_wanted("work", 10_000)
-    store.missing_bodies("work")
-    store.missing_bodies()
-    store._conn.set_trace_callback(None)
-    assert sum("body_state" in sql for sql in traced) == 3
-    for sql in traced:
-        if sql.startswith("SELECT") and "body_state" in sql:
-            plan = store._conn.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+    with store.traced() as traced:
+        store.bodies_wanted("work", 10_000)
+        store.missing_bodies("work")
+        store.missing_bodies()
+    assert sum("body_state" in statement for statement in traced) == 3
+    for statement in traced:
+        if statement.startswith("SELECT") and "body_state" in statement:
+            plan = sql(store, f"EXPLAIN QUERY PLAN {statement}").fetchall()
             details = " | ".join(row[-1] for row in plan)
-            assert "messages_body_missing" in details, (sql, details)
+            assert "messages_body_missing" in details, (statement, details)
 
 
 def test_the_missing_bodies_shrink_as_bodies_arrive(store: Store) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.store.builders import make_raw
+from tests.support.cache import sql
 from tui_mail.model import Flags
 from tui_mail.store import NewMessage, Store
 
@@ -40,17 +41,12 @@ def _numbers(rows: list) -> list[int]:
 
 def _plans(store: Store, query: str, **scope: str) -> list[str]:
     """The query plan of every message query a search runs (EXPLAIN QUERY PLAN of each)."""
-    conn = store._conn
-    statements: list[str] = []
-    conn.set_trace_callback(statements.append)
-    try:
+    with store.traced() as statements:
         store.listing.search(query, **scope)  # type: ignore[arg-type]
-    finally:
-        conn.set_trace_callback(None)
     plans = []
-    for sql in statements:
-        if sql.lstrip().upper().startswith("SELECT") and "messages m" in sql:
-            plans.append(" | ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}")))
+    for statement in statements:
+        if statement.lstrip().upper().startswith("SELECT") and "messages m" in statement:
+            plans.append(" | ".join(r[3] for r in sql(store, f"EXPLAIN QUERY PLAN {statement}")))
     return plans
 
 
@@ -112,7 +108,7 @@ def test_a_cache_without_the_partial_indexes_opened_read_only_still_answers(
         flagged: Store) -> None:
     """A read-only open does not migrate: a cache from before schema 7 has no such index."""
     expected = _numbers(flagged.listing.search("is:flagged"))
-    flagged._conn.execute("DROP INDEX messages_flagged")
+    sql(flagged, "DROP INDEX messages_flagged")
     old = Store.open(flagged.path, readonly=True)
     try:
         assert _numbers(old.listing.search("is:flagged")) == expected

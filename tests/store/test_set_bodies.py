@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.store.builders import make_raw
+from tests.support.cache import sql
 from tui_mail.store import NewMessage, Store
 from tui_mail.store.extract import body_text
 
@@ -26,7 +27,7 @@ def test_a_batch_of_bodies_is_stored_and_each_is_found_by_its_own_words(store: S
         assert store.raw_message(row) == raw
         assert [m.id for m in store.listing.search(f"{WORDS[n % len(WORDS)]}{n}")] == [row]
     assert store.missing_bodies("work") == (0, 0)
-    assert store._conn.execute("INSERT INTO fts(fts) VALUES('integrity-check')").fetchall() == []
+    assert sql(store, "INSERT INTO fts(fts) VALUES('integrity-check')").fetchall() == []
 
 
 def test_what_is_wanted_is_read_newest_first_from_where_the_last_read_stopped(
@@ -47,13 +48,13 @@ def test_a_body_whose_row_was_expunged_meanwhile_is_dropped_not_kept_as_an_orpha
     store.set_bodies([(row, raw, body_text(raw)) for row, raw in zip(ids, raws, strict=True)],
                      {row: uid for uid, row in enumerate(ids, start=1)})
     assert store.raw_message(ids[0]) == raws[0] and store.raw_message(ids[2]) == raws[2]
-    assert store._conn.execute("SELECT count(*) FROM bodies WHERE id = ?",
+    assert sql(store, "SELECT count(*) FROM bodies WHERE id = ?",
                                (ids[1],)).fetchone() == (0,)
 
 
 def test_a_body_is_not_written_onto_a_row_that_now_holds_another_uid(store: Store) -> None:
     ids, raws = headers_only(store, 2)
-    store._conn.execute("UPDATE messages SET uid = 77 WHERE id = ?", (ids[0],))
+    sql(store, "UPDATE messages SET uid = 77 WHERE id = ?", (ids[0],))
     store.set_bodies([(ids[0], raws[0], body_text(raws[0]))], {ids[0]: 1})
     assert store.raw_message(ids[0]) is None
     assert store.missing_bodies("work")[0] == 2

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 from tui_mail.model import Flags, FolderRole, MessageSummary
+from tui_mail.store.blobs import register
 from tui_mail.store.db import Store
 from tui_mail.store.types import NewMessage
 
@@ -145,3 +150,33 @@ def cached_row(store: Store, message_row_id: int) -> MessageSummary:
     row = store.message_row(message_row_id)
     assert row is not None, f"message {message_row_id} is not in the cache"
     return row
+
+
+@contextmanager
+def cache_file(store: Store) -> Iterator[sqlite3.Connection]:
+    """A connection of the test's own to the store's file, as any SQLite tool opens it: to
+    read what the store wrote, or to damage it (each statement commits at once). It has the
+    cache's one SQL function, which the search index's triggers call."""
+    conn = sqlite3.connect(store.path, isolation_level=None, timeout=10)
+    register(conn)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+class Rows(list[Any]):
+    """The rows a statement read, with a cursor's fetchone and fetchall."""
+
+    def fetchone(self) -> Any:  # noqa: ANN401 - a row of the test's query
+        return self[0] if self else None
+
+    def fetchall(self) -> list[Any]:
+        return list(self)
+
+
+def sql(store: Store, statement: str, params: Sequence[object] = ()) -> Rows:
+    """`statement` run on the store's file through a connection of the test's own
+    (see cache_file), its rows read at once."""
+    with cache_file(store) as conn:
+        return Rows(conn.execute(statement, tuple(params)).fetchall())

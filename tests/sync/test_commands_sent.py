@@ -4,45 +4,57 @@ the ones taken, and finding nothing costs nothing in the cache."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from tui_mail.remote.imap import ImapBackend
+from tests.support.cache import cache_file
 
 pytestmark = pytest.mark.servers
 
 
-class Recorded:
-    """Connects like the harness and records each command line sent (without its tag)."""
+class Recorded(logging.Handler):
+    """Each command line the client sends (without its tag), read from imapclient's protocol
+    log, the one tui-mail's own log keeps at debug level (tui_mail/log.py)."""
 
-    def __init__(self, harness: Any) -> None:
-        self.harness = harness
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
         self.sent: list[str] = []
 
-    def __call__(self) -> ImapBackend:
-        backend = self.harness.connect()
-        imap = backend._client._imap
-        send = imap.send
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()  # "> b'TAG COMMAND ...\\r\\n'" (LOGIN's arguments hidden)
+        if not text.startswith("> "):
+            return
+        line = text[2:]
+        if line[:2] in ("b'", 'b"'):
+            line = line[2:].rstrip("'\"")
+        _, _, command = line.split("\\r\\n")[0].partition(" ")
+        if command:
+            self.sent.append(command)
 
-        def recorded(data: bytes) -> Any:  # noqa: ANN401
-            for line in bytes(data).decode("ascii", "replace").splitlines():
-                _, _, command = line.partition(" ")
-                if command:
-                    self.sent.append(command)
-            return send(data)
-
-        imap.send = recorded
-        return backend
+    @contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        log = logging.getLogger("imapclient.imaplib")
+        level = log.level
+        log.addHandler(self)
+        log.setLevel(logging.DEBUG)
+        try:
+            yield self.sent
+        finally:
+            log.removeHandler(self)
+            log.setLevel(level)
 
 
 def _sync(h: Any, folders: list[str] | None) -> tuple[Any, list[str]]:  # noqa: ANN401
     from tui_mail.sync.engine import SyncEngine
 
-    recorded = Recorded(h)
-    engine = SyncEngine(h.account, h.store, recorded, h.events.append, backoff=0.05)
+    engine = SyncEngine(h.account, h.store, h.connect, h.events.append, backoff=0.05)
     try:
-        return engine.sync(folders), recorded.sent
+        with Recorded().recording() as sent:
+            return engine.sync(folders), sent
     finally:
         engine.close()
 
@@ -64,11 +76,12 @@ def test_a_sync_that_finds_nothing_new_sends_one_examine_per_folder_and_writes_n
     h = make_harness(dovecot)
     dovecot.deliver_many(h.user, [message(i) for i in range(30)])
     assert _sync(h, None)[0].ok
-    changes = h.store._conn.total_changes
-    result, sent = _sync(h, None)  # every folder
-    assert result.ok and (result.new, result.flag_changes, result.vanished) == (0, 0, 0)
-    # No write: closing the cache then has no journal to checkpoint (an fsync or two).
-    assert h.store._conn.total_changes == changes
+    with cache_file(h.store) as outside:  # another program watching the file
+        version = outside.execute("PRAGMA data_version").fetchone()
+        result, sent = _sync(h, None)  # every folder
+        assert result.ok and (result.new, result.flag_changes, result.vanished) == (0, 0, 0)
+        # No write: closing the cache then has no journal to checkpoint (an fsync or two).
+        assert outside.execute("PRAGMA data_version").fetchone() == version
     examined = [c for c in sent if c.startswith("EXAMINE")]
     assert len(examined) == result.folders > 1
     assert [c for c in sent if not c.startswith(("CAPABILITY", "LOGIN", "ENABLE", "LIST",

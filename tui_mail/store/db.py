@@ -167,6 +167,17 @@ class Store:
         self.close()
 
     @contextmanager
+    def traced(self) -> Iterator[list[str]]:
+        """The SQL statements this store runs while inside, as SQLite traces them (bound
+        values in place): to check the plan a query gets, or to see what a slow step does."""
+        statements: list[str] = []
+        self._conn.set_trace_callback(statements.append)
+        try:
+            yield statements
+        finally:
+            self._conn.set_trace_callback(None)
+
+    @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT).
 

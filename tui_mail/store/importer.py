@@ -53,7 +53,7 @@ def maildir_flags(filename: str) -> Flags:
     )
 
 
-def _maildir_items(path: Path) -> Iterator[NewMessage | None]:
+def maildir_items(path: Path) -> Iterator[NewMessage | None]:
     for sub in ("cur", "new"):
         with os.scandir(path / sub) as entries:
             for entry in entries:
@@ -96,7 +96,7 @@ def _mbox_items(path: Path) -> Iterator[NewMessage | None]:
 
 def _items(path: Path) -> Iterator[NewMessage | None]:
     if is_maildir(path):
-        return _maildir_items(path)
+        return maildir_items(path)
     if path.is_file():
         with path.open("rb") as fh:
             head = fh.read(5)
