@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from tests.support.pilot import screen_text, settle
+from tests.support.textual_private import rendered_lines
 from tui_mail.ui.screens.mailbox import MailboxScreen
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.screens.picker import AttachmentPicker
@@ -14,8 +15,7 @@ FORBIDDEN = ("\x1b", "\x07", "\u202e", "\u202c", "\u200b", "\x9b")
 
 
 def rendered_segments(app) -> str:
-    strips = app.screen._compositor.render_strips()  # noqa: SLF001
-    return "".join(segment.text for strip in strips for segment in strip)
+    return "".join(rendered_lines(app))
 
 
 def assert_clean(app) -> None:
