@@ -4,7 +4,7 @@ and a config written as the README says, then a shell line to start the real `tu
 
     .venv/bin/python scripts/dev_servers.py [--home DIR] [--imap courier|cyrus|...]
 
-With `--imap LABEL` the mailbox is on that server of tests/matrix/servers.py instead of Dovecot
+With `--imap LABEL` the mailbox is on that server of tests/servers/imap_matrix.py instead of Dovecot
 (Courier, Cyrus as Debian sets it up, ...: the namespaces of issue 16), the user has INBOX only
 unless `--special-folders`; sending still goes through the suite's Postfix.
 
@@ -44,16 +44,17 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.journeys.world import MailWorld, tui_mail_command  # noqa: E402
-from tests.matrix.servers import close_server, start_server  # noqa: E402
+from tests.journeys.world import MailWorld  # noqa: E402
+from tests.servers.imap_matrix import close_server, start_server  # noqa: E402
 from tests.servers.mailservers import start_mail_servers  # noqa: E402
+from tests.support.terminal import tui_mail_command  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, help="the user's home folder (default: a temp dir)")
     parser.add_argument("--imap", metavar="LABEL",
-                        help="read mail from this server of tests/matrix/servers.py instead of "
+                        help="read mail from this server of tests/servers/imap_matrix.py instead of "
                              "Dovecot: courier, cyrus, cyrus-altns-slash, ...")
     parser.add_argument("--oauth2", action="store_true",
                         help="the account signs in with OAuth2 (no password): run "
