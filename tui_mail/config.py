@@ -20,6 +20,7 @@ from tui_mail.model import (
     DOWNLOAD_BODIES,
     Account,
     Address,
+    EncryptPolicy,
     FolderRole,
     Identity,
     OAuth2Config,
@@ -27,6 +28,7 @@ from tui_mail.model import (
     Protocol,
     Security,
     ServerConfig,
+    SignPolicy,
 )
 from tui_mail.paths import (  # noqa: F401 - the config's folders, named from here too
     APP_NAME,
@@ -349,7 +351,7 @@ _ACCOUNT_KEYS = {
     "address", "display_name", "identities", "signature", "incoming", "smtp", "folders",
     "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
     "download_bodies", "body_ask_above", "only_subscribed", "authserv_id", "oauth2",
-    "notify", "notify_folders",
+    "notify", "notify_folders", "sign", "encrypt",
 }
 # An authserv-id is a domain name or another token (RFC 8601 section 2.5): no spaces, no ";".
 _AUTHSERV_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?\.?$")
@@ -458,6 +460,10 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
         oauth2=oauth2,
         notify=bool(_get(table, "notify", bool, where, default=True)),
         notify_folders=notify_folders,
+        sign=_choice(_get(table, "sign", str, where, default="never"), SignPolicy, "sign",
+                     where),
+        encrypt=_choice(_get(table, "encrypt", str, where, default="never"), EncryptPolicy,
+                        "encrypt", where),
     )
 
 

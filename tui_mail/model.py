@@ -150,6 +150,23 @@ DOWNLOAD_BODIES = ("all", "recent", "on-open")
 RECENT_DAYS = 30
 
 
+class SignPolicy(enum.StrEnum):
+    """When the composer starts with signing on (OpenPGP, with the sender's key)."""
+
+    NEVER = "never"
+    ALWAYS = "always"
+    IF_REPLYING_TO_SIGNED = "if-replying-to-signed"
+
+
+class EncryptPolicy(enum.StrEnum):
+    """When the composer encrypts (OpenPGP, to every recipient and the sender)."""
+
+    NEVER = "never"
+    ALWAYS = "always"  # and says who has no key, instead of sending
+    # decided when sending: encrypted when every recipient has a key, else sent as it is
+    IF_ALL_RECIPIENTS_HAVE_KEYS = "if-all-recipients-have-keys"
+
+
 @dataclass(frozen=True)
 class Account:
     """One configured mail account."""
@@ -183,6 +200,8 @@ class Account:
     # glob patterns, as the folder pane shows them or as the server spells them).
     notify: bool = True
     notify_folders: tuple[str, ...] = ("INBOX",)
+    sign: SignPolicy = SignPolicy.NEVER
+    encrypt: EncryptPolicy = EncryptPolicy.NEVER
 
     @property
     def all_identities(self) -> tuple[Identity, ...]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import stat
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.sendmail import calls, fake_sendmail
 from tui_mail.errors import TuiMailError
 from tui_mail.mail.compose import Composed, compose
 from tui_mail.model import Account, Address, Draft, Protocol, Security, ServerConfig
@@ -18,26 +18,6 @@ from tui_mail.store import OutboxItem, Store
 from tui_mail.sync.outbox import Delivery, Outbox, OutboxEvent, backoff
 
 POP3 = ServerConfig(Protocol.POP3, "localhost", 995, Security.TLS, "alice")
-
-
-def fake_sendmail(tmp_path: Path, exit_code: int = 0, message: str = "") -> str:
-    """A sendmail stand-in that records its arguments and stdin, then exits with `exit_code`."""
-    script = tmp_path / "sendmail"
-    log = tmp_path / "calls"
-    script.write_text(
-        "#!/bin/sh\n"
-        f'printf "%s\\n" "$*" >> {log}\n'
-        f"cat > {tmp_path}/last-message\n"
-        f'[ -n "{message}" ] && echo "{message}" >&2\n'
-        f"exit {exit_code}\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return str(script)
-
-
-def calls(tmp_path: Path) -> list[str]:
-    log = tmp_path / "calls"
-    return log.read_text().splitlines() if log.exists() else []
 
 
 def account(command: str) -> Account:

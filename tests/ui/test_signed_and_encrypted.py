@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Static, TextArea
 
 from tests.support import app as support
 from tests.support.accounts import OFFLINE
@@ -19,6 +19,7 @@ from tui_mail.store.db import Store
 from tui_mail.store.types import NewMessage
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.ask_text import AskText
+from tui_mail.ui.screens.composer import ComposerScreen
 from tui_mail.ui.screens.message import MessageScreen
 
 pytestmark = pytest.mark.usefixtures("gnupg")
@@ -116,3 +117,19 @@ async def test_escape_leaves_the_message_encrypted_and_says_why(
         assert isinstance(app.screen, MessageScreen)
         assert "⚠ Encrypted: OpenPGP, not decrypted: the key needs its passphrase" in text
         assert "Only for Carol." not in text
+
+
+async def test_a_reply_to_an_encrypted_message_quotes_its_text_and_starts_encrypted(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
+    raw = gnupg.pgp_encrypted(text_part("The door code is 4711.\n"), signer="bob@example.net")
+    app = app_with([raw])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")  # from the list: the message was never opened
+        await run_until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await settle(pilot)
+        body = app.screen.query_one("#body", TextArea).text
+        assert "> The door code is 4711." in body
+        assert "BEGIN PGP MESSAGE" not in body
+        security = str(app.screen.query_one("#security", Static).render())
+        assert "encrypted if every recipient has a key" in security

@@ -47,6 +47,10 @@ class DraftFields:
     references: tuple[str, ...] = ()
     attached_messages: tuple[bytes, ...] = ()
     attached_files: tuple[AttachedFile, ...] = ()
+    # What the message answered was: its reply starts signed or encrypted like it (the
+    # account's sign and encrypt settings say whether).
+    answers_signed: bool = False
+    answers_encrypted: bool = False
 
 
 def _one_line(text: str) -> str:

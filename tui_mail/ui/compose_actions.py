@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import tomllib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -191,10 +192,22 @@ class ComposeActions(AppPart):
             return  # a composer is on its way already
         summary = targets[0]
         self._held_keys = []
+        from tui_mail.ui.widgets.message_view import rendered_bodies
+
+        # A signed or encrypted message is answered as it was read: decrypted (the view's
+        # plaintext when it was opened, else decrypted now), so the reply quotes its text.
+        shown = rendered_bodies(app).get(summary.id, "text")
+
+        def opened(fetched: list[tuple[MessageSummary, bytes]]) -> None:
+            from tui_mail.ui.answering import as_read
+
+            raw, signed, encrypted = as_read(fetched[0][1], shown)
+            app.call_from_thread(self._answer_if_still_wanted, kind, summary, raw,
+                                 signed, encrypted)
+
         # Kept keys wait for a composer: with none coming (the message cannot be had, or a
         # defect), they are given back, else every key but Escape would be swallowed.
-        with_message_bytes(self, [summary], "Not answered",
-                           lambda fetched: self._answer_if_still_wanted(kind, *fetched[0]),
+        with_message_bytes(self, [summary], "Not answered", opened, in_thread=True,
                            given_up=self._drop_held_keys, group="compose-fetch",
                            waiting="Fetching the message from the server… (Escape: never mind)")
 
@@ -237,22 +250,26 @@ class ComposeActions(AppPart):
             app.notify(f"{len(held)} key(s) typed meanwhile were not used: no composer opened.",
                        severity="warning", markup=False)
 
-    def _answer_if_still_wanted(self, kind: Answer, summary: MessageSummary, raw: bytes) -> None:
+    def _answer_if_still_wanted(self, kind: Answer, summary: MessageSummary, raw: bytes,
+                                signed: bool = False, encrypted: bool = False) -> None:
         if self._held_keys is None:
             return  # Escape gave up on it while it was read
-        self.answer_with(kind, summary, raw)
+        self.answer_with(kind, summary, raw, signed=signed, encrypted=encrypted)
 
-    def answer_with(self, kind: Answer, summary: MessageSummary, raw: bytes) -> None:
-        """Open the composer on a reply or forward of the message `raw`; the keys typed
-        since the answer was asked for go to it."""
+    def answer_with(self, kind: Answer, summary: MessageSummary, raw: bytes, *,
+                    signed: bool = False, encrypted: bool = False) -> None:
+        """Open the composer on a reply or forward of the message `raw` (as read: decrypted;
+        `signed`, `encrypted`: what it came as); the keys typed since the answer was asked
+        for go to it."""
         opened = False
         try:
-            opened = self._open_answer(kind, summary, raw)
+            opened = self._open_answer(kind, summary, raw, signed, encrypted)
         finally:
             if not opened:  # else the composer takes them once it is there
                 self._drop_held_keys()
 
-    def _open_answer(self, kind: Answer, summary: MessageSummary, raw: bytes) -> bool:
+    def _open_answer(self, kind: Answer, summary: MessageSummary, raw: bytes,
+                     signed: bool = False, encrypted: bool = False) -> bool:
         from tui_mail.mail.parse import parse_message
         from tui_mail.mail.reply import forward_as_attachment, forward_inline, reply, reply_to_list
 
@@ -277,7 +294,9 @@ class ComposeActions(AppPart):
         if original.message_id:  # sent, the original is marked answered or forwarded
             self._origins[message_id] = (
                 original.message_id, "forward" if kind.startswith("forward") else "reply")
-        self.open_composer(account, fields_of(draft, account), message_id=message_id)
+        fields = replace(fields_of(draft, account), answers_signed=signed,
+                         answers_encrypted=encrypted)
+        self.open_composer(account, fields, message_id=message_id)
         return True
 
     # ---- drafts -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.keys import _normalize_key_list
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.dom import DOMNode
     from textual.screen import Screen
 
@@ -268,6 +269,10 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Edit the message (fields and body) in $VISUAL or $EDITOR"),
     _a("composer.attach", "ctrl+l", "attach", "Attach", Scope.COMPOSER, priority=True,
        help="Add an attachment"),
+    _a("composer.sign", "f5", "toggle_sign", "Sign", Scope.COMPOSER, priority=True, show=False,
+       help="Sign the message with your OpenPGP key, or not"),
+    _a("composer.encrypt", "f6", "toggle_encrypt", "Encrypt", Scope.COMPOSER, priority=True,
+       show=False, help="Encrypt the message to every recipient (and you), or not"),
     _a("composer.close", "escape", "close", "Close", Scope.COMPOSER,
        help="Close the composer (asks first if something would be lost)"),
     _a("outbox.back", "q,escape", "back", "Back", Scope.OUTBOX, help="Back to the mailbox"),
@@ -285,6 +290,13 @@ BY_ID: dict[str, KeyAction] = {a.id: a for a in REGISTRY}
 
 def actions(scope: Scope) -> tuple[KeyAction, ...]:
     return tuple(a for a in REGISTRY if a.scope is scope)
+
+
+def key_display(app: App[object], action_id: str) -> str:
+    """The key that runs `action_id` now, as the key bar shows it (the user's [keys] table
+    may have changed it)."""
+    keys = getattr(app, "_keymap", {}).get(action_id) or BY_ID[action_id].keys
+    return app.get_key_display(Binding(keys.split(",")[0], ""))
 
 
 def bindings(scope: Scope) -> list[BindingType]:

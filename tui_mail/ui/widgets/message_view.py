@@ -594,10 +594,9 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def _key(self, action_id: str) -> str:
         """The key that runs `action_id` now (the user's [keys] table may have changed it)."""
-        from tui_mail.ui.keys import BY_ID
+        from tui_mail.ui.keys import key_display
 
-        keys = getattr(self.app, "_keymap", {}).get(action_id) or BY_ID[action_id].keys
-        return self.app.get_key_display(Binding(keys.split(",")[0], ""))
+        return key_display(self.app, action_id)
 
     def set_highlight(self, pattern: re.Pattern[str] | None) -> None:
         """Mark these words (a search's) in the body; redraws a message already shown (its

@@ -1,0 +1,47 @@
+"""The accounts' `sign` and `encrypt` settings: never by default, read as written, and a
+wrong value named with the file, account and key at load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui_mail.config import parse_config
+from tui_mail.errors import ConfigError
+from tui_mail.model import EncryptPolicy, SignPolicy
+
+PATH = Path("/home/u/.config/tui-mail/config.toml")
+ACCOUNT = """
+[accounts.work]
+address = "ann@example.com"
+{extra}
+[accounts.work.incoming]
+protocol = "imap"
+host = "imap.example.com"
+security = "tls"
+"""
+
+
+def test_an_account_neither_signs_nor_encrypts_unless_told() -> None:
+    [account] = parse_config(ACCOUNT.format(extra=""), PATH).accounts
+    assert (account.sign, account.encrypt) == (SignPolicy.NEVER, EncryptPolicy.NEVER)
+
+
+def test_sign_and_encrypt_are_read_as_written() -> None:
+    text = ACCOUNT.format(extra='sign = "if-replying-to-signed"\n'
+                                'encrypt = "if-all-recipients-have-keys"')
+    [account] = parse_config(text, PATH).accounts
+    assert account.sign is SignPolicy.IF_REPLYING_TO_SIGNED
+    assert account.encrypt is EncryptPolicy.IF_ALL_RECIPIENTS_HAVE_KEYS
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ('sign = "sometimes"', "sign"), ('encrypt = true', "encrypt"),
+    ('encrypt = "if-possible"', "encrypt")])
+def test_a_wrong_value_names_the_file_account_key_and_the_choices(extra: str,
+                                                                  named: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(ACCOUNT.format(extra=extra), PATH)
+    said = str(info.value)
+    assert said.startswith(f"{PATH}: account 'work': key '{named}': expected")
