@@ -133,3 +133,15 @@ async def test_a_reply_to_an_encrypted_message_quotes_its_text_and_starts_encryp
         assert "BEGIN PGP MESSAGE" not in body
         security = str(app.screen.query_one("#security", Static).render())
         assert "encrypted if every recipient has a key" in security
+
+
+async def test_the_preview_says_a_passphrase_is_needed_and_asks_nothing(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
+    app = app_with([gnupg.pgp_encrypted(text_part("Only for Carol.\n"),
+                                        to="carol@example.com")])
+    async with app.run_test(size=(200, 50)) as pilot:  # wide: the preview is beside the list
+        await settle(pilot)
+        await run_until(pilot, lambda: "the key needs its passphrase" in screen_text(app))
+        await settle(pilot)
+        assert not isinstance(app.screen, AskText)
+        assert "Only for Carol." not in screen_text(app)
