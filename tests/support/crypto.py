@@ -234,3 +234,52 @@ def keyring_iterator() -> Iterator[Keyring]:
         yield keyring
     finally:
         keyring.close()
+
+
+@dataclass
+class Correspondents:
+    """Two people who write to each other: each a GnuPG home with their own key and the
+    other's public key (a journey's user and friend, on the suite's mail servers)."""
+
+    mine: Path
+    theirs: Path
+
+    def gpg(self, home: Path, *args: str, data: bytes = b"") -> bytes:
+        done = subprocess.run(["gpg", "--batch", "--no-tty", "--homedir", str(home), *args],
+                              input=data, capture_output=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+        return done.stdout
+
+    def close(self) -> None:
+        for home in (self.mine, self.theirs):
+            subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"],
+                           capture_output=True, check=False, timeout=30)
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def correspondents(me: str, them: str) -> Correspondents:
+    """Keys for "Me <me>" and "Them <them>", each trusting only their own."""
+    pair = Correspondents(*(Path(tempfile.mkdtemp(prefix=p, dir="/tmp")) for p in "mt"))
+    for home, user_id in ((pair.mine, f"Me Myself <{me}>"), (pair.theirs, f"Friend <{them}>")):
+        home.chmod(0o700)
+        (home / "gpg-agent.conf").write_text("default-cache-ttl 0\nmax-cache-ttl 0\n")
+        (home / "gpg.conf").write_text("auto-key-locate local\n")
+        pair.gpg(home, "--passphrase", "", "--quick-gen-key", user_id, "ed25519", "sign,cert",
+                 "never")
+        listing = pair.gpg(home, "--with-colons", "--list-keys").decode()
+        fingerprint = next(line.split(":")[9] for line in listing.splitlines()
+                           if line.startswith("fpr:"))
+        pair.gpg(home, "--passphrase", "", "--quick-add-key", fingerprint, "cv25519", "encr",
+                 "never")
+    pair.gpg(pair.mine, "--import", data=pair.gpg(pair.theirs, "--export"))
+    pair.gpg(pair.theirs, "--import", data=pair.gpg(pair.mine, "--export"))
+    return pair
+
+
+def pgp_mime_encrypted(headers: str, ciphertext: bytes) -> bytes:
+    """multipart/encrypted (RFC 3156) around armored `ciphertext`, under `headers` (CRLF
+    lines, ending with MIME-Version)."""
+    return _multipart(headers, "encrypted", 'protocol="application/pgp-encrypted"',
+                      b"Content-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n",
+                      b"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+                      b"\r\n" + _crlf(ciphertext))

@@ -1,0 +1,84 @@
+"""A day with encrypted mail, in the real `tui-mail` in tmux, with the README's account and
+its `sign` and `encrypt` settings: a friend's signed and encrypted message arrives over IMAP
+and is read decrypted with its signature checked, the reply quotes it and goes out signed and
+encrypted through the real Postfix, and the friend's GnuPG opens it with a good signature."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email.utils import format_datetime
+
+import pytest
+
+from tests.e2e.tmux import TMUX
+from tests.journeys.session import StartApp, wait_for_server_copy
+from tests.journeys.world import MailWorld, minutes_ago, unique
+from tests.support.crypto import Correspondents, correspondents, pgp_mime_encrypted
+from tui_mail.mail.protected import DetachedSignature, protection_of
+
+pytestmark = [
+    pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux)"),
+    pytest.mark.servers,
+]
+
+
+@pytest.fixture
+def keys(world: MailWorld) -> Iterator[Correspondents]:
+    """The user's GnuPG home (their key, the friend's public key) and the friend's."""
+    pair = correspondents(world.user.address, world.friend.address)
+    world.env["GNUPGHOME"] = str(pair.mine)  # as in the user's shell
+    try:
+        yield pair
+    finally:
+        pair.close()
+
+
+def test_an_encrypted_message_is_read_and_answered_encrypted(
+        world: MailWorld, keys: Correspondents, start_app: StartApp) -> None:
+    world.write_config('sign = "always"\nencrypt = "if-all-recipients-have-keys"\n',
+                       ui="sync_every_minutes = 0")
+    subject = unique("The gate code")
+    inner = (b'Content-Type: text/plain; charset=utf-8; protected-headers="v1"\r\n'
+             + f"Subject: {subject}\r\n\r\n".encode() + b"It is 2024, until Friday.\r\n")
+    ciphertext = keys.gpg(keys.theirs, "--armor", "--trust-model", "always", "--encrypt",
+                          "--recipient", world.user.address, "--sign", data=inner)
+    headers = (f"From: Friend <{world.friend.address}>\r\nTo: <{world.user.address}>\r\n"
+               f"Subject: ...\r\nDate: {format_datetime(minutes_ago(5))}\r\n"
+               f"Message-ID: <{subject.replace(' ', '.')}@test>\r\nMIME-Version: 1.0\r\n")
+    world.servers.deliver(world.user, pgp_mime_encrypted(headers, ciphertext))
+
+    app = start_app()
+    app.wait_for_mailbox("...")
+    app.press("Home")
+    app.press("Enter")
+    # Read decrypted: the protected subject, the text, and what was checked.
+    app.wait_for(f"Subject: {subject}", "It is 2024, until Friday.",
+                 "Encrypted: OpenPGP", f"⚠ Signed: Friend <{world.friend.address}>",
+                 timeout=30)
+
+    app.press("r")
+    app.wait_for("Security", f"signed as {world.user.address}",
+                 "encrypted if every recipient has a key", "> It is 2024, until Friday.")
+    app.type("Thanks, noted.")
+    app.wait_for("Thanks, noted.")
+    app.press("C-t")
+    app.wait_for("Sent", timeout=30)
+
+    _flags, received = wait_for_server_copy(world, "...", user=world.friend)
+    assert received.get_content_type() == "multipart/encrypted"
+    raw = received.as_bytes()
+    assert b"Thanks, noted." not in raw and b"2024" not in raw
+    # The friend's GnuPG opens it: Me's good signature, the reply quoting the original.
+    encrypted = next(part for part in received.walk()
+                     if part.get_content_type() == "application/octet-stream")
+    plain = keys.gpg(keys.theirs, "--decrypt", data=encrypted.get_payload(decode=True))
+    assert b"Thanks, noted." in plain and b"> It is 2024, until Friday." in plain
+    assert f"Subject: Re: {subject}".encode() in plain  # protected, inside
+    # Signed, then encrypted (RFC 3156 6.1): the signature is the inner multipart/signed's.
+    signed = protection_of(plain)
+    assert isinstance(signed, DetachedSignature)
+    signature = keys.theirs / "reply.asc"
+    signature.write_bytes(signed.signature)
+    verified = keys.gpg(keys.theirs, "--status-fd", "1", "--verify", str(signature), "-",
+                        data=signed.signed)
+    assert b"[GNUPG:] GOODSIG" in verified and world.user.address.encode() in verified
