@@ -88,6 +88,22 @@ def gnupg(gnupg_keyring: Keyring, monkeypatch: pytest.MonkeyPatch) -> Keyring:
     return gnupg_keyring
 
 
+@pytest.fixture
+def own_gnupg(gnupg_keyring: Keyring, monkeypatch: pytest.MonkeyPatch) -> Iterator[Keyring]:
+    """The suite's keys in a copy of their home, for a test that changes the keyring (an
+    import): the others keep theirs as made."""
+    home = Path(tempfile.mkdtemp(prefix="c", dir="/tmp"))
+    shutil.copytree(gnupg_keyring.home, home, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("S.*", "*.lock"))
+    home.chmod(0o700)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    yield Keyring(home, gnupg_keyring.other, dict(gnupg_keyring.fingerprints),
+                  home / "smime")
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True,
+                   check=False, timeout=30)
+    shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def no_access_token_from_another_test() -> Iterator[None]:
     """OAuth2 access tokens live in a module-level cache: none crosses from test to test."""

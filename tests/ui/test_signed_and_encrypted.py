@@ -5,6 +5,7 @@ key that needs its passphrase asks for it on the message screen."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from tests.support import app as support
 from tests.support.accounts import OFFLINE
 from tests.support.crypto import CAROL_PASSPHRASE, Keyring, text_part
 from tests.support.pilot import open_first, run_until, screen_text, settle, type_query
+from tui_mail.crypto.keys import list_keys
+from tui_mail.mail.security import grouped
 from tui_mail.model import Flags, FolderRole
 from tui_mail.store.db import Store
 from tui_mail.store.types import NewMessage
@@ -21,8 +24,7 @@ from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.ask_text import AskText
 from tui_mail.ui.screens.composer import ComposerScreen
 from tui_mail.ui.screens.message import MessageScreen
-
-pytestmark = pytest.mark.usefixtures("gnupg")
+from tui_mail.ui.screens.picker import AttachmentPicker
 
 
 @pytest.fixture
@@ -145,3 +147,27 @@ async def test_the_preview_says_a_passphrase_is_needed_and_asks_nothing(
         await settle(pilot)
         assert not isinstance(app.screen, AskText)
         assert "Only for Carol." not in screen_text(app)
+
+
+async def test_a_key_sent_as_an_attachment_is_imported_from_the_attachment_list(
+        own_gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
+    key = own_gnupg.gpg("--armor", "--export", "mallory@example.org", home=own_gnupg.other)
+    mail = EmailMessage()
+    mail["From"] = "Mallory <mallory@example.org>"
+    mail["To"] = "alice@example.org"
+    mail["Subject"] = "My key"
+    mail.set_content("Here is my key.\n")
+    mail.add_attachment(key, maintype="application", subtype="pgp-keys",
+                        filename="mallory.asc")
+    app = app_with([mail.as_bytes()])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_first(pilot)
+        await pilot.press("a")
+        await run_until(pilot, lambda: isinstance(app.screen, AttachmentPicker))
+        await pilot.press("i")
+        await run_until(pilot, lambda: any(n.message.startswith("Imported: Mallory")
+                                           for n in app.notified))
+    said = next(n.message for n in app.notified if n.message.startswith("Imported"))
+    assert grouped(own_gnupg.fingerprints["mallory@example.org"]) in said
+    assert any(k.fingerprint == own_gnupg.fingerprints["mallory@example.org"]
+               for k in list_keys())

@@ -48,8 +48,9 @@ COMMANDS = {
     "outbox": "send",
     "folders": "folders",
     "export": "export",
+    "keys": "keys",
 }
-SUBCOMMAND_MODULES = ("accounts", "folders", "messages", "export", "send", "sync")
+SUBCOMMAND_MODULES = ("accounts", "folders", "messages", "export", "send", "sync", "keys")
 _FLAGS = frozenset({"--demo", "--debug"})  # the global options without a value
 _VALUED = frozenset({"--config", "--data-dir"})  # and those with one
 

@@ -260,11 +260,13 @@ def open_in_browser(app: object, url: str) -> bool:
 
 
 class AttachmentPicker(Picker):
-    """Attachments of a message; Enter (or s) saves, o opens with the system's opener."""
+    """Attachments of a message; Enter (or s) saves, o opens with the system's opener, i
+    imports an OpenPGP key into the user's keyring."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("s", "save", "Save"),
         Binding("o", "open", "Open"),
+        Binding("i", "import_key", "Import key"),
     ]
 
     def __init__(self, attachments: Sequence[Attachment], raw: bytes) -> None:
@@ -277,7 +279,8 @@ class AttachmentPicker(Picker):
                if attachment_label(a) else Content(""))
             for i, a in enumerate(attachments, 1)
         ]
-        super().__init__("Attachments", options, "Enter/s: save   o: open   Esc: close")
+        super().__init__("Attachments", options,
+                         "Enter/s: save   o: open   i: import a key   Esc: close")
         self._attachments = list(attachments)
         self._raw = raw
 
@@ -311,6 +314,37 @@ class AttachmentPicker(Picker):
         index = self.highlighted
         if index is not None:
             self._open_attachment(index)
+
+    def action_import_key(self) -> None:
+        index = self.highlighted
+        if index is not None:
+            self._import_key(index)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="import-key",
+          description="import a key")
+    def _import_key(self, index: int) -> None:
+        """The attachment's OpenPGP keys into the user's keyring, and their fingerprints said
+        (to compare with the owner's)."""
+        from tui_mail.crypto.gnupg import CryptoError
+        from tui_mail.crypto.keys import import_keys
+        from tui_mail.mail.parse import attachment_bytes
+        from tui_mail.mail.security import grouped
+
+        app = self.app
+        attachment = self._attachments[index]
+        try:
+            imported = import_keys(attachment_bytes(self._raw, attachment.index))
+        except CryptoError as exc:
+            app.call_from_thread(app.notify, f"Not imported: {exc}", title="Key",
+                                 severity="error", markup=False, timeout=12)
+            return
+        keys = [*imported.changed, *imported.unchanged]
+        said = "; ".join(f"{key.user_ids[0] if key.user_ids else '(no user id)'}, "
+                         f"{grouped(key.fingerprint)}" for key in keys)
+        verb = "Imported" if imported.changed else "Already in your keyring"
+        app.call_from_thread(app.notify, f"{verb}: {said}. Compare the fingerprint with the "
+                             "one its owner gives you before you trust it.", title="Key",
+                             markup=False, timeout=30)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open-attachment",
           description="open attachment")

@@ -1,0 +1,38 @@
+"""The keys the app works with: listed with their fingerprints, the user's own first, and a
+correspondent's key imported from what they sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.crypto import Keyring
+from tui_mail.crypto.gnupg import CryptoError
+from tui_mail.crypto.keys import import_keys, list_keys
+
+
+def test_the_keys_are_listed_the_users_own_first_with_what_each_can_do(
+        gnupg: Keyring) -> None:
+    keys = list_keys()
+    own = [key.user_ids[0] for key in keys if key.secret]
+    assert own == ["Alice <alice@example.org>", "Carol <carol@example.com>"]
+    assert [key.secret for key in keys] == sorted((key.secret for key in keys), reverse=True)
+    alice = next(key for key in keys if key.fingerprint == gnupg.fingerprints["alice@example.org"])
+    assert alice.validity == "ultimate" and alice.can_sign and alice.can_encrypt
+    bob = next(key for key in keys if key.fingerprint == gnupg.fingerprints["bob@example.net"])
+    assert not bob.secret and bob.validity == "unknown" and bob.user_ids == (
+        "Bob <bob@example.net>",)
+    assert not any(key.fingerprint == gnupg.fingerprints["mallory@example.org"] for key in keys)
+
+
+def test_a_key_sent_by_a_correspondent_is_imported_once(own_gnupg: Keyring) -> None:
+    sent = own_gnupg.gpg("--armor", "--export", "mallory@example.org", home=own_gnupg.other)
+    first = import_keys(sent)
+    assert [key.user_ids for key in first.changed] == [("Mallory <mallory@example.org>",)]
+    assert first.changed[0].fingerprint == own_gnupg.fingerprints["mallory@example.org"]
+    again = import_keys(sent)
+    assert again.changed == () and len(again.unchanged) == 1
+
+
+def test_something_that_is_no_key_says_what_a_key_looks_like(own_gnupg: Keyring) -> None:
+    with pytest.raises(CryptoError, match="no OpenPGP key in it.*BEGIN PGP PUBLIC KEY BLOCK"):
+        import_keys(b"Hello, this is not a key\n")

@@ -1,0 +1,89 @@
+"""The keys tui-mail works with, in the user's GnuPG: listed with their fingerprints (to compare
+with what a correspondent reads out), and imported from a message (a key sent as an
+attachment).
+
+Blocking (runs gpg): call it from a worker thread or the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui_mail.crypto.gnupg import CryptoError, GnuPG, unescape
+from tui_mail.mail.sanitize import sanitize_line
+
+_VALIDITY = {"u": "ultimate", "f": "full", "m": "marginal", "n": "never", "e": "expired",
+             "r": "revoked", "d": "disabled", "i": "invalid"}
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """One key (OpenPGP) as the keyring knows it."""
+
+    fingerprint: str
+    user_ids: tuple[str, ...]
+    validity: str  # "ultimate", "full", "marginal", "unknown", "expired", "revoked"...
+    secret: bool  # one of the user's own keys
+    can_encrypt: bool
+    can_sign: bool
+
+
+def list_keys(gpg: GnuPG | None = None) -> list[KeyInfo]:
+    """Every OpenPGP key of the keyring, the user's own first."""
+    gpg = gpg or GnuPG("gpg")
+    secret = {key.fingerprint for key in _listed(gpg, "--list-secret-keys")}
+    keys = [KeyInfo(k.fingerprint, k.user_ids, k.validity, k.fingerprint in secret,
+                    k.can_encrypt, k.can_sign) for k in _listed(gpg, "--list-keys")]
+    return sorted(keys, key=lambda k: (not k.secret, k.user_ids[:1]))
+
+
+def _listed(gpg: GnuPG, command: str) -> list[KeyInfo]:
+    run = gpg.run([command, "--with-colons", "--fixed-list-mode"])
+    if run.returncode != 0 and not run.output:
+        return []  # an empty or new keyring
+    keys: list[KeyInfo] = []
+    primary: list[str] | None = None
+    fingerprint = ""
+    user_ids: list[str] = []
+
+    def done() -> None:
+        if primary is not None and fingerprint:
+            capabilities = primary[11] if len(primary) > 11 else ""
+            keys.append(KeyInfo(fingerprint, tuple(user_ids),
+                                _VALIDITY.get(primary[1], "unknown"), False,
+                                "E" in capabilities, "S" in capabilities))
+
+    for line in run.output.decode("utf-8", "replace").splitlines():
+        fields = line.split(":")
+        if fields[0] in ("pub", "sec"):
+            done()
+            primary, fingerprint, user_ids = fields, "", []
+        elif fields[0] == "fpr" and primary is not None and not fingerprint and len(fields) > 9:
+            fingerprint = fields[9]
+        elif fields[0] == "uid" and primary is not None and len(fields) > 9:
+            user_ids.append(sanitize_line(unescape(fields[9].replace("\\x3a", ":"))))
+    done()
+    return keys
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import did: the keys new or updated, and those already there unchanged."""
+
+    changed: tuple[KeyInfo, ...]
+    unchanged: tuple[KeyInfo, ...]
+
+
+def import_keys(data: bytes, gpg: GnuPG | None = None) -> Imported:
+    """Import the OpenPGP keys in `data` (armored or not). Raises CryptoError when it holds
+    none, in words."""
+    gpg = gpg or GnuPG("gpg")
+    run = gpg.run(["--import", "--import-options", "import-clean"], data)
+    ok = [line.args for line in run.status if line.keyword == "IMPORT_OK" and len(line.args) > 1]
+    if not ok:
+        raise CryptoError("no OpenPGP key in it: a key is an attachment beginning with"
+                          " -----BEGIN PGP PUBLIC KEY BLOCK-----")
+    known = {key.fingerprint: key for key in list_keys(gpg)}
+    changed = tuple(known[fpr] for reason, fpr, *_ in ok if reason != "0" and fpr in known)
+    unchanged = tuple(known[fpr] for reason, fpr, *_ in ok if reason == "0" and fpr in known)
+    return Imported(changed, unchanged)
