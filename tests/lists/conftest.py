@@ -10,9 +10,7 @@ import pytest
 
 from tests.support import app as support
 from tests.support.accounts import OFFLINE
-from tui_mail.model import Account, Flags, FolderRole
-from tui_mail.store.db import Store
-from tui_mail.store.types import NewMessage
+from tui_mail.model import Account
 from tui_mail.ui.app import TuiMailApp
 
 
@@ -21,13 +19,6 @@ def app_with(tmp_path: Path) -> Callable[..., TuiMailApp]:
     """`app_with(raws, account=...)`: the messages in the account's INBOX, newest first."""
 
     def make(raws: Sequence[bytes], account: Account = OFFLINE) -> TuiMailApp:
-        path = tmp_path / f"{account.name}.sqlite3"
-        with Store.open(path) as store:
-            store.ensure_folder(account.name, "INBOX", FolderRole.INBOX)
-            store.add_messages(account.name, "INBOX", [
-                NewMessage(uid=10 + i, flags=Flags(), raw=raw, size=len(raw))
-                for i, raw in enumerate(raws)])
-        return support.make_app(path, support.config_in(tmp_path, (account,)),
-                                sync_on_start=False, state_dir=tmp_path / "state")
+        return support.app_over(tmp_path, raws, account)
 
     return make

@@ -7,7 +7,7 @@ change from day to day) and without the user's themes (a themes folder that does
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,3 +49,20 @@ def make_app(cache: Path, config: Config | None = None, *, demo: bool = False,
     if not replays:
         app.replay_delay = None
     return app
+
+
+def app_over(folder: Path, raws: Sequence[bytes], account: Account) -> TuiMailApp:
+    """An app over a cache of its own in `folder` holding `raws` in the account's INBOX
+    (newest first), which does not sync on start."""
+    from tui_mail.model import Flags, FolderRole
+    from tui_mail.store.db import Store
+    from tui_mail.store.types import NewMessage
+
+    path = folder / f"{account.name}.sqlite3"
+    with Store.open(path) as store:
+        store.ensure_folder(account.name, "INBOX", FolderRole.INBOX)
+        store.add_messages(account.name, "INBOX", [
+            NewMessage(uid=10 + i, flags=Flags(), raw=raw, size=len(raw))
+            for i, raw in enumerate(raws)])
+    return make_app(path, config_in(folder, (account,)), sync_on_start=False,
+                    state_dir=folder / "state")

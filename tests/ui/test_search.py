@@ -158,6 +158,20 @@ async def test_a_long_result_list_shows_its_first_rows_then_the_rest(make_app, c
         assert message_list.selected == chosen
 
 
+def searches_run(screen: Any, monkeypatch: Any) -> list[str]:  # noqa: ANN401
+    """The queries the screen searches for from now on (a blank one lists the folder)."""
+    asked: list[str] = []
+    original = screen.search_for
+
+    def record(text: str, scope: SearchScope) -> None:
+        if text.strip():
+            asked.append(text)
+        original(text, scope)
+
+    monkeypatch.setattr(screen, "search_for", record)
+    return asked
+
+
 async def test_a_lone_change_searches_at_once_and_a_burst_once_at_its_end(make_app, monkeypatch):
     from tui_mail.ui.widgets import search_bar
 
@@ -165,16 +179,8 @@ async def test_a_lone_change_searches_at_once_and_a_burst_once_at_its_end(make_a
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        asked: list[str] = []
         screen = app.screen
-        original = screen.search_for
-
-        def record(text: str, scope: SearchScope) -> None:
-            if text.strip():  # a blank query lists the folder: no search
-                asked.append(text)
-            original(text, scope)
-
-        monkeypatch.setattr(screen, "search_for", record)
+        asked = searches_run(screen, monkeypatch)
         await pilot.press("slash")
         await pilot.pause()
         bar_input = screen.query_one("#query", Input)
@@ -202,16 +208,8 @@ async def test_a_burst_that_ends_on_the_query_already_searched_does_not_search_a
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        asked: list[str] = []
         screen = app.screen
-        original = screen.search_for
-
-        def record(text: str, scope: SearchScope) -> None:
-            if text.strip():  # a blank query lists the folder: no search
-                asked.append(text)
-            original(text, scope)
-
-        monkeypatch.setattr(screen, "search_for", record)
+        asked = searches_run(screen, monkeypatch)
         await pilot.press("slash")
         await pilot.pause(1.1)
         bar_input = screen.query_one("#query", Input)

@@ -17,9 +17,7 @@ from tests.support.crypto import CAROL_PASSPHRASE, Keyring, text_part
 from tests.support.pilot import open_first, run_until, screen_text, settle, type_query
 from tui_mail.crypto.keys import list_keys
 from tui_mail.mail.security import grouped
-from tui_mail.model import Flags, FolderRole
 from tui_mail.store.db import Store
-from tui_mail.store.types import NewMessage
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.ask_text import AskText
 from tui_mail.ui.screens.composer import ComposerScreen
@@ -32,14 +30,7 @@ def app_with(tmp_path: Path) -> Callable[[Sequence[bytes]], TuiMailApp]:
     """An app over a cache holding `raws` in the offline account's INBOX, newest first."""
 
     def make(raws: Sequence[bytes]) -> TuiMailApp:
-        path = tmp_path / "cache.sqlite3"
-        with Store.open(path) as store:
-            store.ensure_folder(OFFLINE.name, "INBOX", FolderRole.INBOX)
-            store.add_messages(OFFLINE.name, "INBOX", [
-                NewMessage(uid=10 + i, flags=Flags(), raw=raw, size=len(raw))
-                for i, raw in enumerate(raws)])
-        return support.make_app(path, support.config_in(tmp_path, (OFFLINE,)),
-                                sync_on_start=False, state_dir=tmp_path / "state")
+        return support.app_over(tmp_path, raws, OFFLINE)
 
     return make
 
@@ -80,7 +71,7 @@ async def test_an_encrypted_message_is_read_decrypted_and_its_plaintext_stays_ou
         await pilot.press("q")
         await type_query(pilot, "4711")
         assert "No messages match" in screen_text(app)  # the plaintext was never indexed
-    with Store.open(tmp_path / "cache.sqlite3", readonly=True) as store:
+    with Store.open(tmp_path / f"{OFFLINE.name}.sqlite3", readonly=True) as store:
         (row,) = store.listing.search("from:bob", account=OFFLINE.name, folder="INBOX")
         assert store.raw_message(row.id) == raw  # what the server sent, still encrypted
 
