@@ -28,6 +28,7 @@ from tui_mail.mail.headers import (
     parse_addresses,
     parse_date,
     parse_headers,
+    sealing_of,
     split_headers,
     unfold,
 )
@@ -157,6 +158,7 @@ def _reference_parse_headers(raw: bytes) -> HeaderSummary:
         references=_reference_normalize_ids(" ".join(f.get("references", []))),
         has_attachment=guess_has_attachment(first("content-type"), first("x-ms-has-attach")),
         list_post=m.group(1) if m else "",
+        sealed=sealing_of(first("content-type")),
     )
 
 

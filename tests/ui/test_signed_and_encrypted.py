@@ -23,6 +23,7 @@ from tui_mail.ui.screens.ask_text import AskText
 from tui_mail.ui.screens.composer import ComposerScreen
 from tui_mail.ui.screens.message import MessageScreen
 from tui_mail.ui.screens.picker import AttachmentPicker
+from tui_mail.ui.widgets.search_bar import SearchBar
 
 
 @pytest.fixture
@@ -162,3 +163,13 @@ async def test_a_key_sent_as_an_attachment_is_imported_from_the_attachment_list(
     assert grouped(own_gnupg.fingerprints["mallory@example.org"]) in said
     assert any(k.fingerprint == own_gnupg.fingerprints["mallory@example.org"]
                for k in list_keys())
+
+
+async def test_search_says_how_many_messages_are_encrypted_and_so_not_searched(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
+    app = app_with([gnupg.pgp_encrypted(text_part("The door code is 4711.\n")),
+                    gnupg.pgp_signed(text_part("Signed, and searchable: 4711.\n"))])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await type_query(pilot, "4711")
+        status = app.screen.query_one(SearchBar).status_text
+        assert status == "1 result · 1 message is encrypted: its text is not searched"

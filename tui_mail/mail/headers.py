@@ -277,6 +277,7 @@ class HeaderSummary:
     references: tuple[str, ...]
     has_attachment: bool
     list_post: str = ""
+    sealed: int = 0  # SIGNED or ENCRYPTED at its top (see sealing_of), else 0
 
 
 _WANTED = {
@@ -358,6 +359,21 @@ def _split_any_block(block: bytes) -> dict[str, list[str]]:
     return fields
 
 
+SIGNED, ENCRYPTED = 1, 2
+
+
+def sealing_of(content_type: str) -> int:
+    """ENCRYPTED for PGP/MIME or S/MIME encrypted mail, SIGNED for signed mail, else 0: from
+    the top-level Content-Type alone (inline PGP, in the text, is not seen here)."""
+    ctype = content_type.strip().lower()
+    smime = ctype.startswith(("application/pkcs7-mime", "application/x-pkcs7-mime"))
+    if ctype.startswith("multipart/encrypted") or (smime and "signed-data" not in ctype):
+        return ENCRYPTED
+    if ctype.startswith("multipart/signed") or smime:
+        return SIGNED
+    return 0
+
+
 def guess_has_attachment(content_type: str, ms_has_attach: str = "") -> bool:
     """Heuristic from the top-level headers only (no BODYSTRUCTURE)."""
     if ms_has_attach.strip().lower() == "yes":
@@ -388,6 +404,7 @@ def parse_headers(raw: bytes) -> HeaderSummary:
         references=normalize_ids(" ".join(f.get("references", []))),
         has_attachment=guess_has_attachment(first("content-type"), first("x-ms-has-attach")),
         list_post=list_post_address(first("list-post")),
+        sealed=sealing_of(first("content-type")),
     )
 
 

@@ -56,6 +56,7 @@ from pathlib import Path
 
 from tui_mail.errors import CacheError
 from tui_mail.lazy_logging import get_logger
+from tui_mail.mail.headers import ENCRYPTED
 from tui_mail.model import (
     Address,
     Flags,
@@ -578,7 +579,8 @@ class Store:
             "INSERT INTO messages(id, account_id, folder_id, uid, local_key, message_id, subject,"
             " from_name, from_email, to_text, cc_text, date, flags, size, has_attachment,"
             " in_reply_to, refs, thread_id, parent_id, body_state, preview, sender_sort,"
-            " subject_sort, gm_msgid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " subject_sort, gm_msgid, sealed)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 new_id,
                 account_id,
@@ -604,6 +606,7 @@ class Store:
                 p.sender_sort,
                 p.subject_sort,
                 p.item.gm_msgid,
+                h.sealed,
             ),
         )
         c.execute(
@@ -825,12 +828,32 @@ class Store:
     def missing_bodies(self, account: str | None = None,
                        folder: str | None = None) -> tuple[int, int]:
         """(messages, bytes) whose body is not cached: their text is not searchable yet."""
+        scope = self._scope(account, folder)
+        if scope is None:
+            return 0, 0
         sql = f"SELECT count(*), coalesce(sum(m.size), 0) FROM messages m WHERE {BODY_MISSING}"
+        count, size = self._conn.execute(sql + scope[0], scope[1]).fetchone()
+        return int(count), int(size)
+
+    def encrypted_count(self, account: str | None = None, folder: str | None = None) -> int:
+        """How many messages are encrypted: their text is in the cache only as the server
+        sent it, encrypted, so search does not find its words."""
+        scope = self._scope(account, folder)
+        if scope is None:
+            return 0
+        sql = f"SELECT count(*) FROM messages m WHERE m.sealed = {ENCRYPTED}"
+        return int(self._conn.execute(sql + scope[0], scope[1]).fetchone()[0])
+
+    def _scope(self, account: str | None, folder: str | None
+               ) -> tuple[str, list[object]] | None:
+        """The SQL (" AND ...") and parameters limiting `messages m` to an account, a folder
+        of it, or a folder name in every account; None when there is no such place."""
+        sql = ""
         params: list[object] = []
         if account is not None:
             account_id = self._account_id(account, create=False)
             if account_id is None:
-                return 0, 0
+                return None
             sql += " AND m.account_id = ?"
             params.append(account_id)
             if folder is not None:
@@ -838,14 +861,13 @@ class Store:
                     "SELECT id FROM folders WHERE account_id = ? AND name = ?",
                     (account_id, folder)).fetchone()
                 if folder_id is None:
-                    return 0, 0
+                    return None
                 sql += " AND m.folder_id = ?"
                 params.append(folder_id[0])
         elif folder is not None:
             sql += " AND m.folder_id IN (SELECT id FROM folders WHERE name = ?)"
             params.append(folder)
-        count, size = self._conn.execute(sql, params).fetchone()
-        return int(count), int(size)
+        return sql, params
 
     def message_row(self, message_row_id: int) -> MessageSummary | None:
         row = self._conn.execute(

@@ -146,26 +146,36 @@ class SearchResults(ScreenPart):
 
     def _tell_missing_bodies(self, serial: int, account: str | None, folder: str | None,
                              role: FolderRole | None) -> None:
-        """Say, after the results, how much of the scope's text is not downloaded yet (and so
-        not searched): from a worker thread, once the results are on screen."""
+        """Say, after the results, how much of the scope's text is not searched: not
+        downloaded yet, or encrypted (its text is in the cache only encrypted). From a worker
+        thread, once the results are on screen."""
         if serial != self._search_serial:
             return
+        where = "INBOX" if role is FolderRole.INBOX and folder is None else folder
         try:
             with self.tui.open_reader() as store:
-                count, size = store.missing_bodies(
-                    account, "INBOX" if role is FolderRole.INBOX and folder is None else folder)
+                count, size = store.missing_bodies(account, where)
+                encrypted = store.encrypted_count(account, where)
         except TuiMailError:
             return
-        if count:
-            self.app.call_from_thread(self._note_missing_bodies, serial, count, size)
+        if count or encrypted:
+            self.app.call_from_thread(self._note_missing_bodies, serial, count, size,
+                                      encrypted)
 
-    def _note_missing_bodies(self, serial: int, count: int, size: int) -> None:
+    def _note_missing_bodies(self, serial: int, count: int, size: int,
+                             encrypted: int = 0) -> None:
         if serial != self._search_serial or not self.searching:
             return
-        self._missing_note = (
-            f" · 1 message ({format_size(size)}) not downloaded yet: its text is not searched"
-            if count == 1 else f" · {count} messages ({format_size(size)}) not downloaded yet:"
-            " their text is not searched")
+        self._missing_note = ""
+        if count:
+            self._missing_note = (
+                f" · 1 message ({format_size(size)}) not downloaded yet: its text is not"
+                " searched" if count == 1 else f" · {count} messages ({format_size(size)}) not"
+                " downloaded yet: their text is not searched")
+        if encrypted:
+            self._missing_note += (
+                " · 1 message is encrypted: its text is not searched" if encrypted == 1 else
+                f" · {encrypted} messages are encrypted: their text is not searched")
         bar = self.query_one(SearchBar)
         bar.show_status(bar.status_text + self._missing_note)
 
