@@ -20,6 +20,7 @@ from tui_mail.model import (
     DOWNLOAD_BODIES,
     Account,
     Address,
+    CryptoKind,
     EncryptPolicy,
     FolderRole,
     Identity,
@@ -351,7 +352,7 @@ _ACCOUNT_KEYS = {
     "address", "display_name", "identities", "signature", "incoming", "smtp", "folders",
     "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
     "download_bodies", "body_ask_above", "only_subscribed", "authserv_id", "oauth2",
-    "notify", "notify_folders", "sign", "encrypt",
+    "notify", "notify_folders", "sign", "encrypt", "crypto",
 }
 # An authserv-id is a domain name or another token (RFC 8601 section 2.5): no spaces, no ";".
 _AUTHSERV_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?\.?$")
@@ -464,7 +465,17 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
                      where),
         encrypt=_choice(_get(table, "encrypt", str, where, default="never"), EncryptPolicy,
                         "encrypt", where),
+        crypto=_crypto(table, where),
     )
+
+
+def _crypto(table: Mapping[str, Any], where: _Where) -> CryptoKind:
+    """What signs and encrypts the account's mail: "openpgp" (gpg) or "smime" (gpgsm)."""
+    value = _get(table, "crypto", str, where, default="openpgp")
+    kinds = {"openpgp": CryptoKind.OPENPGP, "smime": CryptoKind.SMIME}
+    if value not in kinds:
+        raise where.error("crypto", f"expected 'openpgp' or 'smime', found {value!r}")
+    return kinds[value]
 
 
 def _notify_folders(table: Mapping[str, Any], where: _Where) -> tuple[str, ...]:

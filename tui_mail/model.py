@@ -150,6 +150,13 @@ DOWNLOAD_BODIES = ("all", "recent", "on-open")
 RECENT_DAYS = 30
 
 
+class CryptoKind(enum.StrEnum):
+    """The standard a signature or an encryption follows."""
+
+    OPENPGP = "OpenPGP"
+    SMIME = "S/MIME"
+
+
 class SignPolicy(enum.StrEnum):
     """When the composer starts with signing on (OpenPGP, with the sender's key)."""
 
@@ -202,6 +209,7 @@ class Account:
     notify_folders: tuple[str, ...] = ("INBOX",)
     sign: SignPolicy = SignPolicy.NEVER
     encrypt: EncryptPolicy = EncryptPolicy.NEVER
+    crypto: CryptoKind = CryptoKind.OPENPGP  # what signs and encrypts what it sends
 
     @property
     def all_identities(self) -> tuple[Identity, ...]:
@@ -393,13 +401,6 @@ class Draft:
     # An iTIP calendar part (RFC 5546: "METHOD:REPLY" answering an invitation), sent as the
     # text/calendar alternative of the body, where calendar programs look for it.
     calendar: bytes = field(default=b"", repr=False)
-
-
-class CryptoKind(enum.StrEnum):
-    """The standard a signature or an encryption follows."""
-
-    OPENPGP = "OpenPGP"
-    SMIME = "S/MIME"
 
 
 class SignatureState(enum.StrEnum):

@@ -3,6 +3,7 @@ and sent for real through Postfix to Dovecot."""
 
 from __future__ import annotations
 
+import subprocess
 from email import message_from_bytes
 from email.policy import default
 
@@ -15,7 +16,7 @@ from tui_mail.crypto.opening import open_message
 from tui_mail.crypto.sealing import PassphraseNeeded, Seal, SealError, seal, without_keys
 from tui_mail.mail.compose import Composed, compose
 from tui_mail.mail.parse import parse_message
-from tui_mail.model import Address, Draft, Encryption, Signature, SignatureState
+from tui_mail.model import Address, CryptoKind, Draft, Encryption, Signature, SignatureState
 
 pytestmark = pytest.mark.usefixtures("gnupg")
 
@@ -108,3 +109,43 @@ async def test_signed_and_encrypted_mail_survives_postfix_and_dovecot(
     assert all(isinstance(layer, Encryption | Signature) for layer in layers)
     assert not any(isinstance(layer, Signature) and layer.state is SignatureState.BAD
                    for layer in layers)
+
+
+def test_smime_signed_mail_is_good_for_us_and_for_openssl(gnupg: Keyring, tmp_path) -> None:
+    signed = seal(composed(), Seal(sign_as="alice@example.org", kind=CryptoKind.SMIME))
+    outer = message_from_bytes(signed.raw, policy=default)
+    assert outer.get_content_type() == "multipart/signed"
+    assert outer.get_param("protocol") == "application/pkcs7-signature"
+    [signature] = open_message(signed.raw).layers
+    assert isinstance(signature, Signature) and signature.state is SignatureState.GOOD
+    assert signature.kind is CryptoKind.SMIME and signature.user_id == "Alice <alice@example.org>"
+    sent = tmp_path / "signed.eml"
+    sent.write_bytes(signed.raw)
+    checked = subprocess.run(["openssl", "smime", "-verify", "-in", str(sent), "-CAfile",
+                              str(gnupg.smime / "ca.pem")], capture_output=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert b"Dinner at eight?" in checked.stdout
+
+
+def test_smime_encrypted_mail_opens_for_us_and_for_openssl(gnupg: Keyring, tmp_path) -> None:
+    sealed = seal(composed(subject="S/MIME secret"),
+                  Seal(sign_as="alice@example.org", encrypt_to=("alice@example.org",),
+                       kind=CryptoKind.SMIME))
+    outer = message_from_bytes(sealed.raw, policy=default)
+    assert outer.get_content_type() == "application/pkcs7-mime"
+    assert outer.get_param("smime-type") == "enveloped-data" and outer["Subject"] == "..."
+    opened = open_message(sealed.raw)
+    assert states(opened.layers) == ["decrypted", "good signature"]
+    assert parse_message(opened.raw).subject == "S/MIME secret"
+    sent = tmp_path / "sealed.eml"
+    sent.write_bytes(sealed.raw)
+    plain = subprocess.run(["openssl", "smime", "-decrypt", "-in", str(sent), "-recip",
+                            str(gnupg.smime / "alice.pem"), "-inkey",
+                            str(gnupg.smime / "alice.key")], capture_output=True, check=False)
+    assert plain.returncode == 0, plain.stderr
+    assert b"application/pkcs7-signature" in plain.stdout  # signed inside, then encrypted
+
+
+def test_smime_to_someone_without_a_certificate_is_named() -> None:
+    gpgsm = GnuPG("gpgsm")
+    assert without_keys(gpgsm, ("alice@example.org", "bob@example.net")) == ["bob@example.net"]

@@ -18,7 +18,15 @@ from tests.support.pilot import run_until, settle
 from tests.support.sendmail import calls, fake_sendmail, last_message
 from tui_mail.crypto.opening import open_message
 from tui_mail.mail.parse import parse_message
-from tui_mail.model import Address, Encryption, EncryptPolicy, Signature, SignatureState, SignPolicy
+from tui_mail.model import (
+    Address,
+    CryptoKind,
+    Encryption,
+    EncryptPolicy,
+    Signature,
+    SignatureState,
+    SignPolicy,
+)
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.ask_text import AskText
 
@@ -119,3 +127,20 @@ async def test_a_signing_key_with_a_passphrase_asks_for_it_once_and_the_outbox_k
     [signature] = open_message(last_message(tmp_path)).layers
     assert isinstance(signature, Signature) and signature.state is SignatureState.GOOD
     assert signature.user_id == "Carol <carol@example.com>"
+
+
+async def test_an_smime_account_signs_and_encrypts_with_its_certificate(
+        make_app: Callable[..., TuiMailApp], tmp_path: Path) -> None:
+    account = sending_account(tmp_path, sign=SignPolicy.ALWAYS, encrypt=EncryptPolicy.ALWAYS,
+                              crypto=CryptoKind.SMIME)
+    app = make_app(accounts=(account,))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await write(pilot, "alice@example.org", subject="To myself")
+        assert security_line(app).startswith(
+            "S/MIME: signed as alice@example.org · encrypted to every recipient (and you)")
+        await pilot.press("ctrl+t")
+        await run_until(pilot, lambda: bool(calls(tmp_path)))
+    opened = open_message(last_message(tmp_path))
+    assert [(type(layer), layer.kind) for layer in opened.layers] == [
+        (Encryption, CryptoKind.SMIME), (Signature, CryptoKind.SMIME)]
+    assert parse_message(opened.raw).subject == "To myself"

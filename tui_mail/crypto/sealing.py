@@ -1,5 +1,5 @@
-"""Signing and encrypting a message before it goes to the outbox (PGP/MIME, RFC 3156), with
-its headers protected (RFC 9788).
+"""Signing and encrypting a message before it goes to the outbox, with OpenPGP (PGP/MIME,
+RFC 3156, through gpg) or S/MIME (RFC 8551, through gpgsm), its headers protected (RFC 9788).
 
 The outbox keeps the sealed bytes, so a retry sends exactly them and never asks for a
 passphrase again. Encrypted mail is encrypted to the sender's own key too, so the copy in Sent
@@ -7,7 +7,7 @@ can be read. When encrypting, the Subject outside becomes "..." and the real hea
 inside the encryption, marked protected-headers="v1"; a signed message carries them inside the
 signed part, so what the reader shows is what was signed.
 
-Blocking (it runs gpg): call it from a worker thread.
+Blocking (it runs gpg or gpgsm): call it from a worker thread.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from tui_mail.crypto.verdicts import bad_passphrase
 from tui_mail.mail.compose import Composed
 from tui_mail.mail.protected import header_fields, split_head
 from tui_mail.mail.sanitize import sanitize_line
+from tui_mail.model import CryptoKind
 
 HIDDEN_SUBJECT = "..."  # RFC 9788's placeholder for an encrypted message's Subject
 # Headers copied into the protected part: those a reader shows or threads by.
@@ -46,10 +47,12 @@ class PassphraseNeeded(SealError):
 @dataclass(frozen=True)
 class Seal:
     """What to do to a message: sign it as `sign_as` (an address or key of the user's),
-    encrypt it to `encrypt_to` (every recipient's address and the sender's own)."""
+    encrypt it to `encrypt_to` (every recipient's address and the sender's own), with
+    OpenPGP (PGP/MIME) or S/MIME."""
 
     sign_as: str = ""
     encrypt_to: tuple[str, ...] = ()
+    kind: CryptoKind = CryptoKind.OPENPGP
 
     @property
     def empty(self) -> bool:
@@ -57,16 +60,16 @@ class Seal:
 
 
 def usable_encryption_key(gpg: GnuPG, address: str) -> bool:
-    """Whether the keyring has a key for `address` that can encrypt (not expired, revoked or
-    disabled)."""
+    """Whether the keyring has a key (gpg) or certificate (gpgsm) for `address` that can
+    encrypt (not expired, revoked or disabled)."""
     run = gpg.run(["--list-keys", "--with-colons", f"<{address}>"])
     if run.returncode != 0:
         return False
     for line in run.output.decode("utf-8", "replace").splitlines():
         fields = line.split(":")
-        # the primary key's capabilities (field 12) sum up the key: "E" when some part of it
-        # can encrypt now; its validity (field 2) "e", "r", "d" or "i" rules it out
-        if fields[0] == "pub" and len(fields) > 11 \
+        # the primary key's (certificate's) capabilities, field 12, sum it up: "E" when some
+        # part of it can encrypt now; its validity (field 2) "e", "r", "d" or "i" rules it out
+        if fields[0] in ("pub", "crt") and len(fields) > 11 \
                 and fields[1] not in ("e", "r", "d", "i") and "E" in fields[11]:
             return True
     return False
@@ -83,7 +86,8 @@ def seal(composed: Composed, seal: Seal, gpg: GnuPG | None = None, *,
     Raises PassphraseNeeded, or SealError saying what went wrong (a key missing, ...)."""
     if seal.empty:
         return composed
-    gpg = gpg or GnuPG("gpg")
+    smime = seal.kind is CryptoKind.SMIME
+    gpg = gpg or GnuPG("gpgsm" if smime else "gpg")
     head, body = split_head(composed.raw)
     fields = header_fields(head)
     outer = [(name, line) for name, line in fields
@@ -92,9 +96,9 @@ def seal(composed: Composed, seal: Seal, gpg: GnuPG | None = None, *,
     protected = [line for name, line in outer if name.lower() in PROTECTED]
     entity = _protecting(content, protected) + b"\r\n" + _crlf(body)
     if seal.sign_as:
-        entity = _signed(gpg, entity, seal.sign_as, passphrase)
+        entity = (_smime_signed if smime else _signed)(gpg, entity, seal.sign_as, passphrase)
     if seal.encrypt_to:
-        entity = _encrypted(gpg, entity, seal.encrypt_to)
+        entity = (_smime_encrypted if smime else _encrypted)(gpg, entity, seal.encrypt_to)
         outer = [(name, b"Subject: " + HIDDEN_SUBJECT.encode() + b"\r\n"
                   if name.lower() == "subject" else line) for name, line in outer]
     raw = b"".join(line for _, line in outer) + b"MIME-Version: 1.0\r\n" + entity
@@ -135,6 +139,55 @@ def _signed(gpg: GnuPG, entity: bytes, signer: str, passphrase: str | None) -> b
         + _crlf(run.output) + f"\r\n--{boundary}--\r\n".encode()
 
 
+# micalg names of S/MIME (RFC 8551 3.5.3.2), by RFC 4880's hash numbers
+_SMIME_HASHES = {"2": "sha-1", "8": "sha-256", "9": "sha-384", "10": "sha-512", "11": "sha-224"}
+
+
+def _smime_signed(gpgsm: GnuPG, entity: bytes, signer: str, passphrase: str | None) -> bytes:
+    """multipart/signed with an application/pkcs7-signature (RFC 8551 3.5.3)."""
+    run = gpgsm.run(["--detach-sign", "--base64", "--local-user", signer], entity,
+                    passphrase=passphrase)
+    created = run.first("SIG_CREATED")
+    if created is None or not run.output:
+        raise _signing_failure(run, signer)
+    micalg = _SMIME_HASHES.get(created.args[2] if len(created.args) > 2 else "", "sha-256")
+    boundary = _boundary()
+    return (f'Content-Type: multipart/signed; micalg="{micalg}";\r\n'
+            f' protocol="application/pkcs7-signature"; boundary="{boundary}"\r\n\r\n'
+            "This is an S/MIME signed message\r\n"
+            f"--{boundary}\r\n").encode() + entity + (
+        f"\r\n--{boundary}\r\n"
+        'Content-Type: application/pkcs7-signature; name="smime.p7s"\r\n'
+        "Content-Transfer-Encoding: base64\r\n"
+        'Content-Disposition: attachment; filename="smime.p7s"\r\n\r\n').encode() \
+        + _crlf(run.output.strip()) + f"\r\n--{boundary}--\r\n".encode()
+
+
+def _smime_encrypted(gpgsm: GnuPG, entity: bytes, recipients: tuple[str, ...]) -> bytes:
+    """application/pkcs7-mime enveloped-data (RFC 8551 3.3): the whole message body."""
+    args = ["--encrypt", "--base64"]
+    for address in dict.fromkeys(recipients):
+        args += ["--recipient", address]
+    run = gpgsm.run(args, entity)
+    if run.returncode != 0 or not run.output:
+        raise SealError(_encryption_failure(run))
+    return (b'Content-Type: application/pkcs7-mime; smime-type=enveloped-data;'
+            b' name="smime.p7m"\r\nContent-Transfer-Encoding: base64\r\n'
+            b'Content-Disposition: attachment; filename="smime.p7m"\r\n\r\n'
+            + _crlf(run.output.strip()) + b"\r\n")
+
+
+def _encryption_failure(run: GpgRun) -> str:
+    refused = [unescape(line.args[1]) for line in run.status
+               if line.keyword == "INV_RECP" and len(line.args) > 1]
+    if refused:
+        names = ", ".join(sanitize_line(name.strip("<>")) for name in refused)
+        return f"cannot encrypt: no usable key for {names}"
+    last = [line for line in run.messages.splitlines() if line.strip()]
+    return ("could not encrypt the message: "
+            f"{sanitize_line(last[-1]) if last else 'nothing was made'}")
+
+
 def _signing_failure(run: GpgRun, signer: str) -> SealError:
     hint = run.first("USERID_HINT")
     key_hint = sanitize_line(unescape(" ".join(hint.args[1:]))) if hint else signer
@@ -146,7 +199,7 @@ def _signing_failure(run: GpgRun, signer: str) -> SealError:
             run.messages:
         return SealError(f"cannot sign as {signer}: no secret key for it in your keyring")
     last = [line for line in run.messages.splitlines() if line.strip()]
-    return SealError(f"gpg could not sign as {signer}: "
+    return SealError(f"could not sign as {signer}: "
                      f"{sanitize_line(last[-1]) if last else 'no signature made'}")
 
 
@@ -158,14 +211,7 @@ def _encrypted(gpg: GnuPG, entity: bytes, recipients: tuple[str, ...]) -> bytes:
         args += ["--recipient", f"<{address}>"]
     run = gpg.run(args, entity)
     if run.returncode != 0 or not run.output:
-        refused = [unescape(line.args[1]) for line in run.status
-                   if line.keyword == "INV_RECP" and len(line.args) > 1]
-        if refused:
-            names = ", ".join(sanitize_line(name.strip("<>")) for name in refused)
-            raise SealError(f"cannot encrypt: no usable key for {names}")
-        last = [line for line in run.messages.splitlines() if line.strip()]
-        raise SealError("gpg could not encrypt the message: "
-                        f"{sanitize_line(last[-1]) if last else 'nothing was made'}")
+        raise SealError(_encryption_failure(run))
     boundary = _boundary()
     return (f'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\r\n'
             f' boundary="{boundary}"\r\n\r\n'

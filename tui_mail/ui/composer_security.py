@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from tui_mail.mail.compose import Composed
 from tui_mail.mail.draftfile import DraftFields
-from tui_mail.model import Account, EncryptPolicy, SignPolicy
+from tui_mail.model import Account, CryptoKind, EncryptPolicy, SignPolicy
 
 
 class Encrypt(enum.StrEnum):
@@ -23,6 +23,7 @@ class Encrypt(enum.StrEnum):
 class SecurityChoice:
     sign: bool = False
     encrypt: Encrypt = Encrypt.OFF
+    kind: CryptoKind = CryptoKind.OPENPGP  # the account's `crypto`
 
     @classmethod
     def initial(cls, account: Account, fields: DraftFields) -> SecurityChoice:
@@ -33,7 +34,7 @@ class SecurityChoice:
             account.encrypt, Encrypt.OFF)
         if fields.answers_encrypted and encrypt is Encrypt.OFF:
             encrypt = Encrypt.AUTO  # an encrypted conversation stays encrypted where it can
-        return cls(sign, encrypt)
+        return cls(sign, encrypt, account.crypto)
 
     def toggle_sign(self) -> SecurityChoice:
         return replace(self, sign=not self.sign)
@@ -44,6 +45,8 @@ class SecurityChoice:
     def describe(self, signer: str) -> str:
         """The composer's line, in words."""
         signed = f"signed as {signer}" if self.sign else "not signed"
+        if self.kind is CryptoKind.SMIME and (self.sign or self.encrypt is not Encrypt.OFF):
+            signed = f"S/MIME: {signed}"
         encrypted = {Encrypt.OFF: "not encrypted",
                      Encrypt.ON: "encrypted to every recipient (and you)",
                      Encrypt.AUTO: "encrypted if every recipient has a key"}[self.encrypt]
@@ -59,7 +62,7 @@ def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
     from tui_mail.crypto.gnupg import GnuPG
     from tui_mail.crypto.sealing import Seal, SealError, seal, without_keys
 
-    gpg = GnuPG("gpg")
+    gpg = GnuPG("gpgsm" if choice.kind is CryptoKind.SMIME else "gpg")
     encrypt_to: tuple[str, ...] = ()
     if choice.encrypt is not Encrypt.OFF:
         everyone = tuple(dict.fromkeys((*composed.rcpts, signer)))
@@ -72,5 +75,5 @@ def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
                             " it is")
         if not missing:
             encrypt_to = everyone
-    return seal(composed, Seal(sign_as=signer if choice.sign else "", encrypt_to=encrypt_to),
-                gpg, passphrase=passphrase)
+    return seal(composed, Seal(sign_as=signer if choice.sign else "", encrypt_to=encrypt_to,
+                               kind=choice.kind), gpg, passphrase=passphrase)
