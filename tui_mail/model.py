@@ -150,6 +150,15 @@ DOWNLOAD_BODIES = ("all", "recent", "on-open")
 RECENT_DAYS = 30
 
 
+class Sealing(enum.IntEnum):
+    """Whether a message is signed or encrypted at its top, as the cache keeps it
+    (`messages.sealed`), read from its Content-Type alone."""
+
+    PLAIN = 0
+    SIGNED = 1
+    ENCRYPTED = 2
+
+
 class CryptoKind(enum.StrEnum):
     """The standard a signature or an encryption follows."""
 

@@ -5,8 +5,8 @@ searched."""
 from __future__ import annotations
 
 from tests.support.cache import sql
-from tui_mail.mail.headers import ENCRYPTED, SIGNED, sealing_of
-from tui_mail.model import FolderRole
+from tui_mail.mail.headers import sealing_of
+from tui_mail.model import FolderRole, Sealing
 from tui_mail.store import NewMessage, Store
 
 
@@ -22,10 +22,10 @@ PGP_SIGNED = 'multipart/signed; protocol="application/pgp-signature"; boundary="
 
 
 def test_the_content_type_says_signed_or_encrypted() -> None:
-    assert sealing_of(PGP_ENCRYPTED) == sealing_of(SMIME_ENCRYPTED) == ENCRYPTED
-    assert sealing_of("application/pkcs7-mime") == ENCRYPTED  # no smime-type: older clients
-    assert sealing_of(PGP_SIGNED) == sealing_of(SMIME_SIGNED_DATA) == SIGNED
-    assert sealing_of("text/plain; charset=utf-8") == sealing_of("") == 0
+    assert sealing_of(PGP_ENCRYPTED) == sealing_of(SMIME_ENCRYPTED) == Sealing.ENCRYPTED
+    assert sealing_of("application/pkcs7-mime") == Sealing.ENCRYPTED  # no smime-type: older clients
+    assert sealing_of(PGP_SIGNED) == sealing_of(SMIME_SIGNED_DATA) == Sealing.SIGNED
+    assert sealing_of("text/plain; charset=utf-8") == sealing_of("") == Sealing.PLAIN
 
 
 def test_encrypted_messages_are_counted_by_account_and_folder(store: Store) -> None:

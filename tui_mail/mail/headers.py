@@ -20,7 +20,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from tui_mail.mail.addresses import plain_addresses
 from tui_mail.mail.charset import decode_bytes, decode_guess
 from tui_mail.mail.sanitize import sanitize_line
-from tui_mail.model import Address
+from tui_mail.model import Address, Sealing
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([QqBb])\?([^?\s]*)\?=")
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
@@ -277,7 +277,7 @@ class HeaderSummary:
     references: tuple[str, ...]
     has_attachment: bool
     list_post: str = ""
-    sealed: int = 0  # SIGNED or ENCRYPTED at its top (see sealing_of), else 0
+    sealed: Sealing = Sealing.PLAIN  # see sealing_of
 
 
 _WANTED = {
@@ -359,19 +359,16 @@ def _split_any_block(block: bytes) -> dict[str, list[str]]:
     return fields
 
 
-SIGNED, ENCRYPTED = 1, 2
-
-
-def sealing_of(content_type: str) -> int:
-    """ENCRYPTED for PGP/MIME or S/MIME encrypted mail, SIGNED for signed mail, else 0: from
+def sealing_of(content_type: str) -> Sealing:
+    """Sealing.ENCRYPTED for PGP/MIME or S/MIME encrypted mail, SIGNED for signed mail, else 0: from
     the top-level Content-Type alone (inline PGP, in the text, is not seen here)."""
     ctype = content_type.strip().lower()
     smime = ctype.startswith(("application/pkcs7-mime", "application/x-pkcs7-mime"))
     if ctype.startswith("multipart/encrypted") or (smime and "signed-data" not in ctype):
-        return ENCRYPTED
+        return Sealing.ENCRYPTED
     if ctype.startswith("multipart/signed") or smime:
-        return SIGNED
-    return 0
+        return Sealing.SIGNED
+    return Sealing.PLAIN
 
 
 def guess_has_attachment(content_type: str, ms_has_attach: str = "") -> bool:

@@ -56,7 +56,6 @@ from pathlib import Path
 
 from tui_mail.errors import CacheError
 from tui_mail.lazy_logging import get_logger
-from tui_mail.mail.headers import ENCRYPTED
 from tui_mail.model import (
     Address,
     Flags,
@@ -65,6 +64,7 @@ from tui_mail.model import (
     FolderRole,
     FolderSyncState,
     MessageSummary,
+    Sealing,
 )
 from tui_mail.store.blobs import pack, pack_text, register, unpack
 from tui_mail.store.failures import (
@@ -841,7 +841,7 @@ class Store:
         scope = self._scope(account, folder)
         if scope is None:
             return 0
-        sql = f"SELECT count(*) FROM messages m WHERE m.sealed = {ENCRYPTED}"
+        sql = f"SELECT count(*) FROM messages m WHERE m.sealed = {int(Sealing.ENCRYPTED)}"
         return int(self._conn.execute(sql + scope[0], scope[1]).fetchone()[0])
 
     def _scope(self, account: str | None, folder: str | None
