@@ -49,3 +49,16 @@ def test_encrypted_messages_are_counted_by_account_and_folder(store: Store) -> N
     assert store.encrypted_count("nobody") == store.encrypted_count("work", "Nope") == 0
     assert sorted(row[0] for row in sql(store, "SELECT sealed FROM messages")) == [
         0, 1, 2, 2, 2]
+
+
+def test_an_encrypted_messages_prepared_row_crosses_to_the_text_process() -> None:
+    """Whole fetches prepare rows in worker processes and marshal them back: every value of
+    a prepared row must be plain (an enum is not)."""
+    import marshal
+
+    from tui_mail.store.prepare import Prepared, prepare_fetched
+
+    raw = message(PGP_ENCRYPTED, 9)
+    packed = marshal.loads(marshal.dumps(prepare_fetched(raw, 1_700_000_000, 0)))
+    assert Prepared.unpack(NewMessage(uid=9, raw=raw), packed).headers.sealed \
+        == Sealing.ENCRYPTED

@@ -277,7 +277,8 @@ class HeaderSummary:
     references: tuple[str, ...]
     has_attachment: bool
     list_post: str = ""
-    sealed: Sealing = Sealing.PLAIN  # see sealing_of
+    # a Sealing value as a plain int: prepared rows are marshalled from the text processes
+    sealed: int = 0
 
 
 _WANTED = {
@@ -359,16 +360,16 @@ def _split_any_block(block: bytes) -> dict[str, list[str]]:
     return fields
 
 
-def sealing_of(content_type: str) -> Sealing:
+def sealing_of(content_type: str) -> int:
     """Sealing.ENCRYPTED for PGP/MIME or S/MIME encrypted mail, SIGNED for signed mail, else 0: from
     the top-level Content-Type alone (inline PGP, in the text, is not seen here)."""
     ctype = content_type.strip().lower()
     smime = ctype.startswith(("application/pkcs7-mime", "application/x-pkcs7-mime"))
     if ctype.startswith("multipart/encrypted") or (smime and "signed-data" not in ctype):
-        return Sealing.ENCRYPTED
+        return int(Sealing.ENCRYPTED)
     if ctype.startswith("multipart/signed") or smime:
-        return Sealing.SIGNED
-    return Sealing.PLAIN
+        return int(Sealing.SIGNED)
+    return int(Sealing.PLAIN)
 
 
 def guess_has_attachment(content_type: str, ms_has_attach: str = "") -> bool:
