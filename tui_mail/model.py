@@ -461,4 +461,15 @@ class Encryption:
     key_hint: str = ""  # the user id of that key, for the question
 
 
-SecurityLayer = Signature | Encryption
+@dataclass(frozen=True)
+class ProtectedSender:
+    """The From inside a signed or encrypted part when it names another address than the
+    From outside. It is shown beside that From, never in its place: the one shown is the one
+    signatures are checked against."""
+
+    kind: CryptoKind
+    address: str  # the inner From as written (sanitized when shown)
+    signed: bool  # the inner part came with a good signature
+
+
+SecurityLayer = Signature | Encryption | ProtectedSender

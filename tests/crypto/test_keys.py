@@ -3,6 +3,11 @@ correspondent's key imported from what they sent."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from tests.support.crypto import Keyring
@@ -36,3 +41,33 @@ def test_a_key_sent_by_a_correspondent_is_imported_once(own_gnupg: Keyring) -> N
 def test_something_that_is_no_key_says_what_a_key_looks_like(own_gnupg: Keyring) -> None:
     with pytest.raises(CryptoError, match="no OpenPGP key in it.*BEGIN PGP PUBLIC KEY BLOCK"):
         import_keys(b"Hello, this is not a key\n")
+
+
+def test_a_secret_key_is_refused_and_nothing_is_imported(own_gnupg: Keyring) -> None:
+    """A stranger's secret key in the user's keyring would make mail "from" the user: only
+    public keys come in through the app."""
+    secret = own_gnupg.gpg("--armor", "--pinentry-mode", "loopback", "--passphrase", "",
+                           "--export-secret-keys", "mallory@example.org",
+                           home=own_gnupg.other)
+    with pytest.raises(CryptoError, match="holds a secret key.*gpg --import"):
+        import_keys(secret)
+    assert not any(key.fingerprint == own_gnupg.fingerprints["mallory@example.org"]
+                   for key in list_keys())
+
+
+def test_a_key_with_several_user_ids_is_listed_once_as_imported(own_gnupg: Keyring) -> None:
+    home = Path(tempfile.mkdtemp(prefix="f", dir="/tmp"))  # short: the agent's socket is in it
+    home.chmod(0o700)
+    try:
+        own_gnupg.gpg("--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key",
+                      "Frank <frank@example.net>", "ed25519", "sign,cert", "never", home=home)
+        own_gnupg.gpg("--pinentry-mode", "loopback", "--passphrase", "", "--quick-add-uid",
+                      "frank@example.net", "Frank at work <frank@work.example>", home=home)
+        sent = own_gnupg.gpg("--armor", "--export", "frank@example.net", home=home)
+    finally:
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"],
+                       capture_output=True, check=False, timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
+    imported = import_keys(sent)
+    assert [len(key.user_ids) for key in imported.changed] == [2]
+    assert imported.unchanged == ()

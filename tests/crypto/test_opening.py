@@ -133,6 +133,20 @@ def test_inline_pgp_clearsigned_and_encrypted_text_are_opened(gnupg: Keyring) ->
     assert encrypted.decrypted and body_of(encrypted.raw) == "Encrypted inline, été\n"
 
 
+def test_an_armored_message_that_is_only_signed_is_checked_not_called_encrypted(
+        gnupg: Keyring) -> None:
+    """gpg --sign --armor makes a PGP MESSAGE block that is signed, not encrypted."""
+    body = gnupg.gpg("--armor", "--sign", "--local-user", "alice@example.org",
+                     data=b"Signed, not secret\n")
+    raw = (b"From: Alice <alice@example.org>\r\nTo: <bob@example.net>\r\nSubject: Hi\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body.replace(b"\n", b"\r\n"))
+    opened = open_message(raw)
+    signature = only_signature(opened.layers)
+    assert signature.state is SignatureState.GOOD and signature.matches_sender
+    assert not any(isinstance(layer, Encryption) for layer in opened.layers)
+    assert body_of(opened.raw) == "Signed, not secret\n"
+
+
 def test_smime_detached_and_opaque_signatures_by_a_certified_certificate_are_good(
         gnupg: Keyring) -> None:
     for opaque in (False, True):

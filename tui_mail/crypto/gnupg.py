@@ -72,6 +72,17 @@ def unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw).decode("utf-8", "replace")
 
 
+_COLON_ESCAPE = re.compile(rb"\\x([0-9A-Fa-f]{2})")
+
+
+def colon_field(text: str) -> str:
+    """A --with-colons field read back: GnuPG writes a colon, a backslash and any control
+    character in a user id as \\xHH (DETAILS, "Format of the colon listings")."""
+    raw = text.encode("utf-8", "surrogateescape")
+    return _COLON_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw).decode("utf-8",
+                                                                               "replace")
+
+
 class GnuPG:
     """One of GnuPG's programs ("gpg" or "gpgsm") with the user's home and a timeout."""
 

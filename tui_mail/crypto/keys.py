@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui_mail.crypto.gnupg import CryptoError, GnuPG, unescape
+from tui_mail.crypto.gnupg import CryptoError, GnuPG, colon_field
 from tui_mail.mail.sanitize import sanitize_line
 
 _VALIDITY = {"u": "ultimate", "f": "full", "m": "marginal", "n": "never", "e": "expired",
@@ -61,7 +61,7 @@ def _listed(gpg: GnuPG, command: str) -> list[KeyInfo]:
         elif fields[0] == "fpr" and primary is not None and not fingerprint and len(fields) > 9:
             fingerprint = fields[9]
         elif fields[0] == "uid" and primary is not None and len(fields) > 9:
-            user_ids.append(sanitize_line(unescape(fields[9].replace("\\x3a", ":"))))
+            user_ids.append(sanitize_line(colon_field(fields[9])))
     done()
     return keys
 
@@ -78,12 +78,20 @@ def import_keys(data: bytes, gpg: GnuPG | None = None) -> Imported:
     """Import the OpenPGP keys in `data` (armored or not). Raises CryptoError when it holds
     none, in words."""
     gpg = gpg or GnuPG("gpg")
+    shown = gpg.run(["--show-keys", "--with-colons"], data)
+    if any(line.startswith(b"sec:") for line in shown.output.splitlines()):
+        raise CryptoError("it holds a secret key, and tui-mail imports only correspondents'"
+                          " public keys: if it is yours, import it with gpg --import")
     run = gpg.run(["--import", "--import-options", "import-clean"], data)
     ok = [line.args for line in run.status if line.keyword == "IMPORT_OK" and len(line.args) > 1]
     if not ok:
         raise CryptoError("no OpenPGP key in it: a key is an attachment beginning with"
                           " -----BEGIN PGP PUBLIC KEY BLOCK-----")
     known = {key.fingerprint: key for key in list_keys(gpg)}
-    changed = tuple(known[fpr] for reason, fpr, *_ in ok if reason != "0" and fpr in known)
-    unchanged = tuple(known[fpr] for reason, fpr, *_ in ok if reason == "0" and fpr in known)
+    # gpg says IMPORT_OK once per thing it did to a key (its user ids, its subkeys...)
+    changed_fprs = dict.fromkeys(fpr for reason, fpr, *_ in ok if reason != "0")
+    unchanged_fprs = dict.fromkeys(fpr for reason, fpr, *_ in ok
+                                   if reason == "0" and fpr not in changed_fprs)
+    changed = tuple(known[fpr] for fpr in changed_fprs if fpr in known)
+    unchanged = tuple(known[fpr] for fpr in unchanged_fprs if fpr in known)
     return Imported(changed, unchanged)

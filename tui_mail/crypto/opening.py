@@ -12,19 +12,29 @@ import re
 from dataclasses import dataclass, replace
 from email.utils import getaddresses
 
-from tui_mail.crypto.gnupg import CryptoError, GnuPG, GpgRun
+from tui_mail.crypto.gnupg import CryptoError, GnuPG, GpgRun, colon_field
 from tui_mail.crypto.verdicts import encryption, signature_failure, signatures
 from tui_mail.mail.protected import (
     DetachedSignature,
     Encrypted,
     Protection,
     charset_of,
+    protected_from,
     protection_of,
     split_head,
     text_entity,
     with_inner,
 )
-from tui_mail.model import CryptoKind, Encryption, SecurityLayer, Signature, SignatureState
+from tui_mail.mail.sanitize import sanitize_line
+from tui_mail.model import (
+    CryptoKind,
+    Encryption,
+    KeyValidity,
+    ProtectedSender,
+    SecurityLayer,
+    Signature,
+    SignatureState,
+)
 
 MAX_LAYERS = 4  # encrypted, signed, and a little more; a message nested deeper is shown as is
 _EMAIL = re.compile(r"<([^<>\s]+@[^<>\s]+)>|\b([^<>\s:/=]+@[^<>\s/]+)")
@@ -59,19 +69,44 @@ class Keyrings:
     def of(self, kind: CryptoKind) -> GnuPG:
         return self.gpg if kind is CryptoKind.OPENPGP else self.gpgsm
 
-    def addresses_of(self, kind: CryptoKind, fingerprint: str) -> set[str]:
-        """The e-mail addresses of the key (OpenPGP user ids) or certificate (S/MIME subject
-        and alternative names) with this fingerprint, lower-cased."""
+    def user_ids_of(self, kind: CryptoKind, fingerprint: str) -> dict[str, UserId]:
+        """The e-mail addresses (lower-cased) of the key (OpenPGP user ids) or certificate
+        (S/MIME subject and alternative names) with this fingerprint. An OpenPGP user id has
+        its own validity: a key certified for one address proves nothing of the others. A
+        revoked, expired or invalid user id is left out."""
         if not fingerprint:
-            return set()
+            return {}
         run = self.of(kind).run(["--list-keys", "--with-colons", fingerprint])
-        found: set[str] = set()
+        found: dict[str, UserId] = {}
         for line in run.output.decode("utf-8", "replace").splitlines():
             fields = line.split(":")
-            if fields[0] in ("uid", "crt", "crs") and len(fields) > 9:
-                found.update(m.group(1) or m.group(2) for m in _EMAIL.finditer(
-                    fields[9].replace("\\x3a", ":")))
-        return {address.lower().rstrip(">") for address in found}
+            if fields[0] not in ("uid", "crt", "crs") or len(fields) <= 9:
+                continue
+            if kind is CryptoKind.OPENPGP and fields[0] == "uid" and fields[1] in _UNUSABLE:
+                continue
+            text = colon_field(fields[9])
+            validity = (_UID_VALIDITY.get(fields[1], KeyValidity.UNKNOWN)
+                        if kind is CryptoKind.OPENPGP else None)
+            for match in _EMAIL.finditer(text):
+                address = (match.group(1) or match.group(2)).lower().rstrip(">")
+                found.setdefault(address, UserId(sanitize_line(text), validity))
+        return found
+
+
+@dataclass(frozen=True)
+class UserId:
+    """One address of a key: the user id that names it and, for OpenPGP, its own validity
+    (None: the key's, as for an S/MIME certificate, whose CA vouches for all its names)."""
+
+    text: str
+    validity: KeyValidity | None
+
+
+# A user id's validity in a --with-colons listing (GnuPG's DETAILS, field 2).
+_UID_VALIDITY = {"u": KeyValidity.FULL, "f": KeyValidity.FULL, "m": KeyValidity.MARGINAL,
+                 "n": KeyValidity.NEVER}
+_UNUSABLE = frozenset("rei" "d")  # revoked, expired, invalid, disabled
+_STRENGTH = (KeyValidity.NEVER, KeyValidity.UNKNOWN, KeyValidity.MARGINAL, KeyValidity.FULL)
 
 
 def is_protected(raw: bytes) -> bool:
@@ -84,7 +119,8 @@ def open_message(raw: bytes, keyrings: Keyrings | None = None, *,
     """Decrypt and verify what can be; a message that is neither is returned as it is.
 
     Failures are layers that say what went wrong (not decrypted, bad signature, GnuPG not
-    installed); nothing here raises for a message, however it is made."""
+    installed); nothing here raises for a message, however it is made. Signatures are checked
+    against the outer From, which stays the From shown (see mail.protected)."""
     keyrings = keyrings or Keyrings()
     layers: list[SecurityLayer] = []
     sender = _sender(raw)
@@ -97,41 +133,72 @@ def open_message(raw: bytes, keyrings: Keyrings | None = None, *,
         except CryptoError as exc:
             layers.append(_failed(protection, str(exc)))
             break
-        layers.extend(_with_sender(keyrings, found, sender))
+        found = _with_sender(keyrings, found, sender)
+        layers.extend(found)
         if inner is None:
             break
-        raw = inner
+        if _holds(found):
+            layers.extend(_other_sender(protection.kind, inner, sender, found))
+        raw = with_inner(raw, inner, trusted=_holds(found))
     return Opened(raw, tuple(layers))
+
+
+def _holds(found: list[SecurityLayer]) -> bool:
+    """Whether a layer may speak for the sender (its protected headers are shown): it was
+    decrypted and no signature in it is bad, or it is signed and every signature is good. A
+    signature that cannot be checked proves nothing, but an encryption it came in still hides
+    the real Subject, which is the sender's."""
+    signatures = [layer for layer in found if isinstance(layer, Signature)]
+    if any(isinstance(layer, Encryption) and layer.decrypted for layer in found):
+        return all(layer.state is not SignatureState.BAD for layer in signatures)
+    return bool(signatures) and all(layer.state is SignatureState.GOOD for layer in signatures)
+
+
+def _other_sender(kind: CryptoKind, inner: bytes, sender: str,
+                  found: list[SecurityLayer]) -> list[SecurityLayer]:
+    written = protected_from(inner)
+    pairs = getaddresses([written]) if written else []
+    address = pairs[0][1].lower() if pairs else ""
+    if not address or address == sender:
+        return []
+    signed = any(isinstance(layer, Signature) for layer in found)
+    return [ProtectedSender(kind, address, signed)]
 
 
 def _open(protection: Protection, raw: bytes, keyrings: Keyrings,
           passphrase: str | None) -> tuple[bytes | None, list[SecurityLayer]]:
+    """The inner entity (None when there is none to show) and the layers found."""
     kind = protection.kind
     program = keyrings.of(kind)
+    # Reading a message never reaches out to a key server (that would tell the sender, or
+    # whoever watches, that it was read): a user's gpg.conf may turn retrieval on.
+    quiet = ["--no-auto-key-retrieve"] if kind is CryptoKind.OPENPGP else []
     if isinstance(protection, Encrypted):
-        run = program.run(["--decrypt"], protection.data, passphrase=passphrase)
+        run = program.run([*quiet, "--decrypt"], protection.data, passphrase=passphrase)
         opened = encryption(run, kind, passphrase_given=passphrase is not None)
+        if not opened.decrypted and not opened.recipients and run.output \
+                and signatures(run, kind):  # an armored PGP MESSAGE that is only signed
+            inner = text_entity(run.output, charset_of(raw)) if protection.inline \
+                else run.output
+            return inner, _checked(run, kind)
         if not opened.decrypted:
             return None, [opened]
         # OpenPGP signs and encrypts in one go (RFC 3156 6.2): its signatures come with it
         found: list[SecurityLayer] = [opened, *signatures(run, kind)]
         inner = text_entity(run.output, charset_of(raw)) if protection.inline else run.output
-        return with_inner(raw, inner), found
+        return inner, found
     if isinstance(protection, DetachedSignature):
-        if kind is CryptoKind.OPENPGP:
-            run = program.run_with_files(["--verify", "{0}", "-"], [protection.signature],
-                                         protection.signed)
-        else:
-            run = program.run_with_files(["--verify", "{0}", "{1}"],
-                                         [protection.signature, protection.signed])
-        return with_inner(raw, protection.signed), _checked(run, kind)
+        # the signature in a temporary file, the signed text (maybe decrypted) on stdin only
+        run = program.run_with_files([*quiet, "--verify", "{0}", "-"], [protection.signature],
+                                     protection.signed)
+        return protection.signed, _checked(run, kind)
     if kind is CryptoKind.OPENPGP:  # clearsigned text: gpg gives the text and checks it
-        run = program.run(["--decrypt"], protection.data)
+        run = program.run([*quiet, "--decrypt"], protection.data)
         content = text_entity(run.output, charset_of(raw)) if run.output else b""
     else:
         run = program.run(["--verify", "--output", "-"], protection.data)
         content = run.output
-    return (with_inner(raw, content) if content else None), _checked(run, kind)
+    return (content or None), _checked(run, kind)
 
 
 def _checked(run: GpgRun, kind: CryptoKind) -> list[SecurityLayer]:
@@ -159,15 +226,21 @@ def _sender(raw: bytes) -> str:
 
 def _with_sender(keyrings: Keyrings, layers: list[SecurityLayer],
                  sender: str) -> list[SecurityLayer]:
-    """Good signatures marked when no address of the key is the From address."""
+    """Good signatures checked against the From address: named by the user id that is that
+    address, with that user id's validity; marked when no usable user id of the key is the
+    From address (or there is no From, or the key's user ids cannot be read)."""
     out: list[SecurityLayer] = []
     for layer in layers:
-        if isinstance(layer, Signature) and layer.state is SignatureState.GOOD and sender:
+        if isinstance(layer, Signature) and layer.state is SignatureState.GOOD:
             try:
-                addresses = keyrings.addresses_of(layer.kind, layer.fingerprint)
+                user_ids = keyrings.user_ids_of(layer.kind, layer.fingerprint)
             except CryptoError:
-                addresses = set()
-            if addresses and sender not in addresses:
+                user_ids = {}
+            user_id = user_ids.get(sender) if sender else None
+            if user_id is None:
                 layer = replace(layer, matches_sender=False)
+            elif user_id.validity is not None:  # OpenPGP: that user id, as sure as it is
+                validity = min(layer.validity, user_id.validity, key=_STRENGTH.index)
+                layer = replace(layer, user_id=user_id.text, validity=validity)
         out.append(layer)
     return out

@@ -12,7 +12,10 @@ A detached signature covers the signed part's bytes exactly as they are in the m
 are cut out of the raw bytes, never re-serialized (a parser that refolds a header would break
 every signature). Once a layer is opened, `with_inner` makes the message to show from the outer
 headers and the inner part, taking the inner headers first where the sender protected them
-(RFC 9788: a protected Subject replaces the "..." outside).
+(RFC 9788: a protected Subject replaces the "..." outside) and the layer holds: a part whose
+signature is bad or cannot be checked changes no header. The From is never replaced: it is the
+address signatures are checked against, and a protected From that differs is shown beside it
+(`protected_from`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from tui_mail.model import CryptoKind
 PGP_MESSAGE = b"-----BEGIN PGP MESSAGE-----"
 PGP_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
 # Headers the sender may protect, shown from the inner part when it carries them (RFC 9788).
-PROTECTABLE = ("subject", "from", "to", "cc", "reply-to", "date", "message-id", "in-reply-to",
+# Not the From: see protected_from.
+PROTECTABLE = ("subject", "to", "cc", "reply-to", "date", "message-id", "in-reply-to",
                "references", "followup-to")
 _LINE_END = re.compile(rb"(?<!\r)\n")
 
@@ -158,14 +162,15 @@ def charset_of(raw: bytes) -> str:
     return charset if re.fullmatch(r"[A-Za-z0-9._:-]{1,40}", charset) else "utf-8"
 
 
-def with_inner(outer: bytes, inner: bytes) -> bytes:
+def with_inner(outer: bytes, inner: bytes, *, trusted: bool = True) -> bytes:
     """The message to show once a layer is opened: the outer headers but its Content-*
-    ones, then `inner` (an entity: its headers and body). Headers the inner part protects
-    (Content-Type with protected-headers="v1") replace the outer ones of the same name."""
+    ones, then `inner` (an entity: its headers and body). When the layer holds (`trusted`: a
+    good signature, or a decryption), headers the inner part protects (Content-Type with
+    protected-headers="v1") replace the outer ones of the same name."""
     outer_head, _ = split_head(outer)
     inner_head, inner_body = split_head(inner)
     inner_fields = header_fields(inner_head)
-    protected = _protects_headers(inner_head)
+    protected = trusted and _protects_headers(inner_head)
     protected_names = {name.lower() for name, _ in inner_fields
                        if protected and name.lower() in PROTECTABLE}
     kept = [(name, line) for name, line in header_fields(outer_head)
@@ -175,6 +180,15 @@ def with_inner(outer: bytes, inner: bytes) -> bytes:
     lines += [line for name, line in inner_fields
               if name.lower().startswith("content-") or name.lower() in protected_names]
     return b"".join(lines) + b"MIME-Version: 1.0\r\n\r\n" + inner_body
+
+
+def protected_from(inner: bytes) -> str:
+    """The From an inner part protects (RFC 9788), as written, or ""."""
+    inner_head, _ = split_head(inner)
+    if not _protects_headers(inner_head):
+        return ""
+    value = _head_of(inner_head).get("from")
+    return str(value).strip() if value is not None else ""
 
 
 def _protects_headers(head: bytes) -> bool:

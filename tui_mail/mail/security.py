@@ -4,7 +4,8 @@ A line's label says how much to believe it, as the Verified line does for the se
 "Signed" only for a good signature by a certified key of the From address; "⚠ Signed" for a
 signature that holds but proves less (a key nobody certified, another address, an expired or
 revoked key, a key not in the keyring); "✗ Bad signature" when the message was changed after it
-was signed. The interface colours the labels (ui/widgets/message_view.py header_content).
+was signed; "⚠ Sender" when the From inside a signed or encrypted part is another address
+than the From outside. The interface colours the labels (ui/widgets/message_view.py header_content).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import (
     Encryption,
     KeyValidity,
+    ProtectedSender,
     SecurityLayer,
     Signature,
     SignatureState,
@@ -25,6 +27,7 @@ SIGNED_WARNING = "⚠ Signed"
 BAD_SIGNATURE = "✗ Bad signature"
 ENCRYPTED = "Encrypted"
 NOT_DECRYPTED = "⚠ Encrypted"
+OTHER_SENDER = "⚠ Sender"
 
 
 def grouped(fingerprint: str) -> str:
@@ -35,8 +38,21 @@ def grouped(fingerprint: str) -> str:
 
 def security_rows(layers: Iterable[SecurityLayer]) -> list[tuple[str, str]]:
     """(label, value) for each layer, outermost first."""
-    return [_signature_row(layer) if isinstance(layer, Signature) else _encryption_row(layer)
-            for layer in layers]
+    rows = []
+    for layer in layers:
+        if isinstance(layer, Signature):
+            rows.append(_signature_row(layer))
+        elif isinstance(layer, Encryption):
+            rows.append(_encryption_row(layer))
+        else:
+            rows.append(_sender_row(layer))
+    return rows
+
+
+def _sender_row(sender: ProtectedSender) -> tuple[str, str]:
+    part = "signed" if sender.signed else "encrypted"
+    return OTHER_SENDER, (f"the {part} part says it is from {sanitize_line(sender.address)},"
+                          " not the From above: the From shown is the one checked")
 
 
 def _signer(signature: Signature) -> str:

@@ -23,7 +23,7 @@ def as_read(raw: bytes, shown: tuple[Shown, bytes] | None) -> tuple[bytes, bool,
         return raw, False, False
     if shown is not None and shown[0].security:
         layers = shown[0].security
-        text = shown[1]
+        text = shown[0].opened or shown[1]
     else:
         from tui_mail.crypto.opening import open_message
 

@@ -409,7 +409,7 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
         from tui_mail.ui.widgets.message_view import Shown, rendered_bodies
 
         if isinstance(shown, Shown):
-            rendered_bodies(self.app).put(shown, shown.opened or raw)
+            rendered_bodies(self.app).put(shown, raw)
 
     def _load_preview(self) -> None:
         summary = self.message_list.selected

@@ -30,7 +30,13 @@ from textual.worker import get_current_worker
 from tui_mail.errors import CacheError, ConnectError, TuiMailError
 from tui_mail.mail.formats import HEADER_DATE
 from tui_mail.mail.headers import cut_line
-from tui_mail.mail.security import BAD_SIGNATURE, NOT_DECRYPTED, SIGNED, SIGNED_WARNING
+from tui_mail.mail.security import (
+    BAD_SIGNATURE,
+    NOT_DECRYPTED,
+    OTHER_SENDER,
+    SIGNED,
+    SIGNED_WARNING,
+)
 from tui_mail.model import Attachment, Encryption, Message, MessageSummary, SecurityLayer
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
@@ -82,27 +88,33 @@ class Shown:
 
 
 def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
-                 message: Message | None = None, whole: bool = False,
+                 previous: Shown | None = None, whole: bool = False,
                  authserv_id: str | None = None, passphrase: str | None = None) -> Shown:
-    """Parse (unless `message` is the one already parsed from `raw`) and render: blocking
-    (a signed or encrypted message runs GnuPG: see crypto.opening), call it from a thread.
-    `whole`: all of a body too long to render at once. `authserv_id`: the account's own
-    server, whose Authentication-Results the header block reports (None: discovered from the
-    message; see mail.authresults). `passphrase`: for the key an encrypted message needs."""
+    """Parse and render `raw` (the server's bytes): blocking (a signed or encrypted message
+    runs GnuPG: see crypto.opening), call it from a thread. `previous`: the same message
+    shown already, whose parse and opened layers are used again (a change of mode parses and
+    decrypts nothing again, and keeps the security lines). `whole`: all of a body too long to
+    render at once. `authserv_id`: the account's own server, whose Authentication-Results the
+    header block reports (None: discovered from the message; see mail.authresults).
+    `passphrase`: for the key an encrypted message needs (it opens the message again)."""
     from tui_mail import mail
     from tui_mail.mail.invite import invite_of_message
     from tui_mail.mail.lists import list_of_message
     from tui_mail.mail.protected import protection_of
 
-    if mode == Mode.RAW:
-        return Shown(summary, None, sanitize_text(mail.render_raw(raw)), mode=mode)
-    security: tuple[SecurityLayer, ...] = ()
-    opened: bytes | None = None
-    if (message is None or passphrase is not None) and protection_of(raw) is not None:
+    reuse = previous is not None and previous.message is not None and passphrase is None
+    message = previous.message if previous is not None and reuse else None
+    security = previous.security if previous is not None and reuse else ()
+    opened = previous.opened if previous is not None and reuse else None
+    if mode == Mode.RAW:  # the bytes as the server has them, never the decrypted ones
+        return Shown(summary, message, sanitize_text(mail.render_raw(raw)), mode=mode,
+                     security=security, opened=opened)
+    if not reuse and protection_of(raw) is not None:
         from tui_mail.crypto.opening import open_message
 
         unwrapped = open_message(raw, passphrase=passphrase)
-        security, opened, message = unwrapped.layers, unwrapped.raw, None
+        security = unwrapped.layers
+        opened = unwrapped.raw if unwrapped.raw != raw else None
     shown_raw = opened if opened is not None else raw
     if message is None:
         message = mail.parse_message(shown_raw)
@@ -113,8 +125,7 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
                                   security=security)
     return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
                  rendered.quote_depths, tuple(headers), rendered.cut, rendered.link_notes,
-                 invite_of_message(shown_raw), list_of_message(shown_raw), security,
-                 opened if opened != raw else None)
+                 invite_of_message(shown_raw), list_of_message(shown_raw), security, opened)
 
 
 RENDERED_KEPT = 4  # bodies rendered ahead (see RenderedBodies)
@@ -236,7 +247,7 @@ def header_content(label: str, value: str, width: int = 0) -> Content:
 
 # See mail.render (spoofing, links, the sender's domain) and mail.security (signatures).
 WARNING_LABELS = frozenset({"⚠ Warning", "⚠ Link", "Not verified", SIGNED_WARNING,
-                            NOT_DECRYPTED})
+                            NOT_DECRYPTED, OTHER_SENDER})
 ERROR_LABELS = frozenset({BAD_SIGNATURE})
 SUCCESS_LABELS = frozenset({"Verified", SIGNED})
 
@@ -343,12 +354,13 @@ class MessageView(VerticalScroll, can_focus=True):
     # ---- loading ----------------------------------------------------------------------------
 
     def show(self, summary: MessageSummary | None, raw: bytes | None = None, *,
-             allow_large: bool = False, message: Message | None = None,
+             allow_large: bool = False, previous: Shown | None = None,
              whole: bool = False) -> None:
         """Show a message: its raw bytes when the caller has them, else the cached body, else
         the body fetched from the server (`allow_large`: even above `body_ask_above`).
-        `message` is `raw` already parsed (a change of mode parses nothing again); `whole`
-        renders all of a body otherwise cut for length."""
+        `previous`: `raw` as shown already (a change of mode parses and decrypts nothing
+        again); `whole` renders all of a body otherwise cut for length. `raw` is always the
+        server's bytes; a decrypted message's plaintext is only ever in `shown.opened`."""
         self.summary = summary
         self.raw = raw
         self.shown = None
@@ -359,7 +371,7 @@ class MessageView(VerticalScroll, can_focus=True):
             return
         self._whole = whole
         ready = rendered_bodies(self.app).get(summary.id, self.mode) \
-            if raw is None and message is None and not whole else None
+            if raw is None and previous is None and not whole else None
         if ready is not None:  # rendered ahead: drawn in this frame, no worker
             shown, self.raw = replace(ready[0], summary=summary), ready[1]
             self.shown = shown
@@ -370,14 +382,14 @@ class MessageView(VerticalScroll, can_focus=True):
         self._draw_headers_from_summary(summary)
         self.query(".more").remove()
         self.query_one("#body", Static).update(Content("Loading…"))
-        self._load_body(summary, raw, self.mode, allow_large, message, whole,
+        self._load_body(summary, raw, self.mode, allow_large, previous, whole,
                         authserv_id_of(self.app, summary.account))
 
     def _ask_passphrase(self, shown: Shown) -> None:
         """On the message screen (which asks, as for a large body), an encrypted message whose
         key needs its passphrase asks for it; the preview's header line says so instead."""
         wanted = shown.needs_passphrase
-        if wanted is None or not self.ask_large:
+        if wanted is None or not self.ask_large or shown.mode == Mode.RAW:
             return
         from tui_mail.ui.screens.ask_text import AskText
 
@@ -404,7 +416,7 @@ class MessageView(VerticalScroll, can_focus=True):
     @work(thread=True, exclusive=True, exit_on_error=False, group="render",
           description="render message")
     def _load_body(self, summary: MessageSummary, raw: bytes | None, mode: str,
-                   allow_large: bool, message: Message | None = None,
+                   allow_large: bool, previous: Shown | None = None,
                    whole: bool = False, authserv_id: str | None = None,
                    passphrase: str | None = None) -> None:
         from tui_mail.sync.bodies import NeedsConfirmation
@@ -429,15 +441,15 @@ class MessageView(VerticalScroll, can_focus=True):
             except CancelledError:
                 return
         try:
-            shown = render_shown(summary, raw, mode, message=message, whole=whole,
+            shown = render_shown(summary, raw, mode, previous=previous, whole=whole,
                                  authserv_id=authserv_id, passphrase=passphrase)
         except Exception as exc:  # a broken message must not take the app down
             self.post_message(self.Failed(
                 self, summary, f"This message could not be shown: {type(exc).__name__}: {exc}"))
             return
-        # The view keeps the message as shown: a decrypted one's plaintext (in memory only),
-        # so replies quote it and its attachments are saved from it.
-        self.post_message(self.Loaded(self, shown, shown.opened or raw))
+        # A decrypted message's plaintext stays in shown.opened (in memory only): replies quote
+        # it and its attachments are saved from it; the raw view shows the server's bytes.
+        self.post_message(self.Loaded(self, shown, raw))
 
     def _current(self, event: Fetching | Failed | TooLarge | Loaded) -> bool:
         summary = event.shown.summary if isinstance(event, self.Loaded) else event.summary
@@ -639,14 +651,14 @@ class MessageView(VerticalScroll, can_focus=True):
                 self._mode_before_raw = self.mode
             self.mode = mode
         if self.summary is not None:
-            self.show(self.summary, self.raw, message=self.shown.message if self.shown else None)
+            self.show(self.summary, self.raw, previous=self.shown)
 
     def action_render_whole(self) -> None:
         """Render all of a body cut for length (parsed already: only rendered again)."""
         if self.shown is None or not self.shown.cut or self.summary is None:
             self.notify("This message is shown whole already.")
             return
-        self.show(self.summary, self.raw, message=self.shown.message, whole=True)
+        self.show(self.summary, self.raw, previous=self.shown, whole=True)
 
     def action_toggle_html(self) -> None:
         self._set_mode(Mode.HTML)
@@ -692,11 +704,13 @@ class MessageView(VerticalScroll, can_focus=True):
     def action_attachments(self) -> None:
         from tui_mail.ui.screens.picker import AttachmentPicker
 
-        message = self.shown.message if self.shown else None
-        if message is None or not message.attachments or self.raw is None:
+        shown = self.shown
+        message = shown.message if shown else None
+        if shown is None or message is None or not message.attachments or self.raw is None:
             self.notify("This message has no attachments.")
             return
-        self.app.push_screen(AttachmentPicker(message.attachments, self.raw))
+        # a decrypted message's attachments are in its plaintext
+        self.app.push_screen(AttachmentPicker(message.attachments, shown.opened or self.raw))
 
 
 def wait_for_body(future: Future[bytes]) -> bytes:
