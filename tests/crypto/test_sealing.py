@@ -149,3 +149,22 @@ def test_smime_encrypted_mail_opens_for_us_and_for_openssl(gnupg: Keyring, tmp_p
 def test_smime_to_someone_without_a_certificate_is_named() -> None:
     gpgsm = GnuPG("gpgsm")
     assert without_keys(gpgsm, ("alice@example.org", "bob@example.net")) == ["bob@example.net"]
+
+
+def test_bcc_recipients_are_encrypted_to_without_naming_their_keys(gnupg: Keyring) -> None:
+    """To and Cc see each other's key ids in the message; a Bcc recipient's key id is not in
+    it (gpg's hidden recipient), or the Bcc would be no secret to them."""
+    from tui_mail.ui.composer_security import Encrypt, SecurityChoice, sealed
+
+    draft = Draft(identity=Address("Alice", "alice@example.org"),
+                  to=(Address("Bob", "bob@example.net"),),
+                  bcc=(Address("Dave", "dave@example.net"),), subject="Plans", body="Hi\n")
+    message = sealed(compose(draft), SecurityChoice(encrypt=Encrypt.ON), "alice@example.org")
+    assert message.rcpts == ("bob@example.net", "dave@example.net")
+    armored = message.raw[message.raw.index(b"-----BEGIN PGP MESSAGE"):]
+    listed = subprocess.run(["gpg", "--batch", "--list-only", "--list-packets"], input=armored,
+                            capture_output=True, timeout=60, check=False).stdout.decode()
+    key_ids = [line.rsplit("keyid", 1)[1].strip() for line in listed.splitlines()
+               if line.startswith(":pubkey enc packet:")]
+    assert len(key_ids) == 3  # Bob, Alice (her copy in Sent) and Dave
+    assert key_ids.count("0000000000000000") == 1  # Dave's, hidden

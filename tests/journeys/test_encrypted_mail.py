@@ -58,7 +58,7 @@ def test_an_encrypted_message_is_read_and_answered_encrypted(
 
     app.press("r")
     app.wait_for("Security", f"signed as {world.user.address}",
-                 "encrypted if every recipient has a key", "> It is 2024, until Friday.")
+                 "encrypted to every recipient (and you)", "> It is 2024, until Friday.")
     app.type("Thanks, noted.")
     app.wait_for("Thanks, noted.")
     app.press("C-t")

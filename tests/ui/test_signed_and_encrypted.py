@@ -77,6 +77,31 @@ async def test_an_encrypted_message_is_read_decrypted_and_its_plaintext_stays_ou
         assert store.raw_message(row.id) == raw  # what the server sent, still encrypted
 
 
+async def test_changing_the_view_keeps_the_security_lines_and_raw_shows_the_servers_bytes(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
+    """h, R and back render again from what was opened (nothing is decrypted twice): the
+    Encrypted and Signed lines stay, and the raw source is the ciphertext the server has."""
+    inner = (b'Content-Type: text/plain; charset=utf-8; protected-headers="v1"\r\n'
+             b"Subject: The real subject\r\n\r\nThe door code is 4711.\r\n")
+    app = app_with([gnupg.pgp_encrypted(inner, signer="bob@example.net")])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_first(pilot)
+        for key in ("h", "h", "R"):
+            await pilot.press(key)
+            await settle(pilot)
+            text = screen_text(app)
+            if key == "R":
+                assert "-----BEGIN PGP MESSAGE-----" in text
+                assert "4711" not in text and "The real subject" not in text
+            else:
+                assert "Encrypted: OpenPGP" in text and "⚠ Signed: Bob <bob@example.net>" in text
+                assert "The door code is 4711." in text and "The real subject" in text
+        await pilot.press("R")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Encrypted: OpenPGP" in text and "The door code is 4711." in text
+
+
 async def test_a_key_with_a_passphrase_asks_on_the_message_screen_and_again_when_wrong(
         gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
     app = app_with([gnupg.pgp_encrypted(text_part("Only for Carol.\n"),
@@ -126,7 +151,41 @@ async def test_a_reply_to_an_encrypted_message_quotes_its_text_and_starts_encryp
         assert "> The door code is 4711." in body
         assert "BEGIN PGP MESSAGE" not in body
         security = str(app.screen.query_one("#security", Static).render())
-        assert "encrypted if every recipient has a key" in security
+        assert "encrypted to every recipient (and you)" in security
+
+
+async def test_a_reply_to_an_encrypted_message_is_never_kept_as_a_draft_in_clear(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp],
+        tmp_path: Path) -> None:
+    """Drafts go to the cache and the server's Drafts folder in clear: a reply that quotes
+    decrypted text is not autosaved, ctrl+s and closing say why, and quitting asks first."""
+    raw = gnupg.pgp_encrypted(text_part("The door code is 4711.\n"), signer="bob@example.net")
+    app = app_with([raw])
+    app.autosave_seconds = 0.05
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await run_until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await settle(pilot)
+        app.screen.query_one("#body", TextArea).insert("Thanks, noted.\n")
+        await pilot.pause(0.2)  # several autosave ticks
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any(n.message.startswith("Not saved as a draft: it answers an encrypted message")
+                   for n in app.notified)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "It is not kept as a draft" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert "Quit and lose the message being written?" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, ComposerScreen)
+    with Store.open(tmp_path / f"{OFFLINE.name}.sqlite3", readonly=True) as store:
+        assert store.queues.drafts() == []
 
 
 async def test_the_preview_says_a_passphrase_is_needed_and_asks_nothing(

@@ -53,10 +53,13 @@ class Seal:
     sign_as: str = ""
     encrypt_to: tuple[str, ...] = ()
     kind: CryptoKind = CryptoKind.OPENPGP
+    # Bcc recipients: encrypted to without their key ids in the message (OpenPGP's hidden
+    # recipients), so the others cannot tell who else can read it. S/MIME has no such thing.
+    hidden: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.sign_as and not self.encrypt_to
+        return not self.sign_as and not self.encrypt_to and not self.hidden
 
 
 def usable_encryption_key(gpg: GnuPG, address: str) -> bool:
@@ -97,8 +100,9 @@ def seal(composed: Composed, seal: Seal, gpg: GnuPG | None = None, *,
     entity = _protecting(content, protected) + b"\r\n" + _crlf(body)
     if seal.sign_as:
         entity = (_smime_signed if smime else _signed)(gpg, entity, seal.sign_as, passphrase)
-    if seal.encrypt_to:
-        entity = (_smime_encrypted if smime else _encrypted)(gpg, entity, seal.encrypt_to)
+    if seal.encrypt_to or seal.hidden:
+        entity = _smime_encrypted(gpg, entity, (*seal.encrypt_to, *seal.hidden)) if smime \
+            else _encrypted(gpg, entity, seal.encrypt_to, seal.hidden)
         outer = [(name, b"Subject: " + HIDDEN_SUBJECT.encode() + b"\r\n"
                   if name.lower() == "subject" else line) for name, line in outer]
     raw = b"".join(line for _, line in outer) + b"MIME-Version: 1.0\r\n" + entity
@@ -121,7 +125,7 @@ def _protecting(content: list[bytes], protected: list[bytes]) -> bytes:
 
 
 def _signed(gpg: GnuPG, entity: bytes, signer: str, passphrase: str | None) -> bytes:
-    run = gpg.run(["--armor", "--detach-sign", "--local-user", signer], entity,
+    run = gpg.run(["--armor", "--detach-sign", "--local-user", _exact(signer)], entity,
                   passphrase=passphrase)
     created = run.first("SIG_CREATED")
     if created is None or not run.output:
@@ -145,7 +149,7 @@ _SMIME_HASHES = {"2": "sha-1", "8": "sha-256", "9": "sha-384", "10": "sha-512", 
 
 def _smime_signed(gpgsm: GnuPG, entity: bytes, signer: str, passphrase: str | None) -> bytes:
     """multipart/signed with an application/pkcs7-signature (RFC 8551 3.5.3)."""
-    run = gpgsm.run(["--detach-sign", "--base64", "--local-user", signer], entity,
+    run = gpgsm.run(["--detach-sign", "--base64", "--local-user", _exact(signer)], entity,
                     passphrase=passphrase)
     created = run.first("SIG_CREATED")
     if created is None or not run.output:
@@ -167,7 +171,7 @@ def _smime_encrypted(gpgsm: GnuPG, entity: bytes, recipients: tuple[str, ...]) -
     """application/pkcs7-mime enveloped-data (RFC 8551 3.3): the whole message body."""
     args = ["--encrypt", "--base64"]
     for address in dict.fromkeys(recipients):
-        args += ["--recipient", address]
+        args += ["--recipient", f"<{address}>"]  # the whole address, not a part of one
     run = gpgsm.run(args, entity)
     if run.returncode != 0 or not run.output:
         raise SealError(_encryption_failure(run))
@@ -203,12 +207,15 @@ def _signing_failure(run: GpgRun, signer: str) -> SealError:
                      f"{sanitize_line(last[-1]) if last else 'no signature made'}")
 
 
-def _encrypted(gpg: GnuPG, entity: bytes, recipients: tuple[str, ...]) -> bytes:
+def _encrypted(gpg: GnuPG, entity: bytes, recipients: tuple[str, ...],
+               hidden: tuple[str, ...] = ()) -> bytes:
     # The recipients' keys are taken as they are in the keyring (the composer showed who has
     # one); gpg would otherwise refuse every key nobody certified.
     args = ["--armor", "--encrypt", "--trust-model", "always"]
     for address in dict.fromkeys(recipients):
         args += ["--recipient", f"<{address}>"]
+    for address in dict.fromkeys(a for a in hidden if a not in recipients):
+        args += ["--hidden-recipient", f"<{address}>"]
     run = gpg.run(args, entity)
     if run.returncode != 0 or not run.output:
         raise SealError(_encryption_failure(run))
@@ -225,6 +232,12 @@ def _encrypted(gpg: GnuPG, entity: bytes, recipients: tuple[str, ...]) -> bytes:
             "Content-Description: OpenPGP encrypted message\r\n"
             'Content-Disposition: inline; filename="encrypted.asc"\r\n\r\n').encode() \
         + _crlf(run.output) + f"\r\n--{boundary}--\r\n".encode()
+
+
+def _exact(who: str) -> str:
+    """An address as GnuPG's exact match ("<a@b>"): a bare one matches any user id that
+    contains it (bob@example.net would find ebob@example.net's key)."""
+    return f"<{who}>" if "@" in who and not who.startswith("<") else who
 
 
 def _boundary() -> str:

@@ -306,15 +306,34 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         handed to the SMTP server is let finish (for a while)."""
         from tui_mail.ui.screens.composer import ComposerScreen
 
-        for screen in self.screen_stack:
-            if isinstance(screen, ComposerScreen):
-                screen.autosave(now=True)
+        composers = [screen for screen in self.screen_stack if isinstance(screen, ComposerScreen)]
+        if any(not c.keeps_drafts and c.unsaved for c in composers) and not self._quit_anyway:
+            self._ask_before_quitting()
+            return
+        for screen in composers:
+            screen.autosave(now=True)
         if self.service.sending:  # a message handed over half-way would wait for next time
             self.notify("A message is being sent: quitting once it is done…", title="Outbox")
             deadline = time.monotonic() + QUIT_WAIT
             while self.service.sending and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
         self.exit()
+
+    _quit_anyway = False
+
+    def _ask_before_quitting(self) -> None:
+        """A message that keeps no draft (ComposerScreen.keeps_drafts: it is secret) would be
+        lost by quitting: ask first."""
+        from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self._quit_anyway = True
+                self.run_worker(self.action_quit(), group="quit")
+
+        self.push_screen(ConfirmDiscard("Quit and lose the message being written? It is not"
+                                        " kept as a draft: it is to be sent encrypted, and"
+                                        " drafts are kept in clear."), answered)
 
     def action_help(self) -> None:
         from tui_mail.ui.screens.help import HelpScreen

@@ -32,8 +32,10 @@ class SecurityChoice:
         encrypt = {EncryptPolicy.ALWAYS: Encrypt.ON,
                    EncryptPolicy.IF_ALL_RECIPIENTS_HAVE_KEYS: Encrypt.AUTO}.get(
             account.encrypt, Encrypt.OFF)
-        if fields.answers_encrypted and encrypt is Encrypt.OFF:
-            encrypt = Encrypt.AUTO  # an encrypted conversation stays encrypted where it can
+        if fields.answers_encrypted:
+            # An encrypted conversation stays encrypted: a recipient without a key is named
+            # before anything is sent, never answered in clear without the user's F6.
+            encrypt = Encrypt.ON
         return cls(sign, encrypt, account.crypto)
 
     def toggle_sign(self) -> SecurityChoice:
@@ -64,6 +66,7 @@ def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
 
     gpg = GnuPG("gpgsm" if choice.kind is CryptoKind.SMIME else "gpg")
     encrypt_to: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
     if choice.encrypt is not Encrypt.OFF:
         everyone = tuple(dict.fromkeys((*composed.rcpts, signer)))
         missing = without_keys(gpg, everyone)
@@ -74,6 +77,21 @@ def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
                             " import their keys, or turn encryption off (F6) to send it as"
                             " it is")
         if not missing:
-            encrypt_to = everyone
+            shown = visible_recipients(composed.raw) | {signer.lower()}
+            encrypt_to = tuple(a for a in everyone if a.lower() in shown)
+            hidden = tuple(a for a in everyone if a.lower() not in shown)  # Bcc
     return seal(composed, Seal(sign_as=signer if choice.sign else "", encrypt_to=encrypt_to,
-                               kind=choice.kind), gpg, passphrase=passphrase)
+                               kind=choice.kind, hidden=hidden), gpg, passphrase=passphrase)
+
+
+def visible_recipients(raw: bytes) -> set[str]:
+    """The addresses in the message's To and Cc (lower-cased): the envelope's others are
+    its Bcc."""
+    from email.utils import getaddresses
+
+    from tui_mail.mail.protected import header_fields, split_head
+
+    values = [line.split(b":", 1)[1].decode("utf-8", "replace")
+              for name, line in header_fields(split_head(raw)[0])
+              if name.lower() in ("to", "cc")]
+    return {address.lower() for _, address in getaddresses(values) if address}

@@ -404,11 +404,26 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
 
     # ---- autosave ---------------------------------------------------------------------------
 
+    @property
+    def keeps_drafts(self) -> bool:
+        """Whether this message may be kept as a draft. Drafts are kept in clear (the cache,
+        the server's Drafts folder): a message that answers an encrypted one (it quotes the
+        decrypted text) or that is to be sent encrypted is kept nowhere but on screen."""
+        from tui_mail.ui.composer_security import Encrypt
+
+        return not (self._initial.answers_encrypted or self.security.encrypt is Encrypt.ON)
+
+    @property
+    def unsaved(self) -> bool:
+        """Typed text that closing would lose."""
+        fields = self.fields()
+        return fields != self._initial and fields != self._saved
+
     def autosave(self, *, now: bool = False) -> bool:
         """Save to the local drafts table if anything changed (in the background; `now`:
         before returning, when the app is closing); True when it saved."""
         fields = self.fields()
-        if fields == (self._autosaved or self._initial):
+        if fields == (self._autosaved or self._initial) or not self.keeps_drafts:
             return False
         message_id = self.message_id
         self.tui.save_draft_locally(self.sender.account, message_id,
@@ -508,13 +523,30 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         self.dismiss()
 
     def action_save_draft(self) -> None:
+        if not self._keeps_drafts_or_says_so():
+            return
         self._autosaved = self.fields()
         self._saved = self._autosaved
         self.tui.save_draft(self.sender.account, self.message_id, self.raw_draft())
 
     def action_postpone(self) -> None:
+        if not self._keeps_drafts_or_says_so():
+            return
         self.action_save_draft()
         self.dismiss()
+
+    def _keeps_drafts_or_says_so(self) -> bool:
+        if self.keeps_drafts:
+            return True
+        self.notify(f"Not saved as a draft: {self._why_no_draft()}. Send it, or turn"
+                    " encryption off (F6) to keep it as a draft in clear.",
+                    title="No draft", severity="warning", markup=False, timeout=8)
+        return False
+
+    def _why_no_draft(self) -> str:
+        reason = "it answers an encrypted message" if self._initial.answers_encrypted \
+            else "it is to be sent encrypted"
+        return f"{reason}, and drafts are kept in clear"
 
     def action_attach(self) -> None:
         self.query_one("#attach", Input).focus()
@@ -562,6 +594,8 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
 
         question = ("Discard the changes made since the draft was saved?" if self._saved
                     else "Discard this message?")
+        if not self.keeps_drafts:
+            question = f"Discard this message? It is not kept as a draft: {self._why_no_draft()}."
         self.app.push_screen(ConfirmDiscard(question), answered)
 
     def action_external_editor(self) -> None:
