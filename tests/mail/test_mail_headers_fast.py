@@ -43,7 +43,7 @@ CORPUS = SHARED if SHARED.is_dir() else REPO / "tests" / "fixtures" / "corpus"
 
 _REF_WANTED = {
     "subject", "from", "to", "cc", "date", "message-id", "in-reply-to", "references",
-    "content-type", "x-ms-has-attach", "list-post",
+    "content-type", "x-ms-has-attach", "list-post", "autocrypt", "auto-submitted",
 }  # fmt: skip
 _REF_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _REF_MSG_ID = re.compile(r"<([^<>\s]+)>")
@@ -159,6 +159,9 @@ def _reference_parse_headers(raw: bytes) -> HeaderSummary:
         has_attachment=guess_has_attachment(first("content-type"), first("x-ms-has-attach")),
         list_post=m.group(1) if m else "",
         sealed=sealing_of(first("content-type")),
+        autocrypt=tuple(f.get("autocrypt", [])),
+        automatic=first("auto-submitted").split(";")[0].strip().lower() not in ("", "no")
+        or first("content-type").strip().lower().startswith("multipart/report"),
     )
 
 

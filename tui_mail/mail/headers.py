@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 
 from tui_mail.mail.addresses import plain_addresses
+from tui_mail.mail.autocrypt import automatic
 from tui_mail.mail.charset import decode_bytes, decode_guess
 from tui_mail.mail.sanitize import sanitize_line
 from tui_mail.model import Address, Sealing
@@ -279,6 +280,9 @@ class HeaderSummary:
     list_post: str = ""
     # a Sealing value as a plain int: prepared rows are marshalled from the text processes
     sealed: int = 0
+    autocrypt: tuple[str, ...] = ()  # its Autocrypt headers, as written
+    # written by a program (mail.autocrypt.automatic): it changes no Autocrypt peer
+    automatic: bool = False
 
 
 _WANTED = {
@@ -293,6 +297,8 @@ _WANTED = {
     "content-type",
     "x-ms-has-attach",
     "list-post",
+    "autocrypt",
+    "auto-submitted",
 }
 
 
@@ -403,6 +409,8 @@ def parse_headers(raw: bytes) -> HeaderSummary:
         has_attachment=guess_has_attachment(first("content-type"), first("x-ms-has-attach")),
         list_post=list_post_address(first("list-post")),
         sealed=sealing_of(first("content-type")),
+        autocrypt=tuple(f.get("autocrypt", [])),
+        automatic=automatic(first("auto-submitted"), first("content-type")),
     )
 
 

@@ -26,7 +26,8 @@ from typing import Protocol, runtime_checkable
 from tui_mail.errors import ServerRefused
 from tui_mail.model import Flags, FolderKind, FolderRole, FolderSyncState
 
-# The header fields a summary needs (list columns, threading, attachment hint).
+# The header fields a summary needs (list columns, threading, attachment hint), and those
+# Autocrypt learns a correspondent's key from (mail.autocrypt) before any body is downloaded.
 SUMMARY_HEADER_FIELDS: tuple[str, ...] = (
     "DATE",
     "FROM",
@@ -37,6 +38,8 @@ SUMMARY_HEADER_FIELDS: tuple[str, ...] = (
     "IN-REPLY-TO",
     "REFERENCES",
     "CONTENT-TYPE",
+    "AUTOCRYPT",
+    "AUTO-SUBMITTED",
 )
 
 

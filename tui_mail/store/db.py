@@ -56,6 +56,7 @@ from pathlib import Path
 
 from tui_mail.errors import CacheError
 from tui_mail.lazy_logging import get_logger
+from tui_mail.mail.autocrypt import Peer
 from tui_mail.model import (
     Address,
     Flags,
@@ -66,6 +67,7 @@ from tui_mail.model import (
     MessageSummary,
     Sealing,
 )
+from tui_mail.store.autocrypt_peers import note_messages, peer
 from tui_mail.store.blobs import pack, pack_text, register, unpack
 from tui_mail.store.failures import (
     CacheConnection,
@@ -555,7 +557,13 @@ class Store:
             search_rows: list[tuple[object, ...]] = []
             ids = [self._insert(account_id, folder_id, p, search_rows) for p in prepared]
             _insert_search_rows(self._conn, search_rows)
+            note_messages(self._conn, account_id, [(p.headers, p.seconds) for p in prepared])
             return ids
+
+    def autocrypt_peer(self, account: str, address: str) -> Peer | None:
+        """What the account's mail from `address` said of their key (Autocrypt), if any."""
+        account_id = self._account_id(account, create=False)
+        return None if account_id is None else peer(self._conn, account_id, address)
 
     def _insert(self, account_id: int, folder_id: int, p: Prepared,
                 search_rows: list[tuple[object, ...]]) -> int:

@@ -307,7 +307,21 @@ ALTER TABLE messages ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS messages_encrypted ON messages(account_id, id) WHERE sealed = 2;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
+# Autocrypt peers (mail.autocrypt, level 1 "peers"), per account: dates in unix seconds, the
+# key as sent (binary OpenPGP), prefer-encrypt=mutual as 1.
+_V10 = """
+CREATE TABLE IF NOT EXISTS autocrypt_peers (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    address TEXT NOT NULL,
+    last_seen INTEGER NOT NULL,
+    autocrypt_timestamp INTEGER,
+    public_key BLOB,
+    mutual INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, address)
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
