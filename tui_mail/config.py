@@ -20,6 +20,7 @@ from tui_mail.model import (
     DOWNLOAD_BODIES,
     Account,
     Address,
+    AutocryptMode,
     CryptoKind,
     EncryptPolicy,
     FolderRole,
@@ -352,7 +353,7 @@ _ACCOUNT_KEYS = {
     "address", "display_name", "identities", "signature", "incoming", "smtp", "folders",
     "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
     "download_bodies", "body_ask_above", "only_subscribed", "authserv_id", "oauth2",
-    "notify", "notify_folders", "sign", "encrypt", "crypto",
+    "notify", "notify_folders", "sign", "encrypt", "crypto", "autocrypt",
 }
 # An authserv-id is a domain name or another token (RFC 8601 section 2.5): no spaces, no ";".
 _AUTHSERV_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?\.?$")
@@ -466,6 +467,8 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
         encrypt=_choice(_get(table, "encrypt", str, where, default="never"), EncryptPolicy,
                         "encrypt", where),
         crypto=_crypto(table, where),
+        autocrypt=_choice(_get(table, "autocrypt", str, where, default="off"), AutocryptMode,
+                          "autocrypt", where),
     )
 
 

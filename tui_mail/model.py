@@ -183,6 +183,15 @@ class EncryptPolicy(enum.StrEnum):
     IF_ALL_RECIPIENTS_HAVE_KEYS = "if-all-recipients-have-keys"
 
 
+class AutocryptMode(enum.StrEnum):
+    """Whether the account takes part in Autocrypt (autocrypt.org, level 1): its mail carries
+    the user's key in an Autocrypt header, and correspondents' keys are learned from theirs."""
+
+    OFF = "off"
+    NO_PREFERENCE = "nopreference"  # take part; encrypt when asked or when replying encrypted
+    MUTUAL = "mutual"  # and encrypt by default with anyone who says mutual too
+
+
 @dataclass(frozen=True)
 class Account:
     """One configured mail account."""
@@ -219,6 +228,7 @@ class Account:
     sign: SignPolicy = SignPolicy.NEVER
     encrypt: EncryptPolicy = EncryptPolicy.NEVER
     crypto: CryptoKind = CryptoKind.OPENPGP  # what signs and encrypts what it sends
+    autocrypt: AutocryptMode = AutocryptMode.OFF
 
     @property
     def all_identities(self) -> tuple[Identity, ...]:

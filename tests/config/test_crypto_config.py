@@ -9,7 +9,7 @@ import pytest
 
 from tui_mail.config import parse_config
 from tui_mail.errors import ConfigError
-from tui_mail.model import CryptoKind, EncryptPolicy, SignPolicy
+from tui_mail.model import AutocryptMode, CryptoKind, EncryptPolicy, SignPolicy
 
 PATH = Path("/home/u/.config/tui-mail/config.toml")
 ACCOUNT = """
@@ -27,11 +27,17 @@ def test_an_account_neither_signs_nor_encrypts_unless_told_and_uses_openpgp() ->
     [account] = parse_config(ACCOUNT.format(extra=""), PATH).accounts
     assert (account.sign, account.encrypt) == (SignPolicy.NEVER, EncryptPolicy.NEVER)
     assert account.crypto is CryptoKind.OPENPGP
+    assert account.autocrypt is AutocryptMode.OFF
 
 
 def test_an_account_may_sign_and_encrypt_with_smime() -> None:
     [account] = parse_config(ACCOUNT.format(extra='crypto = "smime"'), PATH).accounts
     assert account.crypto is CryptoKind.SMIME
+
+
+def test_autocrypt_is_read_as_written() -> None:
+    [account] = parse_config(ACCOUNT.format(extra='autocrypt = "mutual"'), PATH).accounts
+    assert account.autocrypt is AutocryptMode.MUTUAL
 
 
 def test_sign_and_encrypt_are_read_as_written() -> None:
@@ -44,7 +50,8 @@ def test_sign_and_encrypt_are_read_as_written() -> None:
 
 @pytest.mark.parametrize(("extra", "named"), [
     ('sign = "sometimes"', "sign"), ('encrypt = true', "encrypt"),
-    ('encrypt = "if-possible"', "encrypt"), ('crypto = "pgp"', "crypto")])
+    ('encrypt = "if-possible"', "encrypt"), ('crypto = "pgp"', "crypto"),
+    ('autocrypt = "yes"', "autocrypt")])
 def test_a_wrong_value_names_the_file_account_key_and_the_choices(extra: str,
                                                                   named: str) -> None:
     with pytest.raises(ConfigError) as info:

@@ -168,3 +168,30 @@ def test_bcc_recipients_are_encrypted_to_without_naming_their_keys(gnupg: Keyrin
                if line.startswith(":pubkey enc packet:")]
     assert len(key_ids) == 3  # Bob, Alice (her copy in Sent) and Dave
     assert key_ids.count("0000000000000000") == 1  # Dave's, hidden
+
+
+def subkey_ids(gnupg: Keyring, address: str) -> set[str]:
+    listed = gnupg.gpg("--with-colons", "--list-keys", address, home=gnupg.other).decode()
+    return {line.split(":")[4] for line in listed.splitlines() if line.startswith("sub:")}
+
+
+def test_an_autocrypt_key_is_used_only_where_the_keyring_has_none(gnupg: Keyring) -> None:
+    """Bob's key in the keyring wins over whatever a header said for him; Mallory, whom the
+    keyring does not know, is encrypted to with the key from her header."""
+    from tui_mail.ui.composer_security import Encrypt, SecurityChoice, sealed
+
+    mallory_key = gnupg.gpg("--export", "mallory@example.org", home=gnupg.other)
+    dave_key = gnupg.gpg("--export", "dave@example.net", home=gnupg.other)
+    draft = Draft(identity=Address("Alice", "alice@example.org"),
+                  to=(Address("Bob", "bob@example.net"), Address("", "mallory@example.org")),
+                  subject="Plans", body="Hi\n")
+    message = sealed(compose(draft), SecurityChoice(encrypt=Encrypt.ON), "alice@example.org",
+                     peer_keys={"bob@example.net": dave_key, "mallory@example.org": mallory_key})
+    armored = message.raw[message.raw.index(b"-----BEGIN PGP MESSAGE"):]
+    listed = subprocess.run(["gpg", "--batch", "--list-only", "--list-packets"], input=armored,
+                            capture_output=True, timeout=60, check=False).stdout.decode()
+    key_ids = {line.rsplit("keyid", 1)[1].strip() for line in listed.splitlines()
+               if line.startswith(":pubkey enc packet:")}
+    assert subkey_ids(gnupg, "bob@example.net") <= key_ids
+    assert subkey_ids(gnupg, "mallory@example.org") <= key_ids
+    assert not subkey_ids(gnupg, "dave@example.net") & key_ids

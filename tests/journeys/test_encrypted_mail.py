@@ -5,6 +5,7 @@ encrypted through the real Postfix, and the friend's GnuPG opens it with a good 
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from email.utils import format_datetime
 
@@ -14,6 +15,7 @@ from tests.e2e.tmux import TMUX
 from tests.journeys.session import StartApp, wait_for_server_copy
 from tests.journeys.world import MailWorld, minutes_ago, unique
 from tests.support.crypto import Correspondents, correspondents, pgp_mime_encrypted
+from tui_mail.mail.autocrypt import autocrypt_header, parse_autocrypt
 from tui_mail.mail.protected import DetachedSignature, protection_of
 
 pytestmark = [
@@ -82,3 +84,53 @@ def test_an_encrypted_message_is_read_and_answered_encrypted(
     verified = keys.gpg(keys.theirs, "--status-fd", "1", "--verify", str(signature), "-",
                         data=signed.signed)
     assert b"[GNUPG:] GOODSIG" in verified and world.user.address.encode() in verified
+
+
+def test_autocrypt_learns_a_friends_key_from_their_mail_and_answers_encrypted(
+        world: MailWorld, keys: Correspondents, start_app: StartApp) -> None:
+    """The README's account with autocrypt = "mutual": the friend's key is not in the user's
+    keyring, only in the Autocrypt header of the friend's plain message. The reply is
+    encrypted with it (the Security line says Autocrypt asks for it), carries the user's own
+    key in its header, and the friend's GnuPG opens it."""
+    friend_key = keys.gpg(keys.theirs, "--export", world.friend.address)
+    fingerprint = next(line.split(":")[9] for line in keys.gpg(
+        keys.mine, "--with-colons", "--list-keys", world.friend.address).decode().splitlines()
+        if line.startswith("fpr:"))
+    keys.gpg(keys.mine, "--yes", "--delete-keys", fingerprint)
+    world.write_config('autocrypt = "mutual"\n', ui="sync_every_minutes = 0")
+    subject = unique("Lunch")
+    headers = (f"From: Friend <{world.friend.address}>\r\nTo: <{world.user.address}>\r\n"
+               f"Subject: {subject}\r\nDate: {format_datetime(minutes_ago(5))}\r\n"
+               f"Message-ID: <{subject.replace(' ', '.')}@test>\r\n"
+               f"Autocrypt: {autocrypt_header(world.friend.address, friend_key, True)}\r\n"
+               "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+    world.servers.deliver(world.user, headers.encode() + b"Lunch on Friday?\r\n")
+
+    app = start_app()
+    app.wait_for_mailbox(subject)
+    app.press("Home")
+    app.press("Enter")
+    app.wait_for("Lunch on Friday?")
+    app.press("r")
+    app.wait_for("encrypted to every recipient (and you)", "Autocrypt: every recipient asks")
+    app.type("Friday it is.")
+    app.wait_for("Friday it is.")
+    app.press("C-t")
+    app.wait_for("Sent", timeout=30)
+
+    _flags, received = wait_for_server_copy(world, "...",
+                                            user=world.friend)
+    assert received.get_content_type() == "multipart/encrypted"
+    assert b"Friday it is." not in received.as_bytes()
+    encrypted = next(part for part in received.walk()
+                     if part.get_content_type() == "application/octet-stream")
+    plain = keys.gpg(keys.theirs, "--decrypt", data=encrypted.get_payload(decode=True))
+    assert b"Friday it is." in plain
+    own = parse_autocrypt([str(v) for v in received.get_all("Autocrypt", [])],
+                          world.user.address)
+    assert own is not None and own.mutual
+    assert world.user.address.encode() in keys.gpg(keys.theirs, "--show-keys", data=own.keydata)
+    # the friend's key is still not in the user's keyring: it was used from the cache
+    listed = subprocess.run(["gpg", "--batch", "--homedir", str(keys.mine), "--list-keys",
+                             world.friend.address], capture_output=True, timeout=60, check=False)
+    assert listed.returncode != 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
@@ -15,7 +17,7 @@ def composer(app: TuiMailApp) -> ComposerScreen:
     return screen
 
 
-async def type_into(pilot: Pilot[object], widget_id: str, text: str) -> None:
+async def type_into(pilot: Pilot[Any], widget_id: str, text: str) -> None:
     """Put `text` in an Input (typed key by key) or replace a TextArea's text."""
     widget = pilot.app.screen.query_one(f"#{widget_id}")
     if isinstance(widget, TextArea):

@@ -138,11 +138,14 @@ class GnuPG:
     def run_with_files(self, args: Sequence[str], files: Sequence[bytes], data: bytes = b"",
                        *, passphrase: str | None = None) -> GpgRun:
         """`run`, with each of `files` written to a private temporary file whose path takes
-        the place of "{0}", "{1}"... in `args` (a detached signature, the text it signs)."""
+        the place of "{0}", "{1}"... in `args` (a detached signature, a recipient's key)."""
         with tempfile.TemporaryDirectory(prefix="tui-mail-gpg-") as folder:
             paths = []
             for index, content in enumerate(files):
                 path = Path(folder) / f"part{index}"
                 path.write_bytes(content)
                 paths.append(str(path))
-            return self.run([arg.format(*paths) for arg in args], data, passphrase=passphrase)
+            # only a whole "{N}" is a file: an address may hold braces
+            filled = [paths[int(m.group(1))] if (m := re.fullmatch(r"\{(\d+)\}", arg)) else arg
+                      for arg in args]
+            return self.run(filled, data, passphrase=passphrase)

@@ -56,6 +56,9 @@ class Seal:
     # Bcc recipients: encrypted to without their key ids in the message (OpenPGP's hidden
     # recipients), so the others cannot tell who else can read it. S/MIME has no such thing.
     hidden: tuple[str, ...] = ()
+    # Recipients whose key is not in the keyring but came in their Autocrypt header: (address,
+    # binary key), given to gpg as files, never imported (OpenPGP only).
+    key_files: tuple[tuple[str, bytes], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -102,7 +105,7 @@ def seal(composed: Composed, seal: Seal, gpg: GnuPG | None = None, *,
         entity = (_smime_signed if smime else _signed)(gpg, entity, seal.sign_as, passphrase)
     if seal.encrypt_to or seal.hidden:
         entity = _smime_encrypted(gpg, entity, (*seal.encrypt_to, *seal.hidden)) if smime \
-            else _encrypted(gpg, entity, seal.encrypt_to, seal.hidden)
+            else _encrypted(gpg, entity, seal.encrypt_to, seal.hidden, dict(seal.key_files))
         outer = [(name, b"Subject: " + HIDDEN_SUBJECT.encode() + b"\r\n"
                   if name.lower() == "subject" else line) for name, line in outer]
     raw = b"".join(line for _, line in outer) + b"MIME-Version: 1.0\r\n" + entity
@@ -208,15 +211,26 @@ def _signing_failure(run: GpgRun, signer: str) -> SealError:
 
 
 def _encrypted(gpg: GnuPG, entity: bytes, recipients: tuple[str, ...],
-               hidden: tuple[str, ...] = ()) -> bytes:
+               hidden: tuple[str, ...] = (), files: dict[str, bytes] | None = None) -> bytes:
     # The recipients' keys are taken as they are in the keyring (the composer showed who has
-    # one); gpg would otherwise refuse every key nobody certified.
+    # one); gpg would otherwise refuse every key nobody certified. A key from an Autocrypt
+    # header is given as a file ("{0}" in the arguments: see GnuPG.run_with_files).
+    files = files or {}
     args = ["--armor", "--encrypt", "--trust-model", "always"]
+    keys: list[bytes] = []
+
+    def add(address: str, option: str) -> None:
+        if address in files:
+            args.extend([f"--{option}-file", "{" + str(len(keys)) + "}"])
+            keys.append(files[address])
+        else:
+            args.extend([f"--{option}", f"<{address}>"])
+
     for address in dict.fromkeys(recipients):
-        args += ["--recipient", f"<{address}>"]
+        add(address, "recipient")
     for address in dict.fromkeys(a for a in hidden if a not in recipients):
-        args += ["--hidden-recipient", f"<{address}>"]
-    run = gpg.run(args, entity)
+        add(address, "hidden-recipient")
+    run = gpg.run_with_files(args, keys, entity)
     if run.returncode != 0 or not run.output:
         raise SealError(_encryption_failure(run))
     boundary = _boundary()

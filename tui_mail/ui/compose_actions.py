@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -25,6 +25,7 @@ from tui_mail.ui.message_bytes import with_message_bytes
 if TYPE_CHECKING:
     from tui_mail.address_book import AddressBook
     from tui_mail.config import Config
+    from tui_mail.mail.autocrypt import Peer
     from tui_mail.mail.compose import Composed
     from tui_mail.mail.draftfile import DraftFields
     from tui_mail.store.db import Store
@@ -147,6 +148,18 @@ class ComposeActions(AppPart):
         app = self.as_app
         with app.open_reader() as reader:
             return list(reader.listing.addresses(prefix, limit))
+
+    def autocrypt_peers(self, account: str, addresses: Sequence[str]) -> dict[str, Peer]:
+        """What the account's mail from each address said of their key (Autocrypt), by
+        lower-cased address, for those it said anything; from a worker thread."""
+        app = self.as_app
+        found: dict[str, Peer] = {}
+        with app.open_reader() as reader:
+            for address in dict.fromkeys(a.lower() for a in addresses):
+                peer = reader.autocrypt_peer(account, address)
+                if peer is not None:
+                    found[address] = peer
+        return found
 
     def _current_account_name(self) -> str | None:
         targets = self._targets()

@@ -6,11 +6,17 @@ does to the built message when it is sent (crypto.sealing, in the send worker).
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+from tui_mail.mail.autocrypt import Recommendation
 from tui_mail.mail.compose import Composed
 from tui_mail.mail.draftfile import DraftFields
 from tui_mail.model import Account, CryptoKind, EncryptPolicy, SignPolicy
+
+if TYPE_CHECKING:
+    from tui_mail.crypto.gnupg import GnuPG
 
 
 class Encrypt(enum.StrEnum):
@@ -24,6 +30,17 @@ class SecurityChoice:
     sign: bool = False
     encrypt: Encrypt = Encrypt.OFF
     kind: CryptoKind = CryptoKind.OPENPGP  # the account's `crypto`
+    # Autocrypt's recommendation for the recipients typed so far (None: the account does not
+    # take part), and whether the user chose encryption with F6 (then it no longer follows).
+    recommendation: Recommendation | None = None
+    chosen: bool = False
+
+    @property
+    def encrypts(self) -> Encrypt:
+        """What happens at send time: the choice, or Autocrypt's "encrypt" until F6."""
+        if not self.chosen and self.recommendation is Recommendation.ENCRYPT:
+            return Encrypt.ON
+        return self.encrypt
 
     @classmethod
     def initial(cls, account: Account, fields: DraftFields) -> SecurityChoice:
@@ -42,24 +59,45 @@ class SecurityChoice:
         return replace(self, sign=not self.sign)
 
     def toggle_encrypt(self) -> SecurityChoice:
-        return replace(self, encrypt=Encrypt.OFF if self.encrypt is Encrypt.ON else Encrypt.ON)
+        return replace(self, encrypt=Encrypt.OFF if self.encrypts is Encrypt.ON else Encrypt.ON,
+                       chosen=True)
+
+    def recommending(self, recommendation: Recommendation | None) -> SecurityChoice:
+        return replace(self, recommendation=recommendation)
 
     def describe(self, signer: str) -> str:
         """The composer's line, in words."""
+        encrypts = self.encrypts
         signed = f"signed as {signer}" if self.sign else "not signed"
-        if self.kind is CryptoKind.SMIME and (self.sign or self.encrypt is not Encrypt.OFF):
+        if self.kind is CryptoKind.SMIME and (self.sign or encrypts is not Encrypt.OFF):
             signed = f"S/MIME: {signed}"
         encrypted = {Encrypt.OFF: "not encrypted",
                      Encrypt.ON: "encrypted to every recipient (and you)",
-                     Encrypt.AUTO: "encrypted if every recipient has a key"}[self.encrypt]
-        return f"{signed} · {encrypted}"
+                     Encrypt.AUTO: "encrypted if every recipient has a key"}[encrypts]
+        return f"{signed} · {encrypted}{self._autocrypt_says(encrypts)}"
+
+    def _autocrypt_says(self, encrypts: Encrypt) -> str:
+        if self.recommendation is Recommendation.ENCRYPT and encrypts is Encrypt.ON \
+                and not self.chosen:
+            return " · Autocrypt: every recipient asks for it"
+        if encrypts is not Encrypt.OFF:
+            return ""
+        if self.recommendation is Recommendation.AVAILABLE:
+            return " · Autocrypt: every recipient has a key"
+        if self.recommendation is Recommendation.DISCOURAGE:
+            return " · Autocrypt: a recipient's key may be out of date"
+        return ""
 
 
 def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
-           passphrase: str | None = None) -> Composed:
+           passphrase: str | None = None,
+           peer_keys: Mapping[str, bytes] | None = None) -> Composed:
     """`composed` signed and encrypted as `choice` says; blocking (runs gpg). Raises
-    crypto.sealing's PassphraseNeeded, or SealError saying what stops it (who has no key)."""
-    if not choice.sign and choice.encrypt is Encrypt.OFF:
+    crypto.sealing's PassphraseNeeded, or SealError saying what stops it (who has no key).
+    `peer_keys`: recipients' keys from their Autocrypt headers (lower-cased address: key),
+    used for those the keyring has no key for."""
+    encrypts = choice.encrypts
+    if not choice.sign and encrypts is Encrypt.OFF:
         return composed
     from tui_mail.crypto.gnupg import GnuPG
     from tui_mail.crypto.sealing import Seal, SealError, seal, without_keys
@@ -67,10 +105,14 @@ def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
     gpg = GnuPG("gpgsm" if choice.kind is CryptoKind.SMIME else "gpg")
     encrypt_to: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
-    if choice.encrypt is not Encrypt.OFF:
+    key_files: tuple[tuple[str, bytes], ...] = ()
+    if encrypts is not Encrypt.OFF:
         everyone = tuple(dict.fromkeys((*composed.rcpts, signer)))
-        missing = without_keys(gpg, everyone)
-        if missing and choice.encrypt is Encrypt.ON:
+        not_in_keyring = without_keys(gpg, everyone)
+        usable = _usable_peer_keys(gpg, choice.kind, not_in_keyring, peer_keys or {})
+        key_files = tuple(usable.items())
+        missing = [address for address in not_in_keyring if address not in usable]
+        if missing and encrypts is Encrypt.ON:
             names = ", ".join(f"{address} (yours)" if address == signer else address
                               for address in missing)
             raise SealError(f"not encrypted, so not sent: no key to encrypt to for {names};"
@@ -81,7 +123,23 @@ def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
             encrypt_to = tuple(a for a in everyone if a.lower() in shown)
             hidden = tuple(a for a in everyone if a.lower() not in shown)  # Bcc
     return seal(composed, Seal(sign_as=signer if choice.sign else "", encrypt_to=encrypt_to,
-                               kind=choice.kind, hidden=hidden), gpg, passphrase=passphrase)
+                               kind=choice.kind, hidden=hidden, key_files=key_files),
+                gpg, passphrase=passphrase)
+
+
+def _usable_peer_keys(gpg: GnuPG, kind: CryptoKind, addresses: list[str],
+                      peer_keys: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The Autocrypt keys of `addresses` that gpg can encrypt to (OpenPGP only)."""
+    if kind is not CryptoKind.OPENPGP:
+        return {}
+    from tui_mail.crypto.autocrypt_keys import can_encrypt_to
+
+    found = {}
+    for address in addresses:
+        key = peer_keys.get(address.lower())
+        if key and can_encrypt_to(gpg, key):
+            found[address] = key
+    return found
 
 
 def visible_recipients(raw: bytes) -> set[str]:
@@ -95,3 +153,17 @@ def visible_recipients(raw: bytes) -> set[str]:
               for name, line in header_fields(split_head(raw)[0])
               if name.lower() in ("to", "cc")]
     return {address.lower() for _, address in getaddresses(values) if address}
+
+
+def with_own_key(composed: Composed, address: str, mutual: bool) -> Composed:
+    """`composed` with the Autocrypt header that carries the user's key for `address`
+    (unchanged when the keyring has no secret key for it); blocking (runs gpg)."""
+    from tui_mail.crypto.autocrypt_keys import own_keydata
+    from tui_mail.crypto.gnupg import GnuPG
+    from tui_mail.mail.autocrypt import autocrypt_header, with_header
+
+    keydata = own_keydata(GnuPG("gpg"), address)
+    if not keydata:
+        return composed
+    return replace(composed, raw=with_header(composed.raw,
+                                             autocrypt_header(address.lower(), keydata, mutual)))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from email.parser import BytesHeaderParser
 from email.policy import default
+from email.utils import getaddresses
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -43,9 +44,17 @@ from tui_mail.mail.compose import (
 from tui_mail.mail.draftfile import DraftFields, draft_to_bytes
 from tui_mail.mail.editor_text import EditedText, editor_text, read_editor_text
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
-from tui_mail.model import Account, Address, AttachedFile, Draft, Identity
+from tui_mail.model import (
+    Account,
+    Address,
+    AttachedFile,
+    AutocryptMode,
+    CryptoKind,
+    Draft,
+    Identity,
+)
 from tui_mail.ui.cache_guard import SaysCacheErrors
-from tui_mail.ui.composer_security import SecurityChoice, sealed
+from tui_mail.ui.composer_security import SecurityChoice, sealed, with_own_key
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.form import FormScreen, help_bindings
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
@@ -63,6 +72,7 @@ from tui_mail.ui.widgets.text import format_size
 
 if TYPE_CHECKING:
     from tui_mail.address_book import AddressBook
+    from tui_mail.mail.autocrypt import Recommendation
     from tui_mail.ui.compose_actions import ComposeActions
 
 log = logging.getLogger(__name__)
@@ -204,6 +214,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         self._lookup = lookup
         self._contacts = contacts
         self._choices_timer: Timer | None = None
+        self._recommend_timer: Timer | None = None
         self._problems_said: set[str] = set()
         self._reopened = reopened
         self._autosave_seconds = autosave_seconds
@@ -266,6 +277,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
             attachments.add(carried)
         self.query_one("#to" if not self._initial.to else "#body").focus()
         self.set_interval(self._autosave_seconds, self.autosave)
+        self._recommend()
         self.tui.composer_ready()  # the keys typed since `m` or `r`, kept for this screen
 
     # ---- what was typed ---------------------------------------------------------------------
@@ -315,15 +327,56 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         old = _signature_block(self._senders[self._sender_index].identity.signature)
         new = _signature_block(self._senders[event.value].identity.signature)
         self._sender_index = event.value
+        self._recommend_soon()
         text = self.body.text
         if old and text.endswith(old):
             self.body.load_text(text[: -len(old)] + new)
         elif not old and new:
             self.body.load_text(with_signature(text, self._senders[event.value].identity.signature))
 
+    # ---- Autocrypt ---------------------------------------------------------------------------
+
+    def _recommend_soon(self) -> None:
+        if self._recommend_timer is not None:
+            self._recommend_timer.stop()
+        self._recommend_timer = self.set_timer(CHOICES_DELAY, self._recommend)
+
+    def _recommend(self) -> None:
+        """Ask the cache what Autocrypt recommends for the recipients as typed now."""
+        account = self.sender.account
+        if account.autocrypt is AutocryptMode.OFF or account.crypto is not CryptoKind.OPENPGP:
+            if self.security.recommendation is not None:
+                self.security = self.security.recommending(None)
+                self._show_security()
+            return
+        fields = self.fields()
+        recipients = [address.lower() for _, address in getaddresses(
+            [fields.to, fields.cc, fields.bcc]) if "@" in address]
+        self._recommend_worker(account, recipients)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="autocrypt",
+          description="Autocrypt recommendation")
+    def _recommend_worker(self, account: Account, recipients: list[str]) -> None:
+        from tui_mail.mail.autocrypt import recommend_all
+
+        peers = self.tui.autocrypt_peers(account.name, recipients)
+        recommendation = recommend_all(
+            [peers.get(address) for address in dict.fromkeys(recipients)],
+            own_mutual=account.autocrypt is AutocryptMode.MUTUAL,
+            reply_to_encrypted=self._initial.answers_encrypted)
+        self.app.call_from_thread(self._recommended, account, recommendation)
+
+    def _recommended(self, account: Account, recommendation: Recommendation) -> None:
+        if self.sender.account is not account:
+            return  # the From changed since: its own recommendation follows
+        self.security = self.security.recommending(recommendation)
+        self._show_security()
+
     # ---- address choices ---------------------------------------------------------------------
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in ("to", "cc", "bcc"):
+            self._recommend_soon()
         if not isinstance(event.input, AddressInput) or not event.input.has_focus:
             return
         if self._choices_timer is not None:
@@ -411,7 +464,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         decrypted text) or that is to be sent encrypted is kept nowhere but on screen."""
         from tui_mail.ui.composer_security import Encrypt
 
-        return not (self._initial.answers_encrypted or self.security.encrypt is Encrypt.ON)
+        return not (self._initial.answers_encrypted or self.security.encrypts is Encrypt.ON)
 
     @property
     def unsaved(self) -> bool:
@@ -477,7 +530,16 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         try:
             composed = compose(draft, attachment_data=read_attachments(draft.attachments),
                                message_id=self.message_id)
-            composed = sealed(composed, security, draft.identity.email, passphrase=passphrase)
+            peer_keys: dict[str, bytes] = {}
+            if account.autocrypt is not AutocryptMode.OFF \
+                    and account.crypto is CryptoKind.OPENPGP:
+                composed = with_own_key(composed, draft.identity.email,
+                                        account.autocrypt is AutocryptMode.MUTUAL)
+                peers = self.tui.autocrypt_peers(account.name, list(composed.rcpts))
+                peer_keys = {address: peer.public_key for address, peer in peers.items()
+                             if peer.public_key}
+            composed = sealed(composed, security, draft.identity.email, passphrase=passphrase,
+                              peer_keys=peer_keys)
         except PassphraseNeeded as exc:
             self.app.call_from_thread(self._ask_passphrase, account, draft, security,
                                       exc.key_hint)

@@ -1,0 +1,52 @@
+"""The keys Autocrypt carries, through gpg: the user's own key as their mail sends it, and a
+check that a correspondent's key from their header is one gpg can encrypt to.
+
+A correspondent's key stays in the cache (store.autocrypt_peers), never in the user's keyring:
+it is given to gpg as a file (`--recipient-file`) each time a message is encrypted to it, so
+what a stranger's header says never changes the keyring the user manages.
+
+Blocking (runs gpg): call from a worker thread.
+"""
+
+from __future__ import annotations
+
+from tui_mail.crypto.gnupg import CryptoError, GnuPG
+
+
+def own_keydata(gpg: GnuPG, address: str) -> bytes:
+    """The user's key for `address` as level 1 wants it in their header: the primary key, the
+    user id of that address and the subkeys that encrypt, with their signatures only (binary
+    OpenPGP). Empty when the keyring holds no secret key for that address."""
+    listed = gpg.run(["--list-secret-keys", "--with-colons", f"<{address}>"])
+    fingerprint = ""
+    seen_sec = False
+    for line in listed.output.decode("utf-8", "replace").splitlines():
+        fields = line.split(":")
+        if fields[0] == "sec":
+            if fields[1] in ("e", "r", "d", "i"):
+                seen_sec = False  # expired, revoked, disabled or invalid: not this one
+                continue
+            seen_sec = True
+        elif fields[0] == "fpr" and seen_sec and len(fields) > 9:
+            fingerprint = fields[9]
+            break
+    if not fingerprint:
+        return b""
+    run = gpg.run(["--export", "--export-options", "export-minimal",
+                   "--export-filter", f"keep-uid=mbox = {address.lower()}",
+                   "--export-filter", "drop-subkey=usage !~ e", fingerprint])
+    return run.output if run.returncode == 0 else b""
+
+
+def can_encrypt_to(gpg: GnuPG, keydata: bytes) -> bool:
+    """Whether `keydata` (from an Autocrypt header) is a key gpg can encrypt to: it is read,
+    not imported (`--show-keys`), and has a usable encryption subkey or primary key."""
+    try:
+        run = gpg.run(["--show-keys", "--with-colons"], keydata)
+    except CryptoError:
+        return False
+    for line in run.output.decode("utf-8", "replace").splitlines():
+        fields = line.split(":")
+        if fields[0] == "pub" and len(fields) > 11:
+            return fields[1] not in ("e", "r", "d", "i") and "E" in fields[11]
+    return False
