@@ -37,10 +37,23 @@ def list_keys(gpg: GnuPG | None = None) -> list[KeyInfo]:
     return sorted(keys, key=lambda k: (not k.secret, k.user_ids[:1]))
 
 
+def show_key(data: bytes, gpg: GnuPG | None = None) -> KeyInfo | None:
+    """The first key in `data` (a key file, an Autocrypt header's keydata), read without
+    importing it; None when it holds none."""
+    gpg = gpg or GnuPG("gpg")
+    run = gpg.run(["--show-keys", "--with-colons", "--fixed-list-mode"], data)
+    found = _parsed(run.output)
+    return found[0] if found else None
+
+
 def _listed(gpg: GnuPG, command: str) -> list[KeyInfo]:
     run = gpg.run([command, "--with-colons", "--fixed-list-mode"])
     if run.returncode != 0 and not run.output:
         return []  # an empty or new keyring
+    return _parsed(run.output)
+
+
+def _parsed(output: bytes) -> list[KeyInfo]:
     keys: list[KeyInfo] = []
     primary: list[str] | None = None
     fingerprint = ""
@@ -53,7 +66,7 @@ def _listed(gpg: GnuPG, command: str) -> list[KeyInfo]:
                                 _VALIDITY.get(primary[1], "unknown"), False,
                                 "E" in capabilities, "S" in capabilities))
 
-    for line in run.output.decode("utf-8", "replace").splitlines():
+    for line in output.decode("utf-8", "replace").splitlines():
         fields = line.split(":")
         if fields[0] in ("pub", "sec"):
             done()

@@ -35,6 +35,24 @@ def peer(conn: sqlite3.Connection, account_id: int, address: str) -> Peer | None
                 bool(row[3]))
 
 
+def every_peer(conn: sqlite3.Connection, account: str | None = None) -> list[tuple[str, Peer]]:
+    """(account name, peer) for each peer with a key, by account then address."""
+    sql = ("SELECT a.name, p.address, p.last_seen, p.autocrypt_timestamp, p.public_key,"
+           " p.mutual FROM autocrypt_peers p JOIN accounts a ON a.id = p.account_id"
+           " WHERE p.public_key IS NOT NULL")
+    params: tuple[str, ...] = ()
+    if account is not None:
+        sql += " AND a.name = ?"
+        params = (account,)
+    found = []
+    for name, address, seen, stamp, key, mutual in conn.execute(
+            sql + " ORDER BY a.name, p.address", params):
+        last_seen = _when(seen)
+        assert last_seen is not None
+        found.append((name, Peer(address, last_seen, _when(stamp), bytes(key), bool(mutual))))
+    return found
+
+
 def note_messages(conn: sqlite3.Connection, account_id: int,
                   messages: Sequence[tuple[HeaderSummary, int]]) -> None:
     """Update the peers from messages just cached ((headers, date seconds) each), inside the

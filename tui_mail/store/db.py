@@ -67,7 +67,7 @@ from tui_mail.model import (
     MessageSummary,
     Sealing,
 )
-from tui_mail.store.autocrypt_peers import note_messages, peer
+from tui_mail.store.autocrypt_peers import every_peer, note_messages, peer
 from tui_mail.store.blobs import pack, pack_text, register, unpack
 from tui_mail.store.failures import (
     CacheConnection,
@@ -559,6 +559,10 @@ class Store:
             _insert_search_rows(self._conn, search_rows)
             note_messages(self._conn, account_id, [(p.headers, p.seconds) for p in prepared])
             return ids
+
+    def autocrypt_peers(self, account: str | None = None) -> list[tuple[str, Peer]]:
+        """(account, peer) for every Autocrypt peer with a key, or those of `account`."""
+        return every_peer(self._conn, account)
 
     def autocrypt_peer(self, account: str, address: str) -> Peer | None:
         """What the account's mail from `address` said of their key (Autocrypt), if any."""
