@@ -195,3 +195,38 @@ def test_an_autocrypt_key_is_used_only_where_the_keyring_has_none(gnupg: Keyring
     assert subkey_ids(gnupg, "bob@example.net") <= key_ids
     assert subkey_ids(gnupg, "mallory@example.org") <= key_ids
     assert not subkey_ids(gnupg, "dave@example.net") & key_ids
+
+
+def test_group_mail_gossips_each_visible_recipients_key_inside_the_encryption(
+        gnupg: Keyring) -> None:
+    """Autocrypt gossip: Bob and Mallory each find the other's key inside (Bob's from the
+    keyring, Mallory's from her header); Dave, in Bcc, is gossiped to nobody."""
+    from tui_mail.mail.autocrypt import parse_autocrypt
+    from tui_mail.ui.composer_security import Encrypt, SecurityChoice, sealed
+
+    mallory_key = gnupg.gpg("--export", "mallory@example.org", home=gnupg.other)
+    draft = Draft(identity=Address("Alice", "alice@example.org"),
+                  to=(Address("Bob", "bob@example.net"), Address("", "mallory@example.org")),
+                  bcc=(Address("Dave", "dave@example.net"),), subject="Plans", body="Hi\n")
+    message = sealed(compose(draft), SecurityChoice(encrypt=Encrypt.ON), "alice@example.org",
+                     peer_keys={"mallory@example.org": mallory_key}, gossip=True)
+    assert b"Autocrypt-Gossip" not in message.raw  # only inside
+    inner = message_from_bytes(decrypted(gnupg, message.raw), policy=default)
+    gossip = [str(v) for v in inner.get_all("Autocrypt-Gossip", [])]
+    assert len(gossip) == 2 and not any("dave" in value for value in gossip)
+    for address in ("bob@example.net", "mallory@example.org"):
+        found = parse_autocrypt(gossip, address)
+        assert found is not None
+        shown = gnupg.gpg("--show-keys", "--with-colons", data=found.keydata).decode()
+        assert gnupg.fingerprints[address] in shown
+
+    alone = Draft(identity=Address("Alice", "alice@example.org"),
+                  to=(Address("Bob", "bob@example.net"),), subject="Plans", body="Hi\n")
+    one = sealed(compose(alone), SecurityChoice(encrypt=Encrypt.ON), "alice@example.org",
+                 gossip=True)
+    assert b"Autocrypt-Gossip" not in decrypted(gnupg, one.raw)  # nobody to tell
+
+
+def decrypted(gnupg: Keyring, raw: bytes) -> bytes:
+    """The encrypted part as the user's gpg decrypts it: the entity with its headers."""
+    return gnupg.gpg("--decrypt", data=raw[raw.index(b"-----BEGIN PGP MESSAGE"):])

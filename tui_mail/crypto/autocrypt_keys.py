@@ -38,6 +38,15 @@ def own_keydata(gpg: GnuPG, address: str) -> bytes:
     return run.output if run.returncode == 0 else b""
 
 
+def public_keydata(gpg: GnuPG, address: str) -> bytes:
+    """A correspondent's key for `address` from the keyring, minimal as in an Autocrypt
+    header (for gossip); empty when the keyring has none."""
+    run = gpg.run(["--export", "--export-options", "export-minimal",
+                   "--export-filter", f"keep-uid=mbox = {address.lower()}",
+                   "--export-filter", "drop-subkey=usage !~ e", f"<{address}>"])
+    return run.output if run.returncode == 0 else b""
+
+
 def can_encrypt_to(gpg: GnuPG, keydata: bytes) -> bool:
     """Whether `keydata` (from an Autocrypt header) is a key gpg can encrypt to: it is read,
     not imported (`--show-keys`), and has a usable encryption subkey or primary key."""

@@ -59,6 +59,9 @@ class Seal:
     # Recipients whose key is not in the keyring but came in their Autocrypt header: (address,
     # binary key), given to gpg as files, never imported (OpenPGP only).
     key_files: tuple[tuple[str, bytes], ...] = ()
+    # Autocrypt gossip (level 1): each visible recipient's key, inside the encryption, so
+    # every recipient of group mail can answer all of them encrypted. Never a Bcc's.
+    gossip: tuple[tuple[str, bytes], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -100,6 +103,11 @@ def seal(composed: Composed, seal: Seal, gpg: GnuPG | None = None, *,
              if not name.lower().startswith("content-") and name.lower() != "mime-version"]
     content = [line for name, line in fields if name.lower().startswith("content-")]
     protected = [line for name, line in outer if name.lower() in PROTECTED]
+    if seal.encrypt_to and seal.gossip:
+        from tui_mail.mail.autocrypt import autocrypt_header
+
+        protected += [f"Autocrypt-Gossip: {autocrypt_header(address, key, False)}\r\n".encode()
+                      for address, key in seal.gossip]
     entity = _protecting(content, protected) + b"\r\n" + _crlf(body)
     if seal.sign_as:
         entity = (_smime_signed if smime else _signed)(gpg, entity, seal.sign_as, passphrase)

@@ -91,11 +91,12 @@ class SecurityChoice:
 
 def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
            passphrase: str | None = None,
-           peer_keys: Mapping[str, bytes] | None = None) -> Composed:
+           peer_keys: Mapping[str, bytes] | None = None, gossip: bool = False) -> Composed:
     """`composed` signed and encrypted as `choice` says; blocking (runs gpg). Raises
     crypto.sealing's PassphraseNeeded, or SealError saying what stops it (who has no key).
     `peer_keys`: recipients' keys from their Autocrypt headers (lower-cased address: key),
-    used for those the keyring has no key for."""
+    used for those the keyring has no key for. `gossip`: an Autocrypt account's encrypted
+    mail to two or more carries each visible recipient's key inside (Autocrypt-Gossip)."""
     encrypts = choice.encrypts
     if not choice.sign and encrypts is Encrypt.OFF:
         return composed
@@ -105,6 +106,7 @@ def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
     gpg = GnuPG("gpgsm" if choice.kind is CryptoKind.SMIME else "gpg")
     encrypt_to: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()
+    gossiped: tuple[tuple[str, bytes], ...] = ()
     key_files: tuple[tuple[str, bytes], ...] = ()
     if encrypts is not Encrypt.OFF:
         everyone = tuple(dict.fromkeys((*composed.rcpts, signer)))
@@ -122,9 +124,26 @@ def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
             shown = visible_recipients(composed.raw) | {signer.lower()}
             encrypt_to = tuple(a for a in everyone if a.lower() in shown)
             hidden = tuple(a for a in everyone if a.lower() not in shown)  # Bcc
+            others = [a for a in encrypt_to if a.lower() != signer.lower()]
+            if gossip and choice.kind is CryptoKind.OPENPGP and len(others) >= 2:
+                gossiped = _gossip(gpg, others, dict(key_files))
     return seal(composed, Seal(sign_as=signer if choice.sign else "", encrypt_to=encrypt_to,
-                               kind=choice.kind, hidden=hidden, key_files=key_files),
+                               kind=choice.kind, hidden=hidden, key_files=key_files,
+                               gossip=gossiped),
                 gpg, passphrase=passphrase)
+
+
+def _gossip(gpg: GnuPG, addresses: list[str],
+            learned: dict[str, bytes]) -> tuple[tuple[str, bytes], ...]:
+    """The key each address is encrypted to, as gossip carries it."""
+    from tui_mail.crypto.autocrypt_keys import public_keydata
+
+    found = []
+    for address in addresses:
+        key = learned.get(address) or public_keydata(gpg, address)
+        if key:
+            found.append((address.lower(), key))
+    return tuple(found)
 
 
 def _usable_peer_keys(gpg: GnuPG, kind: CryptoKind, addresses: list[str],

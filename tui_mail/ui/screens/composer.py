@@ -539,7 +539,8 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
                 peer_keys = {address: peer.public_key for address, peer in peers.items()
                              if peer.public_key}
             composed = sealed(composed, security, draft.identity.email, passphrase=passphrase,
-                              peer_keys=peer_keys)
+                              peer_keys=peer_keys,
+                              gossip=account.autocrypt is not AutocryptMode.OFF)
         except PassphraseNeeded as exc:
             self.app.call_from_thread(self._ask_passphrase, account, draft, security,
                                       exc.key_hint)
