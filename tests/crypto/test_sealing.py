@@ -208,9 +208,11 @@ def test_group_mail_gossips_each_visible_recipients_key_inside_the_encryption(
     draft = Draft(identity=Address("Alice", "alice@example.org"),
                   to=(Address("Bob", "bob@example.net"), Address("", "mallory@example.org")),
                   bcc=(Address("Dave", "dave@example.net"),), subject="Plans", body="Hi\n")
-    message = sealed(compose(draft), SecurityChoice(encrypt=Encrypt.ON), "alice@example.org",
-                     peer_keys={"mallory@example.org": mallory_key}, gossip=True)
+    message = sealed(compose(draft), SecurityChoice(sign=True, encrypt=Encrypt.ON),
+                     "alice@example.org", peer_keys={"mallory@example.org": mallory_key},
+                     gossip=True)
     assert b"Autocrypt-Gossip" not in message.raw  # only inside
+    assert states(open_message(message.raw).layers) == ["decrypted", "good signature"]
     inner = message_from_bytes(decrypted(gnupg, message.raw), policy=default)
     gossip = [str(v) for v in inner.get_all("Autocrypt-Gossip", [])]
     assert len(gossip) == 2 and not any("dave" in value for value in gossip)

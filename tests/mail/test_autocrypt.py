@@ -13,6 +13,8 @@ from tui_mail.mail.autocrypt import (
     Recommendation,
     autocrypt_header,
     automatic,
+    gossip_of,
+    gossiped,
     parse_autocrypt,
     recommend,
     recommend_all,
@@ -128,3 +130,23 @@ def test_a_message_to_several_takes_the_weakest_recommendation() -> None:
     assert recommend_all([mutual, plain], True, False) is Recommendation.AVAILABLE
     assert recommend_all([mutual, None], True, False) is Recommendation.DISABLE
     assert recommend_all([], True, False) is Recommendation.DISABLE
+
+
+def test_gossip_counts_only_for_the_messages_recipients_and_once_each() -> None:
+    other = base64.b64encode(b"other key").decode()
+    values = [header("bob@example.net"), header("mallory@example.org"),
+              header("carol@example.com"), f"addr=carol@example.com; keydata={other}"]
+    found = gossip_of(values, {"bob@example.net", "carol@example.com", "dave@example.net"})
+    assert found == {"bob@example.net": KEY}  # mallory is no recipient; carol's two cancel
+
+
+def test_gossip_keeps_the_newest_and_never_passes_for_the_peers_own_header() -> None:
+    first = gossiped(None, "bob@example.net", MONDAY, b"gossiped")
+    assert first is not None and first.key == b"gossiped" and first.public_key is None
+    assert gossiped(first, "bob@example.net", MONDAY - DAY, b"older") is None
+    own = updated(first, "bob@example.net", MONDAY + DAY,
+                  parse_autocrypt([header()], "bob@example.net"))
+    assert own is not None and own.key == KEY and own.gossip_key == b"gossiped"
+    # a key only others vouched for is discouraged, but a reply to encrypted mail uses it
+    assert recommend(first, True, False) is Recommendation.DISCOURAGE
+    assert recommend(first, True, reply_to_encrypted=True) is Recommendation.ENCRYPT

@@ -79,3 +79,16 @@ def test_a_whole_fetch_learns_peers_as_a_header_pass_does(store: Store) -> None:
     store.add_prepared("work", "INBOX", [Prepared.unpack(item, packed)])
     peer = store.autocrypt_peer("work", "bob@example.net")
     assert peer is not None and peer.public_key == KEY
+
+
+def test_gossip_makes_a_peer_whose_own_header_later_takes_precedence(store: Store) -> None:
+    store.ensure_folder("work", "INBOX", FolderRole.INBOX)
+    store.note_gossip("work", int(seconds(NOV_2).timestamp()), {"bob@example.net": b"gossip"})
+    peer = store.autocrypt_peer("work", "bob@example.net")
+    assert peer is not None and peer.key == b"gossip" and peer.public_key is None
+    assert [(name, p.address) for name, p in store.autocrypt_peers()] == [
+        ("work", "bob@example.net")]
+    store.add_messages("work", "INBOX", [mail(1, NOV_9)])
+    peer = store.autocrypt_peer("work", "bob@example.net")
+    assert peer is not None and peer.key == KEY and peer.gossip_key == b"gossip"
+    assert peer.last_seen == seconds(NOV_9)

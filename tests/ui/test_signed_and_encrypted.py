@@ -102,6 +102,29 @@ async def test_changing_the_view_keeps_the_security_lines_and_raw_shows_the_serv
         assert "Encrypted: OpenPGP" in text and "The door code is 4711." in text
 
 
+async def test_opening_encrypted_group_mail_learns_the_keys_it_gossips(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp],
+        tmp_path: Path) -> None:
+    """Autocrypt gossip: Bob's encrypted mail to the user and Mallory carries Mallory's key
+    inside; opening it keeps that key for Mallory (and ignores one for a non-recipient)."""
+    from tui_mail.mail.autocrypt import autocrypt_header
+
+    mallory = gnupg.gpg("--export", "mallory@example.org", home=gnupg.other)
+    gossip = "".join(f"Autocrypt-Gossip: {autocrypt_header(address, mallory, False)}\r\n"
+                     for address in ("mallory@example.org", "eve@example.com"))
+    inner = gossip.encode() + text_part("Lunch, all three of us?\n")
+    outer = ("From: Bob <bob@example.net>\r\nTo: <alice@example.org>, <mallory@example.org>\r\n"
+             "Subject: Lunch\r\nMIME-Version: 1.0\r\n")
+    app = app_with([gnupg.pgp_encrypted(inner, signer="bob@example.net", headers=outer)])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_first(pilot)
+        assert "Lunch, all three of us?" in screen_text(app)
+    with Store.open(tmp_path / f"{OFFLINE.name}.sqlite3", readonly=True) as store:
+        peer = store.autocrypt_peer(OFFLINE.name, "mallory@example.org")
+        assert peer is not None and peer.gossip_key == mallory and peer.public_key is None
+        assert store.autocrypt_peer(OFFLINE.name, "eve@example.com") is None
+
+
 async def test_a_key_with_a_passphrase_asks_on_the_message_screen_and_again_when_wrong(
         gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
     app = app_with([gnupg.pgp_encrypted(text_part("Only for Carol.\n"),

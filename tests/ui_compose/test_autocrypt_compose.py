@@ -114,3 +114,21 @@ async def test_an_account_without_autocrypt_sends_no_header(
         await run_until(pilot, lambda: bool(calls(tmp_path)))
     sent = message_from_bytes(last_message(tmp_path), policy=default)
     assert sent["Autocrypt"] is None and sent.get_content_type() == "text/plain"
+
+
+def test_the_security_line_says_each_recommendation_in_words() -> None:
+    from tui_mail.mail.autocrypt import Recommendation
+    from tui_mail.ui.composer_security import SecurityChoice
+
+    def line(recommendation: Recommendation) -> str:
+        return SecurityChoice(recommendation=recommendation).describe("a@example.org")
+
+    assert line(Recommendation.ENCRYPT) == ("not signed · encrypted to every recipient (and you)"
+                                            " · Autocrypt: every recipient asks for it")
+    assert line(Recommendation.AVAILABLE).endswith("· Autocrypt: every recipient has a key")
+    assert line(Recommendation.DISCOURAGE).endswith(
+        "· Autocrypt: a recipient's key is old or known only from others")
+    assert line(Recommendation.DISABLE) == "not signed · not encrypted"
+    # F6 over "encrypt": the user's choice holds, and the line no longer claims Autocrypt's
+    turned_off = SecurityChoice(recommendation=Recommendation.ENCRYPT).toggle_encrypt()
+    assert turned_off.describe("a@example.org") == "not signed · not encrypted"

@@ -115,13 +115,13 @@ def _learned_key(ctx: CliContext, address: str, account: str | None) -> tuple[by
         raise UsageError(f"no Autocrypt key learned for {address}"
                          f"{f' in account {account!r}' if account else ''}: `tui-mail keys"
                          " autocrypt` lists those there are")
-    keys = {peer.public_key for _, peer in peers}
+    keys = {peer.key for _, peer in peers}
     if len(keys) > 1:
         names = ", ".join(name for name, _ in peers)
         raise UsageError(f"the accounts {names} learned different keys for {address}: say"
                          " which with --account")
     name, peer = peers[0]
-    return peer.public_key or b"", f"the Autocrypt key of {address} ({name})"
+    return peer.key or b"", f"the Autocrypt key of {address} ({name})"
 
 
 def run_autocrypt(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -138,12 +138,16 @@ def run_autocrypt(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     for account, peer in peers:
         try:
-            key = show_key(peer.public_key or b"")
+            key = show_key(peer.key or b"")
         except CryptoError as exc:
             raise UsageError(str(exc)) from exc
-        prefers = "prefers encryption" if peer.mutual else "no preference"
-        sent = peer.autocrypt_timestamp.date().isoformat() if peer.autocrypt_timestamp else "?"
-        sys.stdout.write(f"{sanitize_line(peer.address)}  ({account}; {prefers}; key sent"
-                         f" {sent}, mail last seen {peer.last_seen.date().isoformat()})\n")
+        if peer.public_key is not None and peer.autocrypt_timestamp is not None:
+            prefers = "prefers encryption" if peer.mutual else "no preference"
+            said = (f"{prefers}; key sent {peer.autocrypt_timestamp.date().isoformat()}, mail"
+                    f" last seen {peer.last_seen.date().isoformat()}")
+        else:
+            when = peer.gossip_timestamp.date().isoformat() if peer.gossip_timestamp else "?"
+            said = f"only gossiped by others' group mail, {when}"
+        sys.stdout.write(f"{sanitize_line(peer.address)}  ({account}; {said})\n")
         sys.stdout.write(f"       {grouped(key.fingerprint) if key else 'not a usable key'}\n")
     return 0

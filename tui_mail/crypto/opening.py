@@ -19,6 +19,7 @@ from tui_mail.mail.protected import (
     Encrypted,
     Protection,
     charset_of,
+    header_fields,
     protected_from,
     protection_of,
     split_head,
@@ -46,6 +47,8 @@ class Opened:
 
     raw: bytes
     layers: tuple[SecurityLayer, ...] = ()
+    # The Autocrypt-Gossip headers at the root of what was decrypted (mail.autocrypt).
+    gossip: tuple[str, ...] = ()
 
     @property
     def decrypted(self) -> bool:
@@ -123,6 +126,7 @@ def open_message(raw: bytes, keyrings: Keyrings | None = None, *,
     against the outer From, which stays the From shown (see mail.protected)."""
     keyrings = keyrings or Keyrings()
     layers: list[SecurityLayer] = []
+    gossip: tuple[str, ...] = ()
     sender = _sender(raw)
     for _ in range(MAX_LAYERS):
         protection = protection_of(raw)
@@ -139,8 +143,12 @@ def open_message(raw: bytes, keyrings: Keyrings | None = None, *,
             break
         if _holds(found):
             layers.extend(_other_sender(protection.kind, inner, sender, found))
+            if not gossip and isinstance(protection, Encrypted) and not protection.inline:
+                gossip = tuple(value.decode("utf-8", "replace").split(":", 1)[1].strip()
+                               for name, value in header_fields(split_head(inner)[0])
+                               if name.lower() == "autocrypt-gossip")
         raw = with_inner(raw, inner, trusted=_holds(found))
-    return Opened(raw, tuple(layers))
+    return Opened(raw, tuple(layers), gossip)
 
 
 def _holds(found: list[SecurityLayer]) -> bool:

@@ -103,14 +103,14 @@ def seal(composed: Composed, seal: Seal, gpg: GnuPG | None = None, *,
              if not name.lower().startswith("content-") and name.lower() != "mime-version"]
     content = [line for name, line in fields if name.lower().startswith("content-")]
     protected = [line for name, line in outer if name.lower() in PROTECTED]
-    if seal.encrypt_to and seal.gossip:
-        from tui_mail.mail.autocrypt import autocrypt_header
-
-        protected += [f"Autocrypt-Gossip: {autocrypt_header(address, key, False)}\r\n".encode()
-                      for address, key in seal.gossip]
     entity = _protecting(content, protected) + b"\r\n" + _crlf(body)
     if seal.sign_as:
         entity = (_smime_signed if smime else _signed)(gpg, entity, seal.sign_as, passphrase)
+    if seal.encrypt_to and seal.gossip:  # in the root part of what is encrypted (level 1)
+        from tui_mail.mail.autocrypt import autocrypt_header
+
+        entity = b"".join(f"Autocrypt-Gossip: {autocrypt_header(address, key, False)}\r\n"
+                          .encode() for address, key in seal.gossip) + entity
     if seal.encrypt_to or seal.hidden:
         entity = _smime_encrypted(gpg, entity, (*seal.encrypt_to, *seal.hidden)) if smime \
             else _encrypted(gpg, entity, seal.encrypt_to, seal.hidden, dict(seal.key_files))

@@ -11,8 +11,8 @@ import base64
 import binascii
 import enum
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 MAX_HEADER = 10 * 1024  # bytes: a larger header is invalid (level 1, "The Autocrypt Header")
 STALE = timedelta(days=35)  # a key older than this before the peer's last mail: discouraged
@@ -95,15 +95,26 @@ def automatic(auto_submitted: str, content_type: str) -> bool:
     return submitted not in ("", "no") or report
 
 
+NEVER_SEEN = datetime.fromtimestamp(0, UTC)  # a peer known from gossip only: no mail of theirs
+
+
 @dataclass(frozen=True)
 class Peer:
     """What the user's mail program knows of one correspondent (level 1 "peers")."""
 
     address: str
-    last_seen: datetime
+    last_seen: datetime  # NEVER_SEEN for one known only from gossip
     autocrypt_timestamp: datetime | None = None
     public_key: bytes | None = None
     mutual: bool = False
+    # What someone else's encrypted group mail said of their key (Autocrypt-Gossip).
+    gossip_timestamp: datetime | None = None
+    gossip_key: bytes | None = None
+
+    @property
+    def key(self) -> bytes | None:
+        """The key to encrypt to: their own header's, else gossip's."""
+        return self.public_key or self.gossip_key
 
 
 def updated(peer: Peer | None, address: str, effective: datetime,
@@ -115,11 +126,33 @@ def updated(peer: Peer | None, address: str, effective: datetime,
         return None
     changed = peer or Peer(address, effective)
     if effective > changed.last_seen:
-        changed = Peer(address, effective, changed.autocrypt_timestamp, changed.public_key,
-                       changed.mutual)
+        changed = replace(changed, last_seen=effective)
     if header is None:
         return changed if changed != peer else None
-    return Peer(address, changed.last_seen, effective, header.keydata, header.mutual)
+    return replace(changed, autocrypt_timestamp=effective, public_key=header.keydata,
+                   mutual=header.mutual)
+
+
+def gossiped(peer: Peer | None, address: str, effective: datetime,
+             keydata: bytes) -> Peer | None:
+    """The peer's state after an encrypted message of `effective` date gossiped their key
+    ("Updating Autocrypt Peer State from Key Gossip"); None when it is not newer."""
+    if peer is not None and peer.gossip_timestamp is not None \
+            and effective <= peer.gossip_timestamp:
+        return None
+    base = peer or Peer(address, NEVER_SEEN)
+    return replace(base, gossip_timestamp=effective, gossip_key=keydata)
+
+
+def gossip_of(values: list[str], recipients: set[str]) -> dict[str, bytes]:
+    """The keys Autocrypt-Gossip headers give, by address: only for the message's recipients
+    (level 1: a gossip header for anyone else is ignored), one valid header each."""
+    found: dict[str, list[bytes]] = {}
+    for value in values:
+        header = _parse_one(value)
+        if header is not None and header.addr in recipients:
+            found.setdefault(header.addr, []).append(header.keydata)
+    return {address: keys[0] for address, keys in found.items() if len(keys) == 1}
 
 
 class Recommendation(enum.IntEnum):
@@ -134,10 +167,13 @@ class Recommendation(enum.IntEnum):
 def recommend(peer: Peer | None, own_mutual: bool, reply_to_encrypted: bool) -> Recommendation:
     """The recommendation for one recipient (a peer whose key is unusable is given as one
     without a key)."""
-    if peer is None or peer.public_key is None or peer.autocrypt_timestamp is None:
+    if peer is None or peer.key is None:
         return Recommendation.DISABLE
-    preliminary = Recommendation.DISCOURAGE \
-        if peer.last_seen - peer.autocrypt_timestamp > STALE else Recommendation.AVAILABLE
+    if peer.public_key is None or peer.autocrypt_timestamp is None:
+        preliminary = Recommendation.DISCOURAGE  # a key only someone else vouched for
+    else:
+        preliminary = Recommendation.DISCOURAGE \
+            if peer.last_seen - peer.autocrypt_timestamp > STALE else Recommendation.AVAILABLE
     if reply_to_encrypted or (preliminary is Recommendation.AVAILABLE and peer.mutual
                               and own_mutual):
         return Recommendation.ENCRYPT

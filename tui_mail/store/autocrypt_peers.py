@@ -8,10 +8,12 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from tui_mail.mail.autocrypt import Peer, parse_autocrypt, updated
+from tui_mail.mail.autocrypt import Peer, gossiped, parse_autocrypt, updated
 
 TYPE_CHECKING = False  # typing's, without importing typing: `tui-mail search` loads this
 if TYPE_CHECKING:
+    from typing import Any
+
     from tui_mail.mail.headers import HeaderSummary
 
 
@@ -23,34 +25,59 @@ def _seconds(when: datetime | None) -> int | None:
     return None if when is None else int(when.timestamp())
 
 
+_COLUMNS = ("address, last_seen, autocrypt_timestamp, public_key, mutual, gossip_timestamp,"
+            " gossip_key")
+
+
+def _peer(row: Sequence[Any]) -> Peer:
+    address, seen, stamp, key, mutual, gossip_stamp, gossip_key = row
+    last_seen = _when(seen)
+    assert last_seen is not None
+    return Peer(str(address), last_seen, _when(stamp), bytes(key) if key else None,
+                bool(mutual), _when(gossip_stamp), bytes(gossip_key) if gossip_key else None)
+
+
 def peer(conn: sqlite3.Connection, account_id: int, address: str) -> Peer | None:
-    row = conn.execute(
-        "SELECT last_seen, autocrypt_timestamp, public_key, mutual FROM autocrypt_peers"
-        " WHERE account_id = ? AND address = ?", (account_id, address.lower())).fetchone()
-    if row is None:
-        return None
-    seen = _when(row[0])
-    assert seen is not None
-    return Peer(address.lower(), seen, _when(row[1]), bytes(row[2]) if row[2] else None,
-                bool(row[3]))
+    row = conn.execute(f"SELECT {_COLUMNS} FROM autocrypt_peers"
+                       " WHERE account_id = ? AND address = ?",
+                       (account_id, address.lower())).fetchone()
+    return None if row is None else _peer(row)
+
+
+def _save(conn: sqlite3.Connection, account_id: int, new: Peer) -> None:
+    conn.execute(
+        f"INSERT INTO autocrypt_peers(account_id, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(account_id, address) DO UPDATE SET last_seen = excluded.last_seen,"
+        " autocrypt_timestamp = excluded.autocrypt_timestamp,"
+        " public_key = excluded.public_key, mutual = excluded.mutual,"
+        " gossip_timestamp = excluded.gossip_timestamp, gossip_key = excluded.gossip_key",
+        (account_id, new.address, _seconds(new.last_seen), _seconds(new.autocrypt_timestamp),
+         new.public_key, int(new.mutual), _seconds(new.gossip_timestamp), new.gossip_key))
+
+
+def note_gossip(conn: sqlite3.Connection, account_id: int, seconds: int,
+                keys: dict[str, bytes]) -> None:
+    """Keys an encrypted message of date `seconds` gossiped (mail.autocrypt.gossip_of),
+    inside the caller's transaction."""
+    effective = _when(min(seconds, int(time.time())))
+    assert effective is not None
+    for address, keydata in keys.items():
+        new = gossiped(peer(conn, account_id, address), address, effective, keydata)
+        if new is not None:
+            _save(conn, account_id, new)
 
 
 def every_peer(conn: sqlite3.Connection, account: str | None = None) -> list[tuple[str, Peer]]:
     """(account name, peer) for each peer with a key, by account then address."""
-    sql = ("SELECT a.name, p.address, p.last_seen, p.autocrypt_timestamp, p.public_key,"
-           " p.mutual FROM autocrypt_peers p JOIN accounts a ON a.id = p.account_id"
-           " WHERE p.public_key IS NOT NULL")
+    columns = ", ".join(f"p.{c.strip()}" for c in _COLUMNS.split(","))
+    sql = (f"SELECT a.name, {columns} FROM autocrypt_peers p JOIN accounts a"
+           " ON a.id = p.account_id WHERE (p.public_key IS NOT NULL OR p.gossip_key IS NOT NULL)")
     params: tuple[str, ...] = ()
     if account is not None:
         sql += " AND a.name = ?"
         params = (account,)
-    found = []
-    for name, address, seen, stamp, key, mutual in conn.execute(
-            sql + " ORDER BY a.name, p.address", params):
-        last_seen = _when(seen)
-        assert last_seen is not None
-        found.append((name, Peer(address, last_seen, _when(stamp), bytes(key), bool(mutual))))
-    return found
+    return [(str(row[0]), _peer(row[1:]))
+            for row in conn.execute(sql + " ORDER BY a.name, p.address", params)]
 
 
 def note_messages(conn: sqlite3.Connection, account_id: int,
@@ -73,12 +100,5 @@ def note_messages(conn: sqlite3.Connection, account_id: int,
         new = updated(peer(conn, account_id, address), address, effective, header)
         if new is None:
             continue
-        conn.execute(
-            "INSERT INTO autocrypt_peers(account_id, address, last_seen, autocrypt_timestamp,"
-            " public_key, mutual) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account_id, address)"
-            " DO UPDATE SET last_seen = excluded.last_seen,"
-            " autocrypt_timestamp = excluded.autocrypt_timestamp,"
-            " public_key = excluded.public_key, mutual = excluded.mutual",
-            (account_id, address, _seconds(new.last_seen), _seconds(new.autocrypt_timestamp),
-             new.public_key, int(new.mutual)))
+        _save(conn, account_id, new)
         known.add(address)

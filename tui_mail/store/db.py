@@ -67,7 +67,7 @@ from tui_mail.model import (
     MessageSummary,
     Sealing,
 )
-from tui_mail.store.autocrypt_peers import every_peer, note_messages, peer
+from tui_mail.store.autocrypt_peers import every_peer, note_gossip, note_messages, peer
 from tui_mail.store.blobs import pack, pack_text, register, unpack
 from tui_mail.store.failures import (
     CacheConnection,
@@ -563,6 +563,14 @@ class Store:
     def autocrypt_peers(self, account: str | None = None) -> list[tuple[str, Peer]]:
         """(account, peer) for every Autocrypt peer with a key, or those of `account`."""
         return every_peer(self._conn, account)
+
+    def note_gossip(self, account: str, seconds: int, keys: dict[str, bytes]) -> None:
+        """Keys gossiped in an encrypted message of the account (Autocrypt), of date
+        `seconds`: see store.autocrypt_peers.note_gossip."""
+        with self._tx():
+            account_id = self._account_id(account)
+            assert account_id is not None
+            note_gossip(self._conn, account_id, seconds, keys)
 
     def autocrypt_peer(self, account: str, address: str) -> Peer | None:
         """What the account's mail from `address` said of their key (Autocrypt), if any."""

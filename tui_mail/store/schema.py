@@ -321,7 +321,13 @@ CREATE TABLE IF NOT EXISTS autocrypt_peers (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
+# Autocrypt gossip: the key someone else's encrypted group mail gave for a peer, and when.
+_V11 = """
+ALTER TABLE autocrypt_peers ADD COLUMN gossip_timestamp INTEGER;
+ALTER TABLE autocrypt_peers ADD COLUMN gossip_key BLOB;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

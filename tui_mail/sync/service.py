@@ -594,6 +594,12 @@ class MailService:
 
     # ---- drafts ---------------------------------------------------------------------------
 
+    def learn_gossip(self, account: str, seconds: int, keys: dict[str, bytes]) -> None:
+        """Keys an encrypted message of `account` gossiped (Autocrypt), as the reader found
+        them when it decrypted it: the cache keeps them for its peers."""
+        with self._lock:
+            self.store.note_gossip(account, seconds, keys)
+
     def save_draft_locally(self, account: str, key: str, raw: bytes) -> None:
         """The autosave: the cache only."""
         with self._lock:

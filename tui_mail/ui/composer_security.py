@@ -85,7 +85,7 @@ class SecurityChoice:
         if self.recommendation is Recommendation.AVAILABLE:
             return " · Autocrypt: every recipient has a key"
         if self.recommendation is Recommendation.DISCOURAGE:
-            return " · Autocrypt: a recipient's key may be out of date"
+            return " · Autocrypt: a recipient's key is old or known only from others"
         return ""
 
 

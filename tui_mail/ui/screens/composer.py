@@ -536,8 +536,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
                 composed = with_own_key(composed, draft.identity.email,
                                         account.autocrypt is AutocryptMode.MUTUAL)
                 peers = self.tui.autocrypt_peers(account.name, list(composed.rcpts))
-                peer_keys = {address: peer.public_key for address, peer in peers.items()
-                             if peer.public_key}
+                peer_keys = {address: peer.key for address, peer in peers.items() if peer.key}
             composed = sealed(composed, security, draft.identity.email, passphrase=passphrase,
                               peer_keys=peer_keys,
                               gossip=account.autocrypt is not AutocryptMode.OFF)

@@ -9,6 +9,7 @@ body of the message screen.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future
@@ -59,6 +60,8 @@ class Mode:
     RAW = "raw"
 
 
+log = logging.getLogger(__name__)
+
 @dataclass(frozen=True)
 class Shown:
     """A parsed and rendered message, ready to draw."""
@@ -80,6 +83,7 @@ class Shown:
     # and the message they gave: the plaintext, kept in memory for this view only.
     security: tuple[SecurityLayer, ...] = ()
     opened: bytes | None = field(default=None, repr=False)
+    gossip: tuple[str, ...] = ()  # Autocrypt-Gossip found when it was decrypted
 
     @property
     def needs_passphrase(self) -> Encryption | None:
@@ -106,6 +110,7 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
     message = previous.message if previous is not None and reuse else None
     security = previous.security if previous is not None and reuse else ()
     opened = previous.opened if previous is not None and reuse else None
+    gossip: tuple[str, ...] = ()
     if mode == Mode.RAW:  # the bytes as the server has them, never the decrypted ones
         return Shown(summary, message, sanitize_text(mail.render_raw(raw)), mode=mode,
                      security=security, opened=opened)
@@ -113,7 +118,7 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
         from tui_mail.crypto.opening import open_message
 
         unwrapped = open_message(raw, passphrase=passphrase)
-        security = unwrapped.layers
+        security, gossip = unwrapped.layers, unwrapped.gossip
         opened = unwrapped.raw if unwrapped.raw != raw else None
     shown_raw = opened if opened is not None else raw
     if message is None:
@@ -125,7 +130,28 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
                                   security=security)
     return Shown(summary, message, sanitize_text(rendered.text), links, mode, rendered.source,
                  rendered.quote_depths, tuple(headers), rendered.cut, rendered.link_notes,
-                 invite_of_message(shown_raw), list_of_message(shown_raw), security, opened)
+                 invite_of_message(shown_raw), list_of_message(shown_raw), security, opened,
+                 gossip)
+
+
+def learn_gossip(app: object, shown: Shown) -> None:
+    """Give the keys a decrypted message gossiped (Autocrypt) to the cache, those of its
+    recipients only; from a worker thread."""
+    if not shown.gossip or shown.message is None:
+        return
+    from tui_mail.mail.autocrypt import gossip_of
+
+    recipients = {a.email.lower() for a in (*shown.message.to, *shown.message.cc)}
+    keys = gossip_of(list(shown.gossip), recipients)
+    service = getattr(app, "service", None)
+    if keys and service is not None:
+        when = shown.summary.date
+        try:
+            service.learn_gossip(shown.summary.account, int(when.timestamp()) if when else 0,
+                                 keys)
+        except Exception:  # noqa: BLE001 - reading the message must not fail for this
+            log.warning("could not keep the Autocrypt gossip of message %s", shown.summary.id,
+                        exc_info=True)
 
 
 RENDERED_KEPT = 4  # bodies rendered ahead (see RenderedBodies)
@@ -447,6 +473,7 @@ class MessageView(VerticalScroll, can_focus=True):
             self.post_message(self.Failed(
                 self, summary, f"This message could not be shown: {type(exc).__name__}: {exc}"))
             return
+        learn_gossip(self.app, shown)
         # A decrypted message's plaintext stays in shown.opened (in memory only): replies quote
         # it and its attachments are saved from it; the raw view shows the server's bytes.
         self.post_message(self.Loaded(self, shown, raw))
