@@ -232,3 +232,18 @@ def test_group_mail_gossips_each_visible_recipients_key_inside_the_encryption(
 def decrypted(gnupg: Keyring, raw: bytes) -> bytes:
     """The encrypted part as the user's gpg decrypts it: the entity with its headers."""
     return gnupg.gpg("--decrypt", data=raw[raw.index(b"-----BEGIN PGP MESSAGE"):])
+
+
+def test_signed_text_that_servers_would_change_goes_quoted_printable() -> None:
+    """Trailing spaces (stripped by some servers) and a line beginning "From " (mbox
+    delivery writes ">From ") would break the signature on the way: such text is sent
+    quoted-printable, and reads back as written with a good signature."""
+    body = "Signed text with a trailing space \nFrom here on, plain.\nTabbed\t\n"
+    signed = seal(composed(body=body), Seal(sign_as="alice@example.org"))
+    assert b"=46rom here on" in signed.raw and b"\r\nFrom here" not in signed.raw
+    assert b"space=20\r\n" in signed.raw and b"Tabbed=09\r\n" in signed.raw
+    opened = open_message(signed.raw)
+    assert states(opened.layers) == ["good signature"]
+    assert parse_message(opened.raw).text_body == body
+    plain = seal(composed(body="Nothing risky here.\n"), Seal(sign_as="alice@example.org"))
+    assert b"quoted-printable" not in plain.raw

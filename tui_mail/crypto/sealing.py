@@ -12,6 +12,7 @@ Blocking (it runs gpg or gpgsm): call it from a worker thread.
 
 from __future__ import annotations
 
+import binascii
 import re
 import secrets
 from dataclasses import dataclass, replace
@@ -105,6 +106,7 @@ def seal(composed: Composed, seal: Seal, gpg: GnuPG | None = None, *,
     protected = [line for name, line in outer if name.lower() in PROTECTED]
     entity = _protecting(content, protected) + b"\r\n" + _crlf(body)
     if seal.sign_as:
+        entity = safe_to_sign(entity)
         entity = (_smime_signed if smime else _signed)(gpg, entity, seal.sign_as, passphrase)
     if seal.encrypt_to and seal.gossip:  # in the root part of what is encrypted (level 1)
         from tui_mail.mail.autocrypt import autocrypt_header
@@ -118,6 +120,40 @@ def seal(composed: Composed, seal: Seal, gpg: GnuPG | None = None, *,
                   if name.lower() == "subject" else line) for name, line in outer]
     raw = b"".join(line for _, line in outer) + b"MIME-Version: 1.0\r\n" + entity
     return replace(composed, raw=raw)
+
+
+_RISKY_LINE = re.compile(rb"[ \t]$|^From ", re.MULTILINE)
+
+
+def safe_to_sign(entity: bytes) -> bytes:
+    """`entity` with each 7bit or 8bit text part that a mail server might change on the way
+    quoted-printable instead (RFC 3156 5): a line with trailing spaces (servers strip them)
+    or one beginning "From " (mbox delivery writes ">From "). Either would break the
+    signature at the other end. Unchanged when no part has such a line."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    message = message_from_bytes(entity, policy=default)
+    changed = False
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_maintype() != "text":
+            continue
+        encoding = str(part.get("content-transfer-encoding", "7bit")).strip().lower()
+        payload = part.get_payload(decode=True)
+        if encoding not in ("7bit", "8bit") or not isinstance(payload, bytes):
+            continue
+        text = payload.replace(b"\r\n", b"\n")
+        if not _RISKY_LINE.search(text):
+            continue
+        quoted = binascii.b2a_qp(text, istext=True)
+        quoted = re.sub(rb"^From ", b"=46rom ", quoted, flags=re.MULTILINE)
+        part.set_payload(quoted.decode("ascii"))
+        del part["Content-Transfer-Encoding"]
+        part["Content-Transfer-Encoding"] = "quoted-printable"
+        changed = True
+    if not changed:
+        return entity
+    return _crlf(message.as_bytes(policy=default.clone(linesep="\r\n", max_line_length=0)))
 
 
 def _protecting(content: list[bytes], protected: list[bytes]) -> bytes:
