@@ -482,4 +482,13 @@ class ProtectedSender:
     signed: bool  # the inner part came with a good signature
 
 
-SecurityLayer = Signature | Encryption | ProtectedSender
+@dataclass(frozen=True)
+class UnprotectedText:
+    """Text after an inline PGP block (signed or encrypted) that the block does not cover:
+    not shown with the message, so the reader is told it is there."""
+
+    kind: CryptoKind
+    encrypted: bool  # after an encrypted block (else a clearsigned one)
+
+
+SecurityLayer = Signature | Encryption | ProtectedSender | UnprotectedText

@@ -147,6 +147,18 @@ def test_an_armored_message_that_is_only_signed_is_checked_not_called_encrypted(
     assert body_of(opened.raw) == "Signed, not secret\n"
 
 
+def test_text_after_an_inline_signed_block_is_said_to_be_there_and_not_signed(
+        gnupg: Keyring) -> None:
+    raw = gnupg.inline_signed("Meet at noon\n") + b"\r\nP.S. and bring the money\r\n"
+    opened = open_message(raw)
+    assert only_signature(opened.layers).state is SignatureState.GOOD
+    assert "money" not in body_of(opened.raw)
+    label, value = security_rows(opened.layers)[-1]
+    assert label == "⚠ Not shown" and value.startswith("text after the signed block")
+    clean = open_message(gnupg.inline_signed("Meet at noon\n") + b"\r\n\r\n")
+    assert [row[0] for row in security_rows(clean.layers)] == ["Signed"]
+
+
 def test_smime_detached_and_opaque_signatures_by_a_certified_certificate_are_good(
         gnupg: Keyring) -> None:
     for opaque in (False, True):

@@ -35,6 +35,7 @@ from tui_mail.model import (
     SecurityLayer,
     Signature,
     SignatureState,
+    UnprotectedText,
 )
 
 MAX_LAYERS = 4  # encrypted, signed, and a little more; a message nested deeper is shown as is
@@ -139,6 +140,9 @@ def open_message(raw: bytes, keyrings: Keyrings | None = None, *,
             break
         found = _with_sender(keyrings, found, sender)
         layers.extend(found)
+        if inner is not None and getattr(protection, "inline", False) \
+                and _text_after_block(protection):
+            layers.append(UnprotectedText(protection.kind, isinstance(protection, Encrypted)))
         if inner is None:
             break
         if _holds(found):
@@ -149,6 +153,16 @@ def open_message(raw: bytes, keyrings: Keyrings | None = None, *,
                                if name.lower() == "autocrypt-gossip")
         raw = with_inner(raw, inner, trusted=_holds(found))
     return Opened(raw, tuple(layers), gossip)
+
+
+_BLOCK_END = re.compile(rb"^-----END PGP (?:SIGNATURE|MESSAGE)-----[ \t]*\r?$", re.MULTILINE)
+
+
+def _text_after_block(protection: Protection) -> bool:
+    """Whether an inline block's text part goes on after the block's end line."""
+    data = protection.data if not isinstance(protection, DetachedSignature) else b""
+    ends = list(_BLOCK_END.finditer(data))
+    return bool(ends) and bool(data[ends[0].end():].strip())
 
 
 def _holds(found: list[SecurityLayer]) -> bool:

@@ -125,12 +125,14 @@ def _parts(raw: bytes, head: Message) -> list[bytes]:
     _, body = split_head(raw)
     delimiter = re.escape(b"--" + boundary.encode("ascii", "replace"))
     # a delimiter line: at the start of a line, then optional padding, then the line end
-    lines = list(re.finditer(rb"(?:^|\r?\n)" + delimiter + rb"(--)?[ \t]*(?:\r?\n|$)", body))
+    # (the line end after it is looked at, not taken: it may begin the next delimiter line)
+    lines = list(re.finditer(rb"(?:^|\r?\n)" + delimiter + rb"(--)?[ \t]*(?=(\r?\n)|$)",
+                             body))
     parts = []
     for this, after in zip(lines, lines[1:], strict=False):
         if this.group(1):  # the closing delimiter
             break
-        parts.append(body[this.end():after.start()])
+        parts.append(body[this.end() + len(this.group(2) or b""):after.start()])
     return parts
 
 

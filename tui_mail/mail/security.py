@@ -28,6 +28,7 @@ BAD_SIGNATURE = "✗ Bad signature"
 ENCRYPTED = "Encrypted"
 NOT_DECRYPTED = "⚠ Encrypted"
 OTHER_SENDER = "⚠ Sender"
+UNPROTECTED = "⚠ Not shown"
 
 
 def grouped(fingerprint: str) -> str:
@@ -44,8 +45,12 @@ def security_rows(layers: Iterable[SecurityLayer]) -> list[tuple[str, str]]:
             rows.append(_signature_row(layer))
         elif isinstance(layer, Encryption):
             rows.append(_encryption_row(layer))
-        else:
+        elif isinstance(layer, ProtectedSender):
             rows.append(_sender_row(layer))
+        else:
+            block = "encrypted" if layer.encrypted else "signed"
+            rows.append((UNPROTECTED, f"text after the {block} block, which it does not"
+                                      " cover; R shows the whole message"))
     return rows
 
 

@@ -37,6 +37,7 @@ from tui_mail.mail.security import (
     OTHER_SENDER,
     SIGNED,
     SIGNED_WARNING,
+    UNPROTECTED,
 )
 from tui_mail.model import Attachment, Encryption, Message, MessageSummary, SecurityLayer
 from tui_mail.ui.keys import Scope, bindings
@@ -273,7 +274,7 @@ def header_content(label: str, value: str, width: int = 0) -> Content:
 
 # See mail.render (spoofing, links, the sender's domain) and mail.security (signatures).
 WARNING_LABELS = frozenset({"⚠ Warning", "⚠ Link", "Not verified", SIGNED_WARNING,
-                            NOT_DECRYPTED, OTHER_SENDER})
+                            NOT_DECRYPTED, OTHER_SENDER, UNPROTECTED})
 ERROR_LABELS = frozenset({BAD_SIGNATURE})
 SUCCESS_LABELS = frozenset({"Verified", SIGNED})
 
