@@ -469,6 +469,9 @@ class Encryption:
     # The key that can open it is there but needs its passphrase (asked, then tried again).
     needs_passphrase: bool = False
     key_hint: str = ""  # the user id of that key, for the question
+    # The recipients, named as the keyring knows them ("Alice <alice@example.org>"), or the key id
+    # ("a hidden recipient" for an id of zeros); filled in when the message is opened.
+    recipient_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,9 @@ def test_an_encrypted_and_signed_message_is_decrypted_for_reading(gnupg: Keyring
     assert body_of(opened.raw) == "The code is 4711\n"
     assert opened.decrypted
     assert b"4711" not in raw  # the plaintext exists only in what was opened
+    label, value = security_rows(opened.layers)[0]  # named as the keyring knows the key
+    assert (label, value) == ("Encrypted", "OpenPGP, to Alice <alice@example.org>; decrypted"
+                                           " for reading only")
 
 
 def test_a_message_encrypted_to_another_key_says_it_cannot_be_decrypted_and_why(

@@ -168,6 +168,10 @@ def test_bcc_recipients_are_encrypted_to_without_naming_their_keys(gnupg: Keyrin
                if line.startswith(":pubkey enc packet:")]
     assert len(key_ids) == 3  # Bob, Alice (her copy in Sent) and Dave
     assert key_ids.count("0000000000000000") == 1  # Dave's, hidden
+    encryption = open_message(message.raw).layers[0]
+    assert isinstance(encryption, Encryption)
+    assert set(encryption.recipient_names) == {"Alice <alice@example.org>",
+                                               "Bob <bob@example.net>", "a hidden recipient"}
 
 
 def subkey_ids(gnupg: Keyring, address: str) -> set[str]:

@@ -73,6 +73,23 @@ class Keyrings:
     def of(self, kind: CryptoKind) -> GnuPG:
         return self.gpg if kind is CryptoKind.OPENPGP else self.gpgsm
 
+    def name_of(self, kind: CryptoKind, key_id: str) -> str:
+        """Who a key id an encrypted message names is: the key's first user id as the
+        keyring has it, "a hidden recipient" for gpg's id of zeros, else the id itself."""
+        if kind is not CryptoKind.OPENPGP or not re.fullmatch(r"[0-9A-Fa-f]{8,40}", key_id):
+            return key_id
+        if not key_id.strip("0"):
+            return "a hidden recipient"
+        try:
+            run = self.gpg.run(["--list-keys", "--with-colons", key_id])
+        except CryptoError:
+            return key_id
+        for line in run.output.decode("utf-8", "replace").splitlines():
+            fields = line.split(":")
+            if fields[0] == "uid" and len(fields) > 9 and fields[1] not in _UNUSABLE:
+                return sanitize_line(colon_field(fields[9]))
+        return key_id
+
     def user_ids_of(self, kind: CryptoKind, fingerprint: str) -> dict[str, UserId]:
         """The e-mail addresses (lower-cased) of the key (OpenPGP user ids) or certificate
         (S/MIME subject and alternative names) with this fingerprint. An OpenPGP user id has
@@ -205,6 +222,8 @@ def _open(protection: Protection, raw: bytes, keyrings: Keyrings,
             return inner, _checked(run, kind)
         if not opened.decrypted:
             return None, [opened]
+        opened = replace(opened, recipient_names=tuple(
+            keyrings.name_of(kind, key_id) for key_id in opened.recipients))
         # OpenPGP signs and encrypts in one go (RFC 3156 6.2): its signatures come with it
         found: list[SecurityLayer] = [opened, *signatures(run, kind)]
         inner = text_entity(run.output, charset_of(raw)) if protection.inline else run.output

@@ -97,6 +97,7 @@ def _signature_row(signature: Signature) -> tuple[str, str]:
 def _encryption_row(encryption: Encryption) -> tuple[str, str]:
     kind = encryption.kind.value
     if encryption.decrypted:
-        to = ", ".join(encryption.recipients)
+        to = ", ".join(sanitize_line(name) for name in
+                       encryption.recipient_names or encryption.recipients)
         return ENCRYPTED, f"{kind}{f', to {to}' if to else ''}; decrypted for reading only"
     return NOT_DECRYPTED, f"{kind}, not decrypted: {sanitize_line(encryption.error)}"
