@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -31,6 +32,26 @@ def test_a_half_written_draft_round_trips_with_non_ascii_and_a_forwarded_message
     assert message_id == "<draft-1@example.net>"
     assert back.attached_messages and b"Subject: Inner" in back.attached_messages[0]
     assert back == DraftFields(**{**fields.__dict__, "attached_messages": back.attached_messages})
+
+
+def test_a_draft_keeps_its_signing_choice_and_whether_it_answers_signed_mail() -> None:
+    """F5 turned on (or off) and 'it answers a signed message' survive a saved draft, so the
+    reopened message is signed as it was going to be."""
+    from tests.support.accounts import work_account
+    from tui_mail.model import SignPolicy
+    from tui_mail.ui.composer_security import SecurityChoice
+
+    for sign in (True, False, None):
+        fields = DraftFields(account="work", sender="a@example.org", to="b@example.org",
+                             subject="Re: signed", body="ok\n", answers_signed=True, sign=sign)
+        back, _ = draft_from_bytes(draft_to_bytes(fields, "<d@x>"))
+        assert (back.sign, back.answers_signed) == (sign, True)
+    replying = work_account(sign=SignPolicy.IF_REPLYING_TO_SIGNED)
+    back, _ = draft_from_bytes(draft_to_bytes(
+        DraftFields(account="work", sender="a@example.org", answers_signed=True), "<d@x>"))
+    assert SecurityChoice.initial(replying, back).sign  # the policy still sees the answer
+    turned_off = replace(back, sign=False)
+    assert not SecurityChoice.initial(work_account(sign=SignPolicy.ALWAYS), turned_off).sign
 
 
 def test_files_carried_by_their_contents_round_trip_byte_for_byte() -> None:

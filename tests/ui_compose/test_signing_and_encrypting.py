@@ -144,3 +144,16 @@ async def test_an_smime_account_signs_and_encrypts_with_its_certificate(
     assert [(type(layer), layer.kind) for layer in opened.layers] == [
         (Encryption, CryptoKind.SMIME), (Signature, CryptoKind.SMIME)]
     assert parse_message(opened.raw).subject == "To myself"
+
+
+async def test_f5_is_kept_in_the_draft_so_a_reopened_message_signs_as_it_would_have(
+        make_app: Callable[..., TuiMailApp], tmp_path: Path) -> None:
+    from tui_mail.mail.draftfile import draft_from_bytes
+
+    app = make_app(accounts=(sending_account(tmp_path),))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await write(pilot, "bob@example.net")
+        assert composer(app).fields().sign is False
+        await pilot.press("f5")
+        fields, _ = draft_from_bytes(composer(app).raw_draft())
+        assert fields.sign is True

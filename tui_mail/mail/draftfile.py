@@ -29,6 +29,8 @@ from tui_mail.model import AttachedFile
 
 ACCOUNT_HEADER = "X-TUI-Mail-Account"
 ATTACH_HEADER = "X-TUI-Mail-Attach"
+ANSWERS_HEADER = "X-TUI-Mail-Answers"  # "signed": it answers signed mail
+SIGN_HEADER = "X-TUI-Mail-Sign"  # "yes" or "no": F5 as it was
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class DraftFields:
     # account's sign and encrypt settings say whether).
     answers_signed: bool = False
     answers_encrypted: bool = False
+    # Whether it is to be signed, as the composer had it (F5); None: the account's setting
+    # and the message answered decide.
+    sign: bool | None = None
 
 
 def _one_line(text: str) -> str:
@@ -113,6 +118,10 @@ def draft_to_bytes(fields: DraftFields, message_id: str, date: datetime | None =
         msg["References"] = _one_line(" ".join(fields.references))
     for path in fields.attachments:
         _set_header(msg, ATTACH_HEADER, str(path))
+    if fields.answers_signed:
+        _set_header(msg, ANSWERS_HEADER, "signed")
+    if fields.sign is not None:
+        _set_header(msg, SIGN_HEADER, "yes" if fields.sign else "no")
     raw = msg.as_bytes(policy=email_policy.compat32.clone(linesep="\r\n"))
     for placeholder, encoded in placeholders.items():
         raw = raw.replace(placeholder, encoded, 1)
@@ -162,6 +171,8 @@ def _header_fields(msg: EmailMessage) -> DraftFields:
         attachments=tuple(Path(_text(v)) for v in msg.get_all(ATTACH_HEADER) or ()),
         in_reply_to=_text(msg.get("In-Reply-To")).strip(),
         references=tuple(_text(msg.get("References")).split()),
+        answers_signed=_text(msg.get(ANSWERS_HEADER)).strip().lower() == "signed",
+        sign={"yes": True, "no": False}.get(_text(msg.get(SIGN_HEADER)).strip().lower()),
     )
 
 

@@ -46,6 +46,8 @@ class SecurityChoice:
     def initial(cls, account: Account, fields: DraftFields) -> SecurityChoice:
         sign = account.sign is SignPolicy.ALWAYS or (
             account.sign is SignPolicy.IF_REPLYING_TO_SIGNED and fields.answers_signed)
+        if fields.sign is not None:  # a draft keeps the F5 choice it was saved with
+            sign = fields.sign
         encrypt = {EncryptPolicy.ALWAYS: Encrypt.ON,
                    EncryptPolicy.IF_ALL_RECIPIENTS_HAVE_KEYS: Encrypt.AUTO}.get(
             account.encrypt, Encrypt.OFF)

@@ -208,8 +208,9 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         body = fields.body
         if add_signature:
             body = with_signature(body, sender.identity.signature)
+        self.security = SecurityChoice.initial(sender.account, fields)
         self._initial = replace(fields, account=sender.account.name, body=body,
-                                sender=str(sender.identity.address))
+                                sender=str(sender.identity.address), sign=self.security.sign)
         self.message_id = message_id
         self._lookup = lookup
         self._contacts = contacts
@@ -221,7 +222,6 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         self._autosaved: DraftFields | None = None
         self._saved: DraftFields | None = self._initial if reopened else None
         self._sending = False
-        self.security = SecurityChoice.initial(sender.account, fields)
 
     # ---- layout -----------------------------------------------------------------------------
 
@@ -304,6 +304,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
             body=self.body.text, attachments=self.query_one(AttachmentList).paths,
             attached_files=self.query_one(AttachmentList).files,
             attached_messages=self.query_one(AttachmentList).messages,
+            sign=self.security.sign,
         )
 
     def draft(self) -> Draft:
