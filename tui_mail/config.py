@@ -467,9 +467,18 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
         encrypt=_choice(_get(table, "encrypt", str, where, default="never"), EncryptPolicy,
                         "encrypt", where),
         crypto=_crypto(table, where),
-        autocrypt=_choice(_get(table, "autocrypt", str, where, default="off"), AutocryptMode,
-                          "autocrypt", where),
+        autocrypt=_autocrypt(table, where),
     )
+
+
+def _autocrypt(table: Mapping[str, Any], where: _Where) -> AutocryptMode:
+    """Autocrypt carries OpenPGP keys only: an S/MIME account cannot take part."""
+    mode = _choice(_get(table, "autocrypt", str, where, default="off"), AutocryptMode,
+                   "autocrypt", where)
+    if mode is not AutocryptMode.OFF and _crypto(table, where) is not CryptoKind.OPENPGP:
+        raise where.error("autocrypt", "Autocrypt works with OpenPGP keys only; this account"
+                          " has crypto = 'smime' (use one or the other)")
+    return mode
 
 
 def _crypto(table: Mapping[str, Any], where: _Where) -> CryptoKind:

@@ -58,3 +58,11 @@ def test_a_wrong_value_names_the_file_account_key_and_the_choices(extra: str,
         parse_config(ACCOUNT.format(extra=extra), PATH)
     said = str(info.value)
     assert said.startswith(f"{PATH}: account 'work': key '{named}': expected")
+
+
+def test_autocrypt_with_smime_is_refused_at_load() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(ACCOUNT.format(extra='autocrypt = "mutual"\ncrypto = "smime"'), PATH)
+    assert str(info.value) == (f"{PATH}: account 'work': key 'autocrypt': Autocrypt works with"
+                               " OpenPGP keys only; this account has crypto = 'smime' (use one"
+                               " or the other)")
