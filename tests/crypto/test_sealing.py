@@ -251,3 +251,19 @@ def test_signed_text_that_servers_would_change_goes_quoted_printable() -> None:
     assert parse_message(opened.raw).text_body == body
     plain = seal(composed(body="Nothing risky here.\n"), Seal(sign_as="alice@example.org"))
     assert b"quoted-printable" not in plain.raw
+
+
+def test_an_autocrypt_header_holding_two_keys_is_not_encrypted_to(gnupg: Keyring) -> None:
+    """A header that carries Mallory's key and Dave's would make mail to Mallory readable by
+    Dave: such keydata is not used, and the recipient is named as having no key."""
+    from tui_mail.crypto.autocrypt_keys import can_encrypt_to
+    from tui_mail.crypto.gnupg import GnuPG
+    from tui_mail.ui.composer_security import Encrypt, SecurityChoice, sealed
+
+    both = gnupg.gpg("--export", "mallory@example.org", "dave@example.net", home=gnupg.other)
+    assert not can_encrypt_to(GnuPG("gpg"), both)
+    draft = Draft(identity=Address("Alice", "alice@example.org"),
+                  to=(Address("", "mallory@example.org"),), subject="Plans", body="Hi\n")
+    with pytest.raises(SealError, match="no key to encrypt to for mallory@example.org"):
+        sealed(compose(draft), SecurityChoice(encrypt=Encrypt.ON), "alice@example.org",
+               peer_keys={"mallory@example.org": both})

@@ -48,14 +48,17 @@ def public_keydata(gpg: GnuPG, address: str) -> bytes:
 
 
 def can_encrypt_to(gpg: GnuPG, keydata: bytes) -> bool:
-    """Whether `keydata` (from an Autocrypt header) is a key gpg can encrypt to: it is read,
-    not imported (`--show-keys`), and has a usable encryption subkey or primary key."""
+    """Whether `keydata` (from an Autocrypt header) is one key gpg can encrypt to: it is read,
+    not imported (`--show-keys`), and has a usable encryption subkey or primary key. Data
+    holding several keys is refused: a header could otherwise add a stranger's key to every
+    message encrypted to its sender."""
     try:
         run = gpg.run(["--show-keys", "--with-colons"], keydata)
     except CryptoError:
         return False
-    for line in run.output.decode("utf-8", "replace").splitlines():
-        fields = line.split(":")
-        if fields[0] == "pub" and len(fields) > 11:
-            return fields[1] not in ("e", "r", "d", "i") and "E" in fields[11]
-    return False
+    primaries = [line.split(":") for line in run.output.decode("utf-8", "replace").splitlines()
+                 if line.startswith("pub:")]
+    if len(primaries) != 1 or len(primaries[0]) <= 11:
+        return False  # one key, as level 1 says (and gpg's --recipient-file wants)
+    fields = primaries[0]
+    return fields[1] not in ("e", "r", "d", "i") and "E" in fields[11]
