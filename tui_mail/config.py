@@ -353,7 +353,7 @@ _ACCOUNT_KEYS = {
     "address", "display_name", "identities", "signature", "incoming", "smtp", "folders",
     "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
     "download_bodies", "body_ask_above", "only_subscribed", "authserv_id", "oauth2",
-    "notify", "notify_folders", "sign", "encrypt", "crypto", "autocrypt",
+    "notify", "notify_folders", "sign", "encrypt", "crypto", "autocrypt", "wkd",
 }
 # An authserv-id is a domain name or another token (RFC 8601 section 2.5): no spaces, no ";".
 _AUTHSERV_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?\.?$")
@@ -468,7 +468,17 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
                         "encrypt", where),
         crypto=_crypto(table, where),
         autocrypt=_autocrypt(table, where),
+        wkd=_wkd(table, where),
     )
+
+
+def _wkd(table: Mapping[str, Any], where: _Where) -> bool:
+    """Key directories publish OpenPGP keys only."""
+    wkd = bool(_get(table, "wkd", bool, where, default=False))
+    if wkd and _crypto(table, where) is not CryptoKind.OPENPGP:
+        raise where.error("wkd", "the Web Key Directory holds OpenPGP keys only; this account"
+                          " has crypto = 'smime'")
+    return wkd
 
 
 def _autocrypt(table: Mapping[str, Any], where: _Where) -> AutocryptMode:

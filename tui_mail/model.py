@@ -229,6 +229,9 @@ class Account:
     encrypt: EncryptPolicy = EncryptPolicy.NEVER
     crypto: CryptoKind = CryptoKind.OPENPGP  # what signs and encrypts what it sends
     autocrypt: AutocryptMode = AutocryptMode.OFF
+    # Ask the recipient's mail domain for their key (the Web Key Directory, over HTTPS) when
+    # encrypting to an address neither the keyring nor Autocrypt has a key for.
+    wkd: bool = False
 
     @property
     def all_identities(self) -> tuple[Identity, ...]:

@@ -28,6 +28,7 @@ def test_an_account_neither_signs_nor_encrypts_unless_told_and_uses_openpgp() ->
     assert (account.sign, account.encrypt) == (SignPolicy.NEVER, EncryptPolicy.NEVER)
     assert account.crypto is CryptoKind.OPENPGP
     assert account.autocrypt is AutocryptMode.OFF
+    assert account.wkd is False  # no key directory is asked unless told
 
 
 def test_an_account_may_sign_and_encrypt_with_smime() -> None:
@@ -38,6 +39,18 @@ def test_an_account_may_sign_and_encrypt_with_smime() -> None:
 def test_autocrypt_is_read_as_written() -> None:
     [account] = parse_config(ACCOUNT.format(extra='autocrypt = "mutual"'), PATH).accounts
     assert account.autocrypt is AutocryptMode.MUTUAL
+
+
+def test_wkd_is_read_as_written() -> None:
+    [account] = parse_config(ACCOUNT.format(extra="wkd = true"), PATH).accounts
+    assert account.wkd is True
+
+
+def test_wkd_with_smime_is_refused_at_load() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(ACCOUNT.format(extra='wkd = true\ncrypto = "smime"'), PATH)
+    assert str(info.value) == (f"{PATH}: account 'work': key 'wkd': the Web Key Directory holds"
+                               " OpenPGP keys only; this account has crypto = 'smime'")
 
 
 def test_sign_and_encrypt_are_read_as_written() -> None:
@@ -51,7 +64,7 @@ def test_sign_and_encrypt_are_read_as_written() -> None:
 @pytest.mark.parametrize(("extra", "named"), [
     ('sign = "sometimes"', "sign"), ('encrypt = true', "encrypt"),
     ('encrypt = "if-possible"', "encrypt"), ('crypto = "pgp"', "crypto"),
-    ('autocrypt = "yes"', "autocrypt")])
+    ('autocrypt = "yes"', "autocrypt"), ('wkd = "yes"', "wkd")])
 def test_a_wrong_value_names_the_file_account_key_and_the_choices(extra: str,
                                                                   named: str) -> None:
     with pytest.raises(ConfigError) as info:

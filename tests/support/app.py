@@ -15,6 +15,7 @@ from typing import Any
 from tests.support.cache import NOW
 from tui_mail.config import Config, UISettings
 from tui_mail.model import Account
+from tui_mail.remote.wkd import HostMap
 from tui_mail.ui.app import TuiMailApp
 
 
@@ -34,13 +35,15 @@ def config_in(folder: Path, accounts: tuple[Account, ...] = (), *,
 def make_app(cache: Path, config: Config | None = None, *, demo: bool = False,
              clock: Callable[[], datetime] = frozen_clock, themes_dir: Path | None = None,
              state_dir: Path | None = None, sync_on_start: bool = True, notice: str = "",
-             autosave: float | None = None, replays: bool = True) -> TuiMailApp:
+             autosave: float | None = None, replays: bool = True,
+             host_map: HostMap | None = None) -> TuiMailApp:
     """The app over `cache`: with `config`'s accounts, or the demo account (`demo=True`).
 
     `themes_dir` defaults to a folder next to the cache that does not exist; `state_dir`
     defaults to the app's own (under XDG_STATE_HOME, a folder of the test's). `autosave`
     sets the composer's autosave period in seconds; `replays=False` leaves queued actions
-    queued until the test replays them."""
+    queued until the test replays them. `host_map`: where the app connects for a host it
+    asks over HTTPS (a key directory), to reach the test's servers on 127.0.0.1."""
     app = TuiMailApp(config, cache, demo=demo, clock=clock,
                      themes_dir=themes_dir or cache.parent / "no-user-themes",
                      state_dir=state_dir, sync_on_start=sync_on_start, notice=notice)
@@ -48,6 +51,8 @@ def make_app(cache: Path, config: Config | None = None, *, demo: bool = False,
         app.autosave_seconds = autosave
     if not replays:
         app.replay_delay = None
+    if host_map is not None:
+        app.service.settings.host_map = host_map
     return app
 
 

@@ -14,6 +14,7 @@ from tests.support import app as support
 from tests.support.accounts import work_account
 from tests.support.cache import fill_cache
 from tui_mail.model import Account
+from tui_mail.remote.wkd import HostMap
 from tui_mail.ui.app import TuiMailApp
 
 
@@ -33,13 +34,14 @@ def make_app(compose_cache_template: Path, tmp_path: Path) -> Callable[..., TuiM
 
     def make(*, accounts: tuple[Account, ...] | None = None, demo: bool = False,
              store_path: Path | None = None, autosave: float = 5.0,
-             keys: dict[str, str] | None = None, **config: Any) -> TuiMailApp:
+             keys: dict[str, str] | None = None, host_map: HostMap | None = None,
+             **config: Any) -> TuiMailApp:
         settings = None if demo else support.config_in(
             tmp_path, accounts if accounts is not None else (work_account(),), keys=keys,
             **config)
         return support.make_app(store_path or cache, settings, demo=demo,
                                 themes_dir=tmp_path / "no-user-themes",
                                 state_dir=tmp_path / "state", sync_on_start=False,
-                                autosave=autosave)
+                                autosave=autosave, host_map=host_map)
 
     return make

@@ -10,7 +10,7 @@ Blocking (runs gpg): call from a worker thread.
 
 from __future__ import annotations
 
-from tui_mail.crypto.gnupg import CryptoError, GnuPG
+from tui_mail.crypto.gnupg import CryptoError, GnuPG, addresses_in, colon_field
 
 
 def own_keydata(gpg: GnuPG, address: str) -> bytes:
@@ -47,18 +47,25 @@ def public_keydata(gpg: GnuPG, address: str) -> bytes:
     return run.output if run.returncode == 0 else b""
 
 
-def can_encrypt_to(gpg: GnuPG, keydata: bytes) -> bool:
-    """Whether `keydata` (from an Autocrypt header) is one key gpg can encrypt to: it is read,
-    not imported (`--show-keys`), and has a usable encryption subkey or primary key. Data
-    holding several keys is refused: a header could otherwise add a stranger's key to every
-    message encrypted to its sender."""
+def can_encrypt_to(gpg: GnuPG, keydata: bytes, address: str = "") -> bool:
+    """Whether `keydata` (from an Autocrypt header, or a key directory) is one key gpg can
+    encrypt to: it is read, not imported (`--show-keys`), and has a usable encryption subkey
+    or primary key; with `address`, one of its user ids is that address (a key directory's key
+    must be, by its draft). Data holding several keys is refused: a header could otherwise add
+    a stranger's key to every message encrypted to its sender."""
     try:
         run = gpg.run(["--show-keys", "--with-colons"], keydata)
     except CryptoError:
         return False
-    primaries = [line.split(":") for line in run.output.decode("utf-8", "replace").splitlines()
-                 if line.startswith("pub:")]
+    lines = [line.split(":") for line in run.output.decode("utf-8", "replace").splitlines()]
+    primaries = [fields for fields in lines if fields[0] == "pub"]
     if len(primaries) != 1 or len(primaries[0]) <= 11:
         return False  # one key, as level 1 says (and gpg's --recipient-file wants)
     fields = primaries[0]
-    return fields[1] not in ("e", "r", "d", "i") and "E" in fields[11]
+    if fields[1] in ("e", "r", "d", "i") or "E" not in fields[11]:
+        return False
+    if not address:
+        return True
+    return any(len(uid) > 9 and uid[1] not in ("e", "r") and
+               address.strip().lower() in addresses_in(colon_field(uid[9]))
+               for uid in lines if uid[0] == "uid")

@@ -83,6 +83,16 @@ def colon_field(text: str) -> str:
                                                                                "replace")
 
 
+# An address in a user id or a certificate's name: "Name <addr>", or a bare addr.
+_ADDRESS = re.compile(r"<([^<>\s]+@[^<>\s]+)>|\b([^<>\s:/=]+@[^<>\s/]+)")
+
+
+def addresses_in(user_id: str) -> list[str]:
+    """The e-mail addresses a user id (or a certificate's name) names, lower-cased."""
+    return [(match.group(1) or match.group(2)).lower().rstrip(">")
+            for match in _ADDRESS.finditer(user_id)]
+
+
 class GnuPG:
     """One of GnuPG's programs ("gpg" or "gpgsm") with the user's home and a timeout."""
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from email.utils import getaddresses
 
-from tui_mail.crypto.gnupg import CryptoError, GnuPG, GpgRun, colon_field
+from tui_mail.crypto.gnupg import CryptoError, GnuPG, GpgRun, addresses_in, colon_field
 from tui_mail.crypto.verdicts import encryption, signature_failure, signatures
 from tui_mail.mail.protected import (
     DetachedSignature,
@@ -39,7 +39,6 @@ from tui_mail.model import (
 )
 
 MAX_LAYERS = 4  # encrypted, signed, and a little more; a message nested deeper is shown as is
-_EMAIL = re.compile(r"<([^<>\s]+@[^<>\s]+)>|\b([^<>\s:/=]+@[^<>\s/]+)")
 
 
 @dataclass(frozen=True)
@@ -108,8 +107,7 @@ class Keyrings:
             text = colon_field(fields[9])
             validity = (_UID_VALIDITY.get(fields[1], KeyValidity.UNKNOWN)
                         if kind is CryptoKind.OPENPGP else None)
-            for match in _EMAIL.finditer(text):
-                address = (match.group(1) or match.group(2)).lower().rstrip(">")
+            for address in addresses_in(text):
                 found.setdefault(address, UserId(sanitize_line(text), validity))
         return found
 

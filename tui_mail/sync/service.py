@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from tui_mail.mail.compose import Composed
     from tui_mail.remote.unsubscribe import OneClickAnswer
+    from tui_mail.remote.wkd import HostMap
     from tui_mail.sync.account_sync import AccountSyncResult
     from tui_mail.sync.outbox import Delivery, Outbox
 
@@ -75,6 +76,9 @@ class ServiceSettings:
     # False for a one-shot command: its work runs in the calling thread (`sync_once`,
     # `outbox`), and nothing is left to threads that would die with the command.
     background: bool = True
+    # Where to connect for a host a key directory is asked at (None: the name itself, through
+    # DNS); a test's servers on 127.0.0.1 stand in for other domains this way.
+    host_map: HostMap | None = None
 
 
 class MailService:
@@ -369,6 +373,17 @@ class MailService:
 
         log.info("one-click unsubscribe request to %s", url.partition("?")[0])
         return post_one_click(url, context=context)
+
+    def find_keys(self, addresses: Sequence[str]) -> tuple[dict[str, bytes], dict[str, str]]:
+        """The OpenPGP keys the recipients' mail domains publish (the Web Key Directory), for
+        an account with `wkd = true`; blocking, a worker thread's call. (address: key data)
+        for those found, (address: why not, in words) for the others."""
+        from tui_mail.remote.wkd import locate_all
+
+        log.info("looking up %d key(s) in the recipients' key directories", len(addresses))
+        if self.settings.host_map is None:
+            return locate_all(addresses)
+        return locate_all(addresses, host_map=self.settings.host_map)
 
     def sender(self, account: str) -> SendLane | None:
         """The account's send lane (created on first use); None when it cannot send."""

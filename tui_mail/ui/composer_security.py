@@ -6,7 +6,7 @@ does to the built message when it is sent (crypto.sealing, in the send worker).
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,12 @@ from tui_mail.model import Account, CryptoKind, EncryptPolicy, SignPolicy
 
 if TYPE_CHECKING:
     from tui_mail.crypto.gnupg import GnuPG
+
+
+# Keys looked for elsewhere (a key directory) for addresses neither the keyring nor Autocrypt
+# has one for: what was found (address: key data, checked before use), and for each address
+# not found, why, in words.
+KeyFinder = Callable[[Sequence[str]], tuple[dict[str, bytes], dict[str, str]]]
 
 
 class Encrypt(enum.StrEnum):
@@ -93,12 +99,15 @@ class SecurityChoice:
 
 def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
            passphrase: str | None = None,
-           peer_keys: Mapping[str, bytes] | None = None, gossip: bool = False) -> Composed:
+           peer_keys: Mapping[str, bytes] | None = None, gossip: bool = False,
+           find_keys: KeyFinder | None = None) -> Composed:
     """`composed` signed and encrypted as `choice` says; blocking (runs gpg). Raises
     crypto.sealing's PassphraseNeeded, or SealError saying what stops it (who has no key).
     `peer_keys`: recipients' keys from their Autocrypt headers (lower-cased address: key),
     used for those the keyring has no key for. `gossip`: an Autocrypt account's encrypted
-    mail to two or more carries each visible recipient's key inside (Autocrypt-Gossip)."""
+    mail to two or more carries each visible recipient's key inside (Autocrypt-Gossip).
+    `find_keys`: where to look (the Web Key Directory) for the recipients still without one;
+    a key found is used only if it is one key for that address that can encrypt."""
     encrypts = choice.encrypts
     if not choice.sign and encrypts is Encrypt.OFF:
         return composed
@@ -114,10 +123,15 @@ def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
         everyone = tuple(dict.fromkeys((*composed.rcpts, signer)))
         not_in_keyring = without_keys(gpg, everyone)
         usable = _usable_peer_keys(gpg, choice.kind, not_in_keyring, peer_keys or {})
+        why: dict[str, str] = {}
+        unfound = [a for a in not_in_keyring if a not in usable and a.lower() != signer.lower()]
+        if unfound and find_keys is not None and choice.kind is CryptoKind.OPENPGP:
+            usable |= _found_keys(gpg, unfound, find_keys, why)
         key_files = tuple(usable.items())
         missing = [address for address in not_in_keyring if address not in usable]
         if missing and encrypts is Encrypt.ON:
-            names = ", ".join(f"{address} (yours)" if address == signer else address
+            names = ", ".join(f"{address} (yours)" if address == signer else
+                              f"{address} ({why[address]})" if address in why else address
                               for address in missing)
             raise SealError(f"not encrypted, so not sent: no key to encrypt to for {names};"
                             " import their keys, or turn encryption off (F6) to send it as"
@@ -146,6 +160,24 @@ def _gossip(gpg: GnuPG, addresses: list[str],
         if key:
             found.append((address.lower(), key))
     return tuple(found)
+
+
+def _found_keys(gpg: GnuPG, addresses: list[str], find_keys: KeyFinder,
+                why: dict[str, str]) -> dict[str, bytes]:
+    """The keys `find_keys` finds that gpg can encrypt to, each carrying its address; `why`
+    gets a reason for each address left without one."""
+    from tui_mail.crypto.autocrypt_keys import can_encrypt_to
+
+    fetched, reasons = find_keys(addresses)
+    why.update(reasons)
+    found = {}
+    for address, key in fetched.items():
+        if can_encrypt_to(gpg, key, address):
+            found[address] = key
+        else:
+            why[address] = ("the key its domain publishes is not one key for this address"
+                            " that can encrypt")
+    return found
 
 
 def _usable_peer_keys(gpg: GnuPG, kind: CryptoKind, addresses: list[str],

@@ -538,9 +538,12 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
                                         account.autocrypt is AutocryptMode.MUTUAL)
                 peers = self.tui.autocrypt_peers(account.name, list(composed.rcpts))
                 peer_keys = {address: peer.key for address, peer in peers.items() if peer.key}
+            find_keys = self.tui.service.find_keys \
+                if account.wkd and account.crypto is CryptoKind.OPENPGP else None
             composed = sealed(composed, security, draft.identity.email, passphrase=passphrase,
                               peer_keys=peer_keys,
-                              gossip=account.autocrypt is not AutocryptMode.OFF)
+                              gossip=account.autocrypt is not AutocryptMode.OFF,
+                              find_keys=find_keys)
         except PassphraseNeeded as exc:
             self.app.call_from_thread(self._ask_passphrase, account, draft, security,
                                       exc.key_hint)
