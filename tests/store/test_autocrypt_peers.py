@@ -92,3 +92,12 @@ def test_gossip_makes_a_peer_whose_own_header_later_takes_precedence(store: Stor
     peer = store.autocrypt_peer("work", "bob@example.net")
     assert peer is not None and peer.key == KEY and peer.gossip_key == b"gossip"
     assert peer.last_seen == seconds(NOV_9)
+
+
+def test_the_users_own_mail_in_sent_and_drafts_makes_no_peer(store: Store) -> None:
+    store.ensure_folder("work", "Sent", FolderRole.SENT)
+    store.ensure_folder("work", "Drafts", FolderRole.DRAFTS)
+    store.add_messages("work", "Sent", [mail(1, NOV_2, sender="alice@example.org")])
+    store.add_messages("work", "Drafts", [mail(2, NOV_2, sender="alice@example.org")])
+    assert store.autocrypt_peer("work", "alice@example.org") is None
+    assert store.autocrypt_peers("work") == []

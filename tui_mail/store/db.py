@@ -557,7 +557,12 @@ class Store:
             search_rows: list[tuple[object, ...]] = []
             ids = [self._insert(account_id, folder_id, p, search_rows) for p in prepared]
             _insert_search_rows(self._conn, search_rows)
-            note_messages(self._conn, account_id, [(p.headers, p.seconds) for p in prepared])
+            role = self._conn.execute("SELECT role FROM folders WHERE id = ?",
+                                      (folder_id,)).fetchone()
+            if not role or role[0] not in (FolderRole.SENT.value, FolderRole.DRAFTS.value):
+                # The user's own mail teaches nothing about correspondents (Autocrypt).
+                note_messages(self._conn, account_id,
+                              [(p.headers, p.seconds) for p in prepared])
             return ids
 
     def autocrypt_peers(self, account: str | None = None) -> list[tuple[str, Peer]]:
