@@ -18,7 +18,6 @@ from tui_mail.errors import UsageError
 
 if TYPE_CHECKING:
     from tui_mail.cli.context import CliContext
-    from tui_mail.crypto.keys import KeyInfo
 
 
 def register(sub: Any) -> None:
@@ -44,24 +43,9 @@ def register(sub: Any) -> None:
     learned.set_defaults(func=run_autocrypt)
 
 
-def describe(key: KeyInfo) -> list[str]:
-    """A key as two or more lines: whose it is and how far it is trusted, then its
-    fingerprint in groups of four."""
-    from tui_mail.mail.sanitize import sanitize_line
-    from tui_mail.mail.security import grouped
-
-    who = sanitize_line(key.user_ids[0]) if key.user_ids else "(no user id)"
-    uses = "/".join(use for use, ok in (("sign", key.can_sign), ("encrypt", key.can_encrypt))
-                    if ok) or "no use left"
-    lines = [f"{'yours' if key.secret else 'key  '}  {who}  ({key.validity}; {uses})"]
-    lines += [f"       also {sanitize_line(other)}" for other in key.user_ids[1:]]
-    lines.append(f"       {grouped(key.fingerprint)}")
-    return lines
-
-
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:  # noqa: ARG001
     from tui_mail.crypto.gnupg import CryptoError
-    from tui_mail.crypto.keys import list_keys
+    from tui_mail.crypto.keys import describe_key, list_keys
 
     try:
         keys = list_keys()
@@ -72,7 +56,7 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:  # noqa: ARG001
                          "'Your Name <you@example.com>'` makes one, `tui-mail keys import "
                          "FILE` takes a correspondent's.\n")
         return 0
-    sys.stdout.write("\n".join(line for key in keys for line in describe(key)) + "\n")
+    sys.stdout.write("\n".join(line for key in keys for line in describe_key(key)) + "\n")
     return 0
 
 
@@ -80,7 +64,7 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:  # noqa: ARG00
     from pathlib import Path
 
     from tui_mail.crypto.gnupg import CryptoError
-    from tui_mail.crypto.keys import import_keys
+    from tui_mail.crypto.keys import describe_key, import_keys
 
     if (args.file is None) == (args.autocrypt is None):
         raise UsageError("keys import takes a FILE (- : standard input) or --autocrypt ADDRESS")
@@ -98,9 +82,9 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:  # noqa: ARG00
         sys.stderr.write(f"tui-mail: {source}: {exc}\n")
         return 1
     for key in imported.changed:
-        sys.stdout.write("imported " + "\n".join(describe(key)).lstrip() + "\n")
+        sys.stdout.write("imported " + "\n".join(describe_key(key)).lstrip() + "\n")
     for key in imported.unchanged:
-        sys.stdout.write("already there " + "\n".join(describe(key)).lstrip() + "\n")
+        sys.stdout.write("already there " + "\n".join(describe_key(key)).lstrip() + "\n")
     sys.stdout.write("Compare the fingerprint with the one its owner gives you before you"
                      " trust it.\n")
     return 0
@@ -126,9 +110,7 @@ def _learned_key(ctx: CliContext, address: str, account: str | None) -> tuple[by
 
 def run_autocrypt(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui_mail.crypto.gnupg import CryptoError
-    from tui_mail.crypto.keys import show_key
-    from tui_mail.mail.sanitize import sanitize_line
-    from tui_mail.mail.security import grouped
+    from tui_mail.crypto.keys import describe_peer, show_key
 
     with ctx.open_store(reading=True) as store:
         peers = store.autocrypt_peers(args.account)
@@ -141,13 +123,5 @@ def run_autocrypt(args: argparse.Namespace, ctx: CliContext) -> int:
             key = show_key(peer.key or b"")
         except CryptoError as exc:
             raise UsageError(str(exc)) from exc
-        if peer.public_key is not None and peer.autocrypt_timestamp is not None:
-            prefers = "prefers encryption" if peer.mutual else "no preference"
-            said = (f"{prefers}; key sent {peer.autocrypt_timestamp.date().isoformat()}, mail"
-                    f" last seen {peer.last_seen.date().isoformat()}")
-        else:
-            when = peer.gossip_timestamp.date().isoformat() if peer.gossip_timestamp else "?"
-            said = f"only gossiped by others' group mail, {when}"
-        sys.stdout.write(f"{sanitize_line(peer.address)}  ({account}; {said})\n")
-        sys.stdout.write(f"       {grouped(key.fingerprint) if key else 'not a usable key'}\n")
+        sys.stdout.write("\n".join(describe_peer(account, peer, key)) + "\n")
     return 0

@@ -8,9 +8,13 @@ Blocking (runs gpg): call it from a worker thread or the command line.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tui_mail.crypto.gnupg import CryptoError, GnuPG, colon_field
 from tui_mail.mail.sanitize import sanitize_line
+
+if TYPE_CHECKING:
+    from tui_mail.mail.autocrypt import Peer
 
 _VALIDITY = {"u": "ultimate", "f": "full", "m": "marginal", "n": "never", "e": "expired",
              "r": "revoked", "d": "disabled", "i": "invalid"}
@@ -26,6 +30,36 @@ class KeyInfo:
     secret: bool  # one of the user's own keys
     can_encrypt: bool
     can_sign: bool
+
+
+def describe_key(key: KeyInfo) -> list[str]:
+    """A key as two or more lines, as `tui-mail keys` and the key list show it: whose it is
+    and how far it is trusted, then its fingerprint in groups of four."""
+    from tui_mail.mail.security import grouped
+
+    who = sanitize_line(key.user_ids[0]) if key.user_ids else "(no user id)"
+    uses = "/".join(use for use, ok in (("sign", key.can_sign), ("encrypt", key.can_encrypt))
+                    if ok) or "no use left"
+    lines = [f"{'yours' if key.secret else 'key  '}  {who}  ({key.validity}; {uses})"]
+    lines += [f"       also {sanitize_line(other)}" for other in key.user_ids[1:]]
+    lines.append(f"       {grouped(key.fingerprint)}")
+    return lines
+
+
+def describe_peer(account: str, peer: Peer, key: KeyInfo | None) -> list[str]:
+    """A key learned by Autocrypt as two lines: whose, from which account's mail and how
+    (their own header, or only others' gossip), then its fingerprint."""
+    from tui_mail.mail.security import grouped
+
+    if peer.public_key is not None and peer.autocrypt_timestamp is not None:
+        prefers = "prefers encryption" if peer.mutual else "no preference"
+        said = (f"{prefers}; key sent {peer.autocrypt_timestamp.date().isoformat()}, mail"
+                f" last seen {peer.last_seen.date().isoformat()}")
+    else:
+        when = peer.gossip_timestamp.date().isoformat() if peer.gossip_timestamp else "?"
+        said = f"only gossiped by others' group mail, {when}"
+    return [f"{sanitize_line(peer.address)}  ({sanitize_line(account)}; {said})",
+            f"       {grouped(key.fingerprint) if key else 'not a usable key'}"]
 
 
 def list_keys(gpg: GnuPG | None = None) -> list[KeyInfo]:

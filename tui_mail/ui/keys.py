@@ -36,6 +36,7 @@ class Scope(enum.StrEnum):
     SEARCH = "search"  # the search bar
     COMPOSER = "composer"  # the composer screen
     OUTBOX = "outbox"  # the outbox screen
+    KEYS = "keys"  # the key list
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Reopen a saved draft"),
     _a("app.outbox", "O", "outbox", "Outbox", Scope.APP, show=False,
        help="Show the outbox: queued and failed messages, retry or edit them"),
+    _a("app.keys", "", "keys", "Keys", Scope.APP, show=False,
+       help="List your OpenPGP keys and those learned by Autocrypt, with fingerprints"),
     _a("app.add_account", "", "add_account", "Add account", Scope.APP, show=False,
        help="Set up a new mail account"),
     # The title is named in tui_mail.oauth2.tokens.how_to_sign_in (the sign-in-needed error).
@@ -283,6 +286,9 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Take the selected message back into the composer"),
     _a("outbox.delete", "d", "delete", "Delete", Scope.OUTBOX,
        help="Delete the selected message from the outbox (asks first)"),
+    _a("keys.back", "q,escape", "back", "Back", Scope.KEYS, help="Back to the mailbox"),
+    _a("keys.import", "i", "import", "Import", Scope.KEYS,
+       help="Put the selected key learned by Autocrypt in your keyring"),
 )
 
 BY_ID: dict[str, KeyAction] = {a.id: a for a in REGISTRY}

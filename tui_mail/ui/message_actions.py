@@ -248,6 +248,14 @@ class MessageActions(AppPart):
             app.push_screen(OutboxScreen())
 
 
+    def action_keys(self) -> None:
+        from tui_mail.ui.screens.keys import KeysScreen
+
+        app = self.as_app
+        if not isinstance(app.screen, KeysScreen):
+            app.push_screen(KeysScreen())
+
+
 def _wait_for_enter(code: int) -> None:
     """mutt's "Press any key": the command's output stays on screen until the user is done
     with it (read from the terminal itself, whatever stdin the app was given)."""

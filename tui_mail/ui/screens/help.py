@@ -24,6 +24,7 @@ SECTION_TITLES = {
     Scope.SEARCH: "Search",
     Scope.COMPOSER: "Composer",
     Scope.OUTBOX: "Outbox",
+    Scope.KEYS: "Keys",
 }
 
 
