@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from tests.support import app as support
@@ -34,10 +35,10 @@ def listed(app: TuiMailApp) -> list[str]:
             for i in range(options.option_count)]
 
 
-async def open_keys(pilot: object, app: TuiMailApp) -> KeysScreen:
-    await settle(pilot)  # type: ignore[arg-type]
+async def open_keys(pilot: Pilot[None], app: TuiMailApp) -> KeysScreen:
+    await settle(pilot)
     await app.run_action("keys")
-    await run_until(pilot, lambda: isinstance(app.screen, KeysScreen)  # type: ignore[arg-type]
+    await run_until(pilot, lambda: isinstance(app.screen, KeysScreen)
                     and bool(app.screen.lists.keyring))
     assert isinstance(app.screen, KeysScreen)
     return app.screen

@@ -5,6 +5,7 @@ key that needs its passphrase asks for it on the message screen."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.support.crypto import CAROL_PASSPHRASE, Keyring, text_part
 from tests.support.pilot import open_first, run_until, screen_text, settle, type_query
 from tui_mail.crypto.keys import list_keys
 from tui_mail.mail.security import grouped
+from tui_mail.model import Address
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.ask_text import AskText
@@ -177,13 +179,13 @@ async def test_a_reply_to_an_encrypted_message_quotes_its_text_and_starts_encryp
         assert "encrypted to every recipient (and you)" in security
 
 
-async def test_a_reply_to_an_encrypted_message_is_never_kept_as_a_draft_in_clear(
-        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp],
-        tmp_path: Path) -> None:
-    """Drafts go to the cache and the server's Drafts folder in clear: a reply that quotes
-    decrypted text is not autosaved, ctrl+s and closing say why, and quitting asks first."""
+async def test_a_reply_to_an_encrypted_message_is_kept_as_a_draft_only_encrypted_to_you(
+        gnupg: Keyring, tmp_path: Path) -> None:
+    """Drafts go to the cache and the server's Drafts folder: a reply that quotes decrypted
+    text is kept there encrypted to the user's own key, and D opens it again decrypted."""
     raw = gnupg.pgp_encrypted(text_part("The door code is 4711.\n"), signer="bob@example.net")
-    app = app_with([raw])
+    alice = replace(OFFLINE, address=Address("Alice", "alice@example.org"))
+    app = support.app_over(tmp_path, [raw], alice)
     app.autosave_seconds = 0.05
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
@@ -191,11 +193,51 @@ async def test_a_reply_to_an_encrypted_message_is_never_kept_as_a_draft_in_clear
         await run_until(pilot, lambda: isinstance(app.screen, ComposerScreen))
         await settle(pilot)
         app.screen.query_one("#body", TextArea).insert("Thanks, noted.\n")
-        await pilot.pause(0.2)  # several autosave ticks
-        await pilot.press("ctrl+s")
+        await run_until(pilot, lambda: bool(app.store.queues.drafts()))
+        await pilot.press("ctrl+q")  # kept: no question
         await settle(pilot)
-        assert any(n.message.startswith("Not saved as a draft: it answers an encrypted message")
-                   for n in app.notified)
+    with Store.open(tmp_path / f"{OFFLINE.name}.sqlite3", readonly=True) as store:
+        [kept] = store.queues.drafts()
+    assert b"4711" not in kept.raw and b"Thanks, noted" not in kept.raw
+    assert b"multipart/encrypted" in kept.raw and b"Subject: ...\r\n" in kept.raw
+    app = support.make_app(tmp_path / f"{OFFLINE.name}.sqlite3",
+                           support.config_in(tmp_path, (alice,)), sync_on_start=False,
+                           state_dir=tmp_path / "state")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        await pilot.press("enter")
+        await run_until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await settle(pilot)
+        body = app.screen.query_one("#body", TextArea).text
+        assert body.startswith("Thanks, noted.\n") and "> The door code is 4711." in body
+        assert "Re: A protected note" in screen_text(app)
+        security = str(app.screen.query_one("#security", Static).render())
+        assert "encrypted to every recipient (and you)" in security
+
+
+async def test_a_secret_draft_without_a_key_of_yours_is_not_kept_and_says_why(
+        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp],
+        tmp_path: Path) -> None:
+    """Sam has no key: his reply to encrypted mail cannot be kept encrypted, so it is kept
+    nowhere; autosave says why once, ctrl+s again, and closing and quitting ask first."""
+    raw = gnupg.pgp_encrypted(text_part("The door code is 4711.\n"), signer="bob@example.net")
+    app = app_with([raw])
+    app.autosave_seconds = 0.05
+    why = "there is no key of yours for sam@example.com to encrypt it to"
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await run_until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await settle(pilot)
+        app.screen.query_one("#body", TextArea).insert("Thanks, noted.\n")
+        await run_until(pilot, lambda: any(why in n.message for n in app.notified))
+        app.screen.query_one("#body", TextArea).insert("More.\n")
+        await pilot.pause(0.2)  # several autosave ticks: said once
+        assert sum(why in n.message for n in app.notified) == 1
+        await pilot.press("ctrl+s")
+        await run_until(pilot, lambda: sum(why in n.message for n in app.notified) == 2)
         await pilot.press("escape")
         await settle(pilot)
         assert "It is not kept as a draft" in screen_text(app)
@@ -255,3 +297,41 @@ async def test_search_says_how_many_messages_are_encrypted_and_so_not_searched(
         await type_query(pilot, "4711")
         status = app.screen.query_one(SearchBar).status_text
         assert status == "1 result · 1 message is encrypted: its text is not searched"
+
+
+async def test_an_encrypted_message_held_in_the_outbox_is_edited_decrypted_and_stays_encrypted(
+        gnupg: Keyring, tmp_path: Path) -> None:
+    """The outbox keeps what it sends, sealed: `e` opens it decrypted in the composer, with
+    encryption and signing on as it was, and it leaves the outbox only then."""
+    from tui_mail.mail.compose import Composed
+    from tui_mail.model import CryptoKind
+    from tui_mail.store.types import OutboxState
+    from tui_mail.ui.composer_security import Encrypt, SecurityChoice, sealed
+
+    alice = replace(OFFLINE, address=Address("Alice", "alice@example.org"))
+    plain = (b"From: Alice <alice@example.org>\r\nTo: bob@example.net\r\nSubject: Held plans\r\n"
+             b"Date: Mon, 30 Nov 2026 09:00:00 +0000\r\nMessage-ID: <held@alice>\r\n"
+             b"Content-Type: text/plain; charset=utf-8\r\n\r\nMeet at the old mill.\r\n")
+    composed = sealed(Composed(plain, "alice@example.org", ("bob@example.net",), "<held@alice>"),
+                      SecurityChoice(sign=True, encrypt=Encrypt.ON, kind=CryptoKind.OPENPGP),
+                      "alice@example.org")
+    assert b"old mill" not in composed.raw
+    app = support.app_over(tmp_path, [], alice)
+    with Store.open(tmp_path / f"{OFFLINE.name}.sqlite3") as store:
+        entry = store.queues.outbox_add(OFFLINE.name, composed.raw, "alice@example.org",
+                                        ["bob@example.net"], "<held@alice>")
+        store.queues.outbox_set_state(entry, OutboxState.HELD, "550 no thanks")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("O")
+        await settle(pilot)
+        await pilot.press("e")
+        await run_until(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await settle(pilot)
+        assert app.screen.query_one("#body", TextArea).text.startswith("Meet at the old mill.")
+        assert "Held plans" in screen_text(app)
+        security = str(app.screen.query_one("#security", Static).render())
+        assert security.startswith("signed as alice@example.org · encrypted to every recipient")
+        assert app.store.queues.outbox_list() == []
+        [kept] = app.store.queues.drafts()
+        assert b"old mill" not in kept.raw  # the draft it became is the sealed message

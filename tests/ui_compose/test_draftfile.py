@@ -54,6 +54,30 @@ def test_a_draft_keeps_its_signing_choice_and_whether_it_answers_signed_mail() -
     assert not SecurityChoice.initial(work_account(sign=SignPolicy.ALWAYS), turned_off).sign
 
 
+def test_a_draft_keeps_its_encryption_choice_and_whether_it_answers_encrypted_mail() -> None:
+    """F6 as the user chose it, and 'it answers an encrypted message', survive a saved draft:
+    the reopened message is encrypted (or not) as it was going to be, whatever Autocrypt or
+    the account would say."""
+    from tests.support.accounts import work_account
+    from tui_mail.model import EncryptPolicy
+    from tui_mail.ui.composer_security import Encrypt, SecurityChoice
+
+    for encrypt in (True, False, None):
+        for answers in ((True, True), (False, True), (True, False), (False, False)):
+            fields = DraftFields(account="work", sender="a@example.org", encrypt=encrypt,
+                                 answers_signed=answers[0], answers_encrypted=answers[1])
+            back, _ = draft_from_bytes(draft_to_bytes(fields, "<d@x>"))
+            assert (back.encrypt, back.answers_signed, back.answers_encrypted) == (
+                encrypt, *answers)
+    back, _ = draft_from_bytes(draft_to_bytes(
+        DraftFields(account="work", sender="a@example.org", answers_encrypted=True,
+                    encrypt=False), "<d@x>"))
+    choice = SecurityChoice.initial(work_account(encrypt=EncryptPolicy.ALWAYS), back)
+    assert (choice.encrypts, choice.chosen) == (Encrypt.OFF, True)  # F6 pressed: in clear
+    back = replace(back, encrypt=None)
+    assert SecurityChoice.initial(work_account(), back).encrypts is Encrypt.ON
+
+
 def test_files_carried_by_their_contents_round_trip_byte_for_byte() -> None:
     """A forwarded attachment (or one kept in a draft) is saved inside the draft, not as a path;
     the parts inside a forwarded message stay the forwarded message's."""

@@ -29,8 +29,9 @@ from tui_mail.model import AttachedFile
 
 ACCOUNT_HEADER = "X-TUI-Mail-Account"
 ATTACH_HEADER = "X-TUI-Mail-Attach"
-ANSWERS_HEADER = "X-TUI-Mail-Answers"  # "signed": it answers signed mail
+ANSWERS_HEADER = "X-TUI-Mail-Answers"  # "signed", "encrypted": what the mail it answers was
 SIGN_HEADER = "X-TUI-Mail-Sign"  # "yes" or "no": F5 as it was
+ENCRYPT_HEADER = "X-TUI-Mail-Encrypt"  # "yes" or "no": F6 as the user chose it
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class DraftFields:
     # Whether it is to be signed, as the composer had it (F5); None: the account's setting
     # and the message answered decide.
     sign: bool | None = None
+    # Whether it is to be encrypted, as the user chose with F6; None: not chosen (the account,
+    # the message answered and Autocrypt decide).
+    encrypt: bool | None = None
 
 
 def _one_line(text: str) -> str:
@@ -118,10 +122,14 @@ def draft_to_bytes(fields: DraftFields, message_id: str, date: datetime | None =
         msg["References"] = _one_line(" ".join(fields.references))
     for path in fields.attachments:
         _set_header(msg, ATTACH_HEADER, str(path))
-    if fields.answers_signed:
-        _set_header(msg, ANSWERS_HEADER, "signed")
+    answers = [word for word, yes in (("signed", fields.answers_signed),
+                                      ("encrypted", fields.answers_encrypted)) if yes]
+    if answers:
+        _set_header(msg, ANSWERS_HEADER, ", ".join(answers))
     if fields.sign is not None:
         _set_header(msg, SIGN_HEADER, "yes" if fields.sign else "no")
+    if fields.encrypt is not None:
+        _set_header(msg, ENCRYPT_HEADER, "yes" if fields.encrypt else "no")
     raw = msg.as_bytes(policy=email_policy.compat32.clone(linesep="\r\n"))
     for placeholder, encoded in placeholders.items():
         raw = raw.replace(placeholder, encoded, 1)
@@ -161,6 +169,7 @@ def draft_headers(raw: bytes) -> DraftFields:
 
 
 def _header_fields(msg: EmailMessage) -> DraftFields:
+    answers = {word.strip() for word in _text(msg.get(ANSWERS_HEADER)).lower().split(",")}
     return DraftFields(
         account=_text(msg.get(ACCOUNT_HEADER)),
         sender=_text(msg.get("From")),
@@ -171,8 +180,10 @@ def _header_fields(msg: EmailMessage) -> DraftFields:
         attachments=tuple(Path(_text(v)) for v in msg.get_all(ATTACH_HEADER) or ()),
         in_reply_to=_text(msg.get("In-Reply-To")).strip(),
         references=tuple(_text(msg.get("References")).split()),
-        answers_signed=_text(msg.get(ANSWERS_HEADER)).strip().lower() == "signed",
+        answers_signed="signed" in answers,
+        answers_encrypted="encrypted" in answers,
         sign={"yes": True, "no": False}.get(_text(msg.get(SIGN_HEADER)).strip().lower()),
+        encrypt={"yes": True, "no": False}.get(_text(msg.get(ENCRYPT_HEADER)).strip().lower()),
     )
 
 

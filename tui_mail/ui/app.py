@@ -307,11 +307,12 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         from tui_mail.ui.screens.composer import ComposerScreen
 
         composers = [screen for screen in self.screen_stack if isinstance(screen, ComposerScreen)]
-        if any(not c.keeps_drafts and c.unsaved for c in composers) and not self._quit_anyway:
-            self._ask_before_quitting()
-            return
         for screen in composers:
             screen.autosave(now=True)
+        refused = [c.draft_refused for c in composers if c.draft_refused and c.unsaved]
+        if refused and not self._quit_anyway:
+            self._ask_before_quitting(refused[0])
+            return
         if self.service.sending:  # a message handed over half-way would wait for next time
             self.notify("A message is being sent: quitting once it is done…", title="Outbox")
             deadline = time.monotonic() + QUIT_WAIT
@@ -321,9 +322,9 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
 
     _quit_anyway = False
 
-    def _ask_before_quitting(self) -> None:
-        """A message that keeps no draft (ComposerScreen.keeps_drafts: it is secret) would be
-        lost by quitting: ask first."""
+    def _ask_before_quitting(self, why: str) -> None:
+        """A message whose draft could not be kept (`why`: no key of the user's to encrypt
+        it to, a cache that cannot be written) would be lost by quitting: ask first."""
         from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
 
         def answered(discard: bool | None) -> None:
@@ -332,8 +333,7 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
                 self.run_worker(self.action_quit(), group="quit")
 
         self.push_screen(ConfirmDiscard("Quit and lose the message being written? It is not"
-                                        " kept as a draft: it is to be sent encrypted, and"
-                                        " drafts are kept in clear."), answered)
+                                        f" kept as a draft: {why}."), answered)
 
     def action_help(self) -> None:
         from tui_mail.ui.screens.help import HelpScreen

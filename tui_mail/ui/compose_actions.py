@@ -315,27 +315,32 @@ class ComposeActions(AppPart):
     # ---- drafts -----------------------------------------------------------------------------
 
     def save_draft_locally(self, account: Account, message_id: str,
-                           draft: Callable[[], bytes], *, wait: bool = False) -> None:
-        """The autosave: the cache only, the draft's bytes built by `draft()`. Off the
-        interface (with the actions, in order), but at once with `wait` (quitting). A cache
-        that cannot be written is said, not fatal."""
+                           draft: Callable[[], bytes], *, wait: bool = False,
+                           then: Callable[[str], None] | None = None) -> None:
+        """The autosave: the cache only, the draft's bytes built by `draft()` (encrypting
+        may refuse). Off the interface (with the actions, in order), but at once with `wait`
+        (quitting). A draft that cannot be kept is said (by `then(why)`, given "" when it was
+        kept), not fatal."""
         app = self.as_app
 
         def save() -> str:
             try:
                 self.service.save_draft_locally(account.name, message_id, draft())
             except TuiMailError as exc:
-                return f"The draft could not be saved: {exc}"
+                return str(exc)
             return ""
 
         def said(error: str) -> None:
-            if error:
-                app.notify(error, title="Draft", severity="error", markup=False)
+            if then is not None:
+                then(error)
+            elif error:
+                app.notify(f"The draft could not be saved: {error}", title="Draft",
+                           severity="error", markup=False)
 
         if wait:
             said(save())
         else:
-            app._in_order(save, said, lambda exc: f"The draft could not be saved: {exc}")
+            app._in_order(save, said, str)
 
     def forget_draft(self, message_id: str) -> None:
         """Drop a draft the user discarded (locally now, from the server after)."""
@@ -354,24 +359,30 @@ class ComposeActions(AppPart):
 
         app._in_order(forget, said, lambda exc: str(exc))
 
-    def save_draft(self, account: Account, message_id: str, raw: bytes) -> None:
-        """Save locally at once, then to the server's Drafts folder (the service's work)."""
+    def save_draft(self, account: Account, message_id: str, draft: Callable[[], bytes], *,
+                   then: Callable[[str], None] | None = None) -> None:
+        """Save locally at once, then to the server's Drafts folder (the service's work); the
+        bytes are built by `draft()` off the interface. `then(why)` follows ("" : kept)."""
         app = self.as_app
 
         def save() -> tuple[bool, str]:
             try:
+                raw = draft()
                 return not self.demo and self.service.save_draft(account, message_id, raw), ""
             except TuiMailError as exc:
-                return False, f"The draft could not be saved: {exc}"
+                return False, str(exc)
 
         def said(result: tuple[bool, str]) -> None:
             to_server, error = result
             if error:
-                app.notify(error, title="Draft", severity="error", markup=False)
+                app.notify(f"The draft could not be saved: {error}", title="Draft",
+                           severity="error", markup=False)
             elif not to_server:
                 app.notify("Draft saved locally (D reopens it).", title="Draft")
+            if then is not None:
+                then(error)
 
-        app._in_order(save, said, lambda exc: (False, f"The draft could not be saved: {exc}"))
+        app._in_order(save, said, lambda exc: (False, str(exc)))
 
     def local_drafts(self) -> list[StoredDraft]:
         names = {a.name for a in self.compose_accounts()}
@@ -394,16 +405,59 @@ class ComposeActions(AppPart):
         app.push_screen(DraftPicker([draft_line(draft_headers(d.raw), d.updated_at)
                                      for d in drafts]), chosen)
 
-    @work(thread=True, exit_on_error=False, group="compose-drafts", description="open a draft")
     def _reopen_draft(self, draft: StoredDraft) -> None:
-        """Parse the whole draft (its attachments included) off the interface."""
+        self.reopen_in_composer(draft.account, draft.raw, lambda: draft.key)
+
+    @work(thread=True, exit_on_error=False, group="compose-drafts", description="open a draft")
+    def reopen_in_composer(self, account: str, raw: bytes, key: Callable[[], str | None],
+                           passphrase: str | None = None) -> None:
+        """A draft (or an outbox message) back in the composer: parsed whole (attachments
+        included) off the interface, and decrypted first when it was kept encrypted (asking
+        the key's passphrase if it needs one). `key()` gives the draft's key once it could be
+        read (taking an outbox message out of the outbox); None stops there."""
+        from tui_mail.crypto.sealing import PassphraseNeeded
         from tui_mail.mail.draftfile import draft_from_bytes
+        from tui_mail.ui.composer_security import unsealed
 
         app = self.as_app
-        fields, _message_id = draft_from_bytes(draft.raw)
+        try:
+            opened = unsealed(raw, passphrase)
+        except PassphraseNeeded as exc:
+            app.call_from_thread(self._ask_draft_passphrase, account, raw, key, exc.key_hint)
+            return
+        except TuiMailError as exc:
+            app.call_from_thread(app.notify, f"It cannot be reopened: {exc}",
+                                 title="Draft", severity="error", markup=False)
+            return
+        fields, _message_id = draft_from_bytes(opened.raw)
+        fields = replace(fields, account=fields.account or account)
+        if opened.encrypted and fields.encrypt is None and not fields.answers_encrypted:
+            fields = replace(fields, encrypt=True)  # kept encrypted: it goes on so
+        if opened.signed and fields.sign is None:
+            fields = replace(fields, sign=True)
+        try:
+            draft_key = key()
+        except TuiMailError as exc:
+            app.call_from_thread(app.notify, f"It cannot be reopened: {exc}",
+                                 title="Draft", severity="error", markup=False)
+            return
+        if draft_key is None:
+            return
         app.call_from_thread(
-            lambda: self.open_composer(self.compose_account(fields.account or draft.account),
-                                       fields, message_id=draft.key, reopened=True))
+            lambda: self.open_composer(self.compose_account(fields.account), fields,
+                                       message_id=draft_key, reopened=True))
+
+    def _ask_draft_passphrase(self, account: str, raw: bytes, key: Callable[[], str | None],
+                              key_hint: str) -> None:
+        from tui_mail.ui.screens.ask_text import AskText
+
+        def answered(passphrase: str | None) -> None:
+            if passphrase is not None:
+                self.reopen_in_composer(account, raw, key, passphrase)
+
+        self.as_app.push_screen(AskText(f"The draft is encrypted: passphrase for {key_hint}",
+                                        secret=True, hint="Enter: open it · Esc: leave it"),
+                                answered)
 
     def offer_kept_drafts(self) -> None:
         """Offer the drafts a crash or a closed terminal left behind (the app's on_mount)."""

@@ -61,7 +61,15 @@ class SecurityChoice:
             # An encrypted conversation stays encrypted: a recipient without a key is named
             # before anything is sent, never answered in clear without the user's F6.
             encrypt = Encrypt.ON
+        if fields.encrypt is not None:  # a draft keeps the F6 choice it was saved with
+            return cls(sign, Encrypt.ON if fields.encrypt else Encrypt.OFF, account.crypto,
+                       chosen=True)
         return cls(sign, encrypt, account.crypto)
+
+    @property
+    def encrypt_field(self) -> bool | None:
+        """F6's choice as a draft keeps it (None: the user has not chosen)."""
+        return (self.encrypt is Encrypt.ON) if self.chosen else None
 
     def toggle_sign(self) -> SecurityChoice:
         return replace(self, sign=not self.sign)
@@ -220,3 +228,51 @@ def with_own_key(composed: Composed, address: str, mutual: bool) -> Composed:
         return composed
     return replace(composed, raw=with_header(composed.raw,
                                              autocrypt_header(address.lower(), keydata, mutual)))
+
+
+def sealed_draft(raw: bytes, own: str, kind: CryptoKind) -> bytes:
+    """A draft's bytes encrypted to the user's own key for `own` (their From), as Thunderbird
+    keeps the drafts of encrypted mail: the cache and the server's Drafts folder then hold
+    ciphertext, never the text of an encrypted conversation. Blocking (runs gpg); raises
+    SealError when there is no key of the user's to encrypt to."""
+    from tui_mail.crypto.gnupg import GnuPG
+    from tui_mail.crypto.sealing import Seal, SealError, seal, without_keys
+
+    gpg = GnuPG("gpgsm" if kind is CryptoKind.SMIME else "gpg")
+    if without_keys(gpg, (own,)):
+        raise SealError(f"it is kept only encrypted, and there is no key of yours for {own}"
+                        " to encrypt it to")
+    draft = Composed(raw=raw, mail_from=own, rcpts=(own,), message_id="")
+    return seal(draft, Seal(encrypt_to=(own,), kind=kind), gpg).raw
+
+
+@dataclass(frozen=True)
+class Unsealed:
+    """A draft or an outbox message as the composer takes it back: its plain bytes, and
+    whether it was encrypted or signed (the composer then starts so again)."""
+
+    raw: bytes
+    encrypted: bool = False
+    signed: bool = False
+
+
+def unsealed(raw: bytes, passphrase: str | None = None) -> Unsealed:
+    """`raw` decrypted (and taken out of its signature) when it is sealed, else as it is.
+    Blocking (runs gpg). Raises PassphraseNeeded when the user's key needs its passphrase, or
+    SealError saying why it cannot be opened."""
+    from tui_mail.crypto.opening import is_protected, open_message
+    from tui_mail.crypto.sealing import PassphraseNeeded, SealError
+    from tui_mail.model import Encryption, Signature
+
+    if not is_protected(raw):
+        return Unsealed(raw)
+    opened = open_message(raw, passphrase=passphrase)
+    waiting = opened.needs_passphrase
+    if waiting is not None:
+        raise PassphraseNeeded(waiting.key_hint)
+    encryptions = [layer for layer in opened.layers if isinstance(layer, Encryption)]
+    if any(not layer.decrypted for layer in encryptions):
+        error = next(layer.error for layer in encryptions if not layer.decrypted)
+        raise SealError(f"it is encrypted and cannot be opened here: {error or 'no key'}")
+    return Unsealed(opened.raw, encrypted=bool(encryptions),
+                    signed=any(isinstance(layer, Signature) for layer in opened.layers))

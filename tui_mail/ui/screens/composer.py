@@ -12,7 +12,7 @@ import logging
 import os
 import shlex
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from email.parser import BytesHeaderParser
 from email.policy import default
@@ -54,7 +54,13 @@ from tui_mail.model import (
     Identity,
 )
 from tui_mail.ui.cache_guard import SaysCacheErrors
-from tui_mail.ui.composer_security import SecurityChoice, sealed, with_own_key
+from tui_mail.ui.composer_security import (
+    Encrypt,
+    SecurityChoice,
+    sealed,
+    sealed_draft,
+    with_own_key,
+)
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.form import FormScreen, help_bindings
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
@@ -210,7 +216,8 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
             body = with_signature(body, sender.identity.signature)
         self.security = SecurityChoice.initial(sender.account, fields)
         self._initial = replace(fields, account=sender.account.name, body=body,
-                                sender=str(sender.identity.address), sign=self.security.sign)
+                                sender=str(sender.identity.address), sign=self.security.sign,
+                                encrypt=self.security.encrypt_field)
         self.message_id = message_id
         self._lookup = lookup
         self._contacts = contacts
@@ -222,6 +229,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         self._autosaved: DraftFields | None = None
         self._saved: DraftFields | None = self._initial if reopened else None
         self._sending = False
+        self._draft_refused = ""  # why its last draft could not be kept ("": it was)
 
     # ---- layout -----------------------------------------------------------------------------
 
@@ -304,7 +312,7 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
             body=self.body.text, attachments=self.query_one(AttachmentList).paths,
             attached_files=self.query_one(AttachmentList).files,
             attached_messages=self.query_one(AttachmentList).messages,
-            sign=self.security.sign,
+            sign=self.security.sign, encrypt=self.security.encrypt_field,
         )
 
     def draft(self) -> Draft:
@@ -318,8 +326,15 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
             attached_files=f.attached_files,
         )
 
-    def raw_draft(self) -> bytes:
-        return draft_to_bytes(self.fields(), self.message_id)
+    def draft_bytes(self, fields: DraftFields) -> Callable[[], bytes]:
+        """How to build the draft's bytes (off the interface: encrypting runs gpg): in clear,
+        or encrypted to the user's own key when `drafts_encrypted`."""
+        message_id = self.message_id
+        if not self.drafts_encrypted:
+            return lambda: draft_to_bytes(fields, message_id)
+        own = self.sender.identity.address.email
+        kind = self.sender.account.crypto
+        return lambda: sealed_draft(draft_to_bytes(fields, message_id), own, kind)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         """A new identity brings its own signature in place of the previous one."""
@@ -459,13 +474,17 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
     # ---- autosave ---------------------------------------------------------------------------
 
     @property
-    def keeps_drafts(self) -> bool:
-        """Whether this message may be kept as a draft. Drafts are kept in clear (the cache,
-        the server's Drafts folder): a message that answers an encrypted one (it quotes the
-        decrypted text) or that is to be sent encrypted is kept nowhere but on screen."""
-        from tui_mail.ui.composer_security import Encrypt
+    def drafts_encrypted(self) -> bool:
+        """Whether its drafts are kept encrypted to the user's own key (the cache and the
+        server's Drafts folder never hold its text in clear): it answers an encrypted message
+        (it quotes the decrypted text), or it is to be sent encrypted."""
+        return self._initial.answers_encrypted or self.security.encrypts is Encrypt.ON
 
-        return not (self._initial.answers_encrypted or self.security.encrypts is Encrypt.ON)
+    @property
+    def draft_refused(self) -> str:
+        """Why its last draft could not be kept (no key of the user's to encrypt it to, a
+        cache that cannot be written); "" when it was, or none was tried yet."""
+        return self._draft_refused
 
     @property
     def unsaved(self) -> bool:
@@ -477,13 +496,19 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         """Save to the local drafts table if anything changed (in the background; `now`:
         before returning, when the app is closing); True when it saved."""
         fields = self.fields()
-        if fields == (self._autosaved or self._initial) or not self.keeps_drafts:
+        if fields == (self._autosaved or self._initial):
             return False
-        message_id = self.message_id
-        self.tui.save_draft_locally(self.sender.account, message_id,
-                                    lambda: draft_to_bytes(fields, message_id), wait=now)
         self._autosaved = fields
+        self.tui.save_draft_locally(self.sender.account, self.message_id,
+                                    self.draft_bytes(fields), wait=now, then=self._draft_kept)
         return True
+
+    def _draft_kept(self, error: str) -> None:
+        """After a save: say why it failed, once for the same reason (autosave tries often)."""
+        if error and error != self._draft_refused:
+            self.notify(f"The draft could not be saved: {error}", title="Draft",
+                        severity="error", markup=False, timeout=10)
+        self._draft_refused = error
 
     # ---- actions ----------------------------------------------------------------------------
 
@@ -588,31 +613,24 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         self.tui.send_composed(account, composed, self.message_id)
         self.dismiss()
 
-    def action_save_draft(self) -> None:
-        if not self._keeps_drafts_or_says_so():
-            return
-        self._autosaved = self.fields()
-        self._saved = self._autosaved
-        self.tui.save_draft(self.sender.account, self.message_id, self.raw_draft())
+    def action_save_draft(self, then: Callable[[], object] | None = None) -> None:
+        """Save to the cache and the server's Drafts folder; `then()` once it is kept."""
+        fields = self.fields()
+
+        def kept(error: str) -> None:
+            self._draft_refused = error
+            if error:
+                return
+            self._autosaved = self._saved = fields
+            if then is not None:
+                then()
+
+        self.tui.save_draft(self.sender.account, self.message_id, self.draft_bytes(fields),
+                            then=kept)
 
     def action_postpone(self) -> None:
-        if not self._keeps_drafts_or_says_so():
-            return
-        self.action_save_draft()
-        self.dismiss()
-
-    def _keeps_drafts_or_says_so(self) -> bool:
-        if self.keeps_drafts:
-            return True
-        self.notify(f"Not saved as a draft: {self._why_no_draft()}. Send it, or turn"
-                    " encryption off (F6) to keep it as a draft in clear.",
-                    title="No draft", severity="warning", markup=False, timeout=8)
-        return False
-
-    def _why_no_draft(self) -> str:
-        reason = "it answers an encrypted message" if self._initial.answers_encrypted \
-            else "it is to be sent encrypted"
-        return f"{reason}, and drafts are kept in clear"
+        """Save the draft and close, once it is kept (not when it could not be)."""
+        self.action_save_draft(then=lambda: self.dismiss())
 
     def action_attach(self) -> None:
         self.query_one("#attach", Input).focus()
@@ -660,8 +678,8 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
 
         question = ("Discard the changes made since the draft was saved?" if self._saved
                     else "Discard this message?")
-        if not self.keeps_drafts:
-            question = f"Discard this message? It is not kept as a draft: {self._why_no_draft()}."
+        if self._draft_refused:
+            question = f"Discard this message? It is not kept as a draft: {self._draft_refused}."
         self.app.push_screen(ConfirmDiscard(question), answered)
 
     def action_external_editor(self) -> None:

@@ -8,7 +8,6 @@ shown through `sanitize_line` in plain `Content`, never parsed as markup.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -236,9 +235,8 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
 
     def action_edit(self) -> None:
         """Take the message out of the outbox into the composer (kept as a local draft first,
-        so closing the composer does not lose it)."""
-        from tui_mail.mail.draftfile import draft_from_bytes
-
+        so closing the composer does not lose it). A signed or encrypted message is opened
+        first: it leaves the outbox only once it could be."""
         entry = self.selected
         if entry is None:
             return
@@ -247,12 +245,10 @@ class OutboxScreen(SaysCacheErrors, Screen[None]):
                         "edited now.")
             return
         app = self.tui
-        fields, _message_id = draft_from_bytes(entry.raw)
-        fields = replace(fields, account=entry.account)
 
-        def edit(key: object) -> None:
-            if isinstance(key, str):  # the draft's key is its Message-ID
-                app.open_composer(app.compose_account(entry.account), fields,
-                                  message_id=key, reopened=True)
+        def taken_out() -> str | None:
+            key = app.service.outbox_to_draft(entry.id)
+            app.call_from_thread(self.outbox_changed)
+            return key if isinstance(key, str) else None
 
-        self._in_background(lambda: self.tui.service.outbox_to_draft(entry.id), edit)
+        app.reopen_in_composer(entry.account, entry.raw, taken_out)
