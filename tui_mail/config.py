@@ -354,6 +354,7 @@ _ACCOUNT_KEYS = {
     "server_saves_sent", "sendmail_command", "pop3_delete_after_days", "body_size_cap",
     "download_bodies", "body_ask_above", "only_subscribed", "authserv_id", "oauth2",
     "notify", "notify_folders", "sign", "encrypt", "crypto", "autocrypt", "wkd",
+    "cache_decrypted",
 }
 # An authserv-id is a domain name or another token (RFC 8601 section 2.5): no spaces, no ";".
 _AUTHSERV_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?\.?$")
@@ -469,6 +470,7 @@ def _account(name: str, table: Any, path: Path, warnings: list[str]) -> Account:
         crypto=_crypto(table, where),
         autocrypt=_autocrypt(table, where),
         wkd=_wkd(table, where),
+        cache_decrypted=bool(_get(table, "cache_decrypted", bool, where, default=False)),
     )
 
 

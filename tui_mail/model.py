@@ -157,6 +157,9 @@ class Sealing(enum.IntEnum):
     PLAIN = 0
     SIGNED = 1
     ENCRYPTED = 2
+    # Encrypted, and its decrypted text is in the search index and the list, as the account
+    # allows (`cache_decrypted`): store.decrypted_text.
+    DECRYPTED_INDEXED = 3
 
 
 class CryptoKind(enum.StrEnum):
@@ -232,6 +235,9 @@ class Account:
     # Ask the recipient's mail domain for their key (the Web Key Directory, over HTTPS) when
     # encrypting to an address neither the keyring nor Autocrypt has a key for.
     wkd: bool = False
+    # Keep the text of encrypted mail, once opened, in the cache's search index (decrypted):
+    # search then finds its words, and the list shows its real Subject.
+    cache_decrypted: bool = False
 
     @property
     def all_identities(self) -> tuple[Identity, ...]:

@@ -29,6 +29,7 @@ def test_an_account_neither_signs_nor_encrypts_unless_told_and_uses_openpgp() ->
     assert account.crypto is CryptoKind.OPENPGP
     assert account.autocrypt is AutocryptMode.OFF
     assert account.wkd is False  # no key directory is asked unless told
+    assert account.cache_decrypted is False  # no decrypted text in the cache unless told
 
 
 def test_an_account_may_sign_and_encrypt_with_smime() -> None:
@@ -41,9 +42,10 @@ def test_autocrypt_is_read_as_written() -> None:
     assert account.autocrypt is AutocryptMode.MUTUAL
 
 
-def test_wkd_is_read_as_written() -> None:
-    [account] = parse_config(ACCOUNT.format(extra="wkd = true"), PATH).accounts
-    assert account.wkd is True
+def test_wkd_and_cache_decrypted_are_read_as_written() -> None:
+    [account] = parse_config(ACCOUNT.format(extra="wkd = true\ncache_decrypted = true"),
+                             PATH).accounts
+    assert account.wkd is True and account.cache_decrypted is True
 
 
 def test_wkd_with_smime_is_refused_at_load() -> None:
@@ -64,7 +66,8 @@ def test_sign_and_encrypt_are_read_as_written() -> None:
 @pytest.mark.parametrize(("extra", "named"), [
     ('sign = "sometimes"', "sign"), ('encrypt = true', "encrypt"),
     ('encrypt = "if-possible"', "encrypt"), ('crypto = "pgp"', "crypto"),
-    ('autocrypt = "yes"', "autocrypt"), ('wkd = "yes"', "wkd")])
+    ('autocrypt = "yes"', "autocrypt"), ('wkd = "yes"', "wkd"),
+    ('cache_decrypted = 1', "cache_decrypted")])
 def test_a_wrong_value_names_the_file_account_key_and_the_choices(extra: str,
                                                                   named: str) -> None:
     with pytest.raises(ConfigError) as info:

@@ -134,3 +134,51 @@ def test_autocrypt_learns_a_friends_key_from_their_mail_and_answers_encrypted(
     listed = subprocess.run(["gpg", "--batch", "--homedir", str(keys.mine), "--list-keys",
                              world.friend.address], capture_output=True, timeout=60, check=False)
     assert listed.returncode != 0
+
+
+def test_a_reply_to_encrypted_mail_is_kept_as_an_encrypted_draft_across_a_restart(
+        world: MailWorld, keys: Correspondents, start_app: StartApp) -> None:
+    """The reply quotes decrypted text: ctrl+s keeps it in the server's Drafts folder only
+    encrypted to the user's key. After quitting, D opens it decrypted, still encrypted, and it
+    goes to the friend encrypted."""
+    world.write_config("", ui="sync_every_minutes = 0")
+    subject = unique("The safe code")
+    inner = (b'Content-Type: text/plain; charset=utf-8; protected-headers="v1"\r\n'
+             + f"Subject: {subject}\r\n\r\n".encode() + b"It is 8812.\r\n")
+    ciphertext = keys.gpg(keys.theirs, "--armor", "--trust-model", "always", "--encrypt",
+                          "--recipient", world.user.address, data=inner)
+    headers = (f"From: Friend <{world.friend.address}>\r\nTo: <{world.user.address}>\r\n"
+               f"Subject: ...\r\nDate: {format_datetime(minutes_ago(5))}\r\n"
+               f"Message-ID: <{subject.replace(' ', '.')}@test>\r\nMIME-Version: 1.0\r\n")
+    world.servers.deliver(world.user, pgp_mime_encrypted(headers, ciphertext))
+
+    app = start_app()
+    app.wait_for_mailbox("...")
+    app.press("Home")
+    app.press("Enter")
+    app.wait_for(f"Subject: {subject}", "It is 8812.", timeout=30)
+    app.press("r")
+    app.wait_for("encrypted to every recipient (and you)", "> It is 8812.")
+    app.type("Noted, thanks.")
+    app.wait_for("Noted, thanks.")
+    app.press("C-s")
+    _flags, kept = wait_for_server_copy(world, "...", folder="Drafts")
+    assert kept.get_content_type() == "multipart/encrypted"
+    assert b"8812" not in kept.as_bytes() and b"Noted" not in kept.as_bytes()
+    app.press("C-q")
+    assert app.term.wait_exit() == 0
+
+    again = start_app()
+    again.wait_for_mailbox("...")
+    again.press("D")
+    again.wait_for("...")
+    again.press("Enter")
+    again.wait_for("Noted, thanks.", "> It is 8812.", f"Re: {subject}",
+                   "encrypted to every recipient (and you)", timeout=30)
+    again.press("C-t")
+    again.wait_for("Sent", timeout=30)
+    _flags, received = wait_for_server_copy(world, "...", user=world.friend)
+    encrypted = next(part for part in received.walk()
+                     if part.get_content_type() == "application/octet-stream")
+    plain = keys.gpg(keys.theirs, "--decrypt", data=encrypted.get_payload(decode=True))
+    assert b"Noted, thanks." in plain and f"Subject: Re: {subject}".encode() in plain

@@ -577,6 +577,25 @@ class Store:
             assert account_id is not None
             note_gossip(self._conn, account_id, seconds, keys)
 
+    def index_decrypted(self, message_id: int, plaintext: bytes) -> bool:
+        """An opened encrypted message's decrypted text into the search index and the list,
+        for an account that allows it: see store.decrypted_text."""
+        from tui_mail.store.decrypted_text import index_decrypted
+
+        with self._tx():
+            return index_decrypted(self._conn, message_id, plaintext)
+
+    def forget_decrypted(self, account: str) -> set[str]:
+        """The account's decrypted text out of the index again (see store.decrypted_text);
+        the folders that changed."""
+        from tui_mail.store.decrypted_text import forget_decrypted
+
+        account_id = self._account_id(account, create=False)
+        if account_id is None:
+            return set()
+        with self._tx():
+            return forget_decrypted(self._conn, account_id)
+
     def autocrypt_peer(self, account: str, address: str) -> Peer | None:
         """What the account's mail from `address` said of their key (Autocrypt), if any."""
         account_id = self._account_id(account, create=False)

@@ -615,6 +615,33 @@ class MailService:
         with self._lock:
             self.store.note_gossip(account, seconds, keys)
 
+    def index_decrypted(self, account: str, folder: str, message_id: int,
+                        plaintext: bytes) -> bool:
+        """An encrypted message the reader decrypted: its text into the search index and its
+        real Subject into the list, when the account allows it (`cache_decrypted`); blocking,
+        a worker thread's call. False when it does not."""
+        configured = self.accounts.get(account)
+        if configured is None or not configured.cache_decrypted:
+            return False
+        with self._lock:
+            indexed = self.store.index_decrypted(message_id, plaintext)
+        if indexed:
+            self._emit(FolderChanged(account, folder))
+        return indexed
+
+    def forget_decrypted(self) -> None:
+        """Take decrypted text out of the index for each account that does not allow it (any
+        more): the user turned `cache_decrypted` off. Blocking (a thread's call at start)."""
+        for account in self.accounts.values():
+            if account.cache_decrypted:
+                continue
+            with self._lock:
+                folders = self.store.forget_decrypted(account.name)
+            for folder in sorted(folders):
+                log.info("%s/%s: decrypted text taken out of the search index", account.name,
+                         folder)
+                self._emit(FolderChanged(account.name, folder))
+
     def save_draft_locally(self, account: str, key: str, raw: bytes) -> None:
         """The autosave: the cache only."""
         with self._lock:

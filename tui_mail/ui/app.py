@@ -224,6 +224,9 @@ class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests
         # After the first frame: collection resumes (see tui_mail.gc_pause), and the service
         # starts syncing (the protocol libraries load in its threads).
         self.call_after_refresh(resume_gc)
+        if not self.demo:  # decrypted text an account no longer allows leaves the index
+            self.run_worker(self.service.forget_decrypted, thread=True, group="privacy",
+                            exit_on_error=False, description="decrypted text out of the index")
         if self.sync_on_start:
             self.call_after_refresh(self.service.start)
         else:

@@ -135,24 +135,35 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
                  gossip)
 
 
-def learn_gossip(app: object, shown: Shown) -> None:
-    """Give the keys a decrypted message gossiped (Autocrypt) to the cache, those of its
-    recipients only; from a worker thread."""
-    if not shown.gossip or shown.message is None:
+def remember_opened(app: object, shown: Shown) -> None:
+    """What the cache keeps of a message the reader decrypted; from a worker thread. The keys
+    it gossiped (Autocrypt), those of its recipients only; and, when the account allows it
+    (`cache_decrypted`), its decrypted text for search and its real Subject for the list.
+    Reading the message never fails for this."""
+    service = getattr(app, "service", None)
+    if service is None or not any(isinstance(layer, Encryption) and layer.decrypted
+                                  for layer in shown.security):
         return
+    summary = shown.summary
+    try:
+        keys = _gossiped_keys(shown)
+        if keys:
+            when = summary.date
+            service.learn_gossip(summary.account, int(when.timestamp()) if when else 0, keys)
+        if shown.opened is not None:
+            service.index_decrypted(summary.account, summary.folder, summary.id, shown.opened)
+    except Exception:  # noqa: BLE001 - reading the message must not fail for this
+        log.warning("could not keep what message %s gave when decrypted", summary.id,
+                    exc_info=True)
+
+
+def _gossiped_keys(shown: Shown) -> dict[str, bytes]:
+    if not shown.gossip or shown.message is None:
+        return {}
     from tui_mail.mail.autocrypt import gossip_of
 
     recipients = {a.email.lower() for a in (*shown.message.to, *shown.message.cc)}
-    keys = gossip_of(list(shown.gossip), recipients)
-    service = getattr(app, "service", None)
-    if keys and service is not None:
-        when = shown.summary.date
-        try:
-            service.learn_gossip(shown.summary.account, int(when.timestamp()) if when else 0,
-                                 keys)
-        except Exception:  # noqa: BLE001 - reading the message must not fail for this
-            log.warning("could not keep the Autocrypt gossip of message %s", shown.summary.id,
-                        exc_info=True)
+    return gossip_of(list(shown.gossip), recipients)
 
 
 RENDERED_KEPT = 4  # bodies rendered ahead (see RenderedBodies)
@@ -474,7 +485,7 @@ class MessageView(VerticalScroll, can_focus=True):
             self.post_message(self.Failed(
                 self, summary, f"This message could not be shown: {type(exc).__name__}: {exc}"))
             return
-        learn_gossip(self.app, shown)
+        remember_opened(self.app, shown)
         # A decrypted message's plaintext stays in shown.opened (in memory only): replies quote
         # it and its attachments are saved from it; the raw view shows the server's bytes.
         self.post_message(self.Loaded(self, shown, raw))
