@@ -71,3 +71,44 @@ def test_a_key_with_several_user_ids_is_listed_once_as_imported(own_gnupg: Keyri
     imported = import_keys(sent)
     assert [len(key.user_ids) for key in imported.changed] == [2]
     assert imported.unchanged == ()
+
+
+def test_a_correspondents_smime_certificate_is_imported_with_its_address_first(
+        own_gnupg: Keyring) -> None:
+    from tests.support.crypto import smime_correspondent
+    from tui_mail.crypto.gnupg import GnuPG
+    from tui_mail.crypto.keys import import_certificates
+    from tui_mail.crypto.sealing import usable_encryption_key
+
+    certificate, key = smime_correspondent(own_gnupg)
+    gpgsm = GnuPG("gpgsm")
+    assert not usable_encryption_key(gpgsm, "bob@example.net")
+    imported = import_certificates(certificate.read_bytes())
+    [bob] = imported.changed
+    assert bob.user_ids[0] == "<bob@example.net>" and bob.can_encrypt
+    assert usable_encryption_key(gpgsm, "bob@example.net")
+    again = import_certificates(certificate.read_bytes())
+    assert again.changed == () and bob.fingerprint in [c.fingerprint for c in again.unchanged]
+    with pytest.raises(CryptoError, match="no S/MIME certificate in it"):
+        import_certificates(b"hello")
+    with pytest.raises(CryptoError, match="holds a private key"):
+        import_certificates(certificate.read_bytes() + key.read_bytes())
+
+
+def test_reading_a_correspondents_smime_signed_mail_keeps_their_certificate_to_encrypt_to(
+        own_gnupg: Keyring) -> None:
+    """As Thunderbird does: gpgsm keeps the certificate a good signature carries, so a reply
+    can be encrypted to its sender without importing anything by hand."""
+    from tests.support.crypto import smime_correspondent, smime_signed_by, text_part
+    from tui_mail.crypto.gnupg import GnuPG
+    from tui_mail.crypto.opening import open_message
+    from tui_mail.crypto.sealing import usable_encryption_key
+    from tui_mail.model import Signature, SignatureState
+
+    certificate, key = smime_correspondent(own_gnupg)
+    assert not usable_encryption_key(GnuPG("gpgsm"), "bob@example.net")
+    opened = open_message(smime_signed_by(certificate, key, "bob@example.net",
+                                          text_part("Write to me encrypted.\n")))
+    [signature] = opened.layers
+    assert isinstance(signature, Signature) and signature.state is SignatureState.GOOD
+    assert usable_encryption_key(GnuPG("gpgsm"), "bob@example.net")

@@ -228,6 +228,38 @@ def smime_certificate_of_stranger(keyring: Keyring) -> Path:
     return folder / "cert.pem"
 
 
+def smime_correspondent(keyring: Keyring, name: str = "bob", address: str = "bob@example.net"
+                        ) -> tuple[Path, Path]:
+    """A correspondent's certificate (and key) signed by the test CA the home trusts, not in
+    the keybox: (certificate, key), PEM. What their mail program holds."""
+    folder = keyring.other / f"smime-{name}"
+    folder.mkdir(exist_ok=True)
+    ca = keyring.smime
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, capture_output=True, check=True,
+                       timeout=60)
+
+    (folder / "ext").write_text(f"subjectAltName=email:{address}\n"
+                                "keyUsage=digitalSignature,keyEncipherment\n"
+                                "extendedKeyUsage=emailProtection\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "req.csr",
+            "-subj", f"/CN={name.title()}/emailAddress={address}")
+    openssl("x509", "-req", "-in", "req.csr", "-CA", str(ca / "ca.pem"), "-CAkey",
+            str(ca / "ca.key"), "-CAcreateserial", "-out", "cert.pem", "-days", "365",
+            "-extfile", "ext")
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def smime_signed_by(certificate: Path, key: Path, sender: str, inner: bytes) -> bytes:
+    """A message `sender` signed with their certificate, as openssl sends it (the certificate
+    travels in the signature)."""
+    done = subprocess.run(["openssl", "smime", "-sign", "-signer", str(certificate), "-inkey",
+                           str(key), "-binary"], input=inner, capture_output=True, check=True,
+                          timeout=60)
+    return _headers(sender).encode() + _crlf(done.stdout)
+
+
 def keyring_iterator() -> Iterator[Keyring]:
     keyring = make_keyring()
     try:

@@ -289,6 +289,31 @@ async def test_a_key_sent_as_an_attachment_is_imported_from_the_attachment_list(
                for k in list_keys())
 
 
+async def test_an_smime_certificate_sent_as_an_attachment_is_imported_with_i(
+        own_gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
+    from tests.support.crypto import smime_correspondent
+    from tui_mail.crypto.gnupg import GnuPG
+    from tui_mail.crypto.sealing import usable_encryption_key
+
+    certificate, _key = smime_correspondent(own_gnupg)
+    mail = EmailMessage()
+    mail["From"] = "Bob <bob@example.net>"
+    mail["To"] = "alice@example.org"
+    mail["Subject"] = "My certificate"
+    mail.set_content("Here is my certificate.\n")
+    mail.add_attachment(certificate.read_bytes(), maintype="application",
+                        subtype="x-x509-user-cert", filename="bob.crt")
+    app = app_with([mail.as_bytes()])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_first(pilot)
+        await pilot.press("a")
+        await run_until(pilot, lambda: isinstance(app.screen, AttachmentPicker))
+        await pilot.press("i")
+        await run_until(pilot, lambda: any(n.message.startswith("Imported: <bob@example.net>")
+                                           for n in app.notified))
+    assert usable_encryption_key(GnuPG("gpgsm"), "bob@example.net")
+
+
 async def test_search_says_how_many_messages_are_encrypted_and_so_not_searched(
         gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp]) -> None:
     app = app_with([gnupg.pgp_encrypted(text_part("The door code is 4711.\n")),

@@ -80,8 +80,9 @@ def show_key(data: bytes, gpg: GnuPG | None = None) -> KeyInfo | None:
     return found[0] if found else None
 
 
-def _listed(gpg: GnuPG, command: str) -> list[KeyInfo]:
-    run = gpg.run([command, "--with-colons", "--fixed-list-mode"])
+def _listed(gpg: GnuPG, command: str, *names: str) -> list[KeyInfo]:
+    fixed = ["--fixed-list-mode"] if gpg.program == "gpg" else []
+    run = gpg.run([command, "--with-colons", *fixed, *names])
     if run.returncode != 0 and not run.output:
         return []  # an empty or new keyring
     return _parsed(run.output)
@@ -96,13 +97,15 @@ def _parsed(output: bytes) -> list[KeyInfo]:
     def done() -> None:
         if primary is not None and fingerprint:
             capabilities = primary[11] if len(primary) > 11 else ""
+            if primary[0] in ("crt", "crs"):  # a certificate: its addresses before its name
+                user_ids.sort(key=lambda uid: not uid.startswith("<"))
             keys.append(KeyInfo(fingerprint, tuple(user_ids),
                                 _VALIDITY.get(primary[1], "unknown"), False,
                                 "E" in capabilities, "S" in capabilities))
 
     for line in output.decode("utf-8", "replace").splitlines():
         fields = line.split(":")
-        if fields[0] in ("pub", "sec"):
+        if fields[0] in ("pub", "sec", "crt", "crs"):
             done()
             primary, fingerprint, user_ids = fields, "", []
         elif fields[0] == "fpr" and primary is not None and not fingerprint and len(fields) > 9:
@@ -142,3 +145,34 @@ def import_keys(data: bytes, gpg: GnuPG | None = None) -> Imported:
     changed = tuple(known[fpr] for fpr in changed_fprs if fpr in known)
     unchanged = tuple(known[fpr] for fpr in unchanged_fprs if fpr in known)
     return Imported(changed, unchanged)
+
+
+# What a PKCS#12 file holds a private key in (the OIDs of its key bags, DER-encoded), and a
+# PEM private key: `gpgsm --import` would take the key, and only the user's own belong there.
+_SECRET_MARKS = (bytes.fromhex("2a864886f70d010c0a0101"), bytes.fromhex("2a864886f70d010c0a0102"),
+                 b"PRIVATE KEY-----")
+
+
+def import_certificates(data: bytes, gpgsm: GnuPG | None = None) -> Imported:
+    """Import the S/MIME certificates in `data` (PEM or DER, one or a chain, or a signature's
+    certificates) into gpgsm's keybox: a correspondent's, to encrypt to them. Raises
+    CryptoError when it holds none, or holds a private key, in words."""
+    gpgsm = gpgsm or GnuPG("gpgsm")
+    if any(mark in data for mark in _SECRET_MARKS):
+        raise CryptoError("it holds a private key, and tui-mail imports only correspondents'"
+                          " certificates: if it is yours, import it with gpgsm --import")
+    run = gpgsm.run(["--import"], data)
+    ok = [line.args for line in run.status if line.keyword == "IMPORT_OK" and len(line.args) > 1]
+    if not ok:
+        raise CryptoError("no S/MIME certificate in it: a certificate is a .pem, .crt or .cer"
+                          " file beginning with -----BEGIN CERTIFICATE-----, or its DER form")
+    changed = dict.fromkeys(fpr for reason, fpr, *_ in ok if reason != "0")
+    unchanged = dict.fromkeys(fpr for reason, fpr, *_ in ok
+                              if reason == "0" and fpr not in changed)
+
+    def listed(fingerprints: dict[str, None]) -> tuple[KeyInfo, ...]:
+        if not fingerprints:
+            return ()
+        return tuple(_listed(gpgsm, "--list-keys", *fingerprints))
+
+    return Imported(listed(changed), listed(unchanged))

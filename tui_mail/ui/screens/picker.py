@@ -323,21 +323,31 @@ class AttachmentPicker(Picker):
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-key",
           description="import a key")
     def _import_key(self, index: int) -> None:
-        """The attachment's OpenPGP keys into the user's keyring, and their fingerprints said
-        (to compare with the owner's)."""
+        """The attachment's OpenPGP keys into the user's keyring, or its S/MIME certificates
+        into gpgsm's, and their fingerprints said (to compare with the owner's)."""
         from tui_mail.crypto.gnupg import CryptoError
-        from tui_mail.crypto.keys import import_keys
+        from tui_mail.crypto.keys import import_certificates, import_keys
         from tui_mail.mail.parse import attachment_bytes
         from tui_mail.mail.security import grouped
 
         app = self.app
         attachment = self._attachments[index]
+        data = attachment_bytes(self._raw, attachment.index)
         try:
-            imported = import_keys(attachment_bytes(self._raw, attachment.index))
+            imported = import_keys(data)
         except CryptoError as exc:
-            app.call_from_thread(app.notify, f"Not imported: {exc}", title="Key",
-                                 severity="error", markup=False, timeout=12)
-            return
+            if "secret key" in str(exc):
+                app.call_from_thread(app.notify, f"Not imported: {exc}", title="Key",
+                                     severity="error", markup=False, timeout=12)
+                return
+            try:
+                imported = import_certificates(data)
+            except CryptoError as second:
+                said = str(second) if "private key" in str(second) else \
+                    f"{exc}; nor is there an S/MIME certificate"
+                app.call_from_thread(app.notify, f"Not imported: {said}", title="Key",
+                                     severity="error", markup=False, timeout=12)
+                return
         keys = [*imported.changed, *imported.unchanged]
         said = "; ".join(f"{key.user_ids[0] if key.user_ids else '(no user id)'}, "
                          f"{grouped(key.fingerprint)}" for key in keys)
