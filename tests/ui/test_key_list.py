@@ -62,7 +62,8 @@ async def test_the_key_list_shows_yours_first_then_the_keys_learned_with_fingerp
 
 
 async def test_i_puts_a_learned_key_in_the_keyring_and_it_moves_there(
-        gnupg: Keyring, tmp_path: Path) -> None:
+        own_gnupg: Keyring, tmp_path: Path) -> None:
+    gnupg = own_gnupg  # a copy of the suite's home: this test changes the keyring
     app = support.app_over(tmp_path, [mallory_wrote(gnupg)], OFFLINE)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_keys(pilot, app)
