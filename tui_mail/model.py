@@ -481,6 +481,8 @@ class Encryption:
     # The recipients, named as the keyring knows them ("Alice <alice@example.org>"), or the key id
     # ("a hidden recipient" for an id of zeros); filled in when the message is opened.
     recipient_names: tuple[str, ...] = ()
+    # Its decrypted text goes into the cache's search index (the account's cache_decrypted).
+    kept_for_search: bool = False
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ def test_a_reply_to_encrypted_mail_is_kept_as_an_encrypted_draft_across_a_restar
     again = start_app()
     again.wait_for_mailbox("...")
     again.press("D")
-    again.wait_for("...")
+    again.wait_for("Unsent drafts (1)", "(encrypted)")
     again.press("Enter")
     again.wait_for("Noted, thanks.", "> It is 8812.", f"Re: {subject}",
                    "encrypted to every recipient (and you)", timeout=30)

@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.support import app as support
 from tests.support.accounts import OFFLINE
 from tests.support.crypto import Keyring
-from tests.support.pilot import open_first, run_until, settle
+from tests.support.pilot import open_first, run_until, screen_text, settle
 from tui_mail.model import Sealing
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp
@@ -46,6 +46,7 @@ async def test_an_opened_message_is_searched_and_listed_decrypted_when_the_accou
     async with app.run_test(size=(140, 40)) as pilot:
         await open_first(pilot)
         await run_until(pilot, lambda: encrypted_count(tmp_path) == 0)
+        assert "decrypted; its text is kept for search (cache_decrypted)" in screen_text(app)
         await pilot.press("q")
         await run_until(pilot, lambda: first_listed(app) == "The door code")
     assert found(tmp_path, "4711") == ["The door code"]
@@ -70,6 +71,7 @@ async def test_without_cache_decrypted_nothing_decrypted_reaches_the_cache(
         await open_first(pilot)
         await settle(pilot)
         assert "It is 4711" in str(app.screen.query_one("#body").render())
+        assert "decrypted for reading only" in screen_text(app)
     assert found(tmp_path, "4711") == [] and encrypted_count(tmp_path) == 1
     assert found(tmp_path, "from:bob") == ["..."]
 

@@ -207,6 +207,7 @@ async def test_a_reply_to_an_encrypted_message_is_kept_as_a_draft_only_encrypted
         await settle(pilot)
         await pilot.press("D")
         await settle(pilot)
+        assert "(encrypted)  → Bob <bob@example.net>" in screen_text(app)
         await pilot.press("enter")
         await run_until(pilot, lambda: isinstance(app.screen, ComposerScreen))
         await settle(pilot)

@@ -99,5 +99,7 @@ def _encryption_row(encryption: Encryption) -> tuple[str, str]:
     if encryption.decrypted:
         to = ", ".join(sanitize_line(name) for name in
                        encryption.recipient_names or encryption.recipients)
-        return ENCRYPTED, f"{kind}{f', to {to}' if to else ''}; decrypted for reading only"
+        kept = "decrypted; its text is kept for search (cache_decrypted)" \
+            if encryption.kept_for_search else "decrypted for reading only"
+        return ENCRYPTED, f"{kind}{f', to {to}' if to else ''}; {kept}"
     return NOT_DECRYPTED, f"{kind}, not decrypted: {sanitize_line(encryption.error)}"

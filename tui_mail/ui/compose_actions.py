@@ -390,6 +390,7 @@ class ComposeActions(AppPart):
 
     def action_drafts(self) -> None:
         from tui_mail.mail.draftfile import draft_headers
+        from tui_mail.mail.protected import Encrypted, protection_of
         from tui_mail.ui.widgets.compose_dialogs import DraftPicker, draft_line
 
         app = self.as_app
@@ -402,7 +403,9 @@ class ComposeActions(AppPart):
             if index is not None:
                 self._reopen_draft(drafts[index])
 
-        app.push_screen(DraftPicker([draft_line(draft_headers(d.raw), d.updated_at)
+        app.push_screen(DraftPicker([draft_line(draft_headers(d.raw), d.updated_at,
+                                                encrypted=isinstance(protection_of(d.raw),
+                                                                     Encrypted))
                                      for d in drafts]), chosen)
 
     def _reopen_draft(self, draft: StoredDraft) -> None:

@@ -392,7 +392,12 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
           description="render the selected message ahead")
     def _render_ahead_worker(self, summary: MessageSummary, mode: str) -> None:
         """Parse and render a cached body (one not downloaded yet is left for Enter)."""
-        from tui_mail.ui.widgets.message_view import authserv_id_of, remember_opened, render_shown
+        from tui_mail.ui.widgets.message_view import (
+            authserv_id_of,
+            keeps_decrypted_of,
+            remember_opened,
+            render_shown,
+        )
 
         try:
             with self.tui.open_reader() as store:
@@ -400,7 +405,8 @@ class MailboxScreen(SaysCacheErrors, ActingScreen, ManagesFolders, MailboxMarks,
             if raw is None:
                 return
             shown = render_shown(summary, raw, mode,
-                                 authserv_id=authserv_id_of(self.app, summary.account))
+                                 authserv_id=authserv_id_of(self.app, summary.account),
+                                 keeps_decrypted=keeps_decrypted_of(self.app, summary.account))
             remember_opened(self.app, shown)
         except Exception:  # noqa: BLE001 - Enter renders it again and says what is wrong
             return

@@ -106,9 +106,10 @@ class ConfirmDelete(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-def draft_line(fields: DraftFields, updated: datetime) -> Content:
-    """One row of the drafts list: when, to whom, about what."""
-    subject = sanitize_line(fields.subject) or "(no subject)"
+def draft_line(fields: DraftFields, updated: datetime, *, encrypted: bool = False) -> Content:
+    """One row of the drafts list: when, to whom, about what (an encrypted draft's Subject is
+    inside it: it says so)."""
+    subject = "(encrypted)" if encrypted else sanitize_line(fields.subject) or "(no subject)"
     to = sanitize_line(fields.to) or "(no recipient)"
     when = updated.strftime("%Y-%m-%d %H:%M")
     return Content(f"{when}  {subject[:60]}  → {to[:40]}  [{sanitize_line(fields.account)}]")

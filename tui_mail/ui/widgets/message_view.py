@@ -94,14 +94,16 @@ class Shown:
 
 def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
                  previous: Shown | None = None, whole: bool = False,
-                 authserv_id: str | None = None, passphrase: str | None = None) -> Shown:
+                 authserv_id: str | None = None, passphrase: str | None = None,
+                 keeps_decrypted: bool = False) -> Shown:
     """Parse and render `raw` (the server's bytes): blocking (a signed or encrypted message
     runs GnuPG: see crypto.opening), call it from a thread. `previous`: the same message
     shown already, whose parse and opened layers are used again (a change of mode parses and
     decrypts nothing again, and keeps the security lines). `whole`: all of a body too long to
     render at once. `authserv_id`: the account's own server, whose Authentication-Results the
     header block reports (None: discovered from the message; see mail.authresults).
-    `passphrase`: for the key an encrypted message needs (it opens the message again)."""
+    `passphrase`: for the key an encrypted message needs (it opens the message again).
+    `keeps_decrypted`: the account keeps decrypted text for search (the header says so)."""
     from tui_mail import mail
     from tui_mail.mail.invite import invite_of_message
     from tui_mail.mail.lists import list_of_message
@@ -121,6 +123,10 @@ def render_shown(summary: MessageSummary, raw: bytes, mode: str, *,
         unwrapped = open_message(raw, passphrase=passphrase)
         security, gossip = unwrapped.layers, unwrapped.gossip
         opened = unwrapped.raw if unwrapped.raw != raw else None
+        if keeps_decrypted:
+            security = tuple(replace(layer, kept_for_search=True)
+                             if isinstance(layer, Encryption) and layer.decrypted else layer
+                             for layer in security)
     shown_raw = opened if opened is not None else raw
     if message is None:
         message = mail.parse_message(shown_raw)
@@ -290,13 +296,22 @@ ERROR_LABELS = frozenset({BAD_SIGNATURE})
 SUCCESS_LABELS = frozenset({"Verified", SIGNED})
 
 
-def authserv_id_of(app: object, account: str) -> str | None:
-    """The account's configured `authserv_id` (None: discover it from the message)."""
+def _configured(app: object, account: str) -> object | None:
     config = getattr(app, "config", None)
     for candidate in getattr(config, "accounts", None) or ():
         if candidate.name == account:
-            return getattr(candidate, "authserv_id", None)
+            return candidate
     return None
+
+
+def authserv_id_of(app: object, account: str) -> str | None:
+    """The account's configured `authserv_id` (None: discover it from the message)."""
+    return getattr(_configured(app, account), "authserv_id", None)
+
+
+def keeps_decrypted_of(app: object, account: str) -> bool:
+    """Whether the account keeps decrypted text for search (`cache_decrypted`)."""
+    return bool(getattr(_configured(app, account), "cache_decrypted", False))
 
 
 class MessageView(VerticalScroll, can_focus=True):
@@ -480,7 +495,8 @@ class MessageView(VerticalScroll, can_focus=True):
                 return
         try:
             shown = render_shown(summary, raw, mode, previous=previous, whole=whole,
-                                 authserv_id=authserv_id, passphrase=passphrase)
+                                 authserv_id=authserv_id, passphrase=passphrase,
+                                 keeps_decrypted=keeps_decrypted_of(self.app, summary.account))
         except Exception as exc:  # a broken message must not take the app down
             self.post_message(self.Failed(
                 self, summary, f"This message could not be shown: {type(exc).__name__}: {exc}"))
