@@ -108,15 +108,17 @@ async def test_opening_encrypted_group_mail_learns_the_keys_it_gossips(
         gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp],
         tmp_path: Path) -> None:
     """Autocrypt gossip: Bob's encrypted mail to the user and Mallory carries Mallory's key
-    inside; opening it keeps that key for Mallory (and ignores one for a non-recipient)."""
+    inside; opening it keeps that key for Mallory, and ignores one for a non-recipient and one
+    for the user's own address (Sam's: their key is their own, not Bob's word)."""
     from tui_mail.mail.autocrypt import autocrypt_header
 
     mallory = gnupg.gpg("--export", "mallory@example.org", home=gnupg.other)
     gossip = "".join(f"Autocrypt-Gossip: {autocrypt_header(address, mallory, False)}\r\n"
-                     for address in ("mallory@example.org", "eve@example.com"))
+                     for address in ("mallory@example.org", "eve@example.com",
+                                     "sam@example.com"))
     inner = gossip.encode() + text_part("Lunch, all three of us?\n")
-    outer = ("From: Bob <bob@example.net>\r\nTo: <alice@example.org>, <mallory@example.org>\r\n"
-             "Subject: Lunch\r\nMIME-Version: 1.0\r\n")
+    outer = ("From: Bob <bob@example.net>\r\nTo: <alice@example.org>, <mallory@example.org>,"
+             " <sam@example.com>\r\nSubject: Lunch\r\nMIME-Version: 1.0\r\n")
     app = app_with([gnupg.pgp_encrypted(inner, signer="bob@example.net", headers=outer)])
     async with app.run_test(size=(140, 40)) as pilot:
         await open_first(pilot)
@@ -125,6 +127,7 @@ async def test_opening_encrypted_group_mail_learns_the_keys_it_gossips(
         peer = store.autocrypt_peer(OFFLINE.name, "mallory@example.org")
         assert peer is not None and peer.gossip_key == mallory and peer.public_key is None
         assert store.autocrypt_peer(OFFLINE.name, "eve@example.com") is None
+        assert store.autocrypt_peer(OFFLINE.name, "sam@example.com") is None
 
 
 async def test_a_key_with_a_passphrase_asks_on_the_message_screen_and_again_when_wrong(

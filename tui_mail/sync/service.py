@@ -611,7 +611,14 @@ class MailService:
 
     def learn_gossip(self, account: str, seconds: int, keys: dict[str, bytes]) -> None:
         """Keys an encrypted message of `account` gossiped (Autocrypt), as the reader found
-        them when it decrypted it: the cache keeps them for its peers."""
+        them when it decrypted it: the cache keeps them for its peers. What it says of the
+        user's own addresses is not kept (their key is theirs, not someone else's word)."""
+        configured = self.accounts.get(account)
+        own = {identity.address.email.lower() for identity in configured.all_identities} \
+            if configured is not None else set()
+        keys = {address: key for address, key in keys.items() if address.lower() not in own}
+        if not keys:
+            return
         with self._lock:
             self.store.note_gossip(account, seconds, keys)
 
