@@ -36,6 +36,7 @@ from tui_mail.gc_pause import resume_gc
 from tui_mail.mail.sanitize import sanitize_line, sanitize_text
 from tui_mail.model import MessageSummary
 from tui_mail.store.db import Store
+from tui_mail.ui.autocrypt_setup_actions import AutocryptSetupActions
 from tui_mail.ui.cache_guard import SaysCacheErrors
 from tui_mail.ui.compose_actions import ComposeActions
 from tui_mail.ui.folder_requests import FolderRequests
@@ -85,7 +86,7 @@ class SyncUpdate(Message):
 
 
 class TuiMailApp(SaysCacheErrors, ComposeActions, MessageActions, FolderRequests, SetupActions,
-                 ListInviteActions, App[None]):
+                 ListInviteActions, AutocryptSetupActions, App[None]):
     """tui-mail's interface over the local cache."""
 
     TITLE = "tui-mail"

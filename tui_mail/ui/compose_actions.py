@@ -113,7 +113,7 @@ class ComposeActions(AppPart):
     # ---- opening the composer ---------------------------------------------------------------
 
     @staticmethod
-    def _new_message_id(account: Account) -> str:
+    def new_message_id(account: Account) -> str:
         from email.utils import make_msgid
 
         return make_msgid(domain=account.address.email.rpartition("@")[2] or "localhost")
@@ -124,7 +124,7 @@ class ComposeActions(AppPart):
 
         app = self.as_app
         app.push_screen(ComposerScreen(
-            self.compose_accounts(), fields, message_id or self._new_message_id(account),
+            self.compose_accounts(), fields, message_id or self.new_message_id(account),
             lookup=self.lookup_addresses, contacts=self.address_book,
             add_signature=not reopened, reopened=reopened,
             autosave_seconds=self.autosave_seconds,
@@ -303,7 +303,7 @@ class ComposeActions(AppPart):
             draft = forward_as_attachment(original, raw, account)
         else:
             draft = reply(original, account, reply_all=kind == "reply_all")
-        message_id = self._new_message_id(account)
+        message_id = self.new_message_id(account)
         if original.message_id:  # sent, the original is marked answered or forwarded
             self._origins[message_id] = (
                 original.message_id, "forward" if kind.startswith("forward") else "reply")

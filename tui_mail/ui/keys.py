@@ -133,6 +133,11 @@ REGISTRY: tuple[KeyAction, ...] = (
        help="Show the outbox: queued and failed messages, retry or edit them"),
     _a("app.keys", "", "keys", "Keys", Scope.APP, show=False,
        help="List your OpenPGP keys and those learned by Autocrypt, with fingerprints"),
+    _a("app.autocrypt_setup", "", "autocrypt_setup",
+       "Send an Autocrypt Setup Message ({account})", Scope.APP, show=False,
+       per_account="autocrypt_account_names",
+       help="Send your secret key to yourself, encrypted with a Setup Code shown once, for"
+       " your other mail program or device to take over (Autocrypt)"),
     _a("app.add_account", "", "add_account", "Add account", Scope.APP, show=False,
        help="Set up a new mail account"),
     # The title is named in tui_mail.oauth2.tokens.how_to_sign_in (the sign-in-needed error).

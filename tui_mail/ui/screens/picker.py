@@ -316,9 +316,56 @@ class AttachmentPicker(Picker):
             self._open_attachment(index)
 
     def action_import_key(self) -> None:
+        from tui_mail.crypto.autocrypt_setup import SETUP_TYPE
+
         index = self.highlighted
-        if index is not None:
-            self._import_key(index)
+        if index is None:
+            return
+        if self._attachments[index].content_type.lower() == SETUP_TYPE:
+            self._ask_setup_code(index)
+            return
+        self._import_key(index)
+
+    def _ask_setup_code(self, index: int) -> None:
+        """An Autocrypt Setup Message's key: asked for the Setup Code the sending device
+        showed (its first two digits said), then taken into the keyring."""
+        from tui_mail.crypto.autocrypt_setup import passphrase_begin
+        from tui_mail.mail.parse import attachment_bytes
+        from tui_mail.ui.screens.ask_text import AskText
+
+        page = attachment_bytes(self._raw, self._attachments[index].index)
+        begin = passphrase_begin(page)
+        hint = f" (it begins {begin})" if begin else ""
+
+        def answered(code: str | None) -> None:
+            if code:
+                self._take_over(page, code)
+
+        self.app.push_screen(AskText(f"Setup Code{hint}: the 36 digits your other device"
+                                     " showed", secret=False,
+                                     hint="Enter: import your key · Esc: leave it"), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="import-key",
+          description="take over an Autocrypt setup")
+    def _take_over(self, page: bytes, code: str) -> None:
+        from tui_mail.crypto.autocrypt_setup import take_over
+        from tui_mail.crypto.gnupg import CryptoError, GnuPG
+        from tui_mail.mail.security import grouped
+
+        app = self.app
+        try:
+            done = take_over(GnuPG("gpg"), page, code)
+        except CryptoError as exc:
+            app.call_from_thread(app.notify, f"Not imported: {exc}", title="Autocrypt",
+                                 severity="error", markup=False, timeout=12)
+            return
+        keys = [*done.imported.changed, *done.imported.unchanged]
+        said = "; ".join(f"{key.user_ids[0] if key.user_ids else '(no user id)'},"
+                         f" {grouped(key.fingerprint)}" for key in keys)
+        setting = "mutual" if done.mutual else "nopreference"
+        app.call_from_thread(app.notify, f"Your key is in this keyring now: {said}. The other"
+                             f" device had autocrypt = \"{setting}\": set it for this account"
+                             " too.", title="Autocrypt", markup=False, timeout=30)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-key",
           description="import a key")
