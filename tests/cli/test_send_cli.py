@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,14 @@ pytestmark = pytest.mark.servers
 
 class Cli:
     def __init__(self, home: Path, servers, user: User | MailUser, *,
-                 imap_port: int | None = None) -> None:
+                 imap_port: int | None = None, extra: str = "") -> None:
         self.home = home
         self.config = home / "config.toml"
         pw = home / "pw"
         pw.write_text(user.password + "\n")
         self.config.write_text(
-            f'[accounts.alice]\naddress = "Alice Ünder <{user.address}>"\nsignature = "Alice"\n\n'
+            f'[accounts.alice]\naddress = "Alice Ünder <{user.address}>"\nsignature = "Alice"\n'
+            f'{extra}\n'
             f'[accounts.alice.incoming]\nprotocol = "imap"\nhost = "127.0.0.1"\n'
             f'port = {imap_port or servers.imap_tls_port}\nsecurity = "tls"\n'
             f'username = "{user.login}"\n'
@@ -253,3 +255,84 @@ def test_a_copy_to_sent_that_keeps_failing_can_be_given_up_with_outbox_drop(
                               "Sent)\n")
     assert "empty" in cli("outbox").stdout
     assert mailbox.count() == 0
+
+
+def payload(part: Message) -> bytes:
+    data = part.get_payload(decode=True)
+    assert isinstance(data, bytes)
+    return data
+
+
+def test_send_signs_and_encrypts_when_asked_and_the_recipient_opens_it(
+        mail_servers, fresh, alice_cli, monkeypatch) -> None:
+    from tests.support.crypto import correspondents
+    from tui_mail.mail.protected import DetachedSignature, protection_of
+
+    alice, cli = alice_cli
+    bob = fresh("bob")
+    keys = correspondents(alice.address, bob.address)
+    monkeypatch.setenv("GNUPGHOME", str(keys.mine))  # the user's GnuPG, as in their shell
+    try:
+        refused = cli("send", "--encrypt", "-s", "Secret", "nobody@example.test",
+                      stdin="Not for anyone.\n")
+        assert refused.returncode != 0
+        assert "no key to encrypt to for nobody@example.test" in refused.stderr
+        assert "empty" in cli("outbox").stdout  # nothing queued
+
+        run = cli("send", "--sign", "--encrypt", "-s", "Quarterly figures", bob.address,
+                  stdin="Up eleven percent.\n")
+        assert run.returncode == 0, run.output
+        [got] = wait_for(mail_servers, bob)
+        assert got.get_content_type() == "multipart/encrypted" and got["Subject"] == "..."
+        assert b"eleven" not in got.as_bytes()
+        encrypted = next(part for part in got.walk()
+                         if part.get_content_type() == "application/octet-stream")
+        plain = keys.gpg(keys.theirs, "--decrypt", data=payload(encrypted))
+        assert b"Up eleven percent." in plain and b"Subject: Quarterly figures" in plain
+        signed = protection_of(plain)
+        assert isinstance(signed, DetachedSignature)
+        signature = keys.theirs / "figures.asc"
+        signature.write_bytes(signed.signature)
+        verified = keys.gpg(keys.theirs, "--status-fd", "1", "--verify", str(signature), "-",
+                            data=signed.signed)
+        assert b"[GNUPG:] GOODSIG" in verified
+    finally:
+        keys.close()
+
+
+def test_send_from_an_autocrypt_account_carries_the_key_and_encrypts_to_a_mutual_peer(
+        mail_servers, fresh, tmp_path, monkeypatch) -> None:
+    """The README's Autocrypt account: Bob's mail said prefer-encrypt=mutual, so `tui-mail
+    send` encrypts to the key his header carried (not in the keyring) without being asked,
+    and carries Alice's key in its own header."""
+    from tests.support.crypto import correspondents
+    from tui_mail.mail.autocrypt import autocrypt_header, parse_autocrypt
+    from tui_mail.model import FolderRole
+    from tui_mail.store import NewMessage, Store
+
+    alice, bob = fresh("alice"), fresh("bob")
+    cli = Cli(tmp_path, mail_servers, alice, extra='autocrypt = "mutual"\n')
+    keys = correspondents(alice.address, bob.address)
+    bob_key = keys.gpg(keys.theirs, "--export", bob.address)
+    keys.gpg(keys.mine, "--batch", "--yes", "--delete-keys", bob.address)
+    monkeypatch.setenv("GNUPGHOME", str(keys.mine))
+    cache = tmp_path / "data" / "tui-mail" / "cache.sqlite3"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    raw = (f"From: Bob <{bob.address}>\r\nTo: {alice.address}\r\nSubject: Hi\r\n"
+           "Date: Mon, 30 Nov 2026 09:00:00 +0000\r\nMessage-ID: <hi@bob>\r\n"
+           f"Autocrypt: {autocrypt_header(bob.address, bob_key, True)}\r\n\r\nHi\r\n")
+    with Store.open(cache) as store:
+        store.ensure_folder("alice", "INBOX", FolderRole.INBOX)
+        store.add_messages("alice", "INBOX", [NewMessage(uid=1, raw=raw.encode())])
+    try:
+        run = cli("send", "-s", "Lunch", bob.address, stdin="Friday?\n")
+        assert run.returncode == 0, run.output
+        [got] = wait_for(mail_servers, bob)
+        assert got.get_content_type() == "multipart/encrypted"
+        encrypted = next(part for part in got.walk()
+                         if part.get_content_type() == "application/octet-stream")
+        assert b"Friday?" in keys.gpg(keys.theirs, "--decrypt", data=payload(encrypted))
+        own = parse_autocrypt([str(v) for v in got.get_all("Autocrypt", [])], alice.address)
+        assert own is not None and own.mutual
+    finally:
+        keys.close()

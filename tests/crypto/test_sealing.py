@@ -154,7 +154,7 @@ def test_smime_to_someone_without_a_certificate_is_named() -> None:
 def test_bcc_recipients_are_encrypted_to_without_naming_their_keys(gnupg: Keyring) -> None:
     """To and Cc see each other's key ids in the message; a Bcc recipient's key id is not in
     it (gpg's hidden recipient), or the Bcc would be no secret to them."""
-    from tui_mail.ui.composer_security import Encrypt, SecurityChoice, sealed
+    from tui_mail.crypto.outgoing import Encrypt, SecurityChoice, sealed
 
     draft = Draft(identity=Address("Alice", "alice@example.org"),
                   to=(Address("Bob", "bob@example.net"),),
@@ -182,7 +182,7 @@ def subkey_ids(gnupg: Keyring, address: str) -> set[str]:
 def test_an_autocrypt_key_is_used_only_where_the_keyring_has_none(gnupg: Keyring) -> None:
     """Bob's key in the keyring wins over whatever a header said for him; Mallory, whom the
     keyring does not know, is encrypted to with the key from her header."""
-    from tui_mail.ui.composer_security import Encrypt, SecurityChoice, sealed
+    from tui_mail.crypto.outgoing import Encrypt, SecurityChoice, sealed
 
     mallory_key = gnupg.gpg("--export", "mallory@example.org", home=gnupg.other)
     dave_key = gnupg.gpg("--export", "dave@example.net", home=gnupg.other)
@@ -205,8 +205,8 @@ def test_group_mail_gossips_each_visible_recipients_key_inside_the_encryption(
         gnupg: Keyring) -> None:
     """Autocrypt gossip: Bob and Mallory each find the other's key inside (Bob's from the
     keyring, Mallory's from her header); Dave, in Bcc, is gossiped to nobody."""
+    from tui_mail.crypto.outgoing import Encrypt, SecurityChoice, sealed
     from tui_mail.mail.autocrypt import parse_autocrypt
-    from tui_mail.ui.composer_security import Encrypt, SecurityChoice, sealed
 
     mallory_key = gnupg.gpg("--export", "mallory@example.org", home=gnupg.other)
     draft = Draft(identity=Address("Alice", "alice@example.org"),
@@ -258,7 +258,7 @@ def test_an_autocrypt_header_holding_two_keys_is_not_encrypted_to(gnupg: Keyring
     Dave: such keydata is not used, and the recipient is named as having no key."""
     from tui_mail.crypto.autocrypt_keys import can_encrypt_to
     from tui_mail.crypto.gnupg import GnuPG
-    from tui_mail.ui.composer_security import Encrypt, SecurityChoice, sealed
+    from tui_mail.crypto.outgoing import Encrypt, SecurityChoice, sealed
 
     both = gnupg.gpg("--export", "mallory@example.org", "dave@example.net", home=gnupg.other)
     assert not can_encrypt_to(GnuPG("gpg"), both)

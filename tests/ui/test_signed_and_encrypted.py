@@ -332,10 +332,10 @@ async def test_an_encrypted_message_held_in_the_outbox_is_edited_decrypted_and_s
         gnupg: Keyring, tmp_path: Path) -> None:
     """The outbox keeps what it sends, sealed: `e` opens it decrypted in the composer, with
     encryption and signing on as it was, and it leaves the outbox only then."""
+    from tui_mail.crypto.outgoing import Encrypt, SecurityChoice, sealed
     from tui_mail.mail.compose import Composed
     from tui_mail.model import CryptoKind
     from tui_mail.store.types import OutboxState
-    from tui_mail.ui.composer_security import Encrypt, SecurityChoice, sealed
 
     alice = replace(OFFLINE, address=Address("Alice", "alice@example.org"))
     plain = (b"From: Alice <alice@example.org>\r\nTo: bob@example.net\r\nSubject: Held plans\r\n"

@@ -117,8 +117,8 @@ async def test_an_account_without_autocrypt_sends_no_header(
 
 
 def test_the_security_line_says_each_recommendation_in_words() -> None:
+    from tui_mail.crypto.outgoing import SecurityChoice
     from tui_mail.mail.autocrypt import Recommendation
-    from tui_mail.ui.composer_security import SecurityChoice
 
     def line(recommendation: Recommendation) -> str:
         return SecurityChoice(recommendation=recommendation).describe("a@example.org")

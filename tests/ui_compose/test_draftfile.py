@@ -38,8 +38,8 @@ def test_a_draft_keeps_its_signing_choice_and_whether_it_answers_signed_mail() -
     """F5 turned on (or off) and 'it answers a signed message' survive a saved draft, so the
     reopened message is signed as it was going to be."""
     from tests.support.accounts import work_account
+    from tui_mail.crypto.outgoing import SecurityChoice
     from tui_mail.model import SignPolicy
-    from tui_mail.ui.composer_security import SecurityChoice
 
     for sign in (True, False, None):
         fields = DraftFields(account="work", sender="a@example.org", to="b@example.org",
@@ -59,8 +59,8 @@ def test_a_draft_keeps_its_encryption_choice_and_whether_it_answers_encrypted_ma
     the reopened message is encrypted (or not) as it was going to be, whatever Autocrypt or
     the account would say."""
     from tests.support.accounts import work_account
+    from tui_mail.crypto.outgoing import Encrypt, SecurityChoice
     from tui_mail.model import EncryptPolicy
-    from tui_mail.ui.composer_security import Encrypt, SecurityChoice
 
     for encrypt in (True, False, None):
         for answers in ((True, True), (False, True), (True, False), (False, False)):

@@ -20,7 +20,7 @@ from typing import Any
 
 from tui_mail.cli.context import CliContext
 from tui_mail.errors import TuiMailError
-from tui_mail.model import Account
+from tui_mail.model import Account, AutocryptMode, CryptoKind
 
 EXIT_QUEUED = 75  # EX_TEMPFAIL: the message waits in the outbox for a retry
 EXIT_NOT_SAVED = 3  # sent to the recipients, but the copy to Sent failed (it is tried again)
@@ -46,6 +46,11 @@ def register(sub: Any) -> None:
                       help="send a finished message; recipients from its To/Cc/Bcc (Bcc is removed)")
     send.add_argument("--queue-only", action="store_true",
                       help="only write it to the outbox; `tui-mail outbox flush` sends it")
+    send.add_argument("--sign", action=argparse.BooleanOptionalAction, default=None,
+                      help="sign it (or not) with your key; default: the account's `sign`")
+    send.add_argument("--encrypt", action=argparse.BooleanOptionalAction, default=None,
+                      help="encrypt it to every recipient and you (or not): one without a key"
+                      " stops it; default: the account's `encrypt`")
     send.set_defaults(func=run_send)
 
     outbox = sub.add_parser("outbox", help="list, retry or flush messages waiting to be sent")
@@ -191,10 +196,67 @@ def _unsure_advice(entry_id: int) -> str:
             f"sends it again, `tui-mail outbox drop {entry_id}` drops it")
 
 
+def _secured(args: argparse.Namespace, account: Account, composed: Any, service: Any) -> Any:
+    """Signed, encrypted and carrying the Autocrypt header as the account and the options
+    say, as the composer sends it. A key that needs its passphrase asks on the terminal."""
+    from dataclasses import replace
+
+    from tui_mail.crypto.outgoing import Encrypt, SecurityChoice, secured
+    from tui_mail.crypto.sealing import PassphraseNeeded
+    from tui_mail.mail.draftfile import DraftFields
+
+    choice = SecurityChoice.initial(account, DraftFields(account.name, str(account.address)))
+    if args.sign is not None:
+        choice = replace(choice, sign=args.sign)
+    if args.encrypt is not None:
+        choice = replace(choice, encrypt=Encrypt.ON if args.encrypt else Encrypt.OFF,
+                         chosen=True)
+
+    def peers(addresses: list[str]) -> dict[str, Any]:
+        found = {}
+        for address in dict.fromkeys(a.lower() for a in addresses):
+            peer = service.store.autocrypt_peer(account.name, address)
+            if peer is not None:
+                found[address] = peer
+        return found
+
+    if account.autocrypt is not AutocryptMode.OFF and account.crypto is CryptoKind.OPENPGP:
+        from tui_mail.mail.autocrypt import recommend_all
+
+        known = peers(list(composed.rcpts))
+        choice = choice.recommending(recommend_all(
+            [known.get(address.lower()) for address in composed.rcpts],
+            own_mutual=account.autocrypt is AutocryptMode.MUTUAL, reply_to_encrypted=False))
+    passphrase = None
+    while True:
+        try:
+            return secured(composed, account, choice, composed.mail_from, peers=peers,
+                           find_keys=service.find_keys, passphrase=passphrase)
+        except PassphraseNeeded as exc:
+            if passphrase is not None:
+                raise
+            passphrase = _ask_passphrase(exc.key_hint)
+
+
+def _ask_passphrase(key_hint: str) -> str:
+    """The key's passphrase, read on the terminal (standard input holds the body)."""
+    import getpass
+
+    try:
+        with open("/dev/tty", "rb"):
+            pass
+    except OSError:
+        raise TuiMailError(f"signing needs the passphrase of {key_hint}, and there is no"
+                           " terminal to ask it on: unlock the key in gpg-agent first, or"
+                           " send it with --no-sign") from None
+    return getpass.getpass(f"Passphrase for {key_hint}: ")
+
+
 def run_send(args: argparse.Namespace, ctx: CliContext) -> int:
     account = _account(ctx, args.account)
     composed = _compose(args, account)
     with _service(ctx) as service:
+        composed = _secured(args, account, composed, service)
         outbox = service.outbox(account)
         entry_id = outbox.queue(composed)
         if args.queue_only:

@@ -418,9 +418,9 @@ class ComposeActions(AppPart):
         included) off the interface, and decrypted first when it was kept encrypted (asking
         the key's passphrase if it needs one). `key()` gives the draft's key once it could be
         read (taking an outbox message out of the outbox); None stops there."""
+        from tui_mail.crypto.outgoing import unsealed
         from tui_mail.crypto.sealing import PassphraseNeeded
         from tui_mail.mail.draftfile import draft_from_bytes
-        from tui_mail.ui.composer_security import unsealed
 
         app = self.as_app
         try:

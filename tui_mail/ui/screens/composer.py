@@ -32,6 +32,12 @@ from textual.worker import Worker, WorkerState
 
 from tui_mail.address_book import unique_addresses
 from tui_mail.attachments import read_attachments
+from tui_mail.crypto.outgoing import (
+    Encrypt,
+    SecurityChoice,
+    sealed_draft,
+    secured,
+)
 from tui_mail.errors import TuiMailError
 from tui_mail.mail.compose import (
     Composed,
@@ -54,13 +60,6 @@ from tui_mail.model import (
     Identity,
 )
 from tui_mail.ui.cache_guard import SaysCacheErrors
-from tui_mail.ui.composer_security import (
-    Encrypt,
-    SecurityChoice,
-    sealed,
-    sealed_draft,
-    with_own_key,
-)
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.screens.form import FormScreen, help_bindings
 from tui_mail.ui.widgets.compose_dialogs import ConfirmDiscard
@@ -556,19 +555,10 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
         try:
             composed = compose(draft, attachment_data=read_attachments(draft.attachments),
                                message_id=self.message_id)
-            peer_keys: dict[str, bytes] = {}
-            if account.autocrypt is not AutocryptMode.OFF \
-                    and account.crypto is CryptoKind.OPENPGP:
-                composed = with_own_key(composed, draft.identity.email,
-                                        account.autocrypt is AutocryptMode.MUTUAL)
-                peers = self.tui.autocrypt_peers(account.name, list(composed.rcpts))
-                peer_keys = {address: peer.key for address, peer in peers.items() if peer.key}
-            find_keys = self.tui.service.find_keys \
-                if account.wkd and account.crypto is CryptoKind.OPENPGP else None
-            composed = sealed(composed, security, draft.identity.email, passphrase=passphrase,
-                              peer_keys=peer_keys,
-                              gossip=account.autocrypt is not AutocryptMode.OFF,
-                              find_keys=find_keys)
+            composed = secured(composed, account, security, draft.identity.email,
+                               peers=lambda addresses: self.tui.autocrypt_peers(account.name,
+                                                                                addresses),
+                               find_keys=self.tui.service.find_keys, passphrase=passphrase)
         except PassphraseNeeded as exc:
             self.app.call_from_thread(self._ask_passphrase, account, draft, security,
                                       exc.key_hint)

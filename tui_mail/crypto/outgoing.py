@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 from tui_mail.mail.autocrypt import Recommendation
 from tui_mail.mail.compose import Composed
 from tui_mail.mail.draftfile import DraftFields
-from tui_mail.model import Account, CryptoKind, EncryptPolicy, SignPolicy
+from tui_mail.model import Account, AutocryptMode, CryptoKind, EncryptPolicy, SignPolicy
 
 if TYPE_CHECKING:
     from tui_mail.crypto.gnupg import GnuPG
+    from tui_mail.mail.autocrypt import Peer
 
 
 # Keys looked for elsewhere (a key directory) for addresses neither the keyring nor Autocrypt
@@ -168,6 +169,25 @@ def _gossip(gpg: GnuPG, addresses: list[str],
         if key:
             found.append((address.lower(), key))
     return tuple(found)
+
+
+def secured(composed: Composed, account: Account, choice: SecurityChoice, signer: str, *,
+            peers: Callable[[list[str]], Mapping[str, Peer]],
+            find_keys: KeyFinder | None = None, passphrase: str | None = None) -> Composed:
+    """`composed` as the account sends it, from the composer or `tui-mail send`: with the
+    user's key in an Autocrypt header and the recipients' Autocrypt keys used (an account that
+    takes part; `peers` reads them from the cache), the recipients' key directories asked (an
+    account with `wkd`: `find_keys`), then signed and encrypted as `choice` says. Blocking
+    (runs gpg); raises what `sealed` raises."""
+    openpgp = account.crypto is CryptoKind.OPENPGP
+    autocrypt = account.autocrypt is not AutocryptMode.OFF and openpgp
+    peer_keys: dict[str, bytes] = {}
+    if autocrypt:
+        composed = with_own_key(composed, signer, account.autocrypt is AutocryptMode.MUTUAL)
+        peer_keys = {address: peer.key for address, peer in peers(list(composed.rcpts)).items()
+                     if peer.key}
+    return sealed(composed, choice, signer, passphrase=passphrase, peer_keys=peer_keys,
+                  gossip=autocrypt, find_keys=find_keys if account.wkd and openpgp else None)
 
 
 def _found_keys(gpg: GnuPG, addresses: list[str], find_keys: KeyFinder,
