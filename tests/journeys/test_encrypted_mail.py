@@ -16,7 +16,6 @@ from tests.journeys.session import StartApp, wait_for_server_copy
 from tests.journeys.world import MailWorld, minutes_ago, unique
 from tests.support.crypto import Correspondents, correspondents, pgp_mime_encrypted
 from tui_mail.mail.autocrypt import autocrypt_header, parse_autocrypt
-from tui_mail.mail.protected import DetachedSignature, protection_of
 
 pytestmark = [
     pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux)"),
@@ -35,19 +34,27 @@ def keys(world: MailWorld) -> Iterator[Correspondents]:
         pair.close()
 
 
+def friend_sends_encrypted(world: MailWorld, keys: Correspondents, subject: str, text: str,
+                           *, signed: bool = False) -> None:
+    """The friend's GnuPG encrypts `text` to the user (signed too when asked), the Subject
+    protected inside and `...` outside, delivered to the user's INBOX."""
+    inner = (b'Content-Type: text/plain; charset=utf-8; protected-headers="v1"\r\n'
+             + f"Subject: {subject}\r\n\r\n{text}\r\n".encode())
+    ciphertext = keys.gpg(keys.theirs, "--armor", "--trust-model", "always", "--encrypt",
+                          "--recipient", world.user.address, *(["--sign"] if signed else []),
+                          data=inner)
+    headers = (f"From: Friend <{world.friend.address}>\r\nTo: <{world.user.address}>\r\n"
+               f"Subject: ...\r\nDate: {format_datetime(minutes_ago(5))}\r\n"
+               f"Message-ID: <{subject.replace(' ', '.')}@test>\r\nMIME-Version: 1.0\r\n")
+    world.servers.deliver(world.user, pgp_mime_encrypted(headers, ciphertext))
+
+
 def test_an_encrypted_message_is_read_and_answered_encrypted(
         world: MailWorld, keys: Correspondents, start_app: StartApp) -> None:
     world.write_config('sign = "always"\nencrypt = "if-all-recipients-have-keys"\n',
                        ui="sync_every_minutes = 0")
     subject = unique("The gate code")
-    inner = (b'Content-Type: text/plain; charset=utf-8; protected-headers="v1"\r\n'
-             + f"Subject: {subject}\r\n\r\n".encode() + b"It is 2024, until Friday.\r\n")
-    ciphertext = keys.gpg(keys.theirs, "--armor", "--trust-model", "always", "--encrypt",
-                          "--recipient", world.user.address, "--sign", data=inner)
-    headers = (f"From: Friend <{world.friend.address}>\r\nTo: <{world.user.address}>\r\n"
-               f"Subject: ...\r\nDate: {format_datetime(minutes_ago(5))}\r\n"
-               f"Message-ID: <{subject.replace(' ', '.')}@test>\r\nMIME-Version: 1.0\r\n")
-    world.servers.deliver(world.user, pgp_mime_encrypted(headers, ciphertext))
+    friend_sends_encrypted(world, keys, subject, "It is 2024, until Friday.", signed=True)
 
     app = start_app()
     app.wait_for_mailbox("...")
@@ -77,12 +84,7 @@ def test_an_encrypted_message_is_read_and_answered_encrypted(
     assert b"Thanks, noted." in plain and b"> It is 2024, until Friday." in plain
     assert f"Subject: Re: {subject}".encode() in plain  # protected, inside
     # Signed, then encrypted (RFC 3156 6.1): the signature is the inner multipart/signed's.
-    signed = protection_of(plain)
-    assert isinstance(signed, DetachedSignature)
-    signature = keys.theirs / "reply.asc"
-    signature.write_bytes(signed.signature)
-    verified = keys.gpg(keys.theirs, "--status-fd", "1", "--verify", str(signature), "-",
-                        data=signed.signed)
+    verified = keys.verify_inner(keys.theirs, plain)
     assert b"[GNUPG:] GOODSIG" in verified and world.user.address.encode() in verified
 
 
@@ -143,14 +145,7 @@ def test_a_reply_to_encrypted_mail_is_kept_as_an_encrypted_draft_across_a_restar
     goes to the friend encrypted."""
     world.write_config("", ui="sync_every_minutes = 0")
     subject = unique("The safe code")
-    inner = (b'Content-Type: text/plain; charset=utf-8; protected-headers="v1"\r\n'
-             + f"Subject: {subject}\r\n\r\n".encode() + b"It is 8812.\r\n")
-    ciphertext = keys.gpg(keys.theirs, "--armor", "--trust-model", "always", "--encrypt",
-                          "--recipient", world.user.address, data=inner)
-    headers = (f"From: Friend <{world.friend.address}>\r\nTo: <{world.user.address}>\r\n"
-               f"Subject: ...\r\nDate: {format_datetime(minutes_ago(5))}\r\n"
-               f"Message-ID: <{subject.replace(' ', '.')}@test>\r\nMIME-Version: 1.0\r\n")
-    world.servers.deliver(world.user, pgp_mime_encrypted(headers, ciphertext))
+    friend_sends_encrypted(world, keys, subject, "It is 8812.")
 
     app = start_app()
     app.wait_for_mailbox("...")

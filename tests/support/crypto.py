@@ -282,6 +282,18 @@ class Correspondents:
         assert done.returncode == 0, done.stderr.decode(errors="replace")
         return done.stdout
 
+    def verify_inner(self, home: Path, plain: bytes) -> bytes:
+        """gpg's status lines for the multipart/signed that `plain` (what was decrypted) is:
+        signed, then encrypted (RFC 3156 6.1)."""
+        from tui_mail.mail.protected import DetachedSignature, protection_of
+
+        signed = protection_of(plain)
+        assert isinstance(signed, DetachedSignature), "not signed inside"
+        signature = home / "inner-signature.asc"
+        signature.write_bytes(signed.signature)
+        return self.gpg(home, "--status-fd", "1", "--verify", str(signature), "-",
+                        data=signed.signed)
+
     def close(self) -> None:
         for home in (self.mine, self.theirs):
             subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"],
