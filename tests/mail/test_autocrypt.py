@@ -150,3 +150,17 @@ def test_gossip_keeps_the_newest_and_never_passes_for_the_peers_own_header() -> 
     # a key only others vouched for is discouraged, but a reply to encrypted mail uses it
     assert recommend(first, True, False) is Recommendation.DISCOURAGE
     assert recommend(first, True, reply_to_encrypted=True) is Recommendation.ENCRYPT
+
+
+def test_a_setup_message_is_one_with_the_v1_header_from_an_address_to_itself() -> None:
+    from tui_mail.mail.autocrypt import is_setup_message
+
+    def message(sender: str, to: str, header: str = "Autocrypt-Setup-Message: v1\r\n") -> bytes:
+        return (f"From: <{sender}>\r\nTo: <{to}>\r\nSubject: Autocrypt Setup Message\r\n"
+                f"{header}\r\nbody\r\n").encode()
+
+    assert is_setup_message(message("me@example.org", "Me@Example.org"))
+    assert not is_setup_message(message("mallory@example.org", "me@example.org"))
+    assert not is_setup_message(message("me@example.org", "me@example.org", header=""))
+    assert not is_setup_message(message("me@example.org", "me@example.org",
+                                        header="Autocrypt-Setup-Message: v2\r\n"))

@@ -52,6 +52,8 @@ async def test_the_setup_message_carries_the_key_to_another_device_with_the_code
         other = support.app_over(tmp_path / "other", [sent], OFFLINE)
         async with other.run_test(size=(140, 40)) as pilot:
             await open_first(pilot)
+            await run_until(pilot, lambda: "Autocrypt: a Setup Message: your key" in " ".join(
+                screen_text(other).split()))
             await pilot.press("a")
             await run_until(pilot, lambda: isinstance(other.screen, AttachmentPicker))
             await pilot.press("i")

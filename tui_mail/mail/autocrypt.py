@@ -95,6 +95,24 @@ def automatic(auto_submitted: str, content_type: str) -> bool:
     return submitted not in ("", "no") or report
 
 
+def is_setup_message(raw: bytes) -> bool:
+    """Whether `raw` is an Autocrypt Setup Message (level 1): `Autocrypt-Setup-Message: v1`,
+    from an address to that same address (a setup is only ever sent to oneself)."""
+    from email.utils import getaddresses
+
+    from tui_mail.mail.protected import header_fields, split_head
+
+    fields: dict[str, list[str]] = {}
+    for name, line in header_fields(split_head(raw)[0]):
+        value = line.split(b":", 1)[1].decode("utf-8", "replace").strip()
+        fields.setdefault(name.lower(), []).append(value)
+    if fields.get("autocrypt-setup-message", [""])[0].lower() != "v1":
+        return False
+    senders = {a.lower() for _, a in getaddresses(fields.get("from", [])) if a}
+    recipients = {a.lower() for _, a in getaddresses(fields.get("to", [])) if a}
+    return len(senders) == 1 and senders == recipients
+
+
 NEVER_SEEN = datetime.fromtimestamp(0, UTC)  # a peer known from gossip only: no mail of theirs
 
 

@@ -219,8 +219,13 @@ def render_headers(msg: Message, *, raw: bytes | None = None,
     rows.extend(spoofing_rows(msg, whole))
     if raw is not None:
         from tui_mail.mail.authresults import authentication_rows
+        from tui_mail.mail.autocrypt import is_setup_message
 
         rows.extend(authentication_rows(raw, msg.from_, authserv_id))
+        if is_setup_message(raw):
+            rows.append(("Autocrypt", "a Setup Message: your key, sent from another device or"
+                         " mail program. To take it over, import its attachment (i in the"
+                         " attachment list) and type the Setup Code that device showed"))
     if security:
         from tui_mail.mail.security import security_rows
 
