@@ -143,3 +143,17 @@ def test_no_secret_key_for_the_address_is_said_in_words(gnupg: Keyring) -> None:
                       message_id="<setup@bob>")
     with pytest.raises(CryptoError, match="not an Autocrypt Setup Message"):
         take_over(GnuPG("gpg"), b"<html>hello</html>", setup_code())
+
+
+def test_a_setup_holding_another_key_beside_the_secret_one_is_refused(
+        gnupg: Keyring, other_device: GnuPG) -> None:
+    """Everything a setup holds would be trusted as the user's own: a key for someone else
+    packed in beside theirs makes it refused whole (review F7)."""
+    code = "1742-0185-6197-1303-7016-8412-3581-4441-0597"
+    secret = gnupg.gpg("--armor", "--export-secret-keys", "alice@example.org")
+    planted = gnupg.gpg("--armor", "--export", "mallory@example.org", home=gnupg.other)
+    block = gnupg.gpg("--pinentry-mode", "loopback", "--passphrase", code, "--symmetric",
+                      "--armor", data=secret + planted)
+    with pytest.raises(CryptoError, match="it holds 2 keys where a setup holds your one"):
+        take_over(other_device, b"<pre>\n" + block + b"</pre>", code)
+    assert other_device.run(["--list-keys", "--with-colons"]).output.count(b"pub:") == 0

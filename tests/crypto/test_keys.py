@@ -112,3 +112,34 @@ def test_reading_a_correspondents_smime_signed_mail_keeps_their_certificate_to_e
     [signature] = opened.layers
     assert isinstance(signature, Signature) and signature.state is SignatureState.GOOD
     assert usable_encryption_key(GnuPG("gpgsm"), "bob@example.net")
+
+
+def test_a_learned_key_holding_a_second_key_is_not_imported(own_gnupg: Keyring) -> None:
+    """A header's keydata could carry, beside its sender's key, a key for someone else: an
+    import of a learned key takes one key or nothing (review F3)."""
+    mallory = own_gnupg.gpg("--export", "mallory@example.org", home=own_gnupg.other)
+    bob = own_gnupg.gpg("--export", "bob@example.net", home=own_gnupg.other)
+    before = {key.fingerprint for key in list_keys()}
+    with pytest.raises(CryptoError, match="it holds 2 keys where there should be one"):
+        import_keys(mallory + bob, one=True)
+    assert {key.fingerprint for key in list_keys()} == before
+    [imported] = import_keys(mallory, one=True).changed
+    assert imported.fingerprint == own_gnupg.fingerprints["mallory@example.org"]
+
+
+def test_gossip_carries_one_key_for_an_address_the_keyring_holds_two_for(
+        own_gnupg: Keyring) -> None:
+    """Two keys in the keyring for bob@ (a new one beside the old): the gossip sent for him is
+    one key that can encrypt, never both (review F2)."""
+    from tui_mail.crypto.autocrypt_keys import can_encrypt_to, public_keydata
+    from tui_mail.crypto.gnupg import GnuPG
+
+    own_gnupg.gpg("--passphrase", "", "--quick-gen-key", "Bob again <bob@example.net>",
+                  "ed25519", "sign,cert", "never")
+    listed = own_gnupg.gpg("--with-colons", "--list-keys", "bob@example.net").decode()
+    assert listed.count("pub:") == 2
+    gpg = GnuPG("gpg")
+    gossip = public_keydata(gpg, "bob@example.net")
+    assert gossip and can_encrypt_to(gpg, gossip, "bob@example.net")
+    shown = own_gnupg.gpg("--show-keys", "--with-colons", data=gossip).decode()
+    assert shown.count("pub:") == 1 and own_gnupg.fingerprints["bob@example.net"] in shown

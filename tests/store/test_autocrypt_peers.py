@@ -101,3 +101,9 @@ def test_the_users_own_mail_in_sent_and_drafts_makes_no_peer(store: Store) -> No
     store.add_messages("work", "Drafts", [mail(2, NOV_2, sender="alice@example.org")])
     assert store.autocrypt_peer("work", "alice@example.org") is None
     assert store.autocrypt_peers("work") == []
+
+
+def test_mail_in_junk_makes_no_peer(store: Store) -> None:
+    store.ensure_folder("work", "Junk", FolderRole.JUNK)
+    store.add_messages("work", "Junk", [mail(1, NOV_2, sender="ceo@example.com")])
+    assert store.autocrypt_peer("work", "ceo@example.com") is None

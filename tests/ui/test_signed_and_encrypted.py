@@ -18,7 +18,7 @@ from tests.support.crypto import CAROL_PASSPHRASE, Keyring, text_part
 from tests.support.pilot import open_first, run_until, screen_text, settle, type_query
 from tui_mail.crypto.keys import list_keys
 from tui_mail.mail.security import grouped
-from tui_mail.model import Address
+from tui_mail.model import Address, AutocryptMode
 from tui_mail.store.db import Store
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.screens.ask_text import AskText
@@ -105,8 +105,7 @@ async def test_changing_the_view_keeps_the_security_lines_and_raw_shows_the_serv
 
 
 async def test_opening_encrypted_group_mail_learns_the_keys_it_gossips(
-        gnupg: Keyring, app_with: Callable[[Sequence[bytes]], TuiMailApp],
-        tmp_path: Path) -> None:
+        gnupg: Keyring, tmp_path: Path) -> None:
     """Autocrypt gossip: Bob's encrypted mail to the user and Mallory carries Mallory's key
     inside; opening it keeps that key for Mallory, and ignores one for a non-recipient and one
     for the user's own address (Sam's: their key is their own, not Bob's word)."""
@@ -119,15 +118,21 @@ async def test_opening_encrypted_group_mail_learns_the_keys_it_gossips(
     inner = gossip.encode() + text_part("Lunch, all three of us?\n")
     outer = ("From: Bob <bob@example.net>\r\nTo: <alice@example.org>, <mallory@example.org>,"
              " <sam@example.com>\r\nSubject: Lunch\r\nMIME-Version: 1.0\r\n")
-    app = app_with([gnupg.pgp_encrypted(inner, signer="bob@example.net", headers=outer)])
-    async with app.run_test(size=(140, 40)) as pilot:
-        await open_first(pilot)
-        assert "Lunch, all three of us?" in screen_text(app)
-    with Store.open(tmp_path / f"{OFFLINE.name}.sqlite3", readonly=True) as store:
-        peer = store.autocrypt_peer(OFFLINE.name, "mallory@example.org")
-        assert peer is not None and peer.gossip_key == mallory and peer.public_key is None
-        assert store.autocrypt_peer(OFFLINE.name, "eve@example.com") is None
-        assert store.autocrypt_peer(OFFLINE.name, "sam@example.com") is None
+    raw = gnupg.pgp_encrypted(inner, signer="bob@example.net", headers=outer)
+    for autocrypt in (AutocryptMode.OFF, AutocryptMode.MUTUAL):
+        folder = tmp_path / autocrypt.value
+        app = support.app_over(folder, [raw], replace(OFFLINE, autocrypt=autocrypt))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await open_first(pilot)
+            assert "Lunch, all three of us?" in screen_text(app)
+        with Store.open(folder / f"{OFFLINE.name}.sqlite3", readonly=True) as store:
+            peer = store.autocrypt_peer(OFFLINE.name, "mallory@example.org")
+            if autocrypt is AutocryptMode.OFF:  # an account without Autocrypt learns nothing
+                assert peer is None
+                continue
+            assert peer is not None and peer.gossip_key == mallory and peer.public_key is None
+            assert store.autocrypt_peer(OFFLINE.name, "eve@example.com") is None
+            assert store.autocrypt_peer(OFFLINE.name, "sam@example.com") is None
 
 
 async def test_a_key_with_a_passphrase_asks_on_the_message_screen_and_again_when_wrong(

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.composer import type_into
 from tests.support.crypto import Keyring
-from tests.support.pilot import run_until
+from tests.support.pilot import run_until, settle
 from tests.support.sendmail import calls, last_message
 from tests.ui_compose.test_signing_and_encrypting import security_line, sending_account, write
 from tui_mail.crypto.keys import list_keys
@@ -100,6 +100,39 @@ async def test_a_recipient_nobody_knows_turns_the_recommendation_off(
         await run_until(pilot, lambda: bool(calls(tmp_path)))
     sent = message_from_bytes(last_message(tmp_path), policy=default)
     assert sent.get_content_type() == "text/plain" and sent["Autocrypt"] is not None
+
+
+async def test_a_copy_to_oneself_keeps_the_recommendation(
+        make_app: Callable[..., TuiMailApp], tmp_path: Path, gnupg: Keyring) -> None:
+    """The user's own address in Cc is encrypted to their own key anyway: it does not turn
+    Autocrypt's advice off (review F8)."""
+    mallory_wrote(gnupg, tmp_path / "cache.sqlite3", mutual=True)
+    app = make_app(accounts=(sending_account(tmp_path, autocrypt=AutocryptMode.MUTUAL),))
+    async with app.run_test(size=(140, 36)) as pilot:
+        await write(pilot, MALLORY)
+        await type_into(pilot, "cc", "alice@example.org")
+        await run_until(pilot, lambda: "Autocrypt: every recipient asks" in security_line(app))
+
+
+async def test_a_header_whose_key_cannot_be_used_counts_as_no_key(
+        make_app: Callable[..., TuiMailApp], tmp_path: Path, gnupg: Keyring) -> None:
+    """A forged or broken header (prefer-encrypt=mutual, keydata that is no key) must not
+    make the composer encrypt a message it then cannot send (review F1)."""
+    raw = (f"From: Mallory <{MALLORY}>\r\nTo: alice@example.org\r\nSubject: Hello\r\n"
+           "Date: Mon, 30 Nov 2026 09:00:00 +0000\r\nMessage-ID: <bad@mallory>\r\n"
+           f"Autocrypt: {autocrypt_header(MALLORY, b'not a key at all', True)}\r\n\r\nHi\r\n")
+    with Store.open(tmp_path / "cache.sqlite3") as store:
+        store.ensure_folder("work", "INBOX", FolderRole.INBOX)
+        store.add_messages("work", "INBOX", [NewMessage(uid=902, raw=raw.encode())])
+    app = make_app(accounts=(sending_account(tmp_path, autocrypt=AutocryptMode.MUTUAL),))
+    async with app.run_test(size=(140, 36)) as pilot:
+        await write(pilot, MALLORY)
+        await settle(pilot)  # the recommendation's timer and worker have run
+        assert security_line(app).startswith("not signed · not encrypted  (")
+        await pilot.press("ctrl+t")
+        await run_until(pilot, lambda: bool(calls(tmp_path)))
+    assert message_from_bytes(last_message(tmp_path), policy=default).get_content_type() \
+        == "text/plain"
 
 
 async def test_an_account_without_autocrypt_sends_no_header(

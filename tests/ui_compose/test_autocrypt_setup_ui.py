@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from tests.support.pilot import open_first, run_until, screen_text, settle
 from tests.support.sendmail import calls, last_message
 from tests.ui_compose.test_signing_and_encrypting import sending_account
 from tui_mail.crypto.keys import list_keys
-from tui_mail.model import AutocryptMode
+from tui_mail.model import Address, AutocryptMode
 from tui_mail.ui.app import TuiMailApp
 from tui_mail.ui.autocrypt_setup_actions import SetupCodeScreen
 from tui_mail.ui.screens.ask_text import AskText
@@ -49,7 +50,8 @@ async def test_the_setup_message_carries_the_key_to_another_device_with_the_code
     device.chmod(0o700)
     monkeypatch.setenv("GNUPGHOME", str(device))
     try:
-        other = support.app_over(tmp_path / "other", [sent], OFFLINE)
+        alice = replace(OFFLINE, address=Address("Alice", "alice@example.org"))
+        other = support.app_over(tmp_path / "other", [sent], alice)
         async with other.run_test(size=(140, 40)) as pilot:
             await open_first(pilot)
             await run_until(pilot, lambda: "Autocrypt: a Setup Message: your key" in " ".join(
@@ -81,3 +83,25 @@ async def test_an_account_without_autocrypt_is_not_offered_a_setup_message(
         await settle(pilot)
         assert any("autocrypt =" in n.message for n in app.notified)
     assert calls(tmp_path) == []
+
+
+async def test_a_setup_message_from_someone_else_is_not_taken_over(
+        tmp_path: Path, gnupg: Keyring) -> None:
+    """Only a Setup Message from one of the user's addresses to itself is offered: a stranger's
+    could carry a key the user would then trust as their own."""
+    from datetime import UTC, datetime
+
+    from tui_mail.crypto.autocrypt_setup import setup_code, setup_message
+    from tui_mail.crypto.gnupg import GnuPG
+
+    raw = setup_message(GnuPG("gpg"), "alice@example.org", True, setup_code(),
+                        when=datetime(2026, 12, 1, tzinfo=UTC), message_id="<s@alice>")
+    app = support.app_over(tmp_path, [raw], OFFLINE)  # Sam's: alice@ is not his address
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_first(pilot)
+        await pilot.press("a")
+        await run_until(pilot, lambda: isinstance(app.screen, AttachmentPicker))
+        await pilot.press("i")
+        await run_until(pilot, lambda: any("comes from one of your own addresses" in n.message
+                                           for n in app.notified))
+        assert not isinstance(app.screen, AskText)

@@ -77,7 +77,7 @@ def run_import(args: argparse.Namespace, ctx: CliContext) -> int:  # noqa: ARG00
         except OSError as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
     try:
-        imported = import_keys(data)
+        imported = import_keys(data, one=args.autocrypt is not None)
     except CryptoError as exc:
         sys.stderr.write(f"tui-mail: {source}: {exc}\n")
         return 1

@@ -221,11 +221,14 @@ def _secured(args: argparse.Namespace, account: Account, composed: Any, service:
         return found
 
     if account.autocrypt is not AutocryptMode.OFF and account.crypto is CryptoKind.OPENPGP:
+        from tui_mail.crypto.outgoing import usable_peers
         from tui_mail.mail.autocrypt import recommend_all
 
-        known = peers(list(composed.rcpts))
+        own = {identity.address.email.lower() for identity in account.all_identities}
+        others = [address.lower() for address in composed.rcpts if address.lower() not in own]
+        known = usable_peers(peers(others))
         choice = choice.recommending(recommend_all(
-            [known.get(address.lower()) for address in composed.rcpts],
+            [known.get(address) for address in others],
             own_mutual=account.autocrypt is AutocryptMode.MUTUAL, reply_to_encrypted=False))
     passphrase = None
     while True:

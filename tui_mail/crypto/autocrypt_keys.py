@@ -40,10 +40,24 @@ def own_keydata(gpg: GnuPG, address: str) -> bytes:
 
 def public_keydata(gpg: GnuPG, address: str) -> bytes:
     """A correspondent's key for `address` from the keyring, minimal as in an Autocrypt
-    header (for gossip); empty when the keyring has none."""
+    header (for gossip): one key, the first that can encrypt (an old or revoked key of theirs
+    in the keyring is not sent along); empty when the keyring has none."""
+    listed = gpg.run(["--list-keys", "--with-colons", f"<{address}>"])
+    fingerprint = ""
+    usable = False
+    for line in listed.output.decode("utf-8", "replace").splitlines():
+        fields = line.split(":")
+        if fields[0] == "pub":
+            usable = len(fields) > 11 and fields[1] not in ("e", "r", "d", "i") \
+                and "E" in fields[11]
+        elif fields[0] == "fpr" and usable and len(fields) > 9:
+            fingerprint = fields[9]
+            break
+    if not fingerprint:
+        return b""
     run = gpg.run(["--export", "--export-options", "export-minimal",
                    "--export-filter", f"keep-uid=mbox = {address.lower()}",
-                   "--export-filter", "drop-subkey=usage !~ e", f"<{address}>"])
+                   "--export-filter", "drop-subkey=usage !~ e", fingerprint])
     return run.output if run.returncode == 0 else b""
 
 

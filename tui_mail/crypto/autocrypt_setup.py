@@ -127,6 +127,13 @@ def take_over(gpg: GnuPG, page: bytes, code: str) -> TakenOver:
     secret = run.output
     if b"-----BEGIN PGP PRIVATE KEY BLOCK-----" not in secret:
         raise CryptoError("there is no secret key inside")
+    listed = gpg.run(["--show-keys", "--with-colons"], secret).output.splitlines()
+    primaries = [line for line in listed if line.startswith((b"sec:", b"pub:"))]
+    if len(primaries) != 1 or not primaries[0].startswith(b"sec:"):
+        # One secret key is what a setup carries; anything else packed in would be trusted
+        # as the user's own.
+        raise CryptoError(f"it holds {len(primaries)} keys where a setup holds your one"
+                          " secret key: not imported")
     before = {key.fingerprint for key in list_keys(gpg) if key.secret}
     imported = gpg.run(["--import"], secret)
     ok = [line.args[1] for line in imported.status

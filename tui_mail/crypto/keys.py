@@ -124,14 +124,20 @@ class Imported:
     unchanged: tuple[KeyInfo, ...]
 
 
-def import_keys(data: bytes, gpg: GnuPG | None = None) -> Imported:
-    """Import the OpenPGP keys in `data` (armored or not). Raises CryptoError when it holds
-    none, in words."""
+def import_keys(data: bytes, gpg: GnuPG | None = None, *, one: bool = False) -> Imported:
+    """Import the OpenPGP keys in `data` (armored or not). `one`: the data must hold exactly
+    one key (a key learned by Autocrypt: its fingerprint is the one the user compared, and a
+    header could otherwise slip a key for someone else into the keyring). Raises CryptoError
+    when it holds none, or more than allowed, in words."""
     gpg = gpg or GnuPG("gpg")
     shown = gpg.run(["--show-keys", "--with-colons"], data)
     if any(line.startswith(b"sec:") for line in shown.output.splitlines()):
         raise CryptoError("it holds a secret key, and tui-mail imports only correspondents'"
                           " public keys: if it is yours, import it with gpg --import")
+    primaries = sum(line.startswith(b"pub:") for line in shown.output.splitlines())
+    if one and primaries != 1:
+        raise CryptoError(f"it holds {primaries} keys where there should be one: not imported,"
+                          " since the others could be anyone's")
     run = gpg.run(["--import", "--import-options", "import-clean"], data)
     ok = [line.args for line in run.status if line.keyword == "IMPORT_OK" and len(line.args) > 1]
     if not ok:

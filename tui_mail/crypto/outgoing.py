@@ -161,14 +161,26 @@ def sealed(composed: Composed, choice: SecurityChoice, signer: str, *,
 def _gossip(gpg: GnuPG, addresses: list[str],
             learned: dict[str, bytes]) -> tuple[tuple[str, bytes], ...]:
     """The key each address is encrypted to, as gossip carries it."""
-    from tui_mail.crypto.autocrypt_keys import public_keydata
+    from tui_mail.crypto.autocrypt_keys import can_encrypt_to, public_keydata
 
     found = []
     for address in addresses:
         key = learned.get(address) or public_keydata(gpg, address)
-        if key:
+        if key and can_encrypt_to(gpg, key):  # one key, the one encrypted to
             found.append((address.lower(), key))
     return tuple(found)
+
+
+def usable_peers(peers: Mapping[str, Peer]) -> dict[str, Peer]:
+    """The peers whose key gpg can encrypt to (one key, not expired or revoked): a header
+    with garbage, several keys or a dead key counts as no key (level 1), so it never makes
+    the composer encrypt a message it then cannot send. Blocking (runs gpg)."""
+    from tui_mail.crypto.autocrypt_keys import can_encrypt_to
+    from tui_mail.crypto.gnupg import GnuPG
+
+    gpg = GnuPG("gpg")
+    return {address: peer for address, peer in peers.items()
+            if peer.key and can_encrypt_to(gpg, peer.key)}
 
 
 def secured(composed: Composed, account: Account, choice: SecurityChoice, signer: str, *,

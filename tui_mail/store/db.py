@@ -559,8 +559,10 @@ class Store:
             _insert_search_rows(self._conn, search_rows)
             role = self._conn.execute("SELECT role FROM folders WHERE id = ?",
                                       (folder_id,)).fetchone()
-            if not role or role[0] not in (FolderRole.SENT.value, FolderRole.DRAFTS.value):
-                # The user's own mail teaches nothing about correspondents (Autocrypt).
+            if not role or role[0] not in (FolderRole.SENT.value, FolderRole.DRAFTS.value,
+                                           FolderRole.JUNK.value):
+                # The user's own mail teaches nothing about correspondents (Autocrypt), and
+                # junk is not theirs either.
                 note_messages(self._conn, account_id,
                               [(p.headers, p.seconds) for p in prepared])
             return ids

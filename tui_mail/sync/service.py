@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_mail.errors import TuiMailError
-from tui_mail.model import Account, FolderRole, MessageSummary, Protocol
+from tui_mail.model import Account, AutocryptMode, FolderRole, MessageSummary, Protocol
 from tui_mail.store.db import Store
 from tui_mail.store.types import OUTBOX_UNDER_WAY, OutboxItem, OutboxState
 from tui_mail.sync.account_worker import (
@@ -614,8 +614,9 @@ class MailService:
         them when it decrypted it: the cache keeps them for its peers. What it says of the
         user's own addresses is not kept (their key is theirs, not someone else's word)."""
         configured = self.accounts.get(account)
-        own = {identity.address.email.lower() for identity in configured.all_identities} \
-            if configured is not None else set()
+        if configured is None or configured.autocrypt is AutocryptMode.OFF:
+            return  # an account that does not take part in Autocrypt learns nothing
+        own = {identity.address.email.lower() for identity in configured.all_identities}
         keys = {address: key for address, key in keys.items() if address.lower() not in own}
         if not keys:
             return

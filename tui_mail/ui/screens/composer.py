@@ -364,26 +364,35 @@ class ComposerScreen(SaysCacheErrors, FormScreen[None]):
                 self.security = self.security.recommending(None)
                 self._show_security()
             return
+        self._recommend_worker(account, self._recipients_to_recommend_for())
+
+    def _recipients_to_recommend_for(self) -> list[str]:
+        """The recipients typed (lower-cased), the user's own addresses left out: a copy to
+        oneself is encrypted to one's own key anyway."""
         fields = self.fields()
-        recipients = [address.lower() for _, address in getaddresses(
-            [fields.to, fields.cc, fields.bcc]) if "@" in address]
-        self._recommend_worker(account, recipients)
+        own = self.tui.own_addresses()
+        return [address.lower() for _, address in getaddresses(
+            [fields.to, fields.cc, fields.bcc]) if "@" in address and address.lower() not in own]
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="autocrypt",
           description="Autocrypt recommendation")
     def _recommend_worker(self, account: Account, recipients: list[str]) -> None:
+        from tui_mail.crypto.outgoing import usable_peers
         from tui_mail.mail.autocrypt import recommend_all
 
-        peers = self.tui.autocrypt_peers(account.name, recipients)
+        peers = usable_peers(self.tui.autocrypt_peers(account.name, recipients))
         recommendation = recommend_all(
             [peers.get(address) for address in dict.fromkeys(recipients)],
             own_mutual=account.autocrypt is AutocryptMode.MUTUAL,
             reply_to_encrypted=self._initial.answers_encrypted)
-        self.app.call_from_thread(self._recommended, account, recommendation)
+        self.app.call_from_thread(self._recommended, account, recipients, recommendation)
 
-    def _recommended(self, account: Account, recommendation: Recommendation) -> None:
+    def _recommended(self, account: Account, recipients: list[str],
+                     recommendation: Recommendation) -> None:
         if self.sender.account is not account:
             return  # the From changed since: its own recommendation follows
+        if recipients != self._recipients_to_recommend_for():
+            return  # the recipients changed since: a newer recommendation follows
         self.security = self.security.recommending(recommendation)
         self._show_security()
 

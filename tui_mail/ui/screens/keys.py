@@ -48,6 +48,8 @@ class KeyLists:
 
 def read_key_lists(app: TuiMailApp) -> KeyLists:
     """Both lists; blocking (runs gpg)."""
+    from tui_mail.crypto.autocrypt_keys import can_encrypt_to
+    from tui_mail.crypto.gnupg import GnuPG
     from tui_mail.crypto.keys import list_keys, show_key
 
     try:
@@ -57,8 +59,9 @@ def read_key_lists(app: TuiMailApp) -> KeyLists:
     held = {key.fingerprint for key in keyring}
     learned = []
     for account, peer in app.store.autocrypt_peers():
-        try:
-            key = show_key(peer.key or b"")
+        try:  # one key that can encrypt, or it is shown as not usable
+            key = show_key(peer.key or b"") if can_encrypt_to(GnuPG("gpg"), peer.key or b"") \
+                else None
         except TuiMailError:
             key = None
         if key is None or key.fingerprint not in held:
@@ -191,7 +194,7 @@ class KeysScreen(SaysCacheErrors, Screen[None]):
         from tui_mail.crypto.keys import import_keys
 
         try:
-            imported = import_keys(data)
+            imported = import_keys(data, one=True)
         except TuiMailError as exc:
             self.app.call_from_thread(self.notify, f"Not imported: {exc}", severity="error",
                                       markup=False)

@@ -322,9 +322,26 @@ class AttachmentPicker(Picker):
         if index is None:
             return
         if self._attachments[index].content_type.lower() == SETUP_TYPE:
-            self._ask_setup_code(index)
+            if self._from_the_user_to_themselves():
+                self._ask_setup_code(index)
+            else:
+                self.notify("Not imported: an Autocrypt Setup Message comes from one of your"
+                            " own addresses to that same address, and this one does not.",
+                            title="Autocrypt", severity="error", markup=False, timeout=12)
             return
         self._import_key(index)
+
+    def _from_the_user_to_themselves(self) -> bool:
+        """The message is a Setup Message (level 1) from one of the user's addresses."""
+        from tui_mail.mail.autocrypt import is_setup_message
+        from tui_mail.mail.headers import parse_headers
+
+        if not is_setup_message(self._raw):
+            return False
+        sender = parse_headers(self._raw).from_
+        own = getattr(self.app, "own_addresses", None)
+        addresses = own() if callable(own) else frozenset()
+        return bool(sender) and sender[0].email.lower() in addresses
 
     def _ask_setup_code(self, index: int) -> None:
         """An Autocrypt Setup Message's key: asked for the Setup Code the sending device

@@ -39,7 +39,14 @@ from tui_mail.mail.security import (
     SIGNED_WARNING,
     UNPROTECTED,
 )
-from tui_mail.model import Attachment, Encryption, Message, MessageSummary, SecurityLayer
+from tui_mail.model import (
+    Attachment,
+    CryptoKind,
+    Encryption,
+    Message,
+    MessageSummary,
+    SecurityLayer,
+)
 from tui_mail.ui.keys import Scope, bindings
 from tui_mail.ui.widgets.chord import TopChord
 from tui_mail.ui.widgets.invite_box import invite_content
@@ -152,7 +159,9 @@ def remember_opened(app: object, shown: Shown) -> None:
         return
     summary = shown.summary
     try:
-        keys = _gossiped_keys(shown)
+        openpgp = any(isinstance(layer, Encryption) and layer.decrypted
+                      and layer.kind is CryptoKind.OPENPGP for layer in shown.security)
+        keys = _gossiped_keys(shown) if openpgp else {}
         if keys:
             when = summary.date
             service.learn_gossip(summary.account, int(when.timestamp()) if when else 0, keys)
