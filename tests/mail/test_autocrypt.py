@@ -164,3 +164,16 @@ def test_a_setup_message_is_one_with_the_v1_header_from_an_address_to_itself() -
     assert not is_setup_message(message("me@example.org", "me@example.org", header=""))
     assert not is_setup_message(message("me@example.org", "me@example.org",
                                         header="Autocrypt-Setup-Message: v2\r\n"))
+
+
+@pytest.mark.parametrize("value", [
+    "addr=bob@example.net; keydata=S0VZ; prefer-encrypt=mutual",  # keydata not last
+    "addr=bob@example.net; keydata=S0VZ; _extra=1;",  # a trailing ";"
+    "addr = bob@example.net ; prefer-encrypt = mutual ; keydata = S0VZ",  # spaces around "="
+    "ADDR=bob@example.net; PREFER-ENCRYPT=mutual; KEYDATA=S0VZ",  # names in capitals
+])
+def test_a_header_is_read_whatever_the_order_spacing_and_case_of_its_attributes(
+        value: str) -> None:
+    """Level 1 fixes neither the order of the attributes nor their case (review F10)."""
+    header = parse_autocrypt([value], "bob@example.net")
+    assert header is not None and header.keydata == b"KEY"

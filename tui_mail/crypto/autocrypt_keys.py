@@ -18,23 +18,28 @@ def own_keydata(gpg: GnuPG, address: str) -> bytes:
     user id of that address and the subkeys that encrypt, with their signatures only (binary
     OpenPGP). Empty when the keyring holds no secret key for that address."""
     listed = gpg.run(["--list-secret-keys", "--with-colons", f"<{address}>"])
-    fingerprint = ""
-    seen_sec = False
+    subkeys: list[str] = []  # "FPR!": exactly those subkeys, with their primary key
+    usable = False  # the key being read is valid and can encrypt
+    line_kind = ""
     for line in listed.output.decode("utf-8", "replace").splitlines():
         fields = line.split(":")
         if fields[0] == "sec":
-            if fields[1] in ("e", "r", "d", "i"):
-                seen_sec = False  # expired, revoked, disabled or invalid: not this one
-                continue
-            seen_sec = True
-        elif fields[0] == "fpr" and seen_sec and len(fields) > 9:
-            fingerprint = fields[9]
-            break
-    if not fingerprint:
+            if subkeys:
+                break  # the first usable key only
+            usable = len(fields) > 11 and fields[1] not in ("e", "r", "d", "i") \
+                and "E" in fields[11]
+        elif fields[0] == "ssb":
+            # an encryption subkey that is not expired or revoked (an old one is left out:
+            # a correspondent encrypting to it could not be read)
+            line_kind = "ssb" if usable and len(fields) > 11 and "e" in fields[11] \
+                and fields[1] not in ("e", "r", "d", "i") else ""
+        elif fields[0] == "fpr" and line_kind == "ssb" and len(fields) > 9:
+            subkeys.append(fields[9] + "!")
+            line_kind = ""
+    if not subkeys:
         return b""
     run = gpg.run(["--export", "--export-options", "export-minimal",
-                   "--export-filter", f"keep-uid=mbox = {address.lower()}",
-                   "--export-filter", "drop-subkey=usage !~ e", fingerprint])
+                   "--export-filter", f"keep-uid=mbox = {address.lower()}", *subkeys])
     return run.output if run.returncode == 0 else b""
 
 

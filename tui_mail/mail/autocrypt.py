@@ -36,11 +36,9 @@ def parse_autocrypt(values: list[str], from_addr: str) -> AutocryptHeader | None
 def _parse_one(value: str) -> AutocryptHeader | None:
     if len(value.encode("utf-8", "replace")) > MAX_HEADER:
         return None
-    if "keydata=" not in value:
-        return None
     attributes: dict[str, str] = {}
-    for part in _split(value):
-        if not part:
+    for part in value.split(";"):  # base64 holds no ";": keydata may come anywhere
+        if not part.strip():
             continue
         name, equals, content = part.partition("=")
         if not equals:
@@ -61,12 +59,6 @@ def _parse_one(value: str) -> AutocryptHeader | None:
         return None
     return AutocryptHeader(attributes["addr"].lower(),
                            attributes.get("prefer-encrypt", "").lower() == "mutual", keydata)
-
-
-def _split(value: str) -> list[str]:
-    """The attributes of a header; keydata is the last, and its base64 spans folded lines."""
-    head, _, keydata = value.partition("keydata=")
-    return [part.strip() for part in head.split(";")] + ["keydata=" + keydata]
 
 
 def autocrypt_header(addr: str, keydata: bytes, mutual: bool) -> str:
