@@ -143,3 +143,15 @@ def test_a_published_key_is_used_only_for_an_address_it_carries(gnupg: Keyring) 
     assert can_encrypt_to(gpg, mallory, "Mallory@Example.org")
     assert not can_encrypt_to(gpg, mallory, "bob@example.net")
     assert can_encrypt_to(gpg, mallory)  # an Autocrypt header's key: its address not asked
+
+
+@pytest.mark.parametrize("location", ["https://exa\x1b[31mmple.org/key",
+                                      "https://exa\x1bmple.org/key",
+                                      "https://example.org:port/key"])
+def test_a_redirect_to_a_host_name_with_control_characters_is_not_followed_or_echoed(
+        directory: WkdServer, location: str) -> None:
+    directory.location = location
+    with pytest.raises(WkdError) as raised:
+        located(directory)
+    assert "\x1b" not in str(raised.value)
+    assert len(directory.asked) == 1

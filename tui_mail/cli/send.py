@@ -213,12 +213,7 @@ def _secured(args: argparse.Namespace, account: Account, composed: Any, service:
                          chosen=True)
 
     def peers(addresses: list[str]) -> dict[str, Any]:
-        found = {}
-        for address in dict.fromkeys(a.lower() for a in addresses):
-            peer = service.store.autocrypt_peer(account.name, address)
-            if peer is not None:
-                found[address] = peer
-        return found
+        return service.store.autocrypt_peers_of(account.name, addresses)
 
     if account.autocrypt is not AutocryptMode.OFF and account.crypto is CryptoKind.OPENPGP:
         from tui_mail.crypto.outgoing import usable_peers

@@ -18,8 +18,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from tui_mail.crypto.gnupg import CryptoError, GnuPG
-from tui_mail.crypto.keys import Imported, KeyInfo, list_keys
+from tui_mail.crypto.gnupg import CryptoError, GnuPG, colon_field
+from tui_mail.crypto.keys import Imported, list_keys
+from tui_mail.mail.sanitize import sanitize_line
 
 SETUP_HEADER = "Autocrypt-Setup-Message"
 SETUP_TYPE = "application/autocrypt-setup"
@@ -76,7 +77,7 @@ def setup_message(gpg: GnuPG, address: str, mutual: bool, code: str, *, when: da
                   passphrase=code)
     block = _BLOCK.search(run.output)
     if run.returncode != 0 or block is None:
-        raise CryptoError(f"gpg could not encrypt the Setup Message: {run.messages.strip()[:200]}")
+        raise CryptoError(f"gpg could not encrypt the Setup Message: {sanitize_line(run.messages.strip()[:200])}")
     armored = _with_armor_header(block.group(0), b"Passphrase-Format: numeric9x4\r\n"
                                  b"Passphrase-Begin: " + code[:2].encode())
     page = (b"<html><body><p>This is the Autocrypt setup file used to transfer settings and"
@@ -139,7 +140,7 @@ def take_over(gpg: GnuPG, page: bytes, code: str) -> TakenOver:
     ok = [line.args[1] for line in imported.status
           if line.keyword == "IMPORT_OK" and len(line.args) > 1]
     if not ok:
-        raise CryptoError(f"gpg did not import the key: {imported.messages.strip()[:200]}")
+        raise CryptoError(f"gpg did not import the key: {sanitize_line(imported.messages.strip()[:200])}")
     # The user's own key, now on this device too: trusted as their keys are (ultimately).
     gpg.run(["--import-ownertrust"], "".join(f"{fpr}:6:\n" for fpr in dict.fromkeys(ok)
                                             ).encode())
@@ -160,7 +161,7 @@ def _secret_key(gpg: GnuPG, address: str, passphrase: str | None) -> bytes:
         if fields[0] == "fpr" and not fingerprint and len(fields) > 9:
             fingerprint = fields[9]
         elif fields[0] == "uid" and not user_id and len(fields) > 9:
-            user_id = fields[9]
+            user_id = sanitize_line(colon_field(fields[9]))
     if not fingerprint:
         raise CryptoError(f"your keyring has no secret key for {address}: there is nothing"
                           " to set up another device with")
@@ -171,7 +172,7 @@ def _secret_key(gpg: GnuPG, address: str, passphrase: str | None) -> bytes:
                                                        "PINENTRY_LAUNCHED")
                                       for line in run.status):
             raise SetupPassphraseNeeded(user_id or address)
-        raise CryptoError(f"gpg could not export your key: {run.messages.strip()[:200]}")
+        raise CryptoError(f"gpg could not export your key: {sanitize_line(run.messages.strip()[:200])}")
     return run.output
 
 
@@ -181,5 +182,5 @@ def _with_armor_header(armored: bytes, header: bytes) -> bytes:
     return first.rstrip(b"\r") + b"\r\n" + header + b"\r\n" + rest if newline else armored
 
 
-__all__ = ["SETUP_FILENAME", "SETUP_HEADER", "SETUP_TYPE", "KeyInfo", "TakenOver",
-           "passphrase_begin", "setup_code", "setup_message", "take_over"]
+__all__ = ["SETUP_FILENAME", "SETUP_HEADER", "SETUP_TYPE", "SetupPassphraseNeeded", "TakenOver",
+           "normalized_code", "passphrase_begin", "setup_code", "setup_message", "take_over"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import re
 import socket
 import ssl
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from tui_mail.errors import TuiMailError
+from tui_mail.mail.sanitize import sanitize_line
 
 TIMEOUT = 10.0  # seconds to connect, and for each read
 MAX_KEY = 512 * 1024  # bytes: a key with many signatures is large; more is not a key
@@ -128,7 +130,8 @@ def _get(place: WkdPlace, context: ssl.SSLContext, timeout: float, host_map: Hos
             if answer.status == 404:
                 return b""
             if answer.status != 200:
-                raise WkdError(f"{place.host} answered {answer.status} {answer.reason}".rstrip())
+                raise WkdError(f"{place.host} answered {answer.status}"
+                               f" {sanitize_line(str(answer.reason))[:100]}".rstrip())
             data = answer.read(MAX_KEY + 1)
             if len(data) > MAX_KEY:
                 raise WkdError(f"{place.host} sent more than {MAX_KEY // 1024} KiB: not a key")
@@ -138,7 +141,7 @@ def _get(place: WkdPlace, context: ssl.SSLContext, timeout: float, host_map: Hos
                            f" ({exc.verify_message or exc.reason})") from None
         except TimeoutError:
             raise WkdError(f"{place.host} did not answer within {timeout:g} s") from None
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a bad URL
             raise WkdError(f"cannot reach {place.host}: {exc}") from None
         finally:
             connection.close()
@@ -146,12 +149,20 @@ def _get(place: WkdPlace, context: ssl.SSLContext, timeout: float, host_map: Hos
 
 
 def _redirected(place: WkdPlace, location: str) -> WkdPlace:
-    target = urlsplit(location)
+    try:
+        target = urlsplit(location)
+        target.port  # noqa: B018 - a port that is no number raises here
+    except ValueError:
+        raise WkdError(f"{place.host} sent the request on to an address that is none: not"
+                       " followed") from None
     if not target.scheme and not target.netloc:  # relative: same host
         return WkdPlace(place.host, location or "/")
     if target.scheme.lower() != "https" or not target.hostname or target.port not in (None, 443):
-        raise WkdError(f"{place.host} sent the request on to {location[:200]!r}, which is not"
-                       " https: not followed")
+        raise WkdError(f"{place.host} sent the request on to"
+                       f" {sanitize_line(location)[:200]!r}, which is not https: not followed")
+    if not re.fullmatch(r"[a-z0-9.-]+", target.hostname):
+        raise WkdError(f"{place.host} sent the request on to a host name that is none: not"
+                       " followed")
     path = target.path or "/"
     return WkdPlace(target.hostname, f"{path}?{target.query}" if target.query else path)
 

@@ -582,19 +582,26 @@ class Store:
     def index_decrypted(self, message_id: int, plaintext: bytes) -> bool:
         """An opened encrypted message's decrypted text into the search index and the list,
         for an account that allows it: see store.decrypted_text."""
-        from tui_mail.store.decrypted_text import index_decrypted
+        from tui_mail.store.decrypted_text import (
+            index_decrypted,
+            prepared_plaintext,
+            waits_for_decrypted,
+        )
 
+        if not waits_for_decrypted(self._conn, message_id):
+            return False  # indexed already (each opening asks): no write transaction
+        prepared = prepared_plaintext(plaintext)
         with self._tx():
-            return index_decrypted(self._conn, message_id, plaintext)
+            return index_decrypted(self._conn, message_id, prepared)
 
     def forget_decrypted(self, account: str) -> set[str]:
         """The account's decrypted text out of the index again (see store.decrypted_text);
         the folders that changed."""
-        from tui_mail.store.decrypted_text import forget_decrypted
+        from tui_mail.store.decrypted_text import forget_decrypted, has_decrypted
 
         account_id = self._account_id(account, create=False)
-        if account_id is None:
-            return set()
+        if account_id is None or not has_decrypted(self._conn, account_id):
+            return set()  # the usual case: no write transaction at each start
         with self._tx():
             return forget_decrypted(self._conn, account_id)
 
@@ -602,6 +609,15 @@ class Store:
         """What the account's mail from `address` said of their key (Autocrypt), if any."""
         account_id = self._account_id(account, create=False)
         return None if account_id is None else peer(self._conn, account_id, address)
+
+    def autocrypt_peers_of(self, account: str, addresses: Sequence[str]) -> dict[str, Peer]:
+        """`autocrypt_peer` of each address, by lower-cased address, for those there is one."""
+        found = {}
+        for address in dict.fromkeys(a.lower() for a in addresses):
+            known = self.autocrypt_peer(account, address)
+            if known is not None:
+                found[address] = known
+        return found
 
     def _insert(self, account_id: int, folder_id: int, p: Prepared,
                 search_rows: list[tuple[object, ...]]) -> int:

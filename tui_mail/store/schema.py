@@ -327,7 +327,14 @@ ALTER TABLE autocrypt_peers ADD COLUMN gossip_timestamp INTEGER;
 ALTER TABLE autocrypt_peers ADD COLUMN gossip_key BLOB;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11]
+# Messages whose decrypted text is in the search index (store.decrypted_text): found at once
+# at each start, to take it out again for an account that no longer allows it.
+_V12 = """
+CREATE INDEX IF NOT EXISTS messages_decrypted_indexed ON messages(account_id, id)
+    WHERE sealed = 3;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

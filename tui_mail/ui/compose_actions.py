@@ -152,14 +152,8 @@ class ComposeActions(AppPart):
     def autocrypt_peers(self, account: str, addresses: Sequence[str]) -> dict[str, Peer]:
         """What the account's mail from each address said of their key (Autocrypt), by
         lower-cased address, for those it said anything; from a worker thread."""
-        app = self.as_app
-        found: dict[str, Peer] = {}
-        with app.open_reader() as reader:
-            for address in dict.fromkeys(a.lower() for a in addresses):
-                peer = reader.autocrypt_peer(account, address)
-                if peer is not None:
-                    found[address] = peer
-        return found
+        with self.as_app.open_reader() as reader:
+            return reader.autocrypt_peers_of(account, addresses)
 
     def _current_account_name(self) -> str | None:
         targets = self._targets()

@@ -58,9 +58,12 @@ def read_key_lists(app: TuiMailApp) -> KeyLists:
         return KeyLists([], [], str(exc))
     held = {key.fingerprint for key in keyring}
     learned = []
-    for account, peer in app.store.autocrypt_peers():
+    gpg = GnuPG("gpg")
+    with app.open_reader() as reader:  # a worker thread's own connection
+        peers = reader.autocrypt_peers()
+    for account, peer in peers:
         try:  # one key that can encrypt, or it is shown as not usable
-            key = show_key(peer.key or b"") if can_encrypt_to(GnuPG("gpg"), peer.key or b"") \
+            key = show_key(peer.key or b"", gpg) if can_encrypt_to(gpg, peer.key or b"") \
                 else None
         except TuiMailError:
             key = None
